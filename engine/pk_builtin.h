@@ -1,0 +1,24 @@
+/*
+** pk_builtin.h — the Scheme core's primitive procedures (lists, numbers,
+** strings, characters, vectors, equality, output, errors).
+*/
+#ifndef PK_BUILTIN_H
+#define PK_BUILTIN_H
+#include "pk_obj.h"
+#include <stdio.h>
+
+/* Register every primitive as a global.  Called once by pko_init. */
+void pkb_init(void);
+
+/* Where display/write/printf/newline write.  Default stdout.  Set per
+   engine by the C API. */
+extern FILE *pkb_out;
+
+/* Generic arithmetic used by the evaluator's fast paths too.  Fixnum
+   overflow beyond int64 throws a runtime error. */
+pk_val pkb_add(pk_val a, pk_val b);
+pk_val pkb_sub(pk_val a, pk_val b);
+pk_val pkb_mul(pk_val a, pk_val b);
+int pkb_numcmp(pk_val a, pk_val b); /* -1, 0, 1; throws on non-numbers */
+
+#endif

@@ -1,0 +1,1291 @@
+/*
+** pk_eval.c — the Scheme core: compiler (data -> lexically addressed tree),
+** syntax-rules, and the evaluator.
+**
+** Compilation resolves every variable to (depth, slot) or a global symbol,
+** checks special forms, and expands macros, so that malformed forms are
+** reported before anything runs.  The evaluator is one loop with proper tail
+** calls: a call in tail position replaces the current node and frame instead
+** of recursing, so loops written as tail recursion run in constant C stack.
+** Non-tail recursion uses the C stack, checked against a budget.
+*/
+#include "pk_eval.h"
+#include "pk_builtin.h"
+#include "pk_mk.h"
+#include "pk_node.h"
+#include "pk_print.h"
+#include "pk_load.h"
+#include "pk_read.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Special-form codes, kept in the symbol header's aux field. */
+enum {
+  SF_NONE, SF_QUOTE, SF_QUASIQUOTE, SF_UNQUOTE, SF_UNQUOTE_SPLICING, SF_LAMBDA,
+  SF_DEFINE, SF_SET, SF_IF, SF_COND, SF_CASE, SF_WHEN, SF_UNLESS, SF_AND, SF_OR,
+  SF_BEGIN, SF_LET, SF_LETSTAR, SF_LETREC, SF_LETRECSTAR, SF_DEFSYNTAX,
+  SF_FRESH, SF_CONDE, SF_CONDA, SF_CONDU, SF_PROJECT, SF_RUN, SF_RUNSTAR,
+  SF_DEFREL, SF_TEST, SF_LOAD, SF_DO, SF_DELAY,
+  /* auxiliary keywords: never renamed by macro expansion */
+  SF_ELSE, SF_ARROW, SF_ELLIPSIS, SF_UNDERSCORE, SF_SYNTAX_RULES
+};
+
+static pk_val S_quote, S_quasiquote, S_unquote, S_unquote_splicing, S_else, S_arrow,
+  S_ellipsis, S_underscore, S_define, S_defrel, S_begin, S_lambda, S_test_failed;
+
+/* Runtime stack floor of this thread: below it, recursion is over budget. */
+static _Thread_local uintptr_t pke_floor;
+/* Budget for threads that run programs (bytes of C stack). */
+size_t pke_stack_budget = (size_t)1 << 30;
+
+/* ---- helpers ------------------------------------------------------------ */
+
+/* A static error at the position of form x (or at pos when x has none). */
+static _Noreturn void pkx_err(pk_val x, const pk_srcpos *pos, const char *fmt, const char *a)
+{
+  pk_srcpos p;
+  if (pk_pairp(x) && pkr_pos(x, &p)) pos = &p;
+  char msg[512];
+  snprintf(msg, sizeof msg, fmt, a);
+  pko_throw_at(PK_STATUS_STATIC, pos, "%s", msg);
+}
+
+/* A static error that quotes the offending form. */
+static _Noreturn void pkx_bad(pk_val x, const pk_srcpos *pos, const char *what)
+{
+  char *s = pkp_tostring(x, PKP_WRITE);
+  if (strlen(s) > 120) strcpy(s + 117, "...");
+  char msg[256];
+  snprintf(msg, sizeof msg, "%s: %s", what, s);
+  free(s);
+  pkx_err(x, pos, "%s", msg);
+}
+
+static pke_node *pkx_node(int op, const pk_srcpos *pos)
+{
+  pke_node *n = pko_alloc(sizeof *n);
+  n->op = (uint8_t)op;
+  if (pos) n->pos = *pos;
+  return n;
+}
+
+static pke_node *pkx_const(pk_val v, const pk_srcpos *pos)
+{
+  pke_node *n = pkx_node(PKE_CONST, pos);
+  n->v = v;
+  return n;
+}
+
+/* List element i (0-based) of a list known to be long enough. */
+static pk_val pkx_nth(pk_val l, int i)
+{
+  while (i-- > 0) l = pk_cdr(l);
+  return pk_car(l);
+}
+
+/* ---- compile-time scopes ------------------------------------------------- */
+
+typedef struct pkx_scope {
+  struct pkx_scope *up;
+  pk_val *names;
+  uint32_t n, cap;
+} pkx_scope;
+
+static void pkx_scope_add(pkx_scope *s, pk_val name)
+{
+  if (s->n == s->cap) {
+    s->cap = s->cap ? s->cap * 2 : 8;
+    pk_val *nn = pko_alloc(s->cap * sizeof *nn);
+    if (s->n) memcpy(nn, s->names, s->n * sizeof *nn);
+    s->names = nn;
+  }
+  s->names[s->n++] = name;
+}
+
+/* Resolve name to (depth, slot); false if global. Later bindings shadow
+   earlier ones in the same frame (let* reuses names). */
+static bool pkx_lookup(const pkx_scope *s, pk_val name, uint32_t *depth, uint32_t *slot)
+{
+  for (uint32_t d = 0; s; s = s->up, d++)
+    for (uint32_t i = s->n; i-- > 0;)
+      if (s->names[i] == name) { *depth = d; *slot = i; return true; }
+  return false;
+}
+
+/* The special-form code of x in scope: 0 when x is locally bound, a macro,
+   or not special. */
+static int pkx_special(const pkx_scope *s, pk_val x)
+{
+  uint32_t d, i;
+  if (!pk_symbolp(x) || pkx_lookup(s, x, &d, &i) || pk_sym(x)->macro) return SF_NONE;
+  return (int)pk_sym(x)->h.aux;
+}
+
+static pke_node *pkx_comp(pk_val x, pkx_scope *sc, const pk_srcpos *pos);
+static pke_node *pkx_body(pk_val body, pkx_scope *sc, const pk_srcpos *pos);
+static pk_val pkx_expand(pk_val mac, pk_val form, const pk_srcpos *pos);
+
+/* Position of x if it has one, else the enclosing position. */
+static const pk_srcpos *pkx_pos(pk_val x, const pk_srcpos *pos, pk_srcpos *buf)
+{
+  return (pk_pairp(x) && pkr_pos(x, buf)) ? buf : pos;
+}
+
+/* Require x to be a proper list of at least min elements. */
+static long pkx_list(pk_val x, long min, const pk_srcpos *pos, const char *what)
+{
+  long n = pko_length(x);
+  if (n < min) pkx_bad(x, pos, what);
+  return n;
+}
+
+/* ---- variables ------------------------------------------------------------ */
+
+static pke_node *pkx_ref(pk_val sym, pkx_scope *sc, const pk_srcpos *pos)
+{
+  uint32_t d, i;
+  if (pkx_lookup(sc, sym, &d, &i)) {
+    pke_node *n = pkx_node(d == 0 ? PKE_LREF0 : d == 1 ? PKE_LREF1 : PKE_LREF, pos);
+    n->a = d;
+    n->b = i;
+    n->v = sym;
+    return n;
+  }
+  if (pk_sym(sym)->h.aux && !pk_sym(sym)->macro && pk_sym(sym)->h.aux < SF_ELSE)
+    pkx_err(sym, pos, "invalid syntax: %s used as a variable", pk_symname(sym));
+  pke_node *n = pkx_node(PKE_GREF, pos);
+  n->v = sym;
+  pkl_note_global(sym, pos);
+  return n;
+}
+
+/* ---- lambda, let and bodies ---------------------------------------------- */
+
+/* Name defined by a body form (define x ...), (define (f ...) ...),
+   (defrel (f ...) ...), or 0. */
+static pk_val pkx_defname(pk_val f, pkx_scope *sc)
+{
+  if (!pk_pairp(f)) return 0;
+  int sf = pkx_special(sc, pk_car(f));
+  if ((sf != SF_DEFINE && sf != SF_DEFREL) || !pk_pairp(pk_cdr(f))) return 0;
+  pk_val t = pk_car(pk_cdr(f));
+  while (pk_pairp(t)) t = pk_car(t); /* curried define */
+  return pk_symbolp(t) ? t : 0;
+}
+
+/* Add internal definitions of body (also inside begin) to scope sc. */
+static void pkx_scan_defs(pk_val body, pkx_scope *sc)
+{
+  for (; pk_pairp(body); body = pk_cdr(body)) {
+    pk_val f = pk_car(body), name = pkx_defname(f, sc);
+    if (name) pkx_scope_add(sc, name);
+    else if (pk_pairp(f) && pkx_special(sc, pk_car(f)) == SF_BEGIN) pkx_scan_defs(pk_cdr(f), sc);
+  }
+}
+
+/* Sequence of body forms; internal defines were already added to sc. */
+static pke_node *pkx_body(pk_val body, pkx_scope *sc, const pk_srcpos *pos)
+{
+  long n = pkx_list(body, 1, pos, "empty or improper body");
+  if (n == 1) return pkx_comp(pk_car(body), sc, pos);
+  pke_node *s = pkx_node(PKE_SEQ, pos);
+  s->n = (uint16_t)n;
+  s->kids = pko_alloc((size_t)n * sizeof *s->kids);
+  for (long i = 0; i < n; i++, body = pk_cdr(body)) s->kids[i] = pkx_comp(pk_car(body), sc, pos);
+  return s;
+}
+
+/* (lambda formals body ...) with formals a list, improper list or symbol. */
+static pke_node *pkx_lambda(pk_val formals, pk_val body, pkx_scope *sc, const pk_srcpos *pos, pk_val name)
+{
+  pkx_scope in = { sc, NULL, 0, 0 };
+  pke_node *n = pkx_node(PKE_LAMBDA, pos);
+  pk_val f = formals;
+  for (; pk_pairp(f); f = pk_cdr(f)) {
+    if (!pk_symbolp(pk_car(f))) pkx_bad(formals, pos, "invalid parameter list");
+    pkx_scope_add(&in, pk_car(f));
+    n->a++;
+  }
+  if (f != PK_NIL) {
+    if (!pk_symbolp(f)) pkx_bad(formals, pos, "invalid parameter list");
+    pkx_scope_add(&in, f);
+    n->flags |= 1;
+  }
+  pkx_scan_defs(body, &in);
+  n->x = pkx_body(body, &in, pos);
+  n->b = in.n;
+  n->v = name;
+  return n;
+}
+
+/* Bindings ((x e) ...) of let/letrec: names into names[], inits in inits. */
+static long pkx_bindings(pk_val b, const pk_srcpos *pos, pk_val **names, pk_val **inits)
+{
+  long n = pkx_list(b, 0, pos, "invalid bindings");
+  *names = pko_alloc((size_t)(n + 1) * sizeof **names);
+  *inits = pko_alloc((size_t)(n + 1) * sizeof **inits);
+  for (long i = 0; i < n; i++, b = pk_cdr(b)) {
+    pk_val e = pk_car(b);
+    if (pko_length(e) != 2 || !pk_symbolp(pk_car(e))) pkx_bad(e, pos, "invalid binding");
+    (*names)[i] = pk_car(e);
+    (*inits)[i] = pkx_nth(e, 1);
+  }
+  return n;
+}
+
+/* (let ((x e) ...) body): one new frame, inits evaluated outside it. */
+static pke_node *pkx_let(pk_val x, pkx_scope *sc, const pk_srcpos *pos, bool rec)
+{
+  pkx_list(x, 3, pos, "invalid let");
+  pk_val *names, *inits;
+  long n = pkx_bindings(pkx_nth(x, 1), pos, &names, &inits);
+  pkx_scope in = { sc, NULL, 0, 0 };
+  for (long i = 0; i < n; i++) pkx_scope_add(&in, names[i]);
+  pke_node *l = pkx_node(rec ? PKE_LETREC : PKE_LET, pos);
+  l->n = (uint16_t)n;
+  l->kids = pko_alloc((size_t)(n + 1) * sizeof *l->kids);
+  for (long i = 0; i < n; i++) l->kids[i] = pkx_comp(inits[i], rec ? &in : sc, pos);
+  pkx_scan_defs(pk_cdr(pk_cdr(x)), &in);
+  l->x = pkx_body(pk_cdr(pk_cdr(x)), &in, pos);
+  l->b = in.n;
+  return l;
+}
+
+/* (let name ((x e) ...) body) = ((letrec ((name (lambda (x ...) body))) name) e ...) */
+static pke_node *pkx_named_let(pk_val x, pkx_scope *sc, const pk_srcpos *pos)
+{
+  pkx_list(x, 4, pos, "invalid named let");
+  pk_val name = pkx_nth(x, 1), *names, *inits;
+  long n = pkx_bindings(pkx_nth(x, 2), pos, &names, &inits);
+  pk_val formals = PK_NIL;
+  for (long i = n; i-- > 0;) formals = pko_cons(names[i], formals);
+  pkx_scope loop = { sc, NULL, 0, 0 };
+  pkx_scope_add(&loop, name);
+  pke_node *l = pkx_node(PKE_LETREC, pos);
+  l->n = 1;
+  l->b = 1;
+  l->kids = pko_alloc(sizeof *l->kids);
+  l->kids[0] = pkx_lambda(formals, pk_cdr(pk_cdr(pk_cdr(x))), &loop, pos, name);
+  pke_node *call = pkx_node(PKE_CALL, pos);
+  call->x = pkx_ref(name, &loop, pos);
+  call->n = (uint16_t)n;
+  call->kids = pko_alloc((size_t)(n + 1) * sizeof *call->kids);
+  /* Initial values are evaluated outside the loop's scope: one level up. */
+  pkx_scope outer = { sc, NULL, 0, 0 };
+  pkx_scope_add(&outer, pko_gensym(name));
+  for (long i = 0; i < n; i++) call->kids[i] = pkx_comp(inits[i], &outer, pos);
+  l->x = call;
+  return l;
+}
+
+/* (let* ((x e) ...) body): nested lets. */
+static pk_val pkx_letstar(pk_val x, const pk_srcpos *pos)
+{
+  pkx_list(x, 3, pos, "invalid let*");
+  pk_val b = pkx_nth(x, 1), body = pk_cdr(pk_cdr(x));
+  pkx_list(b, 0, pos, "invalid let* bindings");
+  if (b == PK_NIL || pk_cdr(b) == PK_NIL) return pko_cons(pko_sym("let"), pko_cons(b, body));
+  pk_val inner = pko_cons(pko_sym("let*"), pko_cons(pk_cdr(b), body));
+  return pko_list(3, pko_sym("let"), pko_list(1, pk_car(b)), inner);
+}
+
+/* ---- definitions and assignment ------------------------------------------- */
+
+/* (define x e), (define (f . formals) body ...), curried (define ((f a) b) ...). */
+static pke_node *pkx_define(pk_val x, pkx_scope *sc, const pk_srcpos *pos)
+{
+  pkx_list(x, 2, pos, "invalid define");
+  pk_val target = pkx_nth(x, 1), value;
+  pke_node *vn;
+  while (pk_pairp(target) && pk_pairp(pk_car(target))) { /* curried */
+    pk_val body = pk_cdr(pk_cdr(x));
+    x = pko_list(3, S_define, pk_car(target), pko_cons(S_lambda, pko_cons(pk_cdr(target), body)));
+    target = pk_car(target);
+  }
+  if (pk_pairp(target)) {
+    if (!pk_symbolp(pk_car(target))) pkx_bad(target, pos, "invalid define");
+    pkx_list(x, 3, pos, "define: empty body");
+    vn = pkx_lambda(pk_cdr(target), pk_cdr(pk_cdr(x)), sc, pos, pk_car(target));
+    target = pk_car(target);
+  } else {
+    if (!pk_symbolp(target)) pkx_bad(x, pos, "invalid define");
+    long n = pkx_list(x, 2, pos, "invalid define");
+    if (n > 3) pkx_bad(x, pos, "invalid define");
+    value = n == 3 ? pkx_nth(x, 2) : PK_VOID;
+    vn = n == 3 ? pkx_comp(value, sc, pos) : pkx_const(PK_VOID, pos);
+    if (vn->op == PKE_LAMBDA && !vn->v) vn->v = target;
+  }
+  uint32_t d, i;
+  if (sc && pkx_lookup(sc, target, &d, &i)) {
+    pke_node *n = pkx_node(PKE_LSET, pos);
+    n->a = d;
+    n->b = i;
+    n->x = vn;
+    n->flags = 1; /* a definition: value is void, not checked */
+    return n;
+  }
+  pke_node *n = pkx_node(PKE_GDEF, pos);
+  n->v = target;
+  n->x = vn;
+  pk_sym(target)->flags |= PKO_SYM_DEFINED;
+  return n;
+}
+
+/* (defrel (name arg ...) g ...): one goal defines a plain procedure; more
+   goals are wrapped in (fresh () g ...), which suspends. */
+static pke_node *pkx_defrel(pk_val x, pkx_scope *sc, const pk_srcpos *pos)
+{
+  pkx_list(x, 3, pos, "invalid defrel");
+  pk_val head = pkx_nth(x, 1), goals = pk_cdr(pk_cdr(x));
+  if (!pk_pairp(head) || !pk_symbolp(pk_car(head))) pkx_bad(x, pos, "invalid defrel");
+  pk_val body = pk_cdr(goals) == PK_NIL ? goals
+    : pko_list(1, pko_cons(pko_sym("fresh"), pko_cons(PK_NIL, goals)));
+  pk_val def = pko_cons(S_define, pko_cons(head, body));
+  pkr_setpos(def, pos);
+  return pkx_define(def, sc, pos);
+}
+
+/* (set! x e) */
+static pke_node *pkx_set(pk_val x, pkx_scope *sc, const pk_srcpos *pos)
+{
+  if (pko_length(x) != 3 || !pk_symbolp(pkx_nth(x, 1))) pkx_bad(x, pos, "invalid set!");
+  pk_val name = pkx_nth(x, 1);
+  uint32_t d, i;
+  pke_node *n;
+  if (pkx_lookup(sc, name, &d, &i)) {
+    n = pkx_node(PKE_LSET, pos);
+    n->a = d;
+    n->b = i;
+  } else {
+    n = pkx_node(PKE_GSET, pos);
+    n->v = name;
+    pkl_note_global(name, pos);
+  }
+  n->x = pkx_comp(pkx_nth(x, 2), sc, pos);
+  return n;
+}
+
+/* ---- conditionals ---------------------------------------------------------- */
+
+static pke_node *pkx_if(pke_node *c, pke_node *t, pke_node *e, const pk_srcpos *pos)
+{
+  pke_node *n = pkx_node(PKE_IF, pos);
+  n->x = c;
+  n->y = t;
+  n->z = e;
+  return n;
+}
+
+/* A node evaluating the forms in order (or void for none). */
+static pke_node *pkx_seq(pk_val forms, pkx_scope *sc, const pk_srcpos *pos)
+{
+  if (forms == PK_NIL) return pkx_const(PK_VOID, pos);
+  return pkx_body(forms, sc, pos);
+}
+
+/* (cond clause ...), including (test => f) and (test). */
+static pke_node *pkx_cond(pk_val clauses, pkx_scope *sc, const pk_srcpos *pos)
+{
+  if (clauses == PK_NIL) return pkx_const(PK_VOID, pos);
+  if (!pk_pairp(clauses)) pkx_bad(clauses, pos, "invalid cond");
+  pk_val c = pk_car(clauses), rest = pk_cdr(clauses);
+  if (pkx_list(c, 1, pos, "invalid cond clause") && pkx_special(sc, pk_car(c)) == SF_ELSE) {
+    if (rest != PK_NIL) pkx_bad(c, pos, "cond: else clause must be last");
+    return pkx_seq(pk_cdr(c), sc, pos);
+  }
+  if (pk_cdr(c) == PK_NIL) { /* (test): value of test if true */
+    pk_val t = pko_gensym(pko_sym("t"));
+    pk_val form = pko_list(3, pko_sym("let"), pko_list(1, pko_list(2, t, pk_car(c))),
+                           pko_list(4, pko_sym("if"), t, t, pko_cons(pko_sym("cond"), rest)));
+    return pkx_comp(form, sc, pos);
+  }
+  if (pkx_special(sc, pkx_nth(c, 1)) == SF_ARROW) {
+    if (pko_length(c) != 3) pkx_bad(c, pos, "invalid cond => clause");
+    pk_val t = pko_gensym(pko_sym("t"));
+    pk_val form = pko_list(3, pko_sym("let"), pko_list(1, pko_list(2, t, pk_car(c))),
+                           pko_list(4, pko_sym("if"), t, pko_list(2, pkx_nth(c, 2), t),
+                                    pko_cons(pko_sym("cond"), rest)));
+    return pkx_comp(form, sc, pos);
+  }
+  return pkx_if(pkx_comp(pk_car(c), sc, pos), pkx_seq(pk_cdr(c), sc, pos),
+                pkx_cond(rest, sc, pos), pos);
+}
+
+/* (case key ((d ...) e ...) ... (else e ...)) via memv on a temporary. */
+static pke_node *pkx_case(pk_val x, pkx_scope *sc, const pk_srcpos *pos)
+{
+  pkx_list(x, 2, pos, "invalid case");
+  pk_val t = pko_gensym(pko_sym("key")), clauses = PK_NIL;
+  for (pk_val c = pk_cdr(pk_cdr(x)); pk_pairp(c); c = pk_cdr(c)) {
+    pk_val cl = pk_car(c);
+    pkx_list(cl, 1, pos, "invalid case clause");
+    pk_val test = pkx_special(sc, pk_car(cl)) == SF_ELSE ? pk_car(cl)
+      : pko_list(3, pko_sym("memv"), t, pko_list(2, S_quote, pk_car(cl)));
+    clauses = pko_cons(pko_cons(test, pk_cdr(cl)), clauses);
+  }
+  pk_val form = pko_list(3, pko_sym("let"), pko_list(1, pko_list(2, t, pkx_nth(x, 1))),
+                         pko_cons(pko_sym("cond"), pko_reverse(clauses)));
+  return pkx_comp(form, sc, pos);
+}
+
+/* (and e ...) / (or e ...) */
+static pke_node *pkx_andor(pk_val x, pkx_scope *sc, const pk_srcpos *pos, bool isand)
+{
+  long n = pkx_list(x, 1, pos, "invalid and/or") - 1;
+  if (n == 0) return pkx_const(pk_bool(isand), pos);
+  if (n == 1) return pkx_comp(pkx_nth(x, 1), sc, pos);
+  pke_node *r = pkx_node(isand ? PKE_AND : PKE_OR, pos);
+  r->n = (uint16_t)n;
+  r->kids = pko_alloc((size_t)n * sizeof *r->kids);
+  x = pk_cdr(x);
+  for (long i = 0; i < n; i++, x = pk_cdr(x)) r->kids[i] = pkx_comp(pk_car(x), sc, pos);
+  return r;
+}
+
+/* (do ((var init step) ...) (test res ...) body ...) as a named let. */
+static pk_val pkx_do(pk_val x, const pk_srcpos *pos)
+{
+  pkx_list(x, 3, pos, "invalid do");
+  pk_val loop = pko_gensym(pko_sym("do-loop")), binds = PK_NIL, steps = PK_NIL;
+  for (pk_val s = pkx_nth(x, 1); pk_pairp(s); s = pk_cdr(s)) {
+    pk_val v = pk_car(s);
+    long n = pkx_list(v, 2, pos, "invalid do binding");
+    binds = pko_cons(pko_list(2, pk_car(v), pkx_nth(v, 1)), binds);
+    steps = pko_cons(n == 3 ? pkx_nth(v, 2) : pk_car(v), steps);
+  }
+  pk_val test = pkx_nth(x, 2);
+  pkx_list(test, 1, pos, "invalid do test");
+  pk_val res = pk_cdr(test) == PK_NIL ? pko_list(1, PK_VOID) : pk_cdr(test);
+  pk_val again = pko_cons(loop, pko_reverse(steps));
+  pk_val body = pko_cons(S_begin, pk_cdr(pk_cdr(pk_cdr(x))));
+  pk_val iff = pko_list(4, pko_sym("if"), pk_car(test), pko_cons(S_begin, res),
+                        pk_cdr(pk_cdr(pk_cdr(x))) == PK_NIL ? again : pko_list(3, S_begin, body, again));
+  return pko_list(4, pko_sym("let"), loop, pko_reverse(binds), iff);
+}
+
+/* ---- quasiquote ----------------------------------------------------------- */
+
+static bool pkx_qq_const(pk_val x, int depth);
+
+/* True if x under quasiquote at depth has no unquote to evaluate. */
+static bool pkx_qq_const(pk_val x, int depth)
+{
+  while (pk_pairp(x)) {
+    pk_val h = pk_car(x);
+    if (h == S_unquote || h == S_unquote_splicing) {
+      if (depth == 1) return false;
+      return pkx_qq_const(pk_cdr(x), depth - 1);
+    }
+    if (h == S_quasiquote) return pkx_qq_const(pk_cdr(x), depth + 1);
+    if (!pkx_qq_const(h, depth)) return false;
+    x = pk_cdr(x);
+  }
+  if (pk_isa(x, PK_T_VECTOR)) {
+    for (uint32_t i = 0; i < pk_vec(x)->len; i++)
+      if (!pkx_qq_const(pk_vec(x)->items[i], depth)) return false;
+  }
+  return true;
+}
+
+static pke_node *pkx_pair2(int op, pke_node *a, pke_node *d, const pk_srcpos *pos)
+{
+  pke_node *n = pkx_node(op, pos);
+  n->x = a;
+  n->y = d;
+  return n;
+}
+
+/* Code that builds the quasiquoted template x at nesting depth. */
+static pke_node *pkx_qq(pk_val x, int depth, pkx_scope *sc, const pk_srcpos *pos)
+{
+  if (pkx_qq_const(x, depth)) return pkx_const(x, pos);
+  if (pk_isa(x, PK_T_VECTOR)) {
+    pk_val l = PK_NIL;
+    for (uint32_t i = pk_vec(x)->len; i-- > 0;) l = pko_cons(pk_vec(x)->items[i], l);
+    pke_node *n = pkx_node(PKE_LIST2VEC, pos);
+    n->x = pkx_qq(l, depth, sc, pos);
+    return n;
+  }
+  pk_val h = pk_car(x);
+  if (h == S_unquote && pko_length(x) == 2) {
+    if (depth == 1) return pkx_comp(pkx_nth(x, 1), sc, pos);
+    return pkx_pair2(PKE_CONS, pkx_const(h, pos), pkx_qq(pk_cdr(x), depth - 1, sc, pos), pos);
+  }
+  if (h == S_quasiquote && pko_length(x) == 2)
+    return pkx_pair2(PKE_CONS, pkx_const(h, pos), pkx_qq(pk_cdr(x), depth + 1, sc, pos), pos);
+  if (pk_pairp(h) && pk_car(h) == S_unquote_splicing && depth == 1) {
+    if (pko_length(h) != 2) pkx_bad(h, pos, "invalid unquote-splicing");
+    return pkx_pair2(PKE_APPEND, pkx_comp(pkx_nth(h, 1), sc, pos), pkx_qq(pk_cdr(x), depth, sc, pos), pos);
+  }
+  return pkx_pair2(PKE_CONS, pkx_qq(h, depth, sc, pos), pkx_qq(pk_cdr(x), depth, sc, pos), pos);
+}
+
+/* ---- miniKanren forms ------------------------------------------------------- */
+
+/* Goal expressions gs compiled in scope sc into n->kids. */
+static void pkx_goals(pke_node *n, pk_val gs, pkx_scope *sc, const pk_srcpos *pos)
+{
+  long k = pkx_list(gs, 0, pos, "invalid goal list");
+  n->n = (uint16_t)k;
+  n->kids = pko_alloc((size_t)(k + 1) * sizeof *n->kids);
+  for (long i = 0; i < k; i++, gs = pk_cdr(gs)) n->kids[i] = pkx_comp(pk_car(gs), sc, pos);
+}
+
+/* (fresh (x ...) g ...): a frame of fresh variables around the goals. */
+static pke_node *pkx_fresh(pk_val vars, pk_val goals, int op, pkx_scope *sc, const pk_srcpos *pos)
+{
+  pkx_scope in = { sc, NULL, 0, 0 };
+  pke_node *n = pkx_node(op, pos);
+  if (vars == PK_NIL && op != PKE_PROJECT) { /* (fresh () ...) and clauses: no frame */
+    n->flags |= 2;
+    pkx_goals(n, goals, sc, pos);
+    return n;
+  }
+  for (pk_val v = vars; v != PK_NIL; v = pk_cdr(v)) {
+    if (!pk_pairp(v) || !pk_symbolp(pk_car(v))) pkx_bad(vars, pos, "invalid variable list");
+    pkx_scope_add(&in, pk_car(v));
+    n->a++;
+  }
+  pkx_goals(n, goals, &in, pos);
+  n->b = in.n;
+  return n;
+}
+
+/* (conde (g ...) ...), conda, condu: one FRESH-shaped node per clause. */
+static pke_node *pkx_conde(pk_val x, int op, pkx_scope *sc, const pk_srcpos *pos)
+{
+  long k = pkx_list(x, 2, pos, "conde needs at least one clause") - 1;
+  pke_node *n = pkx_node(op, pos);
+  n->n = (uint16_t)k;
+  n->kids = pko_alloc((size_t)k * sizeof *n->kids);
+  x = pk_cdr(x);
+  for (long i = 0; i < k; i++, x = pk_cdr(x)) {
+    pk_val cl = pk_car(x);
+    pk_srcpos b;
+    const pk_srcpos *cp = pkx_pos(cl, pos, &b);
+    if (pkx_list(cl, 1, cp, "invalid clause: needs at least one goal") < 1) pkx_bad(cl, cp, "empty clause");
+    n->kids[i] = pkx_fresh(PK_NIL, cl, PKE_FRESH, sc, cp);
+  }
+  return n;
+}
+
+/* (project (x ...) g ...): y holds the references; goals see a new frame
+   binding the same names to the walked values. */
+static pke_node *pkx_project(pk_val x, pkx_scope *sc, const pk_srcpos *pos)
+{
+  pkx_list(x, 3, pos, "invalid project");
+  pk_val vars = pkx_nth(x, 1);
+  long k = pkx_list(vars, 0, pos, "invalid project variables");
+  pke_node *refs = pkx_node(PKE_SEQ, pos);
+  refs->n = (uint16_t)k;
+  refs->kids = pko_alloc((size_t)(k + 1) * sizeof *refs->kids);
+  for (long i = 0; i < k; i++) {
+    pk_val v = pkx_nth(vars, (int)i);
+    if (!pk_symbolp(v)) pkx_bad(vars, pos, "invalid project variables");
+    refs->kids[i] = pkx_ref(v, sc, pos);
+  }
+  pke_node *n = pkx_fresh(vars, pk_cdr(pk_cdr(x)), PKE_PROJECT, sc, pos);
+  n->y = refs;
+  return n;
+}
+
+/* (run n (q ...) g ...) and (run* (q ...) g ...). */
+static pke_node *pkx_run(pk_val x, bool star, pkx_scope *sc, const pk_srcpos *pos)
+{
+  pkx_list(x, star ? 3 : 4, pos, star ? "invalid run*" : "invalid run");
+  pke_node *count = star ? NULL : pkx_comp(pkx_nth(x, 1), sc, pos);
+  pk_val rest = star ? pk_cdr(x) : pk_cdr(pk_cdr(x));
+  pk_val qs = pk_car(rest);
+  if (pk_symbolp(qs)) qs = pko_list(1, qs); /* (run* q ...) as in TRS1 */
+  if (pkx_list(qs, 1, pos, "run: invalid query variables") < 1) pkx_bad(x, pos, "run: no query variable");
+  pke_node *n = pkx_fresh(qs, pk_cdr(rest), PKE_RUN, sc, pos);
+  n->x = count;
+  return n;
+}
+
+/* (test title expr expected), as test-check.scm. */
+static pke_node *pkx_test(pk_val x, pkx_scope *sc, const pk_srcpos *pos)
+{
+  if (pko_length(x) != 4) pkx_bad(x, pos, "invalid test: expected (test title expr expected)");
+  pke_node *n = pkx_node(PKE_TEST, pos);
+  n->x = pkx_comp(pkx_nth(x, 1), sc, pos);
+  n->y = pkx_comp(pkx_nth(x, 2), sc, pos);
+  n->z = pkx_comp(pkx_nth(x, 3), sc, pos);
+  n->v = pkx_nth(x, 2);
+  return n;
+}
+
+/* ---- syntax-rules ----------------------------------------------------------- */
+
+typedef struct pkx_macro {
+  pko_hdr h;
+  pk_val literals, rules, ellipsis;
+} pkx_macro;
+
+/* (syntax-rules (lit ...) (pattern template) ...) into a transformer. */
+static pk_val pkx_syntax_rules(pk_val spec, const pk_srcpos *pos)
+{
+  if (!pk_pairp(spec) || pkx_special(NULL, pk_car(spec)) != SF_SYNTAX_RULES)
+    pkx_bad(spec, pos, "define-syntax: only syntax-rules transformers are supported");
+  long n = pkx_list(spec, 2, pos, "invalid syntax-rules");
+  pkx_macro *m = (pkx_macro *)pko_obj(PK_T_MACRO, sizeof *m);
+  m->ellipsis = S_ellipsis;
+  pk_val rest = pk_cdr(spec);
+  if (pk_symbolp(pk_car(rest))) { /* (syntax-rules ellipsis (lit ...) ...) */
+    m->ellipsis = pk_car(rest);
+    rest = pk_cdr(rest);
+    n--;
+  }
+  m->literals = pk_car(rest);
+  pkx_list(m->literals, 0, pos, "invalid syntax-rules literals");
+  for (pk_val r = pk_cdr(rest); r != PK_NIL; r = pk_cdr(r))
+    if (pko_length(pk_car(r)) != 2 || !pk_pairp(pk_car(pk_car(r)))) pkx_bad(pk_car(r), pos, "invalid syntax rule");
+  m->rules = pk_cdr(rest);
+  return (pk_val)m;
+}
+
+typedef struct pkx_match { pk_val binds; } pkx_match; /* alist var -> (depth . value) */
+
+static bool pkx_memq(pk_val x, pk_val l)
+{
+  for (; pk_pairp(l); l = pk_cdr(l)) if (pk_car(l) == x) return true;
+  return false;
+}
+
+static bool pkx_ellipsisp(const pkx_macro *m, pk_val p)
+{
+  return pk_pairp(p) && pk_pairp(pk_cdr(p)) && pk_car(pk_cdr(p)) == m->ellipsis;
+}
+
+static void pkx_bind(pkx_match *mt, pk_val var, int depth, pk_val val)
+{
+  mt->binds = pko_cons(pko_cons(var, pko_cons(pk_fix(depth), val)), mt->binds);
+}
+
+/* Pattern variables of p (excluding literals, _ and the ellipsis). */
+static pk_val pkx_patvars(const pkx_macro *m, pk_val p, pk_val acc)
+{
+  if (pk_symbolp(p)) {
+    if (p != m->ellipsis && p != S_underscore && !pkx_memq(p, m->literals)) acc = pko_cons(p, acc);
+    return acc;
+  }
+  if (pk_pairp(p)) return pkx_patvars(m, pk_cdr(p), pkx_patvars(m, pk_car(p), acc));
+  if (pk_isa(p, PK_T_VECTOR))
+    for (uint32_t i = 0; i < pk_vec(p)->len; i++) acc = pkx_patvars(m, pk_vec(p)->items[i], acc);
+  return acc;
+}
+
+static pk_val pkx_vec2list(pk_val v)
+{
+  pk_val l = PK_NIL;
+  for (uint32_t i = pk_vec(v)->len; i-- > 0;) l = pko_cons(pk_vec(v)->items[i], l);
+  return l;
+}
+
+static bool pkx_pmatch(const pkx_macro *m, pk_val p, pk_val f, pkx_match *mt, int depth);
+
+/* Match (p0 ellipsis . rest) against f. */
+static bool pkx_pmatch_ellipsis(const pkx_macro *m, pk_val p, pk_val f, pkx_match *mt, int depth)
+{
+  pk_val p0 = pk_car(p), rest = pk_cdr(pk_cdr(p));
+  long rest_len = 0, flen = 0;
+  for (pk_val r = rest; pk_pairp(r); r = pk_cdr(r)) rest_len++;
+  for (pk_val r = f; pk_pairp(r); r = pk_cdr(r)) flen++;
+  long k = flen - rest_len;
+  if (k < 0) return false;
+  pk_val vars = pkx_patvars(m, p0, PK_NIL), seqs[64];
+  long nv = pko_length(vars);
+  if (nv > 64) return false;
+  for (long i = 0; i < nv; i++) seqs[i] = PK_NIL;
+  for (long i = 0; i < k; i++, f = pk_cdr(f)) {
+    pkx_match sub = { PK_NIL };
+    if (!pkx_pmatch(m, p0, pk_car(f), &sub, depth + 1)) return false;
+    long j = 0;
+    for (pk_val v = vars; pk_pairp(v); v = pk_cdr(v), j++)
+      for (pk_val b = sub.binds; pk_pairp(b); b = pk_cdr(b))
+        if (pk_car(pk_car(b)) == pk_car(v)) { seqs[j] = pko_cons(pk_cdr(pk_cdr(pk_car(b))), seqs[j]); break; }
+  }
+  long j = 0;
+  for (pk_val v = vars; pk_pairp(v); v = pk_cdr(v), j++) pkx_bind(mt, pk_car(v), depth + 1, pko_reverse(seqs[j]));
+  return pkx_pmatch(m, rest, f, mt, depth);
+}
+
+/* Match pattern p against form f, adding bindings to mt. */
+static bool pkx_pmatch(const pkx_macro *m, pk_val p, pk_val f, pkx_match *mt, int depth)
+{
+  if (pk_symbolp(p)) {
+    if (p == S_underscore) return true;
+    if (pkx_memq(p, m->literals)) return f == p;
+    pkx_bind(mt, p, depth, f);
+    return true;
+  }
+  if (pkx_ellipsisp(m, p)) return pkx_pmatch_ellipsis(m, p, f, mt, depth);
+  if (pk_pairp(p))
+    return pk_pairp(f) && pkx_pmatch(m, pk_car(p), pk_car(f), mt, depth) && pkx_pmatch(m, pk_cdr(p), pk_cdr(f), mt, depth);
+  if (pk_isa(p, PK_T_VECTOR))
+    return pk_isa(f, PK_T_VECTOR) && pkx_pmatch(m, pkx_vec2list(p), pkx_vec2list(f), mt, depth);
+  return pko_equal(p, f);
+}
+
+/* Binding (depth . value) of var in the match, or 0. */
+static pk_val pkx_lookup_bind(pk_val binds, pk_val var)
+{
+  for (; pk_pairp(binds); binds = pk_cdr(binds))
+    if (pk_car(pk_car(binds)) == var) return pk_cdr(pk_car(binds));
+  return 0;
+}
+
+typedef struct pkx_tmpl { const pkx_macro *m; pk_val binds; pk_val renames; } pkx_tmpl;
+
+/* A template symbol that is not a pattern variable: keep it when it means
+   something global (special form, macro, defined global); else rename it,
+   consistently within one expansion, so introduced binders do not capture. */
+static pk_val pkx_rename(pkx_tmpl *t, pk_val s)
+{
+  const pko_symbol *y = pk_sym(s);
+  if (y->h.aux || y->macro || y->value != PK_UNBOUND || (y->flags & (PKO_SYM_DEFINED | PKO_SYM_GENSYM)))
+    return s;
+  for (pk_val r = t->renames; pk_pairp(r); r = pk_cdr(r))
+    if (pk_car(pk_car(r)) == s) return pk_cdr(pk_car(r));
+  pk_val g = pko_gensym(s);
+  t->renames = pko_cons(pko_cons(s, g), t->renames);
+  return g;
+}
+
+static pk_val pkx_texpand(pkx_tmpl *t, pk_val x, int quoted);
+
+/* Expand (sub ellipsis . rest) in a template: one copy of sub per element
+   of the sequences bound to its ellipsis variables. */
+static pk_val pkx_texpand_ellipsis(pkx_tmpl *t, pk_val x, int quoted)
+{
+  pk_val sub = pk_car(x), rest = pk_cdr(pk_cdr(x));
+  pk_val vars[64], seqs[64];
+  int64_t depth[64];
+  int nv = 0;
+  for (pk_val v = pkx_patvars(t->m, sub, PK_NIL); pk_pairp(v) && nv < 64; v = pk_cdr(v)) {
+    pk_val b = pkx_lookup_bind(t->binds, pk_car(v));
+    if (!b || pk_fixval(pk_car(b)) == 0) continue;
+    vars[nv] = pk_car(v);
+    depth[nv] = pk_fixval(pk_car(b));
+    seqs[nv++] = pk_cdr(b);
+  }
+  if (nv == 0) pko_throw_at(PK_STATUS_STATIC, pko_where, "syntax-rules: ellipsis follows a template without pattern variables");
+  pk_val out = PK_NIL, saved = t->binds;
+  for (;;) {
+    pk_val nb = saved;
+    for (int i = 0; i < nv; i++) {
+      if (!pk_pairp(seqs[i])) goto done;
+      nb = pko_cons(pko_cons(vars[i], pko_cons(pk_fix(depth[i] - 1), pk_car(seqs[i]))), nb);
+      seqs[i] = pk_cdr(seqs[i]);
+    }
+    t->binds = nb;
+    out = pko_cons(pkx_texpand(t, sub, quoted), out);
+  }
+done:
+  t->binds = saved;
+  pk_val tail = pkx_texpand(t, rest, quoted);
+  for (pk_val r = out; pk_pairp(r); r = pk_cdr(r)) tail = pko_cons(pk_car(r), tail);
+  return tail;
+}
+
+/* Instantiate template x; quoted > 0 inside quote (no renaming). */
+static pk_val pkx_texpand(pkx_tmpl *t, pk_val x, int quoted)
+{
+  if (pk_symbolp(x)) {
+    pk_val b = pkx_lookup_bind(t->binds, x);
+    if (b) {
+      if (pk_fixval(pk_car(b)) != 0) pko_throw_at(PK_STATUS_STATIC, pko_where, "syntax-rules: pattern variable %s used without ellipsis", pk_symname(x));
+      return pk_cdr(b);
+    }
+    return quoted ? x : pkx_rename(t, x);
+  }
+  if (pk_pairp(x)) {
+    if (pk_car(x) == t->m->ellipsis && pk_pairp(pk_cdr(x))) return pkx_texpand(t, pk_car(pk_cdr(x)), quoted); /* (... ...) */
+    if (pkx_ellipsisp(t->m, x)) return pkx_texpand_ellipsis(t, x, quoted);
+    int q = quoted;
+    if (pk_car(x) == S_quote) q = 1;
+    pk_val a = pkx_texpand(t, pk_car(x), q);
+    return pko_cons(a, pkx_texpand(t, pk_cdr(x), q));
+  }
+  if (pk_isa(x, PK_T_VECTOR)) {
+    pk_val l = pkx_texpand(t, pkx_vec2list(x), quoted);
+    long n = pko_length(l);
+    pk_val v = pko_mkvec((uint32_t)n, PK_NIL);
+    for (long i = 0; i < n; i++, l = pk_cdr(l)) pk_vec(v)->items[i] = pk_car(l);
+    return v;
+  }
+  return x;
+}
+
+/* Expand a macro use; the result carries the use's position. */
+static pk_val pkx_expand(pk_val mac, pk_val form, const pk_srcpos *pos)
+{
+  const pkx_macro *m = (const pkx_macro *)mac;
+  const pk_srcpos *saved = pko_where;
+  pko_where = pos;
+  for (pk_val r = m->rules; pk_pairp(r); r = pk_cdr(r)) {
+    pk_val rule = pk_car(r);
+    pkx_match mt = { PK_NIL };
+    if (!pkx_pmatch(m, pk_cdr(pk_car(rule)), pk_cdr(form), &mt, 0)) continue;
+    pkx_tmpl t = { m, mt.binds, PK_NIL };
+    pk_val out = pkx_texpand(&t, pkx_nth(rule, 1), 0);
+    if (pk_pairp(out) && pos) pkr_setpos(out, pos);
+    pko_where = saved;
+    return out;
+  }
+  pkx_bad(form, pos, "invalid syntax (no syntax-rules pattern matches)");
+}
+
+/* ---- the compiler's dispatch ---------------------------------------------------- */
+
+/* A call (f arg ...). */
+static pke_node *pkx_call(pk_val x, pkx_scope *sc, const pk_srcpos *pos)
+{
+  long n = pko_length(x);
+  if (n < 0) pkx_bad(x, pos, "invalid syntax (improper list in call)");
+  pke_node *c = pkx_node(PKE_CALL, pos);
+  c->x = pkx_comp(pk_car(x), sc, pos);
+  c->n = (uint16_t)(n - 1);
+  c->kids = pko_alloc((size_t)n * sizeof *c->kids);
+  x = pk_cdr(x);
+  for (long i = 0; i < n - 1; i++, x = pk_cdr(x)) c->kids[i] = pkx_comp(pk_car(x), sc, pos);
+  return c;
+}
+
+/* Special forms of the language (by code). */
+static pke_node *pkx_special_form(int sf, pk_val x, pkx_scope *sc, const pk_srcpos *pos)
+{
+  switch (sf) {
+  case SF_QUOTE:
+    if (pko_length(x) != 2) pkx_bad(x, pos, "invalid quote");
+    return pkx_const(pkx_nth(x, 1), pos);
+  case SF_QUASIQUOTE:
+    if (pko_length(x) != 2) pkx_bad(x, pos, "invalid quasiquote");
+    return pkx_qq(pkx_nth(x, 1), 1, sc, pos);
+  case SF_UNQUOTE: case SF_UNQUOTE_SPLICING:
+    pkx_bad(x, pos, "invalid syntax: unquote outside quasiquote");
+  case SF_LAMBDA:
+    pkx_list(x, 3, pos, "invalid lambda");
+    return pkx_lambda(pkx_nth(x, 1), pk_cdr(pk_cdr(x)), sc, pos, 0);
+  case SF_DEFINE: return pkx_define(x, sc, pos);
+  case SF_DEFREL: return pkx_defrel(x, sc, pos);
+  case SF_SET: return pkx_set(x, sc, pos);
+  case SF_IF: {
+    long n = pko_length(x);
+    if (n != 3 && n != 4) pkx_bad(x, pos, "invalid if");
+    return pkx_if(pkx_comp(pkx_nth(x, 1), sc, pos), pkx_comp(pkx_nth(x, 2), sc, pos),
+                  n == 4 ? pkx_comp(pkx_nth(x, 3), sc, pos) : pkx_const(PK_VOID, pos), pos);
+  }
+  case SF_COND: pkx_list(x, 1, pos, "invalid cond"); return pkx_cond(pk_cdr(x), sc, pos);
+  case SF_CASE: return pkx_case(x, sc, pos);
+  case SF_WHEN: case SF_UNLESS: {
+    pkx_list(x, 3, pos, "invalid when/unless");
+    pke_node *c = pkx_comp(pkx_nth(x, 1), sc, pos), *b = pkx_seq(pk_cdr(pk_cdr(x)), sc, pos);
+    pke_node *v = pkx_const(PK_VOID, pos);
+    return sf == SF_WHEN ? pkx_if(c, b, v, pos) : pkx_if(c, v, b, pos);
+  }
+  case SF_AND: return pkx_andor(x, sc, pos, true);
+  case SF_OR: return pkx_andor(x, sc, pos, false);
+  case SF_BEGIN: pkx_list(x, 1, pos, "invalid begin"); return pkx_seq(pk_cdr(x), sc, pos);
+  case SF_LET:
+    if (pk_pairp(pk_cdr(x)) && pk_symbolp(pkx_nth(x, 1))) return pkx_named_let(x, sc, pos);
+    return pkx_let(x, sc, pos, false);
+  case SF_LETSTAR: return pkx_comp(pkx_letstar(x, pos), sc, pos);
+  case SF_LETREC: case SF_LETRECSTAR: return pkx_let(x, sc, pos, true);
+  case SF_DO: return pkx_comp(pkx_do(x, pos), sc, pos);
+  case SF_DEFSYNTAX: {
+    if (pko_length(x) != 3 || !pk_symbolp(pkx_nth(x, 1))) pkx_bad(x, pos, "invalid define-syntax");
+    pk_sym(pkx_nth(x, 1))->macro = pkx_syntax_rules(pkx_nth(x, 2), pos);
+    return pkx_const(PK_VOID, pos);
+  }
+  case SF_FRESH:
+    pkx_list(x, 3, pos, "invalid fresh: expected (fresh (x ...) goal ...)");
+    return pkx_fresh(pkx_nth(x, 1), pk_cdr(pk_cdr(x)), PKE_FRESH, sc, pos);
+  case SF_CONDE: return pkx_conde(x, PKE_CONDE, sc, pos);
+  case SF_CONDA: return pkx_conde(x, PKE_CONDA, sc, pos);
+  case SF_CONDU: return pkx_conde(x, PKE_CONDU, sc, pos);
+  case SF_PROJECT: return pkx_project(x, sc, pos);
+  case SF_RUN: return pkx_run(x, false, sc, pos);
+  case SF_RUNSTAR: return pkx_run(x, true, sc, pos);
+  case SF_TEST: return pkx_test(x, sc, pos);
+  case SF_LOAD: {
+    if (pko_length(x) != 2) pkx_bad(x, pos, "invalid load");
+    pke_node *n = pkx_node(PKE_LOAD, pos);
+    n->x = pkx_comp(pkx_nth(x, 1), sc, pos);
+    return n;
+  }
+  case SF_DELAY: pkx_bad(x, pos, "delay is not supported");
+  default:
+    pkx_bad(x, pos, "invalid syntax");
+  }
+}
+
+/* Compile expression x in scope sc. */
+static pke_node *pkx_comp(pk_val x, pkx_scope *sc, const pk_srcpos *pos)
+{
+  pk_srcpos buf;
+  if (pk_symbolp(x)) return pkx_ref(x, sc, pos);
+  if (!pk_pairp(x)) {
+    if (x == PK_NIL) pkx_err(x, pos, "%s", "invalid syntax: () is not an expression (quote it)");
+    return pkx_const(x, pos);
+  }
+  pos = pkx_pos(x, pos, &buf);
+  pk_srcpos *here = pko_alloc(sizeof *here); /* nodes copy it; buf is local */
+  *here = pos ? *pos : (pk_srcpos){ 0 };
+  pos = here;
+  pk_val h = pk_car(x);
+  uint32_t d, i;
+  if (pk_symbolp(h) && !pkx_lookup(sc, h, &d, &i)) {
+    if (pk_sym(h)->macro) return pkx_comp(pkx_expand(pk_sym(h)->macro, x, pos), sc, pos);
+    int sf = (int)pk_sym(h)->h.aux;
+    if (sf && sf < SF_ELSE) return pkx_special_form(sf, x, sc, pos);
+  }
+  return pkx_call(x, sc, pos);
+}
+
+/* Compile a top-level form (public to pk_prog.c). */
+pke_node *pke_compile(pk_val x, const pk_srcpos *pos)
+{
+  return pkx_comp(x, NULL, pos);
+}
+
+/* True if x is a top-level (run ...) or (run* ...) form. */
+bool pke_is_run_form(pk_val x)
+{
+  if (!pk_pairp(x) || !pk_symbolp(pk_car(x))) return false;
+  int sf = pkx_special(NULL, pk_car(x));
+  return sf == SF_RUN || sf == SF_RUNSTAR;
+}
+
+/* If x is (load "literal") at top level, the file name; else 0. */
+pk_val pke_static_load(pk_val x)
+{
+  if (!pk_pairp(x) || pkx_special(NULL, pk_car(x)) != SF_LOAD || pko_length(x) != 2) return 0;
+  pk_val f = pkx_nth(x, 1);
+  return pk_stringp(f) ? f : 0;
+}
+
+/* Mark the names that top-level form x defines, so forward references and
+   macro templates see them as global before compilation reaches them. */
+void pke_predeclare(pk_val x)
+{
+  pk_val name = pkx_defname(x, NULL);
+  if (name) pk_sym(name)->flags |= PKO_SYM_DEFINED;
+  else if (pk_pairp(x) && pkx_special(NULL, pk_car(x)) == SF_BEGIN)
+    for (pk_val b = pk_cdr(x); pk_pairp(b); b = pk_cdr(b)) pke_predeclare(pk_car(b));
+}
+
+/* ---- runtime -------------------------------------------------------------- */
+
+/* A new frame of n slots, all unbound (letrec checks). */
+pke_env *pke_frame(pke_env *up, uint32_t n)
+{
+  pke_env *e = pko_alloc(sizeof *e + n * sizeof(pk_val));
+  e->h.type = PK_T_ENV;
+  e->h.aux = n;
+  e->up = up;
+  for (uint32_t i = 0; i < n; i++) e->v[i] = PK_UNBOUND;
+  return e;
+}
+
+/* Stack budget exhausted: a runtime error, not a crash. */
+static _Noreturn void pke_stack_overflow(void)
+{
+  pko_error("stack budget exhausted (deep recursion); raise it with --stack BYTES");
+}
+
+/* This thread's recursion floor: its stack's low end plus a safety margin,
+   or start minus the budget when the budget is smaller. */
+static uintptr_t pke_compute_floor(void)
+{
+  pthread_attr_t a;
+  void *addr;
+  size_t size;
+  char here;
+  uintptr_t lo = (uintptr_t)&here - ((size_t)8 << 20);
+  if (pthread_getattr_np(pthread_self(), &a) == 0) {
+    if (pthread_attr_getstack(&a, &addr, &size) == 0) lo = (uintptr_t)addr + ((size_t)256 << 10);
+    pthread_attr_destroy(&a);
+  }
+  uintptr_t cap = (uintptr_t)&here - pke_stack_budget;
+  return (pke_stack_budget < (uintptr_t)&here && cap > lo) ? cap : lo;
+}
+
+/* Check the stack budget; one compare on the fast path. */
+static inline void pke_check_stack(void)
+{
+  char probe;
+  if (__builtin_expect((uintptr_t)&probe < pke_floor, 0)) {
+    if (!pke_floor) { pke_floor = pke_compute_floor(); return; }
+    pke_stack_overflow();
+  }
+}
+
+/* Reset this thread's floor (called when a thread starts running code). */
+void pke_thread_start(void) { pke_floor = pke_compute_floor(); }
+
+bool pke_procedurep(pk_val v)
+{
+  pko_type t = pk_type(v);
+  return t == PK_T_CLOSURE || t == PK_T_PRIM;
+}
+
+const char *pke_procname(pk_val f)
+{
+  if (pk_isa(f, PK_T_PRIM)) return ((pko_prim *)f)->name;
+  if (pk_isa(f, PK_T_CLOSURE)) {
+    pk_val n = ((pke_closure *)f)->lam->v;
+    return n ? pk_symname(n) : NULL;
+  }
+  return NULL;
+}
+
+static _Noreturn void pke_arity(pk_val f, int argc)
+{
+  const char *name = pke_procname(f);
+  pko_error("incorrect number of arguments (%d) to #<procedure%s%s>", argc, name ? " " : "", name ? name : "");
+}
+
+/* The frame for calling closure c with args: checks arity, builds rest. */
+static pke_env *pke_bind(const pke_closure *c, int argc, const pk_val *argv)
+{
+  const pke_node *lam = c->lam;
+  uint32_t req = lam->a;
+  if ((uint32_t)argc < req || (!(lam->flags & 1) && (uint32_t)argc != req)) pke_arity((pk_val)c, argc);
+  pke_env *e = pke_frame(c->env, lam->b);
+  memcpy(e->v, argv, req * sizeof *argv);
+  if (lam->flags & 1) {
+    pk_val rest = PK_NIL;
+    for (int i = argc; i-- > (int)req;) rest = pko_cons(argv[i], rest);
+    e->v[req] = rest;
+  }
+  return e;
+}
+
+/* Call a primitive after checking its arity. */
+static pk_val pke_callprim(pk_val f, int argc, pk_val *argv)
+{
+  const pko_prim *p = (const pko_prim *)f;
+  if (argc < p->min || (p->max >= 0 && argc > p->max)) pke_arity(f, argc);
+  return p->fn(argc, argv);
+}
+
+pk_val pke_apply(pk_val f, int argc, pk_val *argv)
+{
+  if (pk_isa(f, PK_T_PRIM)) return pke_callprim(f, argc, argv);
+  if (!pk_isa(f, PK_T_CLOSURE)) pko_error_val("attempt to apply non-procedure", f);
+  const pke_closure *c = (const pke_closure *)f;
+  pke_env *e = pke_bind(c, argc, argv);
+  return pke_eval(c->lam->x, e);
+}
+
+/* The frame depth levels up. */
+static inline pke_env *pke_up(pke_env *e, uint32_t depth)
+{
+  while (depth--) e = e->up;
+  return e;
+}
+
+static _Noreturn void pke_unbound_local(const pke_node *n)
+{
+  pko_where = &n->pos;
+  pko_error("variable %s used before its definition", pk_symname(n->v));
+}
+
+/* Append a proper list a to b (for unquote-splicing). */
+static pk_val pke_append2(pk_val a, pk_val b)
+{
+  if (pko_length(a) < 0) pko_error_val("unquote-splicing: not a proper list", a);
+  pk_val r = pko_reverse(a);
+  for (; pk_pairp(r); r = pk_cdr(r)) b = pko_cons(pk_car(r), b);
+  return b;
+}
+
+static pk_val pke_list2vec(pk_val l)
+{
+  long n = pko_length(l);
+  pk_val v = pko_mkvec((uint32_t)n, PK_NIL);
+  for (long i = 0; i < n; i++, l = pk_cdr(l)) pk_vec(v)->items[i] = pk_car(l);
+  return v;
+}
+
+/* (test ...) at run time: as test-check.scm. */
+static pk_val pke_test(const pke_node *n, pke_env *e)
+{
+  pk_val title = pke_eval(n->x, e);
+  pkp_buf b;
+  pkp_init(&b);
+  pkp_puts(&b, "Testing ", 8);
+  pkp_print(&b, title, PKP_WRITE);
+  pkp_putc(&b, '\n');
+  fwrite(b.s, 1, b.len, pkb_out);
+  b.len = 0;
+  pk_val expected = pke_eval(n->z, e);
+  pk_val produced = pke_eval(n->y, e);
+  if (!pko_equal(expected, produced)) {
+    pk_sym(S_test_failed)->value = PK_TRUE;
+    pkp_puts(&b, "Failed: ", 8);
+    pkp_print(&b, n->v, PKP_WRITE);
+    pkp_puts(&b, "\nExpected: ", 11);
+    pkp_print(&b, expected, PKP_WRITE);
+    pkp_puts(&b, "\nComputed: ", 11);
+    pkp_print(&b, produced, PKP_WRITE);
+    pkp_putc(&b, '\n');
+    fwrite(b.s, 1, b.len, pkb_out);
+  }
+  pkp_free(&b);
+  return PK_VOID;
+}
+
+/* Evaluate a (run ...) node to the list of its answers. */
+static pk_val pke_run(const pke_node *n, pke_env *e)
+{
+  int64_t count = -1;
+  if (n->x) {
+    pk_val c = pke_eval(n->x, e);
+    if (c == PK_FALSE) count = -1;
+    else if (!pko_intp(c) || pko_intval(c) < 0) {
+      pko_where = &n->pos;
+      pko_error_val("run: count must be a non-negative integer", c);
+    } else count = pko_intval(c);
+  }
+  pks_query *q = pks_query_new(n, e, count);
+  pk_val out = PK_NIL, a;
+  while (pks_query_next(q, &a)) out = pko_cons(a, out);
+  return pko_reverse(out);
+}
+
+/* The evaluator.  Tail positions continue the loop; the rest recurse. */
+pk_val pke_eval(const pke_node *n, pke_env *e)
+{
+  pke_check_stack();
+  for (;;) {
+    switch ((pke_op)n->op) {
+    case PKE_CONST: return n->v;
+    case PKE_LREF0: { pk_val v = e->v[n->b]; if (v == PK_UNBOUND) pke_unbound_local(n); return v; }
+    case PKE_LREF1: { pk_val v = e->up->v[n->b]; if (v == PK_UNBOUND) pke_unbound_local(n); return v; }
+    case PKE_LREF: { pk_val v = pke_up(e, n->a)->v[n->b]; if (v == PK_UNBOUND) pke_unbound_local(n); return v; }
+    case PKE_GREF: {
+      pk_val v = pk_sym(n->v)->value;
+      if (v == PK_UNBOUND) { pko_where = &n->pos; pko_error("variable %s is not bound", pk_symname(n->v)); }
+      return v;
+    }
+    case PKE_LSET: pke_up(e, n->a)->v[n->b] = pke_eval(n->x, e); return PK_VOID;
+    case PKE_GSET:
+      if (pk_sym(n->v)->value == PK_UNBOUND) { pko_where = &n->pos; pko_error("set!: variable %s is not bound", pk_symname(n->v)); }
+      pk_sym(n->v)->value = pke_eval(n->x, e);
+      return PK_VOID;
+    case PKE_GDEF: pk_sym(n->v)->value = pke_eval(n->x, e); return PK_VOID;
+    case PKE_IF: n = pk_truthy(pke_eval(n->x, e)) ? n->y : n->z; continue;
+    case PKE_SEQ:
+      for (int i = 0; i < n->n - 1; i++) pke_eval(n->kids[i], e);
+      n = n->kids[n->n - 1];
+      continue;
+    case PKE_AND: case PKE_OR: {
+      bool isand = n->op == PKE_AND;
+      int i = 0;
+      for (; i < n->n - 1; i++) {
+        pk_val v = pke_eval(n->kids[i], e);
+        if (pk_truthy(v) != isand) return v;
+      }
+      n = n->kids[i];
+      continue;
+    }
+    case PKE_LAMBDA: {
+      pke_closure *c = (pke_closure *)pko_obj(PK_T_CLOSURE, sizeof *c);
+      c->lam = n;
+      c->env = e;
+      return (pk_val)c;
+    }
+    case PKE_LET: case PKE_LETREC: {
+      pke_env *f = pke_frame(e, n->b);
+      pke_env *ie = n->op == PKE_LET ? e : f;
+      for (int i = 0; i < n->n; i++) f->v[i] = pke_eval(n->kids[i], ie);
+      e = f;
+      n = n->x;
+      continue;
+    }
+    case PKE_CALL: {
+      pk_val f = pke_eval(n->x, e);
+      int argc = n->n;
+      pk_val argv[argc > 0 ? argc : 1];
+      for (int i = 0; i < argc; i++) argv[i] = pke_eval(n->kids[i], e);
+      pko_where = &n->pos;
+      if (pk_isa(f, PK_T_CLOSURE)) {
+        const pke_closure *c = (const pke_closure *)f;
+        e = pke_bind(c, argc, argv);
+        n = c->lam->x;
+        pko_poll();
+        continue;
+      }
+      if (pk_isa(f, PK_T_PRIM)) return pke_callprim(f, argc, argv);
+      pko_error_val("attempt to apply non-procedure", f);
+    }
+    case PKE_CONS: {
+      pk_val a = pke_eval(n->x, e);
+      return pko_cons(a, pke_eval(n->y, e));
+    }
+    case PKE_APPEND: {
+      pk_val a = pke_eval(n->x, e);
+      pko_where = &n->pos;
+      return pke_append2(a, pke_eval(n->y, e));
+    }
+    case PKE_LIST2VEC: return pke_list2vec(pke_eval(n->x, e));
+    case PKE_FRESH: case PKE_CONDE: case PKE_CONDA: case PKE_CONDU: case PKE_PROJECT:
+      return pks_node_goal(n, e);
+    case PKE_RUN: return pke_run(n, e);
+    case PKE_TEST: return pke_test(n, e);
+    case PKE_LOAD: {
+      pk_val f = pke_eval(n->x, e);
+      pko_where = &n->pos;
+      if (!pk_stringp(f)) pko_error_val("load: not a string", f);
+      pkl_load_runtime(f, &n->pos);
+      return PK_VOID;
+    }
+    }
+    pko_error("internal error: bad node");
+  }
+}
+
+/* ---- init ------------------------------------------------------------------- */
+
+static void pke_special(const char *name, int code)
+{
+  pk_sym(pko_sym(name))->h.aux = (uint32_t)code;
+}
+
+/* Register the special forms and the evaluator's globals. */
+void pke_init(void)
+{
+  static const struct { const char *name; int code; } forms[] = {
+    { "quote", SF_QUOTE }, { "quasiquote", SF_QUASIQUOTE }, { "unquote", SF_UNQUOTE },
+    { "unquote-splicing", SF_UNQUOTE_SPLICING }, { "lambda", SF_LAMBDA }, { "define", SF_DEFINE },
+    { "set!", SF_SET }, { "if", SF_IF }, { "cond", SF_COND }, { "case", SF_CASE },
+    { "when", SF_WHEN }, { "unless", SF_UNLESS }, { "and", SF_AND }, { "or", SF_OR },
+    { "begin", SF_BEGIN }, { "let", SF_LET }, { "let*", SF_LETSTAR }, { "letrec", SF_LETREC },
+    { "letrec*", SF_LETRECSTAR }, { "define-syntax", SF_DEFSYNTAX }, { "fresh", SF_FRESH },
+    { "conde", SF_CONDE }, { "conda", SF_CONDA }, { "condu", SF_CONDU }, { "project", SF_PROJECT },
+    { "run", SF_RUN }, { "run*", SF_RUNSTAR }, { "defrel", SF_DEFREL }, { "test", SF_TEST },
+    { "load", SF_LOAD }, { "do", SF_DO }, { "delay", SF_DELAY }, { "else", SF_ELSE }, { "=>", SF_ARROW },
+    { "...", SF_ELLIPSIS }, { "_", SF_UNDERSCORE }, { "syntax-rules", SF_SYNTAX_RULES },
+  };
+  for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) pke_special(forms[i].name, forms[i].code);
+  S_quote = pko_sym("quote");
+  S_quasiquote = pko_sym("quasiquote");
+  S_unquote = pko_sym("unquote");
+  S_unquote_splicing = pko_sym("unquote-splicing");
+  S_else = pko_sym("else");
+  S_arrow = pko_sym("=>");
+  S_ellipsis = pko_sym("...");
+  S_underscore = pko_sym("_");
+  S_define = pko_sym("define");
+  S_defrel = pko_sym("defrel");
+  S_begin = pko_sym("begin");
+  S_lambda = pko_sym("lambda");
+  S_test_failed = pko_sym("test-failed");
+  pk_sym(S_test_failed)->value = PK_FALSE;
+  pk_sym(S_test_failed)->flags |= PKO_SYM_DEFINED;
+}

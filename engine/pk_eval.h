@@ -1,0 +1,31 @@
+/*
+** pk_eval.h — the Scheme core: compiler from data to a lexically addressed
+** tree, syntax-rules expander, and the evaluator (proper tail calls).
+*/
+#ifndef PK_EVAL_H
+#define PK_EVAL_H
+#include "pk_obj.h"
+#include "pk_node.h"
+
+/* True for closures, primitives, and goals used as procedures. */
+bool pke_procedurep(pk_val v);
+/* Apply any procedure to arguments.  Throws on arity or non-procedure.
+   Thread contract: safe on any thread that owns its own evaluation. */
+pk_val pke_apply(pk_val f, int argc, pk_val *argv);
+/* Name of a procedure for printing (#<procedure name>), or NULL. */
+const char *pke_procname(pk_val f);
+
+/* Compile a top-level datum (static errors thrown with status 2). */
+pke_node *pke_compile(pk_val x, const pk_srcpos *pos);
+/* (run ...) or (run* ...) at top level? */
+bool pke_is_run_form(pk_val x);
+/* The file name of a top-level (load "literal"), or 0. */
+pk_val pke_static_load(pk_val x);
+/* Mark the globals a top-level form defines. */
+void pke_predeclare(pk_val x);
+/* Recompute this thread's recursion floor (call at thread start). */
+void pke_thread_start(void);
+/* Bytes of C stack a program may use (--stack). */
+extern size_t pke_stack_budget;
+
+#endif

@@ -1,0 +1,29 @@
+/*
+** pk_load.h — programs: reading files (with literal top-level loads read up
+** front), the static checks, and running top-level forms.
+*/
+#ifndef PK_LOAD_H
+#define PK_LOAD_H
+#include "pk_obj.h"
+#include <stdio.h>
+
+/* How top-level run forms of the main file are printed. */
+typedef struct pkl_opts {
+  bool stream;       /* print each answer as soon as it is released */
+  bool json;         /* answers as JSON instead of write syntax */
+  bool print_runs;   /* write the value of top-level run forms (pkanren run) */
+  uint64_t answers;  /* out: answers printed */
+} pkl_opts;
+
+/* Run the program in file path.  Returns PK_STATUS_* (PK_STATUS_FAILED
+   when a test failed); on error the message is in pko_err.msg. */
+int pkl_run_file(const char *path, pkl_opts *opts);
+/* Run program text (named name in messages), same contract. */
+int pkl_run_text(const char *name, const char *text, size_t len, pkl_opts *opts);
+
+/* Compiler hook: a reference to global sym at pos (checked before running). */
+void pkl_note_global(pk_val sym, const pk_srcpos *pos);
+/* (load f) reached at run time. */
+void pkl_load_runtime(pk_val fname, const pk_srcpos *pos);
+
+#endif

@@ -1,0 +1,1030 @@
+/*
+** pk_mk.c — miniKanren: states, unification, constraints, goals, the
+** interleaving stream machine, and reification.
+**
+** Semantics follow faster-miniKanren (commit a25c702) step for step, so one
+** worker prints its answers in its order: the same suspension points, the
+** same mplus/bind interleaving, the same constraint store and reification.
+** The differences are representation only:
+**   - a variable is an immediate word; its id comes from the state's own
+**     counter (creation order along the branch), not a global counter;
+**   - substitutions and constraint stores are persistent CHAMP maps, never
+**     mutated (no set-var-val! shortcut), so branches can move between
+**     threads freely;
+**   - forcing a suspended stream runs an explicit frame stack instead of
+**     nested Scheme closures, so deep bind/mplus nesting costs heap, not C
+**     stack.
+*/
+#include "pk_mk.h"
+#include "pk_eval.h"
+#include "pk_map.h"
+#include "pk_print.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- objects --------------------------------------------------------------- */
+
+/* Stream objects are PK_T_OPAQUE; aux says which. */
+enum { K_STATE = 1, K_CHOICE, K_CREC, K_IFTE, K_QUERY,
+       TK_GOAL = 16, TK_CONDE_REST, TK_MPLUS, TK_BIND, TK_NIL2, TK_NIL1, TK_IFTE, TK_APPLY };
+
+/* Goal kinds (aux of PK_T_GOAL objects). */
+enum { G_UNIFY = 1, G_DISEQ, G_ABSENTO, G_TYPE, G_SUCCEED, G_FAIL, G_NODE, G_REIFY,
+       G_ONCE, G_RUN_OUTER, G_RUN_INNER, G_FOREIGN };
+
+/* Type-constraint tags, in faster-miniKanren's order num, str, sym. */
+enum { T_NONE = 0, T_NUM, T_STR, T_SYM };
+
+typedef struct pks_state {
+  pko_hdr h;
+  pkm_map S;    /* substitution: var id -> term */
+  pkm_map C;    /* constraint store: var id -> pks_crec */
+  uint64_t nv;  /* next variable id along this branch */
+} pks_state;
+
+typedef struct pks_crec {
+  pko_hdr h;    /* aux: type tag T_* */
+  pk_val D;     /* list of disequalities, each a list of (var . term) */
+  pk_val A;     /* list of absento terms */
+} pks_crec;
+
+typedef struct pks_goal {
+  pko_hdr h;
+  pk_val a, b;
+  const pke_node *node;
+  pke_env *env;
+  pks_foreign_fn fn;
+  void *data;
+} pks_goal;
+
+typedef struct pks_choice { pko_hdr h; pk_val a, f; } pks_choice;
+typedef struct pks_thunk { pko_hdr h; pk_val x, y, z; int64_t i; } pks_thunk;
+
+/* A conda/condu/onceo in progress: the clause being asked and its goals. */
+typedef struct pks_ifte {
+  pko_hdr h;
+  const pks_goal *g;   /* the conda/condu/once goal */
+  pks_state *st;       /* the state the question started from */
+  int64_t i;           /* clause index */
+  pk_val *goals;       /* evaluated goals of clause i */
+  int ngoals;
+} pks_ifte;
+
+struct pks_query {
+  pko_hdr h;
+  pk_val next;     /* thunk of the rest of the stream, or PK_FALSE */
+  int64_t left;    /* answers still wanted; < 0: all */
+};
+
+static _Thread_local uint64_t pks_nunify;
+/* Variable counter in force while goal expressions are evaluated, so a
+   nested run (through project) numbers its variables above the outer
+   branch's. */
+static _Thread_local uint64_t pks_floor;
+static pk_val S_num, S_str, S_sym, S_diseq, S_absento;
+
+uint64_t pks_unify_count(void) { return pks_nunify; }
+
+static inline unsigned pks_kind(pk_val s) { return ((pko_hdr *)s)->aux; }
+static inline bool pks_is(pk_val s, unsigned k) { return pk_isa(s, PK_T_OPAQUE) && pks_kind(s) == k; }
+static inline bool pks_thunkp(pk_val s) { return pks_kind(s) >= TK_GOAL; }
+
+static pk_val pks_opaque(unsigned kind, size_t bytes)
+{
+  pk_val o = pko_obj(PK_T_OPAQUE, bytes);
+  ((pko_hdr *)o)->aux = kind;
+  return o;
+}
+
+static pks_state *pks_mkstate(pkm_map S, pkm_map C, uint64_t nv)
+{
+  pks_state *s = (pks_state *)pks_opaque(K_STATE, sizeof *s);
+  s->S = S;
+  s->C = C;
+  s->nv = nv;
+  return s;
+}
+
+static pk_val pks_mkthunk(unsigned kind, pk_val x, pk_val y, pk_val z, int64_t i)
+{
+  pks_thunk *t = (pks_thunk *)pks_opaque(kind, sizeof *t);
+  t->x = x;
+  t->y = y;
+  t->z = z;
+  t->i = i;
+  return (pk_val)t;
+}
+
+static pk_val pks_choice_new(pk_val a, pk_val f)
+{
+  pks_choice *c = (pks_choice *)pks_opaque(K_CHOICE, sizeof *c);
+  c->a = a;
+  c->f = f;
+  return (pk_val)c;
+}
+
+static pks_goal *pks_mkgoal(unsigned kind, pk_val a, pk_val b)
+{
+  pks_goal *g = (pks_goal *)pko_obj(PK_T_GOAL, sizeof *g);
+  g->h.aux = kind;
+  g->a = a;
+  g->b = b;
+  return g;
+}
+
+bool pks_goalp(pk_val v) { return pk_isa(v, PK_T_GOAL); }
+
+pk_val pks_node_goal(const pke_node *node, pke_env *env)
+{
+  pks_goal *g = pks_mkgoal(G_NODE, 0, 0);
+  g->node = node;
+  g->env = env;
+  return (pk_val)g;
+}
+
+/* ---- walking ------------------------------------------------------------------ */
+
+/* Follow variable bindings; a few instructions per link. */
+static inline pk_val pks_walk(pk_val u, pkm_map S)
+{
+  while (pk_varp(u)) {
+    pk_val v = pkm_get(S, pk_varid(u));
+    if (v == PK_UNBOUND) return u;
+    u = v;
+  }
+  return u;
+}
+
+/* A growable stack of values on the C stack first, then the collected heap
+   (so the collector sees what it holds). */
+typedef struct pks_vstack { pk_val *v; size_t n, cap; pk_val local[64]; } pks_vstack;
+
+static void pks_vinit(pks_vstack *s) { s->v = s->local; s->n = 0; s->cap = 64; }
+
+static void pks_vpush(pks_vstack *s, pk_val x)
+{
+  if (s->n == s->cap) {
+    pk_val *nv = pko_alloc(2 * s->cap * sizeof *nv);
+    memcpy(nv, s->v, s->n * sizeof *nv);
+    s->v = nv;
+    s->cap *= 2;
+  }
+  s->v[s->n++] = x;
+}
+
+/* walk*: the term with every bound variable replaced, iteratively.  Ground
+   subterms are returned as they are (no copy), and unchanged pairs are
+   reused. */
+static pk_val pks_walkstar(pk_val t, pkm_map S)
+{
+  t = pks_walk(t, S);
+  if (pk_groundp(t) || pk_varp(t)) return t;
+  /* Post-order over pairs: frames are (pair, car-result-or-0). */
+  pks_vstack st;
+  pks_vinit(&st);
+  pk_val result = 0;
+  pks_vpush(&st, t);
+  pks_vpush(&st, 0);
+  pks_vpush(&st, 0); /* state: 0 = car pending, 1 = cdr pending */
+  while (st.n) {
+    size_t top = st.n - 3;
+    pk_val p = st.v[top], phase = st.v[top + 2];
+    if (result == 0) {
+      pk_val sub = pks_walk(phase == 0 ? pk_car(p) : pk_cdr(p), S);
+      if (pk_pairp(sub) && !pk_groundp(sub)) {
+        pks_vpush(&st, sub);
+        pks_vpush(&st, 0);
+        pks_vpush(&st, 0);
+        continue;
+      }
+      result = sub;
+    }
+    if (phase == 0) {
+      st.v[top + 1] = result;
+      st.v[top + 2] = 1;
+      result = 0;
+      continue;
+    }
+    pk_val a = st.v[top + 1], d = result;
+    result = (a == pk_car(p) && d == pk_cdr(p)) ? p : pko_cons(a, d);
+    st.n -= 3;
+  }
+  return result;
+}
+
+/* Does variable x occur in v under S?  Ground subterms are skipped. */
+static bool pks_occurs(pk_val x, pk_val v, pkm_map S)
+{
+  pks_vstack st;
+  pks_vinit(&st);
+  pks_vpush(&st, v);
+  while (st.n) {
+    pk_val t = pks_walk(st.v[--st.n], S);
+    if (t == x) return true;
+    if (pk_pairp(t) && !pk_groundp(t)) {
+      pks_vpush(&st, pk_cdr(t));
+      pks_vpush(&st, pk_car(t));
+    }
+  }
+  return false;
+}
+
+/* ---- unification ---------------------------------------------------------------- */
+
+/* Unify u and v under *S.  On success *S is extended and, when added is not
+   NULL, *added receives the new bindings (x . term) in faster-miniKanren's
+   order (reversed: the caller reverses).  Iterative: car first, then cdr. */
+static bool pks_unify(pkm_map *S, pk_val u, pk_val v, pk_val *added)
+{
+  pks_vstack st;
+  pks_vinit(&st);
+  pkm_map s = *S;
+  pks_nunify++;
+  for (;;) {
+    u = pks_walk(u, s);
+    v = pks_walk(v, s);
+    if (u == v) goto next;
+    if (pk_varp(u) || pk_varp(v)) {
+      pk_val x = u, t = v;
+      if (!pk_varp(u) || (pk_varp(v) && pk_varid(v) > pk_varid(u))) { x = v; t = u; }
+      if (!pk_groundp(t) && !pk_varp(t) && pks_occurs(x, t, s)) return false;
+      s = pkm_set(s, pk_varid(x), t);
+      if (added) *added = pko_cons(pko_cons(x, t), *added);
+      goto next;
+    }
+    if (pk_pairp(u) && pk_pairp(v)) {
+      if (pk_groundp(u) && pk_groundp(v)) {
+        if (!pko_equal(u, v)) return false;
+        goto next;
+      }
+      pks_vpush(&st, pk_cdr(u));
+      pks_vpush(&st, pk_cdr(v));
+      u = pk_car(u);
+      v = pk_car(v);
+      continue;
+    }
+    if (!pko_equal(u, v)) return false;
+  next:
+    if (st.n == 0) break;
+    v = st.v[--st.n];
+    u = st.v[--st.n];
+  }
+  *S = s;
+  return true;
+}
+
+/* unify* of a list of (lhs . rhs) associations. */
+static bool pks_unify_assoc(pkm_map *S, pk_val assoc, pk_val *added)
+{
+  pk_val l = PK_NIL, r = PK_NIL;
+  for (pk_val a = pko_reverse(assoc); pk_pairp(a); a = pk_cdr(a)) {
+    l = pko_cons(pk_car(pk_car(a)), l);
+    r = pko_cons(pk_cdr(pk_car(a)), r);
+  }
+  return pks_unify(S, l, r, added);
+}
+
+/* ---- constraint store ----------------------------------------------------------- */
+
+static pks_crec pks_empty_c = { { PK_T_OPAQUE, T_NONE }, PK_NIL, PK_NIL };
+
+static const pks_crec *pks_lookup_c(const pks_state *st, pk_val x)
+{
+  pk_val c = pkm_get(st->C, pk_varid(x));
+  return c == PK_UNBOUND ? &pks_empty_c : (const pks_crec *)c;
+}
+
+static pks_state *pks_set_c(const pks_state *st, pk_val x, unsigned T, pk_val D, pk_val A)
+{
+  pks_crec *c = (pks_crec *)pks_opaque(K_CREC, sizeof *c);
+  c->h.aux = T;
+  c->D = D;
+  c->A = A;
+  return pks_mkstate(st->S, pkm_set(st->C, pk_varid(x), (pk_val)c), st->nv);
+}
+
+static bool pks_type_ok(unsigned T, pk_val t)
+{
+  switch (T) {
+  case T_NUM: return pk_numberp(t);
+  case T_STR: return pk_stringp(t);
+  case T_SYM: return pk_symbolp(t);
+  }
+  return false;
+}
+
+/* symbolo / numbero / stringo on u. */
+static pks_state *pks_type(pks_state *st, unsigned T, pk_val u)
+{
+  pk_val t = pks_walk(u, st->S);
+  if (pks_type_ok(T, t)) return st;
+  if (!pk_varp(t)) return NULL;
+  const pks_crec *c = pks_lookup_c(st, t);
+  if (c->h.aux == T) return st;
+  if (c->h.aux != T_NONE) return NULL;
+  return pks_set_c(st, t, T, c->D, c->A);
+}
+
+static pks_state *pks_add_D(pks_state *st, pk_val v, pk_val d)
+{
+  const pks_crec *c = pks_lookup_c(st, v);
+  return pks_set_c(st, v, c->h.aux, pko_cons(d, c->D), c->A);
+}
+
+/* =/=* of a list of associations. */
+static pks_state *pks_diseq(pks_state *st, pk_val assoc)
+{
+  pkm_map S = st->S;
+  pk_val added = PK_NIL;
+  if (!pks_unify_assoc(&S, assoc, &added)) return st;
+  if (added == PK_NIL) return NULL;
+  added = pko_reverse(added);
+  pk_val el = pk_car(added);
+  st = pks_add_D(st, pk_car(el), added);
+  if (pk_varp(pk_cdr(el))) st = pks_add_D(st, pk_cdr(el), added);
+  return st;
+}
+
+static bool pks_memv(pk_val x, pk_val l)
+{
+  for (; pk_pairp(l); l = pk_cdr(l)) if (pko_eqv(x, pk_car(l))) return true;
+  return false;
+}
+
+/* absento t1 t2: (=/= t1 t2) at every node of t2, recorded on its
+   variables.  Preorder, car before cdr, with an explicit stack. */
+static pks_state *pks_absento(pks_state *st, pk_val t1, pk_val t2)
+{
+  t1 = pks_walk(t1, st->S);
+  pks_vstack stk;
+  pks_vinit(&stk);
+  pks_vpush(&stk, t2);
+  while (stk.n && st) {
+    pk_val t = pks_walk(stk.v[--stk.n], st->S);
+    st = pks_diseq(st, pko_list(1, pko_cons(t1, t)));
+    if (!st) return NULL;
+    if (pk_pairp(t)) {
+      pks_vpush(&stk, pk_cdr(t));
+      pks_vpush(&stk, pk_car(t));
+    } else if (pk_varp(t)) {
+      const pks_crec *c = pks_lookup_c(st, t);
+      if (!pks_memv(t1, c->A)) st = pks_set_c(st, t, c->h.aux, c->D, pko_cons(t1, c->A));
+    }
+  }
+  return st;
+}
+
+/* Re-check the constraints of a variable that was just bound. */
+static pks_state *pks_update(pks_state *st, pk_val assoc)
+{
+  pk_val x = pk_car(assoc), v = pk_cdr(assoc);
+  const pks_crec *c = pks_lookup_c(st, x);
+  if (c == &pks_empty_c) return st;
+  st = pks_set_c(st, x, T_NONE, PK_NIL, PK_NIL);
+  if (c->h.aux && !(st = pks_type(st, c->h.aux, v))) return NULL;
+  for (pk_val a = c->A; pk_pairp(a) && st; a = pk_cdr(a)) st = pks_absento(st, pk_car(a), v);
+  for (pk_val d = c->D; pk_pairp(d) && st; d = pk_cdr(d)) st = pks_diseq(st, pk_car(d));
+  return st;
+}
+
+/* The == goal. */
+static pks_state *pks_eq(pks_state *st, pk_val u, pk_val v)
+{
+  pkm_map S = st->S;
+  if (!st->C) {
+    if (!pks_unify(&S, u, v, NULL)) return NULL;
+    return S == st->S ? st : pks_mkstate(S, NULL, st->nv);
+  }
+  pk_val added = PK_NIL;
+  if (!pks_unify(&S, u, v, &added)) return NULL;
+  if (added == PK_NIL) return st;
+  st = pks_mkstate(S, st->C, st->nv);
+  for (pk_val a = pko_reverse(added); pk_pairp(a) && st; a = pk_cdr(a)) st = pks_update(st, pk_car(a));
+  return st;
+}
+
+/* ---- reification ------------------------------------------------------------------ */
+
+static pk_val pks_reify(pk_val x, const pks_state *st);
+
+/* ---- goals and streams ------------------------------------------------------------ */
+
+typedef struct pks_frame { int kind; pk_val v; } pks_frame;
+enum { F_BIND = 1, F_MPLUS, F_IFTE };
+
+typedef struct pks_machine {
+  pks_frame *f;
+  size_t n, cap;
+  pks_frame local[32];
+} pks_machine;
+
+static void pks_push(pks_machine *m, int kind, pk_val v)
+{
+  if (m->n == m->cap) {
+    pks_frame *nf = pko_alloc(2 * m->cap * sizeof *nf);
+    memcpy(nf, m->f, m->n * sizeof *nf);
+    m->f = nf;
+    m->cap *= 2;
+  }
+  m->f[m->n].kind = kind;
+  m->f[m->n++].v = v;
+}
+
+/* Apply goal g to state st: a stream.  Never recurses into the search:
+   goals that suspend return a thunk. */
+static pk_val pks_apply(pk_val gv, pks_state *st)
+{
+  if (!pks_goalp(gv)) pko_error_val("not a goal", gv);
+  const pks_goal *g = (const pks_goal *)gv;
+  pks_state *r;
+  switch (g->h.aux) {
+  case G_UNIFY: r = pks_eq(st, g->a, g->b); break;
+  case G_DISEQ: r = pks_diseq(st, pko_list(1, pko_cons(g->a, g->b))); break;
+  case G_ABSENTO: r = pks_absento(st, g->a, g->b); break;
+  case G_TYPE: r = pks_type(st, (unsigned)pk_fixval(g->b), g->a); break;
+  case G_SUCCEED: r = st; break;
+  case G_FAIL: r = NULL; break;
+  case G_REIFY: return pks_choice_new(pks_reify(g->a, st), pks_mkthunk(TK_NIL2, 0, 0, 0, 0));
+  case G_FOREIGN: {
+    long n = pko_length(g->a);
+    pk_val args[n > 0 ? n : 1], l = g->a;
+    for (long i = 0; i < n; i++, l = pk_cdr(l)) args[i] = pks_walkstar(pk_car(l), st->S);
+    r = g->fn((int)n, args, g->data) ? st : NULL;
+    break;
+  }
+  default: return pks_mkthunk(TK_GOAL, gv, (pk_val)st, 0, 0);
+  }
+  return r ? (pk_val)r : PK_FALSE;
+}
+
+/* Evaluate the goal expressions of a fresh-shaped node in frame env. */
+static void pks_eval_goals(const pke_node *n, pke_env *env, pks_state *st, pk_val *out)
+{
+  uint64_t saved = pks_floor;
+  pks_floor = st->nv;
+  for (int i = 0; i < n->n; i++) {
+    out[i] = pke_eval(n->kids[i], env);
+    if (!pks_goalp(out[i])) {
+      pko_where = &n->kids[i]->pos;
+      pko_error_val("not a goal", out[i]);
+    }
+  }
+  pks_floor = saved;
+}
+
+/* Run a conjunction: bind frames for goals 1.. (innermost on top), then
+   the stream of goal 0. */
+static pk_val pks_conj(pks_machine *m, pk_val *goals, int n, pks_state *st)
+{
+  for (int i = n - 1; i >= 1; i--) pks_push(m, F_BIND, goals[i]);
+  return pks_apply(goals[0], st);
+}
+
+/* The frame and state for a node's fresh variables. */
+static pke_env *pks_fresh_frame(const pke_node *n, pke_env *env, pks_state **st)
+{
+  if (n->flags & 2) return env;
+  pke_env *f = pke_frame(env, n->b);
+  uint64_t base = (*st)->nv;
+  for (uint32_t i = 0; i < n->a; i++) f->v[i] = pk_var(base + i);
+  *st = pks_mkstate((*st)->S, (*st)->C, base + n->a);
+  return f;
+}
+
+/* Body of a fresh-shaped node on st: evaluate its goals, run them. */
+static pk_val pks_body(pks_machine *m, const pke_node *n, pke_env *env, pks_state *st)
+{
+  env = pks_fresh_frame(n, env, &st);
+  pk_val goals[n->n > 0 ? n->n : 1];
+  pks_eval_goals(n, env, st, goals);
+  return pks_conj(m, goals, n->n, st);
+}
+
+/* Start clause i of a conda/condu/once: ask its first goal under an
+   F_IFTE frame.  Returns the question's stream. */
+static pk_val pks_ifte_clause(pks_machine *m, const pks_goal *g, pks_state *st, int64_t i)
+{
+  pks_ifte *q = (pks_ifte *)pks_opaque(K_IFTE, sizeof *q);
+  q->g = g;
+  q->st = st;
+  q->i = i;
+  if (g->h.aux == G_ONCE) {
+    q->goals = pko_alloc(sizeof *q->goals);
+    q->goals[0] = g->a;
+    q->ngoals = 1;
+  } else {
+    const pke_node *cl = g->node->kids[i];
+    q->goals = pko_alloc((size_t)cl->n * sizeof *q->goals);
+    q->ngoals = cl->n;
+    pks_eval_goals(cl, g->env, st, q->goals);
+  }
+  pks_push(m, F_IFTE, (pk_val)q);
+  return pks_apply(q->goals[0], st);
+}
+
+static pk_val pks_run_body(pks_machine *m, const pks_goal *g, pks_state *st);
+
+/* Force a goal's suspension (TK_GOAL): the body of fresh, conde, project,
+   conda, condu, onceo, run. */
+static pk_val pks_force_goal(pks_machine *m, const pks_goal *g, pks_state *st)
+{
+  const pke_node *n = g->node;
+  switch (g->h.aux) {
+  case G_ONCE: return pks_ifte_clause(m, g, st, 0);
+  case G_RUN_OUTER: case G_RUN_INNER: return pks_run_body(m, g, st);
+  }
+  switch ((pke_op)n->op) {
+  case PKE_FRESH: return pks_body(m, n, g->env, st);
+  case PKE_CONDE:
+    if (n->n > 1) pks_push(m, F_MPLUS, pks_mkthunk(TK_CONDE_REST, (pk_val)g, (pk_val)st, 0, 1));
+    return pks_body(m, n->kids[0], g->env, st);
+  case PKE_CONDA: case PKE_CONDU: return pks_ifte_clause(m, g, st, 0);
+  case PKE_PROJECT: {
+    pke_env *f = pke_frame(g->env, n->b);
+    for (int i = 0; i < n->y->n; i++) f->v[i] = pks_walkstar(pke_eval(n->y->kids[i], g->env), st->S);
+    pk_val goals[n->n];
+    pks_eval_goals(n, f, st, goals);
+    return pks_conj(m, goals, n->n, st);
+  }
+  default: pko_error("internal error: bad goal node");
+  }
+}
+
+/* The stream a thunk yields when forced, one level: nested thunks push
+   frames and continue with their inner thunk (*next). */
+static pk_val pks_step(pks_machine *m, pk_val t, pk_val *next)
+{
+  const pks_thunk *k = (const pks_thunk *)t;
+  *next = 0;
+  switch (pks_kind(t)) {
+  case TK_MPLUS: pks_push(m, F_MPLUS, k->y); *next = k->x; return 0;
+  case TK_BIND: pks_push(m, F_BIND, k->y); *next = k->x; return 0;
+  case TK_IFTE: pks_push(m, F_IFTE, k->y); *next = k->x; return 0;
+  case TK_NIL2: return pks_mkthunk(TK_NIL1, 0, 0, 0, 0);
+  case TK_NIL1: return PK_FALSE;
+  case TK_APPLY: return pks_apply(k->x, (pks_state *)k->y);
+  case TK_GOAL: return pks_force_goal(m, (const pks_goal *)k->x, (pks_state *)k->y);
+  case TK_CONDE_REST: {
+    const pks_goal *g = (const pks_goal *)k->x;
+    if (k->i + 1 < g->node->n) pks_push(m, F_MPLUS, pks_mkthunk(TK_CONDE_REST, k->x, k->y, 0, k->i + 1));
+    return pks_body(m, g->node->kids[k->i], g->env, (pks_state *)k->y);
+  }
+  }
+  pko_error("internal error: bad thunk");
+}
+
+/* The answer of a conda/condu question: continue with the clause's other
+   goals, on every answer (conda) or the first (condu, onceo). */
+static pk_val pks_ifte_answer(pks_machine *m, const pks_ifte *q, pk_val s)
+{
+  bool once = q->g->h.aux == G_ONCE || q->g->node->op == PKE_CONDU;
+  if (once && pks_is(s, K_CHOICE)) s = ((pks_choice *)s)->a;
+  for (int i = q->ngoals - 1; i >= 1; i--) pks_push(m, F_BIND, q->goals[i]);
+  return s;
+}
+
+/* Force thunk t to a stream (mzero, state, choice, or another thunk).
+   Frames on m stand for the Scheme continuation of faster-miniKanren's
+   nested (mplus (f) f^) and (bind (f) g) calls. */
+static pk_val pks_force(pk_val t)
+{
+  pks_machine m = { NULL, 0, 32, { { 0, 0 } } };
+  m.f = m.local;
+  pk_val s, next;
+descend:
+  for (;;) {
+    pko_poll();
+    s = pks_step(&m, t, &next);
+    if (!next) break;
+    t = next;
+  }
+  while (m.n) {
+    pks_frame fr = m.f[--m.n];
+    switch (fr.kind) {
+    case F_MPLUS: /* (mplus s f) */
+      if (s == PK_FALSE) { t = fr.v; goto descend; }
+      if (pks_thunkp(s)) s = pks_mkthunk(TK_MPLUS, fr.v, s, 0, 0);
+      else if (pks_kind(s) == K_STATE) s = pks_choice_new(s, fr.v);
+      else s = pks_choice_new(((pks_choice *)s)->a, pks_mkthunk(TK_MPLUS, fr.v, ((pks_choice *)s)->f, 0, 0));
+      break;
+    case F_BIND: /* (bind s g) */
+      if (s == PK_FALSE) break;
+      if (pks_thunkp(s)) s = pks_mkthunk(TK_BIND, s, fr.v, 0, 0);
+      else if (pks_kind(s) == K_STATE) s = pks_apply(fr.v, (pks_state *)s);
+      else {
+        const pks_choice *c = (const pks_choice *)s;
+        pks_push(&m, F_MPLUS, pks_mkthunk(TK_BIND, c->f, fr.v, 0, 0));
+        s = pks_apply(fr.v, (pks_state *)c->a);
+      }
+      break;
+    case F_IFTE: { /* a conda/condu question answered s */
+      const pks_ifte *q = (const pks_ifte *)fr.v;
+      if (s == PK_FALSE) {
+        if (q->g->h.aux == G_ONCE || q->i + 1 >= q->g->node->n) break;
+        s = pks_ifte_clause(&m, q->g, q->st, q->i + 1);
+      } else if (pks_thunkp(s)) s = pks_mkthunk(TK_IFTE, s, fr.v, 0, 0);
+      else s = pks_ifte_answer(&m, q, s);
+      break;
+    }
+    }
+  }
+  return s;
+}
+
+
+/* ---- reification ------------------------------------------------------------------
+** faster-miniKanren's reify, extract-and-normalize, drop-irrelevant,
+** drop-subsumed and form, in that order, with the same list orders. */
+
+/* Variables of t in preorder (car first), first occurrences only, then
+   reversed: the order faster-miniKanren's (remove-duplicates (vars t))
+   yields. */
+static pk_val pks_vars(pk_val t)
+{
+  pks_vstack st;
+  pks_vinit(&st);
+  pks_vpush(&st, t);
+  pk_val acc = PK_NIL;
+  while (st.n) {
+    pk_val x = st.v[--st.n];
+    if (pk_varp(x)) {
+      if (!pks_memv(x, acc)) acc = pko_cons(x, acc);
+    } else if (pk_pairp(x) && !pk_groundp(x)) {
+      pks_vpush(&st, pk_cdr(x));
+      pks_vpush(&st, pk_car(x));
+    }
+  }
+  return acc;
+}
+
+/* The symbol _.n. */
+static pk_val pks_reify_name(uint64_t n)
+{
+  char buf[32];
+  int len = snprintf(buf, sizeof buf, "_.%llu", (unsigned long long)n);
+  return pko_intern(buf, (size_t)len);
+}
+
+/* reify-S: name the variables of v in preorder. */
+static pkm_map pks_reify_s(pk_val v)
+{
+  pkm_map R = NULL;
+  uint64_t n = 0;
+  pks_vstack st;
+  pks_vinit(&st);
+  pks_vpush(&st, v);
+  while (st.n) {
+    pk_val x = st.v[--st.n];
+    if (pk_varp(x)) {
+      if (pkm_get(R, pk_varid(x)) == PK_UNBOUND) R = pkm_set(R, pk_varid(x), pks_reify_name(n++));
+    } else if (pk_pairp(x) && !pk_groundp(x)) {
+      pks_vpush(&st, pk_cdr(x));
+      pks_vpush(&st, pk_car(x));
+    }
+  }
+  return R;
+}
+
+static unsigned pks_var_type(const pks_state *st, pk_val x)
+{
+  return pk_varp(x) ? pks_lookup_c(st, x)->h.aux : T_NONE;
+}
+
+/* Append list b to a fresh copy of a. */
+static pk_val pks_append(pk_val a, pk_val b)
+{
+  for (pk_val r = pko_reverse(a); pk_pairp(r); r = pk_cdr(r)) b = pko_cons(pk_car(r), b);
+  return b;
+}
+
+/* Keep the elements of l for which keep(x, ctx) holds, in order. */
+static pk_val pks_filter(pk_val l, bool (*keep)(pk_val, const void *), const void *ctx)
+{
+  pk_val out = PK_NIL;
+  for (; pk_pairp(l); l = pk_cdr(l)) if (keep(pk_car(l), ctx)) out = pko_cons(pk_car(l), out);
+  return pko_reverse(out);
+}
+
+static bool pks_all_relevant(pk_val t, const void *rv)
+{
+  for (pk_val v = pks_vars(t); pk_pairp(v); v = pk_cdr(v))
+    if (!pks_memv(pk_car(v), (pk_val)rv)) return false;
+  return true;
+}
+
+/* d1 is subsumed by d2: d2 adds nothing once d1 holds. */
+static bool pks_d_subsumed_by(pk_val d1, pk_val d2)
+{
+  pkm_map S = NULL;
+  if (!pks_unify_assoc(&S, d1, NULL)) return false;
+  pk_val added = PK_NIL;
+  return pks_unify_assoc(&S, d2, &added) && added == PK_NIL;
+}
+
+static bool pks_absento_atomic(const pks_state *st, pk_val a)
+{
+  return !(pk_varp(pk_cdr(a)) && pks_var_type(st, pk_cdr(a)) == T_NONE);
+}
+
+typedef struct pks_dctx { const pks_state *st; pk_val A; } pks_dctx;
+
+/* Keep d unless the type constraints or an absento already imply it. */
+static bool pks_keep_d(pk_val d, const void *vctx)
+{
+  const pks_dctx *c = vctx;
+  for (pk_val p = d; pk_pairp(p); p = pk_cdr(p)) {
+    pk_val l = pk_car(pk_car(p)), r = pk_cdr(pk_car(p));
+    unsigned tl = pks_var_type(c->st, l);
+    if (tl == T_NONE) continue;
+    if (pk_varp(r) ? (pks_var_type(c->st, r) != T_NONE && pks_var_type(c->st, r) != tl) : !pks_type_ok(tl, r))
+      return false;
+  }
+  for (pk_val a = c->A; pk_pairp(a); a = pk_cdr(a))
+    if (!pks_absento_atomic(c->st, pk_car(a)) && pks_d_subsumed_by(d, pko_list(1, pk_car(a)))) return false;
+  return true;
+}
+
+static bool pks_keep_a(pk_val a, const void *vst)
+{
+  const pks_state *st = vst;
+  return !pks_absento_atomic(st, a) && !pks_occurs(pk_cdr(a), pk_car(a), st->S);
+}
+
+static bool pks_member_star(pk_val u, pk_val v)
+{
+  if (pko_equal(u, v)) return true;
+  return pk_pairp(v) && (pks_member_star(u, pk_car(v)) || pks_member_star(u, pk_cdr(v)));
+}
+
+static bool pks_a_subsumed_by(pk_val t1, pk_val t2)
+{
+  return pk_cdr(t1) == pk_cdr(t2) && pks_member_star(pk_car(t2), pk_car(t1));
+}
+
+/* rem-subsumed: drop elements subsumed by a later or an already kept one. */
+static pk_val pks_rem_subsumed(pk_val l, bool (*sub)(pk_val, pk_val))
+{
+  pk_val result = PK_NIL;
+  for (; pk_pairp(l); l = pk_cdr(l)) {
+    pk_val el = pk_car(l);
+    bool drop = false;
+    for (pk_val r = pk_cdr(l); pk_pairp(r) && !drop; r = pk_cdr(r)) drop = sub(el, pk_car(r));
+    for (pk_val r = result; pk_pairp(r) && !drop; r = pk_cdr(r)) drop = sub(el, pk_car(r));
+    if (!drop) result = pko_cons(el, result);
+  }
+  return result;
+}
+
+/* faster-miniKanren's type index for lex ordering. */
+static int pks_type_index(pk_val v)
+{
+  if (pk_numberp(v)) return 0;
+  if (pk_stringp(v)) return 1;
+  if (pk_symbolp(v)) return 2;
+  if (v == PK_FALSE) return 3;
+  if (v == PK_TRUE) return 4;
+  if (v == PK_NIL) return 5;
+  if (pk_pairp(v)) return 6;
+  pko_error_val("type-index: missing ordering for type of value", v);
+}
+
+static int pks_numcmp(pk_val a, pk_val b)
+{
+  double x = pko_intp(a) ? (double)pko_intval(a) : pk_flo(a);
+  double y = pko_intp(b) ? (double)pko_intval(b) : pk_flo(b);
+  if (pko_intp(a) && pko_intp(b)) return pko_intval(a) < pko_intval(b) ? -1 : pko_intval(a) > pko_intval(b);
+  return x == y ? 0 : x < y ? -1 : 1;
+}
+
+/* lex-compare: -1, 0, 1. */
+static int pks_lex(pk_val x, pk_val y)
+{
+  for (;;) {
+    int ix = pks_type_index(x), iy = pks_type_index(y);
+    if (ix != iy) return ix < iy ? -1 : 1;
+    switch (ix) {
+    case 0: return pks_numcmp(x, y);
+    case 1: { int c = strcmp(pk_str(x)->s, pk_str(y)->s); return c < 0 ? -1 : c > 0; }
+    case 2: { int c = strcmp(pk_symname(x), pk_symname(y)); return c < 0 ? -1 : c > 0; }
+    case 6: {
+      int c = pks_lex(pk_car(x), pk_car(y));
+      if (c) return c;
+      x = pk_cdr(x);
+      y = pk_cdr(y);
+      continue;
+    }
+    default: return 0;
+    }
+  }
+}
+
+/* Stable merge sort of a list by lex<=?. */
+static pk_val pks_sort_lex(pk_val l)
+{
+  long n = pko_length(l);
+  if (n < 2) return l;
+  pk_val a = PK_NIL, b = PK_NIL;
+  for (long i = 0; i < n; i++, l = pk_cdr(l))
+    if (i < n / 2) a = pko_cons(pk_car(l), a);
+    else b = pko_cons(pk_car(l), b);
+  a = pks_sort_lex(pko_reverse(a));
+  b = pks_sort_lex(pko_reverse(b));
+  pk_val out = PK_NIL;
+  while (pk_pairp(a) && pk_pairp(b)) {
+    if (pks_lex(pk_car(b), pk_car(a)) < 0) { out = pko_cons(pk_car(b), out); b = pk_cdr(b); }
+    else { out = pko_cons(pk_car(a), out); a = pk_cdr(a); }
+  }
+  for (pk_val r = pk_pairp(a) ? a : b; pk_pairp(r); r = pk_cdr(r)) out = pko_cons(pk_car(r), out);
+  return pko_reverse(out);
+}
+
+static bool pks_reified_varp(pk_val r)
+{
+  return pk_symbolp(r) && pk_symname(r)[0] == '_';
+}
+
+/* sort-d: orient each pair toward the reified variable, then sort. */
+static pk_val pks_sort_d(pk_val d)
+{
+  pk_val out = PK_NIL;
+  for (; pk_pairp(d); d = pk_cdr(d)) {
+    pk_val pr = pk_car(d), l = pk_car(pr), r = pk_cdr(pr);
+    if (pks_reified_varp(r) && pk_symbolp(l) && strcmp(pk_symname(r), pk_symname(l)) < 0) pr = pko_cons(r, l);
+    out = pko_cons(pr, out);
+  }
+  return pks_sort_lex(pko_reverse(out));
+}
+
+/* drop-dot: each (l . r) as (l r). */
+static pk_val pks_drop_dot(pk_val x)
+{
+  pk_val out = PK_NIL;
+  for (; pk_pairp(x); x = pk_cdr(x)) out = pko_cons(pko_list(2, pk_car(pk_car(x)), pk_cdr(pk_car(x))), out);
+  return pko_reverse(out);
+}
+
+/* form: the printed answer with its constraints. */
+static pk_val pks_form(pk_val v, pk_val D, pk_val T, pk_val A)
+{
+  pk_val ft = PK_NIL, fd = PK_NIL, fa = PK_NIL;
+  for (pk_val t = T; pk_pairp(t); t = pk_cdr(t))
+    if (pk_cdr(pk_car(t)) != PK_NIL) ft = pko_cons(pko_cons(pk_car(pk_car(t)), pks_sort_lex(pk_cdr(pk_car(t)))), ft);
+  ft = pko_reverse(ft);
+  for (pk_val d = D; pk_pairp(d); d = pk_cdr(d)) fd = pko_cons(pks_sort_d(pk_car(d)), fd);
+  fd = pks_sort_lex(pko_reverse(fd));
+  fa = pks_sort_lex(A);
+  if (fd == PK_NIL && ft == PK_NIL && fa == PK_NIL) return v;
+  pk_val out = PK_NIL;
+  if (fa != PK_NIL) out = pko_cons(pko_cons(S_absento, pks_drop_dot(fa)), out);
+  out = pks_append(ft, out);
+  if (fd != PK_NIL) {
+    pk_val dd = PK_NIL;
+    for (pk_val d = fd; pk_pairp(d); d = pk_cdr(d)) dd = pko_cons(pks_drop_dot(pk_car(d)), dd);
+    out = pko_cons(pko_cons(S_diseq, pko_reverse(dd)), out);
+  }
+  return pko_cons(v, out);
+}
+
+/* The reified answer for variable x in state st. */
+static pk_val pks_reify(pk_val x, const pks_state *st)
+{
+  pk_val v = pks_walkstar(x, st->S);
+  pkm_map R = pks_reify_s(v);
+  if (!st->C) return pks_walkstar(v, R);
+  pk_val rv = pks_vars(v), T = PK_NIL, D = PK_NIL, A = PK_NIL;
+  static const unsigned tcs[3] = { T_NUM, T_STR, T_SYM };
+  pk_val tags[3] = { S_num, S_str, S_sym };
+  for (int i = 0; i < 3; i++) {
+    pk_val xs = PK_NIL;
+    for (pk_val r = rv; pk_pairp(r); r = pk_cdr(r)) if (pks_var_type(st, pk_car(r)) == tcs[i]) xs = pko_cons(pk_car(r), xs);
+    T = pko_cons(pko_cons(tags[i], pko_reverse(xs)), T);
+  }
+  T = pko_reverse(T);
+  for (pk_val r = rv; pk_pairp(r); r = pk_cdr(r)) {
+    const pks_crec *c = pks_lookup_c(st, pk_car(r));
+    for (pk_val d = c->D; pk_pairp(d); d = pk_cdr(d)) {
+      pkm_map S = st->S;
+      pk_val added = PK_NIL;
+      if (pks_unify_assoc(&S, pk_car(d), &added)) D = pko_cons(pks_walkstar(pko_reverse(added), st->S), D);
+    }
+    for (pk_val a = c->A; pk_pairp(a); a = pk_cdr(a)) A = pko_cons(pko_cons(pks_walkstar(pk_car(a), st->S), pk_car(r)), A);
+  }
+  D = pks_filter(pko_reverse(D), pks_all_relevant, (const void *)rv);
+  A = pks_filter(pko_reverse(A), pks_all_relevant, (const void *)rv);
+  pks_dctx dc = { st, A };
+  D = pks_rem_subsumed(pks_filter(D, pks_keep_d, &dc), pks_d_subsumed_by);
+  A = pks_rem_subsumed(pks_filter(A, pks_keep_a, st), pks_a_subsumed_by);
+  return pks_form(pks_walkstar(v, R), pks_walkstar(D, R), pks_walkstar(T, R), pks_walkstar(A, R));
+}
+
+/* ---- run -------------------------------------------------------------------------- */
+
+static pk_val pks_reify_goal(pk_val x)
+{
+  return (pk_val)pks_mkgoal(G_REIFY, x, 0);
+}
+
+/* The body of run's fresh: (fresh (q) g ... reify) for one query variable;
+   (fresh (x) (fresh (q ...) g ... (== (list q ...) x)) reify) for several,
+   as faster-miniKanren expands it. */
+static pk_val pks_run_body(pks_machine *m, const pks_goal *g, pks_state *st)
+{
+  const pke_node *n = g->node;
+  if (g->h.aux == G_RUN_OUTER && n->a > 1) {
+    pk_val x = pk_var(st->nv), goals[2];
+    st = pks_mkstate(st->S, st->C, st->nv + 1);
+    pks_goal *inner = pks_mkgoal(G_RUN_INNER, x, 0);
+    inner->node = n;
+    inner->env = g->env;
+    goals[0] = (pk_val)inner;
+    goals[1] = pks_reify_goal(x);
+    return pks_conj(m, goals, 2, st);
+  }
+  pke_env *f = pks_fresh_frame(n, g->env, &st);
+  pk_val goals[n->n + 1];
+  pks_eval_goals(n, f, st, goals);
+  if (g->h.aux == G_RUN_OUTER) goals[n->n] = pks_reify_goal(f->v[0]);
+  else {
+    pk_val qs = PK_NIL;
+    for (uint32_t i = n->a; i-- > 0;) qs = pko_cons(f->v[i], qs);
+    goals[n->n] = (pk_val)pks_mkgoal(G_UNIFY, qs, g->a);
+  }
+  return pks_conj(m, goals, n->n + 1, st);
+}
+
+pks_query *pks_query_new(const pke_node *run, pke_env *env, int64_t n)
+{
+  pks_query *q = (pks_query *)pks_opaque(K_QUERY, sizeof *q);
+  pks_goal *g = pks_mkgoal(G_RUN_OUTER, 0, 0);
+  g->node = run;
+  g->env = env;
+  pks_state *st0 = pks_mkstate(NULL, NULL, pks_floor);
+  /* run's outer (suspend ((fresh (q) ...) empty-state)) */
+  q->next = pks_mkthunk(TK_APPLY, (pk_val)g, (pk_val)st0, 0, 0);
+  q->left = n;
+  return q;
+}
+
+bool pks_query_next(pks_query *q, pk_val *out)
+{
+  while (q->left != 0 && q->next != PK_FALSE) {
+    pk_val s = pks_force(q->next);
+    if (s == PK_FALSE) { q->next = PK_FALSE; break; }
+    if (pks_thunkp(s)) { q->next = s; continue; }
+    if (pks_kind(s) == K_STATE) { q->next = PK_FALSE; *out = s; }
+    else { *out = ((pks_choice *)s)->a; q->next = ((pks_choice *)s)->f; }
+    if (q->left > 0) q->left--;
+    return true;
+  }
+  return false;
+}
+
+/* ---- primitives ------------------------------------------------------------------ */
+
+static pk_val pks_p_eq(int c, pk_val *v) { (void)c; return (pk_val)pks_mkgoal(G_UNIFY, v[0], v[1]); }
+static pk_val pks_p_neq(int c, pk_val *v) { (void)c; return (pk_val)pks_mkgoal(G_DISEQ, v[0], v[1]); }
+static pk_val pks_p_absento(int c, pk_val *v) { (void)c; return (pk_val)pks_mkgoal(G_ABSENTO, v[0], v[1]); }
+static pk_val pks_p_symbolo(int c, pk_val *v) { (void)c; return (pk_val)pks_mkgoal(G_TYPE, v[0], pk_fix(T_SYM)); }
+static pk_val pks_p_numbero(int c, pk_val *v) { (void)c; return (pk_val)pks_mkgoal(G_TYPE, v[0], pk_fix(T_NUM)); }
+static pk_val pks_p_stringo(int c, pk_val *v) { (void)c; return (pk_val)pks_mkgoal(G_TYPE, v[0], pk_fix(T_STR)); }
+static pk_val pks_p_onceo(int c, pk_val *v)
+{
+  (void)c;
+  if (!pks_goalp(v[0])) pko_error_val("onceo: not a goal", v[0]);
+  return (pk_val)pks_mkgoal(G_ONCE, v[0], 0);
+}
+
+pk_val pks_foreign_goal(pks_foreign_fn fn, void *data, int argc, const pk_val *argv)
+{
+  pk_val args = PK_NIL;
+  for (int i = argc; i-- > 0;) args = pko_cons(argv[i], args);
+  pks_goal *g = pks_mkgoal(G_FOREIGN, args, 0);
+  g->fn = fn;
+  g->data = data;
+  return (pk_val)g;
+}
+
+/* Register ==, =/=, the type constraints, absento, onceo, succeed, fail. */
+void pks_init(void)
+{
+  pko_defprim("==", pks_p_eq, 2, 2);
+  pko_defprim("=/=", pks_p_neq, 2, 2);
+  pko_defprim("absento", pks_p_absento, 2, 2);
+  pko_defprim("symbolo", pks_p_symbolo, 1, 1);
+  pko_defprim("numbero", pks_p_numbero, 1, 1);
+  pko_defprim("stringo", pks_p_stringo, 1, 1);
+  pko_defprim("onceo", pks_p_onceo, 1, 1);
+  pko_symbol *s = pk_sym(pko_sym("succeed"));
+  s->value = (pk_val)pks_mkgoal(G_SUCCEED, 0, 0);
+  s->flags |= PKO_SYM_DEFINED;
+  s = pk_sym(pko_sym("fail"));
+  s->value = (pk_val)pks_mkgoal(G_FAIL, 0, 0);
+  s->flags |= PKO_SYM_DEFINED;
+  S_num = pko_sym("num");
+  S_str = pko_sym("str");
+  S_sym = pko_sym("sym");
+  S_diseq = pko_sym("=/=");
+  S_absento = pko_sym("absento");
+}

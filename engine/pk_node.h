@@ -1,0 +1,60 @@
+/*
+** pk_node.h — compiled code: the tree the compiler emits and the evaluator
+** runs, environment frames and closures.  Internal to the engine; shared by
+** pk_eval.c (which builds and runs it) and pk_mk.c (which runs goal bodies).
+*/
+#ifndef PK_NODE_H
+#define PK_NODE_H
+#include "pk_obj.h"
+
+typedef enum pke_op {
+  PKE_CONST, PKE_LREF0, PKE_LREF1, PKE_LREF, PKE_GREF, PKE_LSET, PKE_GSET, PKE_GDEF,
+  PKE_IF, PKE_SEQ, PKE_LAMBDA, PKE_CALL, PKE_AND, PKE_OR, PKE_LET, PKE_LETREC,
+  PKE_CONS, PKE_APPEND, PKE_LIST2VEC,
+  /* miniKanren forms: the node is the goal's code, evaluated later by pk_mk.c */
+  PKE_FRESH, PKE_CONDE, PKE_CONDA, PKE_CONDU, PKE_PROJECT, PKE_RUN,
+  PKE_TEST, PKE_LOAD
+} pke_op;
+
+/* One compiled expression.  Field use by op:
+   CONST v | LREF a=depth b=index | GREF/GSET/GDEF v=symbol x=value
+   IF x y z | SEQ/AND/OR kids[n] | CALL x=operator kids[n]=operands
+   LAMBDA a=required b=frame size flags&1=rest x=body v=name
+   LET/LETREC kids[n]=inits b=frame size x=body
+   CONS x y | APPEND x y | LIST2VEC x
+   FRESH a=#vars b=frame size kids[n]=goals; flags&2: no variables, no frame
+   CONDE/CONDA/CONDU kids[n]=clauses, each a FRESH node with a=0
+   PROJECT kids[n]=goals y=SEQ of variable refs (y->n of them) b=frame size
+   RUN x=count (NULL for run*) a=#query vars b=frame size kids[n]=goals
+   TEST x=title y=expr z=expected v=expr datum | LOAD x=file name  */
+typedef struct pke_node {
+  uint8_t op, flags;
+  uint16_t n;
+  uint32_t a, b;
+  pk_val v;
+  struct pke_node *x, *y, *z;
+  struct pke_node **kids;
+  pk_srcpos pos;
+} pke_node;
+
+/* An environment frame: slots for one lambda's (or let's) variables.
+   h.aux holds the slot count. */
+typedef struct pke_env {
+  pko_hdr h;
+  struct pke_env *up;
+  pk_val v[];
+} pke_env;
+
+typedef struct pke_closure {
+  pko_hdr h;
+  const pke_node *lam;
+  pke_env *env;
+} pke_closure;
+
+/* A frame of n slots under up, slots set to PK_UNBOUND. */
+pke_env *pke_frame(pke_env *up, uint32_t n);
+/* Evaluate node in env.  Any thread; recursion is bounded by the stack
+   budget (a runtime error past it). */
+pk_val pke_eval(const pke_node *node, pke_env *env);
+
+#endif

@@ -1,0 +1,377 @@
+/*
+** pk_obj.c — allocation, numbers, strings, symbols, equality and errors.
+*/
+#include "pk_obj.h"
+#include "pk_builtin.h"
+#include "pk_print.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+_Thread_local pko_catch *pko_handler;
+_Thread_local pko_errinfo pko_err;
+_Thread_local const pk_srcpos *pko_where;
+volatile int pko_interrupted;
+
+/* ---- allocation ---------------------------------------------------------- */
+
+/* Collected memory that may hold pointers; dies when out of memory because
+   every caller would have to. */
+void *pko_alloc(size_t bytes)
+{
+  void *p = GC_MALLOC(bytes);
+  if (!p) { fputs("pkanren: out of memory\n", stderr); abort(); }
+  return p;
+}
+
+/* Collected memory the collector never scans (no pointers inside). */
+void *pko_alloc_atomic(size_t bytes)
+{
+  void *p = GC_MALLOC_ATOMIC(bytes);
+  if (!p) { fputs("pkanren: out of memory\n", stderr); abort(); }
+  return p;
+}
+
+/* A zeroed heap object of type t. */
+pk_val pko_obj(pko_type t, size_t bytes)
+{
+  pko_hdr *h = pko_alloc(bytes);
+  h->type = t;
+  return (pk_val)h;
+}
+
+/* ---- numbers and strings ------------------------------------------------- */
+
+/* An exact integer: inline when it fits 63 bits, boxed otherwise. */
+pk_val pko_mkint(int64_t i)
+{
+  if (i >= PK_FIXNUM_MIN && i <= PK_FIXNUM_MAX) return pk_fix(i);
+  pko_int *b = pko_alloc_atomic(sizeof *b);
+  b->h.type = PK_T_INT;
+  b->h.aux = 0;
+  b->i = i;
+  return (pk_val)b;
+}
+
+/* Exact integer test. */
+bool pko_intp(pk_val v) { return pk_fixnump(v) || pk_isa(v, PK_T_INT); }
+
+/* Value of an exact integer. */
+int64_t pko_intval(pk_val v)
+{
+  return pk_fixnump(v) ? pk_fixval(v) : ((pko_int *)v)->i;
+}
+
+/* A boxed double. */
+pk_val pko_mkflo(double d)
+{
+  pko_flonum *f = pko_alloc_atomic(sizeof *f);
+  f->h.type = PK_T_FLONUM;
+  f->h.aux = 0;
+  f->d = d;
+  return (pk_val)f;
+}
+
+/* An immutable string copied from s[0..len). */
+pk_val pko_mkstr(const char *s, size_t len)
+{
+  pko_string *p = pko_alloc_atomic(sizeof *p + len + 1);
+  p->h.type = PK_T_STRING;
+  p->h.aux = 0;
+  p->len = (uint32_t)len;
+  memcpy(p->s, s, len);
+  p->s[len] = 0;
+  return (pk_val)p;
+}
+
+pk_val pko_mkcstr(const char *s) { return pko_mkstr(s, strlen(s)); }
+
+/* A vector of len slots, each fill. */
+pk_val pko_mkvec(uint32_t len, pk_val fill)
+{
+  pko_vector *v = pko_alloc(sizeof *v + len * sizeof(pk_val));
+  v->h.type = PK_T_VECTOR;
+  v->len = len;
+  for (uint32_t i = 0; i < len; i++) v->items[i] = fill;
+  return (pk_val)v;
+}
+
+/* (list a b ...) from n C arguments. */
+pk_val pko_list(int n, ...)
+{
+  pk_val items[n > 0 ? n : 1], r = PK_NIL;
+  va_list ap;
+  va_start(ap, n);
+  for (int i = 0; i < n; i++) items[i] = va_arg(ap, pk_val);
+  va_end(ap);
+  while (n-- > 0) r = pko_cons(items[n], r);
+  return r;
+}
+
+/* A fresh proper list with the elements of list in reverse order. */
+pk_val pko_reverse(pk_val list)
+{
+  pk_val r = PK_NIL;
+  for (; pk_pairp(list); list = pk_cdr(list)) r = pko_cons(pk_car(list), r);
+  return r;
+}
+
+/* Length of a proper list, or -1.  Floyd's cycle check is unnecessary:
+   pairs are immutable, so lists cannot be circular. */
+long pko_length(pk_val list)
+{
+  long n = 0;
+  for (; pk_pairp(list); list = pk_cdr(list)) n++;
+  return list == PK_NIL ? n : -1;
+}
+
+/* ---- symbols --------------------------------------------------------------
+** Open addressing, power-of-two table, grown at 50% load.  Interning is rare
+** after reading, so one mutex is enough. */
+
+static struct {
+  pthread_mutex_t lock;
+  pko_symbol **slots;
+  size_t cap, count;
+} pko_symtab = { PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0 };
+
+/* FNV-1a over the name. */
+static uint64_t pko_hash(const char *s, size_t len)
+{
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+  return h;
+}
+
+/* A new symbol object, not entered in any table. */
+static pko_symbol *pko_newsym(const char *name, size_t len, uint64_t h)
+{
+  pko_symbol *s = GC_MALLOC_UNCOLLECTABLE(sizeof *s + len + 1);
+  s->h.type = PK_T_SYMBOL;
+  s->value = PK_UNBOUND;
+  s->hash = h;
+  s->len = (uint32_t)len;
+  memcpy(s->name, name, len);
+  s->name[len] = 0;
+  return s;
+}
+
+/* Double the symbol table and reinsert every symbol. */
+static void pko_symgrow(void)
+{
+  size_t ncap = pko_symtab.cap ? pko_symtab.cap * 2 : 4096;
+  pko_symbol **ns = GC_MALLOC_UNCOLLECTABLE(ncap * sizeof *ns);
+  for (size_t i = 0; i < pko_symtab.cap; i++) {
+    pko_symbol *s = pko_symtab.slots[i];
+    if (!s) continue;
+    size_t j = s->hash & (ncap - 1);
+    while (ns[j]) j = (j + 1) & (ncap - 1);
+    ns[j] = s;
+  }
+  if (pko_symtab.slots) GC_FREE(pko_symtab.slots);
+  pko_symtab.slots = ns;
+  pko_symtab.cap = ncap;
+}
+
+/* The interned symbol named name[0..len). */
+pk_val pko_intern(const char *name, size_t len)
+{
+  uint64_t h = pko_hash(name, len);
+  pthread_mutex_lock(&pko_symtab.lock);
+  if (2 * (pko_symtab.count + 1) > pko_symtab.cap) pko_symgrow();
+  size_t j = h & (pko_symtab.cap - 1);
+  pko_symbol *s;
+  while ((s = pko_symtab.slots[j])) {
+    if (s->hash == h && s->len == len && memcmp(s->name, name, len) == 0) break;
+    j = (j + 1) & (pko_symtab.cap - 1);
+  }
+  if (!s) {
+    s = pko_symtab.slots[j] = pko_newsym(name, len, h);
+    pko_symtab.count++;
+  }
+  pthread_mutex_unlock(&pko_symtab.lock);
+  return (pk_val)s;
+}
+
+pk_val pko_sym(const char *cname) { return pko_intern(cname, strlen(cname)); }
+
+/* A fresh uninterned symbol printed like base; used to rename identifiers
+   that a macro template introduces. */
+pk_val pko_gensym(pk_val base)
+{
+  const pko_symbol *b = pk_sym(base);
+  pko_symbol *s = pko_newsym(b->name, b->len, b->hash);
+  s->flags |= PKO_SYM_GENSYM;
+  return (pk_val)s;
+}
+
+/* ---- equality ------------------------------------------------------------ */
+
+/* Scheme eqv?: identity, or same number of the same exactness, or same
+   character (chars are immediates, so identity covers them). */
+bool pko_eqv(pk_val a, pk_val b)
+{
+  if (a == b) return true;
+  pko_type ta = pk_type(a), tb = pk_type(b);
+  if (ta != tb) return false;
+  if (ta == PK_T_INT) return ((pko_int *)a)->i == ((pko_int *)b)->i;
+  if (ta == PK_T_FLONUM) {
+    double x = pk_flo(a), y = pk_flo(b);
+    return memcmp(&x, &y, sizeof x) == 0;
+  }
+  return false;
+}
+
+/* Atoms under equal?: eqv, or same string contents. */
+static bool pko_equal_atom(pk_val a, pk_val b)
+{
+  if (pko_eqv(a, b)) return true;
+  if (pk_stringp(a) && pk_stringp(b))
+    return pk_str(a)->len == pk_str(b)->len && memcmp(pk_str(a)->s, pk_str(b)->s, pk_str(a)->len) == 0;
+  return false;
+}
+
+/* Scheme equal?.  Walks cdrs in a loop and cars through an explicit stack,
+   so depth costs heap, not C stack. */
+bool pko_equal(pk_val a, pk_val b)
+{
+  size_t cap = 64, n = 0;
+  pk_val local[128], *stk = local;
+  bool ok = true;
+  for (;;) {
+    if (a == b) goto next;
+    if (pk_pairp(a) && pk_pairp(b)) {
+      if (n + 2 > cap) {
+        size_t ncap = cap * 2;
+        pk_val *ns = malloc(2 * ncap * sizeof *ns);
+        if (!ns) { fputs("pkanren: out of memory\n", stderr); abort(); }
+        memcpy(ns, stk, 2 * n * sizeof *ns);
+        if (stk != local) free(stk);
+        stk = ns;
+        cap = ncap;
+      }
+      stk[2 * n] = pk_cdr(a);
+      stk[2 * n + 1] = pk_cdr(b);
+      n++;
+      a = pk_car(a);
+      b = pk_car(b);
+      continue;
+    }
+    if (pk_isa(a, PK_T_VECTOR) && pk_isa(b, PK_T_VECTOR)) {
+      const pko_vector *x = pk_vec(a), *y = pk_vec(b);
+      if (x->len != y->len) { ok = false; break; }
+      for (uint32_t i = 0; i < x->len && ok; i++) ok = pko_equal(x->items[i], y->items[i]);
+      if (!ok) break;
+      goto next;
+    }
+    if (!pko_equal_atom(a, b)) { ok = false; break; }
+  next:
+    if (n == 0) break;
+    n--;
+    a = stk[2 * n];
+    b = stk[2 * n + 1];
+  }
+  if (stk != local) free(stk);
+  return ok;
+}
+
+/* ---- primitives ---------------------------------------------------------- */
+
+/* Bind name to a C primitive. */
+void pko_defprim(const char *name, pk_primfn fn, int min, int max)
+{
+  pko_prim *p = GC_MALLOC_UNCOLLECTABLE(sizeof *p);
+  p->h.type = PK_T_PRIM;
+  p->fn = fn;
+  p->name = name;
+  p->min = (int16_t)min;
+  p->max = (int16_t)max;
+  pko_symbol *s = pk_sym(pko_sym(name));
+  s->value = (pk_val)p;
+  s->flags |= PKO_SYM_DEFINED;
+}
+
+/* ---- errors -------------------------------------------------------------- */
+
+/* Jump to the innermost handler; with none, the error is unrecoverable. */
+_Noreturn void pko_rethrow(void)
+{
+  pko_catch *c = pko_handler;
+  if (!c) {
+    fprintf(stderr, "%s\n", pko_err.msg);
+    exit(pko_err.status == PK_STATUS_EXIT ? pko_err.code : pko_err.status);
+  }
+  pko_handler = c->prev;
+  longjmp(c->jb, 1);
+}
+
+/* Format "file:line:col: " + message into pko_err.msg and throw. */
+static _Noreturn void pko_vthrow(int status, const pk_srcpos *pos, const char *fmt, va_list ap)
+{
+  int n = 0;
+  if (pos && pos->file)
+    n = snprintf(pko_err.msg, sizeof pko_err.msg, "%s:%d:%d: ", pos->file, pos->line, pos->col);
+  vsnprintf(pko_err.msg + n, sizeof pko_err.msg - (size_t)n, fmt, ap);
+  pko_err.status = status;
+  pko_rethrow();
+}
+
+_Noreturn void pko_throw_at(int status, const pk_srcpos *pos, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  pko_vthrow(status, pos, fmt, ap);
+}
+
+_Noreturn void pko_error(const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  pko_vthrow(PK_STATUS_RUNTIME, pko_where, fmt, ap);
+}
+
+/* Runtime error whose message ends with the written irritant, cut to a
+   readable length. */
+_Noreturn void pko_error_val(const char *msg, pk_val irritant)
+{
+  char *s = pkp_tostring(irritant, PKP_WRITE);
+  size_t n = strlen(s);
+  if (n > 200) strcpy(s + 197, "...");
+  char buf[512];
+  snprintf(buf, sizeof buf, "%s", s);
+  free(s);
+  pko_error("%s: %s", msg, buf);
+}
+
+/* Clear the flag and throw the interrupt status. */
+_Noreturn void pko_interrupt(void)
+{
+  pko_interrupted = 0;
+  pko_throw_at(PK_STATUS_INTERRUPT, NULL, "interrupted");
+}
+
+/* ---- init ---------------------------------------------------------------- */
+
+/* Module initialisers, in dependency order. */
+extern void pke_init(void);
+extern void pks_init(void);
+
+/* Start the collector and register primitives and special forms. */
+static void pko_init_once(void)
+{
+  GC_INIT();
+  GC_allow_register_threads();
+  pkb_init();
+  pke_init();
+  pks_init();
+}
+
+/* One-time process set-up; any thread may call it, any number of times. */
+void pko_init(void)
+{
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, pko_init_once);
+}

@@ -1,0 +1,243 @@
+/*
+** pk_obj.h — values, heap objects, symbols and errors: the vocabulary every
+** engine module speaks.
+**
+** A value (pk_val) is one tagged machine word.  Low bits:
+**   ...xxx1  fixnum (63-bit signed, inline); wider int64 are boxed PK_T_INT
+**   ...0000  pointer to a heap object that starts with a pko_hdr
+**   ...0010  pair that may contain logic variables
+**   ...1010  pair known to be ground (no logic variables anywhere inside)
+**   ...0100  logic variable; its id is v >> 4 (no allocation, no identity cell)
+**   ...0110  other immediates: (), #f, #t, void, unbound, eof, default
+**   ...1110  character; code point is v >> 4
+** The ground bit is computed once by pko_cons (two tests), so unification
+** with a large ground term never rescans it: that keeps forward appendo linear.
+**
+** All heap objects live in the Boehm collector's heap (GC_MALLOC*): objects
+** never move, so addresses are stable keys, and any thread may read any
+** object.  Terms are immutable after construction.
+*/
+#ifndef PK_OBJ_H
+#define PK_OBJ_H
+
+#ifndef GC_THREADS
+#define GC_THREADS
+#endif
+#include <gc/gc.h>
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef uintptr_t pk_val;
+
+/* ---- tags -------------------------------------------------------------- */
+#define PK_TAG_MASK  ((pk_val)15)
+#define PK_TAG_OBJ   ((pk_val)0)
+#define PK_TAG_PAIR  ((pk_val)2)
+#define PK_TAG_VAR   ((pk_val)4)
+#define PK_TAG_IMM   ((pk_val)6)
+#define PK_TAG_GPAIR ((pk_val)10)
+#define PK_TAG_CHAR  ((pk_val)14)
+
+#define PK_IMM(n) ((((pk_val)(n)) << 4) | PK_TAG_IMM)
+#define PK_NIL     PK_IMM(0)
+#define PK_FALSE   PK_IMM(1)
+#define PK_TRUE    PK_IMM(2)
+#define PK_VOID    PK_IMM(3)  /* value of (if #f #f), set!, define, ... */
+#define PK_UNBOUND PK_IMM(4)  /* "no value": unbound global, absent map key */
+#define PK_EOF     PK_IMM(5)
+#define PK_DEFAULT PK_IMM(6)  /* internal marker; never visible to programs */
+
+#define PK_FIXNUM_MAX ((int64_t)(INT64_MAX >> 1))
+#define PK_FIXNUM_MIN ((int64_t)(INT64_MIN >> 1))
+
+static inline bool pk_fixnump(pk_val v) { return v & 1; }
+static inline int64_t pk_fixval(pk_val v) { return ((int64_t)v) >> 1; }
+/* Inline fixnum from a value known to fit in 63 bits. */
+static inline pk_val pk_fix(int64_t i) { return ((pk_val)i << 1) | 1; }
+
+static inline bool pk_pairp(pk_val v) { return (v & 7) == 2; }
+static inline bool pk_varp(pk_val v) { return (v & PK_TAG_MASK) == PK_TAG_VAR; }
+static inline bool pk_charp(pk_val v) { return (v & PK_TAG_MASK) == PK_TAG_CHAR; }
+static inline bool pk_objp(pk_val v) { return (v & PK_TAG_MASK) == 0 && v != 0; }
+/* Ground: not a variable and not a possibly-non-ground pair.  One mask, two
+   compares. */
+static inline bool pk_groundp(pk_val v)
+{
+  pk_val t = v & PK_TAG_MASK;
+  return t != PK_TAG_PAIR && t != PK_TAG_VAR;
+}
+
+static inline pk_val pk_var(uint64_t id) { return ((pk_val)id << 4) | PK_TAG_VAR; }
+static inline uint64_t pk_varid(pk_val v) { return v >> 4; }
+static inline pk_val pk_char(uint32_t cp) { return ((pk_val)cp << 4) | PK_TAG_CHAR; }
+static inline uint32_t pk_charval(pk_val v) { return (uint32_t)(v >> 4); }
+static inline pk_val pk_bool(bool b) { return b ? PK_TRUE : PK_FALSE; }
+static inline bool pk_truthy(pk_val v) { return v != PK_FALSE; }
+
+/* ---- pairs ------------------------------------------------------------- */
+typedef struct pko_pair { pk_val car, cdr; } pko_pair;
+
+static inline pko_pair *pk_pair(pk_val v) { return (pko_pair *)(v & ~(pk_val)15); }
+static inline pk_val pk_car(pk_val v) { return pk_pair(v)->car; }
+static inline pk_val pk_cdr(pk_val v) { return pk_pair(v)->cdr; }
+
+/* Allocate a pair; its tag records whether both halves are ground.
+   About 12 instructions plus the collector's thread-local bump. */
+static inline pk_val pko_cons(pk_val a, pk_val d)
+{
+  pko_pair *p = (pko_pair *)GC_MALLOC(sizeof *p);
+  p->car = a;
+  p->cdr = d;
+  return (pk_val)p | ((pk_groundp(a) && pk_groundp(d)) ? PK_TAG_GPAIR : PK_TAG_PAIR);
+}
+
+/* ---- heap objects ------------------------------------------------------ */
+typedef enum pko_type {
+  PK_T_SYMBOL = 1,
+  PK_T_STRING,
+  PK_T_FLONUM,
+  PK_T_INT,      /* int64 that does not fit a fixnum */
+  PK_T_VECTOR,
+  PK_T_CLOSURE,  /* Scheme lambda closed over an environment (pk_eval.c) */
+  PK_T_PRIM,     /* primitive procedure written in C */
+  PK_T_GOAL,     /* miniKanren goal (pk_mk.c) */
+  PK_T_MACRO,    /* syntax-rules transformer (pk_eval.c) */
+  PK_T_ENV,      /* environment frame (pk_eval.c) */
+  PK_T_OPAQUE    /* anything else internal: states, streams, ... */
+} pko_type;
+
+typedef struct pko_hdr { uint32_t type, aux; } pko_hdr;
+
+static inline pko_type pk_type(pk_val v)
+{
+  return pk_objp(v) ? (pko_type)((pko_hdr *)v)->type : (pko_type)0;
+}
+static inline bool pk_isa(pk_val v, pko_type t) { return pk_type(v) == t; }
+
+typedef struct pko_symbol {
+  pko_hdr h;        /* aux: special-form code (pk_eval.c), 0 if none */
+  pk_val value;     /* global binding or PK_UNBOUND */
+  pk_val macro;     /* global syntax-rules transformer or 0 */
+  uint64_t hash;
+  uint32_t len;
+  uint32_t flags;   /* PKO_SYM_* */
+  char name[];
+} pko_symbol;
+#define PKO_SYM_DEFINED 1u /* defined somewhere in a loaded program (static check) */
+#define PKO_SYM_GENSYM  2u /* uninterned (macro renaming) */
+
+typedef struct pko_string { pko_hdr h; uint32_t len; char s[]; } pko_string; /* NUL-terminated, len bytes */
+typedef struct pko_flonum { pko_hdr h; double d; } pko_flonum;
+typedef struct pko_int { pko_hdr h; int64_t i; } pko_int;
+typedef struct pko_vector { pko_hdr h; uint32_t len; pk_val items[]; } pko_vector; /* h.aux unused */
+
+typedef pk_val (*pk_primfn)(int argc, pk_val *argv);
+typedef struct pko_prim {
+  pko_hdr h;
+  pk_primfn fn;
+  const char *name;
+  int16_t min, max; /* max < 0: variadic */
+} pko_prim;
+
+static inline pko_symbol *pk_sym(pk_val v) { return (pko_symbol *)v; }
+static inline pko_string *pk_str(pk_val v) { return (pko_string *)v; }
+static inline pko_vector *pk_vec(pk_val v) { return (pko_vector *)v; }
+static inline double pk_flo(pk_val v) { return ((pko_flonum *)v)->d; }
+
+/* Allocation in the collected heap.  pko_alloc: may hold pointers;
+   pko_alloc_atomic: never scanned (strings, doubles). */
+void *pko_alloc(size_t bytes);
+void *pko_alloc_atomic(size_t bytes);
+pk_val pko_obj(pko_type t, size_t bytes);          /* zeroed, header set */
+
+/* ---- constructors ------------------------------------------------------ */
+pk_val pko_mkint(int64_t i);                  /* fixnum or boxed PK_T_INT */
+bool pko_intp(pk_val v);                    /* exact integer? */
+int64_t pko_intval(pk_val v);               /* requires pko_intp */
+pk_val pko_mkflo(double d);
+pk_val pko_mkstr(const char *s, size_t len);
+pk_val pko_mkcstr(const char *s);
+pk_val pko_mkvec(uint32_t len, pk_val fill);
+pk_val pko_list(int n, ...);                /* (list a b ...) */
+pk_val pko_reverse(pk_val list);            /* fresh reversed proper list */
+long pko_length(pk_val list);               /* -1 if not a proper list */
+
+/* ---- symbols ----------------------------------------------------------- */
+/* Interned symbol for a name.  Thread-safe (the table is locked); symbols
+   are never freed. */
+pk_val pko_intern(const char *name, size_t len);
+pk_val pko_sym(const char *cname);
+pk_val pko_gensym(pk_val base);             /* fresh uninterned symbol */
+static inline const char *pk_symname(pk_val v) { return pk_sym(v)->name; }
+static inline bool pk_symbolp(pk_val v) { return pk_isa(v, PK_T_SYMBOL); }
+static inline bool pk_stringp(pk_val v) { return pk_isa(v, PK_T_STRING); }
+static inline bool pk_numberp(pk_val v)
+{
+  return pk_fixnump(v) || pk_isa(v, PK_T_FLONUM) || pk_isa(v, PK_T_INT);
+}
+
+/* ---- equality ------------------------------------------------------------ */
+bool pko_eqv(pk_val a, pk_val b);   /* Scheme eqv? */
+bool pko_equal(pk_val a, pk_val b); /* Scheme equal?; iterative, any depth */
+
+/* ---- primitives -------------------------------------------------------- */
+/* Bind a C primitive to a global name.  Call before any program runs. */
+void pko_defprim(const char *name, pk_primfn fn, int min, int max);
+
+/* ---- errors -------------------------------------------------------------- */
+/* Exit statuses (SPEC §2). */
+enum {
+  PK_STATUS_OK = 0,
+  PK_STATUS_FAILED = 1,    /* a test or a model failed */
+  PK_STATUS_STATIC = 2,    /* reader, syntax, unbound name, unreadable file */
+  PK_STATUS_RUNTIME = 3,
+  PK_STATUS_INTERRUPT = 130,
+  PK_STATUS_EXIT = 256     /* (exit n): pko_err.code holds n */
+};
+
+typedef struct pk_srcpos { const char *file; int line, col; } pk_srcpos;
+
+/* A handler frame for pko_throw: PKO_TRY pushes one, PKO_END pops it. */
+typedef struct pko_catch { jmp_buf jb; struct pko_catch *prev; } pko_catch;
+
+/* The error being thrown, per thread. */
+typedef struct pko_error {
+  int status;      /* PK_STATUS_* */
+  int code;        /* exit code for PK_STATUS_EXIT */
+  char msg[2048];  /* "file:line:col: message" */
+} pko_errinfo;
+
+extern _Thread_local pko_catch *pko_handler;
+extern _Thread_local pko_errinfo pko_err;
+/* Position of the form being evaluated, for runtime error messages. */
+extern _Thread_local const pk_srcpos *pko_where;
+/* Set asynchronously (SIGINT); polled by the evaluator and the search loop. */
+extern volatile int pko_interrupted;
+
+/* Usage: pko_catch c; if (PKO_TRY(c)) { ...body...; PKO_END(c); } else { ...
+   pko_err holds the error; handler already popped ... } */
+#define PKO_TRY(c) ((c).prev = pko_handler, pko_handler = &(c), setjmp((c).jb) == 0)
+#define PKO_END(c) (pko_handler = (c).prev)
+
+/* Throw an error with an explicit position (pos may be NULL: no prefix). */
+_Noreturn void pko_throw_at(int status, const pk_srcpos *pos, const char *fmt, ...)
+  __attribute__((format(printf, 3, 4)));
+/* Runtime error (status 3) at pko_where. */
+_Noreturn void pko_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Runtime error "msg: <irritant written>" at pko_where. */
+_Noreturn void pko_error_val(const char *msg, pk_val irritant);
+/* Re-throw pko_err to the next handler (after cleanup). */
+_Noreturn void pko_rethrow(void);
+/* Throw PK_STATUS_INTERRUPT if the interrupt flag is set. Cost: one load. */
+static inline void pko_poll(void)
+{
+  extern _Noreturn void pko_interrupt(void);
+  if (__builtin_expect(pko_interrupted, 0)) pko_interrupt();
+}
+
+/* One-time process init: collector, symbol table, primitives. Idempotent. */
+void pko_init(void);
+
+#endif

@@ -1,0 +1,124 @@
+/*
+** pkanren.h — the public C API of pkanren, a parallel relational search
+** engine (miniKanren) in C.
+**
+** Thread-safety contract: every function may be called from any thread;
+** calls into the library are serialized by one process-wide lock, so
+** sharing an engine between threads is safe but not parallel.  Global
+** definitions (define, defrel, relations registered from C) are
+** process-wide: every engine of the process sees them.  An engine holds
+** its own output stream, error message and term roots.
+**
+** Errors are returned, never raised and never exit(): functions return 0
+** or a positive count on success and a negative PK_E* code on failure;
+** pk_errmsg() then holds "file:line:col: message".
+**
+** Memory: terms are words that refer to the library's collected heap.
+** A term returned to C stays valid until pk_release(engine) or
+** pk_engine_free(engine); do not keep terms longer than that.
+*/
+#ifndef PKANREN_H
+#define PKANREN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef PK_VERSION_STRING
+#define PK_VERSION_STRING "0.1.0"
+#endif
+
+/* Error codes: the negated exit statuses of the pkanren command. */
+enum {
+  PK_OK = 0,
+  PK_EFAILED = -1,     /* a test in the loaded program failed */
+  PK_ESTATIC = -2,     /* reader error, malformed form, unbound name, unreadable file */
+  PK_ERUNTIME = -3,    /* runtime error */
+  PK_EINTR = -130,     /* interrupted (pk_interrupt) */
+  PK_EEXIT = -256      /* the program called (exit n); pk_exit_code() holds n */
+};
+
+typedef struct pk_engine pk_engine;
+typedef struct pk_query pk_query;
+typedef uintptr_t pk_term;
+
+/* The library's version string, e.g. "0.1.0". */
+const char *pk_version(void);
+
+/* A new engine writing program output to stdout; NULL if out of memory. */
+pk_engine *pk_engine_new(void);
+/* Free an engine; its terms become invalid. */
+void pk_engine_free(pk_engine *e);
+/* Where display/write/printf of programs run by e go (default stdout). */
+void pk_set_output(pk_engine *e, FILE *out);
+/* Message of the last error on e ("" if none). */
+const char *pk_errmsg(const pk_engine *e);
+/* Exit code of the last PK_EEXIT. */
+int pk_exit_code(const pk_engine *e);
+/* Ask the running call to stop with PK_EINTR (async-signal-safe). */
+void pk_interrupt(void);
+
+/* Load and run program text (name is used in messages) or a file:
+   definitions, macros, top-level expressions, as `pkanren run` does
+   (without printing top-level run values). */
+int pk_load_string(pk_engine *e, const char *name, const char *text, size_t len);
+int pk_load_file(pk_engine *e, const char *path);
+/* Bind a global name to a term (visible to later programs and queries). */
+int pk_define(pk_engine *e, const char *name, pk_term value);
+
+/* ---- terms ---- */
+pk_term pk_nil(void);
+pk_term pk_boolean(int b);
+pk_term pk_int(pk_engine *e, int64_t i);
+pk_term pk_float(pk_engine *e, double d);
+pk_term pk_symbol(pk_engine *e, const char *name);
+pk_term pk_string(pk_engine *e, const char *s, size_t len);
+pk_term pk_cons(pk_engine *e, pk_term car, pk_term cdr);
+/* Parse one datum from text (e.g. "(a b (c . d))"). */
+int pk_parse(pk_engine *e, const char *text, pk_term *out);
+
+int pk_is_nil(pk_term t);
+int pk_is_pair(pk_term t);
+int pk_is_int(pk_term t);
+int pk_is_symbol(pk_term t);
+int pk_is_string(pk_term t);
+pk_term pk_term_car(pk_term t);     /* t must be a pair */
+pk_term pk_term_cdr(pk_term t);     /* t must be a pair */
+int64_t pk_int_value(pk_term t);    /* t must be an integer */
+const char *pk_symbol_name(pk_term t);   /* t must be a symbol */
+const char *pk_string_value(pk_term t);  /* t must be a string */
+/* t as `write` prints it; malloc'd, caller frees. */
+char *pk_to_string(pk_term t);
+/* Scheme equal?. */
+int pk_equal(pk_term a, pk_term b);
+
+/* ---- queries ---- */
+/* Start a query from the text of a run form, e.g.
+   "(run* (q) (appendo q '(3) '(1 2 3)))" or "(run 5 (x y) ...)". */
+int pk_query_open(pk_engine *e, const char *run_form, pk_query **out);
+/* The next answer (reified, as run returns it): 1 with *answer set, 0 when
+   there are no more, or a negative error code. */
+int pk_query_next(pk_query *q, pk_term *answer);
+/* Stop a query and free it (any time: answers not taken are not searched). */
+void pk_query_free(pk_query *q);
+
+/* ---- relations written in C ("foreign goals") ---- */
+/* fn decides a goal from its arguments, fully walked (logic variables
+   still unbound appear as terms that pk_is_* all reject): return 1 to
+   succeed once, 0 to fail.  Called during search, on the searching thread. */
+typedef int (*pk_relation_fn)(pk_engine *e, int argc, const pk_term *argv, void *data);
+/* Define name as a relation of arity arguments implemented by fn. */
+int pk_register_relation(pk_engine *e, const char *name, int arity, pk_relation_fn fn, void *data);
+
+/* Drop the engine's roots: terms handed out so far may be collected. */
+void pk_release(pk_engine *e);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
