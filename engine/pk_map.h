@@ -49,22 +49,20 @@ typedef const struct pkm_node *pkm_map; /* NULL is the empty map */
 /* Population count without a libgcc call: x86-64's baseline ISA has no
    POPCNT, and there __builtin_popcount becomes a call to __popcountdi2.
    With -mpopcnt (or any -march that has it) this is one instruction;
-   otherwise about ten ALU operations.  Plain (C99) inline like pkm_get,
-   which may not call a static function. */
+   otherwise one or two loads from a 256-byte table that stays in L1, which
+   measured twice as fast as the shift-and-mask (SWAR) sequence and within
+   ~30% of the instruction (numbers in pk_map.c).  Plain C99 inline like
+   pkm_get, which may not call a static function. */
+extern const uint8_t pkm_pop8[256];
 inline unsigned pkm_popc(uint32_t x)
 {
 #if defined(__POPCNT__) || !defined(__x86_64__)
   return (unsigned)__builtin_popcount(x);
 #elif PKM_BITS == 4
-  x = x - ((x >> 1) & 0x5555u);
-  x = (x & 0x3333u) + ((x >> 2) & 0x3333u);
-  x = (x + (x >> 4)) & 0x0f0fu;
-  return (x + (x >> 8)) & 0x1fu;
+  return pkm_pop8[x & 255] + pkm_pop8[(x >> 8) & 255];
 #else
-  x = x - ((x >> 1) & 0x55555555u);
-  x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
-  x = (x + (x >> 4)) & 0x0f0f0f0fu;
-  return (x * 0x01010101u) >> 24;
+  return pkm_pop8[x & 255] + pkm_pop8[(x >> 8) & 255] +
+         pkm_pop8[(x >> 16) & 255] + pkm_pop8[x >> 24];
 #endif
 }
 

@@ -3,12 +3,24 @@
 ** display print them, and as JSON.
 **
 ** Iterative (explicit stack): 1,000,000-deep terms print in constant C stack.
-** write: strings quoted with escapes, chars as #\a #\space #\newline,
-** (quote x) as 'x, (quasiquote x) as `x, (unquote x) as ,x,
-** (unquote-splicing x) as ,@x, flonums in Chez's shortest round-trip form
-** (1.0, 0.1, 1e21, 1.2345e-7, +inf.0, -inf.0, +nan.0), vectors #(...),
-** procedures #<procedure name>, logic variables _.N-style #<var N>,
-** void prints nothing under display and write at top level (as Chez).
+** Byte-for-byte Chez Scheme 9.5:
+**  - write: strings quoted with escapes (\" \\ \n \t \r \a \b \v \f, other
+**    control characters and U+0085/U+2028 as \xHEX;), chars as #\a #\space
+**    #\newline #\alarm #\delete #\x1F, symbols with \xHEX; escapes where
+**    Chez needs them (a\x20;b, \x31;+, || for the empty symbol).
+**  - write does NOT abbreviate (quote x): Chez 9.5 writes (quote x).
+**    display does: 'x `x ,x ,@x (and #'x #`x #,x #,@x) for a two-element
+**    list headed by the interned symbol.  (Chez's REPL pretty-printer also
+**    abbreviates, and breaks long lines; neither is done here.)
+**  - flonums in Chez's shortest round-trip form (1.0, 0.1, 100.0, 1e21,
+**    1e-7, 1.2345e-7, +inf.0, -inf.0, +nan.0; subnormals with Chez's
+**    precision suffix, 5e-324|1).
+**  - vectors #(...), procedures #<procedure name> (pke_procname) or
+**    #<procedure>; goals and other internal objects #<procedure>; #!eof.
+**  - Not Chez (engine conventions): logic variables print as _.N (N the
+**    variable id); void prints nothing at top level, #<void> inside a
+**    structure (Chez's (write (void)) prints #<void>: a caller wanting that
+**    prints it itself).
 */
 #ifndef PK_PRINT_H
 #define PK_PRINT_H
@@ -23,12 +35,18 @@ void pkp_putc(pkp_buf *b, char c);
 void pkp_puts(pkp_buf *b, const char *s, size_t n);
 void pkp_printf(pkp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-enum { PKP_WRITE = 0, PKP_DISPLAY = 1 };
-/* Append v as write or display would print it. */
+/* PKP_WRITEQ: write, but with display's quote abbreviations ('x), which is
+   how Chez's REPL (pretty-print) shows a value that fits on one line. */
+enum { PKP_WRITE = 0, PKP_DISPLAY = 1, PKP_WRITEQ = 2 };
+/* Append v as write, display or PKP_WRITEQ would print it. */
 void pkp_print(pkp_buf *b, pk_val v, int mode);
 /* Append v as JSON: lists as arrays, symbols and strings as strings,
    numbers as numbers, #t/#f as true/false, logic variables and reified
-   variable symbols as "_.N", other values as their written string. */
+   variable symbols as "_.N", other values as their written string.
+   Compact (no spaces).  Vectors are arrays too; an improper tail is
+   marked by the string ".": (a b . c) is ["a","b",".","c"].  Flonums are
+   written as by write (subnormals without the |N suffix); +inf.0, -inf.0
+   and +nan.0 become strings. */
 void pkp_json(pkp_buf *b, pk_val v);
 /* Convenience: a malloc'd NUL-terminated string of v written. */
 char *pkp_tostring(pk_val v, int mode);

@@ -10,6 +10,32 @@
 ** rules; |sym| bars), vectors #( ... ), and #[ ... ] tensor literals (read as
 ** the list (tensor-literal ...)).
 ** Errors throw PK_STATUS_STATIC with "file:line:col: message".
+**
+** Details (Chez Scheme 9.5 is the reference):
+**  - Numbers: [+-]digits is an integer (beyond int64: "integer literal too
+**    large (no bignums)"); digits/digits is "rational literal 1/2 not
+**    supported (no rationals)"; a decimal with a point and/or an exponent
+**    (e E, and Chez's s f d l) is a flonum (1. .5 1e3 1d3); #x #o #b #d
+**    prefix integers.  Any other token is a symbol, as in Chez: 1+, 1a, -x.
+**  - Symbols are case-sensitive; |a b| and a\x20;b and a\ b all name "a b";
+**    inside bars every byte is literal.  A token ends at whitespace,
+**    ( ) [ ] { } " ; # ' ` , or a control byte.
+**  - Characters: #\a, any UTF-8 character, #\xHEX, and the names nul alarm
+**    bel backspace tab newline linefeed vtab vt page return esc space delete
+**    rubout nel ls.  Strings: \a \b \t \n \v \f \r \" \\ \xHEX; and
+**    line continuation (\ blanks newline blanks); \0 is an error as in Chez.
+**  - #[ ... ] reads as (tensor-literal item ...); inside it, [ ... ] and
+**    #[ ... ] are plain lists: #[[1 2] [3 4]] is (tensor-literal (1 2) (3 4)).
+**  - #!eof reads as the eof object; #!r6rs and #!chezscheme are skipped; a
+**    first line starting "#!/" or "#! " (script header) and a UTF-8 BOM are
+**    skipped.  Text must be UTF-8; bad bytes are errors.
+**  - Positions (1-based; columns count characters): the first pair of a
+**    list or #[ form is at its open bracket, each later pair at the start of
+**    its item; (quote x) from 'x is at the quote character, its inner pair
+**    at x.  The table keeps recorded pairs alive until pkr_forget.
+**  - Error positions: the offending token (a stray ) or dot, an extra item
+**    after a dot, a bad # token or escape); for input that ends inside a
+**    form, string or block comment, where that form opened.
 */
 #ifndef PK_READ_H
 #define PK_READ_H
@@ -33,6 +59,11 @@ bool pkr_pos(pk_val pair, pk_srcpos *out);
 /* Record a position for a pair (used by macro expansion to carry the use
    site's position to the expanded form). */
 void pkr_setpos(pk_val pair, const pk_srcpos *pos);
+
+/* Drop the recorded positions of every pair of v, a datum from pkr_next,
+   so the table stops keeping it alive (bulk jobs that read many files and
+   are done with a datum).  Thread-safe. */
+void pkr_forget(pk_val v);
 
 /* Read a whole file into a NUL-terminated malloc'd buffer; NULL on error
    (errno set). */

@@ -1,0 +1,1106 @@
+/*
+** pk_read.c — the reader: Scheme text to data, with source positions.
+**
+** One token at a time (pkr_token) feeds a loop over an explicit stack of
+** open forms (pkr_frame): lists, vectors, tensor literals, quote
+** abbreviations and #; datum comments.  A finished datum is handed to the
+** frame below it (pkr_deliver), so nothing recurses in C and nesting depth is
+** bounded only by memory.  Lists are built front to back by setting the cdr
+** of the last pair; every value read is ground, so the ground tag pko_cons
+** gave each pair stays true.
+**
+** Positions live in one process-wide table keyed by pair address.  A reader
+** collects its entries in a small buffer and adds them under the table's
+** lock once per datum (or per 256 pairs), so parallel readers rarely meet.
+*/
+#include "pk_read.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <locale.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- the position table ----------------------------------------------- */
+
+typedef struct pkr_slot { const char *file; int32_t line, col; } pkr_slot;
+
+/* Keys are untagged pair addresses in uncollectable (hence scanned) memory,
+   so a recorded pair stays alive as long as the table: a key can never be
+   reused by a different pair. */
+static struct {
+  pthread_mutex_t lock;
+  uintptr_t *keys;
+  pkr_slot *vals;
+  size_t cap, used;
+  const char **files;   /* interned file names, never freed */
+  size_t nfiles, filecap;
+} pkr_tab = { PTHREAD_MUTEX_INITIALIZER, NULL, NULL, 0, 0, NULL, 0, 0 };
+
+/* Out of memory in the table is not recoverable for any caller. */
+static _Noreturn void pkr_oom(void)
+{
+  fputs("pkanren: out of memory\n", stderr);
+  abort();
+}
+
+/* Fibonacci hashing of an address whose low 4 bits are always zero. */
+static size_t pkr_hash(uintptr_t key)
+{
+  return (size_t)(((uint64_t)key >> 4) * 0x9E3779B97F4A7C15ull >> 20);
+}
+
+/* Move every entry into arrays of ncap slots (lock held), to grow or,
+   after pkr_forget, to shrink. */
+static void pkr_rehash(size_t ncap)
+{
+  uintptr_t *keys = GC_MALLOC_UNCOLLECTABLE(ncap * sizeof *keys);
+  pkr_slot *vals = malloc(ncap * sizeof *vals);
+  if (!keys || !vals) pkr_oom();
+  memset(keys, 0, ncap * sizeof *keys);
+  for (size_t i = 0; i < pkr_tab.cap; i++) {
+    uintptr_t k = pkr_tab.keys[i];
+    if (!k) continue;
+    size_t j = pkr_hash(k) & (ncap - 1);
+    while (keys[j]) j = (j + 1) & (ncap - 1);
+    keys[j] = k;
+    vals[j] = pkr_tab.vals[i];
+  }
+  if (pkr_tab.keys) GC_FREE(pkr_tab.keys);
+  free(pkr_tab.vals);
+  pkr_tab.keys = keys;
+  pkr_tab.vals = vals;
+  pkr_tab.cap = ncap;
+}
+
+/* Insert or overwrite one entry (lock held); grows at 70% load. */
+static void pkr_put(uintptr_t key, pkr_slot s)
+{
+  if ((pkr_tab.used + 1) * 10 > pkr_tab.cap * 7)
+    pkr_rehash(pkr_tab.cap ? pkr_tab.cap * 2 : 4096);
+  size_t m = pkr_tab.cap - 1, i = pkr_hash(key) & m;
+  while (pkr_tab.keys[i] && pkr_tab.keys[i] != key) i = (i + 1) & m;
+  if (!pkr_tab.keys[i]) {
+    pkr_tab.keys[i] = key;
+    pkr_tab.used++;
+  }
+  pkr_tab.vals[i] = s;
+}
+
+/* A stable copy of a file name (lock held).  Readers are opened over and
+   over on the same few names, so recent names are reused; older ones are
+   simply copied again. */
+static const char *pkr_file(const char *name)
+{
+  size_t n = pkr_tab.nfiles;
+  for (size_t k = 0; k < 16 && k < n; k++) {
+    const char *f = pkr_tab.files[n - 1 - k];
+    if (f == name || strcmp(f, name) == 0) return f;
+  }
+  if (n == pkr_tab.filecap) {
+    size_t cap = n ? n * 2 : 16;
+    const char **fs = realloc(pkr_tab.files, cap * sizeof *fs);
+    if (!fs) pkr_oom();
+    pkr_tab.files = fs;
+    pkr_tab.filecap = cap;
+  }
+  char *copy = strdup(name);
+  if (!copy) pkr_oom();
+  pkr_tab.files[pkr_tab.nfiles++] = copy;
+  return copy;
+}
+
+/* Remove one entry (lock held); false if absent.  Later entries of the
+   probe run shift back into the hole, so lookups never need tombstones. */
+static bool pkr_del(uintptr_t key)
+{
+  if (!pkr_tab.cap) return false;
+  size_t m = pkr_tab.cap - 1, i = pkr_hash(key) & m;
+  while (pkr_tab.keys[i] && pkr_tab.keys[i] != key) i = (i + 1) & m;
+  if (!pkr_tab.keys[i]) return false;
+  for (size_t j = (i + 1) & m; pkr_tab.keys[j]; j = (j + 1) & m) {
+    size_t h = pkr_hash(pkr_tab.keys[j]) & m;
+    bool stays = i < j ? (h > i && h <= j) : (h > i || h <= j);
+    if (stays) continue;
+    pkr_tab.keys[i] = pkr_tab.keys[j];
+    pkr_tab.vals[i] = pkr_tab.vals[j];
+    i = j;
+  }
+  pkr_tab.keys[i] = 0;
+  pkr_tab.used--;
+  return true;
+}
+
+/* Push onto the growable walk stack (collected memory, so it is scanned). */
+static void pkr_wpush(pk_val **stack, size_t *cap, size_t *n, pk_val v)
+{
+  if (*n == *cap) {
+    pk_val *s = GC_MALLOC(*cap * 2 * sizeof *s);
+    if (!s) pkr_oom();
+    memcpy(s, *stack, *n * sizeof *s);
+    *stack = s;
+    *cap *= 2;
+  }
+  (*stack)[(*n)++] = v;
+}
+
+/* Walk v dropping entries (lock held).  Only pairs that had an entry are
+   entered, so a structure sharing read subterms is walked in linear time. */
+static void pkr_forget_walk(pk_val v, pk_val **stack, size_t *cap)
+{
+  size_t n = 0;
+  pkr_wpush(stack, cap, &n, v);
+  while (n > 0) {
+    v = (*stack)[--n];
+    if (pk_pairp(v) && pkr_del((uintptr_t)pk_pair(v))) {
+      pkr_wpush(stack, cap, &n, pk_cdr(v));
+      pkr_wpush(stack, cap, &n, pk_car(v));
+    } else if (pk_isa(v, PK_T_VECTOR)) {
+      for (uint32_t k = 0; k < pk_vec(v)->len; k++) pkr_wpush(stack, cap, &n, pk_vec(v)->items[k]);
+    }
+  }
+}
+
+/* Drop a datum's positions; shrinks the table when it has emptied out. */
+void pkr_forget(pk_val v)
+{
+  size_t cap = 64;
+  pk_val *stack = GC_MALLOC(cap * sizeof *stack);
+  if (!stack) pkr_oom();
+  pthread_mutex_lock(&pkr_tab.lock);
+  pkr_forget_walk(v, &stack, &cap);
+  size_t ncap = pkr_tab.cap;
+  while (ncap > 4096 && pkr_tab.used * 8 < ncap) ncap /= 2;
+  if (ncap < pkr_tab.cap) pkr_rehash(ncap);
+  pthread_mutex_unlock(&pkr_tab.lock);
+}
+
+/* Look a pair up; any thread, under the table lock. */
+bool pkr_pos(pk_val pair, pk_srcpos *out)
+{
+  if (!pk_pairp(pair)) return false;
+  uintptr_t key = (uintptr_t)pk_pair(pair);
+  bool found = false;
+  pthread_mutex_lock(&pkr_tab.lock);
+  if (pkr_tab.cap) {
+    size_t m = pkr_tab.cap - 1, i = pkr_hash(key) & m;
+    while (pkr_tab.keys[i] && pkr_tab.keys[i] != key) i = (i + 1) & m;
+    if (pkr_tab.keys[i]) {
+      pkr_slot s = pkr_tab.vals[i];
+      *out = (pk_srcpos){ s.file, s.line, s.col };
+      found = true;
+    }
+  }
+  pthread_mutex_unlock(&pkr_tab.lock);
+  return found;
+}
+
+/* Record or overwrite one position; the file name is copied. */
+void pkr_setpos(pk_val pair, const pk_srcpos *pos)
+{
+  if (!pk_pairp(pair) || !pos) return;
+  pthread_mutex_lock(&pkr_tab.lock);
+  const char *file = pkr_file(pos->file ? pos->file : "?");
+  pkr_put((uintptr_t)pk_pair(pair), (pkr_slot){ file, pos->line, pos->col });
+  pthread_mutex_unlock(&pkr_tab.lock);
+}
+
+/* ---- reader state --------------------------------------------------------- */
+
+enum { PKR_F_LIST, PKR_F_VEC, PKR_F_TENSOR, PKR_F_QUOTE, PKR_F_DCOMMENT };
+
+/* One open form.  head/tail: the list built so far (head is the quote
+   symbol for PKR_F_QUOTE); dot: 0, 1 after " . ", 2 once the tail came. */
+typedef struct pkr_frame {
+  pk_val head, tail;
+  int32_t line, col;
+  uint8_t kind, close, dot;
+} pkr_frame;
+
+#define PKR_PEND 256
+
+struct pkr_reader {
+  const char *text;
+  size_t len, i;
+  int line, col;              /* of text[i] */
+  const char *file;
+  pkr_frame *stack;           /* collected memory: the frames' lists stay alive */
+  size_t depth, cap;
+  int tensors;                /* open #[ frames */
+  char *tok;                  /* token bytes, NUL-terminated */
+  size_t toklen, tokcap;
+  int tline, tcol;            /* start of the current token */
+  int tch;                    /* the bracket of an open/close token */
+  size_t npend;
+  uintptr_t pkey[PKR_PEND];
+  pkr_slot pval[PKR_PEND];
+};
+
+enum {
+  PKR_T_EOF, PKR_T_ATOM, PKR_T_OPEN, PKR_T_CLOSE, PKR_T_VEC, PKR_T_TENSOR,
+  PKR_T_QUOTE, PKR_T_DCOMMENT, PKR_T_DOT, PKR_T_SKIP
+};
+
+/* quote quasiquote unquote unquote-splicing tensor-literal */
+static pk_val pkr_syms[5];
+static locale_t pkr_c_locale;
+
+/* Symbols and the C locale are made once: a program may have changed the
+   process locale, and strtod must still read "1.5". */
+static void pkr_init_once(void)
+{
+  static const char *names[5] = {
+    "quote", "quasiquote", "unquote", "unquote-splicing", "tensor-literal"
+  };
+  for (int k = 0; k < 5; k++) pkr_syms[k] = pko_sym(names[k]);
+  pkr_c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+}
+
+/* ---- errors --------------------------------------------------------------- */
+
+/* Every reader error is static and carries the offending token's position. */
+static _Noreturn void pkr_fail(const pkr_reader *r, int line, int col, const char *fmt, ...)
+  __attribute__((format(printf, 4, 5)));
+/* pko_throw_at has no va_list form, so the message is formatted here. */
+static _Noreturn void pkr_fail(const pkr_reader *r, int line, int col, const char *fmt, ...)
+{
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  pk_srcpos pos = { r->file, line, col };
+  pko_throw_at(PK_STATUS_STATIC, &pos, "%s", msg);
+}
+
+/* Text for a byte in a message: itself when printable, else \xNN;. */
+static const char *pkr_show(int c, char buf[12])
+{
+  if (c < 0) snprintf(buf, 12, "end-of-file");
+  else if (c > 0x20 && c < 0x7f) snprintf(buf, 12, "%c", c);
+  else snprintf(buf, 12, "\\x%X;", (unsigned)c);
+  return buf;
+}
+
+/* ---- characters ----------------------------------------------------------- */
+
+/* The byte at the position, or -1 at the end. */
+static int pkr_peek(const pkr_reader *r)
+{
+  return r->i < r->len ? (unsigned char)r->text[r->i] : -1;
+}
+
+/* The byte k ahead, or -1 past the end. */
+static int pkr_peekat(const pkr_reader *r, size_t k)
+{
+  return r->i + k < r->len ? (unsigned char)r->text[r->i + k] : -1;
+}
+
+/* Consume one byte; columns count code points, so continuation bytes do
+   not move the column. */
+static void pkr_adv(pkr_reader *r)
+{
+  unsigned char c = (unsigned char)r->text[r->i++];
+  if (c == '\n') {
+    r->line++;
+    r->col = 1;
+  } else if ((c & 0xC0) != 0x80) {
+    r->col++;
+  }
+}
+
+/* Whitespace between tokens (ASCII only, as R6RS requires at least). */
+static bool pkr_space(int c)
+{
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* Ends a symbol, number or character name: a delimiter, end of input, or a
+   control byte (which is then rejected as a token of its own). */
+static bool pkr_term(int c)
+{
+  if (c < 0x20 || c == 0x7f) return true;
+  switch (c) {
+  case ' ': case '(': case ')': case '[': case ']': case '{': case '}':
+  case '"': case ';': case '#': case '\'': case '`': case ',':
+    return true;
+  default:
+    return false;
+  }
+}
+
+/* Length of the well-formed UTF-8 sequence at s[0..n) and its code point,
+   or 0 (overlong forms, surrogates and values past U+10FFFF are refused). */
+static int pkr_utf8(const unsigned char *s, size_t n, uint32_t *cp)
+{
+  unsigned c = s[0];
+  int k = c < 0x80 ? 1 : c >= 0xC2 && c < 0xE0 ? 2 : c >= 0xE0 && c < 0xF0 ? 3
+        : c >= 0xF0 && c < 0xF5 ? 4 : 0;
+  if (k == 0 || (size_t)k > n) return 0;
+  uint32_t v = k == 1 ? c : c & (0x7F >> k);
+  for (int j = 1; j < k; j++) {
+    if ((s[j] & 0xC0) != 0x80) return 0;
+    v = v << 6 | (s[j] & 0x3F);
+  }
+  static const uint32_t min[5] = { 0, 0, 0x80, 0x800, 0x10000 };
+  if (v < min[k] || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
+  *cp = v;
+  return k;
+}
+
+/* Decode the code point at the reader's position, refusing bad UTF-8. */
+static int pkr_cp(pkr_reader *r, uint32_t *cp)
+{
+  int k = pkr_utf8((const unsigned char *)r->text + r->i, r->len - r->i, cp);
+  if (k == 0) {
+    char b[12];
+    pkr_fail(r, r->line, r->col, "invalid UTF-8 byte %s", pkr_show(pkr_peek(r), b));
+  }
+  return k;
+}
+
+/* ---- the token buffer ----------------------------------------------------- */
+
+/* Start an empty token (NUL-terminated, so it can be compared at once). */
+static void pkr_tokreset(pkr_reader *r)
+{
+  r->toklen = 0;
+  r->tok[0] = 0;
+}
+
+/* Append a byte, growing the buffer in collected (atomic) memory. */
+static void pkr_tokc(pkr_reader *r, char c)
+{
+  if (r->toklen + 2 > r->tokcap) {
+    size_t cap = r->tokcap * 2;
+    char *t = GC_MALLOC_ATOMIC(cap);
+    if (!t) pkr_oom();
+    memcpy(t, r->tok, r->toklen);
+    r->tok = t;
+    r->tokcap = cap;
+  }
+  r->tok[r->toklen++] = c;
+  r->tok[r->toklen] = 0;
+}
+
+/* Append a code point as UTF-8. */
+static void pkr_tokcp(pkr_reader *r, uint32_t cp)
+{
+  if (cp < 0x80) {
+    pkr_tokc(r, (char)cp);
+  } else if (cp < 0x800) {
+    pkr_tokc(r, (char)(0xC0 | cp >> 6));
+    pkr_tokc(r, (char)(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    pkr_tokc(r, (char)(0xE0 | cp >> 12));
+    pkr_tokc(r, (char)(0x80 | (cp >> 6 & 0x3F)));
+    pkr_tokc(r, (char)(0x80 | (cp & 0x3F)));
+  } else {
+    pkr_tokc(r, (char)(0xF0 | cp >> 18));
+    pkr_tokc(r, (char)(0x80 | (cp >> 12 & 0x3F)));
+    pkr_tokc(r, (char)(0x80 | (cp >> 6 & 0x3F)));
+    pkr_tokc(r, (char)(0x80 | (cp & 0x3F)));
+  }
+}
+
+/* Copy the (validated) code point at the position into the token. */
+static uint32_t pkr_copycp(pkr_reader *r)
+{
+  uint32_t cp;
+  int k = pkr_cp(r, &cp);
+  for (int j = 0; j < k; j++) {
+    pkr_tokc(r, r->text[r->i]);
+    pkr_adv(r);
+  }
+  return cp;
+}
+
+/* Collect the run of bytes up to the next terminator into the token. */
+static void pkr_run(pkr_reader *r)
+{
+  while (!pkr_term(pkr_peek(r))) {
+    if (pkr_peek(r) < 0x80) {
+      pkr_tokc(r, (char)pkr_peek(r));
+      pkr_adv(r);
+    } else {
+      pkr_copycp(r);
+    }
+  }
+}
+
+/* ---- atmosphere ----------------------------------------------------------- */
+
+/* Skip a #| |# comment, nested ones included; an unterminated one is
+   reported at its opening. */
+static void pkr_block(pkr_reader *r)
+{
+  int line = r->line, col = r->col, depth = 0;
+  do {
+    int c = pkr_peek(r), d = pkr_peekat(r, 1);
+    if (c < 0) pkr_fail(r, line, col, "unexpected end-of-file reading block comment");
+    if ((c == '#' && d == '|') || (c == '|' && d == '#')) {
+      depth += c == '#' ? 1 : -1;
+      pkr_adv(r);
+    }
+    pkr_adv(r);
+  } while (depth > 0);
+}
+
+/* Skip whitespace, ; comments and block comments. */
+static void pkr_skip(pkr_reader *r)
+{
+  for (;;) {
+    int c = pkr_peek(r);
+    if (pkr_space(c)) {
+      pkr_adv(r);
+    } else if (c == ';') {
+      while (pkr_peek(r) >= 0 && pkr_peek(r) != '\n') pkr_adv(r);
+    } else if (c == '#' && pkr_peekat(r, 1) == '|') {
+      pkr_block(r);
+    } else {
+      return;
+    }
+  }
+}
+
+/* ---- numbers -------------------------------------------------------------- */
+
+static int pkr_digit(int c, int radix)
+{
+  int d = c >= '0' && c <= '9' ? c - '0'
+        : c >= 'a' && c <= 'z' ? c - 'a' + 10
+        : c >= 'A' && c <= 'Z' ? c - 'A' + 10 : 99;
+  return d < radix ? d : -1;
+}
+
+/* Index past the digits of s starting at i. */
+static size_t pkr_digits(const char *s, size_t i, size_t n, int radix)
+{
+  while (i < n && pkr_digit((unsigned char)s[i], radix) >= 0) i++;
+  return i;
+}
+
+/* The integer s[0..n) (sign, digits only) in radix; int64 or an error. */
+static pk_val pkr_integer(pkr_reader *r, const char *s, size_t n, int radix)
+{
+  bool neg = s[0] == '-';
+  size_t i = s[0] == '-' || s[0] == '+';
+  uint64_t limit = neg ? (uint64_t)1 << 63 : ((uint64_t)1 << 63) - 1, v = 0;
+  for (; i < n; i++) {
+    uint64_t d = (uint64_t)pkr_digit((unsigned char)s[i], radix);
+    if (v > (limit - d) / (uint64_t)radix)
+      pkr_fail(r, r->tline, r->tcol, "integer literal too large (no bignums)");
+    v = v * (uint64_t)radix + d;
+  }
+  return pko_mkint(neg ? (int64_t)(0 - v) : (int64_t)v);
+}
+
+/* Index past a decimal flonum body (digits, optional point and fraction,
+   optional exponent) at s[i], or 0 when there is none; *real is set when a
+   point or exponent makes it inexact, *mark to the exponent marker's index
+   (n if none). */
+static size_t pkr_decimal(const char *s, size_t i, size_t n, bool *real, size_t *mark)
+{
+  size_t a = pkr_digits(s, i, n, 10), b = a;
+  bool point = a < n && s[a] == '.';
+  if (point) b = pkr_digits(s, a + 1, n, 10);
+  if (b - i - point == 0) return 0;
+  *real = point;
+  *mark = n;
+  if (b < n && strchr("eEsSfFdDlL", s[b])) {
+    size_t c = b + 1 + (b + 1 < n && (s[b + 1] == '+' || s[b + 1] == '-'));
+    size_t e = pkr_digits(s, c, n, 10);
+    if (e == c) return 0;
+    *real = true;
+    *mark = b;
+    b = e;
+  }
+  return b;
+}
+
+/* Read the token s[0..n) as a number into *v; false if it is not one (then
+   it is a symbol, as in Chez: 1+ and 1a are symbols).  Ratios and integers
+   beyond int64 are errors. */
+static bool pkr_number(pkr_reader *r, char *s, size_t n, int radix, pk_val *v)
+{
+  static const char *special[4] = { "+inf.0", "-inf.0", "+nan.0", "-nan.0" };
+  for (int k = 0; k < 4 && radix == 10; k++) {
+    if (n == 6 && memcmp(s, special[k], 6) == 0) {
+      *v = pko_mkflo(k < 2 ? (k ? -INFINITY : INFINITY) : NAN);
+      return true;
+    }
+  }
+  size_t i = n > 0 && (s[0] == '+' || s[0] == '-');
+  size_t d = pkr_digits(s, i, n, radix);
+  if (d > i && d == n) {
+    *v = pkr_integer(r, s, n, radix);
+    return true;
+  }
+  if (radix != 10) return false;
+  if (d > i && d + 1 < n && s[d] == '/' && pkr_digits(s, d + 1, n, 10) == n)
+    pkr_fail(r, r->tline, r->tcol, "rational literal %.*s not supported (no rationals)",
+             (int)(n > 40 ? 40 : n), s);
+  bool real = false;
+  size_t mark = n;
+  if (pkr_decimal(s, i, n, &real, &mark) != n || !real) return false;
+  if (mark < n) s[mark] = 'e';
+  *v = pko_mkflo(strtod_l(s, NULL, pkr_c_locale));
+  return true;
+}
+
+/* ---- symbols -------------------------------------------------------------- */
+
+/* A \x<hex>; escape after the x; what names the construct for messages. */
+static uint32_t pkr_hexesc(pkr_reader *r, const char *what)
+{
+  uint64_t v = 0;
+  int n = 0, line = r->line, col = r->col;
+  while (pkr_digit(pkr_peek(r), 16) >= 0) {
+    if (v <= 0x10FFFF) v = v * 16 + (uint64_t)pkr_digit(pkr_peek(r), 16);
+    n++;
+    pkr_adv(r);
+  }
+  int c = pkr_peek(r);
+  if (c < 0) pkr_fail(r, line, col, "unexpected end-of-file reading %s", what);
+  char b[12];
+  if (c != ';' || n == 0)
+    pkr_fail(r, r->line, r->col, "invalid character %s in %s hex escape", pkr_show(c, b), what);
+  pkr_adv(r);
+  if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+    pkr_fail(r, line, col, "invalid code point value %llu in %s hex escape",
+             (unsigned long long)v, what);
+  return (uint32_t)v;
+}
+
+/* |...| inside a symbol: bytes taken literally up to the closing bar. */
+static void pkr_bars(pkr_reader *r)
+{
+  pkr_adv(r);
+  for (;;) {
+    int c = pkr_peek(r);
+    if (c < 0) pkr_fail(r, r->tline, r->tcol, "unexpected end-of-file reading symbol");
+    if (c == '|') break;
+    if (c < 0x80) {
+      pkr_tokc(r, (char)c);
+      pkr_adv(r);
+    } else {
+      pkr_copycp(r);
+    }
+  }
+  pkr_adv(r);
+}
+
+/* A backslash in a symbol: \x41; is a code point, any other character
+   stands for itself (a\ b is the symbol "a b"). */
+static void pkr_symesc(pkr_reader *r)
+{
+  pkr_adv(r);
+  int c = pkr_peek(r);
+  if (c < 0) pkr_fail(r, r->tline, r->tcol, "unexpected end-of-file reading symbol");
+  if (c == 'x') {
+    pkr_adv(r);
+    pkr_tokcp(r, pkr_hexesc(r, "symbol"));
+  } else {
+    pkr_copycp(r);
+  }
+}
+
+/* A symbol, a number or the dot of a dotted pair. */
+static int pkr_symnum(pkr_reader *r, pk_val *v)
+{
+  bool quoted = false;
+  pkr_tokreset(r);
+  for (;;) {
+    int c = pkr_peek(r);
+    if (c == '|') {
+      pkr_bars(r);
+      quoted = true;
+    } else if (c == '\\') {
+      pkr_symesc(r);
+      quoted = true;
+    } else if (pkr_term(c)) {
+      break;
+    } else if (c < 0x80) {
+      pkr_tokc(r, (char)c);
+      pkr_adv(r);
+    } else {
+      pkr_copycp(r);
+    }
+  }
+  char b[12];
+  if (r->toklen == 0 && !quoted)
+    pkr_fail(r, r->tline, r->tcol, "invalid character %s", pkr_show(pkr_peek(r), b));
+  if (!quoted && r->toklen == 1 && r->tok[0] == '.') return PKR_T_DOT;
+  if (!quoted && pkr_number(r, r->tok, r->toklen, 10, v)) return PKR_T_ATOM;
+  *v = pko_intern(r->tok, r->toklen);
+  return PKR_T_ATOM;
+}
+
+/* ---- strings -------------------------------------------------------------- */
+
+/* After a backslash and optional blanks: the line break and the next
+   line's leading blanks vanish (R6RS line continuation). */
+static void pkr_continuation(pkr_reader *r)
+{
+  while (pkr_peek(r) == ' ' || pkr_peek(r) == '\t') pkr_adv(r);
+  if (pkr_peek(r) == '\r') pkr_adv(r);
+  if (pkr_peek(r) < 0) return;
+  if (pkr_peek(r) != '\n') {
+    char b[12];
+    pkr_fail(r, r->line, r->col, "unexpected character %s after \\<intraline whitespace> in string",
+             pkr_show(pkr_peek(r), b));
+  }
+  pkr_adv(r);
+  while (pkr_peek(r) == ' ' || pkr_peek(r) == '\t') pkr_adv(r);
+}
+
+/* One escape in a string, the backslash already consumed. */
+static void pkr_stresc(pkr_reader *r, int line, int col)
+{
+  static const char from[] = "abtnvfr\"\\", to[] = "\a\b\t\n\v\f\r\"\\";
+  int c = pkr_peek(r);
+  const char *hit = c > 0 ? strchr(from, c) : NULL;
+  if (hit) {
+    pkr_tokc(r, to[hit - from]);
+    pkr_adv(r);
+  } else if (c == 'x') {
+    pkr_adv(r);
+    pkr_tokcp(r, pkr_hexesc(r, "string"));
+  } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+    pkr_continuation(r);
+  } else if (c >= 0) {
+    char b[12];
+    pkr_fail(r, line, col, "invalid string character \\%s", pkr_show(c, b));
+  }
+}
+
+/* A string literal; unterminated ones are reported at the opening quote. */
+static pk_val pkr_string(pkr_reader *r)
+{
+  pkr_tokreset(r);
+  pkr_adv(r);
+  for (;;) {
+    int c = pkr_peek(r);
+    if (c < 0) pkr_fail(r, r->tline, r->tcol, "unexpected end-of-file reading string");
+    if (c == '"') break;
+    if (c == '\\') {
+      int line = r->line, col = r->col;
+      pkr_adv(r);
+      pkr_stresc(r, line, col);
+    } else if (c < 0x80) {
+      pkr_tokc(r, (char)c);
+      pkr_adv(r);
+    } else {
+      pkr_copycp(r);
+    }
+  }
+  pkr_adv(r);
+  return pko_mkstr(r->tok, r->toklen);
+}
+
+/* ---- # syntax ------------------------------------------------------------- */
+
+static const struct { const char *name; uint32_t cp; } pkr_charnames[] = {
+  { "nul", 0 }, { "alarm", 7 }, { "bel", 7 }, { "backspace", 8 }, { "tab", 9 },
+  { "newline", 10 }, { "linefeed", 10 }, { "nel", 0x85 }, { "ls", 0x2028 },
+  { "vtab", 11 }, { "vt", 11 }, { "page", 12 }, { "return", 13 }, { "esc", 27 },
+  { "space", 32 }, { "delete", 127 }, { "rubout", 127 },
+};
+
+/* A character name after #\ (the token): a name, x<hex>, or an error. */
+static uint32_t pkr_charname(pkr_reader *r)
+{
+  const char *s = r->tok;
+  size_t n = r->toklen;
+  for (size_t k = 0; k < sizeof pkr_charnames / sizeof pkr_charnames[0]; k++)
+    if (strcmp(s, pkr_charnames[k].name) == 0) return pkr_charnames[k].cp;
+  if (s[0] == 'x' && pkr_digits(s, 1, n, 16) == n) {
+    uint64_t v = 0;
+    for (size_t i = 1; i < n && v <= 0x10FFFF; i++) v = v * 16 + (uint64_t)pkr_digit(s[i], 16);
+    if (v <= 0x10FFFF && !(v >= 0xD800 && v <= 0xDFFF)) return (uint32_t)v;
+    pkr_fail(r, r->tline, r->tcol, "invalid hex character escape %.40s", s);
+  }
+  pkr_fail(r, r->tline, r->tcol, "invalid character name #\\%.40s", s);
+}
+
+/* #\c: one character when a delimiter follows, else a name. */
+static pk_val pkr_char(pkr_reader *r)
+{
+  if (pkr_peek(r) < 0) pkr_fail(r, r->tline, r->tcol, "unexpected end-of-file reading character");
+  pkr_tokreset(r);
+  uint32_t cp = pkr_copycp(r);
+  if (pkr_term(pkr_peek(r))) return pk_char(cp);
+  pkr_run(r);
+  return pk_char(pkr_charname(r));
+}
+
+/* #t #f #true #false, any case. */
+static pk_val pkr_boolean(pkr_reader *r)
+{
+  pkr_tokreset(r);
+  pkr_run(r);
+  const char *s = r->tok;
+  if (strcasecmp(s, "t") == 0 || strcasecmp(s, "true") == 0) return PK_TRUE;
+  if (strcasecmp(s, "f") == 0 || strcasecmp(s, "false") == 0) return PK_FALSE;
+  pkr_fail(r, r->tline, r->tcol, "invalid boolean #%.40s", s);
+}
+
+/* #x #o #b #d integers. */
+static pk_val pkr_radix(pkr_reader *r)
+{
+  int c = pkr_peek(r) | 0x20;
+  int radix = c == 'x' ? 16 : c == 'o' ? 8 : c == 'b' ? 2 : 10;
+  pkr_adv(r);
+  pkr_tokreset(r);
+  pkr_run(r);
+  pk_val v;
+  if (!pkr_number(r, r->tok, r->toklen, radix, &v) || !pko_intp(v))
+    pkr_fail(r, r->tline, r->tcol, "invalid number syntax #%c%.40s", c, r->tok);
+  return v;
+}
+
+/* #!eof is the end-of-file object; #!r6rs and #!chezscheme are comments. */
+static int pkr_directive(pkr_reader *r, pk_val *v)
+{
+  pkr_adv(r);
+  pkr_tokreset(r);
+  pkr_run(r);
+  if (strcmp(r->tok, "eof") == 0) {
+    *v = PK_EOF;
+    return PKR_T_ATOM;
+  }
+  if (strcmp(r->tok, "r6rs") == 0 || strcmp(r->tok, "chezscheme") == 0) return PKR_T_SKIP;
+  pkr_fail(r, r->tline, r->tcol, "invalid syntax #!%.40s", r->tok);
+}
+
+/* Everything that starts with #, the # not yet consumed. */
+static int pkr_sharp(pkr_reader *r, pk_val *v)
+{
+  pkr_adv(r);
+  int c = pkr_peek(r);
+  switch (c) {
+  case '(': pkr_adv(r); return PKR_T_VEC;
+  case '[': pkr_adv(r); return PKR_T_TENSOR;
+  case ';': pkr_adv(r); return PKR_T_DCOMMENT;
+  case '\\': pkr_adv(r); *v = pkr_char(r); return PKR_T_ATOM;
+  case '!': return pkr_directive(r, v);
+  case 't': case 'f': case 'T': case 'F': *v = pkr_boolean(r); return PKR_T_ATOM;
+  case 'x': case 'X': case 'o': case 'O': case 'b': case 'B': case 'd': case 'D':
+    *v = pkr_radix(r);
+    return PKR_T_ATOM;
+  case -1:
+    pkr_fail(r, r->tline, r->tcol, "unexpected end-of-file after #");
+  default: {
+    char b[12];
+    pkr_fail(r, r->tline, r->tcol, "invalid sharp-sign prefix #%s", pkr_show(c, b));
+  }
+  }
+}
+
+/* ---- tokens --------------------------------------------------------------- */
+
+/* The quote-like prefix at the position: ' ` , ,@ */
+static pk_val pkr_quotesym(pkr_reader *r)
+{
+  int c = pkr_peek(r);
+  pkr_adv(r);
+  if (c == '\'') return pkr_syms[0];
+  if (c == '`') return pkr_syms[1];
+  if (pkr_peek(r) != '@') return pkr_syms[2];
+  pkr_adv(r);
+  return pkr_syms[3];
+}
+
+/* The next token; its start is left in tline/tcol. */
+static int pkr_token(pkr_reader *r, pk_val *v)
+{
+  pkr_skip(r);
+  r->tline = r->line;
+  r->tcol = r->col;
+  int c = pkr_peek(r);
+  switch (c) {
+  case -1: return PKR_T_EOF;
+  case '(': case '[': r->tch = c; pkr_adv(r); return PKR_T_OPEN;
+  case ')': case ']': r->tch = c; pkr_adv(r); return PKR_T_CLOSE;
+  case '\'': case '`': case ',': *v = pkr_quotesym(r); return PKR_T_QUOTE;
+  case '"': *v = pkr_string(r); return PKR_T_ATOM;
+  case '#': return pkr_sharp(r, v);
+  case '{': case '}': pkr_fail(r, r->tline, r->tcol, "unexpected character %c", c);
+  default: return pkr_symnum(r, v);
+  }
+}
+
+/* ---- frames --------------------------------------------------------------- */
+
+/* Queue a position for a fresh pair; flushed to the table per datum. */
+static void pkr_note(pkr_reader *r, pk_val pair, int line, int col)
+{
+  if (r->npend == PKR_PEND) {
+    pthread_mutex_lock(&pkr_tab.lock);
+    for (size_t k = 0; k < r->npend; k++) pkr_put(r->pkey[k], r->pval[k]);
+    pthread_mutex_unlock(&pkr_tab.lock);
+    r->npend = 0;
+  }
+  r->pkey[r->npend] = (uintptr_t)pk_pair(pair);
+  r->pval[r->npend++] = (pkr_slot){ r->file, line, col };
+}
+
+/* Publish the queued positions. */
+static void pkr_flush(pkr_reader *r)
+{
+  if (r->npend == 0) return;
+  pthread_mutex_lock(&pkr_tab.lock);
+  for (size_t k = 0; k < r->npend; k++) pkr_put(r->pkey[k], r->pval[k]);
+  pthread_mutex_unlock(&pkr_tab.lock);
+  r->npend = 0;
+}
+
+/* Open a form at the current token. */
+static pkr_frame *pkr_push(pkr_reader *r, int kind, int close)
+{
+  if (r->depth == r->cap) {
+    size_t cap = r->cap * 2;
+    pkr_frame *s = GC_MALLOC(cap * sizeof *s);
+    if (!s) pkr_oom();
+    memcpy(s, r->stack, r->depth * sizeof *s);
+    r->stack = s;
+    r->cap = cap;
+  }
+  pkr_frame *f = &r->stack[r->depth++];
+  *f = (pkr_frame){ PK_NIL, PK_NIL, r->tline, r->tcol, (uint8_t)kind, (uint8_t)close, 0 };
+  return f;
+}
+
+/* #[ starts (tensor-literal ...); inside one, #[ and [ are plain lists. */
+static void pkr_tensor(pkr_reader *r)
+{
+  if (r->tensors > 0) {
+    pkr_push(r, PKR_F_LIST, ']');
+    return;
+  }
+  pkr_frame *f = pkr_push(r, PKR_F_TENSOR, ']');
+  f->head = f->tail = pko_cons(pkr_syms[4], PK_NIL);
+  pkr_note(r, f->head, f->line, f->col);
+  r->tensors++;
+}
+
+/* Add a finished datum (starting at line:col) to a list-like frame. */
+static void pkr_append(pkr_reader *r, pkr_frame *f, pk_val v, int line, int col)
+{
+  if (f->dot == 2) pkr_fail(r, line, col, "more than one item found after dot (.)");
+  if (f->dot == 1) {
+    pk_pair(f->tail)->cdr = v;
+    f->dot = 2;
+    return;
+  }
+  pk_val p = pko_cons(v, PK_NIL);
+  if (f->head == PK_NIL) {
+    f->head = p;
+    line = f->line;
+    col = f->col;
+  } else {
+    pk_pair(f->tail)->cdr = p;
+  }
+  f->tail = p;
+  if (f->kind != PKR_F_VEC) pkr_note(r, p, line, col);
+}
+
+/* Hand a finished datum to the enclosing frames; true when it is a whole
+   top-level datum.  Quote frames complete at once and pass their result
+   down, so this loops instead of recursing. */
+static bool pkr_deliver(pkr_reader *r, pk_val *v, int line, int col)
+{
+  while (r->depth > 0) {
+    pkr_frame *f = &r->stack[r->depth - 1];
+    if (f->kind == PKR_F_DCOMMENT) {
+      r->depth--;
+      return false;
+    }
+    if (f->kind != PKR_F_QUOTE) {
+      pkr_append(r, f, *v, line, col);
+      return false;
+    }
+    pk_val inner = pko_cons(*v, PK_NIL);
+    pkr_note(r, inner, line, col);
+    *v = pko_cons(f->head, inner);
+    line = f->line;
+    col = f->col;
+    pkr_note(r, *v, line, col);
+    r->depth--;
+  }
+  return true;
+}
+
+/* A " . " token: legal only after at least one item of a list. */
+static void pkr_dot(pkr_reader *r)
+{
+  pkr_frame *f = r->depth ? &r->stack[r->depth - 1] : NULL;
+  if (!f || f->kind != PKR_F_LIST || f->head == PK_NIL || f->dot)
+    pkr_fail(r, r->tline, r->tcol, "unexpected dot (.)");
+  f->dot = 1;
+}
+
+/* The message for a form closed by the wrong bracket. */
+static const char *pkr_mismatch(const pkr_frame *f)
+{
+  switch (f->kind) {
+  case PKR_F_VEC: return "vector terminated by bracket";
+  case PKR_F_TENSOR: return "tensor literal terminated by parenthesis";
+  default:
+    return f->close == ')' ? "parenthesized list terminated by bracket"
+                           : "bracketed list terminated by parenthesis";
+  }
+}
+
+/* A list of n items as a fresh vector. */
+static pk_val pkr_vector(pk_val list)
+{
+  long n = pko_length(list);
+  pk_val v = pko_mkvec((uint32_t)n, PK_FALSE);
+  for (long k = 0; k < n; k++, list = pk_cdr(list)) pk_vec(v)->items[k] = pk_car(list);
+  return v;
+}
+
+/* A ) or ]: close the innermost form; line and col become its start. */
+static pk_val pkr_close(pkr_reader *r, int *line, int *col)
+{
+  const char *what = r->tch == ')' ? "parenthesis" : "bracket";
+  pkr_frame *f = r->depth ? &r->stack[r->depth - 1] : NULL;
+  if (!f || f->kind == PKR_F_QUOTE || f->kind == PKR_F_DCOMMENT)
+    pkr_fail(r, r->tline, r->tcol, "unexpected close %s", what);
+  if (f->close != r->tch) pkr_fail(r, r->tline, r->tcol, "%s", pkr_mismatch(f));
+  if (f->dot == 1) pkr_fail(r, r->tline, r->tcol, "expected one item after dot (.)");
+  pk_val v = f->kind == PKR_F_VEC ? pkr_vector(f->head) : f->head;
+  if (f->kind == PKR_F_TENSOR) r->tensors--;
+  *line = f->line;
+  *col = f->col;
+  r->depth--;
+  return v;
+}
+
+/* End of input inside a form: reported where the innermost form opened. */
+static _Noreturn void pkr_eof(pkr_reader *r)
+{
+  static const char *what[] = { "list", "vector", "tensor literal", NULL, "#; datum comment" };
+  const pkr_frame *f = &r->stack[r->depth - 1];
+  const char *w = what[f->kind];
+  if (f->kind == PKR_F_QUOTE) {
+    w = f->head == pkr_syms[0] ? "quote" : f->head == pkr_syms[1] ? "quasiquote"
+      : f->head == pkr_syms[2] ? "unquote" : "unquote-splicing";
+  }
+  pkr_fail(r, f->line, f->col, "unexpected end-of-file reading %s", w);
+}
+
+/* ---- public --------------------------------------------------------------- */
+
+pkr_reader *pkr_open(const char *file, const char *text, size_t len)
+{
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, pkr_init_once);
+  pkr_reader *r = GC_MALLOC(sizeof *r);
+  if (!r) pkr_oom();
+  *r = (pkr_reader){ .text = text, .len = len, .line = 1, .col = 1 };
+  pthread_mutex_lock(&pkr_tab.lock);
+  r->file = pkr_file(file ? file : "<input>");
+  pthread_mutex_unlock(&pkr_tab.lock);
+  r->cap = 16;
+  r->stack = GC_MALLOC(r->cap * sizeof *r->stack);
+  r->tokcap = 64;
+  r->tok = GC_MALLOC_ATOMIC(r->tokcap);
+  if (!r->stack || !r->tok) pkr_oom();
+  if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) r->i = 3;
+  if (len - r->i >= 3 && text[r->i] == '#' && text[r->i + 1] == '!' &&
+      (text[r->i + 2] == '/' || text[r->i + 2] == ' '))
+    while (r->i < len && text[r->i] != '\n') pkr_adv(r);
+  return r;
+}
+
+/* The main loop: tokens open frames, finished data fall into them. */
+bool pkr_next(pkr_reader *r, pk_val *out)
+{
+  r->depth = 0;
+  r->tensors = 0;
+  r->npend = 0;
+  for (;;) {
+    pk_val v = PK_NIL;
+    int t = pkr_token(r, &v), line = r->tline, col = r->tcol;
+    switch (t) {
+    case PKR_T_EOF:
+      if (r->depth == 0) return false;
+      pkr_eof(r);
+    case PKR_T_OPEN: pkr_push(r, PKR_F_LIST, r->tch == '(' ? ')' : ']'); continue;
+    case PKR_T_VEC: pkr_push(r, PKR_F_VEC, ')'); continue;
+    case PKR_T_TENSOR: pkr_tensor(r); continue;
+    case PKR_T_QUOTE: pkr_push(r, PKR_F_QUOTE, 0)->head = v; continue;
+    case PKR_T_DCOMMENT: pkr_push(r, PKR_F_DCOMMENT, 0); continue;
+    case PKR_T_DOT: pkr_dot(r); continue;
+    case PKR_T_SKIP: continue;
+    case PKR_T_CLOSE: v = pkr_close(r, &line, &col); break;
+    default: break;
+    }
+    if (pkr_deliver(r, &v, line, col)) {
+      pkr_flush(r);
+      *out = v;
+      return true;
+    }
+  }
+}
+
+/* Where the next token would start (before any blanks are skipped). */
+pk_srcpos pkr_here(const pkr_reader *r)
+{
+  return (pk_srcpos){ r->file, r->line, r->col };
+}
+
+/* Everything left in fd, NUL-terminated, in a malloc'd buffer that starts
+   at cap bytes and doubles (pipes and /proc files report no size). */
+static char *pkr_readall(int fd, size_t cap, size_t *len)
+{
+  size_t n = 0;
+  char *buf = malloc(cap);
+  while (buf) {
+    if (n + 1 == cap) {
+      char *b = realloc(buf, cap *= 2);
+      if (!b) free(buf);
+      buf = b;
+      continue;
+    }
+    ssize_t k = read(fd, buf + n, cap - 1 - n);
+    if (k > 0) {
+      n += (size_t)k;
+    } else if (k == 0) {
+      buf[n] = 0;
+      *len = n;
+      return buf;
+    } else if (errno != EINTR) {
+      int e = errno;
+      free(buf);
+      errno = e;
+      return NULL;
+    }
+  }
+  errno = ENOMEM;
+  return NULL;
+}
+
+/* Whole file, sized by fstat when the file has a size. */
+char *pkr_slurp(const char *path, size_t *len)
+{
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return NULL;
+  struct stat st;
+  size_t n = 0, cap = fstat(fd, &st) == 0 && st.st_size > 0 ? (size_t)st.st_size + 1 : 4096;
+  char *buf = pkr_readall(fd, cap, &n);
+  int e = errno;
+  close(fd);
+  errno = e;
+  if (buf && len) *len = n;
+  return buf;
+}
