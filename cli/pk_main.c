@@ -199,7 +199,7 @@ static bool pkc_incomplete(const char *text)
     PKO_END(c);
     return false;
   }
-  return strstr(pko_err.msg, "end of input") != NULL || strstr(pko_err.msg, "unterminated") != NULL;
+  return strstr(pko_err.msg, "unexpected end-of-file") != NULL;
 }
 
 /* Evaluate one complete input, printing each value like a REPL. */

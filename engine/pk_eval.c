@@ -41,6 +41,8 @@ static _Thread_local uintptr_t pke_floor;
 /* Budget for threads that run programs (bytes of C stack). */
 size_t pke_stack_budget = (size_t)1 << 30;
 
+static inline void pke_check_stack(void);
+
 /* ---- helpers ------------------------------------------------------------ */
 
 /* A static error at the position of form x (or at pos when x has none). */
@@ -473,6 +475,7 @@ static bool pkx_qq_const(pk_val x, int depth);
 /* True if x under quasiquote at depth has no unquote to evaluate. */
 static bool pkx_qq_const(pk_val x, int depth)
 {
+  pke_check_stack();
   while (pk_pairp(x)) {
     pk_val h = pk_car(x);
     if (h == S_unquote || h == S_unquote_splicing) {
@@ -927,6 +930,7 @@ static pke_node *pkx_special_form(int sf, pk_val x, pkx_scope *sc, const pk_srcp
 static pke_node *pkx_comp(pk_val x, pkx_scope *sc, const pk_srcpos *pos)
 {
   pk_srcpos buf;
+  pke_check_stack();
   if (pk_symbolp(x)) return pkx_ref(x, sc, pos);
   if (!pk_pairp(x)) {
     if (x == PK_NIL) pkx_err(x, pos, "%s", "invalid syntax: () is not an expression (quote it)");

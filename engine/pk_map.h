@@ -53,7 +53,7 @@ typedef const struct pkm_node *pkm_map; /* NULL is the empty map */
    measured twice as fast as the shift-and-mask (SWAR) sequence and within
    ~30% of the instruction (numbers in pk_map.c).  Plain C99 inline like
    pkm_get, which may not call a static function. */
-extern const uint8_t pkm_pop8[256];
+extern const uint8_t pkm_pop8[256] __attribute__((visibility("hidden")));
 inline unsigned pkm_popc(uint32_t x)
 {
 #if defined(__POPCNT__) || !defined(__x86_64__)

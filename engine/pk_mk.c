@@ -50,17 +50,19 @@ typedef struct pks_crec {
   pk_val A;     /* list of absento terms */
 } pks_crec;
 
+/* A goal: 32 bytes.  G_NODE and G_RUN_*: a = node, b = env (c = the
+   answer variable of G_RUN_INNER); G_FOREIGN: a = arguments, b = function,
+   c = its data; the rest: the goal's terms. */
 typedef struct pks_goal {
   pko_hdr h;
-  pk_val a, b;
-  const pke_node *node;
-  pke_env *env;
-  pks_foreign_fn fn;
-  void *data;
+  pk_val a, b, c;
 } pks_goal;
 
+#define PKS_NODE(g) ((const pke_node *)(g)->a)
+#define PKS_ENV(g) ((pke_env *)(g)->b)
+
 typedef struct pks_choice { pko_hdr h; pk_val a, f; } pks_choice;
-typedef struct pks_thunk { pko_hdr h; pk_val x, y, z; int64_t i; } pks_thunk;
+typedef struct pks_thunk { pko_hdr h; pk_val x, y, z; } pks_thunk;
 
 /* A conda/condu/onceo in progress: the clause being asked and its goals. */
 typedef struct pks_ifte {
@@ -107,15 +109,20 @@ static pks_state *pks_mkstate(pkm_map S, pkm_map C, uint64_t nv)
   return s;
 }
 
-static pk_val pks_mkthunk(unsigned kind, pk_val x, pk_val y, pk_val z, int64_t i)
+/* A suspended stream: 32 bytes. */
+static pk_val pks_mkthunk(unsigned kind, pk_val x, pk_val y, pk_val z)
 {
   pks_thunk *t = (pks_thunk *)pks_opaque(kind, sizeof *t);
   t->x = x;
   t->y = y;
   t->z = z;
-  t->i = i;
   return (pk_val)t;
 }
+
+/* (lambda () (lambda () #f)) after each answer, and its inner thunk:
+   constants, shared by all answers. */
+static pks_thunk pks_nil2 __attribute__((aligned(16))) = { { PK_T_OPAQUE, TK_NIL2 }, 0, 0, 0 };
+static pks_thunk pks_nil1 __attribute__((aligned(16))) = { { PK_T_OPAQUE, TK_NIL1 }, 0, 0, 0 };
 
 static pk_val pks_choice_new(pk_val a, pk_val f)
 {
@@ -138,10 +145,7 @@ bool pks_goalp(pk_val v) { return pk_isa(v, PK_T_GOAL); }
 
 pk_val pks_node_goal(const pke_node *node, pke_env *env)
 {
-  pks_goal *g = pks_mkgoal(G_NODE, 0, 0);
-  g->node = node;
-  g->env = env;
-  return (pk_val)g;
+  return (pk_val)pks_mkgoal(G_NODE, (pk_val)node, (pk_val)env);
 }
 
 /* ---- walking ------------------------------------------------------------------ */
@@ -275,20 +279,18 @@ static bool pks_unify(pkm_map *S, pk_val u, pk_val v, pk_val *added)
   return true;
 }
 
-/* unify* of a list of (lhs . rhs) associations. */
+/* unify* of a list of (lhs . rhs) associations: the pairs in order, as
+   unifying the list of lhs with the list of rhs would. */
 static bool pks_unify_assoc(pkm_map *S, pk_val assoc, pk_val *added)
 {
-  pk_val l = PK_NIL, r = PK_NIL;
-  for (pk_val a = pko_reverse(assoc); pk_pairp(a); a = pk_cdr(a)) {
-    l = pko_cons(pk_car(pk_car(a)), l);
-    r = pko_cons(pk_cdr(pk_car(a)), r);
-  }
-  return pks_unify(S, l, r, added);
+  for (; pk_pairp(assoc); assoc = pk_cdr(assoc))
+    if (!pks_unify(S, pk_car(pk_car(assoc)), pk_cdr(pk_car(assoc)), added)) return false;
+  return true;
 }
 
 /* ---- constraint store ----------------------------------------------------------- */
 
-static pks_crec pks_empty_c = { { PK_T_OPAQUE, T_NONE }, PK_NIL, PK_NIL };
+static pks_crec pks_empty_c __attribute__((aligned(16))) = { { PK_T_OPAQUE, T_NONE }, PK_NIL, PK_NIL };
 
 static const pks_crec *pks_lookup_c(const pks_state *st, pk_val x)
 {
@@ -333,18 +335,34 @@ static pks_state *pks_add_D(pks_state *st, pk_val v, pk_val d)
   return pks_set_c(st, v, c->h.aux, pko_cons(d, c->D), c->A);
 }
 
-/* =/=* of a list of associations. */
-static pks_state *pks_diseq(pks_state *st, pk_val assoc)
+/* Record the disequality whose unifier is added (reversed), or fail when
+   it is empty (the terms are already equal). */
+static pks_state *pks_diseq_store(pks_state *st, pk_val added)
 {
-  pkm_map S = st->S;
-  pk_val added = PK_NIL;
-  if (!pks_unify_assoc(&S, assoc, &added)) return st;
   if (added == PK_NIL) return NULL;
   added = pko_reverse(added);
   pk_val el = pk_car(added);
   st = pks_add_D(st, pk_car(el), added);
   if (pk_varp(pk_cdr(el))) st = pks_add_D(st, pk_cdr(el), added);
   return st;
+}
+
+/* =/=* of a list of associations. */
+static pks_state *pks_diseq(pks_state *st, pk_val assoc)
+{
+  pkm_map S = st->S;
+  pk_val added = PK_NIL;
+  if (!pks_unify_assoc(&S, assoc, &added)) return st;
+  return pks_diseq_store(st, added);
+}
+
+/* (=/= u v): the one-association case without building the list. */
+static pks_state *pks_diseq_uv(pks_state *st, pk_val u, pk_val v)
+{
+  pkm_map S = st->S;
+  pk_val added = PK_NIL;
+  if (!pks_unify(&S, u, v, &added)) return st;
+  return pks_diseq_store(st, added);
 }
 
 static bool pks_memv(pk_val x, pk_val l)
@@ -363,7 +381,7 @@ static pks_state *pks_absento(pks_state *st, pk_val t1, pk_val t2)
   pks_vpush(&stk, t2);
   while (stk.n && st) {
     pk_val t = pks_walk(stk.v[--stk.n], st->S);
-    st = pks_diseq(st, pko_list(1, pko_cons(t1, t)));
+    st = pks_diseq_uv(st, t1, t);
     if (!st) return NULL;
     if (pk_pairp(t)) {
       pks_vpush(&stk, pk_cdr(t));
@@ -382,7 +400,7 @@ static pks_state *pks_update(pks_state *st, pk_val assoc)
   pk_val x = pk_car(assoc), v = pk_cdr(assoc);
   const pks_crec *c = pks_lookup_c(st, x);
   if (c == &pks_empty_c) return st;
-  st = pks_set_c(st, x, T_NONE, PK_NIL, PK_NIL);
+  st = pks_mkstate(st->S, pkm_set(st->C, pk_varid(x), (pk_val)&pks_empty_c), st->nv);
   if (c->h.aux && !(st = pks_type(st, c->h.aux, v))) return NULL;
   for (pk_val a = c->A; pk_pairp(a) && st; a = pk_cdr(a)) st = pks_absento(st, pk_car(a), v);
   for (pk_val d = c->D; pk_pairp(d) && st; d = pk_cdr(d)) st = pks_diseq(st, pk_car(d));
@@ -441,20 +459,20 @@ static pk_val pks_apply(pk_val gv, pks_state *st)
   pks_state *r;
   switch (g->h.aux) {
   case G_UNIFY: r = pks_eq(st, g->a, g->b); break;
-  case G_DISEQ: r = pks_diseq(st, pko_list(1, pko_cons(g->a, g->b))); break;
+  case G_DISEQ: r = pks_diseq_uv(st, g->a, g->b); break;
   case G_ABSENTO: r = pks_absento(st, g->a, g->b); break;
   case G_TYPE: r = pks_type(st, (unsigned)pk_fixval(g->b), g->a); break;
   case G_SUCCEED: r = st; break;
   case G_FAIL: r = NULL; break;
-  case G_REIFY: return pks_choice_new(pks_reify(g->a, st), pks_mkthunk(TK_NIL2, 0, 0, 0, 0));
+  case G_REIFY: return pks_choice_new(pks_reify(g->a, st), (pk_val)&pks_nil2);
   case G_FOREIGN: {
     long n = pko_length(g->a);
     pk_val args[n > 0 ? n : 1], l = g->a;
     for (long i = 0; i < n; i++, l = pk_cdr(l)) args[i] = pks_walkstar(pk_car(l), st->S);
-    r = g->fn((int)n, args, g->data) ? st : NULL;
+    r = ((pks_foreign_fn)g->b)((int)n, args, (void *)g->c) ? st : NULL;
     break;
   }
-  default: return pks_mkthunk(TK_GOAL, gv, (pk_val)st, 0, 0);
+  default: return pks_mkthunk(TK_GOAL, gv, (pk_val)st, 0);
   }
   return r ? (pk_val)r : PK_FALSE;
 }
@@ -515,10 +533,10 @@ static pk_val pks_ifte_clause(pks_machine *m, const pks_goal *g, pks_state *st, 
     q->goals[0] = g->a;
     q->ngoals = 1;
   } else {
-    const pke_node *cl = g->node->kids[i];
+    const pke_node *cl = PKS_NODE(g)->kids[i];
     q->goals = pko_alloc((size_t)cl->n * sizeof *q->goals);
     q->ngoals = cl->n;
-    pks_eval_goals(cl, g->env, st, q->goals);
+    pks_eval_goals(cl, PKS_ENV(g), st, q->goals);
   }
   pks_push(m, F_IFTE, (pk_val)q);
   return pks_apply(q->goals[0], st);
@@ -530,20 +548,20 @@ static pk_val pks_run_body(pks_machine *m, const pks_goal *g, pks_state *st);
    conda, condu, onceo, run. */
 static pk_val pks_force_goal(pks_machine *m, const pks_goal *g, pks_state *st)
 {
-  const pke_node *n = g->node;
+  const pke_node *n = PKS_NODE(g);
   switch (g->h.aux) {
   case G_ONCE: return pks_ifte_clause(m, g, st, 0);
   case G_RUN_OUTER: case G_RUN_INNER: return pks_run_body(m, g, st);
   }
   switch ((pke_op)n->op) {
-  case PKE_FRESH: return pks_body(m, n, g->env, st);
+  case PKE_FRESH: return pks_body(m, n, PKS_ENV(g), st);
   case PKE_CONDE:
-    if (n->n > 1) pks_push(m, F_MPLUS, pks_mkthunk(TK_CONDE_REST, (pk_val)g, (pk_val)st, 0, 1));
-    return pks_body(m, n->kids[0], g->env, st);
+    if (n->n > 1) pks_push(m, F_MPLUS, pks_mkthunk(TK_CONDE_REST, (pk_val)g, (pk_val)st, pk_fix(1)));
+    return pks_body(m, n->kids[0], PKS_ENV(g), st);
   case PKE_CONDA: case PKE_CONDU: return pks_ifte_clause(m, g, st, 0);
   case PKE_PROJECT: {
-    pke_env *f = pke_frame(g->env, n->b);
-    for (int i = 0; i < n->y->n; i++) f->v[i] = pks_walkstar(pke_eval(n->y->kids[i], g->env), st->S);
+    pke_env *f = pke_frame(PKS_ENV(g), n->b);
+    for (int i = 0; i < n->y->n; i++) f->v[i] = pks_walkstar(pke_eval(n->y->kids[i], PKS_ENV(g)), st->S);
     pk_val goals[n->n];
     pks_eval_goals(n, f, st, goals);
     return pks_conj(m, goals, n->n, st);
@@ -562,14 +580,15 @@ static pk_val pks_step(pks_machine *m, pk_val t, pk_val *next)
   case TK_MPLUS: pks_push(m, F_MPLUS, k->y); *next = k->x; return 0;
   case TK_BIND: pks_push(m, F_BIND, k->y); *next = k->x; return 0;
   case TK_IFTE: pks_push(m, F_IFTE, k->y); *next = k->x; return 0;
-  case TK_NIL2: return pks_mkthunk(TK_NIL1, 0, 0, 0, 0);
+  case TK_NIL2: return (pk_val)&pks_nil1;
   case TK_NIL1: return PK_FALSE;
   case TK_APPLY: return pks_apply(k->x, (pks_state *)k->y);
   case TK_GOAL: return pks_force_goal(m, (const pks_goal *)k->x, (pks_state *)k->y);
   case TK_CONDE_REST: {
     const pks_goal *g = (const pks_goal *)k->x;
-    if (k->i + 1 < g->node->n) pks_push(m, F_MPLUS, pks_mkthunk(TK_CONDE_REST, k->x, k->y, 0, k->i + 1));
-    return pks_body(m, g->node->kids[k->i], g->env, (pks_state *)k->y);
+    int64_t i = pk_fixval(k->z);
+    if (i + 1 < PKS_NODE(g)->n) pks_push(m, F_MPLUS, pks_mkthunk(TK_CONDE_REST, k->x, k->y, pk_fix(i + 1)));
+    return pks_body(m, PKS_NODE(g)->kids[i], PKS_ENV(g), (pks_state *)k->y);
   }
   }
   pko_error("internal error: bad thunk");
@@ -579,7 +598,7 @@ static pk_val pks_step(pks_machine *m, pk_val t, pk_val *next)
    goals, on every answer (conda) or the first (condu, onceo). */
 static pk_val pks_ifte_answer(pks_machine *m, const pks_ifte *q, pk_val s)
 {
-  bool once = q->g->h.aux == G_ONCE || q->g->node->op == PKE_CONDU;
+  bool once = q->g->h.aux == G_ONCE || PKS_NODE(q->g)->op == PKE_CONDU;
   if (once && pks_is(s, K_CHOICE)) s = ((pks_choice *)s)->a;
   for (int i = q->ngoals - 1; i >= 1; i--) pks_push(m, F_BIND, q->goals[i]);
   return s;
@@ -590,8 +609,10 @@ static pk_val pks_ifte_answer(pks_machine *m, const pks_ifte *q, pk_val s)
    nested (mplus (f) f^) and (bind (f) g) calls. */
 static pk_val pks_force(pk_val t)
 {
-  pks_machine m = { NULL, 0, 32, { { 0, 0 } } };
+  pks_machine m;
   m.f = m.local;
+  m.n = 0;
+  m.cap = 32;
   pk_val s, next;
 descend:
   for (;;) {
@@ -605,26 +626,26 @@ descend:
     switch (fr.kind) {
     case F_MPLUS: /* (mplus s f) */
       if (s == PK_FALSE) { t = fr.v; goto descend; }
-      if (pks_thunkp(s)) s = pks_mkthunk(TK_MPLUS, fr.v, s, 0, 0);
+      if (pks_thunkp(s)) s = pks_mkthunk(TK_MPLUS, fr.v, s, 0);
       else if (pks_kind(s) == K_STATE) s = pks_choice_new(s, fr.v);
-      else s = pks_choice_new(((pks_choice *)s)->a, pks_mkthunk(TK_MPLUS, fr.v, ((pks_choice *)s)->f, 0, 0));
+      else s = pks_choice_new(((pks_choice *)s)->a, pks_mkthunk(TK_MPLUS, fr.v, ((pks_choice *)s)->f, 0));
       break;
     case F_BIND: /* (bind s g) */
       if (s == PK_FALSE) break;
-      if (pks_thunkp(s)) s = pks_mkthunk(TK_BIND, s, fr.v, 0, 0);
+      if (pks_thunkp(s)) s = pks_mkthunk(TK_BIND, s, fr.v, 0);
       else if (pks_kind(s) == K_STATE) s = pks_apply(fr.v, (pks_state *)s);
       else {
         const pks_choice *c = (const pks_choice *)s;
-        pks_push(&m, F_MPLUS, pks_mkthunk(TK_BIND, c->f, fr.v, 0, 0));
+        pks_push(&m, F_MPLUS, pks_mkthunk(TK_BIND, c->f, fr.v, 0));
         s = pks_apply(fr.v, (pks_state *)c->a);
       }
       break;
     case F_IFTE: { /* a conda/condu question answered s */
       const pks_ifte *q = (const pks_ifte *)fr.v;
       if (s == PK_FALSE) {
-        if (q->g->h.aux == G_ONCE || q->i + 1 >= q->g->node->n) break;
+        if (q->g->h.aux == G_ONCE || q->i + 1 >= PKS_NODE(q->g)->n) break;
         s = pks_ifte_clause(&m, q->g, q->st, q->i + 1);
-      } else if (pks_thunkp(s)) s = pks_mkthunk(TK_IFTE, s, fr.v, 0, 0);
+      } else if (pks_thunkp(s)) s = pks_mkthunk(TK_IFTE, s, fr.v, 0);
       else s = pks_ifte_answer(&m, q, s);
       break;
     }
@@ -931,25 +952,24 @@ static pk_val pks_reify_goal(pk_val x)
    as faster-miniKanren expands it. */
 static pk_val pks_run_body(pks_machine *m, const pks_goal *g, pks_state *st)
 {
-  const pke_node *n = g->node;
+  const pke_node *n = PKS_NODE(g);
   if (g->h.aux == G_RUN_OUTER && n->a > 1) {
     pk_val x = pk_var(st->nv), goals[2];
     st = pks_mkstate(st->S, st->C, st->nv + 1);
-    pks_goal *inner = pks_mkgoal(G_RUN_INNER, x, 0);
-    inner->node = n;
-    inner->env = g->env;
+    pks_goal *inner = pks_mkgoal(G_RUN_INNER, (pk_val)n, g->b);
+    inner->c = x;
     goals[0] = (pk_val)inner;
     goals[1] = pks_reify_goal(x);
     return pks_conj(m, goals, 2, st);
   }
-  pke_env *f = pks_fresh_frame(n, g->env, &st);
+  pke_env *f = pks_fresh_frame(n, PKS_ENV(g), &st);
   pk_val goals[n->n + 1];
   pks_eval_goals(n, f, st, goals);
   if (g->h.aux == G_RUN_OUTER) goals[n->n] = pks_reify_goal(f->v[0]);
   else {
     pk_val qs = PK_NIL;
     for (uint32_t i = n->a; i-- > 0;) qs = pko_cons(f->v[i], qs);
-    goals[n->n] = (pk_val)pks_mkgoal(G_UNIFY, qs, g->a);
+    goals[n->n] = (pk_val)pks_mkgoal(G_UNIFY, qs, g->c);
   }
   return pks_conj(m, goals, n->n + 1, st);
 }
@@ -958,11 +978,11 @@ pks_query *pks_query_new(const pke_node *run, pke_env *env, int64_t n)
 {
   pks_query *q = (pks_query *)pks_opaque(K_QUERY, sizeof *q);
   pks_goal *g = pks_mkgoal(G_RUN_OUTER, 0, 0);
-  g->node = run;
-  g->env = env;
+  g->a = (pk_val)run;
+  g->b = (pk_val)env;
   pks_state *st0 = pks_mkstate(NULL, NULL, pks_floor);
   /* run's outer (suspend ((fresh (q) ...) empty-state)) */
-  q->next = pks_mkthunk(TK_APPLY, (pk_val)g, (pk_val)st0, 0, 0);
+  q->next = pks_mkthunk(TK_APPLY, (pk_val)g, (pk_val)st0, 0);
   q->left = n;
   return q;
 }
@@ -1000,9 +1020,8 @@ pk_val pks_foreign_goal(pks_foreign_fn fn, void *data, int argc, const pk_val *a
 {
   pk_val args = PK_NIL;
   for (int i = argc; i-- > 0;) args = pko_cons(argv[i], args);
-  pks_goal *g = pks_mkgoal(G_FOREIGN, args, 0);
-  g->fn = fn;
-  g->data = data;
+  pks_goal *g = pks_mkgoal(G_FOREIGN, args, (pk_val)fn);
+  g->c = (pk_val)data;
   return (pk_val)g;
 }
 

@@ -18,13 +18,34 @@ volatile int pko_interrupted;
 
 /* ---- allocation ---------------------------------------------------------- */
 
-/* Collected memory that may hold pointers; dies when out of memory because
-   every caller would have to. */
-void *pko_alloc(size_t bytes)
+_Thread_local pko_freelists *pko_fls;
+
+static _Noreturn void pko_oom(void)
 {
-  void *p = GC_MALLOC(bytes);
-  if (!p) { fputs("pkanren: out of memory\n", stderr); abort(); }
-  return p;
+  fputs("pkanren: out of memory\n", stderr);
+  abort();
+}
+
+/* Refill this thread's free list for the size of bytes and allocate from
+   it; larger objects go to the collector directly.  Dies when out of
+   memory, because every caller would have to. */
+void *pko_alloc_slow(size_t bytes)
+{
+  size_t g = (bytes + 15) >> 4;
+  if (g == 0 || g > PKO_FL_GRANULES) {
+    void *p = GC_MALLOC(bytes);
+    if (!p) pko_oom();
+    return p;
+  }
+  if (!pko_fls) {
+    pko_fls = GC_MALLOC_UNCOLLECTABLE(sizeof *pko_fls);
+    if (!pko_fls) pko_oom();
+  }
+  if (!pko_fls->fl[g]) {
+    pko_fls->fl[g] = GC_malloc_many(g << 4);
+    if (!pko_fls->fl[g]) pko_oom();
+  }
+  return pko_alloc(bytes);
 }
 
 /* Collected memory the collector never scans (no pointers inside). */
@@ -362,7 +383,14 @@ extern void pks_init(void);
 /* Start the collector and register primitives and special forms. */
 static void pko_init_once(void)
 {
+  /* Objects are referenced only from their start or a pair tag offset:
+     no interior pointers, so a 16-byte pair takes 16 bytes, not 32. */
+  GC_set_all_interior_pointers(0);
   GC_INIT();
+  GC_register_displacement(PK_TAG_PAIR);
+  GC_register_displacement(PK_TAG_GPAIR);
+  const char *div = getenv("PKANREN_GC_DIVISOR");
+  GC_set_free_space_divisor(div ? (GC_word)atoi(div) : 2);
   GC_allow_register_threads();
   pkb_init();
   pke_init();

@@ -83,11 +83,37 @@ static inline pko_pair *pk_pair(pk_val v) { return (pko_pair *)(v & ~(pk_val)15)
 static inline pk_val pk_car(pk_val v) { return pk_pair(v)->car; }
 static inline pk_val pk_cdr(pk_val v) { return pk_pair(v)->cdr; }
 
-/* Allocate a pair; its tag records whether both halves are ground.
-   About 12 instructions plus the collector's thread-local bump. */
+/* ---- allocation ---------------------------------------------------------
+** Small objects come from per-thread free lists refilled by GC_malloc_many,
+** so the common case is a few loads and stores with no call and no lock.
+** The list heads live in an uncollectable per-thread block, which keeps the
+** not-yet-used objects reachable (the collector does not scan TLS). */
+#define PKO_FL_GRANULES 8 /* free lists for 16..128-byte objects */
+typedef struct pko_freelists { void *fl[PKO_FL_GRANULES + 1]; } pko_freelists;
+extern _Thread_local pko_freelists *pko_fls __attribute__((tls_model("initial-exec")));
+void *pko_alloc_slow(size_t bytes);
+
+/* Collected memory that may hold pointers, zeroed.  About 8 instructions
+   when the thread's free list for the size is not empty. */
+static inline void *pko_alloc(size_t bytes)
+{
+  size_t g = (bytes + 15) >> 4;
+  pko_freelists *f = pko_fls;
+  if (__builtin_expect(f != NULL && g <= PKO_FL_GRANULES, 1)) {
+    void **p = (void **)f->fl[g];
+    if (__builtin_expect(p != NULL, 1)) {
+      f->fl[g] = *p;
+      *p = NULL;
+      return p;
+    }
+  }
+  return pko_alloc_slow(bytes);
+}
+
+/* Allocate a pair; its tag records whether both halves are ground. */
 static inline pk_val pko_cons(pk_val a, pk_val d)
 {
-  pko_pair *p = (pko_pair *)GC_MALLOC(sizeof *p);
+  pko_pair *p = (pko_pair *)pko_alloc(sizeof *p);
   p->car = a;
   p->cdr = d;
   return (pk_val)p | ((pk_groundp(a) && pk_groundp(d)) ? PK_TAG_GPAIR : PK_TAG_PAIR);
@@ -146,9 +172,7 @@ static inline pko_string *pk_str(pk_val v) { return (pko_string *)v; }
 static inline pko_vector *pk_vec(pk_val v) { return (pko_vector *)v; }
 static inline double pk_flo(pk_val v) { return ((pko_flonum *)v)->d; }
 
-/* Allocation in the collected heap.  pko_alloc: may hold pointers;
-   pko_alloc_atomic: never scanned (strings, doubles). */
-void *pko_alloc(size_t bytes);
+/* Collected memory never scanned (strings, doubles). */
 void *pko_alloc_atomic(size_t bytes);
 pk_val pko_obj(pko_type t, size_t bytes);          /* zeroed, header set */
 
