@@ -20,6 +20,7 @@
 #include "pk_map.h"
 #include "pk_print.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,9 +40,11 @@ enum { T_NONE = 0, T_NUM, T_STR, T_SYM };
 
 typedef struct pks_state {
   pko_hdr h;
-  pkm_map S;    /* substitution: var id -> term */
-  pkm_map C;    /* constraint store: var id -> pks_crec */
-  uint64_t nv;  /* next variable id along this branch */
+  pkm_map S;      /* substitution: var id -> term (bindings not made in place) */
+  pkm_map C;      /* constraint store: var id -> pks_crec */
+  uint64_t nv;    /* next variable id along this branch */
+  uint64_t scope; /* renewed at every disjunction; variables made in the
+                     current scope are bound in place (never 0) */
 } pks_state;
 
 typedef struct pks_crec {
@@ -100,13 +103,47 @@ static pk_val pks_opaque(unsigned kind, size_t bytes)
   return o;
 }
 
-static pks_state *pks_mkstate(pkm_map S, pkm_map C, uint64_t nv)
+/* A state like from (same scope) with the given maps and counter. */
+static pks_state *pks_mkstate(const pks_state *from, pkm_map S, pkm_map C, uint64_t nv)
 {
   pks_state *s = (pks_state *)pks_opaque(K_STATE, sizeof *s);
   s->S = S;
   s->C = C;
   s->nv = nv;
+  s->scope = from->scope;
   return s;
+}
+
+/* A scope no other state has: per-thread blocks of a global counter, so
+   there is no shared write per disjunction. */
+static uint64_t pks_new_scope(void)
+{
+  static _Atomic uint64_t next_block = 1;
+  static _Thread_local uint64_t next, end;
+  if (next == end) {
+    next = atomic_fetch_add(&next_block, 1) << 32;
+    end = next + ((uint64_t)1 << 32);
+  }
+  return next++;
+}
+
+/* st in a new scope: at a disjunction, so that no variable made before it
+   is bound in place afterwards. */
+static pks_state *pks_rescope(const pks_state *st)
+{
+  pks_state *s = pks_mkstate(st, st->S, st->C, st->nv);
+  s->scope = pks_new_scope();
+  return s;
+}
+
+/* A fresh variable of st's scope. */
+static pk_val pks_newvar(uint64_t id, uint64_t scope)
+{
+  pko_var *c = pko_alloc(sizeof *c);
+  c->val = PK_UNBOUND;
+  c->id = id;
+  c->scope = scope;
+  return (pk_val)c | PK_TAG_VAR;
 }
 
 /* A suspended stream: 32 bytes. */
@@ -150,12 +187,16 @@ pk_val pks_node_goal(const pke_node *node, pke_env *env)
 
 /* ---- walking ------------------------------------------------------------------ */
 
-/* Follow variable bindings; a few instructions per link. */
+/* Follow variable bindings: the cell first, then the map. */
 static inline pk_val pks_walk(pk_val u, pkm_map S)
 {
   while (pk_varp(u)) {
-    pk_val v = pkm_get(S, pk_varid(u));
-    if (v == PK_UNBOUND) return u;
+    const pko_var *c = pk_varcell(u);
+    pk_val v = c->val;
+    if (v == PK_UNBOUND) {
+      v = pkm_get(S, c->id);
+      if (v == PK_UNBOUND) return u;
+    }
     u = v;
   }
   return u;
@@ -237,10 +278,25 @@ static bool pks_occurs(pk_val x, pk_val v, pkm_map S)
 
 /* ---- unification ---------------------------------------------------------------- */
 
+/* A list built in order by appending at the tail.  Safe because the pairs
+   are fresh and their cars (bindings of variables) are never ground, so the
+   spine's tags do not depend on the cdr. */
+typedef struct pks_list { pk_val head; pko_pair *tail; } pks_list;
+
+static void pks_list_add(pks_list *l, pk_val x)
+{
+  pk_val p = pko_cons(x, PK_NIL);
+  if (l->tail) l->tail->cdr = p;
+  else l->head = p;
+  l->tail = pk_pair(p);
+}
+
 /* Unify u and v under *S.  On success *S is extended and, when added is not
-   NULL, *added receives the new bindings (x . term) in faster-miniKanren's
-   order (reversed: the caller reverses).  Iterative: car first, then cdr. */
-static bool pks_unify(pkm_map *S, pk_val u, pk_val v, pk_val *added)
+   NULL, the new bindings (x . term) are appended to it in
+   faster-miniKanren's order.  A variable of the given scope is bound in its
+   cell instead of the map (scope 0: never; used for =/= and reification,
+   which must not bind).  Iterative: car first, then cdr. */
+static bool pks_unify(pkm_map *S, pk_val u, pk_val v, pks_list *added, uint64_t scope)
 {
   pks_vstack st;
   pks_vinit(&st);
@@ -254,8 +310,10 @@ static bool pks_unify(pkm_map *S, pk_val u, pk_val v, pk_val *added)
       pk_val x = u, t = v;
       if (!pk_varp(u) || (pk_varp(v) && pk_varid(v) > pk_varid(u))) { x = v; t = u; }
       if (!pk_groundp(t) && !pk_varp(t) && pks_occurs(x, t, s)) return false;
-      s = pkm_set(s, pk_varid(x), t);
-      if (added) *added = pko_cons(pko_cons(x, t), *added);
+      pko_var *c = pk_varcell(x);
+      if (c->scope == scope) c->val = t;
+      else s = pkm_set(s, c->id, t);
+      if (added) pks_list_add(added, pko_cons(x, t));
       goto next;
     }
     if (pk_pairp(u) && pk_pairp(v)) {
@@ -281,10 +339,10 @@ static bool pks_unify(pkm_map *S, pk_val u, pk_val v, pk_val *added)
 
 /* unify* of a list of (lhs . rhs) associations: the pairs in order, as
    unifying the list of lhs with the list of rhs would. */
-static bool pks_unify_assoc(pkm_map *S, pk_val assoc, pk_val *added)
+static bool pks_unify_assoc(pkm_map *S, pk_val assoc, pks_list *added)
 {
   for (; pk_pairp(assoc); assoc = pk_cdr(assoc))
-    if (!pks_unify(S, pk_car(pk_car(assoc)), pk_cdr(pk_car(assoc)), added)) return false;
+    if (!pks_unify(S, pk_car(pk_car(assoc)), pk_cdr(pk_car(assoc)), added, 0)) return false;
   return true;
 }
 
@@ -304,7 +362,7 @@ static pks_state *pks_set_c(const pks_state *st, pk_val x, unsigned T, pk_val D,
   c->h.aux = T;
   c->D = D;
   c->A = A;
-  return pks_mkstate(st->S, pkm_set(st->C, pk_varid(x), (pk_val)c), st->nv);
+  return pks_mkstate(st, st->S, pkm_set(st->C, pk_varid(x), (pk_val)c), st->nv);
 }
 
 static bool pks_type_ok(unsigned T, pk_val t)
@@ -335,12 +393,11 @@ static pks_state *pks_add_D(pks_state *st, pk_val v, pk_val d)
   return pks_set_c(st, v, c->h.aux, pko_cons(d, c->D), c->A);
 }
 
-/* Record the disequality whose unifier is added (reversed), or fail when
-   it is empty (the terms are already equal). */
+/* Record the disequality whose unifier is added, or fail when it is empty
+   (the terms are already equal). */
 static pks_state *pks_diseq_store(pks_state *st, pk_val added)
 {
   if (added == PK_NIL) return NULL;
-  added = pko_reverse(added);
   pk_val el = pk_car(added);
   st = pks_add_D(st, pk_car(el), added);
   if (pk_varp(pk_cdr(el))) st = pks_add_D(st, pk_cdr(el), added);
@@ -351,18 +408,18 @@ static pks_state *pks_diseq_store(pks_state *st, pk_val added)
 static pks_state *pks_diseq(pks_state *st, pk_val assoc)
 {
   pkm_map S = st->S;
-  pk_val added = PK_NIL;
+  pks_list added = { PK_NIL, NULL };
   if (!pks_unify_assoc(&S, assoc, &added)) return st;
-  return pks_diseq_store(st, added);
+  return pks_diseq_store(st, added.head);
 }
 
 /* (=/= u v): the one-association case without building the list. */
 static pks_state *pks_diseq_uv(pks_state *st, pk_val u, pk_val v)
 {
   pkm_map S = st->S;
-  pk_val added = PK_NIL;
-  if (!pks_unify(&S, u, v, &added)) return st;
-  return pks_diseq_store(st, added);
+  pks_list added = { PK_NIL, NULL };
+  if (!pks_unify(&S, u, v, &added, 0)) return st;
+  return pks_diseq_store(st, added.head);
 }
 
 static bool pks_memv(pk_val x, pk_val l)
@@ -400,7 +457,7 @@ static pks_state *pks_update(pks_state *st, pk_val assoc)
   pk_val x = pk_car(assoc), v = pk_cdr(assoc);
   const pks_crec *c = pks_lookup_c(st, x);
   if (c == &pks_empty_c) return st;
-  st = pks_mkstate(st->S, pkm_set(st->C, pk_varid(x), (pk_val)&pks_empty_c), st->nv);
+  st = pks_mkstate(st, st->S, pkm_set(st->C, pk_varid(x), (pk_val)&pks_empty_c), st->nv);
   if (c->h.aux && !(st = pks_type(st, c->h.aux, v))) return NULL;
   for (pk_val a = c->A; pk_pairp(a) && st; a = pk_cdr(a)) st = pks_absento(st, pk_car(a), v);
   for (pk_val d = c->D; pk_pairp(d) && st; d = pk_cdr(d)) st = pks_diseq(st, pk_car(d));
@@ -412,14 +469,14 @@ static pks_state *pks_eq(pks_state *st, pk_val u, pk_val v)
 {
   pkm_map S = st->S;
   if (!st->C) {
-    if (!pks_unify(&S, u, v, NULL)) return NULL;
-    return S == st->S ? st : pks_mkstate(S, NULL, st->nv);
+    if (!pks_unify(&S, u, v, NULL, st->scope)) return NULL;
+    return S == st->S ? st : pks_mkstate(st, S, NULL, st->nv);
   }
-  pk_val added = PK_NIL;
-  if (!pks_unify(&S, u, v, &added)) return NULL;
-  if (added == PK_NIL) return st;
-  st = pks_mkstate(S, st->C, st->nv);
-  for (pk_val a = pko_reverse(added); pk_pairp(a) && st; a = pk_cdr(a)) st = pks_update(st, pk_car(a));
+  pks_list added = { PK_NIL, NULL };
+  if (!pks_unify(&S, u, v, &added, st->scope)) return NULL;
+  if (added.head == PK_NIL) return st;
+  st = pks_mkstate(st, S, st->C, st->nv);
+  for (pk_val a = added.head; pk_pairp(a) && st; a = pk_cdr(a)) st = pks_update(st, pk_car(a));
   return st;
 }
 
@@ -429,25 +486,31 @@ static pk_val pks_reify(pk_val x, const pks_state *st);
 
 /* ---- goals and streams ------------------------------------------------------------ */
 
-typedef struct pks_frame { int kind; pk_val v; } pks_frame;
-enum { F_BIND = 1, F_MPLUS, F_IFTE };
+/* A frame is one word: a goal, thunk or ifte object (16-byte aligned)
+   with the frame kind in its low bits. */
+typedef pk_val pks_frame;
+enum { F_BIND = 1, F_MPLUS = 2, F_IFTE = 3 };
 
 typedef struct pks_machine {
   pks_frame *f;
   size_t n, cap;
-  pks_frame local[32];
+  pks_frame local[64];
 } pks_machine;
 
-static void pks_push(pks_machine *m, int kind, pk_val v)
+/* Double the frame stack (in the collected heap: it holds pointers). */
+static void pks_grow(pks_machine *m)
 {
-  if (m->n == m->cap) {
-    pks_frame *nf = pko_alloc(2 * m->cap * sizeof *nf);
-    memcpy(nf, m->f, m->n * sizeof *nf);
-    m->f = nf;
-    m->cap *= 2;
-  }
-  m->f[m->n].kind = kind;
-  m->f[m->n++].v = v;
+  pks_frame *nf = pko_alloc(2 * m->cap * sizeof *nf);
+  memcpy(nf, m->f, m->n * sizeof *nf);
+  m->f = nf;
+  m->cap *= 2;
+}
+
+/* Push a frame: a compare and a store. */
+static inline void pks_push(pks_machine *m, int kind, pk_val v)
+{
+  if (__builtin_expect(m->n == m->cap, 0)) pks_grow(m);
+  m->f[m->n++] = v | (pk_val)kind;
 }
 
 /* Apply goal g to state st: a stream.  Never recurses into the search:
@@ -506,8 +569,8 @@ static pke_env *pks_fresh_frame(const pke_node *n, pke_env *env, pks_state **st)
   if (n->flags & 2) return env;
   pke_env *f = pke_frame(env, n->b);
   uint64_t base = (*st)->nv;
-  for (uint32_t i = 0; i < n->a; i++) f->v[i] = pk_var(base + i);
-  *st = pks_mkstate((*st)->S, (*st)->C, base + n->a);
+  for (uint32_t i = 0; i < n->a; i++) f->v[i] = pks_newvar(base + i, (*st)->scope);
+  *st = pks_mkstate(*st, (*st)->S, (*st)->C, base + n->a);
   return f;
 }
 
@@ -550,15 +613,16 @@ static pk_val pks_force_goal(pks_machine *m, const pks_goal *g, pks_state *st)
 {
   const pke_node *n = PKS_NODE(g);
   switch (g->h.aux) {
-  case G_ONCE: return pks_ifte_clause(m, g, st, 0);
+  case G_ONCE: return pks_ifte_clause(m, g, pks_rescope(st), 0);
   case G_RUN_OUTER: case G_RUN_INNER: return pks_run_body(m, g, st);
   }
   switch ((pke_op)n->op) {
   case PKE_FRESH: return pks_body(m, n, PKS_ENV(g), st);
   case PKE_CONDE:
+    st = pks_rescope(st);
     if (n->n > 1) pks_push(m, F_MPLUS, pks_mkthunk(TK_CONDE_REST, (pk_val)g, (pk_val)st, pk_fix(1)));
     return pks_body(m, n->kids[0], PKS_ENV(g), st);
-  case PKE_CONDA: case PKE_CONDU: return pks_ifte_clause(m, g, st, 0);
+  case PKE_CONDA: case PKE_CONDU: return pks_ifte_clause(m, g, pks_rescope(st), 0);
   case PKE_PROJECT: {
     pke_env *f = pke_frame(PKS_ENV(g), n->b);
     for (int i = 0; i < n->y->n; i++) f->v[i] = pks_walkstar(pke_eval(n->y->kids[i], PKS_ENV(g)), st->S);
@@ -612,7 +676,7 @@ static pk_val pks_force(pk_val t)
   pks_machine m;
   m.f = m.local;
   m.n = 0;
-  m.cap = 32;
+  m.cap = 64;
   pk_val s, next;
 descend:
   for (;;) {
@@ -622,7 +686,8 @@ descend:
     t = next;
   }
   while (m.n) {
-    pks_frame fr = m.f[--m.n];
+    pks_frame fw = m.f[--m.n];
+    struct { int kind; pk_val v; } fr = { (int)(fw & 15), fw & ~(pk_val)15 };
     switch (fr.kind) {
     case F_MPLUS: /* (mplus s f) */
       if (s == PK_FALSE) { t = fr.v; goto descend; }
@@ -740,8 +805,8 @@ static bool pks_d_subsumed_by(pk_val d1, pk_val d2)
 {
   pkm_map S = NULL;
   if (!pks_unify_assoc(&S, d1, NULL)) return false;
-  pk_val added = PK_NIL;
-  return pks_unify_assoc(&S, d2, &added) && added == PK_NIL;
+  pks_list added = { PK_NIL, NULL };
+  return pks_unify_assoc(&S, d2, &added) && added.head == PK_NIL;
 }
 
 static bool pks_absento_atomic(const pks_state *st, pk_val a)
@@ -927,8 +992,8 @@ static pk_val pks_reify(pk_val x, const pks_state *st)
     const pks_crec *c = pks_lookup_c(st, pk_car(r));
     for (pk_val d = c->D; pk_pairp(d); d = pk_cdr(d)) {
       pkm_map S = st->S;
-      pk_val added = PK_NIL;
-      if (pks_unify_assoc(&S, pk_car(d), &added)) D = pko_cons(pks_walkstar(pko_reverse(added), st->S), D);
+      pks_list added = { PK_NIL, NULL };
+      if (pks_unify_assoc(&S, pk_car(d), &added)) D = pko_cons(pks_walkstar(added.head, st->S), D);
     }
     for (pk_val a = c->A; pk_pairp(a); a = pk_cdr(a)) A = pko_cons(pko_cons(pks_walkstar(pk_car(a), st->S), pk_car(r)), A);
   }
@@ -954,8 +1019,8 @@ static pk_val pks_run_body(pks_machine *m, const pks_goal *g, pks_state *st)
 {
   const pke_node *n = PKS_NODE(g);
   if (g->h.aux == G_RUN_OUTER && n->a > 1) {
-    pk_val x = pk_var(st->nv), goals[2];
-    st = pks_mkstate(st->S, st->C, st->nv + 1);
+    pk_val x = pks_newvar(st->nv, st->scope), goals[2];
+    st = pks_mkstate(st, st->S, st->C, st->nv + 1);
     pks_goal *inner = pks_mkgoal(G_RUN_INNER, (pk_val)n, g->b);
     inner->c = x;
     goals[0] = (pk_val)inner;
@@ -980,7 +1045,8 @@ pks_query *pks_query_new(const pke_node *run, pke_env *env, int64_t n)
   pks_goal *g = pks_mkgoal(G_RUN_OUTER, 0, 0);
   g->a = (pk_val)run;
   g->b = (pk_val)env;
-  pks_state *st0 = pks_mkstate(NULL, NULL, pks_floor);
+  pks_state st00 = { { PK_T_OPAQUE, K_STATE }, NULL, NULL, pks_floor, 0 };
+  pks_state *st0 = pks_rescope(&st00);
   /* run's outer (suspend ((fresh (q) ...) empty-state)) */
   q->next = pks_mkthunk(TK_APPLY, (pk_val)g, (pk_val)st0, 0);
   q->left = n;

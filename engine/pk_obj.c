@@ -66,6 +66,15 @@ pk_val pko_obj(pko_type t, size_t bytes)
 
 /* ---- numbers and strings ------------------------------------------------- */
 
+/* A fresh unbound variable (scope 0: never bound in place). */
+pk_val pk_var(uint64_t id)
+{
+  pko_var *c = pko_alloc(sizeof *c);
+  c->val = PK_UNBOUND;
+  c->id = id;
+  return (pk_val)c | PK_TAG_VAR;
+}
+
 /* An exact integer: inline when it fits 63 bits, boxed otherwise. */
 pk_val pko_mkint(int64_t i)
 {
@@ -389,6 +398,7 @@ static void pko_init_once(void)
   GC_INIT();
   GC_register_displacement(PK_TAG_PAIR);
   GC_register_displacement(PK_TAG_GPAIR);
+  GC_register_displacement(PK_TAG_VAR);
   const char *div = getenv("PKANREN_GC_DIVISOR");
   GC_set_free_space_divisor(div ? (GC_word)atoi(div) : 2);
   GC_allow_register_threads();

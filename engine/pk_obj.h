@@ -7,7 +7,7 @@
 **   ...0000  pointer to a heap object that starts with a pko_hdr
 **   ...0010  pair that may contain logic variables
 **   ...1010  pair known to be ground (no logic variables anywhere inside)
-**   ...0100  logic variable; its id is v >> 4 (no allocation, no identity cell)
+**   ...0100  logic variable: pointer to a pko_var cell (id, scope, value)
 **   ...0110  other immediates: (), #f, #t, void, unbound, eof, default
 **   ...1110  character; code point is v >> 4
 ** The ground bit is computed once by pko_cons (two tests), so unification
@@ -69,8 +69,16 @@ static inline bool pk_groundp(pk_val v)
   return t != PK_TAG_PAIR && t != PK_TAG_VAR;
 }
 
-static inline pk_val pk_var(uint64_t id) { return ((pk_val)id << 4) | PK_TAG_VAR; }
-static inline uint64_t pk_varid(pk_val v) { return v >> 4; }
+/* A logic variable's cell.  val is set in place only while no disjunction
+   has started since the variable was made (scope equal to the current
+   state's; see pk_mk.c), which is faster-miniKanren's set-var-val!: the
+   binding is then visible to exactly the one branch that can see the
+   variable.  Otherwise bindings go to the state's persistent map. */
+typedef struct pko_var { pk_val val; uint64_t scope, id; } pko_var;
+static inline pko_var *pk_varcell(pk_val v) { return (pko_var *)(v & ~(pk_val)15); }
+static inline uint64_t pk_varid(pk_val v) { return pk_varcell(v)->id; }
+/* A fresh unbound variable numbered id, never bound in place. */
+pk_val pk_var(uint64_t id);
 static inline pk_val pk_char(uint32_t cp) { return ((pk_val)cp << 4) | PK_TAG_CHAR; }
 static inline uint32_t pk_charval(pk_val v) { return (uint32_t)(v >> 4); }
 static inline pk_val pk_bool(bool b) { return b ? PK_TRUE : PK_FALSE; }
