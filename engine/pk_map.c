@@ -9,28 +9,33 @@
 ** slot are both pushed down into a new child.  There is no deletion, so the
 ** canonical-form compaction of the paper is not needed.
 **
-** Arity: 16-way (PKM_BITS 4).  bench/map_bench.c, gcc 12 -O2, 2-core
-** x86-64 VM, maps built by inserting ids 0..n-1 in order (the engine's
-** pattern), ns per operation, without -mpopcnt / with -mpopcnt:
+** Arity: 16-way (PKM_BITS 4), chosen by bench/map_bench.c: gcc 12 -O2,
+** shared 2-core Xeon VM, engine allocator (pko_alloc), maps built by
+** inserting ids 0..n-1 in order; ns, best of 4 runs of process CPU time.
+** "extend" binds one fresh id on the full map (the cost of a unification
+** step); "walk" chases a random chain of bindings (dependent lookups).
+** With 64 MB of live heap, so that collections have real marking work:
 **
-**                         16-way              32-way
-**   get (n=100)        4.0 / 3.5           3.0 / 2.6
-**   get (n=10k)        8.7 / 7.5           6.6 / 5.6
-**   get (n=1M)          54 /  50            43 /  40
-**   walk chain (1M)    182 / 179           152 / 149
-**   set, build 0..n-1  (n=100 / 10k / 1M)
-**                      61 / 153 / 371      64 / 182 / 498
-**   set, extend n=10k  156 / 151           189 / 180
-**   bytes / set (10k)  480                 730
+**                          16-way              32-way
+**   n = 100 / 10k / 1M    table   popcnt      table   popcnt
+**   get, random   100      2.4     1.8         4.0     1.7
+**                 10k      6.5     5.0         7.4     3.2
+**                 1M        41      33          40      21
+**   walk          1M       158     140         130     107
+**   extend        100      224     219         268     278
+**                 10k      409     437         580     584
+**                 1M       725     732        1043    1076
+**   bytes/extend  100 / 10k / 1M:  282 / 496 / 848  vs  357 / 732 / 1328
 **
-** 32-way looks up about 25% faster at every size (one level fewer), but
-** each insert copies and allocates half as much again: a full 32-way node
-** is 264 bytes against 136, and the 16-way header has room for the cached
-** count, which the 32-way one would have to grow for.  In the engine every
-** unification allocates a path copy and the collector's work scales with
-** bytes allocated, while a walk step is one lookup of a handful of ns in
-** the typical 10..10,000-key maps; 16-way keeps allocation low and the
-** node small enough that a path copy is a few cache lines.
+** 32-way saves a level on lookups, but every insert copies and allocates
+** half as much again (a full node is 264 bytes against 136), and up to
+** 10k keys an insert costs as much as 60..100 lookups, mostly allocation
+** and collection (perf: about 60% of an insert's time is in libgc).  At 10k keys
+** the 32-way map breaks even only above ~80 lookups per insert with the
+** POPCNT instruction, and never with the table.  The 16-way header also
+** has room for the cached count for free.
+** pkm_popc (pk_map.h): without -mpopcnt the 256-byte table measured 2.4 /
+** 6.6 ns (n = 100 / 10k) where the shift-and-mask sequence took 4.9 / 12.0.
 */
 #include "pk_map.h"
 

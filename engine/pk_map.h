@@ -49,9 +49,9 @@ typedef const struct pkm_node *pkm_map; /* NULL is the empty map */
 /* Population count without a libgcc call: x86-64's baseline ISA has no
    POPCNT, and there __builtin_popcount becomes a call to __popcountdi2.
    With -mpopcnt (or any -march that has it) this is one instruction;
-   otherwise one or two loads from a 256-byte table that stays in L1, which
-   measured twice as fast as the shift-and-mask (SWAR) sequence and within
-   ~30% of the instruction (numbers in pk_map.c).  Plain C99 inline like
+   otherwise two loads from a 256-byte table that stays in L1, which
+   measured nearly twice as fast as the shift-and-mask sequence and a third
+   slower than the instruction (numbers in pk_map.c).  Plain C99 inline like
    pkm_get, which may not call a static function. */
 extern const uint8_t pkm_pop8[256] __attribute__((visibility("hidden")));
 inline unsigned pkm_popc(uint32_t x)

@@ -400,7 +400,7 @@ static void pko_init_once(void)
   GC_register_displacement(PK_TAG_GPAIR);
   GC_register_displacement(PK_TAG_VAR);
   const char *div = getenv("PKANREN_GC_DIVISOR");
-  GC_set_free_space_divisor(div ? (GC_word)atoi(div) : 2);
+  GC_set_free_space_divisor(div ? (GC_word)atoi(div) : 1);
   GC_allow_register_threads();
   pkb_init();
   pke_init();
