@@ -4,8 +4,9 @@
 ** Every check compares the map against a plain reference (an array indexed
 ** by key, or a list of pairs for sparse keys).  Arrays of maps live in the
 ** collected heap (GC_MALLOC) so the collector sees them; tests force
-** collections to prove that nodes, and values reachable only through a map,
-** survive.
+** collections, under the engine's collector settings (pko_init: interior
+** pointers off), to prove that nodes, and values reachable only through a
+** map, survive.
 */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,9 +18,6 @@
 #include <pthread.h>
 
 #include "pk_map.h"
-
-/* Stand-in until pk_obj.c is linked: the real one wins over a weak symbol. */
-__attribute__((weak)) void *pko_alloc(size_t n) { return GC_MALLOC(n); }
 
 /* xorshift64*: a deterministic stream per seed, one multiply per number. */
 static uint64_t rng_state;
@@ -365,8 +363,7 @@ static void test_threads_share(void **state)
 
 int main(void)
 {
-  GC_INIT();
-  GC_allow_register_threads();
+  pko_init(); /* the engine's collector settings: no interior pointers */
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_empty),
     cmocka_unit_test(test_random_small_range),
