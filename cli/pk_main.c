@@ -7,6 +7,7 @@
 #include "pk_mk.h"
 #include "pk_print.h"
 #include "pk_read.h"
+#include "pk_sched.h"
 #include "pkanren.h"
 
 #include <pthread.h>
@@ -43,8 +44,9 @@ static const char *pkc_run_help =
   "run/run* form of FILE on a line of its own.\n"
   "\n"
   "  -j N             workers (default: CPUs in the affinity mask, or\n"
-  "                   PKANREN_THREADS); this version searches on one worker\n"
-  "  --unordered      release answers as found (same as default on one worker)\n"
+  "                   PKANREN_THREADS); used with --unordered\n"
+  "  --unordered      search on all workers and release answers as found\n"
+  "                   (the default keeps one-worker order, on one worker)\n"
   "  --stats          print search statistics to stderr\n"
   "  --stream         write each answer of a top-level run as it is released\n"
   "  --format F       sexp (default) or json\n"
@@ -56,6 +58,7 @@ typedef struct pkc_run {
   pkl_opts opts;
   bool stats;
   long workers;
+  bool unordered;
   unsigned long long seed;
   int status;
   double seconds;
@@ -127,11 +130,12 @@ static void *pkc_run_thread(void *arg)
   if (r->status != PK_STATUS_OK && r->status != PK_STATUS_FAILED && pko_err.status != PK_STATUS_EXIT)
     fprintf(stderr, "%s\n", pko_err.msg);
   if (r->stats) {
-    uint64_t u = pks_unify_count();
-    fprintf(stderr, "stats: workers 1 (seed %llu)\n", r->seed);
-    fprintf(stderr, "stats: worker 0: answers %llu\n", (unsigned long long)r->opts.answers);
-    fprintf(stderr, "stats: wall %.3f s, unifications %llu (%.0f/s)\n", r->seconds,
-            (unsigned long long)u, r->seconds > 0 ? (double)u / r->seconds : 0.0);
+    uint64_t u = pks_unify_count() + pkw_pool_unifications();
+    if (pkw_used()) pkw_print_stats(stderr);
+    else fprintf(stderr, "stats: 1 worker (sequential engine), seed %llu\n", r->seed);
+    fprintf(stderr, "stats: answers printed %llu, wall %.3f s, unifications %llu (%.0f/s)\n",
+            (unsigned long long)r->opts.answers, r->seconds, (unsigned long long)u,
+            r->seconds > 0 ? (double)u / r->seconds : 0.0);
   }
   return NULL;
 }
@@ -159,7 +163,7 @@ static int pkc_cmd_run(int argc, char **argv)
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) { fputs(pkc_run_help, stdout); return 0; }
     else if (!strcmp(a, "-j")) { if (!pkc_long(v, &n) || n < 1) return pkc_usage("-j needs a positive number", PK_USAGE_RUN); r.workers = n; i++; }
     else if (!strncmp(a, "-j", 2) && a[2]) { if (!pkc_long(a + 2, &n) || n < 1) return pkc_usage("-j needs a positive number", PK_USAGE_RUN); r.workers = n; }
-    else if (!strcmp(a, "--unordered")) continue;
+    else if (!strcmp(a, "--unordered")) r.unordered = true;
     else if (!strcmp(a, "--stats")) r.stats = true;
     else if (!strcmp(a, "--stream")) r.opts.stream = true;
     else if (!strcmp(a, "--format")) {
@@ -180,6 +184,8 @@ static int pkc_cmd_run(int argc, char **argv)
     else r.file = a;
   }
   if (!r.file) return pkc_usage("run needs a FILE", PK_USAGE_RUN);
+  pkw_config wc = { (int)r.workers, r.unordered, r.seed };
+  pkw_configure(&wc);
   pkc_on_big_stack(pkc_run_thread, &r);
   return r.status;
 }

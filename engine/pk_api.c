@@ -273,7 +273,11 @@ int pk_query_next(pk_query *q, pk_term *answer)
 
 void pk_query_free(pk_query *q)
 {
-  if (q) GC_FREE(q);
+  if (!q) return;
+  pka_enter(q->e);
+  pks_query_stop(q->q);
+  pka_leave();
+  GC_FREE(q);
 }
 
 /* ---- foreign relations ---------------------------------------------------------- */

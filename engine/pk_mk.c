@@ -17,6 +17,7 @@
 */
 #include "pk_mk.h"
 #include "pk_eval.h"
+#include "pk_sched.h"
 #include "pk_map.h"
 #include "pk_print.h"
 
@@ -81,6 +82,7 @@ struct pks_query {
   pko_hdr h;
   pk_val next;     /* thunk of the rest of the stream, or PK_FALSE */
   int64_t left;    /* answers still wanted; < 0: all */
+  pkw_query *par;  /* the parallel search, when workers run this query */
 };
 
 static _Thread_local uint64_t pks_nunify;
@@ -671,7 +673,7 @@ static pk_val pks_ifte_answer(pks_machine *m, const pks_ifte *q, pk_val s)
 /* Force thunk t to a stream (mzero, state, choice, or another thunk).
    Frames on m stand for the Scheme continuation of faster-miniKanren's
    nested (mplus (f) f^) and (bind (f) g) calls. */
-static pk_val pks_force(pk_val t)
+pk_val pks_force(pk_val t)
 {
   pks_machine m;
   m.f = m.local;
@@ -1050,11 +1052,19 @@ pks_query *pks_query_new(const pke_node *run, pke_env *env, int64_t n)
   /* run's outer (suspend ((fresh (q) ...) empty-state)) */
   q->next = pks_mkthunk(TK_APPLY, (pk_val)g, (pk_val)st0, 0);
   q->left = n;
+  if (n != 0 && pkw_parallel()) q->par = pkw_query_start(q->next, n);
   return q;
+}
+
+void pks_query_stop(pks_query *q)
+{
+  if (q->par) pkw_query_stop(q->par);
+  q->next = PK_FALSE;
 }
 
 bool pks_query_next(pks_query *q, pk_val *out)
 {
+  if (q->par) return pkw_query_next(q->par, out);
   while (q->left != 0 && q->next != PK_FALSE) {
     pk_val s = pks_force(q->next);
     if (s == PK_FALSE) { q->next = PK_FALSE; break; }
@@ -1065,6 +1075,42 @@ bool pks_query_next(pks_query *q, pk_val *out)
     return true;
   }
   return false;
+}
+
+/* ---- for the scheduler -------------------------------------------------------------- */
+
+int pks_stream_kind(pk_val s)
+{
+  if (s == PK_FALSE) return PKS_MZERO;
+  if (pks_thunkp(s)) return PKS_THUNK;
+  return pks_kind(s) == K_STATE ? PKS_UNIT : PKS_CHOICE;
+}
+
+pk_val pks_choice_answer(pk_val s) { return ((pks_choice *)s)->a; }
+pk_val pks_choice_rest(pk_val s) { return ((pks_choice *)s)->f; }
+
+/* t is (bind ... (bind (mplus x y) g1) ... gk): the binds distribute over
+   the mplus, so x and y under the same binds are two independent branches
+   whose answers, together, are t's (as a multiset; not in t's order).
+   conda/condu questions (TK_IFTE) are never split: committing needs all of
+   the question's stream. */
+bool pks_split(pk_val t, pk_val *a, pk_val *b)
+{
+  pk_val goals[64];
+  int n = 0;
+  while (pks_is(t, TK_BIND) && n < 64) {
+    goals[n++] = ((pks_thunk *)t)->y;
+    t = ((pks_thunk *)t)->x;
+  }
+  if (!pks_is(t, TK_MPLUS)) return false;
+  pk_val x = ((pks_thunk *)t)->x, y = ((pks_thunk *)t)->y;
+  while (n-- > 0) {
+    x = pks_mkthunk(TK_BIND, x, goals[n], 0);
+    y = pks_mkthunk(TK_BIND, y, goals[n], 0);
+  }
+  *a = x;
+  *b = y;
+  return true;
 }
 
 /* ---- primitives ------------------------------------------------------------------ */

@@ -23,6 +23,8 @@ pks_query *pks_query_new(const pke_node *run, pke_env *env, int64_t n);
 /* Next reified answer into *out; false when the stream is exhausted or the
    count is reached. */
 bool pks_query_next(pks_query *q, pk_val *out);
+/* Stop a query early; its remaining answers are never searched. */
+void pks_query_stop(pks_query *q);
 /* Number of unifications done by this thread so far (for --stats). */
 uint64_t pks_unify_count(void);
 
@@ -32,5 +34,16 @@ typedef bool (*pks_foreign_fn)(int argc, const pk_val *argv, void *data);
 pk_val pks_foreign_goal(pks_foreign_fn fn, void *data, int argc, const pk_val *argv);
 
 void pks_init(void);
+
+/* ---- for the scheduler (sched/pk_sched.c) ---- */
+enum { PKS_MZERO, PKS_UNIT, PKS_CHOICE, PKS_THUNK };
+/* Force a suspended stream one step.  Any thread; t may be forced once. */
+pk_val pks_force(pk_val t);
+/* Which of mzero, unit (a state), choice (answer + rest), thunk s is. */
+int pks_stream_kind(pk_val s);
+pk_val pks_choice_answer(pk_val s);
+pk_val pks_choice_rest(pk_val s);
+/* Split a thunk into two independent branches (see pk_mk.c). */
+bool pks_split(pk_val t, pk_val *a, pk_val *b);
 
 #endif

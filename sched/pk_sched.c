@@ -1,0 +1,492 @@
+/*
+** pk_sched.c — the worker pool and the parallel search of one query.
+**
+** Workers are pthreads started once per process (on first use), pinned by
+** the topology plan, with stacks as large as the evaluator's budget.  The
+** thread that consumes a query's answers is worker 0: it searches while it
+** waits, so a query never hands its root to a sleeping pool.
+**
+** Termination: q->pending counts live branches (in a deque or being run);
+** a split adds one, a branch that fails removes one; the worker that takes
+** it to zero marks the query done.  Idle workers poll with backoff, so there
+** is no wake-up to lose within a query; between queries they sleep on a
+** condition variable.
+**
+** Splitting on demand: a worker searches its branch like the one-worker
+** engine and splits it only while another worker is hungry, so the
+** interleaving stays close to one worker's (a run n that terminates there
+** terminates here, without a frontier blow-up from depth-first dives).
+**
+** Fairness: a worker runs its branch for PKW_QUANTUM forces; if other
+** branches wait in its deque it puts the branch at the bottom and resumes
+** the oldest, so every branch in a deque resumes within a bounded number of
+** its holder's steps even when every worker is inside an infinite branch.
+*/
+#include "pk_sched.h"
+#include "pk_deque.h"
+#include "pk_eval.h"
+#include "pk_mk.h"
+#include "pk_topo.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PKW_QUANTUM 32     /* forces per turn of a branch */
+
+/* An answer on its way to the consumer (MPSC queue node). */
+typedef struct pkw_anode {
+  struct pkw_anode *_Atomic next;
+  pk_val v;
+} pkw_anode;
+
+struct pkw_query {
+  _Atomic int64_t pending;    /* live branches */
+  _Atomic int64_t claimed;    /* answers found so far (indices handed out) */
+  int64_t limit;              /* n, or < 0 for all */
+  _Atomic int done;           /* exhausted, limit reached, or failed */
+  _Atomic int failed;
+  int status;                 /* the first worker error */
+  char msg[sizeof pko_err.msg];
+  pkw_anode *_Atomic tail;    /* producers append here */
+  pkw_anode *head;            /* consumer reads after this stub */
+  pkw_anode stub;
+};
+
+typedef struct pkw_stats {
+  uint64_t forces, tasks, steals_tried, steals_ok, answers, splits, unifies;
+  uint64_t idle_ns, busy_ns;
+} pkw_stats;
+
+typedef struct pkw_worker {
+  int id;
+  bool hungry;
+  pk_val cur;             /* the branch this worker is running, or 0 */
+  pkd_deque dq;
+  uint64_t rng;
+  uint64_t takes;
+  pkw_stats st;
+  pthread_t th;
+} pkw_worker;
+
+static struct {
+  pthread_mutex_t lock;
+  pthread_cond_t wake;
+  pkw_config cfg;
+  bool configured, started;
+  int n;                  /* workers started (the active ones are cfg.workers) */
+  pkw_worker **w;         /* each uncollectable: deque buffers hang off it */
+  pkt_plan *plan;
+  pkw_query *cur;         /* the query workers should join, or NULL */
+  uint64_t generation;
+  _Atomic int active;     /* pool workers inside cur */
+  _Atomic int hungry;     /* workers with no branch */
+} pkw = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, { 1, false, 0 }, false, false, 0, NULL, NULL, NULL, 0, 0, 0 };
+
+/* The worker this thread is, or NULL outside the pool. */
+static _Thread_local pkw_worker *pkw_self;
+
+static uint64_t pkw_now_ns(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* splitmix64: the per-worker random stream for victim choice. */
+static uint64_t pkw_rand(uint64_t *s)
+{
+  uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+/* Deque buffers live in the collected heap: they hold branches.  An old
+   buffer is never freed by hand: a thief may still read it, and the
+   collector keeps it while any stack points to it. */
+static void *pkw_buf_alloc(size_t bytes, void *ctx)
+{
+  (void)ctx;
+  return GC_MALLOC(bytes);
+}
+
+static void pkw_buf_free(void *p, size_t bytes, void *ctx)
+{
+  (void)p;
+  (void)bytes;
+  (void)ctx;
+}
+
+static void pkw_grow_pool(int n);
+
+void pkw_configure(const pkw_config *c)
+{
+  pkw.cfg = *c;
+  if (pkw.cfg.workers < 1) pkw.cfg.workers = 1;
+  pkw.configured = true;
+  if (pkw.started && pkw.cfg.workers > pkw.n) pkw_grow_pool(pkw.cfg.workers);
+  else if (pkw.started) pkw.plan = pkt_plan_new(pkw.cfg.workers, pkw.cfg.seed);
+}
+
+bool pkw_used(void) { return pkw.started; }
+
+bool pkw_parallel(void)
+{
+  return pkw.cfg.workers > 1 && pkw.cfg.unordered && !pkw_self;
+}
+
+/* ---- answers ------------------------------------------------------------------ */
+
+/* Release answer v if the query still wants it.  Lock-free: one
+   fetch-and-add to claim an index, one exchange to enqueue. */
+static void pkw_emit(pkw_worker *w, pkw_query *q, pk_val v)
+{
+  int64_t i = atomic_fetch_add(&q->claimed, 1);
+  if (q->limit >= 0 && i >= q->limit) return;
+  pkw_anode *n = pko_alloc(sizeof *n);
+  n->v = v;
+  atomic_store_explicit(&n->next, NULL, memory_order_relaxed);
+  pkw_anode *prev = atomic_exchange_explicit(&q->tail, n, memory_order_acq_rel);
+  atomic_store_explicit(&prev->next, n, memory_order_release);
+  w->st.answers++;
+  if (q->limit >= 0 && i + 1 == q->limit) atomic_store(&q->done, 1);
+}
+
+/* Take the next released answer; consumer only. */
+static bool pkw_take_answer(pkw_query *q, pk_val *out)
+{
+  pkw_anode *next = atomic_load_explicit(&q->head->next, memory_order_acquire);
+  if (!next) return false;
+  q->head = next;
+  *out = next->v;
+  return true;
+}
+
+/* ---- running branches ---------------------------------------------------------- */
+
+/* Push branch t on w's deque (dies when memory is exhausted, like any
+   allocation). */
+static void pkw_push(pkw_worker *w, pk_val t)
+{
+  if (!pkd_push_owner(&w->dq, t)) pko_error("out of memory growing a work deque");
+}
+
+/* Push a new branch for others to take. */
+static void pkw_spawn(pkw_worker *w, pkw_query *q, pk_val t)
+{
+  atomic_fetch_add_explicit(&q->pending, 1, memory_order_relaxed);
+  pkw_push(w, t);
+  w->st.splits++;
+}
+
+/* A branch ended: the last one marks the query exhausted. */
+static void pkw_retire(pkw_query *q)
+{
+  if (atomic_fetch_sub_explicit(&q->pending, 1, memory_order_acq_rel) == 1) atomic_store(&q->done, 1);
+}
+
+/* Run w's branch for one quantum.  While some worker is hungry and w's
+   deque is empty, split the branch and push one half for it: between
+   requests a worker searches its branch exactly as the one-worker engine
+   would, which keeps the interleaving (and so the work done before n
+   answers) close to one worker's. */
+static void pkw_run(pkw_worker *w, pkw_query *q)
+{
+  pk_val t = w->cur;
+  for (int i = 0; i < PKW_QUANTUM && t; i++) {
+    if (atomic_load_explicit(&q->done, memory_order_relaxed)) { t = 0; break; }
+    pk_val a, b;
+    if (atomic_load_explicit(&pkw.hungry, memory_order_relaxed) > 0 && pkd_size_approx(&w->dq) == 0
+        && pks_split(t, &a, &b)) {
+      pkw_spawn(w, q, b);
+      t = a;
+    }
+    pk_val s = pks_force(t);
+    w->st.forces++;
+    switch (pks_stream_kind(s)) {
+    case PKS_MZERO: pkw_retire(q); t = 0; break;
+    case PKS_UNIT: pkw_emit(w, q, s); pkw_retire(q); t = 0; break;
+    case PKS_CHOICE: pkw_emit(w, q, pks_choice_answer(s)); t = pks_choice_rest(s); break;
+    default: t = s;
+    }
+  }
+  w->cur = t;
+}
+
+/* Record the first error of any worker and stop the query. */
+static void pkw_fail(pkw_query *q)
+{
+  int expected = 0;
+  if (atomic_compare_exchange_strong(&q->failed, &expected, 1)) {
+    q->status = pko_err.status;
+    memcpy(q->msg, pko_err.msg, sizeof q->msg);
+  }
+  atomic_store(&q->done, 1);
+}
+
+/* Run a quantum of w's branch, catching errors. */
+static void pkw_run_guarded(pkw_worker *w, pkw_query *q)
+{
+  pko_catch c;
+  if (PKO_TRY(c)) {
+    pkw_run(w, q);
+    PKO_END(c);
+    return;
+  }
+  w->cur = 0;
+  pkw_fail(q);
+}
+
+/* Steal one branch from another worker, nearest victims first. */
+static bool pkw_steal(pkw_worker *w, pk_val *t)
+{
+  int nv = pkt_plan_workers(pkw.plan) - 1;
+  const int *victims = pkt_plan_victims(pkw.plan, w->id);
+  int start = nv > 1 ? (int)(pkw_rand(&w->rng) % 2) : 0; /* ties among the nearest two */
+  for (int k = 0; k < nv; k++) {
+    int v = victims[(k < 2 && nv > 1) ? (k + start) % 2 : k];
+    w->st.steals_tried++;
+    uintptr_t item;
+    int r;
+    if (v >= pkw.cfg.workers) continue;
+    while ((r = pkd_steal_mc(&pkw.w[v]->dq, &item)) == PKD_LOST) {}
+    if (r == PKD_TAKEN) {
+      w->st.steals_ok++;
+      *t = (pk_val)item;
+      return true;
+    }
+  }
+  return false;
+}
+
+/* Take w's own oldest branch (round robin over its deque), else steal. */
+static bool pkw_take(pkw_worker *w, pk_val *t)
+{
+  uintptr_t item;
+  int r;
+  while ((r = pkd_steal_mc(&w->dq, &item)) == PKD_LOST) {}
+  if (r == PKD_TAKEN) { *t = (pk_val)item; return true; }
+  return pkw_steal(w, t);
+}
+
+/* After a quantum: if other branches wait in w's deque, put the current
+   one at the bottom and resume the oldest, so that every branch a worker
+   holds resumes within (branches held) quanta of its steps. */
+static void pkw_rotate(pkw_worker *w)
+{
+  if (!w->cur || pkd_size_approx(&w->dq) == 0) return;
+  pk_val t;
+  pkw_push(w, w->cur);
+  w->cur = pkw_take(w, &t) ? t : 0;
+}
+
+/* Idle wait with exponential backoff: spin, then yield, then sleep up to
+   100 us. */
+static void pkw_backoff(unsigned *round)
+{
+  if (*round < 8) {
+    for (int i = 0; i < (16 << *round); i++) __asm__ volatile("" ::: "memory");
+  } else if (*round < 16) {
+    sched_yield();
+  } else {
+    struct timespec ts = { 0, 100000 };
+    nanosleep(&ts, NULL);
+  }
+  if (*round < 64) (*round)++;
+}
+
+/* Mark w hungry (no branch) or fed, keeping the global count. */
+static void pkw_hungry(pkw_worker *w, bool h)
+{
+  if (w->hungry == h) return;
+  w->hungry = h;
+  atomic_fetch_add_explicit(&pkw.hungry, h ? 1 : -1, memory_order_relaxed);
+}
+
+/* Work on q until it is done, or (consumer) until an answer is waiting. */
+static void pkw_work(pkw_worker *w, pkw_query *q, bool consumer)
+{
+  unsigned idle = 0;
+  uint64_t t0 = pkw_now_ns(), idle_since = 0, u0 = pks_unify_count();
+  while (!atomic_load_explicit(&q->done, memory_order_acquire)) {
+    if (consumer && atomic_load_explicit(&q->head->next, memory_order_acquire)) break;
+    if (!w->cur) {
+      pk_val t;
+      if (!pkw_take(w, &t)) {
+        pkw_hungry(w, true);
+        if (!idle_since) idle_since = pkw_now_ns();
+        pkw_backoff(&idle);
+        continue;
+      }
+      pkw_hungry(w, false);
+      w->cur = t;
+      w->st.tasks++;
+    }
+    if (idle_since) { w->st.idle_ns += pkw_now_ns() - idle_since; idle_since = 0; }
+    idle = 0;
+    pkw_run_guarded(w, q);
+    pkw_rotate(w);
+  }
+  pkw_hungry(w, false);
+  uint64_t t1 = pkw_now_ns();
+  if (idle_since) w->st.idle_ns += t1 - idle_since;
+  w->st.busy_ns += t1 - t0;
+  w->st.unifies += pks_unify_count() - u0;
+}
+
+/* Discard what is left in w's deque after the query ended. */
+static void pkw_drain(pkw_worker *w)
+{
+  uintptr_t item;
+  w->cur = 0;
+  while (pkd_pop_owner(&w->dq, &item)) {}
+}
+
+/* ---- the pool -------------------------------------------------------------------- */
+
+/* A pool worker: wait for a query, join it, work, leave, repeat. */
+static void *pkw_main(void *arg)
+{
+  pkw_worker *w = arg;
+  pkw_self = w;
+  pke_thread_start();
+  pkt_pin_self(pkw.plan, w->id);
+  uint64_t seen = 0;
+  for (;;) {
+    pthread_mutex_lock(&pkw.lock);
+    while (!pkw.cur || pkw.generation == seen || w->id >= pkw.cfg.workers)
+      pthread_cond_wait(&pkw.wake, &pkw.lock);
+    pkw_query *q = pkw.cur;
+    seen = pkw.generation;
+    atomic_fetch_add(&pkw.active, 1);
+    pthread_mutex_unlock(&pkw.lock);
+    pkw_work(w, q, false);
+    pkw_drain(w);
+    atomic_fetch_sub(&pkw.active, 1);
+  }
+  return NULL;
+}
+
+/* Start pool worker i's thread, with a stack as large as the evaluator's
+   budget (goal expressions are evaluated on workers). */
+static void pkw_spawn_thread(int i)
+{
+  pthread_attr_t a;
+  pthread_attr_init(&a);
+  pthread_attr_setstacksize(&a, pke_stack_budget + ((size_t)64 << 20));
+  int rc = pthread_create(&pkw.w[i]->th, &a, pkw_main, pkw.w[i]);
+  pthread_attr_destroy(&a);
+  if (rc != 0) pko_error("cannot start worker %d", i);
+}
+
+/* Workers pkw.n..n-1 with their deques and threads.  Worker structs never
+   move: threads and thieves hold pointers to them. */
+static void pkw_grow_pool(int n)
+{
+  pkw_worker **w = GC_MALLOC_UNCOLLECTABLE((size_t)n * sizeof *w);
+  pkd_alloc al = { pkw_buf_alloc, pkw_buf_free, NULL };
+  int old = pkw.n;
+  if (old) memcpy(w, pkw.w, (size_t)old * sizeof *w);
+  for (int i = old; i < n; i++) {
+    w[i] = GC_MALLOC_UNCOLLECTABLE(sizeof *w[i]);
+    w[i]->id = i;
+    w[i]->rng = pkw.cfg.seed * 0x100000001b3ull + (uint64_t)i;
+    if (!pkd_init(&w[i]->dq, 256, &al)) pko_error("out of memory starting worker %d", i);
+  }
+  pkt_plan *plan = pkt_plan_new(n, pkw.cfg.seed);
+  if (!plan) pko_error("cannot plan %d workers (at most %d)", n, PKT_MAX_WORKERS);
+  pthread_mutex_lock(&pkw.lock);
+  pkw.plan = plan;
+  pkw.w = w;
+  pkw.n = n;
+  pthread_mutex_unlock(&pkw.lock);
+  for (int i = old > 0 ? old : 1; i < n; i++) pkw_spawn_thread(i);
+}
+
+/* Start the pool once: plan, deques, threads.  Worker 0, the consuming
+   thread, is not pinned: it is the program's own thread, and the plan of a
+   later reconfiguration reads its affinity mask. */
+static void pkw_start_pool(void)
+{
+  pkw_grow_pool(pkw.cfg.workers);
+  pkw.started = true;
+}
+
+/* End q: stop it, wait until no pool worker is inside it. */
+static void pkw_query_end(pkw_query *q)
+{
+  atomic_store(&q->done, 1);
+  pthread_mutex_lock(&pkw.lock);
+  if (pkw.cur == q) pkw.cur = NULL;
+  pthread_mutex_unlock(&pkw.lock);
+  unsigned r = 0;
+  while (atomic_load(&pkw.active) > 0) pkw_backoff(&r);
+  pkw_drain(pkw.w[0]);
+}
+
+pkw_query *pkw_query_start(pk_val root, int64_t n)
+{
+  if (!pkw.started) pkw_start_pool();
+  if (pkw.cur) pkw_query_end(pkw.cur); /* a consumer that stopped early */
+  pkw_query *q = pko_alloc(sizeof *q);
+  q->limit = n;
+  q->head = &q->stub;
+  atomic_store(&q->tail, &q->stub);
+  atomic_store(&q->pending, 1);
+  pkw_push(pkw.w[0], root);
+  pthread_mutex_lock(&pkw.lock);
+  pkw.cur = q;
+  pkw.generation++;
+  pthread_cond_broadcast(&pkw.wake);
+  pthread_mutex_unlock(&pkw.lock);
+  return q;
+}
+
+bool pkw_query_next(pkw_query *q, pk_val *out)
+{
+  pkw_worker *w0 = pkw.w[0];
+  for (;;) {
+    if (pkw_take_answer(q, out)) return true;
+    if (atomic_load(&q->done)) break;
+    pkw_self = w0;
+    pkw_work(w0, q, true);
+    pkw_self = NULL;
+  }
+  if (pkw.cur == q) pkw_query_end(q);
+  if (pkw_take_answer(q, out)) return true; /* released just before the end */
+  if (atomic_load(&q->failed)) {
+    pko_err.status = q->status;
+    memcpy(pko_err.msg, q->msg, sizeof pko_err.msg);
+    pko_rethrow();
+  }
+  return false;
+}
+
+void pkw_query_stop(pkw_query *q)
+{
+  if (pkw.cur == q) pkw_query_end(q);
+}
+
+uint64_t pkw_pool_unifications(void)
+{
+  uint64_t u = 0;
+  for (int i = 1; i < pkw.n; i++) u += pkw.w[i]->st.unifies;
+  return u;
+}
+
+void pkw_print_stats(FILE *f)
+{
+  if (!pkw.started) return;
+  fprintf(f, "stats: %d workers, seed %llu, %s\n", pkw.cfg.workers, (unsigned long long)pkw.cfg.seed, pkt_plan_describe(pkw.plan));
+  for (int i = 0; i < pkw.cfg.workers && i < pkw.n; i++) {
+    const pkw_stats *s = &pkw.w[i]->st;
+    double busy = (double)s->busy_ns / 1e9, idle = (double)s->idle_ns / 1e9;
+    fprintf(f, "stats: worker %d: branches %llu, forces %llu, splits %llu, steals %llu/%llu, answers %llu, unifications %llu, idle %.3f s of %.3f s (%.1f%%)\n",
+            i, (unsigned long long)s->tasks, (unsigned long long)s->forces, (unsigned long long)s->splits,
+            (unsigned long long)s->steals_ok, (unsigned long long)s->steals_tried,
+            (unsigned long long)s->answers, (unsigned long long)s->unifies, idle, busy, busy > 0 ? 100.0 * idle / busy : 0.0);
+  }
+}

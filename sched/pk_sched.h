@@ -1,0 +1,55 @@
+/*
+** pk_sched.h — the work-stealing scheduler: a pool of workers that run the
+** branches of one query at a time.
+**
+** The unit of work is a suspended branch (a thunk of pk_mk.c): plain data,
+** shared with no copy and no lock.  A worker forces its branch a quantum
+** of steps at a time, splitting every mplus it meets into two branches and
+** pushing one on its Chase-Lev deque, where idle workers steal it.
+**
+** This version runs queries in parallel with --unordered only: answers are
+** released as found (the same multiset as one worker for run*, and n
+** answers of the one-worker search for run n).  The default ordered mode
+** uses one worker until the in-order merge lands (docs/DESIGN.md).
+*/
+#ifndef PK_SCHED_H
+#define PK_SCHED_H
+#include "pk_obj.h"
+#include <stdio.h>
+
+typedef struct pkw_config {
+  int workers;        /* >= 1 */
+  bool unordered;     /* release answers as found */
+  uint64_t seed;      /* victim choice */
+} pkw_config;
+
+/* Set the pool's configuration.  Call before the first query, from the
+   thread that will run queries; not thread-safe. */
+void pkw_configure(const pkw_config *c);
+/* Should a query started on this thread run on the pool?  False inside a
+   worker (a nested run stays on the worker that reached it). */
+bool pkw_parallel(void);
+
+typedef struct pkw_query pkw_query;
+/* Start a parallel search of the stream root for n answers (n < 0: all).
+   Thread contract: one query at a time per pool, from the consuming thread. */
+pkw_query *pkw_query_start(pk_val root, int64_t n);
+/* Next answer; the calling thread works as worker 0 while it waits.
+   False when the search is exhausted or n answers were released.  Rethrows
+   an error raised by any worker. */
+bool pkw_query_next(pkw_query *q, pk_val *out);
+
+/* Stop q early (answers not taken are not searched); the pool is free for
+   the next query when this returns. */
+void pkw_query_stop(pkw_query *q);
+
+/* Unifications done by pool workers 1..N-1 (worker 0 is the consuming
+   thread, which counts its own). */
+uint64_t pkw_pool_unifications(void);
+/* True once a query has run on the pool. */
+bool pkw_used(void);
+
+/* Per-worker statistics of all queries so far, for --stats. */
+void pkw_print_stats(FILE *f);
+
+#endif

@@ -1,0 +1,206 @@
+/*
+** test_sched_pool.c — the worker pool against the one-worker engine:
+** run* gives the same multiset of answers on 1, 2, 4 and 8 workers; run n
+** gives n answers the one-worker search also gives, and stops; an infinite
+** branch in every worker does not starve the rest; worker errors reach the
+** consumer.
+** PK_TEST_TIMEOUT: 300
+*/
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "pk_obj.h"
+#include "pk_sched.h"
+#include "pkanren.h"
+
+static pk_engine *E;
+
+static const char *LIB =
+  "(defrel (appendo l s out)"
+  "  (conde ((== '() l) (== s out))"
+  "         ((fresh (a d res) (== `(,a . ,d) l) (== `(,a . ,res) out) (appendo d s res)))))"
+  "(defrel (rembero x l out)"
+  "  (conde ((== '() l) (== '() out))"
+  "         ((fresh (a d) (== `(,a . ,d) l) (== a x) (== d out)))"
+  "         ((fresh (a d res) (== `(,a . ,d) l) (=/= a x) (== `(,a . ,res) out) (rembero x d res)))))"
+  "(defrel (permo l p)"
+  "  (conde ((== '() l) (== '() p))"
+  "         ((fresh (a d pd) (== `(,a . ,d) l) (permo d pd) (inserto a pd p)))))"
+  "(defrel (inserto x l out)"
+  "  (conde ((== `(,x . ,l) out))"
+  "         ((fresh (a d res) (== `(,a . ,d) l) (== `(,a . ,res) out) (inserto x d res)))))"
+  "(defrel (nato n) (conde ((== n 'z)) ((fresh (m) (== n `(s ,m)) (nato m)))))"
+  "(defrel (nevero) (conde ((nevero))))"
+  "(defrel (lookupo x env v)"
+  "  (fresh (y w rest) (== `((,y . ,w) . ,rest) env)"
+  "    (conde ((== x y) (== w v)) ((=/= x y) (lookupo x rest v)))))"
+  "(defrel (evalo e env v)"
+  "  (conde ((symbolo e) (lookupo e env v))"
+  "        ((fresh (x b) (== e `(lambda (,x) ,b)) (symbolo x) (absento 'closure b) (== v `(closure ,x ,b ,env))))"
+  "        ((fresh (r a x b env2 av) (== e `(,r ,a)) (evalo r env `(closure ,x ,b ,env2))"
+  "           (evalo a env av) (evalo b `((,x . ,av) . ,env2) v)))))"
+  "(defrel (boom q) (project (q) (== q (car q))))";
+
+static int strp_cmp(const void *a, const void *b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Answers of run_form on `workers` workers (unordered when > 1), each
+   written as a string, sorted. */
+static char **answers(const char *run_form, int workers, size_t *n)
+{
+  pkw_config c = { workers, workers > 1, 42 };
+  pkw_configure(&c);
+  pk_query *q;
+  if (pk_query_open(E, run_form, &q) != PK_OK) fail_msg("%s: %s", run_form, pk_errmsg(E));
+  size_t cap = 64;
+  char **out = malloc(cap * sizeof *out);
+  *n = 0;
+  pk_term a;
+  int rc;
+  while ((rc = pk_query_next(q, &a)) == 1) {
+    if (*n == cap) out = realloc(out, (cap *= 2) * sizeof *out);
+    out[(*n)++] = pk_to_string(a);
+  }
+  if (rc != 0) fail_msg("%s: %s", run_form, pk_errmsg(E));
+  pk_query_free(q);
+  qsort(out, *n, sizeof *out, strp_cmp);
+  return out;
+}
+
+static void free_all(char **v, size_t n)
+{
+  for (size_t i = 0; i < n; i++) free(v[i]);
+  free(v);
+}
+
+/* run* on 2, 4 and 8 workers gives exactly the one-worker multiset. */
+static void check_same_multiset(const char *form)
+{
+  size_t n1;
+  char **one = answers(form, 1, &n1);
+  assert_true(n1 > 0);
+  for (int w = 2; w <= 8; w *= 2) {
+    size_t nw;
+    char **many = answers(form, w, &nw);
+    assert_int_equal(nw, n1);
+    for (size_t i = 0; i < n1; i++) assert_string_equal(many[i], one[i]);
+    free_all(many, nw);
+  }
+  free_all(one, n1);
+}
+
+static void test_runstar_lists(void **state)
+{
+  (void)state;
+  check_same_multiset("(run* (x y) (appendo x y '(1 2 3 4 5 6 7 8 9 10)))");
+  check_same_multiset("(run* (q) (permo '(a b c d e) q))");
+  check_same_multiset("(run* (q) (fresh (l) (permo '(1 2 3 1) l) (rembero 1 l q)))");
+}
+
+static void test_runstar_constraints(void **state)
+{
+  (void)state;
+  check_same_multiset("(run* (q) (fresh (x y) (permo '(1 2 3) (list x y q)) (=/= x 1) (numbero q)))");
+  check_same_multiset("(run* (q) (fresh (a b) (appendo a b '(x y z)) (=/= a '()) (absento 'y b) (== q (list a b))))");
+  check_same_multiset("(run* (q) (fresh (e) (== e '((lambda (x) x) (lambda (y) y))) (evalo e '() q)))");
+  check_same_multiset("(run* (q) (fresh (x b) (evalo `(lambda (,x) ,b) '() q) (== b 'z) (=/= x 'z)))");
+}
+
+/* run n: n answers, each produced by the one-worker search (with
+   multiplicity), and the query stops although the search is infinite. */
+static void test_run_n(void **state)
+{
+  (void)state;
+  size_t n1, nw;
+  char **one = answers("(run 400 (q) (nato q))", 1, &n1);
+  for (int rep = 0; rep < 20; rep++) {
+    char **many = answers("(run 12 (q) (nato q))", 2 + rep % 3, &nw);
+    assert_int_equal(nw, 12);
+    for (size_t i = 0; i < nw; i++) {
+      assert_non_null(bsearch(&many[i], one, n1, sizeof *one, strp_cmp));
+      if (i > 0) assert_true(strcmp(many[i - 1], many[i]) != 0); /* nato has no duplicates */
+    }
+    free_all(many, nw);
+  }
+  free_all(one, n1);
+}
+
+/* Every worker stuck in nevero: the answer branch still runs. */
+static void test_fairness(void **state)
+{
+  (void)state;
+  for (int w = 2; w <= 8; w *= 2) {
+    size_t n;
+    char **a = answers("(run 1 (q) (conde ((nevero)) ((nevero)) ((nevero)) ((== q 1))))", w, &n);
+    assert_int_equal(n, 1);
+    assert_string_equal(a[0], "1");
+    free_all(a, n);
+  }
+}
+
+/* A runtime error on any worker is the query's error. */
+static void test_worker_error(void **state)
+{
+  (void)state;
+  pkw_config c = { 4, true, 7 };
+  pkw_configure(&c);
+  pk_query *q;
+  assert_int_equal(pk_query_open(E, "(run* (q) (fresh (a b) (appendo a b '(1 2 3 4 5 6)) (boom 5)))", &q), PK_OK);
+  pk_term t;
+  assert_int_equal(pk_query_next(q, &t), PK_ERUNTIME);
+  assert_non_null(strstr(pk_errmsg(E), "car"));
+  pk_query_free(q);
+  /* the pool is usable afterwards */
+  size_t n;
+  char **a = answers("(run* (q) (appendo q '(2) '(1 2)))", 4, &n);
+  assert_int_equal(n, 1);
+  assert_string_equal(a[0], "(1)");
+  free_all(a, n);
+}
+
+/* Many short queries stopped early, back to back. */
+static void test_repeated_stops(void **state)
+{
+  (void)state;
+  for (int i = 0; i < 300; i++) {
+    size_t n;
+    char **a = answers("(run 3 (q) (nato q))", 2 + i % 3, &n);
+    assert_int_equal(n, 3);
+    free_all(a, n);
+  }
+}
+
+static int setup(void **state)
+{
+  (void)state;
+  E = pk_engine_new();
+  return pk_load_string(E, "lib", LIB, strlen(LIB)) == PK_OK ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+  (void)state;
+  pk_engine_free(E);
+  return 0;
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_runstar_lists),
+    cmocka_unit_test(test_runstar_constraints),
+    cmocka_unit_test(test_run_n),
+    cmocka_unit_test(test_fairness),
+    cmocka_unit_test(test_worker_error),
+    cmocka_unit_test(test_repeated_stops),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
