@@ -128,7 +128,14 @@ void pkw_configure(const pkw_config *c)
   if (pkw.cfg.workers < 1) pkw.cfg.workers = 1;
   pkw.configured = true;
   if (pkw.started && pkw.cfg.workers > pkw.n) pkw_grow_pool(pkw.cfg.workers);
-  else if (pkw.started) pkw.plan = pkt_plan_new(pkw.cfg.workers, pkw.cfg.seed);
+  else if (pkw.started) {
+    /* Between queries: workers read the plan only inside one, after taking
+       the lock.  The old plan is not freed: a plan is small. */
+    pkt_plan *p = pkt_plan_new(pkw.cfg.workers, pkw.cfg.seed);
+    pthread_mutex_lock(&pkw.lock);
+    if (p) pkw.plan = p;
+    pthread_mutex_unlock(&pkw.lock);
+  }
 }
 
 bool pkw_used(void) { return pkw.started; }
@@ -343,6 +350,7 @@ static void pkw_drain(pkw_worker *w)
   uintptr_t item;
   w->cur = 0;
   while (pkd_pop_owner(&w->dq, &item)) {}
+  pkd_scrub_owner(&w->dq); /* taken branches must not stay reachable */
 }
 
 /* ---- the pool -------------------------------------------------------------------- */
