@@ -117,12 +117,75 @@ static bool pkx_lookup(const pkx_scope *s, pk_val name, uint32_t *depth, uint32_
   return false;
 }
 
+/* ---- renamed identifiers -------------------------------------------------
+** A macro expansion renames every identifier its template introduces to a
+** fresh uninterned symbol that remembers the original.  Bound by a binding
+** form of the expansion, the renamed symbol is a new variable (so it cannot
+** capture the user's); free, it means what the original means globally
+** (so a user's local binding cannot capture it either). */
+
+static struct { pthread_mutex_t lock; pk_val *keys, *vals; size_t cap, n; } pkx_aliases = {
+  PTHREAD_MUTEX_INITIALIZER, NULL, NULL, 0, 0 };
+
+static size_t pkx_alias_slot(pk_val k, size_t cap) { return (size_t)((k >> 4) * 0x9e3779b97f4a7c15ull) & (cap - 1); }
+
+/* Record that renamed stands for orig (tables are uncollectable, as symbols are). */
+static void pkx_alias_put(pk_val renamed, pk_val orig)
+{
+  pthread_mutex_lock(&pkx_aliases.lock);
+  if (2 * (pkx_aliases.n + 1) > pkx_aliases.cap) {
+    size_t ncap = pkx_aliases.cap ? 2 * pkx_aliases.cap : 256;
+    pk_val *nk = GC_MALLOC_UNCOLLECTABLE(ncap * sizeof *nk), *nv = GC_MALLOC_UNCOLLECTABLE(ncap * sizeof *nv);
+    for (size_t i = 0; i < pkx_aliases.cap; i++) {
+      if (!pkx_aliases.keys[i]) continue;
+      size_t j = pkx_alias_slot(pkx_aliases.keys[i], ncap);
+      while (nk[j]) j = (j + 1) & (ncap - 1);
+      nk[j] = pkx_aliases.keys[i];
+      nv[j] = pkx_aliases.vals[i];
+    }
+    if (pkx_aliases.keys) { GC_FREE(pkx_aliases.keys); GC_FREE(pkx_aliases.vals); }
+    pkx_aliases.keys = nk;
+    pkx_aliases.vals = nv;
+    pkx_aliases.cap = ncap;
+  }
+  size_t j = pkx_alias_slot(renamed, pkx_aliases.cap);
+  while (pkx_aliases.keys[j]) j = (j + 1) & (pkx_aliases.cap - 1);
+  pkx_aliases.keys[j] = renamed;
+  pkx_aliases.vals[j] = orig;
+  pkx_aliases.n++;
+  pthread_mutex_unlock(&pkx_aliases.lock);
+}
+
+/* The symbol renamed stands for, or 0 for an ordinary symbol. */
+static pk_val pkx_alias_get(pk_val sym)
+{
+  if (!(pk_sym(sym)->flags & PKO_SYM_GENSYM)) return 0;
+  pk_val r = 0;
+  pthread_mutex_lock(&pkx_aliases.lock);
+  if (pkx_aliases.cap)
+    for (size_t j = pkx_alias_slot(sym, pkx_aliases.cap); pkx_aliases.keys[j]; j = (j + 1) & (pkx_aliases.cap - 1))
+      if (pkx_aliases.keys[j] == sym) { r = pkx_aliases.vals[j]; break; }
+  pthread_mutex_unlock(&pkx_aliases.lock);
+  return r;
+}
+
+/* The global identifier sym means when it is not locally bound: the
+   original of a renamed symbol (through any number of renamings). */
+static pk_val pkx_base(pk_val sym)
+{
+  pk_val o;
+  while (pk_symbolp(sym) && (o = pkx_alias_get(sym))) sym = o;
+  return sym;
+}
+
 /* The special-form code of x in scope: 0 when x is locally bound, a macro,
    or not special. */
 static int pkx_special(const pkx_scope *s, pk_val x)
 {
   uint32_t d, i;
-  if (!pk_symbolp(x) || pkx_lookup(s, x, &d, &i) || pk_sym(x)->macro) return SF_NONE;
+  if (!pk_symbolp(x) || pkx_lookup(s, x, &d, &i)) return SF_NONE;
+  x = pkx_base(x);
+  if (pk_sym(x)->macro) return SF_NONE;
   return (int)pk_sym(x)->h.aux;
 }
 
@@ -156,6 +219,7 @@ static pke_node *pkx_ref(pk_val sym, pkx_scope *sc, const pk_srcpos *pos)
     n->v = sym;
     return n;
   }
+  sym = pkx_base(sym);
   if (pk_sym(sym)->h.aux && !pk_sym(sym)->macro && pk_sym(sym)->h.aux < SF_ELSE)
     pkx_err(sym, pos, "invalid syntax: %s used as a variable", pk_symname(sym));
   pke_node *n = pkx_node(PKE_GREF, pos);
@@ -329,6 +393,7 @@ static pke_node *pkx_define(pk_val x, pkx_scope *sc, const pk_srcpos *pos)
     n->flags = 1; /* a definition: value is void, not checked */
     return n;
   }
+  target = pkx_base(target);
   pke_node *n = pkx_node(PKE_GDEF, pos);
   n->v = target;
   n->x = vn;
@@ -362,6 +427,7 @@ static pke_node *pkx_set(pk_val x, pkx_scope *sc, const pk_srcpos *pos)
     n->a = d;
     n->b = i;
   } else {
+    name = pkx_base(name);
     n = pkx_node(PKE_GSET, pos);
     n->v = name;
     pkl_note_global(name, pos);
@@ -690,6 +756,27 @@ static pk_val pkx_vec2list(pk_val v)
 
 static bool pkx_pmatch(const pkx_macro *m, pk_val p, pk_val f, pkx_match *mt, int depth);
 
+/* Number of ellipses var is under inside pattern p (-1: absent). */
+static int pkx_vardepth(const pkx_macro *m, pk_val p, pk_val var)
+{
+  if (p == var) return 0;
+  if (pkx_ellipsisp(m, p)) {
+    int d = pkx_vardepth(m, pk_car(p), var);
+    if (d >= 0) return d + 1;
+    return pkx_vardepth(m, pk_cdr(pk_cdr(p)), var);
+  }
+  if (pk_pairp(p)) {
+    int d = pkx_vardepth(m, pk_car(p), var);
+    return d >= 0 ? d : pkx_vardepth(m, pk_cdr(p), var);
+  }
+  if (pk_isa(p, PK_T_VECTOR))
+    for (uint32_t i = 0; i < pk_vec(p)->len; i++) {
+      int d = pkx_vardepth(m, pk_vec(p)->items[i], var);
+      if (d >= 0) return d;
+    }
+  return -1;
+}
+
 /* Match (p0 ellipsis . rest) against f. */
 static bool pkx_pmatch_ellipsis(const pkx_macro *m, pk_val p, pk_val f, pkx_match *mt, int depth)
 {
@@ -712,7 +799,8 @@ static bool pkx_pmatch_ellipsis(const pkx_macro *m, pk_val p, pk_val f, pkx_matc
         if (pk_car(pk_car(b)) == pk_car(v)) { seqs[j] = pko_cons(pk_cdr(pk_cdr(pk_car(b))), seqs[j]); break; }
   }
   long j = 0;
-  for (pk_val v = vars; pk_pairp(v); v = pk_cdr(v), j++) pkx_bind(mt, pk_car(v), depth + 1, pko_reverse(seqs[j]));
+  for (pk_val v = vars; pk_pairp(v); v = pk_cdr(v), j++)
+    pkx_bind(mt, pk_car(v), depth + 1 + pkx_vardepth(m, p0, pk_car(v)), pko_reverse(seqs[j]));
   return pkx_pmatch(m, rest, f, mt, depth);
 }
 
@@ -721,7 +809,7 @@ static bool pkx_pmatch(const pkx_macro *m, pk_val p, pk_val f, pkx_match *mt, in
 {
   if (pk_symbolp(p)) {
     if (p == S_underscore) return true;
-    if (pkx_memq(p, m->literals)) return f == p;
+    if (pkx_memq(p, m->literals)) return pk_symbolp(f) && pkx_base(f) == p;
     pkx_bind(mt, p, depth, f);
     return true;
   }
@@ -743,17 +831,14 @@ static pk_val pkx_lookup_bind(pk_val binds, pk_val var)
 
 typedef struct pkx_tmpl { const pkx_macro *m; pk_val binds; pk_val renames; } pkx_tmpl;
 
-/* A template symbol that is not a pattern variable: keep it when it means
-   something global (special form, macro, defined global); else rename it,
-   consistently within one expansion, so introduced binders do not capture. */
+/* A template symbol that is not a pattern variable: renamed, consistently
+   within one expansion (see "renamed identifiers" above). */
 static pk_val pkx_rename(pkx_tmpl *t, pk_val s)
 {
-  const pko_symbol *y = pk_sym(s);
-  if (y->h.aux || y->macro || y->value != PK_UNBOUND || (y->flags & (PKO_SYM_DEFINED | PKO_SYM_GENSYM)))
-    return s;
   for (pk_val r = t->renames; pk_pairp(r); r = pk_cdr(r))
     if (pk_car(pk_car(r)) == s) return pk_cdr(pk_car(r));
   pk_val g = pko_gensym(s);
+  pkx_alias_put(g, s);
   t->renames = pko_cons(pko_cons(s, g), t->renames);
   return g;
 }
@@ -794,7 +879,8 @@ done:
   return tail;
 }
 
-/* Instantiate template x; quoted > 0 inside quote (no renaming). */
+/* Instantiate template x.  quoted: 0 code, 1 inside quote (no renaming),
+   2 inside quasiquote (renaming only within unquote). */
 static pk_val pkx_texpand(pkx_tmpl *t, pk_val x, int quoted)
 {
   if (pk_symbolp(x)) {
@@ -809,8 +895,11 @@ static pk_val pkx_texpand(pkx_tmpl *t, pk_val x, int quoted)
     if (pk_car(x) == t->m->ellipsis && pk_pairp(pk_cdr(x))) return pkx_texpand(t, pk_car(pk_cdr(x)), quoted); /* (... ...) */
     if (pkx_ellipsisp(t->m, x)) return pkx_texpand_ellipsis(t, x, quoted);
     int q = quoted;
-    if (pk_car(x) == S_quote) q = 1;
-    pk_val a = pkx_texpand(t, pk_car(x), q);
+    pk_val h = pk_car(x);
+    if (quoted == 0 && h == S_quote) q = 1;
+    else if (quoted == 0 && h == S_quasiquote) q = 2;
+    else if (quoted == 2 && (h == S_unquote || h == S_unquote_splicing)) q = 0;
+    pk_val a = pkx_texpand(t, h, quoted == 2 && q == 0 ? 2 : q);
     return pko_cons(a, pkx_texpand(t, pk_cdr(x), q));
   }
   if (pk_isa(x, PK_T_VECTOR)) {
@@ -943,6 +1032,7 @@ static pke_node *pkx_comp(pk_val x, pkx_scope *sc, const pk_srcpos *pos)
   pk_val h = pk_car(x);
   uint32_t d, i;
   if (pk_symbolp(h) && !pkx_lookup(sc, h, &d, &i)) {
+    h = pkx_base(h);
     if (pk_sym(h)->macro) return pkx_comp(pkx_expand(pk_sym(h)->macro, x, pos), sc, pos);
     int sf = (int)pk_sym(h)->h.aux;
     if (sf && sf < SF_ELSE) return pkx_special_form(sf, x, sc, pos);

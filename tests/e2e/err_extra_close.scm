@@ -1,0 +1,3 @@
+;; An extra close parenthesis is a reader error.
+(display "not printed")
+(car (quote (1 2))))

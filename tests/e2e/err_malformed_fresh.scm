@@ -1,0 +1,3 @@
+;; fresh needs a list of variables: a static error.
+(display "not printed")
+(run* (q) (fresh x (== x q)))

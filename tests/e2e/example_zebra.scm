@@ -1,0 +1,2 @@
+;; examples/zebra.scm, checked byte for byte.
+(load "../../examples/zebra.scm")

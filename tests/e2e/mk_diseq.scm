@@ -1,0 +1,38 @@
+;; =/= : reification, multi-pair disequalities, subsumption, sorting.
+(run* (q) (=/= q 5))
+(run* (q) (=/= 5 q) (== q 5))
+(run* (q) (=/= q 5) (== q 6))
+(run* (q) (=/= q 'a) (=/= q 'b))
+(run* (q) (=/= q 'b) (=/= q 'a))
+(run* (x y) (=/= x y))
+(run* (x y) (=/= y x))
+;; multi-pair: (x y) =/= (1 2) means x =/= 1 or y =/= 2
+(run* (x y) (=/= `(,x ,y) '(1 2)))
+(run* (x y) (=/= `(,x ,y) '(1 2)) (== x 1))
+(run* (x y) (=/= `(,x ,y) '(1 2)) (== x 1) (== y 2))
+(run* (x y) (=/= `(,x ,y) '(1 2)) (== x 3))
+(run* (q) (fresh (x y) (=/= `(,x ,y) '(1 2)) (== q `(,x ,y))))
+(run* (q) (fresh (x y z) (=/= `(,x . ,y) `(a . ,z)) (== q `(,x ,y ,z))))
+;; subsumption: x =/= 1 makes (x y) =/= (1 2) redundant
+(run* (x y) (=/= x 1) (=/= `(,x ,y) '(1 2)))
+(run* (x y) (=/= `(,x ,y) '(1 2)) (=/= x 1))
+(run* (x y) (=/= `(,x ,y) '(1 2)) (=/= `(,y ,x) '(2 1)))
+(run* (x y z) (=/= `(,x ,y ,z) '(a b c)) (=/= `(,x ,y) '(a b)))
+;; disequality between two variables and a structure
+(run* (x y) (=/= x `(f ,y)))
+(run* (x y) (=/= `(f ,x) `(f ,y)))
+(run* (q) (=/= q q))
+(run* (q) (=/= '(1 2) '(1 3)))
+(run* (q) (=/= '(1 2) '(1 2)))
+;; disequalities that become satisfied or violated later
+(run* (x y) (=/= x y) (== x 'a) (== y 'b))
+(run* (x y) (=/= x y) (== x 'a) (== y 'a))
+(run* (x y) (=/= x y) (== x y))
+(run* (x y) (=/= x y) (== x `(,y)))
+(run* (x y z) (=/= x y) (== x z))
+(run* (x y z) (=/= `(,x ,y) `(,z ,z)))
+(run* (q) (fresh (a b) (=/= a b) (== q `(,a ,b)) (== a '(1 . 2))))
+;; strings, numbers, booleans, empty list
+(run* (q) (=/= q "s") (=/= q #t) (=/= q '()) (=/= q 1))
+(run* (q) (conde [(== q 1)] [(== q 2)] [(== q 3)]) (=/= q 2))
+(run 3 (q) (fresh (a d) (== q `(,a . ,d)) (=/= a d)))

@@ -1,0 +1,36 @@
+;; project: reading the values of variables in Scheme, and a run inside.
+(run* (q) (fresh (x) (== x 5) (project (x) (== q (* x x)))))
+(run* (q) (fresh (x y) (== x 3) (== y 4) (project (x y) (== q (+ x y)))))
+(run* (q) (fresh (x) (== x '(a b c)) (project (x) (== q (reverse x)))))
+(run* (q) (fresh (x) (conde [(== x 1)] [(== x 2)] [(== x 3)])
+               (project (x) (if (odd? x) (== q x) fail))))
+(run* (q) (fresh (x) (== x 'sym) (project (x) (== q (symbol? x)))))
+(run* (q) (fresh (x) (project (x) (== q (symbol? x)))))
+;; project of a partially instantiated term
+(run* (q) (fresh (x y) (== x `(1 ,y)) (project (x) (== q (length x)))))
+
+(defrel (membero x l)
+  (fresh (a d)
+    (== `(,a . ,d) l)
+    (conde [(== a x)] [(membero x d)])))
+
+;; a nested run inside project
+(run* (q)
+  (fresh (l)
+    (conde [(== l '(1 2))] [(== l '(a b c))])
+    (project (l)
+      (== q (run* (x) (membero x l))))))
+(run* (q)
+  (fresh (n)
+    (membero n '(1 2 3))
+    (project (n)
+      (== q (cons n (run n (x) (membero x '(p q r))))))))
+(run* (x y) (membero x '(2 3)) (project (x) (== y (* x x x))))
+;; project suspends like fresh: the order of answers in a conde
+(defrel (anyo g) (conde [g] [(anyo g)]))
+(run* (q) (conde [(project (q) (== q 1))] [(== q 2)] [(== q 3)]))
+(run* (q) (conde [(fresh () (== q 1))] [(== q 2)] [(== q 3)]))
+(run* (q) (conde [(conde [(== q 1)] [(== q 4)])] [(== q 2)] [(== q 3)]))
+(run 6 (q) (conde [(anyo (project (q) (== q 'p)))] [(anyo (== q 'n))]))
+(run* (q) (conde [(== q 'a) (project (q) (== q 'a))] [(== q 'b)]) (conde [succeed] [(project () succeed)]))
+(run 4 (q) (fresh (x) (conde [(== x 1)] [(== x 2)]) (project (x) (conde [(== q x)] [(== q (* 10 x))]))))

@@ -1,0 +1,15 @@
+;; Top-level names may be used before their definition (forward references,
+;; definitions from begin and from macros), as in Chez.
+(define (f) (g))
+(defrel (p x) (q x))
+(begin (define (g) 'g-value) (define h 2))
+(defrel (q x) (== x 'from-q))
+(write (f)) (newline)
+(write (run* (x) (p x))) (newline)
+(write h) (newline)
+(define-syntax defconst (syntax-rules () [(_ n v) (define n v)]))
+(define (use-k) k)
+(defconst k 99)
+(write (use-k)) (newline)
+(write (let () (define (a) (b)) (define (b) 'inner-b) (a))) (newline)
+(write (letrec ([ev (lambda (n) (if (= n 0) #t (od (- n 1))))] [od (lambda (n) (if (= n 0) #f (ev (- n 1))))]) (ev 10))) (newline)

@@ -1,0 +1,21 @@
+;; pkanren run writes the value of each top-level run/run* form of the file
+;; on its own line, in program order with other output; runs nested in
+;; other forms are not printed.
+(display "start") (newline)
+(run* (q) (== q "a string"))
+(run 1 (q) (conde [(== q #\c)] [(== q 'never-reached)]))
+(run* (q) fail)
+(run 0 (q) succeed)
+(run* (x y) (== x 1) (== y '(2 . 3)))
+(define saved (run* (q) (conde [(== q 1)] [(== q 2)])))
+(display "saved: ") (write saved) (newline)
+(write (run* (q) (== q 'written))) (display " <- written by write") (newline)
+(let ([r (run* (q) (== q 'in-let))]) (display "let computed ") (display r) (newline))
+(when #t (run* (q) (== q 'in-when)))
+(define (f) (run* (q) (== q 'in-procedure)))
+(f)
+(display "middle") (newline)
+(run* (q) (== q 'after-partial-line))
+(run 2 (q) (conde [(== q 'v1)] [(== q 'v2)] [(== q 'v3)]))
+(run* (q) (fresh (x) (== q `(,x #t "s" 1.5))))
+(display "end") (newline)
