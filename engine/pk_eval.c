@@ -600,7 +600,10 @@ static void pkx_goals(pke_node *n, pk_val gs, pkx_scope *sc, const pk_srcpos *po
   long k = pkx_list(gs, 0, pos, "invalid goal list");
   n->n = (uint16_t)k;
   n->kids = pko_alloc((size_t)(k + 1) * sizeof *n->kids);
-  for (long i = 0; i < k; i++, gs = pk_cdr(gs)) n->kids[i] = pkx_comp(pk_car(gs), sc, pos);
+  for (long i = 0; i < k; i++, gs = pk_cdr(gs)) {
+    pk_srcpos b; /* the reader records each list cell at its element */
+    n->kids[i] = pkx_comp(pk_car(gs), sc, pkx_pos(gs, pos, &b));
+  }
 }
 
 /* (fresh (x ...) g ...): a frame of fresh variables around the goals. */
@@ -943,7 +946,10 @@ static pke_node *pkx_call(pk_val x, pkx_scope *sc, const pk_srcpos *pos)
   c->n = (uint16_t)(n - 1);
   c->kids = pko_alloc((size_t)n * sizeof *c->kids);
   x = pk_cdr(x);
-  for (long i = 0; i < n - 1; i++, x = pk_cdr(x)) c->kids[i] = pkx_comp(pk_car(x), sc, pos);
+  for (long i = 0; i < n - 1; i++, x = pk_cdr(x)) {
+    pk_srcpos b;
+    c->kids[i] = pkx_comp(pk_car(x), sc, pkx_pos(x, pos, &b));
+  }
   return c;
 }
 
