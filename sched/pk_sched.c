@@ -269,13 +269,16 @@ static bool pkw_steal(pkw_worker *w, pk_val *t)
   return false;
 }
 
-/* Take w's own oldest branch (round robin over its deque), else steal. */
+/* Take w's own oldest branch (round robin over its deque), else steal.
+   An empty deque is scrubbed first: taken branches left in its slots would
+   keep whole dead subtrees reachable for the collector. */
 static bool pkw_take(pkw_worker *w, pk_val *t)
 {
   uintptr_t item;
   int r;
   while ((r = pkd_steal_mc(&w->dq, &item)) == PKD_LOST) {}
   if (r == PKD_TAKEN) { *t = (pk_val)item; return true; }
+  pkd_scrub_owner(&w->dq);
   return pkw_steal(w, t);
 }
 
