@@ -4,9 +4,10 @@
 ** Behaviour follows Chez Scheme 9.5 (the reference of SPEC §2): argument
 ** checks and error texts ("who: what: irritant"), numeric contagion (an
 ** exact 0 is absorbing for * and neutral for + and -), the call order of
-** map and filter, the comparison order of sort.  Where Chez needs a type we
-** do not have (bignums, rationals, complex numbers) the primitive throws a
-** runtime error instead of returning a wrong value.
+** map and filter, the comparison order of sort.  Exact numbers are int64
+** integers and ratios of them (PK_T_RATIO, always normalised); where Chez
+** needs a type we do not have (bignums, complex numbers) the primitive
+** throws a runtime error instead of returning a wrong value.
 **
 ** Procedures are called through pke_apply, which copies argv into the
 ** callee's frame, so argument arrays here may live on the C stack or be
@@ -122,25 +123,63 @@ static pk_val pkb_call2(pk_val f, pk_val x, pk_val y)
 
 /* ==== numbers: representation ============================================ */
 
-/* A number unpacked: exact int64 or flonum. */
-typedef struct pkb_num { bool flo; int64_t i; double d; } pkb_num;
+/* A number unpacked: an exact rational i/den (den is 1 for an integer and
+   > 1, coprime with i, for a ratio) or a flonum d. */
+typedef struct pkb_num { bool flo; int64_t i, den; double d; } pkb_num;
+
+typedef __int128 pkb_i128;
+typedef unsigned __int128 pkb_u128;
 
 /* Unpack a number or throw "who: not a number". */
 static pkb_num pkb_num_of(const char *who, pk_val v)
 {
-  pkb_num n = { false, 0, 0.0 };
-  if (pk_fixnump(v)) n.i = pk_fixval(v);
-  else if (pk_isa(v, PK_T_INT)) n.i = ((pko_int *)v)->i;
-  else if (pk_isa(v, PK_T_FLONUM)) { n.flo = true; n.d = pk_flo(v); }
-  else pkb_bad(who, "not a number", v);
+  pkb_num n = { false, 0, 1, 0.0 };
+  if (pk_fixnump(v)) {
+    n.i = pk_fixval(v);
+    return n;
+  }
+  switch (pk_type(v)) {
+  case PK_T_INT: n.i = ((pko_int *)v)->i; break;
+  case PK_T_RATIO: n.i = pk_ratio(v)->num; n.den = pk_ratio(v)->den; break;
+  case PK_T_FLONUM: n.flo = true; n.d = pk_flo(v); break;
+  default: pkb_bad(who, "not a number", v);
+  }
   return n;
 }
 
-/* The value as a double (contagion) and the exact-zero test Chez's
+/* Exact integer (not a ratio, not a flonum). */
+static bool pkb_exint(pkb_num n)
+{
+  return !n.flo && n.den == 1;
+}
+
+/* The double nearest to n/d (d > 1), ties to even, as Chez's inexact:
+   the quotient is taken to 55 or 56 bits with a sticky remainder in 128-bit
+   arithmetic and rounded once.  |n/d| >= 2^-63, so no subnormals. */
+static __attribute__((noinline, cold)) double pkb_q2d(int64_t n, int64_t d)
+{
+  uint64_t un = n < 0 ? -(uint64_t)n : (uint64_t)n, ud = (uint64_t)d;
+  if (un == 0) return 0.0;
+  int ln = 64 - __builtin_clzll(un), ld = 64 - __builtin_clzll(ud);
+  int k = 55 + ld - ln; /* un * 2^k / ud lies in [2^54, 2^56) */
+  pkb_u128 N = un, D = ud;
+  if (k >= 0) N <<= k;
+  else D <<= -k;
+  uint64_t q = (uint64_t)(N / D);
+  bool sticky = N % D != 0;
+  int drop = (64 - __builtin_clzll(q)) - 53;
+  uint64_t mant = q >> drop, rest = q & ((UINT64_C(1) << drop) - 1), half = UINT64_C(1) << (drop - 1);
+  if (rest > half || (rest == half && (sticky || (mant & 1)))) mant++;
+  double r = ldexp((double)mant, drop - k);
+  return n < 0 ? -r : r;
+}
+
+/* The value as a double (contagion: Chez converts the exact operand with
+   inexact, then operates on flonums) and the exact-zero test Chez's
    contagion rules hinge on. */
 static double pkb_dbl(pkb_num n)
 {
-  return n.flo ? n.d : (double)n.i;
+  return n.flo ? n.d : n.den == 1 ? (double)n.i : pkb_q2d(n.i, n.den);
 }
 
 static bool pkb_zero_exact(pkb_num n)
@@ -148,23 +187,24 @@ static bool pkb_zero_exact(pkb_num n)
   return !n.flo && n.i == 0;
 }
 
-/* No bignums (SPEC §2): a result outside int64 is a runtime error. */
+/* No bignums (SPEC §2): an exact result outside int64 (an integer, or a
+   ratio's numerator or denominator) is a runtime error. */
 static _Noreturn void pkb_overflow(const char *who, int64_t a, int64_t b)
 {
   pko_error("%s: fixnum overflow with %" PRId64 " and %" PRId64 " (no bignums)", who, a, b);
 }
 
-/* No rationals either: an exact division must come out even. */
-static _Noreturn void pkb_no_rational(const char *who, int64_t a, int64_t b)
+/* The same error naming the operands as written (ratios included). */
+static _Noreturn void pkb_overflow_v(const char *who, pk_val a, pk_val b)
 {
-  pko_error("%s: non-integer exact quotient %" PRId64 "/%" PRId64 " (no rationals)", who, a, b);
+  pkb_bad2(who, "fixnum overflow with %s and %s (no bignums)", a, b);
 }
 
-/* Integral value (exact, or finite flonum with no fraction). */
+/* Integral value (exact integer, or finite flonum with no fraction). */
 static pkb_num pkb_integer_of(const char *who, pk_val v)
 {
   pkb_num n = pkb_num_of(who, v);
-  if (n.flo && !(isfinite(n.d) && n.d == trunc(n.d))) pkb_bad(who, "not an integer", v);
+  if (n.flo ? !(isfinite(n.d) && n.d == trunc(n.d)) : n.den != 1) pkb_bad(who, "not an integer", v);
   return n;
 }
 
@@ -175,17 +215,84 @@ static int64_t pkb_exact_int(const char *who, pk_val v)
   return pko_intval(v);
 }
 
-/* A flonum that is mathematically an int64, converted; errors otherwise. */
+/* A finite non-integral double as m / 2^s in lowest terms: |m| < 2^53 odd,
+   s >= 1 (s may exceed 63). */
+static void pkb_dyadic(double d, int64_t *m, int *s)
+{
+  int e;
+  double f = frexp(d, &e);               /* d = f * 2^e, 0.5 <= |f| < 1 */
+  int64_t mm = (int64_t)ldexp(f, 53);    /* exact: d = mm / 2^(53 - e) */
+  int tz = __builtin_ctzll((uint64_t)mm);
+  *m = mm / ((int64_t)1 << tz);
+  *s = 53 - e - tz;
+}
+
+/* A flonum as the exact rational it denotes; int64 parts or the overflow
+   error (Chez would make a bignum). */
 static pk_val pkb_flo_to_exact(const char *who, pk_val v, double d)
 {
   if (!isfinite(d)) pkb_bad(who, "no exact representation for", v);
-  if (d != trunc(d)) pkb_bad(who, "no exact integer representation (no rationals) for", v);
-  if (d < -9223372036854775808.0 || d >= 9223372036854775808.0)
-    pkb_bad(who, "fixnum overflow (no bignums) converting", v);
-  return pko_mkint((int64_t)d);
+  if (d == trunc(d)) {
+    if (d < -9223372036854775808.0 || d >= 9223372036854775808.0)
+      pkb_bad(who, "fixnum overflow (no bignums) converting", v);
+    return pko_mkint((int64_t)d);
+  }
+  int64_t m;
+  int s;
+  pkb_dyadic(d, &m, &s);
+  if (s > 62) pkb_bad(who, "fixnum overflow (no bignums) converting", v);
+  return pko_mkratio(m, (int64_t)1 << s);
+}
+
+/* gcd of magnitudes, 128-bit (64-bit once both fit). */
+static pkb_u128 pkb_gcd128(pkb_u128 x, pkb_u128 y)
+{
+  while (y && (x >> 64 || y >> 64)) { pkb_u128 t = x % y; x = y; y = t; }
+  if (!y) return x; /* the gcd itself may exceed 64 bits */
+  uint64_t a = (uint64_t)x, b = (uint64_t)y;
+  while (b) { uint64_t t = a % b; a = b; b = t; }
+  return a;
+}
+
+/* num/den (den != 0, both below 2^127 in magnitude) in lowest terms; the
+   overflow error names a and b when a part does not fit int64. */
+static pk_val pkb_mkq128(const char *who, pkb_i128 num, pkb_i128 den, pk_val a, pk_val b)
+{
+  if (den < 0) { num = -num; den = -den; }
+  pkb_u128 g = pkb_gcd128(num < 0 ? -(pkb_u128)num : (pkb_u128)num, (pkb_u128)den);
+  num /= (pkb_i128)g;
+  den /= (pkb_i128)g;
+  if (num < INT64_MIN || num > INT64_MAX || den > INT64_MAX) pkb_overflow_v(who, a, b);
+  return pko_mkratio((int64_t)num, (int64_t)den);
 }
 
 /* ==== numbers: arithmetic ================================================= */
+
+/* Exact x op y (rationals; at least one a ratio, or a division).  Every
+   intermediate is below 2^127 in magnitude, so only a result whose
+   normalised parts do not fit int64 is an overflow. */
+static __attribute__((noinline, cold)) pk_val pkb_exact_arith(const char *who, char op, pkb_num x, pkb_num y, pk_val a, pk_val b)
+{
+  pkb_i128 n, d;
+  switch (op) {
+  case '+': case '-': {
+    int64_t g = (int64_t)pkb_gcd128((pkb_u128)x.den, (pkb_u128)y.den);
+    pkb_i128 xs = (pkb_i128)x.i * (y.den / g), ys = (pkb_i128)y.i * (x.den / g);
+    n = op == '+' ? xs + ys : xs - ys;
+    d = (pkb_i128)(x.den / g) * y.den;
+    break;
+  }
+  case '*':
+    n = (pkb_i128)x.i * y.i;
+    d = (pkb_i128)x.den * y.den;
+    break;
+  default:
+    if (y.i == 0) pko_error("/: undefined for 0");
+    n = (pkb_i128)x.i * y.den;
+    d = (pkb_i128)x.den * y.i;
+  }
+  return pkb_mkq128(who, n, d, a, b);
+}
 
 /* The four operations on two numbers with Chez's contagion: exact 0 is
    neutral for + and absorbing for *, flonums otherwise win. */
@@ -193,9 +300,14 @@ static pk_val pkb_arith(char op, pk_val a, pk_val b)
 {
   static const char *const names[] = { ['+'] = "+", ['-'] = "-", ['*'] = "*", ['/'] = "/" };
   const char *who = names[(unsigned char)op];
+  if (pk_isa(a, PK_T_FLONUM) && pk_isa(b, PK_T_FLONUM)) {
+    double p = pk_flo(a), q = pk_flo(b);
+    return pko_mkflo(op == '+' ? p + q : op == '-' ? p - q : op == '*' ? p * q : p / q);
+  }
   pkb_num x = pkb_num_of(who, a), y = pkb_num_of(who, b);
   int64_t r;
   if (!x.flo && !y.flo) {
+    if (x.den != 1 || y.den != 1) return pkb_exact_arith(who, op, x, y, a, b);
     switch (op) {
     case '+': if (__builtin_add_overflow(x.i, y.i, &r)) pkb_overflow(who, x.i, y.i); break;
     case '-': if (__builtin_sub_overflow(x.i, y.i, &r)) pkb_overflow(who, x.i, y.i); break;
@@ -206,7 +318,7 @@ static pk_val pkb_arith(char op, pk_val a, pk_val b)
         if (x.i == INT64_MIN) pkb_overflow(who, x.i, y.i);
         r = -x.i;
       } else {
-        if (x.i % y.i != 0) pkb_no_rational(who, x.i, y.i);
+        if (x.i % y.i != 0) return pkb_exact_arith(who, op, x, y, a, b);
         r = x.i / y.i;
       }
     }
@@ -250,16 +362,39 @@ pk_val pkb_mul(pk_val a, pk_val b)
   return pkb_arith('*', a, b);
 }
 
-/* Exact int64 against a double, exactly (no rounding of i to double). */
-static int pkb_cmp_int_dbl(int64_t i, double d)
+/* Positive n/d (d >= 1) against a positive finite double, exactly: the
+   integer parts first, then the fractions r/d and f = m/2^s as r*2^s
+   against m*d in 128 bits.  f = x - floor(x) is exact because x >= 0. */
+static int pkb_cmp_pos_q_dbl(uint64_t n, uint64_t d, double x)
 {
-  if (isnan(d)) return 2;
-  if (d >= 9223372036854775808.0) return -1;
-  if (d < -9223372036854775808.0) return 1;
-  double t = trunc(d);
-  int64_t ti = (int64_t)t;
-  if (i != ti) return i < ti ? -1 : 1;
-  return d > t ? -1 : d < t ? 1 : 0;
+  if (x >= 18446744073709551616.0) return -1; /* n/d < 2^64 <= x */
+  double fx = floor(x);
+  uint64_t fi = (uint64_t)fx, q = n / d, r = n % d;
+  if (q != fi) return q < fi ? -1 : 1;
+  double f = x - fx;
+  if (r == 0) return f > 0.0 ? -1 : 0;
+  if (f == 0.0) return 1;
+  int64_t m;
+  int sh;
+  pkb_dyadic(f, &m, &sh);                      /* f = m / 2^sh, m < 2^53 */
+  pkb_u128 rhs = (pkb_u128)(uint64_t)m * d;    /* < 2^116 */
+  int rb = 64 - __builtin_clzll(r);
+  if (rb + sh > 117) return 1;                 /* r * 2^sh >= 2^117 */
+  pkb_u128 lhs = (pkb_u128)r << sh;
+  return lhs < rhs ? -1 : lhs > rhs;
+}
+
+/* Exact n/d (d > 0) against a double, exactly, as Chez compares exact
+   with inexact (1/3 is not (inexact 1/3)): -1, 0, 1, or 2 for a NaN.
+   Signs decide unless both are strictly of one sign; then magnitudes. */
+static __attribute__((noinline)) int pkb_cmp_q_dbl(int64_t n, int64_t d, double x)
+{
+  if (isnan(x)) return 2;
+  int sn = (n > 0) - (n < 0), sx = (x > 0) - (x < 0);
+  if (sn != sx || sn == 0) return (sn > sx) - (sn < sx);
+  if (isinf(x)) return -sx;
+  int c = pkb_cmp_pos_q_dbl(sn < 0 ? -(uint64_t)n : (uint64_t)n, (uint64_t)d, fabs(x));
+  return sn < 0 ? -c : c;
 }
 
 /* Three-way compare; 2 means unordered (a NaN is involved), which callers
@@ -268,13 +403,17 @@ static int pkb_numcmp_who(const char *who, pk_val a, pk_val b)
 {
   if (pk_fixnump(a) && pk_fixnump(b)) return ((int64_t)a > (int64_t)b) - ((int64_t)a < (int64_t)b);
   pkb_num x = pkb_num_of(who, a), y = pkb_num_of(who, b);
-  if (!x.flo && !y.flo) return (x.i > y.i) - (x.i < y.i);
+  if (!x.flo && !y.flo) {
+    if (x.den == 1 && y.den == 1) return (x.i > y.i) - (x.i < y.i);
+    pkb_i128 l = (pkb_i128)x.i * y.den, r = (pkb_i128)y.i * x.den;
+    return (l > r) - (l < r);
+  }
   if (x.flo && y.flo) {
     if (isnan(x.d) || isnan(y.d)) return 2;
     return (x.d > y.d) - (x.d < y.d);
   }
-  if (!x.flo) return pkb_cmp_int_dbl(x.i, y.d);
-  int c = pkb_cmp_int_dbl(y.i, x.d);
+  if (!x.flo) return pkb_cmp_q_dbl(x.i, x.den, y.d);
+  int c = pkb_cmp_q_dbl(y.i, y.den, x.d);
   return c == 2 ? 2 : -c;
 }
 
@@ -359,20 +498,21 @@ static pk_val pkb_extremum(const char *who, bool want_max, int argc, pk_val *arg
     int c = pkb_numcmp_who(who, best, argv[i]);
     if (c == 2 || c != (want_max ? 1 : -1)) best = argv[i];
   }
-  if (inexact && !pk_isa(best, PK_T_FLONUM)) best = pko_mkflo((double)pko_intval(best));
+  if (inexact && !pk_isa(best, PK_T_FLONUM)) best = pko_mkflo(pkb_dbl(pkb_num_of(who, best)));
   return best;
 }
 
 PKB_PRIM(pkb_max) { return pkb_extremum("max", true, argc, argv); }
 PKB_PRIM(pkb_min) { return pkb_extremum("min", false, argc, argv); }
 
-/* abs: |INT64_MIN| does not fit. */
+/* abs: |INT64_MIN| does not fit, nor does |INT64_MIN/d|. */
 PKB_PRIM(pkb_abs)
 {
   pkb_num n = pkb_num_of("abs", argv[0]);
   if (n.flo) return pko_mkflo(fabs(n.d));
-  if (n.i == INT64_MIN) pkb_overflow("abs", n.i, -1);
-  return n.i < 0 ? pko_mkint(-n.i) : argv[0];
+  if (n.i >= 0) return argv[0];
+  if (n.i == INT64_MIN) pkb_overflow_v("abs", argv[0], pk_fix(-1));
+  return n.den == 1 ? pko_mkint(-n.i) : pko_mkratio(-n.i, n.den);
 }
 
 /* quotient, remainder, modulo on integers, exact or integral flonums. */
@@ -457,7 +597,7 @@ PKB_PRIM(pkb_lcm)
   return inexact ? pko_mkflo(lf) : pko_mkint(l);
 }
 
-/* Sign and parity tests. */
+/* Sign and parity tests (a ratio's sign is its numerator's). */
 PKB_PRIM(pkb_zerop)
 {
   pkb_num n = pkb_num_of("zero?", argv[0]);
@@ -485,7 +625,8 @@ static bool pkb_odd(const char *who, pk_val v)
 PKB_PRIM(pkb_evenp) { return pk_bool(!pkb_odd("even?", argv[0])); }
 PKB_PRIM(pkb_oddp) { return pk_bool(pkb_odd("odd?", argv[0])); }
 
-/* Type and exactness predicates: our reals are int64 and flonums. */
+/* Type and exactness predicates: our reals are int64, ratios of int64 and
+   flonums. */
 PKB_PRIM(pkb_numberp) { return pk_bool(pk_numberp(argv[0])); }
 
 PKB_PRIM(pkb_integerp)
@@ -498,7 +639,7 @@ PKB_PRIM(pkb_integerp)
 PKB_PRIM(pkb_rationalp)
 {
   pk_val v = argv[0];
-  return pk_bool(pko_intp(v) || (pk_isa(v, PK_T_FLONUM) && isfinite(pk_flo(v))));
+  return pk_bool(pko_intp(v) || pk_isa(v, PK_T_RATIO) || (pk_isa(v, PK_T_FLONUM) && isfinite(pk_flo(v))));
 }
 
 PKB_PRIM(pkb_exactp) { return pk_bool(!pkb_num_of("exact?", argv[0]).flo); }
@@ -526,7 +667,7 @@ PKB_PRIM(pkb_infinitep)
 static pk_val pkb_to_inexact(const char *who, pk_val v)
 {
   pkb_num n = pkb_num_of(who, v);
-  return n.flo ? v : pko_mkflo((double)n.i);
+  return n.flo ? v : pko_mkflo(pkb_dbl(n));
 }
 
 static pk_val pkb_to_exact(const char *who, pk_val v)
@@ -540,21 +681,55 @@ PKB_PRIM(pkb_inexact) { return pkb_to_inexact("inexact", argv[0]); }
 PKB_PRIM(pkb_inexact_to_exact) { return pkb_to_exact("inexact->exact", argv[0]); }
 PKB_PRIM(pkb_exact) { return pkb_to_exact("exact", argv[0]); }
 
-/* Rounding: exact integers are their own result; flonums stay flonums.
-   Chez's round gives +0.0 for results of zero. */
-static pk_val pkb_rounding(const char *who, double (*fn)(double), pk_val v)
+/* numerator/denominator: of an exact rational its parts; of a flonum the
+   parts of the rational it denotes, as flonums (Chez: (denominator 0.5) is
+   2.0, and a denominator beyond the double range is +inf.0). */
+static pk_val pkb_parts(const char *who, bool want_num, pk_val v)
 {
   pkb_num n = pkb_num_of(who, v);
-  if (!n.flo) return v;
-  double r = fn(n.d);
-  if (fn == rint && r == 0.0) r = 0.0;
-  return pko_mkflo(r);
+  if (!n.flo) return want_num ? pko_mkint(n.i) : pko_mkint(n.den);
+  if (!isfinite(n.d)) pkb_bad(who, "not a rational number", v);
+  if (n.d == trunc(n.d)) return want_num ? v : pko_mkflo(1.0);
+  int64_t m;
+  int s;
+  pkb_dyadic(n.d, &m, &s);
+  return pko_mkflo(want_num ? (double)m : ldexp(1.0, s));
 }
 
-PKB_PRIM(pkb_floor) { return pkb_rounding("floor", floor, argv[0]); }
-PKB_PRIM(pkb_ceiling) { return pkb_rounding("ceiling", ceil, argv[0]); }
-PKB_PRIM(pkb_round) { return pkb_rounding("round", rint, argv[0]); }
-PKB_PRIM(pkb_truncate) { return pkb_rounding("truncate", trunc, argv[0]); }
+PKB_PRIM(pkb_numerator) { return pkb_parts("numerator", true, argv[0]); }
+PKB_PRIM(pkb_denominator) { return pkb_parts("denominator", false, argv[0]); }
+
+/* Rounding: exact integers are their own result, ratios round to exact
+   integers (round: ties to even), flonums stay flonums.  Chez's round
+   gives +0.0 for results of zero. */
+enum { PKB_FLOOR, PKB_CEILING, PKB_ROUND, PKB_TRUNCATE };
+
+static pk_val pkb_rounding(const char *who, int kind, pk_val v)
+{
+  static double (*const fns[])(double) = { floor, ceil, rint, trunc };
+  pkb_num n = pkb_num_of(who, v);
+  if (n.flo) {
+    double r = fns[kind](n.d);
+    if (kind == PKB_ROUND && r == 0.0) r = 0.0;
+    return pko_mkflo(r);
+  }
+  if (n.den == 1) return v;
+  int64_t q = n.i / n.den, r = n.i % n.den;
+  if (r < 0) { q--; r += n.den; } /* floor; 0 < r < den; q + 1 cannot overflow */
+  switch (kind) {
+  case PKB_FLOOR: break;
+  case PKB_CEILING: q++; break;
+  case PKB_TRUNCATE: if (n.i < 0) q++; break;
+  default:
+    if (r > n.den - r || (r == n.den - r && (q & 1))) q++;
+  }
+  return pko_mkint(q);
+}
+
+PKB_PRIM(pkb_floor) { return pkb_rounding("floor", PKB_FLOOR, argv[0]); }
+PKB_PRIM(pkb_ceiling) { return pkb_rounding("ceiling", PKB_CEILING, argv[0]); }
+PKB_PRIM(pkb_round) { return pkb_rounding("round", PKB_ROUND, argv[0]); }
+PKB_PRIM(pkb_truncate) { return pkb_rounding("truncate", PKB_TRUNCATE, argv[0]); }
 
 /* Results Chez gives as complex numbers, which we do not have. */
 static _Noreturn void pkb_no_complex(const char *who, pk_val v)
@@ -562,7 +737,18 @@ static _Noreturn void pkb_no_complex(const char *who, pk_val v)
   pkb_bad(who, "complex result (no complex numbers) for", v);
 }
 
-/* sqrt: exact for perfect squares, as Chez. */
+/* Exact square root of a non-negative int64, or -1 if it is not a perfect
+   square. */
+static int64_t pkb_isqrt(int64_t n)
+{
+  int64_t r = (int64_t)sqrt((double)n), sq;
+  while (r > 0 && (__builtin_mul_overflow(r, r, &sq) || sq > n)) r--;
+  while (!__builtin_mul_overflow(r + 1, r + 1, &sq) && sq <= n) r++;
+  return r * r == n ? r : -1;
+}
+
+/* sqrt: exact for perfect squares (ratios too: both parts squares), as
+   Chez. */
 PKB_PRIM(pkb_sqrt)
 {
   pkb_num n = pkb_num_of("sqrt", argv[0]);
@@ -571,22 +757,20 @@ PKB_PRIM(pkb_sqrt)
     return pko_mkflo(sqrt(n.d));
   }
   if (n.i < 0) pkb_no_complex("sqrt", argv[0]);
-  int64_t r = (int64_t)sqrt((double)n.i), sq;
-  while (r > 0 && (__builtin_mul_overflow(r, r, &sq) || sq > n.i)) r--;
-  while (!__builtin_mul_overflow(r + 1, r + 1, &sq) && sq <= n.i) r++;
-  if (r * r == n.i) return pko_mkint(r);
-  return pko_mkflo(sqrt((double)n.i));
+  int64_t rn = pkb_isqrt(n.i), rd = n.den == 1 ? 1 : pkb_isqrt(n.den);
+  if (rn >= 0 && rd >= 0) return pko_mkratio(rn, rd);
+  return pko_mkflo(sqrt(pkb_dbl(n)));
 }
 
-/* Exact base to a non-negative exact power, with overflow checks; the base
-   is squared only while bits of the exponent remain. */
-static int64_t pkb_ipow(int64_t b, int64_t e, int64_t b0)
+/* b^e for e >= 1 with overflow checks naming the operands of expt; the
+   base is squared only while bits of the exponent remain. */
+static int64_t pkb_ipow(int64_t b, uint64_t e, pk_val x, pk_val y)
 {
   int64_t r = 1;
   while (e > 0) {
-    if ((e & 1) && __builtin_mul_overflow(r, b, &r)) pkb_overflow("expt", b0, e);
+    if ((e & 1) && __builtin_mul_overflow(r, b, &r)) pkb_overflow_v("expt", x, y);
     e >>= 1;
-    if (e > 0 && __builtin_mul_overflow(b, b, &b)) pkb_overflow("expt", b0, e);
+    if (e > 0 && __builtin_mul_overflow(b, b, &b)) pkb_overflow_v("expt", x, y);
   }
   return r;
 }
@@ -594,18 +778,29 @@ static int64_t pkb_ipow(int64_t b, int64_t e, int64_t b0)
 PKB_PRIM(pkb_expt)
 {
   pkb_num x = pkb_num_of("expt", argv[0]), y = pkb_num_of("expt", argv[1]);
-  if (!y.flo) {
+  if (pkb_exint(y)) {
     if (y.i == 0) return pk_fix(1);
     if (x.flo) return pko_mkflo(pow(x.d, (double)y.i));
-    if (y.i > 0) return pko_mkint(pkb_ipow(x.i, y.i, x.i));
-    if (x.i == 1) return pk_fix(1);
-    if (x.i == -1) return pk_fix((y.i & 1) ? -1 : 1);
-    if (x.i == 0) pkb_bad2("expt", "undefined for values %s and %s", argv[0], argv[1]);
-    pko_error("expt: non-integer exact result 1/%" PRId64 "^%" PRId64 " (no rationals)", x.i, -y.i);
+    if (x.i == 0) {
+      if (y.i < 0) pkb_bad2("expt", "undefined for values %s and %s", argv[0], argv[1]);
+      return pk_fix(0);
+    }
+    uint64_t e = y.i < 0 ? -(uint64_t)y.i : (uint64_t)y.i;
+    if (x.den == 1 && (x.i == 1 || x.i == -1)) return pk_fix(x.i == -1 && (e & 1) ? -1 : 1);
+    /* coprime parts stay coprime: no normalisation needed but the sign */
+    int64_t pn = pkb_ipow(x.i, e, argv[0], argv[1]), pd = pkb_ipow(x.den, e, argv[0], argv[1]);
+    if (y.i > 0) return pko_mkratio(pn, pd);
+    if (pn == INT64_MIN) pkb_overflow_v("expt", argv[0], argv[1]);
+    return pko_mkratio(pd, pn);
   }
-  double b = pkb_dbl(x);
-  if (b < 0 && y.d != trunc(y.d)) pkb_no_complex("expt", argv[0]);
-  return pko_mkflo(pow(b, y.d));
+  if (pkb_zero_exact(x) && !y.flo) {
+    /* Chez: 0 to a positive ratio is an exact 0 */
+    if (y.i < 0) pkb_bad2("expt", "undefined for values %s and %s", argv[0], argv[1]);
+    return pk_fix(0);
+  }
+  double b = pkb_dbl(x), p = pkb_dbl(y);
+  if (b < 0 && (!y.flo || p != trunc(p))) pkb_no_complex("expt", argv[0]);
+  return pko_mkflo(pow(b, p));
 }
 
 /* exp/log and the trigonometric functions.  Chez returns exact results
@@ -622,8 +817,8 @@ PKB_PRIM(pkb_exp)
 static pk_val pkb_log1(pk_val v)
 {
   pkb_num n = pkb_num_of("log", v);
-  if (!n.flo && n.i == 1) return pk_fix(0);
-  if (!n.flo && n.i == 0) pko_error("log: undefined for 0");
+  if (pkb_exint(n) && n.i == 1) return pk_fix(0);
+  if (pkb_zero_exact(n)) pko_error("log: undefined for 0");
   if (pkb_dbl(n) < 0) pkb_no_complex("log", v);
   return pko_mkflo(log(pkb_dbl(n)));
 }
@@ -641,7 +836,7 @@ static pk_val pkb_real_fn(const char *who, double (*fn)(double), pk_val v,
                           int64_t at, int64_t val, double lo, double hi)
 {
   pkb_num n = pkb_num_of(who, v);
-  if (!n.flo && n.i == at) return pk_fix(val);
+  if (pkb_exint(n) && n.i == at) return pk_fix(val);
   double d = pkb_dbl(n);
   if (d < lo || d > hi) pkb_no_complex(who, v);
   return pko_mkflo(fn(d));
@@ -676,6 +871,16 @@ static void pkb_int_text(char *buf, int64_t v, int radix)
   *p = 0;
 }
 
+/* An exact rational's text: NUM, or NUM/DEN; buf holds at least 140. */
+static void pkb_exact_text(char *buf, pkb_num n, int radix)
+{
+  pkb_int_text(buf, n.i, radix);
+  if (n.den == 1) return;
+  size_t k = strlen(buf);
+  buf[k] = '/';
+  pkb_int_text(buf + k + 1, n.den, radix);
+}
+
 /* The optional radix argument of number->string and string->number. */
 static int pkb_radix(const char *who, int argc, pk_val *argv)
 {
@@ -690,12 +895,12 @@ PKB_PRIM(pkb_number_to_string)
 {
   pkb_num n = pkb_num_of("number->string", argv[0]);
   int radix = pkb_radix("number->string", argc, argv);
-  char buf[80];
+  char buf[160];
   if (n.flo) {
     if (radix != 10) pkb_bad("number->string", "flonums are written in radix 10 only, not", argv[1]);
     pkp_flonum(buf, n.d);
   } else {
-    pkb_int_text(buf, n.i, radix);
+    pkb_exact_text(buf, n, radix);
   }
   return pko_mkcstr(buf);
 }
@@ -763,9 +968,52 @@ static double pkb_decimal_value(const char *s, size_t n)
   return d;
 }
 
+/* A decimal string (known to be well formed) as the exact rational it
+   denotes, as Chez's #e prefix: #e0.1 is 1/10, not the double 0.1. */
+static pk_val pkb_decimal_exact(pk_val str, const char *s, size_t n)
+{
+  const char *who = "string->number";
+  size_t i = 0;
+  bool neg = false;
+  if (s[0] == '+' || s[0] == '-') { neg = s[0] == '-'; i = 1; }
+  /* digits without the point, trailing zeros of the fraction dropped */
+  int64_t m = 0, e10 = 0;
+  size_t lastnz = 0, fracstart = n;
+  for (size_t j = i; j < n && s[j] != 'e' && s[j] != 'E' && !strchr("sSfFdDlL", s[j]); j++) {
+    if (s[j] == '.') fracstart = j + 1;
+    else if (s[j] != '0') lastnz = j + 1;
+  }
+  for (; i < n && !strchr("eEsSfFdDlL", s[i]); i++) {
+    if (s[i] == '.') continue;
+    if (i >= fracstart && i >= lastnz) continue; /* a trailing zero of the fraction */
+    if (__builtin_mul_overflow(m, 10, &m) || __builtin_add_overflow(m, s[i] - '0', &m))
+      pkb_bad(who, "integer too large (no bignums)", str);
+    if (i >= fracstart) e10--;
+  }
+  if (i < n) {
+    i++;
+    int64_t x;
+    if (pkb_parse_int(s + i, n - i, 10, true, &x) != 1 || x > 400 || x < -400) {
+      if (m != 0) pkb_bad(who, "integer too large (no bignums)", str);
+      return pk_fix(0);
+    }
+    e10 += x;
+  }
+  if (neg) m = -m;
+  if (m == 0) return pk_fix(0);
+  int64_t p = 1;
+  for (; e10 > 0; e10--)
+    if (__builtin_mul_overflow(m, 10, &m)) pkb_bad(who, "integer too large (no bignums)", str);
+  for (; e10 < 0; e10++) {
+    if (m % 10 == 0) { m /= 10; continue; }
+    if (__builtin_mul_overflow(p, 10, &p)) pkb_bad(who, "integer too large (no bignums)", str);
+  }
+  return pko_mkratio(m, p);
+}
+
 /* Scheme number syntax (prefixes #x #b #o #d #e #i, integers, decimals,
    n/d, +inf.0, +nan.0) to a number, #f if not a number.  Values we cannot
-   represent (bignums, non-integer rationals) are runtime errors. */
+   represent (bignums) are runtime errors. */
 static pk_val pkb_parse_number(pk_val str, const char *s, size_t n, int radix)
 {
   const char *who = "string->number";
@@ -801,14 +1049,17 @@ static pk_val pkb_parse_number(pk_val str, const char *s, size_t n, int radix)
     int ra = pkb_parse_int(s, k, radix, true, &a), rb = pkb_parse_int(slash + 1, n - k - 1, radix, false, &b);
     if (ra == 0 || rb == 0) return PK_FALSE;
     if (ra < 0 || rb < 0) pkb_bad(who, "integer too large (no bignums)", str);
-    if (b == 0) return PK_FALSE;
-    if (exactness == 'i') return pko_mkflo((double)a / (double)b);
-    if (a % b != 0) pkb_no_rational(who, a, b);
-    return pko_mkint(a / b);
+    if (b == 0) {
+      /* Chez: "1/0" is not a number, but #i1/0 is +inf.0 */
+      if (exactness != 'i') return PK_FALSE;
+      return pko_mkflo(a > 0 ? INFINITY : a < 0 ? -INFINITY : NAN);
+    }
+    pk_val q = pko_mkratio(a, b);
+    return exactness == 'i' ? pko_mkflo(pkb_dbl(pkb_num_of(who, q))) : q;
   }
   if (radix != 10 || !pkb_decimal_syntax(s, n)) return PK_FALSE;
-  pk_val f = pko_mkflo(pkb_decimal_value(s, n));
-  return exactness == 'e' ? pkb_flo_to_exact(who, str, pk_flo(f)) : f;
+  if (exactness == 'e') return pkb_decimal_exact(str, s, n);
+  return pko_mkflo(pkb_decimal_value(s, n));
 }
 
 /* (string->number s [radix]). */
@@ -1640,13 +1891,13 @@ PKB_PRIM(pkb_write_char)
   return PK_VOID;
 }
 
-/* One format directive's argument in a radix, as Chez: integers in the
-   radix, anything else displayed. */
+/* One format directive's argument in a radix, as Chez: exact rationals in
+   the radix (~x of 255/2 is FF/2), anything else displayed. */
 static void pkb_fmt_radix(pkp_buf *b, pk_val v, int radix)
 {
-  char buf[80];
-  if (pko_intp(v)) {
-    pkb_int_text(buf, pko_intval(v), radix);
+  char buf[160];
+  if (pko_intp(v) || pk_isa(v, PK_T_RATIO)) {
+    pkb_exact_text(buf, pkb_num_of("format", v), radix);
     pkp_puts(b, buf, strlen(buf));
   } else {
     pkp_print(b, v, PKP_DISPLAY);
@@ -1827,6 +2078,7 @@ static const pkb_entry pkb_table[] = {
   { "nan?", pkb_nanp, 1, 1 }, { "finite?", pkb_finitep, 1, 1 }, { "infinite?", pkb_infinitep, 1, 1 },
   { "exact->inexact", pkb_exact_to_inexact, 1, 1 }, { "inexact->exact", pkb_inexact_to_exact, 1, 1 },
   { "exact", pkb_exact, 1, 1 }, { "inexact", pkb_inexact, 1, 1 },
+  { "numerator", pkb_numerator, 1, 1 }, { "denominator", pkb_denominator, 1, 1 },
   { "floor", pkb_floor, 1, 1 }, { "ceiling", pkb_ceiling, 1, 1 }, { "round", pkb_round, 1, 1 },
   { "truncate", pkb_truncate, 1, 1 }, { "sqrt", pkb_sqrt, 1, 1 }, { "expt", pkb_expt, 2, 2 },
   { "exp", pkb_exp, 1, 1 }, { "log", pkb_log, 1, 2 }, { "sin", pkb_sin, 1, 1 },

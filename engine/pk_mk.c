@@ -16,6 +16,7 @@
 **     stack.
 */
 #include "pk_mk.h"
+#include "pk_builtin.h"
 #include "pk_eval.h"
 #include "pk_sched.h"
 #include "pk_map.h"
@@ -878,12 +879,11 @@ static int pks_type_index(pk_val v)
   pko_error_val("type-index: missing ordering for type of value", v);
 }
 
+/* faster-miniKanren's number-compare: (cond ((= a b) '=) ((< a b) '<) (else '>)). */
 static int pks_numcmp(pk_val a, pk_val b)
 {
-  double x = pko_intp(a) ? (double)pko_intval(a) : pk_flo(a);
-  double y = pko_intp(b) ? (double)pko_intval(b) : pk_flo(b);
-  if (pko_intp(a) && pko_intp(b)) return pko_intval(a) < pko_intval(b) ? -1 : pko_intval(a) > pko_intval(b);
-  return x == y ? 0 : x < y ? -1 : 1;
+  int c = pkb_numcmp(a, b); /* -1, 0, 1; 2 when unordered (NaN): the else branch */
+  return c == 2 ? 1 : c;
 }
 
 /* lex-compare: -1, 0, 1. */
@@ -921,7 +921,8 @@ static pk_val pks_sort_lex(pk_val l)
   b = pks_sort_lex(pko_reverse(b));
   pk_val out = PK_NIL;
   while (pk_pairp(a) && pk_pairp(b)) {
-    if (pks_lex(pk_car(b), pk_car(a)) < 0) { out = pko_cons(pk_car(b), out); b = pk_cdr(b); }
+    /* Chez's list-sort merge takes from the right when (lex<=? b a) */
+    if (pks_lex(pk_car(b), pk_car(a)) <= 0) { out = pko_cons(pk_car(b), out); b = pk_cdr(b); }
     else { out = pko_cons(pk_car(a), out); a = pk_cdr(a); }
   }
   for (pk_val r = pk_pairp(a) ? a : b; pk_pairp(r); r = pk_cdr(r)) out = pko_cons(pk_car(r), out);

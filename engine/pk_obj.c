@@ -5,6 +5,7 @@
 #include "pk_builtin.h"
 #include "pk_print.h"
 
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -103,6 +104,32 @@ pk_val pko_mkflo(double d)
   f->h.aux = 0;
   f->d = d;
   return (pk_val)f;
+}
+
+/* Exact num/den in lowest terms with a positive denominator; an integer
+   when the denominator comes out 1. */
+pk_val pko_mkratio(int64_t num, int64_t den)
+{
+  if (den == 0) pko_error("/: undefined for 0");
+  /* gcd on magnitudes, as unsigned so that INT64_MIN has one */
+  uint64_t a = num < 0 ? -(uint64_t)num : (uint64_t)num;
+  uint64_t b = den < 0 ? -(uint64_t)den : (uint64_t)den;
+  uint64_t x = a, y = b;
+  while (y) { uint64_t t = x % y; x = y; y = t; }
+  a /= x;
+  b /= x;
+  bool neg = (num < 0) != (den < 0) && a != 0;
+  /* a may be 2^63 only when negative; b must fit INT64_MAX */
+  if (b > (uint64_t)INT64_MAX || a > (uint64_t)INT64_MAX + neg)
+    pko_error("/: fixnum overflow with %" PRId64 " and %" PRId64 " (no bignums)", num, den);
+  int64_t n = neg ? (int64_t)(0 - a) : (int64_t)a;
+  if (b == 1) return pko_mkint(n);
+  pko_ratio *q = pko_alloc_atomic(sizeof *q);
+  q->h.type = PK_T_RATIO;
+  q->h.aux = 0;
+  q->num = n;
+  q->den = (int64_t)b;
+  return (pk_val)q;
 }
 
 /* An immutable string copied from s[0..len). */
@@ -248,6 +275,7 @@ bool pko_eqv(pk_val a, pk_val b)
   pko_type ta = pk_type(a), tb = pk_type(b);
   if (ta != tb) return false;
   if (ta == PK_T_INT) return ((pko_int *)a)->i == ((pko_int *)b)->i;
+  if (ta == PK_T_RATIO) return pk_ratio(a)->num == pk_ratio(b)->num && pk_ratio(a)->den == pk_ratio(b)->den;
   if (ta == PK_T_FLONUM) {
     double x = pk_flo(a), y = pk_flo(b);
     return memcmp(&x, &y, sizeof x) == 0;

@@ -139,7 +139,8 @@ typedef enum pko_type {
   PK_T_GOAL,     /* miniKanren goal (pk_mk.c) */
   PK_T_MACRO,    /* syntax-rules transformer (pk_eval.c) */
   PK_T_ENV,      /* environment frame (pk_eval.c) */
-  PK_T_OPAQUE    /* anything else internal: states, streams, ... */
+  PK_T_OPAQUE,   /* anything else internal: states, streams, ... */
+  PK_T_RATIO     /* exact non-integer rational with int64 parts */
 } pko_type;
 
 typedef struct pko_hdr { uint32_t type, aux; } pko_hdr;
@@ -166,6 +167,9 @@ typedef struct pko_string { pko_hdr h; uint32_t len; char s[]; } pko_string; /* 
 typedef struct pko_flonum { pko_hdr h; double d; } pko_flonum;
 typedef struct pko_int { pko_hdr h; int64_t i; } pko_int;
 typedef struct pko_vector { pko_hdr h; uint32_t len; pk_val items[]; } pko_vector; /* h.aux unused */
+/* Always normalised: gcd(num, den) = 1, den > 1 (a denominator of 1 is an
+   integer, never a ratio), so eqv? compares the two fields. */
+typedef struct pko_ratio { pko_hdr h; int64_t num, den; } pko_ratio;
 
 typedef pk_val (*pk_primfn)(int argc, pk_val *argv);
 typedef struct pko_prim {
@@ -189,6 +193,11 @@ pk_val pko_mkint(int64_t i);                  /* fixnum or boxed PK_T_INT */
 bool pko_intp(pk_val v);                    /* exact integer? */
 int64_t pko_intval(pk_val v);               /* requires pko_intp */
 pk_val pko_mkflo(double d);
+/* The exact rational num/den, normalised: an integer when den divides num.
+   den == 0 is a runtime error "/: undefined for 0"; a result whose parts do
+   not fit int64 (only -INT64_MIN can arise) is the overflow error. */
+pk_val pko_mkratio(int64_t num, int64_t den);
+static inline const pko_ratio *pk_ratio(pk_val v) { return (const pko_ratio *)v; }
 pk_val pko_mkstr(const char *s, size_t len);
 pk_val pko_mkcstr(const char *s);
 pk_val pko_mkvec(uint32_t len, pk_val fill);
@@ -207,7 +216,9 @@ static inline bool pk_symbolp(pk_val v) { return pk_isa(v, PK_T_SYMBOL); }
 static inline bool pk_stringp(pk_val v) { return pk_isa(v, PK_T_STRING); }
 static inline bool pk_numberp(pk_val v)
 {
-  return pk_fixnump(v) || pk_isa(v, PK_T_FLONUM) || pk_isa(v, PK_T_INT);
+  if (pk_fixnump(v)) return true;
+  pko_type t = pk_type(v);
+  return t == PK_T_FLONUM || t == PK_T_INT || t == PK_T_RATIO;
 }
 
 /* ---- equality ------------------------------------------------------------ */

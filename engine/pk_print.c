@@ -649,6 +649,10 @@ static void pkp_atom(pkp_buf *b, pk_val v, int mode)
     pkp_cstr(b, fl);
   } else if (pk_isa(v, PK_T_INT)) {
     pkp_int(b, ((pko_int *)v)->i);
+  } else if (pk_isa(v, PK_T_RATIO)) {
+    pkp_int(b, pk_ratio(v)->num);
+    pkp_putc(b, '/');
+    pkp_int(b, pk_ratio(v)->den);
   } else {
     pkp_procedure(b, v);
   }
@@ -778,7 +782,8 @@ static void pkp_jstring(pkp_buf *b, const char *s, size_t n)
 }
 
 /* A JSON scalar: numbers, booleans, strings, symbols, variables as "_.N";
-   anything else (and +inf.0, chars, procedures) as its written text. */
+   anything else (exact ratios such as "1/2", +inf.0, chars, procedures) as
+   a JSON string of its written text. */
 static void pkp_jatom(pkp_buf *b, pk_val v)
 {
   char fl[40];

@@ -526,8 +526,10 @@ static size_t pkr_decimal(const char *s, size_t i, size_t n, bool *real, size_t 
 }
 
 /* Read the token s[0..n) as a number into *v; false if it is not one (then
-   it is a symbol, as in Chez: 1+ and 1a are symbols).  Ratios and integers
-   beyond int64 are errors. */
+   it is a symbol, as in Chez: 1+, 1a and 1/-2 are symbols).  Ratios
+   [+-]digits/digits, in any radix, are exact rationals in lowest terms
+   (6/4 is 3/2, 4/2 is 2); a zero denominator and integers beyond int64 are
+   errors. */
 static bool pkr_number(pkr_reader *r, char *s, size_t n, int radix, pk_val *v)
 {
   static const char *special[4] = { "+inf.0", "-inf.0", "+nan.0", "-nan.0" };
@@ -543,10 +545,14 @@ static bool pkr_number(pkr_reader *r, char *s, size_t n, int radix, pk_val *v)
     *v = pkr_integer(r, s, n, radix);
     return true;
   }
+  if (d > i && d + 1 < n && s[d] == '/' && pkr_digits(s, d + 1, n, radix) == n) {
+    int64_t num = pko_intval(pkr_integer(r, s, d, radix));
+    int64_t den = pko_intval(pkr_integer(r, s + d + 1, n - d - 1, radix));
+    if (den == 0) pkr_fail(r, r->tline, r->tcol, "cannot represent %.*s", (int)(n > 40 ? 40 : n), s);
+    *v = pko_mkratio(num, den);
+    return true;
+  }
   if (radix != 10) return false;
-  if (d > i && d + 1 < n && s[d] == '/' && pkr_digits(s, d + 1, n, 10) == n)
-    pkr_fail(r, r->tline, r->tcol, "rational literal %.*s not supported (no rationals)",
-             (int)(n > 40 ? 40 : n), s);
   bool real = false;
   size_t mark = n;
   if (pkr_decimal(s, i, n, &real, &mark) != n || !real) return false;
@@ -752,7 +758,7 @@ static pk_val pkr_boolean(pkr_reader *r)
   pkr_fail(r, r->tline, r->tcol, "invalid boolean #%.40s", s);
 }
 
-/* #x #o #b #d integers. */
+/* #x #o #b #d integers and ratios (#x10/3 is 16/3); #d also decimals. */
 static pk_val pkr_radix(pkr_reader *r)
 {
   int c = pkr_peek(r) | 0x20;
@@ -761,7 +767,7 @@ static pk_val pkr_radix(pkr_reader *r)
   pkr_tokreset(r);
   pkr_run(r);
   pk_val v;
-  if (!pkr_number(r, r->tok, r->toklen, radix, &v) || !pko_intp(v))
+  if (!pkr_number(r, r->tok, r->toklen, radix, &v))
     pkr_fail(r, r->tline, r->tcol, "invalid number syntax #%c%.40s", c, r->tok);
   return v;
 }

@@ -13,8 +13,8 @@
 **
 ** Details (Chez Scheme 9.5 is the reference):
 **  - Numbers: [+-]digits is an integer (beyond int64: "integer literal too
-**    large (no bignums)"); digits/digits is "rational literal 1/2 not
-**    supported (no rationals)"; a decimal with a point and/or an exponent
+**    large (no bignums)"); [+-]digits/digits (any radix) is an exact
+**    ratio in lowest terms ("cannot represent 1/0" for a zero denominator); a decimal with a point and/or an exponent
 **    (e E, and Chez's s f d l) is a flonum (1. .5 1e3 1d3); #x #o #b #d
 **    prefix integers.  Any other token is a symbol, as in Chez: 1+, 1a, -x.
 **  - Symbols are case-sensitive; |a b| and a\x20;b and a\ b all name "a b";

@@ -432,8 +432,7 @@ static void test_arith_errors(void **state)
   check_err("(quotient -9223372036854775808 -1)", "fixnum overflow");
   check_err("(expt 2 63)", "fixnum overflow");
   check_err("(expt 10 19)", "fixnum overflow");
-  check_err("(/ 1 2)", "/: non-integer exact quotient 1/2 (no rationals)");
-  check_err("(/ 2)", "no rationals");
+  check_err("(/ 1/2 0)", "/: undefined for 0");
   check_err("(/ 1 0)", "/: undefined for 0");
   check_err("(+ 'a 1)", "+: not a number: a");
   check_err("(* 1 \"x\")", "*: not a number");
@@ -442,9 +441,9 @@ static void test_arith_errors(void **state)
   check_err("(modulo 7.5 2)", "modulo: not an integer: 7.5");
   check_err("(even? 2.5)", "even?: not an integer");
   check_err("(sqrt -4)", "sqrt: complex result");
-  check_err("(expt 3 -2)", "no rationals");
+  check_err("(expt 2 -63)", "expt: fixnum overflow with 2 and -63 (no bignums)");
   check_err("(expt 0 -1)", "expt: undefined");
-  check_err("(inexact->exact 2.5)", "no rationals");
+  check_err("(inexact->exact 1e-300)", "inexact->exact: fixnum overflow (no bignums) converting: 1e-300");
   check_err("(exact +inf.0)", "no exact representation");
   check_err("(exact 1e19)", "fixnum overflow");
   check_err("(log 0)", "log: undefined for 0");
@@ -628,10 +627,287 @@ static void test_number_text(void **state)
   check("(string->number \"-9223372036854775808\")", "-9223372036854775808");
   check("(string->number \"9223372036854775807\")", "9223372036854775807");
   check_err("(string->number \"9223372036854775808\")", "no bignums");
-  check_err("(string->number \"1/2\")", "no rationals");
+  check_err("(string->number \"1/99999999999999999999\")", "no bignums");
   check_err("(number->string 5 1)", "not a valid radix");
   check_err("(number->string 'a)", "number->string: not a number");
   check_err("(string->number 12)", "string->number: not a string");
+}
+
+/* ---- exact ratios ------------------------------------------------------------ */
+
+/* Exact rationals with int64 parts; expected values from Chez Scheme 9.5. */
+static void test_ratio_arith(void **state)
+{
+  (void)state;
+  check("(/ 1 2)", "1/2");
+  check("(/ 2)", "1/2");
+  check("(/ -2)", "-1/2");
+  check("(/ 6 4)", "3/2");
+  check("(/ -6 4)", "-3/2");
+  check("(/ 6 -4)", "-3/2");
+  check("(/ -6 -4)", "3/2");
+  check("(/ 0 5)", "0");
+  check("(/ 1/2)", "2");
+  check("(/ 3/4)", "4/3");
+  check("(/ -3/4)", "-4/3");
+  check("(/ 1 2 3)", "1/6");
+  check("(/ 1/2 1/4)", "2");
+  check("(+ 1/2 1/3)", "5/6");
+  check("(+ 1/2 1/2)", "1");
+  check("(+ 1/2 1)", "3/2");
+  check("(- 1/2)", "-1/2");
+  check("(- 1/2 1/2)", "0");
+  check("(- 1 1/3)", "2/3");
+  check("(* 2/3 3/2)", "1");
+  check("(* 2/3 3)", "2");
+  check("(* 1/2 1/3)", "1/6");
+  check("(* 0 1/2)", "0");
+  check("(+ 1/6 1/10)", "4/15");
+  check("(add1 1/2)", "3/2");
+  check("(sub1 1/2)", "-1/2");
+  /* contagion: the ratio is converted with inexact, then flonum arithmetic */
+  check("(+ 1/2 0.5)", "1.0");
+  check("(* 1.5 2/3)", "1.0");
+  check("(- 0.5 1/3)", "0.16666666666666669");
+  check("(/ 1/3 2.0)", "0.16666666666666666");
+  check("(+ 0.0 1/3)", "0.3333333333333333");
+  /* big parts: intermediates are exact, only the normalised result must fit */
+  check("(/ 9223372036854775807 9223372036854775806)", "9223372036854775807/9223372036854775806");
+  check("(* 9223372036854775807/2 2/9223372036854775807)", "1");
+  check("(+ 4611686018427387903/2 4611686018427387903/2)", "4611686018427387903");
+  check("(- 1/9223372036854775807 1/9223372036854775807)", "0");
+  check("(/ -9223372036854775808 2)", "-4611686018427387904");
+  check("(/ -9223372036854775808 3)", "-9223372036854775808/3");
+  check("(+ 1/3 -9223372036854775807/3)", "-3074457345618258602");
+  /* the gcd of the 128-bit cross products exceeds 64 bits */
+  check("(/ -6641186714114341027/3366513209415929612 6641186714114341027/3366513209415929612)", "-1");
+  check("(* 9223372036854775807/9223372036854775806 9223372036854775806/9223372036854775807)", "1");
+  check("(/ 9223372036854775807/9223372036854775806 9223372036854775807/9223372036854775806)", "1");
+  check("(* -9223372036854775808/9223372036854775807 9223372036854775807/4611686018427387904)", "-2");
+  check_err("(/ -9223372036854775808 -3)", "/: fixnum overflow with -9223372036854775808 and -3 (no bignums)");
+  check_err("(+ 1/9223372036854775807 1/9223372036854775806)", "(no bignums)");
+  check_err("(* 9223372036854775807/2 3)", "*: fixnum overflow with 9223372036854775807/2 and 3 (no bignums)");
+  check_err("(- -9223372036854775808/3 1)", "-: fixnum overflow");
+  check_err("(abs -9223372036854775808/3)", "abs: fixnum overflow");
+  check_err("(/ 1/2 0)", "/: undefined for 0");
+  check_err("(+ 1/2 'a)", "+: not a number: a");
+}
+
+static void test_ratio_compare(void **state)
+{
+  (void)state;
+  check("(= 1/2 2/4)", "#t");
+  check("(= 1/2 0.5)", "#t");
+  check("(= 0.5 1/2 2/4)", "#t");
+  check("(< 1/3 1/2)", "#t");
+  check("(< 1/3 1/2 1)", "#t");
+  check("(< -1/2 -1/3)", "#t");
+  check("(> 1/2 0)", "#t");
+  check("(<= 1/2 1/2 2/3)", "#t");
+  check("(>= 1/2 1/3 1/3 0)", "#t");
+  check("(< 9223372036854775806/9223372036854775807 9223372036854775805/9223372036854775806)", "#f");
+  /* exact against inexact compares exactly: 1/3 is not (inexact 1/3) */
+  check("(= 1/3 0.3333333333333333)", "#f");
+  check("(< 1/3 0.3333333333333333)", "#f");
+  check("(> 1/3 0.3333333333333333)", "#t");
+  check("(< 0.3333333333333333 1/3)", "#t");
+  check("(= 3602879701896397/36028797018963968 0.1)", "#t");
+  check("(< 3602879701896397/36028797018963968 0.1)", "#f");
+  check("(< 1/10 0.1)", "#t");
+  check("(< 1/2 +inf.0)", "#t");
+  check("(> 1/2 -inf.0)", "#t");
+  check("(< 1/2 +nan.0)", "#f");
+  check("(= 1/2 +nan.0)", "#f");
+  check("(< -1/9223372036854775807 -1e-300)", "#t");
+  check("(< 1/9223372036854775807 1e-300)", "#f");
+  check("(> 9223372036854775807/2 4.611686018427388e18)", "#f");
+  check("(< 9223372036854775807/2 4.611686018427388e18)", "#t");
+  check("(> 1/2 -0.0)", "#t");
+  /* negative fractions: 1 + x is not exact for a small negative x */
+  check("(< -270887830515553/2423409811215222225 -0.00011177962111976264)", "#f");
+  check("(> -270887830515553/2423409811215222225 -0.00011177962111976264)", "#t");
+  check("(< -170421905268840403/879031367393835306 -0.19387465748134755)", "#t");
+  check("(max -270887830515553/2423409811215222225 -0.00011177962111976264)", "-1.1177962111976263e-4");
+  check("(< -1/3 -0.3333333333333333)", "#t");
+  check("(> -1/3 -0.3333333333333333)", "#f");
+  check("(< -7/2 -3.5)", "#f");
+  check("(< -7/2 -3.4999999999999996)", "#t");
+  check("(> -1/10 -0.1)", "#t");
+  check("(< -9223372036854775808/3 -3.0744573456182584e18)", "#t");
+  check("(> 9223372036854775807/2 1.8446744073709552e19)", "#f");
+  check("(max 1/2 1/3)", "1/2");
+  check("(max 1/2 0.1)", "0.5");
+  check("(min 1/2 1)", "1/2");
+  check("(min 1/3 1.0)", "0.3333333333333333");
+  check("(abs -1/2)", "1/2");
+  check("(abs 1/2)", "1/2");
+  check("(abs -9223372036854775807/2)", "9223372036854775807/2");
+  check("(zero? 1/2)", "#f");
+  check("(positive? 1/2)", "#t");
+  check("(negative? -1/2)", "#t");
+  check("(positive? -1/2)", "#f");
+  assert_int_equal(pkb_numcmp(E("1/3"), E("1/2")), -1);
+  assert_int_equal(pkb_numcmp(E("1/2"), pko_mkflo(0.5)), 0);
+  assert_int_equal(pkb_numcmp(pko_mkflo(NAN), E("1/2")), 2);
+}
+
+static void test_ratio_preds(void **state)
+{
+  (void)state;
+  check("(rational? 1/2)", "#t");
+  check("(integer? 1/2)", "#f");
+  check("(integer? 4/2)", "#t");
+  check("(exact? 1/2)", "#t");
+  check("(inexact? 1/2)", "#f");
+  check("(real? 1/2)", "#t");
+  check("(number? 1/2)", "#t");
+  check("(nan? 1/2)", "#f");
+  check("(finite? 1/2)", "#t");
+  check("(eqv? 1/2 2/4)", "#t");
+  check("(eqv? 1/2 (/ 1 2))", "#t");
+  check("(eqv? 1/2 0.5)", "#f");
+  check("(eqv? 1/2 1/3)", "#f");
+  check("(equal? '(1/2 (3/4)) (list (/ 2 4) (list (/ 6 8))))", "#t");
+  check("(equal? 1/2 0.5)", "#f");
+  check("(memv 1/2 '(1 1/2 2))", "(1/2 2)");
+  check("(assoc 1/2 '((1 . a) (1/2 . b)))", "(1/2 . b)");
+  check_err("(even? 1/2)", "even?: not an integer: 1/2");
+  check_err("(quotient 1/2 1)", "quotient: not an integer: 1/2");
+  check_err("(remainder 1 1/2)", "remainder: not an integer: 1/2");
+  check_err("(modulo 3/2 1)", "modulo: not an integer: 3/2");
+  check_err("(gcd 1/2 2)", "gcd: not an integer: 1/2");
+}
+
+static void test_ratio_conversions(void **state)
+{
+  (void)state;
+  check("(numerator 6/4)", "3");
+  check("(denominator 6/4)", "2");
+  check("(numerator -6/4)", "-3");
+  check("(denominator -6/4)", "2");
+  check("(numerator 5)", "5");
+  check("(denominator 5)", "1");
+  check("(denominator 0)", "1");
+  check("(numerator 0.5)", "1.0");
+  check("(denominator 0.5)", "2.0");
+  check("(numerator -0.75)", "-3.0");
+  check("(denominator 0.1)", "36028797018963968.0");
+  check("(numerator 1e300)", "1e300");
+  check("(denominator 1e300)", "1.0");
+  check("(denominator 1e-300)", "+inf.0");
+  check("(numerator -0.0)", "-0.0");
+  check_err("(numerator +inf.0)", "numerator: not a rational number: +inf.0");
+  check_err("(denominator +nan.0)", "denominator: not a rational number");
+  check_err("(numerator 'a)", "numerator: not a number: a");
+  check("(exact->inexact 1/3)", "0.3333333333333333");
+  check("(inexact -1/3)", "-0.3333333333333333");
+  check("(inexact 1/2)", "0.5");
+  /* correctly rounded where (/ (inexact n) (inexact d)) is not */
+  check("(inexact 9007199254740993/3)", "3002399751580331.0");
+  check("(inexact 1/9223372036854775807)", "1.0842021724855044e-19");
+  check("(inexact 9223372036854775807/2)", "4.611686018427388e18");
+  check("(exact 2.5)", "5/2");
+  check("(exact -0.125)", "-1/8");
+  check("(inexact->exact 0.1)", "3602879701896397/36028797018963968");
+  check("(exact (/ 1.0 3))", "6004799503160661/18014398509481984");
+  check("(exact 4.0)", "4");
+  check_err("(exact 1e-20)", "exact: fixnum overflow (no bignums) converting: 1e-20");
+  check("(floor 7/2)", "3");
+  check("(floor -7/2)", "-4");
+  check("(ceiling 7/2)", "4");
+  check("(ceiling -7/2)", "-3");
+  check("(truncate 7/2)", "3");
+  check("(truncate -7/2)", "-3");
+  check("(round 7/2)", "4");
+  check("(round 5/2)", "2");
+  check("(round -5/2)", "-2");
+  check("(round -7/2)", "-4");
+  check("(round 1/2)", "0");
+  check("(round -1/2)", "0");
+  check("(round 5/3)", "2");
+  check("(round -4/3)", "-1");
+  check("(floor -1/2)", "-1");
+  check("(ceiling -1/2)", "0");
+  check("(floor -9223372036854775808/3)", "-3074457345618258603");
+  check("(ceiling 9223372036854775807/2)", "4611686018427387904");
+  check("(sqrt 1/4)", "1/2");
+  check("(sqrt 4/9)", "2/3");
+  check("(sqrt 8/18)", "2/3");
+  check("(sqrt 2/4)", "0.7071067811865476");
+  check("(sqrt 1/3)", "0.5773502691896257");
+  check_err("(sqrt -1/4)", "sqrt: complex result");
+  check("(expt 2 -3)", "1/8");
+  check("(expt -2 -3)", "-1/8");
+  check("(expt 2/3 3)", "8/27");
+  check("(expt -2/3 3)", "-8/27");
+  check("(expt 2/3 -3)", "27/8");
+  check("(expt -2/3 -3)", "-27/8");
+  check("(expt 1/2 -2)", "4");
+  check("(expt 1/2 0)", "1");
+  check("(expt 1/2 0.0)", "1.0");
+  check("(expt -2 -62)", "1/4611686018427387904");
+  check("(expt 1/2 0.5)", "0.7071067811865476");
+  check("(expt 0.5 1/2)", "0.7071067811865476");
+  check("(expt 4 1/2)", "2.0");
+  check("(expt 1/4 1/2)", "0.5");
+  check("(expt 1 1/2)", "1.0");
+  check("(expt 0 1/2)", "0");
+  check("(expt 0.0 1/2)", "0.0");
+  check_err("(expt 0 -1/2)", "expt: undefined for values 0 and -1/2");
+  check_err("(expt -8 1/3)", "expt: complex result");
+  check_err("(expt 2/3 -40)", "expt: fixnum overflow");
+  check("(exp 1/2)", "1.6487212707001282");
+  check("(log 1/2)", "-0.6931471805599453");
+  check("(log 1/2 2)", "-1.0");
+  check("(log 8 1/2)", "-3.0");
+  check("(sin 1/2)", "0.479425538604203");
+  check("(cos 1/2)", "0.8775825618903728");
+  check("(asin 1/2)", "0.5235987755982989");
+  check("(acos 1/2)", "1.0471975511965979");
+  check("(atan 1/2)", "0.4636476090008061");
+  check("(atan 1/2 1/3)", "0.982793723247329");
+  check("(atan 0 1/2)", "0");
+}
+
+static void test_ratio_text(void **state)
+{
+  (void)state;
+  check("(number->string 1/2)", "\"1/2\"");
+  check("(number->string -3/4)", "\"-3/4\"");
+  check("(number->string -3/4 2)", "\"-11/100\"");
+  check("(number->string 255/2 16)", "\"FF/2\"");
+  check("(string->number \"1/2\")", "1/2");
+  check("(string->number \"-3/4\")", "-3/4");
+  check("(string->number \"+6/8\")", "3/4");
+  check("(string->number \"-0/5\")", "0");
+  check("(string->number \"1/2\" 16)", "1/2");
+  check("(string->number \"#x1/A\")", "1/10");
+  check("(string->number \"#e1/2\")", "1/2");
+  check("(string->number \"#i1/2\")", "0.5");
+  check("(string->number \"#i1/3\")", "0.3333333333333333");
+  check("(string->number \"#i1/0\")", "+inf.0");
+  check("(string->number \"#i-1/0\")", "-inf.0");
+  check("(string->number \"1/0\")", "#f");
+  check("(string->number \"6/-4\")", "#f");
+  check("(string->number \"1.5/2\")", "#f");
+  check("(string->number \"1/2/3\")", "#f");
+  check("(string->number \"/2\")", "#f");
+  check("(string->number \"1/\")", "#f");
+  /* #e of a decimal is the decimal's exact value, not the double's */
+  check("(string->number \"#e0.1\")", "1/10");
+  check("(string->number \"#e1.5e-3\")", "3/2000");
+  check("(string->number \"#e-12.50\")", "-25/2");
+  check("(string->number \"#e0.5\")", "1/2");
+  check("(string->number \"#e1.0\")", "1");
+  check("(string->number \"#e.25\")", "1/4");
+  check("(string->number \"#e1e18\")", "1000000000000000000");
+  check("(string->number \"#e0.0e999\")", "0");
+  check("(string->number \"#e1.100000000000000000000000\")", "11/10");
+  check_err("(string->number \"#e1e19\")", "no bignums");
+  check_err("(string->number \"#e1e-19\")", "no bignums");
+  check_str("(format \"~a ~s ~x ~b ~d\" 1/2 -1/3 255/2 3/4 5/6)", "1/2 -1/3 FF/2 11/100 5/6");
+  check_out("(display 1/2)", "1/2");
+  check_out("(write -7/3)", "-7/3");
 }
 
 /* ---- strings, characters, symbols, vectors ---------------------------------- */
@@ -891,6 +1167,11 @@ int main(void)
     cmocka_unit_test(test_number_preds),
     cmocka_unit_test(test_conversions),
     cmocka_unit_test(test_number_text),
+    cmocka_unit_test(test_ratio_arith),
+    cmocka_unit_test(test_ratio_compare),
+    cmocka_unit_test(test_ratio_preds),
+    cmocka_unit_test(test_ratio_conversions),
+    cmocka_unit_test(test_ratio_text),
     cmocka_unit_test(test_strings),
     cmocka_unit_test(test_chars),
     cmocka_unit_test(test_vectors_symbols),

@@ -338,6 +338,23 @@ static void test_integers(void **state)
   check(pko_mkint(INT64_MAX), PKP_WRITE, "9223372036854775807");
 }
 
+/* Ratios write and display as NUM/DEN, as Chez. */
+static void test_ratios(void **state)
+{
+  (void)state;
+  check(pko_mkratio(1, 2), PKP_WRITE, "1/2");
+  check(pko_mkratio(-6, 8), PKP_DISPLAY, "-3/4");
+  check(pko_mkratio(6, -8), PKP_WRITE, "-3/4");
+  check(pko_mkratio(INT64_MIN, 3), PKP_WRITE, "-9223372036854775808/3");
+  check(pko_mkratio(INT64_MAX, INT64_MAX - 1), PKP_WRITE, "9223372036854775807/9223372036854775806");
+  check(pko_mkratio(INT64_MIN, 2), PKP_WRITE, "-4611686018427387904");
+  check(pko_mkratio(0, 5), PKP_WRITE, "0");
+  check(pko_mkratio(10, 5), PKP_WRITE, "2");
+  assert_true(pk_fixnump(pko_mkratio(10, 5)));
+  check(read1("(a 1/2 #(-1/3) (b . 2/3))"), PKP_WRITE, "(a 1/2 #(-1/3) (b . 2/3))");
+  check(read1("(1/2 -5/7)"), PKP_WRITEQ, "(1/2 -5/7)");
+}
+
 static void test_chars(void **state)
 {
   (void)state;
@@ -473,6 +490,8 @@ static void test_json(void **state)
   check_json(pko_list(2, PK_VOID, PK_EOF), "[\"#<void>\",\"#!eof\"]");
   check_json(pk_var(7), "\"_.7\"");
   check_json(PK_NIL, "[]");
+  /* an exact ratio is a JSON string (JSON numbers are doubles) */
+  check_json(read1("(1/2 -3/4 4/2)"), "[\"1/2\",\"-3/4\",2]");
 }
 
 /* The printer's output is exactly what the reader reads back. */
@@ -589,6 +608,7 @@ int main(void)
     cmocka_unit_test(test_flonum_special),
     cmocka_unit_test(test_flonum_round_trip),
     cmocka_unit_test(test_integers),
+    cmocka_unit_test(test_ratios),
     cmocka_unit_test(test_chars),
     cmocka_unit_test(test_strings),
     cmocka_unit_test(test_symbols),

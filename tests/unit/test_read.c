@@ -38,19 +38,30 @@ static int setup(void **state)
   return 0;
 }
 
-/* Every datum of text, written and separated by one space. */
+/* Every datum of text, written and separated by one space.  A reader
+   error is re-thrown after the text so far is freed. */
 static char *read_all(const char *text, size_t len)
 {
   pkr_reader *r = pkr_open("t", text, len);
-  pkp_buf b;
-  pkp_init(&b);
+  pkp_buf *b = malloc(sizeof *b); /* not automatic: valid after a longjmp */
+  assert_non_null(b);
+  pkp_init(b);
   pk_val v;
-  for (int n = 0; pkr_next(r, &v); n++) {
-    if (n) pkp_putc(&b, ' ');
-    pkp_print(&b, v, PKP_WRITE);
+  pko_catch c;
+  if (!PKO_TRY(c)) {
+    pkp_free(b);
+    free(b);
+    pko_rethrow();
   }
-  if (!b.s) pkp_putc(&b, 0);
-  return b.s;
+  for (int n = 0; pkr_next(r, &v); n++) {
+    if (n) pkp_putc(b, ' ');
+    pkp_print(b, v, PKP_WRITE);
+  }
+  PKO_END(c);
+  if (!b->s) pkp_putc(b, 0);
+  char *s = b->s;
+  free(b);
+  return s;
 }
 
 /* Assert that text reads as data that write as want. */
@@ -117,6 +128,31 @@ static void test_flonums(void **state)
   check("0.1 123456.789 6.02e23 5e-324", "0.1 123456.789 6.02e23 5e-324|1");
   assert_true(pk_isa(read1("1e3"), PK_T_FLONUM));
   assert_true(signbit(pk_flo(read1("-0.0"))));
+}
+
+/* Ratios: exact, in lowest terms, sign on the numerator only; outputs as
+   Chez 9.5 writes the same data. */
+static void test_ratios(void **state)
+{
+  (void)state;
+  check("1/2 -3/4 +6/8 4/2 -4/2 0/5 -0/5 10/4", "1/2 -3/4 3/4 2 -2 0 0 5/2");
+  check("9223372036854775807/2 -9223372036854775808/3 -9223372036854775808/2",
+        "9223372036854775807/2 -9223372036854775808/3 -4611686018427387904");
+  check("9223372036854775806/9223372036854775807", "9223372036854775806/9223372036854775807");
+  check("#x10/3 #xff/2 #b101/11 #o-17/2 #d6/4 #d1.5", "16/3 255/2 5/3 -15/2 3/2 1.5");
+  /* not numbers: symbols, as in Chez */
+  check("1/-2 1/+2 1//2 /2 1/ 1/2/3 1.0/2 1/2.0 1/a", "\\x31;/-2 \\x31;/+2 \\x31;//2 /2 \\x31;/ \\x31;/2/3 \\x31;.0/2 \\x31;/2.0 \\x31;/a");
+  check("(1/2 . 3/4) #(1/3)", "(1/2 . 3/4) #(1/3)");
+  pk_val v = read1("-6/4");
+  assert_true(pk_isa(v, PK_T_RATIO));
+  assert_int_equal(pk_ratio(v)->num, -3);
+  assert_int_equal(pk_ratio(v)->den, 2);
+  assert_true(pk_fixnump(read1("8/4")));
+  assert_true(pko_eqv(read1("1/2"), read1("2/4")));
+  assert_true(pko_equal(read1("(1/2)"), read1("(3/6)")));
+  assert_false(pko_eqv(read1("1/2"), read1("0.5")));
+  assert_false(pko_eqv(read1("1/2"), read1("1/3")));
+  assert_true(pk_numberp(read1("1/3")));
 }
 
 /* Tokens that are not numbers are symbols, as in Chez. */
@@ -319,15 +355,18 @@ static const struct { const char *in, *msg; } errors[] = {
   { "a\\x41", "t:1:4: unexpected end-of-file reading symbol" },
   { "a\\x4g;", "t:1:5: invalid character g in symbol hex escape" },
   { "a\\x110000;", "t:1:4: invalid code point value 1114112 in symbol hex escape" },
-  { "1/2", "t:1:1: rational literal 1/2 not supported (no rationals)" },
-  { "(x -3/4)", "t:1:4: rational literal -3/4 not supported (no rationals)" },
+  { "1/0", "t:1:1: cannot represent 1/0" },
+  { "(x -3/0)", "t:1:4: cannot represent -3/0" },
+  { "1/99999999999999999999", "t:1:1: integer literal too large (no bignums)" },
+  { "#x1/0", "t:1:1: cannot represent 1/0" },
   { "99999999999999999999", "t:1:1: integer literal too large (no bignums)" },
   { "9223372036854775808", "t:1:1: integer literal too large (no bignums)" },
   { "-9223372036854775809", "t:1:1: integer literal too large (no bignums)" },
   { "#x10000000000000000", "t:1:1: integer literal too large (no bignums)" },
   { "#x1g", "t:1:1: invalid number syntax #x1g" },
   { "#x", "t:1:1: invalid number syntax #x" },
-  { "#d1.5", "t:1:1: invalid number syntax #d1.5" },
+  { "#d1.5x", "t:1:1: invalid number syntax #d1.5x" },
+  { "#x1/g", "t:1:1: invalid number syntax #x1/g" },
   { "#!foo", "t:1:1: invalid syntax #!foo" },
   { "#!", "t:1:1: invalid syntax #!" },
   { "{a}", "t:1:1: unexpected character {" },
@@ -715,6 +754,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_integers),
     cmocka_unit_test(test_flonums),
+    cmocka_unit_test(test_ratios),
     cmocka_unit_test(test_symbols),
     cmocka_unit_test(test_booleans),
     cmocka_unit_test(test_chars),
