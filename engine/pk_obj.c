@@ -429,6 +429,11 @@ static void pko_init_once(void)
   GC_register_displacement(PK_TAG_VAR);
   const char *div = getenv("PKANREN_GC_DIVISOR");
   GC_set_free_space_divisor(div ? (GC_word)atoi(div) : 1);
+  /* At least 16 MB between collections: a small live heap (a small search
+     frontier) would otherwise be collected every few MB, paying the fixed
+     cost of stopping threads and scanning roots each time. */
+  const char *minmb = getenv("PKANREN_GC_MIN_MB");
+  GC_set_min_bytes_allocd((size_t)(minmb ? atoi(minmb) : 16) << 20);
   GC_allow_register_threads();
   pkb_init();
   pke_init();

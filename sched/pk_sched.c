@@ -121,12 +121,14 @@ static void pkw_buf_free(void *p, size_t bytes, void *ctx)
 }
 
 static void pkw_grow_pool(int n);
+static void pkw_gc_budget(int n);
 
 void pkw_configure(const pkw_config *c)
 {
   pkw.cfg = *c;
   if (pkw.cfg.workers < 1) pkw.cfg.workers = 1;
   pkw.configured = true;
+  if (pkw.started) pkw_gc_budget(pkw.cfg.workers);
   if (pkw.started && pkw.cfg.workers > pkw.n) pkw_grow_pool(pkw.cfg.workers);
   else if (pkw.started) {
     /* Between queries: workers read the plan only inside one, after taking
@@ -417,11 +419,21 @@ static void pkw_grow_pool(int n)
   for (int i = old > 0 ? old : 1; i < n; i++) pkw_spawn_thread(i);
 }
 
+/* More threads allocate more between collections, and every collection
+   stops all of them: give each worker its own 16 MB of allocation between
+   collections (up to 128 MB), so the serial part of collection stays small. */
+static void pkw_gc_budget(int n)
+{
+  size_t want = (size_t)(n < 8 ? n : 8) << 24;
+  if (GC_get_min_bytes_allocd() < want) GC_set_min_bytes_allocd(want);
+}
+
 /* Start the pool once: plan, deques, threads.  Worker 0, the consuming
    thread, is not pinned: it is the program's own thread, and the plan of a
    later reconfiguration reads its affinity mask. */
 static void pkw_start_pool(void)
 {
+  pkw_gc_budget(pkw.cfg.workers);
   pkw_grow_pool(pkw.cfg.workers);
   pkw.started = true;
 }
