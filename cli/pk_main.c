@@ -1,6 +1,7 @@
 /*
 ** pk_main.c — the pkanren command: run, repl, --version, --help.
 */
+#include "pk_bench.h"
 #include "pk_builtin.h"
 #include "pk_eval.h"
 #include "pk_load.h"
@@ -31,6 +32,7 @@ static const char *pkc_help =
   "commands:\n"
   "  run FILE.scm     run a faster-miniKanren program (pkanren run --help)\n"
   "  repl             interactive prompt with line editing and history\n"
+  "  bench [NAME...]  the benchmark suite at 1..N workers (pkanren bench --help)\n"
   "  --version        print the version\n"
   "  --help           this text\n"
   "\n"
@@ -301,6 +303,7 @@ int main(int argc, char **argv)
   if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) { fputs(pkc_help, stdout); return 0; }
   if (!strcmp(cmd, "run")) st = pkc_cmd_run(argc - 2, argv + 2);
   else if (!strcmp(cmd, "repl")) st = pkc_cmd_repl(argc - 2, argv + 2);
+  else if (!strcmp(cmd, "bench")) st = pkc_cmd_bench(argc - 2, argv + 2);
   else return pkc_usage("unknown command", pkc_help);
   fflush(stdout);
   return st;

@@ -1,0 +1,2 @@
+;;! about: start-up baseline: loads the helpers and prints one line, no search
+(bench-report "empty" '())
