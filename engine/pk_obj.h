@@ -204,6 +204,9 @@ pk_val pko_mkvec(uint32_t len, pk_val fill);
 pk_val pko_list(int n, ...);                /* (list a b ...) */
 pk_val pko_reverse(pk_val list);            /* fresh reversed proper list */
 long pko_length(pk_val list);               /* -1 if not a proper list */
+/* Length (1-4) of the well-formed UTF-8 sequence at s[0..n) and its code
+   point, or 0 for malformed input. */
+int pko_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
 
 /* ---- symbols ----------------------------------------------------------- */
 /* Interned symbol for a name.  Thread-safe (the table is locked); symbols

@@ -260,24 +260,6 @@ void pkp_flonum(char *buf, double d)
 
 /* ---- text ------------------------------------------------------------------- */
 
-/* Length of the well-formed UTF-8 sequence at s[0..n) and its code point,
-   or 0 for a byte that starts none (printed as an escape, byte by byte). */
-static int pkp_utf8(const unsigned char *s, size_t n, uint32_t *cp)
-{
-  unsigned c = s[0];
-  int k = c < 0x80 ? 1 : c >= 0xC2 && c < 0xE0 ? 2 : c >= 0xE0 && c < 0xF0 ? 3
-        : c >= 0xF0 && c < 0xF5 ? 4 : 0;
-  if (k == 0 || (size_t)k > n) return 0;
-  uint32_t v = k == 1 ? c : c & (0x7F >> k);
-  for (int j = 1; j < k; j++) {
-    if ((s[j] & 0xC0) != 0x80) return 0;
-    v = v << 6 | (s[j] & 0x3F);
-  }
-  static const uint32_t min[5] = { 0, 0, 0x80, 0x800, 0x10000 };
-  if (v < min[k] || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
-  *cp = v;
-  return k;
-}
 
 /* Append code point cp as UTF-8 (U+FFFD for a value no string can hold). */
 static void pkp_putcp(pkp_buf *b, uint32_t cp)
@@ -313,7 +295,7 @@ static void pkp_string(pkp_buf *b, const char *s, size_t n)
   pkp_putc(b, '"');
   for (size_t i = 0; i < n;) {
     uint32_t cp;
-    int k = pkp_utf8((const unsigned char *)s + i, n - i, &cp);
+    int k = pko_utf8_decode((const unsigned char *)s + i, n - i, &cp);
     if (k == 0) {
       pkp_hexesc(b, (unsigned char)s[i++]);
       continue;
@@ -581,7 +563,7 @@ static void pkp_symbol(pkp_buf *b, const char *s, size_t n)
   }
   for (size_t i = 0; i < n;) {
     uint32_t cp;
-    int k = pkp_utf8((const unsigned char *)s + i, n - i, &cp);
+    int k = pko_utf8_decode((const unsigned char *)s + i, n - i, &cp);
     if (k == 0) {
       pkp_hexesc(b, (unsigned char)s[i++]);
       continue;
@@ -761,7 +743,7 @@ static void pkp_jstring(pkp_buf *b, const char *s, size_t n)
   for (size_t i = 0; i < n;) {
     unsigned char c = (unsigned char)s[i];
     uint32_t cp;
-    int k = pkp_utf8((const unsigned char *)s + i, n - i, &cp);
+    int k = pko_utf8_decode((const unsigned char *)s + i, n - i, &cp);
     const char *esc = c > 0 && c < 0x20 ? strchr(from, c) : NULL;
     if (c == '"' || c == '\\') {
       pkp_putc(b, '\\');

@@ -336,29 +336,11 @@ static bool pkr_term(int c)
   }
 }
 
-/* Length of the well-formed UTF-8 sequence at s[0..n) and its code point,
-   or 0 (overlong forms, surrogates and values past U+10FFFF are refused). */
-static int pkr_utf8(const unsigned char *s, size_t n, uint32_t *cp)
-{
-  unsigned c = s[0];
-  int k = c < 0x80 ? 1 : c >= 0xC2 && c < 0xE0 ? 2 : c >= 0xE0 && c < 0xF0 ? 3
-        : c >= 0xF0 && c < 0xF5 ? 4 : 0;
-  if (k == 0 || (size_t)k > n) return 0;
-  uint32_t v = k == 1 ? c : c & (0x7F >> k);
-  for (int j = 1; j < k; j++) {
-    if ((s[j] & 0xC0) != 0x80) return 0;
-    v = v << 6 | (s[j] & 0x3F);
-  }
-  static const uint32_t min[5] = { 0, 0, 0x80, 0x800, 0x10000 };
-  if (v < min[k] || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
-  *cp = v;
-  return k;
-}
 
 /* Decode the code point at the reader's position, refusing bad UTF-8. */
 static int pkr_cp(pkr_reader *r, uint32_t *cp)
 {
-  int k = pkr_utf8((const unsigned char *)r->text + r->i, r->len - r->i, cp);
+  int k = pko_utf8_decode((const unsigned char *)r->text + r->i, r->len - r->i, cp);
   if (k == 0) {
     char b[12];
     pkr_fail(r, r->line, r->col, "invalid UTF-8 byte %s", pkr_show(pkr_peek(r), b));
