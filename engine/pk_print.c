@@ -814,10 +814,10 @@ static void pkp_run(pkp_buf *b, pk_val v, int mode)
   }
 }
 
-/* Top-level void prints nothing (the REPL convention the engine uses). */
+/* v as write or display prints it (void as #<void>, as Chez writes it;
+   the REPL itself skips void results). */
 void pkp_print(pkp_buf *b, pk_val v, int mode)
 {
-  if (v == PK_VOID) return;
   pkp_run(b, v, mode == PKP_DISPLAY || mode == PKP_WRITEQ ? mode : PKP_WRITE);
 }
 

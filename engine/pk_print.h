@@ -18,9 +18,8 @@
 **  - vectors #(...), procedures #<procedure name> (pke_procname) or
 **    #<procedure>; goals and other internal objects #<procedure>; #!eof.
 **  - Not Chez (engine conventions): logic variables print as _.N (N the
-**    variable id); void prints nothing at top level, #<void> inside a
-**    structure (Chez's (write (void)) prints #<void>: a caller wanting that
-**    prints it itself).
+**    variable id); void prints #<void>, as Chez writes it (the
+**    REPL skips void results itself).
 */
 #ifndef PK_PRINT_H
 #define PK_PRINT_H

@@ -419,8 +419,8 @@ static void test_immediates(void **state)
   check(PK_EOF, PKP_WRITE, "#!eof");
   check(PK_UNBOUND, PKP_WRITE, "#<unbound object>");
   /* void prints nothing at top level, #<void> inside a structure */
-  check(PK_VOID, PKP_WRITE, "");
-  check(PK_VOID, PKP_DISPLAY, "");
+  check(PK_VOID, PKP_WRITE, "#<void>");   /* as Chez: (write (if #f #f)) */
+  check(PK_VOID, PKP_DISPLAY, "#<void>");
   check(pko_list(3, pk_fix(1), PK_VOID, pk_fix(2)), PKP_WRITE, "(1 #<void> 2)");
   pk_val v = pko_mkvec(1, PK_VOID);
   check(v, PKP_DISPLAY, "#(#<void>)");
