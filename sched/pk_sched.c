@@ -51,8 +51,8 @@ struct pkw_query {
   int status;                 /* the first worker error */
   char msg[sizeof pko_err.msg];
   pkw_anode *_Atomic tail;    /* producers append here */
-  pkw_anode *head;            /* consumer reads after this stub */
-  pkw_anode stub;
+  pkw_anode *head;            /* consumer reads after this sentinel */
+  pkw_anode sentinel;
 };
 
 typedef struct pkw_stats {
@@ -456,8 +456,8 @@ pkw_query *pkw_query_start(pk_val root, int64_t n)
   if (pkw.cur) pkw_query_end(pkw.cur); /* a consumer that stopped early */
   pkw_query *q = pko_alloc(sizeof *q);
   q->limit = n;
-  q->head = &q->stub;
-  atomic_store(&q->tail, &q->stub);
+  q->head = &q->sentinel;
+  atomic_store(&q->tail, &q->sentinel);
   atomic_store(&q->pending, 1);
   pkw_push(pkw.w[0], root);
   pthread_mutex_lock(&pkw.lock);
