@@ -420,11 +420,12 @@ static void pkw_grow_pool(int n)
 }
 
 /* More threads allocate more between collections, and every collection
-   stops all of them: give each worker its own 16 MB of allocation between
-   collections (up to 128 MB), so the serial part of collection stays small. */
+   stops all of them: give each worker 32 MB of allocation between
+   collections (up to 256 MB), so the serial part of collection stays small
+   (measured on perm8-diseq at -j 2: 16 MB/worker 1.54x, 32 MB 1.65x). */
 static void pkw_gc_budget(int n)
 {
-  size_t want = (size_t)(n < 8 ? n : 8) << 24;
+  size_t want = (size_t)(n < 8 ? n : 8) << 25;
   if (GC_get_min_bytes_allocd() < want) GC_set_min_bytes_allocd(want);
 }
 
