@@ -10,7 +10,8 @@ absolute path:
     <fmk>/mk-vicare.scm, <fmk>/mk.scm     (no-ops on pkanren)
     the peer libraries the program asks for (";;! needs: full-interp numbers")
     bench/programs/_checksum.scm           (bench-report, bench-iota, ...)
-    bench/programs/_qinterp.scm            (only for ";;! needs: qinterp")
+    bench/programs/_NAME.scm               (our own libraries, for ";;! needs: NAME",
+                                            e.g. qinterp, arith)
     the program itself
 
 and then runs `pkanren run WRAPPER` and `scheme --script WRAPPER` alternately
@@ -47,7 +48,7 @@ ORDER = [
     "nrev30x1000",
     "zebra",
     "perm8-diseq",
-    "factors-720",
+    "factors-720", "factors-720-own",
     "quines-1", "quines-10", "quines-100", "twines-2", "thrines-4",
     "qi-quines-1", "qi-quines-10", "qi-quines-100", "qi-twines-2",
     "qi-thrines-4",
@@ -60,10 +61,8 @@ PEER_LIBS = {
     "full-interp": "full-interp.scm",
     "numbers": "numbers.scm",
 }
-LOCAL_LIBS = {
-    "arith": "_arith.scm",
-    "qinterp": "_qinterp.scm",
-}
+# Any other "needs: foo" loads our own bench/programs/_foo.scm
+# (qinterp: the small quine interpreter; arith: our binary arithmetic).
 
 
 def parse_header(path):
@@ -110,10 +109,11 @@ def write_wrapper(tmpdir, system, name, meta, fmk, full_check=False):
             loads.append(os.path.join(fmk, PEER_LIBS[need]))
     loads.append(os.path.join(PROGRAMS, "_checksum.scm"))
     for need in meta["needs"]:
-        if need in LOCAL_LIBS:
-            loads.append(os.path.join(PROGRAMS, LOCAL_LIBS[need]))
-        elif need not in PEER_LIBS:
-            raise SystemExit("%s: unknown need %r" % (name, need))
+        if need not in PEER_LIBS:
+            local = os.path.join(PROGRAMS, "_%s.scm" % need)
+            if not os.path.exists(local):
+                raise ValueError("%s: unknown need %r (no %s)" % (name, need, local))
+            loads.append(local)
     loads.append(os.path.join(PROGRAMS, name + ".scm"))
     path = os.path.join(tmpdir, "%s-%s%s.scm" % (system, name, "-check" if full_check else ""))
     with open(path, "w") as f:
@@ -258,8 +258,13 @@ def main():
     sys.stdout.flush()
 
     for name, meta in benches:
-        pk_file = write_wrapper(tmpdir, "pk", name, meta, args.fmk)
-        chez_file = write_wrapper(tmpdir, "chez", name, meta, args.fmk)
+        try:
+            pk_file = write_wrapper(tmpdir, "pk", name, meta, args.fmk)
+            chez_file = write_wrapper(tmpdir, "chez", name, meta, args.fmk)
+        except ValueError as e:
+            print("%-20s %s" % (name, e))
+            problems.append((name, {"pk": [], "chez": []}, {}))
+            continue
         res = {"pk": [], "chez": []}
         systems = [("pk", [pk, "run", pk_file])]
         if not args.no_chez:
@@ -333,7 +338,7 @@ def main():
         print(line)
         sys.stdout.flush()
         if any(s != "ok" and not s.startswith("ok ") for s in status):
-            problems.append((name, res))
+            problems.append((name, res, checks))
         row = {
             "date": stamp, "commit": commit, "host": platform.node(),
             "name": name, "gated": meta["gated"], "runs": runs,
@@ -388,7 +393,7 @@ def main():
             print(n)
     if problems:
         print()
-        for name, res in problems:
+        for name, res, checks in problems:
             print("== %s" % name)
             for sysname in ("pk", "chez"):
                 for r in res[sysname]:
