@@ -1258,6 +1258,23 @@ static pk_val pke_run(const pke_node *n, pke_env *e)
   return pko_reverse(out);
 }
 
+/* Leaves (constants, variables) without the evaluator's call: most
+   operands are leaves, and a call of pke_eval costs a large frame.  A few
+   instructions; anything else, or an unbound variable, takes the full path
+   (which reports the error). */
+static inline pk_val pke_leaf(const pke_node *k, pke_env *e)
+{
+  pk_val v;
+  switch ((pke_op)k->op) {
+  case PKE_CONST: return k->v;
+  case PKE_LREF0: v = e->v[k->b]; break;
+  case PKE_LREF1: v = e->up->v[k->b]; break;
+  case PKE_GREF: v = pk_sym(k->v)->value; break;
+  default: return pke_eval(k, e);
+  }
+  return v != PK_UNBOUND ? v : pke_eval(k, e);
+}
+
 /* The evaluator.  Tail positions continue the loop; the rest recurse. */
 pk_val pke_eval(const pke_node *n, pke_env *e)
 {
@@ -1279,7 +1296,7 @@ pk_val pke_eval(const pke_node *n, pke_env *e)
       pk_sym(n->v)->value = pke_eval(n->x, e);
       return PK_VOID;
     case PKE_GDEF: pk_sym(n->v)->value = pke_eval(n->x, e); return PK_VOID;
-    case PKE_IF: n = pk_truthy(pke_eval(n->x, e)) ? n->y : n->z; continue;
+    case PKE_IF: n = pk_truthy(pke_leaf(n->x, e)) ? n->y : n->z; continue;
     case PKE_SEQ:
       for (int i = 0; i < n->n - 1; i++) pke_eval(n->kids[i], e);
       n = n->kids[n->n - 1];
@@ -1309,10 +1326,10 @@ pk_val pke_eval(const pke_node *n, pke_env *e)
       continue;
     }
     case PKE_CALL: {
-      pk_val f = pke_eval(n->x, e);
+      pk_val f = pke_leaf(n->x, e);
       int argc = n->n;
       pk_val argv[argc > 0 ? argc : 1];
-      for (int i = 0; i < argc; i++) argv[i] = pke_eval(n->kids[i], e);
+      for (int i = 0; i < argc; i++) argv[i] = pke_leaf(n->kids[i], e);
       pko_where = &n->pos;
       if (pk_isa(f, PK_T_CLOSURE)) {
         const pke_closure *c = (const pke_closure *)f;
@@ -1325,8 +1342,8 @@ pk_val pke_eval(const pke_node *n, pke_env *e)
       pko_error_val("attempt to apply non-procedure", f);
     }
     case PKE_CONS: {
-      pk_val a = pke_eval(n->x, e);
-      return pko_cons(a, pke_eval(n->y, e));
+      pk_val a = pke_leaf(n->x, e);
+      return pko_cons(a, pke_leaf(n->y, e));
     }
     case PKE_APPEND: {
       pk_val a = pke_eval(n->x, e);
