@@ -9,6 +9,7 @@
 #include "pk_print.h"
 #include "pk_read.h"
 #include "pk_sched.h"
+#include "pk_topo.h"
 #include "pkanren.h"
 
 #include <pthread.h>
@@ -142,23 +143,12 @@ static void *pkc_run_thread(void *arg)
   return NULL;
 }
 
-/* Default worker count: PKANREN_THREADS, else CPUs in the affinity mask. */
-static long pkc_default_workers(void)
-{
-  const char *e = getenv("PKANREN_THREADS");
-  long n;
-  if (e && pkc_long(e, &n) && n > 0) return n;
-  cpu_set_t set;
-  if (sched_getaffinity(0, sizeof set, &set) == 0) return CPU_COUNT(&set);
-  return 1;
-}
-
 /* pkanren run FILE [options] */
 static int pkc_cmd_run(int argc, char **argv)
 {
   pkc_run r = { 0 };
   r.opts.print_runs = true;
-  r.workers = pkc_default_workers();
+  r.workers = pkt_default_workers();
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     long n;
