@@ -37,6 +37,8 @@ typedef struct pka_foreign {
 } pka_foreign;
 
 static pthread_mutex_t pka_lock = PTHREAD_MUTEX_INITIALIZER;
+/* This thread was registered with the collector by pka_enter. */
+static _Thread_local bool pka_registered;
 
 const char *pk_version(void) { return PK_VERSION_STRING; }
 
@@ -49,6 +51,7 @@ static void pka_enter(pk_engine *e)
     struct GC_stack_base sb;
     GC_get_stack_base(&sb);
     GC_register_my_thread(&sb);
+    pka_registered = true;
   }
   pke_thread_start();
   if (e) {
@@ -110,6 +113,14 @@ void pk_set_output(pk_engine *e, FILE *out) { e->out = out ? out : stdout; }
 const char *pk_errmsg(const pk_engine *e) { return e->err; }
 int pk_exit_code(const pk_engine *e) { return e->exit_code; }
 void pk_interrupt(void) { pko_interrupted = 1; }
+
+void pk_thread_done(void)
+{
+  pthread_mutex_lock(&pka_lock);
+  if (pka_registered) GC_unregister_my_thread();
+  pka_registered = false;
+  pthread_mutex_unlock(&pka_lock);
+}
 
 void pk_release(pk_engine *e)
 {

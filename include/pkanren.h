@@ -9,6 +9,11 @@
 ** process-wide: every engine of the process sees them.  An engine holds
 ** its own output stream, error message and term roots.
 **
+** The library's collector must know every thread that calls it: a thread
+** is registered on its first call, and a thread that called the library
+** must call pk_thread_done() before it exits (the process's main thread
+** need not).
+**
 ** Errors are returned, never raised and never exit(): functions return 0
 ** or a positive count on success and a negative PK_E* code on failure;
 ** pk_errmsg() then holds "file:line:col: message".
@@ -113,6 +118,10 @@ void pk_query_free(pk_query *q);
 typedef int (*pk_relation_fn)(pk_engine *e, int argc, const pk_term *argv, void *data);
 /* Define name as a relation of arity arguments implemented by fn. */
 int pk_register_relation(pk_engine *e, const char *name, int arity, pk_relation_fn fn, void *data);
+
+/* The calling thread will not call the library again (call before a
+   thread that used the library exits). */
+void pk_thread_done(void);
 
 /* Drop the engine's roots: terms handed out so far may be collected. */
 void pk_release(pk_engine *e);
