@@ -57,13 +57,6 @@ void *pko_alloc_atomic(size_t bytes)
   return p;
 }
 
-/* A zeroed heap object of type t. */
-pk_val pko_obj(pko_type t, size_t bytes)
-{
-  pko_hdr *h = pko_alloc(bytes);
-  h->type = t;
-  return (pk_val)h;
-}
 
 /* ---- numbers and strings ------------------------------------------------- */
 

@@ -186,7 +186,13 @@ static inline double pk_flo(pk_val v) { return ((pko_flonum *)v)->d; }
 
 /* Collected memory never scanned (strings, doubles). */
 void *pko_alloc_atomic(size_t bytes);
-pk_val pko_obj(pko_type t, size_t bytes);          /* zeroed, header set */
+/* A zeroed heap object of type t: the allocation plus one store. */
+static inline pk_val pko_obj(pko_type t, size_t bytes)
+{
+  pko_hdr *h = (pko_hdr *)pko_alloc(bytes);
+  h->type = t;
+  return (pk_val)h;
+}
 
 /* ---- constructors ------------------------------------------------------ */
 pk_val pko_mkint(int64_t i);                  /* fixnum or boxed PK_T_INT */
