@@ -245,14 +245,7 @@ static pks_query *pka_open(const char *run_form)
   pk_srcpos pos = { "<query>", 1, 1 };
   pkr_pos(x, &pos);
   const pke_node *run = pke_compile(x, &pos);
-  int64_t count = -1;
-  if (run->x) {
-    pk_val c = pke_eval(run->x, NULL);
-    pko_where = &run->pos;
-    if (!pko_intp(c) || pko_intval(c) < 0) pko_error_val("run: count must be a non-negative integer", c);
-    count = pko_intval(c);
-  }
-  return pks_query_new(run, NULL, count);
+  return pks_query_new(run, NULL, pke_run_count(run, NULL));
 }
 
 int pk_query_open(pk_engine *e, const char *run_form, pk_query **out)

@@ -1240,19 +1240,24 @@ static pk_val pke_test(const pke_node *n, pke_env *e)
   return PK_VOID;
 }
 
+/* The answer count of a (run n ...) node: n evaluated in e; -1 for run*
+   and for #f (faster-miniKanren's run* is (run #f ...)). */
+int64_t pke_run_count(const pke_node *n, pke_env *e)
+{
+  if (!n->x) return -1;
+  pk_val c = pke_eval(n->x, e);
+  if (c == PK_FALSE) return -1;
+  if (!pko_intp(c) || pko_intval(c) < 0) {
+    pko_where = &n->pos;
+    pko_error_val("run: count must be a non-negative integer", c);
+  }
+  return pko_intval(c);
+}
+
 /* Evaluate a (run ...) node to the list of its answers. */
 static pk_val pke_run(const pke_node *n, pke_env *e)
 {
-  int64_t count = -1;
-  if (n->x) {
-    pk_val c = pke_eval(n->x, e);
-    if (c == PK_FALSE) count = -1;
-    else if (!pko_intp(c) || pko_intval(c) < 0) {
-      pko_where = &n->pos;
-      pko_error_val("run: count must be a non-negative integer", c);
-    } else count = pko_intval(c);
-  }
-  pks_query *q = pks_query_new(n, e, count);
+  pks_query *q = pks_query_new(n, e, pke_run_count(n, e));
   pk_val out = PK_NIL, a;
   while (pks_query_next(q, &a)) out = pko_cons(a, out);
   return pko_reverse(out);

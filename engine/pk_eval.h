@@ -17,6 +17,9 @@ const char *pke_procname(pk_val f);
 
 /* Compile a top-level datum (static errors thrown with status 2). */
 pke_node *pke_compile(pk_val x, const pk_srcpos *pos);
+/* The answer count of a PKE_RUN node (-1: all); a runtime error unless it
+   is a non-negative integer or #f. */
+int64_t pke_run_count(const pke_node *run, pke_env *env);
 /* (run ...) or (run* ...) at top level? */
 bool pke_is_run_form(pk_val x);
 /* The file name of a top-level (load "literal"), or 0. */

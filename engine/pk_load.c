@@ -157,14 +157,7 @@ static void pkl_emit(pk_val v, const pkl_opts *o)
 /* A top-level run of the main file in --stream mode: answers as released. */
 static void pkl_stream_run(const pke_node *run, pkl_opts *o)
 {
-  int64_t count = -1;
-  if (run->x) {
-    pk_val c = pke_eval(run->x, NULL);
-    pko_where = &run->pos;
-    if (!pko_intp(c) || pko_intval(c) < 0) pko_error_val("run: count must be a non-negative integer", c);
-    count = pko_intval(c);
-  }
-  pks_query *q = pks_query_new(run, NULL, count);
+  pks_query *q = pks_query_new(run, NULL, pke_run_count(run, NULL));
   pk_val a;
   while (pks_query_next(q, &a)) {
     pkl_emit(a, o);
