@@ -33,8 +33,8 @@ enum {
   SF_ELSE, SF_ARROW, SF_ELLIPSIS, SF_UNDERSCORE, SF_SYNTAX_RULES
 };
 
-static pk_val S_quote, S_quasiquote, S_unquote, S_unquote_splicing, S_else, S_arrow,
-  S_ellipsis, S_underscore, S_define, S_defrel, S_begin, S_lambda, S_test_failed;
+static pk_val S_quote, S_quasiquote, S_unquote, S_unquote_splicing,
+  S_ellipsis, S_underscore, S_define, S_begin, S_lambda, S_test_failed;
 
 /* Runtime stack floor of this thread: below it, recursion is over budget. */
 static _Thread_local uintptr_t pke_floor;
@@ -1399,12 +1399,9 @@ void pke_init(void)
   S_quasiquote = pko_sym("quasiquote");
   S_unquote = pko_sym("unquote");
   S_unquote_splicing = pko_sym("unquote-splicing");
-  S_else = pko_sym("else");
-  S_arrow = pko_sym("=>");
   S_ellipsis = pko_sym("...");
   S_underscore = pko_sym("_");
   S_define = pko_sym("define");
-  S_defrel = pko_sym("defrel");
   S_begin = pko_sym("begin");
   S_lambda = pko_sym("lambda");
   S_test_failed = pko_sym("test-failed");

@@ -66,7 +66,6 @@ typedef struct pkw_worker {
   pk_val cur;             /* the branch this worker is running, or 0 */
   pkd_deque dq;
   uint64_t rng;
-  uint64_t takes;
   pkw_stats st;
   pthread_t th;
 } pkw_worker;
@@ -75,7 +74,7 @@ static struct {
   pthread_mutex_t lock;
   pthread_cond_t wake;
   pkw_config cfg;
-  bool configured, started;
+  bool started;
   int n;                  /* workers started (the active ones are cfg.workers) */
   pkw_worker **w;         /* each uncollectable: deque buffers hang off it */
   pkt_plan *plan;
@@ -83,7 +82,7 @@ static struct {
   uint64_t generation;
   _Atomic int active;     /* pool workers inside cur */
   _Atomic int hungry;     /* workers with no branch */
-} pkw = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, { 1, false, 0 }, false, false, 0, NULL, NULL, NULL, 0, 0, 0 };
+} pkw = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, { 1, false, 0 }, false, 0, NULL, NULL, NULL, 0, 0, 0 };
 
 /* The worker this thread is, or NULL outside the pool. */
 static _Thread_local pkw_worker *pkw_self;
@@ -127,7 +126,6 @@ void pkw_configure(const pkw_config *c)
 {
   pkw.cfg = *c;
   if (pkw.cfg.workers < 1) pkw.cfg.workers = 1;
-  pkw.configured = true;
   if (pkw.started) pkw_gc_budget(pkw.cfg.workers);
   if (pkw.started && pkw.cfg.workers > pkw.n) pkw_grow_pool(pkw.cfg.workers);
   else if (pkw.started) {
@@ -249,6 +247,18 @@ static void pkw_run_guarded(pkw_worker *w, pkw_query *q)
   pkw_fail(q);
 }
 
+/* Take the oldest branch of d into *t, retrying lost races (lock-free: a
+   lost race means another take succeeded). */
+static bool pkw_steal_from(pkd_deque *d, pk_val *t)
+{
+  uintptr_t item;
+  pkd_steal_result r;
+  while ((r = pkd_steal_mc(d, &item)) == PKD_LOST) {}
+  if (r != PKD_TAKEN) return false;
+  *t = (pk_val)item;
+  return true;
+}
+
 /* Steal one branch from another worker, nearest victims first. */
 static bool pkw_steal(pkw_worker *w, pk_val *t)
 {
@@ -257,14 +267,10 @@ static bool pkw_steal(pkw_worker *w, pk_val *t)
   int start = nv > 1 ? (int)(pkw_rand(&w->rng) % 2) : 0; /* ties among the nearest two */
   for (int k = 0; k < nv; k++) {
     int v = victims[(k < 2 && nv > 1) ? (k + start) % 2 : k];
-    w->st.steals_tried++;
-    uintptr_t item;
-    int r;
     if (v >= pkw.cfg.workers) continue;
-    while ((r = pkd_steal_mc(&pkw.w[v]->dq, &item)) == PKD_LOST) {}
-    if (r == PKD_TAKEN) {
+    w->st.steals_tried++;
+    if (pkw_steal_from(&pkw.w[v]->dq, t)) {
       w->st.steals_ok++;
-      *t = (pk_val)item;
       return true;
     }
   }
@@ -276,10 +282,7 @@ static bool pkw_steal(pkw_worker *w, pk_val *t)
    keep whole dead subtrees reachable for the collector. */
 static bool pkw_take(pkw_worker *w, pk_val *t)
 {
-  uintptr_t item;
-  int r;
-  while ((r = pkd_steal_mc(&w->dq, &item)) == PKD_LOST) {}
-  if (r == PKD_TAKEN) { *t = (pk_val)item; return true; }
+  if (pkw_steal_from(&w->dq, t)) return true;
   pkd_scrub_owner(&w->dq);
   return pkw_steal(w, t);
 }
