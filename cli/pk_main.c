@@ -176,7 +176,7 @@ static int pkc_cmd_run(int argc, char **argv)
     else r.file = a;
   }
   if (!r.file) return pkc_usage("run needs a FILE", PK_USAGE_RUN);
-  pkw_config wc = { (int)r.workers, r.unordered, r.seed };
+  pkw_config wc = { (int)r.workers, r.unordered, r.seed, false };
   pkw_configure(&wc);
   pkc_on_big_stack(pkc_run_thread, &r);
   return r.status;

@@ -26,6 +26,8 @@
 #include <wctype.h>
 
 FILE *pkb_out;
+_Thread_local FILE *pkb_capture;
+_Thread_local bool pkb_captured;
 
 #define PKB_UNUSED __attribute__((unused))
 /* Every primitive has the pk_primfn signature; many ignore argc or argv. */
@@ -33,9 +35,12 @@ FILE *pkb_out;
 
 /* ==== errors and argument checks ========================================= */
 
-/* The stream output primitives write to. */
-static FILE *pkb_outf(void)
+FILE *pkb_output(void)
 {
+  if (pkb_capture) {
+    pkb_captured = true;
+    return pkb_capture;
+  }
   return pkb_out ? pkb_out : stdout;
 }
 
@@ -1875,19 +1880,19 @@ static void pkb_emit(pk_val v, int mode)
   pkp_buf b;
   pkp_init(&b);
   pkp_print(&b, v, mode);
-  fwrite(b.s, 1, b.len, pkb_outf());
+  fwrite(b.s, 1, b.len, pkb_output());
   pkp_free(&b);
 }
 
 /* display, write, newline, write-char. */
 PKB_PRIM(pkb_display) { pkb_emit(argv[0], PKP_DISPLAY); return PK_VOID; }
 PKB_PRIM(pkb_write) { pkb_emit(argv[0], PKP_WRITE); return PK_VOID; }
-PKB_PRIM(pkb_newline) { fputc('\n', pkb_outf()); return PK_VOID; }
+PKB_PRIM(pkb_newline) { fputc('\n', pkb_output()); return PK_VOID; }
 
 PKB_PRIM(pkb_write_char)
 {
   char u[4];
-  fwrite(u, 1, pkb_u8encode(u, pkb_check_char("write-char", argv[0])), pkb_outf());
+  fwrite(u, 1, pkb_u8encode(u, pkb_check_char("write-char", argv[0])), pkb_output());
   return PK_VOID;
 }
 
@@ -1957,7 +1962,7 @@ PKB_PRIM(pkb_format)
   pkp_init(&b);
   pkb_format_into("format", &b, argv[skip], argc - skip - 1, argv + skip + 1);
   pk_val r = PK_VOID;
-  if (dest == PK_TRUE) fwrite(b.s, 1, b.len, pkb_outf());
+  if (dest == PK_TRUE) fwrite(b.s, 1, b.len, pkb_output());
   else r = pko_mkstr(b.s ? b.s : "", b.len);
   pkp_free(&b);
   return r;
@@ -1969,7 +1974,7 @@ PKB_PRIM(pkb_printf)
   pkp_buf b;
   pkp_init(&b);
   pkb_format_into("printf", &b, argv[0], argc - 1, argv + 1);
-  fwrite(b.s, 1, b.len, pkb_outf());
+  fwrite(b.s, 1, b.len, pkb_output());
   pkp_free(&b);
   return PK_VOID;
 }
@@ -2014,7 +2019,7 @@ PKB_PRIM(pkb_exit)
 {
   int code = 0;
   if (argc > 0) code = pko_intp(argv[0]) ? (int)(pko_intval(argv[0]) & 255) : 1;
-  fflush(pkb_outf());
+  fflush(pkb_output());
   pko_err.code = code;
   pko_throw_at(PK_STATUS_EXIT, NULL, "exit %d", code);
 }

@@ -13,6 +13,11 @@ void pkb_init(void);
 /* Where display/write/printf/newline write.  Default stdout.  Set per
    engine by the C API. */
 extern FILE *pkb_out;
+/* Where this thread's output goes now: its capture stream while it forces
+   a thunk ahead of an ordered search (pk_mk.c), else pkb_out. */
+extern _Thread_local FILE *pkb_capture;
+extern _Thread_local bool pkb_captured; /* set when pkb_output returned the capture */
+FILE *pkb_output(void);
 
 /* Generic arithmetic used by the evaluator's fast paths too.  Fixnum
    overflow beyond int64 throws a runtime error. */

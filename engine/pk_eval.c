@@ -1221,7 +1221,7 @@ static pk_val pke_test(const pke_node *n, pke_env *e)
   pkp_puts(&b, "Testing ", 8);
   pkp_print(&b, title, PKP_WRITE);
   pkp_putc(&b, '\n');
-  fwrite(b.s, 1, b.len, pkb_out);
+  fwrite(b.s, 1, b.len, pkb_output());
   b.len = 0;
   pk_val expected = pke_eval(n->z, e);
   pk_val produced = pke_eval(n->y, e);
@@ -1234,7 +1234,7 @@ static pk_val pke_test(const pke_node *n, pke_env *e)
     pkp_puts(&b, "\nComputed: ", 11);
     pkp_print(&b, produced, PKP_WRITE);
     pkp_putc(&b, '\n');
-    fwrite(b.s, 1, b.len, pkb_out);
+    fwrite(b.s, 1, b.len, pkb_output());
   }
   pkp_free(&b);
   return PK_VOID;

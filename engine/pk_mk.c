@@ -22,6 +22,8 @@
 #include "pk_map.h"
 #include "pk_print.h"
 
+#include <sched.h>
+#include <time.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +32,7 @@
 /* ---- objects --------------------------------------------------------------- */
 
 /* Stream objects are PK_T_OPAQUE; aux says which. */
-enum { K_STATE = 1, K_CHOICE, K_CREC, K_IFTE, K_QUERY,
+enum { K_STATE = 1, K_CHOICE, K_CREC, K_IFTE, K_QUERY, K_MEMO,
        TK_GOAL = 16, TK_CONDE_REST, TK_MPLUS, TK_BIND, TK_NIL2, TK_NIL1, TK_IFTE, TK_APPLY };
 
 /* Goal kinds (aux of PK_T_GOAL objects). */
@@ -67,7 +69,11 @@ typedef struct pks_goal {
 #define PKS_ENV(g) ((pke_env *)(g)->b)
 
 typedef struct pks_choice { pko_hdr h; pk_val a, f; } pks_choice;
-typedef struct pks_thunk { pko_hdr h; pk_val x, y, z; } pks_thunk;
+/* A suspended stream.  memo is for ordered speculation (0 when unused):
+   PKS_CLAIMED (forced in place), PKS_BUSY (a worker is forcing it ahead of
+   the driver), or the stream it yielded (pks_memo for output or errors).
+*/
+typedef struct pks_thunk { pko_hdr h; pk_val x, y; _Atomic pk_val memo; } pks_thunk;
 
 /* A conda/condu/onceo in progress: the clause being asked and its goals. */
 typedef struct pks_ifte {
@@ -84,6 +90,7 @@ struct pks_query {
   pk_val next;     /* thunk of the rest of the stream, or PK_FALSE */
   int64_t left;    /* answers still wanted; < 0: all */
   pkw_query *par;  /* the parallel search, when workers run this query */
+  pkw_query *spec; /* the workers forcing ahead of this (ordered) query */
 };
 
 static _Thread_local uint64_t pks_nunify;
@@ -95,7 +102,18 @@ static pk_val S_num, S_str, S_sym, S_diseq, S_absento;
 
 uint64_t pks_unify_count(void) { return pks_nunify; }
 
-static inline unsigned pks_kind(pk_val s) { return ((pko_hdr *)s)->aux; }
+/* Stream objects keep their kind in aux's low 7 bits; bit 7 marks a thunk
+   other threads may reach (ordered speculation); TK_CONDE_REST keeps its
+   clause index above bit 8. */
+#define PKS_SHARED 0x80u
+static inline unsigned pks_kind(pk_val s) { return ((pko_hdr *)s)->aux & 0x7f; }
+static inline bool pks_shared(pk_val t) { return ((pko_hdr *)t)->aux & PKS_SHARED; }
+/* Mark t as reachable by other threads; before it is published, by the
+   only thread that can reach it. */
+static inline void pks_share(pk_val t)
+{
+  if (!pks_shared(t)) ((pko_hdr *)t)->aux |= PKS_SHARED;
+}
 static inline bool pks_is(pk_val s, unsigned k) { return pk_isa(s, PK_T_OPAQUE) && pks_kind(s) == k; }
 static inline bool pks_thunkp(pk_val s) { return pks_kind(s) >= TK_GOAL; }
 
@@ -150,13 +168,21 @@ static pk_val pks_newvar(uint64_t id, uint64_t scope)
 }
 
 /* A suspended stream: 32 bytes. */
-static pk_val pks_mkthunk(unsigned kind, pk_val x, pk_val y, pk_val z)
+static pk_val pks_mkthunk(unsigned kind, pk_val x, pk_val y)
 {
   pks_thunk *t = (pks_thunk *)pks_opaque(kind, sizeof *t);
   t->x = x;
   t->y = y;
-  t->z = z;
+  atomic_init(&t->memo, 0);
   return (pk_val)t;
+}
+
+/* The rest of conde g's clauses from clause i on, from state st. */
+static pk_val pks_conde_rest(pk_val g, pk_val st, int64_t i)
+{
+  pk_val t = pks_mkthunk(TK_CONDE_REST, g, st);
+  ((pko_hdr *)t)->aux |= (uint32_t)i << 8;
+  return t;
 }
 
 /* (lambda () (lambda () #f)) after each answer, and its inner thunk:
@@ -509,11 +535,20 @@ static void pks_grow(pks_machine *m)
   m->cap *= 2;
 }
 
-/* Push a frame: a compare and a store. */
+_Thread_local bool pks_spec;
+
+/* Push a frame: a compare and a store (plus, in an ordered parallel
+   search, an offer of an mplus frame's thunk: it will be forced later as a
+   whole, so a hungry worker may force it ahead). */
 static inline void pks_push(pks_machine *m, int kind, pk_val v)
 {
   if (__builtin_expect(m->n == m->cap, 0)) pks_grow(m);
   m->f[m->n++] = v | (pk_val)kind;
+  if (__builtin_expect(pks_spec, 0) && kind == F_MPLUS && v != (pk_val)&pks_nil2 && v != (pk_val)&pks_nil1
+      && pkw_offer_wanted()) {
+    pks_share(v); /* before a thief can see it */
+    pkw_offer(v);
+  }
 }
 
 /* Apply goal g to state st: a stream.  Never recurses into the search:
@@ -538,7 +573,7 @@ static pk_val pks_apply(pk_val gv, pks_state *st)
     r = ((pks_foreign_fn)g->b)((int)n, args, (void *)g->c) ? st : NULL;
     break;
   }
-  default: return pks_mkthunk(TK_GOAL, gv, (pk_val)st, 0);
+  default: return pks_mkthunk(TK_GOAL, gv, (pk_val)st);
   }
   return r ? (pk_val)r : PK_FALSE;
 }
@@ -623,7 +658,7 @@ static pk_val pks_force_goal(pks_machine *m, const pks_goal *g, pks_state *st)
   case PKE_FRESH: return pks_body(m, n, PKS_ENV(g), st);
   case PKE_CONDE:
     st = pks_rescope(st);
-    if (n->n > 1) pks_push(m, F_MPLUS, pks_mkthunk(TK_CONDE_REST, (pk_val)g, (pk_val)st, pk_fix(1)));
+    if (n->n > 1) pks_push(m, F_MPLUS, pks_conde_rest((pk_val)g, (pk_val)st, 1));
     return pks_body(m, n->kids[0], PKS_ENV(g), st);
   case PKE_CONDA: case PKE_CONDU: return pks_ifte_clause(m, g, pks_rescope(st), 0);
   case PKE_PROJECT: {
@@ -653,8 +688,8 @@ static pk_val pks_step(pks_machine *m, pk_val t, pk_val *next)
   case TK_GOAL: return pks_force_goal(m, (const pks_goal *)k->x, (pks_state *)k->y);
   case TK_CONDE_REST: {
     const pks_goal *g = (const pks_goal *)k->x;
-    int64_t i = pk_fixval(k->z);
-    if (i + 1 < PKS_NODE(g)->n) pks_push(m, F_MPLUS, pks_mkthunk(TK_CONDE_REST, k->x, k->y, pk_fix(i + 1)));
+    int64_t i = k->h.aux >> 8;
+    if (i + 1 < PKS_NODE(g)->n) pks_push(m, F_MPLUS, pks_conde_rest(k->x, k->y, i + 1));
     return pks_body(m, PKS_NODE(g)->kids[i], PKS_ENV(g), (pks_state *)k->y);
   }
   }
@@ -671,10 +706,193 @@ static pk_val pks_ifte_answer(pks_machine *m, const pks_ifte *q, pk_val s)
   return s;
 }
 
+/* ---- ordered speculation ---------------------------------------------------------
+** In the default order with several workers, the driver (the thread running
+** the query) forces the stream exactly as one worker would, while pool
+** workers force, ahead of it, thunks it is sure to force later as a whole:
+** the thunk of each mplus frame (pks_push offers them while a worker is
+** hungry), then the chain of thunks that follows each (its stream when that
+** is a thunk, else its rest after an answer).  Forcing a thunk is a function
+** of the thunk alone (states are persistent, and in-place bindings touch only
+** variables private to the branch), and forcing is compositional (a thunk
+** forced on its own, then the outer frames unwound, is the same as forcing it
+** in place), so the driver may take the stream a worker left in the thunk's
+** memo word.  Claims are one CAS on that word: a worker that comes second
+** drops the thunk; a forcer that comes second waits for the worker's result.
+** Output written ahead is kept with the result and written when it is taken;
+** an error is raised there.  So the output is byte for byte one worker's.
+*/
+
+#define PKS_BUSY PK_TRUE        /* being forced ahead */
+#define PKS_CLAIMED PK_UNBOUND  /* forced in place */
+
+/* A result forced ahead that wrote output or raised an error. */
+typedef struct pks_memo {
+  pko_hdr h;
+  pk_val s;             /* the stream */
+  char *out;            /* output written while forcing, len bytes */
+  size_t len;
+  pko_errinfo *err;     /* the error raised, or NULL */
+} pks_memo;
+
+static _Atomic int64_t pks_ahead;        /* results left in thunks, not yet taken */
+static _Thread_local int64_t pks_ahead_delta;
+static _Thread_local pks_spec_counts pks_counts; /* this thread's, for --stats */
+
+/* Count results made (+1) or taken (-1); shared every 32 so the counter's
+   cache line is not written on every force. */
+static void pks_ahead_add(int64_t d)
+{
+  pks_ahead_delta += d;
+  if (pks_ahead_delta >= 32 || pks_ahead_delta <= -32) {
+    atomic_fetch_add_explicit(&pks_ahead, pks_ahead_delta, memory_order_relaxed);
+    pks_ahead_delta = 0;
+  }
+}
+
+int64_t pks_spec_ahead(void) { return atomic_load_explicit(&pks_ahead, memory_order_relaxed); }
+pks_spec_counts pks_spec_counted(void) { return pks_counts; }
+
+/* Begin (on) or end (off) this thread's part in an ordered speculation. */
+void pks_spec_enable(bool on)
+{
+  if (!on && pks_ahead_delta) atomic_fetch_add_explicit(&pks_ahead, pks_ahead_delta, memory_order_relaxed);
+  pks_ahead_delta = 0;
+  pks_spec = on;
+}
+
+/* A new speculation: nothing is ahead. */
+void pks_spec_reset(void) { atomic_store(&pks_ahead, 0); }
+
+/* Write the output kept with a result, raise its error, or give its stream. */
+static pk_val pks_memo_replay(const pks_memo *r)
+{
+  if (r->len) fwrite(r->out, 1, r->len, pkb_output());
+  if (r->err) {
+    pko_err = *r->err;
+    pko_rethrow();
+  }
+  return r->s;
+}
+
+/* Wait until the worker forcing k ahead leaves its result: usually
+   microseconds, so spin, then yield. */
+static pk_val pks_memo_wait(pks_thunk *k)
+{
+  struct timespec a, b;
+  clock_gettime(CLOCK_MONOTONIC, &a);
+  pk_val m;
+  for (unsigned round = 0; (m = atomic_load_explicit(&k->memo, memory_order_acquire)) == PKS_BUSY;)
+    if (++round > 64) sched_yield();
+  clock_gettime(CLOCK_MONOTONIC, &b);
+  pks_counts.waits++;
+  pks_counts.wait_ns += (uint64_t)((b.tv_sec - a.tv_sec) * 1000000000 + (b.tv_nsec - a.tv_nsec));
+  return m;
+}
+
+/* Claim thunk t to force it in place (returns 0), or take the stream a
+   worker forced into it, waiting while that is under way.  One CAS. */
+static pk_val pks_memo_take(pk_val t)
+{
+  pks_thunk *k = (pks_thunk *)t;
+  pk_val m = 0;
+  if (atomic_compare_exchange_strong_explicit(&k->memo, &m, PKS_CLAIMED, memory_order_acq_rel, memory_order_acquire))
+    return 0;
+  if (m == PKS_BUSY) m = pks_memo_wait(k);
+  if (m == PKS_CLAIMED) pko_error("internal error: a thunk forced twice");
+  /* t may stay reachable (a stale deque slot); its result must not, or
+     every result after it on the chain would stay too. */
+  atomic_store_explicit(&k->memo, PKS_CLAIMED, memory_order_relaxed);
+  pks_ahead_add(-1);
+  pks_counts.taken++;
+  return pks_is(m, K_MEMO) ? pks_memo_replay((const pks_memo *)m) : m;
+}
+
+/* Claim thunk t to force it ahead of the driver; false if it is taken. */
+bool pks_spec_claim(pk_val t)
+{
+  pk_val m = 0;
+  return atomic_compare_exchange_strong_explicit(&((pks_thunk *)t)->memo, &m, PKS_BUSY, memory_order_acq_rel,
+                                                 memory_order_relaxed);
+}
+
+static pk_val pks_run(pk_val t, bool claimed);
+
+/* This thread's capture stream for output written while forcing ahead. */
+static FILE *pks_capture_file(void)
+{
+  static _Thread_local FILE *f;
+  static _Thread_local char *buf;
+  static _Thread_local size_t len;
+  if (!f && !(f = open_memstream(&buf, &len))) pko_error("out of memory for a capture stream");
+  return f;
+}
+
+/* The memo of a result that wrote n bytes of output (in the capture
+   stream) or raised the error in pko_err (err). */
+static pk_val pks_memo_new(pk_val s, FILE *cap, long n, bool err)
+{
+  pks_memo *r = (pks_memo *)pks_opaque(K_MEMO, sizeof *r);
+  r->s = s;
+  if (n > 0) {
+    r->out = pko_alloc_atomic((size_t)n);
+    rewind(cap);
+    if (fread(r->out, 1, (size_t)n, cap) != (size_t)n) pko_error("cannot read back captured output");
+    r->len = (size_t)n;
+    rewind(cap);
+  }
+  if (err) {
+    r->err = pko_alloc_atomic(sizeof *r->err);
+    *r->err = pko_err;
+  }
+  return (pk_val)r;
+}
+
+/* Force claimed thunk t into *s with output going to cap; false (and the
+   error in pko_err) if it raised one. */
+static bool pks_run_caught(pk_val t, FILE *cap, pk_val *s)
+{
+  pko_catch c;
+  *s = PK_FALSE;
+  pkb_capture = cap;
+  if (!PKO_TRY(c)) {
+    pkb_capture = NULL;
+    return false;
+  }
+  *s = pks_run(t, true);
+  PKO_END(c);
+  pkb_capture = NULL;
+  return true;
+}
+
+/* Force claimed thunk t ahead of the driver, leaving its stream (with its
+   output or error) in t's memo.  Returns the next thunk the driver will
+   force on t's chain, unclaimed, or 0. */
+pk_val pks_spec_force(pk_val t)
+{
+  FILE *cap = pks_capture_file();
+  pk_val s;
+  pkb_captured = false;
+  bool err = !pks_run_caught(t, cap, &s);
+  long n = 0;
+  if (pkb_captured) { /* stdio calls only when something was written */
+    fflush(cap);
+    n = ftell(cap);
+  }
+  pk_val r = (n > 0 || err) ? pks_memo_new(s, cap, n, err) : s;
+  pk_val next = err || s == PK_FALSE ? 0 : pks_thunkp(s) ? s : pks_kind(s) == K_CHOICE ? ((pks_choice *)s)->f : 0;
+  if (next == (pk_val)&pks_nil2 || next == (pk_val)&pks_nil1) next = 0;
+  if (next) pks_share(next); /* before the driver can see it */
+  atomic_store_explicit(&((pks_thunk *)t)->memo, r, memory_order_release);
+  pks_ahead_add(1);
+  return next;
+}
+
 /* Force thunk t to a stream (mzero, state, choice, or another thunk).
    Frames on m stand for the Scheme continuation of faster-miniKanren's
-   nested (mplus (f) f^) and (bind (f) g) calls. */
-pk_val pks_force(pk_val t)
+   nested (mplus (f) f^) and (bind (f) g) calls.  claimed: t is this
+   thread's to force (an ordered speculation's claim is made). */
+static pk_val pks_run(pk_val t, bool claimed)
 {
   pks_machine m;
   m.f = m.local;
@@ -684,6 +902,8 @@ pk_val pks_force(pk_val t)
 descend:
   for (;;) {
     pko_poll();
+    if (pks_shared(t) && !claimed && (s = pks_memo_take(t)) != 0) break;
+    claimed = false;
     s = pks_step(&m, t, &next);
     if (!next) break;
     t = next;
@@ -694,17 +914,17 @@ descend:
     switch (fr.kind) {
     case F_MPLUS: /* (mplus s f) */
       if (s == PK_FALSE) { t = fr.v; goto descend; }
-      if (pks_thunkp(s)) s = pks_mkthunk(TK_MPLUS, fr.v, s, 0);
+      if (pks_thunkp(s)) s = pks_mkthunk(TK_MPLUS, fr.v, s);
       else if (pks_kind(s) == K_STATE) s = pks_choice_new(s, fr.v);
-      else s = pks_choice_new(((pks_choice *)s)->a, pks_mkthunk(TK_MPLUS, fr.v, ((pks_choice *)s)->f, 0));
+      else s = pks_choice_new(((pks_choice *)s)->a, pks_mkthunk(TK_MPLUS, fr.v, ((pks_choice *)s)->f));
       break;
     case F_BIND: /* (bind s g) */
       if (s == PK_FALSE) break;
-      if (pks_thunkp(s)) s = pks_mkthunk(TK_BIND, s, fr.v, 0);
+      if (pks_thunkp(s)) s = pks_mkthunk(TK_BIND, s, fr.v);
       else if (pks_kind(s) == K_STATE) s = pks_apply(fr.v, (pks_state *)s);
       else {
         const pks_choice *c = (const pks_choice *)s;
-        pks_push(&m, F_MPLUS, pks_mkthunk(TK_BIND, c->f, fr.v, 0));
+        pks_push(&m, F_MPLUS, pks_mkthunk(TK_BIND, c->f, fr.v));
         s = pks_apply(fr.v, (pks_state *)c->a);
       }
       break;
@@ -713,7 +933,7 @@ descend:
       if (s == PK_FALSE) {
         if (q->g->h.aux == G_ONCE || q->i + 1 >= PKS_NODE(q->g)->n) break;
         s = pks_ifte_clause(&m, q->g, q->st, q->i + 1);
-      } else if (pks_thunkp(s)) s = pks_mkthunk(TK_IFTE, s, fr.v, 0);
+      } else if (pks_thunkp(s)) s = pks_mkthunk(TK_IFTE, s, fr.v);
       else s = pks_ifte_answer(&m, q, s);
       break;
     }
@@ -722,6 +942,7 @@ descend:
   return s;
 }
 
+pk_val pks_force(pk_val t) { return pks_run(t, false); }
 
 /* ---- reification ------------------------------------------------------------------
 ** faster-miniKanren's reify, extract-and-normalize, drop-irrelevant,
@@ -1051,21 +1272,32 @@ pks_query *pks_query_new(const pke_node *run, pke_env *env, int64_t n)
   pks_state st00 = { { PK_T_OPAQUE, K_STATE }, NULL, NULL, pks_floor, 0 };
   pks_state *st0 = pks_rescope(&st00);
   /* run's outer (suspend ((fresh (q) ...) empty-state)) */
-  q->next = pks_mkthunk(TK_APPLY, (pk_val)g, (pk_val)st0, 0);
+  q->next = pks_mkthunk(TK_APPLY, (pk_val)g, (pk_val)st0);
   q->left = n;
   if (n != 0 && pkw_parallel()) q->par = pkw_query_start(q->next, n);
+  else if (n != 0 && !pks_spec && pkw_speculative()) q->spec = pkw_spec_start();
   return q;
+}
+
+/* End the speculation ahead of q, if any: the pool is free again. */
+static void pks_query_unspec(pks_query *q)
+{
+  if (!q->spec) return;
+  pkw_spec_stop(q->spec);
+  q->spec = NULL;
 }
 
 void pks_query_stop(pks_query *q)
 {
   if (q->par) pkw_query_stop(q->par);
+  pks_query_unspec(q);
   q->next = PK_FALSE;
 }
 
-bool pks_query_next(pks_query *q, pk_val *out)
+/* One answer of q into *out, forcing on this thread (and taking what
+   workers forced ahead, when q->spec). */
+static bool pks_query_step(pks_query *q, pk_val *out)
 {
-  if (q->par) return pkw_query_next(q->par, out);
   while (q->left != 0 && q->next != PK_FALSE) {
     pk_val s = pks_force(q->next);
     if (s == PK_FALSE) { q->next = PK_FALSE; break; }
@@ -1076,6 +1308,22 @@ bool pks_query_next(pks_query *q, pk_val *out)
     return true;
   }
   return false;
+}
+
+bool pks_query_next(pks_query *q, pk_val *out)
+{
+  if (q->par) return pkw_query_next(q->par, out);
+  if (!q->spec) return pks_query_step(q, out);
+  pko_catch c;
+  bool got;
+  if (!PKO_TRY(c)) {
+    pks_query_unspec(q);
+    pko_rethrow();
+  }
+  got = pks_query_step(q, out);
+  PKO_END(c);
+  if (!got || q->left == 0) pks_query_unspec(q);
+  return got;
 }
 
 /* ---- for the scheduler -------------------------------------------------------------- */
@@ -1106,8 +1354,8 @@ bool pks_split(pk_val t, pk_val *a, pk_val *b)
   if (!pks_is(t, TK_MPLUS)) return false;
   pk_val x = ((pks_thunk *)t)->x, y = ((pks_thunk *)t)->y;
   while (n-- > 0) {
-    x = pks_mkthunk(TK_BIND, x, goals[n], 0);
-    y = pks_mkthunk(TK_BIND, y, goals[n], 0);
+    x = pks_mkthunk(TK_BIND, x, goals[n]);
+    y = pks_mkthunk(TK_BIND, y, goals[n]);
   }
   *a = x;
   *b = y;

@@ -46,4 +46,23 @@ pk_val pks_choice_rest(pk_val s);
 /* Split a thunk into two independent branches (see pk_mk.c). */
 bool pks_split(pk_val t, pk_val *a, pk_val *b);
 
+/* Ordered speculation (see pk_mk.c).  The calling thread only, unless
+   said otherwise. */
+/* Join (on) or leave (off) the speculation ahead of an ordered query. */
+void pks_spec_enable(bool on);
+/* Start counting results forced ahead from zero (before workers join). */
+void pks_spec_reset(void);
+/* Claim thunk t to force it ahead; false if another thread has it.  Any
+   thread. */
+bool pks_spec_claim(pk_val t);
+/* Force claimed thunk t ahead, leaving the result in t; the next thunk of
+   its chain (unclaimed) or 0. */
+pk_val pks_spec_force(pk_val t);
+/* Results forced ahead and not yet taken, all threads (approximate). */
+int64_t pks_spec_ahead(void);
+/* This thread's counts: results forced ahead it took, times it waited
+   for one, and for how long. */
+typedef struct pks_spec_counts { uint64_t taken, waits, wait_ns; } pks_spec_counts;
+pks_spec_counts pks_spec_counted(void);
+
 #endif

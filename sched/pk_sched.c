@@ -43,6 +43,7 @@ typedef struct pkw_anode {
 } pkw_anode;
 
 struct pkw_query {
+  bool spec;                  /* workers force ahead of an ordered driver */
   _Atomic int64_t pending;    /* live branches */
   _Atomic int64_t claimed;    /* answers found so far (indices handed out) */
   int64_t limit;              /* n, or < 0 for all */
@@ -58,6 +59,7 @@ struct pkw_query {
 typedef struct pkw_stats {
   uint64_t forces, tasks, steals_tried, steals_ok, answers, splits, unifies;
   uint64_t idle_ns, busy_ns;
+  uint64_t taken, waits, wait_ns; /* ordered mode, the driver: results forced ahead it used */
 } pkw_stats;
 
 typedef struct pkw_worker {
@@ -82,7 +84,9 @@ static struct {
   uint64_t generation;
   _Atomic int active;     /* pool workers inside cur */
   _Atomic int hungry;     /* workers with no branch */
-} pkw = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, { 1, false, 0 }, false, 0, NULL, NULL, NULL, 0, 0, 0 };
+  uint64_t spec_t0, spec_u0; /* the driver's clock and counts at the start of */
+  pks_spec_counts spec0;   /* an ordered query */
+} pkw = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, { 1, false, 0, false }, false, 0, NULL, NULL, NULL, 0, 0, 0, 0, 0, { 0, 0, 0 } };
 
 /* The worker this thread is, or NULL outside the pool. */
 static _Thread_local pkw_worker *pkw_self;
@@ -143,6 +147,11 @@ bool pkw_used(void) { return pkw.started; }
 bool pkw_parallel(void)
 {
   return pkw.cfg.workers > 1 && pkw.cfg.unordered && !pkw_self;
+}
+
+bool pkw_speculative(void)
+{
+  return pkw.cfg.workers > 1 && !pkw.cfg.unordered && !pkw_self;
 }
 
 /* ---- answers ------------------------------------------------------------------ */
@@ -300,7 +309,7 @@ static void pkw_rotate(pkw_worker *w)
 
 /* Idle wait with exponential backoff: spin, then yield, then sleep up to
    100 us. */
-static void pkw_backoff(unsigned *round)
+void pkw_backoff(unsigned *round)
 {
   if (*round < 8) {
     for (int i = 0; i < (16 << *round); i++) __asm__ volatile("" ::: "memory");
@@ -352,6 +361,74 @@ static void pkw_work(pkw_worker *w, pkw_query *q, bool consumer)
   w->st.unifies += pks_unify_count() - u0;
 }
 
+/* ---- ordered speculation (pk_mk.c does the forcing) ------------------------------- */
+
+/* Results forced ahead and not yet taken, per worker, before workers stop
+   forcing ahead: bounds the memory a run n can waste. */
+#define PKW_AHEAD_PER_WORKER 1024
+
+/* The worker whose deque takes this thread's offers (ordered mode). */
+static _Thread_local pkw_worker *pkw_spec_self;
+
+bool pkw_offer_wanted(void)
+{
+  pkw_worker *w = pkw_spec_self;
+  if (!w) return false;
+  if (pkw.cfg.eager) return pkd_size_approx(&w->dq) < 64;
+  return atomic_load_explicit(&pkw.hungry, memory_order_relaxed) > 0 && pkd_size_approx(&w->dq) <= 1;
+}
+
+void pkw_offer(pk_val t)
+{
+  pkw_worker *w = pkw_spec_self;
+  /* The driver never takes from its own deque: clear the slots of offers
+     already taken, or each would keep an old subtree reachable. */
+  if (w->id == 0) pkd_scrub_owner(&w->dq);
+  pkw_push(w, t);
+  w->st.splits++;
+}
+
+/* True while workers may force more ahead of the driver. */
+static bool pkw_spec_room(void)
+{
+  return pks_spec_ahead() < (int64_t)PKW_AHEAD_PER_WORKER * pkw.cfg.workers;
+}
+
+/* A pool worker in an ordered query: take an offered thunk and force it
+   and its chain ahead of the driver, while there is room. */
+static void pkw_spec_work(pkw_worker *w, pkw_query *q)
+{
+  unsigned idle = 0;
+  uint64_t t0 = pkw_now_ns(), idle_since = 0, u0 = pks_unify_count();
+  pks_spec_enable(true);
+  pkw_spec_self = w;
+  while (!atomic_load_explicit(&q->done, memory_order_acquire)) {
+    pk_val t;
+    if (!pkw_spec_room() || !pkw_take(w, &t)) {
+      pkw_hungry(w, true);
+      if (!idle_since) idle_since = pkw_now_ns();
+      pkw_backoff(&idle);
+      continue;
+    }
+    pkw_hungry(w, false);
+    if (idle_since) { w->st.idle_ns += pkw_now_ns() - idle_since; idle_since = 0; }
+    idle = 0;
+    if (!pks_spec_claim(t)) continue;
+    w->st.tasks++;
+    do {
+      t = pks_spec_force(t);
+      w->st.forces++;
+    } while (t && pkw_spec_room() && !atomic_load_explicit(&q->done, memory_order_relaxed) && pks_spec_claim(t));
+  }
+  pkw_hungry(w, false);
+  pkw_spec_self = NULL;
+  pks_spec_enable(false);
+  uint64_t t1 = pkw_now_ns();
+  if (idle_since) w->st.idle_ns += t1 - idle_since;
+  w->st.busy_ns += t1 - t0;
+  w->st.unifies += pks_unify_count() - u0;
+}
+
 /* Discard what is left in w's deque after the query ended. */
 static void pkw_drain(pkw_worker *w)
 {
@@ -379,7 +456,8 @@ static void *pkw_main(void *arg)
     seen = pkw.generation;
     atomic_fetch_add(&pkw.active, 1);
     pthread_mutex_unlock(&pkw.lock);
-    pkw_work(w, q, false);
+    if (q->spec) pkw_spec_work(w, q);
+    else pkw_work(w, q, false);
     pkw_drain(w);
     atomic_fetch_sub(&pkw.active, 1);
   }
@@ -446,6 +524,17 @@ static void pkw_start_pool(void)
 static void pkw_query_end(pkw_query *q)
 {
   atomic_store(&q->done, 1);
+  if (q->spec) {
+    pks_spec_enable(false);
+    pkw_spec_self = NULL;
+    pkw_worker *w0 = pkw.w[0];
+    pks_spec_counts c = pks_spec_counted();
+    w0->st.taken += c.taken - pkw.spec0.taken;
+    w0->st.waits += c.waits - pkw.spec0.waits;
+    w0->st.wait_ns += c.wait_ns - pkw.spec0.wait_ns;
+    w0->st.busy_ns += pkw_now_ns() - pkw.spec_t0;
+    w0->st.unifies += pks_unify_count() - pkw.spec_u0;
+  }
   pthread_mutex_lock(&pkw.lock);
   if (pkw.cur == q) pkw.cur = NULL;
   pthread_mutex_unlock(&pkw.lock);
@@ -470,6 +559,33 @@ pkw_query *pkw_query_start(pk_val root, int64_t n)
   pthread_cond_broadcast(&pkw.wake);
   pthread_mutex_unlock(&pkw.lock);
   return q;
+}
+
+pkw_query *pkw_spec_start(void)
+{
+  if (!pkw.started) pkw_start_pool();
+  if (pkw.cur) pkw_query_end(pkw.cur);
+  pkw_query *q = pko_alloc(sizeof *q);
+  q->spec = true;
+  q->head = &q->sentinel;
+  atomic_store(&q->tail, &q->sentinel);
+  pks_spec_reset();
+  pks_spec_enable(true);
+  pkw_spec_self = pkw.w[0];
+  pkw.spec_t0 = pkw_now_ns();
+  pkw.spec0 = pks_spec_counted();
+  pkw.spec_u0 = pks_unify_count();
+  pthread_mutex_lock(&pkw.lock);
+  pkw.cur = q;
+  pkw.generation++;
+  pthread_cond_broadcast(&pkw.wake);
+  pthread_mutex_unlock(&pkw.lock);
+  return q;
+}
+
+void pkw_spec_stop(pkw_query *q)
+{
+  if (pkw.cur == q) pkw_query_end(q);
 }
 
 bool pkw_query_next(pkw_query *q, pk_val *out)
@@ -515,5 +631,8 @@ void pkw_print_stats(FILE *f)
             i, (unsigned long long)s->tasks, (unsigned long long)s->forces, (unsigned long long)s->splits,
             (unsigned long long)s->steals_ok, (unsigned long long)s->steals_tried,
             (unsigned long long)s->answers, (unsigned long long)s->unifies, idle, busy, busy > 0 ? 100.0 * idle / busy : 0.0);
+    if (s->taken)
+      fprintf(f, "stats: worker %d drove ordered queries: %llu results forced ahead taken, waited for %llu of them (%.3f s)\n",
+              i, (unsigned long long)s->taken, (unsigned long long)s->waits, (double)s->wait_ns / 1e9);
   }
 }

@@ -7,10 +7,11 @@
 ** of steps at a time, splitting every mplus it meets into two branches and
 ** pushing one on its Chase-Lev deque, where idle workers steal it.
 **
-** This version runs queries in parallel with --unordered only: answers are
-** released as found (the same multiset as one worker for run*, and n
-** answers of the one-worker search for run n).  The default ordered mode
-** uses one worker until the in-order merge lands (docs/DESIGN.md).
+** With --unordered answers are released as found (the same multiset as one
+** worker for run*, and n answers of the one-worker search for run n).  In
+** the default order the query's thread drives the search as one worker
+** would and pool workers force, ahead of it, thunks it will force later
+** (pk_mk.c, "ordered speculation"): the same output, byte for byte.
 */
 #ifndef PK_SCHED_H
 #define PK_SCHED_H
@@ -21,6 +22,8 @@ typedef struct pkw_config {
   int workers;        /* >= 1 */
   bool unordered;     /* release answers as found */
   uint64_t seed;      /* victim choice */
+  bool eager;         /* ordered mode: offer every mplus thunk, hungry
+                         workers or not (stresses the memo protocol; tests) */
 } pkw_config;
 
 /* Set the pool's configuration.  Call before the first query, from the
@@ -29,6 +32,10 @@ void pkw_configure(const pkw_config *c);
 /* Should a query started on this thread run on the pool?  False inside a
    worker (a nested run stays on the worker that reached it). */
 bool pkw_parallel(void);
+
+/* Should a query started on this thread have workers force ahead of it
+   (the default order with several workers)?  False inside a worker. */
+bool pkw_speculative(void);
 
 typedef struct pkw_query pkw_query;
 /* Start a parallel search of the stream root for n answers (n < 0: all).
@@ -42,6 +49,21 @@ bool pkw_query_next(pkw_query *q, pk_val *out);
 /* Stop q early (answers not taken are not searched); the pool is free for
    the next query when this returns. */
 void pkw_query_stop(pkw_query *q);
+
+/* Ordered mode: pool workers force ahead of this thread, which drives the
+   query as one worker would (pk_mk.c).  Start returns the speculation;
+   stop ends it and returns when no worker is inside it.  The driving
+   thread only. */
+pkw_query *pkw_spec_start(void);
+void pkw_spec_stop(pkw_query *q);
+/* Is a worker hungry for a thunk to force ahead (and this thread's deque
+   nearly empty)?  A few loads. */
+bool pkw_offer_wanted(void);
+/* Offer thunk t, which the calling thread will force later as a whole, to
+   hungry workers to force ahead.  The thread's own deque: owner only. */
+void pkw_offer(pk_val t);
+/* Wait a little longer each round: spin, then yield, then sleep. */
+void pkw_backoff(unsigned *round);
 
 /* Unifications done by pool workers 1..N-1 (worker 0 is the consuming
    thread, which counts its own). */
