@@ -6,11 +6,13 @@
 ** worker prints its answers in its order: the same suspension points, the
 ** same mplus/bind interleaving, the same constraint store and reification.
 ** The differences are representation only:
-**   - a variable is an immediate word; its id comes from the state's own
-**     counter (creation order along the branch), not a global counter;
-**   - substitutions and constraint stores are persistent CHAMP maps, never
-**     mutated (no set-var-val! shortcut), so branches can move between
-**     threads freely;
+**   - a variable is a cell (id, scope, value); its id comes from the
+**     state's own counter (creation order along the branch), not a global
+**     counter;
+**   - substitutions and constraint stores are persistent CHAMP maps; as in
+**     faster-miniKanren, a variable made since the last disjunction is bound
+**     in its cell (set-var-val!), which only its own branch can see, so
+**     branches move between threads freely;
 **   - forcing a suspended stream runs an explicit frame stack instead of
 **     nested Scheme closures, so deep bind/mplus nesting costs heap, not C
 **     stack.

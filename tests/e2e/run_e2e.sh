@@ -8,6 +8,9 @@
 #                newline, if any, is not part of the string);
 #   NAME.args    extra arguments placed before NAME.scm (optional;
 #                whitespace-separated words, no quoting, no globbing).
+# PK_E2E_WORKERS=N adds `-j N` (the same output is expected on any number
+# of workers in the default order); a test whose NAME.args chooses -j or
+# --unordered itself is skipped then (exit 77).
 # Environment: PK_E2E_UPDATE=1 rewrites NAME.out (and NAME.status when the
 # status is not 0) from the actual run instead of comparing — review the
 # diff before committing.
@@ -30,6 +33,12 @@ if [ -f "$name.args" ]; then
   # shellcheck disable=SC2207
   args=($(cat "$name.args"))
   set +f
+fi
+if [ -n "${PK_E2E_WORKERS:-}" ]; then
+  for a in "${args[@]}"; do
+    case $a in -j|-j*|--unordered) echo "e2e $name: chooses its workers; skipped"; exit 77 ;; esac
+  done
+  args=(-j "$PK_E2E_WORKERS" "${args[@]}")
 fi
 want_status=0
 if [ -f "$name.status" ]; then
