@@ -106,9 +106,11 @@ uint64_t pks_unify_count(void) { return pks_nunify; }
 
 /* Stream objects keep their kind in aux's low 7 bits; bit 7 marks a thunk
    other threads may reach (ordered speculation); TK_CONDE_REST keeps its
-   clause index above bit 8. */
+   clause index above bit 8.  Only pks_step looks at thunk kinds, so
+   pks_kind need not mask them off: states, choices and the rest never
+   have the high bits, and any thunk's aux is >= TK_GOAL. */
 #define PKS_SHARED 0x80u
-static inline unsigned pks_kind(pk_val s) { return ((pko_hdr *)s)->aux & 0x7f; }
+static inline unsigned pks_kind(pk_val s) { return ((pko_hdr *)s)->aux; }
 static inline bool pks_shared(pk_val t) { return ((pko_hdr *)t)->aux & PKS_SHARED; }
 /* Mark t as reachable by other threads; before it is published, by the
    only thread that can reach it. */
@@ -170,7 +172,7 @@ static pk_val pks_newvar(uint64_t id, uint64_t scope)
 }
 
 /* A suspended stream: 32 bytes. */
-static pk_val pks_mkthunk(unsigned kind, pk_val x, pk_val y)
+static inline __attribute__((always_inline)) pk_val pks_mkthunk(unsigned kind, pk_val x, pk_val y)
 {
   pks_thunk *t = (pks_thunk *)pks_opaque(kind, sizeof *t);
   t->x = x;
@@ -539,6 +541,20 @@ static void pks_grow(pks_machine *m)
 
 _Thread_local bool pks_spec;
 
+/* Forcing ahead pays when results are ready by the time the driver needs
+   them.  pks_credit goes up by one for each result it takes without
+   waiting and down by two for each it waited for; below PKS_CREDIT_MIN (a
+   sequential chain, where each result is needed at once: ping-pong between
+   cores) offers and forcing ahead stop for PKS_CREDIT_PAUSE pushes, then
+   are tried again.  Only the driver decides (pks_driver). */
+#define PKS_CREDIT_MIN (-32)
+#define PKS_CREDIT_MAX 64
+#define PKS_CREDIT_PAUSE 4096
+static _Thread_local int pks_credit, pks_pause;
+static _Thread_local bool pks_driver;
+
+static void pks_offer(pk_val v);
+
 /* Push a frame: a compare and a store (plus, in an ordered parallel
    search, an offer of an mplus frame's thunk: it will be forced later as a
    whole, so a hungry worker may force it ahead). */
@@ -546,10 +562,31 @@ static inline void pks_push(pks_machine *m, int kind, pk_val v)
 {
   if (__builtin_expect(m->n == m->cap, 0)) pks_grow(m);
   m->f[m->n++] = v | (pk_val)kind;
-  if (__builtin_expect(pks_spec, 0) && kind == F_MPLUS && v != (pk_val)&pks_nil2 && v != (pk_val)&pks_nil1
-      && pkw_offer_wanted()) {
-    pks_share(v); /* before a thief can see it */
-    pkw_offer(v);
+  if (kind == F_MPLUS && __builtin_expect(pks_spec, 0)) pks_offer(v);
+}
+
+/* Offer v to a hungry worker, unless offers do not pay here lately. */
+static void pks_offer(pk_val v)
+{
+  if (pks_pause > 0) {
+    if (--pks_pause == 0) pkw_spec_pause(false);
+    return;
+  }
+  if (v == (pk_val)&pks_nil2 || v == (pk_val)&pks_nil1 || !pkw_offer_wanted()) return;
+  pks_share(v); /* before a thief can see it */
+  pkw_offer(v);
+}
+
+/* Count a result taken (waited: after waiting for it). */
+static void pks_credit_take(bool waited)
+{
+  if (!pks_driver) return;
+  if (!waited) {
+    if (pks_credit < PKS_CREDIT_MAX) pks_credit++;
+  } else if ((pks_credit -= 2) < PKS_CREDIT_MIN) {
+    pks_credit = 0;
+    pks_pause = PKS_CREDIT_PAUSE;
+    pkw_spec_pause(true);
   }
 }
 
@@ -676,11 +713,19 @@ static pk_val pks_force_goal(pks_machine *m, const pks_goal *g, pks_state *st)
 
 /* The stream a thunk yields when forced, one level: nested thunks push
    frames and continue with their inner thunk (*next). */
-static pk_val pks_step(pks_machine *m, pk_val t, pk_val *next)
+static pk_val pks_memo_take(pk_val t);
+
+static pk_val pks_step(pks_machine *m, pk_val t, pk_val *next, bool memo)
 {
   const pks_thunk *k = (const pks_thunk *)t;
+  unsigned kind = k->h.aux;
   *next = 0;
-  switch (pks_kind(t)) {
+  if (__builtin_expect(kind > TK_APPLY, 0)) { /* shared, or conde's rest with its clause index */
+    pk_val s;
+    if (memo && pks_shared(t) && (s = pks_memo_take(t)) != 0) return s;
+    kind &= 0x7f;
+  }
+  switch (kind) {
   case TK_MPLUS: pks_push(m, F_MPLUS, k->y); *next = k->x; return 0;
   case TK_BIND: pks_push(m, F_BIND, k->y); *next = k->x; return 0;
   case TK_IFTE: pks_push(m, F_IFTE, k->y); *next = k->x; return 0;
@@ -755,11 +800,20 @@ static void pks_ahead_add(int64_t d)
 int64_t pks_spec_ahead(void) { return atomic_load_explicit(&pks_ahead, memory_order_relaxed); }
 pks_spec_counts pks_spec_counted(void) { return pks_counts; }
 
-/* Begin (on) or end (off) this thread's part in an ordered speculation. */
-void pks_spec_enable(bool on)
+/* Has the result forced ahead into t been taken? */
+bool pks_spec_taken(pk_val t)
 {
+  return atomic_load_explicit(&((pks_thunk *)t)->memo, memory_order_relaxed) == PKS_CLAIMED;
+}
+
+/* Begin (on) or end (off) this thread's part in an ordered speculation:
+   as its driver or as a worker forcing ahead. */
+void pks_spec_enable(bool on, bool driver)
+{
+  pks_driver = on && driver;
   if (!on && pks_ahead_delta) atomic_fetch_add_explicit(&pks_ahead, pks_ahead_delta, memory_order_relaxed);
   pks_ahead_delta = 0;
+  pks_credit = pks_pause = 0;
   pks_spec = on;
 }
 
@@ -800,7 +854,9 @@ static pk_val pks_memo_take(pk_val t)
   pk_val m = 0;
   if (atomic_compare_exchange_strong_explicit(&k->memo, &m, PKS_CLAIMED, memory_order_acq_rel, memory_order_acquire))
     return 0;
-  if (m == PKS_BUSY) m = pks_memo_wait(k);
+  bool waited = m == PKS_BUSY;
+  if (waited) m = pks_memo_wait(k);
+  pks_credit_take(waited);
   if (m == PKS_CLAIMED) pko_error("internal error: a thunk forced twice");
   /* t may stay reachable (a stale deque slot); its result must not, or
      every result after it on the chain would stay too. */
@@ -904,9 +960,8 @@ static pk_val pks_run(pk_val t, bool claimed)
 descend:
   for (;;) {
     pko_poll();
-    if (pks_shared(t) && !claimed && (s = pks_memo_take(t)) != 0) break;
+    s = pks_step(&m, t, &next, !claimed);
     claimed = false;
-    s = pks_step(&m, t, &next);
     if (!next) break;
     t = next;
   }

@@ -48,8 +48,11 @@ bool pks_split(pk_val t, pk_val *a, pk_val *b);
 
 /* Ordered speculation (see pk_mk.c).  The calling thread only, unless
    said otherwise. */
-/* Join (on) or leave (off) the speculation ahead of an ordered query. */
-void pks_spec_enable(bool on);
+/* Join (on) or leave (off) the speculation ahead of an ordered query, as
+   its driver or as a worker. */
+void pks_spec_enable(bool on, bool driver);
+/* Has the result forced ahead into thunk t been taken?  Any thread. */
+bool pks_spec_taken(pk_val t);
 /* Start counting results forced ahead from zero (before workers join). */
 void pks_spec_reset(void);
 /* Claim thunk t to force it ahead; false if another thread has it.  Any

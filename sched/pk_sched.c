@@ -366,6 +366,7 @@ static void pkw_work(pkw_worker *w, pkw_query *q, bool consumer)
 /* Results forced ahead and not yet taken, per worker, before workers stop
    forcing ahead: bounds the memory a run n can waste. */
 #define PKW_AHEAD_PER_WORKER 1024
+#define PKW_CHAIN_LEAD 8
 
 /* The worker whose deque takes this thread's offers (ordered mode). */
 static _Thread_local pkw_worker *pkw_spec_self;
@@ -388,10 +389,34 @@ void pkw_offer(pk_val t)
   w->st.splits++;
 }
 
+/* Set by the driver while forcing ahead does not pay (pks_spec_pause). */
+static _Atomic bool pkw_spec_paused;
+
+void pkw_spec_pause(bool on) { atomic_store_explicit(&pkw_spec_paused, on, memory_order_relaxed); }
+
 /* True while workers may force more ahead of the driver. */
 static bool pkw_spec_room(void)
 {
-  return pks_spec_ahead() < (int64_t)PKW_AHEAD_PER_WORKER * pkw.cfg.workers;
+  return !atomic_load_explicit(&pkw_spec_paused, memory_order_relaxed)
+         && pks_spec_ahead() < (int64_t)PKW_AHEAD_PER_WORKER * pkw.cfg.workers;
+}
+
+/* Force claimed thunk t, then the thunks that follow it on its chain,
+   while there is room and the chain is at most PKW_CHAIN_LEAD results
+   ahead of whoever takes them (a chain deep in the interleaving is taken
+   rarely: better leave it and take a fresh offer, which is needed sooner). */
+static void pkw_spec_chain(pkw_worker *w, pkw_query *q, pk_val t)
+{
+  pk_val recent[PKW_CHAIN_LEAD] = { 0 };
+  for (unsigned i = 0;; i++) {
+    recent[i % PKW_CHAIN_LEAD] = t;
+    t = pks_spec_force(t);
+    w->st.forces++;
+    pk_val old = recent[(i + 1) % PKW_CHAIN_LEAD];
+    if (!t || (old && !pks_spec_taken(old)) || !pkw_spec_room() || atomic_load_explicit(&q->done, memory_order_relaxed)
+        || !pks_spec_claim(t))
+      return;
+  }
 }
 
 /* A pool worker in an ordered query: take an offered thunk and force it
@@ -400,7 +425,7 @@ static void pkw_spec_work(pkw_worker *w, pkw_query *q)
 {
   unsigned idle = 0;
   uint64_t t0 = pkw_now_ns(), idle_since = 0, u0 = pks_unify_count();
-  pks_spec_enable(true);
+  pks_spec_enable(true, false);
   pkw_spec_self = w;
   while (!atomic_load_explicit(&q->done, memory_order_acquire)) {
     pk_val t;
@@ -415,14 +440,11 @@ static void pkw_spec_work(pkw_worker *w, pkw_query *q)
     idle = 0;
     if (!pks_spec_claim(t)) continue;
     w->st.tasks++;
-    do {
-      t = pks_spec_force(t);
-      w->st.forces++;
-    } while (t && pkw_spec_room() && !atomic_load_explicit(&q->done, memory_order_relaxed) && pks_spec_claim(t));
+    pkw_spec_chain(w, q, t);
   }
   pkw_hungry(w, false);
   pkw_spec_self = NULL;
-  pks_spec_enable(false);
+  pks_spec_enable(false, false);
   uint64_t t1 = pkw_now_ns();
   if (idle_since) w->st.idle_ns += t1 - idle_since;
   w->st.busy_ns += t1 - t0;
@@ -525,7 +547,7 @@ static void pkw_query_end(pkw_query *q)
 {
   atomic_store(&q->done, 1);
   if (q->spec) {
-    pks_spec_enable(false);
+    pks_spec_enable(false, false);
     pkw_spec_self = NULL;
     pkw_worker *w0 = pkw.w[0];
     pks_spec_counts c = pks_spec_counted();
@@ -570,7 +592,8 @@ pkw_query *pkw_spec_start(void)
   q->head = &q->sentinel;
   atomic_store(&q->tail, &q->sentinel);
   pks_spec_reset();
-  pks_spec_enable(true);
+  pkw_spec_pause(false);
+  pks_spec_enable(true, true);
   pkw_spec_self = pkw.w[0];
   pkw.spec_t0 = pkw_now_ns();
   pkw.spec0 = pks_spec_counted();

@@ -62,6 +62,9 @@ bool pkw_offer_wanted(void);
 /* Offer thunk t, which the calling thread will force later as a whole, to
    hungry workers to force ahead.  The thread's own deque: owner only. */
 void pkw_offer(pk_val t);
+/* Stop (on) or resume (off) forcing ahead: the driver's call, when the
+   results it takes are mostly ones it has to wait for. */
+void pkw_spec_pause(bool on);
 /* Wait a little longer each round: spin, then yield, then sleep. */
 void pkw_backoff(unsigned *round);
 
