@@ -63,6 +63,7 @@
 #define PKB_USAGE \
   "usage: pkanren bench [NAME...] [--runs R] [-j LIST] [--json FILE] [--dir DIR]\n" \
   "                     [--fmk DIR] [--quick] [--all] [--gated] [--timeout S]\n" \
+  "                     [--ordered]\n" \
   "                     [--list] [--help]\n"
 
 static const char *pkcb_help =
@@ -85,6 +86,8 @@ static const char *pkcb_help =
   "  --all            include programs marked `;;! default: no`\n"
   "  --gated          only programs marked `;;! gated: yes`\n"
   "  --timeout S      seconds per run before it is killed (default 600, 0 = none)\n"
+  "  --ordered        run in the default order (workers force ahead of the\n"
+  "                   one-worker search) instead of --unordered\n"
   "  --list           list the programs and exit\n"
   "\n"
   "The children are /proc/self/exe (or $PKANREN_BENCH_EXE) run --unordered\n"
@@ -93,8 +96,8 @@ static const char *pkcb_help =
   "Columns: `wall s` median wall seconds of the whole child process;\n"
   "`answers/s` answers (from the report line) over that time; `unif/s` the\n"
   "median unification rate of --stats; `peak MB` the largest peak RSS over\n"
-  "the runs; `idle %` the mean idle share of the workers (- on one worker,\n"
-  "which runs the sequential engine); `speed-up` wall(W=1) / wall(W);\n"
+  "the runs; `idle %` the mean idle share of the workers (- on one worker);\n"
+  "`speed-up` wall(W=1) / wall(W);\n"
   "`check` ok when the checksum (run* programs: the multiset of answers; run N\n"
   "programs: the answer count) is the same in every run at every W,\n"
   "MISMATCH otherwise.\n";
@@ -627,6 +630,9 @@ static int pkcb_pidfd_open(pid_t pid)
 #endif
 }
 
+/* --ordered: children run in the default order (speculation) instead. */
+static bool pkcb_ordered;
+
 static void pkcb_run_once(const char *tmpdir, const char *wrapper, int w, double timeout, bool multiset, pkcb_run *r)
 {
   memset(r, 0, sizeof *r);
@@ -648,7 +654,8 @@ static void pkcb_run_once(const char *tmpdir, const char *wrapper, int w, double
     dup2(out, 1);
     dup2(err, 2);
     signal(SIGINT, SIG_DFL);
-    char *args[] = { "pkanren", "run", "--unordered", "-j", wbuf, "--stats", (char *)wrapper, NULL };
+    char *args[] = { "pkanren", "run", "-j", wbuf, "--stats", (char *)wrapper, "--unordered", NULL };
+    if (pkcb_ordered) args[6] = NULL;
     const char *exe = getenv("PKANREN_BENCH_EXE");
     execv(exe && *exe ? exe : "/proc/self/exe", args);
     _exit(127);
@@ -846,6 +853,7 @@ int pkc_cmd_bench(int argc, char **argv)
     } else if (!strcmp(a, "-j")) { if (!v) { free(names); return pkcb_usage("-j needs a LIST such as 1,2,4"); } jlist = v; i++; }
     else if (!strncmp(a, "-j", 2) && a[2]) jlist = a + 2;
     else if (!strcmp(a, "--quick")) quick = true;
+    else if (!strcmp(a, "--ordered")) pkcb_ordered = true;
     else if (!strcmp(a, "--all")) all = true;
     else if (!strcmp(a, "--gated")) gated = true;
     else if (!strcmp(a, "--list")) list = true;

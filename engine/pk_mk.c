@@ -546,11 +546,13 @@ _Thread_local bool pks_spec;
    waiting and down by two for each it waited for; below PKS_CREDIT_MIN (a
    sequential chain, where each result is needed at once: ping-pong between
    cores) offers and forcing ahead stop for PKS_CREDIT_PAUSE pushes, then
-   are tried again.  Only the driver decides (pks_driver). */
+   are tried again; each pause that follows without the credit filling up
+   in between is twice as long (up to 256 times).  Only the driver decides
+   (pks_driver). */
 #define PKS_CREDIT_MIN (-32)
 #define PKS_CREDIT_MAX 64
 #define PKS_CREDIT_PAUSE 4096
-static _Thread_local int pks_credit, pks_pause;
+static _Thread_local int pks_credit, pks_pause, pks_pause_len = PKS_CREDIT_PAUSE;
 static _Thread_local bool pks_driver;
 
 static void pks_offer(pk_val v);
@@ -583,9 +585,11 @@ static void pks_credit_take(bool waited)
   if (!pks_driver) return;
   if (!waited) {
     if (pks_credit < PKS_CREDIT_MAX) pks_credit++;
+    else pks_pause_len = PKS_CREDIT_PAUSE; /* paying again: short pauses */
   } else if ((pks_credit -= 2) < PKS_CREDIT_MIN) {
     pks_credit = 0;
-    pks_pause = PKS_CREDIT_PAUSE;
+    pks_pause = pks_pause_len;
+    if (pks_pause_len < PKS_CREDIT_PAUSE << 8) pks_pause_len *= 2; /* still not paying: pause longer */
     pkw_spec_pause(true);
   }
 }
@@ -814,6 +818,7 @@ void pks_spec_enable(bool on, bool driver)
   if (!on && pks_ahead_delta) atomic_fetch_add_explicit(&pks_ahead, pks_ahead_delta, memory_order_relaxed);
   pks_ahead_delta = 0;
   pks_credit = pks_pause = 0;
+  pks_pause_len = PKS_CREDIT_PAUSE;
   pks_spec = on;
 }
 

@@ -124,13 +124,12 @@ static void pkw_buf_free(void *p, size_t bytes, void *ctx)
 }
 
 static void pkw_grow_pool(int n);
-static void pkw_gc_budget(int n);
+static void pkw_gc_budget(bool unordered);
 
 void pkw_configure(const pkw_config *c)
 {
   pkw.cfg = *c;
   if (pkw.cfg.workers < 1) pkw.cfg.workers = 1;
-  if (pkw.started) pkw_gc_budget(pkw.cfg.workers);
   if (pkw.started && pkw.cfg.workers > pkw.n) pkw_grow_pool(pkw.cfg.workers);
   else if (pkw.started) {
     /* Between queries: workers read the plan only inside one, after taking
@@ -146,7 +145,7 @@ bool pkw_used(void) { return pkw.started; }
 
 bool pkw_parallel(void)
 {
-  return pkw.cfg.workers > 1 && pkw.cfg.unordered && !pkw_self;
+  return pkw.cfg.unordered && !pkw_self; /* -j 1 too: one worker through the scheduler */
 }
 
 bool pkw_speculative(void)
@@ -523,13 +522,20 @@ static void pkw_grow_pool(int n)
 }
 
 /* More threads allocate more between collections, and every collection
-   stops all of them: give each worker 32 MB of allocation between
-   collections (up to 256 MB), so the serial part of collection stays small
-   (measured on perm8-diseq at -j 2: 16 MB/worker 1.54x, 32 MB 1.65x). */
-static void pkw_gc_budget(int n)
+   stops all of them: an unordered query gives each worker 24 MB of
+   allocation between collections (up to 192 MB).  The trade-off, measured
+   at -j 2: perm8-diseq --unordered 16 MB/worker 1.50x, 24 MB 1.61x, 32 MB
+   1.72x; long-loop-8M peak RSS 44, 62 and 80 MB; 24 MB keeps the loop
+   under SPEC's 64 MB.  An ordered query allocates mostly on its driver and
+   keeps the one-worker budget (a larger one costs cache misses: zebra at
+   -j 1 with 48 MB is 12% slower). */
+static void pkw_gc_budget(bool unordered)
 {
-  size_t want = (size_t)(n < 8 ? n : 8) << 25;
-  if (GC_get_min_bytes_allocd() < want) GC_set_min_bytes_allocd(want);
+  static size_t base;
+  if (!base) base = GC_get_min_bytes_allocd();
+  int n = pkw.cfg.workers < 8 ? pkw.cfg.workers : 8;
+  size_t want = (size_t)n * ((size_t)24 << 20);
+  GC_set_min_bytes_allocd(unordered && want > base ? want : base);
 }
 
 /* Start the pool once: plan, deques, threads.  Worker 0, the consuming
@@ -537,7 +543,6 @@ static void pkw_gc_budget(int n)
    later reconfiguration reads its affinity mask. */
 static void pkw_start_pool(void)
 {
-  pkw_gc_budget(pkw.cfg.workers);
   pkw_grow_pool(pkw.cfg.workers);
   pkw.started = true;
 }
@@ -569,6 +574,7 @@ pkw_query *pkw_query_start(pk_val root, int64_t n)
 {
   if (!pkw.started) pkw_start_pool();
   if (pkw.cur) pkw_query_end(pkw.cur); /* a consumer that stopped early */
+  pkw_gc_budget(true);
   pkw_query *q = pko_alloc(sizeof *q);
   q->limit = n;
   q->head = &q->sentinel;
@@ -587,6 +593,7 @@ pkw_query *pkw_spec_start(void)
 {
   if (!pkw.started) pkw_start_pool();
   if (pkw.cur) pkw_query_end(pkw.cur);
+  pkw_gc_budget(false);
   pkw_query *q = pko_alloc(sizeof *q);
   q->spec = true;
   q->head = &q->sentinel;
