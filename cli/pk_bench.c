@@ -71,7 +71,8 @@ static const char *pkcb_help =
   "\n"
   "Runs the benchmark programs of bench/programs (default: the default set,\n"
   "or the NAMEs given) at each worker count, as child processes\n"
-  "`pkanren run --unordered -j W --stats`, and prints per program and W the\n"
+  "`pkanren run --unordered -j W --stats` (worker counts alternate from run\n"
+  "to run), and prints per program and W the\n"
   "median wall time, answers/s, unifications/s, peak RSS, mean worker idle\n"
   "time and the speed-up against W=1.\n"
   "\n"
@@ -1005,15 +1006,20 @@ int pkc_cmd_bench(int argc, char **argv)
     }
     pkcb_cell *cells = calloc((size_t)nw, sizeof *cells);
     if (!cells) exit(3);
-    for (int k = 0; k < nw && !pkcb_interrupted; k++) {
-      pkcb_cell *c = &cells[k];
-      c->w = ws[k];
-      for (int i = 0; i < runs && !pkcb_interrupted; i++) {
+    /* Worker counts alternate (W=1, W=2, W=1, ...), so drift in the
+       machine's load hits every count alike. */
+    bool *stop = calloc((size_t)nw, sizeof *stop);
+    if (!stop) exit(3);
+    for (int k = 0; k < nw; k++) cells[k].w = ws[k];
+    for (int i = 0; i < runs && !pkcb_interrupted; i++)
+      for (int k = 0; k < nw && !pkcb_interrupted; k++) {
+        pkcb_cell *c = &cells[k];
+        if (stop[k]) continue;
         pkcb_run_once(tmpdir, wrapper, c->w, timeout, pg->runstar, &c->runs[c->nruns++]);
-        if (c->runs[c->nruns - 1].status != PKB_OK) break;  /* no point repeating */
+        stop[k] = c->runs[c->nruns - 1].status != PKB_OK; /* no point repeating */
       }
-      pkcb_summarise(c);
-    }
+    for (int k = 0; k < nw; k++) if (cells[k].nruns) pkcb_summarise(&cells[k]);
+    free(stop);
     if (pkcb_interrupted) { free(cells); free(wrapper); break; }
 
     /* Checksums: every ok run at every W against the first ok run. */
