@@ -194,6 +194,9 @@ static pk_val pks_conde_rest(pk_val g, pk_val st, int64_t i)
 static pks_thunk pks_nil2 __attribute__((aligned(16))) = { { PK_T_OPAQUE, TK_NIL2 }, 0, 0, 0 };
 static pks_thunk pks_nil1 __attribute__((aligned(16))) = { { PK_T_OPAQUE, TK_NIL1 }, 0, 0, 0 };
 
+/* One of those constants: never shared, claimed or forced ahead. */
+static inline bool pks_constp(pk_val t) { return t == (pk_val)&pks_nil2 || t == (pk_val)&pks_nil1; }
+
 static pk_val pks_choice_new(pk_val a, pk_val f)
 {
   pks_choice *c = (pks_choice *)pks_opaque(K_CHOICE, sizeof *c);
@@ -574,7 +577,7 @@ static void pks_offer(pk_val v)
     if (--pks_pause == 0) pkw_spec_pause(false);
     return;
   }
-  if (v == (pk_val)&pks_nil2 || v == (pk_val)&pks_nil1 || !pkw_offer_wanted()) return;
+  if (pks_constp(v) || !pkw_offer_wanted()) return;
   pks_share(v); /* before a thief can see it */
   pkw_offer(v);
 }
@@ -944,7 +947,7 @@ pk_val pks_spec_force(pk_val t)
   }
   pk_val r = (n > 0 || err) ? pks_memo_new(s, cap, n, err) : s;
   pk_val next = err || s == PK_FALSE ? 0 : pks_thunkp(s) ? s : pks_kind(s) == K_CHOICE ? ((pks_choice *)s)->f : 0;
-  if (next == (pk_val)&pks_nil2 || next == (pk_val)&pks_nil1) next = 0;
+  if (pks_constp(next)) next = 0;
   if (next) pks_share(next); /* before the driver can see it */
   atomic_store_explicit(&((pks_thunk *)t)->memo, r, memory_order_release);
   pks_ahead_add(1);
@@ -1345,7 +1348,7 @@ pks_query *pks_query_new(const pke_node *run, pke_env *env, int64_t n)
 static void pks_query_unspec(pks_query *q)
 {
   if (!q->spec) return;
-  pkw_spec_stop(q->spec);
+  pkw_query_stop(q->spec);
   q->spec = NULL;
 }
 

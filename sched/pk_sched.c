@@ -308,7 +308,7 @@ static void pkw_rotate(pkw_worker *w)
 
 /* Idle wait with exponential backoff: spin, then yield, then sleep up to
    100 us. */
-void pkw_backoff(unsigned *round)
+static void pkw_backoff(unsigned *round)
 {
   if (*round < 8) {
     for (int i = 0; i < (16 << *round); i++) __asm__ volatile("" ::: "memory");
@@ -329,35 +329,63 @@ static void pkw_hungry(pkw_worker *w, bool h)
   atomic_fetch_add_explicit(&pkw.hungry, h ? 1 : -1, memory_order_relaxed);
 }
 
+/* A worker's time inside one query, for --stats. */
+typedef struct pkw_shift {
+  unsigned idle;          /* backoff round while hungry */
+  uint64_t t0, idle_since, u0;
+} pkw_shift;
+
+static pkw_shift pkw_shift_begin(void)
+{
+  return (pkw_shift){ 0, pkw_now_ns(), 0, pks_unify_count() };
+}
+
+/* No branch to run: w is hungry, and waits a little longer each round. */
+static void pkw_shift_idle(pkw_worker *w, pkw_shift *s)
+{
+  pkw_hungry(w, true);
+  if (!s->idle_since) s->idle_since = pkw_now_ns();
+  pkw_backoff(&s->idle);
+}
+
+/* w has a branch again: close the idle interval. */
+static void pkw_shift_busy(pkw_worker *w, pkw_shift *s)
+{
+  pkw_hungry(w, false);
+  if (s->idle_since) { w->st.idle_ns += pkw_now_ns() - s->idle_since; s->idle_since = 0; }
+  s->idle = 0;
+}
+
+/* w leaves the query: add the shift to its statistics. */
+static void pkw_shift_end(pkw_worker *w, pkw_shift *s)
+{
+  pkw_hungry(w, false);
+  uint64_t t1 = pkw_now_ns();
+  if (s->idle_since) w->st.idle_ns += t1 - s->idle_since;
+  w->st.busy_ns += t1 - s->t0;
+  w->st.unifies += pks_unify_count() - s->u0;
+}
+
 /* Work on q until it is done, or (consumer) until an answer is waiting. */
 static void pkw_work(pkw_worker *w, pkw_query *q, bool consumer)
 {
-  unsigned idle = 0;
-  uint64_t t0 = pkw_now_ns(), idle_since = 0, u0 = pks_unify_count();
+  pkw_shift sh = pkw_shift_begin();
   while (!atomic_load_explicit(&q->done, memory_order_acquire)) {
     if (consumer && atomic_load_explicit(&q->head->next, memory_order_acquire)) break;
     if (!w->cur) {
       pk_val t;
       if (!pkw_take(w, &t)) {
-        pkw_hungry(w, true);
-        if (!idle_since) idle_since = pkw_now_ns();
-        pkw_backoff(&idle);
+        pkw_shift_idle(w, &sh);
         continue;
       }
-      pkw_hungry(w, false);
       w->cur = t;
       w->st.tasks++;
     }
-    if (idle_since) { w->st.idle_ns += pkw_now_ns() - idle_since; idle_since = 0; }
-    idle = 0;
+    pkw_shift_busy(w, &sh);
     pkw_run_guarded(w, q);
     pkw_rotate(w);
   }
-  pkw_hungry(w, false);
-  uint64_t t1 = pkw_now_ns();
-  if (idle_since) w->st.idle_ns += t1 - idle_since;
-  w->st.busy_ns += t1 - t0;
-  w->st.unifies += pks_unify_count() - u0;
+  pkw_shift_end(w, &sh);
 }
 
 /* ---- ordered speculation (pk_mk.c does the forcing) ------------------------------- */
@@ -388,7 +416,7 @@ void pkw_offer(pk_val t)
   w->st.splits++;
 }
 
-/* Set by the driver while forcing ahead does not pay (pks_spec_pause). */
+/* Set by the driver while forcing ahead does not pay (pks_credit_take). */
 static _Atomic bool pkw_spec_paused;
 
 void pkw_spec_pause(bool on) { atomic_store_explicit(&pkw_spec_paused, on, memory_order_relaxed); }
@@ -422,32 +450,23 @@ static void pkw_spec_chain(pkw_worker *w, pkw_query *q, pk_val t)
    and its chain ahead of the driver, while there is room. */
 static void pkw_spec_work(pkw_worker *w, pkw_query *q)
 {
-  unsigned idle = 0;
-  uint64_t t0 = pkw_now_ns(), idle_since = 0, u0 = pks_unify_count();
+  pkw_shift sh = pkw_shift_begin();
   pks_spec_enable(true, false);
   pkw_spec_self = w;
   while (!atomic_load_explicit(&q->done, memory_order_acquire)) {
     pk_val t;
     if (!pkw_spec_room() || !pkw_take(w, &t)) {
-      pkw_hungry(w, true);
-      if (!idle_since) idle_since = pkw_now_ns();
-      pkw_backoff(&idle);
+      pkw_shift_idle(w, &sh);
       continue;
     }
-    pkw_hungry(w, false);
-    if (idle_since) { w->st.idle_ns += pkw_now_ns() - idle_since; idle_since = 0; }
-    idle = 0;
+    pkw_shift_busy(w, &sh);
     if (!pks_spec_claim(t)) continue;
     w->st.tasks++;
     pkw_spec_chain(w, q, t);
   }
-  pkw_hungry(w, false);
   pkw_spec_self = NULL;
   pks_spec_enable(false, false);
-  uint64_t t1 = pkw_now_ns();
-  if (idle_since) w->st.idle_ns += t1 - idle_since;
-  w->st.busy_ns += t1 - t0;
-  w->st.unifies += pks_unify_count() - u0;
+  pkw_shift_end(w, &sh);
 }
 
 /* Discard what is left in w's deque after the query ended. */
@@ -570,34 +589,43 @@ static void pkw_query_end(pkw_query *q)
   pkw_drain(pkw.w[0]);
 }
 
-pkw_query *pkw_query_start(pk_val root, int64_t n)
+/* A new query for the pool, after the one still running (a consumer that
+   stopped early) ends. */
+static pkw_query *pkw_query_new(bool unordered)
 {
   if (!pkw.started) pkw_start_pool();
-  if (pkw.cur) pkw_query_end(pkw.cur); /* a consumer that stopped early */
-  pkw_gc_budget(true);
+  if (pkw.cur) pkw_query_end(pkw.cur);
+  pkw_gc_budget(unordered);
   pkw_query *q = pko_alloc(sizeof *q);
-  q->limit = n;
+  q->spec = !unordered;
   q->head = &q->sentinel;
   atomic_store(&q->tail, &q->sentinel);
-  atomic_store(&q->pending, 1);
-  pkw_push(pkw.w[0], root);
+  return q;
+}
+
+/* Make q the pool's query and wake the workers. */
+static void pkw_query_publish(pkw_query *q)
+{
   pthread_mutex_lock(&pkw.lock);
   pkw.cur = q;
   pkw.generation++;
   pthread_cond_broadcast(&pkw.wake);
   pthread_mutex_unlock(&pkw.lock);
+}
+
+pkw_query *pkw_query_start(pk_val root, int64_t n)
+{
+  pkw_query *q = pkw_query_new(true);
+  q->limit = n;
+  atomic_store(&q->pending, 1);
+  pkw_push(pkw.w[0], root);
+  pkw_query_publish(q);
   return q;
 }
 
 pkw_query *pkw_spec_start(void)
 {
-  if (!pkw.started) pkw_start_pool();
-  if (pkw.cur) pkw_query_end(pkw.cur);
-  pkw_gc_budget(false);
-  pkw_query *q = pko_alloc(sizeof *q);
-  q->spec = true;
-  q->head = &q->sentinel;
-  atomic_store(&q->tail, &q->sentinel);
+  pkw_query *q = pkw_query_new(false);
   pks_spec_reset();
   pkw_spec_pause(false);
   pks_spec_enable(true, true);
@@ -605,17 +633,8 @@ pkw_query *pkw_spec_start(void)
   pkw.spec_t0 = pkw_now_ns();
   pkw.spec0 = pks_spec_counted();
   pkw.spec_u0 = pks_unify_count();
-  pthread_mutex_lock(&pkw.lock);
-  pkw.cur = q;
-  pkw.generation++;
-  pthread_cond_broadcast(&pkw.wake);
-  pthread_mutex_unlock(&pkw.lock);
+  pkw_query_publish(q);
   return q;
-}
-
-void pkw_spec_stop(pkw_query *q)
-{
-  if (pkw.cur == q) pkw_query_end(q);
 }
 
 bool pkw_query_next(pkw_query *q, pk_val *out)

@@ -46,16 +46,15 @@ pkw_query *pkw_query_start(pk_val root, int64_t n);
    an error raised by any worker. */
 bool pkw_query_next(pkw_query *q, pk_val *out);
 
-/* Stop q early (answers not taken are not searched); the pool is free for
-   the next query when this returns. */
+/* Stop q early (answers not taken are not searched; an ordered query's
+   workers stop forcing ahead); the pool is free for the next query when
+   this returns. */
 void pkw_query_stop(pkw_query *q);
 
 /* Ordered mode: pool workers force ahead of this thread, which drives the
-   query as one worker would (pk_mk.c).  Start returns the speculation;
-   stop ends it and returns when no worker is inside it.  The driving
-   thread only. */
+   query as one worker would (pk_mk.c).  Returns the speculation, which
+   pkw_query_stop ends.  The driving thread only. */
 pkw_query *pkw_spec_start(void);
-void pkw_spec_stop(pkw_query *q);
 /* Is a worker hungry for a thunk to force ahead (and this thread's deque
    nearly empty)?  A few loads. */
 bool pkw_offer_wanted(void);
@@ -65,8 +64,6 @@ void pkw_offer(pk_val t);
 /* Stop (on) or resume (off) forcing ahead: the driver's call, when the
    results it takes are mostly ones it has to wait for. */
 void pkw_spec_pause(bool on);
-/* Wait a little longer each round: spin, then yield, then sleep. */
-void pkw_backoff(unsigned *round);
 
 /* Unifications done by pool workers 1..N-1 (worker 0 is the consuming
    thread, which counts its own). */
