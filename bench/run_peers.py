@@ -266,7 +266,7 @@ def main():
             problems.append((name, {"pk": [], "chez": []}, {}))
             continue
         res = {"pk": [], "chez": []}
-        systems = [("pk", [pk, "run", pk_file])]
+        systems = [("pk", [pk, "run", "-j", "1", pk_file])]  # one worker, as documented
         if not args.no_chez:
             systems.append(("chez", [args.chez, "--script", chez_file]))
         gave_up = set()
