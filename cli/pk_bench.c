@@ -114,7 +114,7 @@ static const char *const pkcb_order[] = {
   "factors-720", "factors-720-own",
   "quines-1", "quines-10", "quines-100", "twines-2", "thrines-4",
   "qi-quines-1", "qi-quines-10", "qi-quines-100", "qi-twines-2",
-  "qi-thrines-4",
+  "qi-thrines-4", "qs-thrines-565",
   "evalo-1000",
   "append-synthesis",
   "long-loop-2M", "long-loop-8M",

@@ -136,7 +136,7 @@ static void *pkc_run_thread(void *arg)
   if (r->stats) {
     uint64_t u = pks_unify_count() + pkw_pool_unifications();
     if (pkw_used()) pkw_print_stats(stderr);
-    else fprintf(stderr, "stats: 1 worker (sequential engine), seed %llu\n", r->seed);
+    else fprintf(stderr, "stats: 1 worker (sequential engine), seed %llu, collector markers %d\n", r->seed, GC_get_parallel() + 1);
     fprintf(stderr, "stats: answers printed %llu, wall %.3f s, unifications %llu (%.0f/s)\n",
             (unsigned long long)r->opts.answers, r->seconds, (unsigned long long)u,
             r->seconds > 0 ? (double)u / r->seconds : 0.0);
@@ -177,6 +177,8 @@ static int pkc_cmd_run(int argc, char **argv)
     else r.file = a;
   }
   if (!r.file) return pkc_usage("run needs a FILE", PK_USAGE_RUN);
+  pko_set_markers((unsigned)r.workers);
+  pko_init();
   pkw_config wc = { (int)r.workers, r.unordered, r.seed, false };
   pkw_configure(&wc);
   pkc_on_big_stack(pkc_run_thread, &r);
@@ -276,6 +278,7 @@ static int pkc_cmd_repl(int argc, char **argv)
     if (!strcmp(argv[i], "--help")) { puts("usage: pkanren repl\n\nCtrl-C cancels the running query; Ctrl-D exits."); return 0; }
     return pkc_usage("repl takes no arguments", "usage: pkanren repl\n");
   }
+  pko_init();
   pkc_on_big_stack(pkc_repl_thread, NULL);
   return 0;
 }
@@ -286,7 +289,6 @@ int main(int argc, char **argv)
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = pkc_on_sigint;
   sigaction(SIGINT, &sa, NULL);
-  pko_init();
   if (argc < 2) return pkc_usage("missing command", pkc_help);
   const char *cmd = argv[1];
   int st;
@@ -294,7 +296,7 @@ int main(int argc, char **argv)
   if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) { fputs(pkc_help, stdout); return 0; }
   if (!strcmp(cmd, "run")) st = pkc_cmd_run(argc - 2, argv + 2);
   else if (!strcmp(cmd, "repl")) st = pkc_cmd_repl(argc - 2, argv + 2);
-  else if (!strcmp(cmd, "bench")) st = pkc_cmd_bench(argc - 2, argv + 2);
+  else if (!strcmp(cmd, "bench")) { pko_init(); st = pkc_cmd_bench(argc - 2, argv + 2); }
   else return pkc_usage("unknown command", pkc_help);
   fflush(stdout);
   return st;

@@ -214,6 +214,7 @@ int pk_parse(pk_engine *e, const char *text, pk_term *out)
   pkr_reader *r = pkr_open("<parse>", text, strlen(text));
   pk_val x;
   if (!pkr_next(r, &x)) pko_throw_at(PK_STATUS_STATIC, NULL, "<parse>: no datum in text");
+  pkr_forget(x); /* data: positions are for programs, and would keep x alive */
   *out = pka_root(e, x);
   PKO_END(c);
   pka_leave();
@@ -245,6 +246,7 @@ static pks_query *pka_open(const char *run_form)
   pk_srcpos pos = { "<query>", 1, 1 };
   pkr_pos(x, &pos);
   const pke_node *run = pke_compile(x, &pos);
+  pkr_forget(x); /* compiled: its positions would keep it alive for good */
   return pks_query_new(run, NULL, pke_run_count(run, NULL));
 }
 

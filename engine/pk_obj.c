@@ -429,12 +429,22 @@ _Noreturn void pko_interrupt(void)
 extern void pke_init(void);
 extern void pks_init(void);
 
+static unsigned pko_markers;
+
+/* Before pko_init, from one thread: the collector marks on n threads (0:
+   one per CPU, the collector's default).  A command-line run passes its
+   worker count, so that -j N keeps to N cores while collecting too (with
+   one marker per CPU, -j 1 used 1.16 cores on perm8-diseq); GC_MARKERS in
+   the environment still wins. */
+void pko_set_markers(unsigned n) { pko_markers = n; }
+
 /* Start the collector and register primitives and special forms. */
 static void pko_init_once(void)
 {
   /* Objects are referenced only from their start or a pair tag offset:
      no interior pointers, so a 16-byte pair takes 16 bytes, not 32. */
   GC_set_all_interior_pointers(0);
+  if (pko_markers) GC_set_markers_count(pko_markers);
   GC_INIT();
   GC_register_displacement(PK_TAG_PAIR);
   GC_register_displacement(PK_TAG_GPAIR);

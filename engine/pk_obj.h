@@ -291,5 +291,7 @@ static inline void pko_poll(void)
 
 /* One-time process init: collector, symbol table, primitives. Idempotent. */
 void pko_init(void);
+/* The collector's marker threads (0: one per CPU); before pko_init only. */
+void pko_set_markers(unsigned n);
 
 #endif

@@ -126,18 +126,32 @@ static void pkw_buf_free(void *p, size_t bytes, void *ctx)
 static void pkw_grow_pool(int n);
 static void pkw_gc_budget(bool unordered);
 
+static void pkw_query_end(pkw_query *q);
+static void pkw_grow_pool(int n);
+
+/* Install plan p and free the old one.  Between queries only: workers read
+   the plan inside a query (and, once, when their thread starts, under the
+   lock). */
+static void pkw_set_plan(pkt_plan *p)
+{
+  pthread_mutex_lock(&pkw.lock);
+  pkt_plan *old = pkw.plan;
+  pkw.plan = p;
+  pthread_mutex_unlock(&pkw.lock);
+  pkt_plan_free(old);
+}
+
 void pkw_configure(const pkw_config *c)
 {
+  pkw_config was = pkw.cfg;
   pkw.cfg = *c;
   if (pkw.cfg.workers < 1) pkw.cfg.workers = 1;
-  if (pkw.started && pkw.cfg.workers > pkw.n) pkw_grow_pool(pkw.cfg.workers);
-  else if (pkw.started) {
-    /* Between queries: workers read the plan only inside one, after taking
-       the lock.  The old plan is not freed: a plan is small. */
+  if (!pkw.started) return;
+  if (pkw.cur) pkw_query_end(pkw.cur); /* a consumer that stopped early */
+  if (pkw.cfg.workers > pkw.n) pkw_grow_pool(pkw.cfg.workers);
+  else if (pkw.cfg.workers != was.workers || pkw.cfg.seed != was.seed) {
     pkt_plan *p = pkt_plan_new(pkw.cfg.workers, pkw.cfg.seed);
-    pthread_mutex_lock(&pkw.lock);
-    if (p) pkw.plan = p;
-    pthread_mutex_unlock(&pkw.lock);
+    if (p) pkw_set_plan(p);
   }
 }
 
@@ -486,7 +500,9 @@ static void *pkw_main(void *arg)
   pkw_worker *w = arg;
   pkw_self = w;
   pke_thread_start();
+  pthread_mutex_lock(&pkw.lock);
   pkt_pin_self(pkw.plan, w->id);
+  pthread_mutex_unlock(&pkw.lock);
   uint64_t seen = 0;
   for (;;) {
     pthread_mutex_lock(&pkw.lock);
@@ -533,10 +549,10 @@ static void pkw_grow_pool(int n)
   pkt_plan *plan = pkt_plan_new(n, pkw.cfg.seed);
   if (!plan) pko_error("cannot plan %d workers (at most %d)", n, PKT_MAX_WORKERS);
   pthread_mutex_lock(&pkw.lock);
-  pkw.plan = plan;
   pkw.w = w;
   pkw.n = n;
   pthread_mutex_unlock(&pkw.lock);
+  pkw_set_plan(plan);
   for (int i = old > 0 ? old : 1; i < n; i++) pkw_spawn_thread(i);
 }
 
@@ -672,7 +688,8 @@ uint64_t pkw_pool_unifications(void)
 void pkw_print_stats(FILE *f)
 {
   if (!pkw.started) return;
-  fprintf(f, "stats: %d workers, seed %llu, %s\n", pkw.cfg.workers, (unsigned long long)pkw.cfg.seed, pkt_plan_describe(pkw.plan));
+  fprintf(f, "stats: %d workers, seed %llu, collector markers %d, %s\n", pkw.cfg.workers,
+          (unsigned long long)pkw.cfg.seed, GC_get_parallel() + 1, pkt_plan_describe(pkw.plan));
   for (int i = 0; i < pkw.cfg.workers && i < pkw.n; i++) {
     const pkw_stats *s = &pkw.w[i]->st;
     double busy = (double)s->busy_ns / 1e9, idle = (double)s->idle_ns / 1e9;

@@ -26,8 +26,9 @@ typedef struct pkw_config {
                          workers or not (stresses the memo protocol; tests) */
 } pkw_config;
 
-/* Set the pool's configuration.  Call before the first query, from the
-   thread that will run queries; not thread-safe. */
+/* Set the pool's configuration, from the thread that runs queries, between
+   queries (one its consumer stopped early is ended first); not
+   thread-safe. */
 void pkw_configure(const pkw_config *c);
 /* Should a query started on this thread run on the pool?  False inside a
    worker (a nested run stays on the worker that reached it). */
