@@ -17,7 +17,8 @@
 #include <cmocka.h>
 #include <gc/gc.h>
 #if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/allocator_interface.h>
+/* From libasan (sanitizer/allocator_interface.h, which gcc does not ship). */
+size_t __sanitizer_get_current_allocated_bytes(void);
 #elif defined(PK_HAVE_JEMALLOC)
 #include <jemalloc/jemalloc.h>
 #else
@@ -210,7 +211,8 @@ static bool sub_multiset(char **sub, size_t nsub, char **sup, size_t nsup)
 /* 1,000 short queries stopped early, back to back, on 2-4 workers: each
    gives n answers the one-worker search also gives (a finite search and
    an infinite one), and neither the malloc'd memory (deques, queries,
-   answer queues) nor the collected heap grows from the 100th query on. */
+   answer queues) nor the collected heap (when collecting: not under TSan)
+   grows from the 100th query on. */
 static void test_repeated_stops(void **state)
 {
   (void)state;
@@ -236,7 +238,7 @@ static void test_repeated_stops(void **state)
   GC_gcollect();
   size_t m1 = malloc_in_use(), h1 = GC_get_heap_size();
   if (m1 > m0 + 256 * 1024) fail_msg("malloc'd memory grew from %zu to %zu bytes over 900 queries", m0, m1);
-  if (h1 > h0 + 16 * 1024 * 1024) fail_msg("collected heap grew from %zu to %zu bytes over 900 queries", h0, h1);
+  if (!GC_is_disabled() && h1 > h0 + 16 * 1024 * 1024) fail_msg("collected heap grew from %zu to %zu bytes over 900 queries", h0, h1);
   free_all(every, nall);
 }
 
