@@ -1,6 +1,8 @@
 ;;! gated: yes
+;;! needs: qinterp
 ;;! about: run* all thrines (p q r) of a size-bounded quote/list/lambda interpreter: each evaluation may take at most 5, 6 and 5 steps (an exhaustive search; none exist that small, 0 answers)
-;; The interpreter of _qinterp.scm with a step budget threaded through each
+;; The interpreter of _qinterp.scm (whose qi-unboundo and qi-lookupo it
+;; uses) with a step budget threaded through each
 ;; derivation (in and out, Peano): every qs-evalo call, list elements
 ;; included, spends one step, so the search tree is finite and run*
 ;; returns.  The budgets 5/6/5 are chosen for about 1.5 s on one worker.
@@ -11,16 +13,16 @@
     (conde
       ((fresh (datum)
          (== `(quote ,datum) expr)
-         (qs-unboundo 'quote env)
+         (qi-unboundo 'quote env)
          (absento 'closure datum)
          (== datum val)
          (== f out)))
       ((fresh (args)
          (== `(list . ,args) expr)
-         (qs-unboundo 'list env)
+         (qi-unboundo 'list env)
          (absento 'closure args)
          (qs-eval-argso args env val f out)))
-      ((symbolo expr) (qs-lookupo expr env val) (== f out))
+      ((symbolo expr) (qi-lookupo expr env val) (== f out))
       ((fresh (rator rand param body cenv arg f1 f2)
          (== `(,rator ,rand) expr)
          (qs-evalo rator env `(closure ,param ,body ,cenv) f f1)
@@ -29,17 +31,9 @@
       ((fresh (param body)
          (== `(lambda (,param) ,body) expr)
          (symbolo param)
-         (qs-unboundo 'lambda env)
+         (qi-unboundo 'lambda env)
          (== `(closure ,param ,body ,env) val)
          (== f out))))))
-
-(defrel (qs-unboundo name env)
-  (conde
-    ((== '() env))
-    ((fresh (y v rest)
-       (== `((,y . ,v) . ,rest) env)
-       (=/= y name)
-       (qs-unboundo name rest)))))
 
 (defrel (qs-eval-argso args env vals in out)
   (conde
@@ -49,13 +43,6 @@
        (== `(,va . ,vd) vals)
        (qs-evalo a env va in f)
        (qs-eval-argso d env vd f out)))))
-
-(defrel (qs-lookupo x env val)
-  (fresh (y v rest)
-    (== `((,y . ,v) . ,rest) env)
-    (conde
-      ((== y x) (== v val))
-      ((=/= y x) (qs-lookupo x rest val)))))
 
 (define (qs-steps n) (if (= n 0) '() (cons 's (qs-steps (- n 1)))))
 
