@@ -127,7 +127,6 @@ static void pkw_grow_pool(int n);
 static void pkw_gc_budget(bool unordered);
 
 static void pkw_query_end(pkw_query *q);
-static void pkw_grow_pool(int n);
 
 /* Install plan p and free the old one.  Between queries only: workers read
    the plan inside a query (and, once, when their thread starts, under the
