@@ -73,31 +73,47 @@ static inline size_t pkm_width(uint32_t nodemap, uint32_t datamap)
 
 /* A node with its maps set and slot[] left for the caller to fill.
    One collector allocation (thread-local free list), 8 + 8*width bytes. */
-static pkm_node *pkm_alloc(uint32_t nodemap, uint32_t datamap, uint32_t count)
+static pkm_node *pkm_alloc(pkm_owned *o, uint32_t nodemap, uint32_t datamap, uint32_t count)
 {
   pkm_node *n = pko_alloc(sizeof *n + pkm_width(nodemap, datamap) * sizeof(uintptr_t));
   n->nodemap = (pkm_bitmap)nodemap;
   n->datamap = (pkm_bitmap)datamap;
   n->count = count;
+  if (o) {
+    /* Past the bound o stops owning anything: a node it does not record
+       could be the parent of one it does, and parents must be owned. */
+    if (o->n < PKM_OWNED_MAX) o->node[o->n++] = n;
+    else o->full = true;
+  }
   return n;
+}
+
+/* n as a node the caller may change in place, or NULL.  At most
+   PKM_OWNED_MAX compares. */
+static pkm_node *pkm_owned_node(const pkm_owned *o, pkm_map n)
+{
+  if (o && !o->full)
+    for (int i = 0; i < o->n; i++)
+      if (o->node[i] == n) return o->node[i];
+  return NULL;
 }
 
 /* Copy of n whose child at bit is c; the subtree grew by delta keys.
    Path copying's step: one node-sized allocation and memcpy per level. */
-static pkm_node *pkm_with_child(pkm_map n, uint32_t bit, pkm_map c, uint32_t delta)
+static pkm_node *pkm_with_child(pkm_owned *o, pkm_map n, uint32_t bit, pkm_map c, uint32_t delta)
 {
   size_t w = pkm_width(n->nodemap, n->datamap);
-  pkm_node *r = pkm_alloc(n->nodemap, n->datamap, n->count + delta);
+  pkm_node *r = pkm_alloc(o, n->nodemap, n->datamap, n->count + delta);
   memcpy(r->slot, n->slot, w * sizeof(uintptr_t));
   r->slot[pkm_popc(n->nodemap & (bit - 1))] = (uintptr_t)c;
   return r;
 }
 
 /* Copy of n with the value word at slot index j replaced. */
-static pkm_node *pkm_with_value(pkm_map n, size_t j, pk_val v)
+static pkm_node *pkm_with_value(pkm_owned *o, pkm_map n, size_t j, pk_val v)
 {
   size_t w = pkm_width(n->nodemap, n->datamap);
-  pkm_node *r = pkm_alloc(n->nodemap, n->datamap, n->count);
+  pkm_node *r = pkm_alloc(o, n->nodemap, n->datamap, n->count);
   memcpy(r->slot, n->slot, w * sizeof(uintptr_t));
   r->slot[j] = v;
   return r;
@@ -105,11 +121,11 @@ static pkm_node *pkm_with_value(pkm_map n, size_t j, pk_val v)
 
 /* Copy of n with a new pair in the empty slot bit.  Two memcpys around a
    two-word gap. */
-static pkm_node *pkm_with_pair(pkm_map n, uint32_t bit, uint64_t key, pk_val v)
+static pkm_node *pkm_with_pair(pkm_owned *o, pkm_map n, uint32_t bit, uint64_t key, pk_val v)
 {
   size_t w = pkm_width(n->nodemap, n->datamap);
   size_t j = pkm_popc(n->nodemap) + 2 * (size_t)pkm_popc(n->datamap & (bit - 1));
-  pkm_node *r = pkm_alloc(n->nodemap, n->datamap | bit, n->count + 1);
+  pkm_node *r = pkm_alloc(o, n->nodemap, n->datamap | bit, n->count + 1);
   memcpy(r->slot, n->slot, j * sizeof(uintptr_t));
   r->slot[j] = key;
   r->slot[j + 1] = v;
@@ -119,12 +135,12 @@ static pkm_node *pkm_with_pair(pkm_map n, uint32_t bit, uint64_t key, pk_val v)
 
 /* Copy of n where the pair at bit moved down into child c (which holds it
    and one new key): the slot changes from datamap to nodemap. */
-static pkm_node *pkm_with_pushdown(pkm_map n, uint32_t bit, pkm_map c)
+static pkm_node *pkm_with_pushdown(pkm_owned *o, pkm_map n, uint32_t bit, pkm_map c)
 {
   size_t w = pkm_width(n->nodemap, n->datamap);
   size_t ci = pkm_popc(n->nodemap & (bit - 1));
   size_t j = pkm_popc(n->nodemap) + 2 * (size_t)pkm_popc(n->datamap & (bit - 1));
-  pkm_node *r = pkm_alloc(n->nodemap | bit, n->datamap & ~bit, n->count + 1);
+  pkm_node *r = pkm_alloc(o, n->nodemap | bit, n->datamap & ~bit, n->count + 1);
   memcpy(r->slot, n->slot, ci * sizeof(uintptr_t));
   r->slot[ci] = (uintptr_t)c;
   memcpy(r->slot + ci + 1, n->slot + ci, (j - ci) * sizeof(uintptr_t));
@@ -135,12 +151,12 @@ static pkm_node *pkm_with_pushdown(pkm_map n, uint32_t bit, pkm_map c)
 /* Subtree at level shift holding two distinct keys whose digits agree below
    shift.  Keys sharing further digits get a chain of one-child nodes; dense
    ids share at most a level or two, so this is usually one 40-byte node. */
-static pkm_map pkm_merge(uint64_t k1, pk_val v1, uint64_t k2, pk_val v2, unsigned shift)
+static pkm_map pkm_merge(pkm_owned *o, uint64_t k1, pk_val v1, uint64_t k2, pk_val v2, unsigned shift)
 {
   unsigned s = shift;
   while (pkm_bit(k1, s) == pkm_bit(k2, s)) s += PKM_BITS;
   uint32_t b1 = pkm_bit(k1, s), b2 = pkm_bit(k2, s);
-  pkm_node *leaf = pkm_alloc(0, b1 | b2, 2);
+  pkm_node *leaf = pkm_alloc(o, 0, b1 | b2, 2);
   int first = b1 < b2 ? 0 : 2;
   leaf->slot[first] = k1;
   leaf->slot[first + 1] = v1;
@@ -149,7 +165,7 @@ static pkm_map pkm_merge(uint64_t k1, pk_val v1, uint64_t k2, pk_val v2, unsigne
   pkm_map c = leaf;
   while (s > shift) {
     s -= PKM_BITS;
-    pkm_node *up = pkm_alloc(pkm_bit(k1, s), 0, 2);
+    pkm_node *up = pkm_alloc(o, pkm_bit(k1, s), 0, 2);
     up->slot[0] = (uintptr_t)c;
     c = up;
   }
@@ -157,15 +173,17 @@ static pkm_map pkm_merge(uint64_t k1, pk_val v1, uint64_t k2, pk_val v2, unsigne
 }
 
 /* Descend recording the path, change the last node, then copy the path
-   bottom-up.  Cost: one node copy per level (about 480 bytes per insert at
-   10k keys) and no recursion. */
-pkm_map pkm_set(pkm_map m, uint64_t key, pk_val v)
+   bottom-up, up to the first node o owns: that one changes in place, and so
+   do the counts above it (a node's parent was made with it, so o owns the
+   parents of its nodes).  Cost: one node copy per level not owned (about
+   480 bytes per insert at 10k keys) and no recursion. */
+static pkm_map pkm_set_in(pkm_map m, uint64_t key, pk_val v, pkm_owned *o)
 {
   pkm_map path[PKM_DEPTH];
   uint32_t bits[PKM_DEPTH];
   unsigned d = 0, shift = 0;
   if (!m) {
-    pkm_node *r = pkm_alloc(0, pkm_bit(key, 0), 1);
+    pkm_node *r = pkm_alloc(o, 0, pkm_bit(key, 0), 1);
     r->slot[0] = key;
     r->slot[1] = v;
     return r;
@@ -182,22 +200,51 @@ pkm_map pkm_set(pkm_map m, uint64_t key, pk_val v)
       continue;
     }
     if (!(n->datamap & bit)) {
-      r = pkm_with_pair(n, bit, key, v);
+      r = pkm_with_pair(o, n, bit, key, v);
       break;
     }
     size_t j = pkm_popc(n->nodemap) + 2 * (size_t)pkm_popc(n->datamap & (bit - 1));
     if (n->slot[j] == key) {
       if (n->slot[j + 1] == v) return m;
-      r = pkm_with_value(n, j + 1, v);
+      pkm_node *w = pkm_owned_node(o, n);
+      if (w) {
+        w->slot[j + 1] = v;
+        return m;
+      }
+      r = pkm_with_value(o, n, j + 1, v);
       delta = 0;
     } else {
-      pkm_map c = pkm_merge(n->slot[j], n->slot[j + 1], key, v, shift + PKM_BITS);
-      r = pkm_with_pushdown(n, bit, c);
+      pkm_map c = pkm_merge(o, n->slot[j], n->slot[j + 1], key, v, shift + PKM_BITS);
+      r = pkm_with_pushdown(o, n, bit, c);
     }
     break;
   }
-  while (d--) r = pkm_with_child(path[d], bits[d], r, delta);
+  while (d--) {
+    pkm_node *w = pkm_owned_node(o, path[d]);
+    if (w) {
+      w->slot[pkm_popc(w->nodemap & (bits[d] - 1))] = (uintptr_t)r;
+      for (;; w = (pkm_node *)path[--d]) {
+        w->count += delta;
+        if (d == 0) return m;
+      }
+    }
+    r = pkm_with_child(o, path[d], bits[d], r, delta);
+  }
   return r;
+}
+
+pkm_map pkm_set(pkm_map m, uint64_t key, pk_val v) { return pkm_set_in(m, key, v, NULL); }
+
+pkm_map pkm_set_owned(pkm_map m, uint64_t key, pk_val v, pkm_owned *o) { return pkm_set_in(m, key, v, o); }
+
+void pkm_free_owned(pkm_owned *o)
+{
+  for (int i = 0; i < o->n; i++) {
+    pkm_node *n = o->node[i];
+    pko_free_owned(n, sizeof *n + pkm_width(n->nodemap, n->datamap) * sizeof(uintptr_t));
+  }
+  o->n = 0;
+  o->full = false;
 }
 
 /* O(1): every node caches the number of keys below it. */

@@ -37,7 +37,7 @@ typedef uint32_t pkm_bitmap;
    pairs as key,value word pairs in bit order: descending needs one popcount,
    only the last level needs two.  count caches the number of keys below
    (it fills the 16-way header's alignment padding).  Never mutated after
-   pkm_set returns it. */
+   pkm_set returns it; pkm_set_owned mutates only nodes its caller owns. */
 struct pkm_node {
   pkm_bitmap nodemap, datamap;
   uint32_t count;
@@ -92,6 +92,19 @@ inline pk_val pkm_get(pkm_map m, uint64_t key)
 /* m with key bound to v (replacing any old binding). Thread-safe.
    Returns m itself when key is already bound to v. */
 pkm_map pkm_set(pkm_map m, uint64_t key, pk_val v);
+/* Nodes a caller made and nobody else has seen yet, so it may update them
+   in place (a transient, as in Clojure).  Start zeroed.  Past
+   PKM_OWNED_MAX nodes it owns none any more (full: every set copies). */
+#define PKM_OWNED_MAX 32
+typedef struct pkm_owned { int n; bool full; struct pkm_node *node[PKM_OWNED_MAX]; } pkm_owned;
+/* pkm_set that updates the nodes in o in place and adds the nodes it makes
+   to o.  The caller must hold the only reference to every map built on o's
+   nodes, and drop o before any of them is shared.  A chain of k updates on
+   one path then copies it once instead of k times.  One thread. */
+pkm_map pkm_set_owned(pkm_map m, uint64_t key, pk_val v, pkm_owned *o);
+/* Give o's nodes back to this thread's free lists and empty o: every map
+   built on them must be dropped already (a scratch map). */
+void pkm_free_owned(pkm_owned *o);
 /* Number of keys. O(1): read from the root's cached count. */
 size_t pkm_count(pkm_map m);
 /* Call fn(key, value, ctx) for every binding (deterministic order). */

@@ -139,6 +139,28 @@ static pks_state *pks_mkstate(const pks_state *from, pkm_map S, pkm_map C, uint6
   return s;
 }
 
+/* The state and constraint-map nodes the running constraint goal made
+   (pks_constrain); nothing else has seen them yet.  On that goal's C
+   stack, which the collector scans. */
+typedef struct pks_txn { pks_state *st; pkm_owned own; } pks_txn;
+static _Thread_local pks_txn *pks_tx;
+
+/* pks_mkstate inside a constraint goal: the state the goal made last is
+   changed in place instead of copied. */
+static pks_state *pks_txstate(pks_state *from, pkm_map S, pkm_map C)
+{
+  if (from != pks_tx->st) return pks_tx->st = pks_mkstate(from, S, C, from->nv);
+  from->S = S;
+  from->C = C;
+  return from;
+}
+
+/* st's constraint map with x's record set to c, inside a constraint goal. */
+static pkm_map pks_cset(const pks_state *st, pk_val x, pk_val c)
+{
+  return pkm_set_owned(st->C, pk_varid(x), c, &pks_tx->own);
+}
+
 /* A scope no other state has: per-thread blocks of a global counter, so
    there is no shared write per disjunction. */
 static uint64_t pks_new_scope(void)
@@ -342,8 +364,10 @@ static void pks_list_add(pks_list *l, pk_val x)
    NULL, the new bindings (x . term) are appended to it in
    faster-miniKanren's order.  A variable of the given scope is bound in its
    cell instead of the map (scope 0: never; used for =/= and reification,
-   which must not bind).  Iterative: car first, then cdr. */
-static bool pks_unify(pkm_map *S, pk_val u, pk_val v, pks_list *added, uint64_t scope)
+   which must not bind).  o, when not NULL, owns the map nodes made (a
+   scratch map, dropped after: see pks_scratch).  Iterative: car first,
+   then cdr. */
+static bool pks_unify(pkm_map *S, pk_val u, pk_val v, pks_list *added, uint64_t scope, pkm_owned *o)
 {
   pks_vstack st;
   pks_vinit(&st);
@@ -359,7 +383,7 @@ static bool pks_unify(pkm_map *S, pk_val u, pk_val v, pks_list *added, uint64_t 
       if (!pk_groundp(t) && !pk_varp(t) && pks_occurs(x, t, s)) return false;
       pko_var *c = pk_varcell(x);
       if (c->scope == scope) c->val = t;
-      else s = pkm_set(s, c->id, t);
+      else s = o ? pkm_set_owned(s, c->id, t, o) : pkm_set(s, c->id, t);
       if (added) pks_list_add(added, pko_cons(x, t));
       goto next;
     }
@@ -386,12 +410,19 @@ static bool pks_unify(pkm_map *S, pk_val u, pk_val v, pks_list *added, uint64_t 
 
 /* unify* of a list of (lhs . rhs) associations: the pairs in order, as
    unifying the list of lhs with the list of rhs would. */
-static bool pks_unify_assoc(pkm_map *S, pk_val assoc, pks_list *added)
+static bool pks_unify_assoc(pkm_map *S, pk_val assoc, pks_list *added, pkm_owned *o)
 {
   for (; pk_pairp(assoc); assoc = pk_cdr(assoc))
-    if (!pks_unify(S, pk_car(pk_car(assoc)), pk_cdr(pk_car(assoc)), added, 0)) return false;
+    if (!pks_unify(S, pk_car(pk_car(assoc)), pk_cdr(pk_car(assoc)), added, 0, o)) return false;
   return true;
 }
+
+/* Scratch unifications (=/= asks what unifying would add, reification
+   whether one disequality subsumes another) drop their map right after, so
+   they own its nodes and give them straight back to the free lists.  The
+   pkm_owned lives on the C stack, where the collector sees the nodes it
+   lists (some are referenced from nowhere else until given back). */
+#define PKS_SCRATCH(o) pkm_owned o; o.n = 0; o.full = false
 
 /* ---- constraint store ----------------------------------------------------------- */
 
@@ -409,7 +440,7 @@ static pks_state *pks_set_c(const pks_state *st, pk_val x, unsigned T, pk_val D,
   c->h.aux = T;
   c->D = D;
   c->A = A;
-  return pks_mkstate(st, st->S, pkm_set(st->C, pk_varid(x), (pk_val)c), st->nv);
+  return pks_txstate((pks_state *)st, st->S, pks_cset(st, x, (pk_val)c));
 }
 
 static bool pks_type_ok(unsigned T, pk_val t)
@@ -456,8 +487,10 @@ static pks_state *pks_diseq(pks_state *st, pk_val assoc)
 {
   pkm_map S = st->S;
   pks_list added = { PK_NIL, NULL };
-  if (!pks_unify_assoc(&S, assoc, &added)) return st;
-  return pks_diseq_store(st, added.head);
+  PKS_SCRATCH(o);
+  bool ok = pks_unify_assoc(&S, assoc, &added, &o);
+  pkm_free_owned(&o);
+  return ok ? pks_diseq_store(st, added.head) : st;
 }
 
 /* (=/= u v): the one-association case without building the list. */
@@ -465,8 +498,10 @@ static pks_state *pks_diseq_uv(pks_state *st, pk_val u, pk_val v)
 {
   pkm_map S = st->S;
   pks_list added = { PK_NIL, NULL };
-  if (!pks_unify(&S, u, v, &added, 0)) return st;
-  return pks_diseq_store(st, added.head);
+  PKS_SCRATCH(o);
+  bool ok = pks_unify(&S, u, v, &added, 0, &o);
+  pkm_free_owned(&o);
+  return ok ? pks_diseq_store(st, added.head) : st;
 }
 
 static bool pks_memv(pk_val x, pk_val l)
@@ -504,7 +539,7 @@ static pks_state *pks_update(pks_state *st, pk_val assoc)
   pk_val x = pk_car(assoc), v = pk_cdr(assoc);
   const pks_crec *c = pks_lookup_c(st, x);
   if (c == &pks_empty_c) return st;
-  st = pks_mkstate(st, st->S, pkm_set(st->C, pk_varid(x), (pk_val)&pks_empty_c), st->nv);
+  st = pks_txstate(st, st->S, pks_cset(st, x, (pk_val)&pks_empty_c));
   if (c->h.aux && !(st = pks_type(st, c->h.aux, v))) return NULL;
   for (pk_val a = c->A; pk_pairp(a) && st; a = pk_cdr(a)) st = pks_absento(st, pk_car(a), v);
   for (pk_val d = c->D; pk_pairp(d) && st; d = pk_cdr(d)) st = pks_diseq(st, pk_car(d));
@@ -516,13 +551,13 @@ static pks_state *pks_eq(pks_state *st, pk_val u, pk_val v)
 {
   pkm_map S = st->S;
   if (!st->C) {
-    if (!pks_unify(&S, u, v, NULL, st->scope)) return NULL;
+    if (!pks_unify(&S, u, v, NULL, st->scope, NULL)) return NULL;
     return S == st->S ? st : pks_mkstate(st, S, NULL, st->nv);
   }
   pks_list added = { PK_NIL, NULL };
-  if (!pks_unify(&S, u, v, &added, st->scope)) return NULL;
+  if (!pks_unify(&S, u, v, &added, st->scope, NULL)) return NULL;
   if (added.head == PK_NIL) return st;
-  st = pks_mkstate(st, S, st->C, st->nv);
+  st = pks_txstate(st, S, st->C);
   for (pk_val a = added.head; pk_pairp(a) && st; a = pk_cdr(a)) st = pks_update(st, pk_car(a));
   return st;
 }
@@ -608,6 +643,30 @@ static void pks_credit_take(bool waited)
   }
 }
 
+/* A constraint goal: ==, =/=, absento or a type goal.  It reaches its
+   result through a chain of states, one per binding checked or constraint
+   stored, each the last with a map changed, and only the last escapes the
+   goal: so the goal updates the states and constraint-map nodes it made
+   itself in place (pks_txstate, pks_cset).  On qs-thrines-565 this saves
+   about ... of the bytes allocated. */
+static pk_val pks_constrain(const pks_goal *g, pks_state *st)
+{
+  pks_state *r = NULL;
+  pks_txn tx;
+  tx.st = NULL;
+  tx.own.n = 0;
+  tx.own.full = false;
+  pks_tx = &tx;
+  switch (g->h.aux) {
+  case G_UNIFY: r = pks_eq(st, g->a, g->b); break;
+  case G_DISEQ: r = pks_diseq_uv(st, g->a, g->b); break;
+  case G_ABSENTO: r = pks_absento(st, g->a, g->b); break;
+  case G_TYPE: r = pks_type(st, (unsigned)pk_fixval(g->b), g->a); break;
+  }
+  pks_tx = NULL;
+  return r ? (pk_val)r : PK_FALSE;
+}
+
 /* Apply goal g to state st: a stream.  Never recurses into the search:
    goals that suspend return a thunk. */
 static pk_val pks_apply(pk_val gv, pks_state *st)
@@ -616,10 +675,7 @@ static pk_val pks_apply(pk_val gv, pks_state *st)
   const pks_goal *g = (const pks_goal *)gv;
   pks_state *r;
   switch (g->h.aux) {
-  case G_UNIFY: r = pks_eq(st, g->a, g->b); break;
-  case G_DISEQ: r = pks_diseq_uv(st, g->a, g->b); break;
-  case G_ABSENTO: r = pks_absento(st, g->a, g->b); break;
-  case G_TYPE: r = pks_type(st, (unsigned)pk_fixval(g->b), g->a); break;
+  case G_UNIFY: case G_DISEQ: case G_ABSENTO: case G_TYPE: return pks_constrain(g, st);
   case G_SUCCEED: r = st; break;
   case G_FAIL: r = NULL; break;
   case G_REIFY: return pks_choice_new(pks_reify(g->a, st), (pk_val)&pks_nil2);
@@ -1110,9 +1166,11 @@ static bool pks_all_relevant(pk_val t, const void *rv)
 static bool pks_d_subsumed_by(pk_val d1, pk_val d2)
 {
   pkm_map S = NULL;
-  if (!pks_unify_assoc(&S, d1, NULL)) return false;
   pks_list added = { PK_NIL, NULL };
-  return pks_unify_assoc(&S, d2, &added) && added.head == PK_NIL;
+  PKS_SCRATCH(o);
+  bool r = pks_unify_assoc(&S, d1, NULL, &o) && pks_unify_assoc(&S, d2, &added, &o) && added.head == PK_NIL;
+  pkm_free_owned(&o);
+  return r;
 }
 
 static bool pks_absento_atomic(const pks_state *st, pk_val a)
@@ -1299,7 +1357,9 @@ static pk_val pks_reify(pk_val x, const pks_state *st)
     for (pk_val d = c->D; pk_pairp(d); d = pk_cdr(d)) {
       pkm_map S = st->S;
       pks_list added = { PK_NIL, NULL };
-      if (pks_unify_assoc(&S, pk_car(d), &added)) D = pko_cons(pks_walkstar(added.head, st->S), D);
+      PKS_SCRATCH(o);
+      if (pks_unify_assoc(&S, pk_car(d), &added, &o)) D = pko_cons(pks_walkstar(added.head, st->S), D);
+      pkm_free_owned(&o);
     }
     for (pk_val a = c->A; pk_pairp(a); a = pk_cdr(a)) A = pko_cons(pko_cons(pks_walkstar(pk_car(a), st->S), pk_car(r)), A);
   }
