@@ -556,19 +556,21 @@ static void pkw_grow_pool(int n)
 }
 
 /* More threads allocate more between collections, and every collection
-   stops all of them: an unordered query gives each worker 24 MB of
-   allocation between collections (up to 192 MB).  The trade-off, measured
-   at -j 2: perm8-diseq --unordered 16 MB/worker 1.50x, 24 MB 1.61x, 32 MB
-   1.72x; long-loop-8M peak RSS 44, 62 and 80 MB; 24 MB keeps the loop
-   under SPEC's 64 MB.  An ordered query allocates mostly on its driver and
-   keeps the one-worker budget (a larger one costs cache misses: zebra at
-   -j 1 with 48 MB is 12% slower). */
+   stops all of them: an unordered query gives each worker 16 MB of
+   allocation between collections (up to 128 MB).  Before thunks and
+   scratch map nodes were reused in place, a larger budget paid (perm8-diseq
+   --unordered -j 2: 16 MB/worker 1.50x, 24 MB 1.61x, 32 MB 1.72x); since,
+   it does not (medians of 5 at -j 2, 16 / 24 MB per worker: perm8-diseq
+   0.58 / 0.57 s, factors-720-own 0.40 / 0.41 s, qs-thrines-565 0.76 /
+   0.78 s), and peak RSS drops from 71 to 53 MB.  An ordered query
+   allocates mostly on its driver and keeps the one-worker budget (a larger
+   one costs cache misses: zebra at -j 1 with 48 MB is 12% slower). */
 static void pkw_gc_budget(bool unordered)
 {
   static size_t base;
   if (!base) base = GC_get_min_bytes_allocd();
   int n = pkw.cfg.workers < 8 ? pkw.cfg.workers : 8;
-  size_t want = (size_t)n * ((size_t)24 << 20);
+  size_t want = (size_t)n * ((size_t)16 << 20);
   GC_set_min_bytes_allocd(unordered && want > base ? want : base);
 }
 
