@@ -177,7 +177,7 @@ static pkm_map pkm_merge(pkm_owned *o, uint64_t k1, pk_val v1, uint64_t k2, pk_v
    do the counts above it (a node's parent was made with it, so o owns the
    parents of its nodes).  Cost: one node copy per level not owned (about
    480 bytes per insert at 10k keys) and no recursion. */
-static pkm_map pkm_set_in(pkm_map m, uint64_t key, pk_val v, pkm_owned *o)
+pkm_map pkm_set_owned(pkm_map m, uint64_t key, pk_val v, pkm_owned *o)
 {
   pkm_map path[PKM_DEPTH];
   uint32_t bits[PKM_DEPTH];
@@ -233,9 +233,7 @@ static pkm_map pkm_set_in(pkm_map m, uint64_t key, pk_val v, pkm_owned *o)
   return r;
 }
 
-pkm_map pkm_set(pkm_map m, uint64_t key, pk_val v) { return pkm_set_in(m, key, v, NULL); }
-
-pkm_map pkm_set_owned(pkm_map m, uint64_t key, pk_val v, pkm_owned *o) { return pkm_set_in(m, key, v, o); }
+pkm_map pkm_set(pkm_map m, uint64_t key, pk_val v) { return pkm_set_owned(m, key, v, NULL); }
 
 void pkm_free_owned(pkm_owned *o)
 {
@@ -243,8 +241,7 @@ void pkm_free_owned(pkm_owned *o)
     pkm_node *n = o->node[i];
     pko_free_owned(n, sizeof *n + pkm_width(n->nodemap, n->datamap) * sizeof(uintptr_t));
   }
-  o->n = 0;
-  o->full = false;
+  pkm_owned_init(o);
 }
 
 /* O(1): every node caches the number of keys below it. */

@@ -93,14 +93,22 @@ inline pk_val pkm_get(pkm_map m, uint64_t key)
    Returns m itself when key is already bound to v. */
 pkm_map pkm_set(pkm_map m, uint64_t key, pk_val v);
 /* Nodes a caller made and nobody else has seen yet, so it may update them
-   in place (a transient, as in Clojure).  Start zeroed.  Past
-   PKM_OWNED_MAX nodes it owns none any more (full: every set copies). */
+   in place (a transient, as in Clojure).  Past PKM_OWNED_MAX nodes it owns
+   none any more (full: every set copies).  Keep it where the collector
+   scans (the C stack): some of its nodes are referenced from nowhere else. */
 #define PKM_OWNED_MAX 32
 typedef struct pkm_owned { int n; bool full; struct pkm_node *node[PKM_OWNED_MAX]; } pkm_owned;
+/* Empty o (two stores: the node array is not cleared). */
+static inline void pkm_owned_init(pkm_owned *o)
+{
+  o->n = 0;
+  o->full = false;
+}
 /* pkm_set that updates the nodes in o in place and adds the nodes it makes
-   to o.  The caller must hold the only reference to every map built on o's
-   nodes, and drop o before any of them is shared.  A chain of k updates on
-   one path then copies it once instead of k times.  One thread. */
+   to o (o NULL: pkm_set).  The caller must hold the only reference to every
+   map built on o's nodes, and drop o before any of them is shared.  A chain
+   of k updates on one path then copies it once instead of k times.  One
+   thread. */
 pkm_map pkm_set_owned(pkm_map m, uint64_t key, pk_val v, pkm_owned *o);
 /* Give o's nodes back to this thread's free lists and empty o: every map
    built on them must be dropped already (a scratch map). */
