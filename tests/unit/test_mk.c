@@ -14,7 +14,14 @@
 #include "pk_obj.h"
 #include "pkanren.h"
 
-static pk_engine *E;
+static const char *LIB =
+  "(defrel (appendo l s out)"
+  "  (conde ((== '() l) (== s out))"
+  "         ((fresh (a d res) (== `(,a . ,d) l) (== `(,a . ,res) out) (appendo d s res)))))"
+  "(defrel (nevero) (conde ((nevero))))"
+  "(defrel (alwayso) (conde (succeed) ((alwayso))))"
+  "(define (deep n acc) (if (= n 0) acc (deep (- n 1) (list acc))))";
+#include "engine_fixture.h"
 
 /* The answers of run_form, written as one list. */
 static char *answers(const char *run_form)
@@ -49,26 +56,6 @@ static char *answers(const char *run_form)
     free(got_);                                         \
   } while (0)
 
-static int setup(void **state)
-{
-  (void)state;
-  E = pk_engine_new();
-  const char *lib =
-    "(defrel (appendo l s out)"
-    "  (conde ((== '() l) (== s out))"
-    "         ((fresh (a d res) (== `(,a . ,d) l) (== `(,a . ,res) out) (appendo d s res)))))"
-    "(defrel (nevero) (conde ((nevero))))"
-    "(defrel (alwayso) (conde (succeed) ((alwayso))))"
-    "(define (deep n acc) (if (= n 0) acc (deep (- n 1) (list acc))))";
-  return pk_load_string(E, "lib", lib, strlen(lib)) == PK_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-  (void)state;
-  pk_engine_free(E);
-  return 0;
-}
 
 /* The ground bit: set exactly when both halves are ground. */
 static void test_terms_ground_bit(void **state)

@@ -19,8 +19,6 @@
 #include "pk_sched.h"
 #include "pkanren.h"
 
-static pk_engine *E;
-
 static const char *LIB =
   "(defrel (appendo l s out)"
   "  (conde ((== '() l) (== s out))"
@@ -53,6 +51,7 @@ static const char *LIB =
   "(defrel (boom-at k n)"
   "  (conde ((== k 'z) (project (k) (== n (car k))))"
   "        ((fresh (m) (== k `(s ,m)) (conde ((== n k)) ((boom-at m n)))))))";
+#include "engine_fixture.h"
 
 /* workers < 0: -workers workers in eager mode (every mplus thunk offered,
    so most results are forced ahead: the memo protocol under stress). */
@@ -166,20 +165,6 @@ static void test_repeated_stops(void **state)
     free(many);
   }
   free(one);
-}
-
-static int setup(void **state)
-{
-  (void)state;
-  E = pk_engine_new();
-  return pk_load_string(E, "lib", LIB, strlen(LIB)) == PK_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-  (void)state;
-  pk_engine_free(E);
-  return 0;
 }
 
 int main(void)

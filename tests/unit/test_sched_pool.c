@@ -30,8 +30,6 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 #include "pk_sched.h"
 #include "pkanren.h"
 
-static pk_engine *E;
-
 static const char *LIB =
   "(defrel (appendo l s out)"
   "  (conde ((== '() l) (== s out))"
@@ -57,6 +55,7 @@ static const char *LIB =
   "        ((fresh (r a x b env2 av) (== e `(,r ,a)) (evalo r env `(closure ,x ,b ,env2))"
   "           (evalo a env av) (evalo b `((,x . ,av) . ,env2) v)))))"
   "(defrel (boom q) (project (q) (== q (car q))))";
+#include "engine_fixture.h"
 
 static int strp_cmp(const void *a, const void *b)
 {
@@ -240,20 +239,6 @@ static void test_repeated_stops(void **state)
   if (m1 > m0 + 256 * 1024) fail_msg("malloc'd memory grew from %zu to %zu bytes over 900 queries", m0, m1);
   if (!GC_is_disabled() && h1 > h0 + 16 * 1024 * 1024) fail_msg("collected heap grew from %zu to %zu bytes over 900 queries", h0, h1);
   free_all(every, nall);
-}
-
-static int setup(void **state)
-{
-  (void)state;
-  E = pk_engine_new();
-  return pk_load_string(E, "lib", LIB, strlen(LIB)) == PK_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-  (void)state;
-  pk_engine_free(E);
-  return 0;
 }
 
 int main(void)
