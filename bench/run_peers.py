@@ -39,24 +39,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PROGRAMS = os.path.join(HERE, "programs")
 REPO = os.path.dirname(HERE)
 
-# Preferred display order; programs not listed here come afterwards,
-# alphabetically.
-ORDER = [
-    "empty",
-    "appendo-split",
-    "appendo-forward-10k", "appendo-forward-20k", "appendo-forward-40k",
-    "nrev30x1000",
-    "zebra",
-    "perm8-diseq",
-    "factors-720", "factors-720-own",
-    "quines-1", "quines-10", "quines-100", "twines-2", "thrines-4",
-    "qi-quines-1", "qi-quines-10", "qi-quines-100", "qi-twines-2",
-    "qi-thrines-4", "qs-thrines-565",
-    "evalo-1000",
-    "append-synthesis",
-    "long-loop-2M", "long-loop-8M",
-]
-
 PEER_LIBS = {
     "full-interp": "full-interp.scm",
     "numbers": "numbers.scm",
@@ -87,14 +69,22 @@ def parse_header(path):
     return meta
 
 
-def discover():
+def discover(pk):
+    """The programs, in `pkanren bench --list` order (the preferred order
+    lives in cli/pk_bench.c); any it does not list come last, sorted."""
     found = {}
     for fn in os.listdir(PROGRAMS):
         if fn.endswith(".scm") and not fn.startswith("_"):
             name = fn[:-4]
             found[name] = parse_header(os.path.join(PROGRAMS, fn))
-    names = [n for n in ORDER if n in found]
-    names += sorted(n for n in found if n not in ORDER)
+    listing = subprocess.run([pk, "bench", "--list", "--dir", PROGRAMS],
+                             capture_output=True, text=True, check=True).stdout
+    names = []
+    for line in listing.splitlines():
+        word = line.split()[0] if line.strip() else ""
+        if word in found and word not in names:
+            names.append(word)
+    names += sorted(n for n in found if n not in names)
     return [(n, found[n]) for n in names]
 
 
@@ -187,7 +177,7 @@ def default_pk():
     env = os.environ.get("PKANREN")
     if env:
         return env
-    for p in ("/tmp/pkb/pkanren", "/tmp/b/pkanren", shutil.which("pkanren")):
+    for p in (os.path.join(REPO, "build", "pkanren"), shutil.which("pkanren")):
         if p and os.path.exists(p):
             return p
     return "pkanren"
@@ -215,7 +205,7 @@ def main():
     args = ap.parse_args()
     runs = 1 if args.quick else args.runs
 
-    benches = discover()
+    benches = discover(args.pk)
     if args.list:
         for n, m in benches:
             flags = ("gated " if m["gated"] else "") + ("" if m["default"] else "non-default ")

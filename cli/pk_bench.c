@@ -120,14 +120,13 @@ static const char *const pkcb_order[] = {
   "long-loop-2M", "long-loop-8M",
 };
 
-/* `;;! needs:` words: peer files come from --fmk, local ones from --dir. */
-static const struct { const char *need, *file; bool peer; } pkcb_libs[] = {
-  { "full-interp", "full-interp.scm", true },
-  { "numbers", "numbers.scm", true },
-  { "qinterp", "_qinterp.scm", false },
-  { "arith", "_arith.scm", false },
+/* `;;! needs:` words naming faster-miniKanren's files (from --fmk); any
+   other word foo names our own helper DIR/_foo.scm. */
+static const struct { const char *need, *file; } pkcb_peer_libs[] = {
+  { "full-interp", "full-interp.scm" },
+  { "numbers", "numbers.scm" },
 };
-#define PKB_NLIBS (sizeof pkcb_libs / sizeof pkcb_libs[0])
+#define PKB_NPEER_LIBS (sizeof pkcb_peer_libs / sizeof pkcb_peer_libs[0])
 
 #define PKB_MAX_NEEDS 8
 #define PKB_MAX_W 64
@@ -466,23 +465,30 @@ static pkcb_prog *pkcb_discover(const char *dir, int *count)
   return v;
 }
 
+/* The file of need w, to free: a peer library under fmk (*peer; NULL when
+   there is no fmk) or our own dir/_w.scm. */
+static char *pkcb_need_path(const char *w, const char *dir, const char *fmk, bool *peer)
+{
+  for (size_t k = 0; k < PKB_NPEER_LIBS; k++)
+    if (!strcmp(pkcb_peer_libs[k].need, w)) {
+      *peer = true;
+      return fmk ? pkcb_fmt("%s/%s", fmk, pkcb_peer_libs[k].file) : NULL;
+    }
+  *peer = false;
+  return pkcb_fmt("%s/_%s.scm", dir, w);
+}
+
 /* Why pg cannot run with these directories, or NULL. */
 static const char *pkcb_unmet(const pkcb_prog *pg, const char *dir, const char *fmk)
 {
   static char why[512];
   for (int i = 0; i < pg->nneeds; i++) {
-    size_t k;
-    for (k = 0; k < PKB_NLIBS; k++)
-      if (!strcmp(pkcb_libs[k].need, pg->needs[i])) break;
-    if (k == PKB_NLIBS) {
-      snprintf(why, sizeof why, "unknown need '%s'", pg->needs[i]);
+    bool peer;
+    char *p = pkcb_need_path(pg->needs[i], dir, fmk, &peer);
+    if (!p) {
+      snprintf(why, sizeof why, "needs %s (a faster-miniKanren library): use --fmk DIR", pg->needs[i]);
       return why;
     }
-    if (pkcb_libs[k].peer && !fmk) {
-      snprintf(why, sizeof why, "needs %s (faster-miniKanren's %s): use --fmk DIR", pg->needs[i], pkcb_libs[k].file);
-      return why;
-    }
-    char *p = pkcb_fmt("%s/%s", pkcb_libs[k].peer ? fmk : dir, pkcb_libs[k].file);
     bool ok = pkcb_is_file(p);
     if (!ok) snprintf(why, sizeof why, "%s is missing", p);
     free(p);
@@ -506,15 +512,18 @@ static char *pkcb_write_wrapper(const char *tmpdir, const pkcb_prog *pg, const c
     loads[n++] = pkcb_fmt("%s/mk-vicare.scm", fmk);
     loads[n++] = pkcb_fmt("%s/mk.scm", fmk);
   }
-  for (int i = 0; i < pg->nneeds; i++)
-    for (size_t k = 0; k < PKB_NLIBS; k++)
-      if (pkcb_libs[k].peer && !strcmp(pkcb_libs[k].need, pg->needs[i]))
-        loads[n++] = pkcb_fmt("%s/%s", fmk, pkcb_libs[k].file);
+  bool peer;
+  for (int i = 0; i < pg->nneeds; i++) { /* peer libraries */
+    char *p = pkcb_need_path(pg->needs[i], dir, fmk, &peer);
+    if (peer && p) loads[n++] = p;
+    else free(p);
+  }
   loads[n++] = pkcb_fmt("%s/_checksum.scm", dir);
-  for (int i = 0; i < pg->nneeds; i++)
-    for (size_t k = 0; k < PKB_NLIBS; k++)
-      if (!pkcb_libs[k].peer && !strcmp(pkcb_libs[k].need, pg->needs[i]))
-        loads[n++] = pkcb_fmt("%s/%s", dir, pkcb_libs[k].file);
+  for (int i = 0; i < pg->nneeds; i++) { /* our own helpers */
+    char *p = pkcb_need_path(pg->needs[i], dir, fmk, &peer);
+    if (!peer) loads[n++] = p;
+    else free(p);
+  }
   for (int i = 0; i < n; i++) {
     fputs("(load ", f);
     pkcb_put_scheme_string(f, loads[i]);

@@ -1,11 +1,4 @@
 ;;! gated: yes
 ;;! about: a relation that recurses 8,000,000 times through project with a one-element accumulator (memory must stay flat)
-(defrel (loopo n acc out)
-  (conde
-    ((== 0 n) (== acc out))
-    ((project (n acc)
-       (if (= n 0)
-           fail
-           (loopo (- n 1) (list (+ (car acc) 1)) out))))))
-
+;;! needs: loopo
 (bench-report "long-loop-8M" (run* (q) (loopo 8000000 '(0) q)))

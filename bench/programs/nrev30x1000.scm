@@ -1,12 +1,5 @@
 ;;! about: naive reverse of a 30-element list, (run* (q) (nrevo L q)) repeated 1000 times
-(defrel (appendo l s out)
-  (conde
-    ((== '() l) (== s out))
-    ((fresh (a d res)
-       (== `(,a . ,d) l)
-       (== `(,a . ,res) out)
-       (appendo d s res)))))
-
+;;! needs: appendo
 (defrel (nrevo l r)
   (conde
     ((== '() l) (== '() r))
