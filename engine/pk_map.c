@@ -32,8 +32,8 @@
 ** 10k keys an insert costs as much as 60..100 lookups, mostly allocation
 ** and collection (perf: about 60% of an insert's time is in libgc).  At 10k keys
 ** the 32-way map breaks even only above ~80 lookups per insert with the
-** POPCNT instruction, and never with the table.  The 16-way header also
-** has room for the cached count for free.
+** POPCNT instruction, and never with the table.  The header is one word
+** either way.
 ** pkm_popc (pk_map.h): without -mpopcnt the 256-byte table measured 2.4 /
 ** 6.6 ns (n = 100 / 10k) where the shift-and-mask sequence took 4.9 / 12.0.
 */
@@ -73,37 +73,37 @@ static inline size_t pkm_width(uint32_t nodemap, uint32_t datamap)
 
 /* A node with its maps set and slot[] left for the caller to fill.
    One collector allocation (thread-local free list), 8 + 8*width bytes. */
-static pkm_node *pkm_alloc(pkm_owned *o, uint32_t nodemap, uint32_t datamap, uint32_t count)
+static pkm_node *pkm_alloc(pkm_owned *o, uint32_t nodemap, uint32_t datamap)
 {
   pkm_node *n = pko_alloc(sizeof *n + pkm_width(nodemap, datamap) * sizeof(uintptr_t));
   n->nodemap = (pkm_bitmap)nodemap;
   n->datamap = (pkm_bitmap)datamap;
-  n->count = count;
-  if (o) {
-    /* Past the bound o stops owning anything: a node it does not record
-       could be the parent of one it does, and parents must be owned. */
-    if (o->n < PKM_OWNED_MAX) o->node[o->n++] = n;
-    else o->full = true;
-  }
+  if (o) o->node[o->n++ % PKM_OWNED_MAX] = n;
   return n;
+}
+
+/* Entries of o in use. */
+static unsigned pkm_owned_len(const pkm_owned *o)
+{
+  return o->n < PKM_OWNED_MAX ? o->n : PKM_OWNED_MAX;
 }
 
 /* n as a node the caller may change in place, or NULL.  At most
    PKM_OWNED_MAX compares. */
 static pkm_node *pkm_owned_node(const pkm_owned *o, pkm_map n)
 {
-  if (o && !o->full)
-    for (int i = 0; i < o->n; i++)
+  if (o)
+    for (unsigned i = 0, k = pkm_owned_len(o); i < k; i++)
       if (o->node[i] == n) return o->node[i];
   return NULL;
 }
 
-/* Copy of n whose child at bit is c; the subtree grew by delta keys.
-   Path copying's step: one node-sized allocation and memcpy per level. */
-static pkm_node *pkm_with_child(pkm_owned *o, pkm_map n, uint32_t bit, pkm_map c, uint32_t delta)
+/* Copy of n whose child at bit is c.  Path copying's step: one node-sized
+   allocation and memcpy per level. */
+static pkm_node *pkm_with_child(pkm_owned *o, pkm_map n, uint32_t bit, pkm_map c)
 {
   size_t w = pkm_width(n->nodemap, n->datamap);
-  pkm_node *r = pkm_alloc(o, n->nodemap, n->datamap, n->count + delta);
+  pkm_node *r = pkm_alloc(o, n->nodemap, n->datamap);
   memcpy(r->slot, n->slot, w * sizeof(uintptr_t));
   r->slot[pkm_popc(n->nodemap & (bit - 1))] = (uintptr_t)c;
   return r;
@@ -113,7 +113,7 @@ static pkm_node *pkm_with_child(pkm_owned *o, pkm_map n, uint32_t bit, pkm_map c
 static pkm_node *pkm_with_value(pkm_owned *o, pkm_map n, size_t j, pk_val v)
 {
   size_t w = pkm_width(n->nodemap, n->datamap);
-  pkm_node *r = pkm_alloc(o, n->nodemap, n->datamap, n->count);
+  pkm_node *r = pkm_alloc(o, n->nodemap, n->datamap);
   memcpy(r->slot, n->slot, w * sizeof(uintptr_t));
   r->slot[j] = v;
   return r;
@@ -125,7 +125,7 @@ static pkm_node *pkm_with_pair(pkm_owned *o, pkm_map n, uint32_t bit, uint64_t k
 {
   size_t w = pkm_width(n->nodemap, n->datamap);
   size_t j = pkm_popc(n->nodemap) + 2 * (size_t)pkm_popc(n->datamap & (bit - 1));
-  pkm_node *r = pkm_alloc(o, n->nodemap, n->datamap | bit, n->count + 1);
+  pkm_node *r = pkm_alloc(o, n->nodemap, n->datamap | bit);
   memcpy(r->slot, n->slot, j * sizeof(uintptr_t));
   r->slot[j] = key;
   r->slot[j + 1] = v;
@@ -140,7 +140,7 @@ static pkm_node *pkm_with_pushdown(pkm_owned *o, pkm_map n, uint32_t bit, pkm_ma
   size_t w = pkm_width(n->nodemap, n->datamap);
   size_t ci = pkm_popc(n->nodemap & (bit - 1));
   size_t j = pkm_popc(n->nodemap) + 2 * (size_t)pkm_popc(n->datamap & (bit - 1));
-  pkm_node *r = pkm_alloc(o, n->nodemap | bit, n->datamap & ~bit, n->count + 1);
+  pkm_node *r = pkm_alloc(o, n->nodemap | bit, n->datamap & ~bit);
   memcpy(r->slot, n->slot, ci * sizeof(uintptr_t));
   r->slot[ci] = (uintptr_t)c;
   memcpy(r->slot + ci + 1, n->slot + ci, (j - ci) * sizeof(uintptr_t));
@@ -156,7 +156,7 @@ static pkm_map pkm_merge(pkm_owned *o, uint64_t k1, pk_val v1, uint64_t k2, pk_v
   unsigned s = shift;
   while (pkm_bit(k1, s) == pkm_bit(k2, s)) s += PKM_BITS;
   uint32_t b1 = pkm_bit(k1, s), b2 = pkm_bit(k2, s);
-  pkm_node *leaf = pkm_alloc(o, 0, b1 | b2, 2);
+  pkm_node *leaf = pkm_alloc(o, 0, b1 | b2);
   int first = b1 < b2 ? 0 : 2;
   leaf->slot[first] = k1;
   leaf->slot[first + 1] = v1;
@@ -165,7 +165,7 @@ static pkm_map pkm_merge(pkm_owned *o, uint64_t k1, pk_val v1, uint64_t k2, pk_v
   pkm_map c = leaf;
   while (s > shift) {
     s -= PKM_BITS;
-    pkm_node *up = pkm_alloc(o, pkm_bit(k1, s), 0, 2);
+    pkm_node *up = pkm_alloc(o, pkm_bit(k1, s), 0);
     up->slot[0] = (uintptr_t)c;
     c = up;
   }
@@ -173,23 +173,22 @@ static pkm_map pkm_merge(pkm_owned *o, uint64_t k1, pk_val v1, uint64_t k2, pk_v
 }
 
 /* Descend recording the path, change the last node, then copy the path
-   bottom-up, up to the first node o owns: that one changes in place, and so
-   do the counts above it (a node's parent was made with it, so o owns the
-   parents of its nodes).  Cost: one node copy per level not owned (about
-   480 bytes per insert at 10k keys) and no recursion. */
+   bottom-up, up to the first node o owns: that one changes in place and
+   the nodes above it stay as they are.  Cost: one node copy per level below
+   the lowest owned node (about 480 bytes per insert at 10k keys when none
+   is owned) and no recursion. */
 pkm_map pkm_set_owned(pkm_map m, uint64_t key, pk_val v, pkm_owned *o)
 {
   pkm_map path[PKM_DEPTH];
   uint32_t bits[PKM_DEPTH];
   unsigned d = 0, shift = 0;
   if (!m) {
-    pkm_node *r = pkm_alloc(o, 0, pkm_bit(key, 0), 1);
+    pkm_node *r = pkm_alloc(o, 0, pkm_bit(key, 0));
     r->slot[0] = key;
     r->slot[1] = v;
     return r;
   }
   pkm_map n = m, r;
-  uint32_t delta = 1;
   for (;;) {
     uint32_t bit = pkm_bit(key, shift);
     if (n->nodemap & bit) {
@@ -212,7 +211,6 @@ pkm_map pkm_set_owned(pkm_map m, uint64_t key, pk_val v, pkm_owned *o)
         return m;
       }
       r = pkm_with_value(o, n, j + 1, v);
-      delta = 0;
     } else {
       pkm_map c = pkm_merge(o, n->slot[j], n->slot[j + 1], key, v, shift + PKM_BITS);
       r = pkm_with_pushdown(o, n, bit, c);
@@ -223,12 +221,9 @@ pkm_map pkm_set_owned(pkm_map m, uint64_t key, pk_val v, pkm_owned *o)
     pkm_node *w = pkm_owned_node(o, path[d]);
     if (w) {
       w->slot[pkm_popc(w->nodemap & (bits[d] - 1))] = (uintptr_t)r;
-      for (;; w = (pkm_node *)path[--d]) {
-        w->count += delta;
-        if (d == 0) return m;
-      }
+      return m;
     }
-    r = pkm_with_child(o, path[d], bits[d], r, delta);
+    r = pkm_with_child(o, path[d], bits[d], r);
   }
   return r;
 }
@@ -237,17 +232,19 @@ pkm_map pkm_set(pkm_map m, uint64_t key, pk_val v) { return pkm_set_owned(m, key
 
 void pkm_free_owned(pkm_owned *o)
 {
-  for (int i = 0; i < o->n; i++) {
+  for (unsigned i = 0, k = pkm_owned_len(o); i < k; i++) {
     pkm_node *n = o->node[i];
     pko_free_owned(n, sizeof *n + pkm_width(n->nodemap, n->datamap) * sizeof(uintptr_t));
   }
   pkm_owned_init(o);
 }
 
-/* O(1): every node caches the number of keys below it. */
 size_t pkm_count(pkm_map m)
 {
-  return m ? m->count : 0;
+  if (!m) return 0;
+  size_t nc = pkm_popc(m->nodemap), k = pkm_popc(m->datamap);
+  for (size_t i = 0; i < nc; i++) k += pkm_count((pkm_map)m->slot[i]);
+  return k;
 }
 
 /* Pairs of a node in bit order, then its children in bit order; recursion

@@ -35,12 +35,12 @@ typedef uint32_t pkm_bitmap;
    a child (bit b of nodemap) or an inline key/value pair (bit b of datamap),
    never both.  slot[] holds the children first, in bit order, then the
    pairs as key,value word pairs in bit order: descending needs one popcount,
-   only the last level needs two.  count caches the number of keys below
-   (it fills the 16-way header's alignment padding).  Never mutated after
-   pkm_set returns it; pkm_set_owned mutates only nodes its caller owns. */
+   only the last level needs two.  No cached count: a node changed in place
+   would need its ancestors' counts changed too, so every ancestor would
+   have to be owned.  Never mutated after pkm_set returns it;
+   pkm_set_owned mutates only nodes its caller owns. */
 struct pkm_node {
   pkm_bitmap nodemap, datamap;
-  uint32_t count;
   uintptr_t slot[];
 };
 
@@ -93,17 +93,15 @@ inline pk_val pkm_get(pkm_map m, uint64_t key)
    Returns m itself when key is already bound to v. */
 pkm_map pkm_set(pkm_map m, uint64_t key, pk_val v);
 /* Nodes a caller made and nobody else has seen yet, so it may update them
-   in place (a transient, as in Clojure).  Past PKM_OWNED_MAX nodes it owns
-   none any more (full: every set copies).  Keep it where the collector
-   scans (the C stack): some of its nodes are referenced from nowhere else. */
+   in place (a transient, as in Clojure): the last PKM_OWNED_MAX made, a
+   ring (older ones are simply copied again).  Only compared with the nodes
+   of a map being updated, never followed, so a list that outlives some of
+   its nodes is harmless; pkm_free_owned does follow them, so a list to be
+   freed must stay where the collector scans (the C stack). */
 #define PKM_OWNED_MAX 32
-typedef struct pkm_owned { int n; bool full; struct pkm_node *node[PKM_OWNED_MAX]; } pkm_owned;
-/* Empty o (two stores: the node array is not cleared). */
-static inline void pkm_owned_init(pkm_owned *o)
-{
-  o->n = 0;
-  o->full = false;
-}
+typedef struct pkm_owned { unsigned n; struct pkm_node *node[PKM_OWNED_MAX]; } pkm_owned;
+/* Empty o (one store: the node array is not cleared). */
+static inline void pkm_owned_init(pkm_owned *o) { o->n = 0; }
 /* pkm_set that updates the nodes in o in place and adds the nodes it makes
    to o (o NULL: pkm_set).  The caller must hold the only reference to every
    map built on o's nodes, and drop o before any of them is shared.  A chain
@@ -113,7 +111,7 @@ pkm_map pkm_set_owned(pkm_map m, uint64_t key, pk_val v, pkm_owned *o);
 /* Give o's nodes back to this thread's free lists and empty o: every map
    built on them must be dropped already (a scratch map). */
 void pkm_free_owned(pkm_owned *o);
-/* Number of keys. O(1): read from the root's cached count. */
+/* Number of keys.  O(n): for tests and statistics. */
 size_t pkm_count(pkm_map m);
 /* Call fn(key, value, ctx) for every binding (deterministic order). */
 void pkm_foreach(pkm_map m, void (*fn)(uint64_t key, pk_val v, void *ctx), void *ctx);
