@@ -14,6 +14,7 @@
 
 #include <gc/gc.h>
 #include "pkanren.h"
+#include "mk_relations.h"
 
 static pk_engine *E;
 
@@ -57,10 +58,7 @@ static void test_threads(void **state)
 int main(void)
 {
   E = pk_engine_new();
-  const char *lib =
-    "(defrel (appendo l s out)"
-    "  (conde ((== '() l) (== s out))"
-    "         ((fresh (a d res) (== `(,a . ,d) l) (== `(,a . ,res) out) (appendo d s res)))))";
+  const char *lib = PKT_APPENDO;
   if (pk_load_string(E, "lib", lib, strlen(lib)) != PK_OK) return 1;
   const struct CMUnitTest tests[] = { cmocka_unit_test(test_threads) };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,11 +13,10 @@
 
 #include "pk_obj.h"
 #include "pkanren.h"
+#include "mk_relations.h"
 
 static const char *LIB =
-  "(defrel (appendo l s out)"
-  "  (conde ((== '() l) (== s out))"
-  "         ((fresh (a d res) (== `(,a . ,d) l) (== `(,a . ,res) out) (appendo d s res)))))"
+  PKT_APPENDO
   "(defrel (nevero) (conde ((nevero))))"
   "(defrel (alwayso) (conde (succeed) ((alwayso))))"
   "(define (deep n acc) (if (= n 0) acc (deep (- n 1) (list acc))))";

@@ -18,21 +18,13 @@
 #include "pk_obj.h"
 #include "pk_sched.h"
 #include "pkanren.h"
+#include "mk_relations.h"
 
 static const char *LIB =
-  "(defrel (appendo l s out)"
-  "  (conde ((== '() l) (== s out))"
-  "         ((fresh (a d res) (== `(,a . ,d) l) (== `(,a . ,res) out) (appendo d s res)))))"
-  "(defrel (permo l p)"
-  "  (conde ((== '() l) (== '() p))"
-  "         ((fresh (a d pd) (== `(,a . ,d) l) (permo d pd) (inserto a pd p)))))"
-  "(defrel (inserto x l out)"
-  "  (conde ((== `(,x . ,l) out))"
-  "         ((fresh (a d res) (== `(,a . ,d) l) (== `(,a . ,res) out) (inserto x d res)))))"
-  "(defrel (nato n) (conde ((== n 'z)) ((fresh (m) (== n `(s ,m)) (nato m)))))"
-  "(defrel (lookupo x env v)"
-  "  (fresh (y w rest) (== `((,y . ,w) . ,rest) env)"
-  "    (conde ((== x y) (== w v)) ((=/= x y) (lookupo x rest v)))))"
+  PKT_APPENDO
+  PKT_PERMO
+  PKT_NATO
+  PKT_LOOKUPO
   "(defrel (evalo e env v)"
   "  (conde ((== `(quote ,v) e) (absento 'closure v))"
   "        ((symbolo e) (lookupo e env v))"

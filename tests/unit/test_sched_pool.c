@@ -29,26 +29,18 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 #include "pk_obj.h"
 #include "pk_sched.h"
 #include "pkanren.h"
+#include "mk_relations.h"
 
 static const char *LIB =
-  "(defrel (appendo l s out)"
-  "  (conde ((== '() l) (== s out))"
-  "         ((fresh (a d res) (== `(,a . ,d) l) (== `(,a . ,res) out) (appendo d s res)))))"
+  PKT_APPENDO
   "(defrel (rembero x l out)"
   "  (conde ((== '() l) (== '() out))"
   "         ((fresh (a d) (== `(,a . ,d) l) (== a x) (== d out)))"
   "         ((fresh (a d res) (== `(,a . ,d) l) (=/= a x) (== `(,a . ,res) out) (rembero x d res)))))"
-  "(defrel (permo l p)"
-  "  (conde ((== '() l) (== '() p))"
-  "         ((fresh (a d pd) (== `(,a . ,d) l) (permo d pd) (inserto a pd p)))))"
-  "(defrel (inserto x l out)"
-  "  (conde ((== `(,x . ,l) out))"
-  "         ((fresh (a d res) (== `(,a . ,d) l) (== `(,a . ,res) out) (inserto x d res)))))"
-  "(defrel (nato n) (conde ((== n 'z)) ((fresh (m) (== n `(s ,m)) (nato m)))))"
+  PKT_PERMO
+  PKT_NATO
   "(defrel (nevero) (conde ((nevero))))"
-  "(defrel (lookupo x env v)"
-  "  (fresh (y w rest) (== `((,y . ,w) . ,rest) env)"
-  "    (conde ((== x y) (== w v)) ((=/= x y) (lookupo x rest v)))))"
+  PKT_LOOKUPO
   "(defrel (evalo e env v)"
   "  (conde ((symbolo e) (lookupo e env v))"
   "        ((fresh (x b) (== e `(lambda (,x) ,b)) (symbolo x) (absento 'closure b) (== v `(closure ,x ,b ,env))))"
