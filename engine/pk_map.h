@@ -103,9 +103,10 @@ typedef struct pkm_owned { unsigned n; struct pkm_node *node[PKM_OWNED_MAX]; } p
 /* Empty o (one store: the node array is not cleared). */
 static inline void pkm_owned_init(pkm_owned *o) { o->n = 0; }
 /* pkm_set that updates the nodes in o in place and adds the nodes it makes
-   to o (o NULL: pkm_set).  The caller must hold the only reference to every
-   map built on o's nodes, and drop o before any of them is shared.  A chain
-   of k updates on one path then copies it once instead of k times.  One
+   to o (o NULL: pkm_set).  No one but the caller may use a map built on
+   o's nodes once it is updated: a scratch map, or the maps of one search
+   branch between two disjunctions (pks_tx in pk_mk.c).  A chain of k
+   updates on one path then copies it once instead of k times.  One
    thread. */
 pkm_map pkm_set_owned(pkm_map m, uint64_t key, pk_val v, pkm_owned *o);
 /* Give o's nodes back to this thread's free lists and empty o: every map
