@@ -62,7 +62,7 @@ static pkm_map build(size_t n, int reps, double *ns_per_set)
   double t0 = now_ns();
   for (int r = 0; r < reps; r++) {
     m = NULL;
-    for (size_t k = 0; k < n; k++) m = pkm_set(m, k, pk_var(next[k]));
+    for (size_t k = 0; k < n; k++) m = pkm_set(m, k, pko_mkvar(next[k]));
   }
   *ns_per_set = (now_ns() - t0) / ((double)n * reps);
   free(perm);
@@ -100,7 +100,7 @@ static void run(size_t n)
 
   uint64_t k = 0;
   t0 = now_ns();
-  for (size_t i = 0; i < ops; i++) k = pk_varid(pkm_get(m, k));
+  for (size_t i = 0; i < ops; i++) k = pko_varid(pkm_get(m, k));
   double t_walk = (now_ns() - t0) / ops;
 
   sink = acc + k;

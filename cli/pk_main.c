@@ -5,10 +5,10 @@
 #include "pk_builtin.h"
 #include "pk_eval.h"
 #include "pk_load.h"
-#include "pk_mk.h"
+#include "pk_search.h"
 #include "pk_print.h"
 #include "pk_read.h"
-#include "pk_sched.h"
+#include "pk_worker.h"
 #include "pk_topo.h"
 #include "pkanren.h"
 

@@ -81,7 +81,7 @@ static long pkb_listlen(const char *who, pk_val v)
 /* Type checks: each throws "who: not a T: v" or returns the unpacked v. */
 static void pkb_check_pair(const char *who, pk_val v)
 {
-  if (!pk_pairp(v)) pkb_bad(who, "not a pair", v);
+  if (!pko_pairp(v)) pkb_bad(who, "not a pair", v);
 }
 
 static void pkb_check_proc(const char *who, pk_val v)
@@ -91,19 +91,19 @@ static void pkb_check_proc(const char *who, pk_val v)
 
 static pko_string *pkb_check_str(const char *who, pk_val v)
 {
-  if (!pk_stringp(v)) pkb_bad(who, "not a string", v);
-  return pk_str(v);
+  if (!pko_stringp(v)) pkb_bad(who, "not a string", v);
+  return pko_as_str(v);
 }
 
 static uint32_t pkb_check_char(const char *who, pk_val v)
 {
-  if (!pk_charp(v)) pkb_bad(who, "not a character", v);
-  return pk_charval(v);
+  if (!pko_charp(v)) pkb_bad(who, "not a character", v);
+  return pko_charval(v);
 }
 
 static void pkb_check_sym(const char *who, pk_val v)
 {
-  if (!pk_symbolp(v)) pkb_bad(who, "not a symbol", v);
+  if (!pko_symbolp(v)) pkb_bad(who, "not a symbol", v);
 }
 
 /* A non-negative exact index below limit, or the Chez-style error. */
@@ -139,14 +139,14 @@ typedef unsigned __int128 pkb_u128;
 static pkb_num pkb_num_of(const char *who, pk_val v)
 {
   pkb_num n = { false, 0, 1, 0.0 };
-  if (pk_fixnump(v)) {
-    n.i = pk_fixval(v);
+  if (pko_fixnump(v)) {
+    n.i = pko_fixval(v);
     return n;
   }
-  switch (pk_type(v)) {
+  switch (pko_typeof(v)) {
   case PK_T_INT: n.i = ((pko_int *)v)->i; break;
-  case PK_T_RATIO: n.i = pk_ratio(v)->num; n.den = pk_ratio(v)->den; break;
-  case PK_T_FLONUM: n.flo = true; n.d = pk_flo(v); break;
+  case PK_T_RATIO: n.i = pko_as_ratio(v)->num; n.den = pko_as_ratio(v)->den; break;
+  case PK_T_FLONUM: n.flo = true; n.d = pko_flo(v); break;
   default: pkb_bad(who, "not a number", v);
   }
   return n;
@@ -305,8 +305,8 @@ static pk_val pkb_arith(char op, pk_val a, pk_val b)
 {
   static const char *const names[] = { ['+'] = "+", ['-'] = "-", ['*'] = "*", ['/'] = "/" };
   const char *who = names[(unsigned char)op];
-  if (pk_isa(a, PK_T_FLONUM) && pk_isa(b, PK_T_FLONUM)) {
-    double p = pk_flo(a), q = pk_flo(b);
+  if (pko_isa(a, PK_T_FLONUM) && pko_isa(b, PK_T_FLONUM)) {
+    double p = pko_flo(a), q = pko_flo(b);
     return pko_mkflo(op == '+' ? p + q : op == '-' ? p - q : op == '*' ? p * q : p / q);
   }
   pkb_num x = pkb_num_of(who, a), y = pkb_num_of(who, b);
@@ -339,7 +339,7 @@ static pk_val pkb_arith(char op, pk_val a, pk_val b)
     if (pkb_zero_exact(x)) return pko_mkflo(-y.d);
     return pko_mkflo(pkb_dbl(x) - pkb_dbl(y));
   case '*':
-    if (pkb_zero_exact(x) || pkb_zero_exact(y)) return pk_fix(0);
+    if (pkb_zero_exact(x) || pkb_zero_exact(y)) return pko_mkfix(0);
     return pko_mkflo(pkb_dbl(x) * pkb_dbl(y));
   default:
     return pko_mkflo(pkb_dbl(x) / pkb_dbl(y));
@@ -349,20 +349,20 @@ static pk_val pkb_arith(char op, pk_val a, pk_val b)
 /* The evaluator's entry points: a fixnum fast path, then pkb_arith. */
 pk_val pkb_add(pk_val a, pk_val b)
 {
-  if (pk_fixnump(a) && pk_fixnump(b)) return pko_mkint(pk_fixval(a) + pk_fixval(b));
+  if (pko_fixnump(a) && pko_fixnump(b)) return pko_mkint(pko_fixval(a) + pko_fixval(b));
   return pkb_arith('+', a, b);
 }
 
 pk_val pkb_sub(pk_val a, pk_val b)
 {
-  if (pk_fixnump(a) && pk_fixnump(b)) return pko_mkint(pk_fixval(a) - pk_fixval(b));
+  if (pko_fixnump(a) && pko_fixnump(b)) return pko_mkint(pko_fixval(a) - pko_fixval(b));
   return pkb_arith('-', a, b);
 }
 
 pk_val pkb_mul(pk_val a, pk_val b)
 {
   int64_t r;
-  if (pk_fixnump(a) && pk_fixnump(b) && !__builtin_mul_overflow(pk_fixval(a), pk_fixval(b), &r))
+  if (pko_fixnump(a) && pko_fixnump(b) && !__builtin_mul_overflow(pko_fixval(a), pko_fixval(b), &r))
     return pko_mkint(r);
   return pkb_arith('*', a, b);
 }
@@ -406,7 +406,7 @@ static __attribute__((noinline)) int pkb_cmp_q_dbl(int64_t n, int64_t d, double 
    must treat as false for every relation. */
 static int pkb_numcmp_who(const char *who, pk_val a, pk_val b)
 {
-  if (pk_fixnump(a) && pk_fixnump(b)) return ((int64_t)a > (int64_t)b) - ((int64_t)a < (int64_t)b);
+  if (pko_fixnump(a) && pko_fixnump(b)) return ((int64_t)a > (int64_t)b) - ((int64_t)a < (int64_t)b);
   pkb_num x = pkb_num_of(who, a), y = pkb_num_of(who, b);
   if (!x.flo && !y.flo) {
     if (x.den == 1 && y.den == 1) return (x.i > y.i) - (x.i < y.i);
@@ -431,14 +431,14 @@ int pkb_numcmp(pk_val a, pk_val b)
 /* + and *: fold from the identity. */
 PKB_PRIM(pkb_plus)
 {
-  pk_val acc = pk_fix(0);
+  pk_val acc = pko_mkfix(0);
   for (int i = 0; i < argc; i++) acc = pkb_add(acc, argv[i]);
   return acc;
 }
 
 PKB_PRIM(pkb_times)
 {
-  pk_val acc = pk_fix(1);
+  pk_val acc = pko_mkfix(1);
   for (int i = 0; i < argc; i++) acc = pkb_mul(acc, argv[i]);
   return acc;
 }
@@ -446,7 +446,7 @@ PKB_PRIM(pkb_times)
 /* - and /: one argument negates or inverts, more fold from the first. */
 PKB_PRIM(pkb_minus)
 {
-  if (argc == 1) return pkb_sub(pk_fix(0), argv[0]);
+  if (argc == 1) return pkb_sub(pko_mkfix(0), argv[0]);
   pk_val acc = argv[0];
   for (int i = 1; i < argc; i++) acc = pkb_sub(acc, argv[i]);
   return acc;
@@ -454,15 +454,15 @@ PKB_PRIM(pkb_minus)
 
 PKB_PRIM(pkb_divide)
 {
-  if (argc == 1) return pkb_arith('/', pk_fix(1), argv[0]);
+  if (argc == 1) return pkb_arith('/', pko_mkfix(1), argv[0]);
   pk_val acc = argv[0];
   for (int i = 1; i < argc; i++) acc = pkb_arith('/', acc, argv[i]);
   return acc;
 }
 
 /* add1/sub1 (Chez extensions, common in miniKanren code). */
-PKB_PRIM(pkb_add1) { return pkb_add(argv[0], pk_fix(1)); }
-PKB_PRIM(pkb_sub1) { return pkb_sub(argv[0], pk_fix(1)); }
+PKB_PRIM(pkb_add1) { return pkb_add(argv[0], pko_mkfix(1)); }
+PKB_PRIM(pkb_sub1) { return pkb_sub(argv[0], pko_mkfix(1)); }
 
 /* Chained comparisons: every argument is checked, then each adjacent pair. */
 enum { PKB_EQ, PKB_LT, PKB_GT, PKB_LE, PKB_GE };
@@ -481,7 +481,7 @@ static pk_val pkb_compare(const char *who, int rel, int argc, pk_val *argv)
     default:     ok = c == 1 || c == 0; break;
     }
   }
-  return pk_bool(ok);
+  return pko_mkbool(ok);
 }
 
 PKB_PRIM(pkb_num_eq) { return pkb_compare("=", PKB_EQ, argc, argv); }
@@ -499,11 +499,11 @@ static pk_val pkb_extremum(const char *who, bool want_max, int argc, pk_val *arg
   for (int i = 1; i < argc; i++) {
     pkb_num n = pkb_num_of(who, argv[i]);
     inexact |= n.flo;
-    if (pk_isa(best, PK_T_FLONUM) && isnan(pk_flo(best))) continue;
+    if (pko_isa(best, PK_T_FLONUM) && isnan(pko_flo(best))) continue;
     int c = pkb_numcmp_who(who, best, argv[i]);
     if (c == 2 || c != (want_max ? 1 : -1)) best = argv[i];
   }
-  if (inexact && !pk_isa(best, PK_T_FLONUM)) best = pko_mkflo(pkb_dbl(pkb_num_of(who, best)));
+  if (inexact && !pko_isa(best, PK_T_FLONUM)) best = pko_mkflo(pkb_dbl(pkb_num_of(who, best)));
   return best;
 }
 
@@ -516,7 +516,7 @@ PKB_PRIM(pkb_abs)
   pkb_num n = pkb_num_of("abs", argv[0]);
   if (n.flo) return pko_mkflo(fabs(n.d));
   if (n.i >= 0) return argv[0];
-  if (n.i == INT64_MIN) pkb_overflow_v("abs", argv[0], pk_fix(-1));
+  if (n.i == INT64_MIN) pkb_overflow_v("abs", argv[0], pko_mkfix(-1));
   return n.den == 1 ? pko_mkint(-n.i) : pko_mkratio(-n.i, n.den);
 }
 
@@ -528,7 +528,7 @@ static pk_val pkb_intdiv(const char *who, int kind, pk_val a, pk_val b)
   pkb_num x = pkb_integer_of(who, a), y = pkb_integer_of(who, b);
   if ((!y.flo && y.i == 0) || (y.flo && y.d == 0.0)) pko_error("%s: undefined for 0", who);
   /* Chez: any integer modulo an exact 1 or -1 is an exact 0 */
-  if (kind != PKB_QUO && !y.flo && (y.i == 1 || y.i == -1)) return pk_fix(0);
+  if (kind != PKB_QUO && !y.flo && (y.i == 1 || y.i == -1)) return pko_mkfix(0);
   if (!x.flo && !y.flo) {
     if (y.i == -1) {
       if (x.i == INT64_MIN) pkb_overflow(who, x.i, y.i);
@@ -606,19 +606,19 @@ PKB_PRIM(pkb_lcm)
 PKB_PRIM(pkb_zerop)
 {
   pkb_num n = pkb_num_of("zero?", argv[0]);
-  return pk_bool(n.flo ? n.d == 0.0 : n.i == 0);
+  return pko_mkbool(n.flo ? n.d == 0.0 : n.i == 0);
 }
 
 PKB_PRIM(pkb_positivep)
 {
   pkb_num n = pkb_num_of("positive?", argv[0]);
-  return pk_bool(n.flo ? n.d > 0.0 : n.i > 0);
+  return pko_mkbool(n.flo ? n.d > 0.0 : n.i > 0);
 }
 
 PKB_PRIM(pkb_negativep)
 {
   pkb_num n = pkb_num_of("negative?", argv[0]);
-  return pk_bool(n.flo ? n.d < 0.0 : n.i < 0);
+  return pko_mkbool(n.flo ? n.d < 0.0 : n.i < 0);
 }
 
 static bool pkb_odd(const char *who, pk_val v)
@@ -627,45 +627,45 @@ static bool pkb_odd(const char *who, pk_val v)
   return n.flo ? fmod(n.d, 2.0) != 0.0 : (n.i & 1) != 0;
 }
 
-PKB_PRIM(pkb_evenp) { return pk_bool(!pkb_odd("even?", argv[0])); }
-PKB_PRIM(pkb_oddp) { return pk_bool(pkb_odd("odd?", argv[0])); }
+PKB_PRIM(pkb_evenp) { return pko_mkbool(!pkb_odd("even?", argv[0])); }
+PKB_PRIM(pkb_oddp) { return pko_mkbool(pkb_odd("odd?", argv[0])); }
 
 /* Type and exactness predicates: our reals are int64, ratios of int64 and
    flonums. */
-PKB_PRIM(pkb_numberp) { return pk_bool(pk_numberp(argv[0])); }
+PKB_PRIM(pkb_numberp) { return pko_mkbool(pko_numberp(argv[0])); }
 
 PKB_PRIM(pkb_integerp)
 {
   pk_val v = argv[0];
   if (pko_intp(v)) return PK_TRUE;
-  return pk_bool(pk_isa(v, PK_T_FLONUM) && isfinite(pk_flo(v)) && pk_flo(v) == trunc(pk_flo(v)));
+  return pko_mkbool(pko_isa(v, PK_T_FLONUM) && isfinite(pko_flo(v)) && pko_flo(v) == trunc(pko_flo(v)));
 }
 
 PKB_PRIM(pkb_rationalp)
 {
   pk_val v = argv[0];
-  return pk_bool(pko_intp(v) || pk_isa(v, PK_T_RATIO) || (pk_isa(v, PK_T_FLONUM) && isfinite(pk_flo(v))));
+  return pko_mkbool(pko_intp(v) || pko_isa(v, PK_T_RATIO) || (pko_isa(v, PK_T_FLONUM) && isfinite(pko_flo(v))));
 }
 
-PKB_PRIM(pkb_exactp) { return pk_bool(!pkb_num_of("exact?", argv[0]).flo); }
-PKB_PRIM(pkb_inexactp) { return pk_bool(pkb_num_of("inexact?", argv[0]).flo); }
+PKB_PRIM(pkb_exactp) { return pko_mkbool(!pkb_num_of("exact?", argv[0]).flo); }
+PKB_PRIM(pkb_inexactp) { return pko_mkbool(pkb_num_of("inexact?", argv[0]).flo); }
 
 PKB_PRIM(pkb_nanp)
 {
   pkb_num n = pkb_num_of("nan?", argv[0]);
-  return pk_bool(n.flo && isnan(n.d));
+  return pko_mkbool(n.flo && isnan(n.d));
 }
 
 PKB_PRIM(pkb_finitep)
 {
   pkb_num n = pkb_num_of("finite?", argv[0]);
-  return pk_bool(!n.flo || isfinite(n.d));
+  return pko_mkbool(!n.flo || isfinite(n.d));
 }
 
 PKB_PRIM(pkb_infinitep)
 {
   pkb_num n = pkb_num_of("infinite?", argv[0]);
-  return pk_bool(n.flo && isinf(n.d));
+  return pko_mkbool(n.flo && isinf(n.d));
 }
 
 /* exact->inexact/inexact and inexact->exact/exact. */
@@ -784,14 +784,14 @@ PKB_PRIM(pkb_expt)
 {
   pkb_num x = pkb_num_of("expt", argv[0]), y = pkb_num_of("expt", argv[1]);
   if (pkb_exint(y)) {
-    if (y.i == 0) return pk_fix(1);
+    if (y.i == 0) return pko_mkfix(1);
     if (x.flo) return pko_mkflo(pow(x.d, (double)y.i));
     if (x.i == 0) {
       if (y.i < 0) pkb_bad2("expt", "undefined for values %s and %s", argv[0], argv[1]);
-      return pk_fix(0);
+      return pko_mkfix(0);
     }
     uint64_t e = y.i < 0 ? -(uint64_t)y.i : (uint64_t)y.i;
-    if (x.den == 1 && (x.i == 1 || x.i == -1)) return pk_fix(x.i == -1 && (e & 1) ? -1 : 1);
+    if (x.den == 1 && (x.i == 1 || x.i == -1)) return pko_mkfix(x.i == -1 && (e & 1) ? -1 : 1);
     /* coprime parts stay coprime: no normalisation needed but the sign */
     int64_t pn = pkb_ipow(x.i, e, argv[0], argv[1]), pd = pkb_ipow(x.den, e, argv[0], argv[1]);
     if (y.i > 0) return pko_mkratio(pn, pd);
@@ -801,7 +801,7 @@ PKB_PRIM(pkb_expt)
   if (pkb_zero_exact(x) && !y.flo) {
     /* Chez: 0 to a positive ratio is an exact 0 */
     if (y.i < 0) pkb_bad2("expt", "undefined for values %s and %s", argv[0], argv[1]);
-    return pk_fix(0);
+    return pko_mkfix(0);
   }
   double b = pkb_dbl(x), p = pkb_dbl(y);
   if (b < 0 && (!y.flo || p != trunc(p))) pkb_no_complex("expt", argv[0]);
@@ -814,7 +814,7 @@ PKB_PRIM(pkb_expt)
 PKB_PRIM(pkb_exp)
 {
   pkb_num n = pkb_num_of("exp", argv[0]);
-  if (pkb_zero_exact(n)) return pk_fix(1);
+  if (pkb_zero_exact(n)) return pko_mkfix(1);
   return pko_mkflo(exp(pkb_dbl(n)));
 }
 
@@ -822,7 +822,7 @@ PKB_PRIM(pkb_exp)
 static pk_val pkb_log1(pk_val v)
 {
   pkb_num n = pkb_num_of("log", v);
-  if (pkb_exint(n) && n.i == 1) return pk_fix(0);
+  if (pkb_exint(n) && n.i == 1) return pko_mkfix(0);
   if (pkb_zero_exact(n)) pko_error("log: undefined for 0");
   if (pkb_dbl(n) < 0) pkb_no_complex("log", v);
   return pko_mkflo(log(pkb_dbl(n)));
@@ -841,7 +841,7 @@ static pk_val pkb_real_fn(const char *who, double (*fn)(double), pk_val v,
                           int64_t at, int64_t val, double lo, double hi)
 {
   pkb_num n = pkb_num_of(who, v);
-  if (pkb_exint(n) && n.i == at) return pk_fix(val);
+  if (pkb_exint(n) && n.i == at) return pko_mkfix(val);
   double d = pkb_dbl(n);
   if (d < lo || d > hi) pkb_no_complex(who, v);
   return pko_mkflo(fn(d));
@@ -857,7 +857,7 @@ PKB_PRIM(pkb_atan)
 {
   if (argc == 1) return pkb_real_fn("atan", atan, argv[0], 0, 0, -INFINITY, INFINITY);
   pkb_num y = pkb_num_of("atan", argv[0]), x = pkb_num_of("atan", argv[1]);
-  if (pkb_zero_exact(y) && !x.flo && x.i > 0) return pk_fix(0);
+  if (pkb_zero_exact(y) && !x.flo && x.i > 0) return pko_mkfix(0);
   return pko_mkflo(atan2(pkb_dbl(y), pkb_dbl(x)));
 }
 
@@ -1000,12 +1000,12 @@ static pk_val pkb_decimal_exact(pk_val str, const char *s, size_t n)
     int64_t x;
     if (pkb_parse_int(s + i, n - i, 10, true, &x) != 1 || x > 400 || x < -400) {
       if (m != 0) pkb_bad(who, "integer too large (no bignums)", str);
-      return pk_fix(0);
+      return pko_mkfix(0);
     }
     e10 += x;
   }
   if (neg) m = -m;
-  if (m == 0) return pk_fix(0);
+  if (m == 0) return pko_mkfix(0);
   int64_t p = 1;
   for (; e10 > 0; e10--)
     if (__builtin_mul_overflow(m, 10, &m)) pkb_bad(who, "integer too large (no bignums)", str);
@@ -1083,13 +1083,13 @@ PKB_PRIM(pkb_cons) { return pko_cons(argv[0], argv[1]); }
 PKB_PRIM(pkb_car)
 {
   pkb_check_pair("car", argv[0]);
-  return pk_car(argv[0]);
+  return pko_car(argv[0]);
 }
 
 PKB_PRIM(pkb_cdr)
 {
   pkb_check_pair("cdr", argv[0]);
-  return pk_cdr(argv[0]);
+  return pko_cdr(argv[0]);
 }
 
 /* c[ad]{2,4}r: the letters between c and r, applied right to left. */
@@ -1097,8 +1097,8 @@ static pk_val pkb_cxr(const char *name, pk_val v)
 {
   pk_val x = v;
   for (size_t i = strlen(name) - 2; i >= 1; i--) {
-    if (!pk_pairp(x)) pkb_bad(name, "incorrect list structure", v);
-    x = name[i] == 'a' ? pk_car(x) : pk_cdr(x);
+    if (!pko_pairp(x)) pkb_bad(name, "incorrect list structure", v);
+    x = name[i] == 'a' ? pko_car(x) : pko_cdr(x);
   }
   return x;
 }
@@ -1131,7 +1131,7 @@ static pk_val pkb_copy_onto(pk_val list, pk_val tail)
 {
   if (list == PK_NIL) return tail;
   pk_val rev = pko_reverse(list), r = tail;
-  for (; pk_pairp(rev); rev = pk_cdr(rev)) r = pko_cons(pk_car(rev), r);
+  for (; pko_pairp(rev); rev = pko_cdr(rev)) r = pko_cons(pko_car(rev), r);
   return r;
 }
 
@@ -1166,8 +1166,8 @@ static pk_val pkb_drop(const char *who, pk_val list, pk_val k)
     pkb_bad(who, "index is not an exact nonnegative integer", k);
   pk_val x = list;
   for (int64_t i = pko_intval(k); i > 0; i--) {
-    if (!pk_pairp(x)) pkb_bad2(who, "index %s is out of range for list %s", k, list);
-    x = pk_cdr(x);
+    if (!pko_pairp(x)) pkb_bad2(who, "index %s is out of range for list %s", k, list);
+    x = pko_cdr(x);
   }
   return x;
 }
@@ -1178,8 +1178,8 @@ PKB_PRIM(pkb_list_tail) { return pkb_drop("list-tail", argv[0], argv[1]); }
 PKB_PRIM(pkb_list_ref)
 {
   pk_val x = pkb_drop("list-ref", argv[0], argv[1]);
-  if (!pk_pairp(x)) pkb_bad2("list-ref", "index %s is out of range for list %s", argv[1], argv[0]);
-  return pk_car(x);
+  if (!pko_pairp(x)) pkb_bad2("list-ref", "index %s is out of range for list %s", argv[1], argv[0]);
+  return pko_car(x);
 }
 
 /* The last pair of a (possibly improper) list. */
@@ -1187,7 +1187,7 @@ PKB_PRIM(pkb_last_pair)
 {
   pk_val x = argv[0];
   pkb_check_pair("last-pair", x);
-  while (pk_pairp(pk_cdr(x))) x = pk_cdr(x);
+  while (pko_pairp(pko_cdr(x))) x = pko_cdr(x);
   return x;
 }
 
@@ -1201,16 +1201,16 @@ static bool pkb_same(int how, pk_val proc, pk_val x, pk_val y)
   case PKB_BY_EQ: return x == y;
   case PKB_BY_EQV: return pko_eqv(x, y);
   case PKB_BY_EQUAL: return pko_equal(x, y);
-  default: return pk_truthy(pkb_call2(proc, x, y));
+  default: return pko_truthy(pkb_call2(proc, x, y));
   }
 }
 
 static pk_val pkb_mem(const char *who, int how, pk_val proc, pk_val x, pk_val list)
 {
   pk_val l = list;
-  for (; pk_pairp(l); l = pk_cdr(l)) {
+  for (; pko_pairp(l); l = pko_cdr(l)) {
     pko_poll();
-    if (pkb_same(how, proc, x, pk_car(l))) return l;
+    if (pkb_same(how, proc, x, pko_car(l))) return l;
   }
   if (l != PK_NIL) pkb_bad(who, "improper list", list);
   return PK_FALSE;
@@ -1232,11 +1232,11 @@ PKB_PRIM(pkb_member)
 static pk_val pkb_ass(const char *who, int how, pk_val proc, pk_val x, pk_val alist)
 {
   pk_val l = alist;
-  for (; pk_pairp(l); l = pk_cdr(l)) {
+  for (; pko_pairp(l); l = pko_cdr(l)) {
     pko_poll();
-    pk_val e = pk_car(l);
-    if (!pk_pairp(e)) break;
-    if (pkb_same(how, proc, x, pk_car(e))) return e;
+    pk_val e = pko_car(l);
+    if (!pko_pairp(e)) break;
+    if (pkb_same(how, proc, x, pko_car(e))) return e;
   }
   if (l != PK_NIL) pkb_bad(who, "improperly formed alist", alist);
   return PK_FALSE;
@@ -1259,8 +1259,8 @@ static pk_val pkb_rem(const char *who, int how, pk_val x, pk_val list)
 {
   pkb_listlen(who, list);
   pk_val keep = PK_NIL;
-  for (pk_val l = list; pk_pairp(l); l = pk_cdr(l))
-    if (!pkb_same(how, 0, x, pk_car(l))) keep = pko_cons(pk_car(l), keep);
+  for (pk_val l = list; pko_pairp(l); l = pko_cdr(l))
+    if (!pkb_same(how, 0, x, pko_car(l))) keep = pko_cons(pko_car(l), keep);
   return pko_reverse(keep);
 }
 
@@ -1286,7 +1286,7 @@ static pkb_rows pkb_gather(const char *who, int nl, const pk_val *lists, int ext
   r.cells = pko_alloc((size_t)(r.n > 0 ? r.n : 1) * (size_t)r.width * sizeof *r.cells);
   for (int k = 0; k < nl; k++) {
     pk_val l = lists[k];
-    for (long i = 0; i < r.n; i++, l = pk_cdr(l)) r.cells[i * r.width + extra + k] = pk_car(l);
+    for (long i = 0; i < r.n; i++, l = pko_cdr(l)) r.cells[i * r.width + extra + k] = pko_car(l);
   }
   return r;
 }
@@ -1329,7 +1329,7 @@ PKB_PRIM(pkb_filter)
   pkb_chez_order(&r, argv[0], out);
   pk_val l = PK_NIL;
   for (long i = r.n - 1; i >= 0; i--)
-    if (pk_truthy(out[i])) l = pko_cons(pkb_row(&r, i)[0], l);
+    if (pko_truthy(out[i])) l = pko_cons(pkb_row(&r, i)[0], l);
   return l;
 }
 
@@ -1341,11 +1341,11 @@ static pk_val pkb_walk(const char *who, int mode, int argc, pk_val *argv)
 {
   pkb_check_proc(who, argv[0]);
   pkb_rows r = pkb_gather(who, argc - 1, argv + 1, 0);
-  pk_val v = mode == PKB_ALL_CALLS ? PK_VOID : pk_bool(mode == PKB_UNTIL_FALSE);
+  pk_val v = mode == PKB_ALL_CALLS ? PK_VOID : pko_mkbool(mode == PKB_UNTIL_FALSE);
   for (long i = 0; i < r.n; i++) {
     v = pke_apply(argv[0], r.nl, pkb_row(&r, i));
-    if (mode == PKB_UNTIL_FALSE && !pk_truthy(v)) break;
-    if (mode == PKB_UNTIL_TRUE && pk_truthy(v)) break;
+    if (mode == PKB_UNTIL_FALSE && !pko_truthy(v)) break;
+    if (mode == PKB_UNTIL_TRUE && pko_truthy(v)) break;
   }
   return v;
 }
@@ -1390,8 +1390,8 @@ PKB_PRIM(pkb_find)
 {
   pkb_check_proc("find", argv[0]);
   pkb_listlen("find", argv[1]);
-  for (pk_val l = argv[1]; pk_pairp(l); l = pk_cdr(l))
-    if (pk_truthy(pkb_call1(argv[0], pk_car(l)))) return pk_car(l);
+  for (pk_val l = argv[1]; pko_pairp(l); l = pko_cdr(l))
+    if (pko_truthy(pkb_call1(argv[0], pko_car(l)))) return pko_car(l);
   return PK_FALSE;
 }
 
@@ -1404,7 +1404,7 @@ PKB_PRIM(pkb_apply)
   if (n + k > INT32_MAX) pkb_bad("apply", "too many arguments in", last);
   pk_val *a = pko_alloc((size_t)(n + k > 0 ? n + k : 1) * sizeof *a);
   memcpy(a, argv + 1, (size_t)k * sizeof *a);
-  for (long i = k; pk_pairp(last); last = pk_cdr(last)) a[i++] = pk_car(last);
+  for (long i = k; pko_pairp(last); last = pko_cdr(last)) a[i++] = pko_car(last);
   return pke_apply(f, (int)(n + k), a);
 }
 
@@ -1418,7 +1418,7 @@ static void pkb_msort(pk_val pred, pk_val *v, long n, pk_val *tmp)
 {
   if (n < 2) return;
   if (n == 2) {
-    if (pk_truthy(pkb_call2(pred, v[1], v[0]))) { pk_val t = v[0]; v[0] = v[1]; v[1] = t; }
+    if (pko_truthy(pkb_call2(pred, v[1], v[0]))) { pk_val t = v[0]; v[0] = v[1]; v[1] = t; }
     return;
   }
   long h = n >> 1;
@@ -1427,7 +1427,7 @@ static void pkb_msort(pk_val pred, pk_val *v, long n, pk_val *tmp)
   memcpy(tmp, v, (size_t)n * sizeof *v);
   long i = 0, j = h, k = 0;
   while (i < h && j < n) {
-    if (pk_truthy(pkb_call2(pred, tmp[j], tmp[i]))) v[k++] = tmp[j++];
+    if (pko_truthy(pkb_call2(pred, tmp[j], tmp[i]))) v[k++] = tmp[j++];
     else v[k++] = tmp[i++];
   }
   while (i < h) v[k++] = tmp[i++];
@@ -1441,7 +1441,7 @@ static pk_val pkb_sort_list(const char *who, pk_val pred, pk_val list)
   if (n <= 1) return list;
   pk_val *v = pko_alloc((size_t)n * sizeof *v), *tmp = pko_alloc((size_t)n * sizeof *tmp);
   long i = 0;
-  for (pk_val l = list; pk_pairp(l); l = pk_cdr(l)) v[i++] = pk_car(l);
+  for (pk_val l = list; pko_pairp(l); l = pko_cdr(l)) v[i++] = pko_car(l);
   pkb_msort(pred, v, n, tmp);
   return pkb_list_of(n, v, PK_NIL);
 }
@@ -1452,19 +1452,19 @@ PKB_PRIM(pkb_list_sort) { return pkb_sort_list("list-sort", argv[0], argv[1]); }
 /* ==== predicates and equality ============================================= */
 
 /* Type predicates and the three equivalences. */
-PKB_PRIM(pkb_nullp) { return pk_bool(argv[0] == PK_NIL); }
-PKB_PRIM(pkb_pairp) { return pk_bool(pk_pairp(argv[0])); }
-PKB_PRIM(pkb_listp) { return pk_bool(pko_length(argv[0]) >= 0); }
-PKB_PRIM(pkb_symbolp) { return pk_bool(pk_symbolp(argv[0])); }
-PKB_PRIM(pkb_stringp) { return pk_bool(pk_stringp(argv[0])); }
-PKB_PRIM(pkb_booleanp) { return pk_bool(argv[0] == PK_TRUE || argv[0] == PK_FALSE); }
-PKB_PRIM(pkb_procedurep) { return pk_bool(pke_procedurep(argv[0])); }
-PKB_PRIM(pkb_vectorp) { return pk_bool(pk_isa(argv[0], PK_T_VECTOR)); }
-PKB_PRIM(pkb_charp) { return pk_bool(pk_charp(argv[0])); }
-PKB_PRIM(pkb_not) { return pk_bool(argv[0] == PK_FALSE); }
-PKB_PRIM(pkb_eqp) { return pk_bool(argv[0] == argv[1]); }
-PKB_PRIM(pkb_eqvp) { return pk_bool(pko_eqv(argv[0], argv[1])); }
-PKB_PRIM(pkb_equalp) { return pk_bool(pko_equal(argv[0], argv[1])); }
+PKB_PRIM(pkb_nullp) { return pko_mkbool(argv[0] == PK_NIL); }
+PKB_PRIM(pkb_pairp) { return pko_mkbool(pko_pairp(argv[0])); }
+PKB_PRIM(pkb_listp) { return pko_mkbool(pko_length(argv[0]) >= 0); }
+PKB_PRIM(pkb_symbolp) { return pko_mkbool(pko_symbolp(argv[0])); }
+PKB_PRIM(pkb_stringp) { return pko_mkbool(pko_stringp(argv[0])); }
+PKB_PRIM(pkb_booleanp) { return pko_mkbool(argv[0] == PK_TRUE || argv[0] == PK_FALSE); }
+PKB_PRIM(pkb_procedurep) { return pko_mkbool(pke_procedurep(argv[0])); }
+PKB_PRIM(pkb_vectorp) { return pko_mkbool(pko_isa(argv[0], PK_T_VECTOR)); }
+PKB_PRIM(pkb_charp) { return pko_mkbool(pko_charp(argv[0])); }
+PKB_PRIM(pkb_not) { return pko_mkbool(argv[0] == PK_FALSE); }
+PKB_PRIM(pkb_eqp) { return pko_mkbool(argv[0] == argv[1]); }
+PKB_PRIM(pkb_eqvp) { return pko_mkbool(pko_eqv(argv[0], argv[1])); }
+PKB_PRIM(pkb_equalp) { return pko_mkbool(pko_equal(argv[0], argv[1])); }
 
 /* (boolean=? b1 b2 ...): every argument must be a boolean. */
 PKB_PRIM(pkb_boolean_eq)
@@ -1508,16 +1508,16 @@ static int pkb_isupper(int c) { return c >= 'A' && c <= 'Z'; }
 static int pkb_islower(int c) { return c >= 'a' && c <= 'z'; }
 
 /* Character classes and case. */
-PKB_PRIM(pkb_char_alphabeticp) { return pk_bool(pkb_cclass(pkb_check_char("char-alphabetic?", argv[0]), iswalpha_l, pkb_isalpha)); }
-PKB_PRIM(pkb_char_numericp) { return pk_bool(pkb_cclass(pkb_check_char("char-numeric?", argv[0]), iswdigit_l, pkb_isdigit)); }
-PKB_PRIM(pkb_char_whitespacep) { return pk_bool(pkb_cclass(pkb_check_char("char-whitespace?", argv[0]), iswspace_l, pkb_isspace)); }
-PKB_PRIM(pkb_char_upper_casep) { return pk_bool(pkb_cclass(pkb_check_char("char-upper-case?", argv[0]), iswupper_l, pkb_isupper)); }
-PKB_PRIM(pkb_char_lower_casep) { return pk_bool(pkb_cclass(pkb_check_char("char-lower-case?", argv[0]), iswlower_l, pkb_islower)); }
-PKB_PRIM(pkb_char_upcase) { return pk_char(pkb_upcase(pkb_check_char("char-upcase", argv[0]))); }
-PKB_PRIM(pkb_char_downcase) { return pk_char(pkb_downcase(pkb_check_char("char-downcase", argv[0]))); }
+PKB_PRIM(pkb_char_alphabeticp) { return pko_mkbool(pkb_cclass(pkb_check_char("char-alphabetic?", argv[0]), iswalpha_l, pkb_isalpha)); }
+PKB_PRIM(pkb_char_numericp) { return pko_mkbool(pkb_cclass(pkb_check_char("char-numeric?", argv[0]), iswdigit_l, pkb_isdigit)); }
+PKB_PRIM(pkb_char_whitespacep) { return pko_mkbool(pkb_cclass(pkb_check_char("char-whitespace?", argv[0]), iswspace_l, pkb_isspace)); }
+PKB_PRIM(pkb_char_upper_casep) { return pko_mkbool(pkb_cclass(pkb_check_char("char-upper-case?", argv[0]), iswupper_l, pkb_isupper)); }
+PKB_PRIM(pkb_char_lower_casep) { return pko_mkbool(pkb_cclass(pkb_check_char("char-lower-case?", argv[0]), iswlower_l, pkb_islower)); }
+PKB_PRIM(pkb_char_upcase) { return pko_mkchar(pkb_upcase(pkb_check_char("char-upcase", argv[0]))); }
+PKB_PRIM(pkb_char_downcase) { return pko_mkchar(pkb_downcase(pkb_check_char("char-downcase", argv[0]))); }
 
 /* char->integer and integer->char (Unicode scalar values only). */
-PKB_PRIM(pkb_char_to_integer) { return pk_fix(pkb_check_char("char->integer", argv[0])); }
+PKB_PRIM(pkb_char_to_integer) { return pko_mkfix(pkb_check_char("char->integer", argv[0])); }
 
 PKB_PRIM(pkb_integer_to_char)
 {
@@ -1525,7 +1525,7 @@ PKB_PRIM(pkb_integer_to_char)
   if (!pko_intp(v) || pko_intval(v) < 0 || pko_intval(v) > 0x10FFFF ||
       (pko_intval(v) >= 0xD800 && pko_intval(v) <= 0xDFFF))
     pkb_bad("integer->char", "not a valid unicode scalar value", v);
-  return pk_char((uint32_t)pko_intval(v));
+  return pko_mkchar((uint32_t)pko_intval(v));
 }
 
 /* Chained char comparisons; ci folds case first. */
@@ -1533,7 +1533,7 @@ static pk_val pkb_char_compare(const char *who, int rel, bool ci, int argc, pk_v
 {
   for (int i = 0; i < argc; i++) pkb_check_char(who, argv[i]);
   for (int i = 0; i + 1 < argc; i++) {
-    uint32_t a = pk_charval(argv[i]), b = pk_charval(argv[i + 1]);
+    uint32_t a = pko_charval(argv[i]), b = pko_charval(argv[i + 1]);
     if (ci) { a = pkb_downcase(a); b = pkb_downcase(b); }
     bool ok = rel == PKB_EQ ? a == b : rel == PKB_LT ? a < b : rel == PKB_GT ? a > b
             : rel == PKB_LE ? a <= b : a >= b;
@@ -1627,7 +1627,7 @@ PKB_PRIM(pkb_string_ref)
   pko_string *s = pkb_check_str("string-ref", argv[0]);
   int64_t k = pkb_index("string-ref", argv[1], (int64_t)pkb_u8count(s->s, s->len), argv[0]);
   size_t at = pkb_u8offset(s->s, s->len, (size_t)k);
-  return pk_char(pkb_u8decode(s->s, s->len, &at));
+  return pko_mkchar(pkb_u8decode(s->s, s->len, &at));
 }
 
 PKB_PRIM(pkb_substring)
@@ -1651,8 +1651,8 @@ PKB_PRIM(pkb_string_append)
   if (!buf) pko_error("string-append: out of memory");
   size_t at = 0;
   for (int i = 0; i < argc; i++) {
-    memcpy(buf + at, pk_str(argv[i])->s, pk_str(argv[i])->len);
-    at += pk_str(argv[i])->len;
+    memcpy(buf + at, pko_as_str(argv[i])->s, pko_as_str(argv[i])->len);
+    at += pko_as_str(argv[i])->len;
   }
   pk_val r = pko_mkstr(buf, total);
   free(buf);
@@ -1670,8 +1670,8 @@ PKB_PRIM(pkb_string)
   uint32_t *cps = malloc((size_t)(argc > 0 ? argc : 1) * sizeof *cps);
   if (!cps) pko_error("string: out of memory");
   for (int i = 0; i < argc; i++) {
-    if (!pk_charp(argv[i])) { free(cps); pkb_bad("string", "not a character", argv[i]); }
-    cps[i] = pk_charval(argv[i]);
+    if (!pko_charp(argv[i])) { free(cps); pkb_bad("string", "not a character", argv[i]); }
+    cps[i] = pko_charval(argv[i]);
   }
   pk_val r = pkb_str_of_chars(cps, (size_t)argc);
   free(cps);
@@ -1698,7 +1698,7 @@ PKB_PRIM(pkb_string_to_list)
 {
   pko_string *s = pkb_check_str("string->list", argv[0]);
   pk_val rev = PK_NIL;
-  for (size_t i = 0; i < s->len;) rev = pko_cons(pk_char(pkb_u8decode(s->s, s->len, &i)), rev);
+  for (size_t i = 0; i < s->len;) rev = pko_cons(pko_mkchar(pkb_u8decode(s->s, s->len, &i)), rev);
   return pko_reverse(rev);
 }
 
@@ -1708,9 +1708,9 @@ PKB_PRIM(pkb_list_to_string)
   uint32_t *cps = malloc((size_t)(n > 0 ? n : 1) * sizeof *cps);
   if (!cps) pko_error("list->string: out of memory");
   long i = 0;
-  for (pk_val l = argv[0]; pk_pairp(l); l = pk_cdr(l)) {
-    if (!pk_charp(pk_car(l))) { free(cps); pkb_bad("list->string", "not a character", pk_car(l)); }
-    cps[i++] = pk_charval(pk_car(l));
+  for (pk_val l = argv[0]; pko_pairp(l); l = pko_cdr(l)) {
+    if (!pko_charp(pko_car(l))) { free(cps); pkb_bad("list->string", "not a character", pko_car(l)); }
+    cps[i++] = pko_charval(pko_car(l));
   }
   pk_val r = pkb_str_of_chars(cps, (size_t)n);
   free(cps);
@@ -1747,7 +1747,7 @@ static pk_val pkb_string_compare(const char *who, int rel, int argc, pk_val *arg
 {
   for (int i = 0; i < argc; i++) pkb_check_str(who, argv[i]);
   for (int i = 0; i + 1 < argc; i++) {
-    int c = pkb_strcmp(pk_str(argv[i]), pk_str(argv[i + 1]));
+    int c = pkb_strcmp(pko_as_str(argv[i]), pko_as_str(argv[i + 1]));
     bool ok = rel == PKB_EQ ? c == 0 : rel == PKB_LT ? c < 0 : rel == PKB_GT ? c > 0
             : rel == PKB_LE ? c <= 0 : c >= 0;
     if (!ok) return PK_FALSE;
@@ -1767,7 +1767,7 @@ PKB_PRIM(pkb_string_ci_eq)
   pk_val prev = pkb_string_case("string-ci=?", argv[0], pkb_downcase);
   for (int i = 1; i < argc; i++) {
     pk_val cur = pkb_string_case("string-ci=?", argv[i], pkb_downcase);
-    if (pkb_strcmp(pk_str(prev), pk_str(cur)) != 0) return PK_FALSE;
+    if (pkb_strcmp(pko_as_str(prev), pko_as_str(cur)) != 0) return PK_FALSE;
     prev = cur;
   }
   return PK_TRUE;
@@ -1779,7 +1779,7 @@ PKB_PRIM(pkb_string_ci_eq)
 PKB_PRIM(pkb_symbol_to_string)
 {
   pkb_check_sym("symbol->string", argv[0]);
-  return pko_mkstr(pk_symname(argv[0]), pk_sym(argv[0])->len);
+  return pko_mkstr(pko_symname(argv[0]), pko_as_sym(argv[0])->len);
 }
 
 PKB_PRIM(pkb_string_to_symbol)
@@ -1793,8 +1793,8 @@ PKB_PRIM(pkb_gensym)
 {
   pk_val base = pko_sym("g");
   if (argc > 0) {
-    if (pk_stringp(argv[0])) base = pko_intern(pk_str(argv[0])->s, pk_str(argv[0])->len);
-    else if (pk_symbolp(argv[0])) base = argv[0];
+    if (pko_stringp(argv[0])) base = pko_intern(pko_as_str(argv[0])->s, pko_as_str(argv[0])->len);
+    else if (pko_symbolp(argv[0])) base = argv[0];
     else pkb_bad("gensym", "not a string", argv[0]);
   }
   return pko_gensym(base);
@@ -1805,14 +1805,14 @@ PKB_PRIM(pkb_gensym)
 /* Vectors: constructors, access with Chez's index errors, conversions. */
 static pko_vector *pkb_check_vec(const char *who, pk_val v)
 {
-  if (!pk_isa(v, PK_T_VECTOR)) pkb_bad(who, "not a vector", v);
-  return pk_vec(v);
+  if (!pko_isa(v, PK_T_VECTOR)) pkb_bad(who, "not a vector", v);
+  return pko_as_vec(v);
 }
 
 PKB_PRIM(pkb_vector)
 {
   pk_val v = pko_mkvec((uint32_t)argc, PK_FALSE);
-  memcpy(pk_vec(v)->items, argv, (size_t)argc * sizeof *argv);
+  memcpy(pko_as_vec(v)->items, argv, (size_t)argc * sizeof *argv);
   return v;
 }
 
@@ -1821,10 +1821,10 @@ PKB_PRIM(pkb_make_vector)
   pk_val k = argv[0];
   if (!pko_intp(k) || pko_intval(k) < 0 || pko_intval(k) > (1 << 28))
     pkb_bad("make-vector", "not a valid vector length", k);
-  return pko_mkvec((uint32_t)pko_intval(k), argc > 1 ? argv[1] : pk_fix(0));
+  return pko_mkvec((uint32_t)pko_intval(k), argc > 1 ? argv[1] : pko_mkfix(0));
 }
 
-PKB_PRIM(pkb_vector_length) { return pk_fix(pkb_check_vec("vector-length", argv[0])->len); }
+PKB_PRIM(pkb_vector_length) { return pko_mkfix(pkb_check_vec("vector-length", argv[0])->len); }
 
 PKB_PRIM(pkb_vector_ref)
 {
@@ -1852,7 +1852,7 @@ PKB_PRIM(pkb_vector_copy)
 {
   pko_vector *v = pkb_check_vec("vector-copy", argv[0]);
   pk_val r = pko_mkvec(v->len, PK_FALSE);
-  memcpy(pk_vec(r)->items, v->items, v->len * sizeof *v->items);
+  memcpy(pko_as_vec(r)->items, v->items, v->len * sizeof *v->items);
   return r;
 }
 
@@ -1868,7 +1868,7 @@ PKB_PRIM(pkb_list_to_vector)
   if (n > (1 << 28)) pkb_bad("list->vector", "list too long", argv[0]);
   pk_val v = pko_mkvec((uint32_t)n, PK_FALSE);
   long i = 0;
-  for (pk_val l = argv[0]; pk_pairp(l); l = pk_cdr(l)) pk_vec(v)->items[i++] = pk_car(l);
+  for (pk_val l = argv[0]; pko_pairp(l); l = pko_cdr(l)) pko_as_vec(v)->items[i++] = pko_car(l);
   return v;
 }
 
@@ -1901,7 +1901,7 @@ PKB_PRIM(pkb_write_char)
 static void pkb_fmt_radix(pkp_buf *b, pk_val v, int radix)
 {
   char buf[160];
-  if (pko_intp(v) || pk_isa(v, PK_T_RATIO)) {
+  if (pko_intp(v) || pko_isa(v, PK_T_RATIO)) {
     pkb_exact_text(buf, pkb_num_of("format", v), radix);
     pkp_puts(b, buf, strlen(buf));
   } else {
@@ -1931,8 +1931,8 @@ static void pkb_format_into(const char *who, pkp_buf *b, pk_val fmt, int argc, c
       case 'o': pkb_fmt_radix(b, v, 8); break;
       case 'b': pkb_fmt_radix(b, v, 2); break;
       default:
-        if (!pk_charp(v)) { pkp_free(b); pkb_bad(who, "not a character", v); }
-        { char u[4]; pkp_puts(b, u, pkb_u8encode(u, pk_charval(v))); }
+        if (!pko_charp(v)) { pkp_free(b); pkb_bad(who, "not a character", v); }
+        { char u[4]; pkp_puts(b, u, pkb_u8encode(u, pko_charval(v))); }
       }
     } else if (c == '%' || c == 'n' || c == 'N') {
       pkp_putc(b, '\n');
@@ -1957,7 +1957,7 @@ PKB_PRIM(pkb_format)
   pk_val dest = argv[0];
   int skip = dest == PK_TRUE || dest == PK_FALSE;
   if (skip && argc < 2) pkb_bad("format", "missing control string after", dest);
-  if (!skip && !pk_stringp(dest)) pkb_bad("format", "not a string or boolean", dest);
+  if (!skip && !pko_stringp(dest)) pkb_bad("format", "not a string or boolean", dest);
   pkp_buf b;
   pkp_init(&b);
   pkb_format_into("format", &b, argv[skip], argc - skip - 1, argv + skip + 1);
@@ -1988,7 +1988,7 @@ PKB_PRIM(pkb_error)
   pk_val who = argv[0], msg = argv[1];
   pkp_buf b;
   pkp_init(&b);
-  if (!pk_stringp(msg)) {
+  if (!pko_stringp(msg)) {
     pkp_printf(&b, "error: invalid message argument ");
     pkp_print(&b, msg, PKP_WRITE);
   } else {
@@ -1996,7 +1996,7 @@ PKB_PRIM(pkb_error)
       pkp_print(&b, who, PKP_DISPLAY);
       pkp_puts(&b, ": ", 2);
     }
-    pkp_puts(&b, pk_str(msg)->s, pk_str(msg)->len);
+    pkp_puts(&b, pko_as_str(msg)->s, pko_as_str(msg)->len);
     if (argc == 3) {
       pkp_printf(&b, " with irritant ");
       pkp_print(&b, argv[2], PKP_WRITE);

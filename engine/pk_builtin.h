@@ -14,7 +14,7 @@ void pkb_init(void);
    engine by the C API. */
 extern FILE *pkb_out;
 /* Where this thread's output goes now: its capture stream while it forces
-   a thunk ahead of an ordered search (pk_mk.c), else pkb_out. */
+   a thunk ahead of an ordered search (pk_search.c), else pkb_out. */
 extern _Thread_local FILE *pkb_capture;
 extern _Thread_local bool pkb_captured; /* set when pkb_output returned the capture */
 FILE *pkb_output(void);

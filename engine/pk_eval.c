@@ -11,7 +11,7 @@
 */
 #include "pk_eval.h"
 #include "pk_builtin.h"
-#include "pk_mk.h"
+#include "pk_search.h"
 #include "pk_node.h"
 #include "pk_print.h"
 #include "pk_load.h"
@@ -49,7 +49,7 @@ static inline void pke_check_stack(void);
 static _Noreturn void pkx_err(pk_val x, const pk_srcpos *pos, const char *fmt, const char *a)
 {
   pk_srcpos p;
-  if (pk_pairp(x) && pkr_pos(x, &p)) pos = &p;
+  if (pko_pairp(x) && pkr_pos(x, &p)) pos = &p;
   char msg[512];
   snprintf(msg, sizeof msg, fmt, a);
   pko_throw_at(PK_STATUS_STATIC, pos, "%s", msg);
@@ -84,8 +84,8 @@ static pke_node *pkx_const(pk_val v, const pk_srcpos *pos)
 /* List element i (0-based) of a list known to be long enough. */
 static pk_val pkx_nth(pk_val l, int i)
 {
-  while (i-- > 0) l = pk_cdr(l);
-  return pk_car(l);
+  while (i-- > 0) l = pko_cdr(l);
+  return pko_car(l);
 }
 
 /* ---- compile-time scopes ------------------------------------------------- */
@@ -159,7 +159,7 @@ static void pkx_alias_put(pk_val renamed, pk_val orig)
 /* The symbol renamed stands for, or 0 for an ordinary symbol. */
 static pk_val pkx_alias_get(pk_val sym)
 {
-  if (!(pk_sym(sym)->flags & PKO_SYM_GENSYM)) return 0;
+  if (!(pko_as_sym(sym)->flags & PKO_SYM_GENSYM)) return 0;
   pk_val r = 0;
   pthread_mutex_lock(&pkx_aliases.lock);
   if (pkx_aliases.cap)
@@ -174,7 +174,7 @@ static pk_val pkx_alias_get(pk_val sym)
 static pk_val pkx_base(pk_val sym)
 {
   pk_val o;
-  while (pk_symbolp(sym) && (o = pkx_alias_get(sym))) sym = o;
+  while (pko_symbolp(sym) && (o = pkx_alias_get(sym))) sym = o;
   return sym;
 }
 
@@ -183,10 +183,10 @@ static pk_val pkx_base(pk_val sym)
 static int pkx_special(const pkx_scope *s, pk_val x)
 {
   uint32_t d, i;
-  if (!pk_symbolp(x) || pkx_lookup(s, x, &d, &i)) return SF_NONE;
+  if (!pko_symbolp(x) || pkx_lookup(s, x, &d, &i)) return SF_NONE;
   x = pkx_base(x);
-  if (pk_sym(x)->macro) return SF_NONE;
-  return (int)pk_sym(x)->h.aux;
+  if (pko_as_sym(x)->macro) return SF_NONE;
+  return (int)pko_as_sym(x)->h.aux;
 }
 
 static pke_node *pkx_comp(pk_val x, pkx_scope *sc, const pk_srcpos *pos);
@@ -196,7 +196,7 @@ static pk_val pkx_expand(pk_val mac, pk_val form, const pk_srcpos *pos);
 /* Position of x if it has one, else the enclosing position. */
 static const pk_srcpos *pkx_pos(pk_val x, const pk_srcpos *pos, pk_srcpos *buf)
 {
-  return (pk_pairp(x) && pkr_pos(x, buf)) ? buf : pos;
+  return (pko_pairp(x) && pkr_pos(x, buf)) ? buf : pos;
 }
 
 /* Require x to be a proper list of at least min elements. */
@@ -220,8 +220,8 @@ static pke_node *pkx_ref(pk_val sym, pkx_scope *sc, const pk_srcpos *pos)
     return n;
   }
   sym = pkx_base(sym);
-  if (pk_sym(sym)->h.aux && !pk_sym(sym)->macro && pk_sym(sym)->h.aux < SF_ELSE)
-    pkx_err(sym, pos, "invalid syntax: %s used as a variable", pk_symname(sym));
+  if (pko_as_sym(sym)->h.aux && !pko_as_sym(sym)->macro && pko_as_sym(sym)->h.aux < SF_ELSE)
+    pkx_err(sym, pos, "invalid syntax: %s used as a variable", pko_symname(sym));
   pke_node *n = pkx_node(PKE_GREF, pos);
   n->v = sym;
   pkl_note_global(sym, pos);
@@ -234,21 +234,21 @@ static pke_node *pkx_ref(pk_val sym, pkx_scope *sc, const pk_srcpos *pos)
    (defrel (f ...) ...), or 0. */
 static pk_val pkx_defname(pk_val f, pkx_scope *sc)
 {
-  if (!pk_pairp(f)) return 0;
-  int sf = pkx_special(sc, pk_car(f));
-  if ((sf != SF_DEFINE && sf != SF_DEFREL) || !pk_pairp(pk_cdr(f))) return 0;
-  pk_val t = pk_car(pk_cdr(f));
-  while (pk_pairp(t)) t = pk_car(t); /* curried define */
-  return pk_symbolp(t) ? t : 0;
+  if (!pko_pairp(f)) return 0;
+  int sf = pkx_special(sc, pko_car(f));
+  if ((sf != SF_DEFINE && sf != SF_DEFREL) || !pko_pairp(pko_cdr(f))) return 0;
+  pk_val t = pko_car(pko_cdr(f));
+  while (pko_pairp(t)) t = pko_car(t); /* curried define */
+  return pko_symbolp(t) ? t : 0;
 }
 
 /* Add internal definitions of body (also inside begin) to scope sc. */
 static void pkx_scan_defs(pk_val body, pkx_scope *sc)
 {
-  for (; pk_pairp(body); body = pk_cdr(body)) {
-    pk_val f = pk_car(body), name = pkx_defname(f, sc);
+  for (; pko_pairp(body); body = pko_cdr(body)) {
+    pk_val f = pko_car(body), name = pkx_defname(f, sc);
     if (name) pkx_scope_add(sc, name);
-    else if (pk_pairp(f) && pkx_special(sc, pk_car(f)) == SF_BEGIN) pkx_scan_defs(pk_cdr(f), sc);
+    else if (pko_pairp(f) && pkx_special(sc, pko_car(f)) == SF_BEGIN) pkx_scan_defs(pko_cdr(f), sc);
   }
 }
 
@@ -256,11 +256,11 @@ static void pkx_scan_defs(pk_val body, pkx_scope *sc)
 static pke_node *pkx_body(pk_val body, pkx_scope *sc, const pk_srcpos *pos)
 {
   long n = pkx_list(body, 1, pos, "empty or improper body");
-  if (n == 1) return pkx_comp(pk_car(body), sc, pos);
+  if (n == 1) return pkx_comp(pko_car(body), sc, pos);
   pke_node *s = pkx_node(PKE_SEQ, pos);
   s->n = (uint16_t)n;
   s->kids = pko_alloc((size_t)n * sizeof *s->kids);
-  for (long i = 0; i < n; i++, body = pk_cdr(body)) s->kids[i] = pkx_comp(pk_car(body), sc, pos);
+  for (long i = 0; i < n; i++, body = pko_cdr(body)) s->kids[i] = pkx_comp(pko_car(body), sc, pos);
   return s;
 }
 
@@ -270,13 +270,13 @@ static pke_node *pkx_lambda(pk_val formals, pk_val body, pkx_scope *sc, const pk
   pkx_scope in = { sc, NULL, 0, 0 };
   pke_node *n = pkx_node(PKE_LAMBDA, pos);
   pk_val f = formals;
-  for (; pk_pairp(f); f = pk_cdr(f)) {
-    if (!pk_symbolp(pk_car(f))) pkx_bad(formals, pos, "invalid parameter list");
-    pkx_scope_add(&in, pk_car(f));
+  for (; pko_pairp(f); f = pko_cdr(f)) {
+    if (!pko_symbolp(pko_car(f))) pkx_bad(formals, pos, "invalid parameter list");
+    pkx_scope_add(&in, pko_car(f));
     n->a++;
   }
   if (f != PK_NIL) {
-    if (!pk_symbolp(f)) pkx_bad(formals, pos, "invalid parameter list");
+    if (!pko_symbolp(f)) pkx_bad(formals, pos, "invalid parameter list");
     pkx_scope_add(&in, f);
     n->flags |= 1;
   }
@@ -293,10 +293,10 @@ static long pkx_bindings(pk_val b, const pk_srcpos *pos, pk_val **names, pk_val 
   long n = pkx_list(b, 0, pos, "invalid bindings");
   *names = pko_alloc((size_t)(n + 1) * sizeof **names);
   *inits = pko_alloc((size_t)(n + 1) * sizeof **inits);
-  for (long i = 0; i < n; i++, b = pk_cdr(b)) {
-    pk_val e = pk_car(b);
-    if (pko_length(e) != 2 || !pk_symbolp(pk_car(e))) pkx_bad(e, pos, "invalid binding");
-    (*names)[i] = pk_car(e);
+  for (long i = 0; i < n; i++, b = pko_cdr(b)) {
+    pk_val e = pko_car(b);
+    if (pko_length(e) != 2 || !pko_symbolp(pko_car(e))) pkx_bad(e, pos, "invalid binding");
+    (*names)[i] = pko_car(e);
     (*inits)[i] = pkx_nth(e, 1);
   }
   return n;
@@ -314,8 +314,8 @@ static pke_node *pkx_let(pk_val x, pkx_scope *sc, const pk_srcpos *pos, bool rec
   l->n = (uint16_t)n;
   l->kids = pko_alloc((size_t)(n + 1) * sizeof *l->kids);
   for (long i = 0; i < n; i++) l->kids[i] = pkx_comp(inits[i], rec ? &in : sc, pos);
-  pkx_scan_defs(pk_cdr(pk_cdr(x)), &in);
-  l->x = pkx_body(pk_cdr(pk_cdr(x)), &in, pos);
+  pkx_scan_defs(pko_cdr(pko_cdr(x)), &in);
+  l->x = pkx_body(pko_cdr(pko_cdr(x)), &in, pos);
   l->b = in.n;
   return l;
 }
@@ -334,7 +334,7 @@ static pke_node *pkx_named_let(pk_val x, pkx_scope *sc, const pk_srcpos *pos)
   l->n = 1;
   l->b = 1;
   l->kids = pko_alloc(sizeof *l->kids);
-  l->kids[0] = pkx_lambda(formals, pk_cdr(pk_cdr(pk_cdr(x))), &loop, pos, name);
+  l->kids[0] = pkx_lambda(formals, pko_cdr(pko_cdr(pko_cdr(x))), &loop, pos, name);
   pke_node *call = pkx_node(PKE_CALL, pos);
   call->x = pkx_ref(name, &loop, pos);
   call->n = (uint16_t)n;
@@ -351,11 +351,11 @@ static pke_node *pkx_named_let(pk_val x, pkx_scope *sc, const pk_srcpos *pos)
 static pk_val pkx_letstar(pk_val x, const pk_srcpos *pos)
 {
   pkx_list(x, 3, pos, "invalid let*");
-  pk_val b = pkx_nth(x, 1), body = pk_cdr(pk_cdr(x));
+  pk_val b = pkx_nth(x, 1), body = pko_cdr(pko_cdr(x));
   pkx_list(b, 0, pos, "invalid let* bindings");
-  if (b == PK_NIL || pk_cdr(b) == PK_NIL) return pko_cons(pko_sym("let"), pko_cons(b, body));
-  pk_val inner = pko_cons(pko_sym("let*"), pko_cons(pk_cdr(b), body));
-  return pko_list(3, pko_sym("let"), pko_list(1, pk_car(b)), inner);
+  if (b == PK_NIL || pko_cdr(b) == PK_NIL) return pko_cons(pko_sym("let"), pko_cons(b, body));
+  pk_val inner = pko_cons(pko_sym("let*"), pko_cons(pko_cdr(b), body));
+  return pko_list(3, pko_sym("let"), pko_list(1, pko_car(b)), inner);
 }
 
 /* ---- definitions and assignment ------------------------------------------- */
@@ -366,18 +366,18 @@ static pke_node *pkx_define(pk_val x, pkx_scope *sc, const pk_srcpos *pos)
   pkx_list(x, 2, pos, "invalid define");
   pk_val target = pkx_nth(x, 1), value;
   pke_node *vn;
-  while (pk_pairp(target) && pk_pairp(pk_car(target))) { /* curried */
-    pk_val body = pk_cdr(pk_cdr(x));
-    x = pko_list(3, S_define, pk_car(target), pko_cons(S_lambda, pko_cons(pk_cdr(target), body)));
-    target = pk_car(target);
+  while (pko_pairp(target) && pko_pairp(pko_car(target))) { /* curried */
+    pk_val body = pko_cdr(pko_cdr(x));
+    x = pko_list(3, S_define, pko_car(target), pko_cons(S_lambda, pko_cons(pko_cdr(target), body)));
+    target = pko_car(target);
   }
-  if (pk_pairp(target)) {
-    if (!pk_symbolp(pk_car(target))) pkx_bad(target, pos, "invalid define");
+  if (pko_pairp(target)) {
+    if (!pko_symbolp(pko_car(target))) pkx_bad(target, pos, "invalid define");
     pkx_list(x, 3, pos, "define: empty body");
-    vn = pkx_lambda(pk_cdr(target), pk_cdr(pk_cdr(x)), sc, pos, pk_car(target));
-    target = pk_car(target);
+    vn = pkx_lambda(pko_cdr(target), pko_cdr(pko_cdr(x)), sc, pos, pko_car(target));
+    target = pko_car(target);
   } else {
-    if (!pk_symbolp(target)) pkx_bad(x, pos, "invalid define");
+    if (!pko_symbolp(target)) pkx_bad(x, pos, "invalid define");
     long n = pkx_list(x, 2, pos, "invalid define");
     if (n > 3) pkx_bad(x, pos, "invalid define");
     value = n == 3 ? pkx_nth(x, 2) : PK_VOID;
@@ -397,7 +397,7 @@ static pke_node *pkx_define(pk_val x, pkx_scope *sc, const pk_srcpos *pos)
   pke_node *n = pkx_node(PKE_GDEF, pos);
   n->v = target;
   n->x = vn;
-  pk_sym(target)->flags |= PKO_SYM_DEFINED;
+  pko_as_sym(target)->flags |= PKO_SYM_DEFINED;
   return n;
 }
 
@@ -406,9 +406,9 @@ static pke_node *pkx_define(pk_val x, pkx_scope *sc, const pk_srcpos *pos)
 static pke_node *pkx_defrel(pk_val x, pkx_scope *sc, const pk_srcpos *pos)
 {
   pkx_list(x, 3, pos, "invalid defrel");
-  pk_val head = pkx_nth(x, 1), goals = pk_cdr(pk_cdr(x));
-  if (!pk_pairp(head) || !pk_symbolp(pk_car(head))) pkx_bad(x, pos, "invalid defrel");
-  pk_val body = pk_cdr(goals) == PK_NIL ? goals
+  pk_val head = pkx_nth(x, 1), goals = pko_cdr(pko_cdr(x));
+  if (!pko_pairp(head) || !pko_symbolp(pko_car(head))) pkx_bad(x, pos, "invalid defrel");
+  pk_val body = pko_cdr(goals) == PK_NIL ? goals
     : pko_list(1, pko_cons(pko_sym("fresh"), pko_cons(PK_NIL, goals)));
   pk_val def = pko_cons(S_define, pko_cons(head, body));
   pkr_setpos(def, pos);
@@ -418,7 +418,7 @@ static pke_node *pkx_defrel(pk_val x, pkx_scope *sc, const pk_srcpos *pos)
 /* (set! x e) */
 static pke_node *pkx_set(pk_val x, pkx_scope *sc, const pk_srcpos *pos)
 {
-  if (pko_length(x) != 3 || !pk_symbolp(pkx_nth(x, 1))) pkx_bad(x, pos, "invalid set!");
+  if (pko_length(x) != 3 || !pko_symbolp(pkx_nth(x, 1))) pkx_bad(x, pos, "invalid set!");
   pk_val name = pkx_nth(x, 1);
   uint32_t d, i;
   pke_node *n;
@@ -458,27 +458,27 @@ static pke_node *pkx_seq(pk_val forms, pkx_scope *sc, const pk_srcpos *pos)
 static pke_node *pkx_cond(pk_val clauses, pkx_scope *sc, const pk_srcpos *pos)
 {
   if (clauses == PK_NIL) return pkx_const(PK_VOID, pos);
-  if (!pk_pairp(clauses)) pkx_bad(clauses, pos, "invalid cond");
-  pk_val c = pk_car(clauses), rest = pk_cdr(clauses);
-  if (pkx_list(c, 1, pos, "invalid cond clause") && pkx_special(sc, pk_car(c)) == SF_ELSE) {
+  if (!pko_pairp(clauses)) pkx_bad(clauses, pos, "invalid cond");
+  pk_val c = pko_car(clauses), rest = pko_cdr(clauses);
+  if (pkx_list(c, 1, pos, "invalid cond clause") && pkx_special(sc, pko_car(c)) == SF_ELSE) {
     if (rest != PK_NIL) pkx_bad(c, pos, "cond: else clause must be last");
-    return pkx_seq(pk_cdr(c), sc, pos);
+    return pkx_seq(pko_cdr(c), sc, pos);
   }
-  if (pk_cdr(c) == PK_NIL) { /* (test): value of test if true */
+  if (pko_cdr(c) == PK_NIL) { /* (test): value of test if true */
     pk_val t = pko_gensym(pko_sym("t"));
-    pk_val form = pko_list(3, pko_sym("let"), pko_list(1, pko_list(2, t, pk_car(c))),
+    pk_val form = pko_list(3, pko_sym("let"), pko_list(1, pko_list(2, t, pko_car(c))),
                            pko_list(4, pko_sym("if"), t, t, pko_cons(pko_sym("cond"), rest)));
     return pkx_comp(form, sc, pos);
   }
   if (pkx_special(sc, pkx_nth(c, 1)) == SF_ARROW) {
     if (pko_length(c) != 3) pkx_bad(c, pos, "invalid cond => clause");
     pk_val t = pko_gensym(pko_sym("t"));
-    pk_val form = pko_list(3, pko_sym("let"), pko_list(1, pko_list(2, t, pk_car(c))),
+    pk_val form = pko_list(3, pko_sym("let"), pko_list(1, pko_list(2, t, pko_car(c))),
                            pko_list(4, pko_sym("if"), t, pko_list(2, pkx_nth(c, 2), t),
                                     pko_cons(pko_sym("cond"), rest)));
     return pkx_comp(form, sc, pos);
   }
-  return pkx_if(pkx_comp(pk_car(c), sc, pos), pkx_seq(pk_cdr(c), sc, pos),
+  return pkx_if(pkx_comp(pko_car(c), sc, pos), pkx_seq(pko_cdr(c), sc, pos),
                 pkx_cond(rest, sc, pos), pos);
 }
 
@@ -487,12 +487,12 @@ static pke_node *pkx_case(pk_val x, pkx_scope *sc, const pk_srcpos *pos)
 {
   pkx_list(x, 2, pos, "invalid case");
   pk_val t = pko_gensym(pko_sym("key")), clauses = PK_NIL;
-  for (pk_val c = pk_cdr(pk_cdr(x)); pk_pairp(c); c = pk_cdr(c)) {
-    pk_val cl = pk_car(c);
+  for (pk_val c = pko_cdr(pko_cdr(x)); pko_pairp(c); c = pko_cdr(c)) {
+    pk_val cl = pko_car(c);
     pkx_list(cl, 1, pos, "invalid case clause");
-    pk_val test = pkx_special(sc, pk_car(cl)) == SF_ELSE ? pk_car(cl)
-      : pko_list(3, pko_sym("memv"), t, pko_list(2, S_quote, pk_car(cl)));
-    clauses = pko_cons(pko_cons(test, pk_cdr(cl)), clauses);
+    pk_val test = pkx_special(sc, pko_car(cl)) == SF_ELSE ? pko_car(cl)
+      : pko_list(3, pko_sym("memv"), t, pko_list(2, S_quote, pko_car(cl)));
+    clauses = pko_cons(pko_cons(test, pko_cdr(cl)), clauses);
   }
   pk_val form = pko_list(3, pko_sym("let"), pko_list(1, pko_list(2, t, pkx_nth(x, 1))),
                          pko_cons(pko_sym("cond"), pko_reverse(clauses)));
@@ -503,13 +503,13 @@ static pke_node *pkx_case(pk_val x, pkx_scope *sc, const pk_srcpos *pos)
 static pke_node *pkx_andor(pk_val x, pkx_scope *sc, const pk_srcpos *pos, bool isand)
 {
   long n = pkx_list(x, 1, pos, "invalid and/or") - 1;
-  if (n == 0) return pkx_const(pk_bool(isand), pos);
+  if (n == 0) return pkx_const(pko_mkbool(isand), pos);
   if (n == 1) return pkx_comp(pkx_nth(x, 1), sc, pos);
   pke_node *r = pkx_node(isand ? PKE_AND : PKE_OR, pos);
   r->n = (uint16_t)n;
   r->kids = pko_alloc((size_t)n * sizeof *r->kids);
-  x = pk_cdr(x);
-  for (long i = 0; i < n; i++, x = pk_cdr(x)) r->kids[i] = pkx_comp(pk_car(x), sc, pos);
+  x = pko_cdr(x);
+  for (long i = 0; i < n; i++, x = pko_cdr(x)) r->kids[i] = pkx_comp(pko_car(x), sc, pos);
   return r;
 }
 
@@ -518,19 +518,19 @@ static pk_val pkx_do(pk_val x, const pk_srcpos *pos)
 {
   pkx_list(x, 3, pos, "invalid do");
   pk_val loop = pko_gensym(pko_sym("do-loop")), binds = PK_NIL, steps = PK_NIL;
-  for (pk_val s = pkx_nth(x, 1); pk_pairp(s); s = pk_cdr(s)) {
-    pk_val v = pk_car(s);
+  for (pk_val s = pkx_nth(x, 1); pko_pairp(s); s = pko_cdr(s)) {
+    pk_val v = pko_car(s);
     long n = pkx_list(v, 2, pos, "invalid do binding");
-    binds = pko_cons(pko_list(2, pk_car(v), pkx_nth(v, 1)), binds);
-    steps = pko_cons(n == 3 ? pkx_nth(v, 2) : pk_car(v), steps);
+    binds = pko_cons(pko_list(2, pko_car(v), pkx_nth(v, 1)), binds);
+    steps = pko_cons(n == 3 ? pkx_nth(v, 2) : pko_car(v), steps);
   }
   pk_val test = pkx_nth(x, 2);
   pkx_list(test, 1, pos, "invalid do test");
-  pk_val res = pk_cdr(test) == PK_NIL ? pko_list(1, PK_VOID) : pk_cdr(test);
+  pk_val res = pko_cdr(test) == PK_NIL ? pko_list(1, PK_VOID) : pko_cdr(test);
   pk_val again = pko_cons(loop, pko_reverse(steps));
-  pk_val body = pko_cons(S_begin, pk_cdr(pk_cdr(pk_cdr(x))));
-  pk_val iff = pko_list(4, pko_sym("if"), pk_car(test), pko_cons(S_begin, res),
-                        pk_cdr(pk_cdr(pk_cdr(x))) == PK_NIL ? again : pko_list(3, S_begin, body, again));
+  pk_val body = pko_cons(S_begin, pko_cdr(pko_cdr(pko_cdr(x))));
+  pk_val iff = pko_list(4, pko_sym("if"), pko_car(test), pko_cons(S_begin, res),
+                        pko_cdr(pko_cdr(pko_cdr(x))) == PK_NIL ? again : pko_list(3, S_begin, body, again));
   return pko_list(4, pko_sym("let"), loop, pko_reverse(binds), iff);
 }
 
@@ -542,19 +542,19 @@ static bool pkx_qq_const(pk_val x, int depth);
 static bool pkx_qq_const(pk_val x, int depth)
 {
   pke_check_stack();
-  while (pk_pairp(x)) {
-    pk_val h = pk_car(x);
+  while (pko_pairp(x)) {
+    pk_val h = pko_car(x);
     if (h == S_unquote || h == S_unquote_splicing) {
       if (depth == 1) return false;
-      return pkx_qq_const(pk_cdr(x), depth - 1);
+      return pkx_qq_const(pko_cdr(x), depth - 1);
     }
-    if (h == S_quasiquote) return pkx_qq_const(pk_cdr(x), depth + 1);
+    if (h == S_quasiquote) return pkx_qq_const(pko_cdr(x), depth + 1);
     if (!pkx_qq_const(h, depth)) return false;
-    x = pk_cdr(x);
+    x = pko_cdr(x);
   }
-  if (pk_isa(x, PK_T_VECTOR)) {
-    for (uint32_t i = 0; i < pk_vec(x)->len; i++)
-      if (!pkx_qq_const(pk_vec(x)->items[i], depth)) return false;
+  if (pko_isa(x, PK_T_VECTOR)) {
+    for (uint32_t i = 0; i < pko_as_vec(x)->len; i++)
+      if (!pkx_qq_const(pko_as_vec(x)->items[i], depth)) return false;
   }
   return true;
 }
@@ -571,25 +571,25 @@ static pke_node *pkx_pair2(int op, pke_node *a, pke_node *d, const pk_srcpos *po
 static pke_node *pkx_qq(pk_val x, int depth, pkx_scope *sc, const pk_srcpos *pos)
 {
   if (pkx_qq_const(x, depth)) return pkx_const(x, pos);
-  if (pk_isa(x, PK_T_VECTOR)) {
+  if (pko_isa(x, PK_T_VECTOR)) {
     pk_val l = PK_NIL;
-    for (uint32_t i = pk_vec(x)->len; i-- > 0;) l = pko_cons(pk_vec(x)->items[i], l);
+    for (uint32_t i = pko_as_vec(x)->len; i-- > 0;) l = pko_cons(pko_as_vec(x)->items[i], l);
     pke_node *n = pkx_node(PKE_LIST2VEC, pos);
     n->x = pkx_qq(l, depth, sc, pos);
     return n;
   }
-  pk_val h = pk_car(x);
+  pk_val h = pko_car(x);
   if (h == S_unquote && pko_length(x) == 2) {
     if (depth == 1) return pkx_comp(pkx_nth(x, 1), sc, pos);
-    return pkx_pair2(PKE_CONS, pkx_const(h, pos), pkx_qq(pk_cdr(x), depth - 1, sc, pos), pos);
+    return pkx_pair2(PKE_CONS, pkx_const(h, pos), pkx_qq(pko_cdr(x), depth - 1, sc, pos), pos);
   }
   if (h == S_quasiquote && pko_length(x) == 2)
-    return pkx_pair2(PKE_CONS, pkx_const(h, pos), pkx_qq(pk_cdr(x), depth + 1, sc, pos), pos);
-  if (pk_pairp(h) && pk_car(h) == S_unquote_splicing && depth == 1) {
+    return pkx_pair2(PKE_CONS, pkx_const(h, pos), pkx_qq(pko_cdr(x), depth + 1, sc, pos), pos);
+  if (pko_pairp(h) && pko_car(h) == S_unquote_splicing && depth == 1) {
     if (pko_length(h) != 2) pkx_bad(h, pos, "invalid unquote-splicing");
-    return pkx_pair2(PKE_APPEND, pkx_comp(pkx_nth(h, 1), sc, pos), pkx_qq(pk_cdr(x), depth, sc, pos), pos);
+    return pkx_pair2(PKE_APPEND, pkx_comp(pkx_nth(h, 1), sc, pos), pkx_qq(pko_cdr(x), depth, sc, pos), pos);
   }
-  return pkx_pair2(PKE_CONS, pkx_qq(h, depth, sc, pos), pkx_qq(pk_cdr(x), depth, sc, pos), pos);
+  return pkx_pair2(PKE_CONS, pkx_qq(h, depth, sc, pos), pkx_qq(pko_cdr(x), depth, sc, pos), pos);
 }
 
 /* ---- miniKanren forms ------------------------------------------------------- */
@@ -600,9 +600,9 @@ static void pkx_goals(pke_node *n, pk_val gs, pkx_scope *sc, const pk_srcpos *po
   long k = pkx_list(gs, 0, pos, "invalid goal list");
   n->n = (uint16_t)k;
   n->kids = pko_alloc((size_t)(k + 1) * sizeof *n->kids);
-  for (long i = 0; i < k; i++, gs = pk_cdr(gs)) {
+  for (long i = 0; i < k; i++, gs = pko_cdr(gs)) {
     pk_srcpos b; /* the reader records each list cell at its element */
-    n->kids[i] = pkx_comp(pk_car(gs), sc, pkx_pos(gs, pos, &b));
+    n->kids[i] = pkx_comp(pko_car(gs), sc, pkx_pos(gs, pos, &b));
   }
 }
 
@@ -616,9 +616,9 @@ static pke_node *pkx_fresh(pk_val vars, pk_val goals, int op, pkx_scope *sc, con
     pkx_goals(n, goals, sc, pos);
     return n;
   }
-  for (pk_val v = vars; v != PK_NIL; v = pk_cdr(v)) {
-    if (!pk_pairp(v) || !pk_symbolp(pk_car(v))) pkx_bad(vars, pos, "invalid variable list");
-    pkx_scope_add(&in, pk_car(v));
+  for (pk_val v = vars; v != PK_NIL; v = pko_cdr(v)) {
+    if (!pko_pairp(v) || !pko_symbolp(pko_car(v))) pkx_bad(vars, pos, "invalid variable list");
+    pkx_scope_add(&in, pko_car(v));
     n->a++;
   }
   pkx_goals(n, goals, &in, pos);
@@ -633,9 +633,9 @@ static pke_node *pkx_conde(pk_val x, int op, pkx_scope *sc, const pk_srcpos *pos
   pke_node *n = pkx_node(op, pos);
   n->n = (uint16_t)k;
   n->kids = pko_alloc((size_t)k * sizeof *n->kids);
-  x = pk_cdr(x);
-  for (long i = 0; i < k; i++, x = pk_cdr(x)) {
-    pk_val cl = pk_car(x);
+  x = pko_cdr(x);
+  for (long i = 0; i < k; i++, x = pko_cdr(x)) {
+    pk_val cl = pko_car(x);
     pk_srcpos b;
     const pk_srcpos *cp = pkx_pos(cl, pos, &b);
     if (pkx_list(cl, 1, cp, "invalid clause: needs at least one goal") < 1) pkx_bad(cl, cp, "empty clause");
@@ -656,10 +656,10 @@ static pke_node *pkx_project(pk_val x, pkx_scope *sc, const pk_srcpos *pos)
   refs->kids = pko_alloc((size_t)(k + 1) * sizeof *refs->kids);
   for (long i = 0; i < k; i++) {
     pk_val v = pkx_nth(vars, (int)i);
-    if (!pk_symbolp(v)) pkx_bad(vars, pos, "invalid project variables");
+    if (!pko_symbolp(v)) pkx_bad(vars, pos, "invalid project variables");
     refs->kids[i] = pkx_ref(v, sc, pos);
   }
-  pke_node *n = pkx_fresh(vars, pk_cdr(pk_cdr(x)), PKE_PROJECT, sc, pos);
+  pke_node *n = pkx_fresh(vars, pko_cdr(pko_cdr(x)), PKE_PROJECT, sc, pos);
   n->y = refs;
   return n;
 }
@@ -669,11 +669,11 @@ static pke_node *pkx_run(pk_val x, bool star, pkx_scope *sc, const pk_srcpos *po
 {
   pkx_list(x, star ? 3 : 4, pos, star ? "invalid run*" : "invalid run");
   pke_node *count = star ? NULL : pkx_comp(pkx_nth(x, 1), sc, pos);
-  pk_val rest = star ? pk_cdr(x) : pk_cdr(pk_cdr(x));
-  pk_val qs = pk_car(rest);
-  if (pk_symbolp(qs)) qs = pko_list(1, qs); /* (run* q ...) as in TRS1 */
+  pk_val rest = star ? pko_cdr(x) : pko_cdr(pko_cdr(x));
+  pk_val qs = pko_car(rest);
+  if (pko_symbolp(qs)) qs = pko_list(1, qs); /* (run* q ...) as in TRS1 */
   if (pkx_list(qs, 1, pos, "run: invalid query variables") < 1) pkx_bad(x, pos, "run: no query variable");
-  pke_node *n = pkx_fresh(qs, pk_cdr(rest), PKE_RUN, sc, pos);
+  pke_node *n = pkx_fresh(qs, pko_cdr(rest), PKE_RUN, sc, pos);
   n->x = count;
   return n;
 }
@@ -700,22 +700,22 @@ typedef struct pkx_macro {
 /* (syntax-rules (lit ...) (pattern template) ...) into a transformer. */
 static pk_val pkx_syntax_rules(pk_val spec, const pk_srcpos *pos)
 {
-  if (!pk_pairp(spec) || pkx_special(NULL, pk_car(spec)) != SF_SYNTAX_RULES)
+  if (!pko_pairp(spec) || pkx_special(NULL, pko_car(spec)) != SF_SYNTAX_RULES)
     pkx_bad(spec, pos, "define-syntax: only syntax-rules transformers are supported");
   long n = pkx_list(spec, 2, pos, "invalid syntax-rules");
   pkx_macro *m = (pkx_macro *)pko_obj(PK_T_MACRO, sizeof *m);
   m->ellipsis = S_ellipsis;
-  pk_val rest = pk_cdr(spec);
-  if (pk_symbolp(pk_car(rest))) { /* (syntax-rules ellipsis (lit ...) ...) */
-    m->ellipsis = pk_car(rest);
-    rest = pk_cdr(rest);
+  pk_val rest = pko_cdr(spec);
+  if (pko_symbolp(pko_car(rest))) { /* (syntax-rules ellipsis (lit ...) ...) */
+    m->ellipsis = pko_car(rest);
+    rest = pko_cdr(rest);
     n--;
   }
-  m->literals = pk_car(rest);
+  m->literals = pko_car(rest);
   pkx_list(m->literals, 0, pos, "invalid syntax-rules literals");
-  for (pk_val r = pk_cdr(rest); r != PK_NIL; r = pk_cdr(r))
-    if (pko_length(pk_car(r)) != 2 || !pk_pairp(pk_car(pk_car(r)))) pkx_bad(pk_car(r), pos, "invalid syntax rule");
-  m->rules = pk_cdr(rest);
+  for (pk_val r = pko_cdr(rest); r != PK_NIL; r = pko_cdr(r))
+    if (pko_length(pko_car(r)) != 2 || !pko_pairp(pko_car(pko_car(r)))) pkx_bad(pko_car(r), pos, "invalid syntax rule");
+  m->rules = pko_cdr(rest);
   return (pk_val)m;
 }
 
@@ -723,37 +723,37 @@ typedef struct pkx_match { pk_val binds; } pkx_match; /* alist var -> (depth . v
 
 static bool pkx_memq(pk_val x, pk_val l)
 {
-  for (; pk_pairp(l); l = pk_cdr(l)) if (pk_car(l) == x) return true;
+  for (; pko_pairp(l); l = pko_cdr(l)) if (pko_car(l) == x) return true;
   return false;
 }
 
 static bool pkx_ellipsisp(const pkx_macro *m, pk_val p)
 {
-  return pk_pairp(p) && pk_pairp(pk_cdr(p)) && pk_car(pk_cdr(p)) == m->ellipsis;
+  return pko_pairp(p) && pko_pairp(pko_cdr(p)) && pko_car(pko_cdr(p)) == m->ellipsis;
 }
 
 static void pkx_bind(pkx_match *mt, pk_val var, int depth, pk_val val)
 {
-  mt->binds = pko_cons(pko_cons(var, pko_cons(pk_fix(depth), val)), mt->binds);
+  mt->binds = pko_cons(pko_cons(var, pko_cons(pko_mkfix(depth), val)), mt->binds);
 }
 
 /* Pattern variables of p (excluding literals, _ and the ellipsis). */
 static pk_val pkx_patvars(const pkx_macro *m, pk_val p, pk_val acc)
 {
-  if (pk_symbolp(p)) {
+  if (pko_symbolp(p)) {
     if (p != m->ellipsis && p != S_underscore && !pkx_memq(p, m->literals)) acc = pko_cons(p, acc);
     return acc;
   }
-  if (pk_pairp(p)) return pkx_patvars(m, pk_cdr(p), pkx_patvars(m, pk_car(p), acc));
-  if (pk_isa(p, PK_T_VECTOR))
-    for (uint32_t i = 0; i < pk_vec(p)->len; i++) acc = pkx_patvars(m, pk_vec(p)->items[i], acc);
+  if (pko_pairp(p)) return pkx_patvars(m, pko_cdr(p), pkx_patvars(m, pko_car(p), acc));
+  if (pko_isa(p, PK_T_VECTOR))
+    for (uint32_t i = 0; i < pko_as_vec(p)->len; i++) acc = pkx_patvars(m, pko_as_vec(p)->items[i], acc);
   return acc;
 }
 
 static pk_val pkx_vec2list(pk_val v)
 {
   pk_val l = PK_NIL;
-  for (uint32_t i = pk_vec(v)->len; i-- > 0;) l = pko_cons(pk_vec(v)->items[i], l);
+  for (uint32_t i = pko_as_vec(v)->len; i-- > 0;) l = pko_cons(pko_as_vec(v)->items[i], l);
   return l;
 }
 
@@ -764,17 +764,17 @@ static int pkx_vardepth(const pkx_macro *m, pk_val p, pk_val var)
 {
   if (p == var) return 0;
   if (pkx_ellipsisp(m, p)) {
-    int d = pkx_vardepth(m, pk_car(p), var);
+    int d = pkx_vardepth(m, pko_car(p), var);
     if (d >= 0) return d + 1;
-    return pkx_vardepth(m, pk_cdr(pk_cdr(p)), var);
+    return pkx_vardepth(m, pko_cdr(pko_cdr(p)), var);
   }
-  if (pk_pairp(p)) {
-    int d = pkx_vardepth(m, pk_car(p), var);
-    return d >= 0 ? d : pkx_vardepth(m, pk_cdr(p), var);
+  if (pko_pairp(p)) {
+    int d = pkx_vardepth(m, pko_car(p), var);
+    return d >= 0 ? d : pkx_vardepth(m, pko_cdr(p), var);
   }
-  if (pk_isa(p, PK_T_VECTOR))
-    for (uint32_t i = 0; i < pk_vec(p)->len; i++) {
-      int d = pkx_vardepth(m, pk_vec(p)->items[i], var);
+  if (pko_isa(p, PK_T_VECTOR))
+    for (uint32_t i = 0; i < pko_as_vec(p)->len; i++) {
+      int d = pkx_vardepth(m, pko_as_vec(p)->items[i], var);
       if (d >= 0) return d;
     }
   return -1;
@@ -783,52 +783,52 @@ static int pkx_vardepth(const pkx_macro *m, pk_val p, pk_val var)
 /* Match (p0 ellipsis . rest) against f. */
 static bool pkx_pmatch_ellipsis(const pkx_macro *m, pk_val p, pk_val f, pkx_match *mt, int depth)
 {
-  pk_val p0 = pk_car(p), rest = pk_cdr(pk_cdr(p));
+  pk_val p0 = pko_car(p), rest = pko_cdr(pko_cdr(p));
   long rest_len = 0, flen = 0;
-  for (pk_val r = rest; pk_pairp(r); r = pk_cdr(r)) rest_len++;
-  for (pk_val r = f; pk_pairp(r); r = pk_cdr(r)) flen++;
+  for (pk_val r = rest; pko_pairp(r); r = pko_cdr(r)) rest_len++;
+  for (pk_val r = f; pko_pairp(r); r = pko_cdr(r)) flen++;
   long k = flen - rest_len;
   if (k < 0) return false;
   pk_val vars = pkx_patvars(m, p0, PK_NIL), seqs[64];
   long nv = pko_length(vars);
   if (nv > 64) return false;
   for (long i = 0; i < nv; i++) seqs[i] = PK_NIL;
-  for (long i = 0; i < k; i++, f = pk_cdr(f)) {
+  for (long i = 0; i < k; i++, f = pko_cdr(f)) {
     pkx_match sub = { PK_NIL };
-    if (!pkx_pmatch(m, p0, pk_car(f), &sub, depth + 1)) return false;
+    if (!pkx_pmatch(m, p0, pko_car(f), &sub, depth + 1)) return false;
     long j = 0;
-    for (pk_val v = vars; pk_pairp(v); v = pk_cdr(v), j++)
-      for (pk_val b = sub.binds; pk_pairp(b); b = pk_cdr(b))
-        if (pk_car(pk_car(b)) == pk_car(v)) { seqs[j] = pko_cons(pk_cdr(pk_cdr(pk_car(b))), seqs[j]); break; }
+    for (pk_val v = vars; pko_pairp(v); v = pko_cdr(v), j++)
+      for (pk_val b = sub.binds; pko_pairp(b); b = pko_cdr(b))
+        if (pko_car(pko_car(b)) == pko_car(v)) { seqs[j] = pko_cons(pko_cdr(pko_cdr(pko_car(b))), seqs[j]); break; }
   }
   long j = 0;
-  for (pk_val v = vars; pk_pairp(v); v = pk_cdr(v), j++)
-    pkx_bind(mt, pk_car(v), depth + 1 + pkx_vardepth(m, p0, pk_car(v)), pko_reverse(seqs[j]));
+  for (pk_val v = vars; pko_pairp(v); v = pko_cdr(v), j++)
+    pkx_bind(mt, pko_car(v), depth + 1 + pkx_vardepth(m, p0, pko_car(v)), pko_reverse(seqs[j]));
   return pkx_pmatch(m, rest, f, mt, depth);
 }
 
 /* Match pattern p against form f, adding bindings to mt. */
 static bool pkx_pmatch(const pkx_macro *m, pk_val p, pk_val f, pkx_match *mt, int depth)
 {
-  if (pk_symbolp(p)) {
+  if (pko_symbolp(p)) {
     if (p == S_underscore) return true;
-    if (pkx_memq(p, m->literals)) return pk_symbolp(f) && pkx_base(f) == p;
+    if (pkx_memq(p, m->literals)) return pko_symbolp(f) && pkx_base(f) == p;
     pkx_bind(mt, p, depth, f);
     return true;
   }
   if (pkx_ellipsisp(m, p)) return pkx_pmatch_ellipsis(m, p, f, mt, depth);
-  if (pk_pairp(p))
-    return pk_pairp(f) && pkx_pmatch(m, pk_car(p), pk_car(f), mt, depth) && pkx_pmatch(m, pk_cdr(p), pk_cdr(f), mt, depth);
-  if (pk_isa(p, PK_T_VECTOR))
-    return pk_isa(f, PK_T_VECTOR) && pkx_pmatch(m, pkx_vec2list(p), pkx_vec2list(f), mt, depth);
+  if (pko_pairp(p))
+    return pko_pairp(f) && pkx_pmatch(m, pko_car(p), pko_car(f), mt, depth) && pkx_pmatch(m, pko_cdr(p), pko_cdr(f), mt, depth);
+  if (pko_isa(p, PK_T_VECTOR))
+    return pko_isa(f, PK_T_VECTOR) && pkx_pmatch(m, pkx_vec2list(p), pkx_vec2list(f), mt, depth);
   return pko_equal(p, f);
 }
 
 /* Binding (depth . value) of var in the match, or 0. */
 static pk_val pkx_lookup_bind(pk_val binds, pk_val var)
 {
-  for (; pk_pairp(binds); binds = pk_cdr(binds))
-    if (pk_car(pk_car(binds)) == var) return pk_cdr(pk_car(binds));
+  for (; pko_pairp(binds); binds = pko_cdr(binds))
+    if (pko_car(pko_car(binds)) == var) return pko_cdr(pko_car(binds));
   return 0;
 }
 
@@ -838,8 +838,8 @@ typedef struct pkx_tmpl { const pkx_macro *m; pk_val binds; pk_val renames; } pk
    within one expansion (see "renamed identifiers" above). */
 static pk_val pkx_rename(pkx_tmpl *t, pk_val s)
 {
-  for (pk_val r = t->renames; pk_pairp(r); r = pk_cdr(r))
-    if (pk_car(pk_car(r)) == s) return pk_cdr(pk_car(r));
+  for (pk_val r = t->renames; pko_pairp(r); r = pko_cdr(r))
+    if (pko_car(pko_car(r)) == s) return pko_cdr(pko_car(r));
   pk_val g = pko_gensym(s);
   pkx_alias_put(g, s);
   t->renames = pko_cons(pko_cons(s, g), t->renames);
@@ -852,25 +852,25 @@ static pk_val pkx_texpand(pkx_tmpl *t, pk_val x, int quoted);
    of the sequences bound to its ellipsis variables. */
 static pk_val pkx_texpand_ellipsis(pkx_tmpl *t, pk_val x, int quoted)
 {
-  pk_val sub = pk_car(x), rest = pk_cdr(pk_cdr(x));
+  pk_val sub = pko_car(x), rest = pko_cdr(pko_cdr(x));
   pk_val vars[64], seqs[64];
   int64_t depth[64];
   int nv = 0;
-  for (pk_val v = pkx_patvars(t->m, sub, PK_NIL); pk_pairp(v) && nv < 64; v = pk_cdr(v)) {
-    pk_val b = pkx_lookup_bind(t->binds, pk_car(v));
-    if (!b || pk_fixval(pk_car(b)) == 0) continue;
-    vars[nv] = pk_car(v);
-    depth[nv] = pk_fixval(pk_car(b));
-    seqs[nv++] = pk_cdr(b);
+  for (pk_val v = pkx_patvars(t->m, sub, PK_NIL); pko_pairp(v) && nv < 64; v = pko_cdr(v)) {
+    pk_val b = pkx_lookup_bind(t->binds, pko_car(v));
+    if (!b || pko_fixval(pko_car(b)) == 0) continue;
+    vars[nv] = pko_car(v);
+    depth[nv] = pko_fixval(pko_car(b));
+    seqs[nv++] = pko_cdr(b);
   }
   if (nv == 0) pko_throw_at(PK_STATUS_STATIC, pko_where, "syntax-rules: ellipsis follows a template without pattern variables");
   pk_val out = PK_NIL, saved = t->binds;
   for (;;) {
     pk_val nb = saved;
     for (int i = 0; i < nv; i++) {
-      if (!pk_pairp(seqs[i])) goto done;
-      nb = pko_cons(pko_cons(vars[i], pko_cons(pk_fix(depth[i] - 1), pk_car(seqs[i]))), nb);
-      seqs[i] = pk_cdr(seqs[i]);
+      if (!pko_pairp(seqs[i])) goto done;
+      nb = pko_cons(pko_cons(vars[i], pko_cons(pko_mkfix(depth[i] - 1), pko_car(seqs[i]))), nb);
+      seqs[i] = pko_cdr(seqs[i]);
     }
     t->binds = nb;
     out = pko_cons(pkx_texpand(t, sub, quoted), out);
@@ -878,7 +878,7 @@ static pk_val pkx_texpand_ellipsis(pkx_tmpl *t, pk_val x, int quoted)
 done:
   t->binds = saved;
   pk_val tail = pkx_texpand(t, rest, quoted);
-  for (pk_val r = out; pk_pairp(r); r = pk_cdr(r)) tail = pko_cons(pk_car(r), tail);
+  for (pk_val r = out; pko_pairp(r); r = pko_cdr(r)) tail = pko_cons(pko_car(r), tail);
   return tail;
 }
 
@@ -886,30 +886,30 @@ done:
    2 inside quasiquote (renaming only within unquote). */
 static pk_val pkx_texpand(pkx_tmpl *t, pk_val x, int quoted)
 {
-  if (pk_symbolp(x)) {
+  if (pko_symbolp(x)) {
     pk_val b = pkx_lookup_bind(t->binds, x);
     if (b) {
-      if (pk_fixval(pk_car(b)) != 0) pko_throw_at(PK_STATUS_STATIC, pko_where, "syntax-rules: pattern variable %s used without ellipsis", pk_symname(x));
-      return pk_cdr(b);
+      if (pko_fixval(pko_car(b)) != 0) pko_throw_at(PK_STATUS_STATIC, pko_where, "syntax-rules: pattern variable %s used without ellipsis", pko_symname(x));
+      return pko_cdr(b);
     }
     return quoted ? x : pkx_rename(t, x);
   }
-  if (pk_pairp(x)) {
-    if (pk_car(x) == t->m->ellipsis && pk_pairp(pk_cdr(x))) return pkx_texpand(t, pk_car(pk_cdr(x)), quoted); /* (... ...) */
+  if (pko_pairp(x)) {
+    if (pko_car(x) == t->m->ellipsis && pko_pairp(pko_cdr(x))) return pkx_texpand(t, pko_car(pko_cdr(x)), quoted); /* (... ...) */
     if (pkx_ellipsisp(t->m, x)) return pkx_texpand_ellipsis(t, x, quoted);
     int q = quoted;
-    pk_val h = pk_car(x);
+    pk_val h = pko_car(x);
     if (quoted == 0 && h == S_quote) q = 1;
     else if (quoted == 0 && h == S_quasiquote) q = 2;
     else if (quoted == 2 && (h == S_unquote || h == S_unquote_splicing)) q = 0;
     pk_val a = pkx_texpand(t, h, quoted == 2 && q == 0 ? 2 : q);
-    return pko_cons(a, pkx_texpand(t, pk_cdr(x), q));
+    return pko_cons(a, pkx_texpand(t, pko_cdr(x), q));
   }
-  if (pk_isa(x, PK_T_VECTOR)) {
+  if (pko_isa(x, PK_T_VECTOR)) {
     pk_val l = pkx_texpand(t, pkx_vec2list(x), quoted);
     long n = pko_length(l);
     pk_val v = pko_mkvec((uint32_t)n, PK_NIL);
-    for (long i = 0; i < n; i++, l = pk_cdr(l)) pk_vec(v)->items[i] = pk_car(l);
+    for (long i = 0; i < n; i++, l = pko_cdr(l)) pko_as_vec(v)->items[i] = pko_car(l);
     return v;
   }
   return x;
@@ -921,13 +921,13 @@ static pk_val pkx_expand(pk_val mac, pk_val form, const pk_srcpos *pos)
   const pkx_macro *m = (const pkx_macro *)mac;
   const pk_srcpos *saved = pko_where;
   pko_where = pos;
-  for (pk_val r = m->rules; pk_pairp(r); r = pk_cdr(r)) {
-    pk_val rule = pk_car(r);
+  for (pk_val r = m->rules; pko_pairp(r); r = pko_cdr(r)) {
+    pk_val rule = pko_car(r);
     pkx_match mt = { PK_NIL };
-    if (!pkx_pmatch(m, pk_cdr(pk_car(rule)), pk_cdr(form), &mt, 0)) continue;
+    if (!pkx_pmatch(m, pko_cdr(pko_car(rule)), pko_cdr(form), &mt, 0)) continue;
     pkx_tmpl t = { m, mt.binds, PK_NIL };
     pk_val out = pkx_texpand(&t, pkx_nth(rule, 1), 0);
-    if (pk_pairp(out) && pos) pkr_setpos(out, pos);
+    if (pko_pairp(out) && pos) pkr_setpos(out, pos);
     pko_where = saved;
     return out;
   }
@@ -942,13 +942,13 @@ static pke_node *pkx_call(pk_val x, pkx_scope *sc, const pk_srcpos *pos)
   long n = pko_length(x);
   if (n < 0) pkx_bad(x, pos, "invalid syntax (improper list in call)");
   pke_node *c = pkx_node(PKE_CALL, pos);
-  c->x = pkx_comp(pk_car(x), sc, pos);
+  c->x = pkx_comp(pko_car(x), sc, pos);
   c->n = (uint16_t)(n - 1);
   c->kids = pko_alloc((size_t)n * sizeof *c->kids);
-  x = pk_cdr(x);
-  for (long i = 0; i < n - 1; i++, x = pk_cdr(x)) {
+  x = pko_cdr(x);
+  for (long i = 0; i < n - 1; i++, x = pko_cdr(x)) {
     pk_srcpos b;
-    c->kids[i] = pkx_comp(pk_car(x), sc, pkx_pos(x, pos, &b));
+    c->kids[i] = pkx_comp(pko_car(x), sc, pkx_pos(x, pos, &b));
   }
   return c;
 }
@@ -967,7 +967,7 @@ static pke_node *pkx_special_form(int sf, pk_val x, pkx_scope *sc, const pk_srcp
     pkx_bad(x, pos, "invalid syntax: unquote outside quasiquote");
   case SF_LAMBDA:
     pkx_list(x, 3, pos, "invalid lambda");
-    return pkx_lambda(pkx_nth(x, 1), pk_cdr(pk_cdr(x)), sc, pos, 0);
+    return pkx_lambda(pkx_nth(x, 1), pko_cdr(pko_cdr(x)), sc, pos, 0);
   case SF_DEFINE: return pkx_define(x, sc, pos);
   case SF_DEFREL: return pkx_defrel(x, sc, pos);
   case SF_SET: return pkx_set(x, sc, pos);
@@ -977,31 +977,31 @@ static pke_node *pkx_special_form(int sf, pk_val x, pkx_scope *sc, const pk_srcp
     return pkx_if(pkx_comp(pkx_nth(x, 1), sc, pos), pkx_comp(pkx_nth(x, 2), sc, pos),
                   n == 4 ? pkx_comp(pkx_nth(x, 3), sc, pos) : pkx_const(PK_VOID, pos), pos);
   }
-  case SF_COND: pkx_list(x, 1, pos, "invalid cond"); return pkx_cond(pk_cdr(x), sc, pos);
+  case SF_COND: pkx_list(x, 1, pos, "invalid cond"); return pkx_cond(pko_cdr(x), sc, pos);
   case SF_CASE: return pkx_case(x, sc, pos);
   case SF_WHEN: case SF_UNLESS: {
     pkx_list(x, 3, pos, "invalid when/unless");
-    pke_node *c = pkx_comp(pkx_nth(x, 1), sc, pos), *b = pkx_seq(pk_cdr(pk_cdr(x)), sc, pos);
+    pke_node *c = pkx_comp(pkx_nth(x, 1), sc, pos), *b = pkx_seq(pko_cdr(pko_cdr(x)), sc, pos);
     pke_node *v = pkx_const(PK_VOID, pos);
     return sf == SF_WHEN ? pkx_if(c, b, v, pos) : pkx_if(c, v, b, pos);
   }
   case SF_AND: return pkx_andor(x, sc, pos, true);
   case SF_OR: return pkx_andor(x, sc, pos, false);
-  case SF_BEGIN: pkx_list(x, 1, pos, "invalid begin"); return pkx_seq(pk_cdr(x), sc, pos);
+  case SF_BEGIN: pkx_list(x, 1, pos, "invalid begin"); return pkx_seq(pko_cdr(x), sc, pos);
   case SF_LET:
-    if (pk_pairp(pk_cdr(x)) && pk_symbolp(pkx_nth(x, 1))) return pkx_named_let(x, sc, pos);
+    if (pko_pairp(pko_cdr(x)) && pko_symbolp(pkx_nth(x, 1))) return pkx_named_let(x, sc, pos);
     return pkx_let(x, sc, pos, false);
   case SF_LETSTAR: return pkx_comp(pkx_letstar(x, pos), sc, pos);
   case SF_LETREC: case SF_LETRECSTAR: return pkx_let(x, sc, pos, true);
   case SF_DO: return pkx_comp(pkx_do(x, pos), sc, pos);
   case SF_DEFSYNTAX: {
-    if (pko_length(x) != 3 || !pk_symbolp(pkx_nth(x, 1))) pkx_bad(x, pos, "invalid define-syntax");
-    pk_sym(pkx_nth(x, 1))->macro = pkx_syntax_rules(pkx_nth(x, 2), pos);
+    if (pko_length(x) != 3 || !pko_symbolp(pkx_nth(x, 1))) pkx_bad(x, pos, "invalid define-syntax");
+    pko_as_sym(pkx_nth(x, 1))->macro = pkx_syntax_rules(pkx_nth(x, 2), pos);
     return pkx_const(PK_VOID, pos);
   }
   case SF_FRESH:
     pkx_list(x, 3, pos, "invalid fresh: expected (fresh (x ...) goal ...)");
-    return pkx_fresh(pkx_nth(x, 1), pk_cdr(pk_cdr(x)), PKE_FRESH, sc, pos);
+    return pkx_fresh(pkx_nth(x, 1), pko_cdr(pko_cdr(x)), PKE_FRESH, sc, pos);
   case SF_CONDE: return pkx_conde(x, PKE_CONDE, sc, pos);
   case SF_CONDA: return pkx_conde(x, PKE_CONDA, sc, pos);
   case SF_CONDU: return pkx_conde(x, PKE_CONDU, sc, pos);
@@ -1026,8 +1026,8 @@ static pke_node *pkx_comp(pk_val x, pkx_scope *sc, const pk_srcpos *pos)
 {
   pk_srcpos buf;
   pke_check_stack();
-  if (pk_symbolp(x)) return pkx_ref(x, sc, pos);
-  if (!pk_pairp(x)) {
+  if (pko_symbolp(x)) return pkx_ref(x, sc, pos);
+  if (!pko_pairp(x)) {
     if (x == PK_NIL) pkx_err(x, pos, "%s", "invalid syntax: () is not an expression (quote it)");
     return pkx_const(x, pos);
   }
@@ -1035,12 +1035,12 @@ static pke_node *pkx_comp(pk_val x, pkx_scope *sc, const pk_srcpos *pos)
   pk_srcpos *here = pko_alloc(sizeof *here); /* nodes copy it; buf is local */
   *here = pos ? *pos : (pk_srcpos){ 0 };
   pos = here;
-  pk_val h = pk_car(x);
+  pk_val h = pko_car(x);
   uint32_t d, i;
-  if (pk_symbolp(h) && !pkx_lookup(sc, h, &d, &i)) {
+  if (pko_symbolp(h) && !pkx_lookup(sc, h, &d, &i)) {
     h = pkx_base(h);
-    if (pk_sym(h)->macro) return pkx_comp(pkx_expand(pk_sym(h)->macro, x, pos), sc, pos);
-    int sf = (int)pk_sym(h)->h.aux;
+    if (pko_as_sym(h)->macro) return pkx_comp(pkx_expand(pko_as_sym(h)->macro, x, pos), sc, pos);
+    int sf = (int)pko_as_sym(h)->h.aux;
     if (sf && sf < SF_ELSE) return pkx_special_form(sf, x, sc, pos);
   }
   return pkx_call(x, sc, pos);
@@ -1055,17 +1055,17 @@ pke_node *pke_compile(pk_val x, const pk_srcpos *pos)
 /* True if x is a top-level (run ...) or (run* ...) form. */
 bool pke_is_run_form(pk_val x)
 {
-  if (!pk_pairp(x) || !pk_symbolp(pk_car(x))) return false;
-  int sf = pkx_special(NULL, pk_car(x));
+  if (!pko_pairp(x) || !pko_symbolp(pko_car(x))) return false;
+  int sf = pkx_special(NULL, pko_car(x));
   return sf == SF_RUN || sf == SF_RUNSTAR;
 }
 
 /* If x is (load "literal") at top level, the file name; else 0. */
 pk_val pke_static_load(pk_val x)
 {
-  if (!pk_pairp(x) || pkx_special(NULL, pk_car(x)) != SF_LOAD || pko_length(x) != 2) return 0;
+  if (!pko_pairp(x) || pkx_special(NULL, pko_car(x)) != SF_LOAD || pko_length(x) != 2) return 0;
   pk_val f = pkx_nth(x, 1);
-  return pk_stringp(f) ? f : 0;
+  return pko_stringp(f) ? f : 0;
 }
 
 /* Mark the names that top-level form x defines, so forward references and
@@ -1073,9 +1073,9 @@ pk_val pke_static_load(pk_val x)
 void pke_predeclare(pk_val x)
 {
   pk_val name = pkx_defname(x, NULL);
-  if (name) pk_sym(name)->flags |= PKO_SYM_DEFINED;
-  else if (pk_pairp(x) && pkx_special(NULL, pk_car(x)) == SF_BEGIN)
-    for (pk_val b = pk_cdr(x); pk_pairp(b); b = pk_cdr(b)) pke_predeclare(pk_car(b));
+  if (name) pko_as_sym(name)->flags |= PKO_SYM_DEFINED;
+  else if (pko_pairp(x) && pkx_special(NULL, pko_car(x)) == SF_BEGIN)
+    for (pk_val b = pko_cdr(x); pko_pairp(b); b = pko_cdr(b)) pke_predeclare(pko_car(b));
 }
 
 /* ---- runtime -------------------------------------------------------------- */
@@ -1129,16 +1129,16 @@ void pke_thread_start(void) { pke_floor = pke_compute_floor(); }
 
 bool pke_procedurep(pk_val v)
 {
-  pko_type t = pk_type(v);
+  pko_type t = pko_typeof(v);
   return t == PK_T_CLOSURE || t == PK_T_PRIM;
 }
 
 const char *pke_procname(pk_val f)
 {
-  if (pk_isa(f, PK_T_PRIM)) return ((pko_prim *)f)->name;
-  if (pk_isa(f, PK_T_CLOSURE)) {
+  if (pko_isa(f, PK_T_PRIM)) return ((pko_prim *)f)->name;
+  if (pko_isa(f, PK_T_CLOSURE)) {
     pk_val n = ((pke_closure *)f)->lam->v;
-    return n ? pk_symname(n) : NULL;
+    return n ? pko_symname(n) : NULL;
   }
   return NULL;
 }
@@ -1175,8 +1175,8 @@ static pk_val pke_callprim(pk_val f, int argc, pk_val *argv)
 
 pk_val pke_apply(pk_val f, int argc, pk_val *argv)
 {
-  if (pk_isa(f, PK_T_PRIM)) return pke_callprim(f, argc, argv);
-  if (!pk_isa(f, PK_T_CLOSURE)) pko_error_val("attempt to apply non-procedure", f);
+  if (pko_isa(f, PK_T_PRIM)) return pke_callprim(f, argc, argv);
+  if (!pko_isa(f, PK_T_CLOSURE)) pko_error_val("attempt to apply non-procedure", f);
   const pke_closure *c = (const pke_closure *)f;
   pke_env *e = pke_bind(c, argc, argv);
   return pke_eval(c->lam->x, e);
@@ -1192,7 +1192,7 @@ static inline pke_env *pke_up(pke_env *e, uint32_t depth)
 static _Noreturn void pke_unbound_local(const pke_node *n)
 {
   pko_where = &n->pos;
-  pko_error("variable %s used before its definition", pk_symname(n->v));
+  pko_error("variable %s used before its definition", pko_symname(n->v));
 }
 
 /* Append a proper list a to b (for unquote-splicing). */
@@ -1200,7 +1200,7 @@ static pk_val pke_append2(pk_val a, pk_val b)
 {
   if (pko_length(a) < 0) pko_error_val("unquote-splicing: not a proper list", a);
   pk_val r = pko_reverse(a);
-  for (; pk_pairp(r); r = pk_cdr(r)) b = pko_cons(pk_car(r), b);
+  for (; pko_pairp(r); r = pko_cdr(r)) b = pko_cons(pko_car(r), b);
   return b;
 }
 
@@ -1208,7 +1208,7 @@ static pk_val pke_list2vec(pk_val l)
 {
   long n = pko_length(l);
   pk_val v = pko_mkvec((uint32_t)n, PK_NIL);
-  for (long i = 0; i < n; i++, l = pk_cdr(l)) pk_vec(v)->items[i] = pk_car(l);
+  for (long i = 0; i < n; i++, l = pko_cdr(l)) pko_as_vec(v)->items[i] = pko_car(l);
   return v;
 }
 
@@ -1226,7 +1226,7 @@ static pk_val pke_test(const pke_node *n, pke_env *e)
   pk_val expected = pke_eval(n->z, e);
   pk_val produced = pke_eval(n->y, e);
   if (!pko_equal(expected, produced)) {
-    pk_sym(S_test_failed)->value = PK_TRUE;
+    pko_as_sym(S_test_failed)->value = PK_TRUE;
     pkp_puts(&b, "Failed: ", 8);
     pkp_print(&b, n->v, PKP_WRITE);
     pkp_puts(&b, "\nExpected: ", 11);
@@ -1274,7 +1274,7 @@ static inline pk_val pke_leaf(const pke_node *k, pke_env *e)
   case PKE_CONST: return k->v;
   case PKE_LREF0: v = e->v[k->b]; break;
   case PKE_LREF1: v = e->up->v[k->b]; break;
-  case PKE_GREF: v = pk_sym(k->v)->value; break;
+  case PKE_GREF: v = pko_as_sym(k->v)->value; break;
   default: return pke_eval(k, e);
   }
   return v != PK_UNBOUND ? v : pke_eval(k, e);
@@ -1291,17 +1291,17 @@ pk_val pke_eval(const pke_node *n, pke_env *e)
     case PKE_LREF1: { pk_val v = e->up->v[n->b]; if (v == PK_UNBOUND) pke_unbound_local(n); return v; }
     case PKE_LREF: { pk_val v = pke_up(e, n->a)->v[n->b]; if (v == PK_UNBOUND) pke_unbound_local(n); return v; }
     case PKE_GREF: {
-      pk_val v = pk_sym(n->v)->value;
-      if (v == PK_UNBOUND) { pko_where = &n->pos; pko_error("variable %s is not bound", pk_symname(n->v)); }
+      pk_val v = pko_as_sym(n->v)->value;
+      if (v == PK_UNBOUND) { pko_where = &n->pos; pko_error("variable %s is not bound", pko_symname(n->v)); }
       return v;
     }
     case PKE_LSET: pke_up(e, n->a)->v[n->b] = pke_eval(n->x, e); return PK_VOID;
     case PKE_GSET:
-      if (pk_sym(n->v)->value == PK_UNBOUND) { pko_where = &n->pos; pko_error("set!: variable %s is not bound", pk_symname(n->v)); }
-      pk_sym(n->v)->value = pke_eval(n->x, e);
+      if (pko_as_sym(n->v)->value == PK_UNBOUND) { pko_where = &n->pos; pko_error("set!: variable %s is not bound", pko_symname(n->v)); }
+      pko_as_sym(n->v)->value = pke_eval(n->x, e);
       return PK_VOID;
-    case PKE_GDEF: pk_sym(n->v)->value = pke_eval(n->x, e); return PK_VOID;
-    case PKE_IF: n = pk_truthy(pke_leaf(n->x, e)) ? n->y : n->z; continue;
+    case PKE_GDEF: pko_as_sym(n->v)->value = pke_eval(n->x, e); return PK_VOID;
+    case PKE_IF: n = pko_truthy(pke_leaf(n->x, e)) ? n->y : n->z; continue;
     case PKE_SEQ:
       for (int i = 0; i < n->n - 1; i++) pke_eval(n->kids[i], e);
       n = n->kids[n->n - 1];
@@ -1311,7 +1311,7 @@ pk_val pke_eval(const pke_node *n, pke_env *e)
       int i = 0;
       for (; i < n->n - 1; i++) {
         pk_val v = pke_eval(n->kids[i], e);
-        if (pk_truthy(v) != isand) return v;
+        if (pko_truthy(v) != isand) return v;
       }
       n = n->kids[i];
       continue;
@@ -1336,14 +1336,14 @@ pk_val pke_eval(const pke_node *n, pke_env *e)
       pk_val argv[argc > 0 ? argc : 1];
       for (int i = 0; i < argc; i++) argv[i] = pke_leaf(n->kids[i], e);
       pko_where = &n->pos;
-      if (pk_isa(f, PK_T_CLOSURE)) {
+      if (pko_isa(f, PK_T_CLOSURE)) {
         const pke_closure *c = (const pke_closure *)f;
         e = pke_bind(c, argc, argv);
         n = c->lam->x;
         pko_poll();
         continue;
       }
-      if (pk_isa(f, PK_T_PRIM)) return pke_callprim(f, argc, argv);
+      if (pko_isa(f, PK_T_PRIM)) return pke_callprim(f, argc, argv);
       pko_error_val("attempt to apply non-procedure", f);
     }
     case PKE_CONS: {
@@ -1363,7 +1363,7 @@ pk_val pke_eval(const pke_node *n, pke_env *e)
     case PKE_LOAD: {
       pk_val f = pke_eval(n->x, e);
       pko_where = &n->pos;
-      if (!pk_stringp(f)) pko_error_val("load: not a string", f);
+      if (!pko_stringp(f)) pko_error_val("load: not a string", f);
       pkl_load_runtime(f, &n->pos);
       return PK_VOID;
     }
@@ -1376,7 +1376,7 @@ pk_val pke_eval(const pke_node *n, pke_env *e)
 
 static void pke_special(const char *name, int code)
 {
-  pk_sym(pko_sym(name))->h.aux = (uint32_t)code;
+  pko_as_sym(pko_sym(name))->h.aux = (uint32_t)code;
 }
 
 /* Register the special forms and the evaluator's globals. */
@@ -1405,6 +1405,6 @@ void pke_init(void)
   S_begin = pko_sym("begin");
   S_lambda = pko_sym("lambda");
   S_test_failed = pko_sym("test-failed");
-  pk_sym(S_test_failed)->value = PK_FALSE;
-  pk_sym(S_test_failed)->flags |= PKO_SYM_DEFINED;
+  pko_as_sym(S_test_failed)->value = PK_FALSE;
+  pko_as_sym(S_test_failed)->flags |= PKO_SYM_DEFINED;
 }

@@ -1,7 +1,7 @@
 /*
 ** pk_node.h — compiled code: the tree the compiler emits and the evaluator
 ** runs, environment frames and closures.  Internal to the engine; shared by
-** pk_eval.c (which builds and runs it) and pk_mk.c (which runs goal bodies).
+** pk_eval.c (which builds and runs it) and pk_search.c (which runs goal bodies).
 */
 #ifndef PK_NODE_H
 #define PK_NODE_H
@@ -11,7 +11,7 @@ typedef enum pke_op {
   PKE_CONST, PKE_LREF0, PKE_LREF1, PKE_LREF, PKE_GREF, PKE_LSET, PKE_GSET, PKE_GDEF,
   PKE_IF, PKE_SEQ, PKE_LAMBDA, PKE_CALL, PKE_AND, PKE_OR, PKE_LET, PKE_LETREC,
   PKE_CONS, PKE_APPEND, PKE_LIST2VEC,
-  /* miniKanren forms: the node is the goal's code, evaluated later by pk_mk.c */
+  /* miniKanren forms: the node is the goal's code, evaluated later by pk_search.c */
   PKE_FRESH, PKE_CONDE, PKE_CONDA, PKE_CONDU, PKE_PROJECT, PKE_RUN,
   PKE_TEST, PKE_LOAD
 } pke_op;

@@ -25,14 +25,14 @@
 
 /* Stand-ins until the evaluator is linked: the real ones win over weak
    symbols.  Only primitives are procedures here. */
-__attribute__((weak)) bool pke_procedurep(pk_val v) { return pk_isa(v, PK_T_PRIM); }
+__attribute__((weak)) bool pke_procedurep(pk_val v) { return pko_isa(v, PK_T_PRIM); }
 __attribute__((weak)) const char *pke_procname(pk_val f)
 {
-  return pk_isa(f, PK_T_PRIM) ? ((pko_prim *)f)->name : NULL;
+  return pko_isa(f, PK_T_PRIM) ? ((pko_prim *)f)->name : NULL;
 }
 __attribute__((weak)) pk_val pke_apply(pk_val f, int argc, pk_val *argv)
 {
-  if (!pk_isa(f, PK_T_PRIM)) pko_error_val("attempt to apply non-procedure", f);
+  if (!pko_isa(f, PK_T_PRIM)) pko_error_val("attempt to apply non-procedure", f);
   const pko_prim *p = (const pko_prim *)f;
   if (argc < p->min || (p->max >= 0 && argc > p->max)) pko_error("incorrect number of arguments");
   return p->fn(argc, argv);
@@ -55,13 +55,13 @@ static pk_val R(const char *text)
    everything else self-evaluating. */
 static pk_val ev(pk_val x)
 {
-  if (pk_symbolp(x)) return pk_sym(x)->value;
-  if (!pk_pairp(x)) return x;
-  if (pk_car(x) == pko_sym("quote")) return pk_car(pk_cdr(x));
-  pk_val f = ev(pk_car(x));
+  if (pko_symbolp(x)) return pko_as_sym(x)->value;
+  if (!pko_pairp(x)) return x;
+  if (pko_car(x) == pko_sym("quote")) return pko_car(pko_cdr(x));
+  pk_val f = ev(pko_car(x));
   pk_val args[32];
   int n = 0;
-  for (pk_val l = pk_cdr(x); pk_pairp(l); l = pk_cdr(l)) args[n++] = ev(pk_car(l));
+  for (pk_val l = pko_cdr(x); pko_pairp(l); l = pko_cdr(l)) args[n++] = ev(pko_car(l));
   return pke_apply(f, n, args);
 }
 
@@ -130,9 +130,9 @@ static void check_out(const char *expr, const char *expected)
 static void check_str(const char *expr, const char *expected)
 {
   pk_val v = E(expr);
-  assert_true(pk_stringp(v));
-  assert_int_equal(pk_str(v)->len, strlen(expected));
-  assert_memory_equal(pk_str(v)->s, expected, strlen(expected));
+  assert_true(pko_stringp(v));
+  assert_int_equal(pko_as_str(v)->len, strlen(expected));
+  assert_memory_equal(pko_as_str(v)->s, expected, strlen(expected));
 }
 
 /* Recording procedures: each call conses its first argument (or the pair of
@@ -150,21 +150,21 @@ static pk_val rec_odd(int argc, pk_val *argv)
 {
   (void)argc;
   rec_log = pko_cons(argv[0], rec_log);
-  return pk_bool(pko_intval(argv[0]) & 1);
+  return pko_mkbool(pko_intval(argv[0]) & 1);
 }
 
 static pk_val rec_lt(int argc, pk_val *argv)
 {
   (void)argc;
   rec_log = pko_cons(pko_list(2, argv[0], argv[1]), rec_log);
-  return pk_bool(pkb_numcmp(argv[0], argv[1]) == -1);
+  return pko_mkbool(pkb_numcmp(argv[0], argv[1]) == -1);
 }
 
 /* Order by car only, to observe stability. */
 static pk_val car_lt(int argc, pk_val *argv)
 {
   (void)argc;
-  return pk_bool(pkb_numcmp(pk_car(argv[0]), pk_car(argv[1])) == -1);
+  return pko_mkbool(pkb_numcmp(pko_car(argv[0]), pko_car(argv[1])) == -1);
 }
 
 /* The calls recorded since the last reset, oldest first. */
@@ -209,8 +209,8 @@ static void test_registered(void **state)
     "fold-right", "andmap", "ormap", "exists", "for-all", "gensym", "void", "string->number",
   };
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-    pk_val v = pk_sym(pko_sym(names[i]))->value;
-    if (!pk_isa(v, PK_T_PRIM)) { print_error("%s is not a primitive\n", names[i]); fail(); }
+    pk_val v = pko_as_sym(pko_sym(names[i]))->value;
+    if (!pko_isa(v, PK_T_PRIM)) { print_error("%s is not a primitive\n", names[i]); fail(); }
   }
   assert_true(pkb_out != NULL);
 }
@@ -515,12 +515,12 @@ static void test_compare(void **state)
   check("(max -0.0 0)", "0.0");
   check("(min 0 -0.0)", "-0.0");
   check("(min 1)", "1");
-  assert_true(isnan(pk_flo(E("(max 1 +nan.0)"))));
-  assert_true(isnan(pk_flo(E("(min +nan.0 1)"))));
-  assert_int_equal(pkb_numcmp(pk_fix(1), pk_fix(2)), -1);
-  assert_int_equal(pkb_numcmp(pko_mkflo(2.0), pk_fix(2)), 0);
+  assert_true(isnan(pko_flo(E("(max 1 +nan.0)"))));
+  assert_true(isnan(pko_flo(E("(min +nan.0 1)"))));
+  assert_int_equal(pkb_numcmp(pko_mkfix(1), pko_mkfix(2)), -1);
+  assert_int_equal(pkb_numcmp(pko_mkflo(2.0), pko_mkfix(2)), 0);
   assert_int_equal(pkb_numcmp(pko_mkint(INT64_MAX), pko_mkint(INT64_MIN)), 1);
-  assert_int_equal(pkb_numcmp(pko_mkflo(NAN), pk_fix(2)), 2);
+  assert_int_equal(pkb_numcmp(pko_mkflo(NAN), pko_mkfix(2)), 2);
 }
 
 static void test_number_preds(void **state)
@@ -998,8 +998,8 @@ static void test_vectors_symbols(void **state)
   check("(vector? (vector))", "#t");
   check("(vector? '(1))", "#f");
   pk_val v = E("(vector 1 2)");
-  pk_val args[3] = { v, pk_fix(0), pk_fix(9) };
-  pke_apply(pk_sym(pko_sym("vector-set!"))->value, 3, args);
+  pk_val args[3] = { v, pko_mkfix(0), pko_mkfix(9) };
+  pke_apply(pko_as_sym(pko_sym("vector-set!"))->value, 3, args);
   assert_true(pko_equal(v, R("#(9 2)")));
   check_err("(vector-ref (vector 1 2) 2)", "vector-ref: 2 is not a valid index for #(1 2)");
   check_err("(vector-ref (vector 1 2) -1)", "not a valid index");
@@ -1007,12 +1007,12 @@ static void test_vectors_symbols(void **state)
   check_err("(vector-length '(1))", "vector-length: not a vector");
   check_err("(list->vector '(1 . 2))", "list->vector: not a proper list");
   pk_val g1 = E("(gensym)"), g2 = E("(gensym \"foo\")");
-  assert_true(pk_symbolp(g1));
-  assert_true(pk_symbolp(g2));
+  assert_true(pko_symbolp(g1));
+  assert_true(pko_symbolp(g2));
   assert_true(g1 != pko_sym("g"));
   assert_true(g2 != pko_sym("foo"));
-  assert_true(pk_sym(g2)->flags & PKO_SYM_GENSYM);
-  assert_string_equal(pk_symname(g2), "foo");
+  assert_true(pko_as_sym(g2)->flags & PKO_SYM_GENSYM);
+  assert_string_equal(pko_symname(g2), "foo");
 }
 
 /* ---- predicates and equality -------------------------------------------------- */
@@ -1062,14 +1062,14 @@ static void test_equal_deep(void **state)
     b = pko_list(1, b);
   }
   pk_val args[2] = { a, b };
-  assert_int_equal(pke_apply(pk_sym(pko_sym("equal?"))->value, 2, args), PK_TRUE);
+  assert_int_equal(pke_apply(pko_as_sym(pko_sym("equal?"))->value, 2, args), PK_TRUE);
   args[1] = pko_list(1, b);
-  assert_int_equal(pke_apply(pk_sym(pko_sym("equal?"))->value, 2, args), PK_FALSE);
+  assert_int_equal(pke_apply(pko_as_sym(pko_sym("equal?"))->value, 2, args), PK_FALSE);
   long n = 0;
   pk_val l = PK_NIL;
-  for (; n < 1000000; n++) l = pko_cons(pk_fix(n), l);
+  for (; n < 1000000; n++) l = pko_cons(pko_mkfix(n), l);
   args[0] = l;
-  assert_true(pko_equal(pke_apply(pk_sym(pko_sym("length"))->value, 1, args), pk_fix(1000000)));
+  assert_true(pko_equal(pke_apply(pko_as_sym(pko_sym("length"))->value, 1, args), pko_mkfix(1000000)));
 }
 
 /* ---- output ---------------------------------------------------------------------- */

@@ -32,7 +32,7 @@ static uint64_t rng(void)
 static uint64_t rng_below(uint64_t n) { return rng() % n; }
 
 /* A value that is never PK_UNBOUND: a fixnum carrying x. */
-static pk_val val_of(uint64_t x) { return pk_fix((int64_t)(x & 0xffffffffffull)); }
+static pk_val val_of(uint64_t x) { return pko_mkfix((int64_t)(x & 0xffffffffffull)); }
 
 /* Assert m agrees with ref[0..n) (PK_UNBOUND = absent) on every key, on
    the count, and on the first keys beyond the range. */
@@ -154,17 +154,17 @@ static void test_values_kept_alive(void **state)
   enum { N = 20000 };
   pkm_map *holder = GC_MALLOC(sizeof *holder);
   for (uint64_t k = 0; k < N; k++)
-    *holder = pkm_set(*holder, k, pko_cons(pk_fix((int64_t)k), PK_NIL));
+    *holder = pkm_set(*holder, k, pko_cons(pko_mkfix((int64_t)k), PK_NIL));
   for (int i = 0; i < 3; i++) {
     GC_gcollect();
     /* Churn so that freed memory would be reused and overwritten. */
-    for (int j = 0; j < 100000; j++) (void)pko_cons(pk_fix(-1), pk_fix(-1));
+    for (int j = 0; j < 100000; j++) (void)pko_cons(pko_mkfix(-1), pko_mkfix(-1));
   }
   for (uint64_t k = 0; k < N; k++) {
     pk_val p = pkm_get(*holder, k);
-    assert_true(pk_pairp(p));
-    assert_int_equal(pk_car(p), pk_fix((int64_t)k));
-    assert_int_equal(pk_cdr(p), PK_NIL);
+    assert_true(pko_pairp(p));
+    assert_int_equal(pko_car(p), pko_mkfix((int64_t)k));
+    assert_int_equal(pko_cdr(p), PK_NIL);
   }
 }
 

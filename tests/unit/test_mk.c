@@ -60,27 +60,27 @@ static char *answers(const char *run_form)
 static void test_terms_ground_bit(void **state)
 {
   (void)state;
-  pk_val x = pk_var(0);
-  pk_val g = pko_cons(pk_fix(1), pko_cons(pko_sym("a"), PK_NIL));
-  assert_true(pk_groundp(g));
-  assert_false(pk_groundp(pko_cons(x, PK_NIL)));
-  assert_false(pk_groundp(pko_cons(pk_fix(1), pko_cons(x, PK_NIL))));
-  assert_true(pk_pairp(g) && pk_pairp(pko_cons(x, g)));
-  assert_false(pk_groundp(x));
+  pk_val x = pko_mkvar(0);
+  pk_val g = pko_cons(pko_mkfix(1), pko_cons(pko_sym("a"), PK_NIL));
+  assert_true(pko_groundp(g));
+  assert_false(pko_groundp(pko_cons(x, PK_NIL)));
+  assert_false(pko_groundp(pko_cons(pko_mkfix(1), pko_cons(x, PK_NIL))));
+  assert_true(pko_pairp(g) && pko_pairp(pko_cons(x, g)));
+  assert_false(pko_groundp(x));
 }
 
 /* Fixnums inline up to 63 bits, boxed beyond, equal? by value. */
 static void test_terms_numbers_symbols(void **state)
 {
   (void)state;
-  assert_true(pk_fixnump(pko_mkint(PK_FIXNUM_MAX)));
-  assert_false(pk_fixnump(pko_mkint(INT64_MAX)));
+  assert_true(pko_fixnump(pko_mkint(PK_FIXNUM_MAX)));
+  assert_false(pko_fixnump(pko_mkint(INT64_MAX)));
   assert_int_equal(pko_intval(pko_mkint(INT64_MIN)), INT64_MIN);
   assert_true(pko_eqv(pko_mkint(INT64_MAX), pko_mkint(INT64_MAX)));
   assert_true(pko_sym("abc") == pko_intern("abc", 3));
   assert_true(pko_gensym(pko_sym("abc")) != pko_sym("abc"));
   assert_true(pko_equal(pko_list(2, pko_mkcstr("s"), pko_mkflo(1.5)), pko_list(2, pko_mkcstr("s"), pko_mkflo(1.5))));
-  assert_false(pko_equal(pko_mkflo(1.0), pk_fix(1)));
+  assert_false(pko_equal(pko_mkflo(1.0), pko_mkfix(1)));
 }
 
 static void test_unify_basics(void **state)

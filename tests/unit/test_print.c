@@ -319,7 +319,7 @@ static void test_flonum_round_trip(void **state)
     pkp_flonum(buf, d);
     buf[strcspn(buf, "|")] = 0;
     pk_val v = read1(buf);
-    assert_true(pk_isa(v, PK_T_FLONUM));
+    assert_true(pko_isa(v, PK_T_FLONUM));
     assert_memory_equal(&d, &((pko_flonum *)v)->d, sizeof d);
   }
 }
@@ -350,7 +350,7 @@ static void test_ratios(void **state)
   check(pko_mkratio(INT64_MIN, 2), PKP_WRITE, "-4611686018427387904");
   check(pko_mkratio(0, 5), PKP_WRITE, "0");
   check(pko_mkratio(10, 5), PKP_WRITE, "2");
-  assert_true(pk_fixnump(pko_mkratio(10, 5)));
+  assert_true(pko_fixnump(pko_mkratio(10, 5)));
   check(read1("(a 1/2 #(-1/3) (b . 2/3))"), PKP_WRITE, "(a 1/2 #(-1/3) (b . 2/3))");
   check(read1("(1/2 -5/7)"), PKP_WRITEQ, "(1/2 -5/7)");
 }
@@ -358,16 +358,16 @@ static void test_ratios(void **state)
 static void test_chars(void **state)
 {
   (void)state;
-  check(pk_char('a'), PKP_WRITE, "#\\a");
-  check(pk_char('a'), PKP_DISPLAY, "a");
-  check(pk_char(0x3bb), PKP_DISPLAY, "\xce\xbb");
-  check(pk_char(0), PKP_DISPLAY, "");
-  check(pk_char(0x7f), PKP_WRITE, "#\\delete");
-  check(pk_char(0x9f), PKP_WRITE, "#\\\xc2\x9f");
-  check(pk_char(0x1F600), PKP_WRITE, "#\\\xf0\x9f\x98\x80");
-  check(pk_char(0x110000), PKP_WRITE, "#\\x110000");
-  check(pk_char(0xD800), PKP_WRITE, "#\\xD800");
-  check(pk_char(0xD800), PKP_DISPLAY, "\xef\xbf\xbd");
+  check(pko_mkchar('a'), PKP_WRITE, "#\\a");
+  check(pko_mkchar('a'), PKP_DISPLAY, "a");
+  check(pko_mkchar(0x3bb), PKP_DISPLAY, "\xce\xbb");
+  check(pko_mkchar(0), PKP_DISPLAY, "");
+  check(pko_mkchar(0x7f), PKP_WRITE, "#\\delete");
+  check(pko_mkchar(0x9f), PKP_WRITE, "#\\\xc2\x9f");
+  check(pko_mkchar(0x1F600), PKP_WRITE, "#\\\xf0\x9f\x98\x80");
+  check(pko_mkchar(0x110000), PKP_WRITE, "#\\x110000");
+  check(pko_mkchar(0xD800), PKP_WRITE, "#\\xD800");
+  check(pko_mkchar(0xD800), PKP_DISPLAY, "\xef\xbf\xbd");
 }
 
 /* pkp_tostring stops at NUL, so strings with NUL are checked via pkp_buf. */
@@ -421,7 +421,7 @@ static void test_immediates(void **state)
   /* void prints nothing at top level, #<void> inside a structure */
   check(PK_VOID, PKP_WRITE, "#<void>");   /* as Chez: (write (if #f #f)) */
   check(PK_VOID, PKP_DISPLAY, "#<void>");
-  check(pko_list(3, pk_fix(1), PK_VOID, pk_fix(2)), PKP_WRITE, "(1 #<void> 2)");
+  check(pko_list(3, pko_mkfix(1), PK_VOID, pko_mkfix(2)), PKP_WRITE, "(1 #<void> 2)");
   pk_val v = pko_mkvec(1, PK_VOID);
   check(v, PKP_DISPLAY, "#(#<void>)");
 }
@@ -429,10 +429,10 @@ static void test_immediates(void **state)
 static void test_vars(void **state)
 {
   (void)state;
-  check(pk_var(0), PKP_WRITE, "_.0");
-  check(pk_var(12345), PKP_DISPLAY, "_.12345");
-  check(pko_cons(pk_var(1), pk_var(2)), PKP_WRITE, "(_.1 . _.2)");
-  check_json(pko_list(2, pk_var(3), pko_sym("_.4")), "[\"_.3\",\"_.4\"]");
+  check(pko_mkvar(0), PKP_WRITE, "_.0");
+  check(pko_mkvar(12345), PKP_DISPLAY, "_.12345");
+  check(pko_cons(pko_mkvar(1), pko_mkvar(2)), PKP_WRITE, "(_.1 . _.2)");
+  check_json(pko_list(2, pko_mkvar(3), pko_sym("_.4")), "[\"_.3\",\"_.4\"]");
 }
 
 /* A primitive object as pko_defprim would make it. */
@@ -466,9 +466,9 @@ static void test_quote_forms(void **state)
   check(q, PKP_WRITE, "(quote x)");
   check(q, PKP_DISPLAY, "'x");
   check(pko_list(2, pko_sym("unquote-splicing"), q), PKP_DISPLAY, ",@'x");
-  check(pko_list(3, pko_sym("quote"), pk_fix(1), pk_fix(2)), PKP_DISPLAY, "(quote 1 2)");
-  check(pko_cons(pko_sym("quote"), pko_cons(pk_fix(1), pk_fix(2))), PKP_DISPLAY, "(quote 1 . 2)");
-  check(pko_list(2, pko_gensym(pko_sym("quote")), pk_fix(1)), PKP_DISPLAY, "(quote 1)");
+  check(pko_list(3, pko_sym("quote"), pko_mkfix(1), pko_mkfix(2)), PKP_DISPLAY, "(quote 1 2)");
+  check(pko_cons(pko_sym("quote"), pko_cons(pko_mkfix(1), pko_mkfix(2))), PKP_DISPLAY, "(quote 1 . 2)");
+  check(pko_list(2, pko_gensym(pko_sym("quote")), pko_mkfix(1)), PKP_DISPLAY, "(quote 1)");
   /* PKP_WRITEQ: write with abbreviations, as Chez's pretty-print */
   check(read1("(a 'b \"s\" #\\c `(x ,y ,@z) (quote 1 2))"), PKP_WRITEQ,
         "(a 'b \"s\" #\\c `(x ,y ,@z) (quote 1 2))");
@@ -488,7 +488,7 @@ static void test_json(void **state)
   check_json(pko_mkcstr("\xff"), "\"\\u00ff\"");
   check_json(read1("(#\\a |a b| 9223372036854775807)"), "[\"#\\\\a\",\"a b\",9223372036854775807]");
   check_json(pko_list(2, PK_VOID, PK_EOF), "[\"#<void>\",\"#!eof\"]");
-  check_json(pk_var(7), "\"_.7\"");
+  check_json(pko_mkvar(7), "\"_.7\"");
   check_json(PK_NIL, "[]");
   /* an exact ratio is a JSON string (JSON numbers are doubles) */
   check_json(read1("(1/2 -3/4 4/2)"), "[\"1/2\",\"-3/4\",2]");
@@ -547,7 +547,7 @@ static void test_deep_cdr_and_long(void **state)
   check(v, PKP_WRITE, want);
   free(want);
   pk_val l = PK_NIL;
-  for (int k = 0; k < DEEP; k++) l = pko_cons(pk_fix(1), l);
+  for (int k = 0; k < DEEP; k++) l = pko_cons(pko_mkfix(1), l);
   char *s = pkp_tostring(l, PKP_WRITE);
   assert_int_equal(strlen(s), 2 * DEEP + 1);
   assert_memory_equal(s, "(1 1 1", 6);
@@ -593,7 +593,7 @@ static void test_buffers(void **state)
   assert_int_equal(b.s[b.len - 1], ']');
   pkp_printf(&b, "%s", "");
   assert_int_equal(b.len, 8 + 2 + 4999);
-  pkp_print(&b, pk_fix(5), PKP_WRITE);
+  pkp_print(&b, pko_mkfix(5), PKP_WRITE);
   assert_int_equal(b.s[b.len - 1], '5');
   pkp_free(&b);
   assert_null(b.s);

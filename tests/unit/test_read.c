@@ -113,8 +113,8 @@ static void test_integers(void **state)
   check("4611686018427387903 4611686018427387904", "4611686018427387903 4611686018427387904");
   check("-4611686018427387904 -4611686018427387905", "-4611686018427387904 -4611686018427387905");
   check("9223372036854775807 -9223372036854775808", "9223372036854775807 -9223372036854775808");
-  assert_true(pk_fixnump(read1("4611686018427387903")));
-  assert_true(pk_isa(read1("4611686018427387904"), PK_T_INT));
+  assert_true(pko_fixnump(read1("4611686018427387903")));
+  assert_true(pko_isa(read1("4611686018427387904"), PK_T_INT));
   assert_int_equal(pko_intval(read1("-9223372036854775808")), INT64_MIN);
   check("#x10 #XfF #x-ff #b101 #o17 #d99 #x+1", "16 255 -255 5 15 99 1");
 }
@@ -126,8 +126,8 @@ static void test_flonums(void **state)
         "1.5 0.5 -0.5 0.5 1.0 1000.0 1000.0 1500.0 1e-5 100000.0 -0.0 1000.0 100.0 1.0 10.0");
   check("+inf.0 -inf.0 +nan.0 -nan.0 1e400 -1e400 1e-400", "+inf.0 -inf.0 +nan.0 +nan.0 +inf.0 -inf.0 0.0");
   check("0.1 123456.789 6.02e23 5e-324", "0.1 123456.789 6.02e23 5e-324|1");
-  assert_true(pk_isa(read1("1e3"), PK_T_FLONUM));
-  assert_true(signbit(pk_flo(read1("-0.0"))));
+  assert_true(pko_isa(read1("1e3"), PK_T_FLONUM));
+  assert_true(signbit(pko_flo(read1("-0.0"))));
 }
 
 /* Ratios: exact, in lowest terms, sign on the numerator only; outputs as
@@ -144,15 +144,15 @@ static void test_ratios(void **state)
   check("1/-2 1/+2 1//2 /2 1/ 1/2/3 1.0/2 1/2.0 1/a", "\\x31;/-2 \\x31;/+2 \\x31;//2 /2 \\x31;/ \\x31;/2/3 \\x31;.0/2 \\x31;/2.0 \\x31;/a");
   check("(1/2 . 3/4) #(1/3)", "(1/2 . 3/4) #(1/3)");
   pk_val v = read1("-6/4");
-  assert_true(pk_isa(v, PK_T_RATIO));
-  assert_int_equal(pk_ratio(v)->num, -3);
-  assert_int_equal(pk_ratio(v)->den, 2);
-  assert_true(pk_fixnump(read1("8/4")));
+  assert_true(pko_isa(v, PK_T_RATIO));
+  assert_int_equal(pko_as_ratio(v)->num, -3);
+  assert_int_equal(pko_as_ratio(v)->den, 2);
+  assert_true(pko_fixnump(read1("8/4")));
   assert_true(pko_eqv(read1("1/2"), read1("2/4")));
   assert_true(pko_equal(read1("(1/2)"), read1("(3/6)")));
   assert_false(pko_eqv(read1("1/2"), read1("0.5")));
   assert_false(pko_eqv(read1("1/2"), read1("1/3")));
-  assert_true(pk_numberp(read1("1/3")));
+  assert_true(pko_numberp(read1("1/3")));
 }
 
 /* Tokens that are not numbers are symbols, as in Chez. */
@@ -167,9 +167,9 @@ static void test_symbols(void **state)
   check("a\\x41;b \\x41; a\\ b a\\(b a\\n", "aAb A a\\x20;b a\\x28;b an");
   check("|a\\x41;b|", "a\\x5C;x41\\x3B;b");
   check("\xce\xbbx _.0 x\xc3\xa9", "\xce\xbbx _.0 x\xc3\xa9");
-  assert_string_equal(pk_symname(read1("|a b|")), "a b");
-  assert_int_equal(pk_sym(read1("||"))->len, 0);
-  assert_int_equal(pk_sym(read1("a\\x0;b"))->len, 3);
+  assert_string_equal(pko_symname(read1("|a b|")), "a b");
+  assert_int_equal(pko_as_sym(read1("||"))->len, 0);
+  assert_int_equal(pko_as_sym(read1("a\\x0;b"))->len, 3);
 }
 
 static void test_booleans(void **state)
@@ -188,8 +188,8 @@ static void test_chars(void **state)
         "#\\alarm #\\alarm #\\backspace #\\vtab #\\vtab #\\page #\\esc #\\delete #\\delete #\\newline");
   check("#\\nel #\\ls #\\x0 #\\x00041 #\\xa #\\x3bb #\\\xce\xbb #\\ ", "#\\x85 #\\x2028 #\\nul #\\A #\\newline #\\\xce\xbb #\\\xce\xbb #\\space");
   check("(#\\a)(#\\))#\\a(b)", "(#\\a) (#\\)) #\\a (b)");
-  assert_int_equal(pk_charval(read1("#\\x10FFFF")), 0x10FFFF);
-  assert_int_equal(pk_charval(read1("#\\\xf0\x9f\x98\x80")), 0x1F600);
+  assert_int_equal(pko_charval(read1("#\\x10FFFF")), 0x10FFFF);
+  assert_int_equal(pko_charval(read1("#\\\xf0\x9f\x98\x80")), 0x1F600);
 }
 
 static void test_strings(void **state)
@@ -202,11 +202,11 @@ static void test_strings(void **state)
   check("\"line\nbreak\ttab\"", "\"line\\nbreak\\ttab\"");
   check("\"\xc3\xa9\xf0\x9f\x98\x80\"", "\"\xc3\xa9\xf0\x9f\x98\x80\"");
   pk_val s = read1("\"a\\x0;b\"");
-  assert_int_equal(pk_str(s)->len, 3);
-  assert_memory_equal(pk_str(s)->s, "a\0b", 4);
+  assert_int_equal(pko_as_str(s)->len, 3);
+  assert_memory_equal(pko_as_str(s)->s, "a\0b", 4);
   pkr_reader *r = pkr_open("t", "\"a\0b\"", 5);
   assert_true(pkr_next(r, &s));
-  assert_int_equal(pk_str(s)->len, 3);
+  assert_int_equal(pko_as_str(s)->len, 3);
   check_error_n("x \0", 3, "t:1:3: invalid character \\x0;");
 }
 
@@ -221,7 +221,7 @@ static void test_lists(void **state)
   check("(a\n;comment\n b)", "(a b)");
   check("(a(b)c\"d\"e)", "(a (b) c \"d\" e)");
   pk_val v = read1("(1 2 3)");
-  assert_true(pk_pairp(v) && pk_groundp(v));
+  assert_true(pko_pairp(v) && pko_groundp(v));
 }
 
 static void test_vectors(void **state)
@@ -229,9 +229,9 @@ static void test_vectors(void **state)
   (void)state;
   check("#() #(1 2) #(a (b . c) #(d)) #(\"s\" #\\c)", "#() #(1 2) #(a (b . c) #(d)) #(\"s\" #\\c)");
   pk_val v = read1("#(1 2 3)");
-  assert_true(pk_isa(v, PK_T_VECTOR));
-  assert_int_equal(pk_vec(v)->len, 3);
-  assert_true(pk_vec(v)->items[2] == pk_fix(3));
+  assert_true(pko_isa(v, PK_T_VECTOR));
+  assert_int_equal(pko_as_vec(v)->len, 3);
+  assert_true(pko_as_vec(v)->items[2] == pko_mkfix(3));
 }
 
 static void test_quotes(void **state)
@@ -252,7 +252,7 @@ static void test_tensors(void **state)
   check("#[#[1] #[2 3]] #[] #[-3.0]", "(tensor-literal (1) (2 3)) (tensor-literal) (tensor-literal -3.0)");
   check("(observed #[-3.0] (f #[[1 2]]))", "(observed (tensor-literal -3.0) (f (tensor-literal (1 2))))");
   check("#[[[1 2] [3 4]] [[5 6] [7 8]]]", "(tensor-literal ((1 2) (3 4)) ((5 6) (7 8)))");
-  assert_true(pk_car(read1("#[1]")) == pko_sym("tensor-literal"));
+  assert_true(pko_car(read1("#[1]")) == pko_sym("tensor-literal"));
 }
 
 /* ---- comments and directives ------------------------------------------- */
@@ -472,42 +472,42 @@ static void test_positions(void **state)
   pk_val v, t;
   assert_true(pkr_next(r, &v));
   assert_pos(v, 1, 1);
-  assert_pos(pk_cdr(v), 1, 9);
-  assert_pos(pk_car(pk_cdr(v)), 1, 9);
-  assert_pos(pk_cdr(pk_car(pk_cdr(v))), 1, 12);
-  pk_val g = pk_car(pk_cdr(pk_cdr(v)));
-  assert_pos(pk_cdr(pk_cdr(v)), 2, 3);
+  assert_pos(pko_cdr(v), 1, 9);
+  assert_pos(pko_car(pko_cdr(v)), 1, 9);
+  assert_pos(pko_cdr(pko_car(pko_cdr(v))), 1, 12);
+  pk_val g = pko_car(pko_cdr(pko_cdr(v)));
+  assert_pos(pko_cdr(pko_cdr(v)), 2, 3);
   assert_pos(g, 2, 3);
-  assert_pos(pk_cdr(g), 2, 6);
-  assert_pos(pk_car(pk_cdr(g)), 2, 6);
-  assert_pos(pk_cdr(pk_car(pk_cdr(g))), 2, 7);
-  assert_pos(pk_cdr(pk_cdr(g)), 3, 6);
-  assert_pos(pk_cdr(pk_cdr(pk_cdr(g))), 3, 10);
-  assert_pos(pk_car(pk_cdr(pk_cdr(pk_cdr(g)))), 3, 10);
+  assert_pos(pko_cdr(g), 2, 6);
+  assert_pos(pko_car(pko_cdr(g)), 2, 6);
+  assert_pos(pko_cdr(pko_car(pko_cdr(g))), 2, 7);
+  assert_pos(pko_cdr(pko_cdr(g)), 3, 6);
+  assert_pos(pko_cdr(pko_cdr(pko_cdr(g))), 3, 10);
+  assert_pos(pko_car(pko_cdr(pko_cdr(pko_cdr(g)))), 3, 10);
   pk_srcpos here = pkr_here(r);
   assert_int_equal(here.line, 3);
   assert_int_equal(here.col, 15);
   assert_true(pkr_next(r, &t));
   assert_pos(t, 4, 3);
-  assert_pos(pk_cdr(t), 4, 5);
-  assert_pos(pk_car(pk_cdr(pk_cdr(t))), 4, 7);
+  assert_pos(pko_cdr(t), 4, 5);
+  assert_pos(pko_car(pko_cdr(pko_cdr(t))), 4, 7);
   assert_false(pkr_next(r, &t));
   here = pkr_here(r);
   assert_int_equal(here.line, 4);
   assert_int_equal(here.col, 11);
   pk_srcpos p;
-  assert_false(pkr_pos(pko_cons(pk_fix(1), PK_NIL), &p));
-  assert_false(pkr_pos(pk_fix(1), &p));
+  assert_false(pkr_pos(pko_cons(pko_mkfix(1), PK_NIL), &p));
+  assert_false(pkr_pos(pko_mkfix(1), &p));
   assert_false(pkr_pos(pko_sym("a"), &p));
   /* vectors are rebuilt from a temporary list: no positions inside */
   assert_true(pkr_next(pkr_open("pos.scm", "#((a))", 6), &t));
-  assert_pos(pk_vec(t)->items[0], 1, 3);
+  assert_pos(pko_as_vec(t)->items[0], 1, 3);
 }
 
 static void test_setpos_forget(void **state)
 {
   (void)state;
-  pk_val p = pko_cons(pk_fix(1), PK_NIL), q = read1("(a (b) #((c)) 'd)");
+  pk_val p = pko_cons(pko_mkfix(1), PK_NIL), q = read1("(a (b) #((c)) 'd)");
   pk_srcpos in = { "pos.scm", 7, 9 }, out;
   pkr_setpos(p, &in);
   assert_pos(p, 7, 9);
@@ -521,14 +521,14 @@ static void test_setpos_forget(void **state)
   name[0] = 'X';
   assert_true(pkr_pos(p, &out));
   assert_string_equal(out.file, "tmp.scm");
-  pk_val c = pk_vec(pk_car(pk_cdr(pk_cdr(q))))->items[0];
+  pk_val c = pko_as_vec(pko_car(pko_cdr(pko_cdr(q))))->items[0];
   assert_true(pkr_pos(c, &out));
   pkr_forget(q);
   assert_false(pkr_pos(q, &out));
-  assert_false(pkr_pos(pk_car(pk_cdr(q)), &out));
+  assert_false(pkr_pos(pko_car(pko_cdr(q)), &out));
   assert_false(pkr_pos(c, &out));
   assert_true(pkr_pos(p, &out));
-  pkr_forget(pk_fix(3));
+  pkr_forget(pko_mkfix(3));
 }
 
 /* Positions survive collections; they are kept while the pair is. */
@@ -540,7 +540,7 @@ static void test_positions_gc(void **state)
   for (int k = 0; k < 64; k++) {
     snprintf(text, sizeof text, "\n%*s(x %d)", k, "", k);
     keep[k] = read1(text);
-    for (int j = 0; j < 2000; j++) pko_cons(pk_fix(j), PK_NIL);
+    for (int j = 0; j < 2000; j++) pko_cons(pko_mkfix(j), PK_NIL);
   }
   GC_gcollect();
   for (int k = 0; k < 64; k++) {
@@ -548,7 +548,7 @@ static void test_positions_gc(void **state)
     assert_true(pkr_pos(keep[k], &p));
     assert_int_equal(p.line, 2);
     assert_int_equal(p.col, k + 1);
-    assert_int_equal(pko_intval(pk_car(pk_cdr(keep[k]))), k);
+    assert_int_equal(pko_intval(pko_car(pko_cdr(keep[k]))), k);
   }
 }
 
@@ -563,7 +563,7 @@ static void *reader_thread(void *arg)
     pk_val v, w;
     pk_srcpos p;
     if (!pkr_next(r, &v) || !pkr_next(r, &w)) bad++;
-    else if (!pkr_pos(pk_car(pk_cdr(w)), &p) || p.line != 2 || p.col != 6) bad++;
+    else if (!pkr_pos(pko_car(pko_cdr(w)), &p) || p.line != 2 || p.col != 6) bad++;
     else if (!pkr_pos(v, &p) || p.line != 1 || p.col != 1) bad++;
   }
   return (void *)(intptr_t)bad;
@@ -708,7 +708,7 @@ static void test_long_list(void **state)
   assert_int_equal(pko_length(v), DEEP);
   pk_srcpos p;
   pk_val last = v;
-  while (pk_cdr(last) != PK_NIL) last = pk_cdr(last);
+  while (pko_cdr(last) != PK_NIL) last = pko_cdr(last);
   assert_true(pkr_pos(last, &p));
   assert_int_equal(p.col, (int)b.len - 6);
   check_deep(b.s, b.s);

@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "pk_obj.h"
-#include "pk_sched.h"
+#include "pk_worker.h"
 #include "pkanren.h"
 #include "mk_relations.h"
 

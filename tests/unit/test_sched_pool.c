@@ -27,7 +27,7 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 #include <stdbool.h>
 
 #include "pk_obj.h"
-#include "pk_sched.h"
+#include "pk_worker.h"
 #include "pkanren.h"
 #include "mk_relations.h"
 

@@ -589,7 +589,7 @@ static void pkp_int(pkp_buf *b, int64_t i)
 /* #<procedure name> when the evaluator knows a name. */
 static void pkp_procedure(pkp_buf *b, pk_val v)
 {
-  pko_type t = pk_type(v);
+  pko_type t = pko_typeof(v);
   const char *name = t == PK_T_CLOSURE || t == PK_T_PRIM ? pke_procname(v) : NULL;
   if (name) pkp_printf(b, "#<procedure %s>", name);
   else pkp_cstr(b, "#<procedure>");
@@ -609,32 +609,32 @@ static void pkp_imm(pkp_buf *b, pk_val v)
 static void pkp_atom(pkp_buf *b, pk_val v, int mode)
 {
   char fl[40];
-  if (pk_fixnump(v)) {
-    pkp_int(b, pk_fixval(v));
-  } else if (pk_varp(v)) {
-    pkp_printf(b, "_.%llu", (unsigned long long)pk_varid(v));
-  } else if (pk_charp(v)) {
-    if (mode == PKP_DISPLAY) pkp_putcp(b, pk_charval(v));
-    else pkp_char(b, pk_charval(v));
+  if (pko_fixnump(v)) {
+    pkp_int(b, pko_fixval(v));
+  } else if (pko_varp(v)) {
+    pkp_printf(b, "_.%llu", (unsigned long long)pko_varid(v));
+  } else if (pko_charp(v)) {
+    if (mode == PKP_DISPLAY) pkp_putcp(b, pko_charval(v));
+    else pkp_char(b, pko_charval(v));
   } else if ((v & PK_TAG_MASK) == PK_TAG_IMM) {
     pkp_imm(b, v);
-  } else if (!pk_objp(v)) {
+  } else if (!pko_objp(v)) {
     pkp_cstr(b, "#<garbage>");
-  } else if (pk_symbolp(v)) {
-    if (mode == PKP_DISPLAY) pkp_puts(b, pk_symname(v), pk_sym(v)->len);
-    else pkp_symbol(b, pk_symname(v), pk_sym(v)->len);
-  } else if (pk_stringp(v)) {
-    if (mode == PKP_DISPLAY) pkp_puts(b, pk_str(v)->s, pk_str(v)->len);
-    else pkp_string(b, pk_str(v)->s, pk_str(v)->len);
-  } else if (pk_isa(v, PK_T_FLONUM)) {
-    pkp_flonum(fl, pk_flo(v));
+  } else if (pko_symbolp(v)) {
+    if (mode == PKP_DISPLAY) pkp_puts(b, pko_symname(v), pko_as_sym(v)->len);
+    else pkp_symbol(b, pko_symname(v), pko_as_sym(v)->len);
+  } else if (pko_stringp(v)) {
+    if (mode == PKP_DISPLAY) pkp_puts(b, pko_as_str(v)->s, pko_as_str(v)->len);
+    else pkp_string(b, pko_as_str(v)->s, pko_as_str(v)->len);
+  } else if (pko_isa(v, PK_T_FLONUM)) {
+    pkp_flonum(fl, pko_flo(v));
     pkp_cstr(b, fl);
-  } else if (pk_isa(v, PK_T_INT)) {
+  } else if (pko_isa(v, PK_T_INT)) {
     pkp_int(b, ((pko_int *)v)->i);
-  } else if (pk_isa(v, PK_T_RATIO)) {
-    pkp_int(b, pk_ratio(v)->num);
+  } else if (pko_isa(v, PK_T_RATIO)) {
+    pkp_int(b, pko_as_ratio(v)->num);
     pkp_putc(b, '/');
-    pkp_int(b, pk_ratio(v)->den);
+    pkp_int(b, pko_as_ratio(v)->den);
   } else {
     pkp_procedure(b, v);
   }
@@ -679,11 +679,11 @@ static const char *pkp_abbrev(pk_val v)
     "quote", "'", "quasiquote", "`", "unquote", ",", "unquote-splicing", ",@",
     "syntax", "#'", "quasisyntax", "#`", "unsyntax", "#,", "unsyntax-splicing", "#,@",
   };
-  pk_val d = pk_cdr(v), h = pk_car(v);
-  if (!pk_pairp(d) || pk_cdr(d) != PK_NIL || !pk_symbolp(h)) return NULL;
-  if (pk_sym(h)->flags & PKO_SYM_GENSYM) return NULL;
+  pk_val d = pko_cdr(v), h = pko_car(v);
+  if (!pko_pairp(d) || pko_cdr(d) != PK_NIL || !pko_symbolp(h)) return NULL;
+  if (pko_as_sym(h)->flags & PKO_SYM_GENSYM) return NULL;
   for (size_t k = 0; k < sizeof names / sizeof names[0]; k += 2)
-    if (strcmp(pk_symname(h), names[k]) == 0) return names[k + 1];
+    if (strcmp(pko_symname(h), names[k]) == 0) return names[k + 1];
   return NULL;
 }
 
@@ -693,12 +693,12 @@ static void pkp_pair(pkp_buf *b, pkp_stack *st, pk_val v, int mode)
   const char *pre = mode == PKP_DISPLAY || mode == PKP_WRITEQ ? pkp_abbrev(v) : NULL;
   if (pre) {
     pkp_cstr(b, pre);
-    pkp_push(st, PKP_OP_VAL, pk_car(pk_cdr(v)), 0);
+    pkp_push(st, PKP_OP_VAL, pko_car(pko_cdr(v)), 0);
     return;
   }
   pkp_putc(b, mode == PKP_JSON ? '[' : '(');
-  pkp_push(st, PKP_OP_LIST, pk_cdr(v), 0);
-  pkp_push(st, PKP_OP_VAL, pk_car(v), 0);
+  pkp_push(st, PKP_OP_LIST, pko_cdr(v), 0);
+  pkp_push(st, PKP_OP_VAL, pko_car(v), 0);
 }
 
 /* Continue a list at its cdr v: another item, the end, or a dotted tail;
@@ -706,10 +706,10 @@ static void pkp_pair(pkp_buf *b, pkp_stack *st, pk_val v, int mode)
 static void pkp_rest(pkp_buf *b, pkp_stack *st, pk_val v, int mode)
 {
   bool json = mode == PKP_JSON;
-  if (pk_pairp(v)) {
+  if (pko_pairp(v)) {
     pkp_putc(b, json ? ',' : ' ');
-    pkp_push(st, PKP_OP_LIST, pk_cdr(v), 0);
-    pkp_push(st, PKP_OP_VAL, pk_car(v), 0);
+    pkp_push(st, PKP_OP_LIST, pko_cdr(v), 0);
+    pkp_push(st, PKP_OP_VAL, pko_car(v), 0);
   } else if (v == PK_NIL) {
     pkp_putc(b, json ? ']' : ')');
   } else {
@@ -724,13 +724,13 @@ static void pkp_vec(pkp_buf *b, pkp_stack *st, pk_val v, uint32_t i, int mode)
 {
   bool json = mode == PKP_JSON;
   if (i == 0) pkp_cstr(b, json ? "[" : "#(");
-  if (i >= pk_vec(v)->len) {
+  if (i >= pko_as_vec(v)->len) {
     pkp_putc(b, json ? ']' : ')');
     return;
   }
   if (i > 0) pkp_putc(b, json ? ',' : ' ');
   pkp_push(st, PKP_OP_VEC, v, i + 1);
-  pkp_push(st, PKP_OP_VAL, pk_vec(v)->items[i], 0);
+  pkp_push(st, PKP_OP_VAL, pko_as_vec(v)->items[i], 0);
 }
 
 /* ---- JSON ------------------------------------------------------------------- */
@@ -773,16 +773,16 @@ static void pkp_jatom(pkp_buf *b, pk_val v)
     pkp_cstr(b, v == PK_TRUE ? "true" : "false");
   } else if (v == PK_NIL) {
     pkp_cstr(b, "[]");
-  } else if (pk_fixnump(v) || pk_isa(v, PK_T_INT)) {
+  } else if (pko_fixnump(v) || pko_isa(v, PK_T_INT)) {
     pkp_atom(b, v, PKP_WRITE);
-  } else if (pk_isa(v, PK_T_FLONUM) && isfinite(pk_flo(v))) {
-    pkp_flonum(fl, pk_flo(v));
+  } else if (pko_isa(v, PK_T_FLONUM) && isfinite(pko_flo(v))) {
+    pkp_flonum(fl, pko_flo(v));
     fl[strcspn(fl, "|")] = 0;
     pkp_cstr(b, fl);
-  } else if (pk_symbolp(v)) {
-    pkp_jstring(b, pk_symname(v), pk_sym(v)->len);
-  } else if (pk_stringp(v)) {
-    pkp_jstring(b, pk_str(v)->s, pk_str(v)->len);
+  } else if (pko_symbolp(v)) {
+    pkp_jstring(b, pko_symname(v), pko_as_sym(v)->len);
+  } else if (pko_stringp(v)) {
+    pkp_jstring(b, pko_as_str(v)->s, pko_as_str(v)->len);
   } else {
     pkp_buf t;
     pkp_init(&t);
@@ -807,8 +807,8 @@ static void pkp_run(pkp_buf *b, pk_val v, int mode)
     if (it.op == PKP_OP_LIST) pkp_rest(b, &st, it.v, mode);
     else if (it.op == PKP_OP_VEC) pkp_vec(b, &st, it.v, it.i, mode);
     else if (it.op == PKP_OP_CLOSE) pkp_putc(b, (char)it.i);
-    else if (pk_pairp(it.v)) pkp_pair(b, &st, it.v, mode);
-    else if (pk_isa(it.v, PK_T_VECTOR)) pkp_vec(b, &st, it.v, 0, mode);
+    else if (pko_pairp(it.v)) pkp_pair(b, &st, it.v, mode);
+    else if (pko_isa(it.v, PK_T_VECTOR)) pkp_vec(b, &st, it.v, 0, mode);
     else if (mode == PKP_JSON) pkp_jatom(b, it.v);
     else pkp_atom(b, it.v, mode);
   }

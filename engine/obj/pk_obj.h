@@ -53,18 +53,18 @@ typedef uintptr_t pk_val;
 #define PK_FIXNUM_MAX ((int64_t)(INT64_MAX >> 1))
 #define PK_FIXNUM_MIN ((int64_t)(INT64_MIN >> 1))
 
-static inline bool pk_fixnump(pk_val v) { return v & 1; }
-static inline int64_t pk_fixval(pk_val v) { return ((int64_t)v) >> 1; }
+static inline bool pko_fixnump(pk_val v) { return v & 1; }
+static inline int64_t pko_fixval(pk_val v) { return ((int64_t)v) >> 1; }
 /* Inline fixnum from a value known to fit in 63 bits. */
-static inline pk_val pk_fix(int64_t i) { return ((pk_val)i << 1) | 1; }
+static inline pk_val pko_mkfix(int64_t i) { return ((pk_val)i << 1) | 1; }
 
-static inline bool pk_pairp(pk_val v) { return (v & 7) == 2; }
-static inline bool pk_varp(pk_val v) { return (v & PK_TAG_MASK) == PK_TAG_VAR; }
-static inline bool pk_charp(pk_val v) { return (v & PK_TAG_MASK) == PK_TAG_CHAR; }
-static inline bool pk_objp(pk_val v) { return (v & PK_TAG_MASK) == 0 && v != 0; }
+static inline bool pko_pairp(pk_val v) { return (v & 7) == 2; }
+static inline bool pko_varp(pk_val v) { return (v & PK_TAG_MASK) == PK_TAG_VAR; }
+static inline bool pko_charp(pk_val v) { return (v & PK_TAG_MASK) == PK_TAG_CHAR; }
+static inline bool pko_objp(pk_val v) { return (v & PK_TAG_MASK) == 0 && v != 0; }
 /* Ground: not a variable and not a possibly-non-ground pair.  One mask, two
    compares. */
-static inline bool pk_groundp(pk_val v)
+static inline bool pko_groundp(pk_val v)
 {
   pk_val t = v & PK_TAG_MASK;
   return t != PK_TAG_PAIR && t != PK_TAG_VAR;
@@ -72,25 +72,25 @@ static inline bool pk_groundp(pk_val v)
 
 /* A logic variable's cell.  val is set in place only while no disjunction
    has started since the variable was made (scope equal to the current
-   state's; see pk_mk.c), which is faster-miniKanren's set-var-val!: the
+   state's; see pk_search.c), which is faster-miniKanren's set-var-val!: the
    binding is then visible to exactly the one branch that can see the
    variable.  Otherwise bindings go to the state's persistent map. */
 typedef struct pko_var { pk_val val; uint64_t scope, id; } pko_var;
-static inline pko_var *pk_varcell(pk_val v) { return (pko_var *)(v & ~(pk_val)15); }
-static inline uint64_t pk_varid(pk_val v) { return pk_varcell(v)->id; }
+static inline pko_var *pko_cell(pk_val v) { return (pko_var *)(v & ~(pk_val)15); }
+static inline uint64_t pko_varid(pk_val v) { return pko_cell(v)->id; }
 /* A fresh unbound variable numbered id, never bound in place. */
-pk_val pk_var(uint64_t id);
-static inline pk_val pk_char(uint32_t cp) { return ((pk_val)cp << 4) | PK_TAG_CHAR; }
-static inline uint32_t pk_charval(pk_val v) { return (uint32_t)(v >> 4); }
-static inline pk_val pk_bool(bool b) { return b ? PK_TRUE : PK_FALSE; }
-static inline bool pk_truthy(pk_val v) { return v != PK_FALSE; }
+pk_val pko_mkvar(uint64_t id);
+static inline pk_val pko_mkchar(uint32_t cp) { return ((pk_val)cp << 4) | PK_TAG_CHAR; }
+static inline uint32_t pko_charval(pk_val v) { return (uint32_t)(v >> 4); }
+static inline pk_val pko_mkbool(bool b) { return b ? PK_TRUE : PK_FALSE; }
+static inline bool pko_truthy(pk_val v) { return v != PK_FALSE; }
 
 /* ---- pairs ------------------------------------------------------------- */
 typedef struct pko_pair { pk_val car, cdr; } pko_pair;
 
-static inline pko_pair *pk_pair(pk_val v) { return (pko_pair *)(v & ~(pk_val)15); }
-static inline pk_val pk_car(pk_val v) { return pk_pair(v)->car; }
-static inline pk_val pk_cdr(pk_val v) { return pk_pair(v)->cdr; }
+static inline pko_pair *pko_as_pair(pk_val v) { return (pko_pair *)(v & ~(pk_val)15); }
+static inline pk_val pko_car(pk_val v) { return pko_as_pair(v)->car; }
+static inline pk_val pko_cdr(pk_val v) { return pko_as_pair(v)->cdr; }
 
 /* ---- allocation ---------------------------------------------------------
 ** Small objects come from per-thread free lists refilled by GC_malloc_many,
@@ -144,7 +144,7 @@ static inline pk_val pko_cons(pk_val a, pk_val d)
   pko_pair *p = (pko_pair *)pko_alloc(sizeof *p);
   p->car = a;
   p->cdr = d;
-  return (pk_val)p | ((pk_groundp(a) && pk_groundp(d)) ? PK_TAG_GPAIR : PK_TAG_PAIR);
+  return (pk_val)p | ((pko_groundp(a) && pko_groundp(d)) ? PK_TAG_GPAIR : PK_TAG_PAIR);
 }
 
 /* ---- heap objects ------------------------------------------------------ */
@@ -156,7 +156,7 @@ typedef enum pko_type {
   PK_T_VECTOR,
   PK_T_CLOSURE,  /* Scheme lambda closed over an environment (pk_eval.c) */
   PK_T_PRIM,     /* primitive procedure written in C */
-  PK_T_GOAL,     /* miniKanren goal (pk_mk.c) */
+  PK_T_GOAL,     /* miniKanren goal (pk_search.c) */
   PK_T_MACRO,    /* syntax-rules transformer (pk_eval.c) */
   PK_T_ENV,      /* environment frame (pk_eval.c) */
   PK_T_OPAQUE,   /* anything else internal: states, streams, ... */
@@ -165,11 +165,11 @@ typedef enum pko_type {
 
 typedef struct pko_hdr { uint32_t type, aux; } pko_hdr;
 
-static inline pko_type pk_type(pk_val v)
+static inline pko_type pko_typeof(pk_val v)
 {
-  return pk_objp(v) ? (pko_type)((pko_hdr *)v)->type : (pko_type)0;
+  return pko_objp(v) ? (pko_type)((pko_hdr *)v)->type : (pko_type)0;
 }
-static inline bool pk_isa(pk_val v, pko_type t) { return pk_type(v) == t; }
+static inline bool pko_isa(pk_val v, pko_type t) { return pko_typeof(v) == t; }
 
 typedef struct pko_symbol {
   pko_hdr h;        /* aux: special-form code (pk_eval.c), 0 if none */
@@ -199,10 +199,10 @@ typedef struct pko_prim {
   int16_t min, max; /* max < 0: variadic */
 } pko_prim;
 
-static inline pko_symbol *pk_sym(pk_val v) { return (pko_symbol *)v; }
-static inline pko_string *pk_str(pk_val v) { return (pko_string *)v; }
-static inline pko_vector *pk_vec(pk_val v) { return (pko_vector *)v; }
-static inline double pk_flo(pk_val v) { return ((pko_flonum *)v)->d; }
+static inline pko_symbol *pko_as_sym(pk_val v) { return (pko_symbol *)v; }
+static inline pko_string *pko_as_str(pk_val v) { return (pko_string *)v; }
+static inline pko_vector *pko_as_vec(pk_val v) { return (pko_vector *)v; }
+static inline double pko_flo(pk_val v) { return ((pko_flonum *)v)->d; }
 
 /* Collected memory never scanned (strings, doubles). */
 void *pko_alloc_atomic(size_t bytes);
@@ -223,7 +223,7 @@ pk_val pko_mkflo(double d);
    den == 0 is a runtime error "/: undefined for 0"; a result whose parts do
    not fit int64 (only -INT64_MIN can arise) is the overflow error. */
 pk_val pko_mkratio(int64_t num, int64_t den);
-static inline const pko_ratio *pk_ratio(pk_val v) { return (const pko_ratio *)v; }
+static inline const pko_ratio *pko_as_ratio(pk_val v) { return (const pko_ratio *)v; }
 pk_val pko_mkstr(const char *s, size_t len);
 pk_val pko_mkcstr(const char *s);
 pk_val pko_mkvec(uint32_t len, pk_val fill);
@@ -240,13 +240,13 @@ int pko_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
 pk_val pko_intern(const char *name, size_t len);
 pk_val pko_sym(const char *cname);
 pk_val pko_gensym(pk_val base);             /* fresh uninterned symbol */
-static inline const char *pk_symname(pk_val v) { return pk_sym(v)->name; }
-static inline bool pk_symbolp(pk_val v) { return pk_isa(v, PK_T_SYMBOL); }
-static inline bool pk_stringp(pk_val v) { return pk_isa(v, PK_T_STRING); }
-static inline bool pk_numberp(pk_val v)
+static inline const char *pko_symname(pk_val v) { return pko_as_sym(v)->name; }
+static inline bool pko_symbolp(pk_val v) { return pko_isa(v, PK_T_SYMBOL); }
+static inline bool pko_stringp(pk_val v) { return pko_isa(v, PK_T_STRING); }
+static inline bool pko_numberp(pk_val v)
 {
-  if (pk_fixnump(v)) return true;
-  pko_type t = pk_type(v);
+  if (pko_fixnump(v)) return true;
+  pko_type t = pko_typeof(v);
   return t == PK_T_FLONUM || t == PK_T_INT || t == PK_T_RATIO;
 }
 

@@ -7,7 +7,7 @@
 #include "pk_load.h"
 #include "pk_builtin.h"
 #include "pk_eval.h"
-#include "pk_mk.h"
+#include "pk_search.h"
 #include "pk_print.h"
 #include "pk_read.h"
 
@@ -105,8 +105,8 @@ static void pkl_read_text(pkl_prog *p, const char *file, const char *text, size_
     pkr_pos(x, &pos);
     pk_val lf = pke_static_load(x);
     if (!lf) { pkl_push(p, x, &pos, main); continue; }
-    if (pkl_builtin_file(pk_str(lf)->s)) continue;
-    char *full = pkl_resolve(file, pk_str(lf)->s);
+    if (pkl_builtin_file(pko_as_str(lf)->s)) continue;
+    char *full = pkl_resolve(file, pko_as_str(lf)->s);
     pk_srcpos *keep = pko_alloc(sizeof *keep);
     *keep = pos;
     pkl_read_file(p, full, false, keep, depth + 1);
@@ -136,7 +136,7 @@ static void pkl_compile(pkl_prog *p)
   for (size_t i = 0; i < p->n; i++) p->items[i].code = pke_compile(p->items[i].datum, &p->items[i].pos);
   pkl_refs.on = false;
   for (size_t i = 0; i < pkl_refs.n; i++) {
-    const pko_symbol *s = pk_sym(pkl_refs.syms[i]);
+    const pko_symbol *s = pko_as_sym(pkl_refs.syms[i]);
     if (!(s->flags & PKO_SYM_DEFINED) && s->value == PK_UNBOUND && !s->macro)
       pko_throw_at(PK_STATUS_STATIC, &pkl_refs.pos[i], "variable %s is not bound", s->name);
   }
@@ -187,7 +187,7 @@ static int pkl_run_prog(pkl_prog *p, pkl_opts *o)
   pkl_compile(p);
   pkl_exec(p, o);
   fflush(pkb_out);
-  return pk_truthy(pk_sym(pko_sym("test-failed"))->value) ? PK_STATUS_FAILED : PK_STATUS_OK;
+  return pko_truthy(pko_as_sym(pko_sym("test-failed"))->value) ? PK_STATUS_FAILED : PK_STATUS_OK;
 }
 
 /* Catch an error thrown while running, as a status. */
@@ -227,7 +227,7 @@ int pkl_run_text(const char *name, const char *text, size_t len, pkl_opts *o)
 
 void pkl_load_runtime(pk_val fname, const pk_srcpos *pos)
 {
-  const char *name = pk_str(fname)->s;
+  const char *name = pko_as_str(fname)->s;
   if (pkl_builtin_file(name)) return;
   char *full = pkl_resolve(pos ? pos->file : NULL, name);
   pkl_prog p = { 0 };

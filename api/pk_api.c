@@ -7,7 +7,7 @@
 #include "pk_builtin.h"
 #include "pk_eval.h"
 #include "pk_load.h"
-#include "pk_mk.h"
+#include "pk_search.h"
 #include "pk_print.h"
 #include "pk_read.h"
 
@@ -81,7 +81,7 @@ static int pka_fail(pk_engine *e)
 /* Keep v alive until pk_release. */
 static pk_term pka_root(pk_engine *e, pk_val v)
 {
-  if (!pk_objp(v) && !pk_pairp(v)) return v;
+  if (!pko_objp(v) && !pko_pairp(v)) return v;
   if (e->nroots == e->cap) {
     size_t ncap = e->cap ? 2 * e->cap : 64;
     pk_val *nr = GC_MALLOC_UNCOLLECTABLE(ncap * sizeof *nr);
@@ -155,7 +155,7 @@ int pk_load_file(pk_engine *e, const char *path)
 int pk_define(pk_engine *e, const char *name, pk_term value)
 {
   pka_enter(e);
-  pko_symbol *s = pk_sym(pko_sym(name));
+  pko_symbol *s = pko_as_sym(pko_sym(name));
   s->value = value;
   s->flags |= PKO_SYM_DEFINED;
   pka_leave();
@@ -222,15 +222,15 @@ int pk_parse(pk_engine *e, const char *text, pk_term *out)
 }
 
 int pk_is_nil(pk_term t) { return t == PK_NIL; }
-int pk_is_pair(pk_term t) { return pk_pairp(t); }
+int pk_is_pair(pk_term t) { return pko_pairp(t); }
 int pk_is_int(pk_term t) { return pko_intp(t); }
-int pk_is_symbol(pk_term t) { return pk_symbolp(t); }
-int pk_is_string(pk_term t) { return pk_stringp(t); }
-pk_term pk_term_car(pk_term t) { return pk_pair(t)->car; }
-pk_term pk_term_cdr(pk_term t) { return pk_pair(t)->cdr; }
+int pk_is_symbol(pk_term t) { return pko_symbolp(t); }
+int pk_is_string(pk_term t) { return pko_stringp(t); }
+pk_term pk_term_car(pk_term t) { return pko_as_pair(t)->car; }
+pk_term pk_term_cdr(pk_term t) { return pko_as_pair(t)->cdr; }
 int64_t pk_int_value(pk_term t) { return pko_intval(t); }
-const char *pk_symbol_name(pk_term t) { return pk_symname(t); }
-const char *pk_string_value(pk_term t) { return pk_str(t)->s; }
+const char *pk_symbol_name(pk_term t) { return pko_symname(t); }
+const char *pk_string_value(pk_term t) { return pko_as_str(t)->s; }
 char *pk_to_string(pk_term t) { return pkp_tostring(t, PKP_WRITE); }
 int pk_equal(pk_term a, pk_term b) { return pko_equal(a, b); }
 
@@ -298,7 +298,7 @@ static bool pka_call_foreign(int argc, const pk_val *argv, void *data)
 /* (%foreign-goal handle arg ...): the goal of one call of a C relation. */
 static pk_val pka_p_foreign_goal(int argc, pk_val *argv)
 {
-  if (!pk_isa(argv[0], PK_T_OPAQUE)) pko_error_val("%foreign-goal: not a relation handle", argv[0]);
+  if (!pko_isa(argv[0], PK_T_OPAQUE)) pko_error_val("%foreign-goal: not a relation handle", argv[0]);
   return pks_foreign_goal(pka_call_foreign, (void *)argv[0], argc - 1, argv + 1);
 }
 
@@ -324,7 +324,7 @@ int pk_register_relation(pk_engine *e, const char *name, int arity, pk_relation_
   pk_val call = pko_cons(pko_sym("%foreign-goal"), pko_cons(pko_list(2, pko_sym("quote"), (pk_val)f), params));
   pk_val lam = pko_list(3, pko_sym("lambda"), params, call);
   pk_srcpos pos = { "<relation>", 1, 1 };
-  pko_symbol *s = pk_sym(pko_sym(name));
+  pko_symbol *s = pko_as_sym(pko_sym(name));
   s->value = pke_eval(pke_compile(lam, &pos), NULL);
   s->flags |= PKO_SYM_DEFINED;
   PKO_END(c);

@@ -61,7 +61,7 @@ void *pko_alloc_atomic(size_t bytes)
 /* ---- numbers and strings ------------------------------------------------- */
 
 /* A fresh unbound variable (scope 0: never bound in place). */
-pk_val pk_var(uint64_t id)
+pk_val pko_mkvar(uint64_t id)
 {
   pko_var *c = pko_alloc(sizeof *c);
   c->val = PK_UNBOUND;
@@ -72,7 +72,7 @@ pk_val pk_var(uint64_t id)
 /* An exact integer: inline when it fits 63 bits, boxed otherwise. */
 pk_val pko_mkint(int64_t i)
 {
-  if (i >= PK_FIXNUM_MIN && i <= PK_FIXNUM_MAX) return pk_fix(i);
+  if (i >= PK_FIXNUM_MIN && i <= PK_FIXNUM_MAX) return pko_mkfix(i);
   pko_int *b = pko_alloc_atomic(sizeof *b);
   b->h.type = PK_T_INT;
   b->h.aux = 0;
@@ -81,12 +81,12 @@ pk_val pko_mkint(int64_t i)
 }
 
 /* Exact integer test. */
-bool pko_intp(pk_val v) { return pk_fixnump(v) || pk_isa(v, PK_T_INT); }
+bool pko_intp(pk_val v) { return pko_fixnump(v) || pko_isa(v, PK_T_INT); }
 
 /* Value of an exact integer. */
 int64_t pko_intval(pk_val v)
 {
-  return pk_fixnump(v) ? pk_fixval(v) : ((pko_int *)v)->i;
+  return pko_fixnump(v) ? pko_fixval(v) : ((pko_int *)v)->i;
 }
 
 /* A boxed double. */
@@ -165,7 +165,7 @@ pk_val pko_list(int n, ...)
 pk_val pko_reverse(pk_val list)
 {
   pk_val r = PK_NIL;
-  for (; pk_pairp(list); list = pk_cdr(list)) r = pko_cons(pk_car(list), r);
+  for (; pko_pairp(list); list = pko_cdr(list)) r = pko_cons(pko_car(list), r);
   return r;
 }
 
@@ -174,7 +174,7 @@ pk_val pko_reverse(pk_val list)
 long pko_length(pk_val list)
 {
   long n = 0;
-  for (; pk_pairp(list); list = pk_cdr(list)) n++;
+  for (; pko_pairp(list); list = pko_cdr(list)) n++;
   return list == PK_NIL ? n : -1;
 }
 
@@ -271,7 +271,7 @@ pk_val pko_sym(const char *cname) { return pko_intern(cname, strlen(cname)); }
    that a macro template introduces. */
 pk_val pko_gensym(pk_val base)
 {
-  const pko_symbol *b = pk_sym(base);
+  const pko_symbol *b = pko_as_sym(base);
   pko_symbol *s = pko_newsym(b->name, b->len, b->hash);
   s->flags |= PKO_SYM_GENSYM;
   return (pk_val)s;
@@ -284,12 +284,12 @@ pk_val pko_gensym(pk_val base)
 bool pko_eqv(pk_val a, pk_val b)
 {
   if (a == b) return true;
-  pko_type ta = pk_type(a), tb = pk_type(b);
+  pko_type ta = pko_typeof(a), tb = pko_typeof(b);
   if (ta != tb) return false;
   if (ta == PK_T_INT) return ((pko_int *)a)->i == ((pko_int *)b)->i;
-  if (ta == PK_T_RATIO) return pk_ratio(a)->num == pk_ratio(b)->num && pk_ratio(a)->den == pk_ratio(b)->den;
+  if (ta == PK_T_RATIO) return pko_as_ratio(a)->num == pko_as_ratio(b)->num && pko_as_ratio(a)->den == pko_as_ratio(b)->den;
   if (ta == PK_T_FLONUM) {
-    double x = pk_flo(a), y = pk_flo(b);
+    double x = pko_flo(a), y = pko_flo(b);
     return memcmp(&x, &y, sizeof x) == 0;
   }
   return false;
@@ -299,8 +299,8 @@ bool pko_eqv(pk_val a, pk_val b)
 static bool pko_equal_atom(pk_val a, pk_val b)
 {
   if (pko_eqv(a, b)) return true;
-  if (pk_stringp(a) && pk_stringp(b))
-    return pk_str(a)->len == pk_str(b)->len && memcmp(pk_str(a)->s, pk_str(b)->s, pk_str(a)->len) == 0;
+  if (pko_stringp(a) && pko_stringp(b))
+    return pko_as_str(a)->len == pko_as_str(b)->len && memcmp(pko_as_str(a)->s, pko_as_str(b)->s, pko_as_str(a)->len) == 0;
   return false;
 }
 
@@ -313,7 +313,7 @@ bool pko_equal(pk_val a, pk_val b)
   bool ok = true;
   for (;;) {
     if (a == b) goto next;
-    if (pk_pairp(a) && pk_pairp(b)) {
+    if (pko_pairp(a) && pko_pairp(b)) {
       if (n + 2 > cap) {
         size_t ncap = cap * 2;
         pk_val *ns = malloc(2 * ncap * sizeof *ns);
@@ -323,15 +323,15 @@ bool pko_equal(pk_val a, pk_val b)
         stk = ns;
         cap = ncap;
       }
-      stk[2 * n] = pk_cdr(a);
-      stk[2 * n + 1] = pk_cdr(b);
+      stk[2 * n] = pko_cdr(a);
+      stk[2 * n + 1] = pko_cdr(b);
       n++;
-      a = pk_car(a);
-      b = pk_car(b);
+      a = pko_car(a);
+      b = pko_car(b);
       continue;
     }
-    if (pk_isa(a, PK_T_VECTOR) && pk_isa(b, PK_T_VECTOR)) {
-      const pko_vector *x = pk_vec(a), *y = pk_vec(b);
+    if (pko_isa(a, PK_T_VECTOR) && pko_isa(b, PK_T_VECTOR)) {
+      const pko_vector *x = pko_as_vec(a), *y = pko_as_vec(b);
       if (x->len != y->len) { ok = false; break; }
       for (uint32_t i = 0; i < x->len && ok; i++) ok = pko_equal(x->items[i], y->items[i]);
       if (!ok) break;
@@ -359,7 +359,7 @@ void pko_defprim(const char *name, pk_primfn fn, int min, int max)
   p->name = name;
   p->min = (int16_t)min;
   p->max = (int16_t)max;
-  pko_symbol *s = pk_sym(pko_sym(name));
+  pko_symbol *s = pko_as_sym(pko_sym(name));
   s->value = (pk_val)p;
   s->flags |= PKO_SYM_DEFINED;
 }

@@ -1,13 +1,13 @@
 /*
-** pk_mk.h — the miniKanren engine: states, unification, constraints,
+** pk_search.h — the miniKanren engine: states, unification, constraints,
 ** goals, interleaving streams and reification.
 **
 ** A state is immutable (persistent substitution + constraint store + its
 ** own variable counter), so a suspended search branch is plain data that
 ** any thread can resume with no copy and no lock.
 */
-#ifndef PK_MK_H
-#define PK_MK_H
+#ifndef PK_SEARCH_H
+#define PK_SEARCH_H
 #include "pk_node.h"
 
 /* The goal that node (PKE_FRESH, PKE_CONDE, PKE_CONDA, PKE_CONDU,
@@ -35,7 +35,7 @@ pk_val pks_foreign_goal(pks_foreign_fn fn, void *data, int argc, const pk_val *a
 
 void pks_init(void);
 
-/* ---- for the scheduler (sched/pk_sched.c) ---- */
+/* ---- for the scheduler (sched/pk_worker.c) ---- */
 enum { PKS_MZERO, PKS_UNIT, PKS_CHOICE, PKS_THUNK };
 /* Force a suspended stream one step.  Any thread; t may be forced once. */
 pk_val pks_force(pk_val t);
@@ -43,10 +43,10 @@ pk_val pks_force(pk_val t);
 int pks_stream_kind(pk_val s);
 pk_val pks_choice_answer(pk_val s);
 pk_val pks_choice_rest(pk_val s);
-/* Split a thunk into two independent branches (see pk_mk.c). */
+/* Split a thunk into two independent branches (see pk_search.c). */
 bool pks_split(pk_val t, pk_val *a, pk_val *b);
 
-/* Ordered speculation (see pk_mk.c).  The calling thread only, unless
+/* Ordered speculation (see pk_search.c).  The calling thread only, unless
    said otherwise. */
 /* Join (on) or leave (off) the speculation ahead of an ordered query, as
    its driver or as a worker. */

@@ -1,8 +1,8 @@
 /*
-** pk_sched.h — the work-stealing scheduler: a pool of workers that run the
+** pk_worker.h — the work-stealing scheduler: a pool of workers that run the
 ** branches of one query at a time.
 **
-** The unit of work is a suspended branch (a thunk of pk_mk.c): plain data,
+** The unit of work is a suspended branch (a thunk of pk_search.c): plain data,
 ** shared with no copy and no lock.  A worker forces its branch a quantum
 ** of steps at a time, splitting every mplus it meets into two branches and
 ** pushing one on its Chase-Lev deque, where idle workers steal it.
@@ -11,10 +11,10 @@
 ** worker for run*, and n answers of the one-worker search for run n).  In
 ** the default order the query's thread drives the search as one worker
 ** would and pool workers force, ahead of it, thunks it will force later
-** (pk_mk.c, "ordered speculation"): the same output, byte for byte.
+** (pk_search.c, "ordered speculation"): the same output, byte for byte.
 */
-#ifndef PK_SCHED_H
-#define PK_SCHED_H
+#ifndef PK_WORKER_H
+#define PK_WORKER_H
 #include "pk_obj.h"
 #include <stdio.h>
 
@@ -53,7 +53,7 @@ bool pkw_query_next(pkw_query *q, pk_val *out);
 void pkw_query_stop(pkw_query *q);
 
 /* Ordered mode: pool workers force ahead of this thread, which drives the
-   query as one worker would (pk_mk.c).  Returns the speculation, which
+   query as one worker would (pk_search.c).  Returns the speculation, which
    pkw_query_stop ends.  The driving thread only. */
 pkw_query *pkw_spec_start(void);
 /* Is a worker hungry for a thunk to force ahead (and this thread's deque

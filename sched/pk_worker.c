@@ -1,5 +1,5 @@
 /*
-** pk_sched.c — the worker pool and the parallel search of one query.
+** pk_worker.c — the worker pool and the parallel search of one query.
 **
 ** Workers are pthreads started once per process (on first use), pinned by
 ** the topology plan, with stacks as large as the evaluator's budget.  The
@@ -22,10 +22,10 @@
 ** the oldest, so every branch in a deque resumes within a bounded number of
 ** its holder's steps even when every worker is inside an infinite branch.
 */
-#include "pk_sched.h"
+#include "pk_worker.h"
 #include "pk_deque.h"
 #include "pk_eval.h"
-#include "pk_mk.h"
+#include "pk_search.h"
 #include "pk_topo.h"
 
 #include <pthread.h>
@@ -401,7 +401,7 @@ static void pkw_work(pkw_worker *w, pkw_query *q, bool consumer)
   pkw_shift_end(w, &sh);
 }
 
-/* ---- ordered speculation (pk_mk.c does the forcing) ------------------------------- */
+/* ---- ordered speculation (pk_search.c does the forcing) ------------------------------- */
 
 /* Results forced ahead and not yet taken, per worker, before workers stop
    forcing ahead: bounds the memory a run n can waste. */

@@ -1,5 +1,5 @@
 /*
-** pk_mk.c — miniKanren: states, unification, constraints, goals, the
+** pk_search.c — miniKanren: states, unification, constraints, goals, the
 ** interleaving stream machine, and reification.
 **
 ** Semantics follow faster-miniKanren (commit a25c702) step for step, so one
@@ -17,10 +17,10 @@
 **     nested Scheme closures, so deep bind/mplus nesting costs heap, not C
 **     stack.
 */
-#include "pk_mk.h"
+#include "pk_search.h"
 #include "pk_builtin.h"
 #include "pk_eval.h"
-#include "pk_sched.h"
+#include "pk_worker.h"
 #include "pk_map.h"
 #include "pk_print.h"
 
@@ -118,7 +118,7 @@ static inline void pks_share(pk_val t)
 {
   if (!pks_shared(t)) ((pko_hdr *)t)->aux |= PKS_SHARED;
 }
-static inline bool pks_is(pk_val s, unsigned k) { return pk_isa(s, PK_T_OPAQUE) && pks_kind(s) == k; }
+static inline bool pks_is(pk_val s, unsigned k) { return pko_isa(s, PK_T_OPAQUE) && pks_kind(s) == k; }
 static inline bool pks_thunkp(pk_val s) { return pks_kind(s) >= TK_GOAL; }
 
 static pk_val pks_opaque(unsigned kind, size_t bytes)
@@ -177,7 +177,7 @@ static pks_state *pks_txstate(pks_state *from, pkm_map S, pkm_map C)
 /* st's constraint map with x's record set to c, in st's scope. */
 static pkm_map pks_cset(const pks_state *st, pk_val x, pk_val c)
 {
-  return pkm_set_owned(st->C, pk_varid(x), c, &pks_tx.own);
+  return pkm_set_owned(st->C, pko_varid(x), c, &pks_tx.own);
 }
 
 /* A scope no other state has: per-thread blocks of a global counter, so
@@ -267,7 +267,7 @@ static pks_goal *pks_mkgoal(unsigned kind, pk_val a, pk_val b)
   return g;
 }
 
-bool pks_goalp(pk_val v) { return pk_isa(v, PK_T_GOAL); }
+bool pks_goalp(pk_val v) { return pko_isa(v, PK_T_GOAL); }
 
 pk_val pks_node_goal(const pke_node *node, pke_env *env)
 {
@@ -279,8 +279,8 @@ pk_val pks_node_goal(const pke_node *node, pke_env *env)
 /* Follow variable bindings: the cell first, then the map. */
 static inline pk_val pks_walk(pk_val u, pkm_map S)
 {
-  while (pk_varp(u)) {
-    const pko_var *c = pk_varcell(u);
+  while (pko_varp(u)) {
+    const pko_var *c = pko_cell(u);
     pk_val v = c->val;
     if (v == PK_UNBOUND) {
       v = pkm_get(S, c->id);
@@ -314,7 +314,7 @@ static void pks_vpush(pks_vstack *s, pk_val x)
 static pk_val pks_walkstar(pk_val t, pkm_map S)
 {
   t = pks_walk(t, S);
-  if (pk_groundp(t) || pk_varp(t)) return t;
+  if (pko_groundp(t) || pko_varp(t)) return t;
   /* Post-order over pairs: frames are (pair, car-result-or-0). */
   pks_vstack st;
   pks_vinit(&st);
@@ -326,8 +326,8 @@ static pk_val pks_walkstar(pk_val t, pkm_map S)
     size_t top = st.n - 3;
     pk_val p = st.v[top], phase = st.v[top + 2];
     if (result == 0) {
-      pk_val sub = pks_walk(phase == 0 ? pk_car(p) : pk_cdr(p), S);
-      if (pk_pairp(sub) && !pk_groundp(sub)) {
+      pk_val sub = pks_walk(phase == 0 ? pko_car(p) : pko_cdr(p), S);
+      if (pko_pairp(sub) && !pko_groundp(sub)) {
         pks_vpush(&st, sub);
         pks_vpush(&st, 0);
         pks_vpush(&st, 0);
@@ -342,7 +342,7 @@ static pk_val pks_walkstar(pk_val t, pkm_map S)
       continue;
     }
     pk_val a = st.v[top + 1], d = result;
-    result = (a == pk_car(p) && d == pk_cdr(p)) ? p : pko_cons(a, d);
+    result = (a == pko_car(p) && d == pko_cdr(p)) ? p : pko_cons(a, d);
     st.n -= 3;
   }
   return result;
@@ -357,9 +357,9 @@ static bool pks_occurs(pk_val x, pk_val v, pkm_map S)
   while (st.n) {
     pk_val t = pks_walk(st.v[--st.n], S);
     if (t == x) return true;
-    if (pk_pairp(t) && !pk_groundp(t)) {
-      pks_vpush(&st, pk_cdr(t));
-      pks_vpush(&st, pk_car(t));
+    if (pko_pairp(t) && !pko_groundp(t)) {
+      pks_vpush(&st, pko_cdr(t));
+      pks_vpush(&st, pko_car(t));
     }
   }
   return false;
@@ -377,7 +377,7 @@ static void pks_list_add(pks_list *l, pk_val x)
   pk_val p = pko_cons(x, PK_NIL);
   if (l->tail) l->tail->cdr = p;
   else l->head = p;
-  l->tail = pk_pair(p);
+  l->tail = pko_as_pair(p);
 }
 
 /* Unify u and v under *S.  On success *S is extended and, when added is not
@@ -397,25 +397,25 @@ static bool pks_unify(pkm_map *S, pk_val u, pk_val v, pks_list *added, uint64_t 
     u = pks_walk(u, s);
     v = pks_walk(v, s);
     if (u == v) goto next;
-    if (pk_varp(u) || pk_varp(v)) {
+    if (pko_varp(u) || pko_varp(v)) {
       pk_val x = u, t = v;
-      if (!pk_varp(u) || (pk_varp(v) && pk_varid(v) > pk_varid(u))) { x = v; t = u; }
-      if (!pk_groundp(t) && !pk_varp(t) && pks_occurs(x, t, s)) return false;
-      pko_var *c = pk_varcell(x);
+      if (!pko_varp(u) || (pko_varp(v) && pko_varid(v) > pko_varid(u))) { x = v; t = u; }
+      if (!pko_groundp(t) && !pko_varp(t) && pks_occurs(x, t, s)) return false;
+      pko_var *c = pko_cell(x);
       if (c->scope == scope) c->val = t;
       else s = pkm_set_owned(s, c->id, t, o);
       if (added) pks_list_add(added, pko_cons(x, t));
       goto next;
     }
-    if (pk_pairp(u) && pk_pairp(v)) {
-      if (pk_groundp(u) && pk_groundp(v)) {
+    if (pko_pairp(u) && pko_pairp(v)) {
+      if (pko_groundp(u) && pko_groundp(v)) {
         if (!pko_equal(u, v)) return false;
         goto next;
       }
-      pks_vpush(&st, pk_cdr(u));
-      pks_vpush(&st, pk_cdr(v));
-      u = pk_car(u);
-      v = pk_car(v);
+      pks_vpush(&st, pko_cdr(u));
+      pks_vpush(&st, pko_cdr(v));
+      u = pko_car(u);
+      v = pko_car(v);
       continue;
     }
     if (!pko_equal(u, v)) return false;
@@ -432,8 +432,8 @@ static bool pks_unify(pkm_map *S, pk_val u, pk_val v, pks_list *added, uint64_t 
    unifying the list of lhs with the list of rhs would. */
 static bool pks_unify_assoc(pkm_map *S, pk_val assoc, pks_list *added, pkm_owned *o)
 {
-  for (; pk_pairp(assoc); assoc = pk_cdr(assoc))
-    if (!pks_unify(S, pk_car(pk_car(assoc)), pk_cdr(pk_car(assoc)), added, 0, o)) return false;
+  for (; pko_pairp(assoc); assoc = pko_cdr(assoc))
+    if (!pks_unify(S, pko_car(pko_car(assoc)), pko_cdr(pko_car(assoc)), added, 0, o)) return false;
   return true;
 }
 
@@ -443,7 +443,7 @@ static pks_crec pks_empty_c __attribute__((aligned(16))) = { { PK_T_OPAQUE, T_NO
 
 static const pks_crec *pks_lookup_c(const pks_state *st, pk_val x)
 {
-  pk_val c = pkm_get(st->C, pk_varid(x));
+  pk_val c = pkm_get(st->C, pko_varid(x));
   return c == PK_UNBOUND ? &pks_empty_c : (const pks_crec *)c;
 }
 
@@ -459,9 +459,9 @@ static pks_state *pks_set_c(const pks_state *st, pk_val x, unsigned T, pk_val D,
 static bool pks_type_ok(unsigned T, pk_val t)
 {
   switch (T) {
-  case T_NUM: return pk_numberp(t);
-  case T_STR: return pk_stringp(t);
-  case T_SYM: return pk_symbolp(t);
+  case T_NUM: return pko_numberp(t);
+  case T_STR: return pko_stringp(t);
+  case T_SYM: return pko_symbolp(t);
   }
   return false;
 }
@@ -471,7 +471,7 @@ static pks_state *pks_type(pks_state *st, unsigned T, pk_val u)
 {
   pk_val t = pks_walk(u, st->S);
   if (pks_type_ok(T, t)) return st;
-  if (!pk_varp(t)) return NULL;
+  if (!pko_varp(t)) return NULL;
   const pks_crec *c = pks_lookup_c(st, t);
   if (c->h.aux == T) return st;
   if (c->h.aux != T_NONE) return NULL;
@@ -489,9 +489,9 @@ static pks_state *pks_add_D(pks_state *st, pk_val v, pk_val d)
 static pks_state *pks_diseq_store(pks_state *st, pk_val added)
 {
   if (added == PK_NIL) return NULL;
-  pk_val el = pk_car(added);
-  st = pks_add_D(st, pk_car(el), added);
-  if (pk_varp(pk_cdr(el))) st = pks_add_D(st, pk_cdr(el), added);
+  pk_val el = pko_car(added);
+  st = pks_add_D(st, pko_car(el), added);
+  if (pko_varp(pko_cdr(el))) st = pks_add_D(st, pko_cdr(el), added);
   return st;
 }
 
@@ -524,7 +524,7 @@ static pks_state *pks_diseq_uv(pks_state *st, pk_val u, pk_val v)
 
 static bool pks_memv(pk_val x, pk_val l)
 {
-  for (; pk_pairp(l); l = pk_cdr(l)) if (pko_eqv(x, pk_car(l))) return true;
+  for (; pko_pairp(l); l = pko_cdr(l)) if (pko_eqv(x, pko_car(l))) return true;
   return false;
 }
 
@@ -540,10 +540,10 @@ static pks_state *pks_absento(pks_state *st, pk_val t1, pk_val t2)
     pk_val t = pks_walk(stk.v[--stk.n], st->S);
     st = pks_diseq_uv(st, t1, t);
     if (!st) return NULL;
-    if (pk_pairp(t)) {
-      pks_vpush(&stk, pk_cdr(t));
-      pks_vpush(&stk, pk_car(t));
-    } else if (pk_varp(t)) {
+    if (pko_pairp(t)) {
+      pks_vpush(&stk, pko_cdr(t));
+      pks_vpush(&stk, pko_car(t));
+    } else if (pko_varp(t)) {
       const pks_crec *c = pks_lookup_c(st, t);
       if (!pks_memv(t1, c->A)) st = pks_set_c(st, t, c->h.aux, c->D, pko_cons(t1, c->A));
     }
@@ -554,13 +554,13 @@ static pks_state *pks_absento(pks_state *st, pk_val t1, pk_val t2)
 /* Re-check the constraints of a variable that was just bound. */
 static pks_state *pks_update(pks_state *st, pk_val assoc)
 {
-  pk_val x = pk_car(assoc), v = pk_cdr(assoc);
+  pk_val x = pko_car(assoc), v = pko_cdr(assoc);
   const pks_crec *c = pks_lookup_c(st, x);
   if (c == &pks_empty_c) return st;
   st = pks_txstate(st, st->S, pks_cset(st, x, (pk_val)&pks_empty_c));
   if (c->h.aux && !(st = pks_type(st, c->h.aux, v))) return NULL;
-  for (pk_val a = c->A; pk_pairp(a) && st; a = pk_cdr(a)) st = pks_absento(st, pk_car(a), v);
-  for (pk_val d = c->D; pk_pairp(d) && st; d = pk_cdr(d)) st = pks_diseq(st, pk_car(d));
+  for (pk_val a = c->A; pko_pairp(a) && st; a = pko_cdr(a)) st = pks_absento(st, pko_car(a), v);
+  for (pk_val d = c->D; pko_pairp(d) && st; d = pko_cdr(d)) st = pks_diseq(st, pko_car(d));
   return st;
 }
 
@@ -576,7 +576,7 @@ static pks_state *pks_eq(pks_state *st, pk_val u, pk_val v)
   if (!pks_unify(&S, u, v, &added, st->scope, &pks_tx.own)) return NULL;
   if (added.head == PK_NIL) return st;
   st = pks_txstate(st, S, st->C);
-  for (pk_val a = added.head; pk_pairp(a) && st; a = pk_cdr(a)) st = pks_update(st, pk_car(a));
+  for (pk_val a = added.head; pko_pairp(a) && st; a = pko_cdr(a)) st = pks_update(st, pko_car(a));
   return st;
 }
 
@@ -676,7 +676,7 @@ static pk_val pks_constrain(const pks_goal *g, pks_state *st)
   case G_UNIFY: r = pks_eq(st, g->a, g->b); break;
   case G_DISEQ: r = pks_diseq_uv(st, g->a, g->b); break;
   case G_ABSENTO: r = pks_absento(st, g->a, g->b); break;
-  case G_TYPE: r = pks_type(st, (unsigned)pk_fixval(g->b), g->a); break;
+  case G_TYPE: r = pks_type(st, (unsigned)pko_fixval(g->b), g->a); break;
   }
   return r ? (pk_val)r : PK_FALSE;
 }
@@ -696,7 +696,7 @@ static pk_val pks_apply(pk_val gv, pks_state *st)
   case G_FOREIGN: {
     long n = pko_length(g->a);
     pk_val args[n > 0 ? n : 1], l = g->a;
-    for (long i = 0; i < n; i++, l = pk_cdr(l)) args[i] = pks_walkstar(pk_car(l), st->S);
+    for (long i = 0; i < n; i++, l = pko_cdr(l)) args[i] = pks_walkstar(pko_car(l), st->S);
     r = ((pks_foreign_fn)g->b)((int)n, args, (void *)g->c) ? st : NULL;
     break;
   }
@@ -1113,11 +1113,11 @@ static pk_val pks_vars(pk_val t)
   pk_val acc = PK_NIL;
   while (st.n) {
     pk_val x = st.v[--st.n];
-    if (pk_varp(x)) {
+    if (pko_varp(x)) {
       if (!pks_memv(x, acc)) acc = pko_cons(x, acc);
-    } else if (pk_pairp(x) && !pk_groundp(x)) {
-      pks_vpush(&st, pk_cdr(x));
-      pks_vpush(&st, pk_car(x));
+    } else if (pko_pairp(x) && !pko_groundp(x)) {
+      pks_vpush(&st, pko_cdr(x));
+      pks_vpush(&st, pko_car(x));
     }
   }
   return acc;
@@ -1141,11 +1141,11 @@ static pkm_map pks_reify_s(pk_val v)
   pks_vpush(&st, v);
   while (st.n) {
     pk_val x = st.v[--st.n];
-    if (pk_varp(x)) {
-      if (pkm_get(R, pk_varid(x)) == PK_UNBOUND) R = pkm_set(R, pk_varid(x), pks_reify_name(n++));
-    } else if (pk_pairp(x) && !pk_groundp(x)) {
-      pks_vpush(&st, pk_cdr(x));
-      pks_vpush(&st, pk_car(x));
+    if (pko_varp(x)) {
+      if (pkm_get(R, pko_varid(x)) == PK_UNBOUND) R = pkm_set(R, pko_varid(x), pks_reify_name(n++));
+    } else if (pko_pairp(x) && !pko_groundp(x)) {
+      pks_vpush(&st, pko_cdr(x));
+      pks_vpush(&st, pko_car(x));
     }
   }
   return R;
@@ -1153,13 +1153,13 @@ static pkm_map pks_reify_s(pk_val v)
 
 static unsigned pks_var_type(const pks_state *st, pk_val x)
 {
-  return pk_varp(x) ? pks_lookup_c(st, x)->h.aux : T_NONE;
+  return pko_varp(x) ? pks_lookup_c(st, x)->h.aux : T_NONE;
 }
 
 /* Append list b to a fresh copy of a. */
 static pk_val pks_append(pk_val a, pk_val b)
 {
-  for (pk_val r = pko_reverse(a); pk_pairp(r); r = pk_cdr(r)) b = pko_cons(pk_car(r), b);
+  for (pk_val r = pko_reverse(a); pko_pairp(r); r = pko_cdr(r)) b = pko_cons(pko_car(r), b);
   return b;
 }
 
@@ -1167,14 +1167,14 @@ static pk_val pks_append(pk_val a, pk_val b)
 static pk_val pks_filter(pk_val l, bool (*keep)(pk_val, const void *), const void *ctx)
 {
   pk_val out = PK_NIL;
-  for (; pk_pairp(l); l = pk_cdr(l)) if (keep(pk_car(l), ctx)) out = pko_cons(pk_car(l), out);
+  for (; pko_pairp(l); l = pko_cdr(l)) if (keep(pko_car(l), ctx)) out = pko_cons(pko_car(l), out);
   return pko_reverse(out);
 }
 
 static bool pks_all_relevant(pk_val t, const void *rv)
 {
-  for (pk_val v = pks_vars(t); pk_pairp(v); v = pk_cdr(v))
-    if (!pks_memv(pk_car(v), (pk_val)rv)) return false;
+  for (pk_val v = pks_vars(t); pko_pairp(v); v = pko_cdr(v))
+    if (!pks_memv(pko_car(v), (pk_val)rv)) return false;
   return true;
 }
 
@@ -1192,7 +1192,7 @@ static bool pks_d_subsumed_by(pk_val d1, pk_val d2)
 
 static bool pks_absento_atomic(const pks_state *st, pk_val a)
 {
-  return !(pk_varp(pk_cdr(a)) && pks_var_type(st, pk_cdr(a)) == T_NONE);
+  return !(pko_varp(pko_cdr(a)) && pks_var_type(st, pko_cdr(a)) == T_NONE);
 }
 
 typedef struct pks_dctx { const pks_state *st; pk_val A; } pks_dctx;
@@ -1201,44 +1201,44 @@ typedef struct pks_dctx { const pks_state *st; pk_val A; } pks_dctx;
 static bool pks_keep_d(pk_val d, const void *vctx)
 {
   const pks_dctx *c = vctx;
-  for (pk_val p = d; pk_pairp(p); p = pk_cdr(p)) {
-    pk_val l = pk_car(pk_car(p)), r = pk_cdr(pk_car(p));
+  for (pk_val p = d; pko_pairp(p); p = pko_cdr(p)) {
+    pk_val l = pko_car(pko_car(p)), r = pko_cdr(pko_car(p));
     unsigned tl = pks_var_type(c->st, l);
     if (tl == T_NONE) continue;
-    if (pk_varp(r) ? (pks_var_type(c->st, r) != T_NONE && pks_var_type(c->st, r) != tl) : !pks_type_ok(tl, r))
+    if (pko_varp(r) ? (pks_var_type(c->st, r) != T_NONE && pks_var_type(c->st, r) != tl) : !pks_type_ok(tl, r))
       return false;
   }
-  for (pk_val a = c->A; pk_pairp(a); a = pk_cdr(a))
-    if (!pks_absento_atomic(c->st, pk_car(a)) && pks_d_subsumed_by(d, pko_list(1, pk_car(a)))) return false;
+  for (pk_val a = c->A; pko_pairp(a); a = pko_cdr(a))
+    if (!pks_absento_atomic(c->st, pko_car(a)) && pks_d_subsumed_by(d, pko_list(1, pko_car(a)))) return false;
   return true;
 }
 
 static bool pks_keep_a(pk_val a, const void *vst)
 {
   const pks_state *st = vst;
-  return !pks_absento_atomic(st, a) && !pks_occurs(pk_cdr(a), pk_car(a), st->S);
+  return !pks_absento_atomic(st, a) && !pks_occurs(pko_cdr(a), pko_car(a), st->S);
 }
 
 static bool pks_member_star(pk_val u, pk_val v)
 {
   if (pko_equal(u, v)) return true;
-  return pk_pairp(v) && (pks_member_star(u, pk_car(v)) || pks_member_star(u, pk_cdr(v)));
+  return pko_pairp(v) && (pks_member_star(u, pko_car(v)) || pks_member_star(u, pko_cdr(v)));
 }
 
 static bool pks_a_subsumed_by(pk_val t1, pk_val t2)
 {
-  return pk_cdr(t1) == pk_cdr(t2) && pks_member_star(pk_car(t2), pk_car(t1));
+  return pko_cdr(t1) == pko_cdr(t2) && pks_member_star(pko_car(t2), pko_car(t1));
 }
 
 /* rem-subsumed: drop elements subsumed by a later or an already kept one. */
 static pk_val pks_rem_subsumed(pk_val l, bool (*sub)(pk_val, pk_val))
 {
   pk_val result = PK_NIL;
-  for (; pk_pairp(l); l = pk_cdr(l)) {
-    pk_val el = pk_car(l);
+  for (; pko_pairp(l); l = pko_cdr(l)) {
+    pk_val el = pko_car(l);
     bool drop = false;
-    for (pk_val r = pk_cdr(l); pk_pairp(r) && !drop; r = pk_cdr(r)) drop = sub(el, pk_car(r));
-    for (pk_val r = result; pk_pairp(r) && !drop; r = pk_cdr(r)) drop = sub(el, pk_car(r));
+    for (pk_val r = pko_cdr(l); pko_pairp(r) && !drop; r = pko_cdr(r)) drop = sub(el, pko_car(r));
+    for (pk_val r = result; pko_pairp(r) && !drop; r = pko_cdr(r)) drop = sub(el, pko_car(r));
     if (!drop) result = pko_cons(el, result);
   }
   return result;
@@ -1247,13 +1247,13 @@ static pk_val pks_rem_subsumed(pk_val l, bool (*sub)(pk_val, pk_val))
 /* faster-miniKanren's type index for lex ordering. */
 static int pks_type_index(pk_val v)
 {
-  if (pk_numberp(v)) return 0;
-  if (pk_stringp(v)) return 1;
-  if (pk_symbolp(v)) return 2;
+  if (pko_numberp(v)) return 0;
+  if (pko_stringp(v)) return 1;
+  if (pko_symbolp(v)) return 2;
   if (v == PK_FALSE) return 3;
   if (v == PK_TRUE) return 4;
   if (v == PK_NIL) return 5;
-  if (pk_pairp(v)) return 6;
+  if (pko_pairp(v)) return 6;
   pko_error_val("type-index: missing ordering for type of value", v);
 }
 
@@ -1272,13 +1272,13 @@ static int pks_lex(pk_val x, pk_val y)
     if (ix != iy) return ix < iy ? -1 : 1;
     switch (ix) {
     case 0: return pks_numcmp(x, y);
-    case 1: { int c = strcmp(pk_str(x)->s, pk_str(y)->s); return c < 0 ? -1 : c > 0; }
-    case 2: { int c = strcmp(pk_symname(x), pk_symname(y)); return c < 0 ? -1 : c > 0; }
+    case 1: { int c = strcmp(pko_as_str(x)->s, pko_as_str(y)->s); return c < 0 ? -1 : c > 0; }
+    case 2: { int c = strcmp(pko_symname(x), pko_symname(y)); return c < 0 ? -1 : c > 0; }
     case 6: {
-      int c = pks_lex(pk_car(x), pk_car(y));
+      int c = pks_lex(pko_car(x), pko_car(y));
       if (c) return c;
-      x = pk_cdr(x);
-      y = pk_cdr(y);
+      x = pko_cdr(x);
+      y = pko_cdr(y);
       continue;
     }
     default: return 0;
@@ -1292,33 +1292,33 @@ static pk_val pks_sort_lex(pk_val l)
   long n = pko_length(l);
   if (n < 2) return l;
   pk_val a = PK_NIL, b = PK_NIL;
-  for (long i = 0; i < n; i++, l = pk_cdr(l))
-    if (i < n / 2) a = pko_cons(pk_car(l), a);
-    else b = pko_cons(pk_car(l), b);
+  for (long i = 0; i < n; i++, l = pko_cdr(l))
+    if (i < n / 2) a = pko_cons(pko_car(l), a);
+    else b = pko_cons(pko_car(l), b);
   a = pks_sort_lex(pko_reverse(a));
   b = pks_sort_lex(pko_reverse(b));
   pk_val out = PK_NIL;
-  while (pk_pairp(a) && pk_pairp(b)) {
+  while (pko_pairp(a) && pko_pairp(b)) {
     /* Chez's list-sort merge takes from the right when (lex<=? b a) */
-    if (pks_lex(pk_car(b), pk_car(a)) <= 0) { out = pko_cons(pk_car(b), out); b = pk_cdr(b); }
-    else { out = pko_cons(pk_car(a), out); a = pk_cdr(a); }
+    if (pks_lex(pko_car(b), pko_car(a)) <= 0) { out = pko_cons(pko_car(b), out); b = pko_cdr(b); }
+    else { out = pko_cons(pko_car(a), out); a = pko_cdr(a); }
   }
-  for (pk_val r = pk_pairp(a) ? a : b; pk_pairp(r); r = pk_cdr(r)) out = pko_cons(pk_car(r), out);
+  for (pk_val r = pko_pairp(a) ? a : b; pko_pairp(r); r = pko_cdr(r)) out = pko_cons(pko_car(r), out);
   return pko_reverse(out);
 }
 
 static bool pks_reified_varp(pk_val r)
 {
-  return pk_symbolp(r) && pk_symname(r)[0] == '_';
+  return pko_symbolp(r) && pko_symname(r)[0] == '_';
 }
 
 /* sort-d: orient each pair toward the reified variable, then sort. */
 static pk_val pks_sort_d(pk_val d)
 {
   pk_val out = PK_NIL;
-  for (; pk_pairp(d); d = pk_cdr(d)) {
-    pk_val pr = pk_car(d), l = pk_car(pr), r = pk_cdr(pr);
-    if (pks_reified_varp(r) && pk_symbolp(l) && strcmp(pk_symname(r), pk_symname(l)) < 0) pr = pko_cons(r, l);
+  for (; pko_pairp(d); d = pko_cdr(d)) {
+    pk_val pr = pko_car(d), l = pko_car(pr), r = pko_cdr(pr);
+    if (pks_reified_varp(r) && pko_symbolp(l) && strcmp(pko_symname(r), pko_symname(l)) < 0) pr = pko_cons(r, l);
     out = pko_cons(pr, out);
   }
   return pks_sort_lex(pko_reverse(out));
@@ -1328,7 +1328,7 @@ static pk_val pks_sort_d(pk_val d)
 static pk_val pks_drop_dot(pk_val x)
 {
   pk_val out = PK_NIL;
-  for (; pk_pairp(x); x = pk_cdr(x)) out = pko_cons(pko_list(2, pk_car(pk_car(x)), pk_cdr(pk_car(x))), out);
+  for (; pko_pairp(x); x = pko_cdr(x)) out = pko_cons(pko_list(2, pko_car(pko_car(x)), pko_cdr(pko_car(x))), out);
   return pko_reverse(out);
 }
 
@@ -1336,10 +1336,10 @@ static pk_val pks_drop_dot(pk_val x)
 static pk_val pks_form(pk_val v, pk_val D, pk_val T, pk_val A)
 {
   pk_val ft = PK_NIL, fd = PK_NIL, fa = PK_NIL;
-  for (pk_val t = T; pk_pairp(t); t = pk_cdr(t))
-    if (pk_cdr(pk_car(t)) != PK_NIL) ft = pko_cons(pko_cons(pk_car(pk_car(t)), pks_sort_lex(pk_cdr(pk_car(t)))), ft);
+  for (pk_val t = T; pko_pairp(t); t = pko_cdr(t))
+    if (pko_cdr(pko_car(t)) != PK_NIL) ft = pko_cons(pko_cons(pko_car(pko_car(t)), pks_sort_lex(pko_cdr(pko_car(t)))), ft);
   ft = pko_reverse(ft);
-  for (pk_val d = D; pk_pairp(d); d = pk_cdr(d)) fd = pko_cons(pks_sort_d(pk_car(d)), fd);
+  for (pk_val d = D; pko_pairp(d); d = pko_cdr(d)) fd = pko_cons(pks_sort_d(pko_car(d)), fd);
   fd = pks_sort_lex(pko_reverse(fd));
   fa = pks_sort_lex(A);
   if (fd == PK_NIL && ft == PK_NIL && fa == PK_NIL) return v;
@@ -1348,7 +1348,7 @@ static pk_val pks_form(pk_val v, pk_val D, pk_val T, pk_val A)
   out = pks_append(ft, out);
   if (fd != PK_NIL) {
     pk_val dd = PK_NIL;
-    for (pk_val d = fd; pk_pairp(d); d = pk_cdr(d)) dd = pko_cons(pks_drop_dot(pk_car(d)), dd);
+    for (pk_val d = fd; pko_pairp(d); d = pko_cdr(d)) dd = pko_cons(pks_drop_dot(pko_car(d)), dd);
     out = pko_cons(pko_cons(S_diseq, pko_reverse(dd)), out);
   }
   return pko_cons(v, out);
@@ -1365,21 +1365,21 @@ static pk_val pks_reify(pk_val x, const pks_state *st)
   pk_val tags[3] = { S_num, S_str, S_sym };
   for (int i = 0; i < 3; i++) {
     pk_val xs = PK_NIL;
-    for (pk_val r = rv; pk_pairp(r); r = pk_cdr(r)) if (pks_var_type(st, pk_car(r)) == tcs[i]) xs = pko_cons(pk_car(r), xs);
+    for (pk_val r = rv; pko_pairp(r); r = pko_cdr(r)) if (pks_var_type(st, pko_car(r)) == tcs[i]) xs = pko_cons(pko_car(r), xs);
     T = pko_cons(pko_cons(tags[i], pko_reverse(xs)), T);
   }
   T = pko_reverse(T);
-  for (pk_val r = rv; pk_pairp(r); r = pk_cdr(r)) {
-    const pks_crec *c = pks_lookup_c(st, pk_car(r));
-    for (pk_val d = c->D; pk_pairp(d); d = pk_cdr(d)) {
+  for (pk_val r = rv; pko_pairp(r); r = pko_cdr(r)) {
+    const pks_crec *c = pks_lookup_c(st, pko_car(r));
+    for (pk_val d = c->D; pko_pairp(d); d = pko_cdr(d)) {
       pkm_map S = st->S;
       pks_list added = { PK_NIL, NULL };
       pkm_owned o;
       pkm_owned_init(&o);
-      if (pks_unify_assoc(&S, pk_car(d), &added, &o)) D = pko_cons(pks_walkstar(added.head, st->S), D);
+      if (pks_unify_assoc(&S, pko_car(d), &added, &o)) D = pko_cons(pks_walkstar(added.head, st->S), D);
       pkm_free_owned(&o);
     }
-    for (pk_val a = c->A; pk_pairp(a); a = pk_cdr(a)) A = pko_cons(pko_cons(pks_walkstar(pk_car(a), st->S), pk_car(r)), A);
+    for (pk_val a = c->A; pko_pairp(a); a = pko_cdr(a)) A = pko_cons(pko_cons(pks_walkstar(pko_car(a), st->S), pko_car(r)), A);
   }
   D = pks_filter(pko_reverse(D), pks_all_relevant, (const void *)rv);
   A = pks_filter(pko_reverse(A), pks_all_relevant, (const void *)rv);
@@ -1529,9 +1529,9 @@ bool pks_split(pk_val t, pk_val *a, pk_val *b)
 static pk_val pks_p_eq(int c, pk_val *v) { (void)c; return (pk_val)pks_mkgoal(G_UNIFY, v[0], v[1]); }
 static pk_val pks_p_neq(int c, pk_val *v) { (void)c; return (pk_val)pks_mkgoal(G_DISEQ, v[0], v[1]); }
 static pk_val pks_p_absento(int c, pk_val *v) { (void)c; return (pk_val)pks_mkgoal(G_ABSENTO, v[0], v[1]); }
-static pk_val pks_p_symbolo(int c, pk_val *v) { (void)c; return (pk_val)pks_mkgoal(G_TYPE, v[0], pk_fix(T_SYM)); }
-static pk_val pks_p_numbero(int c, pk_val *v) { (void)c; return (pk_val)pks_mkgoal(G_TYPE, v[0], pk_fix(T_NUM)); }
-static pk_val pks_p_stringo(int c, pk_val *v) { (void)c; return (pk_val)pks_mkgoal(G_TYPE, v[0], pk_fix(T_STR)); }
+static pk_val pks_p_symbolo(int c, pk_val *v) { (void)c; return (pk_val)pks_mkgoal(G_TYPE, v[0], pko_mkfix(T_SYM)); }
+static pk_val pks_p_numbero(int c, pk_val *v) { (void)c; return (pk_val)pks_mkgoal(G_TYPE, v[0], pko_mkfix(T_NUM)); }
+static pk_val pks_p_stringo(int c, pk_val *v) { (void)c; return (pk_val)pks_mkgoal(G_TYPE, v[0], pko_mkfix(T_STR)); }
 static pk_val pks_p_onceo(int c, pk_val *v)
 {
   (void)c;
@@ -1558,10 +1558,10 @@ void pks_init(void)
   pko_defprim("numbero", pks_p_numbero, 1, 1);
   pko_defprim("stringo", pks_p_stringo, 1, 1);
   pko_defprim("onceo", pks_p_onceo, 1, 1);
-  pko_symbol *s = pk_sym(pko_sym("succeed"));
+  pko_symbol *s = pko_as_sym(pko_sym("succeed"));
   s->value = (pk_val)pks_mkgoal(G_SUCCEED, 0, 0);
   s->flags |= PKO_SYM_DEFINED;
-  s = pk_sym(pko_sym("fail"));
+  s = pko_as_sym(pko_sym("fail"));
   s->value = (pk_val)pks_mkgoal(G_FAIL, 0, 0);
   s->flags |= PKO_SYM_DEFINED;
   S_num = pko_sym("num");

@@ -159,11 +159,11 @@ static void pkr_forget_walk(pk_val v, pk_val **stack, size_t *cap)
   pkr_wpush(stack, cap, &n, v);
   while (n > 0) {
     v = (*stack)[--n];
-    if (pk_pairp(v) && pkr_del((uintptr_t)pk_pair(v))) {
-      pkr_wpush(stack, cap, &n, pk_cdr(v));
-      pkr_wpush(stack, cap, &n, pk_car(v));
-    } else if (pk_isa(v, PK_T_VECTOR)) {
-      for (uint32_t k = 0; k < pk_vec(v)->len; k++) pkr_wpush(stack, cap, &n, pk_vec(v)->items[k]);
+    if (pko_pairp(v) && pkr_del((uintptr_t)pko_as_pair(v))) {
+      pkr_wpush(stack, cap, &n, pko_cdr(v));
+      pkr_wpush(stack, cap, &n, pko_car(v));
+    } else if (pko_isa(v, PK_T_VECTOR)) {
+      for (uint32_t k = 0; k < pko_as_vec(v)->len; k++) pkr_wpush(stack, cap, &n, pko_as_vec(v)->items[k]);
     }
   }
 }
@@ -185,8 +185,8 @@ void pkr_forget(pk_val v)
 /* Look a pair up; any thread, under the table lock. */
 bool pkr_pos(pk_val pair, pk_srcpos *out)
 {
-  if (!pk_pairp(pair)) return false;
-  uintptr_t key = (uintptr_t)pk_pair(pair);
+  if (!pko_pairp(pair)) return false;
+  uintptr_t key = (uintptr_t)pko_as_pair(pair);
   bool found = false;
   pthread_mutex_lock(&pkr_tab.lock);
   if (pkr_tab.cap) {
@@ -205,10 +205,10 @@ bool pkr_pos(pk_val pair, pk_srcpos *out)
 /* Record or overwrite one position; the file name is copied. */
 void pkr_setpos(pk_val pair, const pk_srcpos *pos)
 {
-  if (!pk_pairp(pair) || !pos) return;
+  if (!pko_pairp(pair) || !pos) return;
   pthread_mutex_lock(&pkr_tab.lock);
   const char *file = pkr_file(pos->file ? pos->file : "?");
-  pkr_put((uintptr_t)pk_pair(pair), (pkr_slot){ file, pos->line, pos->col });
+  pkr_put((uintptr_t)pko_as_pair(pair), (pkr_slot){ file, pos->line, pos->col });
   pthread_mutex_unlock(&pkr_tab.lock);
 }
 
@@ -724,9 +724,9 @@ static pk_val pkr_char(pkr_reader *r)
   if (pkr_peek(r) < 0) pkr_fail(r, r->tline, r->tcol, "unexpected end-of-file reading character");
   pkr_tokreset(r);
   uint32_t cp = pkr_copycp(r);
-  if (pkr_term(pkr_peek(r))) return pk_char(cp);
+  if (pkr_term(pkr_peek(r))) return pko_mkchar(cp);
   pkr_run(r);
-  return pk_char(pkr_charname(r));
+  return pko_mkchar(pkr_charname(r));
 }
 
 /* #t #f #true #false, any case. */
@@ -836,7 +836,7 @@ static void pkr_note(pkr_reader *r, pk_val pair, int line, int col)
     pthread_mutex_unlock(&pkr_tab.lock);
     r->npend = 0;
   }
-  r->pkey[r->npend] = (uintptr_t)pk_pair(pair);
+  r->pkey[r->npend] = (uintptr_t)pko_as_pair(pair);
   r->pval[r->npend++] = (pkr_slot){ r->file, line, col };
 }
 
@@ -884,7 +884,7 @@ static void pkr_append(pkr_reader *r, pkr_frame *f, pk_val v, int line, int col)
 {
   if (f->dot == 2) pkr_fail(r, line, col, "more than one item found after dot (.)");
   if (f->dot == 1) {
-    pk_pair(f->tail)->cdr = v;
+    pko_as_pair(f->tail)->cdr = v;
     f->dot = 2;
     return;
   }
@@ -894,7 +894,7 @@ static void pkr_append(pkr_reader *r, pkr_frame *f, pk_val v, int line, int col)
     line = f->line;
     col = f->col;
   } else {
-    pk_pair(f->tail)->cdr = p;
+    pko_as_pair(f->tail)->cdr = p;
   }
   f->tail = p;
   if (f->kind != PKR_F_VEC) pkr_note(r, p, line, col);
@@ -952,7 +952,7 @@ static pk_val pkr_vector(pk_val list)
 {
   long n = pko_length(list);
   pk_val v = pko_mkvec((uint32_t)n, PK_FALSE);
-  for (long k = 0; k < n; k++, list = pk_cdr(list)) pk_vec(v)->items[k] = pk_car(list);
+  for (long k = 0; k < n; k++, list = pko_cdr(list)) pko_as_vec(v)->items[k] = pko_car(list);
   return v;
 }
 

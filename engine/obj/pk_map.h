@@ -105,7 +105,7 @@ static inline void pkm_owned_init(pkm_owned *o) { o->n = 0; }
 /* pkm_set that updates the nodes in o in place and adds the nodes it makes
    to o (o NULL: pkm_set).  No one but the caller may use a map built on
    o's nodes once it is updated: a scratch map, or the maps of one search
-   branch between two disjunctions (pks_tx in pk_mk.c).  A chain of k
+   branch between two disjunctions (pks_tx in pk_search.c).  A chain of k
    updates on one path then copies it once instead of k times.  One
    thread. */
 pkm_map pkm_set_owned(pkm_map m, uint64_t key, pk_val v, pkm_owned *o);
