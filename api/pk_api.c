@@ -4,6 +4,7 @@
 ** collector, and turns thrown errors into negative return codes.
 */
 #include "pkanren.h"
+#include "pk_init.h"
 #include "pk_builtin.h"
 #include "pk_eval.h"
 #include "pk_load.h"
@@ -45,7 +46,7 @@ const char *pk_version(void) { return PK_VERSION_STRING; }
 /* Enter the library: lock, register the thread, set output. */
 static void pka_enter(pk_engine *e)
 {
-  pko_init();
+  pki_init();
   pthread_mutex_lock(&pka_lock);
   if (!GC_thread_is_registered()) {
     struct GC_stack_base sb;
@@ -96,7 +97,7 @@ static pk_term pka_root(pk_engine *e, pk_val v)
 
 pk_engine *pk_engine_new(void)
 {
-  pko_init();
+  pki_init();
   pk_engine *e = calloc(1, sizeof *e);
   if (e) e->out = stdout;
   return e;
@@ -186,7 +187,7 @@ pk_term pk_float(pk_engine *e, double d)
 pk_term pk_symbol(pk_engine *e, const char *name)
 {
   (void)e;
-  pko_init();
+  pki_init();
   return pko_sym(name);
 }
 

@@ -32,7 +32,8 @@ typedef struct pkl_prog {
 /* Global references noted by the compiler, checked after compilation. */
 static struct { pk_val *syms; pk_srcpos *pos; size_t n, cap; bool on; } pkl_refs;
 
-void pkl_note_global(pk_val sym, const pk_srcpos *pos)
+/* A reference to global sym at pos, checked before the program runs. */
+static void pkl_note_global(pk_val sym, const pk_srcpos *pos)
 {
   if (!pkl_refs.on) return;
   if (pkl_refs.n == pkl_refs.cap) {
@@ -225,7 +226,8 @@ int pkl_run_text(const char *name, const char *text, size_t len, pkl_opts *o)
   PKL_GUARD(pkl_text_body(nm, text, len, o));
 }
 
-void pkl_load_runtime(pk_val fname, const pk_srcpos *pos)
+/* (load f) reached at run time. */
+static void pkl_load_runtime(pk_val fname, const pk_srcpos *pos)
 {
   const char *name = pko_as_str(fname)->s;
   if (pkl_builtin_file(name)) return;
@@ -237,4 +239,10 @@ void pkl_load_runtime(pk_val fname, const pk_srcpos *pos)
   pkl_compile(&p);
   pkl_refs.on = was;
   pkl_exec(&p, NULL);
+}
+
+void pkl_init(void)
+{
+  pke_note_global = pkl_note_global;
+  pke_load = pkl_load_runtime;
 }

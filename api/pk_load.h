@@ -21,9 +21,8 @@ int pkl_run_file(const char *path, pkl_opts *opts);
 /* Run program text (named name in messages), same contract. */
 int pkl_run_text(const char *name, const char *text, size_t len, pkl_opts *opts);
 
-/* Compiler hook: a reference to global sym at pos (checked before running). */
-void pkl_note_global(pk_val sym, const pk_srcpos *pos);
-/* (load f) reached at run time. */
-void pkl_load_runtime(pk_val fname, const pk_srcpos *pos);
+/* Install the loader's hooks in the compiler and evaluator.  Once, at
+   start (pki_init). */
+void pkl_init(void);
 
 #endif

@@ -3,6 +3,7 @@
 */
 #include "pk_bench.h"
 #include "pk_builtin.h"
+#include "pk_init.h"
 #include "pk_eval.h"
 #include "pk_load.h"
 #include "pk_search.h"
@@ -178,9 +179,8 @@ static int pkc_cmd_run(int argc, char **argv)
   }
   if (!r.file) return pkc_usage("run needs a FILE", PK_USAGE_RUN);
   pko_set_markers((unsigned)r.workers);
-  pko_init();
-  pkw_config wc = { (int)r.workers, r.unordered, r.seed, false };
-  pkw_configure(&wc);
+  pki_init();
+  pki_configure((int)r.workers, r.unordered, r.seed, false);
   pkc_on_big_stack(pkc_run_thread, &r);
   return r.status;
 }
@@ -278,7 +278,7 @@ static int pkc_cmd_repl(int argc, char **argv)
     if (!strcmp(argv[i], "--help")) { puts("usage: pkanren repl\n\nCtrl-C cancels the running query; Ctrl-D exits."); return 0; }
     return pkc_usage("repl takes no arguments", "usage: pkanren repl\n");
   }
-  pko_init();
+  pki_init();
   pkc_on_big_stack(pkc_repl_thread, NULL);
   return 0;
 }
@@ -296,7 +296,7 @@ int main(int argc, char **argv)
   if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) { fputs(pkc_help, stdout); return 0; }
   if (!strcmp(cmd, "run")) st = pkc_cmd_run(argc - 2, argv + 2);
   else if (!strcmp(cmd, "repl")) st = pkc_cmd_repl(argc - 2, argv + 2);
-  else if (!strcmp(cmd, "bench")) { pko_init(); st = pkc_cmd_bench(argc - 2, argv + 2); }
+  else if (!strcmp(cmd, "bench")) { pki_init(); st = pkc_cmd_bench(argc - 2, argv + 2); }
   else return pkc_usage("unknown command", pkc_help);
   fflush(stdout);
   return st;

@@ -7,7 +7,7 @@
 #include "pk_obj.h"
 #include <stdio.h>
 
-/* Register every primitive as a global.  Called once by pko_init. */
+/* Register every primitive as a global.  Once, after pko_init. */
 void pkb_init(void);
 
 /* Where display/write/printf/newline write.  Default stdout.  Set per

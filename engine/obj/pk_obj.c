@@ -2,7 +2,6 @@
 ** pk_obj.c — allocation, numbers, strings, symbols, equality and errors.
 */
 #include "pk_obj.h"
-#include "pk_builtin.h"
 #include "pk_print.h"
 
 #include <inttypes.h>
@@ -425,10 +424,6 @@ _Noreturn void pko_interrupt(void)
 
 /* ---- init ---------------------------------------------------------------- */
 
-/* Module initialisers, in dependency order. */
-extern void pke_init(void);
-extern void pks_init(void);
-
 static unsigned pko_markers;
 
 /* Before pko_init, from one thread: the collector marks on n threads (0:
@@ -438,7 +433,7 @@ static unsigned pko_markers;
    the environment still wins. */
 void pko_set_markers(unsigned n) { pko_markers = n; }
 
-/* Start the collector and register primitives and special forms. */
+/* Start the collector and the symbol table. */
 static void pko_init_once(void)
 {
   /* Objects are referenced only from their start or a pair tag offset:
@@ -457,9 +452,6 @@ static void pko_init_once(void)
   const char *minmb = getenv("PKANREN_GC_MIN_MB");
   GC_set_min_bytes_allocd((size_t)(minmb ? atoi(minmb) : 16) << 20);
   GC_allow_register_threads();
-  pkb_init();
-  pke_init();
-  pks_init();
 }
 
 /* One-time process set-up; any thread may call it, any number of times. */

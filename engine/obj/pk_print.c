@@ -19,7 +19,6 @@
 **     U+2028 as \xN;; characters use Chez's R6RS names (#\alarm, #\delete).
 */
 #include "pk_print.h"
-#include "pk_eval.h"
 
 #include <locale.h>
 #include <math.h>
@@ -586,11 +585,14 @@ static void pkp_int(pkp_buf *b, int64_t i)
   pkp_puts(b, o, (size_t)(s + sizeof s - o));
 }
 
-/* #<procedure name> when the evaluator knows a name. */
+const char *(*pkp_procname)(pk_val f);
+
+/* #<procedure name> when the primitive or the language knows a name. */
 static void pkp_procedure(pkp_buf *b, pk_val v)
 {
   pko_type t = pko_typeof(v);
-  const char *name = t == PK_T_CLOSURE || t == PK_T_PRIM ? pke_procname(v) : NULL;
+  const char *name = t == PK_T_PRIM ? ((const pko_prim *)v)->name
+                     : t == PK_T_CLOSURE && pkp_procname ? pkp_procname(v) : NULL;
   if (name) pkp_printf(b, "#<procedure %s>", name);
   else pkp_cstr(b, "#<procedure>");
 }

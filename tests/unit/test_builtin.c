@@ -18,27 +18,11 @@
 #include <math.h>
 #include <cmocka.h>
 
+#include "pk_init.h"
 #include "pk_builtin.h"
 #include "pk_eval.h"
 #include "pk_print.h"
 #include "pk_read.h"
-
-/* Stand-ins until the evaluator is linked: the real ones win over weak
-   symbols.  Only primitives are procedures here. */
-__attribute__((weak)) bool pke_procedurep(pk_val v) { return pko_isa(v, PK_T_PRIM); }
-__attribute__((weak)) const char *pke_procname(pk_val f)
-{
-  return pko_isa(f, PK_T_PRIM) ? ((pko_prim *)f)->name : NULL;
-}
-__attribute__((weak)) pk_val pke_apply(pk_val f, int argc, pk_val *argv)
-{
-  if (!pko_isa(f, PK_T_PRIM)) pko_error_val("attempt to apply non-procedure", f);
-  const pko_prim *p = (const pko_prim *)f;
-  if (argc < p->min || (p->max >= 0 && argc > p->max)) pko_error("incorrect number of arguments");
-  return p->fn(argc, argv);
-}
-__attribute__((weak)) void pke_init(void) {}
-__attribute__((weak)) void pks_init(void) {}
 
 /* ---- harness --------------------------------------------------------------- */
 
@@ -183,7 +167,7 @@ static void check_log(const char *expected)
 static int setup(void **state)
 {
   (void)state;
-  pko_init();
+  pki_init();
   pko_defprim("rec!", rec_id, 1, -1);
   pko_defprim("rec-odd?", rec_odd, 1, 1);
   pko_defprim("rec-lt", rec_lt, 2, 2);
