@@ -171,6 +171,7 @@ pk_val pkf_take(pk_val t)
 /* Claim thunk t to force it ahead of the driver; false if it is taken. */
 bool pkf_claim(pk_val t)
 {
+  pko_assert(pks_shared(t)); /* shared before it was published */
   pk_val m = 0;
   return atomic_compare_exchange_strong_explicit(&((pks_thunk *)t)->memo, &m, PKF_BUSY, memory_order_acq_rel,
                                                  memory_order_relaxed);
@@ -240,6 +241,7 @@ pk_val pkf_force(pk_val t)
   pk_val r = (n > 0 || err) ? pkf_memo_new(s, cap, n, err) : s;
   pk_val next = err ? 0 : pks_chain_next(s);
   if (next) pks_share(next); /* before the driver can see it */
+  pko_assert(atomic_load_explicit(&((pks_thunk *)t)->memo, memory_order_relaxed) == PKF_BUSY); /* ours since pkf_claim */
   atomic_store_explicit(&((pks_thunk *)t)->memo, r, memory_order_release);
   pkf_ahead_add(1);
   return next;

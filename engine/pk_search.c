@@ -149,6 +149,7 @@ static inline void pks_tx_enter(const pks_state *st)
 static pks_state *pks_txstate(pks_state *from, pkm_map S, pkm_map C)
 {
   if (from != pks_tx.st) return pks_tx.st = pks_mkstate(from, S, C, from->nv);
+  pko_assert(from->scope == pks_tx.scope); /* made by this thread in this scope */
   from->S = S;
   from->C = C;
   return from;
@@ -224,6 +225,7 @@ pks_thunk pks_nil1 __attribute__((aligned(16))) = { { PK_T_OPAQUE, TK_NIL1 }, 0,
    qs-thrines-565. */
 static inline void pks_consumed(pk_val t)
 {
+  pko_assert(pks_thunkp(t));
   if (!pks_shared(t) && !pks_constp(t)) pko_free_owned((void *)t, sizeof(pks_thunk));
 }
 
@@ -379,7 +381,10 @@ static bool pks_unify(pkm_map *S, pk_val u, pk_val v, pks_list *added, uint64_t 
       if (!pko_varp(u) || (pko_varp(v) && pko_varid(v) > pko_varid(u))) { x = v; t = u; }
       if (!pko_groundp(t) && !pko_varp(t) && pks_occurs(x, t, s)) return false;
       pko_var *c = pko_cell(x);
-      if (c->scope == scope) c->val = t;
+      if (c->scope == scope) {
+        pko_assert(c->val == PK_UNBOUND && scope != 0); /* set-var-val!: once, own scope only */
+        c->val = t;
+      }
       else s = pkm_set_owned(s, c->id, t, o);
       if (added) pks_list_add(added, pko_cons(x, t));
       goto next;
@@ -796,6 +801,7 @@ descend:
   while (m.n) {
     pks_frame fw = m.f[--m.n];
     struct { int kind; pk_val v; } fr = { (int)(fw & 15), fw & ~(pk_val)15 };
+    pko_assert(fr.kind == F_MPLUS || fr.kind == F_BIND || fr.kind == F_IFTE);
     switch (fr.kind) {
     case F_MPLUS: /* (mplus s f) */
       if (s == PK_FALSE) { t = fr.v; goto descend; }

@@ -365,6 +365,14 @@ void pko_defprim(const char *name, pk_primfn fn, int min, int max)
 
 /* ---- errors -------------------------------------------------------------- */
 
+/* A failed pko_assert: an internal error, never a user's. */
+_Noreturn void pko_assert_fail(const char *cond, const char *file, int line)
+{
+  fflush(stdout);
+  fprintf(stderr, "pkanren: internal error: %s:%d: check failed: %s\n", file, line, cond);
+  abort();
+}
+
 /* Jump to the innermost handler; with none, the error is unrecoverable. */
 _Noreturn void pko_rethrow(void)
 {

@@ -309,6 +309,18 @@ static inline void pko_poll(void)
   if (__builtin_expect(pko_interrupted, 0)) pko_interrupt();
 }
 
+/* ---- debug checks ----------------------------------------------------------
+** PK_DEBUG 1 (the sanitizer build: cmake -DPK_DEBUG=1) checks invariants
+** the code otherwise only argues in comments: who may change a state or a
+** cell in place, the transitions of a future's memo word, the kinds of
+** frames and streams.  At 0 (Release) a check is compiled, type-checked
+** and removed: it costs nothing. */
+#ifndef PK_DEBUG
+#define PK_DEBUG 0
+#endif
+_Noreturn void pko_assert_fail(const char *cond, const char *file, int line);
+#define pko_assert(c) ((void)((PK_DEBUG && !(c)) ? (pko_assert_fail(#c, __FILE__, __LINE__), 0) : 0))
+
 /* One-time process init: collector, symbol table, primitives. Idempotent. */
 void pko_init(void);
 /* The collector's marker threads (0: one per CPU); before pko_init only. */
