@@ -275,7 +275,7 @@ typedef struct pk_srcpos { const char *file; int line, col; } pk_srcpos;
 typedef struct pko_catch { jmp_buf jb; struct pko_catch *prev; } pko_catch;
 
 /* The error being thrown, per thread. */
-typedef struct pko_error {
+typedef struct pko_errinfo {
   int status;      /* PK_STATUS_* */
   int code;        /* exit code for PK_STATUS_EXIT */
   char msg[2048];  /* "file:line:col: message" */
