@@ -19,6 +19,7 @@
 **     U+2028 as \xN;; characters use Chez's R6RS names (#\alarm, #\delete).
 */
 #include "pk_print.h"
+#include "pk_num.h"
 
 #include <locale.h>
 #include <math.h>
@@ -575,14 +576,11 @@ static void pkp_symbol(pkp_buf *b, const char *s, size_t n)
 
 /* ---- atoms ------------------------------------------------------------------ */
 
-/* A 64-bit integer in decimal. */
+/* A 64-bit integer in decimal (pk_num's digits, as number->string). */
 static void pkp_int(pkp_buf *b, int64_t i)
 {
-  char s[24], *o = s + sizeof s;
-  uint64_t u = i < 0 ? 0 - (uint64_t)i : (uint64_t)i;
-  do *--o = (char)('0' + u % 10); while (u /= 10);
-  if (i < 0) *--o = '-';
-  pkp_puts(b, o, (size_t)(s + sizeof s - o));
+  char s[72];
+  pkp_puts(b, s, pkn_int_text(s, i, 10));
 }
 
 const char *(*pkp_procname)(pk_val f);

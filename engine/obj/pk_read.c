@@ -14,6 +14,7 @@
 ** lock once per datum (or per 256 pairs), so parallel readers rarely meet.
 */
 #include "pk_read.h"
+#include "pk_num.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -250,17 +251,14 @@ enum {
 
 /* quote quasiquote unquote unquote-splicing tensor-literal */
 static pk_val pkr_syms[5];
-static locale_t pkr_c_locale;
 
-/* Symbols and the C locale are made once: a program may have changed the
-   process locale, and strtod must still read "1.5". */
+/* The quote-like symbols are made once. */
 static void pkr_init_once(void)
 {
   static const char *names[5] = {
     "quote", "quasiquote", "unquote", "unquote-splicing", "tensor-literal"
   };
   for (int k = 0; k < 5; k++) pkr_syms[k] = pko_sym(names[k]);
-  pkr_c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
 }
 
 /* ---- errors --------------------------------------------------------------- */
@@ -454,93 +452,26 @@ static void pkr_skip(pkr_reader *r)
 
 /* ---- numbers -------------------------------------------------------------- */
 
-static int pkr_digit(int c, int radix)
+/* Value of a hex digit, or -1 (character names and escapes). */
+static int pkr_hexdigit(int c)
 {
-  int d = c >= '0' && c <= '9' ? c - '0'
-        : c >= 'a' && c <= 'z' ? c - 'a' + 10
-        : c >= 'A' && c <= 'Z' ? c - 'A' + 10 : 99;
-  return d < radix ? d : -1;
+  return c >= '0' && c <= '9' ? c - '0'
+       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }
 
-/* Index past the digits of s starting at i. */
-static size_t pkr_digits(const char *s, size_t i, size_t n, int radix)
+/* The token s[0..n) as a number in radix into *v (pkn_parse, the parser
+   string->number uses); false if it is not one (then it is a symbol, as in
+   Chez: 1+, 1a and 1/-2 are symbols).  A zero denominator and integers
+   beyond int64 are static errors. */
+static bool pkr_number(pkr_reader *r, const char *s, size_t n, int radix, pk_val *v)
 {
-  while (i < n && pkr_digit((unsigned char)s[i], radix) >= 0) i++;
-  return i;
-}
-
-/* The integer s[0..n) (sign, digits only) in radix; int64 or an error. */
-static pk_val pkr_integer(pkr_reader *r, const char *s, size_t n, int radix)
-{
-  bool neg = s[0] == '-';
-  size_t i = s[0] == '-' || s[0] == '+';
-  uint64_t limit = neg ? (uint64_t)1 << 63 : ((uint64_t)1 << 63) - 1, v = 0;
-  for (; i < n; i++) {
-    uint64_t d = (uint64_t)pkr_digit((unsigned char)s[i], radix);
-    if (v > (limit - d) / (uint64_t)radix)
-      pkr_fail(r, r->tline, r->tcol, "integer literal too large (no bignums)");
-    v = v * (uint64_t)radix + d;
+  switch (pkn_parse(s, n, radix, v)) {
+  case PKN_PARSE_OK: return true;
+  case PKN_PARSE_BIG: pkr_fail(r, r->tline, r->tcol, "integer literal too large (no bignums)");
+  case PKN_PARSE_ZERODEN: pkr_fail(r, r->tline, r->tcol, "cannot represent %.*s", (int)(n > 40 ? 40 : n), s);
+  default: return false;
   }
-  return pko_mkint(neg ? (int64_t)(0 - v) : (int64_t)v);
-}
-
-/* Index past a decimal flonum body (digits, optional point and fraction,
-   optional exponent) at s[i], or 0 when there is none; *real is set when a
-   point or exponent makes it inexact, *mark to the exponent marker's index
-   (n if none). */
-static size_t pkr_decimal(const char *s, size_t i, size_t n, bool *real, size_t *mark)
-{
-  size_t a = pkr_digits(s, i, n, 10), b = a;
-  bool point = a < n && s[a] == '.';
-  if (point) b = pkr_digits(s, a + 1, n, 10);
-  if (b - i - point == 0) return 0;
-  *real = point;
-  *mark = n;
-  if (b < n && strchr("eEsSfFdDlL", s[b])) {
-    size_t c = b + 1 + (b + 1 < n && (s[b + 1] == '+' || s[b + 1] == '-'));
-    size_t e = pkr_digits(s, c, n, 10);
-    if (e == c) return 0;
-    *real = true;
-    *mark = b;
-    b = e;
-  }
-  return b;
-}
-
-/* Read the token s[0..n) as a number into *v; false if it is not one (then
-   it is a symbol, as in Chez: 1+, 1a and 1/-2 are symbols).  Ratios
-   [+-]digits/digits, in any radix, are exact rationals in lowest terms
-   (6/4 is 3/2, 4/2 is 2); a zero denominator and integers beyond int64 are
-   errors. */
-static bool pkr_number(pkr_reader *r, char *s, size_t n, int radix, pk_val *v)
-{
-  static const char *special[4] = { "+inf.0", "-inf.0", "+nan.0", "-nan.0" };
-  for (int k = 0; k < 4 && radix == 10; k++) {
-    if (n == 6 && memcmp(s, special[k], 6) == 0) {
-      *v = pko_mkflo(k < 2 ? (k ? -INFINITY : INFINITY) : NAN);
-      return true;
-    }
-  }
-  size_t i = n > 0 && (s[0] == '+' || s[0] == '-');
-  size_t d = pkr_digits(s, i, n, radix);
-  if (d > i && d == n) {
-    *v = pkr_integer(r, s, n, radix);
-    return true;
-  }
-  if (d > i && d + 1 < n && s[d] == '/' && pkr_digits(s, d + 1, n, radix) == n) {
-    int64_t num = pko_intval(pkr_integer(r, s, d, radix));
-    int64_t den = pko_intval(pkr_integer(r, s + d + 1, n - d - 1, radix));
-    if (den == 0) pkr_fail(r, r->tline, r->tcol, "cannot represent %.*s", (int)(n > 40 ? 40 : n), s);
-    *v = pko_mkratio(num, den);
-    return true;
-  }
-  if (radix != 10) return false;
-  bool real = false;
-  size_t mark = n;
-  if (pkr_decimal(s, i, n, &real, &mark) != n || !real) return false;
-  if (mark < n) s[mark] = 'e';
-  *v = pko_mkflo(strtod_l(s, NULL, pkr_c_locale));
-  return true;
 }
 
 /* ---- symbols -------------------------------------------------------------- */
@@ -550,8 +481,8 @@ static uint32_t pkr_hexesc(pkr_reader *r, const char *what)
 {
   uint64_t v = 0;
   int n = 0, line = r->line, col = r->col;
-  while (pkr_digit(pkr_peek(r), 16) >= 0) {
-    if (v <= 0x10FFFF) v = v * 16 + (uint64_t)pkr_digit(pkr_peek(r), 16);
+  while (pkr_hexdigit(pkr_peek(r)) >= 0) {
+    if (v <= 0x10FFFF) v = v * 16 + (uint64_t)pkr_hexdigit(pkr_peek(r));
     n++;
     pkr_adv(r);
   }
@@ -709,9 +640,11 @@ static uint32_t pkr_charname(pkr_reader *r)
   size_t n = r->toklen;
   for (size_t k = 0; k < sizeof pkr_charnames / sizeof pkr_charnames[0]; k++)
     if (strcmp(s, pkr_charnames[k].name) == 0) return pkr_charnames[k].cp;
-  if (s[0] == 'x' && pkr_digits(s, 1, n, 16) == n) {
+  size_t h = 1;
+  while (h < n && pkr_hexdigit((unsigned char)s[h]) >= 0) h++;
+  if (s[0] == 'x' && h == n) {
     uint64_t v = 0;
-    for (size_t i = 1; i < n && v <= 0x10FFFF; i++) v = v * 16 + (uint64_t)pkr_digit(s[i], 16);
+    for (size_t i = 1; i < n && v <= 0x10FFFF; i++) v = v * 16 + (uint64_t)pkr_hexdigit((unsigned char)s[i]);
     if (v <= 0x10FFFF && !(v >= 0xD800 && v <= 0xDFFF)) return (uint32_t)v;
     pkr_fail(r, r->tline, r->tcol, "invalid hex character escape %.40s", s);
   }
