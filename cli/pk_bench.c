@@ -30,6 +30,7 @@
 ** there and the program's own report line is kept.
 */
 #include "pk_bench.h"
+#include "pk_obj.h"
 
 #if defined(__has_include)
 #if __has_include("pk_version.h")
@@ -185,23 +186,6 @@ static void pkbench_on_sigint(int sig)
 
 /* ---- small helpers --------------------------------------------------------------- */
 
-/* malloc that exits 3 when out of memory. */
-static void *pkbench_xmalloc(size_t n)
-{
-  void *p = malloc(n ? n : 1);
-  if (!p) { fputs("pkanren bench: out of memory\n", stderr); exit(3); }
-  return p;
-}
-
-/* A malloc'd copy of s; exits 3 when out of memory. */
-static char *pkbench_strdup(const char *s)
-{
-  size_t n = strlen(s) + 1;
-  char *p = pkbench_xmalloc(n);
-  memcpy(p, s, n);
-  return p;
-}
-
 /* A malloc'd printf. */
 static char *pkbench_fmt(const char *fmt, ...)
 {
@@ -210,7 +194,7 @@ static char *pkbench_fmt(const char *fmt, ...)
   va_copy(aq, ap);
   int n = vsnprintf(NULL, 0, fmt, ap);
   va_end(ap);
-  char *s = pkbench_xmalloc((size_t)n + 1);
+  char *s = pko_xmalloc((size_t)n + 1);
   vsnprintf(s, (size_t)n + 1, fmt, aq);
   va_end(aq);
   return s;
@@ -226,9 +210,7 @@ static int pkbench_usage(const char *msg)
 /* Monotonic seconds. */
 static double pkbench_now(void)
 {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+  return (double)pko_now_ns() * 1e-9;
 }
 
 /* qsort order of doubles. */
@@ -252,15 +234,13 @@ static char *pkbench_read_file(const char *path, size_t *len)
   FILE *f = fopen(path, "rb");
   if (!f) return NULL;
   size_t cap = 4096, n = 0;
-  char *s = pkbench_xmalloc(cap);
+  char *s = pko_xmalloc(cap);
   size_t k;
   while ((k = fread(s + n, 1, cap - n - 1, f)) > 0) {
     n += k;
     if (cap - n - 1 == 0) {
       cap *= 2;
-      char *t = realloc(s, cap);
-      if (!t) { free(s); fclose(f); return NULL; }
-      s = t;
+      s = pko_xrealloc(s, cap);
     }
   }
   fclose(f);
@@ -288,11 +268,11 @@ static bool pkbench_is_file(const char *p)
 static char *pkbench_default_dir(void)
 {
 #ifdef PK_BENCH_DIR
-  return pkbench_strdup(PK_BENCH_DIR);
+  return pko_xstrdup(PK_BENCH_DIR);
 #else
   const char *f = __FILE__;
   const char *slash = strrchr(f, '/');
-  if (f[0] != '/' || !slash) return pkbench_strdup("bench/programs");
+  if (f[0] != '/' || !slash) return pko_xstrdup("bench/programs");
   return pkbench_fmt("%.*s/../bench/programs", (int)(slash - f), f);
 #endif
 }
@@ -301,8 +281,8 @@ static char *pkbench_default_dir(void)
 static char *pkbench_abspath(const char *p)
 {
   char buf[PATH_MAX];
-  if (realpath(p, buf)) return pkbench_strdup(buf);
-  return pkbench_strdup(p);
+  if (realpath(p, buf)) return pko_xstrdup(buf);
+  return pko_xstrdup(p);
 }
 
 /* CPUs this process may run on (its affinity mask), at least 1. */
@@ -329,12 +309,12 @@ static char *pkbench_cpu_model(void)
         size_t n = strlen(c);
         while (n && (c[n - 1] == '\n' || c[n - 1] == ' ')) c[--n] = 0;
         fclose(f);
-        return pkbench_strdup(c);
+        return pko_xstrdup(c);
       }
     }
     fclose(f);
   }
-  return pkbench_strdup("unknown");
+  return pko_xstrdup("unknown");
 }
 
 /* The git commit the binary was built from, or "unknown". */
@@ -415,7 +395,7 @@ static bool pkbench_load_prog(const char *dir, const char *fname, pkbench_prog *
   if (!text) return false;
   memset(pg, 0, sizeof *pg);
   pg->name = pkbench_fmt("%.*s", (int)(strlen(fname) - 4), fname);
-  pg->about = pkbench_strdup("");
+  pg->about = pko_xstrdup("");
   pg->def = true;
   pg->runstar = pkbench_is_runstar(text);   /* before the header parse cuts the text */
   char *line = text;
@@ -429,10 +409,10 @@ static bool pkbench_load_prog(const char *dir, const char *fname, pkbench_prog *
         char *key = pkbench_trim(kv), *val = pkbench_trim(colon + 1);
         if (!strcmp(key, "needs")) {
           for (char *w = strtok(val, " \t,"); w && pg->nneeds < PKBENCH_MAX_NEEDS; w = strtok(NULL, " \t,"))
-            pg->needs[pg->nneeds++] = pkbench_strdup(w);
+            pg->needs[pg->nneeds++] = pko_xstrdup(w);
         } else if (!strcmp(key, "about")) {
           free(pg->about);
-          pg->about = pkbench_strdup(val);
+          pg->about = pko_xstrdup(val);
         } else if (!strcmp(key, "default")) {
           pg->def = strncasecmp(val, "no", 2) != 0;
         } else if (!strcmp(key, "gated")) {
@@ -468,16 +448,14 @@ static pkbench_prog *pkbench_discover(const char *dir, int *count)
   DIR *d = opendir(dir);
   if (!d) return NULL;
   int cap = 32, n = 0;
-  pkbench_prog *v = pkbench_xmalloc(sizeof *v * (size_t)cap);
+  pkbench_prog *v = pko_xmalloc(sizeof *v * (size_t)cap);
   struct dirent *e;
   while ((e = readdir(d))) {
     size_t len = strlen(e->d_name);
     if (e->d_name[0] == '_' || e->d_name[0] == '.' || len < 5 || strcmp(e->d_name + len - 4, ".scm")) continue;
     if (n == cap) {
       cap *= 2;
-      pkbench_prog *t = realloc(v, sizeof *v * (size_t)cap);
-      if (!t) { closedir(d); free(v); return NULL; }
-      v = t;
+      v = pko_xrealloc(v, sizeof *v * (size_t)cap);
     }
     if (pkbench_load_prog(dir, e->d_name, &v[n])) n++;
   }
@@ -574,13 +552,6 @@ static char *pkbench_write_wrapper(const char *tmpdir, const pkbench_prog *pg, c
 
 /* ---- one run ------------------------------------------------------------------------------ */
 
-static uint64_t pkbench_mix64(uint64_t z)
-{
-  z += 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
 
 /* Normalise the child's stdout: report lines are kept (joined by " | "),
 ** answer lines (starting with a tab) are hashed as a multiset. */
@@ -589,7 +560,7 @@ static char *pkbench_checksum(const char *out, bool multiset, long *answers)
   uint64_t sum = 0;
   unsigned long long nlines = 0;
   size_t cap = 256, len = 0;
-  char *rep = pkbench_xmalloc(cap);
+  char *rep = pko_xmalloc(cap);
   rep[0] = 0;
   *answers = -1;
   for (const char *p = out; *p;) {
@@ -598,12 +569,12 @@ static char *pkbench_checksum(const char *out, bool multiset, long *answers)
     if (*p == '\t') {
       uint64_t h = 0xcbf29ce484222325ULL;
       for (size_t i = 1; i < n; i++) { h ^= (unsigned char)p[i]; h *= 0x100000001b3ULL; }
-      sum += pkbench_mix64(h);
+      sum += pko_rand64(&h); /* splitmix64's mix of h + its increment */
       nlines++;
     } else if (n) {
       const char *a = strstr(p, "answers=");
       if (a && a < p + n) *answers = strtol(a + 8, NULL, 10);
-      while (len + n + 4 >= cap) { cap *= 2; char *t = realloc(rep, cap); if (!t) exit(3); rep = t; }
+      while (len + n + 4 >= cap) rep = pko_xrealloc(rep, cap *= 2);
       if (len) { memcpy(rep + len, " | ", 3); len += 3; }
       memcpy(rep + len, p, n);
       len += n;
@@ -750,7 +721,7 @@ static void pkbench_run_once(const char *tmpdir, const char *wrapper, int w, dou
   if (r->status != PKBENCH_OK && err) {
     /* The last 400 characters of stderr without the stats lines, one line. */
     size_t n = 0;
-    char *buf = pkbench_xmalloc(3 * strlen(err) + 1);
+    char *buf = pko_xmalloc(3 * strlen(err) + 1);
     for (char *p = err, *e; p && *p; p = e ? e + 1 : NULL) {
       e = strchr(p, '\n');
       size_t k = e ? (size_t)(e - p) : strlen(p);
@@ -760,7 +731,7 @@ static void pkbench_run_once(const char *tmpdir, const char *wrapper, int w, dou
       n += k;
     }
     buf[n] = 0;
-    r->err_tail = pkbench_strdup(n > 400 ? buf + n - 400 : buf);
+    r->err_tail = pko_xstrdup(n > 400 ? buf + n - 400 : buf);
     free(buf);
   }
   free(out);
@@ -775,10 +746,10 @@ static void pkbench_run_once(const char *tmpdir, const char *wrapper, int w, dou
 static char *pkbench_status_str(const pkbench_run *r)
 {
   switch (r->status) {
-  case PKBENCH_OK: return pkbench_strdup("ok");
+  case PKBENCH_OK: return pko_xstrdup("ok");
   case PKBENCH_EXIT: return pkbench_fmt("CRASH(rc=%d)", r->code);
   case PKBENCH_SIGNAL: return pkbench_fmt("CRASH(signal %d)", r->code);
-  case PKBENCH_TIMEOUT: return pkbench_strdup("TIMEOUT");
+  case PKBENCH_TIMEOUT: return pko_xstrdup("TIMEOUT");
   default: return pkbench_fmt("SPAWN FAILED(%s)", strerror(r->code));
   }
 }
@@ -900,7 +871,7 @@ static int pkbench_parse(int argc, char **argv, pkbench_opts *o, int ncpu)
   memset(o, 0, sizeof *o);
   o->runs = 3;
   o->timeout = 600;
-  o->names = pkbench_xmalloc(sizeof *o->names * (size_t)(argc + 1));
+  o->names = pko_xmalloc(sizeof *o->names * (size_t)(argc + 1));
   const char *jlist = NULL;
   bool quick = false;
   for (int i = 0; i < argc; i++) {
@@ -945,7 +916,7 @@ static int pkbench_parse(int argc, char **argv, pkbench_opts *o, int ncpu)
    lacks; 0, or 2 after the error message. */
 static int pkbench_open(const pkbench_opts *o, pkbench_session *s)
 {
-  char *dir = o->dir ? pkbench_strdup(o->dir) : pkbench_default_dir();
+  char *dir = o->dir ? pko_xstrdup(o->dir) : pkbench_default_dir();
   if (!pkbench_is_dir(dir)) {
     fprintf(stderr, "pkanren bench: no programs directory %s (use --dir DIR)\n", dir);
     free(dir);
@@ -967,7 +938,7 @@ static int pkbench_open(const pkbench_opts *o, pkbench_session *s)
   }
   for (int p = 0; p < s->nprog; p++) {
     const char *why = pkbench_unmet(&s->progs[p], s->dir, s->fmk);
-    s->progs[p].skip = why ? pkbench_strdup(why) : NULL;
+    s->progs[p].skip = why ? pko_xstrdup(why) : NULL;
   }
   return 0;
 }
@@ -987,8 +958,7 @@ static void pkbench_list(const pkbench_session *s)
    (--all, --gated); 0, or 2 for an unknown NAME. */
 static int pkbench_select(const pkbench_opts *o, pkbench_session *s)
 {
-  s->sel = calloc((size_t)s->nprog + 1, sizeof *s->sel);
-  if (!s->sel) exit(3);
+  s->sel = pko_xcalloc((size_t)s->nprog + 1, sizeof *s->sel);
   if (!o->nnames) {
     for (int p = 0; p < s->nprog; p++)
       s->sel[p] = (s->progs[p].def || o->all) && (!o->gated || s->progs[p].gated);
@@ -1193,8 +1163,7 @@ static void pkbench_run_prog(const pkbench_opts *o, pkbench_session *s, const pk
     fprintf(stderr, "pkanren bench: cannot write the wrapper for %s\n", pg->name);
     return;
   }
-  pkbench_cell *cells = calloc((size_t)o->nw, sizeof *cells);
-  if (!cells) exit(3);
+  pkbench_cell *cells = pko_xcalloc((size_t)o->nw, sizeof *cells);
   pkbench_measure(o, s, pg, wrapper, cells);
   if (!pkbench_interrupted) {
     bool mismatch = pkbench_check(pg, cells, o->nw);

@@ -840,8 +840,7 @@ static size_t pkb_u8encode(char *out, uint32_t cp)
 /* A string from n code points. */
 static pk_val pkb_str_of_chars(const uint32_t *cps, size_t n)
 {
-  char *buf = malloc(4 * n + 1);
-  if (!buf) pko_error("string: out of memory");
+  char *buf = pko_xmalloc(4 * n + 1);
   size_t len = 0;
   for (size_t i = 0; i < n; i++) len += pkb_u8encode(buf + len, cps[i]);
   pk_val s = pko_mkstr(buf, len);
@@ -881,8 +880,7 @@ PKB_PRIM(pkb_string_append)
 {
   size_t total = 0;
   for (int i = 0; i < argc; i++) total += pkb_check_str("string-append", argv[i])->len;
-  char *buf = malloc(total + 1);
-  if (!buf) pko_error("string-append: out of memory");
+  char *buf = pko_xmalloc(total + 1);
   size_t at = 0;
   for (int i = 0; i < argc; i++) {
     memcpy(buf + at, pko_as_str(argv[i])->s, pko_as_str(argv[i])->len);
@@ -901,8 +899,7 @@ PKB_PRIM(pkb_string_copy)
 
 PKB_PRIM(pkb_string)
 {
-  uint32_t *cps = malloc((size_t)(argc > 0 ? argc : 1) * sizeof *cps);
-  if (!cps) pko_error("string: out of memory");
+  uint32_t *cps = pko_xmalloc((size_t)(argc > 0 ? argc : 1) * sizeof *cps);
   for (int i = 0; i < argc; i++) {
     if (!pko_charp(argv[i])) { free(cps); pkb_bad("string", "not a character", argv[i]); }
     cps[i] = pko_charval(argv[i]);
@@ -919,8 +916,7 @@ PKB_PRIM(pkb_make_string)
   uint32_t c = argc > 1 ? pkb_check_char("make-string", argv[1]) : 0;
   char u[4];
   size_t w = pkb_u8encode(u, c);
-  char *buf = malloc((size_t)n * w + 1);
-  if (!buf) pko_error("make-string: out of memory");
+  char *buf = pko_xmalloc((size_t)n * w + 1);
   for (int64_t i = 0; i < n; i++) memcpy(buf + (size_t)i * w, u, w);
   pk_val r = pko_mkstr(buf, (size_t)n * w);
   free(buf);
@@ -939,8 +935,7 @@ PKB_PRIM(pkb_string_to_list)
 PKB_PRIM(pkb_list_to_string)
 {
   long n = pkb_listlen("list->string", argv[0]);
-  uint32_t *cps = malloc((size_t)(n > 0 ? n : 1) * sizeof *cps);
-  if (!cps) pko_error("list->string: out of memory");
+  uint32_t *cps = pko_xmalloc((size_t)(n > 0 ? n : 1) * sizeof *cps);
   long i = 0;
   for (pk_val l = argv[0]; pko_pairp(l); l = pko_cdr(l)) {
     if (!pko_charp(pko_car(l))) { free(cps); pkb_bad("list->string", "not a character", pko_car(l)); }
@@ -955,8 +950,7 @@ PKB_PRIM(pkb_list_to_string)
 static pk_val pkb_string_case(const char *who, pk_val v, uint32_t (*fn)(uint32_t))
 {
   pko_string *s = pkb_check_str(who, v);
-  char *buf = malloc(4 * (size_t)s->len + 1);
-  if (!buf) pko_error("%s: out of memory", who);
+  char *buf = pko_xmalloc(4 * (size_t)s->len + 1);
   size_t len = 0;
   for (size_t i = 0; i < s->len;) len += pkb_u8encode(buf + len, fn(pkb_u8decode(s->s, s->len, &i)));
   pk_val r = pko_mkstr(buf, len);

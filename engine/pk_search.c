@@ -26,7 +26,6 @@
 #include "pk_print.h"
 
 #include <sched.h>
-#include <time.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>

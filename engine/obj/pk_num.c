@@ -746,8 +746,7 @@ static double pkn_decimal_value(const char *s, size_t n)
 {
   static pthread_once_t once = PTHREAD_ONCE_INIT;
   pthread_once(&once, pkn_locale_once);
-  char small[64], *buf = n < sizeof small ? small : malloc(n + 1);
-  if (!buf) pko_error("out of memory");
+  char small[64], *buf = n < sizeof small ? small : pko_xmalloc(n + 1);
   for (size_t i = 0; i < n; i++) buf[i] = s[i] && strchr("sSfFdDlL", s[i]) ? 'e' : s[i];
   buf[n] = 0;
   double d = strtod_l(buf, NULL, pkn_c_locale);

@@ -37,12 +37,7 @@ static void pkp_reserve(pkp_buf *b, size_t extra)
   if (b->len + extra + 1 <= b->cap) return;
   size_t cap = b->cap ? b->cap * 2 : 64;
   while (cap < b->len + extra + 1) cap *= 2;
-  char *s = realloc(b->s, cap);
-  if (!s) {
-    fputs("pkanren: out of memory\n", stderr);
-    abort();
-  }
-  b->s = s;
+  b->s = pko_xrealloc(b->s, cap);
   b->cap = cap;
 }
 
@@ -660,10 +655,7 @@ static void pkp_push(pkp_stack *st, uint32_t op, pk_val v, uint32_t i)
 {
   if (st->n == st->cap) {
     pkp_item *it = GC_MALLOC(st->cap * 2 * sizeof *it);
-    if (!it) {
-      fputs("pkanren: out of memory\n", stderr);
-      abort();
-    }
+    if (!it) pko_oom();
     memcpy(it, st->it, st->n * sizeof *it);
     st->it = it;
     st->cap *= 2;
@@ -834,8 +826,7 @@ char *pkp_tostring(pk_val v, int mode)
   pkp_init(&b);
   pkp_print(&b, v, mode);
   if (!b.s) {
-    b.s = malloc(1);
-    if (!b.s) abort();
+    b.s = pko_xmalloc(1);
     b.s[0] = 0;
   }
   return b.s;

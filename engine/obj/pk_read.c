@@ -45,11 +45,18 @@ static struct {
   size_t nfiles, filecap;
 } pkr_tab = { PTHREAD_MUTEX_INITIALIZER, NULL, NULL, 0, 0, NULL, 0, 0 };
 
-/* Out of memory in the table is not recoverable for any caller. */
-static _Noreturn void pkr_oom(void)
+/* Take and release the table's lock; out of memory inside exits rather
+   than throwing past the unlock (pko_oom_fatal). */
+static void pkr_lock(void)
 {
-  fputs("pkanren: out of memory\n", stderr);
-  abort();
+  pko_oom_fatal++;
+  pthread_mutex_lock(&pkr_tab.lock);
+}
+
+static void pkr_unlock(void)
+{
+  pthread_mutex_unlock(&pkr_tab.lock);
+  pko_oom_fatal--;
 }
 
 /* Fibonacci hashing of an address whose low 4 bits are always zero. */
@@ -63,8 +70,8 @@ static size_t pkr_hash(uintptr_t key)
 static void pkr_rehash(size_t ncap)
 {
   uintptr_t *keys = GC_MALLOC_UNCOLLECTABLE(ncap * sizeof *keys);
-  pkr_slot *vals = malloc(ncap * sizeof *vals);
-  if (!keys || !vals) pkr_oom();
+  pkr_slot *vals = pko_xmalloc(ncap * sizeof *vals);
+  if (!keys) pko_oom();
   memset(keys, 0, ncap * sizeof *keys);
   for (size_t i = 0; i < pkr_tab.cap; i++) {
     uintptr_t k = pkr_tab.keys[i];
@@ -107,13 +114,10 @@ static const char *pkr_file(const char *name)
   }
   if (n == pkr_tab.filecap) {
     size_t cap = n ? n * 2 : 16;
-    const char **fs = realloc(pkr_tab.files, cap * sizeof *fs);
-    if (!fs) pkr_oom();
-    pkr_tab.files = fs;
+    pkr_tab.files = pko_xrealloc(pkr_tab.files, cap * sizeof *pkr_tab.files);
     pkr_tab.filecap = cap;
   }
-  char *copy = strdup(name);
-  if (!copy) pkr_oom();
+  char *copy = pko_xstrdup(name);
   pkr_tab.files[pkr_tab.nfiles++] = copy;
   return copy;
 }
@@ -144,7 +148,7 @@ static void pkr_wpush(pk_val **stack, size_t *cap, size_t *n, pk_val v)
 {
   if (*n == *cap) {
     pk_val *s = GC_MALLOC(*cap * 2 * sizeof *s);
-    if (!s) pkr_oom();
+    if (!s) pko_oom();
     memcpy(s, *stack, *n * sizeof *s);
     *stack = s;
     *cap *= 2;
@@ -174,13 +178,13 @@ void pkr_forget(pk_val v)
 {
   size_t cap = 64;
   pk_val *stack = GC_MALLOC(cap * sizeof *stack);
-  if (!stack) pkr_oom();
-  pthread_mutex_lock(&pkr_tab.lock);
+  if (!stack) pko_oom();
+  pkr_lock();
   pkr_forget_walk(v, &stack, &cap);
   size_t ncap = pkr_tab.cap;
   while (ncap > 4096 && pkr_tab.used * 8 < ncap) ncap /= 2;
   if (ncap < pkr_tab.cap) pkr_rehash(ncap);
-  pthread_mutex_unlock(&pkr_tab.lock);
+  pkr_unlock();
 }
 
 /* Look a pair up; any thread, under the table lock. */
@@ -189,7 +193,7 @@ bool pkr_pos(pk_val pair, pk_srcpos *out)
   if (!pko_pairp(pair)) return false;
   uintptr_t key = (uintptr_t)pko_as_pair(pair);
   bool found = false;
-  pthread_mutex_lock(&pkr_tab.lock);
+  pkr_lock();
   if (pkr_tab.cap) {
     size_t m = pkr_tab.cap - 1, i = pkr_hash(key) & m;
     while (pkr_tab.keys[i] && pkr_tab.keys[i] != key) i = (i + 1) & m;
@@ -199,7 +203,7 @@ bool pkr_pos(pk_val pair, pk_srcpos *out)
       found = true;
     }
   }
-  pthread_mutex_unlock(&pkr_tab.lock);
+  pkr_unlock();
   return found;
 }
 
@@ -207,10 +211,10 @@ bool pkr_pos(pk_val pair, pk_srcpos *out)
 void pkr_setpos(pk_val pair, const pk_srcpos *pos)
 {
   if (!pko_pairp(pair) || !pos) return;
-  pthread_mutex_lock(&pkr_tab.lock);
+  pkr_lock();
   const char *file = pkr_file(pos->file ? pos->file : "?");
   pkr_put((uintptr_t)pko_as_pair(pair), (pkr_slot){ file, pos->line, pos->col });
-  pthread_mutex_unlock(&pkr_tab.lock);
+  pkr_unlock();
 }
 
 /* ---- reader state --------------------------------------------------------- */
@@ -361,7 +365,7 @@ static void pkr_tokc(pkr_reader *r, char c)
   if (r->toklen + 2 > r->tokcap) {
     size_t cap = r->tokcap * 2;
     char *t = GC_MALLOC_ATOMIC(cap);
-    if (!t) pkr_oom();
+    if (!t) pko_oom();
     memcpy(t, r->tok, r->toklen);
     r->tok = t;
     r->tokcap = cap;
@@ -764,9 +768,9 @@ static int pkr_token(pkr_reader *r, pk_val *v)
 static void pkr_note(pkr_reader *r, pk_val pair, int line, int col)
 {
   if (r->npend == PKR_PEND) {
-    pthread_mutex_lock(&pkr_tab.lock);
+    pkr_lock();
     for (size_t k = 0; k < r->npend; k++) pkr_put(r->pkey[k], r->pval[k]);
-    pthread_mutex_unlock(&pkr_tab.lock);
+    pkr_unlock();
     r->npend = 0;
   }
   r->pkey[r->npend] = (uintptr_t)pko_as_pair(pair);
@@ -777,9 +781,9 @@ static void pkr_note(pkr_reader *r, pk_val pair, int line, int col)
 static void pkr_flush(pkr_reader *r)
 {
   if (r->npend == 0) return;
-  pthread_mutex_lock(&pkr_tab.lock);
+  pkr_lock();
   for (size_t k = 0; k < r->npend; k++) pkr_put(r->pkey[k], r->pval[k]);
-  pthread_mutex_unlock(&pkr_tab.lock);
+  pkr_unlock();
   r->npend = 0;
 }
 
@@ -789,7 +793,7 @@ static pkr_frame *pkr_push(pkr_reader *r, int kind, int close)
   if (r->depth == r->cap) {
     size_t cap = r->cap * 2;
     pkr_frame *s = GC_MALLOC(cap * sizeof *s);
-    if (!s) pkr_oom();
+    if (!s) pko_oom();
     memcpy(s, r->stack, r->depth * sizeof *s);
     r->stack = s;
     r->cap = cap;
@@ -926,16 +930,16 @@ pkr_reader *pkr_open(const char *file, const char *text, size_t len)
   static pthread_once_t once = PTHREAD_ONCE_INIT;
   pthread_once(&once, pkr_init_once);
   pkr_reader *r = GC_MALLOC(sizeof *r);
-  if (!r) pkr_oom();
+  if (!r) pko_oom();
   *r = (pkr_reader){ .text = text, .len = len, .line = 1, .col = 1 };
-  pthread_mutex_lock(&pkr_tab.lock);
+  pkr_lock();
   r->file = pkr_file(file ? file : "<input>");
-  pthread_mutex_unlock(&pkr_tab.lock);
+  pkr_unlock();
   r->cap = 16;
   r->stack = GC_MALLOC(r->cap * sizeof *r->stack);
   r->tokcap = 64;
   r->tok = GC_MALLOC_ATOMIC(r->tokcap);
-  if (!r->stack || !r->tok) pkr_oom();
+  if (!r->stack || !r->tok) pko_oom();
   if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) r->i = 3;
   if (len - r->i >= 3 && text[r->i] == '#' && text[r->i + 1] == '!' &&
       (text[r->i + 2] == '/' || text[r->i + 2] == ' '))
@@ -981,18 +985,14 @@ pk_srcpos pkr_here(const pkr_reader *r)
 }
 
 /* Everything left in fd, NUL-terminated, in a malloc'd buffer that starts
-   at cap bytes and doubles (pipes and /proc files report no size). */
+   at cap bytes and doubles (pipes and /proc files report no size); NULL
+   on a read error (errno set). */
 static char *pkr_readall(int fd, size_t cap, size_t *len)
 {
   size_t n = 0;
-  char *buf = malloc(cap);
-  while (buf) {
-    if (n + 1 == cap) {
-      char *b = realloc(buf, cap *= 2);
-      if (!b) free(buf);
-      buf = b;
-      continue;
-    }
+  char *buf = pko_xmalloc(cap);
+  for (;;) {
+    if (n + 1 == cap) buf = pko_xrealloc(buf, cap *= 2);
     ssize_t k = read(fd, buf + n, cap - 1 - n);
     if (k > 0) {
       n += (size_t)k;
@@ -1007,8 +1007,6 @@ static char *pkr_readall(int fd, size_t cap, size_t *len)
       return NULL;
     }
   }
-  errno = ENOMEM;
-  return NULL;
 }
 
 /* Whole file, sized by fstat when the file has a size. */
@@ -1018,7 +1016,14 @@ char *pkr_slurp(const char *path, size_t *len)
   if (fd < 0) return NULL;
   struct stat st;
   size_t n = 0, cap = fstat(fd, &st) == 0 && st.st_size > 0 ? (size_t)st.st_size + 1 : 4096;
+  pko_catch c;
+  bool guard = pko_handler != NULL; /* without a handler, out of memory exits */
+  if (guard && !PKO_TRY(c)) {       /* out of memory: the descriptor is not leaked */
+    close(fd);
+    pko_rethrow();
+  }
   char *buf = pkr_readall(fd, cap, &n);
+  if (guard) PKO_END(c);
   int e = errno;
   close(fd);
   errno = e;
