@@ -99,6 +99,7 @@ double pkn_dbl(pkn_num n)
   return n.flo ? n.d : n.den == 1 ? (double)n.i : pkn_q2d(n.i, n.den);
 }
 
+/* An exact 0: absorbing for *, neutral for + and - (Chez's contagion). */
 static bool pkn_zero_exact(pkn_num n)
 {
   return !n.flo && n.i == 0;
@@ -259,12 +260,14 @@ pk_val pkn_add(pk_val a, pk_val b)
   return pkn_arith('+', a, b);
 }
 
+/* a - b; the fixnum difference always fits int64. */
 pk_val pkn_sub(pk_val a, pk_val b)
 {
   if (pko_fixnump(a) && pko_fixnump(b)) return pko_mkint(pko_fixval(a) - pko_fixval(b));
   return pkn_arith('-', a, b);
 }
 
+/* a * b; fixnums multiply inline unless the product overflows. */
 pk_val pkn_mul(pk_val a, pk_val b)
 {
   int64_t r;
@@ -273,6 +276,7 @@ pk_val pkn_mul(pk_val a, pk_val b)
   return pkn_arith('*', a, b);
 }
 
+/* a / b: exact when both are, so (/ 6 4) is 3/2. */
 pk_val pkn_div(pk_val a, pk_val b)
 {
   return pkn_arith('/', a, b);
@@ -333,7 +337,6 @@ int pkn_cmp(const char *who, pk_val a, pk_val b)
   return c == 2 ? 2 : -c;
 }
 
-
 /* Chained comparisons: every argument is checked, then each adjacent pair. */
 bool pkn_compare(const char *who, int rel, int argc, const pk_val *argv)
 {
@@ -352,7 +355,6 @@ bool pkn_compare(const char *who, int rel, int argc, const pk_val *argv)
   return ok;
 }
 
-
 /* max/min: a NaN wins, ties keep the later argument (as Chez), and any
    inexact argument makes the result inexact. */
 pk_val pkn_extremum(const char *who, bool want_max, int argc, const pk_val *argv)
@@ -369,7 +371,6 @@ pk_val pkn_extremum(const char *who, bool want_max, int argc, const pk_val *argv
   if (inexact && !pko_isa(best, PK_T_FLONUM)) best = pko_mkflo(pkn_dbl(pkn_of(who, best)));
   return best;
 }
-
 
 /* abs: |INT64_MIN| does not fit, nor does |INT64_MIN/d|. */
 pk_val pkn_abs(pk_val v)
@@ -405,7 +406,6 @@ pk_val pkn_intdiv(const char *who, int kind, pk_val a, pk_val b)
   return pko_mkflo(r == 0.0 ? 0.0 : r);
 }
 
-
 /* gcd/lcm of integers; an integral flonum argument makes the result a
    flonum, as in Chez. */
 static int64_t pkn_gcd2(int64_t a, int64_t b)
@@ -416,6 +416,7 @@ static int64_t pkn_gcd2(int64_t a, int64_t b)
   return (int64_t)x;
 }
 
+/* gcd of integral doubles (Euclid with fmod, exact on integers). */
 static double pkn_gcd2f(double a, double b)
 {
   a = fabs(a);
@@ -424,6 +425,7 @@ static double pkn_gcd2f(double a, double b)
   return a;
 }
 
+/* Every argument is checked before any result is formed, as Chez. */
 pk_val pkn_gcd(int argc, const pk_val *argv)
 {
   bool inexact = false;
@@ -438,6 +440,7 @@ pk_val pkn_gcd(int argc, const pk_val *argv)
   return inexact ? pko_mkflo(gf) : pko_mkint(g);
 }
 
+/* lcm as |l / gcd(l, n) * n|, folded; an exact 0 makes it 0. */
 pk_val pkn_lcm(int argc, const pk_val *argv)
 {
   bool inexact = false;
@@ -459,7 +462,6 @@ pk_val pkn_lcm(int argc, const pk_val *argv)
   return inexact ? pko_mkflo(lf) : pko_mkint(l);
 }
 
-
 /* Parity of an integer, exact or integral flonum. */
 bool pkn_odd(const char *who, pk_val v)
 {
@@ -467,22 +469,19 @@ bool pkn_odd(const char *who, pk_val v)
   return n.flo ? fmod(n.d, 2.0) != 0.0 : (n.i & 1) != 0;
 }
 
-
-/* Type and exactness predicates: our reals are int64, ratios of int64 and
-   flonums. */
-
+/* Our reals are int64, ratios of int64 and flonums: an integer is an exact
+   integer or an integral finite flonum. */
 bool pkn_integerp(pk_val v)
 {
-  if (pko_intp(v)) return PK_TRUE;
+  if (pko_intp(v)) return true;
   return pko_isa(v, PK_T_FLONUM) && isfinite(pko_flo(v)) && pko_flo(v) == trunc(pko_flo(v));
 }
 
+/* Every finite real is rational (flonums are dyadic rationals). */
 bool pkn_rationalp(pk_val v)
 {
   return pko_intp(v) || pko_isa(v, PK_T_RATIO) || (pko_isa(v, PK_T_FLONUM) && isfinite(pko_flo(v)));
 }
-
-
 
 /* exact->inexact/inexact and inexact->exact/exact. */
 pk_val pkn_to_inexact(const char *who, pk_val v)
@@ -491,12 +490,12 @@ pk_val pkn_to_inexact(const char *who, pk_val v)
   return n.flo ? v : pko_mkflo(pkn_dbl(n));
 }
 
+/* A flonum as the exact rational it denotes, or the overflow error. */
 pk_val pkn_to_exact(const char *who, pk_val v)
 {
   pkn_num n = pkn_of(who, v);
   return n.flo ? pkn_flo_to_exact(who, v, n.d) : v;
 }
-
 
 /* numerator/denominator: of an exact rational its parts; of a flonum the
    parts of the rational it denotes, as flonums (Chez: (denominator 0.5) is
@@ -512,7 +511,6 @@ pk_val pkn_parts(const char *who, bool want_num, pk_val v)
   pkn_dyadic(n.d, &m, &s);
   return pko_mkflo(want_num ? (double)m : ldexp(1.0, s));
 }
-
 
 /* Rounding: exact integers are their own result, ratios round to exact
    integers (round: ties to even), flonums stay flonums.  Chez's round
@@ -539,7 +537,6 @@ pk_val pkn_round(const char *who, int kind, pk_val v)
   return pko_mkint(q);
 }
 
-
 /* Results Chez gives as complex numbers, which we do not have. */
 static _Noreturn void pkn_no_complex(const char *who, pk_val v)
 {
@@ -558,14 +555,14 @@ static int64_t pkn_isqrt(int64_t n)
 
 /* sqrt: exact for perfect squares (ratios too: both parts squares), as
    Chez. */
-pk_val pkn_sqrt(pk_val x0)
+pk_val pkn_sqrt(pk_val v)
 {
-  pkn_num n = pkn_of("sqrt", x0);
+  pkn_num n = pkn_of("sqrt", v);
   if (n.flo) {
-    if (n.d < 0) pkn_no_complex("sqrt", x0);
+    if (n.d < 0) pkn_no_complex("sqrt", v);
     return pko_mkflo(sqrt(n.d));
   }
-  if (n.i < 0) pkn_no_complex("sqrt", x0);
+  if (n.i < 0) pkn_no_complex("sqrt", v);
   int64_t rn = pkn_isqrt(n.i), rd = n.den == 1 ? 1 : pkn_isqrt(n.den);
   if (rn >= 0 && rd >= 0) return pko_mkratio(rn, rd);
   return pko_mkflo(sqrt(pkn_dbl(n)));
@@ -584,31 +581,33 @@ static int64_t pkn_ipow(int64_t b, uint64_t e, pk_val x, pk_val y)
   return r;
 }
 
-pk_val pkn_expt(pk_val x0, pk_val x1)
+/* bv^ev: exact for an exact base and integer power (overflow checked),
+   0 to a positive ratio is exact 0, else pow on doubles. */
+pk_val pkn_expt(pk_val bv, pk_val ev)
 {
-  pkn_num x = pkn_of("expt", x0), y = pkn_of("expt", x1);
+  pkn_num x = pkn_of("expt", bv), y = pkn_of("expt", ev);
   if (pkn_exint(y)) {
     if (y.i == 0) return pko_mkfix(1);
     if (x.flo) return pko_mkflo(pow(x.d, (double)y.i));
     if (x.i == 0) {
-      if (y.i < 0) pkn_bad2("expt", "undefined for values %s and %s", x0, x1);
+      if (y.i < 0) pkn_bad2("expt", "undefined for values %s and %s", bv, ev);
       return pko_mkfix(0);
     }
     uint64_t e = y.i < 0 ? -(uint64_t)y.i : (uint64_t)y.i;
     if (x.den == 1 && (x.i == 1 || x.i == -1)) return pko_mkfix(x.i == -1 && (e & 1) ? -1 : 1);
     /* coprime parts stay coprime: no normalisation needed but the sign */
-    int64_t pn = pkn_ipow(x.i, e, x0, x1), pd = pkn_ipow(x.den, e, x0, x1);
+    int64_t pn = pkn_ipow(x.i, e, bv, ev), pd = pkn_ipow(x.den, e, bv, ev);
     if (y.i > 0) return pko_mkratio(pn, pd);
-    if (pn == INT64_MIN) pkn_overflow_v("expt", x0, x1);
+    if (pn == INT64_MIN) pkn_overflow_v("expt", bv, ev);
     return pko_mkratio(pd, pn);
   }
   if (pkn_zero_exact(x) && !y.flo) {
     /* Chez: 0 to a positive ratio is an exact 0 */
-    if (y.i < 0) pkn_bad2("expt", "undefined for values %s and %s", x0, x1);
+    if (y.i < 0) pkn_bad2("expt", "undefined for values %s and %s", bv, ev);
     return pko_mkfix(0);
   }
   double b = pkn_dbl(x), p = pkn_dbl(y);
-  if (b < 0 && (!y.flo || p != trunc(p))) pkn_no_complex("expt", x0);
+  if (b < 0 && (!y.flo || p != trunc(p))) pkn_no_complex("expt", bv);
   return pko_mkflo(pow(b, p));
 }
 
@@ -632,7 +631,6 @@ pk_val pkn_log(pk_val v)
   return pko_mkflo(log(pkn_dbl(n)));
 }
 
-
 /* One-argument real function with an exact fixed point: f(exact at) is
    exact val. */
 pk_val pkn_real_fn(const char *who, double (*fn)(double), pk_val v,
@@ -644,7 +642,6 @@ pk_val pkn_real_fn(const char *who, double (*fn)(double), pk_val v,
   if (d < lo || d > hi) pkn_no_complex(who, v);
   return pko_mkflo(fn(d));
 }
-
 
 /* (atan y x): exact 0 on the positive x axis, as Chez. */
 pk_val pkn_atan2(pk_val yv, pk_val xv)
@@ -734,6 +731,7 @@ static bool pkn_decimal_syntax(const char *s, size_t n)
 
 static locale_t pkn_c_locale;
 
+/* The C locale for strtod_l, made once. */
 static void pkn_locale_once(void)
 {
   pkn_c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
