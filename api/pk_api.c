@@ -95,11 +95,16 @@ static pk_term pka_root(pk_engine *e, pk_val v)
   return v;
 }
 
+/* NULL if out of memory (the public contract): pko_oom's error is caught
+   here, whatever the caller's handlers. */
 pk_engine *pk_engine_new(void)
 {
   pki_init();
-  pk_engine *e = calloc(1, sizeof *e);
-  if (e) e->out = stdout;
+  pko_catch c;
+  if (!PKO_TRY(c)) return NULL;
+  pk_engine *e = pko_xcalloc(1, sizeof *e);
+  PKO_END(c);
+  e->out = stdout;
   return e;
 }
 

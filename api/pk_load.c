@@ -76,10 +76,10 @@ static bool pkl_builtin_file(const char *name)
 /* name resolved against the directory of the file that loads it. */
 static char *pkl_resolve(const char *from, const char *name)
 {
-  if (name[0] == '/' || !from) return strdup(name);
-  char *dup = strdup(from), *dir = dirname(dup);
+  if (name[0] == '/' || !from) return pko_xstrdup(name);
+  char *dup = pko_xstrdup(from), *dir = dirname(dup);
   size_t n = strlen(dir) + strlen(name) + 2;
-  char *out = malloc(n);
+  char *out = pko_xmalloc(n);
   snprintf(out, n, "%s/%s", dir, name);
   free(dup);
   return out;

@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <editline/readline.h>
 
@@ -118,11 +117,10 @@ static void pkc_on_big_stack(void *(*body)(void *), void *arg)
   pthread_attr_destroy(&a);
 }
 
+/* Monotonic seconds. */
 static double pkc_now(void)
 {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+  return (double)pko_now_ns() * 1e-9;
 }
 
 static void *pkc_run_thread(void *arg)
@@ -249,7 +247,7 @@ static void *pkc_repl_thread(void *arg)
     if (!line) break;
     pko_interrupted = 0;
     size_t n = strlen(line);
-    acc = realloc(acc, len + n + 2);
+    acc = pko_xrealloc(acc, len + n + 2);
     memcpy(acc + len, line, n);
     len += n;
     acc[len++] = '\n';

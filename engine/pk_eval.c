@@ -133,6 +133,7 @@ static size_t pkx_alias_slot(pk_val k, size_t cap) { return (size_t)((k >> 4) * 
 /* Record that renamed stands for orig (tables are uncollectable, as symbols are). */
 static void pkx_alias_put(pk_val renamed, pk_val orig)
 {
+  pko_oom_fatal++; /* the collector's out-of-memory hook must not throw past the unlock */
   pthread_mutex_lock(&pkx_aliases.lock);
   if (2 * (pkx_aliases.n + 1) > pkx_aliases.cap) {
     size_t ncap = pkx_aliases.cap ? 2 * pkx_aliases.cap : 256;
@@ -155,6 +156,7 @@ static void pkx_alias_put(pk_val renamed, pk_val orig)
   pkx_aliases.vals[j] = orig;
   pkx_aliases.n++;
   pthread_mutex_unlock(&pkx_aliases.lock);
+  pko_oom_fatal--;
 }
 
 /* The symbol renamed stands for, or 0 for an ordinary symbol. */

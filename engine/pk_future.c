@@ -23,7 +23,6 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
-#include <time.h>
 
 _Thread_local bool pkf_on;
 static const pkf_pool *pkf_the_pool;
@@ -137,14 +136,12 @@ static pk_val pkf_replay(const pkf_memo *r)
    microseconds, so spin, then yield. */
 static pk_val pkf_wait(pks_thunk *k)
 {
-  struct timespec a, b;
-  clock_gettime(CLOCK_MONOTONIC, &a);
+  uint64_t t0 = pko_now_ns();
   pk_val m;
   for (unsigned round = 0; (m = atomic_load_explicit(&k->memo, memory_order_acquire)) == PKF_BUSY;)
     if (++round > 64) sched_yield();
-  clock_gettime(CLOCK_MONOTONIC, &b);
   pkf_counts_now.waits++;
-  pkf_counts_now.wait_ns += (uint64_t)((b.tv_sec - a.tv_sec) * 1000000000 + (b.tv_nsec - a.tv_nsec));
+  pkf_counts_now.wait_ns += pko_now_ns() - t0;
   return m;
 }
 
@@ -183,7 +180,7 @@ static FILE *pkf_capture_file(void)
   static _Thread_local FILE *f;
   static _Thread_local char *buf;
   static _Thread_local size_t len;
-  if (!f && !(f = open_memstream(&buf, &len))) pko_error("out of memory for a capture stream");
+  if (!f && !(f = open_memstream(&buf, &len))) pko_oom(); /* open_memstream fails only for memory */
   return f;
 }
 

@@ -22,10 +22,10 @@
 #include "pk_eval.h"
 #include "pk_future.h"
 #include "pk_map.h"
+#include "pk_num.h"
 #include "pk_print.h"
 
 #include <sched.h>
-#include <time.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1009,7 +1009,7 @@ static int pks_type_index(pk_val v)
 /* faster-miniKanren's number-compare: (cond ((= a b) '=) ((< a b) '<) (else '>)). */
 static int pks_numcmp(pk_val a, pk_val b)
 {
-  int c = pkb_numcmp(a, b); /* -1, 0, 1; 2 when unordered (NaN): the else branch */
+  int c = pkn_cmp("compare", a, b); /* -1, 0, 1; 2 when unordered (NaN): the else branch */
   return c == 2 ? 1 : c;
 }
 

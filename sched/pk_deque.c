@@ -52,6 +52,7 @@
 ** buffer's `older` list, not freed, until pkd_destroy/pkd_reclaim_quiescent.
 */
 #include "pk_deque.h"
+#include "pk_obj.h"
 
 #include <stdlib.h>
 
@@ -63,7 +64,7 @@ _Static_assert(offsetof(pkd_deque, bottom) == 2 * PKD_CACHE_LINE, "bottom's own 
 #define REL memory_order_release
 #define SC  memory_order_seq_cst
 
-static void *malloc_alloc(size_t bytes, void *ctx) { (void)ctx; return malloc(bytes); }
+static void *malloc_alloc(size_t bytes, void *ctx) { (void)ctx; return pko_xmalloc(bytes); }
 static void malloc_free(void *p, size_t bytes, void *ctx) { (void)bytes; (void)ctx; free(p); }
 const pkd_alloc pkd_alloc_malloc = { malloc_alloc, malloc_free, NULL };
 

@@ -9,6 +9,7 @@
 ** hwloc is used only here and only during pkt_plan_new* and pkt_pin_self.
 */
 #include "pk_topo.h"
+#include "pk_obj.h"
 
 #include <errno.h>
 #include <hwloc.h>
@@ -61,8 +62,7 @@ static int affinity_cpus(int **out)
       return -1;
     }
     int n = CPU_COUNT_S(sz, set), k = 0;
-    int *cpus = out ? malloc((size_t)(n ? n : 1) * sizeof *cpus) : NULL;
-    if (out && !cpus) { CPU_FREE(set); return -1; }
+    int *cpus = out ? pko_xmalloc((size_t)n * sizeof *cpus) : NULL;
     for (int c = 0; out && c < ncpu && k < n; c++)
       if (CPU_ISSET_S((size_t)c, sz, set)) cpus[k++] = c;
     if (out) *out = cpus;
@@ -108,8 +108,7 @@ static int allowed_cpus(const int *cpus, int ncpus, int **out)
 {
   int n;
   if (cpus) {
-    int *c = malloc((size_t)(ncpus > 0 ? ncpus : 1) * sizeof *c);
-    if (!c) return -1;
+    int *c = pko_xmalloc((size_t)(ncpus > 0 ? ncpus : 0) * sizeof *c);
     n = 0;
     for (int i = 0; i < ncpus; i++) if (cpus[i] >= 0) c[n++] = cpus[i];
     *out = c;
@@ -117,7 +116,7 @@ static int allowed_cpus(const int *cpus, int ncpus, int **out)
     if (n == 0) free(*out);
     long on = sysconf(_SC_NPROCESSORS_ONLN);
     n = on > 0 ? (int)on : 1;
-    if (!(*out = malloc((size_t)n * sizeof **out))) return -1;
+    *out = pko_xmalloc((size_t)n * sizeof **out);
     for (int i = 0; i < n; i++) (*out)[i] = i;
   }
   qsort(*out, (size_t)n, sizeof **out, cmp_int);
@@ -205,7 +204,7 @@ static pu_info *placement(hwloc_topology_t *topo, const int *cpus, int ncpus, in
 {
   int *os = NULL;
   int m = allowed_cpus(cpus, ncpus, &os);
-  pu_info *pus = m > 0 ? calloc((size_t)m, sizeof *pus) : NULL;
+  pu_info *pus = m > 0 ? pko_xcalloc((size_t)m, sizeof *pus) : NULL;
   if (!pus) { free(os); return NULL; }
   bool have_l3 = *topo && hwloc_get_nbobjs_by_type(*topo, HWLOC_OBJ_L3CACHE) > 0;
   int known = 0;
@@ -222,14 +221,6 @@ static pu_info *placement(hwloc_topology_t *topo, const int *cpus, int ncpus, in
 }
 
 /* ---- victim lists ---------------------------------------------------------------- */
-
-static uint64_t splitmix64(uint64_t *s)
-{
-  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
 
 typedef struct victim { int dist; uint64_t key; int w; } victim;
 
@@ -248,7 +239,7 @@ static void victims_of(const pkt_plan *p, int w, uint64_t seed, victim *tmp, int
   uint64_t s = seed ^ ((uint64_t)w * 0xD1B54A32D192ED03ull);
   int k = 0;
   for (int v = 0; v < p->nworkers; v++)
-    if (v != w) tmp[k++] = (victim){ distance(&p->w[w], &p->w[v]), splitmix64(&s), v };
+    if (v != w) tmp[k++] = (victim){ distance(&p->w[w], &p->w[v]), pko_rand64(&s), v };
   qsort(tmp, (size_t)k, sizeof *tmp, cmp_victim);
   for (int i = 0; i < k; i++) out[i] = tmp[i].w;
 }
@@ -270,8 +261,7 @@ static int count_distinct(const pu_info *pus, int n, size_t off)
 static char *describe(const pkt_plan *p, const pu_info *pus, int npus)
 {
   size_t cap = 160 + (size_t)p->nworkers * 12, len;
-  char *s = malloc(cap);
-  if (!s) return NULL;
+  char *s = pko_xmalloc(cap);
   const char *src = p->synthetic ? "synthetic" : p->topo ? "hwloc" : "affinity-mask";
   len = (size_t)snprintf(s, cap, "workers=%d pus=%d cores=%d numa=%d topo=%s",
                          p->nworkers, npus, count_distinct(pus, npus, offsetof(pu_info, core)),
@@ -290,11 +280,10 @@ pkt_plan *pkt_plan_new_from(pkt_source src, const char *synthetic,
                             const int *cpus, int ncpus, int nworkers, uint64_t seed)
 {
   if (nworkers < 1 || nworkers > PKT_MAX_WORKERS) return NULL;
-  pkt_plan *p = calloc(1, sizeof *p);
+  pkt_plan *p = pko_xcalloc(1, sizeof *p);
   pu_info *pus = NULL;
   victim *tmp = NULL;
   int npus;
-  if (!p) return NULL;
   p->nworkers = nworkers;
   p->topo = load_topology(src, synthetic);
   p->synthetic = src == PKT_SYNTHETIC;
@@ -302,15 +291,14 @@ pkt_plan *pkt_plan_new_from(pkt_source src, const char *synthetic,
   npus = 0;
   pus = placement(&p->topo, cpus, ncpus, &npus);
   size_t nv = (size_t)nworkers * (size_t)(nworkers - 1);
-  p->w = malloc((size_t)nworkers * sizeof *p->w);
-  p->victims = malloc((nv ? nv : 1) * sizeof *p->victims);
-  tmp = malloc((size_t)nworkers * sizeof *tmp);
-  if (!pus || !p->w || !p->victims || !tmp) goto fail;
+  if (!pus) goto fail;
+  p->w = pko_xmalloc((size_t)nworkers * sizeof *p->w);
+  p->victims = pko_xmalloc(nv * sizeof *p->victims);
+  tmp = pko_xmalloc((size_t)nworkers * sizeof *tmp);
   for (int w = 0; w < nworkers; w++) p->w[w] = pus[w % npus];
   for (int w = 0; w < nworkers; w++)
     victims_of(p, w, seed, tmp, p->victims + (size_t)w * (size_t)(nworkers - 1));
   p->desc = describe(p, pus, npus);
-  if (!p->desc) goto fail;
   free(tmp);
   free(pus);
   return p;
