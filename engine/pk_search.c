@@ -96,7 +96,7 @@ static _Thread_local uint64_t pks_nunify;
    nested run (through project) numbers its variables above the outer
    branch's. */
 static _Thread_local uint64_t pks_floor;
-static pk_val S_num, S_str, S_sym, S_diseq, S_absento;
+static pk_val pks_sym_num, pks_sym_str, pks_sym_sym, pks_sym_diseq, pks_sym_absento;
 
 uint64_t pks_unify_count(void) { return pks_nunify; }
 
@@ -1093,12 +1093,12 @@ static pk_val pks_form(pk_val v, pk_val D, pk_val T, pk_val A)
   fa = pks_sort_lex(A);
   if (fd == PK_NIL && ft == PK_NIL && fa == PK_NIL) return v;
   pk_val out = PK_NIL;
-  if (fa != PK_NIL) out = pko_cons(pko_cons(S_absento, pks_drop_dot(fa)), out);
+  if (fa != PK_NIL) out = pko_cons(pko_cons(pks_sym_absento, pks_drop_dot(fa)), out);
   out = pks_append(ft, out);
   if (fd != PK_NIL) {
     pk_val dd = PK_NIL;
     for (pk_val d = fd; pko_pairp(d); d = pko_cdr(d)) dd = pko_cons(pks_drop_dot(pko_car(d)), dd);
-    out = pko_cons(pko_cons(S_diseq, pko_reverse(dd)), out);
+    out = pko_cons(pko_cons(pks_sym_diseq, pko_reverse(dd)), out);
   }
   return pko_cons(v, out);
 }
@@ -1111,7 +1111,7 @@ static pk_val pks_reify(pk_val x, const pks_state *st)
   if (!st->C) return pks_walkstar(v, R);
   pk_val rv = pks_vars(v), T = PK_NIL, D = PK_NIL, A = PK_NIL;
   static const unsigned tcs[3] = { T_NUM, T_STR, T_SYM };
-  pk_val tags[3] = { S_num, S_str, S_sym };
+  pk_val tags[3] = { pks_sym_num, pks_sym_str, pks_sym_sym };
   for (int i = 0; i < 3; i++) {
     pk_val xs = PK_NIL;
     for (pk_val r = rv; pko_pairp(r); r = pko_cdr(r)) if (pks_var_type(st, pko_car(r)) == tcs[i]) xs = pko_cons(pko_car(r), xs);
@@ -1319,9 +1319,9 @@ void pks_init(void)
   s = pko_as_sym(pko_sym("fail"));
   s->value = (pk_val)pks_mkgoal(G_FAIL, 0, 0);
   s->flags |= PKO_SYM_DEFINED;
-  S_num = pko_sym("num");
-  S_str = pko_sym("str");
-  S_sym = pko_sym("sym");
-  S_diseq = pko_sym("=/=");
-  S_absento = pko_sym("absento");
+  pks_sym_num = pko_sym("num");
+  pks_sym_str = pko_sym("str");
+  pks_sym_sym = pko_sym("sym");
+  pks_sym_diseq = pko_sym("=/=");
+  pks_sym_absento = pko_sym("absento");
 }

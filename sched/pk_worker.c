@@ -90,22 +90,6 @@ static struct {
 /* The worker this thread is, or NULL outside the pool. */
 static _Thread_local pkw_worker *pkw_self;
 
-static uint64_t pkw_now_ns(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* splitmix64: the per-worker random stream for victim choice. */
-static uint64_t pkw_rand(uint64_t *s)
-{
-  uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
 /* Deque buffers live in the collected heap: they hold branches.  An old
    buffer is never freed by hand: a thief may still read it, and the
    collector keeps it while any stack points to it. */
@@ -281,7 +265,7 @@ static bool pkw_steal(pkw_worker *w, pk_val *t)
 {
   int nv = pkt_plan_workers(pkw.plan) - 1;
   const int *victims = pkt_plan_victims(pkw.plan, w->id);
-  int start = nv > 1 ? (int)(pkw_rand(&w->rng) % 2) : 0; /* ties among the nearest two */
+  int start = nv > 1 ? (int)(pko_rand64(&w->rng) % 2) : 0; /* ties among the nearest two */
   for (int k = 0; k < nv; k++) {
     int v = victims[(k < 2 && nv > 1) ? (k + start) % 2 : k];
     if (v >= pkw.cfg.workers) continue;
@@ -347,14 +331,14 @@ typedef struct pkw_shift {
 
 static pkw_shift pkw_shift_begin(const pkw_query *q)
 {
-  return (pkw_shift){ 0, pkw_now_ns(), 0, q->ops->work(), q->ops };
+  return (pkw_shift){ 0, pko_now_ns(), 0, q->ops->work(), q->ops };
 }
 
 /* No branch to run: w is hungry, and waits a little longer each round. */
 static void pkw_shift_idle(pkw_worker *w, pkw_shift *s)
 {
   pkw_hungry(w, true);
-  if (!s->idle_since) s->idle_since = pkw_now_ns();
+  if (!s->idle_since) s->idle_since = pko_now_ns();
   pkw_backoff(&s->idle);
 }
 
@@ -362,7 +346,7 @@ static void pkw_shift_idle(pkw_worker *w, pkw_shift *s)
 static void pkw_shift_busy(pkw_worker *w, pkw_shift *s)
 {
   pkw_hungry(w, false);
-  if (s->idle_since) { w->st.idle_ns += pkw_now_ns() - s->idle_since; s->idle_since = 0; }
+  if (s->idle_since) { w->st.idle_ns += pko_now_ns() - s->idle_since; s->idle_since = 0; }
   s->idle = 0;
 }
 
@@ -370,7 +354,7 @@ static void pkw_shift_busy(pkw_worker *w, pkw_shift *s)
 static void pkw_shift_end(pkw_worker *w, pkw_shift *s)
 {
   pkw_hungry(w, false);
-  uint64_t t1 = pkw_now_ns();
+  uint64_t t1 = pko_now_ns();
   if (s->idle_since) w->st.idle_ns += t1 - s->idle_since;
   w->st.busy_ns += t1 - s->t0;
   w->st.unifies += s->ops->work() - s->u0;
@@ -592,7 +576,7 @@ static void pkw_query_end(pkw_query *q)
     w0->st.taken += c.taken - pkw.spec0.taken;
     w0->st.waits += c.waits - pkw.spec0.waits;
     w0->st.wait_ns += c.wait_ns - pkw.spec0.wait_ns;
-    w0->st.busy_ns += pkw_now_ns() - pkw.spec_t0;
+    w0->st.busy_ns += pko_now_ns() - pkw.spec_t0;
     w0->st.unifies += q->ops->work() - pkw.spec_u0;
   }
   pthread_mutex_lock(&pkw.lock);
@@ -645,7 +629,7 @@ pkw_query *pkw_spec_start(const pkw_ops *ops)
   pkw_spec_pause(false);
   ops->join(true, true);
   pkw_spec_self = pkw.w[0];
-  pkw.spec_t0 = pkw_now_ns();
+  pkw.spec_t0 = pko_now_ns();
   pkw.spec0 = ops->counts();
   pkw.spec_u0 = ops->work();
   pkw_query_publish(q);
