@@ -256,10 +256,13 @@ static void test_foreign_predicate(void **state)
 /* (mixo x d): three answers, in this order: x = 1, d = a; x = 2, d = the
    term (normal 0 1.5) built with the constructors; x = 3, d = d itself
    (left unbound). */
+static pk_goal *last_goal;
+
 static int mixo(pk_engine *e, pk_goal *g, int argc, const pk_term *argv, void *data)
 {
   (void)data;
   if (argc != 2) return -1;
+  last_goal = g;
   pk_term v[2];
   v[0] = pk_int(e, 1);
   v[1] = pk_symbol(e, "a");
@@ -315,8 +318,9 @@ static void test_foreign_answers(void **state)
   expect_answers(E, "(run* (x a b) (mixo x 'a) (splito x a b))", "(1 0 1) (3 0 3) (1 1 0) (3 1 2) (3 2 1) (3 3 0)");
   expect_answers(E, "(run* (a b) (splito 'x a b))", "");
   /* yielding outside a call */
-  pk_term v[1] = { pk_nil() };
+  pk_term v[2] = { pk_nil(), pk_nil() };
   assert_int_equal(pk_goal_yield(NULL, v), PK_ERUNTIME);
+  assert_int_equal(pk_goal_yield(last_goal, v), PK_ERUNTIME);
 }
 
 /* A foreign goal that makes calls it may not make, then fails the query. */
@@ -455,6 +459,15 @@ static int halfo(pk_engine *e, pk_goal *g, int argc, const pk_term *argv, void *
   return pk_goal_yield(g, v);
 }
 
+/* pk_query_next of q from another thread: its status. */
+static void *next_elsewhere(void *arg)
+{
+  pk_term a;
+  intptr_t rc = pk_query_next(arg, &a);
+  pk_thread_done();
+  return (void *)rc;
+}
+
 static void test_workers(void **state)
 {
   (void)state;
@@ -505,6 +518,13 @@ static void test_workers(void **state)
   assert_int_equal(pk_query_open(E, "(run* (q) (== q 1))", &q2), PK_ERUNTIME);
   assert_non_null(strstr(pk_errmsg(E), "workers"));
   assert_int_equal(load(E, "(+ 1 2)"), PK_ERUNTIME);
+  pthread_t t;
+  void *st;
+  assert_int_equal(pthread_create(&t, NULL, next_elsewhere, q), 0);
+  pthread_join(t, &st);
+  assert_int_equal((intptr_t)st, PK_ERUNTIME);
+  assert_non_null(strstr(pk_errmsg(e), "thread that opened it"));
+  assert_int_equal(pk_query_next(q, &ans), 1);
   pk_query_free(q);
   expect_answers(E, "(run* (q) (== q 1))", "1");
   assert_int_equal(pk_query_open(e, "(run 1 (q) (== q 1))", &q), PK_OK);
