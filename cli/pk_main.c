@@ -130,7 +130,7 @@ static void *pkc_run_thread(void *arg)
   double t0 = pkc_now();
   r->status = pkl_run_file(r->file, &r->opts);
   r->seconds = pkc_now() - t0;
-  if (r->status != PK_STATUS_OK && r->status != PK_STATUS_FAILED && pko_err.status != PK_STATUS_EXIT)
+  if (r->status != PK_STATUS_OK && r->status != PK_STATUS_FAILED && r->status != PK_STATUS_EXIT)
     fprintf(stderr, "%s\n", pko_err.msg);
   if (r->stats) {
     uint64_t u = pks_unify_count() + pkw_pool_unifications();
@@ -180,7 +180,7 @@ static int pkc_cmd_run(int argc, char **argv)
   pki_init();
   pki_configure((int)r.workers, r.unordered, r.seed, false);
   pkc_on_big_stack(pkc_run_thread, &r);
-  return r.status;
+  return r.status == PK_STATUS_EXIT ? r.opts.exit_code : r.status;
 }
 
 /* ---- repl ----------------------------------------------------------------------- */

@@ -618,6 +618,8 @@ static pk_val pks_constrain(const pks_goal *g, pks_state *st)
   return r ? (pk_val)r : PK_FALSE;
 }
 
+static pk_val pks_foreign_apply(const pks_goal *g, pks_state *st);
+
 /* Apply goal g to state st: a stream.  Never recurses into the search:
    goals that suspend return a thunk. */
 static pk_val pks_apply(pk_val gv, pks_state *st)
@@ -630,13 +632,7 @@ static pk_val pks_apply(pk_val gv, pks_state *st)
   case G_SUCCEED: r = st; break;
   case G_FAIL: r = NULL; break;
   case G_REIFY: return pks_choice_new(pks_reify(g->a, st), (pk_val)&pks_nil2);
-  case G_FOREIGN: {
-    long n = pko_length(g->a);
-    pk_val args[n > 0 ? n : 1], l = g->a;
-    for (long i = 0; i < n; i++, l = pko_cdr(l)) args[i] = pks_walkstar(pko_car(l), st->S);
-    r = ((pks_foreign_fn)g->b)((int)n, args, (void *)g->c) ? st : NULL;
-    break;
-  }
+  case G_FOREIGN: return pks_foreign_apply(g, st);
   default: return pks_mkthunk(TK_GOAL, gv, (pk_val)st);
   }
   return r ? (pk_val)r : PK_FALSE;
@@ -1292,6 +1288,27 @@ static pk_val pks_p_onceo(int c, pk_val *v)
   (void)c;
   if (!pks_goalp(v[0])) pko_error_val("onceo: not a goal", v[0]);
   return (pk_val)pks_mkgoal(G_ONCE, v[0], 0);
+}
+
+/* The stream of foreign goal g on st: fail, st itself, or one branch per
+   answer the function gave, in its order, each unifying the argument list
+   with the answer (a new scope first, as conde's clauses start one: the
+   branches share st). */
+static pk_val pks_foreign_apply(const pks_goal *g, pks_state *st)
+{
+  long n = pko_length(g->a);
+  pk_val args[n > 0 ? n : 1], l = g->a;
+  for (long i = 0; i < n; i++, l = pko_cdr(l)) args[i] = pks_walkstar(pko_car(l), st->S);
+  pk_val r = ((pks_foreign_fn)g->b)((int)n, args, (void *)g->c);
+  if (r == PK_TRUE) return (pk_val)st;
+  if (r == PK_FALSE || r == PK_NIL) return PK_FALSE;
+  st = pks_rescope(st);
+  pk_val s = PK_FALSE;
+  for (l = pko_reverse(r); l != PK_NIL; l = pko_cdr(l)) {
+    pk_val b = pks_mkthunk(TK_APPLY, (pk_val)pks_mkgoal(G_UNIFY, g->a, pko_car(l)), (pk_val)st);
+    s = s == PK_FALSE ? b : pks_mkthunk(TK_MPLUS, b, s);
+  }
+  return s;
 }
 
 pk_val pks_foreign_goal(pks_foreign_fn fn, void *data, int argc, const pk_val *argv)

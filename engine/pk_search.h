@@ -29,9 +29,11 @@ void pks_query_stop(pks_query *q);
 /* Number of unifications done by this thread so far (for --stats). */
 uint64_t pks_unify_count(void);
 
-/* A goal implemented in C: called with the walked arguments; returns
-   PK_TRUE to succeed once, PK_FALSE to fail. */
-typedef bool (*pks_foreign_fn)(int argc, const pk_val *argv, void *data);
+/* A goal implemented in C: called with the walked arguments (on the
+   searching thread); returns PK_FALSE to fail, PK_TRUE to succeed once, or
+   a list of answers, each a list of argc terms: one branch per answer, in
+   order, unifying the arguments with it. */
+typedef pk_val (*pks_foreign_fn)(int argc, const pk_val *argv, void *data);
 pk_val pks_foreign_goal(pks_foreign_fn fn, void *data, int argc, const pk_val *argv);
 
 void pks_init(void);
