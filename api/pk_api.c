@@ -210,7 +210,7 @@ int pk_set_unordered(pk_engine *e, int on)
 
 const char *pk_errmsg(const pk_engine *e) { return pka_cb ? pka_cb->err : e->err; }
 int pk_exit_code(const pk_engine *e) { return e->exit_code; }
-void pk_interrupt(void) { pko_interrupted = 1; }
+void pk_interrupt(void) { pko_interrupt_set(1); }
 
 void pk_thread_done(void)
 {
@@ -243,7 +243,7 @@ static bool pka_sched(pk_engine *e)
     pka_applied.unordered = e->unordered;
     pki_configure(e->workers, e->unordered, 0, false);
   }
-  pko_interrupted = 0; /* pk_interrupt stops the running load or query only */
+  pko_interrupt_set(0); /* pk_interrupt stops the running load or query only */
   return true;
 }
 

@@ -99,7 +99,7 @@ static bool pkc_long(const char *s, long *out)
 static void pkc_on_sigint(int sig)
 {
   (void)sig;
-  pko_interrupted = 1;
+  pko_interrupt_set(1);
 }
 
 /* Run body on a thread whose stack holds the recursion budget. */
@@ -245,7 +245,7 @@ static void *pkc_repl_thread(void *arg)
   for (;;) {
     char *line = readline(acc ? "  ... " : "pkanren> ");
     if (!line) break;
-    pko_interrupted = 0;
+    pko_interrupt_set(0);
     size_t n = strlen(line);
     acc = pko_xrealloc(acc, len + n + 2);
     memcpy(acc + len, line, n);

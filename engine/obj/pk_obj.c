@@ -15,7 +15,7 @@
 _Thread_local pko_catch *pko_handler;
 _Thread_local pko_errinfo pko_err;
 _Thread_local const pk_srcpos *pko_where;
-volatile int pko_interrupted;
+_Atomic int pko_interrupted;
 
 /* ---- clock, random numbers, memory outside the collector ------------------ */
 
@@ -488,7 +488,7 @@ _Noreturn void pko_error_val(const char *msg, pk_val irritant)
 /* Clear the flag and throw the interrupt status. */
 _Noreturn void pko_interrupt(void)
 {
-  pko_interrupted = 0;
+  pko_interrupt_set(0);
   pko_throw_at(PK_STATUS_INTERRUPT, NULL, "interrupted");
 }
 

@@ -25,6 +25,7 @@
 #endif
 #include <gc/gc.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -286,7 +287,10 @@ extern _Thread_local pko_errinfo pko_err;
 /* Position of the form being evaluated, for runtime error messages. */
 extern _Thread_local const pk_srcpos *pko_where;
 /* Set asynchronously (SIGINT); polled by the evaluator and the search loop. */
-extern volatile int pko_interrupted;
+extern _Atomic int pko_interrupted;
+/* Set (1) or clear (0) the flag: any thread or a signal handler (a
+   lock-free atomic store). */
+static inline void pko_interrupt_set(int on) { atomic_store_explicit(&pko_interrupted, on, memory_order_relaxed); }
 
 /* Usage: pko_catch c; if (PKO_TRY(c)) { ...body...; PKO_END(c); } else { ...
    pko_err holds the error; handler already popped ... } */
@@ -306,7 +310,7 @@ _Noreturn void pko_rethrow(void);
 static inline void pko_poll(void)
 {
   extern _Noreturn void pko_interrupt(void);
-  if (__builtin_expect(pko_interrupted, 0)) pko_interrupt();
+  if (__builtin_expect(atomic_load_explicit(&pko_interrupted, memory_order_relaxed), 0)) pko_interrupt();
 }
 
 /* ---- debug checks ----------------------------------------------------------
