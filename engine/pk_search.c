@@ -849,7 +849,7 @@ static pk_val pks_lall(const pke_node *n, pke_env *env, pks_state *st, pk_val *n
   pks_eval_goals(n, env, st, goals);
   pk_val z = pks_apply(goals[0], st);
   for (int i = 1; i < n->n; i++) z = pks_mkthunk(TK_KI, (pk_val)pks_ki_new(z, goals[i], NULL), 0);
-  if (!pks_thunkp(z)) return z;
+  if (z == PK_FALSE || !pks_thunkp(z)) return z;
   *next = z;
   return 0;
 }
@@ -1427,6 +1427,9 @@ static pk_val pks_p_absento(int c, pk_val *v) { (void)c; return (pk_val)pks_mkgo
 static pk_val pks_p_symbolo(int c, pk_val *v) { (void)c; return (pk_val)pks_mkgoal(G_TYPE, v[0], pko_mkfix(T_SYM)); }
 static pk_val pks_p_numbero(int c, pk_val *v) { (void)c; return (pk_val)pks_mkgoal(G_TYPE, v[0], pko_mkfix(T_NUM)); }
 static pk_val pks_p_stringo(int c, pk_val *v) { (void)c; return (pk_val)pks_mkgoal(G_TYPE, v[0], pko_mkfix(T_STR)); }
+/* (var? x): x is a logic variable; in a project body, an unbound one
+   (kanren's isvar, for relations that branch on what is known). */
+static pk_val pks_p_varp(int c, pk_val *v) { (void)c; return pko_mkbool(pko_varp(v[0])); }
 static pk_val pks_p_onceo(int c, pk_val *v)
 {
   (void)c;
@@ -1453,6 +1456,7 @@ void pks_init(void)
   pko_defprim("numbero", pks_p_numbero, 1, 1);
   pko_defprim("stringo", pks_p_stringo, 1, 1);
   pko_defprim("onceo", pks_p_onceo, 1, 1);
+  pko_defprim("var?", pks_p_varp, 1, 1);
   pko_symbol *s = pko_as_sym(pko_sym("succeed"));
   s->value = (pk_val)pks_mkgoal(G_SUCCEED, 0, 0);
   s->flags |= PKO_SYM_DEFINED;
