@@ -3,7 +3,7 @@
 # b1ff6cf, the reference of SPEC §5) from local clones, without pip.
 #
 #   bash bench/peers/kanren_env.sh KANREN UNIFICATION ETUPLES CONS [PEERS]
-#   eval "$(bash bench/peers/kanren_env.sh ... --print)"     # only the exports
+#   eval "$(bash bench/peers/kanren_env.sh ... | tail -1)"
 #
 # KANREN .. CONS are git clones (or mirrors) of pythological/kanren,
 # unification, etuples and python-cons.  Each is exported (git archive) into
@@ -18,12 +18,7 @@ set -euo pipefail
 [ $# -ge 4 ] || { sed -n 2,15p "$0" >&2; exit 2; }
 kanren=$1 unif=$2 etup=$3 cons=$4
 peers=${5:-/work/peers}
-[ "${5:-}" = --print ] && peers=/work/peers
-print_only=0
-for a in "$@"; do [ "$a" = --print ] && print_only=1; done
-
 path="$peers/kanren:$peers/unification:$peers/etuples:$peers/python-cons:$peers/meta"
-if [ $print_only = 1 ]; then echo "export PYTHONPATH=$path"; exit 0; fi
 
 # gitdir DIR: the git directory of a clone or a bare mirror.
 gitdir() { if [ -d "$1/.git" ]; then echo "$1/.git"; else echo "$1"; fi; }
