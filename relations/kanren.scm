@@ -192,3 +192,148 @@
     (lall (== a (list 'observed v (cons op xs)))
           (== b (list 'observed v (cons op ys)))
           (walko rel xs ys))))
+
+;; ---- term walks and associative-commutative equality (kanren/graph.py,
+;; kanren/assoccomm.py) ---------------------------------------------------------
+
+;; Operators declared commutative and associative (kanren's fact tables);
+;; add and mul are both by default.  Declaration order is the order an
+;; unbound operator takes them in (kanren's is a Python set's).
+(define kanren-commutative '(add mul))
+(define kanren-associative '(add mul))
+(define (declare-commutative . ops)
+  (set! kanren-commutative (append kanren-commutative ops)))
+(define (declare-associative . ops)
+  (set! kanren-associative (append kanren-associative ops)))
+
+;; (== x t) for each t of terms in turn (each has one answer, so a chain
+;; of lany keeps the list's order).
+(define (kanren-eq-any x terms)
+  (if (null? terms) fail (lany (== x (car terms)) (kanren-eq-any x (cdr terms)))))
+
+;; kanren's Relation goal over one-column facts.
+(define (kanren-fact-goal facts)
+  (lambda (op) (project (op) (kanren-eq-any op facts))))
+(define (commutative op) ((kanren-fact-goal kanren-commutative) op))
+(define (associative op) ((kanren-fact-goal kanren-associative) op))
+
+;; ground_order: (u v) is (s t) sorted, stably, ground first, then other
+;; non-variables (partial lists, kanren's conses, after proper lists), then
+;; variables.
+(define (kanren-ground-order s t u v)
+  (project (s t)
+    (let ((key (lambda (x)
+                 (cond ((var? x) 2) ((kanren-ground? x) -1)
+                       ((and (pair? x) (not (list? x))) 1) (else 0)))))
+      (if (< (key t) (key s)) (== (list u v) (list t s)) (== (list u v) (list s t))))))
+
+;; term_walko: rands-goal relates the arguments of two applications of an
+;; operator rator-goal accepts, at any depth; format-step (or #f) maps each
+;; term before it is walked.
+(define (term_walko rator-goal rands-goal a b . opts)
+  (let ((no-ident (and (pair? opts) (car opts)))
+        (format-step (and (pair? opts) (pair? (cdr opts)) (cadr opts))))
+    (define (single-step s t)
+      (fresh (u v ur urs vrs a1 d1 a2 d2)
+        (lall (kanren-ground-order s t u v)
+              (applyo ur urs u)
+              (applyo ur vrs v)
+              (rator-goal ur)
+              (== urs (cons a1 d1))
+              (== vrs (cons a2 d2))
+              (rands-goal urs vrs ur))))
+    (define (step s t)
+      (fresh (u v z w)
+        (lall (kanren-ground-order s t u v)
+              (if format-step (format-step u w) (== u w))
+              (lconde
+               ((single-step w v))
+               ((kanren-map-anyo step w z #f)
+                (lconde ((== z v)) ((single-step z v))))))))
+    (if no-ident (step a b) (lconde ((step a b)) ((== a b))))))
+
+;; flatten_assoc_args: arguments that are applications of op are replaced
+;; by their arguments, recursively.
+(define (kanren-flatten op items)
+  (let loop ((l items) (acc '()))
+    (cond
+     ((null? l) (reverse acc))
+     ((and (pair? (car l)) (equal? (caar l) op) (pair? (cdar l)))
+      (loop (cdr l) (append (reverse (kanren-flatten op (cdar l))) acc)))
+     (else (loop (cdr l) (cons (car l) acc))))))
+
+;; assoc_args: l with each window of n consecutive elements grouped under
+;; op, left to right (l itself when n is its length).
+(define (kanren-take l n) (if (= n 0) '() (cons (car l) (kanren-take (cdr l) (- n 1)))))
+(define (kanren-assoc-args op l n)
+  (let ((len (length l)))
+    (if (= n len)
+        (list l)
+        (let loop ((i 0) (acc '()))
+          (if (> (+ i n) len)
+              (reverse acc)
+              (loop (+ i 1)
+                    (cons (append (kanren-take l i)
+                                  (list (cons op (kanren-take (list-tail l i) n)))
+                                  (list-tail l (+ i n)))
+                          acc)))))))
+
+(define (kanren-range a b) (if (>= a b) '() (cons a (kanren-range (+ a 1) b))))
+
+;; eq_assoc_args: the argument lists a and b of op are equal under
+;; associativity (no-ident: and not unifiable as they are).
+(define (kanren-eq-assoc-args op a b no-ident)
+  (fresh (u0 v0)
+    (lall (kanren-ground-order a b u0 v0)
+          (itero u0)
+          (project (op u0 v0)
+            (let ((u (if (list? v0) v0 u0)) (v (if (list? v0) u0 v0)))
+              (cond
+               ((and (list? u) (list? v))
+                (if (and no-ident (kanren-unifiable? u v))
+                    fail
+                    (let ((uf (kanren-flatten op u)) (vf (kanren-flatten op v)))
+                      (if (= (length uf) (length vf))
+                          (== uf vf)
+                          (let* ((small (if (< (length uf) (length vf)) uf vf))
+                                 (large (if (< (length uf) (length vf)) vf uf)))
+                            (kanren-eq-any small (kanren-assoc-args op large (+ (- (length large) (length small)) 1))))))))
+               ((list? u)
+                (if (= (length u) 1)
+                    (if no-ident fail (== u v))
+                    (let ((uf (kanren-flatten op u)))
+                      (kanren-eq-any
+                       v
+                       (filter (lambda (t) (not (and no-ident (equal? t u))))
+                               (apply append
+                                      (map (lambda (n) (kanren-assoc-args op uf n))
+                                           (kanren-range 2 (+ (length uf) (if no-ident 0 1))))))))))
+               (else fail)))))))
+
+;; Could u and v unify (without binding anything)?
+(define (kanren-unifiable? u v)
+  (pair? (run 1 (q) (== u v))))
+
+(define (eq_comm a b)
+  (term_walko commutative (lambda (x y op) (kanren-permuteo x y #t)) a b))
+
+(define (eq_assoc a b)
+  (term_walko associative (lambda (x y op) (kanren-eq-assoc-args op x y #t)) a b))
+
+;; assoc_flatten: an application of an associative operator with its
+;; nested applications of the same operator flattened.
+(define (kanren-assoc-flatten a flat)
+  (project (a)
+    (if (and (pair? a) (list? a) (member (car a) kanren-associative))
+        (== flat (cons (car a) (kanren-flatten (car a) (cdr a))))
+        (== flat a))))
+
+(define (eq_assoccomm a b)
+  (term_walko (lambda (op) succeed)
+              (lambda (x y op)
+                (fresh (z)
+                  (lall (lconde ((commutative op) (kanren-permuteo x z #t))
+                                ((== x z)))
+                        (lconde ((associative op) (kanren-eq-assoc-args op z y #t))
+                                ((== z y))))))
+              a b #f kanren-assoc-flatten))
