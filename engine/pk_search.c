@@ -790,11 +790,8 @@ static pk_val pks_ki_due(pks_ki *k)
     pk_val z = k->src;
     k->role = k->goal ? KI_SRC : KI_SUB;
     if (k->goal) { k->src = PK_FALSE; return z; }
-    if (z != PK_NIL) {
-      k->src = pko_cdr(z);
-      return pks_apply(pko_car(z), k->st);
-    }
-    k->src = PK_FALSE;
+    k->src = pko_cdr(z) == PK_NIL ? PK_FALSE : pko_cdr(z);
+    return pks_apply(pko_car(z), k->st);
   }
   if (k->front == PK_NIL) {
     if (k->back == PK_NIL) return 0;
@@ -807,11 +804,23 @@ static pk_val pks_ki_due(pks_ki *k)
   return s;
 }
 
+/* The one stream k has left, or 0: with nothing more to start, an
+   interleaving of one stream is that stream, so k drops out and answers
+   deep in nested relations (membero's) do not pass every level. */
+static pk_val pks_ki_single(const pks_ki *k)
+{
+  if (k->src != PK_FALSE) return 0;
+  if (k->front == PK_NIL && k->back != PK_NIL && pko_cdr(k->back) == PK_NIL) return pko_car(k->back);
+  if (k->back == PK_NIL && k->front != PK_NIL && pko_cdr(k->front) == PK_NIL) return pko_car(k->front);
+  return 0;
+}
+
 /* k's answer a, then the rest of k (a state when nothing is left). */
 static pk_val pks_ki_answer(pks_ki *k, pk_val a)
 {
   if (k->src == PK_FALSE && k->front == PK_NIL && k->back == PK_NIL) return a;
-  return pks_choice_new(a, pks_mkthunk(TK_KI, (pk_val)k, 0));
+  pk_val one = pks_ki_single(k);
+  return pks_choice_new(a, one ? one : pks_mkthunk(TK_KI, (pk_val)k, 0));
 }
 
 /* Continue interleaving k with stream p (0: the stream due next) until an
@@ -822,6 +831,11 @@ static pk_val pks_ki_run(pks_machine *m, pks_ki *k, pk_val p, pk_val *next)
   *next = 0;
   k->pend = 0;
   for (;;) {
+    pk_val one;
+    if (!p && (one = pks_ki_single(k))) { /* queued streams are thunks */
+      *next = one;
+      return 0;
+    }
     if (!p && !(p = pks_ki_due(k))) return PK_FALSE;
     if (p == PK_FALSE) { p = 0; continue; }
     if (pks_thunkp(p)) {

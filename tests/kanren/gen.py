@@ -18,9 +18,11 @@ import random
 import sys
 from functools import partial
 
-from kanren import conde, eq, lall, run, var
+from kanren import conde, eq, fact, lall, run, var
+from kanren.assoccomm import associative, commutative, eq_assoc, eq_assoccomm, eq_comm
 from kanren.goals import appendo, conso, membero, permuteo, rembero
 from kanren.graph import map_anyo, mapo, reduceo, walko
+from kanren.term import applyo
 from unification import isvar
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -64,6 +66,10 @@ def expand(a, b):
 
 
 RULES = {"simp": simp, "comm": comm, "expand": expand}
+
+for _op in ("add", "mul"):  # pkanren's defaults
+    fact(commutative, _op)
+    fact(associative, _op)
 
 # ---- terms ---------------------------------------------------------------------------
 
@@ -197,7 +203,79 @@ def case_rembero(r):
     return "(run* (q) (rembero %s %s q))" % (quote(x), quote(ls)), run(0, q, rembero(x, ls, q))
 
 
-CASES = [case_walko, case_walko, case_reduceo, case_reduceo, case_map_anyo, case_mapo,
+def ac_term(r, depth, width):
+    if depth == 0 or r.random() < 0.3:
+        return r.choice(SYMS + [1, 2, 3])
+    op = r.choice(["add", "mul", "mul", "f"])
+    n = r.randint(2, width) if op != "f" else 1
+    return (op,) + tuple(ac_term(r, depth - 1, width) for _ in range(n))
+
+
+def with_hole(r, t, q):
+    """t with one random subterm replaced by q (quasiquoted Scheme text)."""
+    paths = []
+
+    def walk(x, p):
+        paths.append(p)
+        if isinstance(x, tuple):
+            for i in range(1, len(x)):
+                walk(x[i], p + (i,))
+    walk(t, ())
+    p = r.choice(paths[1:] or [()])
+
+    def put(x, p):
+        if not p:
+            return q
+        return x[:p[0]] + (put(x[p[0]], p[1:]),) + x[p[0] + 1:]
+    return put(t, p)
+
+
+def shuffled(r, t):
+    if not isinstance(t, tuple) or t[0] == "f":
+        return t
+    args = [shuffled(r, a) for a in t[1:]]
+    r.shuffle(args)
+    return (t[0],) + tuple(args)
+
+
+def case_eq_ac(r):
+    rel, name = r.choice([(eq_comm, "eq_comm"), (eq_assoc, "eq_assoc"), (eq_assoccomm, "eq_assoccomm")])
+    width = 3 if name != "eq_assoccomm" else 2
+    t = ac_term(r, 2, width)
+    q = var()
+    k = r.random()
+    n = 0 if name != "eq_assoccomm" else 40
+    if k < 0.4:
+        return "(%s (q) (%s %s q))" % (runf(n), name, quote(t)), run(n, q, rel(t, q))
+    if k < 0.7:
+        u = with_hole(r, shuffled(r, t), q)
+        text = "`" + scm(u, {q: 0}).replace("_.0", ",q")
+        return "(%s (q) (%s %s %s))" % (runf(n), name, quote(t), text), run(n, q, rel(t, u))
+    u = shuffled(r, t) if r.random() < 0.7 else ac_term(r, 2, width)
+    return ("(run* (q) (%s %s %s))" % (name, quote(t), quote(u)), run(0, q, rel(t, u)))
+
+
+def case_term_walko(r):
+    t = ac_term(r, 2, 3)
+    q = var()
+
+    def perm_rands(x, y, op):
+        return permuteo(x, y, no_ident=True)
+    from kanren.graph import term_walko
+    return ("(run* (q) (term_walko commutative (lambda (x y op) (kanren-permuteo x y #t)) %s q))" % quote(t),
+            run(0, q, term_walko(commutative, perm_rands, t, q)))
+
+
+def case_applyo(r):
+    t = ac_term(r, 2, 3)
+    a, b = var(), var()
+    if isinstance(t, tuple) and r.random() < 0.5:
+        return ("(run* (a) (applyo a %s %s))" % (quote(t[1:]), quote(t)), run(0, a, applyo(a, t[1:], t)))
+    return "(run* (a b) (applyo a b %s))" % quote(t), run(0, (a, b), applyo(a, b, t))
+
+
+CASES = [case_eq_ac, case_eq_ac, case_eq_ac, case_term_walko, case_applyo,
+         case_walko, case_walko, case_reduceo, case_reduceo, case_map_anyo, case_mapo,
          case_membero, case_appendo, case_appendo_fwd, case_permuteo, case_permuteo_partial,
          case_rembero]
 
@@ -205,7 +283,7 @@ CASES = [case_walko, case_walko, case_reduceo, case_reduceo, case_map_anyo, case
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--cases", type=int, default=400)
+    ap.add_argument("--cases", type=int, default=600)
     ap.add_argument("--files", type=int, default=4)
     ap.add_argument("--out", default=OUT, help="directory for kanren_gen_N.scm/.out")
     args = ap.parse_args()
