@@ -40,3 +40,15 @@
 (run 3 (q) (reduceo simp q 'x))
 (run* (q) (non_obs_walko simp '(observed (mul y 1) (NormalRV (add m 0) 1.0)) q))
 (run* (q) (non_obs_walko simp '(NormalRV (add m 0) 1.0) q))
+;; engine: a kanren goal suspends with its current stream, so faster-
+;; miniKanren's conde still interleaves it with a branch that never ends
+(define (nevero) (fresh () (nevero)))
+(run 1 (q) (conde ((nevero)) ((lany (== q 1) (== q 2)))))
+;; long chains of nested interleavings (3,000 levels): answers do not pass
+;; every level, and nothing recurses in C
+(define (kanren-iota-from i n) (if (= i n) '() (cons i (kanren-iota-from (+ i 1) n))))
+(define big (kanren-iota-from 0 3000))
+(display (length (run* (q) (membero q big))))
+(newline)
+(run 1 (q) (membero 2999 big) (== q 'found))
+(run* (q) (fresh (a) (appendo a `(,q) big)))
