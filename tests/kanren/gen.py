@@ -3,14 +3,19 @@
 from Python kanren (pythological/kanren b1ff6cf, SPEC §5).
 
 Builds random terms (tuples of symbols and small ints) over a small rule
-set, runs kanren's relations on them, and writes tests/e2e/kanren_gen_N.scm
-with kanren's answers, in kanren's order, as the expected output (.out).
+set and over add/mul, runs kanren's relations on them (walko, reduceo,
+map_anyo, mapo, list relations, eq_comm/eq_assoc/eq_assoccomm, term_walko,
+applyo), and writes tests/e2e/kanren_gen_N.scm with kanren's answers, in
+kanren's order, as the expected output (.out).
 
     eval "$(bash bench/peers/kanren_env.sh KANREN UNIF ETUPLES CONS | tail -1)"
-    /usr/bin/python3 tests/kanren/gen.py [--seed 1] [--cases 400] [--files 4]
+    /usr/bin/python3 tests/kanren/gen.py [--seed 1] [--cases 600] [--files 4] [--out DIR]
 
-Deterministic for a seed.  A case whose answer holds a logic variable with
-a constraint (which kanren does not print) is not generated.
+Deterministic for a seed.  Cases whose kanren answers are not comparable
+are not generated: constrained variables (kanren does not print the
+constraint), floats or booleans (Python's 1 == 1.0 == True), unbound
+operators (kanren takes its facts in hash order).  A case that overflows
+Python's stack is skipped.
 """
 import argparse
 import os
