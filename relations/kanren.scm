@@ -7,14 +7,18 @@
 ;; direction, eq_assoc's groupings) the relation does the same in Scheme
 ;; under `project`.  Deviations (SPEC §5): Scheme equality (1, 1.0 and #t
 ;; are distinct) and atoms, strings and the empty list are leaves of walko.
+;; Relations reach each other through kanren-* names, so a program that
+;; defines its own appendo, walko or applyo (as faster-miniKanren programs
+;; do) replaces only that name, not a part of eq_comm or non_obs_walko.
 
 ;; ---- goals on pairs --------------------------------------------------------
 
 (define (conso h t r) (== (cons h t) r))
 (define (heado h l) (fresh (t) (== (cons h t) l)))
 (define (tailo t l) (fresh (h) (== (cons h t) l)))
-(define (nullo . args)
-  (if (null? args) succeed (lall (== (car args) '()) (apply nullo (cdr args)))))
+(define (kanren-nullo . args)
+  (if (null? args) succeed (lall (== (car args) '()) (apply kanren-nullo (cdr args)))))
+(define nullo kanren-nullo)
 
 ;; ---- list relations (kanren/goals.py) --------------------------------------
 
@@ -37,10 +41,10 @@
      ((== (cons a d) l) (== x a) (== d o))
      ((== (cons a d) l) (=/= a x) (== (cons a r) o) (rembero x d r)))))
 
-;; itero: l is a proper list (kanren's enumeration: (), (_), (_ _), ...).
-(define (itero l)
+; kanren's itero: l is a proper list (enumerated as (), (_), (_ _), ...).
+(define (kanren-itero l)
   (fresh (c d)
-    (lconde ((== l '())) ((== (cons c d) l) (itero d)))))
+    (lconde ((== l '())) ((== (cons c d) l) (kanren-itero d)))))
 
 ;; ---- permuteo ----------------------------------------------------------------
 
@@ -125,7 +129,7 @@
        (lb (kanren-perms-eq a b no-ident))
        (else
         (fresh ()
-          (lall (itero a)
+          (lall (kanren-itero a)
                 (project (a) (kanren-perms-eq b a no-ident)))))))))
 
 ;; The distinct elements of l (Counter's keys).
@@ -138,7 +142,7 @@
 ;; ---- terms (kanren/term.py) ----------------------------------------------------
 
 ;; (applyo rator rands obj): obj is (rator . rands).
-(define (applyo rator rands obj)
+(define (kanren-applyo rator rands obj)
   (project (rator rands obj)
     (cond
      ((not (var? obj))
@@ -146,6 +150,7 @@
      ((or (var? rands) (var? rator)) (== (cons rator rands) obj))
      ((or (pair? rands) (null? rands)) (== obj (cons rator rands)))
      (else fail))))
+(define applyo kanren-applyo)
 
 ;; ---- graph relations (kanren/graph.py) ---------------------------------------------
 
@@ -171,10 +176,11 @@
 ;; walko: the goal at the node first, then the walk into its children.  The
 ;; empty list is a leaf (kanren's map_anyo null_res=True made it an
 ;; identity rewrite).
-(define (walko goal a b)
+(define (kanren-walko goal a b)
   (lconde
    ((goal a b))
-   ((kanren-map-anyo (lambda (x y) (walko goal x y)) a b #f))))
+   ((kanren-map-anyo (lambda (x y) (kanren-walko goal x y)) a b #f))))
+(define walko kanren-walko)
 
 ;; reduceo: one or more steps of rel; a known input runs the recursion
 ;; first, so the fixed point is the first answer.
@@ -191,7 +197,7 @@
   (fresh (v op xs ys)
     (lall (== a (list 'observed v (cons op xs)))
           (== b (list 'observed v (cons op ys)))
-          (walko rel xs ys))))
+          (kanren-walko rel xs ys))))
 
 ;; ---- term walks and associative-commutative equality (kanren/graph.py,
 ;; kanren/assoccomm.py) ---------------------------------------------------------
@@ -214,8 +220,10 @@
 ;; kanren's Relation goal over one-column facts.
 (define (kanren-fact-goal facts)
   (lambda (op) (project (op) (kanren-eq-any op facts))))
-(define (commutative op) ((kanren-fact-goal kanren-commutative) op))
-(define (associative op) ((kanren-fact-goal kanren-associative) op))
+(define (kanren-commutativeo op) ((kanren-fact-goal kanren-commutative) op))
+(define (kanren-associativeo op) ((kanren-fact-goal kanren-associative) op))
+(define commutative kanren-commutativeo)
+(define associative kanren-associativeo)
 
 ;; ground_order: (u v) is (s t) sorted, stably, ground first, then other
 ;; non-variables (partial lists, kanren's conses, after proper lists), then
@@ -230,14 +238,14 @@
 ;; term_walko: rands-goal relates the arguments of two applications of an
 ;; operator rator-goal accepts, at any depth; format-step (or #f) maps each
 ;; term before it is walked.
-(define (term_walko rator-goal rands-goal a b . opts)
+(define (kanren-term-walko rator-goal rands-goal a b . opts)
   (let ((no-ident (and (pair? opts) (car opts)))
         (format-step (and (pair? opts) (pair? (cdr opts)) (cadr opts))))
     (define (single-step s t)
       (fresh (u v ur urs vrs a1 d1 a2 d2)
         (lall (kanren-ground-order s t u v)
-              (applyo ur urs u)
-              (applyo ur vrs v)
+              (kanren-applyo ur urs u)
+              (kanren-applyo ur vrs v)
               (rator-goal ur)
               (== urs (cons a1 d1))
               (== vrs (cons a2 d2))
@@ -251,6 +259,7 @@
                ((kanren-map-anyo step w z #f)
                 (lconde ((== z v)) ((single-step z v))))))))
     (if no-ident (step a b) (lconde ((step a b)) ((== a b))))))
+(define term_walko kanren-term-walko)
 
 ;; flatten_assoc_args: arguments that are applications of op are replaced
 ;; by their arguments, recursively.
@@ -285,7 +294,7 @@
 (define (kanren-eq-assoc-args op a b no-ident)
   (fresh (u0 v0)
     (lall (kanren-ground-order a b u0 v0)
-          (itero u0)
+          (kanren-itero u0)
           (project (op u0 v0)
             (let ((u (if (list? v0) v0 u0)) (v (if (list? v0) u0 v0)))
               (cond
@@ -315,10 +324,10 @@
   (pair? (run 1 (q) (== u v))))
 
 (define (eq_comm a b)
-  (term_walko commutative (lambda (x y op) (kanren-permuteo x y #t)) a b))
+  (kanren-term-walko kanren-commutativeo (lambda (x y op) (kanren-permuteo x y #t)) a b))
 
 (define (eq_assoc a b)
-  (term_walko associative (lambda (x y op) (kanren-eq-assoc-args op x y #t)) a b))
+  (kanren-term-walko kanren-associativeo (lambda (x y op) (kanren-eq-assoc-args op x y #t)) a b))
 
 ;; assoc_flatten: an application of an associative operator with its
 ;; nested applications of the same operator flattened.
@@ -329,11 +338,11 @@
         (== flat a))))
 
 (define (eq_assoccomm a b)
-  (term_walko (lambda (op) succeed)
+  (kanren-term-walko (lambda (op) succeed)
               (lambda (x y op)
                 (fresh (z)
-                  (lall (lconde ((commutative op) (kanren-permuteo x z #t))
+                  (lall (lconde ((kanren-commutativeo op) (kanren-permuteo x z #t))
                                 ((== x z)))
-                        (lconde ((associative op) (kanren-eq-assoc-args op z y #t))
+                        (lconde ((kanren-associativeo op) (kanren-eq-assoc-args op z y #t))
                                 ((== z y))))))
               a b #f kanren-assoc-flatten))

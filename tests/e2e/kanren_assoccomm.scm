@@ -28,3 +28,9 @@
 (declare-associative 'g)
 (run* (q) (eq_assoc '(g 1 2 3) q))
 (run* (q) (term_walko commutative (lambda (x y op) (permuteo x y)) '(add 1 2) q))
+;; a program's own applyo, term_walko or walko replaces that name only
+(define (applyo a b c) fail)
+(define (term_walko . args) fail)
+(define (walko g a b) fail)
+(run* (x) (eq_comm '(add 1 2 3) `(add 2 ,x 1)))
+(run* (q) (non_obs_walko (lambda (a b) (lall (== a 'm) (== b 'n))) '(observed 1 (NormalRV m 1.0)) q))
