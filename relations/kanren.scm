@@ -207,10 +207,17 @@
 ;; unbound operator takes them in (kanren's is a Python set's).
 (define kanren-commutative '(add mul))
 (define kanren-associative '(add mul))
-(define (declare-commutative . ops)
-  (set! kanren-commutative (append kanren-commutative ops)))
-(define (declare-associative . ops)
-  (set! kanren-associative (append kanren-associative ops)))
+(define (kanren-op-names ops)
+  (map (lambda (op) (if (and (pair? op) (eq? (car op) 'quote)) (cadr op) op)) ops))
+(define (kanren-declare-commutative . ops)
+  (set! kanren-commutative (append kanren-commutative (kanren-op-names ops))))
+(define (kanren-declare-associative . ops)
+  (set! kanren-associative (append kanren-associative (kanren-op-names ops))))
+;; (declare-commutative op ...): operator names as written, g or 'g.
+(define-syntax declare-commutative
+  (syntax-rules () ((_ op ...) (kanren-declare-commutative 'op ...))))
+(define-syntax declare-associative
+  (syntax-rules () ((_ op ...) (kanren-declare-associative 'op ...))))
 
 ;; (== x t) for each t of terms in turn (each has one answer, so a chain
 ;; of lany keeps the list's order).

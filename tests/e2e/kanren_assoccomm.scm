@@ -20,12 +20,12 @@
 ;; both sides unknown: an unbound operator takes the declared ones in
 ;; declaration order (kanren: a Python set's order, mul first here)
 (run 3 (q r) (eq_comm q r))
-;; declarations
+;; declarations: operator names as written, quoted or not
 (run* (q) (eq_comm '(g 1 2) q))
 (declare-commutative 'g)
 (run* (q) (eq_comm '(g 1 2) q))
 (run* (q) (eq_assoc '(g 1 2 3) q))
-(declare-associative 'g)
+(declare-associative g)
 (run* (q) (eq_assoc '(g 1 2 3) q))
 (run* (q) (term_walko commutative (lambda (x y op) (permuteo x y)) '(add 1 2) q))
 ;; a program's own applyo, term_walko or walko replaces that name only
