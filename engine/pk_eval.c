@@ -27,7 +27,7 @@ enum {
   SF_DEFINE, SF_SET, SF_IF, SF_COND, SF_CASE, SF_WHEN, SF_UNLESS, SF_AND, SF_OR,
   SF_BEGIN, SF_LET, SF_LETSTAR, SF_LETREC, SF_LETRECSTAR, SF_DEFSYNTAX,
   SF_FRESH, SF_CONDE, SF_CONDA, SF_CONDU, SF_PROJECT, SF_RUN, SF_RUNSTAR,
-  SF_DEFREL, SF_TEST, SF_LOAD, SF_DO, SF_DELAY,
+  SF_DEFREL, SF_TEST, SF_LOAD, SF_DO, SF_DELAY, SF_LALL, SF_LANY, SF_LCONDE,
   /* auxiliary keywords: never renamed by macro expansion */
   SF_ELSE, SF_ARROW, SF_ELLIPSIS, SF_UNDERSCORE, SF_SYNTAX_RULES
 };
@@ -647,6 +647,29 @@ static pke_node *pkx_conde(pk_val x, int op, pkx_scope *sc, const pk_srcpos *pos
   return n;
 }
 
+/* (lall g ...), (lany g ...) and (lconde (g ...) ...): kanren's lall,
+   lany and conde, goals with kanren's answer order (pk_search.c).  lconde
+   is an LANY node of one LALL node per clause. */
+static pke_node *pkx_kanren(pk_val x, int sf, pkx_scope *sc, const pk_srcpos *pos)
+{
+  if (sf == SF_LALL) return pkx_fresh(PK_NIL, pko_cdr(x), PKE_LALL, sc, pos);
+  if (sf == SF_LANY) return pkx_fresh(PK_NIL, pko_cdr(x), PKE_LANY, sc, pos);
+  long k = pkx_list(x, 1, pos, "invalid lconde") - 1;
+  pke_node *n = pkx_node(PKE_LANY, pos);
+  n->flags |= 2;
+  n->n = (uint16_t)k;
+  n->kids = pko_alloc((size_t)(k + 1) * sizeof *n->kids);
+  x = pko_cdr(x);
+  for (long i = 0; i < k; i++, x = pko_cdr(x)) {
+    pk_val cl = pko_car(x);
+    pk_srcpos b;
+    const pk_srcpos *cp = pkx_pos(cl, pos, &b);
+    pkx_list(cl, 0, cp, "invalid lconde clause");
+    n->kids[i] = pkx_fresh(PK_NIL, cl, PKE_LALL, sc, cp);
+  }
+  return n;
+}
+
 /* (project (x ...) g ...): y holds the references; goals see a new frame
    binding the same names to the walked values. */
 static pke_node *pkx_project(pk_val x, pkx_scope *sc, const pk_srcpos *pos)
@@ -1009,6 +1032,7 @@ static pke_node *pkx_special_form(int sf, pk_val x, pkx_scope *sc, const pk_srcp
   case SF_CONDA: return pkx_conde(x, PKE_CONDA, sc, pos);
   case SF_CONDU: return pkx_conde(x, PKE_CONDU, sc, pos);
   case SF_PROJECT: return pkx_project(x, sc, pos);
+  case SF_LALL: case SF_LANY: case SF_LCONDE: return pkx_kanren(x, sf, sc, pos);
   case SF_RUN: return pkx_run(x, false, sc, pos);
   case SF_RUNSTAR: return pkx_run(x, true, sc, pos);
   case SF_TEST: return pkx_test(x, sc, pos);
@@ -1360,6 +1384,7 @@ pk_val pke_eval(const pke_node *n, pke_env *e)
     }
     case PKE_LIST2VEC: return pke_list2vec(pke_eval(n->x, e));
     case PKE_FRESH: case PKE_CONDE: case PKE_CONDA: case PKE_CONDU: case PKE_PROJECT:
+    case PKE_LALL: case PKE_LANY:
       return pks_node_goal(n, e);
     case PKE_RUN: return pke_run(n, e);
     case PKE_TEST: return pke_test(n, e);
@@ -1396,7 +1421,8 @@ void pke_init(void)
     { "letrec*", SF_LETRECSTAR }, { "define-syntax", SF_DEFSYNTAX }, { "fresh", SF_FRESH },
     { "conde", SF_CONDE }, { "conda", SF_CONDA }, { "condu", SF_CONDU }, { "project", SF_PROJECT },
     { "run", SF_RUN }, { "run*", SF_RUNSTAR }, { "defrel", SF_DEFREL }, { "test", SF_TEST },
-    { "load", SF_LOAD }, { "do", SF_DO }, { "delay", SF_DELAY }, { "else", SF_ELSE }, { "=>", SF_ARROW },
+    { "load", SF_LOAD }, { "do", SF_DO }, { "delay", SF_DELAY }, { "lall", SF_LALL },
+    { "lany", SF_LANY }, { "lconde", SF_LCONDE }, { "else", SF_ELSE }, { "=>", SF_ARROW },
     { "...", SF_ELLIPSIS }, { "_", SF_UNDERSCORE }, { "syntax-rules", SF_SYNTAX_RULES },
   };
   for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) pke_special(forms[i].name, forms[i].code);

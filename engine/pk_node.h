@@ -13,7 +13,9 @@ typedef enum pke_op {
   PKE_CONS, PKE_APPEND, PKE_LIST2VEC,
   /* miniKanren forms: the node is the goal's code, evaluated later by pk_search.c */
   PKE_FRESH, PKE_CONDE, PKE_CONDA, PKE_CONDU, PKE_PROJECT, PKE_RUN,
-  PKE_TEST, PKE_LOAD
+  PKE_TEST, PKE_LOAD,
+  /* kanren's goal combinators (pk_search.c, "kanren order") */
+  PKE_LALL, PKE_LANY
 } pke_op;
 
 /* One compiled expression.  Field use by op:
@@ -26,7 +28,8 @@ typedef enum pke_op {
    CONDE/CONDA/CONDU kids[n]=clauses, each a FRESH node with a=0
    PROJECT kids[n]=goals y=SEQ of variable refs (y->n of them) b=frame size
    RUN x=count (NULL for run*) a=#query vars b=frame size kids[n]=goals
-   TEST x=title y=expr z=expected v=expr datum | LOAD x=file name  */
+   TEST x=title y=expr z=expected v=expr datum | LOAD x=file name
+   LALL/LANY kids[n]=goals (lconde: an LANY of LALL nodes)  */
 typedef struct pke_node {
   uint8_t op, flags;
   uint16_t n;

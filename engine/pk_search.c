@@ -35,8 +35,8 @@
 
 /* Stream objects are PK_T_OPAQUE; aux says which (PKS_K_MEMO is
    pk_future.c's). */
-enum { K_STATE = 1, K_CHOICE, K_CREC, K_IFTE, K_QUERY,
-       TK_GOAL = 16, TK_CONDE_REST, TK_MPLUS, TK_BIND, TK_NIL2, TK_NIL1, TK_IFTE, TK_APPLY };
+enum { K_STATE = 1, K_CHOICE, K_CREC, K_IFTE, K_QUERY, K_KI = PKS_K_MEMO + 1,
+       TK_GOAL = 16, TK_CONDE_REST, TK_MPLUS, TK_BIND, TK_NIL2, TK_NIL1, TK_IFTE, TK_KI, TK_APPLY };
 
 /* Goal kinds (aux of PK_T_GOAL objects). */
 enum { G_UNIFY = 1, G_DISEQ, G_ABSENTO, G_TYPE, G_SUCCEED, G_FAIL, G_NODE, G_REIFY,
@@ -571,7 +571,7 @@ static pk_val pks_reify(pk_val x, const pks_state *st);
 /* A frame is one word: a goal, thunk or ifte object (16-byte aligned)
    with the frame kind in its low bits. */
 typedef pk_val pks_frame;
-enum { F_BIND = 1, F_MPLUS = 2, F_IFTE = 3 };
+enum { F_BIND = 1, F_MPLUS = 2, F_IFTE = 3, F_KI = 4 };
 
 typedef struct pks_machine {
   pks_frame *f;
@@ -706,10 +706,12 @@ static pk_val pks_ifte_clause(pks_machine *m, const pks_goal *g, pks_state *st, 
 }
 
 static pk_val pks_run_body(pks_machine *m, const pks_goal *g, pks_state *st);
+static pk_val pks_lall(const pke_node *n, pke_env *env, pks_state *st, pk_val *next);
+static pk_val pks_lany(pks_machine *m, const pke_node *n, pke_env *env, pks_state *st, pk_val *next);
 
 /* Force a goal's suspension (TK_GOAL): the body of fresh, conde, project,
    conda, condu, onceo, run. */
-static pk_val pks_force_goal(pks_machine *m, const pks_goal *g, pks_state *st)
+static pk_val pks_force_goal(pks_machine *m, const pks_goal *g, pks_state *st, pk_val *next)
 {
   const pke_node *n = PKS_NODE(g);
   switch (g->h.aux) {
@@ -730,8 +732,148 @@ static pk_val pks_force_goal(pks_machine *m, const pks_goal *g, pks_state *st)
     pks_eval_goals(n, f, st, goals);
     return pks_conj(m, goals, n->n, st);
   }
+  case PKE_LALL: return pks_lall(n, PKS_ENV(g), st, next);
+  case PKE_LANY: return pks_lany(m, n, PKS_ENV(g), st, next);
   default: pko_error("internal error: bad goal node");
   }
+}
+
+/* ---- kanren order ---------------------------------------------------------------
+** kanren (pythological/kanren, SPEC §5) has no suspensions: a goal maps a
+** state to a lazy sequence of answers, and its combinators interleave by
+** answers (toolz.interleave): lany(g1 .. gn) takes the first answer of g1,
+** then of g2, ..., each stream started when its turn first comes, then goes
+** round the streams still live, one answer each, in the order their first
+** answers came; lall(g0 g1 ..) is bind(bind(g0(S), g1), ..), where bind(z,
+** g) interleaves the same way over the streams g(a) for the answers a of z,
+** taking the next answer of z each time a new stream is due (so every
+** answer of z is started before any stream gives its second answer).
+** docs/kanren.md has the details.  A pks_ki is one such interleaving in
+** progress.  Forcing a stream to its next answer goes through the frame
+** machine (an F_KI frame waits for it); when that stream suspends, the
+** whole interleaving suspends with it (a TK_KI thunk) and resumes the same
+** stream: suspensions decide nothing, so among kanren goals the answers
+** come in kanren's order.  A pks_ki is held by one thunk or frame at a time
+** (a stream is forced once) and is updated in place.
+*/
+enum { KI_SUB, KI_SRC };
+typedef struct pks_ki {
+  pko_hdr h;
+  pk_val src;          /* lany: goals not started yet (a list); bind: the stream z; #f when done */
+  pk_val goal;         /* bind: the goal applied to each answer of z; 0 for lany */
+  pks_state *st;       /* lany: the state every goal starts from */
+  pk_val front, back;  /* streams that gave an answer, in turn: front, then back reversed */
+  pk_val pend;         /* the stream to take from next (0: the next one due) */
+  int role;            /* pend is a started stream (KI_SUB) or z (KI_SRC) */
+} pks_ki;
+
+static pks_ki *pks_ki_new(pk_val src, pk_val goal, pks_state *st)
+{
+  pks_ki *k = (pks_ki *)pks_opaque(K_KI, sizeof *k);
+  k->src = src;
+  k->goal = goal;
+  k->st = st;
+  k->front = k->back = PK_NIL;
+  k->pend = 0;
+  return k;
+}
+
+/* The stream due next in k's turn, or 0 when every stream is done: a new
+   one while the source lasts, else the first in the queue. */
+static pk_val pks_ki_due(pks_ki *k)
+{
+  if (k->src != PK_FALSE) {
+    pk_val z = k->src;
+    k->role = k->goal ? KI_SRC : KI_SUB;
+    if (k->goal) { k->src = PK_FALSE; return z; }
+    k->src = pko_cdr(z) == PK_NIL ? PK_FALSE : pko_cdr(z);
+    return pks_apply(pko_car(z), k->st);
+  }
+  if (k->front == PK_NIL) {
+    if (k->back == PK_NIL) return 0;
+    k->front = pko_reverse(k->back);
+    k->back = PK_NIL;
+  }
+  pk_val s = pko_car(k->front);
+  k->front = pko_cdr(k->front);
+  k->role = KI_SUB;
+  return s;
+}
+
+/* The one stream k has left, or 0: with nothing more to start, an
+   interleaving of one stream is that stream, so k drops out and answers
+   deep in nested relations (membero's) do not pass every level. */
+static pk_val pks_ki_single(const pks_ki *k)
+{
+  if (k->src != PK_FALSE) return 0;
+  if (k->front == PK_NIL && k->back != PK_NIL && pko_cdr(k->back) == PK_NIL) return pko_car(k->back);
+  if (k->back == PK_NIL && k->front != PK_NIL && pko_cdr(k->front) == PK_NIL) return pko_car(k->front);
+  return 0;
+}
+
+/* k's answer a, then the rest of k (a state when nothing is left). */
+static pk_val pks_ki_answer(pks_ki *k, pk_val a)
+{
+  if (k->src == PK_FALSE && k->front == PK_NIL && k->back == PK_NIL) return a;
+  pk_val one = pks_ki_single(k);
+  return pks_choice_new(a, one ? one : pks_mkthunk(TK_KI, (pk_val)k, 0));
+}
+
+/* Continue interleaving k with stream p (0: the stream due next) until an
+   answer: returns k's stream, or 0 with *next the thunk to force under an
+   F_KI frame. */
+static pk_val pks_ki_run(pks_machine *m, pks_ki *k, pk_val p, pk_val *next)
+{
+  *next = 0;
+  k->pend = 0;
+  for (;;) {
+    pk_val one;
+    if (!p && (one = pks_ki_single(k))) { /* queued streams are thunks */
+      *next = one;
+      return 0;
+    }
+    if (!p && !(p = pks_ki_due(k))) return PK_FALSE;
+    if (p == PK_FALSE) { p = 0; continue; }
+    if (pks_thunkp(p)) {
+      pks_push(m, F_KI, (pk_val)k);
+      *next = p;
+      return 0;
+    }
+    bool unit = pks_kind(p) == K_STATE;
+    pk_val a = unit ? p : ((pks_choice *)p)->a, f = unit ? PK_FALSE : ((pks_choice *)p)->f;
+    if (k->role == KI_SUB) {
+      if (!unit) k->back = pko_cons(f, k->back);
+      return pks_ki_answer(k, a);
+    }
+    k->src = f; /* z's answer a starts the stream of goal on a */
+    k->role = KI_SUB;
+    p = pks_apply(k->goal, (pks_state *)a);
+  }
+}
+
+/* lall: bind(..bind(g0(st), g1).., gn), goals made now as kanren does. */
+static pk_val pks_lall(const pke_node *n, pke_env *env, pks_state *st, pk_val *next)
+{
+  if (n->n == 0) return (pk_val)st;
+  pk_val goals[n->n];
+  pks_eval_goals(n, env, st, goals);
+  pk_val z = pks_apply(goals[0], st);
+  for (int i = 1; i < n->n; i++) z = pks_mkthunk(TK_KI, (pk_val)pks_ki_new(z, goals[i], NULL), 0);
+  if (z == PK_FALSE || !pks_thunkp(z)) return z;
+  *next = z;
+  return 0;
+}
+
+/* lany: its goals interleaved from one state (a disjunction: a new
+   scope); no goals succeed, as kanren's ldisj does. */
+static pk_val pks_lany(pks_machine *m, const pke_node *n, pke_env *env, pks_state *st, pk_val *next)
+{
+  if (n->n == 0) return (pk_val)st;
+  st = pks_rescope(st);
+  pk_val goals[n->n], l = PK_NIL;
+  pks_eval_goals(n, env, st, goals);
+  for (int i = n->n; i-- > 0;) l = pko_cons(goals[i], l);
+  return pks_ki_run(m, pks_ki_new(l, 0, st), 0, next);
 }
 
 /* The stream a thunk yields when forced, one level: nested thunks push
@@ -753,7 +895,8 @@ static pk_val pks_step(pks_machine *m, pk_val t, pk_val *next, bool memo)
   case TK_NIL2: return (pk_val)&pks_nil1;
   case TK_NIL1: return PK_FALSE;
   case TK_APPLY: return pks_apply(k->x, (pks_state *)k->y);
-  case TK_GOAL: return pks_force_goal(m, (const pks_goal *)k->x, (pks_state *)k->y);
+  case TK_GOAL: return pks_force_goal(m, (const pks_goal *)k->x, (pks_state *)k->y, next);
+  case TK_KI: return pks_ki_run(m, (pks_ki *)k->x, ((pks_ki *)k->x)->pend, next);
   case TK_CONDE_REST: {
     const pks_goal *g = (const pks_goal *)k->x;
     int64_t i = k->h.aux >> 8;
@@ -797,7 +940,7 @@ descend:
   while (m.n) {
     pks_frame fw = m.f[--m.n];
     struct { int kind; pk_val v; } fr = { (int)(fw & 15), fw & ~(pk_val)15 };
-    pko_assert(fr.kind == F_MPLUS || fr.kind == F_BIND || fr.kind == F_IFTE);
+    pko_assert(fr.kind == F_MPLUS || fr.kind == F_BIND || fr.kind == F_IFTE || fr.kind == F_KI);
     switch (fr.kind) {
     case F_MPLUS: /* (mplus s f) */
       if (s == PK_FALSE) { t = fr.v; goto descend; }
@@ -827,6 +970,17 @@ descend:
         s = pks_ifte_clause(&m, q->g, q->st, q->i + 1);
       } else if (pks_thunkp(s)) s = pks_mkthunk(TK_IFTE, s, fr.v);
       else s = pks_ifte_answer(&m, q, s);
+      break;
+    }
+    case F_KI: { /* kanren's interleaving took s from its current stream */
+      pks_ki *k = (pks_ki *)fr.v;
+      if (s != PK_FALSE && pks_thunkp(s)) {
+        k->pend = s;
+        s = pks_mkthunk(TK_KI, (pk_val)k, 0);
+        break;
+      }
+      s = pks_ki_run(&m, k, s, &next);
+      if (next) { t = next; goto descend; }
       break;
     }
     }
@@ -1283,6 +1437,9 @@ static pk_val pks_p_absento(int c, pk_val *v) { (void)c; return (pk_val)pks_mkgo
 static pk_val pks_p_symbolo(int c, pk_val *v) { (void)c; return (pk_val)pks_mkgoal(G_TYPE, v[0], pko_mkfix(T_SYM)); }
 static pk_val pks_p_numbero(int c, pk_val *v) { (void)c; return (pk_val)pks_mkgoal(G_TYPE, v[0], pko_mkfix(T_NUM)); }
 static pk_val pks_p_stringo(int c, pk_val *v) { (void)c; return (pk_val)pks_mkgoal(G_TYPE, v[0], pko_mkfix(T_STR)); }
+/* (var? x): x is a logic variable; in a project body, an unbound one
+   (kanren's isvar, for relations that branch on what is known). */
+static pk_val pks_p_varp(int c, pk_val *v) { (void)c; return pko_mkbool(pko_varp(v[0])); }
 static pk_val pks_p_onceo(int c, pk_val *v)
 {
   (void)c;
@@ -1330,6 +1487,7 @@ void pks_init(void)
   pko_defprim("numbero", pks_p_numbero, 1, 1);
   pko_defprim("stringo", pks_p_stringo, 1, 1);
   pko_defprim("onceo", pks_p_onceo, 1, 1);
+  pko_defprim("var?", pks_p_varp, 1, 1);
   pko_symbol *s = pko_as_sym(pko_sym("succeed"));
   s->value = (pk_val)pks_mkgoal(G_SUCCEED, 0, 0);
   s->flags |= PKO_SYM_DEFINED;
