@@ -17,6 +17,8 @@
 #include "pk_worker.h"
 
 #include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 /* Force miniKanren stream t one step, as a scheduler branch. */
 static pk_val pki_force(pk_val t, pk_val *answer)
@@ -52,6 +54,22 @@ static void pki_stop(void *q) { pkw_query_stop(q); }
 static const pks_runner pki_runner = { pki_start, pki_ahead, pki_next, pki_stop };
 static const pkf_pool pki_pool = { pkw_offer_wanted, pkw_offer, pkw_spec_pause };
 
+/* relations/kanren.scm, embedded at build time (cmake/PkEmbed.cmake). */
+extern const char pki_prelude[];
+extern const size_t pki_prelude_len;
+
+/* Define kanren's relations (SPEC §5) in every program: a program's own
+   definition of a name replaces it, and the relations call each other
+   through their kanren-* names, so replacing one breaks no other. */
+static void pki_load_prelude(void)
+{
+  pkl_opts o = { 0 };
+  if (pkl_run_text("relations/kanren.scm", pki_prelude, pki_prelude_len, &o) != PK_STATUS_OK) {
+    fprintf(stderr, "pkanren: internal error: the built-in relations do not load: %s\n", pko_err.msg);
+    abort();
+  }
+}
+
 static void pki_init_once(void)
 {
   pko_init();
@@ -61,6 +79,7 @@ static void pki_init_once(void)
   pkl_init();
   pks_set_runner(&pki_runner);
   pkf_set_pool(&pki_pool);
+  pki_load_prelude();
 }
 
 void pki_init(void)
