@@ -8,6 +8,7 @@
 #include "pkanren.h"
 #include "pk_init.h"
 #include "pk_builtin.h"
+#include "pk_comp.h"
 #include "pk_eval.h"
 #include "pk_load.h"
 #include "pk_search.h"
@@ -369,7 +370,7 @@ static pks_query *pka_open(const char *run_form)
 {
   pkr_reader *r = pkr_open("<query>", run_form, strlen(run_form));
   pk_val x;
-  if (!pkr_next(r, &x) || !pke_is_run_form(x))
+  if (!pkr_next(r, &x) || !pkc_is_run_form(x))
     pko_throw_at(PK_STATUS_STATIC, NULL, "<query>: expected a (run n (q ...) goal ...) or (run* ...) form");
   pk_srcpos pos = { "<query>", 1, 1 };
   pkr_pos(x, &pos);
@@ -499,7 +500,7 @@ static int pka_register(pk_engine *e, const char *name, int arity, pk_relation_f
   pk_val lam = pko_list(3, pko_sym("lambda"), params, call);
   pk_srcpos pos = { "<relation>", 1, 1 };
   pko_symbol *s = pko_as_sym(pko_sym(name));
-  s->value = pke_eval(pke_compile(lam, &pos), NULL);
+  s->value = pke_eval(pkc_compile(lam, &pos), NULL);
   s->flags |= PKO_SYM_DEFINED;
   PKO_END(c);
   pka_leave();

@@ -10,6 +10,7 @@
 */
 #include "pk_init.h"
 #include "pk_builtin.h"
+#include "pk_comp.h"
 #include "pk_eval.h"
 #include "pk_future.h"
 #include "pk_load.h"
@@ -74,6 +75,7 @@ static void pki_init_once(void)
 {
   pko_init();
   pkb_init();
+  pkc_init();
   pke_init();
   pks_init();
   pkl_init();

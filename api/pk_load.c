@@ -6,6 +6,7 @@
 */
 #include "pk_load.h"
 #include "pk_builtin.h"
+#include "pk_comp.h"
 #include "pk_eval.h"
 #include "pk_search.h"
 #include "pk_print.h"
@@ -104,7 +105,7 @@ static void pkl_read_text(pkl_prog *p, const char *file, const char *text, size_
     pk_srcpos pos = pkr_here(r);
     if (!pkr_next(r, &x)) break;
     pkr_pos(x, &pos);
-    pk_val lf = pke_static_load(x);
+    pk_val lf = pkc_static_load(x);
     if (!lf) { pkl_push(p, x, &pos, main); continue; }
     if (pkl_builtin_file(pko_as_str(lf)->s)) continue;
     char *full = pkl_resolve(file, pko_as_str(lf)->s);
@@ -149,16 +150,16 @@ static void pkl_refs_check(void)
    loaded file defines. */
 static void pkl_compile(pkl_prog *p)
 {
-  for (size_t i = 0; i < p->n; i++) pke_predeclare(p->items[i].datum);
+  for (size_t i = 0; i < p->n; i++) pkc_predeclare(p->items[i].datum);
   pkl_refs_begin();
-  for (size_t i = 0; i < p->n; i++) p->items[i].code = pke_compile(p->items[i].datum, &p->items[i].pos);
+  for (size_t i = 0; i < p->n; i++) p->items[i].code = pkc_compile(p->items[i].datum, &p->items[i].pos);
   pkl_refs_check();
 }
 
 pke_node *pkl_compile_form(pk_val x, const pk_srcpos *pos)
 {
   pkl_refs_begin();
-  pke_node *code = pke_compile(x, pos);
+  pke_node *code = pkc_compile(x, pos);
   pkl_refs_check();
   return code;
 }
@@ -192,7 +193,7 @@ static void pkl_exec(pkl_prog *p, pkl_opts *o)
 {
   for (size_t i = 0; i < p->n; i++) {
     pkl_item *it = &p->items[i];
-    bool show = o && o->print_runs && it->main && pke_is_run_form(it->datum);
+    bool show = o && o->print_runs && it->main && pkc_is_run_form(it->datum);
     if (show && o->stream && it->code->op == PKE_RUN) { pkl_stream_run(it->code, o); continue; }
     pk_val v = pke_eval(it->code, NULL);
     if (show) {
@@ -267,6 +268,6 @@ static void pkl_load_runtime(pk_val fname, const pk_srcpos *pos)
 
 void pkl_init(void)
 {
-  pke_note_global = pkl_note_global;
+  pkc_note_global = pkl_note_global;
   pke_load = pkl_load_runtime;
 }

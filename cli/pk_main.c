@@ -4,6 +4,7 @@
 #include "pk_bench.h"
 #include "pk_builtin.h"
 #include "pk_init.h"
+#include "pk_comp.h"
 #include "pk_eval.h"
 #include "pk_load.h"
 #include "pk_search.h"
@@ -211,7 +212,7 @@ static void pkc_repl_eval(const char *text)
     while (pkr_next(r, &x)) {
       pk_srcpos pos = pkr_here(r);
       pkr_pos(x, &pos);
-      pk_val v = pke_eval(pke_compile(x, &pos), NULL);
+      pk_val v = pke_eval(pkc_compile(x, &pos), NULL);
       if (v != PK_VOID) {
         pkp_buf b;
         pkp_init(&b);

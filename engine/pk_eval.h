@@ -15,27 +15,28 @@ pk_val pke_apply(pk_val f, int argc, pk_val *argv);
 /* Name of a procedure for printing (#<procedure name>), or NULL. */
 const char *pke_procname(pk_val f);
 
-/* Compile a top-level datum (static errors thrown with status 2). */
-pke_node *pke_compile(pk_val x, const pk_srcpos *pos);
 /* The answer count of a PKE_RUN node (-1: all); a runtime error unless it
    is a non-negative integer or #f. */
 int64_t pke_run_count(const pke_node *run, pke_env *env);
-/* (run ...) or (run* ...) at top level? */
-bool pke_is_run_form(pk_val x);
-/* The file name of a top-level (load "literal"), or 0. */
-pk_val pke_static_load(pk_val x);
-/* Mark the globals a top-level form defines. */
-void pke_predeclare(pk_val x);
-/* Register the special forms.  Once, after pkb_init. */
+/* Register the evaluator's globals.  Once, after pkc_init. */
 void pke_init(void);
 /* Recompute this thread's recursion floor (call at thread start). */
 void pke_thread_start(void);
-/* The loader's hooks (it sits above the language; api/pk_load.c sets
-   them at start): the compiler reports each reference to a global, for
-   the static check of unbound names; (load f) reached at run time. */
-extern void (*pke_note_global)(pk_val sym, const pk_srcpos *pos);
+/* The loader's hook (it sits above the language; api/pk_load.c sets it
+   at start): (load f) reached at run time. */
 extern void (*pke_load)(pk_val fname, const pk_srcpos *pos);
 /* Bytes of C stack a program may use (--stack). */
 extern size_t pke_stack_budget;
+/* This thread's recursion floor: below it the budget is spent (0 until
+   pke_thread_start: no check). */
+extern _Thread_local uintptr_t pke_floor;
+/* The budget is spent: a runtime error, not a crash. */
+_Noreturn void pke_stack_overflow(void);
+/* Check the stack budget: one compare. */
+static inline void pke_check_stack(void)
+{
+  char probe;
+  if (__builtin_expect((uintptr_t)&probe < pke_floor, 0)) pke_stack_overflow();
+}
 
 #endif
