@@ -5,7 +5,7 @@
 #ifndef PK_LOAD_H
 #define PK_LOAD_H
 #include "pk_obj.h"
-#include "pk_node.h"
+#include "pk_eval.h"
 #include <stdio.h>
 
 /* How top-level run forms of the main file are printed. */

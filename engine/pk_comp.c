@@ -9,7 +9,6 @@
 */
 #include "pk_comp.h"
 #include "pk_eval.h"
-#include "pk_node.h"
 #include "pk_print.h"
 #include "pk_read.h"
 

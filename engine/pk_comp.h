@@ -1,10 +1,10 @@
 /*
 ** pk_comp.h — the compiler: a top-level datum to a tree of pke_nodes
-** (pk_node.h), with special forms checked and macros expanded.
+** (pk_eval.h), with special forms checked and macros expanded.
 */
 #ifndef PK_COMP_H
 #define PK_COMP_H
-#include "pk_node.h"
+#include "pk_eval.h"
 
 /* Register the special forms.  Once, after pkb_init. */
 void pkc_init(void);

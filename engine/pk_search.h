@@ -8,7 +8,7 @@
 */
 #ifndef PK_SEARCH_H
 #define PK_SEARCH_H
-#include "pk_node.h"
+#include "pk_eval.h"
 #include <stdatomic.h>
 
 /* The goal that node (PKE_FRESH, PKE_CONDE, PKE_CONDA, PKE_CONDU,
