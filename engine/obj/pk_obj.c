@@ -482,6 +482,7 @@ _Noreturn void pko_interrupt(void)
 /* Module initialisers, in dependency order. */
 extern void pke_init(void);
 extern void pks_init(void);
+extern void pkg_init(void);
 
 static unsigned pko_markers;
 
@@ -514,6 +515,7 @@ static void pko_init_once(void)
   pkb_init();
   pke_init();
   pks_init();
+  pkg_init();
 }
 
 /* One-time process set-up; any thread may call it, any number of times. */
