@@ -140,18 +140,33 @@ static pkg_ent *pkg_put(pkg_map *m, pk_val k, bool *fresh)
   return &m->ents[i];
 }
 
+/* A growable array of values (malloc'd: what it holds is interned or
+   reachable from a model being printed, so kept alive elsewhere). */
+typedef struct pkg_vec { pk_val *v; size_t n, cap; } pkg_vec;
+
+static void pkg_vpush(pkg_vec *a, pk_val x)
+{
+  if (a->n == a->cap) {
+    a->cap = a->cap ? a->cap * 2 : 256;
+    a->v = realloc(a->v, a->cap * sizeof *a->v);
+    if (!a->v) pkg_oom();
+  }
+  a->v[a->n++] = x;
+}
+
 /* ---- reading: state --------------------------------------------------------------- */
 
 enum { PKG_D_NONE, PKG_D_INPUT, PKG_D_DEFINE, PKG_D_OUTPUT };  /* declarations */
 enum { PKG_N_USED = 1, PKG_N_INPUT, PKG_N_DEFINE };            /* what a name is */
 
-typedef struct pkg_item { pk_val v; int32_t line, col; } pkg_item;
+typedef struct pkg_item { int32_t line, col; } pkg_item;
 typedef struct pkg_frame { size_t start; int32_t line, col; int close; } pkg_frame;
 
 typedef struct pkg_rd {
   pkr_reader *r;
   const char *file;
-  pkg_item *items;           /* items of the open lists, innermost last */
+  pk_val *vals;              /* items of the open lists, innermost last */
+  pkg_item *pos;             /* where each item starts */
   size_t n, icap;
   pkg_frame *fr;             /* open lists */
   size_t depth, fcap;
@@ -195,13 +210,17 @@ static void pkg_push(pkg_rd *rd, pk_val v, int line, int col)
 {
   if (rd->n == rd->icap) {
     size_t cap = rd->icap * 2;
-    pkg_item *it = GC_MALLOC(cap * sizeof *it);
-    if (!it) pkg_oom();
-    memcpy(it, rd->items, rd->n * sizeof *it);
-    rd->items = it;
+    pk_val *vs = GC_MALLOC(cap * sizeof *vs);
+    pkg_item *ps = GC_MALLOC_ATOMIC(cap * sizeof *ps);
+    if (!vs || !ps) pkg_oom();
+    memcpy(vs, rd->vals, rd->n * sizeof *vs);
+    memcpy(ps, rd->pos, rd->n * sizeof *ps);
+    rd->vals = vs;
+    rd->pos = ps;
     rd->icap = cap;
   }
-  rd->items[rd->n++] = (pkg_item){ v, line, col };
+  rd->vals[rd->n] = v;
+  rd->pos[rd->n++] = (pkg_item){ line, col };
 }
 
 /* Open a list at pos. */
@@ -295,9 +314,7 @@ static void pkg_atom(pkg_rd *rd, pk_val v, const pk_srcpos *pos)
 /* items[from..to) as an interned list. */
 static pk_val pkg_list(const pkg_rd *rd, size_t from, size_t to)
 {
-  pk_val l = PK_NIL;
-  while (to > from) l = pkh_cons(rd->items[--to].v, l);
-  return l;
+  return pkh_list(rd->vals + from, to - from, PK_NIL);
 }
 
 /* A finished term list (items from start): known random variables and
@@ -306,7 +323,7 @@ static void pkg_check_term(const pkg_rd *rd, const pkg_frame *f)
 {
   size_t n = rd->n - f->start;
   if (n == 0) return;
-  pk_val h = rd->items[f->start].v;
+  pk_val h = rd->vals[f->start];
   int k = pkg_rv(h);
   if (k >= 0 && (int)n - 1 != pkg_rvs[k].n + 3)
     pkg_fail(rd, f->line, f->col, "%s takes %d arguments (%s SIZE RNG NAME), given %d",
@@ -348,13 +365,14 @@ static void pkg_shape_text(char *buf, size_t cap, uint32_t rank, const int64_t *
 /* (input NAME (tensor DTYPE SHAPE) [VALUE]) */
 static void pkg_input(pkg_rd *rd, const pkg_frame *f)
 {
-  const pkg_item *it = rd->items + f->start;
+  const pkg_item *it = rd->pos + f->start;
+  const pk_val *v = rd->vals + f->start;
   size_t n = rd->n - f->start;
   char b[96];
   if (n < 3 || n > 4)
     pkg_fail(rd, f->line, f->col, "input takes a name, a type (tensor DTYPE SHAPE) and an optional test value");
-  if (!pko_symbolp(it[1].v)) pkg_fail(rd, it[1].line, it[1].col, "an input's name must be a symbol, found %s", pkg_show(it[1].v, b));
-  pk_val ty = it[2].v;
+  if (!pko_symbolp(v[1])) pkg_fail(rd, it[1].line, it[1].col, "an input's name must be a symbol, found %s", pkg_show(v[1], b));
+  pk_val ty = v[2];
   if (pko_length(ty) != 3 || pko_car(ty) != pkg_syms[PKG_S_TENSOR])
     pkg_fail(rd, it[2].line, it[2].col, "an input's type must be (tensor DTYPE SHAPE), found %s", pkg_show(ty, b));
   pk_val dt = pko_car(pko_cdr(ty));
@@ -363,10 +381,10 @@ static void pkg_input(pkg_rd *rd, const pkg_frame *f)
   uint32_t rank;
   const int64_t *dims = pkg_shape(rd, pko_car(pko_cdr(pko_cdr(ty))), &it[2], &rank);
   if (n == 4) {
-    pk_val v = it[3].v;
-    if (!pko_numberp(v) && !pko_isa(v, PK_T_TENSOR))
-      pkg_fail(rd, it[3].line, it[3].col, "a test value must be a number or a tensor literal, found %s", pkg_show(v, b));
-    const pko_tensor *t = pko_isa(v, PK_T_TENSOR) ? pko_as_tensor(v) : NULL;
+    pk_val tv = v[3];
+    if (!pko_numberp(tv) && !pko_isa(tv, PK_T_TENSOR))
+      pkg_fail(rd, it[3].line, it[3].col, "a test value must be a number or a tensor literal, found %s", pkg_show(tv, b));
+    const pko_tensor *t = pko_isa(tv, PK_T_TENSOR) ? pko_as_tensor(tv) : NULL;
     uint32_t vr = t ? t->rank : 0;
     bool ok = vr == rank;
     for (uint32_t k = 0; ok && k < rank; k++) ok = dims[k] < 0 || dims[k] == t->dims[k];
@@ -378,27 +396,28 @@ static void pkg_input(pkg_rd *rd, const pkg_frame *f)
     }
   }
   bool fresh;
-  pkg_ent *e = pkg_put(&rd->names, it[1].v, &fresh);
+  pkg_ent *e = pkg_put(&rd->names, v[1], &fresh);
   if (!fresh && e->kind != PKG_N_USED)
-    pkg_fail(rd, it[1].line, it[1].col, "%s is declared twice (first at line %d)", pko_symname(it[1].v), e->a);
-  *e = (pkg_ent){ it[1].v, it[1].line, it[1].col, PKG_N_INPUT, 0 };
+    pkg_fail(rd, it[1].line, it[1].col, "%s is declared twice (first at line %d)", pko_symname(v[1]), e->a);
+  *e = (pkg_ent){ v[1], it[1].line, it[1].col, PKG_N_INPUT, 0 };
   rd->inputs = pko_cons(pkg_list(rd, f->start, rd->n), rd->inputs);
 }
 
 /* (define NAME TERM) */
 static void pkg_define(pkg_rd *rd, const pkg_frame *f)
 {
-  const pkg_item *it = rd->items + f->start;
+  const pkg_item *it = rd->pos + f->start;
+  const pk_val *v = rd->vals + f->start;
   char b[96];
   if (rd->n - f->start != 3) pkg_fail(rd, f->line, f->col, "define takes a name and one term");
-  if (!pko_symbolp(it[1].v)) pkg_fail(rd, it[1].line, it[1].col, "a define's name must be a symbol, found %s", pkg_show(it[1].v, b));
+  if (!pko_symbolp(v[1])) pkg_fail(rd, it[1].line, it[1].col, "a define's name must be a symbol, found %s", pkg_show(v[1], b));
   bool fresh;
-  pkg_ent *e = pkg_put(&rd->names, it[1].v, &fresh);
+  pkg_ent *e = pkg_put(&rd->names, v[1], &fresh);
   if (!fresh && e->kind == PKG_N_USED)
-    pkg_fail(rd, e->a, e->b, "%s is used before its define (line %d)", pko_symname(it[1].v), it[1].line);
+    pkg_fail(rd, e->a, e->b, "%s is used before its define (line %d)", pko_symname(v[1]), it[1].line);
   if (!fresh)
-    pkg_fail(rd, it[1].line, it[1].col, "%s is defined twice (first at line %d)", pko_symname(it[1].v), e->a);
-  *e = (pkg_ent){ it[2].v, it[1].line, it[1].col, PKG_N_DEFINE, 0 };
+    pkg_fail(rd, it[1].line, it[1].col, "%s is defined twice (first at line %d)", pko_symname(v[1]), e->a);
+  *e = (pkg_ent){ v[2], it[1].line, it[1].col, PKG_N_DEFINE, 0 };
   rd->defines = pko_cons(pkg_list(rd, f->start, rd->n), rd->defines);
 }
 
@@ -406,35 +425,47 @@ static void pkg_define(pkg_rd *rd, const pkg_frame *f)
 static void pkg_output(pkg_rd *rd, const pkg_frame *f)
 {
   if (rd->n - f->start < 2) pkg_fail(rd, f->line, f->col, "output takes at least one term");
-  for (size_t k = f->start + 1; k < rd->n; k++) rd->outs = pko_cons(rd->items[k].v, rd->outs);
+  for (size_t k = f->start + 1; k < rd->n; k++) rd->outs = pko_cons(rd->vals[k], rd->outs);
 }
 
-/* Prepend the items of a reversed list to l. */
-static pk_val pkg_prepend_rev(pk_val rev, pk_val l)
+/* Push the items of a reversed list, in their order. */
+static void pkg_push_rev(pkg_vec *a, pk_val rev)
 {
-  for (; rev != PK_NIL; rev = pko_cdr(rev)) l = pkh_cons(pko_car(rev), l);
-  return l;
+  size_t n = 0;
+  for (pk_val r = rev; r != PK_NIL; r = pko_cdr(r)) n++;
+  for (size_t k = 0; k < n; k++) pkg_vpush(a, PK_NIL);
+  for (size_t k = a->n; rev != PK_NIL; rev = pko_cdr(rev)) a->v[--k] = pko_car(rev);
 }
 
 /* (model NAME ...) closes: the term, and its name checked against the
    file's other models. */
 static void pkg_model(pkg_rd *rd, const pkg_frame *f)
 {
-  const pkg_item *it = rd->items + f->start;
+  const pkg_item *it = rd->pos + f->start;
+  const pk_val *v = rd->vals + f->start;
   if (rd->n - f->start < 2) pkg_fail(rd, f->line, f->col, "a model needs a name: (model NAME declaration ...)");
-  if (rd->outs == PK_NIL) pkg_fail(rd, f->line, f->col, "model %s has no output", pko_symname(it[1].v));
+  if (rd->outs == PK_NIL) pkg_fail(rd, f->line, f->col, "model %s has no output", pko_symname(v[1]));
   bool fresh;
-  pkg_ent *e = pkg_put(&rd->modelnames, it[1].v, &fresh);
+  pkg_ent *e = pkg_put(&rd->modelnames, v[1], &fresh);
   if (!fresh)
     pkg_fail(rd, it[1].line, it[1].col, "model %s is defined twice in this file (first at line %d)",
-             pko_symname(it[1].v), e->a);
+             pko_symname(v[1]), e->a);
   e->a = it[1].line;
-  pk_val out = pkh_cons(pkg_syms[PKG_S_OUTPUT], pkg_prepend_rev(rd->outs, PK_NIL));
-  pk_val m = pkg_prepend_rev(rd->inputs, pkg_prepend_rev(rd->defines, pkh_cons(out, PK_NIL)));
-  m = pkh_cons(pkg_syms[PKG_S_MODEL], pkh_cons(it[1].v, m));
+  pkg_vec a = { 0 };
+  pkg_vpush(&a, pkg_syms[PKG_S_OUTPUT]);
+  pkg_push_rev(&a, rd->outs);
+  pk_val out = pkh_list(a.v, a.n, PK_NIL);
+  a.n = 0;
+  pkg_vpush(&a, pkg_syms[PKG_S_MODEL]);
+  pkg_vpush(&a, v[1]);
+  pkg_push_rev(&a, rd->inputs);
+  pkg_push_rev(&a, rd->defines);
+  pkg_vpush(&a, out);
+  pk_val m = pkh_list(a.v, a.n, PK_NIL);
+  free(a.v);
   rd->models = pko_cons(m, rd->models);
   pkp_puts(&rd->done, rd->done.len ? ", " : "", rd->done.len ? 2 : 0);
-  pkp_puts(&rd->done, pko_symname(it[1].v), pko_as_sym(it[1].v)->len);
+  pkp_puts(&rd->done, pko_symname(v[1]), pko_as_sym(v[1])->len);
 }
 
 /* A close bracket: finish the innermost list as its depth says. */
@@ -528,10 +559,11 @@ pk_val pkg_read_text(const char *file, const char *text, size_t len)
   if (!rd) pkg_oom();
   rd->file = file;
   rd->icap = 256;
-  rd->items = GC_MALLOC(rd->icap * sizeof *rd->items);
+  rd->vals = GC_MALLOC(rd->icap * sizeof *rd->vals);
+  rd->pos = GC_MALLOC_ATOMIC(rd->icap * sizeof *rd->pos);
   rd->fcap = 64;
   rd->fr = GC_MALLOC_ATOMIC(rd->fcap * sizeof *rd->fr);
-  if (!rd->items || !rd->fr) pkg_oom();
+  if (!rd->vals || !rd->pos || !rd->fr) pkg_oom();
   pkg_map_init(&rd->names, 64);
   pkg_map_init(&rd->modelnames, 16);
   rd->models = PK_NIL;
@@ -651,20 +683,6 @@ static uint32_t pkg_cnt_get(const pkg_cnt *c, pk_val k)
   size_t i = pkg_slot(k, c->cap);
   while (c->keys[i] && c->keys[i] != k) i = (i + 1) & (c->cap - 1);
   return c->keys[i] ? c->n[i] : 0;
-}
-
-/* A growable array of values (malloc'd: everything in it is reachable
-   from the model being printed). */
-typedef struct pkg_vec { pk_val *v; size_t n, cap; } pkg_vec;
-
-static void pkg_vpush(pkg_vec *a, pk_val x)
-{
-  if (a->n == a->cap) {
-    a->cap = a->cap ? a->cap * 2 : 256;
-    a->v = realloc(a->v, a->cap * sizeof *a->v);
-    if (!a->v) pkg_oom();
-  }
-  a->v[a->n++] = x;
 }
 
 /* Nodes a define may name: compound terms and tensor literals. */

@@ -2,12 +2,16 @@
 ** pk_hcons.c — the hash-consing table (see pk_hcons.h).
 **
 ** 64 shards, each an open-addressing array of canonical values (linear
-** probing, 0 = empty), grown by doubling at 3/4 load.  An array and its
-** capacity are one collected object, published with a release store, so a
-** lock-free reader always sees a consistent (possibly outdated) array;
-** slots go from 0 to a value exactly once, with a release store after the
-** node is complete.  A reader that misses in an outdated array retries
-** under the lock in the current one, so a term is never inserted twice.
+** probing) with a parallel array of their hashes, grown by doubling at 3/4
+** load.  An array and its capacity are one collected object, published
+** with a release store, so a lock-free reader always sees a consistent
+** (possibly outdated) array.  A slot is filled once: its value first, then
+** its hash with a release store; a reader loads the hash (acquire) and only
+** then the value, and takes a hash of 0 for an empty slot (stored hashes
+** have their low bit set).  So a probe runs over a dense array of 4-byte
+** hashes and touches a node only on a match.  A reader that misses in an
+** outdated array retries under the lock in the current one, so a term is
+** never inserted twice.
 */
 #include "pk_hcons.h"
 
@@ -20,13 +24,14 @@
 
 typedef struct pkh_arr {
   size_t cap;                    /* power of two */
-  _Atomic pk_val slot[];
+  _Atomic uint32_t *hash;        /* cap entries; collected, not scanned */
+  _Atomic pk_val slot[];         /* cap entries */
 } pkh_arr;
 
 typedef struct pkh_shard {
   pthread_mutex_t lock;
   _Atomic(pkh_arr *) arr;
-  size_t count, pairs;           /* under lock */
+  size_t count, lists, cells;    /* under lock */
   uint32_t next_id;              /* under lock */
   char pad[64];                  /* shards on separate cache lines */
 } pkh_shard;
@@ -41,12 +46,15 @@ static _Noreturn void pkh_oom(void)
   abort();
 }
 
-/* An empty array of cap slots (collected, scanned: it keeps the terms). */
+/* An empty array of cap slots (the slots are scanned: they keep the terms). */
 static pkh_arr *pkh_newarr(size_t cap)
 {
   pkh_arr *a = GC_MALLOC(sizeof *a + cap * sizeof(pk_val));
-  if (!a) pkh_oom();
+  _Atomic uint32_t *h = GC_MALLOC_ATOMIC(cap * sizeof *h);
+  if (!a || !h) pkh_oom();
+  memset((void *)h, 0, cap * sizeof *h);
   a->cap = cap;
+  a->hash = h;
   return a;
 }
 
@@ -81,11 +89,10 @@ static uint64_t pkh_bytes(const char *s, size_t n)
   return h;
 }
 
-/* Hash of a canonical atom by contents (so the same in every run), or of an
-   interned pair from its node.  Numbers of different types hash apart. */
-static uint32_t pkh_hash_of(pk_val v)
+/* Hash of an atom by contents (so the same in every run); numbers of
+   different types hash apart. */
+static uint32_t pkh_hash_atom(pk_val v)
 {
-  if (pko_pairp(v)) return pkh_node_of(v)->hash;
   switch (pko_typeof(v)) {
   case PK_T_SYMBOL: return (uint32_t)pkh_mix(pko_as_sym(v)->hash);
   case PK_T_STRING: return (uint32_t)pkh_mix(pkh_bytes(pko_as_str(v)->s, pko_as_str(v)->len) ^ 1);
@@ -102,12 +109,21 @@ static uint32_t pkh_hash_of(pk_val v)
   }
 }
 
+/* Hash of a canonical value: a list's from its node, an atom's from its
+   contents.  The low bit is always set (0 marks an empty slot). */
+static inline uint32_t pkh_hash_of(pk_val v)
+{
+  return pko_pairp(v) ? pkh_node_of(v)->hash : pkh_hash_atom(v) | 1;
+}
+
 uint32_t pkh_hash(pk_val t) { return pkh_hash_of(t); }
 
-/* The hash of the pair (a . d) from its parts' hashes. */
-static inline uint32_t pkh_pairhash(uint32_t ha, uint32_t hd)
+/* Hash of the list items[0..n) ending in tail. */
+static uint32_t pkh_listhash(const pk_val *items, size_t n, pk_val tail)
 {
-  return (uint32_t)pkh_mix(((uint64_t)ha << 32 | hd) ^ 0x9e3779b97f4a7c15ull);
+  uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+  for (size_t k = 0; k < n; k++) h = pkh_mix(h + pkh_hash_of(items[k]));
+  return (uint32_t)pkh_mix(h + pkh_hash_of(tail)) | 1;
 }
 
 /* Boxed atoms that interning makes canonical. */
@@ -129,32 +145,36 @@ static bool pkh_plain(pk_val v)
 
 static inline pkh_shard *pkh_shard_of(uint32_t h) { return &pkh_tab[h >> (32 - PKH_SHARD_BITS)]; }
 
-/* Does slot value s hold the pair (a . d) with hash h? */
-static inline bool pkh_is_pair(pk_val s, uint32_t h, pk_val a, pk_val d)
+/* Is list node s the list items[0..n) ending in tail?  Its hash matched. */
+static bool pkh_same_list(pk_val s, const pk_val *items, size_t n, pk_val tail)
 {
   if (!pko_pairp(s)) return false;
-  const pkh_node *n = pkh_node_of(s);
-  return n->hash == h && n->car == a && n->cdr == d;
+  for (size_t k = 0; k < n; k++, s = pko_cdr(s))
+    if (!pko_pairp(s) || pko_car(s) != items[k]) return false;
+  return s == tail;
 }
 
 /* Does slot value s hold an atom equal to a (same type, contents)? */
-static inline bool pkh_is_atom(pk_val s, pk_val a)
+static inline bool pkh_same_atom(pk_val s, pk_val a)
 {
   return !pko_pairp(s) && pko_typeof(s) == pko_typeof(a) && pko_equal(s, a);
 }
 
-/* Probe arr for (a . d) (pair) or atom a: the value, or 0 at the first
-   empty slot (*at: its index). */
-static pk_val pkh_probe(const pkh_arr *arr, uint32_t h, bool pair, pk_val a, pk_val d, size_t *at)
+/* Probe arr for the list items[0..n) + tail (n > 0) or the atom tail
+   (n == 0): the value, or 0 at the first empty slot (*at: its index). */
+static pk_val pkh_probe(const pkh_arr *arr, uint32_t h, const pk_val *items, size_t n, pk_val tail, size_t *at)
 {
-  size_t m = arr->cap - 1, i = h & m;
+  size_t m = arr->cap - 1, i = (h >> 1) & m;
   for (;;) {
-    pk_val s = atomic_load_explicit(&arr->slot[i], memory_order_acquire);
-    if (!s) {
+    uint32_t hi = atomic_load_explicit(&arr->hash[i], memory_order_acquire);
+    if (!hi) {
       *at = i;
       return 0;
     }
-    if (pair ? pkh_is_pair(s, h, a, d) : pkh_is_atom(s, a)) return s;
+    if (hi == h) {
+      pk_val s = atomic_load_explicit(&arr->slot[i], memory_order_relaxed);
+      if (n ? pkh_same_list(s, items, n, tail) : pkh_same_atom(s, tail)) return s;
+    }
     i = (i + 1) & m;
   }
 }
@@ -166,40 +186,48 @@ static void pkh_grow(pkh_shard *sh)
   pkh_arr *na = pkh_newarr(old->cap * 2);
   size_t m = na->cap - 1;
   for (size_t k = 0; k < old->cap; k++) {
-    pk_val s = atomic_load_explicit(&old->slot[k], memory_order_relaxed);
-    if (!s) continue;
-    size_t i = pkh_hash_of(s) & m;
-    while (atomic_load_explicit(&na->slot[i], memory_order_relaxed)) i = (i + 1) & m;
-    atomic_store_explicit(&na->slot[i], s, memory_order_relaxed);
+    uint32_t h = atomic_load_explicit(&old->hash[k], memory_order_relaxed);
+    if (!h) continue;
+    size_t i = (h >> 1) & m;
+    while (atomic_load_explicit(&na->hash[i], memory_order_relaxed)) i = (i + 1) & m;
+    atomic_store_explicit(&na->slot[i], atomic_load_explicit(&old->slot[k], memory_order_relaxed), memory_order_relaxed);
+    atomic_store_explicit(&na->hash[i], h, memory_order_relaxed);
   }
   atomic_store_explicit(&sh->arr, na, memory_order_release);
 }
 
-/* Find or add: the lock-free probe, then the locked probe and insert.
-   make builds the value to insert (pair: a node; atom: a itself). */
-static pk_val pkh_find_add(uint32_t h, bool pair, pk_val a, pk_val d)
+/* A new list: the head a pkh_node, the rest ordinary pairs (shard locked). */
+static pk_val pkh_newlist(pkh_shard *sh, uint32_t h, const pk_val *items, size_t n, pk_val tail)
 {
+  pk_val rest = tail;
+  for (size_t k = n - 1; k > 0; k--) rest = pko_cons(items[k], rest);
+  pkh_node *node = pko_alloc(sizeof *node);
+  node->car = items[0];
+  node->cdr = rest;
+  node->hash = h;
+  node->id = sh->next_id++ << PKH_SHARD_BITS | (uint32_t)(sh - pkh_tab);
+  sh->lists++;
+  sh->cells += n - 1;
+  return (pk_val)node | PK_TAG_GPAIR;
+}
+
+/* Find or add a list (n > 0) or an atom (n == 0, the atom in tail): the
+   lock-free probe, then the locked probe and insert. */
+static pk_val pkh_find_add(uint32_t h, const pk_val *items, size_t n, pk_val tail)
+{
+  pthread_once(&pkh_once, pkh_init_once);
   pkh_shard *sh = pkh_shard_of(h);
   size_t at;
-  pk_val v = pkh_probe(atomic_load_explicit(&sh->arr, memory_order_acquire), h, pair, a, d, &at);
+  pk_val v = pkh_probe(atomic_load_explicit(&sh->arr, memory_order_acquire), h, items, n, tail, &at);
   if (v) return v;
   pthread_mutex_lock(&sh->lock);
   if ((sh->count + 1) * 4 > atomic_load_explicit(&sh->arr, memory_order_relaxed)->cap * 3) pkh_grow(sh);
   pkh_arr *arr = atomic_load_explicit(&sh->arr, memory_order_relaxed);
-  v = pkh_probe(arr, h, pair, a, d, &at);
+  v = pkh_probe(arr, h, items, n, tail, &at);
   if (!v) {
-    if (pair) {
-      pkh_node *n = pko_alloc(sizeof *n);
-      n->car = a;
-      n->cdr = d;
-      n->hash = h;
-      n->id = sh->next_id++ << PKH_SHARD_BITS | (uint32_t)(sh - pkh_tab);
-      v = (pk_val)n | PK_TAG_GPAIR;
-      sh->pairs++;
-    } else {
-      v = a;
-    }
-    atomic_store_explicit(&arr->slot[at], v, memory_order_release);
+    v = n ? pkh_newlist(sh, h, items, n, tail) : tail;
+    atomic_store_explicit(&arr->slot[at], v, memory_order_relaxed);
+    atomic_store_explicit(&arr->hash[at], h, memory_order_release);
     sh->count++;
   }
   pthread_mutex_unlock(&sh->lock);
@@ -208,18 +236,17 @@ static pk_val pkh_find_add(uint32_t h, bool pair, pk_val a, pk_val d)
 
 /* ---- public -------------------------------------------------------------------- */
 
-pk_val pkh_cons(pk_val car, pk_val cdr)
+pk_val pkh_list(const pk_val *items, size_t n, pk_val tail)
 {
-  pthread_once(&pkh_once, pkh_init_once);
-  return pkh_find_add(pkh_pairhash(pkh_hash_of(car), pkh_hash_of(cdr)), true, car, cdr);
+  if (n == 0) return tail;
+  return pkh_find_add(pkh_listhash(items, n, tail), items, n, tail);
 }
 
 pk_val pkh_atom(pk_val a)
 {
   if (pkh_plain(a)) return a;
   if (!pkh_boxed(a)) return 0;
-  pthread_once(&pkh_once, pkh_init_once);
-  return pkh_find_add(pkh_hash_of(a), false, a, 0);
+  return pkh_find_add(pkh_hash_atom(a) | 1, NULL, 0, a);
 }
 
 bool pkh_internedp(pk_val t)
@@ -228,48 +255,57 @@ bool pkh_internedp(pk_val t)
   return pkh_plain(t) || (pkh_boxed(t) && pkh_atom(t) == t);
 }
 
-/* Post-order over the pairs not yet interned: frames are (pair, interned
-   car or 0); collected memory, so the partial results stay alive. */
+/* A growable stack of values in collected memory (so partial results stay
+   alive). */
+typedef struct pkh_stack { pk_val *v; size_t n, cap; } pkh_stack;
+
+static void pkh_spush(pkh_stack *s, pk_val x)
+{
+  if (s->n == s->cap) {
+    size_t cap = s->cap ? 2 * s->cap : 64;
+    pk_val *nv = GC_MALLOC(cap * sizeof *nv);
+    if (!nv) pkh_oom();
+    if (s->n) memcpy(nv, s->v, s->n * sizeof *nv);
+    s->v = nv;
+    s->cap = cap;
+  }
+  s->v[s->n++] = x;
+}
+
+/* Lists not yet interned are entered post-order: frames on fr are (rest
+   of the list, index in items where its elements start). */
 pk_val pkh_intern(pk_val t)
 {
   if (!pko_pairp(t)) return pkh_atom(t);
   if (pkh_internedp(t)) return t;
-  size_t cap = 64, n = 0;
-  pk_val *st = GC_MALLOC(cap * sizeof *st), res = 0;
-  if (!st) pkh_oom();
-  st[n++] = t;
-  st[n++] = 0;
-  while (n) {
-    pk_val p = st[n - 2], half = st[n - 1] ? pko_cdr(p) : pko_car(p);
-    pk_val got = 0;
-    if (!pko_pairp(half) || pkh_internedp(half)) {
-      got = pko_pairp(half) ? half : pkh_atom(half);
-      if (!got) return 0;
-    } else {
-      if (n + 2 > cap) {
-        pk_val *ns = GC_MALLOC(2 * cap * sizeof *ns);
-        if (!ns) pkh_oom();
-        memcpy(ns, st, n * sizeof *ns);
-        st = ns;
-        cap *= 2;
+  pkh_stack fr = { 0 }, items = { 0 };
+  pkh_spush(&fr, t);
+  pkh_spush(&fr, 0);
+  while (fr.n) {
+    pk_val rest = fr.v[fr.n - 2];
+    if (pko_pairp(rest)) {
+      pk_val e = pko_car(rest);
+      fr.v[fr.n - 2] = pko_cdr(rest);
+      if (pko_pairp(e) && !pkh_internedp(e)) {
+        pkh_spush(&fr, e);
+        pkh_spush(&fr, (pk_val)items.n);
+        continue;
       }
-      st[n++] = half;
-      st[n++] = 0;
+      pk_val c = pko_pairp(e) ? e : pkh_atom(e);
+      if (!c) return 0;
+      pkh_spush(&items, c);
       continue;
     }
-    /* got is the interned half; climb while frames complete */
-    for (;;) {
-      if (!st[n - 1]) {
-        st[n - 1] = got;
-        break;
-      }
-      res = pkh_cons(st[n - 1], got);
-      n -= 2;
-      if (!n) return res;
-      got = res;
-    }
+    pk_val tail = pkh_atom(rest);
+    if (!tail) return 0;
+    size_t start = (size_t)fr.v[fr.n - 1];
+    pk_val l = pkh_list(items.v + start, items.n - start, tail);
+    items.n = start;
+    fr.n -= 2;
+    if (!fr.n) return l;
+    pkh_spush(&items, l);
   }
-  return res;
+  return 0;
 }
 
 void pkh_get_stats(pkh_stats *s)
@@ -278,10 +314,12 @@ void pkh_get_stats(pkh_stats *s)
   *s = (pkh_stats){ 0 };
   for (unsigned k = 0; k < PKH_SHARDS; k++) {
     pthread_mutex_lock(&pkh_tab[k].lock);
-    s->pairs += pkh_tab[k].pairs;
-    s->atoms += pkh_tab[k].count - pkh_tab[k].pairs;
+    s->lists += pkh_tab[k].lists;
+    s->cells += pkh_tab[k].cells;
+    s->atoms += pkh_tab[k].count - pkh_tab[k].lists;
     s->slots += atomic_load_explicit(&pkh_tab[k].arr, memory_order_relaxed)->cap;
     pthread_mutex_unlock(&pkh_tab[k].lock);
   }
-  s->bytes = s->pairs * sizeof(pkh_node) + s->slots * sizeof(pk_val);
+  s->bytes = s->lists * sizeof(pkh_node) + s->cells * sizeof(pko_pair)
+           + s->slots * (sizeof(pk_val) + sizeof(uint32_t));
 }
