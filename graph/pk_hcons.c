@@ -196,12 +196,21 @@ static void pkh_grow(pkh_shard *sh)
   atomic_store_explicit(&sh->arr, na, memory_order_release);
 }
 
-/* A new list: the head a pkh_node, the rest ordinary pairs (shard locked). */
+/* A new list (shard locked): one block, the pkh_node, then the other n - 1
+   pairs in order, so that comparing and walking a list stays in one or two
+   cache lines.  The pairs after the first are referenced only inside the
+   block; the table keeps the block (and so them) alive for good, which is
+   what makes pointers into its middle safe with the collector's interior
+   pointers off. */
 static pk_val pkh_newlist(pkh_shard *sh, uint32_t h, const pk_val *items, size_t n, pk_val tail)
 {
+  pkh_node *node = pko_alloc(sizeof *node + (n - 1) * sizeof(pko_pair));
+  pko_pair *cells = (pko_pair *)(node + 1);
   pk_val rest = tail;
-  for (size_t k = n - 1; k > 0; k--) rest = pko_cons(items[k], rest);
-  pkh_node *node = pko_alloc(sizeof *node);
+  for (size_t k = n - 1; k > 0; k--) {
+    cells[k - 1] = (pko_pair){ items[k], rest };
+    rest = (pk_val)&cells[k - 1] | PK_TAG_GPAIR;
+  }
   node->car = items[0];
   node->cdr = rest;
   node->hash = h;
@@ -251,7 +260,10 @@ pk_val pkh_atom(pk_val a)
 
 bool pkh_internedp(pk_val t)
 {
-  if (pko_pairp(t)) return GC_size(pko_as_pair(t)) == sizeof(pkh_node);
+  if (pko_pairp(t)) {
+    void *p = pko_as_pair(t);   /* ordinary pairs are 16-byte objects; list pairs inside blocks are not heads */
+    return GC_size(p) >= sizeof(pkh_node) && GC_base(p) == p;
+  }
   return pkh_plain(t) || (pkh_boxed(t) && pkh_atom(t) == t);
 }
 

@@ -12,8 +12,9 @@
 ** first 16 bytes are the pair (car, cdr), so every pair accessor works on
 ** it unchanged; the other 16 bytes hold what the rewriting driver needs: a
 ** stable structural hash, an id unique in the process, and a memo word.
-** The rest of the list is ordinary pairs: a list's tail is not itself a
-** canonical list (pkh_intern of it gives the list node that is).  Boxed
+** The rest of the list is ordinary pairs, allocated in the same block
+** right after the node: a list's tail is not itself a canonical list
+** (pkh_intern of it gives the list node that is).  Boxed
 ** atoms (flonums, strings, tensors, boxed integers, ratios) are interned
 ** too, so "equal? is eq?" holds for every element of every interned list;
 ** fixnums, symbols and immediates already are canonical.  Only ground data
@@ -59,7 +60,8 @@ pk_val pkh_atom(pk_val a);
    one check each; iterative, any depth. */
 pk_val pkh_intern(pk_val t);
 /* Is t canonical: an interned list or boxed atom, or an atom that needs no
-   interning?  For a pair, a few loads (the collector's size of it). */
+   interning?  For a pair, a few loads (the collector's size and base of
+   its object: a list head is the start of a block of 32 bytes or more). */
 bool pkh_internedp(pk_val t);
 /* The structural hash of an interned term (any canonical value). */
 uint32_t pkh_hash(pk_val t);

@@ -354,17 +354,24 @@ static void pkr_tokreset(pkr_reader *r)
   r->tok[0] = 0;
 }
 
-/* Append a byte, growing the buffer in collected (atomic) memory. */
+/* Room for extra more bytes and the NUL, growing the buffer in collected
+   (atomic) memory. */
+static void pkr_tokroom(pkr_reader *r, size_t extra)
+{
+  if (r->toklen + extra + 1 <= r->tokcap) return;
+  size_t cap = r->tokcap * 2;
+  while (r->toklen + extra + 1 > cap) cap *= 2;
+  char *t = GC_MALLOC_ATOMIC(cap);
+  if (!t) pkr_oom();
+  memcpy(t, r->tok, r->toklen);
+  r->tok = t;
+  r->tokcap = cap;
+}
+
+/* Append a byte. */
 static void pkr_tokc(pkr_reader *r, char c)
 {
-  if (r->toklen + 2 > r->tokcap) {
-    size_t cap = r->tokcap * 2;
-    char *t = GC_MALLOC_ATOMIC(cap);
-    if (!t) pkr_oom();
-    memcpy(t, r->tok, r->toklen);
-    r->tok = t;
-    r->tokcap = cap;
-  }
+  pkr_tokroom(r, 1);
   r->tok[r->toklen++] = c;
   r->tok[r->toklen] = 0;
 }
@@ -602,6 +609,23 @@ static int pkr_symnum(pkr_reader *r, pk_val *v)
 {
   bool quoted = false;
   pkr_tokreset(r);
+  /* Fast path: a run of printable ASCII without bars or backslashes is
+     copied at once (no newline in it, so only the column moves). */
+  size_t j = r->i;
+  while (j < r->len) {
+    unsigned char c = (unsigned char)r->text[j];
+    if (c >= 0x80 || c == '|' || c == '\\' || pkr_term(c)) break;
+    j++;
+  }
+  if (j > r->i) {
+    size_t n = j - r->i;
+    pkr_tokroom(r, n);
+    memcpy(r->tok, r->text + r->i, n);
+    r->tok[n] = 0;
+    r->toklen = n;
+    r->col += (int)n;
+    r->i = j;
+  }
   for (;;) {
     int c = pkr_peek(r);
     if (c == '|') {
