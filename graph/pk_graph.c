@@ -637,52 +637,51 @@ pk_val pkg_name(pk_val m) { return pko_car(pko_cdr(m)); }
 
 /* ---- printing ------------------------------------------------------------------------ */
 
-/* Uses per node: identity keys, 32-bit counts (12 bytes a slot). */
-typedef struct pkg_cnt { pk_val *keys; uint32_t *n; size_t cap, count; } pkg_cnt;
+/* The nodes seen by the printer's walk: identity keys, 8 bytes a slot; a
+   node used more than once has bit 0 of its key set (values' bit 0 is a
+   tag bit that is 0 in pairs and objects). */
+typedef struct pkg_seen { pk_val *keys; size_t cap, count; } pkg_seen;
 
-static void pkg_cnt_init(pkg_cnt *c, size_t cap)
+static void pkg_seen_init(pkg_seen *c, size_t cap)
 {
   c->keys = calloc(cap, sizeof *c->keys);
-  c->n = malloc(cap * sizeof *c->n);
-  if (!c->keys || !c->n) pkg_oom();
+  if (!c->keys) pkg_oom();
   c->cap = cap;
   c->count = 0;
 }
 
-/* Count one use of k; true on its first. */
-static bool pkg_cnt_add(pkg_cnt *c, pk_val k)
+/* One more use of k: 0 on its first, 1 on its second, 2 after. */
+static int pkg_seen_add(pkg_seen *c, pk_val k)
 {
   if (2 * (c->count + 1) > c->cap) {
-    pkg_cnt old = *c;
-    pkg_cnt_init(c, old.cap * 2);
+    pkg_seen old = *c;
+    pkg_seen_init(c, old.cap * 2);
     for (size_t j = 0; j < old.cap; j++) {
       if (!old.keys[j]) continue;
-      size_t i = pkg_slot(old.keys[j], c->cap);
+      size_t i = pkg_slot(old.keys[j] & ~(pk_val)1, c->cap);
       while (c->keys[i]) i = (i + 1) & (c->cap - 1);
       c->keys[i] = old.keys[j];
-      c->n[i] = old.n[j];
     }
     c->count = old.count;
     free(old.keys);
-    free(old.n);
   }
   size_t i = pkg_slot(k, c->cap);
-  while (c->keys[i] && c->keys[i] != k) i = (i + 1) & (c->cap - 1);
-  if (c->keys[i]) {
-    c->n[i]++;
-    return false;
+  while (c->keys[i] && (c->keys[i] & ~(pk_val)1) != k) i = (i + 1) & (c->cap - 1);
+  if (!c->keys[i]) {
+    c->keys[i] = k;
+    c->count++;
+    return 0;
   }
-  c->keys[i] = k;
-  c->n[i] = 1;
-  c->count++;
-  return true;
+  if (c->keys[i] & 1) return 2;
+  c->keys[i] |= 1;
+  return 1;
 }
 
-static uint32_t pkg_cnt_get(const pkg_cnt *c, pk_val k)
+static bool pkg_seen_has(const pkg_seen *c, pk_val k)
 {
   size_t i = pkg_slot(k, c->cap);
-  while (c->keys[i] && c->keys[i] != k) i = (i + 1) & (c->cap - 1);
-  return c->keys[i] ? c->n[i] : 0;
+  while (c->keys[i] && (c->keys[i] & ~(pk_val)1) != k) i = (i + 1) & (c->cap - 1);
+  return c->keys[i] != 0;
 }
 
 /* Nodes a define may name: compound terms and tensor literals. */
@@ -696,45 +695,52 @@ static void pkg_take_syms(pkg_map *taken, pk_val l)
     if (pko_symbolp(pko_car(l))) pkg_put(taken, pko_car(l), &fresh);
 }
 
+/* The printer's walk: nodes seen, symbols used, the nodes in the order
+   they finish, the nodes used more than once. */
+typedef struct pkg_walker { pkg_seen seen; pkg_map taken; pkg_vec order, shared; } pkg_walker;
+
 /* One element e of a term: its use counted, the symbols it is recorded;
    true when e is a compound node seen for the first time (to descend). */
-static bool pkg_visit(pkg_cnt *uses, pkg_map *taken, pkg_vec *order, pk_val e)
+static bool pkg_visit(pkg_walker *w, pk_val e)
 {
   bool fresh;
-  if (pko_symbolp(e)) pkg_put(taken, e, &fresh);
-  if (!pkg_nodep(e) || !pkg_cnt_add(uses, e)) return false;
+  if (pko_symbolp(e)) pkg_put(&w->taken, e, &fresh);
+  if (!pkg_nodep(e)) return false;
+  int n = pkg_seen_add(&w->seen, e);
+  if (n == 1) pkg_vpush(&w->shared, e);
+  if (n) return false;
   if (pko_pairp(e)) return true;
-  pkg_vpush(order, e);   /* a tensor finishes at once */
+  pkg_vpush(&w->order, e);   /* a tensor finishes at once */
   return false;
 }
 
 /* Depth-first, left to right over the outputs: uses of every node, the
    symbols used, and the order in which nodes finish.  Frames are (node,
    rest of its list, index of the next element, index of a SIZE to skip). */
-static void pkg_walk(pk_val outs, pkg_cnt *uses, pkg_map *taken, pkg_vec *order)
+static void pkg_walk(pk_val outs, pkg_walker *w)
 {
   typedef struct { pk_val node, rest; long idx, skip; } fr;
   size_t n = 0, cap = 64;
   fr *st = malloc(cap * sizeof *st);
   if (!st) pkg_oom();
   for (; pko_pairp(outs); outs = pko_cdr(outs)) {
-    if (!pkg_visit(uses, taken, order, pko_car(outs))) continue;
+    if (!pkg_visit(w, pko_car(outs))) continue;
     pk_val t = pko_car(outs);
     int rv = pkg_rv(pko_car(t));
     st[n++] = (fr){ t, t, 0, rv >= 0 ? pkg_rvs[rv].n + 1 : -1 };
     while (n) {
       fr *f = &st[n - 1];
       if (!pko_pairp(f->rest)) {
-        if (f->rest != PK_NIL) pkg_visit(uses, taken, order, f->rest);
-        pkg_vpush(order, f->node);
+        if (f->rest != PK_NIL) pkg_visit(w, f->rest);
+        pkg_vpush(&w->order, f->node);
         n--;
         continue;
       }
       pk_val e = pko_car(f->rest);
       long idx = f->idx++;
       f->rest = pko_cdr(f->rest);
-      if (idx == f->skip) { pkg_take_syms(taken, e); continue; }
-      if (!pkg_visit(uses, taken, order, e)) continue;
+      if (idx == f->skip) { pkg_take_syms(&w->taken, e); continue; }
+      if (!pkg_visit(w, e)) continue;
       if (n == cap) {
         cap *= 2;
         st = realloc(st, cap * sizeof *st);
@@ -750,18 +756,21 @@ static void pkg_walk(pk_val outs, pkg_cnt *uses, pkg_map *taken, pkg_vec *order)
 /* The define names: node -> name symbol in defs, in the order of the
    shared or named nodes (*shown).  Names the model gave are kept unless a
    free symbol has them; the rest get _1, _2, ... not otherwise taken. */
-static void pkg_names(pk_val m, const pkg_cnt *uses, pkg_map *taken, const pkg_vec *order,
-                      pkg_map *defs, pkg_vec *shown)
+static void pkg_names(pk_val m, pkg_walker *w, pkg_map *defs, pkg_vec *shown)
 {
-  pkg_map given;
+  pkg_map given, shared;
   pkg_map_init(&given, 64);
+  pkg_map_init(&shared, 64);
+  pkg_map *taken = &w->taken;
+  const pkg_vec *order = &w->order;
   bool fresh;
+  for (size_t k = 0; k < w->shared.n; k++) pkg_put(&shared, w->shared.v[k], &fresh);
   for (pk_val r = pko_cdr(pko_cdr(m)); pko_pairp(r); r = pko_cdr(r)) {
     pk_val d = pko_car(r);
     if (pkg_decl(d, PKG_S_INPUT)) pkg_put(taken, pko_car(pko_cdr(d)), &fresh);
     if (!pkg_decl(d, PKG_S_DEFINE) || !pkg_nodep(pko_car(pko_cdr(pko_cdr(d))))) continue;
     pk_val name = pko_car(pko_cdr(d)), node = pko_car(pko_cdr(pko_cdr(d)));
-    if (pkg_get(taken, name) || !pkg_cnt_get(uses, node)) continue;   /* free symbol, or node gone */
+    if (pkg_get(taken, name) || !pkg_seen_has(&w->seen, node)) continue;   /* free symbol, or node gone */
     pkg_ent *e = pkg_put(&given, node, &fresh);
     if (fresh) e->val = name;
   }
@@ -773,7 +782,7 @@ static void pkg_names(pk_val m, const pkg_cnt *uses, pkg_map *taken, const pkg_v
   for (size_t k = 0; k < order->n; k++) {
     pk_val node = order->v[k];
     pkg_ent *g = pkg_get(&given, node);
-    if (!g && pkg_cnt_get(uses, node) < 2) continue;
+    if (!g && !pkg_get(&shared, node)) continue;
     pk_val name = g ? g->val : 0;
     while (!name) {
       char buf[24];
@@ -841,18 +850,18 @@ static void pkg_term(pkp_buf *b, const pkg_map *defs, pk_val t, bool root_named)
 void pkg_print(pkp_buf *b, pk_val m)
 {
   pkg_setup();
-  pkg_cnt uses;
-  pkg_cnt_init(&uses, 1024);
-  pkg_map taken, defs;
-  pkg_map_init(&taken, 64);
+  pkg_walker w = { .order = { 0 }, .shared = { 0 } };
+  pkg_seen_init(&w.seen, 1024);
+  pkg_map_init(&w.taken, 64);
+  pkg_map defs;
   pkg_map_init(&defs, 64);
-  pkg_vec order = { 0 }, shown = { 0 };
+  pkg_vec shown = { 0 };
   pk_val outs = pkg_outputs(m);
-  pkg_walk(outs, &uses, &taken, &order);
-  pkg_names(m, &uses, &taken, &order, &defs, &shown);
-  free(uses.keys);
-  free(uses.n);
-  free(order.v);
+  pkg_walk(outs, &w);
+  pkg_names(m, &w, &defs, &shown);
+  free(w.seen.keys);
+  free(w.order.v);
+  free(w.shared.v);
   pkp_puts(b, "(model ", 7);
   pkp_print(b, pkg_name(m), PKP_WRITE);
   for (pk_val r = pko_cdr(pko_cdr(m)); pko_pairp(r); r = pko_cdr(r)) {
