@@ -595,15 +595,23 @@ static void pkp_procedure(pkp_buf *b, pk_val v)
   else pkp_cstr(b, "#<procedure>");
 }
 
-/* One tensor element as write prints the number. */
-static void pkp_elem(pkp_buf *b, const pko_tensor *t, uint64_t k)
+/* One tensor element as write prints the number; in JSON without Chez's
+   subnormal suffix, and a non-finite one as {"float":"nan"|"inf"|"-inf"}
+   (SPEC §6). */
+static void pkp_elem(pkp_buf *b, const pko_tensor *t, uint64_t k, bool json)
 {
   char fl[40];
   if (t->h.aux == PKO_TENSOR_I64) {
     pkp_int(b, pko_tensor_i64(t)[k]);
     return;
   }
-  pkp_flonum(fl, pko_tensor_f64(t)[k]);
+  double d = pko_tensor_f64(t)[k];
+  if (json && !isfinite(d)) {
+    pkp_cstr(b, isnan(d) ? "{\"float\":\"nan\"}" : d > 0 ? "{\"float\":\"inf\"}" : "{\"float\":\"-inf\"}");
+    return;
+  }
+  pkp_flonum(fl, d);
+  if (json) fl[strcspn(fl, "|")] = 0;
   pkp_cstr(b, fl);
 }
 
@@ -622,7 +630,7 @@ static void pkp_tensor(pkp_buf *b, pk_val v, bool json)
     pkp_cstr(b, "],\"data\":[");
     for (uint64_t k = 0; k < t->count; k++) {
       if (k) pkp_putc(b, ',');
-      pkp_elem(b, t, k);
+      pkp_elem(b, t, k, true);
     }
     pkp_cstr(b, "]}}");
     return;
@@ -642,7 +650,7 @@ static void pkp_tensor(pkp_buf *b, pk_val v, bool json)
     }
     if (idx[d] > 0) pkp_putc(b, ' ');
     if (d + 1 == t->rank) {
-      pkp_elem(b, t, k++);
+      pkp_elem(b, t, k++, false);
       idx[d]++;
     } else {
       pkp_putc(b, '[');
