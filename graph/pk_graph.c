@@ -798,7 +798,48 @@ static void pkg_names(pk_val m, pkg_walker *w, pkg_map *defs, pkg_vec *shown)
 /* Write term t, every element that has a define written as its name (t
    itself written out: it is what a define defines, or not named).
    Iterative: a stack of (value, what to do). */
-static void pkg_term(pkp_buf *b, const pkg_map *defs, pk_val t, bool root_named)
+/* One byte: pkp_putc's work without the call. */
+static inline void pkg_putc(pkp_buf *b, char c)
+{
+  if (b->len + 2 > b->cap) {
+    pkp_putc(b, c);
+    return;
+  }
+  b->s[b->len++] = c;
+  b->s[b->len] = 0;
+}
+
+/* A symbol or fixnum as write prints it, symbols from a cache of their
+   written text (an arena of bytes, the map giving offset and length), so
+   each distinct symbol goes through the escaping rules once per print. */
+typedef struct pkg_atoms { pkg_map text; pkp_buf arena; } pkg_atoms;
+
+static void pkg_atom_out(pkp_buf *b, pkg_atoms *c, pk_val v)
+{
+  if (pko_fixnump(v)) {
+    char d[24], *o = d + sizeof d;
+    int64_t i = pko_fixval(v);
+    uint64_t u = i < 0 ? 0 - (uint64_t)i : (uint64_t)i;
+    do *--o = (char)('0' + u % 10); while (u /= 10);
+    if (i < 0) *--o = '-';
+    pkp_puts(b, o, (size_t)(d + sizeof d - o));
+    return;
+  }
+  if (!pko_symbolp(v)) {
+    pkp_print(b, v, PKP_WRITE);
+    return;
+  }
+  bool fresh;
+  pkg_ent *e = pkg_put(&c->text, v, &fresh);
+  if (fresh) {
+    e->a = (int32_t)c->arena.len;
+    pkp_print(&c->arena, v, PKP_WRITE);
+    e->b = (int32_t)c->arena.len - e->a;
+  }
+  pkp_puts(b, c->arena.s + e->a, (size_t)e->b);
+}
+
+static void pkg_term(pkp_buf *b, const pkg_map *defs, pkg_atoms *atoms, pk_val t, bool root_named)
 {
   enum { VAL, REST, CLOSE };
   typedef struct { pk_val v; int op; } it;
@@ -815,16 +856,16 @@ static void pkg_term(pkp_buf *b, const pkg_map *defs, pk_val t, bool root_named)
       if (!st) pkg_oom();
     }
     if (x.op == CLOSE) {
-      pkp_putc(b, ')');
+      pkg_putc(b, ')');
       continue;
     }
     if (x.op == REST) {
       if (pko_pairp(x.v)) {
-        pkp_putc(b, ' ');
+        pkg_putc(b, ' ');
         st[n++] = (it){ pko_cdr(x.v), REST };
         st[n++] = (it){ pko_car(x.v), VAL };
       } else if (x.v == PK_NIL) {
-        pkp_putc(b, ')');
+        pkg_putc(b, ')');
       } else {
         pkp_puts(b, " . ", 3);
         st[n++] = (it){ 0, CLOSE };
@@ -835,13 +876,13 @@ static void pkg_term(pkp_buf *b, const pkg_map *defs, pk_val t, bool root_named)
     const pkg_ent *e = pkg_nodep(x.v) && !(root && root_named) && defs->n ? pkg_get(defs, x.v) : NULL;
     root = false;
     if (e) {
-      pkp_print(b, e->val, PKP_WRITE);
+      pkg_atom_out(b, atoms, e->val);
     } else if (pko_pairp(x.v)) {
-      pkp_putc(b, '(');
+      pkg_putc(b, '(');
       st[n++] = (it){ pko_cdr(x.v), REST };
       st[n++] = (it){ pko_car(x.v), VAL };
     } else {
-      pkp_print(b, x.v, PKP_WRITE);
+      pkg_atom_out(b, atoms, x.v);
     }
   }
   free(st);
@@ -856,6 +897,9 @@ void pkg_print(pkp_buf *b, pk_val m)
   pkg_map defs;
   pkg_map_init(&defs, 64);
   pkg_vec shown = { 0 };
+  pkg_atoms atoms;
+  pkg_map_init(&atoms.text, 64);
+  pkp_init(&atoms.arena);
   pk_val outs = pkg_outputs(m);
   pkg_walk(outs, &w);
   pkg_names(m, &w, &defs, &shown);
@@ -873,16 +917,17 @@ void pkg_print(pkp_buf *b, pk_val m)
     pkp_puts(b, "\n  (define ", 11);
     pkp_print(b, pkg_get(&defs, shown.v[k])->val, PKP_WRITE);
     pkp_putc(b, ' ');
-    pkg_term(b, &defs, shown.v[k], true);
+    pkg_term(b, &defs, &atoms, shown.v[k], true);
     pkp_putc(b, ')');
   }
   pkp_puts(b, "\n  (output", 10);
   for (; pko_pairp(outs); outs = pko_cdr(outs)) {
     pkp_putc(b, ' ');
-    pkg_term(b, &defs, pko_car(outs), false);
+    pkg_term(b, &defs, &atoms, pko_car(outs), false);
   }
   pkp_puts(b, "))\n", 3);
   free(shown.v);
+  pkp_free(&atoms.arena);
 }
 
 /* ---- primitives ------------------------------------------------------------------------ */

@@ -118,12 +118,13 @@ static inline uint32_t pkh_hash_of(pk_val v)
 
 uint32_t pkh_hash(pk_val t) { return pkh_hash_of(t); }
 
-/* Hash of the list items[0..n) ending in tail. */
+/* Hash of the list items[0..n) ending in tail: a multiply per element,
+   one full mix at the end. */
 static uint32_t pkh_listhash(const pk_val *items, size_t n, pk_val tail)
 {
   uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
-  for (size_t k = 0; k < n; k++) h = pkh_mix(h + pkh_hash_of(items[k]));
-  return (uint32_t)pkh_mix(h + pkh_hash_of(tail)) | 1;
+  for (size_t k = 0; k < n; k++) h = (h ^ pkh_hash_of(items[k])) * 0x100000001b3ull + (h >> 29);
+  return (uint32_t)pkh_mix(h ^ pkh_hash_of(tail)) | 1;
 }
 
 /* Boxed atoms that interning makes canonical. */
@@ -221,18 +222,23 @@ static pk_val pkh_newlist(pkh_shard *sh, uint32_t h, const pk_val *items, size_t
 }
 
 /* Find or add a list (n > 0) or an atom (n == 0, the atom in tail): the
-   lock-free probe, then the locked probe and insert. */
+   lock-free probe, then under the lock the insert.  The locked probe is
+   skipped when the array is the one probed and the empty slot found is
+   still empty: slots only ever fill, so the probe sequence up to it is
+   unchanged and the term cannot be anywhere else. */
 static pk_val pkh_find_add(uint32_t h, const pk_val *items, size_t n, pk_val tail)
 {
   pthread_once(&pkh_once, pkh_init_once);
   pkh_shard *sh = pkh_shard_of(h);
   size_t at;
-  pk_val v = pkh_probe(atomic_load_explicit(&sh->arr, memory_order_acquire), h, items, n, tail, &at);
+  pkh_arr *seen = atomic_load_explicit(&sh->arr, memory_order_acquire);
+  pk_val v = pkh_probe(seen, h, items, n, tail, &at);
   if (v) return v;
   pthread_mutex_lock(&sh->lock);
   if ((sh->count + 1) * 4 > atomic_load_explicit(&sh->arr, memory_order_relaxed)->cap * 3) pkh_grow(sh);
   pkh_arr *arr = atomic_load_explicit(&sh->arr, memory_order_relaxed);
-  v = pkh_probe(arr, h, items, n, tail, &at);
+  if (arr != seen || atomic_load_explicit(&arr->hash[at], memory_order_relaxed))
+    v = pkh_probe(arr, h, items, n, tail, &at);
   if (!v) {
     v = n ? pkh_newlist(sh, h, items, n, tail) : tail;
     atomic_store_explicit(&arr->slot[at], v, memory_order_relaxed);

@@ -240,6 +240,7 @@ struct pkr_reader {
   size_t npend;
   uintptr_t pkey[PKR_PEND];
   pkr_slot pval[PKR_PEND];
+  pk_val symcache[256];       /* recent symbols by hash of their name */
 };
 
 enum {
@@ -321,8 +322,9 @@ static bool pkr_space(int c)
 
 /* Ends a symbol, number or character name: a delimiter, end of input, or a
    control byte (which is then rejected as a token of its own). */
-static bool pkr_term(int c)
+static inline bool pkr_term(int c)
 {
+  if (((unsigned)c | 0x20) - 'a' < 26u || (unsigned)c - '0' < 10u) return false;   /* the usual case */
   if (c < 0x20 || c == 0x7f) return true;
   switch (c) {
   case ' ': case '(': case ')': case '[': case ']': case '{': case '}':
@@ -604,7 +606,20 @@ static void pkr_symesc(pkr_reader *r)
   }
 }
 
-/* A symbol, a number or the dot of a dotted pair. */
+/* The symbol named by the token: from the reader's cache of recent names
+   when it is there (a hash and a compare), else interned (a lock). */
+static pk_val pkr_symbol(pkr_reader *r)
+{
+  uint32_t h = 2166136261u;
+  for (size_t k = 0; k < r->toklen; k++) h = (h ^ (unsigned char)r->tok[k]) * 16777619u;
+  pk_val *slot = &r->symcache[(h ^ h >> 8) & 255];
+  if (*slot && pko_as_sym(*slot)->len == r->toklen && memcmp(pko_symname(*slot), r->tok, r->toklen) == 0)
+    return *slot;
+  return *slot = pko_intern(r->tok, r->toklen);
+}
+
+/* A symbol, a number or the dot of a dotted pair (only a token that starts
+   like a number is tried as one). */
 static int pkr_symnum(pkr_reader *r, pk_val *v)
 {
   bool quoted = false;
@@ -647,8 +662,10 @@ static int pkr_symnum(pkr_reader *r, pk_val *v)
   if (r->toklen == 0 && !quoted)
     pkr_fail(r, r->tline, r->tcol, "invalid character %s", pkr_show(pkr_peek(r), b));
   if (!quoted && r->toklen == 1 && r->tok[0] == '.') return PKR_T_DOT;
-  if (!quoted && pkr_number(r, r->tok, r->toklen, 10, v)) return PKR_T_ATOM;
-  *v = pko_intern(r->tok, r->toklen);
+  int c0 = (unsigned char)r->tok[0];
+  bool numeric = (c0 >= '0' && c0 <= '9') || c0 == '+' || c0 == '-' || c0 == '.';
+  if (!quoted && numeric && pkr_number(r, r->tok, r->toklen, 10, v)) return PKR_T_ATOM;
+  *v = pkr_symbol(r);
   return PKR_T_ATOM;
 }
 
