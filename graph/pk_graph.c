@@ -1,8 +1,8 @@
 /*
 ** pk_graph.c — the model format (see pk_graph.h).
 **
-** Reading: the program reader's tokens (pkr_lex) feed one loop over an
-** explicit stack of open lists, so nesting depth costs heap, not C stack.
+** Reading: the program reader's tokens (pkr_lex; the commonest ones lexed
+** here, pkg_token) feed one loop over an explicit stack of open lists, so nesting depth costs heap, not C stack.
 ** Each finished list becomes a hash-consed term at once (pkh_cons from its
 ** last item back), with define names substituted as the symbols arrive, so
 ** a file is read in one pass with no intermediate tree.  Depth 1 is the
@@ -165,6 +165,10 @@ typedef struct pkg_frame { size_t start; int32_t line, col; int close; } pkg_fra
 typedef struct pkg_rd {
   pkr_reader *r;
   const char *file;
+  const char *text;          /* the fast lexer's cursor (pkg_token) */
+  size_t len, i;
+  int line, col;
+  pk_val symcache[256];      /* recent symbols by hash of their name */
   pk_val *vals;              /* items of the open lists, innermost last */
   pkg_item *pos;             /* where each item starts */
   size_t n, icap;
@@ -517,6 +521,80 @@ static void pkg_utf8(const pkg_rd *rd, const char *text, size_t len)
   }
 }
 
+/* The symbol named s[0..n), from the cache of recent names when there. */
+static pk_val pkg_symbol(pkg_rd *rd, const char *s, size_t n)
+{
+  uint32_t h = 2166136261u;
+  for (size_t k = 0; k < n; k++) h = (h ^ (unsigned char)s[k]) * 16777619u;
+  pk_val *slot = &rd->symcache[(h ^ h >> 8) & 255];
+  if (*slot && pko_as_sym(*slot)->len == n && memcmp(pko_symname(*slot), s, n) == 0) return *slot;
+  return *slot = pko_intern(s, n);
+}
+
+/* Bytes that end a token the fast lexer takes (a subset of the program
+   reader's delimiters: anything else goes to pkr_lex). */
+static inline bool pkg_delim(const pkg_rd *rd, size_t j)
+{
+  if (j == rd->len) return true;
+  char c = rd->text[j];
+  return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '(' || c == ')' || c == '[' || c == ']' || c == ';';
+}
+
+static inline bool pkg_alpha(int c) { return ((unsigned)c | 0x20) - 'a' < 26u || c == '_'; }
+static inline bool pkg_digit(int c) { return (unsigned)c - '0' < 10u; }
+
+/* The next token, as pkr_lex gives it.  The commonest ones are taken here
+   without the general lexer: blanks, brackets, symbols of letters, digits
+   and _ that start with a letter or _, and integers of up to 18 digits,
+   each followed by a blank, a bracket, ; or the end (which the program
+   reader reads the same way); everything else goes to pkr_lex from the
+   same position. */
+static int pkg_token(pkg_rd *rd, pk_val *v, pk_srcpos *pos, int *bracket)
+{
+  const char *t = rd->text;
+  size_t i = rd->i;
+  for (; i < rd->len; i++) {
+    char c = t[i];
+    if (c == ' ' || c == '\t' || c == '\r') rd->col++;
+    else if (c == '\n') rd->line++, rd->col = 1;
+    else break;
+  }
+  rd->i = i;
+  *pos = (pk_srcpos){ rd->file, rd->line, rd->col };
+  if (i < rd->len) {
+    int c = (unsigned char)t[i];
+    if (c == '(' || c == '[' || c == ')' || c == ']') {
+      *bracket = c;
+      rd->i++;
+      rd->col++;
+      return c == '(' || c == '[' ? PKR_LEX_OPEN : PKR_LEX_CLOSE;
+    }
+    size_t j = i + 1;
+    if (pkg_alpha(c)) {
+      while (j < rd->len && (pkg_alpha(t[j]) || pkg_digit(t[j]))) j++;
+      if (pkg_delim(rd, j)) {
+        *v = pkg_symbol(rd, t + i, j - i);
+        rd->col += (int)(j - i);
+        rd->i = j;
+        return PKR_LEX_ATOM;
+      }
+    } else if (pkg_digit(c)) {
+      int64_t x = c - '0';
+      while (j < rd->len && pkg_digit(t[j]) && j - i < 18) x = x * 10 + (t[j++] - '0');
+      if (pkg_delim(rd, j)) {
+        *v = pko_mkfix(x);
+        rd->col += (int)(j - i);
+        rd->i = j;
+        return PKR_LEX_ATOM;
+      }
+    }
+  }
+  pkr_seek(rd->r, rd->i, rd->line, rd->col);
+  int k = pkr_lex(rd->r, v, pos, bracket);
+  pkr_cursor(rd->r, &rd->i, &rd->line, &rd->col);
+  return k;
+}
+
 /* The reading loop. */
 static void pkg_parse(pkg_rd *rd)
 {
@@ -524,7 +602,7 @@ static void pkg_parse(pkg_rd *rd)
     pk_val v = PK_NIL;
     pk_srcpos pos;
     int bracket = 0;
-    switch (pkr_lex(rd->r, &v, &pos, &bracket)) {
+    switch (pkg_token(rd, &v, &pos, &bracket)) {
     case PKR_LEX_EOF:
       if (rd->depth)
         pkg_fail(rd, rd->fr[rd->depth - 1].line, rd->fr[rd->depth - 1].col, "unexpected end-of-file reading list");
@@ -576,6 +654,9 @@ pk_val pkg_read_text(const char *file, const char *text, size_t len)
   }
   pkg_utf8(rd, text, len);
   rd->r = pkr_open(file, text, len);
+  rd->text = text;
+  rd->len = len;
+  pkr_cursor(rd->r, &rd->i, &rd->line, &rd->col);
   pkg_parse(rd);
   PKO_END(c);
   pkp_free(&rd->done);

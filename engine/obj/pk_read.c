@@ -1187,6 +1187,20 @@ int pkr_lex(pkr_reader *r, pk_val *v, pk_srcpos *pos, int *bracket)
   }
 }
 
+void pkr_cursor(const pkr_reader *r, size_t *i, int *line, int *col)
+{
+  *i = r->i;
+  *line = r->line;
+  *col = r->col;
+}
+
+void pkr_seek(pkr_reader *r, size_t i, int line, int col)
+{
+  r->i = i;
+  r->line = line;
+  r->col = col;
+}
+
 /* Where the next token would start (before any blanks are skipped). */
 pk_srcpos pkr_here(const pkr_reader *r)
 {

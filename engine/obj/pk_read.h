@@ -60,6 +60,11 @@ bool pkr_next(pkr_reader *r, pk_val *out);
    else (a quote character, #(, #;, a dot).  Throws lexical errors. */
 enum { PKR_LEX_EOF, PKR_LEX_ATOM, PKR_LEX_OPEN, PKR_LEX_CLOSE, PKR_LEX_OTHER };
 int pkr_lex(pkr_reader *r, pk_val *v, pk_srcpos *pos, int *bracket);
+/* The offset, line and column of the next unread byte, and moving them:
+   for a format reader that lexes its commonest tokens itself and hands the
+   rest to pkr_lex (the bytes it skipped must be what line and col say). */
+void pkr_cursor(const pkr_reader *r, size_t *i, int *line, int *col);
+void pkr_seek(pkr_reader *r, size_t i, int line, int col);
 /* Position of the reader's next unread character (for "unexpected EOF"). */
 pk_srcpos pkr_here(const pkr_reader *r);
 
