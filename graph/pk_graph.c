@@ -178,6 +178,8 @@ typedef struct pkg_rd {
   pk_val name;
   int decl;                  /* the open declaration's kind */
   pkg_map names;             /* symbol -> PKG_N_*, its node, where first seen */
+  pk_val skey[64], sval[64]; /* recent pkg_subst results (never stale: a name
+                                used cannot be defined later) */
   pk_val inputs, defines, outs;  /* reversed lists of interned terms */
   /* the file */
   pk_val models;             /* reversed */
@@ -210,7 +212,7 @@ static const char *pkg_show(pk_val v, char buf[96])
 }
 
 /* Push an item of the innermost list. */
-static void pkg_push(pkg_rd *rd, pk_val v, int line, int col)
+static inline void pkg_push(pkg_rd *rd, pk_val v, int line, int col)
 {
   if (rd->n == rd->icap) {
     size_t cap = rd->icap * 2;
@@ -248,6 +250,7 @@ static void pkg_model_reset(pkg_rd *rd)
   rd->name = 0;
   rd->decl = PKG_D_NONE;
   rd->inputs = rd->defines = rd->outs = PK_NIL;
+  memset(rd->skey, 0, sizeof rd->skey);
 }
 
 /* ---- reading: atoms ------------------------------------------------------------------ */
@@ -256,15 +259,17 @@ static void pkg_model_reset(pkg_rd *rd)
    used, so that a later define of it is an error). */
 static pk_val pkg_subst(pkg_rd *rd, pk_val sym, int line, int col)
 {
+  size_t c = (sym >> 4) & 63;
+  if (rd->skey[c] == sym) return rd->sval[c];
   bool fresh;
   pkg_ent *e = pkg_put(&rd->names, sym, &fresh);
   if (fresh) {
     e->kind = PKG_N_USED;
     e->a = line;
     e->b = col;
-    return sym;
   }
-  return e->kind == PKG_N_DEFINE ? e->val : sym;
+  rd->skey[c] = sym;
+  return rd->sval[c] = e->kind == PKG_N_DEFINE ? e->val : sym;
 }
 
 /* The index the next item of the innermost list will have. */
@@ -274,7 +279,9 @@ static size_t pkg_index(const pkg_rd *rd) { return rd->n - rd->fr[rd->depth - 1]
 static void pkg_place(pkg_rd *rd, bool list, pk_val v, const pk_srcpos *pos)
 {
   char b[96];
-  size_t d = rd->depth, i = d ? pkg_index(rd) : 0;
+  size_t d = rd->depth;
+  if (d >= 3) return;   /* inside a term: anything goes */
+  size_t i = d ? pkg_index(rd) : 0;
   if (d == 0 && !list)
     pkg_fail(rd, pos->line, pos->col, "expected (model NAME declaration ...), found %s", pkg_show(v, b));
   if (d == 1 && i == 0 && (list || v != pkg_syms[PKG_S_MODEL]))
