@@ -1,11 +1,12 @@
 /*
 ** pk_graph.c — the model format (see pk_graph.h).
 **
-** Reading: the program reader's tokens (pkr_lex; the commonest ones lexed
-** here, pkg_token) feed one loop over an explicit stack of open lists, so nesting depth costs heap, not C stack.
-** Each finished list becomes a hash-consed term at once (pkh_cons from its
-** last item back), with define names substituted as the symbols arrive, so
-** a file is read in one pass with no intermediate tree.  Depth 1 is the
+** Reading: the program reader's tokens (pkr_lex; the commonest ones are
+** lexed here, pkg_token) feed one loop over an explicit stack of open
+** lists, so nesting depth costs heap, not C stack.  Each finished list
+** becomes a hash-consed term at once (pkh_list of its items), with define
+** names substituted as the symbols arrive, so a file is read in one pass
+** with no intermediate tree.  Depth 1 is the
 ** (model ...) form, depth 2 its declarations, deeper the terms.
 **
 ** Printing: one depth-first walk over the output DAG counts uses and
@@ -259,7 +260,7 @@ static void pkg_model_reset(pkg_rd *rd)
    used, so that a later define of it is an error). */
 static pk_val pkg_subst(pkg_rd *rd, pk_val sym, int line, int col)
 {
-  size_t c = (sym >> 4) & 63;
+  size_t c = (size_t)(((uint64_t)sym >> 4) * 0x9E3779B97F4A7C15ull >> 58);
   if (rd->skey[c] == sym) return rd->sval[c];
   bool fresh;
   pkg_ent *e = pkg_put(&rd->names, sym, &fresh);
@@ -785,14 +786,24 @@ static void pkg_take_syms(pkg_map *taken, pk_val l)
 
 /* The printer's walk: nodes seen, symbols used, the nodes in the order
    they finish, the nodes used more than once. */
-typedef struct pkg_walker { pkg_seen seen; pkg_map taken; pkg_vec order, shared; } pkg_walker;
+typedef struct pkg_walker {
+  pkg_seen seen;
+  pkg_map taken;
+  pk_val recent[64];       /* symbols put in taken lately: most repeat */
+  pkg_vec order, shared;
+} pkg_walker;
 
 /* One element e of a term: its use counted, the symbols it is recorded;
    true when e is a compound node seen for the first time (to descend). */
 static bool pkg_visit(pkg_walker *w, pk_val e)
 {
-  bool fresh;
-  if (pko_symbolp(e)) pkg_put(&w->taken, e, &fresh);
+  if (pko_symbolp(e)) {
+    size_t c = (size_t)(((uint64_t)e >> 4) * 0x9E3779B97F4A7C15ull >> 58);
+    bool fresh;
+    if (w->recent[c] != e) pkg_put(&w->taken, e, &fresh);
+    w->recent[c] = e;
+    return false;
+  }
   if (!pkg_nodep(e)) return false;
   int n = pkg_seen_add(&w->seen, e);
   if (n == 1) pkg_vpush(&w->shared, e);
@@ -979,7 +990,7 @@ static void pkg_term(pkp_buf *b, const pkg_map *defs, pkg_atoms *atoms, pk_val t
 void pkg_print(pkp_buf *b, pk_val m)
 {
   pkg_setup();
-  pkg_walker w = { .order = { 0 }, .shared = { 0 } };
+  pkg_walker w = { .order = { 0 }, .shared = { 0 }, .recent = { 0 } };
   pkg_seen_init(&w.seen, 1024);
   pkg_map_init(&w.taken, 64);
   pkg_map defs;
