@@ -32,7 +32,8 @@ typedef struct pkl_prog {
 /* Global references noted by the compiler, checked after compilation. */
 static struct { pk_val *syms; pk_srcpos *pos; size_t n, cap; bool on; } pkl_refs;
 
-void pkl_note_global(pk_val sym, const pk_srcpos *pos)
+/* A reference to global sym at pos, checked before the program runs. */
+static void pkl_note_global(pk_val sym, const pk_srcpos *pos)
 {
   if (!pkl_refs.on) return;
   if (pkl_refs.n == pkl_refs.cap) {
@@ -75,10 +76,10 @@ static bool pkl_builtin_file(const char *name)
 /* name resolved against the directory of the file that loads it. */
 static char *pkl_resolve(const char *from, const char *name)
 {
-  if (name[0] == '/' || !from) return strdup(name);
-  char *dup = strdup(from), *dir = dirname(dup);
+  if (name[0] == '/' || !from) return pko_xstrdup(name);
+  char *dup = pko_xstrdup(from), *dir = dirname(dup);
   size_t n = strlen(dir) + strlen(name) + 2;
-  char *out = malloc(n);
+  char *out = pko_xmalloc(n);
   snprintf(out, n, "%s/%s", dir, name);
   free(dup);
   return out;
@@ -126,20 +127,40 @@ static void pkl_read_file(pkl_prog *p, const char *path, bool main, const pk_src
   free(text);
 }
 
-/* Compile every item, then fail on the first reference to a global that no
-   loaded file defines. */
-static void pkl_compile(pkl_prog *p)
+/* Start noting global references (pkl_note_global). */
+static void pkl_refs_begin(void)
 {
-  for (size_t i = 0; i < p->n; i++) pke_predeclare(p->items[i].datum);
   pkl_refs.n = 0;
   pkl_refs.on = true;
-  for (size_t i = 0; i < p->n; i++) p->items[i].code = pke_compile(p->items[i].datum, &p->items[i].pos);
+}
+
+/* Stop noting, and fail on the first noted global that nothing defines. */
+static void pkl_refs_check(void)
+{
   pkl_refs.on = false;
   for (size_t i = 0; i < pkl_refs.n; i++) {
     const pko_symbol *s = pko_as_sym(pkl_refs.syms[i]);
     if (!(s->flags & PKO_SYM_DEFINED) && s->value == PK_UNBOUND && !s->macro)
       pko_throw_at(PK_STATUS_STATIC, &pkl_refs.pos[i], "variable %s is not bound", s->name);
   }
+}
+
+/* Compile every item, then fail on the first reference to a global that no
+   loaded file defines. */
+static void pkl_compile(pkl_prog *p)
+{
+  for (size_t i = 0; i < p->n; i++) pke_predeclare(p->items[i].datum);
+  pkl_refs_begin();
+  for (size_t i = 0; i < p->n; i++) p->items[i].code = pke_compile(p->items[i].datum, &p->items[i].pos);
+  pkl_refs_check();
+}
+
+pke_node *pkl_compile_form(pk_val x, const pk_srcpos *pos)
+{
+  pkl_refs_begin();
+  pke_node *code = pke_compile(x, pos);
+  pkl_refs_check();
+  return code;
 }
 
 /* Write one answer (or a whole run's value) on its own line. */
@@ -184,19 +205,23 @@ static void pkl_exec(pkl_prog *p, pkl_opts *o)
 /* Run a program already read into p; the status as pkl_run_file. */
 static int pkl_run_prog(pkl_prog *p, pkl_opts *o)
 {
+  pko_symbol *failed = pko_as_sym(pko_sym("test-failed"));
   pkl_compile(p);
+  failed->value = PK_FALSE; /* a program's status is its own tests' (the C API runs several) */
   pkl_exec(p, o);
   fflush(pkb_out);
-  return pko_truthy(pko_as_sym(pko_sym("test-failed"))->value) ? PK_STATUS_FAILED : PK_STATUS_OK;
+  return pko_truthy(failed->value) ? PK_STATUS_FAILED : PK_STATUS_OK;
 }
 
-/* Catch an error thrown while running, as a status. */
-#define PKL_GUARD(body)                                                   \
+/* Catch an error thrown while running, as a status; (exit n) is
+   PK_STATUS_EXIT with n in o->exit_code. */
+#define PKL_GUARD(body, o)                                                \
   do {                                                                    \
     pko_catch c_;                                                         \
     if (PKO_TRY(c_)) { int st_ = (body); PKO_END(c_); return st_; }       \
     fflush(pkb_out);                                                      \
-    return pko_err.status == PK_STATUS_EXIT ? pko_err.code : pko_err.status; \
+    if (pko_err.status == PK_STATUS_EXIT) (o)->exit_code = pko_err.code;  \
+    return pko_err.status;                                                \
   } while (0)
 
 static int pkl_file_body(const char *path, pkl_opts *o)
@@ -208,7 +233,7 @@ static int pkl_file_body(const char *path, pkl_opts *o)
 
 int pkl_run_file(const char *path, pkl_opts *o)
 {
-  PKL_GUARD(pkl_file_body(path, o));
+  PKL_GUARD(pkl_file_body(path, o), o);
 }
 
 static int pkl_text_body(const char *name, const char *text, size_t len, pkl_opts *o)
@@ -222,10 +247,11 @@ int pkl_run_text(const char *name, const char *text, size_t len, pkl_opts *o)
 {
   char *nm = GC_MALLOC_ATOMIC_UNCOLLECTABLE(strlen(name) + 1);
   strcpy(nm, name);
-  PKL_GUARD(pkl_text_body(nm, text, len, o));
+  PKL_GUARD(pkl_text_body(nm, text, len, o), o);
 }
 
-void pkl_load_runtime(pk_val fname, const pk_srcpos *pos)
+/* (load f) reached at run time. */
+static void pkl_load_runtime(pk_val fname, const pk_srcpos *pos)
 {
   const char *name = pko_as_str(fname)->s;
   if (pkl_builtin_file(name)) return;
@@ -237,4 +263,10 @@ void pkl_load_runtime(pk_val fname, const pk_srcpos *pos)
   pkl_compile(&p);
   pkl_refs.on = was;
   pkl_exec(&p, NULL);
+}
+
+void pkl_init(void)
+{
+  pke_note_global = pkl_note_global;
+  pke_load = pkl_load_runtime;
 }

@@ -5,6 +5,7 @@
 #ifndef PK_LOAD_H
 #define PK_LOAD_H
 #include "pk_obj.h"
+#include "pk_node.h"
 #include <stdio.h>
 
 /* How top-level run forms of the main file are printed. */
@@ -13,17 +14,22 @@ typedef struct pkl_opts {
   bool json;         /* answers as JSON instead of write syntax */
   bool print_runs;   /* write the value of top-level run forms (pkanren run) */
   uint64_t answers;  /* out: answers printed */
+  int exit_code;     /* out: n of the program's (exit n), when PK_STATUS_EXIT */
 } pkl_opts;
 
 /* Run the program in file path.  Returns PK_STATUS_* (PK_STATUS_FAILED
-   when a test failed); on error the message is in pko_err.msg. */
+   when a test failed, PK_STATUS_EXIT when it called (exit n), whatever n);
+   on error the message is in pko_err.msg. */
 int pkl_run_file(const char *path, pkl_opts *opts);
 /* Run program text (named name in messages), same contract. */
 int pkl_run_text(const char *name, const char *text, size_t len, pkl_opts *opts);
 
-/* Compiler hook: a reference to global sym at pos (checked before running). */
-void pkl_note_global(pk_val sym, const pk_srcpos *pos);
-/* (load f) reached at run time. */
-void pkl_load_runtime(pk_val fname, const pk_srcpos *pos);
+/* Compile one top-level datum with a program's static check: a static
+   error at the first global it refers to that nothing defines. */
+pke_node *pkl_compile_form(pk_val x, const pk_srcpos *pos);
+
+/* Install the loader's hooks in the compiler and evaluator.  Once, at
+   start (pki_init). */
+void pkl_init(void);
 
 #endif

@@ -50,13 +50,13 @@ static uint64_t rng(void)
    single small build is below the CPU clock's resolution). */
 static pkm_map build(size_t n, int reps, double *ns_per_set)
 {
-  uint64_t *perm = malloc(n * sizeof *perm);
+  uint64_t *perm = pko_xmalloc(n * sizeof *perm);
   for (size_t i = 0; i < n; i++) perm[i] = i;
   for (size_t i = n - 1; i > 0; i--) {
     size_t j = rng() % (i + 1);
     uint64_t t = perm[i]; perm[i] = perm[j]; perm[j] = t;
   }
-  uint64_t *next = malloc(n * sizeof *next);
+  uint64_t *next = pko_xmalloc(n * sizeof *next);
   for (size_t i = 0; i < n; i++) next[perm[i]] = perm[(i + 1) % n];
   pkm_map m = NULL;
   double t0 = now_ns();
@@ -88,7 +88,7 @@ static void run(size_t n)
   double bytes = (double)(GC_get_total_bytes() - b0) / ext;
 
   /* 64k precomputed keys read in sequence: the prefetcher hides them. */
-  uint64_t *keys = malloc(65536 * sizeof *keys);
+  uint64_t *keys = pko_xmalloc(65536 * sizeof *keys);
   for (int i = 0; i < 65536; i++) keys[i] = rng() % n;
   t0 = now_ns();
   for (size_t i = 0; i < ops; i++) acc += pkm_get(m, keys[i & 65535]);

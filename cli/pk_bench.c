@@ -30,6 +30,7 @@
 ** there and the program's own report line is kept.
 */
 #include "pk_bench.h"
+#include "pk_obj.h"
 
 #if defined(__has_include)
 #if __has_include("pk_version.h")
@@ -60,14 +61,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PKB_USAGE \
+#define PKBENCH_USAGE \
   "usage: pkanren bench [NAME...] [--runs R] [-j LIST] [--json FILE] [--dir DIR]\n" \
   "                     [--fmk DIR] [--quick] [--all] [--gated] [--timeout S]\n" \
   "                     [--ordered]\n" \
   "                     [--list] [--help]\n"
 
-static const char *pkcb_help =
-  PKB_USAGE
+static const char *pkbench_help =
+  PKBENCH_USAGE
   "\n"
   "Runs the benchmark programs of bench/programs (default: the default set,\n"
   "or the NAMEs given) at each worker count, as child processes\n"
@@ -104,7 +105,7 @@ static const char *pkcb_help =
   "MISMATCH otherwise.\n";
 
 /* Preferred order; programs not listed come afterwards, alphabetically. */
-static const char *const pkcb_order[] = {
+static const char *const pkbench_order[] = {
   "empty",
   "appendo-split",
   "appendo-forward-10k", "appendo-forward-20k", "appendo-forward-40k",
@@ -122,28 +123,28 @@ static const char *const pkcb_order[] = {
 
 /* `;;! needs:` words naming faster-miniKanren's files (from --fmk); any
    other word foo names our own helper DIR/_foo.scm. */
-static const struct { const char *need, *file; } pkcb_peer_libs[] = {
+static const struct { const char *need, *file; } pkbench_peer_libs[] = {
   { "full-interp", "full-interp.scm" },
   { "numbers", "numbers.scm" },
 };
-#define PKB_NPEER_LIBS (sizeof pkcb_peer_libs / sizeof pkcb_peer_libs[0])
+#define PKBENCH_NPEER_LIBS (sizeof pkbench_peer_libs / sizeof pkbench_peer_libs[0])
 
-#define PKB_MAX_NEEDS 8
-#define PKB_MAX_W 64
+#define PKBENCH_MAX_NEEDS 8
+#define PKBENCH_MAX_W 64
 
-typedef struct pkcb_prog {
+typedef struct pkbench_prog {
   char *name;
   char *about;
-  char *needs[PKB_MAX_NEEDS];
+  char *needs[PKBENCH_MAX_NEEDS];
   int nneeds;
   bool gated, def, runstar;
-  int rank;                 /* position in pkcb_order, or a large number */
+  int rank;                 /* position in pkbench_order, or a large number */
   const char *skip;         /* why it is not run, or NULL */
-} pkcb_prog;
+} pkbench_prog;
 
 /* One run of one program at one worker count. */
-typedef struct pkcb_run {
-  int status;               /* 0 ok, else see pkcb_status_str */
+typedef struct pkbench_run {
+  int status;               /* 0 ok, else see pkbench_status_str */
   int code;                 /* exit code or signal */
   double wall;              /* seconds, monotonic clock around the child */
   long rss_kb;              /* wait4 ru_maxrss */
@@ -156,102 +157,90 @@ typedef struct pkcb_run {
   long answers;             /* from "answers=N", -1 if absent */
   char *checksum;           /* normalised output */
   char *err_tail;           /* last part of stderr on failure */
-} pkcb_run;
+} pkbench_run;
 
-enum { PKB_OK = 0, PKB_EXIT, PKB_SIGNAL, PKB_TIMEOUT, PKB_SPAWN };
+enum { PKBENCH_OK = 0, PKBENCH_EXIT, PKBENCH_SIGNAL, PKBENCH_TIMEOUT, PKBENCH_SPAWN };
 
 /* The summary of one (program, W). */
-typedef struct pkcb_cell {
+typedef struct pkbench_cell {
   int w;
   int nruns;
-  pkcb_run runs[32];
+  pkbench_run runs[32];
   bool failed;
   double wall, unif_rate, idle_pct, stats_wall;
   unsigned long long unifs;
   long rss_kb, answers;
   const char *check;        /* "ok", "MISMATCH", "varies", "-" */
-} pkcb_cell;
+} pkbench_cell;
 
-static volatile sig_atomic_t pkcb_interrupted;
-static pid_t pkcb_child = -1;
+static volatile sig_atomic_t pkbench_interrupted;
+static pid_t pkbench_child = -1;
 
-static void pkcb_on_sigint(int sig)
+/* SIGINT/SIGTERM: stop after the running child, which is killed now. */
+static void pkbench_on_sigint(int sig)
 {
   (void)sig;
-  pkcb_interrupted = 1;
-  if (pkcb_child > 0) kill(pkcb_child, SIGKILL);
+  pkbench_interrupted = 1;
+  if (pkbench_child > 0) kill(pkbench_child, SIGKILL);
 }
 
 /* ---- small helpers --------------------------------------------------------------- */
 
-static void *pkcb_xmalloc(size_t n)
-{
-  void *p = malloc(n ? n : 1);
-  if (!p) { fputs("pkanren bench: out of memory\n", stderr); exit(3); }
-  return p;
-}
-
-static char *pkcb_strdup(const char *s)
-{
-  size_t n = strlen(s) + 1;
-  char *p = pkcb_xmalloc(n);
-  memcpy(p, s, n);
-  return p;
-}
-
-static char *pkcb_fmt(const char *fmt, ...)
+/* A malloc'd printf. */
+static char *pkbench_fmt(const char *fmt, ...)
 {
   va_list ap, aq;
   va_start(ap, fmt);
   va_copy(aq, ap);
   int n = vsnprintf(NULL, 0, fmt, ap);
   va_end(ap);
-  char *s = pkcb_xmalloc((size_t)n + 1);
+  char *s = pko_xmalloc((size_t)n + 1);
   vsnprintf(s, (size_t)n + 1, fmt, aq);
   va_end(aq);
   return s;
 }
 
-static int pkcb_usage(const char *msg)
+/* The usage error: message and synopsis on stderr, status 2. */
+static int pkbench_usage(const char *msg)
 {
-  fprintf(stderr, "pkanren bench: %s\n%s", msg, PKB_USAGE);
+  fprintf(stderr, "pkanren bench: %s\n%s", msg, PKBENCH_USAGE);
   return 2;
 }
 
-static double pkcb_now(void)
+/* Monotonic seconds. */
+static double pkbench_now(void)
 {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+  return (double)pko_now_ns() * 1e-9;
 }
 
-static int pkcb_cmp_double(const void *a, const void *b)
+/* qsort order of doubles. */
+static int pkbench_cmp_double(const void *a, const void *b)
 {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
 }
 
-static double pkcb_median(double *v, int n)
+/* Median of v[0..n) (sorted in place); -1 when n is 0. */
+static double pkbench_median(double *v, int n)
 {
   if (n <= 0) return -1;
-  qsort(v, (size_t)n, sizeof *v, pkcb_cmp_double);
+  qsort(v, (size_t)n, sizeof *v, pkbench_cmp_double);
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-static char *pkcb_read_file(const char *path, size_t *len)
+/* A whole file, NUL-terminated and malloc'd; NULL when unreadable. */
+static char *pkbench_read_file(const char *path, size_t *len)
 {
   FILE *f = fopen(path, "rb");
   if (!f) return NULL;
   size_t cap = 4096, n = 0;
-  char *s = pkcb_xmalloc(cap);
+  char *s = pko_xmalloc(cap);
   size_t k;
   while ((k = fread(s + n, 1, cap - n - 1, f)) > 0) {
     n += k;
     if (cap - n - 1 == 0) {
       cap *= 2;
-      char *t = realloc(s, cap);
-      if (!t) { free(s); fclose(f); return NULL; }
-      s = t;
+      s = pko_xrealloc(s, cap);
     }
   }
   fclose(f);
@@ -260,13 +249,15 @@ static char *pkcb_read_file(const char *path, size_t *len)
   return s;
 }
 
-static bool pkcb_is_dir(const char *p)
+/* p names a directory (after symlinks). */
+static bool pkbench_is_dir(const char *p)
 {
   struct stat st;
   return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static bool pkcb_is_file(const char *p)
+/* p names a regular file (after symlinks). */
+static bool pkbench_is_file(const char *p)
 {
   struct stat st;
   return stat(p, &st) == 0 && S_ISREG(st.st_mode);
@@ -274,26 +265,28 @@ static bool pkcb_is_file(const char *p)
 
 /* The default programs directory: PK_BENCH_DIR if the build defines it,
 ** else <directory of this source file>/../bench/programs. */
-static char *pkcb_default_dir(void)
+static char *pkbench_default_dir(void)
 {
 #ifdef PK_BENCH_DIR
-  return pkcb_strdup(PK_BENCH_DIR);
+  return pko_xstrdup(PK_BENCH_DIR);
 #else
   const char *f = __FILE__;
   const char *slash = strrchr(f, '/');
-  if (f[0] != '/' || !slash) return pkcb_strdup("bench/programs");
-  return pkcb_fmt("%.*s/../bench/programs", (int)(slash - f), f);
+  if (f[0] != '/' || !slash) return pko_xstrdup("bench/programs");
+  return pkbench_fmt("%.*s/../bench/programs", (int)(slash - f), f);
 #endif
 }
 
-static char *pkcb_abspath(const char *p)
+/* The canonical absolute path of p (malloc'd), or a copy of p. */
+static char *pkbench_abspath(const char *p)
 {
   char buf[PATH_MAX];
-  if (realpath(p, buf)) return pkcb_strdup(buf);
-  return pkcb_strdup(p);
+  if (realpath(p, buf)) return pko_xstrdup(buf);
+  return pko_xstrdup(p);
 }
 
-static int pkcb_cpu_count(void)
+/* CPUs this process may run on (its affinity mask), at least 1. */
+static int pkbench_cpu_count(void)
 {
   cpu_set_t set;
   if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
@@ -301,7 +294,8 @@ static int pkcb_cpu_count(void)
   return n > 0 ? (int)n : 1;
 }
 
-static char *pkcb_cpu_model(void)
+/* The CPU's model name from /proc/cpuinfo (malloc'd), or "unknown". */
+static char *pkbench_cpu_model(void)
 {
   FILE *f = fopen("/proc/cpuinfo", "r");
   char line[1024];
@@ -315,15 +309,16 @@ static char *pkcb_cpu_model(void)
         size_t n = strlen(c);
         while (n && (c[n - 1] == '\n' || c[n - 1] == ' ')) c[--n] = 0;
         fclose(f);
-        return pkcb_strdup(c);
+        return pko_xstrdup(c);
       }
     }
     fclose(f);
   }
-  return pkcb_strdup("unknown");
+  return pko_xstrdup("unknown");
 }
 
-static const char *pkcb_commit(void)
+/* The git commit the binary was built from, or "unknown". */
+static const char *pkbench_commit(void)
 {
 #ifdef PK_GIT_COMMIT
   if (PK_GIT_COMMIT[0]) return PK_GIT_COMMIT;
@@ -332,7 +327,7 @@ static const char *pkcb_commit(void)
 }
 
 /* Scheme string literal for a path. */
-static void pkcb_put_scheme_string(FILE *f, const char *s)
+static void pkbench_put_scheme_string(FILE *f, const char *s)
 {
   fputc('"', f);
   for (; *s; s++) {
@@ -342,7 +337,8 @@ static void pkcb_put_scheme_string(FILE *f, const char *s)
   fputc('"', f);
 }
 
-static void pkcb_put_json_string(FILE *f, const char *s)
+/* s as a JSON string literal. */
+static void pkbench_put_json_string(FILE *f, const char *s)
 {
   fputc('"', f);
   for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
@@ -360,7 +356,8 @@ static void pkcb_put_json_string(FILE *f, const char *s)
   fputc('"', f);
 }
 
-static void pkcb_put_json_num(FILE *f, double x)
+/* x as a JSON number, null when negative (no value) or NaN. */
+static void pkbench_put_json_num(FILE *f, double x)
 {
   if (x < 0 || x != x) fputs("null", f);
   else fprintf(f, "%.6g", x);
@@ -368,7 +365,7 @@ static void pkcb_put_json_num(FILE *f, double x)
 
 /* ---- programs ------------------------------------------------------------------------- */
 
-static char *pkcb_trim(char *s)
+static char *pkbench_trim(char *s)
 {
   while (isspace((unsigned char)*s)) s++;
   size_t n = strlen(s);
@@ -377,7 +374,7 @@ static char *pkcb_trim(char *s)
 }
 
 /* True if the text holds a `(run*` form and no `(run N` form. */
-static bool pkcb_is_runstar(const char *text)
+static bool pkbench_is_runstar(const char *text)
 {
   bool star = false;
   for (const char *p = text; (p = strstr(p, "(run")); p += 4) {
@@ -388,17 +385,19 @@ static bool pkcb_is_runstar(const char *text)
   return star;
 }
 
-static bool pkcb_load_prog(const char *dir, const char *fname, pkcb_prog *pg)
+/* Program dir/fname into *pg: its name, its `;;!` header (needs, about,
+   default, gated) and whether it is a run* search; false if unreadable. */
+static bool pkbench_load_prog(const char *dir, const char *fname, pkbench_prog *pg)
 {
-  char *path = pkcb_fmt("%s/%s", dir, fname);
-  char *text = pkcb_read_file(path, NULL);
+  char *path = pkbench_fmt("%s/%s", dir, fname);
+  char *text = pkbench_read_file(path, NULL);
   free(path);
   if (!text) return false;
   memset(pg, 0, sizeof *pg);
-  pg->name = pkcb_fmt("%.*s", (int)(strlen(fname) - 4), fname);
-  pg->about = pkcb_strdup("");
+  pg->name = pkbench_fmt("%.*s", (int)(strlen(fname) - 4), fname);
+  pg->about = pko_xstrdup("");
   pg->def = true;
-  pg->runstar = pkcb_is_runstar(text);   /* before the header parse cuts the text */
+  pg->runstar = pkbench_is_runstar(text);   /* before the header parse cuts the text */
   char *line = text;
   while (line && *line) {
     char *nl = strchr(line, '\n');
@@ -407,20 +406,20 @@ static bool pkcb_load_prog(const char *dir, const char *fname, pkcb_prog *pg)
       char *kv = line + 3, *colon = strchr(kv, ':');
       if (colon) {
         *colon = 0;
-        char *key = pkcb_trim(kv), *val = pkcb_trim(colon + 1);
+        char *key = pkbench_trim(kv), *val = pkbench_trim(colon + 1);
         if (!strcmp(key, "needs")) {
-          for (char *w = strtok(val, " \t,"); w && pg->nneeds < PKB_MAX_NEEDS; w = strtok(NULL, " \t,"))
-            pg->needs[pg->nneeds++] = pkcb_strdup(w);
+          for (char *w = strtok(val, " \t,"); w && pg->nneeds < PKBENCH_MAX_NEEDS; w = strtok(NULL, " \t,"))
+            pg->needs[pg->nneeds++] = pko_xstrdup(w);
         } else if (!strcmp(key, "about")) {
           free(pg->about);
-          pg->about = pkcb_strdup(val);
+          pg->about = pko_xstrdup(val);
         } else if (!strcmp(key, "default")) {
           pg->def = strncasecmp(val, "no", 2) != 0;
         } else if (!strcmp(key, "gated")) {
           pg->gated = strncasecmp(val, "yes", 3) == 0;
         }
       }
-    } else if (*pkcb_trim(line) && line[0] != ';') {
+    } else if (*pkbench_trim(line) && line[0] != ';') {
       if (nl) *nl = '\n';
       break;
     }
@@ -429,67 +428,68 @@ static bool pkcb_load_prog(const char *dir, const char *fname, pkcb_prog *pg)
   }
   free(text);
   pg->rank = 1 << 20;
-  for (size_t i = 0; i < sizeof pkcb_order / sizeof pkcb_order[0]; i++)
-    if (!strcmp(pkcb_order[i], pg->name)) pg->rank = (int)i;
+  for (size_t i = 0; i < sizeof pkbench_order / sizeof pkbench_order[0]; i++)
+    if (!strcmp(pkbench_order[i], pg->name)) pg->rank = (int)i;
   return true;
 }
 
-static int pkcb_cmp_prog(const void *a, const void *b)
+/* qsort order of programs: pkbench_order, then by name. */
+static int pkbench_cmp_prog(const void *a, const void *b)
 {
-  const pkcb_prog *x = a, *y = b;
+  const pkbench_prog *x = a, *y = b;
   if (x->rank != y->rank) return x->rank < y->rank ? -1 : 1;
   return strcmp(x->name, y->name);
 }
 
-static pkcb_prog *pkcb_discover(const char *dir, int *count)
+/* The programs of dir (NAME.scm, not _helpers), sorted; NULL if dir
+   cannot be read. */
+static pkbench_prog *pkbench_discover(const char *dir, int *count)
 {
   DIR *d = opendir(dir);
   if (!d) return NULL;
   int cap = 32, n = 0;
-  pkcb_prog *v = pkcb_xmalloc(sizeof *v * (size_t)cap);
+  pkbench_prog *v = pko_xmalloc(sizeof *v * (size_t)cap);
   struct dirent *e;
   while ((e = readdir(d))) {
     size_t len = strlen(e->d_name);
     if (e->d_name[0] == '_' || e->d_name[0] == '.' || len < 5 || strcmp(e->d_name + len - 4, ".scm")) continue;
     if (n == cap) {
       cap *= 2;
-      pkcb_prog *t = realloc(v, sizeof *v * (size_t)cap);
-      if (!t) { closedir(d); free(v); return NULL; }
-      v = t;
+      v = pko_xrealloc(v, sizeof *v * (size_t)cap);
     }
-    if (pkcb_load_prog(dir, e->d_name, &v[n])) n++;
+    if (pkbench_load_prog(dir, e->d_name, &v[n])) n++;
   }
   closedir(d);
-  qsort(v, (size_t)n, sizeof *v, pkcb_cmp_prog);
+  qsort(v, (size_t)n, sizeof *v, pkbench_cmp_prog);
   *count = n;
   return v;
 }
 
 /* The file of need w, to free: a peer library under fmk (*peer; NULL when
    there is no fmk) or our own dir/_w.scm. */
-static char *pkcb_need_path(const char *w, const char *dir, const char *fmk, bool *peer)
+static char *pkbench_need_path(const char *w, const char *dir, const char *fmk, bool *peer)
 {
-  for (size_t k = 0; k < PKB_NPEER_LIBS; k++)
-    if (!strcmp(pkcb_peer_libs[k].need, w)) {
+  for (size_t k = 0; k < PKBENCH_NPEER_LIBS; k++)
+    if (!strcmp(pkbench_peer_libs[k].need, w)) {
       *peer = true;
-      return fmk ? pkcb_fmt("%s/%s", fmk, pkcb_peer_libs[k].file) : NULL;
+      return fmk ? pkbench_fmt("%s/%s", fmk, pkbench_peer_libs[k].file) : NULL;
     }
   *peer = false;
-  return pkcb_fmt("%s/_%s.scm", dir, w);
+  return pkbench_fmt("%s/_%s.scm", dir, w);
 }
 
 /* Why pg cannot run with these directories, or NULL. */
-static const char *pkcb_unmet(const pkcb_prog *pg, const char *dir, const char *fmk)
+static const char *pkbench_unmet(const pkbench_prog *pg, const char *dir, const char *fmk)
 {
   static char why[512];
   for (int i = 0; i < pg->nneeds; i++) {
     bool peer;
-    char *p = pkcb_need_path(pg->needs[i], dir, fmk, &peer);
+    char *p = pkbench_need_path(pg->needs[i], dir, fmk, &peer);
     if (!p) {
       snprintf(why, sizeof why, "needs %s (a faster-miniKanren library): use --fmk DIR", pg->needs[i]);
       return why;
     }
-    bool ok = pkcb_is_file(p);
+    bool ok = pkbench_is_file(p);
     if (!ok) snprintf(why, sizeof why, "%s is missing", p);
     free(p);
     if (!ok) return why;
@@ -498,35 +498,35 @@ static const char *pkcb_unmet(const pkcb_prog *pg, const char *dir, const char *
 }
 
 /* Write the wrapper of pg into tmpdir; returns its path or NULL. */
-static char *pkcb_write_wrapper(const char *tmpdir, const pkcb_prog *pg, const char *dir, const char *fmk)
+static char *pkbench_write_wrapper(const char *tmpdir, const pkbench_prog *pg, const char *dir, const char *fmk)
 {
-  char *path = pkcb_fmt("%s/%s.scm", tmpdir, pg->name);
+  char *path = pkbench_fmt("%s/%s.scm", tmpdir, pg->name);
   FILE *f = fopen(path, "w");
   if (!f) { free(path); return NULL; }
   fprintf(f, ";; generated by pkanren bench for %s\n", pg->name);
   fputs("(define bench-full-check #f)\n", f);
-  char *loads[2 * PKB_MAX_NEEDS + 4];
+  char *loads[2 * PKBENCH_MAX_NEEDS + 4];
   int n = 0;
   if (fmk) {
     /* As in bench/run_peers.py; pkanren treats these two as no-ops. */
-    loads[n++] = pkcb_fmt("%s/mk-vicare.scm", fmk);
-    loads[n++] = pkcb_fmt("%s/mk.scm", fmk);
+    loads[n++] = pkbench_fmt("%s/mk-vicare.scm", fmk);
+    loads[n++] = pkbench_fmt("%s/mk.scm", fmk);
   }
   bool peer;
   for (int i = 0; i < pg->nneeds; i++) { /* peer libraries */
-    char *p = pkcb_need_path(pg->needs[i], dir, fmk, &peer);
+    char *p = pkbench_need_path(pg->needs[i], dir, fmk, &peer);
     if (peer && p) loads[n++] = p;
     else free(p);
   }
-  loads[n++] = pkcb_fmt("%s/_checksum.scm", dir);
+  loads[n++] = pkbench_fmt("%s/_checksum.scm", dir);
   for (int i = 0; i < pg->nneeds; i++) { /* our own helpers */
-    char *p = pkcb_need_path(pg->needs[i], dir, fmk, &peer);
+    char *p = pkbench_need_path(pg->needs[i], dir, fmk, &peer);
     if (!peer) loads[n++] = p;
     else free(p);
   }
   for (int i = 0; i < n; i++) {
     fputs("(load ", f);
-    pkcb_put_scheme_string(f, loads[i]);
+    pkbench_put_scheme_string(f, loads[i]);
     fputs(")\n", f);
     free(loads[i]);
   }
@@ -542,8 +542,8 @@ static char *pkcb_write_wrapper(const char *tmpdir, const pkcb_prog *pg, const c
           "  (for-each (lambda (a) (display \"\\t\") (write a) (newline)) answers))\n", f);
   }
   fputs("(load ", f);
-  char *prog = pkcb_fmt("%s/%s.scm", dir, pg->name);
-  pkcb_put_scheme_string(f, prog);
+  char *prog = pkbench_fmt("%s/%s.scm", dir, pg->name);
+  pkbench_put_scheme_string(f, prog);
   free(prog);
   fputs(")\n", f);
   if (fclose(f) != 0) { free(path); return NULL; }
@@ -552,22 +552,15 @@ static char *pkcb_write_wrapper(const char *tmpdir, const pkcb_prog *pg, const c
 
 /* ---- one run ------------------------------------------------------------------------------ */
 
-static uint64_t pkcb_mix64(uint64_t z)
-{
-  z += 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
 
 /* Normalise the child's stdout: report lines are kept (joined by " | "),
 ** answer lines (starting with a tab) are hashed as a multiset. */
-static char *pkcb_checksum(const char *out, bool multiset, long *answers)
+static char *pkbench_checksum(const char *out, bool multiset, long *answers)
 {
   uint64_t sum = 0;
   unsigned long long nlines = 0;
   size_t cap = 256, len = 0;
-  char *rep = pkcb_xmalloc(cap);
+  char *rep = pko_xmalloc(cap);
   rep[0] = 0;
   *answers = -1;
   for (const char *p = out; *p;) {
@@ -576,12 +569,12 @@ static char *pkcb_checksum(const char *out, bool multiset, long *answers)
     if (*p == '\t') {
       uint64_t h = 0xcbf29ce484222325ULL;
       for (size_t i = 1; i < n; i++) { h ^= (unsigned char)p[i]; h *= 0x100000001b3ULL; }
-      sum += pkcb_mix64(h);
+      sum += pko_rand64(&h); /* splitmix64's mix of h + its increment */
       nlines++;
     } else if (n) {
       const char *a = strstr(p, "answers=");
       if (a && a < p + n) *answers = strtol(a + 8, NULL, 10);
-      while (len + n + 4 >= cap) { cap *= 2; char *t = realloc(rep, cap); if (!t) exit(3); rep = t; }
+      while (len + n + 4 >= cap) rep = pko_xrealloc(rep, cap *= 2);
       if (len) { memcpy(rep + len, " | ", 3); len += 3; }
       memcpy(rep + len, p, n);
       len += n;
@@ -590,14 +583,16 @@ static char *pkcb_checksum(const char *out, bool multiset, long *answers)
     p = e ? e + 1 : p + n;
   }
   if (multiset) {
-    char *r = pkcb_fmt("%s set=%016llx", rep, (unsigned long long)sum);
+    char *r = pkbench_fmt("%s set=%016llx", rep, (unsigned long long)sum);
     free(rep);
     return r;
   }
   return rep;
 }
 
-static void pkcb_parse_stats(const char *err, pkcb_run *r)
+/* The child's --stats lines on stderr: unifications, rate, search wall
+   time and the mean idle share of the workers. */
+static void pkbench_parse_stats(const char *err, pkbench_run *r)
 {
   double idle_sum = 0;
   int nw = 0;
@@ -629,7 +624,8 @@ static void pkcb_parse_stats(const char *err, pkcb_run *r)
   r->idle_pct = nw ? idle_sum / nw : -1;
 }
 
-static int pkcb_pidfd_open(pid_t pid)
+/* A pidfd for pid (readable when it exits), or -1 where unsupported. */
+static int pkbench_pidfd_open(pid_t pid)
 {
 #ifdef SYS_pidfd_open
   return (int)syscall(SYS_pidfd_open, pid, 0);
@@ -641,19 +637,23 @@ static int pkcb_pidfd_open(pid_t pid)
 }
 
 /* --ordered: children run in the default order (speculation) instead. */
-static bool pkcb_ordered;
+static bool pkbench_ordered;
 
-static void pkcb_run_once(const char *tmpdir, const char *wrapper, int w, double timeout, bool multiset, pkcb_run *r)
+/* One child run of wrapper on w workers into *r: wall time around
+   fork/wait, peak RSS, exit status, stats, checksum of stdout, and the
+   tail of stderr when it failed.  Kills the child after timeout seconds
+   (0: never) or on an interrupt. */
+static void pkbench_run_once(const char *tmpdir, const char *wrapper, int w, double timeout, bool multiset, pkbench_run *r)
 {
   memset(r, 0, sizeof *r);
   r->answers = -1;
   r->idle_pct = -1;
-  char *outp = pkcb_fmt("%s/stdout", tmpdir), *errp = pkcb_fmt("%s/stderr", tmpdir);
+  char *outp = pkbench_fmt("%s/stdout", tmpdir), *errp = pkbench_fmt("%s/stderr", tmpdir);
   char wbuf[32];
   snprintf(wbuf, sizeof wbuf, "%d", w);
   fflush(stdout);
   fflush(stderr);
-  double t0 = pkcb_now();
+  double t0 = pkbench_now();
   pid_t pid = fork();
   if (pid == 0) {
     int in = open("/dev/null", O_RDONLY);
@@ -665,24 +665,24 @@ static void pkcb_run_once(const char *tmpdir, const char *wrapper, int w, double
     dup2(err, 2);
     signal(SIGINT, SIG_DFL);
     char *args[] = { "pkanren", "run", "-j", wbuf, "--stats", (char *)wrapper, "--unordered", NULL };
-    if (pkcb_ordered) args[6] = NULL;
+    if (pkbench_ordered) args[6] = NULL;
     const char *exe = getenv("PKANREN_BENCH_EXE");
     execv(exe && *exe ? exe : "/proc/self/exe", args);
     _exit(127);
   }
   if (pid < 0) {
-    r->status = PKB_SPAWN;
+    r->status = PKBENCH_SPAWN;
     r->code = errno;
     free(outp);
     free(errp);
     return;
   }
-  pkcb_child = pid;
+  pkbench_child = pid;
   int st = 0;
   struct rusage ru;
   memset(&ru, 0, sizeof ru);
   bool timed_out = false;
-  int pfd = pkcb_pidfd_open(pid);
+  int pfd = pkbench_pidfd_open(pid);
   for (;;) {
     pid_t got = wait4(pid, &st, WNOHANG, &ru);
     if (got == pid) break;
@@ -690,8 +690,8 @@ static void pkcb_run_once(const char *tmpdir, const char *wrapper, int w, double
       if (errno == EINTR) continue;
       break;
     }
-    if (pkcb_interrupted) kill(pid, SIGKILL);
-    double left = timeout > 0 ? timeout - (pkcb_now() - t0) : -1;
+    if (pkbench_interrupted) kill(pid, SIGKILL);
+    double left = timeout > 0 ? timeout - (pkbench_now() - t0) : -1;
     if (timeout > 0 && left <= 0) {
       if (!timed_out) kill(pid, SIGKILL);
       timed_out = true;
@@ -706,22 +706,22 @@ static void pkcb_run_once(const char *tmpdir, const char *wrapper, int w, double
       nanosleep(&ts, NULL);
     }
   }
-  r->wall = pkcb_now() - t0;
-  pkcb_child = -1;
+  r->wall = pkbench_now() - t0;
+  pkbench_child = -1;
   if (pfd >= 0) close(pfd);
   r->rss_kb = ru.ru_maxrss;
-  if (timed_out) r->status = PKB_TIMEOUT;
-  else if (WIFSIGNALED(st)) { r->status = PKB_SIGNAL; r->code = WTERMSIG(st); }
-  else if (WIFEXITED(st) && WEXITSTATUS(st) != 0) { r->status = PKB_EXIT; r->code = WEXITSTATUS(st); }
-  char *out = pkcb_read_file(outp, NULL), *err = pkcb_read_file(errp, NULL);
-  if (err) pkcb_parse_stats(err, r);
+  if (timed_out) r->status = PKBENCH_TIMEOUT;
+  else if (WIFSIGNALED(st)) { r->status = PKBENCH_SIGNAL; r->code = WTERMSIG(st); }
+  else if (WIFEXITED(st) && WEXITSTATUS(st) != 0) { r->status = PKBENCH_EXIT; r->code = WEXITSTATUS(st); }
+  char *out = pkbench_read_file(outp, NULL), *err = pkbench_read_file(errp, NULL);
+  if (err) pkbench_parse_stats(err, r);
   long answers = -1;
-  r->checksum = pkcb_checksum(out ? out : "", multiset, &answers);
+  r->checksum = pkbench_checksum(out ? out : "", multiset, &answers);
   r->answers = answers;
-  if (r->status != PKB_OK && err) {
+  if (r->status != PKBENCH_OK && err) {
     /* The last 400 characters of stderr without the stats lines, one line. */
     size_t n = 0;
-    char *buf = pkcb_xmalloc(3 * strlen(err) + 1);
+    char *buf = pko_xmalloc(3 * strlen(err) + 1);
     for (char *p = err, *e; p && *p; p = e ? e + 1 : NULL) {
       e = strchr(p, '\n');
       size_t k = e ? (size_t)(e - p) : strlen(p);
@@ -731,7 +731,7 @@ static void pkcb_run_once(const char *tmpdir, const char *wrapper, int w, double
       n += k;
     }
     buf[n] = 0;
-    r->err_tail = pkcb_strdup(n > 400 ? buf + n - 400 : buf);
+    r->err_tail = pko_xstrdup(n > 400 ? buf + n - 400 : buf);
     free(buf);
   }
   free(out);
@@ -742,20 +742,22 @@ static void pkcb_run_once(const char *tmpdir, const char *wrapper, int w, double
   free(errp);
 }
 
-static char *pkcb_status_str(const pkcb_run *r)
+/* A failed (or ok) run's status for the table, malloc'd. */
+static char *pkbench_status_str(const pkbench_run *r)
 {
   switch (r->status) {
-  case PKB_OK: return pkcb_strdup("ok");
-  case PKB_EXIT: return pkcb_fmt("CRASH(rc=%d)", r->code);
-  case PKB_SIGNAL: return pkcb_fmt("CRASH(signal %d)", r->code);
-  case PKB_TIMEOUT: return pkcb_strdup("TIMEOUT");
-  default: return pkcb_fmt("SPAWN FAILED(%s)", strerror(r->code));
+  case PKBENCH_OK: return pko_xstrdup("ok");
+  case PKBENCH_EXIT: return pkbench_fmt("CRASH(rc=%d)", r->code);
+  case PKBENCH_SIGNAL: return pkbench_fmt("CRASH(signal %d)", r->code);
+  case PKBENCH_TIMEOUT: return pko_xstrdup("TIMEOUT");
+  default: return pkbench_fmt("SPAWN FAILED(%s)", strerror(r->code));
   }
 }
 
 /* ---- the table -------------------------------------------------------------------------- */
 
-static void pkcb_fmt_rate(char *buf, size_t n, double x)
+/* A rate with a k, M or G suffix; "-" for none. */
+static void pkbench_fmt_rate(char *buf, size_t n, double x)
 {
   if (x < 0) snprintf(buf, n, "-");
   else if (x >= 1e9) snprintf(buf, n, "%.2fG", x / 1e9);
@@ -764,16 +766,18 @@ static void pkcb_fmt_rate(char *buf, size_t n, double x)
   else snprintf(buf, n, "%.1f", x);
 }
 
-static void pkcb_fmt_secs(char *buf, size_t n, double x)
+/* Seconds with 3 decimals below 10 s, else 2; "-" for none. */
+static void pkbench_fmt_secs(char *buf, size_t n, double x)
 {
   if (x < 0) snprintf(buf, n, "-");
   else if (x < 10) snprintf(buf, n, "%.3f", x);
   else snprintf(buf, n, "%.2f", x);
 }
 
-#define PKB_ROW "%-20s %3s %9s %10s %9s %8s %6s %8s  %s\n"
+#define PKBENCH_ROW "%-20s %3s %9s %10s %9s %8s %6s %8s  %s\n"
 
-static void pkcb_summarise(pkcb_cell *c)
+/* Medians over the ok runs of a cell, the largest peak RSS over all. */
+static void pkbench_summarise(pkbench_cell *c)
 {
   double walls[32], rates[32], idles[32], swalls[32];
   int n = 0, ni = 0;
@@ -781,9 +785,9 @@ static void pkcb_summarise(pkcb_cell *c)
   c->answers = -1;
   c->unifs = 0;
   for (int i = 0; i < c->nruns; i++) {
-    pkcb_run *r = &c->runs[i];
+    pkbench_run *r = &c->runs[i];
     if (r->rss_kb > c->rss_kb) c->rss_kb = r->rss_kb;
-    if (r->status != PKB_OK) { c->failed = true; continue; }
+    if (r->status != PKBENCH_OK) { c->failed = true; continue; }
     walls[n] = r->wall;
     rates[n] = r->has_stats ? r->unif_rate : -1;
     swalls[n] = r->has_stats ? r->stats_wall : -1;
@@ -792,22 +796,22 @@ static void pkcb_summarise(pkcb_cell *c)
     if (r->idle_pct >= 0) idles[ni++] = r->idle_pct;
     if (r->answers >= 0) c->answers = r->answers;
   }
-  c->wall = n ? pkcb_median(walls, n) : -1;
-  c->unif_rate = n ? pkcb_median(rates, n) : -1;
-  c->stats_wall = n ? pkcb_median(swalls, n) : -1;
-  c->idle_pct = ni ? pkcb_median(idles, ni) : -1;
+  c->wall = n ? pkbench_median(walls, n) : -1;
+  c->unif_rate = n ? pkbench_median(rates, n) : -1;
+  c->stats_wall = n ? pkbench_median(swalls, n) : -1;
+  c->idle_pct = ni ? pkbench_median(idles, ni) : -1;
 }
 
 /* ---- the command ---------------------------------------------------------------------- */
 
-static void pkcb_rmdir(const char *dir)
+static void pkbench_rmdir(const char *dir)
 {
   DIR *d = opendir(dir);
   if (d) {
     struct dirent *e;
     while ((e = readdir(d))) {
       if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-      char *p = pkcb_fmt("%s/%s", dir, e->d_name);
+      char *p = pkbench_fmt("%s/%s", dir, e->d_name);
       unlink(p);
       free(p);
     }
@@ -816,14 +820,16 @@ static void pkcb_rmdir(const char *dir)
   rmdir(dir);
 }
 
-static bool pkcb_parse_jlist(const char *s, int *ws, int *nw)
+/* -j LIST: distinct worker counts 1..4096, comma-separated; false if
+   malformed. */
+static bool pkbench_parse_jlist(const char *s, int *ws, int *nw)
 {
   *nw = 0;
   if (!s || !*s) return false;
   while (*s) {
     char *end;
     long v = strtol(s, &end, 10);
-    if (end == s || v < 1 || v > 4096 || *nw >= PKB_MAX_W) return false;
+    if (end == s || v < 1 || v > 4096 || *nw >= PKBENCH_MAX_W) return false;
     bool dup = false;
     for (int i = 0; i < *nw; i++) dup |= ws[i] == (int)v;
     if (!dup) ws[(*nw)++] = (int)v;
@@ -834,332 +840,409 @@ static bool pkcb_parse_jlist(const char *s, int *ws, int *nw)
   return *nw > 0;
 }
 
-int pkc_cmd_bench(int argc, char **argv)
+/* The command line, parsed. */
+typedef struct pkbench_opts {
+  const char *json, *dir, *fmk;
+  const char **names;       /* the NAMEs given, nnames of them */
+  int nnames, runs;
+  bool all, gated, list;
+  double timeout;
+  int ws[PKBENCH_MAX_W], nw;    /* worker counts */
+} pkbench_opts;
+
+/* Everything one `pkanren bench` holds, released by pkbench_close. */
+typedef struct pkbench_session {
+  char *dir, *fmk, *model;  /* absolute programs and fmk directories */
+  pkbench_prog *progs;
+  int nprog, ncpu;
+  bool *sel;                /* progs[p] is to run */
+  FILE *jf;                 /* --json history, appended to */
+  char tmpl[32];
+  const char *tmpdir;       /* the wrappers and the children's output */
+  char host[256], date[64];
+  long online;
+  int nskipped, nmismatch, nfailed;
+} pkbench_session;
+
+/* Parse argv into o; -1 to go on, else the exit status (0 after --help,
+   2 on a usage error).  o->names is malloc'd in every case. */
+static int pkbench_parse(int argc, char **argv, pkbench_opts *o, int ncpu)
 {
-  const char *json = NULL, *dir_opt = NULL, *fmk_opt = NULL, *jlist = NULL;
-  int runs = 3;
-  bool quick = false, all = false, gated = false, list = false;
-  double timeout = 600;
-  const char **names = pkcb_xmalloc(sizeof *names * (size_t)(argc + 1));
-  int nnames = 0;
+  memset(o, 0, sizeof *o);
+  o->runs = 3;
+  o->timeout = 600;
+  o->names = pko_xmalloc(sizeof *o->names * (size_t)(argc + 1));
+  const char *jlist = NULL;
+  bool quick = false;
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-    if (!strcmp(a, "--help") || !strcmp(a, "-h")) { fputs(pkcb_help, stdout); free(names); return 0; }
-    else if (!strcmp(a, "--json")) { if (!v) { free(names); return pkcb_usage("--json needs a FILE"); } json = v; i++; }
-    else if (!strcmp(a, "--dir")) { if (!v) { free(names); return pkcb_usage("--dir needs a DIR"); } dir_opt = v; i++; }
-    else if (!strcmp(a, "--fmk")) { if (!v) { free(names); return pkcb_usage("--fmk needs a DIR"); } fmk_opt = v; i++; }
+    char *end;
+    if (!strcmp(a, "--help") || !strcmp(a, "-h")) { fputs(pkbench_help, stdout); return 0; }
+    else if (!strcmp(a, "--json")) { if (!v) return pkbench_usage("--json needs a FILE"); o->json = v; i++; }
+    else if (!strcmp(a, "--dir")) { if (!v) return pkbench_usage("--dir needs a DIR"); o->dir = v; i++; }
+    else if (!strcmp(a, "--fmk")) { if (!v) return pkbench_usage("--fmk needs a DIR"); o->fmk = v; i++; }
     else if (!strcmp(a, "--runs")) {
-      char *end;
       long n = v ? strtol(v, &end, 10) : 0;
-      if (!v || *end || n < 1 || n > 32) { free(names); return pkcb_usage("--runs needs a number from 1 to 32"); }
-      runs = (int)n;
+      if (!v || *end || n < 1 || n > 32) return pkbench_usage("--runs needs a number from 1 to 32");
+      o->runs = (int)n;
       i++;
     } else if (!strcmp(a, "--timeout")) {
-      char *end;
       double t = v ? strtod(v, &end) : -1;
-      if (!v || *end || t < 0) { free(names); return pkcb_usage("--timeout needs a number of seconds"); }
-      timeout = t;
+      if (!v || *end || t < 0) return pkbench_usage("--timeout needs a number of seconds");
+      o->timeout = t;
       i++;
-    } else if (!strcmp(a, "-j")) { if (!v) { free(names); return pkcb_usage("-j needs a LIST such as 1,2,4"); } jlist = v; i++; }
+    } else if (!strcmp(a, "-j")) { if (!v) return pkbench_usage("-j needs a LIST such as 1,2,4"); jlist = v; i++; }
     else if (!strncmp(a, "-j", 2) && a[2]) jlist = a + 2;
     else if (!strcmp(a, "--quick")) quick = true;
-    else if (!strcmp(a, "--ordered")) pkcb_ordered = true;
-    else if (!strcmp(a, "--all")) all = true;
-    else if (!strcmp(a, "--gated")) gated = true;
-    else if (!strcmp(a, "--list")) list = true;
-    else if (a[0] == '-' && a[1]) { free(names); return pkcb_usage("unknown option"); }
-    else names[nnames++] = a;
+    else if (!strcmp(a, "--ordered")) pkbench_ordered = true;
+    else if (!strcmp(a, "--all")) o->all = true;
+    else if (!strcmp(a, "--gated")) o->gated = true;
+    else if (!strcmp(a, "--list")) o->list = true;
+    else if (a[0] == '-' && a[1]) return pkbench_usage("unknown option");
+    else o->names[o->nnames++] = a;
   }
-  if (quick) runs = 1;
-  int ncpu = pkcb_cpu_count();
-  int ws[PKB_MAX_W], nw = 0;
+  if (quick) o->runs = 1;
   if (jlist) {
-    if (!pkcb_parse_jlist(jlist, ws, &nw)) { free(names); return pkcb_usage("-j needs a comma-separated list of positive worker counts"); }
+    if (!pkbench_parse_jlist(jlist, o->ws, &o->nw))
+      return pkbench_usage("-j needs a comma-separated list of positive worker counts");
   } else {
-    ws[nw++] = 1;
-    if (ncpu > 1) ws[nw++] = ncpu;
+    o->ws[o->nw++] = 1;
+    if (ncpu > 1) o->ws[o->nw++] = ncpu;
   }
+  return -1;
+}
 
-  char *dir = dir_opt ? pkcb_strdup(dir_opt) : pkcb_default_dir();
-  if (!pkcb_is_dir(dir)) {
+/* The programs and fmk directories, the programs in them and what each
+   lacks; 0, or 2 after the error message. */
+static int pkbench_open(const pkbench_opts *o, pkbench_session *s)
+{
+  char *dir = o->dir ? pko_xstrdup(o->dir) : pkbench_default_dir();
+  if (!pkbench_is_dir(dir)) {
     fprintf(stderr, "pkanren bench: no programs directory %s (use --dir DIR)\n", dir);
     free(dir);
-    free(names);
     return 2;
   }
-  char *adir = pkcb_abspath(dir);
+  s->dir = pkbench_abspath(dir);
   free(dir);
-  dir = adir;
-  char *fmk = NULL;
-  if (fmk_opt) {
-    if (!pkcb_is_dir(fmk_opt)) {
-      fprintf(stderr, "pkanren bench: --fmk %s is not a directory\n", fmk_opt);
-      free(dir);
-      free(names);
+  if (o->fmk) {
+    if (!pkbench_is_dir(o->fmk)) {
+      fprintf(stderr, "pkanren bench: --fmk %s is not a directory\n", o->fmk);
       return 2;
     }
-    fmk = pkcb_abspath(fmk_opt);
+    s->fmk = pkbench_abspath(o->fmk);
   }
-
-  int nprog = 0;
-  pkcb_prog *progs = pkcb_discover(dir, &nprog);
-  if (!progs) {
-    fprintf(stderr, "pkanren bench: cannot read %s\n", dir);
-    free(dir);
-    free(fmk);
-    free(names);
+  s->progs = pkbench_discover(s->dir, &s->nprog);
+  if (!s->progs) {
+    fprintf(stderr, "pkanren bench: cannot read %s\n", s->dir);
     return 2;
   }
-  for (int p = 0; p < nprog; p++) {
-    const char *why = pkcb_unmet(&progs[p], dir, fmk);
-    progs[p].skip = why ? pkcb_strdup(why) : NULL;
+  for (int p = 0; p < s->nprog; p++) {
+    const char *why = pkbench_unmet(&s->progs[p], s->dir, s->fmk);
+    s->progs[p].skip = why ? pko_xstrdup(why) : NULL;
   }
+  return 0;
+}
 
-  if (list) {
-    for (int p = 0; p < nprog; p++) {
-      printf("%-20s %s%s%s\n", progs[p].name, progs[p].gated ? "gated " : "",
-             progs[p].def ? "" : "non-default ", progs[p].about);
-      if (progs[p].skip) printf("%-20s (skipped: %s)\n", "", progs[p].skip);
-    }
-    fflush(stdout);
-    for (int p = 0; p < nprog; p++) free((char *)progs[p].skip);
-    free(progs);
-    free(names);
-    free(dir);
-    free(fmk);
+/* --list: every program, its marks and what it lacks. */
+static void pkbench_list(const pkbench_session *s)
+{
+  for (int p = 0; p < s->nprog; p++) {
+    const pkbench_prog *pg = &s->progs[p];
+    printf("%-20s %s%s%s\n", pg->name, pg->gated ? "gated " : "", pg->def ? "" : "non-default ", pg->about);
+    if (pg->skip) printf("%-20s (skipped: %s)\n", "", pg->skip);
+  }
+  fflush(stdout);
+}
+
+/* The selection: the NAMEs given (NAME.scm too), else the default set
+   (--all, --gated); 0, or 2 for an unknown NAME. */
+static int pkbench_select(const pkbench_opts *o, pkbench_session *s)
+{
+  s->sel = pko_xcalloc((size_t)s->nprog + 1, sizeof *s->sel);
+  if (!o->nnames) {
+    for (int p = 0; p < s->nprog; p++)
+      s->sel[p] = (s->progs[p].def || o->all) && (!o->gated || s->progs[p].gated);
     return 0;
   }
-
-  /* The selection: the NAMEs given, else the default set. */
-  bool *sel = calloc((size_t)nprog + 1, sizeof *sel);
-  if (!sel) exit(3);
-  if (nnames) {
-    for (int i = 0; i < nnames; i++) {
-      char *nm = pkcb_strdup(names[i]);
-      size_t l = strlen(nm);
-      if (l > 4 && !strcmp(nm + l - 4, ".scm")) nm[l - 4] = 0;
-      int found = -1;
-      for (int p = 0; p < nprog; p++)
-        if (!strcmp(progs[p].name, nm)) found = p;
-      if (found < 0) {
-        fprintf(stderr, "pkanren bench: unknown benchmark '%s' (see pkanren bench --list)\n", nm);
-        free(nm);
-        free(sel);
-        free(names);
-        return 2;
-      }
-      free(nm);
-      sel[found] = true;
-    }
-  } else {
-    for (int p = 0; p < nprog; p++)
-      sel[p] = (progs[p].def || all) && (!gated || progs[p].gated);
-  }
-
-  FILE *jf = NULL;
-  if (json) {
-    jf = fopen(json, "a");
-    if (!jf) {
-      fprintf(stderr, "pkanren bench: cannot open %s: %s\n", json, strerror(errno));
-      free(sel);
-      free(names);
+  for (int i = 0; i < o->nnames; i++) {
+    size_t l = strlen(o->names[i]);
+    if (l > 4 && !strcmp(o->names[i] + l - 4, ".scm")) l -= 4;
+    int found = -1;
+    for (int p = 0; p < s->nprog; p++)
+      if (strlen(s->progs[p].name) == l && !strncmp(s->progs[p].name, o->names[i], l)) found = p;
+    if (found < 0) {
+      fprintf(stderr, "pkanren bench: unknown benchmark '%.*s' (see pkanren bench --list)\n", (int)l, o->names[i]);
       return 2;
     }
+    s->sel[found] = true;
   }
+  return 0;
+}
 
-  char tmpl[] = "/tmp/pk-bench-XXXXXX";
-  const char *tmpdir = mkdtemp(tmpl);
-  if (!tmpdir) {
-    fprintf(stderr, "pkanren bench: cannot create a temporary directory: %s\n", strerror(errno));
-    if (jf) fclose(jf);
-    free(sel);
-    free(names);
+/* The --json file and the temporary directory; 0, or 2 after the error
+   message. */
+static int pkbench_prepare(const pkbench_opts *o, pkbench_session *s)
+{
+  if (o->json && !(s->jf = fopen(o->json, "a"))) {
+    fprintf(stderr, "pkanren bench: cannot open %s: %s\n", o->json, strerror(errno));
     return 2;
   }
+  snprintf(s->tmpl, sizeof s->tmpl, "/tmp/pk-bench-XXXXXX");
+  if (!(s->tmpdir = mkdtemp(s->tmpl))) {
+    fprintf(stderr, "pkanren bench: cannot create a temporary directory: %s\n", strerror(errno));
+    return 2;
+  }
+  return 0;
+}
 
-  struct sigaction sa, old_int, old_term;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = pkcb_on_sigint;
-  sigaction(SIGINT, &sa, &old_int);
-  sigaction(SIGTERM, &sa, &old_term);
-
-  char host[256] = "unknown";
-  gethostname(host, sizeof host - 1);
-  char *model = pkcb_cpu_model();
-  long online = sysconf(_SC_NPROCESSORS_ONLN);
-  char date[64];
+/* The machine, the date, and the table's header lines. */
+static void pkbench_header(const pkbench_opts *o, pkbench_session *s)
+{
+  snprintf(s->host, sizeof s->host, "unknown");
+  gethostname(s->host, sizeof s->host - 1);
+  s->model = pkbench_cpu_model();
+  s->online = sysconf(_SC_NPROCESSORS_ONLN);
   time_t now = time(NULL);
   struct tm tmv;
   gmtime_r(&now, &tmv);
-  strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+  strftime(s->date, sizeof s->date, "%Y-%m-%dT%H:%M:%SZ", &tmv);
   double load[3] = { 0, 0, 0 };
   getloadavg(load, 3);
   printf("pkanren bench: commit %s, %s, %d cpus (%s), load %.2f %.2f %.2f\n",
-         pkcb_commit(), host, ncpu, model, load[0], load[1], load[2]);
-  printf("programs: %s%s%s; runs: %d; workers:", dir, fmk ? "; fmk: " : "", fmk ? fmk : "", runs);
-  for (int i = 0; i < nw; i++) printf("%s%d", i ? "," : " ", ws[i]);
+         pkbench_commit(), s->host, s->ncpu, s->model, load[0], load[1], load[2]);
+  printf("programs: %s%s%s; runs: %d; workers:", s->dir, s->fmk ? "; fmk: " : "", s->fmk ? s->fmk : "", o->runs);
+  for (int i = 0; i < o->nw; i++) printf("%s%d", i ? "," : " ", o->ws[i]);
   printf("\n\n");
-  printf(PKB_ROW, "name", "W", "wall s", "answers/s", "unif/s", "peak MB", "idle %", "speed-up", "check");
+  printf(PKBENCH_ROW, "name", "W", "wall s", "answers/s", "unif/s", "peak MB", "idle %", "speed-up", "check");
   printf("%.*s\n", 100, "----------------------------------------------------------------------------------------------------");
   fflush(stdout);
+}
 
-  int nskipped = 0, nmismatch = 0, nfailed = 0;
-  for (int p = 0; p < nprog && !pkcb_interrupted; p++) {
-    pkcb_prog *pg = &progs[p];
-    if (!sel[p]) continue;
-    if (pg->skip) { nskipped++; continue; }
-    char *wrapper = pkcb_write_wrapper(tmpdir, pg, dir, fmk);
-    if (!wrapper) {
-      fprintf(stderr, "pkanren bench: cannot write the wrapper for %s\n", pg->name);
-      continue;
+/* The runs of pg, worker counts alternating (W=1, W=2, W=1, ...) so that
+   drift in the machine's load hits every count alike; a count stops at its
+   first failed run. */
+static void pkbench_measure(const pkbench_opts *o, const pkbench_session *s, const pkbench_prog *pg, const char *wrapper, pkbench_cell *cells)
+{
+  bool stop[PKBENCH_MAX_W] = { false };
+  for (int k = 0; k < o->nw; k++) cells[k].w = o->ws[k];
+  for (int i = 0; i < o->runs && !pkbench_interrupted; i++)
+    for (int k = 0; k < o->nw && !pkbench_interrupted; k++) {
+      pkbench_cell *c = &cells[k];
+      if (stop[k]) continue;
+      pkbench_run_once(s->tmpdir, wrapper, c->w, o->timeout, pg->runstar, &c->runs[c->nruns++]);
+      stop[k] = c->runs[c->nruns - 1].status != PKBENCH_OK;
     }
-    pkcb_cell *cells = calloc((size_t)nw, sizeof *cells);
-    if (!cells) exit(3);
-    /* Worker counts alternate (W=1, W=2, W=1, ...), so drift in the
-       machine's load hits every count alike. */
-    bool *stop = calloc((size_t)nw, sizeof *stop);
-    if (!stop) exit(3);
-    for (int k = 0; k < nw; k++) cells[k].w = ws[k];
-    for (int i = 0; i < runs && !pkcb_interrupted; i++)
-      for (int k = 0; k < nw && !pkcb_interrupted; k++) {
-        pkcb_cell *c = &cells[k];
-        if (stop[k]) continue;
-        pkcb_run_once(tmpdir, wrapper, c->w, timeout, pg->runstar, &c->runs[c->nruns++]);
-        stop[k] = c->runs[c->nruns - 1].status != PKB_OK; /* no point repeating */
-      }
-    for (int k = 0; k < nw; k++) if (cells[k].nruns) pkcb_summarise(&cells[k]);
-    free(stop);
-    if (pkcb_interrupted) { free(cells); free(wrapper); break; }
+  for (int k = 0; k < o->nw; k++) if (cells[k].nruns) pkbench_summarise(&cells[k]);
+}
 
-    /* Checksums: every ok run at every W against the first ok run. */
-    const char *ref = NULL;
-    long ref_answers = -1;
-    for (int k = 0; k < nw && !ref; k++)
-      for (int i = 0; i < cells[k].nruns && !ref; i++)
-        if (cells[k].runs[i].status == PKB_OK) { ref = cells[k].runs[i].checksum; ref_answers = cells[k].runs[i].answers; }
-    bool any_mismatch = false;
-    for (int k = 0; k < nw; k++) {
-      pkcb_cell *c = &cells[k];
-      bool seen = false, same = true;
-      for (int i = 0; i < c->nruns; i++) {
-        pkcb_run *r = &c->runs[i];
-        if (r->status != PKB_OK) continue;
-        seen = true;
-        if (pg->runstar ? strcmp(r->checksum, ref) != 0 : r->answers != ref_answers) same = false;
-      }
-      c->check = !seen ? "-" : same ? "ok" : "MISMATCH";
-      if (!same) any_mismatch = true;
+/* Checksums: every ok run at every W against the first ok run (run*: the
+   multiset of answers; run N: the count).  True on a mismatch. */
+static bool pkbench_check(const pkbench_prog *pg, pkbench_cell *cells, int nw)
+{
+  const char *ref = NULL;
+  long ref_answers = -1;
+  for (int k = 0; k < nw && !ref; k++)
+    for (int i = 0; i < cells[k].nruns && !ref; i++)
+      if (cells[k].runs[i].status == PKBENCH_OK) { ref = cells[k].runs[i].checksum; ref_answers = cells[k].runs[i].answers; }
+  bool any_mismatch = false;
+  for (int k = 0; k < nw; k++) {
+    pkbench_cell *c = &cells[k];
+    bool seen = false, same = true;
+    for (int i = 0; i < c->nruns; i++) {
+      pkbench_run *r = &c->runs[i];
+      if (r->status != PKBENCH_OK) continue;
+      seen = true;
+      if (pg->runstar ? strcmp(r->checksum, ref) != 0 : r->answers != ref_answers) same = false;
     }
-    if (any_mismatch) nmismatch++;
-
-    double base = -1;
-    for (int k = 0; k < nw; k++)
-      if (cells[k].w == 1 && !cells[k].failed) base = cells[k].wall;
-    for (int k = 0; k < nw; k++) {
-      pkcb_cell *c = &cells[k];
-      char wb[16], tb[32], ab[32], ub[32], mb[32], ib[32], sb[32];
-      snprintf(wb, sizeof wb, "%d", c->w);
-      char *status = NULL;
-      for (int i = 0; i < c->nruns; i++)
-        if (c->runs[i].status != PKB_OK) { status = pkcb_status_str(&c->runs[i]); break; }
-      if (status) nfailed++;
-      pkcb_fmt_secs(tb, sizeof tb, c->failed ? -1 : c->wall);
-      double aps = (!c->failed && c->answers >= 0 && c->wall > 0) ? (double)c->answers / c->wall : -1;
-      pkcb_fmt_rate(ab, sizeof ab, aps);
-      pkcb_fmt_rate(ub, sizeof ub, c->failed ? -1 : c->unif_rate);
-      if (c->rss_kb > 0) snprintf(mb, sizeof mb, "%.1f", c->rss_kb / 1024.0); else snprintf(mb, sizeof mb, "-");
-      if (c->idle_pct >= 0 && !c->failed) snprintf(ib, sizeof ib, "%.1f", c->idle_pct); else snprintf(ib, sizeof ib, "-");
-      double speedup = (base > 0 && !c->failed && c->wall > 0) ? base / c->wall : -1;
-      if (speedup >= 0) snprintf(sb, sizeof sb, "%.2f", speedup); else snprintf(sb, sizeof sb, "-");
-      char *check = status ? pkcb_fmt("%s%s%s", status, strcmp(c->check, "-") ? "; " : "", strcmp(c->check, "-") ? c->check : "")
-                           : pkcb_fmt("%s%s", c->check, pg->runstar ? "" : " (count)");
-      printf(PKB_ROW, k == 0 ? pg->name : "", wb, tb, ab, ub, mb, ib, sb, check);
-
-      if (jf) {
-        fputs("{\"date\":", jf); pkcb_put_json_string(jf, date);
-        fputs(",\"commit\":", jf); pkcb_put_json_string(jf, pkcb_commit());
-        fputs(",\"machine\":{\"hostname\":", jf); pkcb_put_json_string(jf, host);
-        fprintf(jf, ",\"cpus\":%ld,\"model\":", online > 0 ? online : (long)ncpu);
-        pkcb_put_json_string(jf, model);
-        fputs("},\"name\":", jf); pkcb_put_json_string(jf, pg->name);
-        fprintf(jf, ",\"workers\":%d,\"runs\":%d,\"gated\":%s,\"runstar\":%s", c->w, c->nruns,
-                pg->gated ? "true" : "false", pg->runstar ? "true" : "false");
-        fputs(",\"wall_s\":", jf); pkcb_put_json_num(jf, c->failed ? -1 : c->wall);
-        fputs(",\"wall_runs_s\":[", jf);
-        for (int i = 0; i < c->nruns; i++) { if (i) fputc(',', jf); pkcb_put_json_num(jf, c->runs[i].wall); }
-        fputs("],\"search_wall_s\":", jf); pkcb_put_json_num(jf, c->failed ? -1 : c->stats_wall);
-        fputs(",\"answers\":", jf);
-        if (c->answers >= 0) fprintf(jf, "%ld", c->answers); else fputs("null", jf);
-        fputs(",\"answers_per_s\":", jf); pkcb_put_json_num(jf, aps);
-        fputs(",\"unifications\":", jf);
-        if (!c->failed) fprintf(jf, "%llu", c->unifs); else fputs("null", jf);
-        fputs(",\"unifications_per_s\":", jf); pkcb_put_json_num(jf, c->failed ? -1 : c->unif_rate);
-        fputs(",\"peak_rss_kb\":", jf);
-        if (c->rss_kb > 0) fprintf(jf, "%ld", c->rss_kb); else fputs("null", jf);
-        fputs(",\"idle_pct\":", jf); pkcb_put_json_num(jf, c->failed ? -1 : c->idle_pct);
-        fputs(",\"speedup\":", jf); pkcb_put_json_num(jf, speedup);
-        fputs(",\"checksum\":", jf);
-        const char *cs = NULL;
-        for (int i = 0; i < c->nruns && !cs; i++) if (c->runs[i].status == PKB_OK) cs = c->runs[i].checksum;
-        if (cs) pkcb_put_json_string(jf, cs); else fputs("null", jf);
-        fputs(",\"check\":", jf); pkcb_put_json_string(jf, c->check);
-        fputs(",\"status\":", jf); pkcb_put_json_string(jf, status ? status : "ok");
-        fputs("}\n", jf);
-        fflush(jf);
-      }
-      free(check);
-      free(status);
-    }
-    fflush(stdout);
-
-    /* Details of failures and mismatches. */
-    for (int k = 0; k < nw; k++) {
-      pkcb_cell *c = &cells[k];
-      for (int i = 0; i < c->nruns; i++) {
-        pkcb_run *r = &c->runs[i];
-        if (r->status != PKB_OK) {
-          char *s = pkcb_status_str(r);
-          printf("  ! %s W=%d run %d: %s after %.1f s; stderr tail: %s\n", pg->name, c->w, i + 1, s, r->wall,
-                 r->err_tail ? r->err_tail : "");
-          free(s);
-        } else if (any_mismatch) {
-          printf("  ! %s W=%d run %d: %s\n", pg->name, c->w, i + 1, r->checksum);
-        }
-      }
-    }
-    for (int k = 0; k < nw; k++)
-      for (int i = 0; i < cells[k].nruns; i++) { free(cells[k].runs[i].checksum); free(cells[k].runs[i].err_tail); }
-    free(cells);
-    unlink(wrapper);
-    free(wrapper);
+    c->check = !seen ? "-" : same ? "ok" : "MISMATCH";
+    if (!same) any_mismatch = true;
   }
+  return any_mismatch;
+}
 
-  if (nskipped) {
-    printf("\nskipped:\n");
-    for (int p = 0; p < nprog; p++)
-      if (sel[p] && progs[p].skip) printf("  %-20s %s\n", progs[p].name, progs[p].skip);
+/* The derived figures of one row; -1 where there is none. */
+typedef struct pkbench_figures { double aps, speedup; } pkbench_figures;
+
+/* One --json record (one line) for cell c of pg. */
+static void pkbench_json(const pkbench_session *s, const pkbench_prog *pg, const pkbench_cell *c, pkbench_figures f, const char *status)
+{
+  FILE *jf = s->jf;
+  fputs("{\"date\":", jf); pkbench_put_json_string(jf, s->date);
+  fputs(",\"commit\":", jf); pkbench_put_json_string(jf, pkbench_commit());
+  fputs(",\"machine\":{\"hostname\":", jf); pkbench_put_json_string(jf, s->host);
+  fprintf(jf, ",\"cpus\":%ld,\"model\":", s->online > 0 ? s->online : (long)s->ncpu);
+  pkbench_put_json_string(jf, s->model);
+  fputs("},\"name\":", jf); pkbench_put_json_string(jf, pg->name);
+  fprintf(jf, ",\"workers\":%d,\"runs\":%d,\"gated\":%s,\"runstar\":%s", c->w, c->nruns,
+          pg->gated ? "true" : "false", pg->runstar ? "true" : "false");
+  fputs(",\"wall_s\":", jf); pkbench_put_json_num(jf, c->failed ? -1 : c->wall);
+  fputs(",\"wall_runs_s\":[", jf);
+  for (int i = 0; i < c->nruns; i++) { if (i) fputc(',', jf); pkbench_put_json_num(jf, c->runs[i].wall); }
+  fputs("],\"search_wall_s\":", jf); pkbench_put_json_num(jf, c->failed ? -1 : c->stats_wall);
+  fputs(",\"answers\":", jf);
+  if (c->answers >= 0) fprintf(jf, "%ld", c->answers); else fputs("null", jf);
+  fputs(",\"answers_per_s\":", jf); pkbench_put_json_num(jf, f.aps);
+  fputs(",\"unifications\":", jf);
+  if (!c->failed) fprintf(jf, "%llu", c->unifs); else fputs("null", jf);
+  fputs(",\"unifications_per_s\":", jf); pkbench_put_json_num(jf, c->failed ? -1 : c->unif_rate);
+  fputs(",\"peak_rss_kb\":", jf);
+  if (c->rss_kb > 0) fprintf(jf, "%ld", c->rss_kb); else fputs("null", jf);
+  fputs(",\"idle_pct\":", jf); pkbench_put_json_num(jf, c->failed ? -1 : c->idle_pct);
+  fputs(",\"speedup\":", jf); pkbench_put_json_num(jf, f.speedup);
+  fputs(",\"checksum\":", jf);
+  const char *cs = NULL;
+  for (int i = 0; i < c->nruns && !cs; i++) if (c->runs[i].status == PKBENCH_OK) cs = c->runs[i].checksum;
+  if (cs) pkbench_put_json_string(jf, cs); else fputs("null", jf);
+  fputs(",\"check\":", jf); pkbench_put_json_string(jf, c->check);
+  fputs(",\"status\":", jf); pkbench_put_json_string(jf, status ? status : "ok");
+  fputs("}\n", jf);
+  fflush(jf);
+}
+
+/* The table row of cell c (the name on the first row of pg only); its
+   figures, and the first failed run's status (malloc'd) or NULL. */
+static char *pkbench_row(const pkbench_prog *pg, const pkbench_cell *c, bool first, double base, pkbench_figures *f)
+{
+  char wb[16], tb[32], ab[32], ub[32], mb[32], ib[32], sb[32];
+  snprintf(wb, sizeof wb, "%d", c->w);
+  char *status = NULL;
+  for (int i = 0; i < c->nruns && !status; i++)
+    if (c->runs[i].status != PKBENCH_OK) status = pkbench_status_str(&c->runs[i]);
+  pkbench_fmt_secs(tb, sizeof tb, c->failed ? -1 : c->wall);
+  f->aps = (!c->failed && c->answers >= 0 && c->wall > 0) ? (double)c->answers / c->wall : -1;
+  pkbench_fmt_rate(ab, sizeof ab, f->aps);
+  pkbench_fmt_rate(ub, sizeof ub, c->failed ? -1 : c->unif_rate);
+  if (c->rss_kb > 0) snprintf(mb, sizeof mb, "%.1f", c->rss_kb / 1024.0); else snprintf(mb, sizeof mb, "-");
+  if (c->idle_pct >= 0 && !c->failed) snprintf(ib, sizeof ib, "%.1f", c->idle_pct); else snprintf(ib, sizeof ib, "-");
+  f->speedup = (base > 0 && !c->failed && c->wall > 0) ? base / c->wall : -1;
+  if (f->speedup >= 0) snprintf(sb, sizeof sb, "%.2f", f->speedup); else snprintf(sb, sizeof sb, "-");
+  bool checked = strcmp(c->check, "-") != 0;
+  char *check = status ? pkbench_fmt("%s%s%s", status, checked ? "; " : "", checked ? c->check : "")
+                       : pkbench_fmt("%s%s", c->check, pg->runstar ? "" : " (count)");
+  printf(PKBENCH_ROW, first ? pg->name : "", wb, tb, ab, ub, mb, ib, sb, check);
+  free(check);
+  return status;
+}
+
+/* The rows of pg, their --json records, then the ! lines of failed runs
+   (and of every run when the checksums differ). */
+static void pkbench_report(const pkbench_opts *o, pkbench_session *s, const pkbench_prog *pg, const pkbench_cell *cells, bool any_mismatch)
+{
+  double base = -1;
+  for (int k = 0; k < o->nw; k++)
+    if (cells[k].w == 1 && !cells[k].failed) base = cells[k].wall;
+  for (int k = 0; k < o->nw; k++) {
+    pkbench_figures f;
+    char *status = pkbench_row(pg, &cells[k], k == 0, base, &f);
+    if (status) s->nfailed++;
+    if (s->jf) pkbench_json(s, pg, &cells[k], f, status);
+    free(status);
   }
-  if (nmismatch) printf("\nMISMATCH: %d program(s) gave different checksums across runs or worker counts\n", nmismatch);
-  if (nfailed) printf("\n%d row(s) failed (see the ! lines)\n", nfailed);
-  if (pkcb_interrupted) printf("\ninterrupted\n");
   fflush(stdout);
+  for (int k = 0; k < o->nw; k++) {
+    const pkbench_cell *c = &cells[k];
+    for (int i = 0; i < c->nruns; i++) {
+      const pkbench_run *r = &c->runs[i];
+      if (r->status != PKBENCH_OK) {
+        char *st = pkbench_status_str(r);
+        printf("  ! %s W=%d run %d: %s after %.1f s; stderr tail: %s\n", pg->name, c->w, i + 1, st, r->wall,
+               r->err_tail ? r->err_tail : "");
+        free(st);
+      } else if (any_mismatch) {
+        printf("  ! %s W=%d run %d: %s\n", pg->name, c->w, i + 1, r->checksum);
+      }
+    }
+  }
+}
 
+/* One program: its wrapper, its runs at every W, its rows. */
+static void pkbench_run_prog(const pkbench_opts *o, pkbench_session *s, const pkbench_prog *pg)
+{
+  char *wrapper = pkbench_write_wrapper(s->tmpdir, pg, s->dir, s->fmk);
+  if (!wrapper) {
+    fprintf(stderr, "pkanren bench: cannot write the wrapper for %s\n", pg->name);
+    return;
+  }
+  pkbench_cell *cells = pko_xcalloc((size_t)o->nw, sizeof *cells);
+  pkbench_measure(o, s, pg, wrapper, cells);
+  if (!pkbench_interrupted) {
+    bool mismatch = pkbench_check(pg, cells, o->nw);
+    if (mismatch) s->nmismatch++;
+    pkbench_report(o, s, pg, cells, mismatch);
+  }
+  for (int k = 0; k < o->nw; k++)
+    for (int i = 0; i < cells[k].nruns; i++) { free(cells[k].runs[i].checksum); free(cells[k].runs[i].err_tail); }
+  free(cells);
+  unlink(wrapper);
+  free(wrapper);
+}
+
+/* The lines after the table: skipped programs, mismatches, failures. */
+static void pkbench_footer(const pkbench_session *s)
+{
+  if (s->nskipped) {
+    printf("\nskipped:\n");
+    for (int p = 0; p < s->nprog; p++)
+      if (s->sel[p] && s->progs[p].skip) printf("  %-20s %s\n", s->progs[p].name, s->progs[p].skip);
+  }
+  if (s->nmismatch) printf("\nMISMATCH: %d program(s) gave different checksums across runs or worker counts\n", s->nmismatch);
+  if (s->nfailed) printf("\n%d row(s) failed (see the ! lines)\n", s->nfailed);
+  if (pkbench_interrupted) printf("\ninterrupted\n");
+  fflush(stdout);
+}
+
+/* Release what the session holds; any field may be unset. */
+static void pkbench_close(pkbench_session *s)
+{
+  if (s->tmpdir) pkbench_rmdir(s->tmpdir);
+  if (s->jf) fclose(s->jf);
+  for (int p = 0; p < s->nprog; p++) {
+    free(s->progs[p].name);
+    free(s->progs[p].about);
+    for (int i = 0; i < s->progs[p].nneeds; i++) free(s->progs[p].needs[i]);
+    free((char *)s->progs[p].skip);
+  }
+  free(s->progs);
+  free(s->sel);
+  free(s->model);
+  free(s->dir);
+  free(s->fmk);
+}
+
+/* parse, open, select, prepare, run each program, report; one way out. */
+int pkc_cmd_bench(int argc, char **argv)
+{
+  pkbench_opts o;
+  pkbench_session s;
+  memset(&s, 0, sizeof s);
+  s.ncpu = pkbench_cpu_count();
+  int rc = pkbench_parse(argc, argv, &o, s.ncpu);
+  if (rc >= 0) goto out;
+  if ((rc = pkbench_open(&o, &s)) != 0) goto out;
+  if (o.list) {
+    pkbench_list(&s);
+    goto out;
+  }
+  if ((rc = pkbench_select(&o, &s)) != 0 || (rc = pkbench_prepare(&o, &s)) != 0) goto out;
+
+  struct sigaction sa, old_int, old_term;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = pkbench_on_sigint;
+  sigaction(SIGINT, &sa, &old_int);
+  sigaction(SIGTERM, &sa, &old_term);
+  pkbench_header(&o, &s);
+  for (int p = 0; p < s.nprog && !pkbench_interrupted; p++) {
+    if (!s.sel[p]) continue;
+    if (s.progs[p].skip) s.nskipped++;
+    else pkbench_run_prog(&o, &s, &s.progs[p]);
+  }
+  pkbench_footer(&s);
   sigaction(SIGINT, &old_int, NULL);
   sigaction(SIGTERM, &old_term, NULL);
-  pkcb_rmdir(tmpdir);
-  if (jf) fclose(jf);
-  for (int p = 0; p < nprog; p++) {
-    free(progs[p].name);
-    free(progs[p].about);
-    for (int i = 0; i < progs[p].nneeds; i++) free(progs[p].needs[i]);
-    free((char *)progs[p].skip);
-  }
-  free(progs);
-  free(sel);
-  free(names);
-  free(model);
-  free(dir);
-  free(fmk);
   /* exit 1 when a program failed or its answers differ across worker counts */
-  return pkcb_interrupted ? 130 : (nmismatch || nfailed) ? 1 : 0;
+  rc = pkbench_interrupted ? 130 : (s.nmismatch || s.nfailed) ? 1 : 0;
+out:
+  pkbench_close(&s);
+  free(o.names);
+  return rc;
 }

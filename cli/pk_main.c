@@ -3,6 +3,7 @@
 */
 #include "pk_bench.h"
 #include "pk_builtin.h"
+#include "pk_init.h"
 #include "pk_eval.h"
 #include "pk_load.h"
 #include "pk_search.h"
@@ -17,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <editline/readline.h>
 
@@ -117,11 +117,10 @@ static void pkc_on_big_stack(void *(*body)(void *), void *arg)
   pthread_attr_destroy(&a);
 }
 
+/* Monotonic seconds. */
 static double pkc_now(void)
 {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+  return (double)pko_now_ns() * 1e-9;
 }
 
 static void *pkc_run_thread(void *arg)
@@ -131,7 +130,7 @@ static void *pkc_run_thread(void *arg)
   double t0 = pkc_now();
   r->status = pkl_run_file(r->file, &r->opts);
   r->seconds = pkc_now() - t0;
-  if (r->status != PK_STATUS_OK && r->status != PK_STATUS_FAILED && pko_err.status != PK_STATUS_EXIT)
+  if (r->status != PK_STATUS_OK && r->status != PK_STATUS_FAILED && r->status != PK_STATUS_EXIT)
     fprintf(stderr, "%s\n", pko_err.msg);
   if (r->stats) {
     uint64_t u = pks_unify_count() + pkw_pool_unifications();
@@ -178,11 +177,10 @@ static int pkc_cmd_run(int argc, char **argv)
   }
   if (!r.file) return pkc_usage("run needs a FILE", PK_USAGE_RUN);
   pko_set_markers((unsigned)r.workers);
-  pko_init();
-  pkw_config wc = { (int)r.workers, r.unordered, r.seed, false };
-  pkw_configure(&wc);
+  pki_init();
+  pki_configure((int)r.workers, r.unordered, r.seed, false);
   pkc_on_big_stack(pkc_run_thread, &r);
-  return r.status;
+  return r.status == PK_STATUS_EXIT ? r.opts.exit_code : r.status;
 }
 
 /* ---- repl ----------------------------------------------------------------------- */
@@ -249,7 +247,7 @@ static void *pkc_repl_thread(void *arg)
     if (!line) break;
     pko_interrupted = 0;
     size_t n = strlen(line);
-    acc = realloc(acc, len + n + 2);
+    acc = pko_xrealloc(acc, len + n + 2);
     memcpy(acc + len, line, n);
     len += n;
     acc[len++] = '\n';
@@ -278,7 +276,7 @@ static int pkc_cmd_repl(int argc, char **argv)
     if (!strcmp(argv[i], "--help")) { puts("usage: pkanren repl\n\nCtrl-C cancels the running query; Ctrl-D exits."); return 0; }
     return pkc_usage("repl takes no arguments", "usage: pkanren repl\n");
   }
-  pko_init();
+  pki_init();
   pkc_on_big_stack(pkc_repl_thread, NULL);
   return 0;
 }
@@ -296,7 +294,7 @@ int main(int argc, char **argv)
   if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) { fputs(pkc_help, stdout); return 0; }
   if (!strcmp(cmd, "run")) st = pkc_cmd_run(argc - 2, argv + 2);
   else if (!strcmp(cmd, "repl")) st = pkc_cmd_repl(argc - 2, argv + 2);
-  else if (!strcmp(cmd, "bench")) { pko_init(); st = pkc_cmd_bench(argc - 2, argv + 2); }
+  else if (!strcmp(cmd, "bench")) { pki_init(); st = pkc_cmd_bench(argc - 2, argv + 2); }
   else return pkc_usage("unknown command", pkc_help);
   fflush(stdout);
   return st;

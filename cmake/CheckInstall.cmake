@@ -3,9 +3,10 @@
 #         -DPK_VERSION=... -DPK_EXPECT_CLI=0|1 -DPK_LIBDIR=lib -P CheckInstall.cmake
 # 1. `cmake --install PK_BUILD_DIR --prefix PK_PREFIX` (a scratch prefix);
 # 2. checks the installed files;
-# 3. compiles a program that calls pk_version() with the flags
-#    `pkg-config pkanren` gives, against libpkanren.so and against
-#    libpkanren.a (`pkg-config --static`), and runs both;
+# 3. compiles a program that runs a query with the flags `pkg-config
+#    pkanren` gives, against libpkanren.so and against libpkanren.a
+#    (`pkg-config --static`), and runs both with no LD_LIBRARY_PATH (the
+#    .pc's rpath finds the installed libpkanren.so);
 # 4. runs the installed `pkanren --version`.
 cmake_minimum_required(VERSION 3.20)
 
@@ -60,18 +61,29 @@ file(MAKE_DIRECTORY "${work}")
 file(WRITE "${work}/tiny.c" "/* compiled by cmake/CheckInstall.cmake */
 #include <pkanren.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 int main(void) {
   const char *v = pk_version();
   printf(\"pk_version() = %s\\n\", v ? v : \"(null)\");
-  return v && strstr(v, \"${PK_VERSION}\") ? 0 : 1;
+  pk_engine *e = pk_engine_new();
+  pk_query *q;
+  pk_term a;
+  if (!e || pk_query_open(e, \"(run* (q) (== q '(1 2)))\", &q) != PK_OK || pk_query_next(q, &a) != 1) return 1;
+  char *s = pk_to_string(a);
+  printf(\"answer = %s\\n\", s);
+  int ok = strcmp(s, \"(1 2)\") == 0 && pk_query_next(q, &a) == 0;
+  free(s);
+  pk_query_free(q);
+  pk_engine_free(e);
+  return ok && v && strstr(v, \"${PK_VERSION}\") ? 0 : 1;
 }
 ")
 
+unset(ENV{LD_LIBRARY_PATH})
 pk_run("compile against libpkanren.so"
   "${PK_CC}" -std=c11 -Wall -Werror ${cflags} "${work}/tiny.c" -o "${work}/tiny_shared" ${libs})
-set(ENV{LD_LIBRARY_PATH} "${lib}")
-pk_run("run tiny_shared" "${work}/tiny_shared")
+pk_run("run tiny_shared (no LD_LIBRARY_PATH)" "${work}/tiny_shared")
 message(STATUS "shared: ${PK_OUT}")
 # The shared library must not resolve to some other libpkanren.so.
 pk_run("ldd tiny_shared" ldd "${work}/tiny_shared")
@@ -79,7 +91,6 @@ if(NOT PK_OUT MATCHES "libpkanren\\.so[.0-9]* => ${lib}/")
   message(FATAL_ERROR "tiny_shared does not use ${lib}/libpkanren.so:\n${PK_OUT}")
 endif()
 
-unset(ENV{LD_LIBRARY_PATH})
 pk_run("compile against libpkanren.a"
   "${PK_CC}" -std=c11 -Wall -Werror ${cflags} "${work}/tiny.c" -o "${work}/tiny_static" ${static_libs})
 pk_run("run tiny_static" "${work}/tiny_static")

@@ -4,10 +4,9 @@
 ** Behaviour follows Chez Scheme 9.5 (the reference of SPEC §2): argument
 ** checks and error texts ("who: what: irritant"), numeric contagion (an
 ** exact 0 is absorbing for * and neutral for + and -), the call order of
-** map and filter, the comparison order of sort.  Exact numbers are int64
-** integers and ratios of them (PK_T_RATIO, always normalised); where Chez
-** needs a type we do not have (bignums, complex numbers) the primitive
-** throws a runtime error instead of returning a wrong value.
+** map and filter, the comparison order of sort.  The numeric tower and its
+** errors are pk_num.c's; the number primitives here check arity-dependent
+** arguments and call it.
 **
 ** Procedures are called through pke_apply, which copies argv into the
 ** callee's frame, so argument arrays here may live on the C stack or be
@@ -16,6 +15,7 @@
 */
 #include "pk_builtin.h"
 #include "pk_eval.h"
+#include "pk_num.h"
 #include "pk_print.h"
 
 #include <inttypes.h>
@@ -126,764 +126,145 @@ static pk_val pkb_call2(pk_val f, pk_val x, pk_val y)
   return pke_apply(f, 2, a);
 }
 
-/* ==== numbers: representation ============================================ */
+/* ==== numbers (the arithmetic itself is pk_num.c) ========================= */
 
-/* A number unpacked: an exact rational i/den (den is 1 for an integer and
-   > 1, coprime with i, for a ratio) or a flonum d. */
-typedef struct pkb_num { bool flo; int64_t i, den; double d; } pkb_num;
-
-typedef __int128 pkb_i128;
-typedef unsigned __int128 pkb_u128;
-
-/* Unpack a number or throw "who: not a number". */
-static pkb_num pkb_num_of(const char *who, pk_val v)
-{
-  pkb_num n = { false, 0, 1, 0.0 };
-  if (pko_fixnump(v)) {
-    n.i = pko_fixval(v);
-    return n;
-  }
-  switch (pko_typeof(v)) {
-  case PK_T_INT: n.i = ((pko_int *)v)->i; break;
-  case PK_T_RATIO: n.i = pko_as_ratio(v)->num; n.den = pko_as_ratio(v)->den; break;
-  case PK_T_FLONUM: n.flo = true; n.d = pko_flo(v); break;
-  default: pkb_bad(who, "not a number", v);
-  }
-  return n;
-}
-
-/* Exact integer (not a ratio, not a flonum). */
-static bool pkb_exint(pkb_num n)
-{
-  return !n.flo && n.den == 1;
-}
-
-/* The double nearest to n/d (d > 1), ties to even, as Chez's inexact:
-   the quotient is taken to 55 or 56 bits with a sticky remainder in 128-bit
-   arithmetic and rounded once.  |n/d| >= 2^-63, so no subnormals. */
-static __attribute__((noinline, cold)) double pkb_q2d(int64_t n, int64_t d)
-{
-  uint64_t un = n < 0 ? -(uint64_t)n : (uint64_t)n, ud = (uint64_t)d;
-  if (un == 0) return 0.0;
-  int ln = 64 - __builtin_clzll(un), ld = 64 - __builtin_clzll(ud);
-  int k = 55 + ld - ln; /* un * 2^k / ud lies in [2^54, 2^56) */
-  pkb_u128 N = un, D = ud;
-  if (k >= 0) N <<= k;
-  else D <<= -k;
-  uint64_t q = (uint64_t)(N / D);
-  bool sticky = N % D != 0;
-  int drop = (64 - __builtin_clzll(q)) - 53;
-  uint64_t mant = q >> drop, rest = q & ((UINT64_C(1) << drop) - 1), half = UINT64_C(1) << (drop - 1);
-  if (rest > half || (rest == half && (sticky || (mant & 1)))) mant++;
-  double r = ldexp((double)mant, drop - k);
-  return n < 0 ? -r : r;
-}
-
-/* The value as a double (contagion: Chez converts the exact operand with
-   inexact, then operates on flonums) and the exact-zero test Chez's
-   contagion rules hinge on. */
-static double pkb_dbl(pkb_num n)
-{
-  return n.flo ? n.d : n.den == 1 ? (double)n.i : pkb_q2d(n.i, n.den);
-}
-
-static bool pkb_zero_exact(pkb_num n)
-{
-  return !n.flo && n.i == 0;
-}
-
-/* No bignums (SPEC §2): an exact result outside int64 (an integer, or a
-   ratio's numerator or denominator) is a runtime error. */
-static _Noreturn void pkb_overflow(const char *who, int64_t a, int64_t b)
-{
-  pko_error("%s: fixnum overflow with %" PRId64 " and %" PRId64 " (no bignums)", who, a, b);
-}
-
-/* The same error naming the operands as written (ratios included). */
-static _Noreturn void pkb_overflow_v(const char *who, pk_val a, pk_val b)
-{
-  pkb_bad2(who, "fixnum overflow with %s and %s (no bignums)", a, b);
-}
-
-/* Integral value (exact integer, or finite flonum with no fraction). */
-static pkb_num pkb_integer_of(const char *who, pk_val v)
-{
-  pkb_num n = pkb_num_of(who, v);
-  if (n.flo ? !(isfinite(n.d) && n.d == trunc(n.d)) : n.den != 1) pkb_bad(who, "not an integer", v);
-  return n;
-}
-
-/* Exact integer required (counts, radixes, char codes, gcd). */
+/* Exact integer required (counts, radixes, char codes). */
 static int64_t pkb_exact_int(const char *who, pk_val v)
 {
   if (!pko_intp(v)) pkb_bad(who, "not an exact integer", v);
   return pko_intval(v);
 }
 
-/* A finite non-integral double as m / 2^s in lowest terms: |m| < 2^53 odd,
-   s >= 1 (s may exceed 63). */
-static void pkb_dyadic(double d, int64_t *m, int *s)
-{
-  int e;
-  double f = frexp(d, &e);               /* d = f * 2^e, 0.5 <= |f| < 1 */
-  int64_t mm = (int64_t)ldexp(f, 53);    /* exact: d = mm / 2^(53 - e) */
-  int tz = __builtin_ctzll((uint64_t)mm);
-  *m = mm / ((int64_t)1 << tz);
-  *s = 53 - e - tz;
-}
-
-/* A flonum as the exact rational it denotes; int64 parts or the overflow
-   error (Chez would make a bignum). */
-static pk_val pkb_flo_to_exact(const char *who, pk_val v, double d)
-{
-  if (!isfinite(d)) pkb_bad(who, "no exact representation for", v);
-  if (d == trunc(d)) {
-    if (d < -9223372036854775808.0 || d >= 9223372036854775808.0)
-      pkb_bad(who, "fixnum overflow (no bignums) converting", v);
-    return pko_mkint((int64_t)d);
-  }
-  int64_t m;
-  int s;
-  pkb_dyadic(d, &m, &s);
-  if (s > 62) pkb_bad(who, "fixnum overflow (no bignums) converting", v);
-  return pko_mkratio(m, (int64_t)1 << s);
-}
-
-/* gcd of magnitudes, 128-bit (64-bit once both fit). */
-static pkb_u128 pkb_gcd128(pkb_u128 x, pkb_u128 y)
-{
-  while (y && (x >> 64 || y >> 64)) { pkb_u128 t = x % y; x = y; y = t; }
-  if (!y) return x; /* the gcd itself may exceed 64 bits */
-  uint64_t a = (uint64_t)x, b = (uint64_t)y;
-  while (b) { uint64_t t = a % b; a = b; b = t; }
-  return a;
-}
-
-/* num/den (den != 0, both below 2^127 in magnitude) in lowest terms; the
-   overflow error names a and b when a part does not fit int64. */
-static pk_val pkb_mkq128(const char *who, pkb_i128 num, pkb_i128 den, pk_val a, pk_val b)
-{
-  if (den < 0) { num = -num; den = -den; }
-  pkb_u128 g = pkb_gcd128(num < 0 ? -(pkb_u128)num : (pkb_u128)num, (pkb_u128)den);
-  num /= (pkb_i128)g;
-  den /= (pkb_i128)g;
-  if (num < INT64_MIN || num > INT64_MAX || den > INT64_MAX) pkb_overflow_v(who, a, b);
-  return pko_mkratio((int64_t)num, (int64_t)den);
-}
-
-/* ==== numbers: arithmetic ================================================= */
-
-/* Exact x op y (rationals; at least one a ratio, or a division).  Every
-   intermediate is below 2^127 in magnitude, so only a result whose
-   normalised parts do not fit int64 is an overflow. */
-static __attribute__((noinline, cold)) pk_val pkb_exact_arith(const char *who, char op, pkb_num x, pkb_num y, pk_val a, pk_val b)
-{
-  pkb_i128 n, d;
-  switch (op) {
-  case '+': case '-': {
-    int64_t g = (int64_t)pkb_gcd128((pkb_u128)x.den, (pkb_u128)y.den);
-    pkb_i128 xs = (pkb_i128)x.i * (y.den / g), ys = (pkb_i128)y.i * (x.den / g);
-    n = op == '+' ? xs + ys : xs - ys;
-    d = (pkb_i128)(x.den / g) * y.den;
-    break;
-  }
-  case '*':
-    n = (pkb_i128)x.i * y.i;
-    d = (pkb_i128)x.den * y.den;
-    break;
-  default:
-    if (y.i == 0) pko_error("/: undefined for 0");
-    n = (pkb_i128)x.i * y.den;
-    d = (pkb_i128)x.den * y.i;
-  }
-  return pkb_mkq128(who, n, d, a, b);
-}
-
-/* The four operations on two numbers with Chez's contagion: exact 0 is
-   neutral for + and absorbing for *, flonums otherwise win. */
-static pk_val pkb_arith(char op, pk_val a, pk_val b)
-{
-  static const char *const names[] = { ['+'] = "+", ['-'] = "-", ['*'] = "*", ['/'] = "/" };
-  const char *who = names[(unsigned char)op];
-  if (pko_isa(a, PK_T_FLONUM) && pko_isa(b, PK_T_FLONUM)) {
-    double p = pko_flo(a), q = pko_flo(b);
-    return pko_mkflo(op == '+' ? p + q : op == '-' ? p - q : op == '*' ? p * q : p / q);
-  }
-  pkb_num x = pkb_num_of(who, a), y = pkb_num_of(who, b);
-  int64_t r;
-  if (!x.flo && !y.flo) {
-    if (x.den != 1 || y.den != 1) return pkb_exact_arith(who, op, x, y, a, b);
-    switch (op) {
-    case '+': if (__builtin_add_overflow(x.i, y.i, &r)) pkb_overflow(who, x.i, y.i); break;
-    case '-': if (__builtin_sub_overflow(x.i, y.i, &r)) pkb_overflow(who, x.i, y.i); break;
-    case '*': if (__builtin_mul_overflow(x.i, y.i, &r)) pkb_overflow(who, x.i, y.i); break;
-    default:
-      if (y.i == 0) pko_error("/: undefined for 0");
-      if (y.i == -1) {
-        if (x.i == INT64_MIN) pkb_overflow(who, x.i, y.i);
-        r = -x.i;
-      } else {
-        if (x.i % y.i != 0) return pkb_exact_arith(who, op, x, y, a, b);
-        r = x.i / y.i;
-      }
-    }
-    return pko_mkint(r);
-  }
-  switch (op) {
-  case '+':
-    if (pkb_zero_exact(x)) return b;
-    if (pkb_zero_exact(y)) return a;
-    return pko_mkflo(pkb_dbl(x) + pkb_dbl(y));
-  case '-':
-    if (pkb_zero_exact(y)) return a;
-    if (pkb_zero_exact(x)) return pko_mkflo(-y.d);
-    return pko_mkflo(pkb_dbl(x) - pkb_dbl(y));
-  case '*':
-    if (pkb_zero_exact(x) || pkb_zero_exact(y)) return pko_mkfix(0);
-    return pko_mkflo(pkb_dbl(x) * pkb_dbl(y));
-  default:
-    return pko_mkflo(pkb_dbl(x) / pkb_dbl(y));
-  }
-}
-
-/* The evaluator's entry points: a fixnum fast path, then pkb_arith. */
-pk_val pkb_add(pk_val a, pk_val b)
-{
-  if (pko_fixnump(a) && pko_fixnump(b)) return pko_mkint(pko_fixval(a) + pko_fixval(b));
-  return pkb_arith('+', a, b);
-}
-
-pk_val pkb_sub(pk_val a, pk_val b)
-{
-  if (pko_fixnump(a) && pko_fixnump(b)) return pko_mkint(pko_fixval(a) - pko_fixval(b));
-  return pkb_arith('-', a, b);
-}
-
-pk_val pkb_mul(pk_val a, pk_val b)
-{
-  int64_t r;
-  if (pko_fixnump(a) && pko_fixnump(b) && !__builtin_mul_overflow(pko_fixval(a), pko_fixval(b), &r))
-    return pko_mkint(r);
-  return pkb_arith('*', a, b);
-}
-
-/* Positive n/d (d >= 1) against a positive finite double, exactly: the
-   integer parts first, then the fractions r/d and f = m/2^s as r*2^s
-   against m*d in 128 bits.  f = x - floor(x) is exact because x >= 0. */
-static int pkb_cmp_pos_q_dbl(uint64_t n, uint64_t d, double x)
-{
-  if (x >= 18446744073709551616.0) return -1; /* n/d < 2^64 <= x */
-  double fx = floor(x);
-  uint64_t fi = (uint64_t)fx, q = n / d, r = n % d;
-  if (q != fi) return q < fi ? -1 : 1;
-  double f = x - fx;
-  if (r == 0) return f > 0.0 ? -1 : 0;
-  if (f == 0.0) return 1;
-  int64_t m;
-  int sh;
-  pkb_dyadic(f, &m, &sh);                      /* f = m / 2^sh, m < 2^53 */
-  pkb_u128 rhs = (pkb_u128)(uint64_t)m * d;    /* < 2^116 */
-  int rb = 64 - __builtin_clzll(r);
-  if (rb + sh > 117) return 1;                 /* r * 2^sh >= 2^117 */
-  pkb_u128 lhs = (pkb_u128)r << sh;
-  return lhs < rhs ? -1 : lhs > rhs;
-}
-
-/* Exact n/d (d > 0) against a double, exactly, as Chez compares exact
-   with inexact (1/3 is not (inexact 1/3)): -1, 0, 1, or 2 for a NaN.
-   Signs decide unless both are strictly of one sign; then magnitudes. */
-static __attribute__((noinline)) int pkb_cmp_q_dbl(int64_t n, int64_t d, double x)
-{
-  if (isnan(x)) return 2;
-  int sn = (n > 0) - (n < 0), sx = (x > 0) - (x < 0);
-  if (sn != sx || sn == 0) return (sn > sx) - (sn < sx);
-  if (isinf(x)) return -sx;
-  int c = pkb_cmp_pos_q_dbl(sn < 0 ? -(uint64_t)n : (uint64_t)n, (uint64_t)d, fabs(x));
-  return sn < 0 ? -c : c;
-}
-
-/* Three-way compare; 2 means unordered (a NaN is involved), which callers
-   must treat as false for every relation. */
-static int pkb_numcmp_who(const char *who, pk_val a, pk_val b)
-{
-  if (pko_fixnump(a) && pko_fixnump(b)) return ((int64_t)a > (int64_t)b) - ((int64_t)a < (int64_t)b);
-  pkb_num x = pkb_num_of(who, a), y = pkb_num_of(who, b);
-  if (!x.flo && !y.flo) {
-    if (x.den == 1 && y.den == 1) return (x.i > y.i) - (x.i < y.i);
-    pkb_i128 l = (pkb_i128)x.i * y.den, r = (pkb_i128)y.i * x.den;
-    return (l > r) - (l < r);
-  }
-  if (x.flo && y.flo) {
-    if (isnan(x.d) || isnan(y.d)) return 2;
-    return (x.d > y.d) - (x.d < y.d);
-  }
-  if (!x.flo) return pkb_cmp_q_dbl(x.i, x.den, y.d);
-  int c = pkb_cmp_q_dbl(y.i, y.den, x.d);
-  return c == 2 ? 2 : -c;
-}
-
-/* Exported for the evaluator; 2 (unordered) must count as false. */
-int pkb_numcmp(pk_val a, pk_val b)
-{
-  return pkb_numcmp_who("compare", a, b);
-}
-
 /* + and *: fold from the identity. */
 PKB_PRIM(pkb_plus)
 {
   pk_val acc = pko_mkfix(0);
-  for (int i = 0; i < argc; i++) acc = pkb_add(acc, argv[i]);
+  for (int i = 0; i < argc; i++) acc = pkn_add(acc, argv[i]);
   return acc;
 }
 
 PKB_PRIM(pkb_times)
 {
   pk_val acc = pko_mkfix(1);
-  for (int i = 0; i < argc; i++) acc = pkb_mul(acc, argv[i]);
+  for (int i = 0; i < argc; i++) acc = pkn_mul(acc, argv[i]);
   return acc;
 }
 
 /* - and /: one argument negates or inverts, more fold from the first. */
 PKB_PRIM(pkb_minus)
 {
-  if (argc == 1) return pkb_sub(pko_mkfix(0), argv[0]);
+  if (argc == 1) return pkn_sub(pko_mkfix(0), argv[0]);
   pk_val acc = argv[0];
-  for (int i = 1; i < argc; i++) acc = pkb_sub(acc, argv[i]);
+  for (int i = 1; i < argc; i++) acc = pkn_sub(acc, argv[i]);
   return acc;
 }
 
 PKB_PRIM(pkb_divide)
 {
-  if (argc == 1) return pkb_arith('/', pko_mkfix(1), argv[0]);
+  if (argc == 1) return pkn_div(pko_mkfix(1), argv[0]);
   pk_val acc = argv[0];
-  for (int i = 1; i < argc; i++) acc = pkb_arith('/', acc, argv[i]);
+  for (int i = 1; i < argc; i++) acc = pkn_div(acc, argv[i]);
   return acc;
 }
 
 /* add1/sub1 (Chez extensions, common in miniKanren code). */
-PKB_PRIM(pkb_add1) { return pkb_add(argv[0], pko_mkfix(1)); }
-PKB_PRIM(pkb_sub1) { return pkb_sub(argv[0], pko_mkfix(1)); }
+PKB_PRIM(pkb_add1) { return pkn_add(argv[0], pko_mkfix(1)); }
+PKB_PRIM(pkb_sub1) { return pkn_sub(argv[0], pko_mkfix(1)); }
 
-/* Chained comparisons: every argument is checked, then each adjacent pair. */
-enum { PKB_EQ, PKB_LT, PKB_GT, PKB_LE, PKB_GE };
-
-static pk_val pkb_compare(const char *who, int rel, int argc, pk_val *argv)
-{
-  for (int i = 0; i < argc; i++) pkb_num_of(who, argv[i]);
-  bool ok = true;
-  for (int i = 0; i + 1 < argc && ok; i++) {
-    int c = pkb_numcmp_who(who, argv[i], argv[i + 1]);
-    switch (rel) {
-    case PKB_EQ: ok = c == 0; break;
-    case PKB_LT: ok = c == -1; break;
-    case PKB_GT: ok = c == 1; break;
-    case PKB_LE: ok = c == -1 || c == 0; break;
-    default:     ok = c == 1 || c == 0; break;
-    }
-  }
-  return pko_mkbool(ok);
-}
-
-PKB_PRIM(pkb_num_eq) { return pkb_compare("=", PKB_EQ, argc, argv); }
-PKB_PRIM(pkb_num_lt) { return pkb_compare("<", PKB_LT, argc, argv); }
-PKB_PRIM(pkb_num_gt) { return pkb_compare(">", PKB_GT, argc, argv); }
-PKB_PRIM(pkb_num_le) { return pkb_compare("<=", PKB_LE, argc, argv); }
-PKB_PRIM(pkb_num_ge) { return pkb_compare(">=", PKB_GE, argc, argv); }
-
-/* max/min: a NaN wins, ties keep the later argument (as Chez), and any
-   inexact argument makes the result inexact. */
-static pk_val pkb_extremum(const char *who, bool want_max, int argc, pk_val *argv)
-{
-  pk_val best = argv[0];
-  bool inexact = pkb_num_of(who, best).flo;
-  for (int i = 1; i < argc; i++) {
-    pkb_num n = pkb_num_of(who, argv[i]);
-    inexact |= n.flo;
-    if (pko_isa(best, PK_T_FLONUM) && isnan(pko_flo(best))) continue;
-    int c = pkb_numcmp_who(who, best, argv[i]);
-    if (c == 2 || c != (want_max ? 1 : -1)) best = argv[i];
-  }
-  if (inexact && !pko_isa(best, PK_T_FLONUM)) best = pko_mkflo(pkb_dbl(pkb_num_of(who, best)));
-  return best;
-}
-
-PKB_PRIM(pkb_max) { return pkb_extremum("max", true, argc, argv); }
-PKB_PRIM(pkb_min) { return pkb_extremum("min", false, argc, argv); }
-
-/* abs: |INT64_MIN| does not fit, nor does |INT64_MIN/d|. */
-PKB_PRIM(pkb_abs)
-{
-  pkb_num n = pkb_num_of("abs", argv[0]);
-  if (n.flo) return pko_mkflo(fabs(n.d));
-  if (n.i >= 0) return argv[0];
-  if (n.i == INT64_MIN) pkb_overflow_v("abs", argv[0], pko_mkfix(-1));
-  return n.den == 1 ? pko_mkint(-n.i) : pko_mkratio(-n.i, n.den);
-}
-
-/* quotient, remainder, modulo on integers, exact or integral flonums. */
-enum { PKB_QUO, PKB_REM, PKB_MOD };
-
-static pk_val pkb_intdiv(const char *who, int kind, pk_val a, pk_val b)
-{
-  pkb_num x = pkb_integer_of(who, a), y = pkb_integer_of(who, b);
-  if ((!y.flo && y.i == 0) || (y.flo && y.d == 0.0)) pko_error("%s: undefined for 0", who);
-  /* Chez: any integer modulo an exact 1 or -1 is an exact 0 */
-  if (kind != PKB_QUO && !y.flo && (y.i == 1 || y.i == -1)) return pko_mkfix(0);
-  if (!x.flo && !y.flo) {
-    if (y.i == -1) {
-      if (x.i == INT64_MIN) pkb_overflow(who, x.i, y.i);
-      return pko_mkint(-x.i);
-    }
-    int64_t r = x.i % y.i;
-    if (kind == PKB_QUO) return pko_mkint(x.i / y.i);
-    if (kind == PKB_MOD && r != 0 && ((r < 0) != (y.i < 0))) r += y.i;
-    return pko_mkint(r);
-  }
-  double p = pkb_dbl(x), q = pkb_dbl(y);
-  if (kind == PKB_QUO) return pko_mkflo(trunc(p / q));
-  double r = fmod(p, q);
-  if (kind == PKB_MOD && r != 0.0 && ((r < 0) != (q < 0))) r += q;
-  return pko_mkflo(r == 0.0 ? 0.0 : r);
-}
-
-PKB_PRIM(pkb_quotient) { return pkb_intdiv("quotient", PKB_QUO, argv[0], argv[1]); }
-PKB_PRIM(pkb_remainder) { return pkb_intdiv("remainder", PKB_REM, argv[0], argv[1]); }
-PKB_PRIM(pkb_modulo) { return pkb_intdiv("modulo", PKB_MOD, argv[0], argv[1]); }
-
-/* gcd/lcm of integers; an integral flonum argument makes the result a
-   flonum, as in Chez. */
-static int64_t pkb_gcd2(int64_t a, int64_t b)
-{
-  uint64_t x = a < 0 ? -(uint64_t)a : (uint64_t)a, y = b < 0 ? -(uint64_t)b : (uint64_t)b;
-  while (y) { uint64_t t = x % y; x = y; y = t; }
-  if (x > (uint64_t)INT64_MAX) pkb_overflow("gcd", a, b);
-  return (int64_t)x;
-}
-
-static double pkb_gcd2f(double a, double b)
-{
-  a = fabs(a);
-  b = fabs(b);
-  while (b != 0.0) { double t = fmod(a, b); a = b; b = t; }
-  return a;
-}
-
-PKB_PRIM(pkb_gcd)
-{
-  bool inexact = false;
-  for (int i = 0; i < argc; i++) inexact |= pkb_integer_of("gcd", argv[i]).flo;
-  int64_t g = 0;
-  double gf = 0.0;
-  for (int i = 0; i < argc; i++) {
-    pkb_num n = pkb_num_of("gcd", argv[i]);
-    if (inexact) gf = pkb_gcd2f(gf, pkb_dbl(n));
-    else g = pkb_gcd2(g, n.i);
-  }
-  return inexact ? pko_mkflo(gf) : pko_mkint(g);
-}
-
-PKB_PRIM(pkb_lcm)
-{
-  bool inexact = false;
-  for (int i = 0; i < argc; i++) inexact |= pkb_integer_of("lcm", argv[i]).flo;
-  int64_t l = 1, r;
-  double lf = 1.0;
-  for (int i = 0; i < argc; i++) {
-    pkb_num n = pkb_num_of("lcm", argv[i]);
-    if (inexact) {
-      double x = fabs(pkb_dbl(n));
-      lf = (x == 0.0 || lf == 0.0) ? 0.0 : lf / pkb_gcd2f(lf, x) * x;
-      continue;
-    }
-    if (n.i == 0 || l == 0) { l = 0; continue; }
-    if (__builtin_mul_overflow(l / pkb_gcd2(l, n.i), n.i, &r)) pkb_overflow("lcm", l, n.i);
-    l = r < 0 ? -r : r;
-  }
-  return inexact ? pko_mkflo(lf) : pko_mkint(l);
-}
+PKB_PRIM(pkb_num_eq) { return pko_mkbool(pkn_compare("=", PKN_EQ, argc, argv)); }
+PKB_PRIM(pkb_num_lt) { return pko_mkbool(pkn_compare("<", PKN_LT, argc, argv)); }
+PKB_PRIM(pkb_num_gt) { return pko_mkbool(pkn_compare(">", PKN_GT, argc, argv)); }
+PKB_PRIM(pkb_num_le) { return pko_mkbool(pkn_compare("<=", PKN_LE, argc, argv)); }
+PKB_PRIM(pkb_num_ge) { return pko_mkbool(pkn_compare(">=", PKN_GE, argc, argv)); }
+PKB_PRIM(pkb_max) { return pkn_extremum("max", true, argc, argv); }
+PKB_PRIM(pkb_min) { return pkn_extremum("min", false, argc, argv); }
+PKB_PRIM(pkb_abs) { return pkn_abs(argv[0]); }
+PKB_PRIM(pkb_quotient) { return pkn_intdiv("quotient", PKN_QUO, argv[0], argv[1]); }
+PKB_PRIM(pkb_remainder) { return pkn_intdiv("remainder", PKN_REM, argv[0], argv[1]); }
+PKB_PRIM(pkb_modulo) { return pkn_intdiv("modulo", PKN_MOD, argv[0], argv[1]); }
+PKB_PRIM(pkb_gcd) { return pkn_gcd(argc, argv); }
+PKB_PRIM(pkb_lcm) { return pkn_lcm(argc, argv); }
 
 /* Sign and parity tests (a ratio's sign is its numerator's). */
 PKB_PRIM(pkb_zerop)
 {
-  pkb_num n = pkb_num_of("zero?", argv[0]);
+  pkn_num n = pkn_of("zero?", argv[0]);
   return pko_mkbool(n.flo ? n.d == 0.0 : n.i == 0);
 }
 
 PKB_PRIM(pkb_positivep)
 {
-  pkb_num n = pkb_num_of("positive?", argv[0]);
+  pkn_num n = pkn_of("positive?", argv[0]);
   return pko_mkbool(n.flo ? n.d > 0.0 : n.i > 0);
 }
 
 PKB_PRIM(pkb_negativep)
 {
-  pkb_num n = pkb_num_of("negative?", argv[0]);
+  pkn_num n = pkn_of("negative?", argv[0]);
   return pko_mkbool(n.flo ? n.d < 0.0 : n.i < 0);
 }
 
-static bool pkb_odd(const char *who, pk_val v)
-{
-  pkb_num n = pkb_integer_of(who, v);
-  return n.flo ? fmod(n.d, 2.0) != 0.0 : (n.i & 1) != 0;
-}
-
-PKB_PRIM(pkb_evenp) { return pko_mkbool(!pkb_odd("even?", argv[0])); }
-PKB_PRIM(pkb_oddp) { return pko_mkbool(pkb_odd("odd?", argv[0])); }
+PKB_PRIM(pkb_evenp) { return pko_mkbool(!pkn_odd("even?", argv[0])); }
+PKB_PRIM(pkb_oddp) { return pko_mkbool(pkn_odd("odd?", argv[0])); }
 
 /* Type and exactness predicates: our reals are int64, ratios of int64 and
    flonums. */
 PKB_PRIM(pkb_numberp) { return pko_mkbool(pko_numberp(argv[0])); }
-
-PKB_PRIM(pkb_integerp)
-{
-  pk_val v = argv[0];
-  if (pko_intp(v)) return PK_TRUE;
-  return pko_mkbool(pko_isa(v, PK_T_FLONUM) && isfinite(pko_flo(v)) && pko_flo(v) == trunc(pko_flo(v)));
-}
-
-PKB_PRIM(pkb_rationalp)
-{
-  pk_val v = argv[0];
-  return pko_mkbool(pko_intp(v) || pko_isa(v, PK_T_RATIO) || (pko_isa(v, PK_T_FLONUM) && isfinite(pko_flo(v))));
-}
-
-PKB_PRIM(pkb_exactp) { return pko_mkbool(!pkb_num_of("exact?", argv[0]).flo); }
-PKB_PRIM(pkb_inexactp) { return pko_mkbool(pkb_num_of("inexact?", argv[0]).flo); }
+PKB_PRIM(pkb_integerp) { return pko_mkbool(pkn_integerp(argv[0])); }
+PKB_PRIM(pkb_rationalp) { return pko_mkbool(pkn_rationalp(argv[0])); }
+PKB_PRIM(pkb_exactp) { return pko_mkbool(!pkn_of("exact?", argv[0]).flo); }
+PKB_PRIM(pkb_inexactp) { return pko_mkbool(pkn_of("inexact?", argv[0]).flo); }
 
 PKB_PRIM(pkb_nanp)
 {
-  pkb_num n = pkb_num_of("nan?", argv[0]);
+  pkn_num n = pkn_of("nan?", argv[0]);
   return pko_mkbool(n.flo && isnan(n.d));
 }
 
 PKB_PRIM(pkb_finitep)
 {
-  pkb_num n = pkb_num_of("finite?", argv[0]);
+  pkn_num n = pkn_of("finite?", argv[0]);
   return pko_mkbool(!n.flo || isfinite(n.d));
 }
 
 PKB_PRIM(pkb_infinitep)
 {
-  pkb_num n = pkb_num_of("infinite?", argv[0]);
+  pkn_num n = pkn_of("infinite?", argv[0]);
   return pko_mkbool(n.flo && isinf(n.d));
 }
 
-/* exact->inexact/inexact and inexact->exact/exact. */
-static pk_val pkb_to_inexact(const char *who, pk_val v)
-{
-  pkb_num n = pkb_num_of(who, v);
-  return n.flo ? v : pko_mkflo(pkb_dbl(n));
-}
+PKB_PRIM(pkb_exact_to_inexact) { return pkn_to_inexact("exact->inexact", argv[0]); }
+PKB_PRIM(pkb_inexact) { return pkn_to_inexact("inexact", argv[0]); }
+PKB_PRIM(pkb_inexact_to_exact) { return pkn_to_exact("inexact->exact", argv[0]); }
+PKB_PRIM(pkb_exact) { return pkn_to_exact("exact", argv[0]); }
+PKB_PRIM(pkb_numerator) { return pkn_parts("numerator", true, argv[0]); }
+PKB_PRIM(pkb_denominator) { return pkn_parts("denominator", false, argv[0]); }
+PKB_PRIM(pkb_floor) { return pkn_round("floor", PKN_FLOOR, argv[0]); }
+PKB_PRIM(pkb_ceiling) { return pkn_round("ceiling", PKN_CEILING, argv[0]); }
+PKB_PRIM(pkb_round) { return pkn_round("round", PKN_ROUND, argv[0]); }
+PKB_PRIM(pkb_truncate) { return pkn_round("truncate", PKN_TRUNCATE, argv[0]); }
+PKB_PRIM(pkb_sqrt) { return pkn_sqrt(argv[0]); }
+PKB_PRIM(pkb_expt) { return pkn_expt(argv[0], argv[1]); }
+PKB_PRIM(pkb_exp) { return pkn_exp(argv[0]); }
 
-static pk_val pkb_to_exact(const char *who, pk_val v)
-{
-  pkb_num n = pkb_num_of(who, v);
-  return n.flo ? pkb_flo_to_exact(who, v, n.d) : v;
-}
-
-PKB_PRIM(pkb_exact_to_inexact) { return pkb_to_inexact("exact->inexact", argv[0]); }
-PKB_PRIM(pkb_inexact) { return pkb_to_inexact("inexact", argv[0]); }
-PKB_PRIM(pkb_inexact_to_exact) { return pkb_to_exact("inexact->exact", argv[0]); }
-PKB_PRIM(pkb_exact) { return pkb_to_exact("exact", argv[0]); }
-
-/* numerator/denominator: of an exact rational its parts; of a flonum the
-   parts of the rational it denotes, as flonums (Chez: (denominator 0.5) is
-   2.0, and a denominator beyond the double range is +inf.0). */
-static pk_val pkb_parts(const char *who, bool want_num, pk_val v)
-{
-  pkb_num n = pkb_num_of(who, v);
-  if (!n.flo) return want_num ? pko_mkint(n.i) : pko_mkint(n.den);
-  if (!isfinite(n.d)) pkb_bad(who, "not a rational number", v);
-  if (n.d == trunc(n.d)) return want_num ? v : pko_mkflo(1.0);
-  int64_t m;
-  int s;
-  pkb_dyadic(n.d, &m, &s);
-  return pko_mkflo(want_num ? (double)m : ldexp(1.0, s));
-}
-
-PKB_PRIM(pkb_numerator) { return pkb_parts("numerator", true, argv[0]); }
-PKB_PRIM(pkb_denominator) { return pkb_parts("denominator", false, argv[0]); }
-
-/* Rounding: exact integers are their own result, ratios round to exact
-   integers (round: ties to even), flonums stay flonums.  Chez's round
-   gives +0.0 for results of zero. */
-enum { PKB_FLOOR, PKB_CEILING, PKB_ROUND, PKB_TRUNCATE };
-
-static pk_val pkb_rounding(const char *who, int kind, pk_val v)
-{
-  static double (*const fns[])(double) = { floor, ceil, rint, trunc };
-  pkb_num n = pkb_num_of(who, v);
-  if (n.flo) {
-    double r = fns[kind](n.d);
-    if (kind == PKB_ROUND && r == 0.0) r = 0.0;
-    return pko_mkflo(r);
-  }
-  if (n.den == 1) return v;
-  int64_t q = n.i / n.den, r = n.i % n.den;
-  if (r < 0) { q--; r += n.den; } /* floor; 0 < r < den; q + 1 cannot overflow */
-  switch (kind) {
-  case PKB_FLOOR: break;
-  case PKB_CEILING: q++; break;
-  case PKB_TRUNCATE: if (n.i < 0) q++; break;
-  default:
-    if (r > n.den - r || (r == n.den - r && (q & 1))) q++;
-  }
-  return pko_mkint(q);
-}
-
-PKB_PRIM(pkb_floor) { return pkb_rounding("floor", PKB_FLOOR, argv[0]); }
-PKB_PRIM(pkb_ceiling) { return pkb_rounding("ceiling", PKB_CEILING, argv[0]); }
-PKB_PRIM(pkb_round) { return pkb_rounding("round", PKB_ROUND, argv[0]); }
-PKB_PRIM(pkb_truncate) { return pkb_rounding("truncate", PKB_TRUNCATE, argv[0]); }
-
-/* Results Chez gives as complex numbers, which we do not have. */
-static _Noreturn void pkb_no_complex(const char *who, pk_val v)
-{
-  pkb_bad(who, "complex result (no complex numbers) for", v);
-}
-
-/* Exact square root of a non-negative int64, or -1 if it is not a perfect
-   square. */
-static int64_t pkb_isqrt(int64_t n)
-{
-  int64_t r = (int64_t)sqrt((double)n), sq;
-  while (r > 0 && (__builtin_mul_overflow(r, r, &sq) || sq > n)) r--;
-  while (!__builtin_mul_overflow(r + 1, r + 1, &sq) && sq <= n) r++;
-  return r * r == n ? r : -1;
-}
-
-/* sqrt: exact for perfect squares (ratios too: both parts squares), as
-   Chez. */
-PKB_PRIM(pkb_sqrt)
-{
-  pkb_num n = pkb_num_of("sqrt", argv[0]);
-  if (n.flo) {
-    if (n.d < 0) pkb_no_complex("sqrt", argv[0]);
-    return pko_mkflo(sqrt(n.d));
-  }
-  if (n.i < 0) pkb_no_complex("sqrt", argv[0]);
-  int64_t rn = pkb_isqrt(n.i), rd = n.den == 1 ? 1 : pkb_isqrt(n.den);
-  if (rn >= 0 && rd >= 0) return pko_mkratio(rn, rd);
-  return pko_mkflo(sqrt(pkb_dbl(n)));
-}
-
-/* b^e for e >= 1 with overflow checks naming the operands of expt; the
-   base is squared only while bits of the exponent remain. */
-static int64_t pkb_ipow(int64_t b, uint64_t e, pk_val x, pk_val y)
-{
-  int64_t r = 1;
-  while (e > 0) {
-    if ((e & 1) && __builtin_mul_overflow(r, b, &r)) pkb_overflow_v("expt", x, y);
-    e >>= 1;
-    if (e > 0 && __builtin_mul_overflow(b, b, &b)) pkb_overflow_v("expt", x, y);
-  }
-  return r;
-}
-
-PKB_PRIM(pkb_expt)
-{
-  pkb_num x = pkb_num_of("expt", argv[0]), y = pkb_num_of("expt", argv[1]);
-  if (pkb_exint(y)) {
-    if (y.i == 0) return pko_mkfix(1);
-    if (x.flo) return pko_mkflo(pow(x.d, (double)y.i));
-    if (x.i == 0) {
-      if (y.i < 0) pkb_bad2("expt", "undefined for values %s and %s", argv[0], argv[1]);
-      return pko_mkfix(0);
-    }
-    uint64_t e = y.i < 0 ? -(uint64_t)y.i : (uint64_t)y.i;
-    if (x.den == 1 && (x.i == 1 || x.i == -1)) return pko_mkfix(x.i == -1 && (e & 1) ? -1 : 1);
-    /* coprime parts stay coprime: no normalisation needed but the sign */
-    int64_t pn = pkb_ipow(x.i, e, argv[0], argv[1]), pd = pkb_ipow(x.den, e, argv[0], argv[1]);
-    if (y.i > 0) return pko_mkratio(pn, pd);
-    if (pn == INT64_MIN) pkb_overflow_v("expt", argv[0], argv[1]);
-    return pko_mkratio(pd, pn);
-  }
-  if (pkb_zero_exact(x) && !y.flo) {
-    /* Chez: 0 to a positive ratio is an exact 0 */
-    if (y.i < 0) pkb_bad2("expt", "undefined for values %s and %s", argv[0], argv[1]);
-    return pko_mkfix(0);
-  }
-  double b = pkb_dbl(x), p = pkb_dbl(y);
-  if (b < 0 && (!y.flo || p != trunc(p))) pkb_no_complex("expt", argv[0]);
-  return pko_mkflo(pow(b, p));
-}
-
-/* exp/log and the trigonometric functions.  Chez returns exact results
-   for the exact arguments where they are exact (exp 0 = 1, log 1 = 0,
-   sin 0 = 0, ...); everything else is a flonum. */
-PKB_PRIM(pkb_exp)
-{
-  pkb_num n = pkb_num_of("exp", argv[0]);
-  if (pkb_zero_exact(n)) return pko_mkfix(1);
-  return pko_mkflo(exp(pkb_dbl(n)));
-}
-
-/* (log x [base]): the two-argument form is (/ (log x) (log base)). */
-static pk_val pkb_log1(pk_val v)
-{
-  pkb_num n = pkb_num_of("log", v);
-  if (pkb_exint(n) && n.i == 1) return pko_mkfix(0);
-  if (pkb_zero_exact(n)) pko_error("log: undefined for 0");
-  if (pkb_dbl(n) < 0) pkb_no_complex("log", v);
-  return pko_mkflo(log(pkb_dbl(n)));
-}
-
+/* (log x [base]) is (/ (log x) (log base)); x's errors come first. */
 PKB_PRIM(pkb_log)
 {
-  pk_val l = pkb_log1(argv[0]);
+  pk_val l = pkn_log(argv[0]);
   if (argc == 1) return l;
-  return pkb_arith('/', l, pkb_log1(argv[1]));
+  return pkn_div(l, pkn_log(argv[1]));
 }
 
-/* One-argument real function with an exact fixed point: f(exact at) is
-   exact val. */
-static pk_val pkb_real_fn(const char *who, double (*fn)(double), pk_val v,
-                          int64_t at, int64_t val, double lo, double hi)
-{
-  pkb_num n = pkb_num_of(who, v);
-  if (pkb_exint(n) && n.i == at) return pko_mkfix(val);
-  double d = pkb_dbl(n);
-  if (d < lo || d > hi) pkb_no_complex(who, v);
-  return pko_mkflo(fn(d));
-}
-
-PKB_PRIM(pkb_sin) { return pkb_real_fn("sin", sin, argv[0], 0, 0, -INFINITY, INFINITY); }
-PKB_PRIM(pkb_cos) { return pkb_real_fn("cos", cos, argv[0], 0, 1, -INFINITY, INFINITY); }
-PKB_PRIM(pkb_tan) { return pkb_real_fn("tan", tan, argv[0], 0, 0, -INFINITY, INFINITY); }
-PKB_PRIM(pkb_asin) { return pkb_real_fn("asin", asin, argv[0], 0, 0, -1.0, 1.0); }
-PKB_PRIM(pkb_acos) { return pkb_real_fn("acos", acos, argv[0], 1, 0, -1.0, 1.0); }
+PKB_PRIM(pkb_sin) { return pkn_real_fn("sin", sin, argv[0], 0, 0, -INFINITY, INFINITY); }
+PKB_PRIM(pkb_cos) { return pkn_real_fn("cos", cos, argv[0], 0, 1, -INFINITY, INFINITY); }
+PKB_PRIM(pkb_tan) { return pkn_real_fn("tan", tan, argv[0], 0, 0, -INFINITY, INFINITY); }
+PKB_PRIM(pkb_asin) { return pkn_real_fn("asin", asin, argv[0], 0, 0, -1.0, 1.0); }
+PKB_PRIM(pkb_acos) { return pkn_real_fn("acos", acos, argv[0], 1, 0, -1.0, 1.0); }
 
 PKB_PRIM(pkb_atan)
 {
-  if (argc == 1) return pkb_real_fn("atan", atan, argv[0], 0, 0, -INFINITY, INFINITY);
-  pkb_num y = pkb_num_of("atan", argv[0]), x = pkb_num_of("atan", argv[1]);
-  if (pkb_zero_exact(y) && !x.flo && x.i > 0) return pko_mkfix(0);
-  return pko_mkflo(atan2(pkb_dbl(y), pkb_dbl(x)));
-}
-
-/* ==== numbers: text ======================================================= */
-
-/* Digits of an exact integer in radix 2..36, upper-case letters (Chez). */
-static void pkb_int_text(char *buf, int64_t v, int radix)
-{
-  char tmp[72];
-  int n = 0;
-  uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
-  do { tmp[n++] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[u % (uint64_t)radix]; u /= (uint64_t)radix; } while (u);
-  char *p = buf;
-  if (v < 0) *p++ = '-';
-  while (n) *p++ = tmp[--n];
-  *p = 0;
-}
-
-/* An exact rational's text: NUM, or NUM/DEN; buf holds at least 140. */
-static void pkb_exact_text(char *buf, pkb_num n, int radix)
-{
-  pkb_int_text(buf, n.i, radix);
-  if (n.den == 1) return;
-  size_t k = strlen(buf);
-  buf[k] = '/';
-  pkb_int_text(buf + k + 1, n.den, radix);
+  if (argc == 1) return pkn_real_fn("atan", atan, argv[0], 0, 0, -INFINITY, INFINITY);
+  return pkn_atan2(argv[0], argv[1]);
 }
 
 /* The optional radix argument of number->string and string->number. */
@@ -898,181 +279,31 @@ static int pkb_radix(const char *who, int argc, pk_val *argv)
 /* Flonums print as Chez prints them (the printer's pkp_flonum). */
 PKB_PRIM(pkb_number_to_string)
 {
-  pkb_num n = pkb_num_of("number->string", argv[0]);
+  pkn_num n = pkn_of("number->string", argv[0]);
   int radix = pkb_radix("number->string", argc, argv);
   char buf[160];
   if (n.flo) {
     if (radix != 10) pkb_bad("number->string", "flonums are written in radix 10 only, not", argv[1]);
     pkp_flonum(buf, n.d);
   } else {
-    pkb_exact_text(buf, n, radix);
+    pkn_exact_text(buf, n, radix);
   }
   return pko_mkcstr(buf);
 }
 
-/* Value of a digit in radix, or -1. */
-static int pkb_digit(char c, int radix)
-{
-  int d = c >= '0' && c <= '9' ? c - '0'
-        : c >= 'a' && c <= 'z' ? c - 'a' + 10
-        : c >= 'A' && c <= 'Z' ? c - 'A' + 10 : 99;
-  return d < radix ? d : -1;
-}
-
-/* [+-]digits in radix into *out; 0 not an integer, -1 overflow, 1 ok. */
-static int pkb_parse_int(const char *s, size_t n, int radix, bool sign_ok, int64_t *out)
-{
-  size_t i = 0;
-  bool neg = false;
-  if (sign_ok && n > 0 && (s[0] == '+' || s[0] == '-')) { neg = s[0] == '-'; i = 1; }
-  if (i == n) return 0;
-  int64_t acc = 0;
-  bool over = false;
-  for (; i < n; i++) {
-    int d = pkb_digit(s[i], radix);
-    if (d < 0) return 0;
-    /* accumulate negatively so INT64_MIN is reachable */
-    if (__builtin_mul_overflow(acc, (int64_t)radix, &acc) || __builtin_sub_overflow(acc, (int64_t)d, &acc))
-      over = true;
-  }
-  if (over || (!neg && acc == INT64_MIN)) return -1;
-  *out = neg ? acc : -acc;
-  return 1;
-}
-
-/* Decimal syntax: [+-] (d+ [. d*] | . d+) [marker [+-] d+]. */
-static bool pkb_decimal_syntax(const char *s, size_t n)
-{
-  size_t i = 0, digits = 0;
-  if (i < n && (s[i] == '+' || s[i] == '-')) i++;
-  while (i < n && s[i] >= '0' && s[i] <= '9') { i++; digits++; }
-  if (i < n && s[i] == '.') {
-    i++;
-    while (i < n && s[i] >= '0' && s[i] <= '9') { i++; digits++; }
-  }
-  if (digits == 0) return false;
-  if (i < n && strchr("eEsSfFdDlL", s[i])) {
-    i++;
-    if (i < n && (s[i] == '+' || s[i] == '-')) i++;
-    size_t e = i;
-    while (i < n && s[i] >= '0' && s[i] <= '9') i++;
-    if (i == e) return false;
-  }
-  return i == n;
-}
-
-/* A decimal string (known to be well formed) as a double. */
-static double pkb_decimal_value(const char *s, size_t n)
-{
-  char *buf = malloc(n + 1);
-  if (!buf) pko_error("string->number: out of memory");
-  for (size_t i = 0; i < n; i++) buf[i] = strchr("sSfFdDlL", s[i]) && s[i] ? 'e' : s[i];
-  buf[n] = 0;
-  double d = strtod(buf, NULL);
-  free(buf);
-  return d;
-}
-
-/* A decimal string (known to be well formed) as the exact rational it
-   denotes, as Chez's #e prefix: #e0.1 is 1/10, not the double 0.1. */
-static pk_val pkb_decimal_exact(pk_val str, const char *s, size_t n)
-{
-  const char *who = "string->number";
-  size_t i = 0;
-  bool neg = false;
-  if (s[0] == '+' || s[0] == '-') { neg = s[0] == '-'; i = 1; }
-  /* digits without the point, trailing zeros of the fraction dropped */
-  int64_t m = 0, e10 = 0;
-  size_t lastnz = 0, fracstart = n;
-  for (size_t j = i; j < n && s[j] != 'e' && s[j] != 'E' && !strchr("sSfFdDlL", s[j]); j++) {
-    if (s[j] == '.') fracstart = j + 1;
-    else if (s[j] != '0') lastnz = j + 1;
-  }
-  for (; i < n && !strchr("eEsSfFdDlL", s[i]); i++) {
-    if (s[i] == '.') continue;
-    if (i >= fracstart && i >= lastnz) continue; /* a trailing zero of the fraction */
-    if (__builtin_mul_overflow(m, 10, &m) || __builtin_add_overflow(m, s[i] - '0', &m))
-      pkb_bad(who, "integer too large (no bignums)", str);
-    if (i >= fracstart) e10--;
-  }
-  if (i < n) {
-    i++;
-    int64_t x;
-    if (pkb_parse_int(s + i, n - i, 10, true, &x) != 1 || x > 400 || x < -400) {
-      if (m != 0) pkb_bad(who, "integer too large (no bignums)", str);
-      return pko_mkfix(0);
-    }
-    e10 += x;
-  }
-  if (neg) m = -m;
-  if (m == 0) return pko_mkfix(0);
-  int64_t p = 1;
-  for (; e10 > 0; e10--)
-    if (__builtin_mul_overflow(m, 10, &m)) pkb_bad(who, "integer too large (no bignums)", str);
-  for (; e10 < 0; e10++) {
-    if (m % 10 == 0) { m /= 10; continue; }
-    if (__builtin_mul_overflow(p, 10, &p)) pkb_bad(who, "integer too large (no bignums)", str);
-  }
-  return pko_mkratio(m, p);
-}
-
-/* Scheme number syntax (prefixes #x #b #o #d #e #i, integers, decimals,
-   n/d, +inf.0, +nan.0) to a number, #f if not a number.  Values we cannot
-   represent (bignums) are runtime errors. */
-static pk_val pkb_parse_number(pk_val str, const char *s, size_t n, int radix)
-{
-  const char *who = "string->number";
-  char exactness = 0;
-  while (n >= 2 && s[0] == '#') {
-    switch (s[1]) {
-    case 'x': case 'X': radix = 16; break;
-    case 'b': case 'B': radix = 2; break;
-    case 'o': case 'O': radix = 8; break;
-    case 'd': case 'D': radix = 10; break;
-    case 'e': case 'E': if (exactness) return PK_FALSE; exactness = 'e'; break;
-    case 'i': case 'I': if (exactness) return PK_FALSE; exactness = 'i'; break;
-    default: return PK_FALSE;
-    }
-    s += 2;
-    n -= 2;
-  }
-  if (n == 6 && (s[0] == '+' || s[0] == '-') && (!memcmp(s + 1, "inf.0", 5) || !memcmp(s + 1, "nan.0", 5))) {
-    if (exactness == 'e') pkb_bad(who, "no exact representation for", str);
-    double d = s[1] == 'i' ? INFINITY : NAN;
-    return pko_mkflo(s[0] == '-' && s[1] == 'i' ? -d : d);
-  }
-  int64_t a, b;
-  int r = pkb_parse_int(s, n, radix, true, &a);
-  if (r == 1) return exactness == 'i' ? pko_mkflo((double)a) : pko_mkint(a);
-  if (r == -1) {
-    if (exactness == 'i' && radix == 10) return pko_mkflo(pkb_decimal_value(s, n));
-    pkb_bad(who, "integer too large (no bignums)", str);
-  }
-  const char *slash = memchr(s, '/', n);
-  if (slash) {
-    size_t k = (size_t)(slash - s);
-    int ra = pkb_parse_int(s, k, radix, true, &a), rb = pkb_parse_int(slash + 1, n - k - 1, radix, false, &b);
-    if (ra == 0 || rb == 0) return PK_FALSE;
-    if (ra < 0 || rb < 0) pkb_bad(who, "integer too large (no bignums)", str);
-    if (b == 0) {
-      /* Chez: "1/0" is not a number, but #i1/0 is +inf.0 */
-      if (exactness != 'i') return PK_FALSE;
-      return pko_mkflo(a > 0 ? INFINITY : a < 0 ? -INFINITY : NAN);
-    }
-    pk_val q = pko_mkratio(a, b);
-    return exactness == 'i' ? pko_mkflo(pkb_dbl(pkb_num_of(who, q))) : q;
-  }
-  if (radix != 10 || !pkb_decimal_syntax(s, n)) return PK_FALSE;
-  if (exactness == 'e') return pkb_decimal_exact(str, s, n);
-  return pko_mkflo(pkb_decimal_value(s, n));
-}
-
-/* (string->number s [radix]). */
+/* (string->number s [radix]): #f for what is not number syntax (Chez:
+   "1/0" too); values we cannot represent are runtime errors. */
 PKB_PRIM(pkb_string_to_number)
 {
-  pko_string *s = pkb_check_str("string->number", argv[0]);
-  int radix = pkb_radix("string->number", argc, argv);
-  return pkb_parse_number(argv[0], s->s, s->len, radix);
+  const char *who = "string->number";
+  pko_string *s = pkb_check_str(who, argv[0]);
+  pk_val v;
+  switch (pkn_parse(s->s, s->len, pkb_radix(who, argc, argv), &v)) {
+  case PKN_PARSE_OK: return v;
+  case PKN_PARSE_BIG: pkb_bad(who, "integer too large (no bignums)", argv[0]);
+  case PKN_PARSE_NOEXACT: pkb_bad(who, "no exact representation for", argv[0]);
+  default: return PK_FALSE;
+  }
 }
 
 /* ==== lists =============================================================== */
@@ -1528,6 +759,9 @@ PKB_PRIM(pkb_integer_to_char)
   return pko_mkchar((uint32_t)pko_intval(v));
 }
 
+/* The relations of the chained char and string comparisons. */
+enum { PKB_EQ, PKB_LT, PKB_GT, PKB_LE, PKB_GE };
+
 /* Chained char comparisons; ci folds case first. */
 static pk_val pkb_char_compare(const char *who, int rel, bool ci, int argc, pk_val *argv)
 {
@@ -1606,8 +840,7 @@ static size_t pkb_u8encode(char *out, uint32_t cp)
 /* A string from n code points. */
 static pk_val pkb_str_of_chars(const uint32_t *cps, size_t n)
 {
-  char *buf = malloc(4 * n + 1);
-  if (!buf) pko_error("string: out of memory");
+  char *buf = pko_xmalloc(4 * n + 1);
   size_t len = 0;
   for (size_t i = 0; i < n; i++) len += pkb_u8encode(buf + len, cps[i]);
   pk_val s = pko_mkstr(buf, len);
@@ -1647,8 +880,7 @@ PKB_PRIM(pkb_string_append)
 {
   size_t total = 0;
   for (int i = 0; i < argc; i++) total += pkb_check_str("string-append", argv[i])->len;
-  char *buf = malloc(total + 1);
-  if (!buf) pko_error("string-append: out of memory");
+  char *buf = pko_xmalloc(total + 1);
   size_t at = 0;
   for (int i = 0; i < argc; i++) {
     memcpy(buf + at, pko_as_str(argv[i])->s, pko_as_str(argv[i])->len);
@@ -1667,8 +899,7 @@ PKB_PRIM(pkb_string_copy)
 
 PKB_PRIM(pkb_string)
 {
-  uint32_t *cps = malloc((size_t)(argc > 0 ? argc : 1) * sizeof *cps);
-  if (!cps) pko_error("string: out of memory");
+  uint32_t *cps = pko_xmalloc((size_t)(argc > 0 ? argc : 1) * sizeof *cps);
   for (int i = 0; i < argc; i++) {
     if (!pko_charp(argv[i])) { free(cps); pkb_bad("string", "not a character", argv[i]); }
     cps[i] = pko_charval(argv[i]);
@@ -1685,8 +916,7 @@ PKB_PRIM(pkb_make_string)
   uint32_t c = argc > 1 ? pkb_check_char("make-string", argv[1]) : 0;
   char u[4];
   size_t w = pkb_u8encode(u, c);
-  char *buf = malloc((size_t)n * w + 1);
-  if (!buf) pko_error("make-string: out of memory");
+  char *buf = pko_xmalloc((size_t)n * w + 1);
   for (int64_t i = 0; i < n; i++) memcpy(buf + (size_t)i * w, u, w);
   pk_val r = pko_mkstr(buf, (size_t)n * w);
   free(buf);
@@ -1705,8 +935,7 @@ PKB_PRIM(pkb_string_to_list)
 PKB_PRIM(pkb_list_to_string)
 {
   long n = pkb_listlen("list->string", argv[0]);
-  uint32_t *cps = malloc((size_t)(n > 0 ? n : 1) * sizeof *cps);
-  if (!cps) pko_error("list->string: out of memory");
+  uint32_t *cps = pko_xmalloc((size_t)(n > 0 ? n : 1) * sizeof *cps);
   long i = 0;
   for (pk_val l = argv[0]; pko_pairp(l); l = pko_cdr(l)) {
     if (!pko_charp(pko_car(l))) { free(cps); pkb_bad("list->string", "not a character", pko_car(l)); }
@@ -1721,8 +950,7 @@ PKB_PRIM(pkb_list_to_string)
 static pk_val pkb_string_case(const char *who, pk_val v, uint32_t (*fn)(uint32_t))
 {
   pko_string *s = pkb_check_str(who, v);
-  char *buf = malloc(4 * (size_t)s->len + 1);
-  if (!buf) pko_error("%s: out of memory", who);
+  char *buf = pko_xmalloc(4 * (size_t)s->len + 1);
   size_t len = 0;
   for (size_t i = 0; i < s->len;) len += pkb_u8encode(buf + len, fn(pkb_u8decode(s->s, s->len, &i)));
   pk_val r = pko_mkstr(buf, len);
@@ -1902,7 +1130,7 @@ static void pkb_fmt_radix(pkp_buf *b, pk_val v, int radix)
 {
   char buf[160];
   if (pko_intp(v) || pko_isa(v, PK_T_RATIO)) {
-    pkb_exact_text(buf, pkb_num_of("format", v), radix);
+    pkn_exact_text(buf, pkn_of("format", v), radix);
     pkp_puts(b, buf, strlen(buf));
   } else {
     pkp_print(b, v, PKP_DISPLAY);

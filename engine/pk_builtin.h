@@ -7,7 +7,7 @@
 #include "pk_obj.h"
 #include <stdio.h>
 
-/* Register every primitive as a global.  Called once by pko_init. */
+/* Register every primitive as a global.  Once, after pko_init. */
 void pkb_init(void);
 
 /* Where display/write/printf/newline write.  Default stdout.  Set per
@@ -18,12 +18,5 @@ extern FILE *pkb_out;
 extern _Thread_local FILE *pkb_capture;
 extern _Thread_local bool pkb_captured; /* set when pkb_output returned the capture */
 FILE *pkb_output(void);
-
-/* Generic arithmetic used by the evaluator's fast paths too.  Fixnum
-   overflow beyond int64 throws a runtime error. */
-pk_val pkb_add(pk_val a, pk_val b);
-pk_val pkb_sub(pk_val a, pk_val b);
-pk_val pkb_mul(pk_val a, pk_val b);
-int pkb_numcmp(pk_val a, pk_val b); /* -1, 0, 1; throws on non-numbers */
 
 #endif

@@ -14,7 +14,6 @@
 #include "pk_search.h"
 #include "pk_node.h"
 #include "pk_print.h"
-#include "pk_load.h"
 #include "pk_read.h"
 
 #include <pthread.h>
@@ -39,6 +38,8 @@ static pk_val S_quote, S_quasiquote, S_unquote, S_unquote_splicing,
 /* Runtime stack floor of this thread: below it, recursion is over budget. */
 static _Thread_local uintptr_t pke_floor;
 /* Budget for threads that run programs (bytes of C stack). */
+void (*pke_note_global)(pk_val sym, const pk_srcpos *pos);
+void (*pke_load)(pk_val fname, const pk_srcpos *pos);
 size_t pke_stack_budget = (size_t)1 << 30;
 
 static inline void pke_check_stack(void);
@@ -132,6 +133,7 @@ static size_t pkx_alias_slot(pk_val k, size_t cap) { return (size_t)((k >> 4) * 
 /* Record that renamed stands for orig (tables are uncollectable, as symbols are). */
 static void pkx_alias_put(pk_val renamed, pk_val orig)
 {
+  pko_oom_fatal++; /* the collector's out-of-memory hook must not throw past the unlock */
   pthread_mutex_lock(&pkx_aliases.lock);
   if (2 * (pkx_aliases.n + 1) > pkx_aliases.cap) {
     size_t ncap = pkx_aliases.cap ? 2 * pkx_aliases.cap : 256;
@@ -154,6 +156,7 @@ static void pkx_alias_put(pk_val renamed, pk_val orig)
   pkx_aliases.vals[j] = orig;
   pkx_aliases.n++;
   pthread_mutex_unlock(&pkx_aliases.lock);
+  pko_oom_fatal--;
 }
 
 /* The symbol renamed stands for, or 0 for an ordinary symbol. */
@@ -224,7 +227,7 @@ static pke_node *pkx_ref(pk_val sym, pkx_scope *sc, const pk_srcpos *pos)
     pkx_err(sym, pos, "invalid syntax: %s used as a variable", pko_symname(sym));
   pke_node *n = pkx_node(PKE_GREF, pos);
   n->v = sym;
-  pkl_note_global(sym, pos);
+  if (pke_note_global) pke_note_global(sym, pos);
   return n;
 }
 
@@ -430,7 +433,7 @@ static pke_node *pkx_set(pk_val x, pkx_scope *sc, const pk_srcpos *pos)
     name = pkx_base(name);
     n = pkx_node(PKE_GSET, pos);
     n->v = name;
-    pkl_note_global(name, pos);
+    if (pke_note_global) pke_note_global(name, pos);
   }
   n->x = pkx_comp(pkx_nth(x, 2), sc, pos);
   return n;
@@ -1364,7 +1367,8 @@ pk_val pke_eval(const pke_node *n, pke_env *e)
       pk_val f = pke_eval(n->x, e);
       pko_where = &n->pos;
       if (!pko_stringp(f)) pko_error_val("load: not a string", f);
-      pkl_load_runtime(f, &n->pos);
+      if (!pke_load) pko_error("load: no loader");
+      pke_load(f, &n->pos);
       return PK_VOID;
     }
     }
@@ -1382,6 +1386,7 @@ static void pke_special(const char *name, int code)
 /* Register the special forms and the evaluator's globals. */
 void pke_init(void)
 {
+  pkp_procname = pke_procname;
   static const struct { const char *name; int code; } forms[] = {
     { "quote", SF_QUOTE }, { "quasiquote", SF_QUASIQUOTE }, { "unquote", SF_UNQUOTE },
     { "unquote-splicing", SF_UNQUOTE_SPLICING }, { "lambda", SF_LAMBDA }, { "define", SF_DEFINE },

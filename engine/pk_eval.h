@@ -26,8 +26,15 @@ bool pke_is_run_form(pk_val x);
 pk_val pke_static_load(pk_val x);
 /* Mark the globals a top-level form defines. */
 void pke_predeclare(pk_val x);
+/* Register the special forms.  Once, after pkb_init. */
+void pke_init(void);
 /* Recompute this thread's recursion floor (call at thread start). */
 void pke_thread_start(void);
+/* The loader's hooks (it sits above the language; api/pk_load.c sets
+   them at start): the compiler reports each reference to a global, for
+   the static check of unbound names; (load f) reached at run time. */
+extern void (*pke_note_global)(pk_val sym, const pk_srcpos *pos);
+extern void (*pke_load)(pk_val fname, const pk_srcpos *pos);
 /* Bytes of C stack a program may use (--stack). */
 extern size_t pke_stack_budget;
 

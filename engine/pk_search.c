@@ -20,12 +20,12 @@
 #include "pk_search.h"
 #include "pk_builtin.h"
 #include "pk_eval.h"
-#include "pk_worker.h"
+#include "pk_future.h"
 #include "pk_map.h"
+#include "pk_num.h"
 #include "pk_print.h"
 
 #include <sched.h>
-#include <time.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,8 +33,9 @@
 
 /* ---- objects --------------------------------------------------------------- */
 
-/* Stream objects are PK_T_OPAQUE; aux says which. */
-enum { K_STATE = 1, K_CHOICE, K_CREC, K_IFTE, K_QUERY, K_MEMO,
+/* Stream objects are PK_T_OPAQUE; aux says which (PKS_K_MEMO is
+   pk_future.c's). */
+enum { K_STATE = 1, K_CHOICE, K_CREC, K_IFTE, K_QUERY,
        TK_GOAL = 16, TK_CONDE_REST, TK_MPLUS, TK_BIND, TK_NIL2, TK_NIL1, TK_IFTE, TK_APPLY };
 
 /* Goal kinds (aux of PK_T_GOAL objects). */
@@ -71,11 +72,6 @@ typedef struct pks_goal {
 #define PKS_ENV(g) ((pke_env *)(g)->b)
 
 typedef struct pks_choice { pko_hdr h; pk_val a, f; } pks_choice;
-/* A suspended stream.  memo is for ordered speculation (0 when unused):
-   PKS_CLAIMED (forced in place), PKS_BUSY (a worker is forcing it ahead of
-   the driver), or the stream it yielded (pks_memo for output or errors).
-*/
-typedef struct pks_thunk { pko_hdr h; pk_val x, y; _Atomic pk_val memo; } pks_thunk;
 
 /* A conda/condu/onceo in progress: the clause being asked and its goals. */
 typedef struct pks_ifte {
@@ -91,8 +87,8 @@ struct pks_query {
   pko_hdr h;
   pk_val next;     /* thunk of the rest of the stream, or PK_FALSE */
   int64_t left;    /* answers still wanted; < 0: all */
-  pkw_query *par;  /* the parallel search, when workers run this query */
-  pkw_query *spec; /* the workers forcing ahead of this (ordered) query */
+  void *par;       /* the parallel search, when workers run this query */
+  void *spec;      /* the workers forcing ahead of this (ordered) query */
 };
 
 static _Thread_local uint64_t pks_nunify;
@@ -100,7 +96,7 @@ static _Thread_local uint64_t pks_nunify;
    nested run (through project) numbers its variables above the outer
    branch's. */
 static _Thread_local uint64_t pks_floor;
-static pk_val S_num, S_str, S_sym, S_diseq, S_absento;
+static pk_val pks_sym_num, pks_sym_str, pks_sym_sym, pks_sym_diseq, pks_sym_absento;
 
 uint64_t pks_unify_count(void) { return pks_nunify; }
 
@@ -109,24 +105,8 @@ uint64_t pks_unify_count(void) { return pks_nunify; }
    clause index above bit 8.  Only pks_step looks at thunk kinds, so
    pks_kind need not mask them off: states, choices and the rest never
    have the high bits, and any thunk's aux is >= TK_GOAL. */
-#define PKS_SHARED 0x80u
 static inline unsigned pks_kind(pk_val s) { return ((pko_hdr *)s)->aux; }
-static inline bool pks_shared(pk_val t) { return ((pko_hdr *)t)->aux & PKS_SHARED; }
-/* Mark t as reachable by other threads; before it is published, by the
-   only thread that can reach it. */
-static inline void pks_share(pk_val t)
-{
-  if (!pks_shared(t)) ((pko_hdr *)t)->aux |= PKS_SHARED;
-}
-static inline bool pks_is(pk_val s, unsigned k) { return pko_isa(s, PK_T_OPAQUE) && pks_kind(s) == k; }
 static inline bool pks_thunkp(pk_val s) { return pks_kind(s) >= TK_GOAL; }
-
-static pk_val pks_opaque(unsigned kind, size_t bytes)
-{
-  pk_val o = pko_obj(PK_T_OPAQUE, bytes);
-  ((pko_hdr *)o)->aux = kind;
-  return o;
-}
 
 /* A state like from (same scope) with the given maps and counter. */
 static pks_state *pks_mkstate(const pks_state *from, pkm_map S, pkm_map C, uint64_t nv)
@@ -169,6 +149,7 @@ static inline void pks_tx_enter(const pks_state *st)
 static pks_state *pks_txstate(pks_state *from, pkm_map S, pkm_map C)
 {
   if (from != pks_tx.st) return pks_tx.st = pks_mkstate(from, S, C, from->nv);
+  pko_assert(from->scope == pks_tx.scope); /* made by this thread in this scope */
   from->S = S;
   from->C = C;
   return from;
@@ -232,11 +213,8 @@ static pk_val pks_conde_rest(pk_val g, pk_val st, int64_t i)
 
 /* (lambda () (lambda () #f)) after each answer, and its inner thunk:
    constants, shared by all answers. */
-static pks_thunk pks_nil2 __attribute__((aligned(16))) = { { PK_T_OPAQUE, TK_NIL2 }, 0, 0, 0 };
-static pks_thunk pks_nil1 __attribute__((aligned(16))) = { { PK_T_OPAQUE, TK_NIL1 }, 0, 0, 0 };
-
-/* One of those constants: never shared, claimed or forced ahead. */
-static inline bool pks_constp(pk_val t) { return t == (pk_val)&pks_nil2 || t == (pk_val)&pks_nil1; }
+pks_thunk pks_nil2 __attribute__((aligned(16))) = { { PK_T_OPAQUE, TK_NIL2 }, 0, 0, 0 };
+pks_thunk pks_nil1 __attribute__((aligned(16))) = { { PK_T_OPAQUE, TK_NIL1 }, 0, 0, 0 };
 
 /* Thunk t was just forced.  A stream is forced once, so unless other
    threads may reach t (ordered speculation shares some) or it is static,
@@ -247,6 +225,7 @@ static inline bool pks_constp(pk_val t) { return t == (pk_val)&pks_nil2 || t == 
    qs-thrines-565. */
 static inline void pks_consumed(pk_val t)
 {
+  pko_assert(pks_thunkp(t));
   if (!pks_shared(t) && !pks_constp(t)) pko_free_owned((void *)t, sizeof(pks_thunk));
 }
 
@@ -402,7 +381,10 @@ static bool pks_unify(pkm_map *S, pk_val u, pk_val v, pks_list *added, uint64_t 
       if (!pko_varp(u) || (pko_varp(v) && pko_varid(v) > pko_varid(u))) { x = v; t = u; }
       if (!pko_groundp(t) && !pko_varp(t) && pks_occurs(x, t, s)) return false;
       pko_var *c = pko_cell(x);
-      if (c->scope == scope) c->val = t;
+      if (c->scope == scope) {
+        pko_assert(c->val == PK_UNBOUND && scope != 0); /* set-var-val!: once, own scope only */
+        c->val = t;
+      }
       else s = pkm_set_owned(s, c->id, t, o);
       if (added) pks_list_add(added, pko_cons(x, t));
       goto next;
@@ -606,24 +588,6 @@ static void pks_grow(pks_machine *m)
   m->cap *= 2;
 }
 
-_Thread_local bool pks_spec;
-
-/* Forcing ahead pays when results are ready by the time the driver needs
-   them.  pks_credit goes up by one for each result it takes without
-   waiting and down by two for each it waited for; below PKS_CREDIT_MIN (a
-   sequential chain, where each result is needed at once: ping-pong between
-   cores) offers and forcing ahead stop for PKS_CREDIT_PAUSE pushes, then
-   are tried again; each pause that follows without the credit filling up
-   in between is twice as long (up to 256 times).  Only the driver decides
-   (pks_driver). */
-#define PKS_CREDIT_MIN (-32)
-#define PKS_CREDIT_MAX 64
-#define PKS_CREDIT_PAUSE 4096
-static _Thread_local int pks_credit, pks_pause, pks_pause_len = PKS_CREDIT_PAUSE;
-static _Thread_local bool pks_driver;
-
-static void pks_offer(pk_val v);
-
 /* Push a frame: a compare and a store (plus, in an ordered parallel
    search, an offer of an mplus frame's thunk: it will be forced later as a
    whole, so a hungry worker may force it ahead). */
@@ -631,34 +595,7 @@ static inline void pks_push(pks_machine *m, int kind, pk_val v)
 {
   if (__builtin_expect(m->n == m->cap, 0)) pks_grow(m);
   m->f[m->n++] = v | (pk_val)kind;
-  if (kind == F_MPLUS && __builtin_expect(pks_spec, 0)) pks_offer(v);
-}
-
-/* Offer v to a hungry worker, unless offers do not pay here lately. */
-static void pks_offer(pk_val v)
-{
-  if (pks_pause > 0) {
-    if (--pks_pause == 0) pkw_spec_pause(false);
-    return;
-  }
-  if (pks_constp(v) || !pkw_offer_wanted()) return;
-  pks_share(v); /* before a thief can see it */
-  pkw_offer(v);
-}
-
-/* Count a result taken (waited: after waiting for it). */
-static void pks_credit_take(bool waited)
-{
-  if (!pks_driver) return;
-  if (!waited) {
-    if (pks_credit < PKS_CREDIT_MAX) pks_credit++;
-    else pks_pause_len = PKS_CREDIT_PAUSE; /* paying again: short pauses */
-  } else if ((pks_credit -= 2) < PKS_CREDIT_MIN) {
-    pks_credit = 0;
-    pks_pause = pks_pause_len;
-    if (pks_pause_len < PKS_CREDIT_PAUSE << 8) pks_pause_len *= 2; /* still not paying: pause longer */
-    pkw_spec_pause(true);
-  }
+  if (kind == F_MPLUS && __builtin_expect(pkf_on, 0)) pkf_offer(v);
 }
 
 /* A constraint goal: ==, =/=, absento or a type goal.  It reaches its
@@ -681,6 +618,8 @@ static pk_val pks_constrain(const pks_goal *g, pks_state *st)
   return r ? (pk_val)r : PK_FALSE;
 }
 
+static pk_val pks_foreign_apply(const pks_goal *g, pks_state *st);
+
 /* Apply goal g to state st: a stream.  Never recurses into the search:
    goals that suspend return a thunk. */
 static pk_val pks_apply(pk_val gv, pks_state *st)
@@ -693,13 +632,7 @@ static pk_val pks_apply(pk_val gv, pks_state *st)
   case G_SUCCEED: r = st; break;
   case G_FAIL: r = NULL; break;
   case G_REIFY: return pks_choice_new(pks_reify(g->a, st), (pk_val)&pks_nil2);
-  case G_FOREIGN: {
-    long n = pko_length(g->a);
-    pk_val args[n > 0 ? n : 1], l = g->a;
-    for (long i = 0; i < n; i++, l = pko_cdr(l)) args[i] = pks_walkstar(pko_car(l), st->S);
-    r = ((pks_foreign_fn)g->b)((int)n, args, (void *)g->c) ? st : NULL;
-    break;
-  }
+  case G_FOREIGN: return pks_foreign_apply(g, st);
   default: return pks_mkthunk(TK_GOAL, gv, (pk_val)st);
   }
   return r ? (pk_val)r : PK_FALSE;
@@ -803,8 +736,6 @@ static pk_val pks_force_goal(pks_machine *m, const pks_goal *g, pks_state *st)
 
 /* The stream a thunk yields when forced, one level: nested thunks push
    frames and continue with their inner thunk (*next). */
-static pk_val pks_memo_take(pk_val t);
-
 static pk_val pks_step(pks_machine *m, pk_val t, pk_val *next, bool memo)
 {
   const pks_thunk *k = (const pks_thunk *)t;
@@ -812,7 +743,7 @@ static pk_val pks_step(pks_machine *m, pk_val t, pk_val *next, bool memo)
   *next = 0;
   if (__builtin_expect(kind > TK_APPLY, 0)) { /* shared, or conde's rest with its clause index */
     pk_val s;
-    if (memo && pks_shared(t) && (s = pks_memo_take(t)) != 0) return s;
+    if (memo && pks_shared(t) && (s = pkf_take(t)) != 0) return s;
     kind &= 0x7f;
   }
   switch (kind) {
@@ -843,200 +774,6 @@ static pk_val pks_ifte_answer(pks_machine *m, const pks_ifte *q, pk_val s)
   return s;
 }
 
-/* ---- ordered speculation ---------------------------------------------------------
-** In the default order with several workers, the driver (the thread running
-** the query) forces the stream exactly as one worker would, while pool
-** workers force, ahead of it, thunks it is sure to force later as a whole:
-** the thunk of each mplus frame (pks_push offers them while a worker is
-** hungry), then the chain of thunks that follows each (its stream when that
-** is a thunk, else its rest after an answer).  Forcing a thunk is a function
-** of the thunk alone (states are persistent, and in-place bindings touch only
-** variables private to the branch), and forcing is compositional (a thunk
-** forced on its own, then the outer frames unwound, is the same as forcing it
-** in place), so the driver may take the stream a worker left in the thunk's
-** memo word.  Claims are one CAS on that word: a worker that comes second
-** drops the thunk; a forcer that comes second waits for the worker's result.
-** Output written ahead is kept with the result and written when it is taken;
-** an error is raised there.  So the output is byte for byte one worker's.
-*/
-
-#define PKS_BUSY PK_TRUE        /* being forced ahead */
-#define PKS_CLAIMED PK_UNBOUND  /* forced in place */
-
-/* A result forced ahead that wrote output or raised an error. */
-typedef struct pks_memo {
-  pko_hdr h;
-  pk_val s;             /* the stream */
-  char *out;            /* output written while forcing, len bytes */
-  size_t len;
-  pko_errinfo *err;     /* the error raised, or NULL */
-} pks_memo;
-
-static _Atomic int64_t pks_ahead;        /* results left in thunks, not yet taken */
-static _Thread_local int64_t pks_ahead_delta;
-static _Thread_local pks_spec_counts pks_counts; /* this thread's, for --stats */
-
-/* Count results made (+1) or taken (-1); shared every 32 so the counter's
-   cache line is not written on every force. */
-static void pks_ahead_add(int64_t d)
-{
-  pks_ahead_delta += d;
-  if (pks_ahead_delta >= 32 || pks_ahead_delta <= -32) {
-    atomic_fetch_add_explicit(&pks_ahead, pks_ahead_delta, memory_order_relaxed);
-    pks_ahead_delta = 0;
-  }
-}
-
-int64_t pks_spec_ahead(void) { return atomic_load_explicit(&pks_ahead, memory_order_relaxed); }
-pks_spec_counts pks_spec_counted(void) { return pks_counts; }
-
-/* Has the result forced ahead into t been taken? */
-bool pks_spec_taken(pk_val t)
-{
-  return atomic_load_explicit(&((pks_thunk *)t)->memo, memory_order_relaxed) == PKS_CLAIMED;
-}
-
-/* Begin (on) or end (off) this thread's part in an ordered speculation:
-   as its driver or as a worker forcing ahead. */
-void pks_spec_enable(bool on, bool driver)
-{
-  pks_driver = on && driver;
-  if (!on && pks_ahead_delta) atomic_fetch_add_explicit(&pks_ahead, pks_ahead_delta, memory_order_relaxed);
-  pks_ahead_delta = 0;
-  pks_credit = pks_pause = 0;
-  pks_pause_len = PKS_CREDIT_PAUSE;
-  pks_spec = on;
-}
-
-/* A new speculation: nothing is ahead. */
-void pks_spec_reset(void) { atomic_store(&pks_ahead, 0); }
-
-/* Write the output kept with a result, raise its error, or give its stream. */
-static pk_val pks_memo_replay(const pks_memo *r)
-{
-  if (r->len) fwrite(r->out, 1, r->len, pkb_output());
-  if (r->err) {
-    pko_err = *r->err;
-    pko_rethrow();
-  }
-  return r->s;
-}
-
-/* Wait until the worker forcing k ahead leaves its result: usually
-   microseconds, so spin, then yield. */
-static pk_val pks_memo_wait(pks_thunk *k)
-{
-  struct timespec a, b;
-  clock_gettime(CLOCK_MONOTONIC, &a);
-  pk_val m;
-  for (unsigned round = 0; (m = atomic_load_explicit(&k->memo, memory_order_acquire)) == PKS_BUSY;)
-    if (++round > 64) sched_yield();
-  clock_gettime(CLOCK_MONOTONIC, &b);
-  pks_counts.waits++;
-  pks_counts.wait_ns += (uint64_t)((b.tv_sec - a.tv_sec) * 1000000000 + (b.tv_nsec - a.tv_nsec));
-  return m;
-}
-
-/* Claim thunk t to force it in place (returns 0), or take the stream a
-   worker forced into it, waiting while that is under way.  One CAS. */
-static pk_val pks_memo_take(pk_val t)
-{
-  pks_thunk *k = (pks_thunk *)t;
-  pk_val m = 0;
-  if (atomic_compare_exchange_strong_explicit(&k->memo, &m, PKS_CLAIMED, memory_order_acq_rel, memory_order_acquire))
-    return 0;
-  bool waited = m == PKS_BUSY;
-  if (waited) m = pks_memo_wait(k);
-  pks_credit_take(waited);
-  if (m == PKS_CLAIMED) pko_error("internal error: a thunk forced twice");
-  /* t may stay reachable (a stale deque slot); its result must not, or
-     every result after it on the chain would stay too. */
-  atomic_store_explicit(&k->memo, PKS_CLAIMED, memory_order_relaxed);
-  pks_ahead_add(-1);
-  pks_counts.taken++;
-  return pks_is(m, K_MEMO) ? pks_memo_replay((const pks_memo *)m) : m;
-}
-
-/* Claim thunk t to force it ahead of the driver; false if it is taken. */
-bool pks_spec_claim(pk_val t)
-{
-  pk_val m = 0;
-  return atomic_compare_exchange_strong_explicit(&((pks_thunk *)t)->memo, &m, PKS_BUSY, memory_order_acq_rel,
-                                                 memory_order_relaxed);
-}
-
-static pk_val pks_run(pk_val t, bool claimed);
-
-/* This thread's capture stream for output written while forcing ahead. */
-static FILE *pks_capture_file(void)
-{
-  static _Thread_local FILE *f;
-  static _Thread_local char *buf;
-  static _Thread_local size_t len;
-  if (!f && !(f = open_memstream(&buf, &len))) pko_error("out of memory for a capture stream");
-  return f;
-}
-
-/* The memo of a result that wrote n bytes of output (in the capture
-   stream) or raised the error in pko_err (err). */
-static pk_val pks_memo_new(pk_val s, FILE *cap, long n, bool err)
-{
-  pks_memo *r = (pks_memo *)pks_opaque(K_MEMO, sizeof *r);
-  r->s = s;
-  if (n > 0) {
-    r->out = pko_alloc_atomic((size_t)n);
-    rewind(cap);
-    if (fread(r->out, 1, (size_t)n, cap) != (size_t)n) pko_error("cannot read back captured output");
-    r->len = (size_t)n;
-    rewind(cap);
-  }
-  if (err) {
-    r->err = pko_alloc_atomic(sizeof *r->err);
-    *r->err = pko_err;
-  }
-  return (pk_val)r;
-}
-
-/* Force claimed thunk t into *s with output going to cap; false (and the
-   error in pko_err) if it raised one. */
-static bool pks_run_caught(pk_val t, FILE *cap, pk_val *s)
-{
-  pko_catch c;
-  *s = PK_FALSE;
-  pkb_capture = cap;
-  if (!PKO_TRY(c)) {
-    pkb_capture = NULL;
-    return false;
-  }
-  *s = pks_run(t, true);
-  PKO_END(c);
-  pkb_capture = NULL;
-  return true;
-}
-
-/* Force claimed thunk t ahead of the driver, leaving its stream (with its
-   output or error) in t's memo.  Returns the next thunk the driver will
-   force on t's chain, unclaimed, or 0. */
-pk_val pks_spec_force(pk_val t)
-{
-  FILE *cap = pks_capture_file();
-  pk_val s;
-  pkb_captured = false;
-  bool err = !pks_run_caught(t, cap, &s);
-  long n = 0;
-  if (pkb_captured) { /* stdio calls only when something was written */
-    fflush(cap);
-    n = ftell(cap);
-  }
-  pk_val r = (n > 0 || err) ? pks_memo_new(s, cap, n, err) : s;
-  pk_val next = err || s == PK_FALSE ? 0 : pks_thunkp(s) ? s : pks_kind(s) == K_CHOICE ? ((pks_choice *)s)->f : 0;
-  if (pks_constp(next)) next = 0;
-  if (next) pks_share(next); /* before the driver can see it */
-  atomic_store_explicit(&((pks_thunk *)t)->memo, r, memory_order_release);
-  pks_ahead_add(1);
-  return next;
-}
-
 /* Force thunk t to a stream (mzero, state, choice, or another thunk).
    Frames on m stand for the Scheme continuation of faster-miniKanren's
    nested (mplus (f) f^) and (bind (f) g) calls.  claimed: t is this
@@ -1060,6 +797,7 @@ descend:
   while (m.n) {
     pks_frame fw = m.f[--m.n];
     struct { int kind; pk_val v; } fr = { (int)(fw & 15), fw & ~(pk_val)15 };
+    pko_assert(fr.kind == F_MPLUS || fr.kind == F_BIND || fr.kind == F_IFTE);
     switch (fr.kind) {
     case F_MPLUS: /* (mplus s f) */
       if (s == PK_FALSE) { t = fr.v; goto descend; }
@@ -1097,6 +835,13 @@ descend:
 }
 
 pk_val pks_force(pk_val t) { return pks_run(t, false); }
+pk_val pks_force_claimed(pk_val t) { return pks_run(t, true); }
+
+pk_val pks_chain_next(pk_val s)
+{
+  pk_val next = s == PK_FALSE ? 0 : pks_thunkp(s) ? s : pks_kind(s) == K_CHOICE ? ((pks_choice *)s)->f : 0;
+  return pks_constp(next) ? 0 : next;
+}
 
 /* ---- reification ------------------------------------------------------------------
 ** faster-miniKanren's reify, extract-and-normalize, drop-irrelevant,
@@ -1260,7 +1005,7 @@ static int pks_type_index(pk_val v)
 /* faster-miniKanren's number-compare: (cond ((= a b) '=) ((< a b) '<) (else '>)). */
 static int pks_numcmp(pk_val a, pk_val b)
 {
-  int c = pkb_numcmp(a, b); /* -1, 0, 1; 2 when unordered (NaN): the else branch */
+  int c = pkn_cmp("compare", a, b); /* -1, 0, 1; 2 when unordered (NaN): the else branch */
   return c == 2 ? 1 : c;
 }
 
@@ -1344,12 +1089,12 @@ static pk_val pks_form(pk_val v, pk_val D, pk_val T, pk_val A)
   fa = pks_sort_lex(A);
   if (fd == PK_NIL && ft == PK_NIL && fa == PK_NIL) return v;
   pk_val out = PK_NIL;
-  if (fa != PK_NIL) out = pko_cons(pko_cons(S_absento, pks_drop_dot(fa)), out);
+  if (fa != PK_NIL) out = pko_cons(pko_cons(pks_sym_absento, pks_drop_dot(fa)), out);
   out = pks_append(ft, out);
   if (fd != PK_NIL) {
     pk_val dd = PK_NIL;
     for (pk_val d = fd; pko_pairp(d); d = pko_cdr(d)) dd = pko_cons(pks_drop_dot(pko_car(d)), dd);
-    out = pko_cons(pko_cons(S_diseq, pko_reverse(dd)), out);
+    out = pko_cons(pko_cons(pks_sym_diseq, pko_reverse(dd)), out);
   }
   return pko_cons(v, out);
 }
@@ -1362,7 +1107,7 @@ static pk_val pks_reify(pk_val x, const pks_state *st)
   if (!st->C) return pks_walkstar(v, R);
   pk_val rv = pks_vars(v), T = PK_NIL, D = PK_NIL, A = PK_NIL;
   static const unsigned tcs[3] = { T_NUM, T_STR, T_SYM };
-  pk_val tags[3] = { S_num, S_str, S_sym };
+  pk_val tags[3] = { pks_sym_num, pks_sym_str, pks_sym_sym };
   for (int i = 0; i < 3; i++) {
     pk_val xs = PK_NIL;
     for (pk_val r = rv; pko_pairp(r); r = pko_cdr(r)) if (pks_var_type(st, pko_car(r)) == tcs[i]) xs = pko_cons(pko_car(r), xs);
@@ -1423,6 +1168,10 @@ static pk_val pks_run_body(pks_machine *m, const pks_goal *g, pks_state *st)
   return pks_conj(m, goals, n->n + 1, st);
 }
 
+static const pks_runner *pks_the_runner;
+
+void pks_set_runner(const pks_runner *r) { pks_the_runner = r; }
+
 pks_query *pks_query_new(const pke_node *run, pke_env *env, int64_t n)
 {
   pks_query *q = (pks_query *)pks_opaque(K_QUERY, sizeof *q);
@@ -1434,8 +1183,10 @@ pks_query *pks_query_new(const pke_node *run, pke_env *env, int64_t n)
   /* run's outer (suspend ((fresh (q) ...) empty-state)) */
   q->next = pks_mkthunk(TK_APPLY, (pk_val)g, (pk_val)st0);
   q->left = n;
-  if (n != 0 && pkw_parallel()) q->par = pkw_query_start(q->next, n);
-  else if (n != 0 && !pks_spec && pkw_speculative()) q->spec = pkw_spec_start();
+  if (n != 0 && pks_the_runner) {
+    q->par = pks_the_runner->start(q->next, n);
+    if (!q->par && !pkf_on) q->spec = pks_the_runner->ahead();
+  }
   return q;
 }
 
@@ -1443,13 +1194,13 @@ pks_query *pks_query_new(const pke_node *run, pke_env *env, int64_t n)
 static void pks_query_unspec(pks_query *q)
 {
   if (!q->spec) return;
-  pkw_query_stop(q->spec);
+  pks_the_runner->stop(q->spec);
   q->spec = NULL;
 }
 
 void pks_query_stop(pks_query *q)
 {
-  if (q->par) pkw_query_stop(q->par);
+  if (q->par) pks_the_runner->stop(q->par);
   pks_query_unspec(q);
   q->next = PK_FALSE;
 }
@@ -1474,7 +1225,7 @@ static bool pks_query_step(pks_query *q, pk_val *out)
 
 bool pks_query_next(pks_query *q, pk_val *out)
 {
-  if (q->par) return pkw_query_next(q->par, out);
+  if (q->par) return pks_the_runner->next(q->par, out);
   if (!q->spec) return pks_query_step(q, out);
   pko_catch c;
   bool got;
@@ -1539,6 +1290,27 @@ static pk_val pks_p_onceo(int c, pk_val *v)
   return (pk_val)pks_mkgoal(G_ONCE, v[0], 0);
 }
 
+/* The stream of foreign goal g on st: fail, st itself, or one branch per
+   answer the function gave, in its order, each unifying the argument list
+   with the answer (a new scope first, as conde's clauses start one: the
+   branches share st). */
+static pk_val pks_foreign_apply(const pks_goal *g, pks_state *st)
+{
+  long n = pko_length(g->a);
+  pk_val args[n > 0 ? n : 1], l = g->a;
+  for (long i = 0; i < n; i++, l = pko_cdr(l)) args[i] = pks_walkstar(pko_car(l), st->S);
+  pk_val r = ((pks_foreign_fn)g->b)((int)n, args, (void *)g->c);
+  if (r == PK_TRUE) return (pk_val)st;
+  if (r == PK_FALSE || r == PK_NIL) return PK_FALSE;
+  st = pks_rescope(st);
+  pk_val s = PK_FALSE;
+  for (l = pko_reverse(r); l != PK_NIL; l = pko_cdr(l)) {
+    pk_val b = pks_mkthunk(TK_APPLY, (pk_val)pks_mkgoal(G_UNIFY, g->a, pko_car(l)), (pk_val)st);
+    s = s == PK_FALSE ? b : pks_mkthunk(TK_MPLUS, b, s);
+  }
+  return s;
+}
+
 pk_val pks_foreign_goal(pks_foreign_fn fn, void *data, int argc, const pk_val *argv)
 {
   pk_val args = PK_NIL;
@@ -1564,9 +1336,9 @@ void pks_init(void)
   s = pko_as_sym(pko_sym("fail"));
   s->value = (pk_val)pks_mkgoal(G_FAIL, 0, 0);
   s->flags |= PKO_SYM_DEFINED;
-  S_num = pko_sym("num");
-  S_str = pko_sym("str");
-  S_sym = pko_sym("sym");
-  S_diseq = pko_sym("=/=");
-  S_absento = pko_sym("absento");
+  pks_sym_num = pko_sym("num");
+  pks_sym_str = pko_sym("str");
+  pks_sym_sym = pko_sym("sym");
+  pks_sym_diseq = pko_sym("=/=");
+  pks_sym_absento = pko_sym("absento");
 }

@@ -6,8 +6,9 @@
 **
 ** It loads a relation written in the pkanren language, iterates over the
 ** answers of a query, stops an infinite query early, builds a term in C and
-** queries against it, registers a relation written in C (a "foreign goal"),
-** and gets errors back as values.  Every result is checked: the program
+** queries against it, registers relations written in C (a "foreign goal"
+** that decides, and one that computes several answers), runs a query on
+** two workers, and gets errors back as values.  Every result is checked: the program
 ** exits 0 only if all of them are as expected (the test suite runs it).
 */
 #include <pkanren.h>
@@ -93,6 +94,22 @@ static int primeo(pk_engine *e, int argc, const pk_term *argv, void *data)
     return 0;
   }
   return is_prime(pk_int_value(argv[0]));
+}
+
+/* (factoro n f): the factorizations f = (a b) with a * b = n, a <= b, as
+   terms built in C, one answer each in increasing a.  Like symbolic-pymc
+   asking SymPy for terms, the C code computes answers the search unifies. */
+static int factoro(pk_engine *e, pk_goal *g, int argc, const pk_term *argv, void *data)
+{
+  (void)data;
+  if (argc != 2 || !pk_is_int(argv[0])) return 0; /* n must be known: no answers */
+  int64_t n = pk_int_value(argv[0]);
+  for (int64_t a = 1; a * a <= n; a++) {
+    if (n % a) continue;
+    pk_term ans[2] = { argv[0], pk_cons(e, pk_int(e, a), pk_cons(e, pk_int(e, n / a), pk_nil())) };
+    if (pk_goal_yield(g, ans) != PK_OK) return -1; /* a negative return is a runtime error */
+  }
+  return 0;
 }
 
 int main(void)
@@ -233,7 +250,32 @@ int main(void)
     expect_answers(e, "(run 1 (q) (filtero primeo '(2 3 4 5) q))", -1, want4, 1);
   }
 
-  /* 6. Errors are values: a negative code and "file:line:col: message". */
+  /* 6. A relation written in C with several answers, used forwards and
+     with other goals; then the same queries on two workers. */
+  {
+    int rc = pk_register_goal(e, "factoro", 2, factoro, NULL);
+    CHECK(rc == PK_OK, "pk_register_goal returned %d: %s", rc, pk_errmsg(e));
+    static const char *const want[] = { "(1 12)", "(2 6)", "(3 4)" };
+    expect_answers(e, "(run* (f) (factoro 12 f))", -1, want, 3);
+    static const char *const want2[] = { "3" };
+    expect_answers(e, "(run* (a) (fresh (b) (factoro 12 `(,a ,b)) (== b 4)))", -1, want2, 1);
+    rc = pk_set_workers(e, 2);
+    CHECK(rc == PK_OK, "pk_set_workers returned %d: %s", rc, pk_errmsg(e));
+    expect_answers(e, "(run* (f) (factoro 12 f))", -1, want, 3); /* the same order */
+    pk_set_unordered(e, 1);                                      /* answers as found */
+    pk_query *q;
+    rc = pk_query_open(e, "(run* (f) (factoro 36 f))", &q);
+    CHECK(rc == PK_OK, "pk_query_open returned %d: %s", rc, pk_errmsg(e));
+    pk_term a;
+    int n = 0;
+    while (rc == PK_OK && pk_query_next(q, &a) == 1) n++;
+    CHECK(n == 5, "36 has %d factorizations, expected 5", n);
+    if (rc == PK_OK) pk_query_free(q);
+    pk_set_unordered(e, 0);
+    pk_set_workers(e, 1);
+  }
+
+  /* 7. Errors are values: a negative code and "file:line:col: message". */
   {
     const char *bad = "(define (f x)\n  (+ x 1)\n";
     int rc = pk_load_string(e, "bad.scm", bad, strlen(bad));
@@ -276,10 +318,13 @@ int main(void)
       pk_query_free(q);
     }
 
-    /* (exit n) is returned too, never exit(). */
+    /* (exit n) is returned too, never exit(): PK_EEXIT for every n. */
     const char *ex = "(exit 7)\n";
     rc = pk_load_string(e, "exit.scm", ex, strlen(ex));
     CHECK(rc == PK_EEXIT && pk_exit_code(e) == 7, "(exit 7) returned %d, exit code %d", rc,
+          pk_exit_code(e));
+    rc = pk_load_string(e, "exit.scm", "(exit 0)", 8);
+    CHECK(rc == PK_EEXIT && pk_exit_code(e) == 0, "(exit 0) returned %d, exit code %d", rc,
           pk_exit_code(e));
 
     pk_term t;

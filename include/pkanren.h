@@ -4,10 +4,14 @@
 **
 ** Thread-safety contract: every function may be called from any thread;
 ** calls into the library are serialized by one process-wide lock, so
-** sharing an engine between threads is safe but not parallel.  Global
-** definitions (define, defrel, relations registered from C) are
-** process-wide: every engine of the process sees them.  An engine holds
-** its own output stream, error message and term roots.
+** sharing an engine between threads is safe but not parallel (the
+** parallelism is inside a query: pk_set_workers).  The pure readers of an
+** existing term (pk_is_*, pk_term_car/cdr, pk_*_value, pk_symbol_name,
+** pk_equal) and pk_nil, pk_boolean, pk_version, pk_errmsg, pk_exit_code and
+** pk_interrupt take no lock.  Global definitions (define, defrel, relations
+** registered from C) are process-wide: every engine of the process sees
+** them.  An engine holds its own output stream, error message, settings
+** and term roots.
 **
 ** The library's collector must know every thread that calls it: a thread
 ** is registered on its first call, and a thread that called the library
@@ -16,11 +20,13 @@
 **
 ** Errors are returned, never raised and never exit(): functions return 0
 ** or a positive count on success and a negative PK_E* code on failure;
-** pk_errmsg() then holds "file:line:col: message".
+** pk_errmsg() then holds "file:line:col: message".  A program's own
+** (exit n) is PK_EEXIT, with n in pk_exit_code(), for every n (0 too).
 **
 ** Memory: terms are words that refer to the library's collected heap.
 ** A term returned to C stays valid until pk_release(engine) or
-** pk_engine_free(engine); do not keep terms longer than that.
+** pk_engine_free(engine); do not keep terms longer than that.  Free an
+** engine's queries before the engine.
 */
 #ifndef PKANREN_H
 #define PKANREN_H
@@ -41,30 +47,43 @@ extern "C" {
 enum {
   PK_OK = 0,
   PK_EFAILED = -1,     /* a test in the loaded program failed */
-  PK_ESTATIC = -2,     /* reader error, malformed form, unbound name, unreadable file */
-  PK_ERUNTIME = -3,    /* runtime error */
+  PK_ESTATIC = -2,     /* reader error, malformed form, unbound name, unreadable file, bad argument */
+  PK_ERUNTIME = -3,    /* runtime error, or a call not allowed now (see below) */
   PK_EINTR = -130,     /* interrupted (pk_interrupt) */
   PK_EEXIT = -256      /* the program called (exit n); pk_exit_code() holds n */
 };
 
 typedef struct pk_engine pk_engine;
 typedef struct pk_query pk_query;
+typedef struct pk_goal pk_goal;
 typedef uintptr_t pk_term;
 
 /* The library's version string, e.g. "0.1.0". */
 const char *pk_version(void);
 
-/* A new engine writing program output to stdout; NULL if out of memory. */
+/* A new engine writing program output to stdout, searching on 1 worker in
+   the one-worker order; NULL if out of memory. */
 pk_engine *pk_engine_new(void);
 /* Free an engine; its terms become invalid. */
 void pk_engine_free(pk_engine *e);
 /* Where display/write/printf of programs run by e go (default stdout). */
 void pk_set_output(pk_engine *e, FILE *out);
-/* Message of the last error on e ("" if none). */
+/* Workers that search e's queries and programs (as `pkanren run -j N`):
+   n >= 1, else PK_ESTATIC.  With n > 1 and the default order, workers
+   force parts of the search ahead of the one-worker order, which the
+   answers keep byte for byte. */
+int pk_set_workers(pk_engine *e, int n);
+/* on != 0: e's queries release answers as found (as --unordered): the
+   same multiset as one worker for run*, n of its answers for run n. */
+int pk_set_unordered(pk_engine *e, int on);
+/* Message of the last error on e ("" if none); in a foreign goal, of the
+   last call the goal made. */
 const char *pk_errmsg(const pk_engine *e);
-/* Exit code of the last PK_EEXIT. */
+/* n of the last PK_EEXIT on e. */
 int pk_exit_code(const pk_engine *e);
-/* Ask the running call to stop with PK_EINTR (async-signal-safe). */
+/* Ask the running load, or the open query, to stop: the load, or the
+   query's pk_query_next (now or next), returns PK_EINTR.  Async-signal-
+   safe; a load or query that starts later is not affected. */
 void pk_interrupt(void);
 
 /* Load and run program text (name is used in messages) or a file:
@@ -103,7 +122,13 @@ int pk_equal(pk_term a, pk_term b);
 
 /* ---- queries ---- */
 /* Start a query from the text of a run form, e.g.
-   "(run* (q) (appendo q '(3) '(1 2 3)))" or "(run 5 (x y) ...)". */
+   "(run* (q) (appendo q '(3) '(1 2 3)))" or "(run 5 (x y) ...)".  An
+   unbound name is PK_ESTATIC here, with its position in the text.
+   A query of an engine with pk_set_workers > 1 or pk_set_unordered holds
+   the process's workers until pk_query_next returns 0 or an error, or
+   pk_query_free: meanwhile opening another query or loading a program
+   (any engine) returns PK_ERUNTIME, and the query must be iterated and
+   freed on the thread that opened it. */
 int pk_query_open(pk_engine *e, const char *run_form, pk_query **out);
 /* The next answer (reified, as run returns it): 1 with *answer set, 0 when
    there are no more, or a negative error code. */
@@ -111,13 +136,31 @@ int pk_query_next(pk_query *q, pk_term *answer);
 /* Stop a query and free it (any time: answers not taken are not searched). */
 void pk_query_free(pk_query *q);
 
-/* ---- relations written in C ("foreign goals") ---- */
-/* fn decides a goal from its arguments, fully walked (logic variables
-   still unbound appear as terms that pk_is_* all reject): return 1 to
-   succeed once, 0 to fail.  Called during search, on the searching thread. */
+/* ---- relations written in C ("foreign goals") ----
+   The function of a relation runs during search, on the searching thread
+   (a worker's, with pk_set_workers > 1), with the arguments fully walked
+   (logic variables still unbound appear as terms that pk_is_* all reject).
+   It may call: the term constructors and readers, pk_parse, pk_to_string,
+   pk_errmsg, pk_exit_code, pk_version, pk_interrupt, and pk_goal_yield.
+   Terms it builds stay valid until it returns.  Any other call returns
+   PK_ERUNTIME, or does nothing if it returns nothing.  A negative return
+   stops the query with PK_ERUNTIME, its message naming the relation (and
+   the last error of the function's own calls). */
+
+/* A predicate: return 1 to succeed once, 0 to fail. */
 typedef int (*pk_relation_fn)(pk_engine *e, int argc, const pk_term *argv, void *data);
-/* Define name as a relation of arity arguments implemented by fn. */
+/* Define name as a predicate of arity arguments (0..64) implemented by fn. */
 int pk_register_relation(pk_engine *e, const char *name, int arity, pk_relation_fn fn, void *data);
+
+/* A relation with answers: call pk_goal_yield(g, ...) once per answer and
+   return 0 (no yield: the goal fails).  All answers of one call are
+   computed when the goal runs; they are its answers in yield order. */
+typedef int (*pk_goal_fn)(pk_engine *e, pk_goal *g, int argc, const pk_term *argv, void *data);
+/* Define name as a relation of arity arguments (0..64) implemented by fn. */
+int pk_register_goal(pk_engine *e, const char *name, int arity, pk_goal_fn fn, void *data);
+/* One answer of g: argv[i] == values[i] for every i < argc (values may
+   hold unbound argv terms).  Only inside g's own call, else PK_ERUNTIME. */
+int pk_goal_yield(pk_goal *g, const pk_term *values);
 
 /* The calling thread will not call the library again (call before a
    thread that used the library exits). */

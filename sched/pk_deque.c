@@ -52,6 +52,7 @@
 ** buffer's `older` list, not freed, until pkd_destroy/pkd_reclaim_quiescent.
 */
 #include "pk_deque.h"
+#include "pk_obj.h"
 
 #include <stdlib.h>
 
@@ -63,20 +64,20 @@ _Static_assert(offsetof(pkd_deque, bottom) == 2 * PKD_CACHE_LINE, "bottom's own 
 #define REL memory_order_release
 #define SC  memory_order_seq_cst
 
-static void *malloc_alloc(size_t bytes, void *ctx) { (void)ctx; return malloc(bytes); }
-static void malloc_free(void *p, size_t bytes, void *ctx) { (void)bytes; (void)ctx; free(p); }
-const pkd_alloc pkd_alloc_malloc = { malloc_alloc, malloc_free, NULL };
+static void *pkd_malloc_alloc(size_t bytes, void *ctx) { (void)ctx; return pko_xmalloc(bytes); }
+static void pkd_malloc_free(void *p, size_t bytes, void *ctx) { (void)bytes; (void)ctx; free(p); }
+const pkd_alloc pkd_alloc_malloc = { pkd_malloc_alloc, pkd_malloc_free, NULL };
 
 /* Bytes of a buffer of capacity mask + 1.  Cost: O(1). */
-static size_t buf_bytes(int64_t mask)
+static size_t pkd_buf_bytes(int64_t mask)
 {
   return sizeof(struct pkd_buf) + (size_t)(mask + 1) * sizeof(_Atomic uintptr_t);
 }
 
 /* Owner/quiescent: a new, unpublished buffer.  Cost: one allocation. */
-static struct pkd_buf *buf_new(pkd_deque *d, int64_t mask, struct pkd_buf *older)
+static struct pkd_buf *pkd_buf_new(pkd_deque *d, int64_t mask, struct pkd_buf *older)
 {
-  struct pkd_buf *b = d->alloc.alloc(buf_bytes(mask), d->alloc.ctx);
+  struct pkd_buf *b = d->alloc.alloc(pkd_buf_bytes(mask), d->alloc.ctx);
   if (!b) return NULL;
   b->mask = mask;
   b->older = older;
@@ -84,11 +85,11 @@ static struct pkd_buf *buf_new(pkd_deque *d, int64_t mask, struct pkd_buf *older
 }
 
 /* Quiescent: frees b and everything on its older list.  Cost: one free each. */
-static void buf_free_chain(pkd_deque *d, struct pkd_buf *b)
+static void pkd_buf_free_chain(pkd_deque *d, struct pkd_buf *b)
 {
   while (b) {
     struct pkd_buf *older = b->older;
-    if (d->alloc.free) d->alloc.free(b, buf_bytes(b->mask), d->alloc.ctx);
+    if (d->alloc.free) d->alloc.free(b, pkd_buf_bytes(b->mask), d->alloc.ctx);
     b = older;
   }
 }
@@ -98,7 +99,7 @@ bool pkd_init(pkd_deque *d, size_t capacity, const pkd_alloc *a)
   int64_t cap = 2;
   while ((size_t)cap < capacity && cap < ((int64_t)1 << 40)) cap <<= 1;
   d->alloc = *a;
-  struct pkd_buf *b = buf_new(d, cap - 1, NULL);
+  struct pkd_buf *b = pkd_buf_new(d, cap - 1, NULL);
   if (!b) return false;
   atomic_init(&d->top, 0);
   atomic_init(&d->bottom, 0);
@@ -108,16 +109,16 @@ bool pkd_init(pkd_deque *d, size_t capacity, const pkd_alloc *a)
 
 void pkd_destroy(pkd_deque *d)
 {
-  buf_free_chain(d, atomic_load_explicit(&d->buf, RLX));
+  pkd_buf_free_chain(d, atomic_load_explicit(&d->buf, RLX));
   atomic_store_explicit(&d->buf, NULL, RLX);
 }
 
 /* Owner only: replace the full buffer a (live items [t, b)) by one twice the
    size, published with release.  Returns the new buffer or NULL.
    Cost: one allocation and b - t slot copies. */
-static struct pkd_buf *grow_owner(pkd_deque *d, struct pkd_buf *a, int64_t t, int64_t b)
+static struct pkd_buf *pkd_grow_owner(pkd_deque *d, struct pkd_buf *a, int64_t t, int64_t b)
 {
-  struct pkd_buf *n = buf_new(d, 2 * a->mask + 1, a);
+  struct pkd_buf *n = pkd_buf_new(d, 2 * a->mask + 1, a);
   if (!n) return NULL;
   for (int64_t i = t; i < b; i++) {
     uintptr_t x = atomic_load_explicit(&a->slot[i & a->mask], RLX);
@@ -133,7 +134,7 @@ bool pkd_push_owner(pkd_deque *d, uintptr_t item)
   int64_t t = atomic_load_explicit(&d->top, ACQ);
   struct pkd_buf *a = atomic_load_explicit(&d->buf, RLX);
   if (b - t > a->mask) {                /* full */
-    a = grow_owner(d, a, t, b);
+    a = pkd_grow_owner(d, a, t, b);
     if (!a) return false;
   }
   atomic_store_explicit(&a->slot[b & a->mask], item, RLX);
@@ -209,6 +210,6 @@ bool pkd_scrub_owner(pkd_deque *d)
 void pkd_reclaim_quiescent(pkd_deque *d)
 {
   struct pkd_buf *a = atomic_load_explicit(&d->buf, RLX);
-  buf_free_chain(d, a->older);
+  pkd_buf_free_chain(d, a->older);
   a->older = NULL;
 }

@@ -50,7 +50,7 @@ typedef struct pkd_alloc {
   void *ctx;
 } pkd_alloc;
 
-/* malloc/free; ctx unused. */
+/* pko_xmalloc/free (never NULL: out of memory is pko_oom); ctx unused. */
 extern const pkd_alloc pkd_alloc_malloc;
 
 /* A circular buffer of 2^k slots.  older links the buffers this one replaced

@@ -9,6 +9,7 @@
 ** hwloc is used only here and only during pkt_plan_new* and pkt_pin_self.
 */
 #include "pk_topo.h"
+#include "pk_obj.h"
 
 #include <errno.h>
 #include <hwloc.h>
@@ -24,7 +25,7 @@
    hwloc hands out stay far below). */
 #define UNKNOWN_BASE (1 << 24)
 
-typedef struct pu_info {
+typedef struct pkt_pu_info {
   int os;        /* OS index */
   int logical;   /* hwloc logical index, or UNKNOWN_BASE + position */
   int core;      /* core logical index; unknown: UNKNOWN_BASE + os (own core) */
@@ -32,11 +33,11 @@ typedef struct pu_info {
   int numa;      /* NUMA node logical index; -1 unknown */
   int ht_rank;   /* allowed PUs of the same core before this one */
   bool known;    /* hwloc has this PU (pin with hwloc) */
-} pu_info;
+} pkt_pu_info;
 
 struct pkt_plan {
   int nworkers;
-  pu_info *w;                /* [nworkers]: the PU of each worker */
+  pkt_pu_info *w;                /* [nworkers]: the PU of each worker */
   int *victims;              /* [nworkers * (nworkers - 1)] */
   hwloc_topology_t topo;     /* NULL: flat */
   bool synthetic;
@@ -48,7 +49,7 @@ struct pkt_plan {
 /* Any thread.  The calling thread's allowed CPUs, increasing, into a malloc'd
    array; their count, or -1.  Cost: one sched_getaffinity per mask size tried
    (1024 CPUs, doubling). */
-static int affinity_cpus(int **out)
+static int pkt_affinity_cpus(int **out)
 {
   for (int ncpu = 1024; ncpu <= (1 << 22); ncpu *= 2) {
     cpu_set_t *set = CPU_ALLOC(ncpu);
@@ -61,8 +62,7 @@ static int affinity_cpus(int **out)
       return -1;
     }
     int n = CPU_COUNT_S(sz, set), k = 0;
-    int *cpus = out ? malloc((size_t)(n ? n : 1) * sizeof *cpus) : NULL;
-    if (out && !cpus) { CPU_FREE(set); return -1; }
+    int *cpus = out ? pko_xmalloc((size_t)n * sizeof *cpus) : NULL;
     for (int c = 0; out && c < ncpu && k < n; c++)
       if (CPU_ISSET_S((size_t)c, sz, set)) cpus[k++] = c;
     if (out) *out = cpus;
@@ -74,7 +74,7 @@ static int affinity_cpus(int **out)
 
 /* Any thread.  PKANREN_THREADS as a worker count, or 0 if unset or not a
    positive decimal integer.  Cost: O(length). */
-static int env_threads(void)
+static int pkt_env_threads(void)
 {
   const char *s = getenv("PKANREN_THREADS");
   if (!s || *s < '0' || *s > '9') return 0;
@@ -86,9 +86,9 @@ static int env_threads(void)
 
 int pkt_default_workers(void)
 {
-  int n = env_threads();
+  int n = pkt_env_threads();
   if (n > 0) return n;
-  n = affinity_cpus(NULL);
+  n = pkt_affinity_cpus(NULL);
   if (n <= 0) n = (int)sysconf(_SC_NPROCESSORS_ONLN);
   if (n > PKT_MAX_WORKERS) n = PKT_MAX_WORKERS;
   return n > 0 ? n : 1;
@@ -96,7 +96,7 @@ int pkt_default_workers(void)
 
 /* ---- per-PU information ----------------------------------------------------- */
 
-static int cmp_int(const void *a, const void *b)
+static int pkt_cmp_int(const void *a, const void *b)
 {
   int x = *(const int *)a, y = *(const int *)b;
   return (x > y) - (x < y);
@@ -104,43 +104,42 @@ static int cmp_int(const void *a, const void *b)
 
 /* The allowed CPUs, sorted, without duplicates or negatives: from cpus when
    given, else the affinity mask, else 0 .. online-1.  Count, or -1. */
-static int allowed_cpus(const int *cpus, int ncpus, int **out)
+static int pkt_allowed_cpus(const int *cpus, int ncpus, int **out)
 {
   int n;
   if (cpus) {
-    int *c = malloc((size_t)(ncpus > 0 ? ncpus : 1) * sizeof *c);
-    if (!c) return -1;
+    int *c = pko_xmalloc((size_t)(ncpus > 0 ? ncpus : 0) * sizeof *c);
     n = 0;
     for (int i = 0; i < ncpus; i++) if (cpus[i] >= 0) c[n++] = cpus[i];
     *out = c;
-  } else if ((n = affinity_cpus(out)) <= 0) {
+  } else if ((n = pkt_affinity_cpus(out)) <= 0) {
     if (n == 0) free(*out);
     long on = sysconf(_SC_NPROCESSORS_ONLN);
     n = on > 0 ? (int)on : 1;
-    if (!(*out = malloc((size_t)n * sizeof **out))) return -1;
+    *out = pko_xmalloc((size_t)n * sizeof **out);
     for (int i = 0; i < n; i++) (*out)[i] = i;
   }
-  qsort(*out, (size_t)n, sizeof **out, cmp_int);
+  qsort(*out, (size_t)n, sizeof **out, pkt_cmp_int);
   int u = 0;
   for (int i = 0; i < n; i++) if (u == 0 || (*out)[u - 1] != (*out)[i]) (*out)[u++] = (*out)[i];
   return u;
 }
 
 /* A PU without topology: its own core, nothing shared. */
-static void pu_flat(pu_info *pi, int os, int position)
+static void pkt_pu_flat(pkt_pu_info *pi, int os, int position)
 {
-  *pi = (pu_info){ .os = os, .logical = UNKNOWN_BASE + position,
+  *pi = (pkt_pu_info){ .os = os, .logical = UNKNOWN_BASE + position,
                    .core = UNKNOWN_BASE + os, .cache = -1, .numa = -1 };
 }
 
 /* Fills pi for OS index os from topo (flat when topo is NULL or does not know
    os).  have_l3: the topology has L3 caches (else packages group cores).
    Returns whether hwloc knew the PU.  Cost: a few ancestor walks. */
-static bool pu_from_hwloc(hwloc_topology_t topo, bool have_l3, int os, int position,
-                          pu_info *pi)
+static bool pkt_pu_from_hwloc(hwloc_topology_t topo, bool have_l3, int os, int position,
+                          pkt_pu_info *pi)
 {
   hwloc_obj_t pu = topo ? hwloc_get_pu_obj_by_os_index(topo, (unsigned)os) : NULL;
-  pu_flat(pi, os, position);
+  pkt_pu_flat(pi, os, position);
   if (!pu) return false;
   hwloc_obj_t core = hwloc_get_ancestor_obj_by_type(topo, HWLOC_OBJ_CORE, pu);
   hwloc_obj_t cache = hwloc_get_ancestor_obj_by_type(
@@ -157,7 +156,7 @@ static bool pu_from_hwloc(hwloc_topology_t topo, bool have_l3, int os, int posit
 
 /* Hyper-thread rank of every PU: allowed PUs of its core with a smaller
    logical index.  Cost: O(n^2), n = allowed CPUs. */
-static void rank_hyperthreads(pu_info *pus, int n)
+static void pkt_rank_hyperthreads(pkt_pu_info *pus, int n)
 {
   for (int i = 0; i < n; i++) {
     pus[i].ht_rank = 0;
@@ -167,16 +166,16 @@ static void rank_hyperthreads(pu_info *pus, int n)
 }
 
 /* Placement order: hyper-thread tier, NUMA node (unknown last), core, PU. */
-static int cmp_placement(const void *pa, const void *pb)
+static int pkt_cmp_placement(const void *pa, const void *pb)
 {
-  const pu_info *a = pa, *b = pb;
+  const pkt_pu_info *a = pa, *b = pb;
   if (a->ht_rank != b->ht_rank) return a->ht_rank - b->ht_rank;
   if (a->numa != b->numa) return (unsigned)a->numa < (unsigned)b->numa ? -1 : 1;
   if (a->core != b->core) return a->core < b->core ? -1 : 1;
   return (a->logical > b->logical) - (a->logical < b->logical);
 }
 
-static int distance(const pu_info *a, const pu_info *b)
+static int pkt_distance(const pkt_pu_info *a, const pkt_pu_info *b)
 {
   if (a->os == b->os || a->core == b->core) return PKT_SAME_CORE;
   if (a->cache >= 0 && a->cache == b->cache) return PKT_SAME_CACHE;
@@ -187,7 +186,7 @@ static int distance(const pu_info *a, const pu_info *b)
 /* ---- topology ------------------------------------------------------------------ */
 
 /* A loaded topology for src, or NULL (flat).  Cost: one hwloc load. */
-static hwloc_topology_t load_topology(pkt_source src, const char *synthetic)
+static hwloc_topology_t pkt_load_topology(pkt_source src, const char *synthetic)
 {
   hwloc_topology_t topo;
   if (src == PKT_FLAT || hwloc_topology_init(&topo) != 0) return NULL;
@@ -201,41 +200,33 @@ static hwloc_topology_t load_topology(pkt_source src, const char *synthetic)
 
 /* The allowed PUs as pu_infos in placement order, count into *n; NULL on
    failure.  Drops the topology (*topo = NULL) when it knows none of them. */
-static pu_info *placement(hwloc_topology_t *topo, const int *cpus, int ncpus, int *n)
+static pkt_pu_info *pkt_placement(hwloc_topology_t *topo, const int *cpus, int ncpus, int *n)
 {
   int *os = NULL;
-  int m = allowed_cpus(cpus, ncpus, &os);
-  pu_info *pus = m > 0 ? calloc((size_t)m, sizeof *pus) : NULL;
+  int m = pkt_allowed_cpus(cpus, ncpus, &os);
+  pkt_pu_info *pus = m > 0 ? pko_xcalloc((size_t)m, sizeof *pus) : NULL;
   if (!pus) { free(os); return NULL; }
   bool have_l3 = *topo && hwloc_get_nbobjs_by_type(*topo, HWLOC_OBJ_L3CACHE) > 0;
   int known = 0;
-  for (int i = 0; i < m; i++) known += pu_from_hwloc(*topo, have_l3, os[i], i, &pus[i]);
+  for (int i = 0; i < m; i++) known += pkt_pu_from_hwloc(*topo, have_l3, os[i], i, &pus[i]);
   free(os);
   if (known == 0 && *topo) {
     hwloc_topology_destroy(*topo);
     *topo = NULL;
   }
-  rank_hyperthreads(pus, m);
-  qsort(pus, (size_t)m, sizeof *pus, cmp_placement);
+  pkt_rank_hyperthreads(pus, m);
+  qsort(pus, (size_t)m, sizeof *pus, pkt_cmp_placement);
   *n = m;
   return pus;
 }
 
 /* ---- victim lists ---------------------------------------------------------------- */
 
-static uint64_t splitmix64(uint64_t *s)
-{
-  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
+typedef struct pkt_victim { int dist; uint64_t key; int w; } pkt_victim;
 
-typedef struct victim { int dist; uint64_t key; int w; } victim;
-
-static int cmp_victim(const void *pa, const void *pb)
+static int pkt_cmp_victim(const void *pa, const void *pb)
 {
-  const victim *a = pa, *b = pb;
+  const pkt_victim *a = pa, *b = pb;
   if (a->dist != b->dist) return a->dist - b->dist;
   if (a->key != b->key) return a->key < b->key ? -1 : 1;
   return a->w - b->w;
@@ -243,20 +234,20 @@ static int cmp_victim(const void *pa, const void *pb)
 
 /* Worker w's victim list into out[nworkers-1].  tmp: nworkers-1 scratch.
    Cost: O(n log n). */
-static void victims_of(const pkt_plan *p, int w, uint64_t seed, victim *tmp, int *out)
+static void pkt_victims_of(const pkt_plan *p, int w, uint64_t seed, pkt_victim *tmp, int *out)
 {
   uint64_t s = seed ^ ((uint64_t)w * 0xD1B54A32D192ED03ull);
   int k = 0;
   for (int v = 0; v < p->nworkers; v++)
-    if (v != w) tmp[k++] = (victim){ distance(&p->w[w], &p->w[v]), splitmix64(&s), v };
-  qsort(tmp, (size_t)k, sizeof *tmp, cmp_victim);
+    if (v != w) tmp[k++] = (pkt_victim){ pkt_distance(&p->w[w], &p->w[v]), pko_rand64(&s), v };
+  qsort(tmp, (size_t)k, sizeof *tmp, pkt_cmp_victim);
   for (int i = 0; i < k; i++) out[i] = tmp[i].w;
 }
 
 /* ---- description ----------------------------------------------------------------- */
 
 /* Distinct values of field among the first n PUs (cores, NUMA nodes). */
-static int count_distinct(const pu_info *pus, int n, size_t off)
+static int pkt_count_distinct(const pkt_pu_info *pus, int n, size_t off)
 {
   int c = 0;
   for (int i = 0; i < n; i++) {
@@ -267,15 +258,14 @@ static int count_distinct(const pu_info *pus, int n, size_t off)
   return c;
 }
 
-static char *describe(const pkt_plan *p, const pu_info *pus, int npus)
+static char *pkt_describe(const pkt_plan *p, const pkt_pu_info *pus, int npus)
 {
   size_t cap = 160 + (size_t)p->nworkers * 12, len;
-  char *s = malloc(cap);
-  if (!s) return NULL;
+  char *s = pko_xmalloc(cap);
   const char *src = p->synthetic ? "synthetic" : p->topo ? "hwloc" : "affinity-mask";
   len = (size_t)snprintf(s, cap, "workers=%d pus=%d cores=%d numa=%d topo=%s",
-                         p->nworkers, npus, count_distinct(pus, npus, offsetof(pu_info, core)),
-                         count_distinct(pus, npus, offsetof(pu_info, numa)), src);
+                         p->nworkers, npus, pkt_count_distinct(pus, npus, offsetof(pkt_pu_info, core)),
+                         pkt_count_distinct(pus, npus, offsetof(pkt_pu_info, numa)), src);
   if (p->nworkers > npus)
     len += (size_t)snprintf(s + len, cap - len, " oversubscribed=%dx",
                             (p->nworkers + npus - 1) / npus);
@@ -290,27 +280,25 @@ pkt_plan *pkt_plan_new_from(pkt_source src, const char *synthetic,
                             const int *cpus, int ncpus, int nworkers, uint64_t seed)
 {
   if (nworkers < 1 || nworkers > PKT_MAX_WORKERS) return NULL;
-  pkt_plan *p = calloc(1, sizeof *p);
-  pu_info *pus = NULL;
-  victim *tmp = NULL;
+  pkt_plan *p = pko_xcalloc(1, sizeof *p);
+  pkt_pu_info *pus = NULL;
+  pkt_victim *tmp = NULL;
   int npus;
-  if (!p) return NULL;
   p->nworkers = nworkers;
-  p->topo = load_topology(src, synthetic);
+  p->topo = pkt_load_topology(src, synthetic);
   p->synthetic = src == PKT_SYNTHETIC;
   if (p->synthetic && !p->topo) goto fail;     /* bad description */
   npus = 0;
-  pus = placement(&p->topo, cpus, ncpus, &npus);
+  pus = pkt_placement(&p->topo, cpus, ncpus, &npus);
   size_t nv = (size_t)nworkers * (size_t)(nworkers - 1);
-  p->w = malloc((size_t)nworkers * sizeof *p->w);
-  p->victims = malloc((nv ? nv : 1) * sizeof *p->victims);
-  tmp = malloc((size_t)nworkers * sizeof *tmp);
-  if (!pus || !p->w || !p->victims || !tmp) goto fail;
+  if (!pus) goto fail;
+  p->w = pko_xmalloc((size_t)nworkers * sizeof *p->w);
+  p->victims = pko_xmalloc(nv * sizeof *p->victims);
+  tmp = pko_xmalloc((size_t)nworkers * sizeof *tmp);
   for (int w = 0; w < nworkers; w++) p->w[w] = pus[w % npus];
   for (int w = 0; w < nworkers; w++)
-    victims_of(p, w, seed, tmp, p->victims + (size_t)w * (size_t)(nworkers - 1));
-  p->desc = describe(p, pus, npus);
-  if (!p->desc) goto fail;
+    pkt_victims_of(p, w, seed, tmp, p->victims + (size_t)w * (size_t)(nworkers - 1));
+  p->desc = pkt_describe(p, pus, npus);
   free(tmp);
   free(pus);
   return p;
@@ -347,7 +335,7 @@ const int *pkt_plan_victims(const pkt_plan *p, int w)
 
 int pkt_plan_distance(const pkt_plan *p, int a, int b)
 {
-  return distance(&p->w[a], &p->w[b]);
+  return pkt_distance(&p->w[a], &p->w[b]);
 }
 
 const char *pkt_plan_describe(const pkt_plan *p) { return p->desc; }
@@ -355,7 +343,7 @@ const char *pkt_plan_describe(const pkt_plan *p) { return p->desc; }
 /* ---- pinning ------------------------------------------------------------------------- */
 
 /* Calling thread onto CPU os with sched_setaffinity.  0 or -errno. */
-static int pin_affinity(int os)
+static int pkt_pin_affinity(int os)
 {
   cpu_set_t *set = CPU_ALLOC(os + 1);
   size_t sz = CPU_ALLOC_SIZE(os + 1);
@@ -368,7 +356,7 @@ static int pin_affinity(int os)
 }
 
 /* Calling thread onto PU os with hwloc.  0 or -errno. */
-static int pin_hwloc(hwloc_topology_t topo, int os)
+static int pkt_pin_hwloc(hwloc_topology_t topo, int os)
 {
   hwloc_bitmap_t set = hwloc_bitmap_alloc();
   if (!set) return -ENOMEM;
@@ -382,8 +370,8 @@ int pkt_pin_self(const pkt_plan *p, int w)
 {
   if (!p || w < 0 || w >= p->nworkers) return -EINVAL;
   if (p->synthetic) return -ENOSYS;
-  const pu_info *pi = &p->w[w];
+  const pkt_pu_info *pi = &p->w[w];
   if (p->topo && pi->known && hwloc_topology_is_thissystem(p->topo))
-    return pin_hwloc(p->topo, pi->os);
-  return pin_affinity(pi->os);
+    return pkt_pin_hwloc(p->topo, pi->os);
+  return pkt_pin_affinity(pi->os);
 }

@@ -55,7 +55,7 @@ int pkt_default_workers(void);
 
 /* Any thread, before it is pinned (the calling thread's affinity mask is
    taken as the process's).  A plan for nworkers (1..PKT_MAX_WORKERS) on this
-   machine; NULL when nworkers is out of range or memory runs out.
+   machine; NULL when nworkers is out of range (out of memory is pko_oom).
    Cost: an hwloc topology load (milliseconds: reads /sys), O(nworkers^2 log)
    for the victim lists. */
 pkt_plan *pkt_plan_new(int nworkers, uint64_t seed);

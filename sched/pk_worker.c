@@ -24,8 +24,6 @@
 */
 #include "pk_worker.h"
 #include "pk_deque.h"
-#include "pk_eval.h"
-#include "pk_search.h"
 #include "pk_topo.h"
 
 #include <pthread.h>
@@ -43,6 +41,7 @@ typedef struct pkw_anode {
 } pkw_anode;
 
 struct pkw_query {
+  const pkw_ops *ops;         /* what a branch is */
   bool spec;                  /* workers force ahead of an ordered driver */
   _Atomic int64_t pending;    /* live branches */
   _Atomic int64_t claimed;    /* answers found so far (indices handed out) */
@@ -85,27 +84,11 @@ static struct {
   _Atomic int active;     /* pool workers inside cur */
   _Atomic int hungry;     /* workers with no branch */
   uint64_t spec_t0, spec_u0; /* the driver's clock and counts at the start of */
-  pks_spec_counts spec0;   /* an ordered query */
-} pkw = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, { 1, false, 0, false }, false, 0, NULL, NULL, NULL, 0, 0, 0, 0, 0, { 0, 0, 0 } };
+  pkw_counts spec0;        /* an ordered query */
+} pkw = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER, .cfg = { .workers = 1 } };
 
 /* The worker this thread is, or NULL outside the pool. */
 static _Thread_local pkw_worker *pkw_self;
-
-static uint64_t pkw_now_ns(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* splitmix64: the per-worker random stream for victim choice. */
-static uint64_t pkw_rand(uint64_t *s)
-{
-  uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
 
 /* Deque buffers live in the collected heap: they hold branches.  An old
    buffer is never freed by hand: a thief may still read it, and the
@@ -228,18 +211,15 @@ static void pkw_run(pkw_worker *w, pkw_query *q)
     if (atomic_load_explicit(&q->done, memory_order_relaxed)) { t = 0; break; }
     pk_val a, b;
     if (atomic_load_explicit(&pkw.hungry, memory_order_relaxed) > 0 && pkd_size_approx(&w->dq) == 0
-        && pks_split(t, &a, &b)) {
+        && q->ops->split(t, &a, &b)) {
       pkw_spawn(w, q, b);
       t = a;
     }
-    pk_val s = pks_force(t);
+    pk_val answer = 0;
+    t = q->ops->force(t, &answer);
     w->st.forces++;
-    switch (pks_stream_kind(s)) {
-    case PKS_MZERO: pkw_retire(q); t = 0; break;
-    case PKS_UNIT: pkw_emit(w, q, s); pkw_retire(q); t = 0; break;
-    case PKS_CHOICE: pkw_emit(w, q, pks_choice_answer(s)); t = pks_choice_rest(s); break;
-    default: t = s;
-    }
+    if (answer) pkw_emit(w, q, answer);
+    if (!t) pkw_retire(q);
   }
   w->cur = t;
 }
@@ -285,7 +265,7 @@ static bool pkw_steal(pkw_worker *w, pk_val *t)
 {
   int nv = pkt_plan_workers(pkw.plan) - 1;
   const int *victims = pkt_plan_victims(pkw.plan, w->id);
-  int start = nv > 1 ? (int)(pkw_rand(&w->rng) % 2) : 0; /* ties among the nearest two */
+  int start = nv > 1 ? (int)(pko_rand64(&w->rng) % 2) : 0; /* ties among the nearest two */
   for (int k = 0; k < nv; k++) {
     int v = victims[(k < 2 && nv > 1) ? (k + start) % 2 : k];
     if (v >= pkw.cfg.workers) continue;
@@ -346,18 +326,19 @@ static void pkw_hungry(pkw_worker *w, bool h)
 typedef struct pkw_shift {
   unsigned idle;          /* backoff round while hungry */
   uint64_t t0, idle_since, u0;
+  const pkw_ops *ops;
 } pkw_shift;
 
-static pkw_shift pkw_shift_begin(void)
+static pkw_shift pkw_shift_begin(const pkw_query *q)
 {
-  return (pkw_shift){ 0, pkw_now_ns(), 0, pks_unify_count() };
+  return (pkw_shift){ 0, pko_now_ns(), 0, q->ops->work(), q->ops };
 }
 
 /* No branch to run: w is hungry, and waits a little longer each round. */
 static void pkw_shift_idle(pkw_worker *w, pkw_shift *s)
 {
   pkw_hungry(w, true);
-  if (!s->idle_since) s->idle_since = pkw_now_ns();
+  if (!s->idle_since) s->idle_since = pko_now_ns();
   pkw_backoff(&s->idle);
 }
 
@@ -365,7 +346,7 @@ static void pkw_shift_idle(pkw_worker *w, pkw_shift *s)
 static void pkw_shift_busy(pkw_worker *w, pkw_shift *s)
 {
   pkw_hungry(w, false);
-  if (s->idle_since) { w->st.idle_ns += pkw_now_ns() - s->idle_since; s->idle_since = 0; }
+  if (s->idle_since) { w->st.idle_ns += pko_now_ns() - s->idle_since; s->idle_since = 0; }
   s->idle = 0;
 }
 
@@ -373,16 +354,16 @@ static void pkw_shift_busy(pkw_worker *w, pkw_shift *s)
 static void pkw_shift_end(pkw_worker *w, pkw_shift *s)
 {
   pkw_hungry(w, false);
-  uint64_t t1 = pkw_now_ns();
+  uint64_t t1 = pko_now_ns();
   if (s->idle_since) w->st.idle_ns += t1 - s->idle_since;
   w->st.busy_ns += t1 - s->t0;
-  w->st.unifies += pks_unify_count() - s->u0;
+  w->st.unifies += s->ops->work() - s->u0;
 }
 
 /* Work on q until it is done, or (consumer) until an answer is waiting. */
 static void pkw_work(pkw_worker *w, pkw_query *q, bool consumer)
 {
-  pkw_shift sh = pkw_shift_begin();
+  pkw_shift sh = pkw_shift_begin(q);
   while (!atomic_load_explicit(&q->done, memory_order_acquire)) {
     if (consumer && atomic_load_explicit(&q->head->next, memory_order_acquire)) break;
     if (!w->cur) {
@@ -401,7 +382,7 @@ static void pkw_work(pkw_worker *w, pkw_query *q, bool consumer)
   pkw_shift_end(w, &sh);
 }
 
-/* ---- ordered speculation (pk_search.c does the forcing) ------------------------------- */
+/* ---- ordered speculation (the client's force_ahead does the forcing) -------------- */
 
 /* Results forced ahead and not yet taken, per worker, before workers stop
    forcing ahead: bounds the memory a run n can waste. */
@@ -429,16 +410,16 @@ void pkw_offer(pk_val t)
   w->st.splits++;
 }
 
-/* Set by the driver while forcing ahead does not pay (pks_credit_take). */
+/* Set by the driver while forcing ahead does not pay (pkw_spec_pause). */
 static _Atomic bool pkw_spec_paused;
 
 void pkw_spec_pause(bool on) { atomic_store_explicit(&pkw_spec_paused, on, memory_order_relaxed); }
 
-/* True while workers may force more ahead of the driver. */
-static bool pkw_spec_room(void)
+/* True while workers may force more ahead of q's driver. */
+static bool pkw_spec_room(const pkw_query *q)
 {
   return !atomic_load_explicit(&pkw_spec_paused, memory_order_relaxed)
-         && pks_spec_ahead() < (int64_t)PKW_AHEAD_PER_WORKER * pkw.cfg.workers;
+         && q->ops->ahead() < (int64_t)PKW_AHEAD_PER_WORKER * pkw.cfg.workers;
 }
 
 /* Force claimed thunk t, then the thunks that follow it on its chain,
@@ -450,11 +431,11 @@ static void pkw_spec_chain(pkw_worker *w, pkw_query *q, pk_val t)
   pk_val recent[PKW_CHAIN_LEAD] = { 0 };
   for (unsigned i = 0;; i++) {
     recent[i % PKW_CHAIN_LEAD] = t;
-    t = pks_spec_force(t);
+    t = q->ops->force_ahead(t);
     w->st.forces++;
     pk_val old = recent[(i + 1) % PKW_CHAIN_LEAD];
-    if (!t || (old && !pks_spec_taken(old)) || !pkw_spec_room() || atomic_load_explicit(&q->done, memory_order_relaxed)
-        || !pks_spec_claim(t))
+    if (!t || (old && !q->ops->taken(old)) || !pkw_spec_room(q) || atomic_load_explicit(&q->done, memory_order_relaxed)
+        || !q->ops->claim(t))
       return;
   }
 }
@@ -463,22 +444,22 @@ static void pkw_spec_chain(pkw_worker *w, pkw_query *q, pk_val t)
    and its chain ahead of the driver, while there is room. */
 static void pkw_spec_work(pkw_worker *w, pkw_query *q)
 {
-  pkw_shift sh = pkw_shift_begin();
-  pks_spec_enable(true, false);
+  pkw_shift sh = pkw_shift_begin(q);
+  q->ops->join(true, false);
   pkw_spec_self = w;
   while (!atomic_load_explicit(&q->done, memory_order_acquire)) {
     pk_val t;
-    if (!pkw_spec_room() || !pkw_take(w, &t)) {
+    if (!pkw_spec_room(q) || !pkw_take(w, &t)) {
       pkw_shift_idle(w, &sh);
       continue;
     }
     pkw_shift_busy(w, &sh);
-    if (!pks_spec_claim(t)) continue;
+    if (!q->ops->claim(t)) continue;
     w->st.tasks++;
     pkw_spec_chain(w, q, t);
   }
   pkw_spec_self = NULL;
-  pks_spec_enable(false, false);
+  q->ops->join(false, false);
   pkw_shift_end(w, &sh);
 }
 
@@ -498,7 +479,7 @@ static void *pkw_main(void *arg)
 {
   pkw_worker *w = arg;
   pkw_self = w;
-  pke_thread_start();
+  if (pkw.cfg.thread_start) pkw.cfg.thread_start();
   pthread_mutex_lock(&pkw.lock);
   pkt_pin_self(pkw.plan, w->id);
   pthread_mutex_unlock(&pkw.lock);
@@ -519,13 +500,13 @@ static void *pkw_main(void *arg)
   return NULL;
 }
 
-/* Start pool worker i's thread, with a stack as large as the evaluator's
-   budget (goal expressions are evaluated on workers). */
+/* Start pool worker i's thread, with the stack the configuration asks for
+   (the client's code runs on workers) plus a margin. */
 static void pkw_spawn_thread(int i)
 {
   pthread_attr_t a;
   pthread_attr_init(&a);
-  pthread_attr_setstacksize(&a, pke_stack_budget + ((size_t)64 << 20));
+  pthread_attr_setstacksize(&a, pkw.cfg.stack_bytes + ((size_t)64 << 20));
   int rc = pthread_create(&pkw.w[i]->th, &a, pkw_main, pkw.w[i]);
   pthread_attr_destroy(&a);
   if (rc != 0) pko_error("cannot start worker %d", i);
@@ -588,15 +569,15 @@ static void pkw_query_end(pkw_query *q)
 {
   atomic_store(&q->done, 1);
   if (q->spec) {
-    pks_spec_enable(false, false);
+    q->ops->join(false, false);
     pkw_spec_self = NULL;
     pkw_worker *w0 = pkw.w[0];
-    pks_spec_counts c = pks_spec_counted();
+    pkw_counts c = q->ops->counts();
     w0->st.taken += c.taken - pkw.spec0.taken;
     w0->st.waits += c.waits - pkw.spec0.waits;
     w0->st.wait_ns += c.wait_ns - pkw.spec0.wait_ns;
-    w0->st.busy_ns += pkw_now_ns() - pkw.spec_t0;
-    w0->st.unifies += pks_unify_count() - pkw.spec_u0;
+    w0->st.busy_ns += pko_now_ns() - pkw.spec_t0;
+    w0->st.unifies += q->ops->work() - pkw.spec_u0;
   }
   pthread_mutex_lock(&pkw.lock);
   if (pkw.cur == q) pkw.cur = NULL;
@@ -608,12 +589,13 @@ static void pkw_query_end(pkw_query *q)
 
 /* A new query for the pool, after the one still running (a consumer that
    stopped early) ends. */
-static pkw_query *pkw_query_new(bool unordered)
+static pkw_query *pkw_query_new(const pkw_ops *ops, bool unordered)
 {
   if (!pkw.started) pkw_start_pool();
   if (pkw.cur) pkw_query_end(pkw.cur);
   pkw_gc_budget(unordered);
   pkw_query *q = pko_alloc(sizeof *q);
+  q->ops = ops;
   q->spec = !unordered;
   q->head = &q->sentinel;
   atomic_store(&q->tail, &q->sentinel);
@@ -630,9 +612,9 @@ static void pkw_query_publish(pkw_query *q)
   pthread_mutex_unlock(&pkw.lock);
 }
 
-pkw_query *pkw_query_start(pk_val root, int64_t n)
+pkw_query *pkw_query_start(const pkw_ops *ops, pk_val root, int64_t n)
 {
-  pkw_query *q = pkw_query_new(true);
+  pkw_query *q = pkw_query_new(ops, true);
   q->limit = n;
   atomic_store(&q->pending, 1);
   pkw_push(pkw.w[0], root);
@@ -640,16 +622,16 @@ pkw_query *pkw_query_start(pk_val root, int64_t n)
   return q;
 }
 
-pkw_query *pkw_spec_start(void)
+pkw_query *pkw_spec_start(const pkw_ops *ops)
 {
-  pkw_query *q = pkw_query_new(false);
-  pks_spec_reset();
+  pkw_query *q = pkw_query_new(ops, false);
+  ops->reset();
   pkw_spec_pause(false);
-  pks_spec_enable(true, true);
+  ops->join(true, true);
   pkw_spec_self = pkw.w[0];
-  pkw.spec_t0 = pkw_now_ns();
-  pkw.spec0 = pks_spec_counted();
-  pkw.spec_u0 = pks_unify_count();
+  pkw.spec_t0 = pko_now_ns();
+  pkw.spec0 = ops->counts();
+  pkw.spec_u0 = ops->work();
   pkw_query_publish(q);
   return q;
 }

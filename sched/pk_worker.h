@@ -2,16 +2,19 @@
 ** pk_worker.h — the work-stealing scheduler: a pool of workers that run the
 ** branches of one query at a time.
 **
-** The unit of work is a suspended branch (a thunk of pk_search.c): plain data,
-** shared with no copy and no lock.  A worker forces its branch a quantum
-** of steps at a time, splitting every mplus it meets into two branches and
-** pushing one on its Chase-Lev deque, where idle workers steal it.
+** The unit of work is a branch: an opaque word that the client's
+** operations (pkw_ops) force, split and force ahead.  Branches are plain
+** data, shared with no copy and no lock.  A worker forces its branch a
+** quantum of steps at a time, splitting it while another worker is hungry
+** and pushing one half on its Chase-Lev deque, where idle workers steal it.
+** The scheduler knows nothing else of its client: miniKanren searches
+** (api/pk_jobs.c) and rewriting both run on it.
 **
 ** With --unordered answers are released as found (the same multiset as one
 ** worker for run*, and n answers of the one-worker search for run n).  In
 ** the default order the query's thread drives the search as one worker
-** would and pool workers force, ahead of it, thunks it will force later
-** (pk_search.c, "ordered speculation"): the same output, byte for byte.
+** would and pool workers force, ahead of it, branches it will force later
+** (engine/pk_future.c): the same output, byte for byte.
 */
 #ifndef PK_WORKER_H
 #define PK_WORKER_H
@@ -24,7 +27,37 @@ typedef struct pkw_config {
   uint64_t seed;      /* victim choice */
   bool eager;         /* ordered mode: offer every mplus thunk, hungry
                          workers or not (stresses the memo protocol; tests) */
+  size_t stack_bytes; /* C stack the client's code may use on a worker */
+  void (*thread_start)(void); /* run first on each worker thread, or NULL */
 } pkw_config;
+
+/* A driver's counts in an ordered query, for --stats. */
+typedef struct pkw_counts { uint64_t taken, waits, wait_ns; } pkw_counts;
+
+/* What a branch is: the client's operations.  force and split are called
+   on any worker; the ordered-mode operations as pk_future.h describes
+   them. */
+typedef struct pkw_ops {
+  /* Run branch t one step: an answer into *answer (left 0 when there is
+     none), the branch to go on with returned (0 when t has ended). */
+  pk_val (*force)(pk_val t, pk_val *answer);
+  /* Split t into two independent branches whose answers together are
+     t's; false when t cannot be split. */
+  bool (*split)(pk_val t, pk_val *a, pk_val *b);
+  /* This thread's work counter (unifications), for --stats. */
+  uint64_t (*work)(void);
+  /* Ordered mode: claim t to force it ahead (false if taken), force a
+     claimed t ahead (the next branch of its chain, or 0), has t's result
+     been taken, results ahead not yet taken, join or leave as driver or
+     worker, start counting from zero, the driver's counts. */
+  bool (*claim)(pk_val t);
+  pk_val (*force_ahead)(pk_val t);
+  bool (*taken)(pk_val t);
+  int64_t (*ahead)(void);
+  void (*join)(bool on, bool driver);
+  void (*reset)(void);
+  pkw_counts (*counts)(void);
+} pkw_ops;
 
 /* Set the pool's configuration, from the thread that runs queries, between
    queries (one its consumer stopped early is ended first); not
@@ -39,9 +72,9 @@ bool pkw_parallel(void);
 bool pkw_speculative(void);
 
 typedef struct pkw_query pkw_query;
-/* Start a parallel search of the stream root for n answers (n < 0: all).
+/* Start a parallel search of branch root for n answers (n < 0: all).
    Thread contract: one query at a time per pool, from the consuming thread. */
-pkw_query *pkw_query_start(pk_val root, int64_t n);
+pkw_query *pkw_query_start(const pkw_ops *ops, pk_val root, int64_t n);
 /* Next answer; the calling thread works as worker 0 while it waits.
    False when the search is exhausted or n answers were released.  Rethrows
    an error raised by any worker. */
@@ -53,9 +86,9 @@ bool pkw_query_next(pkw_query *q, pk_val *out);
 void pkw_query_stop(pkw_query *q);
 
 /* Ordered mode: pool workers force ahead of this thread, which drives the
-   query as one worker would (pk_search.c).  Returns the speculation, which
-   pkw_query_stop ends.  The driving thread only. */
-pkw_query *pkw_spec_start(void);
+   query as one worker would and offers branches (pkw_offer).  Returns the
+   speculation, which pkw_query_stop ends.  The driving thread only. */
+pkw_query *pkw_spec_start(const pkw_ops *ops);
 /* Is a worker hungry for a thunk to force ahead (and this thread's deque
    nearly empty)?  A few loads. */
 bool pkw_offer_wanted(void);

@@ -2,7 +2,6 @@
 ** pk_obj.c — allocation, numbers, strings, symbols, equality and errors.
 */
 #include "pk_obj.h"
-#include "pk_builtin.h"
 #include "pk_print.h"
 
 #include <inttypes.h>
@@ -11,25 +10,86 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 _Thread_local pko_catch *pko_handler;
 _Thread_local pko_errinfo pko_err;
 _Thread_local const pk_srcpos *pko_where;
 volatile int pko_interrupted;
 
+/* ---- clock, random numbers, memory outside the collector ------------------ */
+
+/* Nanoseconds since an unspecified start; never goes back. */
+uint64_t pko_now_ns(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* splitmix64 (Steele, Lea and Flood 2014): a Weyl sequence through a
+   bijective mixer; every state gives a full-period stream. */
+uint64_t pko_rand64(uint64_t *state)
+{
+  uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+_Thread_local int pko_oom_fatal;
+
+/* Output already written stays written; then the error, or the exit. */
+_Noreturn void pko_oom(void)
+{
+  fflush(stdout);
+  if (pko_handler && !pko_oom_fatal) pko_error("out of memory");
+  fputs("pkanren: out of memory\n", stderr);
+  exit(PK_STATUS_RUNTIME);
+}
+
+/* The collector's out-of-memory hook (GC_set_oom_fn): never returns. */
+static void *pko_gc_oom(size_t bytes)
+{
+  (void)bytes;
+  pko_oom();
+}
+
+/* The checked allocators: the C library's, then pko_oom on NULL. */
+void *pko_xmalloc(size_t bytes)
+{
+  void *p = malloc(bytes ? bytes : 1);
+  if (!p) pko_oom();
+  return p;
+}
+
+void *pko_xcalloc(size_t n, size_t size)
+{
+  void *p = calloc(n && size ? n : 1, n && size ? size : 1);
+  if (!p) pko_oom();
+  return p;
+}
+
+void *pko_xrealloc(void *p, size_t bytes)
+{
+  void *q = realloc(p, bytes ? bytes : 1);
+  if (!q) pko_oom();
+  return q;
+}
+
+char *pko_xstrdup(const char *s)
+{
+  size_t n = strlen(s) + 1;
+  return memcpy(pko_xmalloc(n), s, n);
+}
+
 /* ---- allocation ---------------------------------------------------------- */
 
 _Thread_local pko_freelists *pko_fls;
 
-static _Noreturn void pko_oom(void)
-{
-  fputs("pkanren: out of memory\n", stderr);
-  abort();
-}
-
 /* Refill this thread's free list for the size of bytes and allocate from
    it; larger objects go to the collector directly.  Dies when out of
-   memory, because every caller would have to. */
+   memory (pko_oom), because every caller would have to. */
 void *pko_alloc_slow(size_t bytes)
 {
   size_t g = (bytes + 15) >> 4;
@@ -53,7 +113,7 @@ void *pko_alloc_slow(size_t bytes)
 void *pko_alloc_atomic(size_t bytes)
 {
   void *p = GC_MALLOC_ATOMIC(bytes);
-  if (!p) { fputs("pkanren: out of memory\n", stderr); abort(); }
+  if (!p) pko_oom();
   return p;
 }
 
@@ -302,6 +362,7 @@ static void pko_symgrow(void)
 pk_val pko_intern(const char *name, size_t len)
 {
   uint64_t h = pko_hash(name, len);
+  pko_oom_fatal++;
   pthread_mutex_lock(&pko_symtab.lock);
   if (2 * (pko_symtab.count + 1) > pko_symtab.cap) pko_symgrow();
   size_t j = h & (pko_symtab.cap - 1);
@@ -315,6 +376,7 @@ pk_val pko_intern(const char *name, size_t len)
     pko_symtab.count++;
   }
   pthread_mutex_unlock(&pko_symtab.lock);
+  pko_oom_fatal--;
   return (pk_val)s;
 }
 
@@ -370,8 +432,7 @@ bool pko_equal(pk_val a, pk_val b)
     if (pko_pairp(a) && pko_pairp(b)) {
       if (n + 2 > cap) {
         size_t ncap = cap * 2;
-        pk_val *ns = malloc(2 * ncap * sizeof *ns);
-        if (!ns) { fputs("pkanren: out of memory\n", stderr); abort(); }
+        pk_val *ns = pko_xmalloc(2 * ncap * sizeof *ns);
         memcpy(ns, stk, 2 * n * sizeof *ns);
         if (stk != local) free(stk);
         stk = ns;
@@ -419,6 +480,14 @@ void pko_defprim(const char *name, pk_primfn fn, int min, int max)
 }
 
 /* ---- errors -------------------------------------------------------------- */
+
+/* A failed pko_assert: an internal error, never a user's. */
+_Noreturn void pko_assert_fail(const char *cond, const char *file, int line)
+{
+  fflush(stdout);
+  fprintf(stderr, "pkanren: internal error: %s:%d: check failed: %s\n", file, line, cond);
+  abort();
+}
 
 /* Jump to the innermost handler; with none, the error is unrecoverable. */
 _Noreturn void pko_rethrow(void)
@@ -479,11 +548,6 @@ _Noreturn void pko_interrupt(void)
 
 /* ---- init ---------------------------------------------------------------- */
 
-/* Module initialisers, in dependency order. */
-extern void pke_init(void);
-extern void pks_init(void);
-extern void pkg_init(void);
-
 static unsigned pko_markers;
 
 /* Before pko_init, from one thread: the collector marks on n threads (0:
@@ -493,7 +557,7 @@ static unsigned pko_markers;
    the environment still wins. */
 void pko_set_markers(unsigned n) { pko_markers = n; }
 
-/* Start the collector and register primitives and special forms. */
+/* Start the collector and the symbol table. */
 static void pko_init_once(void)
 {
   /* Objects are referenced only from their start or a pair tag offset:
@@ -501,6 +565,7 @@ static void pko_init_once(void)
   GC_set_all_interior_pointers(0);
   if (pko_markers) GC_set_markers_count(pko_markers);
   GC_INIT();
+  GC_set_oom_fn(pko_gc_oom);
   GC_register_displacement(PK_TAG_PAIR);
   GC_register_displacement(PK_TAG_GPAIR);
   GC_register_displacement(PK_TAG_VAR);
@@ -512,10 +577,6 @@ static void pko_init_once(void)
   const char *minmb = getenv("PKANREN_GC_MIN_MB");
   GC_set_min_bytes_allocd((size_t)(minmb ? atoi(minmb) : 16) << 20);
   GC_allow_register_threads();
-  pkb_init();
-  pke_init();
-  pks_init();
-  pkg_init();
 }
 
 /* One-time process set-up; any thread may call it, any number of times. */

@@ -300,7 +300,7 @@ typedef struct pk_srcpos { const char *file; int line, col; } pk_srcpos;
 typedef struct pko_catch { jmp_buf jb; struct pko_catch *prev; } pko_catch;
 
 /* The error being thrown, per thread. */
-typedef struct pko_error {
+typedef struct pko_errinfo {
   int status;      /* PK_STATUS_* */
   int code;        /* exit code for PK_STATUS_EXIT */
   char msg[2048];  /* "file:line:col: message" */
@@ -333,6 +333,44 @@ static inline void pko_poll(void)
   extern _Noreturn void pko_interrupt(void);
   if (__builtin_expect(pko_interrupted, 0)) pko_interrupt();
 }
+
+/* ---- debug checks ----------------------------------------------------------
+** PK_DEBUG 1 (the sanitizer build: cmake -DPK_DEBUG=1) checks invariants
+** the code otherwise only argues in comments: who may change a state or a
+** cell in place, the transitions of a future's memo word, the kinds of
+** frames and streams.  At 0 (Release) a check is compiled, type-checked
+** and removed: it costs nothing. */
+#ifndef PK_DEBUG
+#define PK_DEBUG 0
+#endif
+_Noreturn void pko_assert_fail(const char *cond, const char *file, int line);
+#define pko_assert(c) ((void)((PK_DEBUG && !(c)) ? (pko_assert_fail(#c, __FILE__, __LINE__), 0) : 0))
+
+/* ---- clock, random numbers, memory outside the collector ------------------ */
+
+/* The monotonic clock in nanoseconds (CLOCK_MONOTONIC).  Thread-safe; a
+   vDSO call, some 20 ns. */
+uint64_t pko_now_ns(void);
+/* One step of splitmix64: advances *state and returns the next number of
+   its stream.  A few multiplies; the caller owns the state. */
+uint64_t pko_rand64(uint64_t *state);
+
+/* The one out-of-memory policy: flush stdout, then throw the runtime error
+   "out of memory" (status 3) when a handler is active on this thread and
+   pko_oom_fatal is 0, else print "pkanren: out of memory" and exit 3.
+   The collector's out-of-memory hook calls it too. */
+_Noreturn void pko_oom(void);
+/* Nonzero while this thread holds a process-wide lock (symbol table,
+   position table, ...): out of memory then exits rather than throwing past
+   the unlock.  Incremented before the lock, decremented after it. */
+extern _Thread_local int pko_oom_fatal;
+
+/* malloc, calloc, realloc and strdup that never return NULL (pko_oom).
+   A size of 0 allocates 1 byte. */
+void *pko_xmalloc(size_t bytes);
+void *pko_xcalloc(size_t n, size_t size);
+void *pko_xrealloc(void *p, size_t bytes);
+char *pko_xstrdup(const char *s);
 
 /* One-time process init: collector, symbol table, primitives. Idempotent. */
 void pko_init(void);

@@ -19,7 +19,7 @@
 **     U+2028 as \xN;; characters use Chez's R6RS names (#\alarm, #\delete).
 */
 #include "pk_print.h"
-#include "pk_eval.h"
+#include "pk_num.h"
 
 #include <locale.h>
 #include <math.h>
@@ -37,12 +37,7 @@ static void pkp_reserve(pkp_buf *b, size_t extra)
   if (b->len + extra + 1 <= b->cap) return;
   size_t cap = b->cap ? b->cap * 2 : 64;
   while (cap < b->len + extra + 1) cap *= 2;
-  char *s = realloc(b->s, cap);
-  if (!s) {
-    fputs("pkanren: out of memory\n", stderr);
-    abort();
-  }
-  b->s = s;
+  b->s = pko_xrealloc(b->s, cap);
   b->cap = cap;
 }
 
@@ -576,21 +571,21 @@ static void pkp_symbol(pkp_buf *b, const char *s, size_t n)
 
 /* ---- atoms ------------------------------------------------------------------ */
 
-/* A 64-bit integer in decimal. */
+/* A 64-bit integer in decimal (pk_num's digits, as number->string). */
 static void pkp_int(pkp_buf *b, int64_t i)
 {
-  char s[24], *o = s + sizeof s;
-  uint64_t u = i < 0 ? 0 - (uint64_t)i : (uint64_t)i;
-  do *--o = (char)('0' + u % 10); while (u /= 10);
-  if (i < 0) *--o = '-';
-  pkp_puts(b, o, (size_t)(s + sizeof s - o));
+  char s[72];
+  pkp_puts(b, s, pkn_int_text(s, i, 10));
 }
 
-/* #<procedure name> when the evaluator knows a name. */
+const char *(*pkp_procname)(pk_val f);
+
+/* #<procedure name> when the primitive or the language knows a name. */
 static void pkp_procedure(pkp_buf *b, pk_val v)
 {
   pko_type t = pko_typeof(v);
-  const char *name = t == PK_T_CLOSURE || t == PK_T_PRIM ? pke_procname(v) : NULL;
+  const char *name = t == PK_T_PRIM ? ((const pko_prim *)v)->name
+                     : t == PK_T_CLOSURE && pkp_procname ? pkp_procname(v) : NULL;
   if (name) pkp_printf(b, "#<procedure %s>", name);
   else pkp_cstr(b, "#<procedure>");
 }
@@ -727,10 +722,7 @@ static void pkp_push(pkp_stack *st, uint32_t op, pk_val v, uint32_t i)
 {
   if (st->n == st->cap) {
     pkp_item *it = GC_MALLOC(st->cap * 2 * sizeof *it);
-    if (!it) {
-      fputs("pkanren: out of memory\n", stderr);
-      abort();
-    }
+    if (!it) pko_oom();
     memcpy(it, st->it, st->n * sizeof *it);
     st->it = it;
     st->cap *= 2;
@@ -903,8 +895,7 @@ char *pkp_tostring(pk_val v, int mode)
   pkp_init(&b);
   pkp_print(&b, v, mode);
   if (!b.s) {
-    b.s = malloc(1);
-    if (!b.s) abort();
+    b.s = pko_xmalloc(1);
     b.s[0] = 0;
   }
   return b.s;

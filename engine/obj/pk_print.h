@@ -49,6 +49,9 @@ void pkp_print(pkp_buf *b, pk_val v, int mode);
 void pkp_json(pkp_buf *b, pk_val v);
 /* Convenience: a malloc'd NUL-terminated string of v written. */
 char *pkp_tostring(pk_val v, int mode);
+/* The name of closure f for #<procedure name>, or NULL: the language's,
+   set once at start (the printer sits below it). */
+extern const char *(*pkp_procname)(pk_val f);
 /* Chez's text for a flonum into buf (at least 32 bytes). */
 void pkp_flonum(char *buf, double d);
 

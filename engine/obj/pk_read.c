@@ -14,6 +14,7 @@
 ** lock once per datum (or per 256 pairs), so parallel readers rarely meet.
 */
 #include "pk_read.h"
+#include "pk_num.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -44,11 +45,18 @@ static struct {
   size_t nfiles, filecap;
 } pkr_tab = { PTHREAD_MUTEX_INITIALIZER, NULL, NULL, 0, 0, NULL, 0, 0 };
 
-/* Out of memory in the table is not recoverable for any caller. */
-static _Noreturn void pkr_oom(void)
+/* Take and release the table's lock; out of memory inside exits rather
+   than throwing past the unlock (pko_oom_fatal). */
+static void pkr_lock(void)
 {
-  fputs("pkanren: out of memory\n", stderr);
-  abort();
+  pko_oom_fatal++;
+  pthread_mutex_lock(&pkr_tab.lock);
+}
+
+static void pkr_unlock(void)
+{
+  pthread_mutex_unlock(&pkr_tab.lock);
+  pko_oom_fatal--;
 }
 
 /* Fibonacci hashing of an address whose low 4 bits are always zero. */
@@ -62,8 +70,8 @@ static size_t pkr_hash(uintptr_t key)
 static void pkr_rehash(size_t ncap)
 {
   uintptr_t *keys = GC_MALLOC_UNCOLLECTABLE(ncap * sizeof *keys);
-  pkr_slot *vals = malloc(ncap * sizeof *vals);
-  if (!keys || !vals) pkr_oom();
+  pkr_slot *vals = pko_xmalloc(ncap * sizeof *vals);
+  if (!keys) pko_oom();
   memset(keys, 0, ncap * sizeof *keys);
   for (size_t i = 0; i < pkr_tab.cap; i++) {
     uintptr_t k = pkr_tab.keys[i];
@@ -106,13 +114,10 @@ static const char *pkr_file(const char *name)
   }
   if (n == pkr_tab.filecap) {
     size_t cap = n ? n * 2 : 16;
-    const char **fs = realloc(pkr_tab.files, cap * sizeof *fs);
-    if (!fs) pkr_oom();
-    pkr_tab.files = fs;
+    pkr_tab.files = pko_xrealloc(pkr_tab.files, cap * sizeof *pkr_tab.files);
     pkr_tab.filecap = cap;
   }
-  char *copy = strdup(name);
-  if (!copy) pkr_oom();
+  char *copy = pko_xstrdup(name);
   pkr_tab.files[pkr_tab.nfiles++] = copy;
   return copy;
 }
@@ -143,7 +148,7 @@ static void pkr_wpush(pk_val **stack, size_t *cap, size_t *n, pk_val v)
 {
   if (*n == *cap) {
     pk_val *s = GC_MALLOC(*cap * 2 * sizeof *s);
-    if (!s) pkr_oom();
+    if (!s) pko_oom();
     memcpy(s, *stack, *n * sizeof *s);
     *stack = s;
     *cap *= 2;
@@ -173,13 +178,13 @@ void pkr_forget(pk_val v)
 {
   size_t cap = 64;
   pk_val *stack = GC_MALLOC(cap * sizeof *stack);
-  if (!stack) pkr_oom();
-  pthread_mutex_lock(&pkr_tab.lock);
+  if (!stack) pko_oom();
+  pkr_lock();
   pkr_forget_walk(v, &stack, &cap);
   size_t ncap = pkr_tab.cap;
   while (ncap > 4096 && pkr_tab.used * 8 < ncap) ncap /= 2;
   if (ncap < pkr_tab.cap) pkr_rehash(ncap);
-  pthread_mutex_unlock(&pkr_tab.lock);
+  pkr_unlock();
 }
 
 /* Look a pair up; any thread, under the table lock. */
@@ -188,7 +193,7 @@ bool pkr_pos(pk_val pair, pk_srcpos *out)
   if (!pko_pairp(pair)) return false;
   uintptr_t key = (uintptr_t)pko_as_pair(pair);
   bool found = false;
-  pthread_mutex_lock(&pkr_tab.lock);
+  pkr_lock();
   if (pkr_tab.cap) {
     size_t m = pkr_tab.cap - 1, i = pkr_hash(key) & m;
     while (pkr_tab.keys[i] && pkr_tab.keys[i] != key) i = (i + 1) & m;
@@ -198,7 +203,7 @@ bool pkr_pos(pk_val pair, pk_srcpos *out)
       found = true;
     }
   }
-  pthread_mutex_unlock(&pkr_tab.lock);
+  pkr_unlock();
   return found;
 }
 
@@ -206,10 +211,10 @@ bool pkr_pos(pk_val pair, pk_srcpos *out)
 void pkr_setpos(pk_val pair, const pk_srcpos *pos)
 {
   if (!pko_pairp(pair) || !pos) return;
-  pthread_mutex_lock(&pkr_tab.lock);
+  pkr_lock();
   const char *file = pkr_file(pos->file ? pos->file : "?");
   pkr_put((uintptr_t)pko_as_pair(pair), (pkr_slot){ file, pos->line, pos->col });
-  pthread_mutex_unlock(&pkr_tab.lock);
+  pkr_unlock();
 }
 
 /* ---- reader state --------------------------------------------------------- */
@@ -250,15 +255,12 @@ enum {
 
 /* quote quasiquote unquote unquote-splicing */
 static pk_val pkr_syms[4];
-static locale_t pkr_c_locale;
 
-/* Symbols and the C locale are made once: a program may have changed the
-   process locale, and strtod must still read "1.5". */
+/* The quote-like symbols are made once. */
 static void pkr_init_once(void)
 {
   static const char *names[4] = { "quote", "quasiquote", "unquote", "unquote-splicing" };
   for (int k = 0; k < 4; k++) pkr_syms[k] = pko_sym(names[k]);
-  pkr_c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
 }
 
 /* ---- errors --------------------------------------------------------------- */
@@ -364,7 +366,7 @@ static void pkr_tokroom(pkr_reader *r, size_t extra)
   size_t cap = r->tokcap * 2;
   while (r->toklen + extra + 1 > cap) cap *= 2;
   char *t = GC_MALLOC_ATOMIC(cap);
-  if (!t) pkr_oom();
+  if (!t) pko_oom();
   memcpy(t, r->tok, r->toklen);
   r->tok = t;
   r->tokcap = cap;
@@ -460,93 +462,26 @@ static void pkr_skip(pkr_reader *r)
 
 /* ---- numbers -------------------------------------------------------------- */
 
-static int pkr_digit(int c, int radix)
+/* Value of a hex digit, or -1 (character names and escapes). */
+static int pkr_hexdigit(int c)
 {
-  int d = c >= '0' && c <= '9' ? c - '0'
-        : c >= 'a' && c <= 'z' ? c - 'a' + 10
-        : c >= 'A' && c <= 'Z' ? c - 'A' + 10 : 99;
-  return d < radix ? d : -1;
+  return c >= '0' && c <= '9' ? c - '0'
+       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }
 
-/* Index past the digits of s starting at i. */
-static size_t pkr_digits(const char *s, size_t i, size_t n, int radix)
+/* The token s[0..n) as a number in radix into *v (pkn_parse, the parser
+   string->number uses); false if it is not one (then it is a symbol, as in
+   Chez: 1+, 1a and 1/-2 are symbols).  A zero denominator and integers
+   beyond int64 are static errors. */
+static bool pkr_number(pkr_reader *r, const char *s, size_t n, int radix, pk_val *v)
 {
-  while (i < n && pkr_digit((unsigned char)s[i], radix) >= 0) i++;
-  return i;
-}
-
-/* The integer s[0..n) (sign, digits only) in radix; int64 or an error. */
-static pk_val pkr_integer(pkr_reader *r, const char *s, size_t n, int radix)
-{
-  bool neg = s[0] == '-';
-  size_t i = s[0] == '-' || s[0] == '+';
-  uint64_t limit = neg ? (uint64_t)1 << 63 : ((uint64_t)1 << 63) - 1, v = 0;
-  for (; i < n; i++) {
-    uint64_t d = (uint64_t)pkr_digit((unsigned char)s[i], radix);
-    if (v > (limit - d) / (uint64_t)radix)
-      pkr_fail(r, r->tline, r->tcol, "integer literal too large (no bignums)");
-    v = v * (uint64_t)radix + d;
+  switch (pkn_parse(s, n, radix, v)) {
+  case PKN_PARSE_OK: return true;
+  case PKN_PARSE_BIG: pkr_fail(r, r->tline, r->tcol, "integer literal too large (no bignums)");
+  case PKN_PARSE_ZERODEN: pkr_fail(r, r->tline, r->tcol, "cannot represent %.*s", (int)(n > 40 ? 40 : n), s);
+  default: return false;
   }
-  return pko_mkint(neg ? (int64_t)(0 - v) : (int64_t)v);
-}
-
-/* Index past a decimal flonum body (digits, optional point and fraction,
-   optional exponent) at s[i], or 0 when there is none; *real is set when a
-   point or exponent makes it inexact, *mark to the exponent marker's index
-   (n if none). */
-static size_t pkr_decimal(const char *s, size_t i, size_t n, bool *real, size_t *mark)
-{
-  size_t a = pkr_digits(s, i, n, 10), b = a;
-  bool point = a < n && s[a] == '.';
-  if (point) b = pkr_digits(s, a + 1, n, 10);
-  if (b - i - point == 0) return 0;
-  *real = point;
-  *mark = n;
-  if (b < n && strchr("eEsSfFdDlL", s[b])) {
-    size_t c = b + 1 + (b + 1 < n && (s[b + 1] == '+' || s[b + 1] == '-'));
-    size_t e = pkr_digits(s, c, n, 10);
-    if (e == c) return 0;
-    *real = true;
-    *mark = b;
-    b = e;
-  }
-  return b;
-}
-
-/* Read the token s[0..n) as a number into *v; false if it is not one (then
-   it is a symbol, as in Chez: 1+, 1a and 1/-2 are symbols).  Ratios
-   [+-]digits/digits, in any radix, are exact rationals in lowest terms
-   (6/4 is 3/2, 4/2 is 2); a zero denominator and integers beyond int64 are
-   errors. */
-static bool pkr_number(pkr_reader *r, char *s, size_t n, int radix, pk_val *v)
-{
-  static const char *special[4] = { "+inf.0", "-inf.0", "+nan.0", "-nan.0" };
-  for (int k = 0; k < 4 && radix == 10; k++) {
-    if (n == 6 && memcmp(s, special[k], 6) == 0) {
-      *v = pko_mkflo(k < 2 ? (k ? -INFINITY : INFINITY) : NAN);
-      return true;
-    }
-  }
-  size_t i = n > 0 && (s[0] == '+' || s[0] == '-');
-  size_t d = pkr_digits(s, i, n, radix);
-  if (d > i && d == n) {
-    *v = pkr_integer(r, s, n, radix);
-    return true;
-  }
-  if (d > i && d + 1 < n && s[d] == '/' && pkr_digits(s, d + 1, n, radix) == n) {
-    int64_t num = pko_intval(pkr_integer(r, s, d, radix));
-    int64_t den = pko_intval(pkr_integer(r, s + d + 1, n - d - 1, radix));
-    if (den == 0) pkr_fail(r, r->tline, r->tcol, "cannot represent %.*s", (int)(n > 40 ? 40 : n), s);
-    *v = pko_mkratio(num, den);
-    return true;
-  }
-  if (radix != 10) return false;
-  bool real = false;
-  size_t mark = n;
-  if (pkr_decimal(s, i, n, &real, &mark) != n || !real) return false;
-  if (mark < n) s[mark] = 'e';
-  *v = pko_mkflo(strtod_l(s, NULL, pkr_c_locale));
-  return true;
 }
 
 /* ---- symbols -------------------------------------------------------------- */
@@ -556,8 +491,8 @@ static uint32_t pkr_hexesc(pkr_reader *r, const char *what)
 {
   uint64_t v = 0;
   int n = 0, line = r->line, col = r->col;
-  while (pkr_digit(pkr_peek(r), 16) >= 0) {
-    if (v <= 0x10FFFF) v = v * 16 + (uint64_t)pkr_digit(pkr_peek(r), 16);
+  while (pkr_hexdigit(pkr_peek(r)) >= 0) {
+    if (v <= 0x10FFFF) v = v * 16 + (uint64_t)pkr_hexdigit(pkr_peek(r));
     n++;
     pkr_adv(r);
   }
@@ -747,9 +682,11 @@ static uint32_t pkr_charname(pkr_reader *r)
   size_t n = r->toklen;
   for (size_t k = 0; k < sizeof pkr_charnames / sizeof pkr_charnames[0]; k++)
     if (strcmp(s, pkr_charnames[k].name) == 0) return pkr_charnames[k].cp;
-  if (s[0] == 'x' && pkr_digits(s, 1, n, 16) == n) {
+  size_t h = 1;
+  while (h < n && pkr_hexdigit((unsigned char)s[h]) >= 0) h++;
+  if (s[0] == 'x' && h == n) {
     uint64_t v = 0;
-    for (size_t i = 1; i < n && v <= 0x10FFFF; i++) v = v * 16 + (uint64_t)pkr_digit(s[i], 16);
+    for (size_t i = 1; i < n && v <= 0x10FFFF; i++) v = v * 16 + (uint64_t)pkr_hexdigit((unsigned char)s[i]);
     if (v <= 0x10FFFF && !(v >= 0xD800 && v <= 0xDFFF)) return (uint32_t)v;
     pkr_fail(r, r->tline, r->tcol, "invalid hex character escape %.40s", s);
   }
@@ -883,7 +820,7 @@ static void pkr_tdepth(pkr_tlit *t, size_t d)
   size_t cap = t->cap ? t->cap * 2 : 8;
   int64_t *w = GC_MALLOC_ATOMIC(cap * sizeof *w), *h = GC_MALLOC_ATOMIC(cap * sizeof *h);
   int32_t *l = GC_MALLOC_ATOMIC(cap * sizeof *l), *c = GC_MALLOC_ATOMIC(cap * sizeof *c);
-  if (!w || !h || !l || !c) pkr_oom();
+  if (!w || !h || !l || !c) pko_oom();
   if (t->cap) {
     memcpy(w, t->want, t->cap * sizeof *w);
     memcpy(h, t->have, t->cap * sizeof *h);
@@ -900,7 +837,7 @@ static void pkr_telem(pkr_tlit *t, pk_val v)
   if (t->n == t->ecap) {
     size_t cap = t->ecap ? t->ecap * 2 : 16;
     pk_val *e = GC_MALLOC(cap * sizeof *e);
-    if (!e) pkr_oom();
+    if (!e) pko_oom();
     if (t->n) memcpy(e, t->elems, t->n * sizeof *e);
     t->elems = e;
     t->ecap = cap;
@@ -974,9 +911,9 @@ static pk_val pkr_tensor(pkr_reader *r)
 static void pkr_note(pkr_reader *r, pk_val pair, int line, int col)
 {
   if (r->npend == PKR_PEND) {
-    pthread_mutex_lock(&pkr_tab.lock);
+    pkr_lock();
     for (size_t k = 0; k < r->npend; k++) pkr_put(r->pkey[k], r->pval[k]);
-    pthread_mutex_unlock(&pkr_tab.lock);
+    pkr_unlock();
     r->npend = 0;
   }
   r->pkey[r->npend] = (uintptr_t)pko_as_pair(pair);
@@ -987,9 +924,9 @@ static void pkr_note(pkr_reader *r, pk_val pair, int line, int col)
 static void pkr_flush(pkr_reader *r)
 {
   if (r->npend == 0) return;
-  pthread_mutex_lock(&pkr_tab.lock);
+  pkr_lock();
   for (size_t k = 0; k < r->npend; k++) pkr_put(r->pkey[k], r->pval[k]);
-  pthread_mutex_unlock(&pkr_tab.lock);
+  pkr_unlock();
   r->npend = 0;
 }
 
@@ -999,7 +936,7 @@ static pkr_frame *pkr_push(pkr_reader *r, int kind, int close)
   if (r->depth == r->cap) {
     size_t cap = r->cap * 2;
     pkr_frame *s = GC_MALLOC(cap * sizeof *s);
-    if (!s) pkr_oom();
+    if (!s) pko_oom();
     memcpy(s, r->stack, r->depth * sizeof *s);
     r->stack = s;
     r->cap = cap;
@@ -1121,16 +1058,16 @@ pkr_reader *pkr_open(const char *file, const char *text, size_t len)
   static pthread_once_t once = PTHREAD_ONCE_INIT;
   pthread_once(&once, pkr_init_once);
   pkr_reader *r = GC_MALLOC(sizeof *r);
-  if (!r) pkr_oom();
+  if (!r) pko_oom();
   *r = (pkr_reader){ .text = text, .len = len, .line = 1, .col = 1 };
-  pthread_mutex_lock(&pkr_tab.lock);
+  pkr_lock();
   r->file = pkr_file(file ? file : "<input>");
-  pthread_mutex_unlock(&pkr_tab.lock);
+  pkr_unlock();
   r->cap = 16;
   r->stack = GC_MALLOC(r->cap * sizeof *r->stack);
   r->tokcap = 64;
   r->tok = GC_MALLOC_ATOMIC(r->tokcap);
-  if (!r->stack || !r->tok) pkr_oom();
+  if (!r->stack || !r->tok) pko_oom();
   if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) r->i = 3;
   if (len - r->i >= 3 && text[r->i] == '#' && text[r->i + 1] == '!' &&
       (text[r->i + 2] == '/' || text[r->i + 2] == ' '))
@@ -1208,18 +1145,14 @@ pk_srcpos pkr_here(const pkr_reader *r)
 }
 
 /* Everything left in fd, NUL-terminated, in a malloc'd buffer that starts
-   at cap bytes and doubles (pipes and /proc files report no size). */
+   at cap bytes and doubles (pipes and /proc files report no size); NULL
+   on a read error (errno set). */
 static char *pkr_readall(int fd, size_t cap, size_t *len)
 {
   size_t n = 0;
-  char *buf = malloc(cap);
-  while (buf) {
-    if (n + 1 == cap) {
-      char *b = realloc(buf, cap *= 2);
-      if (!b) free(buf);
-      buf = b;
-      continue;
-    }
+  char *buf = pko_xmalloc(cap);
+  for (;;) {
+    if (n + 1 == cap) buf = pko_xrealloc(buf, cap *= 2);
     ssize_t k = read(fd, buf + n, cap - 1 - n);
     if (k > 0) {
       n += (size_t)k;
@@ -1234,8 +1167,6 @@ static char *pkr_readall(int fd, size_t cap, size_t *len)
       return NULL;
     }
   }
-  errno = ENOMEM;
-  return NULL;
 }
 
 /* Whole file, sized by fstat when the file has a size. */
@@ -1245,7 +1176,14 @@ char *pkr_slurp(const char *path, size_t *len)
   if (fd < 0) return NULL;
   struct stat st;
   size_t n = 0, cap = fstat(fd, &st) == 0 && st.st_size > 0 ? (size_t)st.st_size + 1 : 4096;
+  pko_catch c;
+  bool guard = pko_handler != NULL; /* without a handler, out of memory exits */
+  if (guard && !PKO_TRY(c)) {       /* out of memory: the descriptor is not leaked */
+    close(fd);
+    pko_rethrow();
+  }
   char *buf = pkr_readall(fd, cap, &n);
+  if (guard) PKO_END(c);
   int e = errno;
   close(fd);
   errno = e;

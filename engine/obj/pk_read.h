@@ -82,7 +82,7 @@ void pkr_setpos(pk_val pair, const pk_srcpos *pos);
 void pkr_forget(pk_val v);
 
 /* Read a whole file into a NUL-terminated malloc'd buffer; NULL on error
-   (errno set). */
+   (errno set).  Out of memory is pko_oom's (a throw or the exit). */
 char *pkr_slurp(const char *path, size_t *len);
 
 #endif

@@ -1,6 +1,4 @@
 ;; --stats on two workers, --unordered: the header names two collector
 ;; marker threads (-j N keeps to N cores while collecting too).
-(defrel (appendo l s out)
-  (conde ((== '() l) (== s out))
-         ((fresh (a d res) (== `(,a . ,d) l) (== `(,a . ,res) out) (appendo d s res)))))
+(load "_appendo.scm")
 (run* (q) (appendo q '(3) '(1 2 3)))

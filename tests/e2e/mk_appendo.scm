@@ -1,11 +1,5 @@
 ;; appendo forward and backward, run n vs run*, several query variables.
-(defrel (appendo l s out)
-  (conde
-    [(== '() l) (== s out)]
-    [(fresh (a d res)
-       (== `(,a . ,d) l)
-       (== `(,a . ,res) out)
-       (appendo d s res))]))
+(load "_appendo.scm")
 
 ;; forward
 (run* (q) (appendo '(a b c) '(d e) q))

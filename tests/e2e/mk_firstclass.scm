@@ -1,12 +1,6 @@
 ;; Relations as first-class values: passed by name, as lambdas returning
 ;; goals, stored in data structures, returned from procedures.
-(defrel (appendo l s out)
-  (conde
-    [(== '() l) (== s out)]
-    [(fresh (a d res)
-       (== `(,a . ,d) l)
-       (== `(,a . ,res) out)
-       (appendo d s res))]))
+(load "_appendo.scm")
 
 ;; mapo: apply a binary relation element-wise
 (defrel (mapo rel l out)

@@ -31,12 +31,6 @@
 (run 3 (q) (listo q) (conde [(== q '(1))] [(== q '(1 2 3))] [(== q '())]))
 
 ;; a simple number enumeration of appendo in both orders of goals
-(defrel (appendo l s out)
-  (conde
-    [(== '() l) (== s out)]
-    [(fresh (a d res)
-       (== `(,a . ,d) l)
-       (== `(,a . ,res) out)
-       (appendo d s res))]))
+(load "_appendo.scm")
 (run 3 (x y z) (appendo x y z) (== z '(1 2)))
 (run* (x y) (appendo x y '(a b)) (appendo y x '(b a)))

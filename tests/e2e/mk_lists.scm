@@ -1,11 +1,5 @@
 ;; membero, rembero, reverso, and friends.
-(defrel (appendo l s out)
-  (conde
-    [(== '() l) (== s out)]
-    [(fresh (a d res)
-       (== `(,a . ,d) l)
-       (== `(,a . ,res) out)
-       (appendo d s res))]))
+(load "_appendo.scm")
 
 (defrel (membero x l)
   (fresh (a d)

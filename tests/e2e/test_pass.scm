@@ -3,13 +3,7 @@
 (load "mk.scm")
 (load "test-check.scm")
 
-(defrel (appendo l s out)
-  (conde
-    [(== '() l) (== s out)]
-    [(fresh (a d res)
-       (== `(,a . ,d) l)
-       (== `(,a . ,res) out)
-       (appendo d s res))]))
+(load "_appendo.scm")
 
 (test "appendo forward"
   (run* (q) (appendo '(1 2) '(3) q))

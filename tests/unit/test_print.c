@@ -20,13 +20,6 @@
 #include "pk_print.h"
 #include "pk_read.h"
 
-/* Stand-ins so the file also links without the rest of the engine; the
-   library's real definitions win over weak ones. */
-__attribute__((weak)) void pkb_init(void) {}
-__attribute__((weak)) void pke_init(void) {}
-__attribute__((weak)) void pks_init(void) {}
-__attribute__((weak)) const char *pke_procname(pk_val f) { (void)f; return NULL; }
-
 /* The one datum in text. */
 static pk_val read1(const char *text)
 {
@@ -447,11 +440,8 @@ static void test_procedures(void **state)
 {
   (void)state;
   pk_val p = make_prim("car");
-  const char *name = pke_procname(p);
-  char want[64];
-  snprintf(want, sizeof want, name ? "#<procedure %s>" : "#<procedure>", name);
-  check(p, PKP_WRITE, want);
-  check(p, PKP_DISPLAY, want);
+  check(p, PKP_WRITE, "#<procedure car>");
+  check(p, PKP_DISPLAY, "#<procedure car>");
   check(pko_obj(PK_T_GOAL, 16), PKP_WRITE, "#<procedure>");
   check(pko_obj(PK_T_OPAQUE, 16), PKP_WRITE, "#<procedure>");
   check(pko_list(1, pko_obj(PK_T_GOAL, 16)), PKP_WRITE, "(#<procedure>)");

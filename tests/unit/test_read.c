@@ -24,13 +24,6 @@
 #include "pk_print.h"
 #include "pk_read.h"
 
-/* Stand-ins so the file also links without the rest of the engine; the
-   library's real definitions win over weak ones. */
-__attribute__((weak)) void pkb_init(void) {}
-__attribute__((weak)) void pke_init(void) {}
-__attribute__((weak)) void pks_init(void) {}
-__attribute__((weak)) const char *pke_procname(pk_val f) { (void)f; return NULL; }
-
 static int setup(void **state)
 {
   (void)state;

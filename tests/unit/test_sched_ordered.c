@@ -15,6 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "pk_init.h"
 #include "pk_obj.h"
 #include "pk_worker.h"
 #include "pkanren.h"
@@ -49,8 +50,7 @@ static const char *LIB =
    so most results are forced ahead: the memo protocol under stress). */
 static void use_workers(int workers)
 {
-  pkw_config c = { workers < 0 ? -workers : workers, false, 42, workers < 0 };
-  pkw_configure(&c);
+  pki_configure(workers < 0 ? -workers : workers, false, 42, workers < 0);
 }
 
 /* Everything the query yields, in order, each answer on its own line, with

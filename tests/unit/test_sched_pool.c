@@ -26,6 +26,7 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 #endif
 #include <stdbool.h>
 
+#include "pk_init.h"
 #include "pk_obj.h"
 #include "pk_worker.h"
 #include "pkanren.h"
@@ -58,8 +59,7 @@ static int strp_cmp(const void *a, const void *b)
    written as a string, sorted. */
 static char **answers(const char *run_form, int workers, size_t *n)
 {
-  pkw_config c = { workers, workers > 1, 42, false };
-  pkw_configure(&c);
+  pki_configure(workers, workers > 1, 42, false);
   pk_query *q;
   if (pk_query_open(E, run_form, &q) != PK_OK) fail_msg("%s: %s", run_form, pk_errmsg(E));
   size_t cap = 64;
@@ -152,8 +152,7 @@ static void test_fairness(void **state)
 static void test_worker_error(void **state)
 {
   (void)state;
-  pkw_config c = { 4, true, 7, false };
-  pkw_configure(&c);
+  pki_configure(4, true, 7, false);
   pk_query *q;
   assert_int_equal(pk_query_open(E, "(run* (q) (fresh (a b) (appendo a b '(1 2 3 4 5 6)) (boom 5)))", &q), PK_OK);
   pk_term t;
