@@ -179,8 +179,8 @@ typedef struct pkg_rd {
   pk_val name;
   int decl;                  /* the open declaration's kind */
   pkg_map names;             /* symbol -> PKG_N_*, its node, where first seen */
-  pk_val skey[64], sval[64]; /* recent pkg_subst results (never stale: a name
-                                used cannot be defined later) */
+  pk_val skey[256], sval[256]; /* recent pkg_subst results (never stale: a
+                                  name used cannot be defined later) */
   pk_val inputs, defines, outs;  /* reversed lists of interned terms */
   /* the file */
   pk_val models;             /* reversed */
@@ -260,7 +260,7 @@ static void pkg_model_reset(pkg_rd *rd)
    used, so that a later define of it is an error). */
 static pk_val pkg_subst(pkg_rd *rd, pk_val sym, int line, int col)
 {
-  size_t c = (size_t)(((uint64_t)sym >> 4) * 0x9E3779B97F4A7C15ull >> 58);
+  size_t c = (size_t)(((uint64_t)sym >> 4) * 0x9E3779B97F4A7C15ull >> 56);
   if (rd->skey[c] == sym) return rd->sval[c];
   bool fresh;
   pkg_ent *e = pkg_put(&rd->names, sym, &fresh);
@@ -911,7 +911,12 @@ static inline void pkg_putc(pkp_buf *b, char c)
 /* A symbol or fixnum as write prints it, symbols from a cache of their
    written text (an arena of bytes, the map giving offset and length), so
    each distinct symbol goes through the escaping rules once per print. */
-typedef struct pkg_atoms { pkg_map text; pkp_buf arena; } pkg_atoms;
+typedef struct pkg_atoms {
+  pkg_map text;
+  pkp_buf arena;
+  pk_val rsym[256];            /* a direct-mapped front of text */
+  int32_t roff[256], rlen[256];
+} pkg_atoms;
 
 static void pkg_atom_out(pkp_buf *b, pkg_atoms *c, pk_val v)
 {
@@ -928,14 +933,20 @@ static void pkg_atom_out(pkp_buf *b, pkg_atoms *c, pk_val v)
     pkp_print(b, v, PKP_WRITE);
     return;
   }
-  bool fresh;
-  pkg_ent *e = pkg_put(&c->text, v, &fresh);
-  if (fresh) {
-    e->a = (int32_t)c->arena.len;
-    pkp_print(&c->arena, v, PKP_WRITE);
-    e->b = (int32_t)c->arena.len - e->a;
+  size_t r = (size_t)(((uint64_t)v >> 4) * 0x9E3779B97F4A7C15ull >> 56);
+  if (c->rsym[r] != v) {
+    bool fresh;
+    pkg_ent *e = pkg_put(&c->text, v, &fresh);
+    if (fresh) {
+      e->a = (int32_t)c->arena.len;
+      pkp_print(&c->arena, v, PKP_WRITE);
+      e->b = (int32_t)c->arena.len - e->a;
+    }
+    c->rsym[r] = v;
+    c->roff[r] = e->a;
+    c->rlen[r] = e->b;
   }
-  pkp_puts(b, c->arena.s + e->a, (size_t)e->b);
+  pkp_puts(b, c->arena.s + c->roff[r], (size_t)c->rlen[r]);
 }
 
 static void pkg_term(pkp_buf *b, const pkg_map *defs, pkg_atoms *atoms, pk_val t, bool root_named)
@@ -996,7 +1007,7 @@ void pkg_print(pkp_buf *b, pk_val m)
   pkg_map defs;
   pkg_map_init(&defs, 64);
   pkg_vec shown = { 0 };
-  pkg_atoms atoms;
+  pkg_atoms atoms = { .rsym = { 0 } };
   pkg_map_init(&atoms.text, 64);
   pkp_init(&atoms.arena);
   pk_val outs = pkg_outputs(m);
