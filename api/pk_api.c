@@ -516,3 +516,62 @@ int pk_register_goal(pk_engine *e, const char *name, int arity, pk_goal_fn fn, v
 {
   return pka_register(e, name, arity, NULL, fn, data);
 }
+
+/* ---- models (SPEC §4) ------------------------------------------------------------ */
+
+#include "pk_graph.h"
+#include "pk_hcons.h"
+
+/* Read models from a file (text == NULL) or from text, as a rooted list. */
+static int pka_read_models(pk_engine *e, const char *name, const char *text, size_t len, pk_term *out)
+{
+  pka_enter(e);
+  pko_catch c;
+  if (!PKO_TRY(c)) return pka_fail(e);
+  pk_val ms;
+  if (text) {
+    char *nm = GC_MALLOC_ATOMIC_UNCOLLECTABLE(strlen(name) + 1);
+    strcpy(nm, name);
+    ms = pkg_read_text(nm, text, len);
+  } else {
+    ms = pkg_read_file(name, NULL);
+  }
+  PKO_END(c);
+  *out = pka_root(e, ms);
+  pka_leave();
+  return (int)pko_length(ms);
+}
+
+int pk_read_models_file(pk_engine *e, const char *path, pk_term *out)
+{
+  return pka_read_models(e, path, NULL, 0, out);
+}
+
+int pk_read_models_string(pk_engine *e, const char *name, const char *text, size_t len, pk_term *out)
+{
+  return pka_read_models(e, name ? name : "<string>", text, len, out);
+}
+
+int pk_model_outputs(pk_engine *e, pk_term model, pk_term *out)
+{
+  pka_enter(e);
+  if (!pkg_modelp(model)) return pka_error(e, PK_STATUS_RUNTIME, "pk_model_outputs: not a model");
+  *out = pka_root(e, pkg_outputs(model));
+  pka_leave();
+  return PK_OK;
+}
+
+/* Terms built from C are interned first, so their sharing prints. */
+int pk_model_print(pk_engine *e, pk_term model, char **text)
+{
+  pka_enter(e);
+  pk_val m = pkg_modelp(model) ? pkh_intern(model) : 0;
+  if (!m) return pka_error(e, PK_STATUS_RUNTIME, "pk_model_print: not a model");
+  pkp_buf b;
+  pkp_init(&b);
+  pkg_print(&b, m);
+  pkp_putc(&b, 0);
+  *text = b.s;
+  pka_leave();
+  return PK_OK;
+}

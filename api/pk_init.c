@@ -13,6 +13,7 @@
 #include "pk_comp.h"
 #include "pk_eval.h"
 #include "pk_future.h"
+#include "pk_graph.h"
 #include "pk_load.h"
 #include "pk_search.h"
 #include "pk_worker.h"
@@ -79,6 +80,7 @@ static void pki_init_once(void)
   pke_init();
   pks_init();
   pkl_init();
+  pkg_init();
   pks_set_runner(&pki_runner);
   pkf_set_pool(&pki_pool);
   pki_load_prelude();

@@ -169,6 +169,24 @@ void pk_thread_done(void);
 /* Drop the engine's roots: terms handed out so far may be collected. */
 void pk_release(pk_engine *e);
 
+/* ---- models (SPEC §4): the model format ---- */
+/* Read the models of a .model file, or of model text (name is used in
+   messages), into *out: a list of model terms
+     (model NAME (input ...) ... (define NAME NODE) ... (output TERM ...))
+   with defines substituted, hash-consed (equal subterms are one node, so
+   pk_equal on them is a pointer compare).  Returns the number of models,
+   or PK_ESTATIC with pk_errmsg() "file:line:col: message" (an unreadable
+   file, a reader error, a malformed model). */
+int pk_read_models_file(pk_engine *e, const char *path, pk_term *out);
+int pk_read_models_string(pk_engine *e, const char *name, const char *text, size_t len, pk_term *out);
+/* The list of a model's output terms into *out; PK_ERUNTIME when model is
+   not a model term. */
+int pk_model_outputs(pk_engine *e, pk_term model, pk_term *out);
+/* A model in the model format (inputs, defines for shared and named
+   nodes, outputs), malloc'd into *text (caller frees); reading it back
+   gives the same graph.  PK_ERUNTIME when model is not a model term. */
+int pk_model_print(pk_engine *e, pk_term model, char **text);
+
 #ifdef __cplusplus
 }
 #endif

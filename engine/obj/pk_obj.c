@@ -209,6 +209,59 @@ pk_val pko_mkvec(uint32_t len, pk_val fill)
   return (pk_val)v;
 }
 
+/* An element as a double, for float64 tensors. */
+static double pko_todouble(pk_val v)
+{
+  if (pko_isa(v, PK_T_FLONUM)) return pko_flo(v);
+  if (pko_isa(v, PK_T_RATIO)) return (double)pko_as_ratio(v)->num / (double)pko_as_ratio(v)->den;
+  return (double)pko_intval(v);
+}
+
+/* One atomic block: header, dimensions, elements. */
+pk_val pko_mktensor(uint32_t rank, const int64_t *dims, uint64_t count, const pk_val *elems)
+{
+  bool f64 = false;
+  for (uint64_t k = 0; k < count && !f64; k++) f64 = !pko_intp(elems[k]);
+  pko_tensor *t = pko_alloc_atomic(sizeof *t + (rank + count) * sizeof(int64_t));
+  t->h.type = PK_T_TENSOR;
+  t->h.aux = f64 ? PKO_TENSOR_F64 : PKO_TENSOR_I64;
+  t->rank = rank;
+  t->pad = 0;
+  t->count = count;
+  memcpy(t->dims, dims, rank * sizeof *dims);
+  int64_t *i64 = t->dims + rank;
+  double *d = (double *)i64;
+  for (uint64_t k = 0; k < count; k++) {
+    if (f64) d[k] = pko_todouble(elems[k]);
+    else i64[k] = pko_intval(elems[k]);
+  }
+  return (pk_val)t;
+}
+
+/* Bytes of a tensor after its header: dimensions and elements. */
+static size_t pko_tensor_bytes(const pko_tensor *t)
+{
+  return (t->rank + t->count) * sizeof(int64_t);
+}
+
+uint64_t pko_tensor_hash(pk_val v)
+{
+  const pko_tensor *t = pko_as_tensor(v);
+  const unsigned char *p = (const unsigned char *)t->dims;
+  uint64_t h = 1469598103934665603ull ^ t->h.aux ^ (uint64_t)t->rank << 8;
+  for (size_t i = 0, n = pko_tensor_bytes(t); i < n; i++) h = (h ^ p[i]) * 1099511628211ull;
+  return h;
+}
+
+/* Same element type, shape and element bits (so -0.0 differs from 0.0 and
+   a NaN equals itself, as eqv? compares flonums). */
+static bool pko_tensor_equal(pk_val a, pk_val b)
+{
+  const pko_tensor *x = pko_as_tensor(a), *y = pko_as_tensor(b);
+  return x->h.aux == y->h.aux && x->rank == y->rank && x->count == y->count &&
+         memcmp(x->dims, y->dims, pko_tensor_bytes(x)) == 0;
+}
+
 /* (list a b ...) from n C arguments. */
 pk_val pko_list(int n, ...)
 {
@@ -357,10 +410,11 @@ bool pko_eqv(pk_val a, pk_val b)
   return false;
 }
 
-/* Atoms under equal?: eqv, or same string contents. */
+/* Atoms under equal?: eqv, same string contents, or equal tensors. */
 static bool pko_equal_atom(pk_val a, pk_val b)
 {
   if (pko_eqv(a, b)) return true;
+  if (pko_isa(a, PK_T_TENSOR) && pko_isa(b, PK_T_TENSOR)) return pko_tensor_equal(a, b);
   if (pko_stringp(a) && pko_stringp(b))
     return pko_as_str(a)->len == pko_as_str(b)->len && memcmp(pko_as_str(a)->s, pko_as_str(b)->s, pko_as_str(a)->len) == 0;
   return false;

@@ -161,7 +161,8 @@ typedef enum pko_type {
   PK_T_MACRO,    /* syntax-rules transformer (pk_eval.c) */
   PK_T_ENV,      /* environment frame (pk_eval.c) */
   PK_T_OPAQUE,   /* anything else internal: states, streams, ... */
-  PK_T_RATIO     /* exact non-integer rational with int64 parts */
+  PK_T_RATIO,    /* exact non-integer rational with int64 parts */
+  PK_T_TENSOR    /* literal tensor #[...] (pko_tensor) */
 } pko_type;
 
 typedef struct pko_hdr { uint32_t type, aux; } pko_hdr;
@@ -200,10 +201,26 @@ typedef struct pko_prim {
   int16_t min, max; /* max < 0: variadic */
 } pko_prim;
 
+/* A literal tensor: rank dimensions, then count elements (int64_t or
+   double as h.aux says), in one block the collector does not scan.
+   Immutable; compared by equal? (same element type, shape and elements,
+   elements as eqv? compares numbers), never by eqv?.  A rank-0 tensor is
+   never made: a scalar is a number. */
+enum { PKO_TENSOR_I64 = 1, PKO_TENSOR_F64 = 2 };
+typedef struct pko_tensor {
+  pko_hdr h;       /* aux: PKO_TENSOR_I64 or PKO_TENSOR_F64 */
+  uint32_t rank, pad;
+  uint64_t count;  /* number of elements: the product of the dimensions */
+  int64_t dims[];  /* rank dimensions, then the elements */
+} pko_tensor;
+
 static inline pko_symbol *pko_as_sym(pk_val v) { return (pko_symbol *)v; }
 static inline pko_string *pko_as_str(pk_val v) { return (pko_string *)v; }
 static inline pko_vector *pko_as_vec(pk_val v) { return (pko_vector *)v; }
 static inline double pko_flo(pk_val v) { return ((pko_flonum *)v)->d; }
+static inline const pko_tensor *pko_as_tensor(pk_val v) { return (const pko_tensor *)v; }
+static inline const int64_t *pko_tensor_i64(const pko_tensor *t) { return t->dims + t->rank; }
+static inline const double *pko_tensor_f64(const pko_tensor *t) { return (const double *)(t->dims + t->rank); }
 
 /* Collected memory never scanned (strings, doubles). */
 void *pko_alloc_atomic(size_t bytes);
@@ -228,6 +245,14 @@ static inline const pko_ratio *pko_as_ratio(pk_val v) { return (const pko_ratio 
 pk_val pko_mkstr(const char *s, size_t len);
 pk_val pko_mkcstr(const char *s);
 pk_val pko_mkvec(uint32_t len, pk_val fill);
+/* A tensor of rank >= 1 with the given dimensions whose count elements are
+   numbers (fixnums, boxed integers, ratios, flonums): int64 when all are
+   exact integers, else float64 (each converted).  The caller has checked
+   that they are numbers and that count is the product of dims. */
+pk_val pko_mktensor(uint32_t rank, const int64_t *dims, uint64_t count, const pk_val *elems);
+/* FNV-1a of a tensor's type, shape and element bits: equal tensors hash
+   alike.  One pass over the block. */
+uint64_t pko_tensor_hash(pk_val v);
 pk_val pko_list(int n, ...);                /* (list a b ...) */
 pk_val pko_reverse(pk_val list);            /* fresh reversed proper list */
 long pko_length(pk_val list);               /* -1 if not a proper list */

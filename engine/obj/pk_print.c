@@ -590,6 +590,71 @@ static void pkp_procedure(pkp_buf *b, pk_val v)
   else pkp_cstr(b, "#<procedure>");
 }
 
+/* One tensor element as write prints the number; in JSON without Chez's
+   subnormal suffix, and a non-finite one as {"float":"nan"|"inf"|"-inf"}
+   (SPEC §6). */
+static void pkp_elem(pkp_buf *b, const pko_tensor *t, uint64_t k, bool json)
+{
+  char fl[40];
+  if (t->h.aux == PKO_TENSOR_I64) {
+    pkp_int(b, pko_tensor_i64(t)[k]);
+    return;
+  }
+  double d = pko_tensor_f64(t)[k];
+  if (json && !isfinite(d)) {
+    pkp_cstr(b, isnan(d) ? "{\"float\":\"nan\"}" : d > 0 ? "{\"float\":\"inf\"}" : "{\"float\":\"-inf\"}");
+    return;
+  }
+  pkp_flonum(fl, d);
+  if (json) fl[strcspn(fl, "|")] = 0;
+  pkp_cstr(b, fl);
+}
+
+/* #[[1.0 2.0] [3.0 4.0]]: rows nested by dimension (row-major), or with
+   json the object {"tensor":{"shape":[2,2],"data":[1.0,2.0,3.0,4.0]}}.
+   Iterative: one counter per dimension. */
+static void pkp_tensor(pkp_buf *b, pk_val v, bool json)
+{
+  const pko_tensor *t = pko_as_tensor(v);
+  if (json) {
+    pkp_cstr(b, "{\"tensor\":{\"shape\":[");
+    for (uint32_t d = 0; d < t->rank; d++) {
+      if (d) pkp_putc(b, ',');
+      pkp_int(b, t->dims[d]);
+    }
+    pkp_cstr(b, "],\"data\":[");
+    for (uint64_t k = 0; k < t->count; k++) {
+      if (k) pkp_putc(b, ',');
+      pkp_elem(b, t, k, true);
+    }
+    pkp_cstr(b, "]}}");
+    return;
+  }
+  int64_t local[16], *idx = t->rank <= 16 ? local : malloc(t->rank * sizeof *idx);
+  if (!idx) abort();
+  uint64_t k = 0;
+  uint32_t d = 0;
+  pkp_cstr(b, "#[");
+  idx[0] = 0;
+  for (;;) {
+    if (idx[d] == t->dims[d]) {          /* this row is done */
+      pkp_putc(b, ']');
+      if (d == 0) break;
+      idx[--d]++;
+      continue;
+    }
+    if (idx[d] > 0) pkp_putc(b, ' ');
+    if (d + 1 == t->rank) {
+      pkp_elem(b, t, k++, false);
+      idx[d]++;
+    } else {
+      pkp_putc(b, '[');
+      idx[++d] = 0;
+    }
+  }
+  if (idx != local) free(idx);
+}
+
 /* Immediates other than numbers and characters. */
 static void pkp_imm(pkp_buf *b, pk_val v)
 {
@@ -630,6 +695,8 @@ static void pkp_atom(pkp_buf *b, pk_val v, int mode)
     pkp_int(b, pko_as_ratio(v)->num);
     pkp_putc(b, '/');
     pkp_int(b, pko_as_ratio(v)->den);
+  } else if (pko_isa(v, PK_T_TENSOR)) {
+    pkp_tensor(b, v, false);
   } else {
     pkp_procedure(b, v);
   }
@@ -775,6 +842,8 @@ static void pkp_jatom(pkp_buf *b, pk_val v)
     pkp_jstring(b, pko_symname(v), pko_as_sym(v)->len);
   } else if (pko_stringp(v)) {
     pkp_jstring(b, pko_as_str(v)->s, pko_as_str(v)->len);
+  } else if (pko_isa(v, PK_T_TENSOR)) {
+    pkp_tensor(b, v, true);
   } else {
     pkp_buf t;
     pkp_init(&t);

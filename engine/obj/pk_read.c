@@ -2,7 +2,7 @@
 ** pk_read.c — the reader: Scheme text to data, with source positions.
 **
 ** One token at a time (pkr_token) feeds a loop over an explicit stack of
-** open forms (pkr_frame): lists, vectors, tensor literals, quote
+** open forms (pkr_frame): lists, vectors, quote
 ** abbreviations and #; datum comments.  A finished datum is handed to the
 ** frame below it (pkr_deliver), so nothing recurses in C and nesting depth is
 ** bounded only by memory.  Lists are built front to back by setting the cdr
@@ -219,7 +219,7 @@ void pkr_setpos(pk_val pair, const pk_srcpos *pos)
 
 /* ---- reader state --------------------------------------------------------- */
 
-enum { PKR_F_LIST, PKR_F_VEC, PKR_F_TENSOR, PKR_F_QUOTE, PKR_F_DCOMMENT };
+enum { PKR_F_LIST, PKR_F_VEC, PKR_F_QUOTE, PKR_F_DCOMMENT };
 
 /* One open form.  head/tail: the list built so far (head is the quote
    symbol for PKR_F_QUOTE); dot: 0, 1 after " . ", 2 once the tail came. */
@@ -238,7 +238,6 @@ struct pkr_reader {
   const char *file;
   pkr_frame *stack;           /* collected memory: the frames' lists stay alive */
   size_t depth, cap;
-  int tensors;                /* open #[ frames */
   char *tok;                  /* token bytes, NUL-terminated */
   size_t toklen, tokcap;
   int tline, tcol;            /* start of the current token */
@@ -246,6 +245,7 @@ struct pkr_reader {
   size_t npend;
   uintptr_t pkey[PKR_PEND];
   pkr_slot pval[PKR_PEND];
+  pk_val symcache[256];       /* recent symbols by hash of their name */
 };
 
 enum {
@@ -253,16 +253,14 @@ enum {
   PKR_T_QUOTE, PKR_T_DCOMMENT, PKR_T_DOT, PKR_T_SKIP
 };
 
-/* quote quasiquote unquote unquote-splicing tensor-literal */
-static pk_val pkr_syms[5];
+/* quote quasiquote unquote unquote-splicing */
+static pk_val pkr_syms[4];
 
 /* The quote-like symbols are made once. */
 static void pkr_init_once(void)
 {
-  static const char *names[5] = {
-    "quote", "quasiquote", "unquote", "unquote-splicing", "tensor-literal"
-  };
-  for (int k = 0; k < 5; k++) pkr_syms[k] = pko_sym(names[k]);
+  static const char *names[4] = { "quote", "quasiquote", "unquote", "unquote-splicing" };
+  for (int k = 0; k < 4; k++) pkr_syms[k] = pko_sym(names[k]);
 }
 
 /* ---- errors --------------------------------------------------------------- */
@@ -326,8 +324,9 @@ static bool pkr_space(int c)
 
 /* Ends a symbol, number or character name: a delimiter, end of input, or a
    control byte (which is then rejected as a token of its own). */
-static bool pkr_term(int c)
+static inline bool pkr_term(int c)
 {
+  if (((unsigned)c | 0x20) - 'a' < 26u || (unsigned)c - '0' < 10u) return false;   /* the usual case */
   if (c < 0x20 || c == 0x7f) return true;
   switch (c) {
   case ' ': case '(': case ')': case '[': case ']': case '{': case '}':
@@ -359,17 +358,24 @@ static void pkr_tokreset(pkr_reader *r)
   r->tok[0] = 0;
 }
 
-/* Append a byte, growing the buffer in collected (atomic) memory. */
+/* Room for extra more bytes and the NUL, growing the buffer in collected
+   (atomic) memory. */
+static void pkr_tokroom(pkr_reader *r, size_t extra)
+{
+  if (r->toklen + extra + 1 <= r->tokcap) return;
+  size_t cap = r->tokcap * 2;
+  while (r->toklen + extra + 1 > cap) cap *= 2;
+  char *t = GC_MALLOC_ATOMIC(cap);
+  if (!t) pko_oom();
+  memcpy(t, r->tok, r->toklen);
+  r->tok = t;
+  r->tokcap = cap;
+}
+
+/* Append a byte. */
 static void pkr_tokc(pkr_reader *r, char c)
 {
-  if (r->toklen + 2 > r->tokcap) {
-    size_t cap = r->tokcap * 2;
-    char *t = GC_MALLOC_ATOMIC(cap);
-    if (!t) pko_oom();
-    memcpy(t, r->tok, r->toklen);
-    r->tok = t;
-    r->tokcap = cap;
-  }
+  pkr_tokroom(r, 1);
   r->tok[r->toklen++] = c;
   r->tok[r->toklen] = 0;
 }
@@ -535,11 +541,41 @@ static void pkr_symesc(pkr_reader *r)
   }
 }
 
-/* A symbol, a number or the dot of a dotted pair. */
+/* The symbol named by the token: from the reader's cache of recent names
+   when it is there (a hash and a compare), else interned (a lock). */
+static pk_val pkr_symbol(pkr_reader *r)
+{
+  uint32_t h = 2166136261u;
+  for (size_t k = 0; k < r->toklen; k++) h = (h ^ (unsigned char)r->tok[k]) * 16777619u;
+  pk_val *slot = &r->symcache[(h ^ h >> 8) & 255];
+  if (*slot && pko_as_sym(*slot)->len == r->toklen && memcmp(pko_symname(*slot), r->tok, r->toklen) == 0)
+    return *slot;
+  return *slot = pko_intern(r->tok, r->toklen);
+}
+
+/* A symbol, a number or the dot of a dotted pair (only a token that starts
+   like a number is tried as one). */
 static int pkr_symnum(pkr_reader *r, pk_val *v)
 {
   bool quoted = false;
   pkr_tokreset(r);
+  /* Fast path: a run of printable ASCII without bars or backslashes is
+     copied at once (no newline in it, so only the column moves). */
+  size_t j = r->i;
+  while (j < r->len) {
+    unsigned char c = (unsigned char)r->text[j];
+    if (c >= 0x80 || c == '|' || c == '\\' || pkr_term(c)) break;
+    j++;
+  }
+  if (j > r->i) {
+    size_t n = j - r->i;
+    pkr_tokroom(r, n);
+    memcpy(r->tok, r->text + r->i, n);
+    r->tok[n] = 0;
+    r->toklen = n;
+    r->col += (int)n;
+    r->i = j;
+  }
   for (;;) {
     int c = pkr_peek(r);
     if (c == '|') {
@@ -561,8 +597,10 @@ static int pkr_symnum(pkr_reader *r, pk_val *v)
   if (r->toklen == 0 && !quoted)
     pkr_fail(r, r->tline, r->tcol, "invalid character %s", pkr_show(pkr_peek(r), b));
   if (!quoted && r->toklen == 1 && r->tok[0] == '.') return PKR_T_DOT;
-  if (!quoted && pkr_number(r, r->tok, r->toklen, 10, v)) return PKR_T_ATOM;
-  *v = pko_intern(r->tok, r->toklen);
+  int c0 = (unsigned char)r->tok[0];
+  bool numeric = (c0 >= '0' && c0 <= '9') || c0 == '+' || c0 == '-' || c0 == '.';
+  if (!quoted && numeric && pkr_number(r, r->tok, r->toklen, 10, v)) return PKR_T_ATOM;
+  *v = pkr_symbol(r);
   return PKR_T_ATOM;
 }
 
@@ -762,6 +800,111 @@ static int pkr_token(pkr_reader *r, pk_val *v)
   }
 }
 
+/* ---- tensor literals ------------------------------------------------------ */
+
+/* Growable arrays of one tensor literal: per depth the expected length
+   (-1 until the first row of that depth closes), the count so far and
+   where the row opened; the elements in order.  Collected memory. */
+typedef struct pkr_tlit {
+  int64_t *want, *have;
+  int32_t *line, *col;
+  size_t cap;
+  pk_val *elems;
+  size_t n, ecap;
+} pkr_tlit;
+
+/* Room for depth d (0-based). */
+static void pkr_tdepth(pkr_tlit *t, size_t d)
+{
+  if (d < t->cap) return;
+  size_t cap = t->cap ? t->cap * 2 : 8;
+  int64_t *w = GC_MALLOC_ATOMIC(cap * sizeof *w), *h = GC_MALLOC_ATOMIC(cap * sizeof *h);
+  int32_t *l = GC_MALLOC_ATOMIC(cap * sizeof *l), *c = GC_MALLOC_ATOMIC(cap * sizeof *c);
+  if (!w || !h || !l || !c) pko_oom();
+  if (t->cap) {
+    memcpy(w, t->want, t->cap * sizeof *w);
+    memcpy(h, t->have, t->cap * sizeof *h);
+    memcpy(l, t->line, t->cap * sizeof *l);
+    memcpy(c, t->col, t->cap * sizeof *c);
+  }
+  for (size_t k = t->cap; k < cap; k++) w[k] = -1;
+  *t = (pkr_tlit){ w, h, l, c, cap, t->elems, t->n, t->ecap };
+}
+
+/* Append one element (a number). */
+static void pkr_telem(pkr_tlit *t, pk_val v)
+{
+  if (t->n == t->ecap) {
+    size_t cap = t->ecap ? t->ecap * 2 : 16;
+    pk_val *e = GC_MALLOC(cap * sizeof *e);
+    if (!e) pko_oom();
+    if (t->n) memcpy(e, t->elems, t->n * sizeof *e);
+    t->elems = e;
+    t->ecap = cap;
+  }
+  t->elems[t->n++] = v;
+}
+
+/* A row opens at depth d (the row's own depth is d + 1). */
+static void pkr_trow(pkr_reader *r, pkr_tlit *t, size_t d, size_t rank)
+{
+  if (rank && d + 1 >= rank)
+    pkr_fail(r, r->tline, r->tcol, "ragged tensor literal: a row where a number was expected");
+  pkr_tdepth(t, d + 1);
+  t->have[d]++;
+  t->have[d + 1] = 0;
+  t->line[d + 1] = r->tline;
+  t->col[d + 1] = r->tcol;
+}
+
+/* The row at depth d closes: its length must match its siblings'. */
+static void pkr_tclose(pkr_reader *r, pkr_tlit *t, size_t d)
+{
+  if (t->want[d] < 0) t->want[d] = t->have[d];
+  else if (t->want[d] != t->have[d])
+    pkr_fail(r, t->line[d], t->col[d], "ragged tensor literal: a row of %lld where %lld were expected",
+             (long long)t->have[d], (long long)t->want[d]);
+}
+
+/* The rest of a #[ ... ] literal (the #[ read; tline/tcol at its #): rows
+   nested with [ ] or #[ ], numbers at the innermost depth only, every row
+   of a depth the same length.  Tokens come from pkr_token, so comments and
+   number syntax are the program reader's. */
+static pk_val pkr_tensor(pkr_reader *r)
+{
+  pkr_tlit t = { 0 };
+  int line0 = r->tline, col0 = r->tcol;
+  size_t d = 0, rank = 0;   /* depth of the open row (0: the literal); rank 0: not known yet */
+  pkr_tdepth(&t, 0);
+  t.have[0] = 0;
+  t.line[0] = line0;
+  t.col[0] = col0;
+  for (;;) {
+    pk_val v = PK_NIL;
+    int k = pkr_token(r, &v);
+    if (k == PKR_T_SKIP) continue;
+    if (k == PKR_T_EOF) pkr_fail(r, line0, col0, "unexpected end-of-file reading tensor literal");
+    if (k == PKR_T_TENSOR || (k == PKR_T_OPEN && r->tch == '[')) {
+      pkr_trow(r, &t, d++, rank);
+    } else if (k == PKR_T_CLOSE && r->tch == ']') {
+      if (!rank) rank = d + 1;
+      pkr_tclose(r, &t, d);
+      if (d == 0) break;
+      d--;
+    } else if (k == PKR_T_CLOSE) {
+      pkr_fail(r, r->tline, r->tcol, "tensor literal terminated by parenthesis");
+    } else if (k == PKR_T_ATOM && pko_numberp(v)) {
+      if (!rank) rank = d + 1;
+      if (d + 1 != rank) pkr_fail(r, r->tline, r->tcol, "ragged tensor literal: a number where a row was expected");
+      t.have[d]++;
+      pkr_telem(&t, v);
+    } else {
+      pkr_fail(r, r->tline, r->tcol, "tensor literal elements must be numbers");
+    }
+  }
+  return pko_mktensor((uint32_t)rank, t.want, t.n, t.elems);
+}
+
 /* ---- frames --------------------------------------------------------------- */
 
 /* Queue a position for a fresh pair; flushed to the table per datum. */
@@ -801,19 +944,6 @@ static pkr_frame *pkr_push(pkr_reader *r, int kind, int close)
   pkr_frame *f = &r->stack[r->depth++];
   *f = (pkr_frame){ PK_NIL, PK_NIL, r->tline, r->tcol, (uint8_t)kind, (uint8_t)close, 0 };
   return f;
-}
-
-/* #[ starts (tensor-literal ...); inside one, #[ and [ are plain lists. */
-static void pkr_tensor(pkr_reader *r)
-{
-  if (r->tensors > 0) {
-    pkr_push(r, PKR_F_LIST, ']');
-    return;
-  }
-  pkr_frame *f = pkr_push(r, PKR_F_TENSOR, ']');
-  f->head = f->tail = pko_cons(pkr_syms[4], PK_NIL);
-  pkr_note(r, f->head, f->line, f->col);
-  r->tensors++;
 }
 
 /* Add a finished datum (starting at line:col) to a list-like frame. */
@@ -877,7 +1007,6 @@ static const char *pkr_mismatch(const pkr_frame *f)
 {
   switch (f->kind) {
   case PKR_F_VEC: return "vector terminated by bracket";
-  case PKR_F_TENSOR: return "tensor literal terminated by parenthesis";
   default:
     return f->close == ')' ? "parenthesized list terminated by bracket"
                            : "bracketed list terminated by parenthesis";
@@ -903,7 +1032,6 @@ static pk_val pkr_close(pkr_reader *r, int *line, int *col)
   if (f->close != r->tch) pkr_fail(r, r->tline, r->tcol, "%s", pkr_mismatch(f));
   if (f->dot == 1) pkr_fail(r, r->tline, r->tcol, "expected one item after dot (.)");
   pk_val v = f->kind == PKR_F_VEC ? pkr_vector(f->head) : f->head;
-  if (f->kind == PKR_F_TENSOR) r->tensors--;
   *line = f->line;
   *col = f->col;
   r->depth--;
@@ -913,7 +1041,7 @@ static pk_val pkr_close(pkr_reader *r, int *line, int *col)
 /* End of input inside a form: reported where the innermost form opened. */
 static _Noreturn void pkr_eof(pkr_reader *r)
 {
-  static const char *what[] = { "list", "vector", "tensor literal", NULL, "#; datum comment" };
+  static const char *what[] = { "list", "vector", NULL, "#; datum comment" };
   const pkr_frame *f = &r->stack[r->depth - 1];
   const char *w = what[f->kind];
   if (f->kind == PKR_F_QUOTE) {
@@ -951,7 +1079,6 @@ pkr_reader *pkr_open(const char *file, const char *text, size_t len)
 bool pkr_next(pkr_reader *r, pk_val *out)
 {
   r->depth = 0;
-  r->tensors = 0;
   r->npend = 0;
   for (;;) {
     pk_val v = PK_NIL;
@@ -962,7 +1089,7 @@ bool pkr_next(pkr_reader *r, pk_val *out)
       pkr_eof(r);
     case PKR_T_OPEN: pkr_push(r, PKR_F_LIST, r->tch == '(' ? ')' : ']'); continue;
     case PKR_T_VEC: pkr_push(r, PKR_F_VEC, ')'); continue;
-    case PKR_T_TENSOR: pkr_tensor(r); continue;
+    case PKR_T_TENSOR: v = pkr_tensor(r); break;
     case PKR_T_QUOTE: pkr_push(r, PKR_F_QUOTE, 0)->head = v; continue;
     case PKR_T_DCOMMENT: pkr_push(r, PKR_F_DCOMMENT, 0); continue;
     case PKR_T_DOT: pkr_dot(r); continue;
@@ -976,6 +1103,39 @@ bool pkr_next(pkr_reader *r, pk_val *out)
       return true;
     }
   }
+}
+
+/* One token for a reader of another format; what a token is and every
+   lexical error are the program reader's. */
+int pkr_lex(pkr_reader *r, pk_val *v, pk_srcpos *pos, int *bracket)
+{
+  for (;;) {
+    int t = pkr_token(r, v);
+    *pos = (pk_srcpos){ r->file, r->tline, r->tcol };
+    switch (t) {
+    case PKR_T_SKIP: continue;
+    case PKR_T_EOF: return PKR_LEX_EOF;
+    case PKR_T_ATOM: return PKR_LEX_ATOM;
+    case PKR_T_TENSOR: *v = pkr_tensor(r); return PKR_LEX_ATOM;
+    case PKR_T_OPEN: *bracket = r->tch; return PKR_LEX_OPEN;
+    case PKR_T_CLOSE: *bracket = r->tch; return PKR_LEX_CLOSE;
+    default: return PKR_LEX_OTHER;
+    }
+  }
+}
+
+void pkr_cursor(const pkr_reader *r, size_t *i, int *line, int *col)
+{
+  *i = r->i;
+  *line = r->line;
+  *col = r->col;
+}
+
+void pkr_seek(pkr_reader *r, size_t i, int line, int col)
+{
+  r->i = i;
+  r->line = line;
+  r->col = col;
 }
 
 /* Where the next token would start (before any blanks are skipped). */

@@ -8,7 +8,7 @@
 ** (\n \t \\ \" \x41;), integers (fixnum or int64; larger is an error),
 ** decimals and exponents as flonums, +inf.0 -inf.0 +nan.0, symbols (Chez
 ** rules; |sym| bars), vectors #( ... ), and #[ ... ] tensor literals (read as
-** the list (tensor-literal ...)).
+** PK_T_TENSOR atoms).
 ** Errors throw PK_STATUS_STATIC with "file:line:col: message".
 **
 ** Details (Chez Scheme 9.5 is the reference):
@@ -24,8 +24,12 @@
 **    bel backspace tab newline linefeed vtab vt page return esc space delete
 **    rubout nel ls.  Strings: \a \b \t \n \v \f \r \" \\ \xHEX; and
 **    line continuation (\ blanks newline blanks); \0 is an error as in Chez.
-**  - #[ ... ] reads as (tensor-literal item ...); inside it, [ ... ] and
-**    #[ ... ] are plain lists: #[[1 2] [3 4]] is (tensor-literal (1 2) (3 4)).
+**  - #[ ... ] reads as a tensor (pko_tensor): rows nested with [ ] or #[ ],
+**    numbers at the innermost depth only, all rows of a depth the same
+**    length: #[[1 2] [3 4]] has shape (2 2).  int64 when every element is
+**    an exact integer, else float64.  Errors: "ragged tensor literal: ..."
+**    at the offending row or number, "tensor literal elements must be
+**    numbers" at the element.
 **  - #!eof reads as the eof object; #!r6rs and #!chezscheme are skipped; a
 **    first line starting "#!/" or "#! " (script header) and a UTF-8 BOM are
 **    skipped.  Text must be UTF-8; bad bytes are errors.
@@ -49,6 +53,18 @@ pkr_reader *pkr_open(const char *file, const char *text, size_t len);
 /* Read the next datum into *out.  Returns true, or false at end of input.
    Throws a static error on malformed input. */
 bool pkr_next(pkr_reader *r, pk_val *out);
+/* Tokens for a reader of another format on the same lexical syntax (the
+   model reader, graph/pk_graph.c): the kind of the next token, its start in
+   *pos; an atom (a tensor literal included, read whole) in *v; the bracket
+   character of an open or close in *bracket.  PKR_LEX_OTHER is anything
+   else (a quote character, #(, #;, a dot).  Throws lexical errors. */
+enum { PKR_LEX_EOF, PKR_LEX_ATOM, PKR_LEX_OPEN, PKR_LEX_CLOSE, PKR_LEX_OTHER };
+int pkr_lex(pkr_reader *r, pk_val *v, pk_srcpos *pos, int *bracket);
+/* The offset, line and column of the next unread byte, and moving them:
+   for a format reader that lexes its commonest tokens itself and hands the
+   rest to pkr_lex (the bytes it skipped must be what line and col say). */
+void pkr_cursor(const pkr_reader *r, size_t *i, int *line, int *col);
+void pkr_seek(pkr_reader *r, size_t i, int line, int col);
 /* Position of the reader's next unread character (for "unexpected EOF"). */
 pk_srcpos pkr_here(const pkr_reader *r);
 

@@ -4,7 +4,8 @@
 ** foreign goals (predicates and relations with several answers, calling
 ** back into the library, refused calls), workers and answer order,
 ** interrupts (from a foreign goal, from a second thread), pk_release,
-** thread registration and pk_thread_done.
+** thread registration and pk_thread_done; reading, printing and the
+** outputs of models.
 ** Queries run on workers here, so the TSan step runs it too.
 ** PK_TEST_LABELS: sched
 */
@@ -575,6 +576,75 @@ static void test_thread_registration(void **state)
   expect_answers(E, "(run* (q) (appendo q '(2) '(1 2)))", "(1)");
 }
 
+/* ---- models (SPEC §4): read from text and files, outputs, print, read
+   back to the same nodes, a model built from C, errors as values ---- */
+
+static const char *MODELS =
+  "(model nn (input m0 (tensor float64 ())) (define mu (NormalRV m0 1.0 () rng \"mu\"))\n"
+  " (output (observed 1.5 (NormalRV mu 1.0 () rng \"y\")) mu))\n"
+  "(model two (output (f #[1 2])))\n";
+
+static void test_models(void **state)
+{
+  (void)state;
+  pk_term ms, outs;
+  assert_int_equal(pk_read_models_string(E, "t.model", MODELS, strlen(MODELS), &ms), 2);
+  pk_term m = pk_term_car(ms);
+  assert_int_equal(pk_model_outputs(E, m, &outs), PK_OK);
+  char *s = pk_to_string(outs);
+  assert_string_equal(s, "((observed 1.5 (NormalRV (NormalRV m0 1.0 () rng \"mu\") 1.0 () rng \"y\")) "
+                         "(NormalRV m0 1.0 () rng \"mu\"))");
+  free(s);
+  char *text;
+  assert_int_equal(pk_model_print(E, m, &text), PK_OK);
+  assert_string_equal(text, "(model nn\n"
+                            "  (input m0 (tensor float64 ()))\n"
+                            "  (define mu (NormalRV m0 1.0 () rng \"mu\"))\n"
+                            "  (output (observed 1.5 (NormalRV mu 1.0 () rng \"y\")) mu))\n");
+  /* what was printed reads back to the same nodes */
+  pk_term back, outs2;
+  assert_int_equal(pk_read_models_string(E, "back.model", text, strlen(text), &back), 1);
+  assert_int_equal(pk_model_outputs(E, pk_term_car(back), &outs2), PK_OK);
+  assert_true(pk_term_car(outs2) == pk_term_car(outs));
+  free(text);
+  /* a model built from C prints too */
+  pk_term built = pk_cons(E, pk_symbol(E, "model"), pk_cons(E, pk_symbol(E, "c"),
+                    pk_cons(E, pk_cons(E, pk_symbol(E, "output"), pk_cons(E, pk_float(E, 2.5), pk_nil())), pk_nil())));
+  assert_int_equal(pk_model_print(E, built, &text), PK_OK);
+  assert_string_equal(text, "(model c\n  (output 2.5))\n");
+  free(text);
+}
+
+static void test_model_errors(void **state)
+{
+  (void)state;
+  pk_term ms = 0, outs;
+  const char *bad = "(model m (output (NormalRV 1.0)))";
+  assert_int_equal(pk_read_models_string(E, "bad.model", bad, strlen(bad), &ms), PK_ESTATIC);
+  assert_string_equal(pk_errmsg(E),
+                      "bad.model:1:18: NormalRV takes 5 arguments (mu sd SIZE RNG NAME), given 1 [model m; models read: none]");
+  assert_int_equal(pk_read_models_file(E, "no-such.model", &ms), PK_ESTATIC);
+  assert_string_equal(pk_errmsg(E), "no-such.model:1:1: cannot read no-such.model: No such file or directory");
+  assert_int_equal(pk_model_outputs(E, pk_symbol(E, "x"), &outs), PK_ERUNTIME);
+  char *text = NULL;
+  assert_int_equal(pk_model_print(E, pk_nil(), &text), PK_ERUNTIME);
+  assert_null(text);
+  /* the engine still works after errors */
+  const char *ok = "(model m (output a))";
+  assert_int_equal(pk_read_models_string(E, NULL, ok, strlen(ok), &ms), 1);
+}
+
+static void test_model_file(void **state)
+{
+  (void)state;
+  pk_term ms;
+  assert_int_equal(pk_read_models_file(E, "../../examples/regression.model", &ms), 1);
+  char *text;
+  assert_int_equal(pk_model_print(E, pk_term_car(ms), &text), PK_OK);
+  assert_non_null(strstr(text, "  (define beta (MvNormalRV a R () rng \"beta\"))\n"));
+  free(text);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -590,6 +660,9 @@ int main(void)
     cmocka_unit_test(test_interrupt),
     cmocka_unit_test(test_workers),
     cmocka_unit_test(test_thread_registration),
+    cmocka_unit_test(test_models),
+    cmocka_unit_test(test_model_errors),
+    cmocka_unit_test(test_model_file),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -235,17 +235,62 @@ static void test_quotes(void **state)
   check("a'b a`b a,b", "a (quote b) a (quasiquote b) a (unquote b)");
 }
 
-/* #[...] reads as (tensor-literal item ...); inside, [ ] and #[ ] are
-   plain lists. */
+/* #[...] reads as one tensor atom: nested rows give the shape, int64 when
+   every element is exact, else float64; it prints back as #[...]. */
 static void test_tensors(void **state)
 {
   (void)state;
-  check("#[1.0 2.0]", "(tensor-literal 1.0 2.0)");
-  check("#[[10.0 0.0] [0.0 10.0]]", "(tensor-literal (10.0 0.0) (0.0 10.0))");
-  check("#[#[1] #[2 3]] #[] #[-3.0]", "(tensor-literal (1) (2 3)) (tensor-literal) (tensor-literal -3.0)");
-  check("(observed #[-3.0] (f #[[1 2]]))", "(observed (tensor-literal -3.0) (f (tensor-literal (1 2))))");
-  check("#[[[1 2] [3 4]] [[5 6] [7 8]]]", "(tensor-literal ((1 2) (3 4)) ((5 6) (7 8)))");
-  assert_true(pko_car(read1("#[1]")) == pko_sym("tensor-literal"));
+  check("#[1.0 2.0]", "#[1.0 2.0]");
+  check("#[[10.0 0.0] [0.0 10.0]]", "#[[10.0 0.0] [0.0 10.0]]");
+  check("#[#[1] #[2]] #[] #[-3.0] #[[]]", "#[[1] [2]] #[] #[-3.0] #[[]]");
+  check("(observed #[-3.0] (f #[[1 2]]))", "(observed #[-3.0] (f #[[1 2]]))");
+  check("#[[[1 2] [3 4]] [[5 6] [7 8]]]", "#[[[1 2] [3 4]] [[5 6] [7 8]]]");
+  check("#[1 2.5 1/2 ; c\n #| b |# -0.0 1e300]", "#[1.0 2.5 0.5 -0.0 1e300]");
+  pk_val t = read1("#[[1 2 3] [4 5 6]]");
+  assert_true(pko_isa(t, PK_T_TENSOR));
+  const pko_tensor *x = pko_as_tensor(t);
+  assert_int_equal(x->rank, 2);
+  assert_int_equal(x->dims[0], 2);
+  assert_int_equal(x->dims[1], 3);
+  assert_int_equal(x->h.aux, PKO_TENSOR_I64);
+  assert_int_equal(pko_tensor_i64(x)[5], 6);
+  /* equal? compares type, shape and elements; eqv? only identity */
+  assert_true(pko_equal(t, read1("#[[1 2 3] [4 5 6]]")));
+  assert_false(pko_eqv(t, read1("#[[1 2 3] [4 5 6]]")));
+  assert_true(pko_tensor_hash(t) == pko_tensor_hash(read1("#[[1 2 3] [4 5 6]]")));
+  assert_false(pko_equal(t, read1("#[[1 2] [3 4] [5 6]]")));
+  assert_false(pko_equal(t, read1("#[1 2 3 4 5 6]")));
+  assert_false(pko_equal(t, read1("#[[1.0 2 3] [4 5 6]]")));
+  assert_false(pko_equal(read1("#[0.0]"), read1("#[-0.0]")));
+  assert_true(pko_equal(read1("(a #[1.5])"), read1("(a #[1.5])")));
+}
+
+static const struct { const char *in, *msg; } tensor_errors[] = {
+  { "#[[1 2] [3]]", "t:1:9: ragged tensor literal: a row of 1 where 2 were expected" },
+  { "#[[1 2]\n [3 4 5]]", "t:2:2: ragged tensor literal: a row of 3 where 2 were expected" },
+  { "#[[1 2] 3]", "t:1:9: ragged tensor literal: a number where a row was expected" },
+  { "#[1 [2]]", "t:1:5: ragged tensor literal: a row where a number was expected" },
+  { "#[[] [1]]", "t:1:6: ragged tensor literal: a row of 1 where 0 were expected" },
+  { "#[1 a]", "t:1:5: tensor literal elements must be numbers" },
+  { "#[1 \"s\"]", "t:1:5: tensor literal elements must be numbers" },
+  { "#[(1 2)]", "t:1:3: tensor literal elements must be numbers" },
+  { "#[1 #t]", "t:1:5: tensor literal elements must be numbers" },
+};
+
+/* Each malformed tensor literal fails at the offending row or element. */
+static void test_tensor_errors(void **state)
+{
+  (void)state;
+  for (size_t k = 0; k < sizeof tensor_errors / sizeof tensor_errors[0]; k++) {
+    pko_catch c;
+    if (PKO_TRY(c)) {
+      read_all(tensor_errors[k].in, strlen(tensor_errors[k].in));
+      PKO_END(c);
+      fail_msg("no error for %s", tensor_errors[k].in);
+    }
+    assert_int_equal(pko_err.status, PK_STATUS_STATIC);
+    assert_string_equal(pko_err.msg, tensor_errors[k].msg);
+  }
 }
 
 /* ---- comments and directives ------------------------------------------- */
@@ -302,7 +347,7 @@ static const struct { const char *in, *msg; } errors[] = {
   { "[a)", "t:1:3: bracketed list terminated by parenthesis" },
   { "#(a]", "t:1:4: vector terminated by bracket" },
   { "#[1 2)", "t:1:6: tensor literal terminated by parenthesis" },
-  { "#[[1 2)]", "t:1:7: bracketed list terminated by parenthesis" },
+  { "#[[1 2)]", "t:1:7: tensor literal terminated by parenthesis" },
   { "(a . b c)", "t:1:8: more than one item found after dot (.)" },
   { "(a . b\n (c))", "t:2:2: more than one item found after dot (.)" },
   { "(a .)", "t:1:5: expected one item after dot (.)" },
@@ -310,7 +355,7 @@ static const struct { const char *in, *msg; } errors[] = {
   { "(a . . b)", "t:1:6: unexpected dot (.)" },
   { "(a . b . c)", "t:1:8: unexpected dot (.)" },
   { "#(1 . 2)", "t:1:5: unexpected dot (.)" },
-  { "#[1 . 2]", "t:1:5: unexpected dot (.)" },
+  { "#[1 . 2]", "t:1:5: tensor literal elements must be numbers" },
   { ".", "t:1:1: unexpected dot (.)" },
   { "'.", "t:1:2: unexpected dot (.)" },
   { "\"abc", "t:1:1: unexpected end-of-file reading string" },
@@ -460,7 +505,7 @@ static void assert_pos(pk_val pair, int line, int col)
 static void test_positions(void **state)
 {
   (void)state;
-  const char *text = "(define (f x)\n  (g 'x\n     \"\xce\xbb\" (h)))\n  #[1 [2]]";
+  const char *text = "(define (f x)\n  (g 'x\n     \"\xce\xbb\" (h)))\n  (#[1] [2])";
   pkr_reader *r = pkr_open("pos.scm", text, strlen(text));
   pk_val v, t;
   assert_true(pkr_next(r, &v));
@@ -482,12 +527,12 @@ static void test_positions(void **state)
   assert_int_equal(here.col, 15);
   assert_true(pkr_next(r, &t));
   assert_pos(t, 4, 3);
-  assert_pos(pko_cdr(t), 4, 5);
-  assert_pos(pko_car(pko_cdr(pko_cdr(t))), 4, 7);
+  assert_pos(pko_cdr(t), 4, 9);
+  assert_pos(pko_car(pko_cdr(t)), 4, 9);
   assert_false(pkr_next(r, &t));
   here = pkr_here(r);
   assert_int_equal(here.line, 4);
-  assert_int_equal(here.col, 11);
+  assert_int_equal(here.col, 13);
   pk_srcpos p;
   assert_false(pkr_pos(pko_cons(pko_mkfix(1), PK_NIL), &p));
   assert_false(pkr_pos(pko_mkfix(1), &p));
@@ -588,7 +633,7 @@ static void test_round_trip(void **state)
     { "#(1 \"two\" #\\3 (4 . 5) 6.0 #t ())", "#(1 \"two\" #\\3 (4 . 5) 6.0 #t ())" },
     { "(|a b| \"\\x7f;\\t\" #\\x7 #\\x85 -0.0 1e21 1e-7 +nan.0)", "(a\\x20;b \"\\x7F;\\t\" #\\alarm #\\x85 -0.0 1e21 1e-7 +nan.0)" },
     { "(model m (input a (tensor float64 (2))) (output (observed #[-3.0] (NormalRV a 1.0 () rng \"Y\"))))",
-      "(model m (input a (tensor float64 (2))) (output (observed (tensor-literal -3.0) (NormalRV a 1.0 () rng \"Y\"))))" },
+      "(model m (input a (tensor float64 (2))) (output (observed #[-3.0] (NormalRV a 1.0 () rng \"Y\"))))" },
     { "(1+ -> ... \\x31;x _.0 a.b)", "(\\x31;+ -> ... \\x31;x _.0 a.b)" },
   };
   for (size_t k = 0; k < sizeof corpus / sizeof corpus[0]; k++) {
@@ -676,13 +721,13 @@ static void test_deep_vectors_tensors(void **state)
   check_deep(t, t);
   free(t);
   t = nest_text(DEEP, "#[", "1.0", "]");
-  char *want = nest_text(DEEP - 1, "(", "1.0", ")");
+  char *want = nest_text(DEEP - 1, "[", "1.0", "]");
   size_t n = strlen(want);
-  char *w = malloc(n + 18);
+  char *w = malloc(n + 4);
   assert_non_null(w);
-  memcpy(w, "(tensor-literal ", 16);
-  memcpy(w + 16, want, n);
-  memcpy(w + 16 + n, ")", 2);
+  memcpy(w, "#[", 2);
+  memcpy(w + 2, want, n);
+  memcpy(w + 2 + n, "]", 2);
   check_deep(t, w);
   free(t);
   free(want);
@@ -756,6 +801,7 @@ int main(void)
     cmocka_unit_test(test_vectors),
     cmocka_unit_test(test_quotes),
     cmocka_unit_test(test_tensors),
+    cmocka_unit_test(test_tensor_errors),
     cmocka_unit_test(test_comments),
     cmocka_unit_test(test_script_header),
     cmocka_unit_test(test_errors),

@@ -1,0 +1,1095 @@
+/*
+** pk_graph.c — the model format (see pk_graph.h).
+**
+** Reading: the program reader's tokens (pkr_lex; the commonest ones are
+** lexed here, pkg_token) feed one loop over an explicit stack of open
+** lists, so nesting depth costs heap, not C stack.  Each finished list
+** becomes a hash-consed term at once (pkh_list of its items), with define
+** names substituted as the symbols arrive, so a file is read in one pass
+** with no intermediate tree.  Depth 1 is the
+** (model ...) form, depth 2 its declarations, deeper the terms.
+**
+** Printing: one depth-first walk over the output DAG counts uses and
+** records the finishing order; the defines follow from it; one more
+** iterative walk writes the text.
+*/
+#include "pk_graph.h"
+#include "pk_hcons.h"
+#include "pk_read.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* ---- symbols and the known random variables ------------------------------------ */
+
+enum { PKG_S_MODEL, PKG_S_INPUT, PKG_S_DEFINE, PKG_S_OUTPUT, PKG_S_TENSOR, PKG_S_F64, PKG_S_I64,
+       PKG_S_BOOL, PKG_S_OBSERVED, PKG_NSYMS };
+static pk_val pkg_syms[PKG_NSYMS];
+
+/* SPEC §4's random variables: name and parameters (then SIZE RNG NAME). */
+static const struct { const char *name, *params; int n; } pkg_rvs[] = {
+  { "NormalRV", "mu sd", 2 }, { "HalfNormalRV", "loc sd", 2 }, { "MvNormalRV", "mean cov", 2 },
+  { "CauchyRV", "loc scale", 2 }, { "HalfCauchyRV", "loc scale", 2 }, { "StudentTRV", "nu mu sd", 3 },
+  { "LaplaceRV", "mu b", 2 }, { "LogisticRV", "mu s", 2 }, { "GammaRV", "shape rate", 2 },
+  { "InvGammaRV", "shape scale", 2 }, { "ExponentialRV", "rate", 1 }, { "BetaRV", "a b", 2 },
+  { "BinomialRV", "n p", 2 }, { "NegBinomialRV", "n p", 2 }, { "PoissonRV", "rate", 1 },
+  { "BernoulliRV", "p", 1 }, { "UniformRV", "lower upper", 2 }, { "DirichletRV", "alpha", 1 },
+  { "CategoricalRV", "p", 1 }, { "MultinomialRV", "n p", 2 },
+};
+#define PKG_NRVS (sizeof pkg_rvs / sizeof pkg_rvs[0])
+static pk_val pkg_rvsyms[PKG_NRVS];
+
+static void pkg_syms_once(void)
+{
+  static const char *names[PKG_NSYMS] = {
+    "model", "input", "define", "output", "tensor", "float64", "int64", "bool", "observed"
+  };
+  for (int k = 0; k < PKG_NSYMS; k++) pkg_syms[k] = pko_sym(names[k]);
+  for (size_t k = 0; k < PKG_NRVS; k++) pkg_rvsyms[k] = pko_sym(pkg_rvs[k].name);
+}
+
+static void pkg_setup(void)
+{
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, pkg_syms_once);
+}
+
+/* Index of a known random variable's symbol, or -1.  Names not ending in
+   "RV" are rejected on two bytes. */
+static int pkg_rv(pk_val sym)
+{
+  if (!pko_symbolp(sym)) return -1;
+  const pko_symbol *s = pko_as_sym(sym);
+  if (s->len < 3 || s->name[s->len - 2] != 'R' || s->name[s->len - 1] != 'V') return -1;
+  for (size_t k = 0; k < PKG_NRVS; k++)
+    if (pkg_rvsyms[k] == sym) return (int)k;
+  return -1;
+}
+
+/* ---- a map from values (compared by identity) to small records ---------------------- */
+
+typedef struct pkg_ent { pk_val val; int32_t a, b; int32_t kind, pad; } pkg_ent;
+
+typedef struct pkg_map {
+  pk_val *keys;      /* 0 = empty; collected and scanned */
+  pkg_ent *ents;
+  size_t cap, n;
+} pkg_map;
+
+static void pkg_oom(void)
+{
+  fputs("pkanren: out of memory\n", stderr);
+  abort();
+}
+
+/* An empty map of cap (a power of two) slots. */
+static void pkg_map_init(pkg_map *m, size_t cap)
+{
+  m->keys = GC_MALLOC(cap * sizeof *m->keys);
+  m->ents = GC_MALLOC(cap * sizeof *m->ents);
+  if (!m->keys || !m->ents) pkg_oom();
+  m->cap = cap;
+  m->n = 0;
+}
+
+static inline size_t pkg_slot(pk_val k, size_t cap)
+{
+  return (size_t)(((uint64_t)k >> 4) * 0x9E3779B97F4A7C15ull >> 17) & (cap - 1);
+}
+
+/* The record of key k, or NULL. */
+static pkg_ent *pkg_get(const pkg_map *m, pk_val k)
+{
+  size_t i = pkg_slot(k, m->cap);
+  for (;;) {
+    if (m->keys[i] == k) return &m->ents[i];
+    if (!m->keys[i]) return NULL;
+    i = (i + 1) & (m->cap - 1);
+  }
+}
+
+/* The record of key k, added zeroed when absent (*fresh says which);
+   doubles at half load. */
+static pkg_ent *pkg_put(pkg_map *m, pk_val k, bool *fresh)
+{
+  if (2 * (m->n + 1) > m->cap) {
+    pkg_map old = *m;
+    pkg_map_init(m, old.cap * 2);
+    for (size_t j = 0; j < old.cap; j++) {
+      if (!old.keys[j]) continue;
+      size_t i = pkg_slot(old.keys[j], m->cap);
+      while (m->keys[i]) i = (i + 1) & (m->cap - 1);
+      m->keys[i] = old.keys[j];
+      m->ents[i] = old.ents[j];
+    }
+    m->n = old.n;
+  }
+  size_t i = pkg_slot(k, m->cap);
+  while (m->keys[i] && m->keys[i] != k) i = (i + 1) & (m->cap - 1);
+  *fresh = !m->keys[i];
+  if (*fresh) {
+    m->keys[i] = k;
+    m->ents[i] = (pkg_ent){ 0 };
+    m->n++;
+  }
+  return &m->ents[i];
+}
+
+/* A growable array of values (malloc'd: what it holds is interned or
+   reachable from a model being printed, so kept alive elsewhere). */
+typedef struct pkg_vec { pk_val *v; size_t n, cap; } pkg_vec;
+
+static void pkg_vpush(pkg_vec *a, pk_val x)
+{
+  if (a->n == a->cap) {
+    a->cap = a->cap ? a->cap * 2 : 256;
+    a->v = realloc(a->v, a->cap * sizeof *a->v);
+    if (!a->v) pkg_oom();
+  }
+  a->v[a->n++] = x;
+}
+
+/* ---- reading: state --------------------------------------------------------------- */
+
+enum { PKG_D_NONE, PKG_D_INPUT, PKG_D_DEFINE, PKG_D_OUTPUT };  /* declarations */
+enum { PKG_N_USED = 1, PKG_N_INPUT, PKG_N_DEFINE };            /* what a name is */
+
+typedef struct pkg_item { int32_t line, col; } pkg_item;
+typedef struct pkg_frame { size_t start; int32_t line, col; int close; } pkg_frame;
+
+typedef struct pkg_rd {
+  pkr_reader *r;
+  const char *file;
+  const char *text;          /* the fast lexer's cursor (pkg_token) */
+  size_t len, i;
+  int line, col;
+  pk_val symcache[256];      /* recent symbols by hash of their name */
+  pk_val *vals;              /* items of the open lists, innermost last */
+  pkg_item *pos;             /* where each item starts */
+  size_t n, icap;
+  pkg_frame *fr;             /* open lists */
+  size_t depth, fcap;
+  /* the model being read */
+  pk_val name;
+  int decl;                  /* the open declaration's kind */
+  pkg_map names;             /* symbol -> PKG_N_*, its node, where first seen */
+  pk_val skey[256], sval[256]; /* recent pkg_subst results (never stale: a
+                                  name used cannot be defined later) */
+  pk_val inputs, defines, outs;  /* reversed lists of interned terms */
+  /* the file */
+  pk_val models;             /* reversed */
+  pkg_map modelnames;        /* name -> line, col */
+  pkp_buf done;              /* names of the models read, for messages */
+} pkg_rd;
+
+/* A static error at line:col of the file. */
+static _Noreturn void pkg_fail(const pkg_rd *rd, int line, int col, const char *fmt, ...)
+  __attribute__((format(printf, 4, 5)));
+static _Noreturn void pkg_fail(const pkg_rd *rd, int line, int col, const char *fmt, ...)
+{
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  pk_srcpos pos = { rd->file, line, col };
+  pko_throw_at(PK_STATUS_STATIC, &pos, "%s", msg);
+}
+
+/* A value written for a message, cut to 80 characters, into buf. */
+static const char *pkg_show(pk_val v, char buf[96])
+{
+  char *s = pkp_tostring(v, PKP_WRITE);
+  if (strlen(s) > 80) memcpy(s + 77, "...", 4);
+  snprintf(buf, 96, "%s", s);
+  free(s);
+  return buf;
+}
+
+/* Push an item of the innermost list. */
+static inline void pkg_push(pkg_rd *rd, pk_val v, int line, int col)
+{
+  if (rd->n == rd->icap) {
+    size_t cap = rd->icap * 2;
+    pk_val *vs = GC_MALLOC(cap * sizeof *vs);
+    pkg_item *ps = GC_MALLOC_ATOMIC(cap * sizeof *ps);
+    if (!vs || !ps) pkg_oom();
+    memcpy(vs, rd->vals, rd->n * sizeof *vs);
+    memcpy(ps, rd->pos, rd->n * sizeof *ps);
+    rd->vals = vs;
+    rd->pos = ps;
+    rd->icap = cap;
+  }
+  rd->vals[rd->n] = v;
+  rd->pos[rd->n++] = (pkg_item){ line, col };
+}
+
+/* Open a list at pos. */
+static void pkg_open(pkg_rd *rd, const pk_srcpos *pos, int bracket)
+{
+  if (rd->depth == rd->fcap) {
+    size_t cap = rd->fcap * 2;
+    pkg_frame *f = GC_MALLOC_ATOMIC(cap * sizeof *f);
+    if (!f) pkg_oom();
+    memcpy(f, rd->fr, rd->depth * sizeof *f);
+    rd->fr = f;
+    rd->fcap = cap;
+  }
+  rd->fr[rd->depth++] = (pkg_frame){ rd->n, pos->line, pos->col, bracket == '(' ? ')' : ']' };
+}
+
+/* Start a model: forget the last one's names and declarations. */
+static void pkg_model_reset(pkg_rd *rd)
+{
+  if (rd->names.n) pkg_map_init(&rd->names, rd->names.cap > 1024 ? 1024 : rd->names.cap);
+  rd->name = 0;
+  rd->decl = PKG_D_NONE;
+  rd->inputs = rd->defines = rd->outs = PK_NIL;
+  memset(rd->skey, 0, sizeof rd->skey);
+}
+
+/* ---- reading: atoms ------------------------------------------------------------------ */
+
+/* A symbol in a term: the node its define names, or itself (remembered as
+   used, so that a later define of it is an error). */
+static pk_val pkg_subst(pkg_rd *rd, pk_val sym, int line, int col)
+{
+  size_t c = (size_t)(((uint64_t)sym >> 4) * 0x9E3779B97F4A7C15ull >> 56);
+  if (rd->skey[c] == sym) return rd->sval[c];
+  bool fresh;
+  pkg_ent *e = pkg_put(&rd->names, sym, &fresh);
+  if (fresh) {
+    e->kind = PKG_N_USED;
+    e->a = line;
+    e->b = col;
+  }
+  rd->skey[c] = sym;
+  return rd->sval[c] = e->kind == PKG_N_DEFINE ? e->val : sym;
+}
+
+/* The index the next item of the innermost list will have. */
+static size_t pkg_index(const pkg_rd *rd) { return rd->n - rd->fr[rd->depth - 1].start; }
+
+/* Where a list or atom may stand, by depth and index (pos: its start). */
+static void pkg_place(pkg_rd *rd, bool list, pk_val v, const pk_srcpos *pos)
+{
+  char b[96];
+  size_t d = rd->depth;
+  if (d >= 3) return;   /* inside a term: anything goes */
+  size_t i = d ? pkg_index(rd) : 0;
+  if (d == 0 && !list)
+    pkg_fail(rd, pos->line, pos->col, "expected (model NAME declaration ...), found %s", pkg_show(v, b));
+  if (d == 1 && i == 0 && (list || v != pkg_syms[PKG_S_MODEL]))
+    pkg_fail(rd, pos->line, pos->col, "expected (model NAME declaration ...), found %s",
+             list ? "a list" : pkg_show(v, b));
+  if (d == 1 && i == 1 && (list || !pko_symbolp(v)))
+    pkg_fail(rd, pos->line, pos->col, "a model's name must be a symbol, found %s", list ? "a list" : pkg_show(v, b));
+  if (d == 1 && i >= 2 && !list)
+    pkg_fail(rd, pos->line, pos->col, "expected a declaration (input, define or output), found %s", pkg_show(v, b));
+  if (d == 2 && i == 0) {
+    int k = v == pkg_syms[PKG_S_INPUT] ? PKG_D_INPUT : v == pkg_syms[PKG_S_DEFINE] ? PKG_D_DEFINE
+          : v == pkg_syms[PKG_S_OUTPUT] ? PKG_D_OUTPUT : PKG_D_NONE;
+    if (list || k == PKG_D_NONE)
+      pkg_fail(rd, pos->line, pos->col, "unknown declaration %s (expected input, define or output)",
+               list ? "(a list)" : pkg_show(v, b));
+    rd->decl = k;
+  }
+}
+
+/* An atom token: placed, interned, substituted where terms are. */
+static void pkg_atom(pkg_rd *rd, pk_val v, const pk_srcpos *pos)
+{
+  pkg_place(rd, false, v, pos);
+  size_t d = rd->depth, i = pkg_index(rd);
+  if (d == 1 && i == 1) rd->name = v;
+  if (pko_symbolp(v)) {
+    bool term = (d >= 3 && rd->decl != PKG_D_INPUT)
+             || (d == 2 && ((rd->decl == PKG_D_DEFINE && i >= 2) || (rd->decl == PKG_D_OUTPUT && i >= 1)));
+    if (term) v = pkg_subst(rd, v, pos->line, pos->col);
+  } else {
+    pk_val c = pkh_atom(v);
+    char b[96];
+    if (!c) pkg_fail(rd, pos->line, pos->col, "%s cannot appear in a model", pkg_show(v, b));
+    v = c;
+  }
+  pkg_push(rd, v, pos->line, pos->col);
+}
+
+/* ---- reading: lists ------------------------------------------------------------------ */
+
+/* items[from..to) as an interned list. */
+static pk_val pkg_list(const pkg_rd *rd, size_t from, size_t to)
+{
+  return pkh_list(rd->vals + from, to - from, PK_NIL);
+}
+
+/* A finished term list (items from start): known random variables and
+   observed must have their number of arguments. */
+static void pkg_check_term(const pkg_rd *rd, const pkg_frame *f)
+{
+  size_t n = rd->n - f->start;
+  if (n == 0) return;
+  pk_val h = rd->vals[f->start];
+  int k = pkg_rv(h);
+  if (k >= 0 && (int)n - 1 != pkg_rvs[k].n + 3)
+    pkg_fail(rd, f->line, f->col, "%s takes %d arguments (%s SIZE RNG NAME), given %d",
+             pkg_rvs[k].name, pkg_rvs[k].n + 3, pkg_rvs[k].params, (int)n - 1);
+  if (h == pkg_syms[PKG_S_OBSERVED] && n != 3)
+    pkg_fail(rd, f->line, f->col, "observed takes 2 arguments (VALUE RV), given %d", (int)n - 1);
+}
+
+/* Dimensions of a declared shape: a proper list of non-negative integers
+   and symbols; -1 stands for a symbol.  *rank gets the length. */
+static int64_t *pkg_shape(const pkg_rd *rd, pk_val shape, const pkg_item *at, uint32_t *rank)
+{
+  long n = pko_length(shape);
+  if (n < 0) pkg_fail(rd, at->line, at->col, "a shape must be a list of dimensions");
+  int64_t *dims = GC_MALLOC_ATOMIC((size_t)(n ? n : 1) * sizeof *dims);
+  if (!dims) pkg_oom();
+  for (long k = 0; k < n; k++, shape = pko_cdr(shape)) {
+    pk_val d = pko_car(shape);
+    if (pko_symbolp(d)) dims[k] = -1;
+    else if (pko_intp(d) && pko_intval(d) >= 0) dims[k] = pko_intval(d);
+    else {
+      char b[96];
+      pkg_fail(rd, at->line, at->col, "a dimension must be a non-negative integer or a symbol, found %s", pkg_show(d, b));
+    }
+  }
+  *rank = (uint32_t)n;
+  return dims;
+}
+
+/* The shape of a test value as text, e.g. "(2 2)" or "()". */
+static void pkg_shape_text(char *buf, size_t cap, uint32_t rank, const int64_t *dims)
+{
+  size_t o = (size_t)snprintf(buf, cap, "(");
+  for (uint32_t k = 0; k < rank && o < cap; k++)
+    o += (size_t)snprintf(buf + o, cap - o, k ? " %lld" : "%lld", (long long)dims[k]);
+  if (o < cap) snprintf(buf + o, cap - o, ")");
+}
+
+/* (input NAME (tensor DTYPE SHAPE) [VALUE]) */
+static void pkg_input(pkg_rd *rd, const pkg_frame *f)
+{
+  const pkg_item *it = rd->pos + f->start;
+  const pk_val *v = rd->vals + f->start;
+  size_t n = rd->n - f->start;
+  char b[96];
+  if (n < 3 || n > 4)
+    pkg_fail(rd, f->line, f->col, "input takes a name, a type (tensor DTYPE SHAPE) and an optional test value");
+  if (!pko_symbolp(v[1])) pkg_fail(rd, it[1].line, it[1].col, "an input's name must be a symbol, found %s", pkg_show(v[1], b));
+  pk_val ty = v[2];
+  if (pko_length(ty) != 3 || pko_car(ty) != pkg_syms[PKG_S_TENSOR])
+    pkg_fail(rd, it[2].line, it[2].col, "an input's type must be (tensor DTYPE SHAPE), found %s", pkg_show(ty, b));
+  pk_val dt = pko_car(pko_cdr(ty));
+  if (dt != pkg_syms[PKG_S_F64] && dt != pkg_syms[PKG_S_I64] && dt != pkg_syms[PKG_S_BOOL])
+    pkg_fail(rd, it[2].line, it[2].col, "unknown dtype %s (expected float64, int64 or bool)", pkg_show(dt, b));
+  uint32_t rank;
+  const int64_t *dims = pkg_shape(rd, pko_car(pko_cdr(pko_cdr(ty))), &it[2], &rank);
+  if (n == 4) {
+    pk_val tv = v[3];
+    if (!pko_numberp(tv) && !pko_isa(tv, PK_T_TENSOR))
+      pkg_fail(rd, it[3].line, it[3].col, "a test value must be a number or a tensor literal, found %s", pkg_show(tv, b));
+    const pko_tensor *t = pko_isa(tv, PK_T_TENSOR) ? pko_as_tensor(tv) : NULL;
+    uint32_t vr = t ? t->rank : 0;
+    bool ok = vr == rank;
+    for (uint32_t k = 0; ok && k < rank; k++) ok = dims[k] < 0 || dims[k] == t->dims[k];
+    if (!ok) {
+      char have[64], want[64];
+      pkg_shape_text(have, sizeof have, vr, t ? t->dims : NULL);
+      snprintf(want, sizeof want, "%s", pkg_show(pko_car(pko_cdr(pko_cdr(ty))), b));
+      pkg_fail(rd, it[3].line, it[3].col, "test value of shape %s contradicts the declared shape %s", have, want);
+    }
+  }
+  bool fresh;
+  pkg_ent *e = pkg_put(&rd->names, v[1], &fresh);
+  if (!fresh && e->kind != PKG_N_USED)
+    pkg_fail(rd, it[1].line, it[1].col, "%s is declared twice (first at line %d)", pko_symname(v[1]), e->a);
+  *e = (pkg_ent){ v[1], it[1].line, it[1].col, PKG_N_INPUT, 0 };
+  rd->inputs = pko_cons(pkg_list(rd, f->start, rd->n), rd->inputs);
+}
+
+/* (define NAME TERM) */
+static void pkg_define(pkg_rd *rd, const pkg_frame *f)
+{
+  const pkg_item *it = rd->pos + f->start;
+  const pk_val *v = rd->vals + f->start;
+  char b[96];
+  if (rd->n - f->start != 3) pkg_fail(rd, f->line, f->col, "define takes a name and one term");
+  if (!pko_symbolp(v[1])) pkg_fail(rd, it[1].line, it[1].col, "a define's name must be a symbol, found %s", pkg_show(v[1], b));
+  bool fresh;
+  pkg_ent *e = pkg_put(&rd->names, v[1], &fresh);
+  if (!fresh && e->kind == PKG_N_USED)
+    pkg_fail(rd, e->a, e->b, "%s is used before its define (line %d)", pko_symname(v[1]), it[1].line);
+  if (!fresh)
+    pkg_fail(rd, it[1].line, it[1].col, "%s is defined twice (first at line %d)", pko_symname(v[1]), e->a);
+  *e = (pkg_ent){ v[2], it[1].line, it[1].col, PKG_N_DEFINE, 0 };
+  rd->defines = pko_cons(pkg_list(rd, f->start, rd->n), rd->defines);
+}
+
+/* (output TERM ...) */
+static void pkg_output(pkg_rd *rd, const pkg_frame *f)
+{
+  if (rd->n - f->start < 2) pkg_fail(rd, f->line, f->col, "output takes at least one term");
+  for (size_t k = f->start + 1; k < rd->n; k++) rd->outs = pko_cons(rd->vals[k], rd->outs);
+}
+
+/* Push the items of a reversed list, in their order. */
+static void pkg_push_rev(pkg_vec *a, pk_val rev)
+{
+  size_t n = 0;
+  for (pk_val r = rev; r != PK_NIL; r = pko_cdr(r)) n++;
+  for (size_t k = 0; k < n; k++) pkg_vpush(a, PK_NIL);
+  for (size_t k = a->n; rev != PK_NIL; rev = pko_cdr(rev)) a->v[--k] = pko_car(rev);
+}
+
+/* (model NAME ...) closes: the term, and its name checked against the
+   file's other models. */
+static void pkg_model(pkg_rd *rd, const pkg_frame *f)
+{
+  const pkg_item *it = rd->pos + f->start;
+  const pk_val *v = rd->vals + f->start;
+  if (rd->n - f->start < 2) pkg_fail(rd, f->line, f->col, "a model needs a name: (model NAME declaration ...)");
+  if (rd->outs == PK_NIL) pkg_fail(rd, f->line, f->col, "model %s has no output", pko_symname(v[1]));
+  bool fresh;
+  pkg_ent *e = pkg_put(&rd->modelnames, v[1], &fresh);
+  if (!fresh)
+    pkg_fail(rd, it[1].line, it[1].col, "model %s is defined twice in this file (first at line %d)",
+             pko_symname(v[1]), e->a);
+  e->a = it[1].line;
+  pkg_vec a = { 0 };
+  pkg_vpush(&a, pkg_syms[PKG_S_OUTPUT]);
+  pkg_push_rev(&a, rd->outs);
+  pk_val out = pkh_list(a.v, a.n, PK_NIL);
+  a.n = 0;
+  pkg_vpush(&a, pkg_syms[PKG_S_MODEL]);
+  pkg_vpush(&a, v[1]);
+  pkg_push_rev(&a, rd->inputs);
+  pkg_push_rev(&a, rd->defines);
+  pkg_vpush(&a, out);
+  pk_val m = pkh_list(a.v, a.n, PK_NIL);
+  free(a.v);
+  rd->models = pko_cons(m, rd->models);
+  pkp_puts(&rd->done, rd->done.len ? ", " : "", rd->done.len ? 2 : 0);
+  pkp_puts(&rd->done, pko_symname(v[1]), pko_as_sym(v[1])->len);
+}
+
+/* A close bracket: finish the innermost list as its depth says. */
+static void pkg_close(pkg_rd *rd, const pk_srcpos *pos, int bracket)
+{
+  if (rd->depth == 0)
+    pkg_fail(rd, pos->line, pos->col, "unexpected close %s", bracket == ')' ? "parenthesis" : "bracket");
+  pkg_frame f = rd->fr[rd->depth - 1];
+  if (f.close != bracket)
+    pkg_fail(rd, pos->line, pos->col, "%s list terminated by %s", f.close == ')' ? "parenthesized" : "bracketed",
+             bracket == ')' ? "parenthesis" : "bracket");
+  if (rd->depth >= 3) {
+    if (rd->decl != PKG_D_INPUT) pkg_check_term(rd, &f);
+    pk_val l = pkg_list(rd, f.start, rd->n);
+    rd->n = f.start;
+    rd->depth--;
+    pkg_push(rd, l, f.line, f.col);
+    return;
+  }
+  if (rd->depth == 2) {
+    if (rd->n == f.start) pkg_fail(rd, f.line, f.col, "unknown declaration () (expected input, define or output)");
+    if (rd->decl == PKG_D_INPUT) pkg_input(rd, &f);
+    else if (rd->decl == PKG_D_DEFINE) pkg_define(rd, &f);
+    else pkg_output(rd, &f);
+    rd->decl = PKG_D_NONE;
+  } else {
+    pkg_model(rd, &f);
+  }
+  rd->n = f.start;
+  rd->depth--;
+}
+
+/* The first byte that is not UTF-8, as a static error at its line:col. */
+static void pkg_utf8(const pkg_rd *rd, const char *text, size_t len)
+{
+  const unsigned char *s = (const unsigned char *)text;
+  size_t i = 0;
+  while (i < len) {
+    if (s[i] < 0x80) { i++; continue; }
+    uint32_t cp;
+    int k = pko_utf8_decode(s + i, len - i, &cp);
+    if (k) { i += (size_t)k; continue; }
+    int line = 1, col = 1;
+    for (size_t j = 0; j < i; j++) {
+      if (s[j] == '\n') { line++; col = 1; }
+      else if ((s[j] & 0xC0) != 0x80) col++;
+    }
+    pkg_fail(rd, line, col, "invalid UTF-8 byte \\x%02X;", s[i]);
+  }
+}
+
+/* The symbol named s[0..n), from the cache of recent names when there. */
+static pk_val pkg_symbol(pkg_rd *rd, const char *s, size_t n)
+{
+  uint32_t h = 2166136261u;
+  for (size_t k = 0; k < n; k++) h = (h ^ (unsigned char)s[k]) * 16777619u;
+  pk_val *slot = &rd->symcache[(h ^ h >> 8) & 255];
+  if (*slot && pko_as_sym(*slot)->len == n && memcmp(pko_symname(*slot), s, n) == 0) return *slot;
+  return *slot = pko_intern(s, n);
+}
+
+/* Bytes that end a token the fast lexer takes (a subset of the program
+   reader's delimiters: anything else goes to pkr_lex). */
+static inline bool pkg_delim(const pkg_rd *rd, size_t j)
+{
+  if (j == rd->len) return true;
+  char c = rd->text[j];
+  return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '(' || c == ')' || c == '[' || c == ']' || c == ';';
+}
+
+static inline bool pkg_alpha(int c) { return ((unsigned)c | 0x20) - 'a' < 26u || c == '_'; }
+static inline bool pkg_digit(int c) { return (unsigned)c - '0' < 10u; }
+
+/* The next token, as pkr_lex gives it.  The commonest ones are taken here
+   without the general lexer: blanks, brackets, symbols of letters, digits
+   and _ that start with a letter or _, and integers of up to 18 digits,
+   each followed by a blank, a bracket, ; or the end (which the program
+   reader reads the same way); everything else goes to pkr_lex from the
+   same position. */
+static int pkg_token(pkg_rd *rd, pk_val *v, pk_srcpos *pos, int *bracket)
+{
+  const char *t = rd->text;
+  size_t i = rd->i;
+  for (; i < rd->len; i++) {
+    char c = t[i];
+    if (c == ' ' || c == '\t' || c == '\r') rd->col++;
+    else if (c == '\n') rd->line++, rd->col = 1;
+    else break;
+  }
+  rd->i = i;
+  *pos = (pk_srcpos){ rd->file, rd->line, rd->col };
+  if (i < rd->len) {
+    int c = (unsigned char)t[i];
+    if (c == '(' || c == '[' || c == ')' || c == ']') {
+      *bracket = c;
+      rd->i++;
+      rd->col++;
+      return c == '(' || c == '[' ? PKR_LEX_OPEN : PKR_LEX_CLOSE;
+    }
+    size_t j = i + 1;
+    if (pkg_alpha(c)) {
+      while (j < rd->len && (pkg_alpha(t[j]) || pkg_digit(t[j]))) j++;
+      if (pkg_delim(rd, j)) {
+        *v = pkg_symbol(rd, t + i, j - i);
+        rd->col += (int)(j - i);
+        rd->i = j;
+        return PKR_LEX_ATOM;
+      }
+    } else if (pkg_digit(c)) {
+      int64_t x = c - '0';
+      while (j < rd->len && pkg_digit(t[j]) && j - i < 18) x = x * 10 + (t[j++] - '0');
+      if (pkg_delim(rd, j)) {
+        *v = pko_mkfix(x);
+        rd->col += (int)(j - i);
+        rd->i = j;
+        return PKR_LEX_ATOM;
+      }
+    }
+  }
+  pkr_seek(rd->r, rd->i, rd->line, rd->col);
+  int k = pkr_lex(rd->r, v, pos, bracket);
+  pkr_cursor(rd->r, &rd->i, &rd->line, &rd->col);
+  return k;
+}
+
+/* The reading loop. */
+static void pkg_parse(pkg_rd *rd)
+{
+  for (;;) {
+    pk_val v = PK_NIL;
+    pk_srcpos pos;
+    int bracket = 0;
+    switch (pkg_token(rd, &v, &pos, &bracket)) {
+    case PKR_LEX_EOF:
+      if (rd->depth)
+        pkg_fail(rd, rd->fr[rd->depth - 1].line, rd->fr[rd->depth - 1].col, "unexpected end-of-file reading list");
+      if (rd->models == PK_NIL) pkg_fail(rd, pos.line, pos.col, "no models in the file: expected (model NAME declaration ...)");
+      return;
+    case PKR_LEX_ATOM: pkg_atom(rd, v, &pos); break;
+    case PKR_LEX_OPEN:
+      pkg_place(rd, true, 0, &pos);
+      if (rd->depth == 0) pkg_model_reset(rd);
+      pkg_open(rd, &pos, bracket);
+      break;
+    case PKR_LEX_CLOSE: pkg_close(rd, &pos, bracket); break;
+    default: pkg_fail(rd, pos.line, pos.col, "only lists, symbols, numbers, strings and #[...] tensors may appear in a model");
+    }
+  }
+}
+
+/* Add "[model NAME; models read: ...]" to the error being thrown. */
+static void pkg_context(const pkg_rd *rd)
+{
+  size_t n = strlen(pko_err.msg), cap = sizeof pko_err.msg;
+  const char *read = rd->done.len ? rd->done.s : "none";
+  if (rd->depth == 0 && rd->models != PK_NIL) return;
+  if (rd->name) snprintf(pko_err.msg + n, cap - n, " [model %s; models read: %.600s]", pko_symname(rd->name), read);
+  else if (rd->depth) snprintf(pko_err.msg + n, cap - n, " [model at line %d; models read: %.600s]", rd->fr[0].line, read);
+}
+
+pk_val pkg_read_text(const char *file, const char *text, size_t len)
+{
+  pkg_setup();
+  pkg_rd *rd = GC_MALLOC(sizeof *rd);
+  if (!rd) pkg_oom();
+  rd->file = file;
+  rd->icap = 256;
+  rd->vals = GC_MALLOC(rd->icap * sizeof *rd->vals);
+  rd->pos = GC_MALLOC_ATOMIC(rd->icap * sizeof *rd->pos);
+  rd->fcap = 64;
+  rd->fr = GC_MALLOC_ATOMIC(rd->fcap * sizeof *rd->fr);
+  if (!rd->vals || !rd->pos || !rd->fr) pkg_oom();
+  pkg_map_init(&rd->names, 64);
+  pkg_map_init(&rd->modelnames, 16);
+  rd->models = PK_NIL;
+  pkp_init(&rd->done);
+  pko_catch c;
+  if (!PKO_TRY(c)) {
+    pkg_context(rd);
+    pkp_free(&rd->done);
+    pko_rethrow();
+  }
+  pkg_utf8(rd, text, len);
+  rd->r = pkr_open(file, text, len);
+  rd->text = text;
+  rd->len = len;
+  pkr_cursor(rd->r, &rd->i, &rd->line, &rd->col);
+  pkg_parse(rd);
+  PKO_END(c);
+  pkp_free(&rd->done);
+  return pko_reverse(rd->models);
+}
+
+pk_val pkg_read_file(const char *path, const pk_srcpos *from)
+{
+  pk_srcpos at = { path, 1, 1 };
+  struct stat st;
+  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+    pko_throw_at(PK_STATUS_STATIC, from ? from : &at, "cannot read %s: it is a directory", path);
+  size_t len;
+  char *text = pkr_slurp(path, &len);
+  if (!text) pko_throw_at(PK_STATUS_STATIC, from ? from : &at, "cannot read %s: %s", path, strerror(errno));
+  char *name = GC_MALLOC_ATOMIC_UNCOLLECTABLE(strlen(path) + 1);
+  if (!name) pkg_oom();
+  strcpy(name, path);
+  pko_catch c;
+  if (!PKO_TRY(c)) {
+    free(text);
+    pko_rethrow();
+  }
+  pk_val ms = pkg_read_text(name, text, len);
+  PKO_END(c);
+  free(text);
+  return ms;
+}
+
+/* ---- model terms -------------------------------------------------------------------- */
+
+/* A declaration headed by sym? */
+static bool pkg_decl(pk_val d, int sym)
+{
+  return pko_pairp(d) && pko_car(d) == pkg_syms[sym] && pko_length(d) > 0;
+}
+
+bool pkg_modelp(pk_val m)
+{
+  pkg_setup();
+  if (!pko_pairp(m) || pko_car(m) != pkg_syms[PKG_S_MODEL]) return false;
+  pk_val r = pko_cdr(m);
+  if (!pko_pairp(r) || !pko_symbolp(pko_car(r))) return false;
+  for (r = pko_cdr(r); pko_pairp(r); r = pko_cdr(r)) {
+    pk_val d = pko_car(r);
+    if (pko_cdr(r) == PK_NIL) return pkg_decl(d, PKG_S_OUTPUT);
+    if (!pkg_decl(d, PKG_S_INPUT) && !pkg_decl(d, PKG_S_DEFINE)) return false;
+  }
+  return false;
+}
+
+pk_val pkg_outputs(pk_val m)
+{
+  while (pko_cdr(m) != PK_NIL) m = pko_cdr(m);
+  return pko_cdr(pko_car(m));
+}
+
+pk_val pkg_name(pk_val m) { return pko_car(pko_cdr(m)); }
+
+/* ---- printing ------------------------------------------------------------------------ */
+
+/* The nodes seen by the printer's walk: identity keys, 8 bytes a slot; a
+   node used more than once has bit 0 of its key set (values' bit 0 is a
+   tag bit that is 0 in pairs and objects). */
+typedef struct pkg_seen { pk_val *keys; size_t cap, count; } pkg_seen;
+
+static void pkg_seen_init(pkg_seen *c, size_t cap)
+{
+  c->keys = calloc(cap, sizeof *c->keys);
+  if (!c->keys) pkg_oom();
+  c->cap = cap;
+  c->count = 0;
+}
+
+/* One more use of k: 0 on its first, 1 on its second, 2 after. */
+static int pkg_seen_add(pkg_seen *c, pk_val k)
+{
+  if (2 * (c->count + 1) > c->cap) {
+    pkg_seen old = *c;
+    pkg_seen_init(c, old.cap * 2);
+    for (size_t j = 0; j < old.cap; j++) {
+      if (!old.keys[j]) continue;
+      size_t i = pkg_slot(old.keys[j] & ~(pk_val)1, c->cap);
+      while (c->keys[i]) i = (i + 1) & (c->cap - 1);
+      c->keys[i] = old.keys[j];
+    }
+    c->count = old.count;
+    free(old.keys);
+  }
+  size_t i = pkg_slot(k, c->cap);
+  while (c->keys[i] && (c->keys[i] & ~(pk_val)1) != k) i = (i + 1) & (c->cap - 1);
+  if (!c->keys[i]) {
+    c->keys[i] = k;
+    c->count++;
+    return 0;
+  }
+  if (c->keys[i] & 1) return 2;
+  c->keys[i] |= 1;
+  return 1;
+}
+
+static bool pkg_seen_has(const pkg_seen *c, pk_val k)
+{
+  size_t i = pkg_slot(k, c->cap);
+  while (c->keys[i] && (c->keys[i] & ~(pk_val)1) != k) i = (i + 1) & (c->cap - 1);
+  return c->keys[i] != 0;
+}
+
+/* Nodes a define may name: compound terms and tensor literals. */
+static bool pkg_nodep(pk_val v) { return pko_pairp(v) || pko_isa(v, PK_T_TENSOR); }
+
+/* Symbols of list l (a shape) into taken. */
+static void pkg_take_syms(pkg_map *taken, pk_val l)
+{
+  bool fresh;
+  for (; pko_pairp(l); l = pko_cdr(l))
+    if (pko_symbolp(pko_car(l))) pkg_put(taken, pko_car(l), &fresh);
+}
+
+/* The printer's walk: nodes seen, symbols used, the nodes in the order
+   they finish, the nodes used more than once. */
+typedef struct pkg_walker {
+  pkg_seen seen;
+  pkg_map taken;
+  pk_val recent[64];       /* symbols put in taken lately: most repeat */
+  pkg_vec order, shared;
+} pkg_walker;
+
+/* One element e of a term: its use counted, the symbols it is recorded;
+   true when e is a compound node seen for the first time (to descend). */
+static bool pkg_visit(pkg_walker *w, pk_val e)
+{
+  if (pko_symbolp(e)) {
+    size_t c = (size_t)(((uint64_t)e >> 4) * 0x9E3779B97F4A7C15ull >> 58);
+    bool fresh;
+    if (w->recent[c] != e) pkg_put(&w->taken, e, &fresh);
+    w->recent[c] = e;
+    return false;
+  }
+  if (!pkg_nodep(e)) return false;
+  int n = pkg_seen_add(&w->seen, e);
+  if (n == 1) pkg_vpush(&w->shared, e);
+  if (n) return false;
+  if (pko_pairp(e)) return true;
+  pkg_vpush(&w->order, e);   /* a tensor finishes at once */
+  return false;
+}
+
+/* Depth-first, left to right over the outputs: uses of every node, the
+   symbols used, and the order in which nodes finish.  Frames are (node,
+   rest of its list, index of the next element, index of a SIZE to skip). */
+static void pkg_walk(pk_val outs, pkg_walker *w)
+{
+  typedef struct { pk_val node, rest; long idx, skip; } fr;
+  size_t n = 0, cap = 64;
+  fr *st = malloc(cap * sizeof *st);
+  if (!st) pkg_oom();
+  for (; pko_pairp(outs); outs = pko_cdr(outs)) {
+    if (!pkg_visit(w, pko_car(outs))) continue;
+    pk_val t = pko_car(outs);
+    int rv = pkg_rv(pko_car(t));
+    st[n++] = (fr){ t, t, 0, rv >= 0 ? pkg_rvs[rv].n + 1 : -1 };
+    while (n) {
+      fr *f = &st[n - 1];
+      if (!pko_pairp(f->rest)) {
+        if (f->rest != PK_NIL) pkg_visit(w, f->rest);
+        pkg_vpush(&w->order, f->node);
+        n--;
+        continue;
+      }
+      pk_val e = pko_car(f->rest);
+      long idx = f->idx++;
+      f->rest = pko_cdr(f->rest);
+      if (idx == f->skip) { pkg_take_syms(&w->taken, e); continue; }
+      if (!pkg_visit(w, e)) continue;
+      if (n == cap) {
+        cap *= 2;
+        st = realloc(st, cap * sizeof *st);
+        if (!st) pkg_oom();
+      }
+      rv = pkg_rv(pko_car(e));
+      st[n++] = (fr){ e, e, 0, rv >= 0 ? pkg_rvs[rv].n + 1 : -1 };
+    }
+  }
+  free(st);
+}
+
+/* The define names: node -> name symbol in defs, in the order of the
+   shared or named nodes (*shown).  Names the model gave are kept unless a
+   free symbol has them; the rest get _1, _2, ... not otherwise taken. */
+static void pkg_names(pk_val m, pkg_walker *w, pkg_map *defs, pkg_vec *shown)
+{
+  pkg_map given, shared;
+  pkg_map_init(&given, 64);
+  pkg_map_init(&shared, 64);
+  pkg_map *taken = &w->taken;
+  const pkg_vec *order = &w->order;
+  bool fresh;
+  for (size_t k = 0; k < w->shared.n; k++) pkg_put(&shared, w->shared.v[k], &fresh);
+  for (pk_val r = pko_cdr(pko_cdr(m)); pko_pairp(r); r = pko_cdr(r)) {
+    pk_val d = pko_car(r);
+    if (pkg_decl(d, PKG_S_INPUT)) pkg_put(taken, pko_car(pko_cdr(d)), &fresh);
+    if (!pkg_decl(d, PKG_S_DEFINE) || !pkg_nodep(pko_car(pko_cdr(pko_cdr(d))))) continue;
+    pk_val name = pko_car(pko_cdr(d)), node = pko_car(pko_cdr(pko_cdr(d)));
+    if (pkg_get(taken, name) || !pkg_seen_has(&w->seen, node)) continue;   /* free symbol, or node gone */
+    pkg_ent *e = pkg_put(&given, node, &fresh);
+    if (fresh) e->val = name;
+  }
+  for (size_t k = 0; k < order->n; k++) {
+    pkg_ent *g = pkg_get(&given, order->v[k]);
+    if (g) pkg_put(taken, g->val, &fresh);
+  }
+  unsigned next = 1;
+  for (size_t k = 0; k < order->n; k++) {
+    pk_val node = order->v[k];
+    pkg_ent *g = pkg_get(&given, node);
+    if (!g && !pkg_get(&shared, node)) continue;
+    pk_val name = g ? g->val : 0;
+    while (!name) {
+      char buf[24];
+      snprintf(buf, sizeof buf, "_%u", next++);
+      pk_val s = pko_sym(buf);
+      if (!pkg_get(taken, s)) name = s;
+    }
+    pkg_put(defs, node, &fresh)->val = name;
+    pkg_vpush((pkg_vec *)shown, node);
+  }
+}
+
+/* Write term t, every element that has a define written as its name (t
+   itself written out: it is what a define defines, or not named).
+   Iterative: a stack of (value, what to do). */
+/* One byte: pkp_putc's work without the call. */
+static inline void pkg_putc(pkp_buf *b, char c)
+{
+  if (b->len + 2 > b->cap) {
+    pkp_putc(b, c);
+    return;
+  }
+  b->s[b->len++] = c;
+  b->s[b->len] = 0;
+}
+
+/* A symbol or fixnum as write prints it, symbols from a cache of their
+   written text (an arena of bytes, the map giving offset and length), so
+   each distinct symbol goes through the escaping rules once per print. */
+typedef struct pkg_atoms {
+  pkg_map text;
+  pkp_buf arena;
+  pk_val rsym[256];            /* a direct-mapped front of text */
+  int32_t roff[256], rlen[256];
+} pkg_atoms;
+
+static void pkg_atom_out(pkp_buf *b, pkg_atoms *c, pk_val v)
+{
+  if (pko_fixnump(v)) {
+    char d[24], *o = d + sizeof d;
+    int64_t i = pko_fixval(v);
+    uint64_t u = i < 0 ? 0 - (uint64_t)i : (uint64_t)i;
+    do *--o = (char)('0' + u % 10); while (u /= 10);
+    if (i < 0) *--o = '-';
+    pkp_puts(b, o, (size_t)(d + sizeof d - o));
+    return;
+  }
+  if (!pko_symbolp(v)) {
+    pkp_print(b, v, PKP_WRITE);
+    return;
+  }
+  size_t r = (size_t)(((uint64_t)v >> 4) * 0x9E3779B97F4A7C15ull >> 56);
+  if (c->rsym[r] != v) {
+    bool fresh;
+    pkg_ent *e = pkg_put(&c->text, v, &fresh);
+    if (fresh) {
+      e->a = (int32_t)c->arena.len;
+      pkp_print(&c->arena, v, PKP_WRITE);
+      e->b = (int32_t)c->arena.len - e->a;
+    }
+    c->rsym[r] = v;
+    c->roff[r] = e->a;
+    c->rlen[r] = e->b;
+  }
+  pkp_puts(b, c->arena.s + c->roff[r], (size_t)c->rlen[r]);
+}
+
+static void pkg_term(pkp_buf *b, const pkg_map *defs, pkg_atoms *atoms, pk_val t, bool root_named)
+{
+  enum { VAL, REST, CLOSE };
+  typedef struct { pk_val v; int op; } it;
+  size_t n = 0, cap = 64;
+  it *st = malloc(cap * sizeof *st);
+  if (!st) pkg_oom();
+  bool root = true;
+  st[n++] = (it){ t, VAL };
+  while (n) {
+    it x = st[--n];
+    if (n + 2 >= cap) {
+      cap *= 2;
+      st = realloc(st, cap * sizeof *st);
+      if (!st) pkg_oom();
+    }
+    if (x.op == CLOSE) {
+      pkg_putc(b, ')');
+      continue;
+    }
+    if (x.op == REST) {
+      if (pko_pairp(x.v)) {
+        pkg_putc(b, ' ');
+        st[n++] = (it){ pko_cdr(x.v), REST };
+        st[n++] = (it){ pko_car(x.v), VAL };
+      } else if (x.v == PK_NIL) {
+        pkg_putc(b, ')');
+      } else {
+        pkp_puts(b, " . ", 3);
+        st[n++] = (it){ 0, CLOSE };
+        st[n++] = (it){ x.v, VAL };
+      }
+      continue;
+    }
+    const pkg_ent *e = pkg_nodep(x.v) && !(root && root_named) && defs->n ? pkg_get(defs, x.v) : NULL;
+    root = false;
+    if (e) {
+      pkg_atom_out(b, atoms, e->val);
+    } else if (pko_pairp(x.v)) {
+      pkg_putc(b, '(');
+      st[n++] = (it){ pko_cdr(x.v), REST };
+      st[n++] = (it){ pko_car(x.v), VAL };
+    } else {
+      pkg_atom_out(b, atoms, x.v);
+    }
+  }
+  free(st);
+}
+
+void pkg_print(pkp_buf *b, pk_val m)
+{
+  pkg_setup();
+  pkg_walker w = { .order = { 0 }, .shared = { 0 }, .recent = { 0 } };
+  pkg_seen_init(&w.seen, 1024);
+  pkg_map_init(&w.taken, 64);
+  pkg_map defs;
+  pkg_map_init(&defs, 64);
+  pkg_vec shown = { 0 };
+  pkg_atoms atoms = { .rsym = { 0 } };
+  pkg_map_init(&atoms.text, 64);
+  pkp_init(&atoms.arena);
+  pk_val outs = pkg_outputs(m);
+  pkg_walk(outs, &w);
+  pkg_names(m, &w, &defs, &shown);
+  free(w.seen.keys);
+  free(w.order.v);
+  free(w.shared.v);
+  pkp_puts(b, "(model ", 7);
+  pkp_print(b, pkg_name(m), PKP_WRITE);
+  for (pk_val r = pko_cdr(pko_cdr(m)); pko_pairp(r); r = pko_cdr(r)) {
+    if (!pkg_decl(pko_car(r), PKG_S_INPUT)) continue;
+    pkp_puts(b, "\n  ", 3);
+    pkp_print(b, pko_car(r), PKP_WRITE);
+  }
+  for (size_t k = 0; k < shown.n; k++) {
+    pkp_puts(b, "\n  (define ", 11);
+    pkp_print(b, pkg_get(&defs, shown.v[k])->val, PKP_WRITE);
+    pkp_putc(b, ' ');
+    pkg_term(b, &defs, &atoms, shown.v[k], true);
+    pkp_putc(b, ')');
+  }
+  pkp_puts(b, "\n  (output", 10);
+  for (; pko_pairp(outs); outs = pko_cdr(outs)) {
+    pkp_putc(b, ' ');
+    pkg_term(b, &defs, &atoms, pko_car(outs), false);
+  }
+  pkp_puts(b, "))\n", 3);
+  free(shown.v);
+  pkp_free(&atoms.arena);
+}
+
+/* ---- primitives ------------------------------------------------------------------------ */
+
+#include "pk_builtin.h"
+
+/* (read-models "f.model"): a relative name is taken from the directory of
+   the file of the calling form, as load does. */
+static pk_val pkg_prim_read(int argc, pk_val *argv)
+{
+  (void)argc;
+  if (!pko_stringp(argv[0])) pko_error_val("read-models: not a string", argv[0]);
+  const char *name = pko_as_str(argv[0])->s;
+  const pk_srcpos *from = pko_where;
+  if (name[0] == '/' || !from || !from->file) return pkg_read_file(name, from);
+  char *dup = strdup(from->file);
+  if (!dup) pkg_oom();
+  size_t n = strlen(dup) + strlen(name) + 2;
+  char *full = GC_MALLOC_ATOMIC(n);
+  if (!full) pkg_oom();
+  snprintf(full, n, "%s/%s", dirname(dup), name);
+  free(dup);
+  return pkg_read_file(full, from);
+}
+
+/* (model-outputs m): the list of output terms. */
+static pk_val pkg_prim_outputs(int argc, pk_val *argv)
+{
+  (void)argc;
+  if (!pkg_modelp(argv[0])) pko_error_val("model-outputs: not a model", argv[0]);
+  return pkg_outputs(argv[0]);
+}
+
+/* (write-model m): m in the model format on the current output.  Its terms
+   are interned first, so a model built or rewritten by a program prints
+   with its sharing. */
+static pk_val pkg_prim_write(int argc, pk_val *argv)
+{
+  (void)argc;
+  pk_val m = pkg_modelp(argv[0]) ? pkh_intern(argv[0]) : 0;
+  if (!m) pko_error_val("write-model: not a model", argv[0]);
+  pkp_buf b;
+  pkp_init(&b);
+  pkg_print(&b, m);
+  fwrite(b.s, 1, b.len, pkb_output());
+  pkp_free(&b);
+  return PK_VOID;
+}
+
+void pkg_init(void)
+{
+  pko_defprim("read-models", pkg_prim_read, 1, 1);
+  pko_defprim("model-outputs", pkg_prim_outputs, 1, 1);
+  pko_defprim("write-model", pkg_prim_write, 1, 1);
+}

@@ -1,0 +1,343 @@
+/*
+** pk_hcons.c — the hash-consing table (see pk_hcons.h).
+**
+** 64 shards, each an open-addressing array of canonical values (linear
+** probing) with a parallel array of their hashes, grown by doubling at 3/4
+** load.  An array and its capacity are one collected object, published
+** with a release store, so a lock-free reader always sees a consistent
+** (possibly outdated) array.  A slot is filled once: its value first, then
+** its hash with a release store; a reader loads the hash (acquire) and only
+** then the value, and takes a hash of 0 for an empty slot (stored hashes
+** have their low bit set).  So a probe runs over a dense array of 4-byte
+** hashes and touches a node only on a match.  A reader that misses in an
+** outdated array retries under the lock in the current one, so a term is
+** never inserted twice.
+*/
+#include "pk_hcons.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define PKH_SHARD_BITS 6
+#define PKH_SHARDS (1u << PKH_SHARD_BITS)
+
+typedef struct pkh_arr {
+  size_t cap;                    /* power of two */
+  _Atomic uint32_t *hash;        /* cap entries; collected, not scanned */
+  _Atomic pk_val slot[];         /* cap entries */
+} pkh_arr;
+
+typedef struct pkh_shard {
+  pthread_mutex_t lock;
+  _Atomic(pkh_arr *) arr;
+  size_t count, lists, cells;    /* under lock */
+  uint32_t next_id;              /* under lock */
+  char pad[64];                  /* shards on separate cache lines */
+} pkh_shard;
+
+static pkh_shard pkh_tab[PKH_SHARDS];
+static pthread_once_t pkh_once = PTHREAD_ONCE_INIT;
+
+/* Out of memory while interning is not recoverable for any caller. */
+static _Noreturn void pkh_oom(void)
+{
+  fputs("pkanren: out of memory\n", stderr);
+  abort();
+}
+
+/* An empty array of cap slots (the slots are scanned: they keep the terms). */
+static pkh_arr *pkh_newarr(size_t cap)
+{
+  pkh_arr *a = GC_MALLOC(sizeof *a + cap * sizeof(pk_val));
+  _Atomic uint32_t *h = GC_MALLOC_ATOMIC(cap * sizeof *h);
+  if (!a || !h) pkh_oom();
+  memset((void *)h, 0, cap * sizeof *h);
+  a->cap = cap;
+  a->hash = h;
+  return a;
+}
+
+/* Locks and first arrays (the collector must be up: pko_init first). */
+static void pkh_init_once(void)
+{
+  for (unsigned k = 0; k < PKH_SHARDS; k++) {
+    pthread_mutex_init(&pkh_tab[k].lock, NULL);
+    atomic_store(&pkh_tab[k].arr, pkh_newarr(256));
+    pkh_tab[k].next_id = 1;
+  }
+}
+
+/* ---- hashing --------------------------------------------------------------- */
+
+/* Murmur3's finaliser: every input bit reaches every output bit. */
+static inline uint64_t pkh_mix(uint64_t x)
+{
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdull;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ull;
+  x ^= x >> 33;
+  return x;
+}
+
+/* FNV-1a of bytes. */
+static uint64_t pkh_bytes(const char *s, size_t n)
+{
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+  return h;
+}
+
+/* Hash of an atom by contents (so the same in every run); numbers of
+   different types hash apart. */
+static uint32_t pkh_hash_atom(pk_val v)
+{
+  switch (pko_typeof(v)) {
+  case PK_T_SYMBOL: return (uint32_t)pkh_mix(pko_as_sym(v)->hash);
+  case PK_T_STRING: return (uint32_t)pkh_mix(pkh_bytes(pko_as_str(v)->s, pko_as_str(v)->len) ^ 1);
+  case PK_T_FLONUM: {
+    double d = pko_flo(v);
+    uint64_t bits;
+    memcpy(&bits, &d, sizeof bits);
+    return (uint32_t)pkh_mix(bits ^ 2);
+  }
+  case PK_T_INT: return (uint32_t)pkh_mix((uint64_t)((pko_int *)v)->i ^ 3);
+  case PK_T_RATIO: return (uint32_t)pkh_mix((uint64_t)pko_as_ratio(v)->num * 31 + (uint64_t)pko_as_ratio(v)->den + 4);
+  case PK_T_TENSOR: return (uint32_t)pkh_mix(pko_tensor_hash(v));
+  default: return (uint32_t)pkh_mix((uint64_t)v);   /* fixnums, immediates, characters */
+  }
+}
+
+/* Hash of a canonical value: a list's from its node, an atom's from its
+   contents.  The low bit is always set (0 marks an empty slot). */
+static inline uint32_t pkh_hash_of(pk_val v)
+{
+  return pko_pairp(v) ? pkh_node_of(v)->hash : pkh_hash_atom(v) | 1;
+}
+
+uint32_t pkh_hash(pk_val t) { return pkh_hash_of(t); }
+
+/* Hash of the list items[0..n) ending in tail: a multiply per element,
+   one full mix at the end. */
+static uint32_t pkh_listhash(const pk_val *items, size_t n, pk_val tail)
+{
+  uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+  for (size_t k = 0; k < n; k++) h = (h ^ pkh_hash_of(items[k])) * 0x100000001b3ull + (h >> 29);
+  return (uint32_t)pkh_mix(h ^ pkh_hash_of(tail)) | 1;
+}
+
+/* Boxed atoms that interning makes canonical. */
+static bool pkh_boxed(pk_val v)
+{
+  pko_type t = pko_typeof(v);
+  return t == PK_T_STRING || t == PK_T_FLONUM || t == PK_T_INT || t == PK_T_RATIO || t == PK_T_TENSOR;
+}
+
+/* Atoms that are canonical as they are. */
+static bool pkh_plain(pk_val v)
+{
+  if (pko_fixnump(v) || pko_charp(v)) return true;
+  if ((v & PK_TAG_MASK) == PK_TAG_IMM) return v == PK_NIL || v == PK_TRUE || v == PK_FALSE;
+  return pko_symbolp(v) && !(pko_as_sym(v)->flags & PKO_SYM_GENSYM);
+}
+
+/* ---- the table ------------------------------------------------------------- */
+
+static inline pkh_shard *pkh_shard_of(uint32_t h) { return &pkh_tab[h >> (32 - PKH_SHARD_BITS)]; }
+
+/* Is list node s the list items[0..n) ending in tail?  Its hash matched. */
+static bool pkh_same_list(pk_val s, const pk_val *items, size_t n, pk_val tail)
+{
+  if (!pko_pairp(s)) return false;
+  for (size_t k = 0; k < n; k++, s = pko_cdr(s))
+    if (!pko_pairp(s) || pko_car(s) != items[k]) return false;
+  return s == tail;
+}
+
+/* Does slot value s hold an atom equal to a (same type, contents)? */
+static inline bool pkh_same_atom(pk_val s, pk_val a)
+{
+  return !pko_pairp(s) && pko_typeof(s) == pko_typeof(a) && pko_equal(s, a);
+}
+
+/* Probe arr for the list items[0..n) + tail (n > 0) or the atom tail
+   (n == 0): the value, or 0 at the first empty slot (*at: its index). */
+static pk_val pkh_probe(const pkh_arr *arr, uint32_t h, const pk_val *items, size_t n, pk_val tail, size_t *at)
+{
+  size_t m = arr->cap - 1, i = (h >> 1) & m;
+  for (;;) {
+    uint32_t hi = atomic_load_explicit(&arr->hash[i], memory_order_acquire);
+    if (!hi) {
+      *at = i;
+      return 0;
+    }
+    if (hi == h) {
+      pk_val s = atomic_load_explicit(&arr->slot[i], memory_order_relaxed);
+      if (n ? pkh_same_list(s, items, n, tail) : pkh_same_atom(s, tail)) return s;
+    }
+    i = (i + 1) & m;
+  }
+}
+
+/* Double a shard's array (lock held); the old one stays valid for readers. */
+static void pkh_grow(pkh_shard *sh)
+{
+  pkh_arr *old = atomic_load_explicit(&sh->arr, memory_order_relaxed);
+  pkh_arr *na = pkh_newarr(old->cap * 2);
+  size_t m = na->cap - 1;
+  for (size_t k = 0; k < old->cap; k++) {
+    uint32_t h = atomic_load_explicit(&old->hash[k], memory_order_relaxed);
+    if (!h) continue;
+    size_t i = (h >> 1) & m;
+    while (atomic_load_explicit(&na->hash[i], memory_order_relaxed)) i = (i + 1) & m;
+    atomic_store_explicit(&na->slot[i], atomic_load_explicit(&old->slot[k], memory_order_relaxed), memory_order_relaxed);
+    atomic_store_explicit(&na->hash[i], h, memory_order_relaxed);
+  }
+  atomic_store_explicit(&sh->arr, na, memory_order_release);
+}
+
+/* A new list (shard locked): one block, the pkh_node, then the other n - 1
+   pairs in order, so that comparing and walking a list stays in one or two
+   cache lines.  The pairs after the first are referenced only inside the
+   block; the table keeps the block (and so them) alive for good, which is
+   what makes pointers into its middle safe with the collector's interior
+   pointers off. */
+static pk_val pkh_newlist(pkh_shard *sh, uint32_t h, const pk_val *items, size_t n, pk_val tail)
+{
+  pkh_node *node = pko_alloc(sizeof *node + (n - 1) * sizeof(pko_pair));
+  pko_pair *cells = (pko_pair *)(node + 1);
+  pk_val rest = tail;
+  for (size_t k = n - 1; k > 0; k--) {
+    cells[k - 1] = (pko_pair){ items[k], rest };
+    rest = (pk_val)&cells[k - 1] | PK_TAG_GPAIR;
+  }
+  node->car = items[0];
+  node->cdr = rest;
+  node->hash = h;
+  node->id = sh->next_id++ << PKH_SHARD_BITS | (uint32_t)(sh - pkh_tab);
+  sh->lists++;
+  sh->cells += n - 1;
+  return (pk_val)node | PK_TAG_GPAIR;
+}
+
+/* Find or add a list (n > 0) or an atom (n == 0, the atom in tail): the
+   lock-free probe, then under the lock the insert.  The locked probe is
+   skipped when the array is the one probed and the empty slot found is
+   still empty: slots only ever fill, so the probe sequence up to it is
+   unchanged and the term cannot be anywhere else. */
+static pk_val pkh_find_add(uint32_t h, const pk_val *items, size_t n, pk_val tail)
+{
+  pthread_once(&pkh_once, pkh_init_once);
+  pkh_shard *sh = pkh_shard_of(h);
+  size_t at;
+  pkh_arr *seen = atomic_load_explicit(&sh->arr, memory_order_acquire);
+  pk_val v = pkh_probe(seen, h, items, n, tail, &at);
+  if (v) return v;
+  pthread_mutex_lock(&sh->lock);
+  if ((sh->count + 1) * 4 > atomic_load_explicit(&sh->arr, memory_order_relaxed)->cap * 3) pkh_grow(sh);
+  pkh_arr *arr = atomic_load_explicit(&sh->arr, memory_order_relaxed);
+  if (arr != seen || atomic_load_explicit(&arr->hash[at], memory_order_relaxed))
+    v = pkh_probe(arr, h, items, n, tail, &at);
+  if (!v) {
+    v = n ? pkh_newlist(sh, h, items, n, tail) : tail;
+    atomic_store_explicit(&arr->slot[at], v, memory_order_relaxed);
+    atomic_store_explicit(&arr->hash[at], h, memory_order_release);
+    sh->count++;
+  }
+  pthread_mutex_unlock(&sh->lock);
+  return v;
+}
+
+/* ---- public -------------------------------------------------------------------- */
+
+pk_val pkh_list(const pk_val *items, size_t n, pk_val tail)
+{
+  if (n == 0) return tail;
+  return pkh_find_add(pkh_listhash(items, n, tail), items, n, tail);
+}
+
+pk_val pkh_atom(pk_val a)
+{
+  if (pkh_plain(a)) return a;
+  if (!pkh_boxed(a)) return 0;
+  return pkh_find_add(pkh_hash_atom(a) | 1, NULL, 0, a);
+}
+
+bool pkh_internedp(pk_val t)
+{
+  if (pko_pairp(t)) {
+    void *p = pko_as_pair(t);   /* ordinary pairs are 16-byte objects; list pairs inside blocks are not heads */
+    return GC_size(p) >= sizeof(pkh_node) && GC_base(p) == p;
+  }
+  return pkh_plain(t) || (pkh_boxed(t) && pkh_atom(t) == t);
+}
+
+/* A growable stack of values in collected memory (so partial results stay
+   alive). */
+typedef struct pkh_stack { pk_val *v; size_t n, cap; } pkh_stack;
+
+static void pkh_spush(pkh_stack *s, pk_val x)
+{
+  if (s->n == s->cap) {
+    size_t cap = s->cap ? 2 * s->cap : 64;
+    pk_val *nv = GC_MALLOC(cap * sizeof *nv);
+    if (!nv) pkh_oom();
+    if (s->n) memcpy(nv, s->v, s->n * sizeof *nv);
+    s->v = nv;
+    s->cap = cap;
+  }
+  s->v[s->n++] = x;
+}
+
+/* Lists not yet interned are entered post-order: frames on fr are (rest
+   of the list, index in items where its elements start). */
+pk_val pkh_intern(pk_val t)
+{
+  if (!pko_pairp(t)) return pkh_atom(t);
+  if (pkh_internedp(t)) return t;
+  pkh_stack fr = { 0 }, items = { 0 };
+  pkh_spush(&fr, t);
+  pkh_spush(&fr, 0);
+  while (fr.n) {
+    pk_val rest = fr.v[fr.n - 2];
+    if (pko_pairp(rest)) {
+      pk_val e = pko_car(rest);
+      fr.v[fr.n - 2] = pko_cdr(rest);
+      if (pko_pairp(e) && !pkh_internedp(e)) {
+        pkh_spush(&fr, e);
+        pkh_spush(&fr, (pk_val)items.n);
+        continue;
+      }
+      pk_val c = pko_pairp(e) ? e : pkh_atom(e);
+      if (!c) return 0;
+      pkh_spush(&items, c);
+      continue;
+    }
+    pk_val tail = pkh_atom(rest);
+    if (!tail) return 0;
+    size_t start = (size_t)fr.v[fr.n - 1];
+    pk_val l = pkh_list(items.v + start, items.n - start, tail);
+    items.n = start;
+    fr.n -= 2;
+    if (!fr.n) return l;
+    pkh_spush(&items, l);
+  }
+  return 0;
+}
+
+void pkh_get_stats(pkh_stats *s)
+{
+  pthread_once(&pkh_once, pkh_init_once);
+  *s = (pkh_stats){ 0 };
+  for (unsigned k = 0; k < PKH_SHARDS; k++) {
+    pthread_mutex_lock(&pkh_tab[k].lock);
+    s->lists += pkh_tab[k].lists;
+    s->cells += pkh_tab[k].cells;
+    s->atoms += pkh_tab[k].count - pkh_tab[k].lists;
+    s->slots += atomic_load_explicit(&pkh_tab[k].arr, memory_order_relaxed)->cap;
+    pthread_mutex_unlock(&pkh_tab[k].lock);
+  }
+  s->bytes = s->lists * sizeof(pkh_node) + s->cells * sizeof(pko_pair)
+           + s->slots * (sizeof(pk_val) + sizeof(uint32_t));
+}

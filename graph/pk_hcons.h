@@ -1,0 +1,79 @@
+/*
+** pk_hcons.h — hash-consing: one canonical copy of every ground data term.
+**
+** Interned terms stay ordinary values (pairs, symbols, numbers, strings,
+** tensors), so relations written in the language match them with ==; what
+** interning adds is that equal terms are the same value, so comparing two
+** interned terms is one pointer compare, and a term used twice is one node.
+**
+** The unit of interning is a list (a term (op arg ...), or any list in a
+** term), not a pair: a list whose elements are canonical is looked up by
+** its elements, in one probe.  Its first pair is a 32-byte pkh_node whose
+** first 16 bytes are the pair (car, cdr), so every pair accessor works on
+** it unchanged; the other 16 bytes hold what the rewriting driver needs: a
+** stable structural hash, an id unique in the process, and a memo word.
+** The rest of the list is ordinary pairs, allocated in the same block
+** right after the node: a list's tail is not itself a canonical list
+** (pkh_intern of it gives the list node that is).  Boxed
+** atoms (flonums, strings, tensors, boxed integers, ratios) are interned
+** too, so "equal? is eq?" holds for every element of every interned list;
+** fixnums, symbols and immediates already are canonical.  Only ground data
+** can be interned: no logic variables, procedures, vectors or other
+** internal objects.
+**
+** The table is process-wide, split in 64 shards by hash.  Lookups probe a
+** shard without a lock; a miss takes the shard's lock, probes again and
+** inserts.  So any number of threads may intern at once.  Interned terms
+** live as long as the process (the table references them).
+**
+** Memory (64-bit) per distinct list of n elements: a 32-byte node, n - 1
+** 16-byte pairs, and 12 bytes per table slot (value and hash) at a load
+** between 3/8 and 3/4.  A binary term (op a b): 32 + 32 + 16..32 = 80..96
+** bytes.  pkh_get_stats reports the exact figures.
+*/
+#ifndef PK_HCONS_H
+#define PK_HCONS_H
+#include "pk_obj.h"
+
+#include <stdatomic.h>
+
+typedef struct pkh_node {
+  pk_val car, cdr;        /* the list's first pair: pko_car/pko_cdr work on it */
+  uint32_t hash;          /* structural: equal terms, equal hashes, in every run */
+  uint32_t id;            /* unique in the process, never 0 */
+  _Atomic pk_val memo;    /* the rewriting driver's slot; 0 until it sets one */
+} pkh_node;
+
+/* The node behind an interned list (pkh_internedp true). */
+static inline pkh_node *pkh_node_of(pk_val pair) { return (pkh_node *)pko_as_pair(pair); }
+
+/* The canonical list of items[0..n) ending in tail (PK_NIL for a proper
+   list; never a pair); items and tail must be canonical (from pkh_).
+   n == 0 gives tail.  A lock-free probe when the list exists already. */
+pk_val pkh_list(const pk_val *items, size_t n, pk_val tail);
+/* The canonical copy of a ground atom: a boxed number, string or tensor is
+   looked up by contents; fixnums, symbols, characters, (), #t and #f are
+   returned as they are.  0 for anything else (variables, procedures, ...). */
+pk_val pkh_atom(pk_val a);
+/* The canonical copy of a whole ground data term (pairs and atoms as
+   above), or 0 when it holds anything else.  Already-interned subterms cost
+   one check each; iterative, any depth. */
+pk_val pkh_intern(pk_val t);
+/* Is t canonical: an interned list or boxed atom, or an atom that needs no
+   interning?  For a pair, a few loads (the collector's size and base of
+   its object: a list head is the start of a block of 32 bytes or more). */
+bool pkh_internedp(pk_val t);
+/* The structural hash of an interned term (any canonical value). */
+uint32_t pkh_hash(pk_val t);
+
+typedef struct pkh_stats {
+  size_t lists;       /* interned lists (nodes) */
+  size_t cells;       /* the ordinary pairs after their first */
+  size_t atoms;       /* interned boxed atoms */
+  size_t slots;       /* table slots over all shards */
+  size_t bytes;       /* nodes + pairs + slot arrays (atoms not counted) */
+} pkh_stats;
+/* Counts of the whole table (takes each shard's lock in turn). */
+void pkh_get_stats(pkh_stats *s);
+
+#endif

@@ -1,0 +1,11 @@
+;; Tensor literals are atoms: == and equal? compare type, shape and elements.
+(run* (q) (== q #[1.0 0.0]))
+(run* (q) (== #[[1 2] [3 4]] #[[1 2] [3 4]]))
+(run* (q) (== #[1 2] #[1.0 2.0]))
+(run* (q) (== #[1 2] #[[1 2]]))
+(run* (q) (fresh (x) (== `(observed ,x (f #[-3.0])) '(observed #[2] (f #[-3.0]))) (== q x)))
+(run* (q) (=/= q #[1 2]) (== q #[1 2]))
+(display (list (equal? #[1.5 2] #[1.5 2.0]) (eqv? 1 1) (equal? '(a #[1]) '(a #[1])) (equal? #[1] #[2])))
+(newline)
+(write #[[10.0 0.0] [0.0 10.0]])
+(newline)
