@@ -71,7 +71,7 @@ def parse_header(path):
 
 def discover(pk):
     """The programs, in `pkanren bench --list` order (the preferred order
-    lives in cli/pk_bench.c); any it does not list come last, sorted."""
+    lives in cli/pk_cli_bench.c); any it does not list come last, sorted."""
     found = {}
     for fn in os.listdir(PROGRAMS):
         if fn.endswith(".scm") and not fn.startswith("_"):

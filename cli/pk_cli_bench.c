@@ -1,5 +1,5 @@
 /*
-** pk_bench.c — `pkanren bench`: runs the programs of bench/programs at
+** pk_cli_bench.c — `pkanren bench`: runs the programs of bench/programs at
 ** several worker counts and reports wall time, answers/s, unifications/s,
 ** peak memory, idle time and speed-up (SPEC §8).
 **
@@ -29,7 +29,8 @@
 ** legitimately depend on the schedule, so only the answer count is compared
 ** there and the program's own report line is kept.
 */
-#include "pk_bench.h"
+#include "pk_cli.h"
+#include "pk_init.h"
 #include "pk_obj.h"
 
 #if defined(__has_include)
@@ -61,14 +62,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PKBENCH_USAGE \
+#define PKCLI_BENCH_USAGE \
   "usage: pkanren bench [NAME...] [--runs R] [-j LIST] [--json FILE] [--dir DIR]\n" \
   "                     [--fmk DIR] [--quick] [--all] [--gated] [--timeout S]\n" \
   "                     [--ordered]\n" \
   "                     [--list] [--help]\n"
 
-static const char *pkbench_help =
-  PKBENCH_USAGE
+static const char *pkcli_bench_help =
+  PKCLI_BENCH_USAGE
   "\n"
   "Runs the benchmark programs of bench/programs (default: the default set,\n"
   "or the NAMEs given) at each worker count, as child processes\n"
@@ -105,7 +106,7 @@ static const char *pkbench_help =
   "MISMATCH otherwise.\n";
 
 /* Preferred order; programs not listed come afterwards, alphabetically. */
-static const char *const pkbench_order[] = {
+static const char *const pkcli_bench_order[] = {
   "empty",
   "appendo-split",
   "appendo-forward-10k", "appendo-forward-20k", "appendo-forward-40k",
@@ -123,28 +124,28 @@ static const char *const pkbench_order[] = {
 
 /* `;;! needs:` words naming faster-miniKanren's files (from --fmk); any
    other word foo names our own helper DIR/_foo.scm. */
-static const struct { const char *need, *file; } pkbench_peer_libs[] = {
+static const struct { const char *need, *file; } pkcli_bench_peer_libs[] = {
   { "full-interp", "full-interp.scm" },
   { "numbers", "numbers.scm" },
 };
-#define PKBENCH_NPEER_LIBS (sizeof pkbench_peer_libs / sizeof pkbench_peer_libs[0])
+#define PKCLI_BENCH_NPEER_LIBS (sizeof pkcli_bench_peer_libs / sizeof pkcli_bench_peer_libs[0])
 
-#define PKBENCH_MAX_NEEDS 8
-#define PKBENCH_MAX_W 64
+#define PKCLI_BENCH_MAX_NEEDS 8
+#define PKCLI_BENCH_MAX_W 64
 
-typedef struct pkbench_prog {
+typedef struct pkcli_bench_prog {
   char *name;
   char *about;
-  char *needs[PKBENCH_MAX_NEEDS];
+  char *needs[PKCLI_BENCH_MAX_NEEDS];
   int nneeds;
   bool gated, def, runstar;
-  int rank;                 /* position in pkbench_order, or a large number */
+  int rank;                 /* position in pkcli_bench_order, or a large number */
   const char *skip;         /* why it is not run, or NULL */
-} pkbench_prog;
+} pkcli_bench_prog;
 
 /* One run of one program at one worker count. */
-typedef struct pkbench_run {
-  int status;               /* 0 ok, else see pkbench_status_str */
+typedef struct pkcli_bench_run {
+  int status;               /* 0 ok, else see pkcli_bench_status_str */
   int code;                 /* exit code or signal */
   double wall;              /* seconds, monotonic clock around the child */
   long rss_kb;              /* wait4 ru_maxrss */
@@ -157,37 +158,37 @@ typedef struct pkbench_run {
   long answers;             /* from "answers=N", -1 if absent */
   char *checksum;           /* normalised output */
   char *err_tail;           /* last part of stderr on failure */
-} pkbench_run;
+} pkcli_bench_run;
 
-enum { PKBENCH_OK = 0, PKBENCH_EXIT, PKBENCH_SIGNAL, PKBENCH_TIMEOUT, PKBENCH_SPAWN };
+enum { PKCLI_BENCH_OK = 0, PKCLI_BENCH_EXIT, PKCLI_BENCH_SIGNAL, PKCLI_BENCH_TIMEOUT, PKCLI_BENCH_SPAWN };
 
 /* The summary of one (program, W). */
-typedef struct pkbench_cell {
+typedef struct pkcli_bench_cell {
   int w;
   int nruns;
-  pkbench_run runs[32];
+  pkcli_bench_run runs[32];
   bool failed;
   double wall, unif_rate, idle_pct, stats_wall;
   unsigned long long unifs;
   long rss_kb, answers;
   const char *check;        /* "ok", "MISMATCH", "varies", "-" */
-} pkbench_cell;
+} pkcli_bench_cell;
 
-static volatile sig_atomic_t pkbench_interrupted;
-static pid_t pkbench_child = -1;
+static volatile sig_atomic_t pkcli_bench_interrupted;
+static pid_t pkcli_bench_child = -1;
 
 /* SIGINT/SIGTERM: stop after the running child, which is killed now. */
-static void pkbench_on_sigint(int sig)
+static void pkcli_bench_on_sigint(int sig)
 {
   (void)sig;
-  pkbench_interrupted = 1;
-  if (pkbench_child > 0) kill(pkbench_child, SIGKILL);
+  pkcli_bench_interrupted = 1;
+  if (pkcli_bench_child > 0) kill(pkcli_bench_child, SIGKILL);
 }
 
 /* ---- small helpers --------------------------------------------------------------- */
 
 /* A malloc'd printf. */
-static char *pkbench_fmt(const char *fmt, ...)
+static char *pkcli_bench_fmt(const char *fmt, ...)
 {
   va_list ap, aq;
   va_start(ap, fmt);
@@ -201,35 +202,35 @@ static char *pkbench_fmt(const char *fmt, ...)
 }
 
 /* The usage error: message and synopsis on stderr, status 2. */
-static int pkbench_usage(const char *msg)
+static int pkcli_bench_usage(const char *msg)
 {
-  fprintf(stderr, "pkanren bench: %s\n%s", msg, PKBENCH_USAGE);
+  fprintf(stderr, "pkanren bench: %s\n%s", msg, PKCLI_BENCH_USAGE);
   return 2;
 }
 
 /* Monotonic seconds. */
-static double pkbench_now(void)
+static double pkcli_bench_now(void)
 {
   return (double)pko_now_ns() * 1e-9;
 }
 
 /* qsort order of doubles. */
-static int pkbench_cmp_double(const void *a, const void *b)
+static int pkcli_bench_cmp_double(const void *a, const void *b)
 {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
 }
 
 /* Median of v[0..n) (sorted in place); -1 when n is 0. */
-static double pkbench_median(double *v, int n)
+static double pkcli_bench_median(double *v, int n)
 {
   if (n <= 0) return -1;
-  qsort(v, (size_t)n, sizeof *v, pkbench_cmp_double);
+  qsort(v, (size_t)n, sizeof *v, pkcli_bench_cmp_double);
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* A whole file, NUL-terminated and malloc'd; NULL when unreadable. */
-static char *pkbench_read_file(const char *path, size_t *len)
+static char *pkcli_bench_read_file(const char *path, size_t *len)
 {
   FILE *f = fopen(path, "rb");
   if (!f) return NULL;
@@ -250,14 +251,14 @@ static char *pkbench_read_file(const char *path, size_t *len)
 }
 
 /* p names a directory (after symlinks). */
-static bool pkbench_is_dir(const char *p)
+static bool pkcli_bench_is_dir(const char *p)
 {
   struct stat st;
   return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 /* p names a regular file (after symlinks). */
-static bool pkbench_is_file(const char *p)
+static bool pkcli_bench_is_file(const char *p)
 {
   struct stat st;
   return stat(p, &st) == 0 && S_ISREG(st.st_mode);
@@ -265,7 +266,7 @@ static bool pkbench_is_file(const char *p)
 
 /* The default programs directory: PK_BENCH_DIR if the build defines it,
 ** else <directory of this source file>/../bench/programs. */
-static char *pkbench_default_dir(void)
+static char *pkcli_bench_default_dir(void)
 {
 #ifdef PK_BENCH_DIR
   return pko_xstrdup(PK_BENCH_DIR);
@@ -273,12 +274,12 @@ static char *pkbench_default_dir(void)
   const char *f = __FILE__;
   const char *slash = strrchr(f, '/');
   if (f[0] != '/' || !slash) return pko_xstrdup("bench/programs");
-  return pkbench_fmt("%.*s/../bench/programs", (int)(slash - f), f);
+  return pkcli_bench_fmt("%.*s/../bench/programs", (int)(slash - f), f);
 #endif
 }
 
 /* The canonical absolute path of p (malloc'd), or a copy of p. */
-static char *pkbench_abspath(const char *p)
+static char *pkcli_bench_abspath(const char *p)
 {
   char buf[PATH_MAX];
   if (realpath(p, buf)) return pko_xstrdup(buf);
@@ -286,7 +287,7 @@ static char *pkbench_abspath(const char *p)
 }
 
 /* CPUs this process may run on (its affinity mask), at least 1. */
-static int pkbench_cpu_count(void)
+static int pkcli_bench_cpu_count(void)
 {
   cpu_set_t set;
   if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
@@ -295,7 +296,7 @@ static int pkbench_cpu_count(void)
 }
 
 /* The CPU's model name from /proc/cpuinfo (malloc'd), or "unknown". */
-static char *pkbench_cpu_model(void)
+static char *pkcli_bench_cpu_model(void)
 {
   FILE *f = fopen("/proc/cpuinfo", "r");
   char line[1024];
@@ -318,7 +319,7 @@ static char *pkbench_cpu_model(void)
 }
 
 /* The git commit the binary was built from, or "unknown". */
-static const char *pkbench_commit(void)
+static const char *pkcli_bench_commit(void)
 {
 #ifdef PK_GIT_COMMIT
   if (PK_GIT_COMMIT[0]) return PK_GIT_COMMIT;
@@ -327,7 +328,7 @@ static const char *pkbench_commit(void)
 }
 
 /* Scheme string literal for a path. */
-static void pkbench_put_scheme_string(FILE *f, const char *s)
+static void pkcli_bench_put_scheme_string(FILE *f, const char *s)
 {
   fputc('"', f);
   for (; *s; s++) {
@@ -338,7 +339,7 @@ static void pkbench_put_scheme_string(FILE *f, const char *s)
 }
 
 /* s as a JSON string literal. */
-static void pkbench_put_json_string(FILE *f, const char *s)
+static void pkcli_bench_put_json_string(FILE *f, const char *s)
 {
   fputc('"', f);
   for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
@@ -357,7 +358,7 @@ static void pkbench_put_json_string(FILE *f, const char *s)
 }
 
 /* x as a JSON number, null when negative (no value) or NaN. */
-static void pkbench_put_json_num(FILE *f, double x)
+static void pkcli_bench_put_json_num(FILE *f, double x)
 {
   if (x < 0 || x != x) fputs("null", f);
   else fprintf(f, "%.6g", x);
@@ -365,7 +366,7 @@ static void pkbench_put_json_num(FILE *f, double x)
 
 /* ---- programs ------------------------------------------------------------------------- */
 
-static char *pkbench_trim(char *s)
+static char *pkcli_bench_trim(char *s)
 {
   while (isspace((unsigned char)*s)) s++;
   size_t n = strlen(s);
@@ -374,7 +375,7 @@ static char *pkbench_trim(char *s)
 }
 
 /* True if the text holds a `(run*` form and no `(run N` form. */
-static bool pkbench_is_runstar(const char *text)
+static bool pkcli_bench_is_runstar(const char *text)
 {
   bool star = false;
   for (const char *p = text; (p = strstr(p, "(run")); p += 4) {
@@ -387,17 +388,17 @@ static bool pkbench_is_runstar(const char *text)
 
 /* Program dir/fname into *pg: its name, its `;;!` header (needs, about,
    default, gated) and whether it is a run* search; false if unreadable. */
-static bool pkbench_load_prog(const char *dir, const char *fname, pkbench_prog *pg)
+static bool pkcli_bench_load_prog(const char *dir, const char *fname, pkcli_bench_prog *pg)
 {
-  char *path = pkbench_fmt("%s/%s", dir, fname);
-  char *text = pkbench_read_file(path, NULL);
+  char *path = pkcli_bench_fmt("%s/%s", dir, fname);
+  char *text = pkcli_bench_read_file(path, NULL);
   free(path);
   if (!text) return false;
   memset(pg, 0, sizeof *pg);
-  pg->name = pkbench_fmt("%.*s", (int)(strlen(fname) - 4), fname);
+  pg->name = pkcli_bench_fmt("%.*s", (int)(strlen(fname) - 4), fname);
   pg->about = pko_xstrdup("");
   pg->def = true;
-  pg->runstar = pkbench_is_runstar(text);   /* before the header parse cuts the text */
+  pg->runstar = pkcli_bench_is_runstar(text);   /* before the header parse cuts the text */
   char *line = text;
   while (line && *line) {
     char *nl = strchr(line, '\n');
@@ -406,9 +407,9 @@ static bool pkbench_load_prog(const char *dir, const char *fname, pkbench_prog *
       char *kv = line + 3, *colon = strchr(kv, ':');
       if (colon) {
         *colon = 0;
-        char *key = pkbench_trim(kv), *val = pkbench_trim(colon + 1);
+        char *key = pkcli_bench_trim(kv), *val = pkcli_bench_trim(colon + 1);
         if (!strcmp(key, "needs")) {
-          for (char *w = strtok(val, " \t,"); w && pg->nneeds < PKBENCH_MAX_NEEDS; w = strtok(NULL, " \t,"))
+          for (char *w = strtok(val, " \t,"); w && pg->nneeds < PKCLI_BENCH_MAX_NEEDS; w = strtok(NULL, " \t,"))
             pg->needs[pg->nneeds++] = pko_xstrdup(w);
         } else if (!strcmp(key, "about")) {
           free(pg->about);
@@ -419,7 +420,7 @@ static bool pkbench_load_prog(const char *dir, const char *fname, pkbench_prog *
           pg->gated = strncasecmp(val, "yes", 3) == 0;
         }
       }
-    } else if (*pkbench_trim(line) && line[0] != ';') {
+    } else if (*pkcli_bench_trim(line) && line[0] != ';') {
       if (nl) *nl = '\n';
       break;
     }
@@ -428,27 +429,27 @@ static bool pkbench_load_prog(const char *dir, const char *fname, pkbench_prog *
   }
   free(text);
   pg->rank = 1 << 20;
-  for (size_t i = 0; i < sizeof pkbench_order / sizeof pkbench_order[0]; i++)
-    if (!strcmp(pkbench_order[i], pg->name)) pg->rank = (int)i;
+  for (size_t i = 0; i < sizeof pkcli_bench_order / sizeof pkcli_bench_order[0]; i++)
+    if (!strcmp(pkcli_bench_order[i], pg->name)) pg->rank = (int)i;
   return true;
 }
 
-/* qsort order of programs: pkbench_order, then by name. */
-static int pkbench_cmp_prog(const void *a, const void *b)
+/* qsort order of programs: pkcli_bench_order, then by name. */
+static int pkcli_bench_cmp_prog(const void *a, const void *b)
 {
-  const pkbench_prog *x = a, *y = b;
+  const pkcli_bench_prog *x = a, *y = b;
   if (x->rank != y->rank) return x->rank < y->rank ? -1 : 1;
   return strcmp(x->name, y->name);
 }
 
 /* The programs of dir (NAME.scm, not _helpers), sorted; NULL if dir
    cannot be read. */
-static pkbench_prog *pkbench_discover(const char *dir, int *count)
+static pkcli_bench_prog *pkcli_bench_discover(const char *dir, int *count)
 {
   DIR *d = opendir(dir);
   if (!d) return NULL;
   int cap = 32, n = 0;
-  pkbench_prog *v = pko_xmalloc(sizeof *v * (size_t)cap);
+  pkcli_bench_prog *v = pko_xmalloc(sizeof *v * (size_t)cap);
   struct dirent *e;
   while ((e = readdir(d))) {
     size_t len = strlen(e->d_name);
@@ -457,39 +458,39 @@ static pkbench_prog *pkbench_discover(const char *dir, int *count)
       cap *= 2;
       v = pko_xrealloc(v, sizeof *v * (size_t)cap);
     }
-    if (pkbench_load_prog(dir, e->d_name, &v[n])) n++;
+    if (pkcli_bench_load_prog(dir, e->d_name, &v[n])) n++;
   }
   closedir(d);
-  qsort(v, (size_t)n, sizeof *v, pkbench_cmp_prog);
+  qsort(v, (size_t)n, sizeof *v, pkcli_bench_cmp_prog);
   *count = n;
   return v;
 }
 
 /* The file of need w, to free: a peer library under fmk (*peer; NULL when
    there is no fmk) or our own dir/_w.scm. */
-static char *pkbench_need_path(const char *w, const char *dir, const char *fmk, bool *peer)
+static char *pkcli_bench_need_path(const char *w, const char *dir, const char *fmk, bool *peer)
 {
-  for (size_t k = 0; k < PKBENCH_NPEER_LIBS; k++)
-    if (!strcmp(pkbench_peer_libs[k].need, w)) {
+  for (size_t k = 0; k < PKCLI_BENCH_NPEER_LIBS; k++)
+    if (!strcmp(pkcli_bench_peer_libs[k].need, w)) {
       *peer = true;
-      return fmk ? pkbench_fmt("%s/%s", fmk, pkbench_peer_libs[k].file) : NULL;
+      return fmk ? pkcli_bench_fmt("%s/%s", fmk, pkcli_bench_peer_libs[k].file) : NULL;
     }
   *peer = false;
-  return pkbench_fmt("%s/_%s.scm", dir, w);
+  return pkcli_bench_fmt("%s/_%s.scm", dir, w);
 }
 
 /* Why pg cannot run with these directories, or NULL. */
-static const char *pkbench_unmet(const pkbench_prog *pg, const char *dir, const char *fmk)
+static const char *pkcli_bench_unmet(const pkcli_bench_prog *pg, const char *dir, const char *fmk)
 {
   static char why[512];
   for (int i = 0; i < pg->nneeds; i++) {
     bool peer;
-    char *p = pkbench_need_path(pg->needs[i], dir, fmk, &peer);
+    char *p = pkcli_bench_need_path(pg->needs[i], dir, fmk, &peer);
     if (!p) {
       snprintf(why, sizeof why, "needs %s (a faster-miniKanren library): use --fmk DIR", pg->needs[i]);
       return why;
     }
-    bool ok = pkbench_is_file(p);
+    bool ok = pkcli_bench_is_file(p);
     if (!ok) snprintf(why, sizeof why, "%s is missing", p);
     free(p);
     if (!ok) return why;
@@ -498,35 +499,35 @@ static const char *pkbench_unmet(const pkbench_prog *pg, const char *dir, const 
 }
 
 /* Write the wrapper of pg into tmpdir; returns its path or NULL. */
-static char *pkbench_write_wrapper(const char *tmpdir, const pkbench_prog *pg, const char *dir, const char *fmk)
+static char *pkcli_bench_write_wrapper(const char *tmpdir, const pkcli_bench_prog *pg, const char *dir, const char *fmk)
 {
-  char *path = pkbench_fmt("%s/%s.scm", tmpdir, pg->name);
+  char *path = pkcli_bench_fmt("%s/%s.scm", tmpdir, pg->name);
   FILE *f = fopen(path, "w");
   if (!f) { free(path); return NULL; }
   fprintf(f, ";; generated by pkanren bench for %s\n", pg->name);
   fputs("(define bench-full-check #f)\n", f);
-  char *loads[2 * PKBENCH_MAX_NEEDS + 4];
+  char *loads[2 * PKCLI_BENCH_MAX_NEEDS + 4];
   int n = 0;
   if (fmk) {
     /* As in bench/run_peers.py; pkanren treats these two as no-ops. */
-    loads[n++] = pkbench_fmt("%s/mk-vicare.scm", fmk);
-    loads[n++] = pkbench_fmt("%s/mk.scm", fmk);
+    loads[n++] = pkcli_bench_fmt("%s/mk-vicare.scm", fmk);
+    loads[n++] = pkcli_bench_fmt("%s/mk.scm", fmk);
   }
   bool peer;
   for (int i = 0; i < pg->nneeds; i++) { /* peer libraries */
-    char *p = pkbench_need_path(pg->needs[i], dir, fmk, &peer);
+    char *p = pkcli_bench_need_path(pg->needs[i], dir, fmk, &peer);
     if (peer && p) loads[n++] = p;
     else free(p);
   }
-  loads[n++] = pkbench_fmt("%s/_checksum.scm", dir);
+  loads[n++] = pkcli_bench_fmt("%s/_checksum.scm", dir);
   for (int i = 0; i < pg->nneeds; i++) { /* our own helpers */
-    char *p = pkbench_need_path(pg->needs[i], dir, fmk, &peer);
+    char *p = pkcli_bench_need_path(pg->needs[i], dir, fmk, &peer);
     if (!peer) loads[n++] = p;
     else free(p);
   }
   for (int i = 0; i < n; i++) {
     fputs("(load ", f);
-    pkbench_put_scheme_string(f, loads[i]);
+    pkcli_bench_put_scheme_string(f, loads[i]);
     fputs(")\n", f);
     free(loads[i]);
   }
@@ -542,8 +543,8 @@ static char *pkbench_write_wrapper(const char *tmpdir, const pkbench_prog *pg, c
           "  (for-each (lambda (a) (display \"\\t\") (write a) (newline)) answers))\n", f);
   }
   fputs("(load ", f);
-  char *prog = pkbench_fmt("%s/%s.scm", dir, pg->name);
-  pkbench_put_scheme_string(f, prog);
+  char *prog = pkcli_bench_fmt("%s/%s.scm", dir, pg->name);
+  pkcli_bench_put_scheme_string(f, prog);
   free(prog);
   fputs(")\n", f);
   if (fclose(f) != 0) { free(path); return NULL; }
@@ -555,7 +556,7 @@ static char *pkbench_write_wrapper(const char *tmpdir, const pkbench_prog *pg, c
 
 /* Normalise the child's stdout: report lines are kept (joined by " | "),
 ** answer lines (starting with a tab) are hashed as a multiset. */
-static char *pkbench_checksum(const char *out, bool multiset, long *answers)
+static char *pkcli_bench_checksum(const char *out, bool multiset, long *answers)
 {
   uint64_t sum = 0;
   unsigned long long nlines = 0;
@@ -583,7 +584,7 @@ static char *pkbench_checksum(const char *out, bool multiset, long *answers)
     p = e ? e + 1 : p + n;
   }
   if (multiset) {
-    char *r = pkbench_fmt("%s set=%016llx", rep, (unsigned long long)sum);
+    char *r = pkcli_bench_fmt("%s set=%016llx", rep, (unsigned long long)sum);
     free(rep);
     return r;
   }
@@ -592,7 +593,7 @@ static char *pkbench_checksum(const char *out, bool multiset, long *answers)
 
 /* The child's --stats lines on stderr: unifications, rate, search wall
    time and the mean idle share of the workers. */
-static void pkbench_parse_stats(const char *err, pkbench_run *r)
+static void pkcli_bench_parse_stats(const char *err, pkcli_bench_run *r)
 {
   double idle_sum = 0;
   int nw = 0;
@@ -625,7 +626,7 @@ static void pkbench_parse_stats(const char *err, pkbench_run *r)
 }
 
 /* A pidfd for pid (readable when it exits), or -1 where unsupported. */
-static int pkbench_pidfd_open(pid_t pid)
+static int pkcli_bench_pidfd_open(pid_t pid)
 {
 #ifdef SYS_pidfd_open
   return (int)syscall(SYS_pidfd_open, pid, 0);
@@ -637,23 +638,23 @@ static int pkbench_pidfd_open(pid_t pid)
 }
 
 /* --ordered: children run in the default order (speculation) instead. */
-static bool pkbench_ordered;
+static bool pkcli_bench_ordered;
 
 /* One child run of wrapper on w workers into *r: wall time around
    fork/wait, peak RSS, exit status, stats, checksum of stdout, and the
    tail of stderr when it failed.  Kills the child after timeout seconds
    (0: never) or on an interrupt. */
-static void pkbench_run_once(const char *tmpdir, const char *wrapper, int w, double timeout, bool multiset, pkbench_run *r)
+static void pkcli_bench_run_once(const char *tmpdir, const char *wrapper, int w, double timeout, bool multiset, pkcli_bench_run *r)
 {
   memset(r, 0, sizeof *r);
   r->answers = -1;
   r->idle_pct = -1;
-  char *outp = pkbench_fmt("%s/stdout", tmpdir), *errp = pkbench_fmt("%s/stderr", tmpdir);
+  char *outp = pkcli_bench_fmt("%s/stdout", tmpdir), *errp = pkcli_bench_fmt("%s/stderr", tmpdir);
   char wbuf[32];
   snprintf(wbuf, sizeof wbuf, "%d", w);
   fflush(stdout);
   fflush(stderr);
-  double t0 = pkbench_now();
+  double t0 = pkcli_bench_now();
   pid_t pid = fork();
   if (pid == 0) {
     int in = open("/dev/null", O_RDONLY);
@@ -665,24 +666,24 @@ static void pkbench_run_once(const char *tmpdir, const char *wrapper, int w, dou
     dup2(err, 2);
     signal(SIGINT, SIG_DFL);
     char *args[] = { "pkanren", "run", "-j", wbuf, "--stats", (char *)wrapper, "--unordered", NULL };
-    if (pkbench_ordered) args[6] = NULL;
+    if (pkcli_bench_ordered) args[6] = NULL;
     const char *exe = getenv("PKANREN_BENCH_EXE");
     execv(exe && *exe ? exe : "/proc/self/exe", args);
     _exit(127);
   }
   if (pid < 0) {
-    r->status = PKBENCH_SPAWN;
+    r->status = PKCLI_BENCH_SPAWN;
     r->code = errno;
     free(outp);
     free(errp);
     return;
   }
-  pkbench_child = pid;
+  pkcli_bench_child = pid;
   int st = 0;
   struct rusage ru;
   memset(&ru, 0, sizeof ru);
   bool timed_out = false;
-  int pfd = pkbench_pidfd_open(pid);
+  int pfd = pkcli_bench_pidfd_open(pid);
   for (;;) {
     pid_t got = wait4(pid, &st, WNOHANG, &ru);
     if (got == pid) break;
@@ -690,8 +691,8 @@ static void pkbench_run_once(const char *tmpdir, const char *wrapper, int w, dou
       if (errno == EINTR) continue;
       break;
     }
-    if (pkbench_interrupted) kill(pid, SIGKILL);
-    double left = timeout > 0 ? timeout - (pkbench_now() - t0) : -1;
+    if (pkcli_bench_interrupted) kill(pid, SIGKILL);
+    double left = timeout > 0 ? timeout - (pkcli_bench_now() - t0) : -1;
     if (timeout > 0 && left <= 0) {
       if (!timed_out) kill(pid, SIGKILL);
       timed_out = true;
@@ -706,19 +707,19 @@ static void pkbench_run_once(const char *tmpdir, const char *wrapper, int w, dou
       nanosleep(&ts, NULL);
     }
   }
-  r->wall = pkbench_now() - t0;
-  pkbench_child = -1;
+  r->wall = pkcli_bench_now() - t0;
+  pkcli_bench_child = -1;
   if (pfd >= 0) close(pfd);
   r->rss_kb = ru.ru_maxrss;
-  if (timed_out) r->status = PKBENCH_TIMEOUT;
-  else if (WIFSIGNALED(st)) { r->status = PKBENCH_SIGNAL; r->code = WTERMSIG(st); }
-  else if (WIFEXITED(st) && WEXITSTATUS(st) != 0) { r->status = PKBENCH_EXIT; r->code = WEXITSTATUS(st); }
-  char *out = pkbench_read_file(outp, NULL), *err = pkbench_read_file(errp, NULL);
-  if (err) pkbench_parse_stats(err, r);
+  if (timed_out) r->status = PKCLI_BENCH_TIMEOUT;
+  else if (WIFSIGNALED(st)) { r->status = PKCLI_BENCH_SIGNAL; r->code = WTERMSIG(st); }
+  else if (WIFEXITED(st) && WEXITSTATUS(st) != 0) { r->status = PKCLI_BENCH_EXIT; r->code = WEXITSTATUS(st); }
+  char *out = pkcli_bench_read_file(outp, NULL), *err = pkcli_bench_read_file(errp, NULL);
+  if (err) pkcli_bench_parse_stats(err, r);
   long answers = -1;
-  r->checksum = pkbench_checksum(out ? out : "", multiset, &answers);
+  r->checksum = pkcli_bench_checksum(out ? out : "", multiset, &answers);
   r->answers = answers;
-  if (r->status != PKBENCH_OK && err) {
+  if (r->status != PKCLI_BENCH_OK && err) {
     /* The last 400 characters of stderr without the stats lines, one line. */
     size_t n = 0;
     char *buf = pko_xmalloc(3 * strlen(err) + 1);
@@ -743,21 +744,21 @@ static void pkbench_run_once(const char *tmpdir, const char *wrapper, int w, dou
 }
 
 /* A failed (or ok) run's status for the table, malloc'd. */
-static char *pkbench_status_str(const pkbench_run *r)
+static char *pkcli_bench_status_str(const pkcli_bench_run *r)
 {
   switch (r->status) {
-  case PKBENCH_OK: return pko_xstrdup("ok");
-  case PKBENCH_EXIT: return pkbench_fmt("CRASH(rc=%d)", r->code);
-  case PKBENCH_SIGNAL: return pkbench_fmt("CRASH(signal %d)", r->code);
-  case PKBENCH_TIMEOUT: return pko_xstrdup("TIMEOUT");
-  default: return pkbench_fmt("SPAWN FAILED(%s)", strerror(r->code));
+  case PKCLI_BENCH_OK: return pko_xstrdup("ok");
+  case PKCLI_BENCH_EXIT: return pkcli_bench_fmt("CRASH(rc=%d)", r->code);
+  case PKCLI_BENCH_SIGNAL: return pkcli_bench_fmt("CRASH(signal %d)", r->code);
+  case PKCLI_BENCH_TIMEOUT: return pko_xstrdup("TIMEOUT");
+  default: return pkcli_bench_fmt("SPAWN FAILED(%s)", strerror(r->code));
   }
 }
 
 /* ---- the table -------------------------------------------------------------------------- */
 
 /* A rate with a k, M or G suffix; "-" for none. */
-static void pkbench_fmt_rate(char *buf, size_t n, double x)
+static void pkcli_bench_fmt_rate(char *buf, size_t n, double x)
 {
   if (x < 0) snprintf(buf, n, "-");
   else if (x >= 1e9) snprintf(buf, n, "%.2fG", x / 1e9);
@@ -767,17 +768,17 @@ static void pkbench_fmt_rate(char *buf, size_t n, double x)
 }
 
 /* Seconds with 3 decimals below 10 s, else 2; "-" for none. */
-static void pkbench_fmt_secs(char *buf, size_t n, double x)
+static void pkcli_bench_fmt_secs(char *buf, size_t n, double x)
 {
   if (x < 0) snprintf(buf, n, "-");
   else if (x < 10) snprintf(buf, n, "%.3f", x);
   else snprintf(buf, n, "%.2f", x);
 }
 
-#define PKBENCH_ROW "%-20s %3s %9s %10s %9s %8s %6s %8s  %s\n"
+#define PKCLI_BENCH_ROW "%-20s %3s %9s %10s %9s %8s %6s %8s  %s\n"
 
 /* Medians over the ok runs of a cell, the largest peak RSS over all. */
-static void pkbench_summarise(pkbench_cell *c)
+static void pkcli_bench_summarise(pkcli_bench_cell *c)
 {
   double walls[32], rates[32], idles[32], swalls[32];
   int n = 0, ni = 0;
@@ -785,9 +786,9 @@ static void pkbench_summarise(pkbench_cell *c)
   c->answers = -1;
   c->unifs = 0;
   for (int i = 0; i < c->nruns; i++) {
-    pkbench_run *r = &c->runs[i];
+    pkcli_bench_run *r = &c->runs[i];
     if (r->rss_kb > c->rss_kb) c->rss_kb = r->rss_kb;
-    if (r->status != PKBENCH_OK) { c->failed = true; continue; }
+    if (r->status != PKCLI_BENCH_OK) { c->failed = true; continue; }
     walls[n] = r->wall;
     rates[n] = r->has_stats ? r->unif_rate : -1;
     swalls[n] = r->has_stats ? r->stats_wall : -1;
@@ -796,22 +797,22 @@ static void pkbench_summarise(pkbench_cell *c)
     if (r->idle_pct >= 0) idles[ni++] = r->idle_pct;
     if (r->answers >= 0) c->answers = r->answers;
   }
-  c->wall = n ? pkbench_median(walls, n) : -1;
-  c->unif_rate = n ? pkbench_median(rates, n) : -1;
-  c->stats_wall = n ? pkbench_median(swalls, n) : -1;
-  c->idle_pct = ni ? pkbench_median(idles, ni) : -1;
+  c->wall = n ? pkcli_bench_median(walls, n) : -1;
+  c->unif_rate = n ? pkcli_bench_median(rates, n) : -1;
+  c->stats_wall = n ? pkcli_bench_median(swalls, n) : -1;
+  c->idle_pct = ni ? pkcli_bench_median(idles, ni) : -1;
 }
 
 /* ---- the command ---------------------------------------------------------------------- */
 
-static void pkbench_rmdir(const char *dir)
+static void pkcli_bench_rmdir(const char *dir)
 {
   DIR *d = opendir(dir);
   if (d) {
     struct dirent *e;
     while ((e = readdir(d))) {
       if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-      char *p = pkbench_fmt("%s/%s", dir, e->d_name);
+      char *p = pkcli_bench_fmt("%s/%s", dir, e->d_name);
       unlink(p);
       free(p);
     }
@@ -822,14 +823,14 @@ static void pkbench_rmdir(const char *dir)
 
 /* -j LIST: distinct worker counts 1..4096, comma-separated; false if
    malformed. */
-static bool pkbench_parse_jlist(const char *s, int *ws, int *nw)
+static bool pkcli_bench_parse_jlist(const char *s, int *ws, int *nw)
 {
   *nw = 0;
   if (!s || !*s) return false;
   while (*s) {
     char *end;
     long v = strtol(s, &end, 10);
-    if (end == s || v < 1 || v > 4096 || *nw >= PKBENCH_MAX_W) return false;
+    if (end == s || v < 1 || v > 4096 || *nw >= PKCLI_BENCH_MAX_W) return false;
     bool dup = false;
     for (int i = 0; i < *nw; i++) dup |= ws[i] == (int)v;
     if (!dup) ws[(*nw)++] = (int)v;
@@ -841,19 +842,19 @@ static bool pkbench_parse_jlist(const char *s, int *ws, int *nw)
 }
 
 /* The command line, parsed. */
-typedef struct pkbench_opts {
+typedef struct pkcli_bench_opts {
   const char *json, *dir, *fmk;
   const char **names;       /* the NAMEs given, nnames of them */
   int nnames, runs;
   bool all, gated, list;
   double timeout;
-  int ws[PKBENCH_MAX_W], nw;    /* worker counts */
-} pkbench_opts;
+  int ws[PKCLI_BENCH_MAX_W], nw;    /* worker counts */
+} pkcli_bench_opts;
 
-/* Everything one `pkanren bench` holds, released by pkbench_close. */
-typedef struct pkbench_session {
+/* Everything one `pkanren bench` holds, released by pkcli_bench_close. */
+typedef struct pkcli_bench_session {
   char *dir, *fmk, *model;  /* absolute programs and fmk directories */
-  pkbench_prog *progs;
+  pkcli_bench_prog *progs;
   int nprog, ncpu;
   bool *sel;                /* progs[p] is to run */
   FILE *jf;                 /* --json history, appended to */
@@ -862,11 +863,11 @@ typedef struct pkbench_session {
   char host[256], date[64];
   long online;
   int nskipped, nmismatch, nfailed;
-} pkbench_session;
+} pkcli_bench_session;
 
 /* Parse argv into o; -1 to go on, else the exit status (0 after --help,
    2 on a usage error).  o->names is malloc'd in every case. */
-static int pkbench_parse(int argc, char **argv, pkbench_opts *o, int ncpu)
+static int pkcli_bench_parse(int argc, char **argv, pkcli_bench_opts *o, int ncpu)
 {
   memset(o, 0, sizeof *o);
   o->runs = 3;
@@ -877,34 +878,34 @@ static int pkbench_parse(int argc, char **argv, pkbench_opts *o, int ncpu)
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     char *end;
-    if (!strcmp(a, "--help") || !strcmp(a, "-h")) { fputs(pkbench_help, stdout); return 0; }
-    else if (!strcmp(a, "--json")) { if (!v) return pkbench_usage("--json needs a FILE"); o->json = v; i++; }
-    else if (!strcmp(a, "--dir")) { if (!v) return pkbench_usage("--dir needs a DIR"); o->dir = v; i++; }
-    else if (!strcmp(a, "--fmk")) { if (!v) return pkbench_usage("--fmk needs a DIR"); o->fmk = v; i++; }
+    if (!strcmp(a, "--help") || !strcmp(a, "-h")) { fputs(pkcli_bench_help, stdout); return 0; }
+    else if (!strcmp(a, "--json")) { if (!v) return pkcli_bench_usage("--json needs a FILE"); o->json = v; i++; }
+    else if (!strcmp(a, "--dir")) { if (!v) return pkcli_bench_usage("--dir needs a DIR"); o->dir = v; i++; }
+    else if (!strcmp(a, "--fmk")) { if (!v) return pkcli_bench_usage("--fmk needs a DIR"); o->fmk = v; i++; }
     else if (!strcmp(a, "--runs")) {
       long n = v ? strtol(v, &end, 10) : 0;
-      if (!v || *end || n < 1 || n > 32) return pkbench_usage("--runs needs a number from 1 to 32");
+      if (!v || *end || n < 1 || n > 32) return pkcli_bench_usage("--runs needs a number from 1 to 32");
       o->runs = (int)n;
       i++;
     } else if (!strcmp(a, "--timeout")) {
       double t = v ? strtod(v, &end) : -1;
-      if (!v || *end || t < 0) return pkbench_usage("--timeout needs a number of seconds");
+      if (!v || *end || t < 0) return pkcli_bench_usage("--timeout needs a number of seconds");
       o->timeout = t;
       i++;
-    } else if (!strcmp(a, "-j")) { if (!v) return pkbench_usage("-j needs a LIST such as 1,2,4"); jlist = v; i++; }
+    } else if (!strcmp(a, "-j")) { if (!v) return pkcli_bench_usage("-j needs a LIST such as 1,2,4"); jlist = v; i++; }
     else if (!strncmp(a, "-j", 2) && a[2]) jlist = a + 2;
     else if (!strcmp(a, "--quick")) quick = true;
-    else if (!strcmp(a, "--ordered")) pkbench_ordered = true;
+    else if (!strcmp(a, "--ordered")) pkcli_bench_ordered = true;
     else if (!strcmp(a, "--all")) o->all = true;
     else if (!strcmp(a, "--gated")) o->gated = true;
     else if (!strcmp(a, "--list")) o->list = true;
-    else if (a[0] == '-' && a[1]) return pkbench_usage("unknown option");
+    else if (a[0] == '-' && a[1]) return pkcli_bench_usage("unknown option");
     else o->names[o->nnames++] = a;
   }
   if (quick) o->runs = 1;
   if (jlist) {
-    if (!pkbench_parse_jlist(jlist, o->ws, &o->nw))
-      return pkbench_usage("-j needs a comma-separated list of positive worker counts");
+    if (!pkcli_bench_parse_jlist(jlist, o->ws, &o->nw))
+      return pkcli_bench_usage("-j needs a comma-separated list of positive worker counts");
   } else {
     o->ws[o->nw++] = 1;
     if (ncpu > 1) o->ws[o->nw++] = ncpu;
@@ -914,40 +915,40 @@ static int pkbench_parse(int argc, char **argv, pkbench_opts *o, int ncpu)
 
 /* The programs and fmk directories, the programs in them and what each
    lacks; 0, or 2 after the error message. */
-static int pkbench_open(const pkbench_opts *o, pkbench_session *s)
+static int pkcli_bench_open(const pkcli_bench_opts *o, pkcli_bench_session *s)
 {
-  char *dir = o->dir ? pko_xstrdup(o->dir) : pkbench_default_dir();
-  if (!pkbench_is_dir(dir)) {
+  char *dir = o->dir ? pko_xstrdup(o->dir) : pkcli_bench_default_dir();
+  if (!pkcli_bench_is_dir(dir)) {
     fprintf(stderr, "pkanren bench: no programs directory %s (use --dir DIR)\n", dir);
     free(dir);
     return 2;
   }
-  s->dir = pkbench_abspath(dir);
+  s->dir = pkcli_bench_abspath(dir);
   free(dir);
   if (o->fmk) {
-    if (!pkbench_is_dir(o->fmk)) {
+    if (!pkcli_bench_is_dir(o->fmk)) {
       fprintf(stderr, "pkanren bench: --fmk %s is not a directory\n", o->fmk);
       return 2;
     }
-    s->fmk = pkbench_abspath(o->fmk);
+    s->fmk = pkcli_bench_abspath(o->fmk);
   }
-  s->progs = pkbench_discover(s->dir, &s->nprog);
+  s->progs = pkcli_bench_discover(s->dir, &s->nprog);
   if (!s->progs) {
     fprintf(stderr, "pkanren bench: cannot read %s\n", s->dir);
     return 2;
   }
   for (int p = 0; p < s->nprog; p++) {
-    const char *why = pkbench_unmet(&s->progs[p], s->dir, s->fmk);
+    const char *why = pkcli_bench_unmet(&s->progs[p], s->dir, s->fmk);
     s->progs[p].skip = why ? pko_xstrdup(why) : NULL;
   }
   return 0;
 }
 
 /* --list: every program, its marks and what it lacks. */
-static void pkbench_list(const pkbench_session *s)
+static void pkcli_bench_list(const pkcli_bench_session *s)
 {
   for (int p = 0; p < s->nprog; p++) {
-    const pkbench_prog *pg = &s->progs[p];
+    const pkcli_bench_prog *pg = &s->progs[p];
     printf("%-20s %s%s%s\n", pg->name, pg->gated ? "gated " : "", pg->def ? "" : "non-default ", pg->about);
     if (pg->skip) printf("%-20s (skipped: %s)\n", "", pg->skip);
   }
@@ -956,7 +957,7 @@ static void pkbench_list(const pkbench_session *s)
 
 /* The selection: the NAMEs given (NAME.scm too), else the default set
    (--all, --gated); 0, or 2 for an unknown NAME. */
-static int pkbench_select(const pkbench_opts *o, pkbench_session *s)
+static int pkcli_bench_select(const pkcli_bench_opts *o, pkcli_bench_session *s)
 {
   s->sel = pko_xcalloc((size_t)s->nprog + 1, sizeof *s->sel);
   if (!o->nnames) {
@@ -981,7 +982,7 @@ static int pkbench_select(const pkbench_opts *o, pkbench_session *s)
 
 /* The --json file and the temporary directory; 0, or 2 after the error
    message. */
-static int pkbench_prepare(const pkbench_opts *o, pkbench_session *s)
+static int pkcli_bench_prepare(const pkcli_bench_opts *o, pkcli_bench_session *s)
 {
   if (o->json && !(s->jf = fopen(o->json, "a"))) {
     fprintf(stderr, "pkanren bench: cannot open %s: %s\n", o->json, strerror(errno));
@@ -996,11 +997,11 @@ static int pkbench_prepare(const pkbench_opts *o, pkbench_session *s)
 }
 
 /* The machine, the date, and the table's header lines. */
-static void pkbench_header(const pkbench_opts *o, pkbench_session *s)
+static void pkcli_bench_header(const pkcli_bench_opts *o, pkcli_bench_session *s)
 {
   snprintf(s->host, sizeof s->host, "unknown");
   gethostname(s->host, sizeof s->host - 1);
-  s->model = pkbench_cpu_model();
+  s->model = pkcli_bench_cpu_model();
   s->online = sysconf(_SC_NPROCESSORS_ONLN);
   time_t now = time(NULL);
   struct tm tmv;
@@ -1009,11 +1010,11 @@ static void pkbench_header(const pkbench_opts *o, pkbench_session *s)
   double load[3] = { 0, 0, 0 };
   getloadavg(load, 3);
   printf("pkanren bench: commit %s, %s, %d cpus (%s), load %.2f %.2f %.2f\n",
-         pkbench_commit(), s->host, s->ncpu, s->model, load[0], load[1], load[2]);
+         pkcli_bench_commit(), s->host, s->ncpu, s->model, load[0], load[1], load[2]);
   printf("programs: %s%s%s; runs: %d; workers:", s->dir, s->fmk ? "; fmk: " : "", s->fmk ? s->fmk : "", o->runs);
   for (int i = 0; i < o->nw; i++) printf("%s%d", i ? "," : " ", o->ws[i]);
   printf("\n\n");
-  printf(PKBENCH_ROW, "name", "W", "wall s", "answers/s", "unif/s", "peak MB", "idle %", "speed-up", "check");
+  printf(PKCLI_BENCH_ROW, "name", "W", "wall s", "answers/s", "unif/s", "peak MB", "idle %", "speed-up", "check");
   printf("%.*s\n", 100, "----------------------------------------------------------------------------------------------------");
   fflush(stdout);
 }
@@ -1021,36 +1022,36 @@ static void pkbench_header(const pkbench_opts *o, pkbench_session *s)
 /* The runs of pg, worker counts alternating (W=1, W=2, W=1, ...) so that
    drift in the machine's load hits every count alike; a count stops at its
    first failed run. */
-static void pkbench_measure(const pkbench_opts *o, const pkbench_session *s, const pkbench_prog *pg, const char *wrapper, pkbench_cell *cells)
+static void pkcli_bench_measure(const pkcli_bench_opts *o, const pkcli_bench_session *s, const pkcli_bench_prog *pg, const char *wrapper, pkcli_bench_cell *cells)
 {
-  bool stop[PKBENCH_MAX_W] = { false };
+  bool stop[PKCLI_BENCH_MAX_W] = { false };
   for (int k = 0; k < o->nw; k++) cells[k].w = o->ws[k];
-  for (int i = 0; i < o->runs && !pkbench_interrupted; i++)
-    for (int k = 0; k < o->nw && !pkbench_interrupted; k++) {
-      pkbench_cell *c = &cells[k];
+  for (int i = 0; i < o->runs && !pkcli_bench_interrupted; i++)
+    for (int k = 0; k < o->nw && !pkcli_bench_interrupted; k++) {
+      pkcli_bench_cell *c = &cells[k];
       if (stop[k]) continue;
-      pkbench_run_once(s->tmpdir, wrapper, c->w, o->timeout, pg->runstar, &c->runs[c->nruns++]);
-      stop[k] = c->runs[c->nruns - 1].status != PKBENCH_OK;
+      pkcli_bench_run_once(s->tmpdir, wrapper, c->w, o->timeout, pg->runstar, &c->runs[c->nruns++]);
+      stop[k] = c->runs[c->nruns - 1].status != PKCLI_BENCH_OK;
     }
-  for (int k = 0; k < o->nw; k++) if (cells[k].nruns) pkbench_summarise(&cells[k]);
+  for (int k = 0; k < o->nw; k++) if (cells[k].nruns) pkcli_bench_summarise(&cells[k]);
 }
 
 /* Checksums: every ok run at every W against the first ok run (run*: the
    multiset of answers; run N: the count).  True on a mismatch. */
-static bool pkbench_check(const pkbench_prog *pg, pkbench_cell *cells, int nw)
+static bool pkcli_bench_check(const pkcli_bench_prog *pg, pkcli_bench_cell *cells, int nw)
 {
   const char *ref = NULL;
   long ref_answers = -1;
   for (int k = 0; k < nw && !ref; k++)
     for (int i = 0; i < cells[k].nruns && !ref; i++)
-      if (cells[k].runs[i].status == PKBENCH_OK) { ref = cells[k].runs[i].checksum; ref_answers = cells[k].runs[i].answers; }
+      if (cells[k].runs[i].status == PKCLI_BENCH_OK) { ref = cells[k].runs[i].checksum; ref_answers = cells[k].runs[i].answers; }
   bool any_mismatch = false;
   for (int k = 0; k < nw; k++) {
-    pkbench_cell *c = &cells[k];
+    pkcli_bench_cell *c = &cells[k];
     bool seen = false, same = true;
     for (int i = 0; i < c->nruns; i++) {
-      pkbench_run *r = &c->runs[i];
-      if (r->status != PKBENCH_OK) continue;
+      pkcli_bench_run *r = &c->runs[i];
+      if (r->status != PKCLI_BENCH_OK) continue;
       seen = true;
       if (pg->runstar ? strcmp(r->checksum, ref) != 0 : r->answers != ref_answers) same = false;
     }
@@ -1061,90 +1062,90 @@ static bool pkbench_check(const pkbench_prog *pg, pkbench_cell *cells, int nw)
 }
 
 /* The derived figures of one row; -1 where there is none. */
-typedef struct pkbench_figures { double aps, speedup; } pkbench_figures;
+typedef struct pkcli_bench_figures { double aps, speedup; } pkcli_bench_figures;
 
 /* One --json record (one line) for cell c of pg. */
-static void pkbench_json(const pkbench_session *s, const pkbench_prog *pg, const pkbench_cell *c, pkbench_figures f, const char *status)
+static void pkcli_bench_json(const pkcli_bench_session *s, const pkcli_bench_prog *pg, const pkcli_bench_cell *c, pkcli_bench_figures f, const char *status)
 {
   FILE *jf = s->jf;
-  fputs("{\"date\":", jf); pkbench_put_json_string(jf, s->date);
-  fputs(",\"commit\":", jf); pkbench_put_json_string(jf, pkbench_commit());
-  fputs(",\"machine\":{\"hostname\":", jf); pkbench_put_json_string(jf, s->host);
+  fputs("{\"date\":", jf); pkcli_bench_put_json_string(jf, s->date);
+  fputs(",\"commit\":", jf); pkcli_bench_put_json_string(jf, pkcli_bench_commit());
+  fputs(",\"machine\":{\"hostname\":", jf); pkcli_bench_put_json_string(jf, s->host);
   fprintf(jf, ",\"cpus\":%ld,\"model\":", s->online > 0 ? s->online : (long)s->ncpu);
-  pkbench_put_json_string(jf, s->model);
-  fputs("},\"name\":", jf); pkbench_put_json_string(jf, pg->name);
+  pkcli_bench_put_json_string(jf, s->model);
+  fputs("},\"name\":", jf); pkcli_bench_put_json_string(jf, pg->name);
   fprintf(jf, ",\"workers\":%d,\"runs\":%d,\"gated\":%s,\"runstar\":%s", c->w, c->nruns,
           pg->gated ? "true" : "false", pg->runstar ? "true" : "false");
-  fputs(",\"wall_s\":", jf); pkbench_put_json_num(jf, c->failed ? -1 : c->wall);
+  fputs(",\"wall_s\":", jf); pkcli_bench_put_json_num(jf, c->failed ? -1 : c->wall);
   fputs(",\"wall_runs_s\":[", jf);
-  for (int i = 0; i < c->nruns; i++) { if (i) fputc(',', jf); pkbench_put_json_num(jf, c->runs[i].wall); }
-  fputs("],\"search_wall_s\":", jf); pkbench_put_json_num(jf, c->failed ? -1 : c->stats_wall);
+  for (int i = 0; i < c->nruns; i++) { if (i) fputc(',', jf); pkcli_bench_put_json_num(jf, c->runs[i].wall); }
+  fputs("],\"search_wall_s\":", jf); pkcli_bench_put_json_num(jf, c->failed ? -1 : c->stats_wall);
   fputs(",\"answers\":", jf);
   if (c->answers >= 0) fprintf(jf, "%ld", c->answers); else fputs("null", jf);
-  fputs(",\"answers_per_s\":", jf); pkbench_put_json_num(jf, f.aps);
+  fputs(",\"answers_per_s\":", jf); pkcli_bench_put_json_num(jf, f.aps);
   fputs(",\"unifications\":", jf);
   if (!c->failed) fprintf(jf, "%llu", c->unifs); else fputs("null", jf);
-  fputs(",\"unifications_per_s\":", jf); pkbench_put_json_num(jf, c->failed ? -1 : c->unif_rate);
+  fputs(",\"unifications_per_s\":", jf); pkcli_bench_put_json_num(jf, c->failed ? -1 : c->unif_rate);
   fputs(",\"peak_rss_kb\":", jf);
   if (c->rss_kb > 0) fprintf(jf, "%ld", c->rss_kb); else fputs("null", jf);
-  fputs(",\"idle_pct\":", jf); pkbench_put_json_num(jf, c->failed ? -1 : c->idle_pct);
-  fputs(",\"speedup\":", jf); pkbench_put_json_num(jf, f.speedup);
+  fputs(",\"idle_pct\":", jf); pkcli_bench_put_json_num(jf, c->failed ? -1 : c->idle_pct);
+  fputs(",\"speedup\":", jf); pkcli_bench_put_json_num(jf, f.speedup);
   fputs(",\"checksum\":", jf);
   const char *cs = NULL;
-  for (int i = 0; i < c->nruns && !cs; i++) if (c->runs[i].status == PKBENCH_OK) cs = c->runs[i].checksum;
-  if (cs) pkbench_put_json_string(jf, cs); else fputs("null", jf);
-  fputs(",\"check\":", jf); pkbench_put_json_string(jf, c->check);
-  fputs(",\"status\":", jf); pkbench_put_json_string(jf, status ? status : "ok");
+  for (int i = 0; i < c->nruns && !cs; i++) if (c->runs[i].status == PKCLI_BENCH_OK) cs = c->runs[i].checksum;
+  if (cs) pkcli_bench_put_json_string(jf, cs); else fputs("null", jf);
+  fputs(",\"check\":", jf); pkcli_bench_put_json_string(jf, c->check);
+  fputs(",\"status\":", jf); pkcli_bench_put_json_string(jf, status ? status : "ok");
   fputs("}\n", jf);
   fflush(jf);
 }
 
 /* The table row of cell c (the name on the first row of pg only); its
    figures, and the first failed run's status (malloc'd) or NULL. */
-static char *pkbench_row(const pkbench_prog *pg, const pkbench_cell *c, bool first, double base, pkbench_figures *f)
+static char *pkcli_bench_row(const pkcli_bench_prog *pg, const pkcli_bench_cell *c, bool first, double base, pkcli_bench_figures *f)
 {
   char wb[16], tb[32], ab[32], ub[32], mb[32], ib[32], sb[32];
   snprintf(wb, sizeof wb, "%d", c->w);
   char *status = NULL;
   for (int i = 0; i < c->nruns && !status; i++)
-    if (c->runs[i].status != PKBENCH_OK) status = pkbench_status_str(&c->runs[i]);
-  pkbench_fmt_secs(tb, sizeof tb, c->failed ? -1 : c->wall);
+    if (c->runs[i].status != PKCLI_BENCH_OK) status = pkcli_bench_status_str(&c->runs[i]);
+  pkcli_bench_fmt_secs(tb, sizeof tb, c->failed ? -1 : c->wall);
   f->aps = (!c->failed && c->answers >= 0 && c->wall > 0) ? (double)c->answers / c->wall : -1;
-  pkbench_fmt_rate(ab, sizeof ab, f->aps);
-  pkbench_fmt_rate(ub, sizeof ub, c->failed ? -1 : c->unif_rate);
+  pkcli_bench_fmt_rate(ab, sizeof ab, f->aps);
+  pkcli_bench_fmt_rate(ub, sizeof ub, c->failed ? -1 : c->unif_rate);
   if (c->rss_kb > 0) snprintf(mb, sizeof mb, "%.1f", c->rss_kb / 1024.0); else snprintf(mb, sizeof mb, "-");
   if (c->idle_pct >= 0 && !c->failed) snprintf(ib, sizeof ib, "%.1f", c->idle_pct); else snprintf(ib, sizeof ib, "-");
   f->speedup = (base > 0 && !c->failed && c->wall > 0) ? base / c->wall : -1;
   if (f->speedup >= 0) snprintf(sb, sizeof sb, "%.2f", f->speedup); else snprintf(sb, sizeof sb, "-");
   bool checked = strcmp(c->check, "-") != 0;
-  char *check = status ? pkbench_fmt("%s%s%s", status, checked ? "; " : "", checked ? c->check : "")
-                       : pkbench_fmt("%s%s", c->check, pg->runstar ? "" : " (count)");
-  printf(PKBENCH_ROW, first ? pg->name : "", wb, tb, ab, ub, mb, ib, sb, check);
+  char *check = status ? pkcli_bench_fmt("%s%s%s", status, checked ? "; " : "", checked ? c->check : "")
+                       : pkcli_bench_fmt("%s%s", c->check, pg->runstar ? "" : " (count)");
+  printf(PKCLI_BENCH_ROW, first ? pg->name : "", wb, tb, ab, ub, mb, ib, sb, check);
   free(check);
   return status;
 }
 
 /* The rows of pg, their --json records, then the ! lines of failed runs
    (and of every run when the checksums differ). */
-static void pkbench_report(const pkbench_opts *o, pkbench_session *s, const pkbench_prog *pg, const pkbench_cell *cells, bool any_mismatch)
+static void pkcli_bench_report(const pkcli_bench_opts *o, pkcli_bench_session *s, const pkcli_bench_prog *pg, const pkcli_bench_cell *cells, bool any_mismatch)
 {
   double base = -1;
   for (int k = 0; k < o->nw; k++)
     if (cells[k].w == 1 && !cells[k].failed) base = cells[k].wall;
   for (int k = 0; k < o->nw; k++) {
-    pkbench_figures f;
-    char *status = pkbench_row(pg, &cells[k], k == 0, base, &f);
+    pkcli_bench_figures f;
+    char *status = pkcli_bench_row(pg, &cells[k], k == 0, base, &f);
     if (status) s->nfailed++;
-    if (s->jf) pkbench_json(s, pg, &cells[k], f, status);
+    if (s->jf) pkcli_bench_json(s, pg, &cells[k], f, status);
     free(status);
   }
   fflush(stdout);
   for (int k = 0; k < o->nw; k++) {
-    const pkbench_cell *c = &cells[k];
+    const pkcli_bench_cell *c = &cells[k];
     for (int i = 0; i < c->nruns; i++) {
-      const pkbench_run *r = &c->runs[i];
-      if (r->status != PKBENCH_OK) {
-        char *st = pkbench_status_str(r);
+      const pkcli_bench_run *r = &c->runs[i];
+      if (r->status != PKCLI_BENCH_OK) {
+        char *st = pkcli_bench_status_str(r);
         printf("  ! %s W=%d run %d: %s after %.1f s; stderr tail: %s\n", pg->name, c->w, i + 1, st, r->wall,
                r->err_tail ? r->err_tail : "");
         free(st);
@@ -1156,19 +1157,19 @@ static void pkbench_report(const pkbench_opts *o, pkbench_session *s, const pkbe
 }
 
 /* One program: its wrapper, its runs at every W, its rows. */
-static void pkbench_run_prog(const pkbench_opts *o, pkbench_session *s, const pkbench_prog *pg)
+static void pkcli_bench_run_prog(const pkcli_bench_opts *o, pkcli_bench_session *s, const pkcli_bench_prog *pg)
 {
-  char *wrapper = pkbench_write_wrapper(s->tmpdir, pg, s->dir, s->fmk);
+  char *wrapper = pkcli_bench_write_wrapper(s->tmpdir, pg, s->dir, s->fmk);
   if (!wrapper) {
     fprintf(stderr, "pkanren bench: cannot write the wrapper for %s\n", pg->name);
     return;
   }
-  pkbench_cell *cells = pko_xcalloc((size_t)o->nw, sizeof *cells);
-  pkbench_measure(o, s, pg, wrapper, cells);
-  if (!pkbench_interrupted) {
-    bool mismatch = pkbench_check(pg, cells, o->nw);
+  pkcli_bench_cell *cells = pko_xcalloc((size_t)o->nw, sizeof *cells);
+  pkcli_bench_measure(o, s, pg, wrapper, cells);
+  if (!pkcli_bench_interrupted) {
+    bool mismatch = pkcli_bench_check(pg, cells, o->nw);
     if (mismatch) s->nmismatch++;
-    pkbench_report(o, s, pg, cells, mismatch);
+    pkcli_bench_report(o, s, pg, cells, mismatch);
   }
   for (int k = 0; k < o->nw; k++)
     for (int i = 0; i < cells[k].nruns; i++) { free(cells[k].runs[i].checksum); free(cells[k].runs[i].err_tail); }
@@ -1178,7 +1179,7 @@ static void pkbench_run_prog(const pkbench_opts *o, pkbench_session *s, const pk
 }
 
 /* The lines after the table: skipped programs, mismatches, failures. */
-static void pkbench_footer(const pkbench_session *s)
+static void pkcli_bench_footer(const pkcli_bench_session *s)
 {
   if (s->nskipped) {
     printf("\nskipped:\n");
@@ -1187,14 +1188,14 @@ static void pkbench_footer(const pkbench_session *s)
   }
   if (s->nmismatch) printf("\nMISMATCH: %d program(s) gave different checksums across runs or worker counts\n", s->nmismatch);
   if (s->nfailed) printf("\n%d row(s) failed (see the ! lines)\n", s->nfailed);
-  if (pkbench_interrupted) printf("\ninterrupted\n");
+  if (pkcli_bench_interrupted) printf("\ninterrupted\n");
   fflush(stdout);
 }
 
 /* Release what the session holds; any field may be unset. */
-static void pkbench_close(pkbench_session *s)
+static void pkcli_bench_close(pkcli_bench_session *s)
 {
-  if (s->tmpdir) pkbench_rmdir(s->tmpdir);
+  if (s->tmpdir) pkcli_bench_rmdir(s->tmpdir);
   if (s->jf) fclose(s->jf);
   for (int p = 0; p < s->nprog; p++) {
     free(s->progs[p].name);
@@ -1210,39 +1211,40 @@ static void pkbench_close(pkbench_session *s)
 }
 
 /* parse, open, select, prepare, run each program, report; one way out. */
-int pkc_cmd_bench(int argc, char **argv)
+int pkcli_bench(int argc, char **argv)
 {
-  pkbench_opts o;
-  pkbench_session s;
+  pkcli_bench_opts o;
+  pkcli_bench_session s;
   memset(&s, 0, sizeof s);
-  s.ncpu = pkbench_cpu_count();
-  int rc = pkbench_parse(argc, argv, &o, s.ncpu);
+  pki_init();
+  s.ncpu = pkcli_bench_cpu_count();
+  int rc = pkcli_bench_parse(argc, argv, &o, s.ncpu);
   if (rc >= 0) goto out;
-  if ((rc = pkbench_open(&o, &s)) != 0) goto out;
+  if ((rc = pkcli_bench_open(&o, &s)) != 0) goto out;
   if (o.list) {
-    pkbench_list(&s);
+    pkcli_bench_list(&s);
     goto out;
   }
-  if ((rc = pkbench_select(&o, &s)) != 0 || (rc = pkbench_prepare(&o, &s)) != 0) goto out;
+  if ((rc = pkcli_bench_select(&o, &s)) != 0 || (rc = pkcli_bench_prepare(&o, &s)) != 0) goto out;
 
   struct sigaction sa, old_int, old_term;
   memset(&sa, 0, sizeof sa);
-  sa.sa_handler = pkbench_on_sigint;
+  sa.sa_handler = pkcli_bench_on_sigint;
   sigaction(SIGINT, &sa, &old_int);
   sigaction(SIGTERM, &sa, &old_term);
-  pkbench_header(&o, &s);
-  for (int p = 0; p < s.nprog && !pkbench_interrupted; p++) {
+  pkcli_bench_header(&o, &s);
+  for (int p = 0; p < s.nprog && !pkcli_bench_interrupted; p++) {
     if (!s.sel[p]) continue;
     if (s.progs[p].skip) s.nskipped++;
-    else pkbench_run_prog(&o, &s, &s.progs[p]);
+    else pkcli_bench_run_prog(&o, &s, &s.progs[p]);
   }
-  pkbench_footer(&s);
+  pkcli_bench_footer(&s);
   sigaction(SIGINT, &old_int, NULL);
   sigaction(SIGTERM, &old_term, NULL);
   /* exit 1 when a program failed or its answers differ across worker counts */
-  rc = pkbench_interrupted ? 130 : (s.nmismatch || s.nfailed) ? 1 : 0;
+  rc = pkcli_bench_interrupted ? 130 : (s.nmismatch || s.nfailed) ? 1 : 0;
 out:
-  pkbench_close(&s);
+  pkcli_bench_close(&s);
   free(o.names);
   return rc;
 }

@@ -1,0 +1,32 @@
+/*
+** pk_cli.h — what the pkanren command's files share: option parsing, usage
+** errors, the big-stack thread, and one entry point per command
+** (pk_cli_NAME.c, called with the arguments after the command's name).
+*/
+#ifndef PK_CLI_H
+#define PK_CLI_H
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Print "pkanren: msg" and the usage text to stderr; the usage status (2). */
+int pkcli_usage(const char *msg, const char *usage);
+/* Parse a decimal option argument into *out; false on junk or NULL. */
+bool pkcli_long(const char *s, long *out);
+/* Parse a byte count with an optional K/M/G suffix; 0 on error. */
+size_t pkcli_bytes(const char *s);
+/* Run body(arg) on a thread whose stack holds the recursion budget, and
+   wait for it. */
+void pkcli_on_big_stack(void *(*body)(void *), void *arg);
+/* Monotonic seconds. */
+double pkcli_now(void);
+
+/* The commands: each returns the exit status. */
+int pkcli_run(int argc, char **argv);
+int pkcli_repl(int argc, char **argv);
+/* pkanren bench [NAME...] [options]: runs each program as a child process
+   of this binary (/proc/self/exe run ...) at each worker count, prints a
+   table, optionally appends JSON records to a history file.  0, 2 on a
+   usage error, 130 when interrupted. */
+int pkcli_bench(int argc, char **argv);
+
+#endif
