@@ -22,34 +22,34 @@
 struct pk_engine {
   FILE *out;
   int exit_code;
-  int workers;       /* pk_set_workers */
-  bool unordered;    /* pk_set_unordered */
+  int workers;    /* pk_set_workers */
+  bool unordered; /* pk_set_unordered */
   char err[2048];
-  pk_val *roots;     /* uncollectable: keeps terms handed to C alive */
+  pk_val *roots; /* uncollectable: keeps terms handed to C alive */
   size_t nroots, cap;
 };
 
 struct pk_query {
   pk_engine *e;
-  pks_query *q;      /* the struct lives in uncollectable memory, so q stays alive */
-  bool pool;         /* holds the workers until its end */
-  bool done;         /* returned 0 or an error */
-  pthread_t thread;  /* that opened it */
+  pks_query *q;     /* the struct lives in uncollectable memory, so q stays alive */
+  bool pool;        /* holds the workers until its end */
+  bool done;        /* returned 0 or an error */
+  pthread_t thread; /* that opened it */
 };
 
 /* One call of a C relation, on the stack of the thread that runs it. */
 struct pk_goal {
   int argc;
-  pk_val answers;    /* yielded, last first */
-  pk_val keep;       /* terms the call built: alive while this frame is */
-  char err[512];     /* message of the call's own last failed call */
+  pk_val answers; /* yielded, last first */
+  pk_val keep;    /* terms the call built: alive while this frame is */
+  char err[512];  /* message of the call's own last failed call */
 };
 
 /* A relation implemented in C, referenced from its Scheme wrapper. */
 typedef struct pka_foreign {
   pko_hdr h;
   pk_engine *e;
-  pk_relation_fn pred;   /* one of pred and gen */
+  pk_relation_fn pred; /* one of pred and gen */
   pk_goal_fn gen;
   void *data;
   char name[64];
@@ -66,7 +66,10 @@ static _Thread_local pk_goal *pka_cb;
 /* The scheduler configuration the API set last (the pool's initial one
    until then); and the open query that holds the workers, if any.  Under
    pka_lock. */
-static struct { int workers; bool unordered; } pka_applied = { 1, false };
+static struct {
+  int workers;
+  bool unordered;
+} pka_applied = { 1, false };
 static pk_query *pka_pool_q;
 #define PKA_BUSY "another query runs on the workers: take its last answer or free it first"
 
@@ -106,7 +109,10 @@ static void pka_leave(void)
 /* Where the error of a call on e goes: the foreign goal's frame in one. */
 static char *pka_errbuf(pk_engine *e, size_t *n)
 {
-  if (pka_cb) { *n = sizeof pka_cb->err; return pka_cb->err; }
+  if (pka_cb) {
+    *n = sizeof pka_cb->err;
+    return pka_cb->err;
+  }
   *n = sizeof e->err;
   return e->err;
 }
@@ -256,7 +262,10 @@ static int pka_run(pk_engine *e, const char *name, const char *path, const char 
   if (!pka_sched(e)) return pka_error(e, PK_STATUS_RUNTIME, PKA_BUSY);
   pkl_opts o = { 0 };
   int st = path ? pkl_run_file(path, &o) : pkl_run_text(name, text, len, &o);
-  if (st == PK_STATUS_OK) { pka_leave(); return PK_OK; }
+  if (st == PK_STATUS_OK) {
+    pka_leave();
+    return PK_OK;
+  }
   if (st == PK_STATUS_FAILED) return pka_error(e, st, "a test failed");
   if (st == PK_STATUS_EXIT) e->exit_code = o.exit_code;
   return pka_error(e, st, pko_err.msg);
@@ -267,10 +276,7 @@ int pk_load_string(pk_engine *e, const char *name, const char *text, size_t len)
   return pka_run(e, name ? name : "<string>", NULL, text, len);
 }
 
-int pk_load_file(pk_engine *e, const char *path)
-{
-  return pka_run(e, NULL, path, NULL, 0);
-}
+int pk_load_file(pk_engine *e, const char *path) { return pka_run(e, NULL, path, NULL, 0); }
 
 int pk_define(pk_engine *e, const char *name, pk_term value)
 {
@@ -409,9 +415,13 @@ int pk_query_next(pk_query *q, pk_term *answer)
 {
   if (pka_refused(q->e, "pk_query_next")) return PK_ERUNTIME;
   pka_enter(q->e);
-  if (q->done) { pka_leave(); return 0; }
+  if (q->done) {
+    pka_leave();
+    return 0;
+  }
   if (q->pool && !pthread_equal(q->thread, pthread_self()))
-    return pka_error(q->e, PK_STATUS_RUNTIME, "pk_query_next: a query on workers is iterated by the thread that opened it");
+    return pka_error(q->e, PK_STATUS_RUNTIME,
+                     "pk_query_next: a query on workers is iterated by the thread that opened it");
   pko_catch c;
   if (!PKO_TRY(c)) {
     pka_query_done(q);
@@ -419,8 +429,10 @@ int pk_query_next(pk_query *q, pk_term *answer)
   }
   pk_val a;
   bool got = pks_query_next(q->q, &a);
-  if (got) *answer = pka_root(q->e, a);
-  else pka_query_done(q);
+  if (got)
+    *answer = pka_root(q->e, a);
+  else
+    pka_query_done(q);
   PKO_END(c);
   pka_leave();
   return got ? 1 : 0;
@@ -482,7 +494,10 @@ static int pka_register(pk_engine *e, const char *name, int arity, pk_relation_f
   pko_catch c;
   if (!PKO_TRY(c)) return pka_fail(e);
   static bool defined;
-  if (!defined) { pko_defprim("%foreign-goal", pka_p_foreign_goal, 1, -1); defined = true; }
+  if (!defined) {
+    pko_defprim("%foreign-goal", pka_p_foreign_goal, 1, -1);
+    defined = true;
+  }
   pka_foreign *f = GC_MALLOC_UNCOLLECTABLE(sizeof *f);
   f->h.type = PK_T_OPAQUE;
   f->e = e;
@@ -542,10 +557,7 @@ static int pka_read_models(pk_engine *e, const char *name, const char *text, siz
   return (int)pko_length(ms);
 }
 
-int pk_read_models_file(pk_engine *e, const char *path, pk_term *out)
-{
-  return pka_read_models(e, path, NULL, 0, out);
-}
+int pk_read_models_file(pk_engine *e, const char *path, pk_term *out) { return pka_read_models(e, path, NULL, 0, out); }
 
 int pk_read_models_string(pk_engine *e, const char *name, const char *text, size_t len, pk_term *out)
 {

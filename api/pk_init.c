@@ -42,9 +42,16 @@ static pkw_counts pki_counts(void)
 }
 
 static const pkw_ops pki_ops = {
-  .force = pki_force, .split = pks_split, .work = pks_unify_count,
-  .claim = pkf_claim, .force_ahead = pkf_force, .taken = pkf_taken, .ahead = pkf_ahead,
-  .join = pkf_enable, .reset = pkf_reset, .counts = pki_counts,
+  .force = pki_force,
+  .split = pks_split,
+  .work = pks_unify_count,
+  .claim = pkf_claim,
+  .force_ahead = pkf_force,
+  .taken = pkf_taken,
+  .ahead = pkf_ahead,
+  .join = pkf_enable,
+  .reset = pkf_reset,
+  .counts = pki_counts,
 };
 
 /* pks_runner: a query runs on the pool when the configuration says so. */

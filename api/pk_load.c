@@ -21,7 +21,7 @@
 typedef struct pkl_item {
   pk_val datum;
   pk_srcpos pos;
-  bool main;        /* from the file named on the command line */
+  bool main; /* from the file named on the command line */
   pke_node *code;
 } pkl_item;
 
@@ -31,7 +31,12 @@ typedef struct pkl_prog {
 } pkl_prog;
 
 /* Global references noted by the compiler, checked after compilation. */
-static struct { pk_val *syms; pk_srcpos *pos; size_t n, cap; bool on; } pkl_refs;
+static struct {
+  pk_val *syms;
+  pk_srcpos *pos;
+  size_t n, cap;
+  bool on;
+} pkl_refs;
 
 /* A reference to global sym at pos, checked before the program runs. */
 static void pkl_note_global(pk_val sym, const pk_srcpos *pos)
@@ -70,8 +75,8 @@ static bool pkl_builtin_file(const char *name)
 {
   const char *b = strrchr(name, '/');
   b = b ? b + 1 : name;
-  return !strcmp(b, "mk.scm") || !strcmp(b, "mk-vicare.scm") || !strcmp(b, "test-check.scm")
-    || !strcmp(b, "mk-chicken.scm") || !strcmp(b, "mk-guile.scm");
+  return !strcmp(b, "mk.scm") || !strcmp(b, "mk-vicare.scm") || !strcmp(b, "test-check.scm") ||
+         !strcmp(b, "mk-chicken.scm") || !strcmp(b, "mk-guile.scm");
 }
 
 /* name resolved against the directory of the file that loads it. */
@@ -106,7 +111,10 @@ static void pkl_read_text(pkl_prog *p, const char *file, const char *text, size_
     if (!pkr_next(r, &x)) break;
     pkr_pos(x, &pos);
     pk_val lf = pkc_static_load(x);
-    if (!lf) { pkl_push(p, x, &pos, main); continue; }
+    if (!lf) {
+      pkl_push(p, x, &pos, main);
+      continue;
+    }
     if (pkl_builtin_file(pko_as_str(lf)->s)) continue;
     char *full = pkl_resolve(file, pko_as_str(lf)->s);
     pk_srcpos *keep = pko_alloc(sizeof *keep);
@@ -169,8 +177,10 @@ static void pkl_emit(pk_val v, const pkl_opts *o)
 {
   pkp_buf b;
   pkp_init(&b);
-  if (o->json) pkp_json(&b, v);
-  else pkp_print(&b, v, PKP_WRITE);
+  if (o->json)
+    pkp_json(&b, v);
+  else
+    pkp_print(&b, v, PKP_WRITE);
   pkp_putc(&b, '\n');
   fwrite(b.s, 1, b.len, pkb_output());
   pkp_free(&b);
@@ -194,7 +204,10 @@ static void pkl_exec(pkl_prog *p, pkl_opts *o)
   for (size_t i = 0; i < p->n; i++) {
     pkl_item *it = &p->items[i];
     bool show = o && o->print_runs && it->main && pkc_is_run_form(it->datum);
-    if (show && o->stream && it->code->op == PKE_RUN) { pkl_stream_run(it->code, o); continue; }
+    if (show && o->stream && it->code->op == PKE_RUN) {
+      pkl_stream_run(it->code, o);
+      continue;
+    }
     pk_val v = pke_eval(it->code, NULL);
     if (show) {
       pkl_emit(v, o);
@@ -216,13 +229,17 @@ static int pkl_run_prog(pkl_prog *p, pkl_opts *o)
 
 /* Catch an error thrown while running, as a status; (exit n) is
    PK_STATUS_EXIT with n in o->exit_code. */
-#define PKL_GUARD(body, o)                                                \
-  do {                                                                    \
-    pko_catch c_;                                                         \
-    if (PKO_TRY(c_)) { int st_ = (body); PKO_END(c_); return st_; }       \
-    fflush(pkb_out);                                                      \
-    if (pko_err.status == PK_STATUS_EXIT) (o)->exit_code = pko_err.code;  \
-    return pko_err.status;                                                \
+#define PKL_GUARD(body, o)                                               \
+  do {                                                                   \
+    pko_catch c_;                                                        \
+    if (PKO_TRY(c_)) {                                                   \
+      int st_ = (body);                                                  \
+      PKO_END(c_);                                                       \
+      return st_;                                                        \
+    }                                                                    \
+    fflush(pkb_out);                                                     \
+    if (pko_err.status == PK_STATUS_EXIT) (o)->exit_code = pko_err.code; \
+    return pko_err.status;                                               \
   } while (0)
 
 static int pkl_file_body(const char *path, pkl_opts *o)
@@ -232,10 +249,7 @@ static int pkl_file_body(const char *path, pkl_opts *o)
   return pkl_run_prog(&p, o);
 }
 
-int pkl_run_file(const char *path, pkl_opts *o)
-{
-  PKL_GUARD(pkl_file_body(path, o), o);
-}
+int pkl_run_file(const char *path, pkl_opts *o) { PKL_GUARD(pkl_file_body(path, o), o); }
 
 static int pkl_text_body(const char *name, const char *text, size_t len, pkl_opts *o)
 {

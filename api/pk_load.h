@@ -10,11 +10,11 @@
 
 /* How top-level run forms of the main file are printed. */
 typedef struct pkl_opts {
-  bool stream;       /* print each answer as soon as it is released */
-  bool json;         /* answers as JSON instead of write syntax */
-  bool print_runs;   /* write the value of top-level run forms (pkanren run) */
-  uint64_t answers;  /* out: answers printed */
-  int exit_code;     /* out: n of the program's (exit n), when PK_STATUS_EXIT */
+  bool stream;      /* print each answer as soon as it is released */
+  bool json;        /* answers as JSON instead of write syntax */
+  bool print_runs;  /* write the value of top-level run forms (pkanren run) */
+  uint64_t answers; /* out: answers printed */
+  int exit_code;    /* out: n of the program's (exit n), when PK_STATUS_EXIT */
 } pkl_opts;
 
 /* Run the program in file path.  Returns PK_STATUS_* (PK_STATUS_FAILED

@@ -54,7 +54,9 @@ static pkm_map build(size_t n, int reps, double *ns_per_set)
   for (size_t i = 0; i < n; i++) perm[i] = i;
   for (size_t i = n - 1; i > 0; i--) {
     size_t j = rng() % (i + 1);
-    uint64_t t = perm[i]; perm[i] = perm[j]; perm[j] = t;
+    uint64_t t = perm[i];
+    perm[i] = perm[j];
+    perm[j] = t;
   }
   uint64_t *next = pko_xmalloc(n * sizeof *next);
   for (size_t i = 0; i < n; i++) next[perm[i]] = perm[(i + 1) % n];
@@ -104,8 +106,8 @@ static void run(size_t n)
   double t_walk = (now_ns() - t0) / ops;
 
   sink = acc + k;
-  printf("%8zu  build %6.1f  extend %6.1f  B/set %5.0f  get rand %5.1f  get new %5.1f  walk %6.1f\n",
-         n, t_build, t_ext, bytes, t_rand, t_new, t_walk);
+  printf("%8zu  build %6.1f  extend %6.1f  B/set %5.0f  get rand %5.1f  get new %5.1f  walk %6.1f\n", n, t_build, t_ext,
+         bytes, t_rand, t_new, t_walk);
   free(keys);
 }
 
@@ -118,15 +120,15 @@ int main(int argc, char **argv)
      each allocated byte shows. */
   static pk_val *ballast;
   ballast = GC_MALLOC(sizeof *ballast);
-  for (long i = 0, mb = argc > 1 ? atol(argv[1]) : 0; i < mb * 65536; i++)
-    *ballast = pko_cons(PK_NIL, *ballast);
+  for (long i = 0, mb = argc > 1 ? atol(argv[1]) : 0; i < mb * 65536; i++) *ballast = pko_cons(PK_NIL, *ballast);
   printf("%d-way, popcount %s, ballast %s MB\n", 1 << PKM_BITS,
 #ifdef __POPCNT__
          "instruction"
 #else
          "table"
 #endif
-         , argc > 1 ? argv[1] : "0");
+         ,
+         argc > 1 ? argv[1] : "0");
   run(100);
   run(10000);
   run(1000000);

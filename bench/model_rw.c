@@ -57,8 +57,8 @@ int main(int argc, char **argv)
   pkh_get_stats(&s);
   printf("wall: read %.3f s, print+write %.3f s (%zu bytes), total %.3f s\n", t1 - t0, t2 - t1, b.len, t2 - t0);
   printf("cpu:  read %.3f s, print+write %.3f s, total %.3f s\n", c1 - c0, c2 - c1, c2 - c0);
-  printf("interned: %zu lists (+%zu pairs), %zu atoms, %zu slots; %zu bytes = %.1f bytes per list\n",
-         s.lists, s.cells, s.atoms, s.slots, s.bytes, (double)s.bytes / (double)(s.lists ? s.lists : 1));
+  printf("interned: %zu lists (+%zu pairs), %zu atoms, %zu slots; %zu bytes = %.1f bytes per list\n", s.lists, s.cells,
+         s.atoms, s.slots, s.bytes, (double)s.bytes / (double)(s.lists ? s.lists : 1));
   pkp_free(&b);
   return 0;
 }

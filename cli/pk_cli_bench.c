@@ -62,69 +62,82 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PKCLI_BENCH_USAGE \
+#define PKCLI_BENCH_USAGE                                                           \
   "usage: pkanren bench [NAME...] [--runs R] [-j LIST] [--json FILE] [--dir DIR]\n" \
-  "                     [--fmk DIR] [--quick] [--all] [--gated] [--timeout S]\n" \
-  "                     [--ordered]\n" \
+  "                     [--fmk DIR] [--quick] [--all] [--gated] [--timeout S]\n"    \
+  "                     [--ordered]\n"                                              \
   "                     [--list] [--help]\n"
 
 static const char *pkcli_bench_help =
-  PKCLI_BENCH_USAGE
-  "\n"
-  "Runs the benchmark programs of bench/programs (default: the default set,\n"
-  "or the NAMEs given) at each worker count, as child processes\n"
-  "`pkanren run --unordered -j W --stats` (worker counts alternate from run\n"
-  "to run), and prints per program and W the\n"
-  "median wall time, answers/s, unifications/s, peak RSS, mean worker idle\n"
-  "time and the speed-up against W=1.\n"
-  "\n"
-  "  NAME...          programs to run (bench/programs/NAME.scm), default ones or not\n"
-  "  --runs R         runs per program and worker count, median reported (default 3)\n"
-  "  --quick          one run each\n"
-  "  -j LIST          worker counts, comma-separated (default: 1 and the CPU count)\n"
-  "  --json FILE      append one JSON record per program and worker count to FILE\n"
-  "  --dir DIR        the programs directory (default: the source tree's bench/programs)\n"
-  "  --fmk DIR        a faster-miniKanren checkout, for programs that need\n"
-  "                   full-interp.scm or numbers.scm (skipped without it)\n"
-  "  --all            include programs marked `;;! default: no`\n"
-  "  --gated          only programs marked `;;! gated: yes`\n"
-  "  --timeout S      seconds per run before it is killed (default 600, 0 = none)\n"
-  "  --ordered        run in the default order (workers force ahead of the\n"
-  "                   one-worker search) instead of --unordered\n"
-  "  --list           list the programs and exit\n"
-  "\n"
-  "The children are /proc/self/exe (or $PKANREN_BENCH_EXE) run --unordered\n"
-  "-j W --stats WRAPPER, where WRAPPER loads the helper files and the program.\n"
-  "\n"
-  "Columns: `wall s` median wall seconds of the whole child process;\n"
-  "`answers/s` answers (from the report line) over that time; `unif/s` the\n"
-  "median unification rate of --stats; `peak MB` the largest peak RSS over\n"
-  "the runs; `idle %` the mean idle share of the workers (- on one worker);\n"
-  "`speed-up` wall(W=1) / wall(W);\n"
-  "`check` ok when the checksum (run* programs: the multiset of answers; run N\n"
-  "programs: the answer count) is the same in every run at every W,\n"
-  "MISMATCH otherwise.\n";
+    PKCLI_BENCH_USAGE "\n"
+                      "Runs the benchmark programs of bench/programs (default: the default set,\n"
+                      "or the NAMEs given) at each worker count, as child processes\n"
+                      "`pkanren run --unordered -j W --stats` (worker counts alternate from run\n"
+                      "to run), and prints per program and W the\n"
+                      "median wall time, answers/s, unifications/s, peak RSS, mean worker idle\n"
+                      "time and the speed-up against W=1.\n"
+                      "\n"
+                      "  NAME...          programs to run (bench/programs/NAME.scm), default ones or not\n"
+                      "  --runs R         runs per program and worker count, median reported (default 3)\n"
+                      "  --quick          one run each\n"
+                      "  -j LIST          worker counts, comma-separated (default: 1 and the CPU count)\n"
+                      "  --json FILE      append one JSON record per program and worker count to FILE\n"
+                      "  --dir DIR        the programs directory (default: the source tree's bench/programs)\n"
+                      "  --fmk DIR        a faster-miniKanren checkout, for programs that need\n"
+                      "                   full-interp.scm or numbers.scm (skipped without it)\n"
+                      "  --all            include programs marked `;;! default: no`\n"
+                      "  --gated          only programs marked `;;! gated: yes`\n"
+                      "  --timeout S      seconds per run before it is killed (default 600, 0 = none)\n"
+                      "  --ordered        run in the default order (workers force ahead of the\n"
+                      "                   one-worker search) instead of --unordered\n"
+                      "  --list           list the programs and exit\n"
+                      "\n"
+                      "The children are /proc/self/exe (or $PKANREN_BENCH_EXE) run --unordered\n"
+                      "-j W --stats WRAPPER, where WRAPPER loads the helper files and the program.\n"
+                      "\n"
+                      "Columns: `wall s` median wall seconds of the whole child process;\n"
+                      "`answers/s` answers (from the report line) over that time; `unif/s` the\n"
+                      "median unification rate of --stats; `peak MB` the largest peak RSS over\n"
+                      "the runs; `idle %` the mean idle share of the workers (- on one worker);\n"
+                      "`speed-up` wall(W=1) / wall(W);\n"
+                      "`check` ok when the checksum (run* programs: the multiset of answers; run N\n"
+                      "programs: the answer count) is the same in every run at every W,\n"
+                      "MISMATCH otherwise.\n";
 
 /* Preferred order; programs not listed come afterwards, alphabetically. */
 static const char *const pkcli_bench_order[] = {
   "empty",
   "appendo-split",
-  "appendo-forward-10k", "appendo-forward-20k", "appendo-forward-40k",
+  "appendo-forward-10k",
+  "appendo-forward-20k",
+  "appendo-forward-40k",
   "nrev30x1000",
   "zebra",
   "perm8-diseq",
-  "factors-720", "factors-720-own",
-  "quines-1", "quines-10", "quines-100", "twines-2", "thrines-4",
-  "qi-quines-1", "qi-quines-10", "qi-quines-100", "qi-twines-2",
-  "qi-thrines-4", "qs-thrines-565",
+  "factors-720",
+  "factors-720-own",
+  "quines-1",
+  "quines-10",
+  "quines-100",
+  "twines-2",
+  "thrines-4",
+  "qi-quines-1",
+  "qi-quines-10",
+  "qi-quines-100",
+  "qi-twines-2",
+  "qi-thrines-4",
+  "qs-thrines-565",
   "evalo-1000",
   "append-synthesis",
-  "long-loop-2M", "long-loop-8M",
+  "long-loop-2M",
+  "long-loop-8M",
 };
 
 /* `;;! needs:` words naming faster-miniKanren's files (from --fmk); any
    other word foo names our own helper DIR/_foo.scm. */
-static const struct { const char *need, *file; } pkcli_bench_peer_libs[] = {
+static const struct {
+  const char *need, *file;
+} pkcli_bench_peer_libs[] = {
   { "full-interp", "full-interp.scm" },
   { "numbers", "numbers.scm" },
 };
@@ -139,25 +152,25 @@ typedef struct pkcli_bench_prog {
   char *needs[PKCLI_BENCH_MAX_NEEDS];
   int nneeds;
   bool gated, def, runstar;
-  int rank;                 /* position in pkcli_bench_order, or a large number */
-  const char *skip;         /* why it is not run, or NULL */
+  int rank;         /* position in pkcli_bench_order, or a large number */
+  const char *skip; /* why it is not run, or NULL */
 } pkcli_bench_prog;
 
 /* One run of one program at one worker count. */
 typedef struct pkcli_bench_run {
-  int status;               /* 0 ok, else see pkcli_bench_status_str */
-  int code;                 /* exit code or signal */
-  double wall;              /* seconds, monotonic clock around the child */
-  long rss_kb;              /* wait4 ru_maxrss */
+  int status;  /* 0 ok, else see pkcli_bench_status_str */
+  int code;    /* exit code or signal */
+  double wall; /* seconds, monotonic clock around the child */
+  long rss_kb; /* wait4 ru_maxrss */
   bool has_stats;
   double stats_wall;
   unsigned long long unifs;
   double unif_rate;
-  double idle_pct;          /* mean over workers, < 0 when no worker lines */
+  double idle_pct; /* mean over workers, < 0 when no worker lines */
   int nworkers_seen;
-  long answers;             /* from "answers=N", -1 if absent */
-  char *checksum;           /* normalised output */
-  char *err_tail;           /* last part of stderr on failure */
+  long answers;   /* from "answers=N", -1 if absent */
+  char *checksum; /* normalised output */
+  char *err_tail; /* last part of stderr on failure */
 } pkcli_bench_run;
 
 enum { PKCLI_BENCH_OK = 0, PKCLI_BENCH_EXIT, PKCLI_BENCH_SIGNAL, PKCLI_BENCH_TIMEOUT, PKCLI_BENCH_SPAWN };
@@ -171,7 +184,7 @@ typedef struct pkcli_bench_cell {
   double wall, unif_rate, idle_pct, stats_wall;
   unsigned long long unifs;
   long rss_kb, answers;
-  const char *check;        /* "ok", "MISMATCH", "varies", "-" */
+  const char *check; /* "ok", "MISMATCH", "varies", "-" */
 } pkcli_bench_cell;
 
 static volatile sig_atomic_t pkcli_bench_interrupted;
@@ -209,10 +222,7 @@ static int pkcli_bench_usage(const char *msg)
 }
 
 /* Monotonic seconds. */
-static double pkcli_bench_now(void)
-{
-  return (double)pko_now_ns() * 1e-9;
-}
+static double pkcli_bench_now(void) { return (double)pko_now_ns() * 1e-9; }
 
 /* qsort order of doubles. */
 static int pkcli_bench_cmp_double(const void *a, const void *b)
@@ -350,8 +360,10 @@ static void pkcli_bench_put_json_string(FILE *f, const char *s)
     case '\t': fputs("\\t", f); break;
     case '\r': fputs("\\r", f); break;
     default:
-      if (*p < 0x20) fprintf(f, "\\u%04x", *p);
-      else fputc(*p, f);
+      if (*p < 0x20)
+        fprintf(f, "\\u%04x", *p);
+      else
+        fputc(*p, f);
     }
   }
   fputc('"', f);
@@ -360,8 +372,10 @@ static void pkcli_bench_put_json_string(FILE *f, const char *s)
 /* x as a JSON number, null when negative (no value) or NaN. */
 static void pkcli_bench_put_json_num(FILE *f, double x)
 {
-  if (x < 0 || x != x) fputs("null", f);
-  else fprintf(f, "%.6g", x);
+  if (x < 0 || x != x)
+    fputs("null", f);
+  else
+    fprintf(f, "%.6g", x);
 }
 
 /* ---- programs ------------------------------------------------------------------------- */
@@ -380,8 +394,10 @@ static bool pkcli_bench_is_runstar(const char *text)
   bool star = false;
   for (const char *p = text; (p = strstr(p, "(run")); p += 4) {
     const char *q = p + 4;
-    if (*q == '*') star = true;
-    else if (isspace((unsigned char)*q)) return false;
+    if (*q == '*')
+      star = true;
+    else if (isspace((unsigned char)*q))
+      return false;
   }
   return star;
 }
@@ -398,7 +414,7 @@ static bool pkcli_bench_load_prog(const char *dir, const char *fname, pkcli_benc
   pg->name = pkcli_bench_fmt("%.*s", (int)(strlen(fname) - 4), fname);
   pg->about = pko_xstrdup("");
   pg->def = true;
-  pg->runstar = pkcli_bench_is_runstar(text);   /* before the header parse cuts the text */
+  pg->runstar = pkcli_bench_is_runstar(text); /* before the header parse cuts the text */
   char *line = text;
   while (line && *line) {
     char *nl = strchr(line, '\n');
@@ -503,7 +519,10 @@ static char *pkcli_bench_write_wrapper(const char *tmpdir, const pkcli_bench_pro
 {
   char *path = pkcli_bench_fmt("%s/%s.scm", tmpdir, pg->name);
   FILE *f = fopen(path, "w");
-  if (!f) { free(path); return NULL; }
+  if (!f) {
+    free(path);
+    return NULL;
+  }
   fprintf(f, ";; generated by pkanren bench for %s\n", pg->name);
   fputs("(define bench-full-check #f)\n", f);
   char *loads[2 * PKCLI_BENCH_MAX_NEEDS + 4];
@@ -516,14 +535,18 @@ static char *pkcli_bench_write_wrapper(const char *tmpdir, const pkcli_bench_pro
   bool peer;
   for (int i = 0; i < pg->nneeds; i++) { /* peer libraries */
     char *p = pkcli_bench_need_path(pg->needs[i], dir, fmk, &peer);
-    if (peer && p) loads[n++] = p;
-    else free(p);
+    if (peer && p)
+      loads[n++] = p;
+    else
+      free(p);
   }
   loads[n++] = pkcli_bench_fmt("%s/_checksum.scm", dir);
   for (int i = 0; i < pg->nneeds; i++) { /* our own helpers */
     char *p = pkcli_bench_need_path(pg->needs[i], dir, fmk, &peer);
-    if (!peer) loads[n++] = p;
-    else free(p);
+    if (!peer)
+      loads[n++] = p;
+    else
+      free(p);
   }
   for (int i = 0; i < n; i++) {
     fputs("(load ", f);
@@ -540,19 +563,22 @@ static char *pkcli_bench_write_wrapper(const char *tmpdir, const pkcli_bench_pro
           "  (display \" answers=\")\n"
           "  (display (length answers))\n"
           "  (newline)\n"
-          "  (for-each (lambda (a) (display \"\\t\") (write a) (newline)) answers))\n", f);
+          "  (for-each (lambda (a) (display \"\\t\") (write a) (newline)) answers))\n",
+          f);
   }
   fputs("(load ", f);
   char *prog = pkcli_bench_fmt("%s/%s.scm", dir, pg->name);
   pkcli_bench_put_scheme_string(f, prog);
   free(prog);
   fputs(")\n", f);
-  if (fclose(f) != 0) { free(path); return NULL; }
+  if (fclose(f) != 0) {
+    free(path);
+    return NULL;
+  }
   return path;
 }
 
 /* ---- one run ------------------------------------------------------------------------------ */
-
 
 /* Normalise the child's stdout: report lines are kept (joined by " | "),
 ** answer lines (starting with a tab) are hashed as a multiset. */
@@ -569,14 +595,20 @@ static char *pkcli_bench_checksum(const char *out, bool multiset, long *answers)
     size_t n = e ? (size_t)(e - p) : strlen(p);
     if (*p == '\t') {
       uint64_t h = 0xcbf29ce484222325ULL;
-      for (size_t i = 1; i < n; i++) { h ^= (unsigned char)p[i]; h *= 0x100000001b3ULL; }
+      for (size_t i = 1; i < n; i++) {
+        h ^= (unsigned char)p[i];
+        h *= 0x100000001b3ULL;
+      }
       sum += pko_rand64(&h); /* splitmix64's mix of h + its increment */
       nlines++;
     } else if (n) {
       const char *a = strstr(p, "answers=");
       if (a && a < p + n) *answers = strtol(a + 8, NULL, 10);
       while (len + n + 4 >= cap) rep = pko_xrealloc(rep, cap *= 2);
-      if (len) { memcpy(rep + len, " | ", 3); len += 3; }
+      if (len) {
+        memcpy(rep + len, " | ", 3);
+        len += 3;
+      }
       memcpy(rep + len, p, n);
       len += n;
       rep[len] = 0;
@@ -606,7 +638,8 @@ static void pkcli_bench_parse_stats(const char *err, pkcli_bench_run *r)
     line[n] = 0;
     unsigned long long ans, u;
     double wall, rate;
-    if (sscanf(line, "stats: answers printed %llu, wall %lf s, unifications %llu (%lf/s)", &ans, &wall, &u, &rate) == 4) {
+    if (sscanf(line, "stats: answers printed %llu, wall %lf s, unifications %llu (%lf/s)", &ans, &wall, &u, &rate) ==
+        4) {
       r->has_stats = true;
       r->stats_wall = wall;
       r->unifs = u;
@@ -644,7 +677,8 @@ static bool pkcli_bench_ordered;
    fork/wait, peak RSS, exit status, stats, checksum of stdout, and the
    tail of stderr when it failed.  Kills the child after timeout seconds
    (0: never) or on an interrupt. */
-static void pkcli_bench_run_once(const char *tmpdir, const char *wrapper, int w, double timeout, bool multiset, pkcli_bench_run *r)
+static void pkcli_bench_run_once(const char *tmpdir, const char *wrapper, int w, double timeout, bool multiset,
+                                 pkcli_bench_run *r)
 {
   memset(r, 0, sizeof *r);
   r->answers = -1;
@@ -711,9 +745,15 @@ static void pkcli_bench_run_once(const char *tmpdir, const char *wrapper, int w,
   pkcli_bench_child = -1;
   if (pfd >= 0) close(pfd);
   r->rss_kb = ru.ru_maxrss;
-  if (timed_out) r->status = PKCLI_BENCH_TIMEOUT;
-  else if (WIFSIGNALED(st)) { r->status = PKCLI_BENCH_SIGNAL; r->code = WTERMSIG(st); }
-  else if (WIFEXITED(st) && WEXITSTATUS(st) != 0) { r->status = PKCLI_BENCH_EXIT; r->code = WEXITSTATUS(st); }
+  if (timed_out)
+    r->status = PKCLI_BENCH_TIMEOUT;
+  else if (WIFSIGNALED(st)) {
+    r->status = PKCLI_BENCH_SIGNAL;
+    r->code = WTERMSIG(st);
+  } else if (WIFEXITED(st) && WEXITSTATUS(st) != 0) {
+    r->status = PKCLI_BENCH_EXIT;
+    r->code = WEXITSTATUS(st);
+  }
   char *out = pkcli_bench_read_file(outp, NULL), *err = pkcli_bench_read_file(errp, NULL);
   if (err) pkcli_bench_parse_stats(err, r);
   long answers = -1;
@@ -727,7 +767,10 @@ static void pkcli_bench_run_once(const char *tmpdir, const char *wrapper, int w,
       e = strchr(p, '\n');
       size_t k = e ? (size_t)(e - p) : strlen(p);
       if (!k || !strncmp(p, "stats: ", 7)) continue;
-      if (n) { memcpy(buf + n, " / ", 3); n += 3; }
+      if (n) {
+        memcpy(buf + n, " / ", 3);
+        n += 3;
+      }
       memcpy(buf + n, p, k);
       n += k;
     }
@@ -760,19 +803,27 @@ static char *pkcli_bench_status_str(const pkcli_bench_run *r)
 /* A rate with a k, M or G suffix; "-" for none. */
 static void pkcli_bench_fmt_rate(char *buf, size_t n, double x)
 {
-  if (x < 0) snprintf(buf, n, "-");
-  else if (x >= 1e9) snprintf(buf, n, "%.2fG", x / 1e9);
-  else if (x >= 1e6) snprintf(buf, n, "%.2fM", x / 1e6);
-  else if (x >= 1e4) snprintf(buf, n, "%.1fk", x / 1e3);
-  else snprintf(buf, n, "%.1f", x);
+  if (x < 0)
+    snprintf(buf, n, "-");
+  else if (x >= 1e9)
+    snprintf(buf, n, "%.2fG", x / 1e9);
+  else if (x >= 1e6)
+    snprintf(buf, n, "%.2fM", x / 1e6);
+  else if (x >= 1e4)
+    snprintf(buf, n, "%.1fk", x / 1e3);
+  else
+    snprintf(buf, n, "%.1f", x);
 }
 
 /* Seconds with 3 decimals below 10 s, else 2; "-" for none. */
 static void pkcli_bench_fmt_secs(char *buf, size_t n, double x)
 {
-  if (x < 0) snprintf(buf, n, "-");
-  else if (x < 10) snprintf(buf, n, "%.3f", x);
-  else snprintf(buf, n, "%.2f", x);
+  if (x < 0)
+    snprintf(buf, n, "-");
+  else if (x < 10)
+    snprintf(buf, n, "%.3f", x);
+  else
+    snprintf(buf, n, "%.2f", x);
 }
 
 #define PKCLI_BENCH_ROW "%-20s %3s %9s %10s %9s %8s %6s %8s  %s\n"
@@ -788,7 +839,10 @@ static void pkcli_bench_summarise(pkcli_bench_cell *c)
   for (int i = 0; i < c->nruns; i++) {
     pkcli_bench_run *r = &c->runs[i];
     if (r->rss_kb > c->rss_kb) c->rss_kb = r->rss_kb;
-    if (r->status != PKCLI_BENCH_OK) { c->failed = true; continue; }
+    if (r->status != PKCLI_BENCH_OK) {
+      c->failed = true;
+      continue;
+    }
     walls[n] = r->wall;
     rates[n] = r->has_stats ? r->unif_rate : -1;
     swalls[n] = r->has_stats ? r->stats_wall : -1;
@@ -834,8 +888,10 @@ static bool pkcli_bench_parse_jlist(const char *s, int *ws, int *nw)
     bool dup = false;
     for (int i = 0; i < *nw; i++) dup |= ws[i] == (int)v;
     if (!dup) ws[(*nw)++] = (int)v;
-    if (*end == ',') end++;
-    else if (*end) return false;
+    if (*end == ',')
+      end++;
+    else if (*end)
+      return false;
     s = end;
   }
   return *nw > 0;
@@ -844,22 +900,22 @@ static bool pkcli_bench_parse_jlist(const char *s, int *ws, int *nw)
 /* The command line, parsed. */
 typedef struct pkcli_bench_opts {
   const char *json, *dir, *fmk;
-  const char **names;       /* the NAMEs given, nnames of them */
+  const char **names; /* the NAMEs given, nnames of them */
   int nnames, runs;
   bool all, gated, list;
   double timeout;
-  int ws[PKCLI_BENCH_MAX_W], nw;    /* worker counts */
+  int ws[PKCLI_BENCH_MAX_W], nw; /* worker counts */
 } pkcli_bench_opts;
 
 /* Everything one `pkanren bench` holds, released by pkcli_bench_close. */
 typedef struct pkcli_bench_session {
-  char *dir, *fmk, *model;  /* absolute programs and fmk directories */
+  char *dir, *fmk, *model; /* absolute programs and fmk directories */
   pkcli_bench_prog *progs;
   int nprog, ncpu;
-  bool *sel;                /* progs[p] is to run */
-  FILE *jf;                 /* --json history, appended to */
+  bool *sel; /* progs[p] is to run */
+  FILE *jf;  /* --json history, appended to */
   char tmpl[32];
-  const char *tmpdir;       /* the wrappers and the children's output */
+  const char *tmpdir; /* the wrappers and the children's output */
   char host[256], date[64];
   long online;
   int nskipped, nmismatch, nfailed;
@@ -878,11 +934,22 @@ static int pkcli_bench_parse(int argc, char **argv, pkcli_bench_opts *o, int ncp
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     char *end;
-    if (!strcmp(a, "--help") || !strcmp(a, "-h")) { fputs(pkcli_bench_help, stdout); return 0; }
-    else if (!strcmp(a, "--json")) { if (!v) return pkcli_bench_usage("--json needs a FILE"); o->json = v; i++; }
-    else if (!strcmp(a, "--dir")) { if (!v) return pkcli_bench_usage("--dir needs a DIR"); o->dir = v; i++; }
-    else if (!strcmp(a, "--fmk")) { if (!v) return pkcli_bench_usage("--fmk needs a DIR"); o->fmk = v; i++; }
-    else if (!strcmp(a, "--runs")) {
+    if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+      fputs(pkcli_bench_help, stdout);
+      return 0;
+    } else if (!strcmp(a, "--json")) {
+      if (!v) return pkcli_bench_usage("--json needs a FILE");
+      o->json = v;
+      i++;
+    } else if (!strcmp(a, "--dir")) {
+      if (!v) return pkcli_bench_usage("--dir needs a DIR");
+      o->dir = v;
+      i++;
+    } else if (!strcmp(a, "--fmk")) {
+      if (!v) return pkcli_bench_usage("--fmk needs a DIR");
+      o->fmk = v;
+      i++;
+    } else if (!strcmp(a, "--runs")) {
       long n = v ? strtol(v, &end, 10) : 0;
       if (!v || *end || n < 1 || n > 32) return pkcli_bench_usage("--runs needs a number from 1 to 32");
       o->runs = (int)n;
@@ -892,15 +959,26 @@ static int pkcli_bench_parse(int argc, char **argv, pkcli_bench_opts *o, int ncp
       if (!v || *end || t < 0) return pkcli_bench_usage("--timeout needs a number of seconds");
       o->timeout = t;
       i++;
-    } else if (!strcmp(a, "-j")) { if (!v) return pkcli_bench_usage("-j needs a LIST such as 1,2,4"); jlist = v; i++; }
-    else if (!strncmp(a, "-j", 2) && a[2]) jlist = a + 2;
-    else if (!strcmp(a, "--quick")) quick = true;
-    else if (!strcmp(a, "--ordered")) pkcli_bench_ordered = true;
-    else if (!strcmp(a, "--all")) o->all = true;
-    else if (!strcmp(a, "--gated")) o->gated = true;
-    else if (!strcmp(a, "--list")) o->list = true;
-    else if (a[0] == '-' && a[1]) return pkcli_bench_usage("unknown option");
-    else o->names[o->nnames++] = a;
+    } else if (!strcmp(a, "-j")) {
+      if (!v) return pkcli_bench_usage("-j needs a LIST such as 1,2,4");
+      jlist = v;
+      i++;
+    } else if (!strncmp(a, "-j", 2) && a[2])
+      jlist = a + 2;
+    else if (!strcmp(a, "--quick"))
+      quick = true;
+    else if (!strcmp(a, "--ordered"))
+      pkcli_bench_ordered = true;
+    else if (!strcmp(a, "--all"))
+      o->all = true;
+    else if (!strcmp(a, "--gated"))
+      o->gated = true;
+    else if (!strcmp(a, "--list"))
+      o->list = true;
+    else if (a[0] == '-' && a[1])
+      return pkcli_bench_usage("unknown option");
+    else
+      o->names[o->nnames++] = a;
   }
   if (quick) o->runs = 1;
   if (jlist) {
@@ -961,8 +1039,7 @@ static int pkcli_bench_select(const pkcli_bench_opts *o, pkcli_bench_session *s)
 {
   s->sel = pko_xcalloc((size_t)s->nprog + 1, sizeof *s->sel);
   if (!o->nnames) {
-    for (int p = 0; p < s->nprog; p++)
-      s->sel[p] = (s->progs[p].def || o->all) && (!o->gated || s->progs[p].gated);
+    for (int p = 0; p < s->nprog; p++) s->sel[p] = (s->progs[p].def || o->all) && (!o->gated || s->progs[p].gated);
     return 0;
   }
   for (int i = 0; i < o->nnames; i++) {
@@ -1009,20 +1086,22 @@ static void pkcli_bench_header(const pkcli_bench_opts *o, pkcli_bench_session *s
   strftime(s->date, sizeof s->date, "%Y-%m-%dT%H:%M:%SZ", &tmv);
   double load[3] = { 0, 0, 0 };
   getloadavg(load, 3);
-  printf("pkanren bench: commit %s, %s, %d cpus (%s), load %.2f %.2f %.2f\n",
-         pkcli_bench_commit(), s->host, s->ncpu, s->model, load[0], load[1], load[2]);
+  printf("pkanren bench: commit %s, %s, %d cpus (%s), load %.2f %.2f %.2f\n", pkcli_bench_commit(), s->host, s->ncpu,
+         s->model, load[0], load[1], load[2]);
   printf("programs: %s%s%s; runs: %d; workers:", s->dir, s->fmk ? "; fmk: " : "", s->fmk ? s->fmk : "", o->runs);
   for (int i = 0; i < o->nw; i++) printf("%s%d", i ? "," : " ", o->ws[i]);
   printf("\n\n");
   printf(PKCLI_BENCH_ROW, "name", "W", "wall s", "answers/s", "unif/s", "peak MB", "idle %", "speed-up", "check");
-  printf("%.*s\n", 100, "----------------------------------------------------------------------------------------------------");
+  printf("%.*s\n", 100,
+         "----------------------------------------------------------------------------------------------------");
   fflush(stdout);
 }
 
 /* The runs of pg, worker counts alternating (W=1, W=2, W=1, ...) so that
    drift in the machine's load hits every count alike; a count stops at its
    first failed run. */
-static void pkcli_bench_measure(const pkcli_bench_opts *o, const pkcli_bench_session *s, const pkcli_bench_prog *pg, const char *wrapper, pkcli_bench_cell *cells)
+static void pkcli_bench_measure(const pkcli_bench_opts *o, const pkcli_bench_session *s, const pkcli_bench_prog *pg,
+                                const char *wrapper, pkcli_bench_cell *cells)
 {
   bool stop[PKCLI_BENCH_MAX_W] = { false };
   for (int k = 0; k < o->nw; k++) cells[k].w = o->ws[k];
@@ -1033,7 +1112,8 @@ static void pkcli_bench_measure(const pkcli_bench_opts *o, const pkcli_bench_ses
       pkcli_bench_run_once(s->tmpdir, wrapper, c->w, o->timeout, pg->runstar, &c->runs[c->nruns++]);
       stop[k] = c->runs[c->nruns - 1].status != PKCLI_BENCH_OK;
     }
-  for (int k = 0; k < o->nw; k++) if (cells[k].nruns) pkcli_bench_summarise(&cells[k]);
+  for (int k = 0; k < o->nw; k++)
+    if (cells[k].nruns) pkcli_bench_summarise(&cells[k]);
 }
 
 /* Checksums: every ok run at every W against the first ok run (run*: the
@@ -1044,7 +1124,10 @@ static bool pkcli_bench_check(const pkcli_bench_prog *pg, pkcli_bench_cell *cell
   long ref_answers = -1;
   for (int k = 0; k < nw && !ref; k++)
     for (int i = 0; i < cells[k].nruns && !ref; i++)
-      if (cells[k].runs[i].status == PKCLI_BENCH_OK) { ref = cells[k].runs[i].checksum; ref_answers = cells[k].runs[i].answers; }
+      if (cells[k].runs[i].status == PKCLI_BENCH_OK) {
+        ref = cells[k].runs[i].checksum;
+        ref_answers = cells[k].runs[i].answers;
+      }
   bool any_mismatch = false;
   for (int k = 0; k < nw; k++) {
     pkcli_bench_cell *c = &cells[k];
@@ -1062,47 +1145,79 @@ static bool pkcli_bench_check(const pkcli_bench_prog *pg, pkcli_bench_cell *cell
 }
 
 /* The derived figures of one row; -1 where there is none. */
-typedef struct pkcli_bench_figures { double aps, speedup; } pkcli_bench_figures;
+typedef struct pkcli_bench_figures {
+  double aps, speedup;
+} pkcli_bench_figures;
 
 /* One --json record (one line) for cell c of pg. */
-static void pkcli_bench_json(const pkcli_bench_session *s, const pkcli_bench_prog *pg, const pkcli_bench_cell *c, pkcli_bench_figures f, const char *status)
+static void pkcli_bench_json(const pkcli_bench_session *s, const pkcli_bench_prog *pg, const pkcli_bench_cell *c,
+                             pkcli_bench_figures f, const char *status)
 {
   FILE *jf = s->jf;
-  fputs("{\"date\":", jf); pkcli_bench_put_json_string(jf, s->date);
-  fputs(",\"commit\":", jf); pkcli_bench_put_json_string(jf, pkcli_bench_commit());
-  fputs(",\"machine\":{\"hostname\":", jf); pkcli_bench_put_json_string(jf, s->host);
+  fputs("{\"date\":", jf);
+  pkcli_bench_put_json_string(jf, s->date);
+  fputs(",\"commit\":", jf);
+  pkcli_bench_put_json_string(jf, pkcli_bench_commit());
+  fputs(",\"machine\":{\"hostname\":", jf);
+  pkcli_bench_put_json_string(jf, s->host);
   fprintf(jf, ",\"cpus\":%ld,\"model\":", s->online > 0 ? s->online : (long)s->ncpu);
   pkcli_bench_put_json_string(jf, s->model);
-  fputs("},\"name\":", jf); pkcli_bench_put_json_string(jf, pg->name);
-  fprintf(jf, ",\"workers\":%d,\"runs\":%d,\"gated\":%s,\"runstar\":%s", c->w, c->nruns,
-          pg->gated ? "true" : "false", pg->runstar ? "true" : "false");
-  fputs(",\"wall_s\":", jf); pkcli_bench_put_json_num(jf, c->failed ? -1 : c->wall);
+  fputs("},\"name\":", jf);
+  pkcli_bench_put_json_string(jf, pg->name);
+  fprintf(jf, ",\"workers\":%d,\"runs\":%d,\"gated\":%s,\"runstar\":%s", c->w, c->nruns, pg->gated ? "true" : "false",
+          pg->runstar ? "true" : "false");
+  fputs(",\"wall_s\":", jf);
+  pkcli_bench_put_json_num(jf, c->failed ? -1 : c->wall);
   fputs(",\"wall_runs_s\":[", jf);
-  for (int i = 0; i < c->nruns; i++) { if (i) fputc(',', jf); pkcli_bench_put_json_num(jf, c->runs[i].wall); }
-  fputs("],\"search_wall_s\":", jf); pkcli_bench_put_json_num(jf, c->failed ? -1 : c->stats_wall);
+  for (int i = 0; i < c->nruns; i++) {
+    if (i) fputc(',', jf);
+    pkcli_bench_put_json_num(jf, c->runs[i].wall);
+  }
+  fputs("],\"search_wall_s\":", jf);
+  pkcli_bench_put_json_num(jf, c->failed ? -1 : c->stats_wall);
   fputs(",\"answers\":", jf);
-  if (c->answers >= 0) fprintf(jf, "%ld", c->answers); else fputs("null", jf);
-  fputs(",\"answers_per_s\":", jf); pkcli_bench_put_json_num(jf, f.aps);
+  if (c->answers >= 0)
+    fprintf(jf, "%ld", c->answers);
+  else
+    fputs("null", jf);
+  fputs(",\"answers_per_s\":", jf);
+  pkcli_bench_put_json_num(jf, f.aps);
   fputs(",\"unifications\":", jf);
-  if (!c->failed) fprintf(jf, "%llu", c->unifs); else fputs("null", jf);
-  fputs(",\"unifications_per_s\":", jf); pkcli_bench_put_json_num(jf, c->failed ? -1 : c->unif_rate);
+  if (!c->failed)
+    fprintf(jf, "%llu", c->unifs);
+  else
+    fputs("null", jf);
+  fputs(",\"unifications_per_s\":", jf);
+  pkcli_bench_put_json_num(jf, c->failed ? -1 : c->unif_rate);
   fputs(",\"peak_rss_kb\":", jf);
-  if (c->rss_kb > 0) fprintf(jf, "%ld", c->rss_kb); else fputs("null", jf);
-  fputs(",\"idle_pct\":", jf); pkcli_bench_put_json_num(jf, c->failed ? -1 : c->idle_pct);
-  fputs(",\"speedup\":", jf); pkcli_bench_put_json_num(jf, f.speedup);
+  if (c->rss_kb > 0)
+    fprintf(jf, "%ld", c->rss_kb);
+  else
+    fputs("null", jf);
+  fputs(",\"idle_pct\":", jf);
+  pkcli_bench_put_json_num(jf, c->failed ? -1 : c->idle_pct);
+  fputs(",\"speedup\":", jf);
+  pkcli_bench_put_json_num(jf, f.speedup);
   fputs(",\"checksum\":", jf);
   const char *cs = NULL;
-  for (int i = 0; i < c->nruns && !cs; i++) if (c->runs[i].status == PKCLI_BENCH_OK) cs = c->runs[i].checksum;
-  if (cs) pkcli_bench_put_json_string(jf, cs); else fputs("null", jf);
-  fputs(",\"check\":", jf); pkcli_bench_put_json_string(jf, c->check);
-  fputs(",\"status\":", jf); pkcli_bench_put_json_string(jf, status ? status : "ok");
+  for (int i = 0; i < c->nruns && !cs; i++)
+    if (c->runs[i].status == PKCLI_BENCH_OK) cs = c->runs[i].checksum;
+  if (cs)
+    pkcli_bench_put_json_string(jf, cs);
+  else
+    fputs("null", jf);
+  fputs(",\"check\":", jf);
+  pkcli_bench_put_json_string(jf, c->check);
+  fputs(",\"status\":", jf);
+  pkcli_bench_put_json_string(jf, status ? status : "ok");
   fputs("}\n", jf);
   fflush(jf);
 }
 
 /* The table row of cell c (the name on the first row of pg only); its
    figures, and the first failed run's status (malloc'd) or NULL. */
-static char *pkcli_bench_row(const pkcli_bench_prog *pg, const pkcli_bench_cell *c, bool first, double base, pkcli_bench_figures *f)
+static char *pkcli_bench_row(const pkcli_bench_prog *pg, const pkcli_bench_cell *c, bool first, double base,
+                             pkcli_bench_figures *f)
 {
   char wb[16], tb[32], ab[32], ub[32], mb[32], ib[32], sb[32];
   snprintf(wb, sizeof wb, "%d", c->w);
@@ -1113,10 +1228,19 @@ static char *pkcli_bench_row(const pkcli_bench_prog *pg, const pkcli_bench_cell 
   f->aps = (!c->failed && c->answers >= 0 && c->wall > 0) ? (double)c->answers / c->wall : -1;
   pkcli_bench_fmt_rate(ab, sizeof ab, f->aps);
   pkcli_bench_fmt_rate(ub, sizeof ub, c->failed ? -1 : c->unif_rate);
-  if (c->rss_kb > 0) snprintf(mb, sizeof mb, "%.1f", c->rss_kb / 1024.0); else snprintf(mb, sizeof mb, "-");
-  if (c->idle_pct >= 0 && !c->failed) snprintf(ib, sizeof ib, "%.1f", c->idle_pct); else snprintf(ib, sizeof ib, "-");
+  if (c->rss_kb > 0)
+    snprintf(mb, sizeof mb, "%.1f", c->rss_kb / 1024.0);
+  else
+    snprintf(mb, sizeof mb, "-");
+  if (c->idle_pct >= 0 && !c->failed)
+    snprintf(ib, sizeof ib, "%.1f", c->idle_pct);
+  else
+    snprintf(ib, sizeof ib, "-");
   f->speedup = (base > 0 && !c->failed && c->wall > 0) ? base / c->wall : -1;
-  if (f->speedup >= 0) snprintf(sb, sizeof sb, "%.2f", f->speedup); else snprintf(sb, sizeof sb, "-");
+  if (f->speedup >= 0)
+    snprintf(sb, sizeof sb, "%.2f", f->speedup);
+  else
+    snprintf(sb, sizeof sb, "-");
   bool checked = strcmp(c->check, "-") != 0;
   char *check = status ? pkcli_bench_fmt("%s%s%s", status, checked ? "; " : "", checked ? c->check : "")
                        : pkcli_bench_fmt("%s%s", c->check, pg->runstar ? "" : " (count)");
@@ -1127,7 +1251,8 @@ static char *pkcli_bench_row(const pkcli_bench_prog *pg, const pkcli_bench_cell 
 
 /* The rows of pg, their --json records, then the ! lines of failed runs
    (and of every run when the checksums differ). */
-static void pkcli_bench_report(const pkcli_bench_opts *o, pkcli_bench_session *s, const pkcli_bench_prog *pg, const pkcli_bench_cell *cells, bool any_mismatch)
+static void pkcli_bench_report(const pkcli_bench_opts *o, pkcli_bench_session *s, const pkcli_bench_prog *pg,
+                               const pkcli_bench_cell *cells, bool any_mismatch)
 {
   double base = -1;
   for (int k = 0; k < o->nw; k++)
@@ -1172,7 +1297,10 @@ static void pkcli_bench_run_prog(const pkcli_bench_opts *o, pkcli_bench_session 
     pkcli_bench_report(o, s, pg, cells, mismatch);
   }
   for (int k = 0; k < o->nw; k++)
-    for (int i = 0; i < cells[k].nruns; i++) { free(cells[k].runs[i].checksum); free(cells[k].runs[i].err_tail); }
+    for (int i = 0; i < cells[k].nruns; i++) {
+      free(cells[k].runs[i].checksum);
+      free(cells[k].runs[i].err_tail);
+    }
   free(cells);
   unlink(wrapper);
   free(wrapper);
@@ -1186,7 +1314,8 @@ static void pkcli_bench_footer(const pkcli_bench_session *s)
     for (int p = 0; p < s->nprog; p++)
       if (s->sel[p] && s->progs[p].skip) printf("  %-20s %s\n", s->progs[p].name, s->progs[p].skip);
   }
-  if (s->nmismatch) printf("\nMISMATCH: %d program(s) gave different checksums across runs or worker counts\n", s->nmismatch);
+  if (s->nmismatch)
+    printf("\nMISMATCH: %d program(s) gave different checksums across runs or worker counts\n", s->nmismatch);
   if (s->nfailed) printf("\n%d row(s) failed (see the ! lines)\n", s->nfailed);
   if (pkcli_bench_interrupted) printf("\ninterrupted\n");
   fflush(stdout);
@@ -1235,8 +1364,10 @@ int pkcli_bench(int argc, char **argv)
   pkcli_bench_header(&o, &s);
   for (int p = 0; p < s.nprog && !pkcli_bench_interrupted; p++) {
     if (!s.sel[p]) continue;
-    if (s.progs[p].skip) s.nskipped++;
-    else pkcli_bench_run_prog(&o, &s, &s.progs[p]);
+    if (s.progs[p].skip)
+      s.nskipped++;
+    else
+      pkcli_bench_run_prog(&o, &s, &s.progs[p]);
   }
   pkcli_bench_footer(&s);
   sigaction(SIGINT, &old_int, NULL);

@@ -101,11 +101,13 @@ static void *pkcli_repl_thread(void *arg)
 int pkcli_repl(int argc, char **argv)
 {
   for (int i = 0; i < argc; i++) {
-    if (!strcmp(argv[i], "--help")) { puts("usage: pkanren repl\n\nCtrl-C cancels the running query; Ctrl-D exits."); return 0; }
+    if (!strcmp(argv[i], "--help")) {
+      puts("usage: pkanren repl\n\nCtrl-C cancels the running query; Ctrl-D exits.");
+      return 0;
+    }
     return pkcli_usage("repl takes no arguments", "usage: pkanren repl\n");
   }
   pki_init();
   pkcli_on_big_stack(pkcli_repl_thread, NULL);
   return 0;
 }
-

@@ -115,10 +115,7 @@ static int64_t pkb_index(const char *who, pk_val i, int64_t limit, pk_val obj)
 }
 
 /* Calls of user procedures with one or two arguments. */
-static pk_val pkb_call1(pk_val f, pk_val x)
-{
-  return pke_apply(f, 1, &x);
-}
+static pk_val pkb_call1(pk_val f, pk_val x) { return pke_apply(f, 1, &x); }
 
 static pk_val pkb_call2(pk_val f, pk_val x, pk_val y)
 {
@@ -334,14 +331,38 @@ static pk_val pkb_cxr(const char *name, pk_val v)
   return x;
 }
 
-#define PKB_CXR(n) PKB_PRIM(pkb_##n) { return pkb_cxr(#n, argv[0]); }
-PKB_CXR(caar) PKB_CXR(cadr) PKB_CXR(cdar) PKB_CXR(cddr)
-PKB_CXR(caaar) PKB_CXR(caadr) PKB_CXR(cadar) PKB_CXR(caddr)
-PKB_CXR(cdaar) PKB_CXR(cdadr) PKB_CXR(cddar) PKB_CXR(cdddr)
-PKB_CXR(caaaar) PKB_CXR(caaadr) PKB_CXR(caadar) PKB_CXR(caaddr)
-PKB_CXR(cadaar) PKB_CXR(cadadr) PKB_CXR(caddar) PKB_CXR(cadddr)
-PKB_CXR(cdaaar) PKB_CXR(cdaadr) PKB_CXR(cdadar) PKB_CXR(cdaddr)
-PKB_CXR(cddaar) PKB_CXR(cddadr) PKB_CXR(cdddar) PKB_CXR(cddddr)
+// clang-format off
+#define PKB_CXR(n) \
+  PKB_PRIM(pkb_##n) { return pkb_cxr(#n, argv[0]); }
+PKB_CXR(caar)
+PKB_CXR(cadr)
+PKB_CXR(cdar)
+PKB_CXR(cddr)
+PKB_CXR(caaar)
+PKB_CXR(caadr)
+PKB_CXR(cadar)
+PKB_CXR(caddr)
+PKB_CXR(cdaar)
+PKB_CXR(cdadr)
+PKB_CXR(cddar)
+PKB_CXR(cdddr)
+PKB_CXR(caaaar)
+PKB_CXR(caaadr)
+PKB_CXR(caadar)
+PKB_CXR(caaddr)
+PKB_CXR(cadaar)
+PKB_CXR(cadadr)
+PKB_CXR(caddar)
+PKB_CXR(cadddr)
+PKB_CXR(cdaaar)
+PKB_CXR(cdaadr)
+PKB_CXR(cdadar)
+PKB_CXR(cdaddr)
+PKB_CXR(cddaar)
+PKB_CXR(cddadr)
+PKB_CXR(cdddar)
+PKB_CXR(cddddr)
+// clang-format on
 
 /* A list of n values, built back to front. */
 static pk_val pkb_list_of(long n, const pk_val *items, pk_val tail)
@@ -393,8 +414,7 @@ PKB_PRIM(pkb_list_copy)
 /* Walk k cdrs; the error names the index and the list. */
 static pk_val pkb_drop(const char *who, pk_val list, pk_val k)
 {
-  if (!pko_intp(k) || pko_intval(k) < 0)
-    pkb_bad(who, "index is not an exact nonnegative integer", k);
+  if (!pko_intp(k) || pko_intval(k) < 0) pkb_bad(who, "index is not an exact nonnegative integer", k);
   pk_val x = list;
   for (int64_t i = pko_intval(k); i > 0; i--) {
     if (!pko_pairp(x)) pkb_bad2(who, "index %s is out of range for list %s", k, list);
@@ -505,15 +525,18 @@ PKB_PRIM(pkb_remove) { return pkb_rem("remove", PKB_BY_EQUAL, argv[0], argv[1]);
    element of each of the nl lists, after `extra` leading slots the caller
    fills (an accumulator).  Every list is checked proper and of one length
    before anything is called, as Chez does. */
-typedef struct pkb_rows { pk_val *cells; long n; int nl, width; } pkb_rows;
+typedef struct pkb_rows {
+  pk_val *cells;
+  long n;
+  int nl, width;
+} pkb_rows;
 
 static pkb_rows pkb_gather(const char *who, int nl, const pk_val *lists, int extra)
 {
   pkb_rows r = { NULL, 0, nl, nl + extra };
   r.n = pkb_listlen(who, lists[0]);
   for (int k = 1; k < nl; k++)
-    if (pkb_listlen(who, lists[k]) != r.n)
-      pkb_bad2(who, "lists %s and %s differ in length", lists[0], lists[k]);
+    if (pkb_listlen(who, lists[k]) != r.n) pkb_bad2(who, "lists %s and %s differ in length", lists[0], lists[k]);
   r.cells = pko_alloc((size_t)(r.n > 0 ? r.n : 1) * (size_t)r.width * sizeof *r.cells);
   for (int k = 0; k < nl; k++) {
     pk_val l = lists[k];
@@ -522,10 +545,7 @@ static pkb_rows pkb_gather(const char *who, int nl, const pk_val *lists, int ext
   return r;
 }
 
-static pk_val *pkb_row(const pkb_rows *r, long i)
-{
-  return r->cells + i * r->width;
-}
+static pk_val *pkb_row(const pkb_rows *r, long i) { return r->cells + i * r->width; }
 
 /* Chez's call order for map and filter over one or two lists: pairs of
    elements from the last pair to the first, each pair left to right
@@ -649,7 +669,11 @@ static void pkb_msort(pk_val pred, pk_val *v, long n, pk_val *tmp)
 {
   if (n < 2) return;
   if (n == 2) {
-    if (pko_truthy(pkb_call2(pred, v[1], v[0]))) { pk_val t = v[0]; v[0] = v[1]; v[1] = t; }
+    if (pko_truthy(pkb_call2(pred, v[1], v[0]))) {
+      pk_val t = v[0];
+      v[0] = v[1];
+      v[1] = t;
+    }
     return;
   }
   long h = n >> 1;
@@ -658,8 +682,10 @@ static void pkb_msort(pk_val pred, pk_val *v, long n, pk_val *tmp)
   memcpy(tmp, v, (size_t)n * sizeof *v);
   long i = 0, j = h, k = 0;
   while (i < h && j < n) {
-    if (pko_truthy(pkb_call2(pred, tmp[j], tmp[i]))) v[k++] = tmp[j++];
-    else v[k++] = tmp[i++];
+    if (pko_truthy(pkb_call2(pred, tmp[j], tmp[i])))
+      v[k++] = tmp[j++];
+    else
+      v[k++] = tmp[i++];
   }
   while (i < h) v[k++] = tmp[i++];
   while (j < n) v[k++] = tmp[j++];
@@ -739,11 +765,26 @@ static int pkb_isupper(int c) { return c >= 'A' && c <= 'Z'; }
 static int pkb_islower(int c) { return c >= 'a' && c <= 'z'; }
 
 /* Character classes and case. */
-PKB_PRIM(pkb_char_alphabeticp) { return pko_mkbool(pkb_cclass(pkb_check_char("char-alphabetic?", argv[0]), iswalpha_l, pkb_isalpha)); }
-PKB_PRIM(pkb_char_numericp) { return pko_mkbool(pkb_cclass(pkb_check_char("char-numeric?", argv[0]), iswdigit_l, pkb_isdigit)); }
-PKB_PRIM(pkb_char_whitespacep) { return pko_mkbool(pkb_cclass(pkb_check_char("char-whitespace?", argv[0]), iswspace_l, pkb_isspace)); }
-PKB_PRIM(pkb_char_upper_casep) { return pko_mkbool(pkb_cclass(pkb_check_char("char-upper-case?", argv[0]), iswupper_l, pkb_isupper)); }
-PKB_PRIM(pkb_char_lower_casep) { return pko_mkbool(pkb_cclass(pkb_check_char("char-lower-case?", argv[0]), iswlower_l, pkb_islower)); }
+PKB_PRIM(pkb_char_alphabeticp)
+{
+  return pko_mkbool(pkb_cclass(pkb_check_char("char-alphabetic?", argv[0]), iswalpha_l, pkb_isalpha));
+}
+PKB_PRIM(pkb_char_numericp)
+{
+  return pko_mkbool(pkb_cclass(pkb_check_char("char-numeric?", argv[0]), iswdigit_l, pkb_isdigit));
+}
+PKB_PRIM(pkb_char_whitespacep)
+{
+  return pko_mkbool(pkb_cclass(pkb_check_char("char-whitespace?", argv[0]), iswspace_l, pkb_isspace));
+}
+PKB_PRIM(pkb_char_upper_casep)
+{
+  return pko_mkbool(pkb_cclass(pkb_check_char("char-upper-case?", argv[0]), iswupper_l, pkb_isupper));
+}
+PKB_PRIM(pkb_char_lower_casep)
+{
+  return pko_mkbool(pkb_cclass(pkb_check_char("char-lower-case?", argv[0]), iswlower_l, pkb_islower));
+}
 PKB_PRIM(pkb_char_upcase) { return pko_mkchar(pkb_upcase(pkb_check_char("char-upcase", argv[0]))); }
 PKB_PRIM(pkb_char_downcase) { return pko_mkchar(pkb_downcase(pkb_check_char("char-downcase", argv[0]))); }
 
@@ -768,9 +809,11 @@ static pk_val pkb_char_compare(const char *who, int rel, bool ci, int argc, pk_v
   for (int i = 0; i < argc; i++) pkb_check_char(who, argv[i]);
   for (int i = 0; i + 1 < argc; i++) {
     uint32_t a = pko_charval(argv[i]), b = pko_charval(argv[i + 1]);
-    if (ci) { a = pkb_downcase(a); b = pkb_downcase(b); }
-    bool ok = rel == PKB_EQ ? a == b : rel == PKB_LT ? a < b : rel == PKB_GT ? a > b
-            : rel == PKB_LE ? a <= b : a >= b;
+    if (ci) {
+      a = pkb_downcase(a);
+      b = pkb_downcase(b);
+    }
+    bool ok = rel == PKB_EQ ? a == b : rel == PKB_LT ? a < b : rel == PKB_GT ? a > b : rel == PKB_LE ? a <= b : a >= b;
     if (!ok) return PK_FALSE;
   }
   return PK_TRUE;
@@ -815,7 +858,10 @@ static uint32_t pkb_u8decode(const char *s, size_t n, size_t *i)
   uint32_t cp = len == 1 ? c : c & (0x3F >> (len - 1));
   size_t j = *i + 1;
   for (int k = 1; k < len; k++, j++) {
-    if (j >= n || ((unsigned char)s[j] & 0xC0) != 0x80) { *i += 1; return c; }
+    if (j >= n || ((unsigned char)s[j] & 0xC0) != 0x80) {
+      *i += 1;
+      return c;
+    }
     cp = (cp << 6) | ((unsigned char)s[j] & 0x3F);
   }
   *i = j;
@@ -825,15 +871,25 @@ static uint32_t pkb_u8decode(const char *s, size_t n, size_t *i)
 /* Encode a code point; returns the byte count (1..4). */
 static size_t pkb_u8encode(char *out, uint32_t cp)
 {
-  if (cp < 0x80) { out[0] = (char)cp; return 1; }
-  if (cp < 0x800) { out[0] = (char)(0xC0 | cp >> 6); out[1] = (char)(0x80 | (cp & 0x3F)); return 2; }
+  if (cp < 0x80) {
+    out[0] = (char)cp;
+    return 1;
+  }
+  if (cp < 0x800) {
+    out[0] = (char)(0xC0 | cp >> 6);
+    out[1] = (char)(0x80 | (cp & 0x3F));
+    return 2;
+  }
   if (cp < 0x10000) {
-    out[0] = (char)(0xE0 | cp >> 12); out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[0] = (char)(0xE0 | cp >> 12);
+    out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
     out[2] = (char)(0x80 | (cp & 0x3F));
     return 3;
   }
-  out[0] = (char)(0xF0 | cp >> 18); out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-  out[2] = (char)(0x80 | ((cp >> 6) & 0x3F)); out[3] = (char)(0x80 | (cp & 0x3F));
+  out[0] = (char)(0xF0 | cp >> 18);
+  out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+  out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+  out[3] = (char)(0x80 | (cp & 0x3F));
   return 4;
 }
 
@@ -901,7 +957,10 @@ PKB_PRIM(pkb_string)
 {
   uint32_t *cps = pko_xmalloc((size_t)(argc > 0 ? argc : 1) * sizeof *cps);
   for (int i = 0; i < argc; i++) {
-    if (!pko_charp(argv[i])) { free(cps); pkb_bad("string", "not a character", argv[i]); }
+    if (!pko_charp(argv[i])) {
+      free(cps);
+      pkb_bad("string", "not a character", argv[i]);
+    }
     cps[i] = pko_charval(argv[i]);
   }
   pk_val r = pkb_str_of_chars(cps, (size_t)argc);
@@ -938,7 +997,10 @@ PKB_PRIM(pkb_list_to_string)
   uint32_t *cps = pko_xmalloc((size_t)(n > 0 ? n : 1) * sizeof *cps);
   long i = 0;
   for (pk_val l = argv[0]; pko_pairp(l); l = pko_cdr(l)) {
-    if (!pko_charp(pko_car(l))) { free(cps); pkb_bad("list->string", "not a character", pko_car(l)); }
+    if (!pko_charp(pko_car(l))) {
+      free(cps);
+      pkb_bad("list->string", "not a character", pko_car(l));
+    }
     cps[i++] = pko_charval(pko_car(l));
   }
   pk_val r = pkb_str_of_chars(cps, (size_t)n);
@@ -976,8 +1038,7 @@ static pk_val pkb_string_compare(const char *who, int rel, int argc, pk_val *arg
   for (int i = 0; i < argc; i++) pkb_check_str(who, argv[i]);
   for (int i = 0; i + 1 < argc; i++) {
     int c = pkb_strcmp(pko_as_str(argv[i]), pko_as_str(argv[i + 1]));
-    bool ok = rel == PKB_EQ ? c == 0 : rel == PKB_LT ? c < 0 : rel == PKB_GT ? c > 0
-            : rel == PKB_LE ? c <= 0 : c >= 0;
+    bool ok = rel == PKB_EQ ? c == 0 : rel == PKB_LT ? c < 0 : rel == PKB_GT ? c > 0 : rel == PKB_LE ? c <= 0 : c >= 0;
     if (!ok) return PK_FALSE;
   }
   return PK_TRUE;
@@ -1021,9 +1082,12 @@ PKB_PRIM(pkb_gensym)
 {
   pk_val base = pko_sym("g");
   if (argc > 0) {
-    if (pko_stringp(argv[0])) base = pko_intern(pko_as_str(argv[0])->s, pko_as_str(argv[0])->len);
-    else if (pko_symbolp(argv[0])) base = argv[0];
-    else pkb_bad("gensym", "not a string", argv[0]);
+    if (pko_stringp(argv[0]))
+      base = pko_intern(pko_as_str(argv[0])->s, pko_as_str(argv[0])->len);
+    else if (pko_symbolp(argv[0]))
+      base = argv[0];
+    else
+      pkb_bad("gensym", "not a string", argv[0]);
   }
   return pko_gensym(base);
 }
@@ -1113,9 +1177,21 @@ static void pkb_emit(pk_val v, int mode)
 }
 
 /* display, write, newline, write-char. */
-PKB_PRIM(pkb_display) { pkb_emit(argv[0], PKP_DISPLAY); return PK_VOID; }
-PKB_PRIM(pkb_write) { pkb_emit(argv[0], PKP_WRITE); return PK_VOID; }
-PKB_PRIM(pkb_newline) { fputc('\n', pkb_output()); return PK_VOID; }
+PKB_PRIM(pkb_display)
+{
+  pkb_emit(argv[0], PKP_DISPLAY);
+  return PK_VOID;
+}
+PKB_PRIM(pkb_write)
+{
+  pkb_emit(argv[0], PKP_WRITE);
+  return PK_VOID;
+}
+PKB_PRIM(pkb_newline)
+{
+  fputc('\n', pkb_output());
+  return PK_VOID;
+}
 
 PKB_PRIM(pkb_write_char)
 {
@@ -1145,11 +1221,20 @@ static void pkb_format_into(const char *who, pkp_buf *b, pk_val fmt, int argc, c
   int used = 0;
   for (size_t i = 0; i < f->len; i++) {
     char c = f->s[i];
-    if (c != '~') { pkp_putc(b, c); continue; }
-    if (++i == f->len) { pkp_free(b); pkb_bad(who, "incomplete format directive in", fmt); }
+    if (c != '~') {
+      pkp_putc(b, c);
+      continue;
+    }
+    if (++i == f->len) {
+      pkp_free(b);
+      pkb_bad(who, "incomplete format directive in", fmt);
+    }
     c = f->s[i];
     if (strchr("aAsSdDxXoObBcC", c)) {
-      if (used == argc) { pkp_free(b); pkb_bad(who, "too few arguments for control string", fmt); }
+      if (used == argc) {
+        pkp_free(b);
+        pkb_bad(who, "too few arguments for control string", fmt);
+      }
       pk_val v = argv[used++];
       switch (c | 0x20) {
       case 'a': pkp_print(b, v, PKP_DISPLAY); break;
@@ -1159,8 +1244,14 @@ static void pkb_format_into(const char *who, pkp_buf *b, pk_val fmt, int argc, c
       case 'o': pkb_fmt_radix(b, v, 8); break;
       case 'b': pkb_fmt_radix(b, v, 2); break;
       default:
-        if (!pko_charp(v)) { pkp_free(b); pkb_bad(who, "not a character", v); }
-        { char u[4]; pkp_puts(b, u, pkb_u8encode(u, pko_charval(v))); }
+        if (!pko_charp(v)) {
+          pkp_free(b);
+          pkb_bad(who, "not a character", v);
+        }
+        {
+          char u[4];
+          pkp_puts(b, u, pkb_u8encode(u, pko_charval(v)));
+        }
       }
     } else if (c == '%' || c == 'n' || c == 'N') {
       pkp_putc(b, '\n');
@@ -1175,7 +1266,10 @@ static void pkb_format_into(const char *who, pkp_buf *b, pk_val fmt, int argc, c
       pkb_bad(who, d, fmt);
     }
   }
-  if (used < argc) { pkp_free(b); pkb_bad(who, "too many arguments for control string", fmt); }
+  if (used < argc) {
+    pkp_free(b);
+    pkb_bad(who, "too many arguments for control string", fmt);
+  }
 }
 
 /* (format #f fmt arg ...) and (format fmt arg ...) return a string;
@@ -1190,8 +1284,10 @@ PKB_PRIM(pkb_format)
   pkp_init(&b);
   pkb_format_into("format", &b, argv[skip], argc - skip - 1, argv + skip + 1);
   pk_val r = PK_VOID;
-  if (dest == PK_TRUE) fwrite(b.s, 1, b.len, pkb_output());
-  else r = pko_mkstr(b.s ? b.s : "", b.len);
+  if (dest == PK_TRUE)
+    fwrite(b.s, 1, b.len, pkb_output());
+  else
+    r = pko_mkstr(b.s ? b.s : "", b.len);
   pkp_free(&b);
   return r;
 }
@@ -1258,98 +1354,207 @@ PKB_PRIM(pkb_void) { return PK_VOID; }
 /* ==== registration ======================================================== */
 
 /* The registration table: name, function, arity (max -1: variadic). */
-typedef struct pkb_entry { const char *name; pk_primfn fn; int min, max; } pkb_entry;
+typedef struct pkb_entry {
+  const char *name;
+  pk_primfn fn;
+  int min, max;
+} pkb_entry;
 
 #define VAR (-1)
 static const pkb_entry pkb_table[] = {
   /* pairs and lists */
-  { "cons", pkb_cons, 2, 2 }, { "car", pkb_car, 1, 1 }, { "cdr", pkb_cdr, 1, 1 },
-  { "caar", pkb_caar, 1, 1 }, { "cadr", pkb_cadr, 1, 1 }, { "cdar", pkb_cdar, 1, 1 },
-  { "cddr", pkb_cddr, 1, 1 }, { "caaar", pkb_caaar, 1, 1 }, { "caadr", pkb_caadr, 1, 1 },
-  { "cadar", pkb_cadar, 1, 1 }, { "caddr", pkb_caddr, 1, 1 }, { "cdaar", pkb_cdaar, 1, 1 },
-  { "cdadr", pkb_cdadr, 1, 1 }, { "cddar", pkb_cddar, 1, 1 }, { "cdddr", pkb_cdddr, 1, 1 },
-  { "caaaar", pkb_caaaar, 1, 1 }, { "caaadr", pkb_caaadr, 1, 1 }, { "caadar", pkb_caadar, 1, 1 },
-  { "caaddr", pkb_caaddr, 1, 1 }, { "cadaar", pkb_cadaar, 1, 1 }, { "cadadr", pkb_cadadr, 1, 1 },
-  { "caddar", pkb_caddar, 1, 1 }, { "cadddr", pkb_cadddr, 1, 1 }, { "cdaaar", pkb_cdaaar, 1, 1 },
-  { "cdaadr", pkb_cdaadr, 1, 1 }, { "cdadar", pkb_cdadar, 1, 1 }, { "cdaddr", pkb_cdaddr, 1, 1 },
-  { "cddaar", pkb_cddaar, 1, 1 }, { "cddadr", pkb_cddadr, 1, 1 }, { "cdddar", pkb_cdddar, 1, 1 },
+  { "cons", pkb_cons, 2, 2 },
+  { "car", pkb_car, 1, 1 },
+  { "cdr", pkb_cdr, 1, 1 },
+  { "caar", pkb_caar, 1, 1 },
+  { "cadr", pkb_cadr, 1, 1 },
+  { "cdar", pkb_cdar, 1, 1 },
+  { "cddr", pkb_cddr, 1, 1 },
+  { "caaar", pkb_caaar, 1, 1 },
+  { "caadr", pkb_caadr, 1, 1 },
+  { "cadar", pkb_cadar, 1, 1 },
+  { "caddr", pkb_caddr, 1, 1 },
+  { "cdaar", pkb_cdaar, 1, 1 },
+  { "cdadr", pkb_cdadr, 1, 1 },
+  { "cddar", pkb_cddar, 1, 1 },
+  { "cdddr", pkb_cdddr, 1, 1 },
+  { "caaaar", pkb_caaaar, 1, 1 },
+  { "caaadr", pkb_caaadr, 1, 1 },
+  { "caadar", pkb_caadar, 1, 1 },
+  { "caaddr", pkb_caaddr, 1, 1 },
+  { "cadaar", pkb_cadaar, 1, 1 },
+  { "cadadr", pkb_cadadr, 1, 1 },
+  { "caddar", pkb_caddar, 1, 1 },
+  { "cadddr", pkb_cadddr, 1, 1 },
+  { "cdaaar", pkb_cdaaar, 1, 1 },
+  { "cdaadr", pkb_cdaadr, 1, 1 },
+  { "cdadar", pkb_cdadar, 1, 1 },
+  { "cdaddr", pkb_cdaddr, 1, 1 },
+  { "cddaar", pkb_cddaar, 1, 1 },
+  { "cddadr", pkb_cddadr, 1, 1 },
+  { "cdddar", pkb_cdddar, 1, 1 },
   { "cddddr", pkb_cddddr, 1, 1 },
-  { "list", pkb_list, 0, VAR }, { "cons*", pkb_cons_star, 1, VAR }, { "list*", pkb_cons_star, 1, VAR },
-  { "length", pkb_length, 1, 1 }, { "append", pkb_append, 0, VAR }, { "reverse", pkb_reverse, 1, 1 },
-  { "list-ref", pkb_list_ref, 2, 2 }, { "list-tail", pkb_list_tail, 2, 2 },
-  { "list-copy", pkb_list_copy, 1, 1 }, { "last-pair", pkb_last_pair, 1, 1 },
-  { "memq", pkb_memq, 2, 2 }, { "memv", pkb_memv, 2, 2 }, { "member", pkb_member, 2, 3 },
-  { "assq", pkb_assq, 2, 2 }, { "assv", pkb_assv, 2, 2 }, { "assoc", pkb_assoc, 2, 3 },
-  { "remq", pkb_remq, 2, 2 }, { "remv", pkb_remv, 2, 2 }, { "remove", pkb_remove, 2, 2 },
+  { "list", pkb_list, 0, VAR },
+  { "cons*", pkb_cons_star, 1, VAR },
+  { "list*", pkb_cons_star, 1, VAR },
+  { "length", pkb_length, 1, 1 },
+  { "append", pkb_append, 0, VAR },
+  { "reverse", pkb_reverse, 1, 1 },
+  { "list-ref", pkb_list_ref, 2, 2 },
+  { "list-tail", pkb_list_tail, 2, 2 },
+  { "list-copy", pkb_list_copy, 1, 1 },
+  { "last-pair", pkb_last_pair, 1, 1 },
+  { "memq", pkb_memq, 2, 2 },
+  { "memv", pkb_memv, 2, 2 },
+  { "member", pkb_member, 2, 3 },
+  { "assq", pkb_assq, 2, 2 },
+  { "assv", pkb_assv, 2, 2 },
+  { "assoc", pkb_assoc, 2, 3 },
+  { "remq", pkb_remq, 2, 2 },
+  { "remv", pkb_remv, 2, 2 },
+  { "remove", pkb_remove, 2, 2 },
   /* higher order */
-  { "map", pkb_map, 2, VAR }, { "for-each", pkb_for_each, 2, VAR }, { "filter", pkb_filter, 2, 2 },
-  { "andmap", pkb_andmap, 2, VAR }, { "ormap", pkb_ormap, 2, VAR },
-  { "for-all", pkb_for_all, 2, VAR }, { "exists", pkb_exists, 2, VAR },
-  { "fold-left", pkb_fold_left, 3, VAR }, { "fold-right", pkb_fold_right, 3, VAR },
-  { "find", pkb_find, 2, 2 }, { "apply", pkb_apply, 2, VAR },
-  { "sort", pkb_sort, 2, 2 }, { "list-sort", pkb_list_sort, 2, 2 },
+  { "map", pkb_map, 2, VAR },
+  { "for-each", pkb_for_each, 2, VAR },
+  { "filter", pkb_filter, 2, 2 },
+  { "andmap", pkb_andmap, 2, VAR },
+  { "ormap", pkb_ormap, 2, VAR },
+  { "for-all", pkb_for_all, 2, VAR },
+  { "exists", pkb_exists, 2, VAR },
+  { "fold-left", pkb_fold_left, 3, VAR },
+  { "fold-right", pkb_fold_right, 3, VAR },
+  { "find", pkb_find, 2, 2 },
+  { "apply", pkb_apply, 2, VAR },
+  { "sort", pkb_sort, 2, 2 },
+  { "list-sort", pkb_list_sort, 2, 2 },
   /* predicates and equality */
-  { "null?", pkb_nullp, 1, 1 }, { "pair?", pkb_pairp, 1, 1 }, { "list?", pkb_listp, 1, 1 },
-  { "symbol?", pkb_symbolp, 1, 1 }, { "string?", pkb_stringp, 1, 1 },
-  { "boolean?", pkb_booleanp, 1, 1 }, { "procedure?", pkb_procedurep, 1, 1 },
-  { "vector?", pkb_vectorp, 1, 1 }, { "char?", pkb_charp, 1, 1 }, { "not", pkb_not, 1, 1 },
-  { "eq?", pkb_eqp, 2, 2 }, { "eqv?", pkb_eqvp, 2, 2 }, { "equal?", pkb_equalp, 2, 2 },
+  { "null?", pkb_nullp, 1, 1 },
+  { "pair?", pkb_pairp, 1, 1 },
+  { "list?", pkb_listp, 1, 1 },
+  { "symbol?", pkb_symbolp, 1, 1 },
+  { "string?", pkb_stringp, 1, 1 },
+  { "boolean?", pkb_booleanp, 1, 1 },
+  { "procedure?", pkb_procedurep, 1, 1 },
+  { "vector?", pkb_vectorp, 1, 1 },
+  { "char?", pkb_charp, 1, 1 },
+  { "not", pkb_not, 1, 1 },
+  { "eq?", pkb_eqp, 2, 2 },
+  { "eqv?", pkb_eqvp, 2, 2 },
+  { "equal?", pkb_equalp, 2, 2 },
   { "boolean=?", pkb_boolean_eq, 2, VAR },
   /* numbers */
-  { "+", pkb_plus, 0, VAR }, { "-", pkb_minus, 1, VAR }, { "*", pkb_times, 0, VAR },
-  { "/", pkb_divide, 1, VAR }, { "add1", pkb_add1, 1, 1 }, { "sub1", pkb_sub1, 1, 1 },
-  { "=", pkb_num_eq, 1, VAR }, { "<", pkb_num_lt, 1, VAR }, { ">", pkb_num_gt, 1, VAR },
-  { "<=", pkb_num_le, 1, VAR }, { ">=", pkb_num_ge, 1, VAR },
-  { "max", pkb_max, 1, VAR }, { "min", pkb_min, 1, VAR }, { "abs", pkb_abs, 1, 1 },
-  { "quotient", pkb_quotient, 2, 2 }, { "remainder", pkb_remainder, 2, 2 },
-  { "modulo", pkb_modulo, 2, 2 }, { "gcd", pkb_gcd, 0, VAR }, { "lcm", pkb_lcm, 0, VAR },
-  { "zero?", pkb_zerop, 1, 1 }, { "positive?", pkb_positivep, 1, 1 },
-  { "negative?", pkb_negativep, 1, 1 }, { "even?", pkb_evenp, 1, 1 }, { "odd?", pkb_oddp, 1, 1 },
-  { "number?", pkb_numberp, 1, 1 }, { "integer?", pkb_integerp, 1, 1 },
-  { "rational?", pkb_rationalp, 1, 1 }, { "real?", pkb_numberp, 1, 1 },
-  { "exact?", pkb_exactp, 1, 1 }, { "inexact?", pkb_inexactp, 1, 1 },
-  { "nan?", pkb_nanp, 1, 1 }, { "finite?", pkb_finitep, 1, 1 }, { "infinite?", pkb_infinitep, 1, 1 },
-  { "exact->inexact", pkb_exact_to_inexact, 1, 1 }, { "inexact->exact", pkb_inexact_to_exact, 1, 1 },
-  { "exact", pkb_exact, 1, 1 }, { "inexact", pkb_inexact, 1, 1 },
-  { "numerator", pkb_numerator, 1, 1 }, { "denominator", pkb_denominator, 1, 1 },
-  { "floor", pkb_floor, 1, 1 }, { "ceiling", pkb_ceiling, 1, 1 }, { "round", pkb_round, 1, 1 },
-  { "truncate", pkb_truncate, 1, 1 }, { "sqrt", pkb_sqrt, 1, 1 }, { "expt", pkb_expt, 2, 2 },
-  { "exp", pkb_exp, 1, 1 }, { "log", pkb_log, 1, 2 }, { "sin", pkb_sin, 1, 1 },
-  { "cos", pkb_cos, 1, 1 }, { "tan", pkb_tan, 1, 1 }, { "asin", pkb_asin, 1, 1 },
-  { "acos", pkb_acos, 1, 1 }, { "atan", pkb_atan, 1, 2 },
-  { "number->string", pkb_number_to_string, 1, 2 }, { "string->number", pkb_string_to_number, 1, 2 },
+  { "+", pkb_plus, 0, VAR },
+  { "-", pkb_minus, 1, VAR },
+  { "*", pkb_times, 0, VAR },
+  { "/", pkb_divide, 1, VAR },
+  { "add1", pkb_add1, 1, 1 },
+  { "sub1", pkb_sub1, 1, 1 },
+  { "=", pkb_num_eq, 1, VAR },
+  { "<", pkb_num_lt, 1, VAR },
+  { ">", pkb_num_gt, 1, VAR },
+  { "<=", pkb_num_le, 1, VAR },
+  { ">=", pkb_num_ge, 1, VAR },
+  { "max", pkb_max, 1, VAR },
+  { "min", pkb_min, 1, VAR },
+  { "abs", pkb_abs, 1, 1 },
+  { "quotient", pkb_quotient, 2, 2 },
+  { "remainder", pkb_remainder, 2, 2 },
+  { "modulo", pkb_modulo, 2, 2 },
+  { "gcd", pkb_gcd, 0, VAR },
+  { "lcm", pkb_lcm, 0, VAR },
+  { "zero?", pkb_zerop, 1, 1 },
+  { "positive?", pkb_positivep, 1, 1 },
+  { "negative?", pkb_negativep, 1, 1 },
+  { "even?", pkb_evenp, 1, 1 },
+  { "odd?", pkb_oddp, 1, 1 },
+  { "number?", pkb_numberp, 1, 1 },
+  { "integer?", pkb_integerp, 1, 1 },
+  { "rational?", pkb_rationalp, 1, 1 },
+  { "real?", pkb_numberp, 1, 1 },
+  { "exact?", pkb_exactp, 1, 1 },
+  { "inexact?", pkb_inexactp, 1, 1 },
+  { "nan?", pkb_nanp, 1, 1 },
+  { "finite?", pkb_finitep, 1, 1 },
+  { "infinite?", pkb_infinitep, 1, 1 },
+  { "exact->inexact", pkb_exact_to_inexact, 1, 1 },
+  { "inexact->exact", pkb_inexact_to_exact, 1, 1 },
+  { "exact", pkb_exact, 1, 1 },
+  { "inexact", pkb_inexact, 1, 1 },
+  { "numerator", pkb_numerator, 1, 1 },
+  { "denominator", pkb_denominator, 1, 1 },
+  { "floor", pkb_floor, 1, 1 },
+  { "ceiling", pkb_ceiling, 1, 1 },
+  { "round", pkb_round, 1, 1 },
+  { "truncate", pkb_truncate, 1, 1 },
+  { "sqrt", pkb_sqrt, 1, 1 },
+  { "expt", pkb_expt, 2, 2 },
+  { "exp", pkb_exp, 1, 1 },
+  { "log", pkb_log, 1, 2 },
+  { "sin", pkb_sin, 1, 1 },
+  { "cos", pkb_cos, 1, 1 },
+  { "tan", pkb_tan, 1, 1 },
+  { "asin", pkb_asin, 1, 1 },
+  { "acos", pkb_acos, 1, 1 },
+  { "atan", pkb_atan, 1, 2 },
+  { "number->string", pkb_number_to_string, 1, 2 },
+  { "string->number", pkb_string_to_number, 1, 2 },
   /* characters */
-  { "char=?", pkb_char_eq, 1, VAR }, { "char<?", pkb_char_lt, 1, VAR }, { "char>?", pkb_char_gt, 1, VAR },
-  { "char<=?", pkb_char_le, 1, VAR }, { "char>=?", pkb_char_ge, 1, VAR },
+  { "char=?", pkb_char_eq, 1, VAR },
+  { "char<?", pkb_char_lt, 1, VAR },
+  { "char>?", pkb_char_gt, 1, VAR },
+  { "char<=?", pkb_char_le, 1, VAR },
+  { "char>=?", pkb_char_ge, 1, VAR },
   { "char-ci=?", pkb_char_ci_eq, 1, VAR },
-  { "char->integer", pkb_char_to_integer, 1, 1 }, { "integer->char", pkb_integer_to_char, 1, 1 },
-  { "char-alphabetic?", pkb_char_alphabeticp, 1, 1 }, { "char-numeric?", pkb_char_numericp, 1, 1 },
+  { "char->integer", pkb_char_to_integer, 1, 1 },
+  { "integer->char", pkb_integer_to_char, 1, 1 },
+  { "char-alphabetic?", pkb_char_alphabeticp, 1, 1 },
+  { "char-numeric?", pkb_char_numericp, 1, 1 },
   { "char-whitespace?", pkb_char_whitespacep, 1, 1 },
-  { "char-upper-case?", pkb_char_upper_casep, 1, 1 }, { "char-lower-case?", pkb_char_lower_casep, 1, 1 },
-  { "char-upcase", pkb_char_upcase, 1, 1 }, { "char-downcase", pkb_char_downcase, 1, 1 },
+  { "char-upper-case?", pkb_char_upper_casep, 1, 1 },
+  { "char-lower-case?", pkb_char_lower_casep, 1, 1 },
+  { "char-upcase", pkb_char_upcase, 1, 1 },
+  { "char-downcase", pkb_char_downcase, 1, 1 },
   /* strings and symbols */
-  { "string-length", pkb_string_length, 1, 1 }, { "string-ref", pkb_string_ref, 2, 2 },
-  { "substring", pkb_substring, 3, 3 }, { "string-append", pkb_string_append, 0, VAR },
-  { "string-copy", pkb_string_copy, 1, 1 }, { "string", pkb_string, 0, VAR },
+  { "string-length", pkb_string_length, 1, 1 },
+  { "string-ref", pkb_string_ref, 2, 2 },
+  { "substring", pkb_substring, 3, 3 },
+  { "string-append", pkb_string_append, 0, VAR },
+  { "string-copy", pkb_string_copy, 1, 1 },
+  { "string", pkb_string, 0, VAR },
   { "make-string", pkb_make_string, 1, 2 },
-  { "string->list", pkb_string_to_list, 1, 1 }, { "list->string", pkb_list_to_string, 1, 1 },
-  { "string-upcase", pkb_string_upcase, 1, 1 }, { "string-downcase", pkb_string_downcase, 1, 1 },
-  { "string=?", pkb_string_eq, 1, VAR }, { "string<?", pkb_string_lt, 1, VAR },
-  { "string>?", pkb_string_gt, 1, VAR }, { "string<=?", pkb_string_le, 1, VAR },
-  { "string>=?", pkb_string_ge, 1, VAR }, { "string-ci=?", pkb_string_ci_eq, 1, VAR },
-  { "symbol->string", pkb_symbol_to_string, 1, 1 }, { "string->symbol", pkb_string_to_symbol, 1, 1 },
+  { "string->list", pkb_string_to_list, 1, 1 },
+  { "list->string", pkb_list_to_string, 1, 1 },
+  { "string-upcase", pkb_string_upcase, 1, 1 },
+  { "string-downcase", pkb_string_downcase, 1, 1 },
+  { "string=?", pkb_string_eq, 1, VAR },
+  { "string<?", pkb_string_lt, 1, VAR },
+  { "string>?", pkb_string_gt, 1, VAR },
+  { "string<=?", pkb_string_le, 1, VAR },
+  { "string>=?", pkb_string_ge, 1, VAR },
+  { "string-ci=?", pkb_string_ci_eq, 1, VAR },
+  { "symbol->string", pkb_symbol_to_string, 1, 1 },
+  { "string->symbol", pkb_string_to_symbol, 1, 1 },
   { "gensym", pkb_gensym, 0, 1 },
   /* vectors */
-  { "vector", pkb_vector, 0, VAR }, { "make-vector", pkb_make_vector, 1, 2 },
-  { "vector-length", pkb_vector_length, 1, 1 }, { "vector-ref", pkb_vector_ref, 2, 2 },
-  { "vector-set!", pkb_vector_set, 3, 3 }, { "vector-fill!", pkb_vector_fill, 2, 2 },
+  { "vector", pkb_vector, 0, VAR },
+  { "make-vector", pkb_make_vector, 1, 2 },
+  { "vector-length", pkb_vector_length, 1, 1 },
+  { "vector-ref", pkb_vector_ref, 2, 2 },
+  { "vector-set!", pkb_vector_set, 3, 3 },
+  { "vector-fill!", pkb_vector_fill, 2, 2 },
   { "vector-copy", pkb_vector_copy, 1, 1 },
-  { "vector->list", pkb_vector_to_list, 1, 1 }, { "list->vector", pkb_list_to_vector, 1, 1 },
+  { "vector->list", pkb_vector_to_list, 1, 1 },
+  { "list->vector", pkb_list_to_vector, 1, 1 },
   /* output, errors, misc */
-  { "display", pkb_display, 1, 1 }, { "write", pkb_write, 1, 1 }, { "newline", pkb_newline, 0, 0 },
+  { "display", pkb_display, 1, 1 },
+  { "write", pkb_write, 1, 1 },
+  { "newline", pkb_newline, 0, 0 },
   { "write-char", pkb_write_char, 1, 1 },
-  { "format", pkb_format, 1, VAR }, { "printf", pkb_printf, 1, VAR },
-  { "error", pkb_error, 2, VAR }, { "exit", pkb_exit, 0, VAR }, { "void", pkb_void, 0, 0 },
+  { "format", pkb_format, 1, VAR },
+  { "printf", pkb_printf, 1, VAR },
+  { "error", pkb_error, 2, VAR },
+  { "exit", pkb_exit, 0, VAR },
+  { "void", pkb_void, 0, 0 },
 };
 #undef VAR
 

@@ -19,17 +19,52 @@
 
 /* Special-form codes, kept in the symbol header's aux field. */
 enum {
-  PKC_SF_NONE, PKC_SF_QUOTE, PKC_SF_QUASIQUOTE, PKC_SF_UNQUOTE, PKC_SF_UNQUOTE_SPLICING, PKC_SF_LAMBDA,
-  PKC_SF_DEFINE, PKC_SF_SET, PKC_SF_IF, PKC_SF_COND, PKC_SF_CASE, PKC_SF_WHEN, PKC_SF_UNLESS, PKC_SF_AND, PKC_SF_OR,
-  PKC_SF_BEGIN, PKC_SF_LET, PKC_SF_LETSTAR, PKC_SF_LETREC, PKC_SF_LETRECSTAR, PKC_SF_DEFSYNTAX,
-  PKC_SF_FRESH, PKC_SF_CONDE, PKC_SF_CONDA, PKC_SF_CONDU, PKC_SF_PROJECT, PKC_SF_RUN, PKC_SF_RUNSTAR,
-  PKC_SF_DEFREL, PKC_SF_TEST, PKC_SF_LOAD, PKC_SF_DO, PKC_SF_DELAY, PKC_SF_LALL, PKC_SF_LANY, PKC_SF_LCONDE,
+  PKC_SF_NONE,
+  PKC_SF_QUOTE,
+  PKC_SF_QUASIQUOTE,
+  PKC_SF_UNQUOTE,
+  PKC_SF_UNQUOTE_SPLICING,
+  PKC_SF_LAMBDA,
+  PKC_SF_DEFINE,
+  PKC_SF_SET,
+  PKC_SF_IF,
+  PKC_SF_COND,
+  PKC_SF_CASE,
+  PKC_SF_WHEN,
+  PKC_SF_UNLESS,
+  PKC_SF_AND,
+  PKC_SF_OR,
+  PKC_SF_BEGIN,
+  PKC_SF_LET,
+  PKC_SF_LETSTAR,
+  PKC_SF_LETREC,
+  PKC_SF_LETRECSTAR,
+  PKC_SF_DEFSYNTAX,
+  PKC_SF_FRESH,
+  PKC_SF_CONDE,
+  PKC_SF_CONDA,
+  PKC_SF_CONDU,
+  PKC_SF_PROJECT,
+  PKC_SF_RUN,
+  PKC_SF_RUNSTAR,
+  PKC_SF_DEFREL,
+  PKC_SF_TEST,
+  PKC_SF_LOAD,
+  PKC_SF_DO,
+  PKC_SF_DELAY,
+  PKC_SF_LALL,
+  PKC_SF_LANY,
+  PKC_SF_LCONDE,
   /* auxiliary keywords: never renamed by macro expansion */
-  PKC_SF_ELSE, PKC_SF_ARROW, PKC_SF_ELLIPSIS, PKC_SF_UNDERSCORE, PKC_SF_SYNTAX_RULES
+  PKC_SF_ELSE,
+  PKC_SF_ARROW,
+  PKC_SF_ELLIPSIS,
+  PKC_SF_UNDERSCORE,
+  PKC_SF_SYNTAX_RULES
 };
 
-static pk_val pkc_sym_quote, pkc_sym_quasiquote, pkc_sym_unquote, pkc_sym_unquote_splicing,
-  pkc_sym_ellipsis, pkc_sym_underscore, pkc_sym_define, pkc_sym_begin, pkc_sym_lambda;
+static pk_val pkc_sym_quote, pkc_sym_quasiquote, pkc_sym_unquote, pkc_sym_unquote_splicing, pkc_sym_ellipsis,
+    pkc_sym_underscore, pkc_sym_define, pkc_sym_begin, pkc_sym_lambda;
 
 void (*pkc_note_global)(pk_val sym, const pk_srcpos *pos);
 
@@ -103,7 +138,11 @@ static bool pkc_lookup(const pkc_scope *s, pk_val name, uint32_t *depth, uint32_
 {
   for (uint32_t d = 0; s; s = s->up, d++)
     for (uint32_t i = s->n; i-- > 0;)
-      if (s->names[i] == name) { *depth = d; *slot = i; return true; }
+      if (s->names[i] == name) {
+        *depth = d;
+        *slot = i;
+        return true;
+      }
   return false;
 }
 
@@ -114,8 +153,11 @@ static bool pkc_lookup(const pkc_scope *s, pk_val name, uint32_t *depth, uint32_
 ** capture the user's); free, it means what the original means globally
 ** (so a user's local binding cannot capture it either). */
 
-static struct { pthread_mutex_t lock; pk_val *keys, *vals; size_t cap, n; } pkc_aliases = {
-  PTHREAD_MUTEX_INITIALIZER, NULL, NULL, 0, 0 };
+static struct {
+  pthread_mutex_t lock;
+  pk_val *keys, *vals;
+  size_t cap, n;
+} pkc_aliases = { PTHREAD_MUTEX_INITIALIZER, NULL, NULL, 0, 0 };
 
 static size_t pkc_alias_slot(pk_val k, size_t cap) { return (size_t)((k >> 4) * 0x9e3779b97f4a7c15ull) & (cap - 1); }
 
@@ -134,7 +176,10 @@ static void pkc_alias_put(pk_val renamed, pk_val orig)
       nk[j] = pkc_aliases.keys[i];
       nv[j] = pkc_aliases.vals[i];
     }
-    if (pkc_aliases.keys) { GC_FREE(pkc_aliases.keys); GC_FREE(pkc_aliases.vals); }
+    if (pkc_aliases.keys) {
+      GC_FREE(pkc_aliases.keys);
+      GC_FREE(pkc_aliases.vals);
+    }
     pkc_aliases.keys = nk;
     pkc_aliases.vals = nv;
     pkc_aliases.cap = ncap;
@@ -156,7 +201,10 @@ static pk_val pkc_alias_get(pk_val sym)
   pthread_mutex_lock(&pkc_aliases.lock);
   if (pkc_aliases.cap)
     for (size_t j = pkc_alias_slot(sym, pkc_aliases.cap); pkc_aliases.keys[j]; j = (j + 1) & (pkc_aliases.cap - 1))
-      if (pkc_aliases.keys[j] == sym) { r = pkc_aliases.vals[j]; break; }
+      if (pkc_aliases.keys[j] == sym) {
+        r = pkc_aliases.vals[j];
+        break;
+      }
   pthread_mutex_unlock(&pkc_aliases.lock);
   return r;
 }
@@ -239,8 +287,10 @@ static void pkc_scan_defs(pk_val body, pkc_scope *sc)
 {
   for (; pko_pairp(body); body = pko_cdr(body)) {
     pk_val f = pko_car(body), name = pkc_defname(f, sc);
-    if (name) pkc_scope_add(sc, name);
-    else if (pko_pairp(f) && pkc_special(sc, pko_car(f)) == PKC_SF_BEGIN) pkc_scan_defs(pko_cdr(f), sc);
+    if (name)
+      pkc_scope_add(sc, name);
+    else if (pko_pairp(f) && pkc_special(sc, pko_car(f)) == PKC_SF_BEGIN)
+      pkc_scan_defs(pko_cdr(f), sc);
   }
 }
 
@@ -400,8 +450,7 @@ static pke_node *pkc_defrel(pk_val x, pkc_scope *sc, const pk_srcpos *pos)
   pkc_list(x, 3, pos, "invalid defrel");
   pk_val head = pkc_nth(x, 1), goals = pko_cdr(pko_cdr(x));
   if (!pko_pairp(head) || !pko_symbolp(pko_car(head))) pkc_bad(x, pos, "invalid defrel");
-  pk_val body = pko_cdr(goals) == PK_NIL ? goals
-    : pko_list(1, pko_cons(pko_sym("fresh"), pko_cons(PK_NIL, goals)));
+  pk_val body = pko_cdr(goals) == PK_NIL ? goals : pko_list(1, pko_cons(pko_sym("fresh"), pko_cons(PK_NIL, goals)));
   pk_val def = pko_cons(pkc_sym_define, pko_cons(head, body));
   pkr_setpos(def, pos);
   return pkc_define(def, sc, pos);
@@ -465,13 +514,12 @@ static pke_node *pkc_cond(pk_val clauses, pkc_scope *sc, const pk_srcpos *pos)
   if (pkc_special(sc, pkc_nth(c, 1)) == PKC_SF_ARROW) {
     if (pko_length(c) != 3) pkc_bad(c, pos, "invalid cond => clause");
     pk_val t = pko_gensym(pko_sym("t"));
-    pk_val form = pko_list(3, pko_sym("let"), pko_list(1, pko_list(2, t, pko_car(c))),
-                           pko_list(4, pko_sym("if"), t, pko_list(2, pkc_nth(c, 2), t),
-                                    pko_cons(pko_sym("cond"), rest)));
+    pk_val form =
+        pko_list(3, pko_sym("let"), pko_list(1, pko_list(2, t, pko_car(c))),
+                 pko_list(4, pko_sym("if"), t, pko_list(2, pkc_nth(c, 2), t), pko_cons(pko_sym("cond"), rest)));
     return pkc_comp(form, sc, pos);
   }
-  return pkc_if(pkc_comp(pko_car(c), sc, pos), pkc_seq(pko_cdr(c), sc, pos),
-                pkc_cond(rest, sc, pos), pos);
+  return pkc_if(pkc_comp(pko_car(c), sc, pos), pkc_seq(pko_cdr(c), sc, pos), pkc_cond(rest, sc, pos), pos);
 }
 
 /* (case key ((d ...) e ...) ... (else e ...)) via memv on a temporary. */
@@ -482,8 +530,9 @@ static pke_node *pkc_case(pk_val x, pkc_scope *sc, const pk_srcpos *pos)
   for (pk_val c = pko_cdr(pko_cdr(x)); pko_pairp(c); c = pko_cdr(c)) {
     pk_val cl = pko_car(c);
     pkc_list(cl, 1, pos, "invalid case clause");
-    pk_val test = pkc_special(sc, pko_car(cl)) == PKC_SF_ELSE ? pko_car(cl)
-      : pko_list(3, pko_sym("memv"), t, pko_list(2, pkc_sym_quote, pko_car(cl)));
+    pk_val test = pkc_special(sc, pko_car(cl)) == PKC_SF_ELSE
+                      ? pko_car(cl)
+                      : pko_list(3, pko_sym("memv"), t, pko_list(2, pkc_sym_quote, pko_car(cl)));
     clauses = pko_cons(pko_cons(test, pko_cdr(cl)), clauses);
   }
   pk_val form = pko_list(3, pko_sym("let"), pko_list(1, pko_list(2, t, pkc_nth(x, 1))),
@@ -734,11 +783,14 @@ static pk_val pkc_syntax_rules(pk_val spec, const pk_srcpos *pos)
   return (pk_val)m;
 }
 
-typedef struct pkc_match { pk_val binds; } pkc_match; /* alist var -> (depth . value) */
+typedef struct pkc_match {
+  pk_val binds;
+} pkc_match; /* alist var -> (depth . value) */
 
 static bool pkc_memq(pk_val x, pk_val l)
 {
-  for (; pko_pairp(l); l = pko_cdr(l)) if (pko_car(l) == x) return true;
+  for (; pko_pairp(l); l = pko_cdr(l))
+    if (pko_car(l) == x) return true;
   return false;
 }
 
@@ -814,7 +866,10 @@ static bool pkc_pmatch_ellipsis(const pkc_macro *m, pk_val p, pk_val f, pkc_matc
     long j = 0;
     for (pk_val v = vars; pko_pairp(v); v = pko_cdr(v), j++)
       for (pk_val b = sub.binds; pko_pairp(b); b = pko_cdr(b))
-        if (pko_car(pko_car(b)) == pko_car(v)) { seqs[j] = pko_cons(pko_cdr(pko_cdr(pko_car(b))), seqs[j]); break; }
+        if (pko_car(pko_car(b)) == pko_car(v)) {
+          seqs[j] = pko_cons(pko_cdr(pko_cdr(pko_car(b))), seqs[j]);
+          break;
+        }
   }
   long j = 0;
   for (pk_val v = vars; pko_pairp(v); v = pko_cdr(v), j++)
@@ -833,7 +888,8 @@ static bool pkc_pmatch(const pkc_macro *m, pk_val p, pk_val f, pkc_match *mt, in
   }
   if (pkc_ellipsisp(m, p)) return pkc_pmatch_ellipsis(m, p, f, mt, depth);
   if (pko_pairp(p))
-    return pko_pairp(f) && pkc_pmatch(m, pko_car(p), pko_car(f), mt, depth) && pkc_pmatch(m, pko_cdr(p), pko_cdr(f), mt, depth);
+    return pko_pairp(f) && pkc_pmatch(m, pko_car(p), pko_car(f), mt, depth) &&
+           pkc_pmatch(m, pko_cdr(p), pko_cdr(f), mt, depth);
   if (pko_isa(p, PK_T_VECTOR))
     return pko_isa(f, PK_T_VECTOR) && pkc_pmatch(m, pkc_vec2list(p), pkc_vec2list(f), mt, depth);
   return pko_equal(p, f);
@@ -847,7 +903,11 @@ static pk_val pkc_lookup_bind(pk_val binds, pk_val var)
   return 0;
 }
 
-typedef struct pkc_tmpl { const pkc_macro *m; pk_val binds; pk_val renames; } pkc_tmpl;
+typedef struct pkc_tmpl {
+  const pkc_macro *m;
+  pk_val binds;
+  pk_val renames;
+} pkc_tmpl;
 
 /* A template symbol that is not a pattern variable: renamed, consistently
    within one expansion (see "renamed identifiers" above). */
@@ -878,7 +938,8 @@ static pk_val pkc_texpand_ellipsis(pkc_tmpl *t, pk_val x, int quoted)
     depth[nv] = pko_fixval(pko_car(b));
     seqs[nv++] = pko_cdr(b);
   }
-  if (nv == 0) pko_throw_at(PK_STATUS_STATIC, pko_where, "syntax-rules: ellipsis follows a template without pattern variables");
+  if (nv == 0)
+    pko_throw_at(PK_STATUS_STATIC, pko_where, "syntax-rules: ellipsis follows a template without pattern variables");
   pk_val out = PK_NIL, saved = t->binds;
   for (;;) {
     pk_val nb = saved;
@@ -904,19 +965,25 @@ static pk_val pkc_texpand(pkc_tmpl *t, pk_val x, int quoted)
   if (pko_symbolp(x)) {
     pk_val b = pkc_lookup_bind(t->binds, x);
     if (b) {
-      if (pko_fixval(pko_car(b)) != 0) pko_throw_at(PK_STATUS_STATIC, pko_where, "syntax-rules: pattern variable %s used without ellipsis", pko_symname(x));
+      if (pko_fixval(pko_car(b)) != 0)
+        pko_throw_at(PK_STATUS_STATIC, pko_where, "syntax-rules: pattern variable %s used without ellipsis",
+                     pko_symname(x));
       return pko_cdr(b);
     }
     return quoted ? x : pkc_rename(t, x);
   }
   if (pko_pairp(x)) {
-    if (pko_car(x) == t->m->ellipsis && pko_pairp(pko_cdr(x))) return pkc_texpand(t, pko_car(pko_cdr(x)), quoted); /* (... ...) */
+    if (pko_car(x) == t->m->ellipsis && pko_pairp(pko_cdr(x)))
+      return pkc_texpand(t, pko_car(pko_cdr(x)), quoted); /* (... ...) */
     if (pkc_ellipsisp(t->m, x)) return pkc_texpand_ellipsis(t, x, quoted);
     int q = quoted;
     pk_val h = pko_car(x);
-    if (quoted == 0 && h == pkc_sym_quote) q = 1;
-    else if (quoted == 0 && h == pkc_sym_quasiquote) q = 2;
-    else if (quoted == 2 && (h == pkc_sym_unquote || h == pkc_sym_unquote_splicing)) q = 0;
+    if (quoted == 0 && h == pkc_sym_quote)
+      q = 1;
+    else if (quoted == 0 && h == pkc_sym_quasiquote)
+      q = 2;
+    else if (quoted == 2 && (h == pkc_sym_unquote || h == pkc_sym_unquote_splicing))
+      q = 0;
     pk_val a = pkc_texpand(t, h, quoted == 2 && q == 0 ? 2 : q);
     return pko_cons(a, pkc_texpand(t, pko_cdr(x), q));
   }
@@ -978,8 +1045,8 @@ static pke_node *pkc_special_form(int sf, pk_val x, pkc_scope *sc, const pk_srcp
   case PKC_SF_QUASIQUOTE:
     if (pko_length(x) != 2) pkc_bad(x, pos, "invalid quasiquote");
     return pkc_qq(pkc_nth(x, 1), 1, sc, pos);
-  case PKC_SF_UNQUOTE: case PKC_SF_UNQUOTE_SPLICING:
-    pkc_bad(x, pos, "invalid syntax: unquote outside quasiquote");
+  case PKC_SF_UNQUOTE:
+  case PKC_SF_UNQUOTE_SPLICING: pkc_bad(x, pos, "invalid syntax: unquote outside quasiquote");
   case PKC_SF_LAMBDA:
     pkc_list(x, 3, pos, "invalid lambda");
     return pkc_lambda(pkc_nth(x, 1), pko_cdr(pko_cdr(x)), sc, pos, 0);
@@ -994,7 +1061,8 @@ static pke_node *pkc_special_form(int sf, pk_val x, pkc_scope *sc, const pk_srcp
   }
   case PKC_SF_COND: pkc_list(x, 1, pos, "invalid cond"); return pkc_cond(pko_cdr(x), sc, pos);
   case PKC_SF_CASE: return pkc_case(x, sc, pos);
-  case PKC_SF_WHEN: case PKC_SF_UNLESS: {
+  case PKC_SF_WHEN:
+  case PKC_SF_UNLESS: {
     pkc_list(x, 3, pos, "invalid when/unless");
     pke_node *c = pkc_comp(pkc_nth(x, 1), sc, pos), *b = pkc_seq(pko_cdr(pko_cdr(x)), sc, pos);
     pke_node *v = pkc_const(PK_VOID, pos);
@@ -1007,7 +1075,8 @@ static pke_node *pkc_special_form(int sf, pk_val x, pkc_scope *sc, const pk_srcp
     if (pko_pairp(pko_cdr(x)) && pko_symbolp(pkc_nth(x, 1))) return pkc_named_let(x, sc, pos);
     return pkc_let(x, sc, pos, false);
   case PKC_SF_LETSTAR: return pkc_comp(pkc_letstar(x, pos), sc, pos);
-  case PKC_SF_LETREC: case PKC_SF_LETRECSTAR: return pkc_let(x, sc, pos, true);
+  case PKC_SF_LETREC:
+  case PKC_SF_LETRECSTAR: return pkc_let(x, sc, pos, true);
   case PKC_SF_DO: return pkc_comp(pkc_do(x, pos), sc, pos);
   case PKC_SF_DEFSYNTAX: {
     if (pko_length(x) != 3 || !pko_symbolp(pkc_nth(x, 1))) pkc_bad(x, pos, "invalid define-syntax");
@@ -1021,7 +1090,9 @@ static pke_node *pkc_special_form(int sf, pk_val x, pkc_scope *sc, const pk_srcp
   case PKC_SF_CONDA: return pkc_conde(x, PKE_CONDA, sc, pos);
   case PKC_SF_CONDU: return pkc_conde(x, PKE_CONDU, sc, pos);
   case PKC_SF_PROJECT: return pkc_project(x, sc, pos);
-  case PKC_SF_LALL: case PKC_SF_LANY: case PKC_SF_LCONDE: return pkc_kanren(x, sf, sc, pos);
+  case PKC_SF_LALL:
+  case PKC_SF_LANY:
+  case PKC_SF_LCONDE: return pkc_kanren(x, sf, sc, pos);
   case PKC_SF_RUN: return pkc_run(x, false, sc, pos);
   case PKC_SF_RUNSTAR: return pkc_run(x, true, sc, pos);
   case PKC_SF_TEST: return pkc_test(x, sc, pos);
@@ -1032,8 +1103,7 @@ static pke_node *pkc_special_form(int sf, pk_val x, pkc_scope *sc, const pk_srcp
     return n;
   }
   case PKC_SF_DELAY: pkc_bad(x, pos, "delay is not supported");
-  default:
-    pkc_bad(x, pos, "invalid syntax");
+  default: pkc_bad(x, pos, "invalid syntax");
   }
 }
 
@@ -1063,10 +1133,7 @@ static pke_node *pkc_comp(pk_val x, pkc_scope *sc, const pk_srcpos *pos)
 }
 
 /* Compile a top-level form (public to pk_prog.c). */
-pke_node *pkc_compile(pk_val x, const pk_srcpos *pos)
-{
-  return pkc_comp(x, NULL, pos);
-}
+pke_node *pkc_compile(pk_val x, const pk_srcpos *pos) { return pkc_comp(x, NULL, pos); }
 
 /* True if x is a top-level (run ...) or (run* ...) form. */
 bool pkc_is_run_form(pk_val x)
@@ -1089,33 +1156,63 @@ pk_val pkc_static_load(pk_val x)
 void pkc_predeclare(pk_val x)
 {
   pk_val name = pkc_defname(x, NULL);
-  if (name) pko_as_sym(name)->flags |= PKO_SYM_DEFINED;
+  if (name)
+    pko_as_sym(name)->flags |= PKO_SYM_DEFINED;
   else if (pko_pairp(x) && pkc_special(NULL, pko_car(x)) == PKC_SF_BEGIN)
     for (pk_val b = pko_cdr(x); pko_pairp(b); b = pko_cdr(b)) pkc_predeclare(pko_car(b));
 }
 
 /* ---- init ------------------------------------------------------------------- */
 
-static void pkc_defspecial(const char *name, int code)
-{
-  pko_as_sym(pko_sym(name))->h.aux = (uint32_t)code;
-}
+static void pkc_defspecial(const char *name, int code) { pko_as_sym(pko_sym(name))->h.aux = (uint32_t)code; }
 
 /* Register the special forms and the compiler's symbols. */
 void pkc_init(void)
 {
-  static const struct { const char *name; int code; } forms[] = {
-    { "quote", PKC_SF_QUOTE }, { "quasiquote", PKC_SF_QUASIQUOTE }, { "unquote", PKC_SF_UNQUOTE },
-    { "unquote-splicing", PKC_SF_UNQUOTE_SPLICING }, { "lambda", PKC_SF_LAMBDA }, { "define", PKC_SF_DEFINE },
-    { "set!", PKC_SF_SET }, { "if", PKC_SF_IF }, { "cond", PKC_SF_COND }, { "case", PKC_SF_CASE },
-    { "when", PKC_SF_WHEN }, { "unless", PKC_SF_UNLESS }, { "and", PKC_SF_AND }, { "or", PKC_SF_OR },
-    { "begin", PKC_SF_BEGIN }, { "let", PKC_SF_LET }, { "let*", PKC_SF_LETSTAR }, { "letrec", PKC_SF_LETREC },
-    { "letrec*", PKC_SF_LETRECSTAR }, { "define-syntax", PKC_SF_DEFSYNTAX }, { "fresh", PKC_SF_FRESH },
-    { "conde", PKC_SF_CONDE }, { "conda", PKC_SF_CONDA }, { "condu", PKC_SF_CONDU }, { "project", PKC_SF_PROJECT },
-    { "run", PKC_SF_RUN }, { "run*", PKC_SF_RUNSTAR }, { "defrel", PKC_SF_DEFREL }, { "test", PKC_SF_TEST },
-    { "load", PKC_SF_LOAD }, { "do", PKC_SF_DO }, { "delay", PKC_SF_DELAY }, { "lall", PKC_SF_LALL },
-    { "lany", PKC_SF_LANY }, { "lconde", PKC_SF_LCONDE }, { "else", PKC_SF_ELSE }, { "=>", PKC_SF_ARROW },
-    { "...", PKC_SF_ELLIPSIS }, { "_", PKC_SF_UNDERSCORE }, { "syntax-rules", PKC_SF_SYNTAX_RULES },
+  static const struct {
+    const char *name;
+    int code;
+  } forms[] = {
+    { "quote", PKC_SF_QUOTE },
+    { "quasiquote", PKC_SF_QUASIQUOTE },
+    { "unquote", PKC_SF_UNQUOTE },
+    { "unquote-splicing", PKC_SF_UNQUOTE_SPLICING },
+    { "lambda", PKC_SF_LAMBDA },
+    { "define", PKC_SF_DEFINE },
+    { "set!", PKC_SF_SET },
+    { "if", PKC_SF_IF },
+    { "cond", PKC_SF_COND },
+    { "case", PKC_SF_CASE },
+    { "when", PKC_SF_WHEN },
+    { "unless", PKC_SF_UNLESS },
+    { "and", PKC_SF_AND },
+    { "or", PKC_SF_OR },
+    { "begin", PKC_SF_BEGIN },
+    { "let", PKC_SF_LET },
+    { "let*", PKC_SF_LETSTAR },
+    { "letrec", PKC_SF_LETREC },
+    { "letrec*", PKC_SF_LETRECSTAR },
+    { "define-syntax", PKC_SF_DEFSYNTAX },
+    { "fresh", PKC_SF_FRESH },
+    { "conde", PKC_SF_CONDE },
+    { "conda", PKC_SF_CONDA },
+    { "condu", PKC_SF_CONDU },
+    { "project", PKC_SF_PROJECT },
+    { "run", PKC_SF_RUN },
+    { "run*", PKC_SF_RUNSTAR },
+    { "defrel", PKC_SF_DEFREL },
+    { "test", PKC_SF_TEST },
+    { "load", PKC_SF_LOAD },
+    { "do", PKC_SF_DO },
+    { "delay", PKC_SF_DELAY },
+    { "lall", PKC_SF_LALL },
+    { "lany", PKC_SF_LANY },
+    { "lconde", PKC_SF_LCONDE },
+    { "else", PKC_SF_ELSE },
+    { "=>", PKC_SF_ARROW },
+    { "...", PKC_SF_ELLIPSIS },
+    { "_", PKC_SF_UNDERSCORE },
+    { "syntax-rules", PKC_SF_SYNTAX_RULES },
   };
   for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) pkc_defspecial(forms[i].name, forms[i].code);
   pkc_sym_quote = pko_sym("quote");

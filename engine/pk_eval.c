@@ -53,10 +53,7 @@ static uintptr_t pke_compute_floor(void)
   return (pke_stack_budget < (uintptr_t)&here && cap > lo) ? cap : lo;
 }
 
-void pke_stack_overflow(void)
-{
-  pko_error("stack budget exhausted (deep recursion); raise it with --stack BYTES");
-}
+void pke_stack_overflow(void) { pko_error("stack budget exhausted (deep recursion); raise it with --stack BYTES"); }
 
 /* Reset this thread's floor (called when a thread starts running code). */
 void pke_thread_start(void) { pke_floor = pke_compute_floor(); }
@@ -221,17 +218,35 @@ pk_val pke_eval(const pke_node *n, pke_env *e)
   for (;;) {
     switch ((pke_op)n->op) {
     case PKE_CONST: return n->v;
-    case PKE_LREF0: { pk_val v = e->v[n->b]; if (v == PK_UNBOUND) pke_unbound_local(n); return v; }
-    case PKE_LREF1: { pk_val v = e->up->v[n->b]; if (v == PK_UNBOUND) pke_unbound_local(n); return v; }
-    case PKE_LREF: { pk_val v = pke_up(e, n->a)->v[n->b]; if (v == PK_UNBOUND) pke_unbound_local(n); return v; }
+    case PKE_LREF0: {
+      pk_val v = e->v[n->b];
+      if (v == PK_UNBOUND) pke_unbound_local(n);
+      return v;
+    }
+    case PKE_LREF1: {
+      pk_val v = e->up->v[n->b];
+      if (v == PK_UNBOUND) pke_unbound_local(n);
+      return v;
+    }
+    case PKE_LREF: {
+      pk_val v = pke_up(e, n->a)->v[n->b];
+      if (v == PK_UNBOUND) pke_unbound_local(n);
+      return v;
+    }
     case PKE_GREF: {
       pk_val v = pko_as_sym(n->v)->value;
-      if (v == PK_UNBOUND) { pko_where = &n->pos; pko_error("variable %s is not bound", pko_symname(n->v)); }
+      if (v == PK_UNBOUND) {
+        pko_where = &n->pos;
+        pko_error("variable %s is not bound", pko_symname(n->v));
+      }
       return v;
     }
     case PKE_LSET: pke_up(e, n->a)->v[n->b] = pke_eval(n->x, e); return PK_VOID;
     case PKE_GSET:
-      if (pko_as_sym(n->v)->value == PK_UNBOUND) { pko_where = &n->pos; pko_error("set!: variable %s is not bound", pko_symname(n->v)); }
+      if (pko_as_sym(n->v)->value == PK_UNBOUND) {
+        pko_where = &n->pos;
+        pko_error("set!: variable %s is not bound", pko_symname(n->v));
+      }
       pko_as_sym(n->v)->value = pke_eval(n->x, e);
       return PK_VOID;
     case PKE_GDEF: pko_as_sym(n->v)->value = pke_eval(n->x, e); return PK_VOID;
@@ -240,7 +255,8 @@ pk_val pke_eval(const pke_node *n, pke_env *e)
       for (int i = 0; i < n->n - 1; i++) pke_eval(n->kids[i], e);
       n = n->kids[n->n - 1];
       continue;
-    case PKE_AND: case PKE_OR: {
+    case PKE_AND:
+    case PKE_OR: {
       bool isand = n->op == PKE_AND;
       int i = 0;
       for (; i < n->n - 1; i++) {
@@ -256,7 +272,8 @@ pk_val pke_eval(const pke_node *n, pke_env *e)
       c->env = e;
       return (pk_val)c;
     }
-    case PKE_LET: case PKE_LETREC: {
+    case PKE_LET:
+    case PKE_LETREC: {
       pke_env *f = pke_frame(e, n->b);
       pke_env *ie = n->op == PKE_LET ? e : f;
       for (int i = 0; i < n->n; i++) f->v[i] = pke_eval(n->kids[i], ie);
@@ -290,9 +307,13 @@ pk_val pke_eval(const pke_node *n, pke_env *e)
       return pke_append2(a, pke_eval(n->y, e));
     }
     case PKE_LIST2VEC: return pke_list2vec(pke_eval(n->x, e));
-    case PKE_FRESH: case PKE_CONDE: case PKE_CONDA: case PKE_CONDU: case PKE_PROJECT:
-    case PKE_LALL: case PKE_LANY:
-      return pks_node_goal(n, e);
+    case PKE_FRESH:
+    case PKE_CONDE:
+    case PKE_CONDA:
+    case PKE_CONDU:
+    case PKE_PROJECT:
+    case PKE_LALL:
+    case PKE_LANY: return pks_node_goal(n, e);
     case PKE_RUN: return pke_run(n, e);
     case PKE_TEST: return pke_test(n, e);
     case PKE_LOAD: {

@@ -8,14 +8,37 @@
 #include "pk_obj.h"
 
 typedef enum pke_op {
-  PKE_CONST, PKE_LREF0, PKE_LREF1, PKE_LREF, PKE_GREF, PKE_LSET, PKE_GSET, PKE_GDEF,
-  PKE_IF, PKE_SEQ, PKE_LAMBDA, PKE_CALL, PKE_AND, PKE_OR, PKE_LET, PKE_LETREC,
-  PKE_CONS, PKE_APPEND, PKE_LIST2VEC,
+  PKE_CONST,
+  PKE_LREF0,
+  PKE_LREF1,
+  PKE_LREF,
+  PKE_GREF,
+  PKE_LSET,
+  PKE_GSET,
+  PKE_GDEF,
+  PKE_IF,
+  PKE_SEQ,
+  PKE_LAMBDA,
+  PKE_CALL,
+  PKE_AND,
+  PKE_OR,
+  PKE_LET,
+  PKE_LETREC,
+  PKE_CONS,
+  PKE_APPEND,
+  PKE_LIST2VEC,
   /* miniKanren forms: the node is the goal's code, evaluated later by pk_search.c */
-  PKE_FRESH, PKE_CONDE, PKE_CONDA, PKE_CONDU, PKE_PROJECT, PKE_RUN,
-  PKE_TEST, PKE_LOAD,
+  PKE_FRESH,
+  PKE_CONDE,
+  PKE_CONDA,
+  PKE_CONDU,
+  PKE_PROJECT,
+  PKE_RUN,
+  PKE_TEST,
+  PKE_LOAD,
   /* kanren's goal combinators (pk_search.c, "kanren order") */
-  PKE_LALL, PKE_LANY
+  PKE_LALL,
+  PKE_LANY
 } pke_op;
 
 /* One compiled expression.  Field use by op:
@@ -59,7 +82,6 @@ pke_env *pke_frame(pke_env *up, uint32_t n);
 /* Evaluate node in env.  Any thread; recursion is bounded by the stack
    budget (a runtime error past it). */
 pk_val pke_eval(const pke_node *node, pke_env *env);
-
 
 /* True for closures, primitives, and goals used as procedures. */
 bool pke_procedurep(pk_val v);

@@ -60,8 +60,10 @@ static void pkf_credit_take(bool waited)
 {
   if (!pkf_driver) return;
   if (!waited) {
-    if (pkf_credit < PKF_CREDIT_MAX) pkf_credit++;
-    else pkf_pause_len = PKF_CREDIT_PAUSE; /* paying again: short pauses */
+    if (pkf_credit < PKF_CREDIT_MAX)
+      pkf_credit++;
+    else
+      pkf_pause_len = PKF_CREDIT_PAUSE; /* paying again: short pauses */
   } else if ((pkf_credit -= 2) < PKF_CREDIT_MIN) {
     pkf_credit = 0;
     pkf_pause = pkf_pause_len;
@@ -70,19 +72,19 @@ static void pkf_credit_take(bool waited)
   }
 }
 
-#define PKF_BUSY PK_TRUE        /* being forced ahead */
-#define PKF_CLAIMED PK_UNBOUND  /* forced in place */
+#define PKF_BUSY PK_TRUE       /* being forced ahead */
+#define PKF_CLAIMED PK_UNBOUND /* forced in place */
 
 /* A result forced ahead that wrote output or raised an error. */
 typedef struct pkf_memo {
   pko_hdr h;
-  pk_val s;             /* the stream */
-  char *out;            /* output written while forcing, len bytes */
+  pk_val s;  /* the stream */
+  char *out; /* output written while forcing, len bytes */
   size_t len;
-  pko_errinfo *err;     /* the error raised, or NULL */
+  pko_errinfo *err; /* the error raised, or NULL */
 } pkf_memo;
 
-static _Atomic int64_t pkf_nahead;        /* results left in thunks, not yet taken */
+static _Atomic int64_t pkf_nahead; /* results left in thunks, not yet taken */
 static _Thread_local int64_t pkf_ahead_delta;
 static _Thread_local pkf_counts pkf_counts_now; /* this thread's, for --stats */
 
@@ -101,10 +103,7 @@ int64_t pkf_ahead(void) { return atomic_load_explicit(&pkf_nahead, memory_order_
 pkf_counts pkf_counted(void) { return pkf_counts_now; }
 
 /* Has the result forced ahead into t been taken? */
-bool pkf_taken(pk_val t)
-{
-  return atomic_load_explicit(&((pks_thunk *)t)->memo, memory_order_relaxed) == PKF_CLAIMED;
-}
+bool pkf_taken(pk_val t) { return atomic_load_explicit(&((pks_thunk *)t)->memo, memory_order_relaxed) == PKF_CLAIMED; }
 
 /* Begin (on) or end (off) this thread's part in an ordered speculation:
    as its driver or as a worker forcing ahead. */
@@ -238,9 +237,9 @@ pk_val pkf_force(pk_val t)
   pk_val r = (n > 0 || err) ? pkf_memo_new(s, cap, n, err) : s;
   pk_val next = err ? 0 : pks_chain_next(s);
   if (next) pks_share(next); /* before the driver can see it */
-  pko_assert(atomic_load_explicit(&((pks_thunk *)t)->memo, memory_order_relaxed) == PKF_BUSY); /* ours since pkf_claim */
+  pko_assert(atomic_load_explicit(&((pks_thunk *)t)->memo, memory_order_relaxed) ==
+             PKF_BUSY); /* ours since pkf_claim */
   atomic_store_explicit(&((pks_thunk *)t)->memo, r, memory_order_release);
   pkf_ahead_add(1);
   return next;
 }
-

@@ -48,7 +48,9 @@ bool pkf_taken(pk_val t);
 int64_t pkf_ahead(void);
 /* This thread's counts: results forced ahead it took, times it waited for
    one, and for how long. */
-typedef struct pkf_counts { uint64_t taken, waits, wait_ns; } pkf_counts;
+typedef struct pkf_counts {
+  uint64_t taken, waits, wait_ns;
+} pkf_counts;
 pkf_counts pkf_counted(void);
 
 #endif

@@ -35,12 +35,39 @@
 
 /* Stream objects are PK_T_OPAQUE; aux says which (PKS_K_MEMO is
    pk_future.c's). */
-enum { K_STATE = 1, K_CHOICE, K_CREC, K_IFTE, K_QUERY, K_KI = PKS_K_MEMO + 1,
-       TK_GOAL = 16, TK_CONDE_REST, TK_MPLUS, TK_BIND, TK_NIL2, TK_NIL1, TK_IFTE, TK_KI, TK_APPLY };
+enum {
+  K_STATE = 1,
+  K_CHOICE,
+  K_CREC,
+  K_IFTE,
+  K_QUERY,
+  K_KI = PKS_K_MEMO + 1,
+  TK_GOAL = 16,
+  TK_CONDE_REST,
+  TK_MPLUS,
+  TK_BIND,
+  TK_NIL2,
+  TK_NIL1,
+  TK_IFTE,
+  TK_KI,
+  TK_APPLY
+};
 
 /* Goal kinds (aux of PK_T_GOAL objects). */
-enum { G_UNIFY = 1, G_DISEQ, G_ABSENTO, G_TYPE, G_SUCCEED, G_FAIL, G_NODE, G_REIFY,
-       G_ONCE, G_RUN_OUTER, G_RUN_INNER, G_FOREIGN };
+enum {
+  G_UNIFY = 1,
+  G_DISEQ,
+  G_ABSENTO,
+  G_TYPE,
+  G_SUCCEED,
+  G_FAIL,
+  G_NODE,
+  G_REIFY,
+  G_ONCE,
+  G_RUN_OUTER,
+  G_RUN_INNER,
+  G_FOREIGN
+};
 
 /* Type-constraint tags, in faster-miniKanren's order num, str, sym. */
 enum { T_NONE = 0, T_NUM, T_STR, T_SYM };
@@ -55,9 +82,9 @@ typedef struct pks_state {
 } pks_state;
 
 typedef struct pks_crec {
-  pko_hdr h;    /* aux: type tag T_* */
-  pk_val D;     /* list of disequalities, each a list of (var . term) */
-  pk_val A;     /* list of absento terms */
+  pko_hdr h; /* aux: type tag T_* */
+  pk_val D;  /* list of disequalities, each a list of (var . term) */
+  pk_val A;  /* list of absento terms */
 } pks_crec;
 
 /* A goal: 32 bytes.  G_NODE and G_RUN_*: a = node, b = env (c = the
@@ -71,24 +98,27 @@ typedef struct pks_goal {
 #define PKS_NODE(g) ((const pke_node *)(g)->a)
 #define PKS_ENV(g) ((pke_env *)(g)->b)
 
-typedef struct pks_choice { pko_hdr h; pk_val a, f; } pks_choice;
+typedef struct pks_choice {
+  pko_hdr h;
+  pk_val a, f;
+} pks_choice;
 
 /* A conda/condu/onceo in progress: the clause being asked and its goals. */
 typedef struct pks_ifte {
   pko_hdr h;
-  const pks_goal *g;   /* the conda/condu/once goal */
-  pks_state *st;       /* the state the question started from */
-  int64_t i;           /* clause index */
-  pk_val *goals;       /* evaluated goals of clause i */
+  const pks_goal *g; /* the conda/condu/once goal */
+  pks_state *st;     /* the state the question started from */
+  int64_t i;         /* clause index */
+  pk_val *goals;     /* evaluated goals of clause i */
   int ngoals;
 } pks_ifte;
 
 struct pks_query {
   pko_hdr h;
-  pk_val next;     /* thunk of the rest of the stream, or PK_FALSE */
-  int64_t left;    /* answers still wanted; < 0: all */
-  void *par;       /* the parallel search, when workers run this query */
-  void *spec;      /* the workers forcing ahead of this (ordered) query */
+  pk_val next;  /* thunk of the rest of the stream, or PK_FALSE */
+  int64_t left; /* answers still wanted; < 0: all */
+  void *par;    /* the parallel search, when workers run this query */
+  void *spec;   /* the workers forcing ahead of this (ordered) query */
 };
 
 static _Thread_local uint64_t pks_nunify;
@@ -131,7 +161,11 @@ static pks_state *pks_mkstate(const pks_state *from, pkm_map S, pkm_map C, uint6
    collector, and need not be: st and own are only compared with the live
    state and map a goal was given, and memory the collector reuses for a
    new object of the same scope is again that object's branch's alone. */
-typedef struct pks_txn { uint64_t scope; pks_state *st; pkm_owned own; } pks_txn;
+typedef struct pks_txn {
+  uint64_t scope;
+  pks_state *st;
+  pkm_owned own;
+} pks_txn;
 static _Thread_local pks_txn pks_tx;
 
 /* Before a goal changes st: what this thread made in another scope is no
@@ -272,9 +306,18 @@ static inline pk_val pks_walk(pk_val u, pkm_map S)
 
 /* A growable stack of values on the C stack first, then the collected heap
    (so the collector sees what it holds). */
-typedef struct pks_vstack { pk_val *v; size_t n, cap; pk_val local[64]; } pks_vstack;
+typedef struct pks_vstack {
+  pk_val *v;
+  size_t n, cap;
+  pk_val local[64];
+} pks_vstack;
 
-static void pks_vinit(pks_vstack *s) { s->v = s->local; s->n = 0; s->cap = 64; }
+static void pks_vinit(pks_vstack *s)
+{
+  s->v = s->local;
+  s->n = 0;
+  s->cap = 64;
+}
 
 static void pks_vpush(pks_vstack *s, pk_val x)
 {
@@ -349,13 +392,18 @@ static bool pks_occurs(pk_val x, pk_val v, pkm_map S)
 /* A list built in order by appending at the tail.  Safe because the pairs
    are fresh and their cars (bindings of variables) are never ground, so the
    spine's tags do not depend on the cdr. */
-typedef struct pks_list { pk_val head; pko_pair *tail; } pks_list;
+typedef struct pks_list {
+  pk_val head;
+  pko_pair *tail;
+} pks_list;
 
 static void pks_list_add(pks_list *l, pk_val x)
 {
   pk_val p = pko_cons(x, PK_NIL);
-  if (l->tail) l->tail->cdr = p;
-  else l->head = p;
+  if (l->tail)
+    l->tail->cdr = p;
+  else
+    l->head = p;
   l->tail = pko_as_pair(p);
 }
 
@@ -378,14 +426,17 @@ static bool pks_unify(pkm_map *S, pk_val u, pk_val v, pks_list *added, uint64_t 
     if (u == v) goto next;
     if (pko_varp(u) || pko_varp(v)) {
       pk_val x = u, t = v;
-      if (!pko_varp(u) || (pko_varp(v) && pko_varid(v) > pko_varid(u))) { x = v; t = u; }
+      if (!pko_varp(u) || (pko_varp(v) && pko_varid(v) > pko_varid(u))) {
+        x = v;
+        t = u;
+      }
       if (!pko_groundp(t) && !pko_varp(t) && pks_occurs(x, t, s)) return false;
       pko_var *c = pko_cell(x);
       if (c->scope == scope) {
         pko_assert(c->val == PK_UNBOUND && scope != 0); /* set-var-val!: once, own scope only */
         c->val = t;
-      }
-      else s = pkm_set_owned(s, c->id, t, o);
+      } else
+        s = pkm_set_owned(s, c->id, t, o);
       if (added) pks_list_add(added, pko_cons(x, t));
       goto next;
     }
@@ -506,7 +557,8 @@ static pks_state *pks_diseq_uv(pks_state *st, pk_val u, pk_val v)
 
 static bool pks_memv(pk_val x, pk_val l)
 {
-  for (; pko_pairp(l); l = pko_cdr(l)) if (pko_eqv(x, pko_car(l))) return true;
+  for (; pko_pairp(l); l = pko_cdr(l))
+    if (pko_eqv(x, pko_car(l))) return true;
   return false;
 }
 
@@ -628,7 +680,10 @@ static pk_val pks_apply(pk_val gv, pks_state *st)
   const pks_goal *g = (const pks_goal *)gv;
   pks_state *r;
   switch (g->h.aux) {
-  case G_UNIFY: case G_DISEQ: case G_ABSENTO: case G_TYPE: return pks_constrain(g, st);
+  case G_UNIFY:
+  case G_DISEQ:
+  case G_ABSENTO:
+  case G_TYPE: return pks_constrain(g, st);
   case G_SUCCEED: r = st; break;
   case G_FAIL: r = NULL; break;
   case G_REIFY: return pks_choice_new(pks_reify(g->a, st), (pk_val)&pks_nil2);
@@ -716,7 +771,8 @@ static pk_val pks_force_goal(pks_machine *m, const pks_goal *g, pks_state *st, p
   const pke_node *n = PKS_NODE(g);
   switch (g->h.aux) {
   case G_ONCE: return pks_ifte_clause(m, g, pks_rescope(st), 0);
-  case G_RUN_OUTER: case G_RUN_INNER: return pks_run_body(m, g, st);
+  case G_RUN_OUTER:
+  case G_RUN_INNER: return pks_run_body(m, g, st);
   }
   switch ((pke_op)n->op) {
   case PKE_FRESH: return pks_body(m, n, PKS_ENV(g), st);
@@ -724,7 +780,8 @@ static pk_val pks_force_goal(pks_machine *m, const pks_goal *g, pks_state *st, p
     st = pks_rescope(st);
     if (n->n > 1) pks_push(m, F_MPLUS, pks_conde_rest((pk_val)g, (pk_val)st, 1));
     return pks_body(m, n->kids[0], PKS_ENV(g), st);
-  case PKE_CONDA: case PKE_CONDU: return pks_ifte_clause(m, g, pks_rescope(st), 0);
+  case PKE_CONDA:
+  case PKE_CONDU: return pks_ifte_clause(m, g, pks_rescope(st), 0);
   case PKE_PROJECT: {
     pke_env *f = pke_frame(PKS_ENV(g), n->b);
     for (int i = 0; i < n->y->n; i++) f->v[i] = pks_walkstar(pke_eval(n->y->kids[i], PKS_ENV(g)), st->S);
@@ -759,12 +816,12 @@ static pk_val pks_force_goal(pks_machine *m, const pks_goal *g, pks_state *st, p
 enum { KI_SUB, KI_SRC };
 typedef struct pks_ki {
   pko_hdr h;
-  pk_val src;          /* lany: goals not started yet (a list); bind: the stream z; #f when done */
-  pk_val goal;         /* bind: the goal applied to each answer of z; 0 for lany */
-  pks_state *st;       /* lany: the state every goal starts from */
-  pk_val front, back;  /* streams that gave an answer, in turn: front, then back reversed */
-  pk_val pend;         /* the stream to take from next (0: the next one due) */
-  int role;            /* pend is a started stream (KI_SUB) or z (KI_SRC) */
+  pk_val src;         /* lany: goals not started yet (a list); bind: the stream z; #f when done */
+  pk_val goal;        /* bind: the goal applied to each answer of z; 0 for lany */
+  pks_state *st;      /* lany: the state every goal starts from */
+  pk_val front, back; /* streams that gave an answer, in turn: front, then back reversed */
+  pk_val pend;        /* the stream to take from next (0: the next one due) */
+  int role;           /* pend is a started stream (KI_SUB) or z (KI_SRC) */
 } pks_ki;
 
 static pks_ki *pks_ki_new(pk_val src, pk_val goal, pks_state *st)
@@ -785,7 +842,10 @@ static pk_val pks_ki_due(pks_ki *k)
   if (k->src != PK_FALSE) {
     pk_val z = k->src;
     k->role = k->goal ? KI_SRC : KI_SUB;
-    if (k->goal) { k->src = PK_FALSE; return z; }
+    if (k->goal) {
+      k->src = PK_FALSE;
+      return z;
+    }
     k->src = pko_cdr(z) == PK_NIL ? PK_FALSE : pko_cdr(z);
     return pks_apply(pko_car(z), k->st);
   }
@@ -833,7 +893,10 @@ static pk_val pks_ki_run(pks_machine *m, pks_ki *k, pk_val p, pk_val *next)
       return 0;
     }
     if (!p && !(p = pks_ki_due(k))) return PK_FALSE;
-    if (p == PK_FALSE) { p = 0; continue; }
+    if (p == PK_FALSE) {
+      p = 0;
+      continue;
+    }
     if (pks_thunkp(p)) {
       pks_push(m, F_KI, (pk_val)k);
       *next = p;
@@ -889,9 +952,18 @@ static pk_val pks_step(pks_machine *m, pk_val t, pk_val *next, bool memo)
     kind &= 0x7f;
   }
   switch (kind) {
-  case TK_MPLUS: pks_push(m, F_MPLUS, k->y); *next = k->x; return 0;
-  case TK_BIND: pks_push(m, F_BIND, k->y); *next = k->x; return 0;
-  case TK_IFTE: pks_push(m, F_IFTE, k->y); *next = k->x; return 0;
+  case TK_MPLUS:
+    pks_push(m, F_MPLUS, k->y);
+    *next = k->x;
+    return 0;
+  case TK_BIND:
+    pks_push(m, F_BIND, k->y);
+    *next = k->x;
+    return 0;
+  case TK_IFTE:
+    pks_push(m, F_IFTE, k->y);
+    *next = k->x;
+    return 0;
   case TK_NIL2: return (pk_val)&pks_nil1;
   case TK_NIL1: return PK_FALSE;
   case TK_APPLY: return pks_apply(k->x, (pks_state *)k->y);
@@ -939,13 +1011,21 @@ descend:
   }
   while (m.n) {
     pks_frame fw = m.f[--m.n];
-    struct { int kind; pk_val v; } fr = { (int)(fw & 15), fw & ~(pk_val)15 };
+    struct {
+      int kind;
+      pk_val v;
+    } fr = { (int)(fw & 15), fw & ~(pk_val)15 };
     pko_assert(fr.kind == F_MPLUS || fr.kind == F_BIND || fr.kind == F_IFTE || fr.kind == F_KI);
     switch (fr.kind) {
     case F_MPLUS: /* (mplus s f) */
-      if (s == PK_FALSE) { t = fr.v; goto descend; }
-      if (pks_thunkp(s)) s = pks_mkthunk(TK_MPLUS, fr.v, s);
-      else if (pks_kind(s) == K_STATE) s = pks_choice_new(s, fr.v);
+      if (s == PK_FALSE) {
+        t = fr.v;
+        goto descend;
+      }
+      if (pks_thunkp(s))
+        s = pks_mkthunk(TK_MPLUS, fr.v, s);
+      else if (pks_kind(s) == K_STATE)
+        s = pks_choice_new(s, fr.v);
       else { /* a choice is consumed once too: update it in place */
         pks_choice *c = (pks_choice *)s;
         c->f = pks_mkthunk(TK_MPLUS, fr.v, c->f);
@@ -953,8 +1033,10 @@ descend:
       break;
     case F_BIND: /* (bind s g) */
       if (s == PK_FALSE) break;
-      if (pks_thunkp(s)) s = pks_mkthunk(TK_BIND, s, fr.v);
-      else if (pks_kind(s) == K_STATE) s = pks_apply(fr.v, (pks_state *)s);
+      if (pks_thunkp(s))
+        s = pks_mkthunk(TK_BIND, s, fr.v);
+      else if (pks_kind(s) == K_STATE)
+        s = pks_apply(fr.v, (pks_state *)s);
       else {
         pks_choice *c = (pks_choice *)s;
         pks_state *a = (pks_state *)c->a;
@@ -968,8 +1050,10 @@ descend:
       if (s == PK_FALSE) {
         if (q->g->h.aux == G_ONCE || q->i + 1 >= PKS_NODE(q->g)->n) break;
         s = pks_ifte_clause(&m, q->g, q->st, q->i + 1);
-      } else if (pks_thunkp(s)) s = pks_mkthunk(TK_IFTE, s, fr.v);
-      else s = pks_ifte_answer(&m, q, s);
+      } else if (pks_thunkp(s))
+        s = pks_mkthunk(TK_IFTE, s, fr.v);
+      else
+        s = pks_ifte_answer(&m, q, s);
       break;
     }
     case F_KI: { /* kanren's interleaving took s from its current stream */
@@ -980,7 +1064,10 @@ descend:
         break;
       }
       s = pks_ki_run(&m, k, s, &next);
-      if (next) { t = next; goto descend; }
+      if (next) {
+        t = next;
+        goto descend;
+      }
       break;
     }
     }
@@ -1066,7 +1153,8 @@ static pk_val pks_append(pk_val a, pk_val b)
 static pk_val pks_filter(pk_val l, bool (*keep)(pk_val, const void *), const void *ctx)
 {
   pk_val out = PK_NIL;
-  for (; pko_pairp(l); l = pko_cdr(l)) if (keep(pko_car(l), ctx)) out = pko_cons(pko_car(l), out);
+  for (; pko_pairp(l); l = pko_cdr(l))
+    if (keep(pko_car(l), ctx)) out = pko_cons(pko_car(l), out);
   return pko_reverse(out);
 }
 
@@ -1094,7 +1182,10 @@ static bool pks_absento_atomic(const pks_state *st, pk_val a)
   return !(pko_varp(pko_cdr(a)) && pks_var_type(st, pko_cdr(a)) == T_NONE);
 }
 
-typedef struct pks_dctx { const pks_state *st; pk_val A; } pks_dctx;
+typedef struct pks_dctx {
+  const pks_state *st;
+  pk_val A;
+} pks_dctx;
 
 /* Keep d unless the type constraints or an absento already imply it. */
 static bool pks_keep_d(pk_val d, const void *vctx)
@@ -1171,8 +1262,14 @@ static int pks_lex(pk_val x, pk_val y)
     if (ix != iy) return ix < iy ? -1 : 1;
     switch (ix) {
     case 0: return pks_numcmp(x, y);
-    case 1: { int c = strcmp(pko_as_str(x)->s, pko_as_str(y)->s); return c < 0 ? -1 : c > 0; }
-    case 2: { int c = strcmp(pko_symname(x), pko_symname(y)); return c < 0 ? -1 : c > 0; }
+    case 1: {
+      int c = strcmp(pko_as_str(x)->s, pko_as_str(y)->s);
+      return c < 0 ? -1 : c > 0;
+    }
+    case 2: {
+      int c = strcmp(pko_symname(x), pko_symname(y));
+      return c < 0 ? -1 : c > 0;
+    }
     case 6: {
       int c = pks_lex(pko_car(x), pko_car(y));
       if (c) return c;
@@ -1192,24 +1289,28 @@ static pk_val pks_sort_lex(pk_val l)
   if (n < 2) return l;
   pk_val a = PK_NIL, b = PK_NIL;
   for (long i = 0; i < n; i++, l = pko_cdr(l))
-    if (i < n / 2) a = pko_cons(pko_car(l), a);
-    else b = pko_cons(pko_car(l), b);
+    if (i < n / 2)
+      a = pko_cons(pko_car(l), a);
+    else
+      b = pko_cons(pko_car(l), b);
   a = pks_sort_lex(pko_reverse(a));
   b = pks_sort_lex(pko_reverse(b));
   pk_val out = PK_NIL;
   while (pko_pairp(a) && pko_pairp(b)) {
     /* Chez's list-sort merge takes from the right when (lex<=? b a) */
-    if (pks_lex(pko_car(b), pko_car(a)) <= 0) { out = pko_cons(pko_car(b), out); b = pko_cdr(b); }
-    else { out = pko_cons(pko_car(a), out); a = pko_cdr(a); }
+    if (pks_lex(pko_car(b), pko_car(a)) <= 0) {
+      out = pko_cons(pko_car(b), out);
+      b = pko_cdr(b);
+    } else {
+      out = pko_cons(pko_car(a), out);
+      a = pko_cdr(a);
+    }
   }
   for (pk_val r = pko_pairp(a) ? a : b; pko_pairp(r); r = pko_cdr(r)) out = pko_cons(pko_car(r), out);
   return pko_reverse(out);
 }
 
-static bool pks_reified_varp(pk_val r)
-{
-  return pko_symbolp(r) && pko_symname(r)[0] == '_';
-}
+static bool pks_reified_varp(pk_val r) { return pko_symbolp(r) && pko_symname(r)[0] == '_'; }
 
 /* sort-d: orient each pair toward the reified variable, then sort. */
 static pk_val pks_sort_d(pk_val d)
@@ -1236,7 +1337,8 @@ static pk_val pks_form(pk_val v, pk_val D, pk_val T, pk_val A)
 {
   pk_val ft = PK_NIL, fd = PK_NIL, fa = PK_NIL;
   for (pk_val t = T; pko_pairp(t); t = pko_cdr(t))
-    if (pko_cdr(pko_car(t)) != PK_NIL) ft = pko_cons(pko_cons(pko_car(pko_car(t)), pks_sort_lex(pko_cdr(pko_car(t)))), ft);
+    if (pko_cdr(pko_car(t)) != PK_NIL)
+      ft = pko_cons(pko_cons(pko_car(pko_car(t)), pks_sort_lex(pko_cdr(pko_car(t)))), ft);
   ft = pko_reverse(ft);
   for (pk_val d = D; pko_pairp(d); d = pko_cdr(d)) fd = pko_cons(pks_sort_d(pko_car(d)), fd);
   fd = pks_sort_lex(pko_reverse(fd));
@@ -1264,7 +1366,8 @@ static pk_val pks_reify(pk_val x, const pks_state *st)
   pk_val tags[3] = { pks_sym_num, pks_sym_str, pks_sym_sym };
   for (int i = 0; i < 3; i++) {
     pk_val xs = PK_NIL;
-    for (pk_val r = rv; pko_pairp(r); r = pko_cdr(r)) if (pks_var_type(st, pko_car(r)) == tcs[i]) xs = pko_cons(pko_car(r), xs);
+    for (pk_val r = rv; pko_pairp(r); r = pko_cdr(r))
+      if (pks_var_type(st, pko_car(r)) == tcs[i]) xs = pko_cons(pko_car(r), xs);
     T = pko_cons(pko_cons(tags[i], pko_reverse(xs)), T);
   }
   T = pko_reverse(T);
@@ -1278,7 +1381,8 @@ static pk_val pks_reify(pk_val x, const pks_state *st)
       if (pks_unify_assoc(&S, pko_car(d), &added, &o)) D = pko_cons(pks_walkstar(added.head, st->S), D);
       pkm_free_owned(&o);
     }
-    for (pk_val a = c->A; pko_pairp(a); a = pko_cdr(a)) A = pko_cons(pko_cons(pks_walkstar(pko_car(a), st->S), pko_car(r)), A);
+    for (pk_val a = c->A; pko_pairp(a); a = pko_cdr(a))
+      A = pko_cons(pko_cons(pks_walkstar(pko_car(a), st->S), pko_car(r)), A);
   }
   D = pks_filter(pko_reverse(D), pks_all_relevant, (const void *)rv);
   A = pks_filter(pko_reverse(A), pks_all_relevant, (const void *)rv);
@@ -1290,10 +1394,7 @@ static pk_val pks_reify(pk_val x, const pks_state *st)
 
 /* ---- run -------------------------------------------------------------------------- */
 
-static pk_val pks_reify_goal(pk_val x)
-{
-  return (pk_val)pks_mkgoal(G_REIFY, x, 0);
-}
+static pk_val pks_reify_goal(pk_val x) { return (pk_val)pks_mkgoal(G_REIFY, x, 0); }
 
 /* The body of run's fresh: (fresh (q) g ... reify) for one query variable;
    (fresh (x) (fresh (q ...) g ... (== (list q ...) x)) reify) for several,
@@ -1313,7 +1414,8 @@ static pk_val pks_run_body(pks_machine *m, const pks_goal *g, pks_state *st)
   pke_env *f = pks_fresh_frame(n, PKS_ENV(g), &st);
   pk_val goals[n->n + 1];
   pks_eval_goals(n, f, st, goals);
-  if (g->h.aux == G_RUN_OUTER) goals[n->n] = pks_reify_goal(f->v[0]);
+  if (g->h.aux == G_RUN_OUTER)
+    goals[n->n] = pks_reify_goal(f->v[0]);
   else {
     pk_val qs = PK_NIL;
     for (uint32_t i = n->a; i-- > 0;) qs = pko_cons(f->v[i], qs);
@@ -1368,9 +1470,16 @@ static bool pks_query_step(pks_query *q, pk_val *out)
     q->next = PK_FALSE; /* forcing consumes t, even when it fails */
     pk_val s = pks_force(t);
     if (s == PK_FALSE) break;
-    if (pks_thunkp(s)) { q->next = s; continue; }
-    if (pks_kind(s) == K_STATE) *out = s;
-    else { *out = ((pks_choice *)s)->a; q->next = ((pks_choice *)s)->f; }
+    if (pks_thunkp(s)) {
+      q->next = s;
+      continue;
+    }
+    if (pks_kind(s) == K_STATE)
+      *out = s;
+    else {
+      *out = ((pks_choice *)s)->a;
+      q->next = ((pks_choice *)s)->f;
+    }
     if (q->left > 0) q->left--;
     return true;
   }
@@ -1431,15 +1540,43 @@ bool pks_split(pk_val t, pk_val *a, pk_val *b)
 
 /* ---- primitives ------------------------------------------------------------------ */
 
-static pk_val pks_p_eq(int c, pk_val *v) { (void)c; return (pk_val)pks_mkgoal(G_UNIFY, v[0], v[1]); }
-static pk_val pks_p_neq(int c, pk_val *v) { (void)c; return (pk_val)pks_mkgoal(G_DISEQ, v[0], v[1]); }
-static pk_val pks_p_absento(int c, pk_val *v) { (void)c; return (pk_val)pks_mkgoal(G_ABSENTO, v[0], v[1]); }
-static pk_val pks_p_symbolo(int c, pk_val *v) { (void)c; return (pk_val)pks_mkgoal(G_TYPE, v[0], pko_mkfix(T_SYM)); }
-static pk_val pks_p_numbero(int c, pk_val *v) { (void)c; return (pk_val)pks_mkgoal(G_TYPE, v[0], pko_mkfix(T_NUM)); }
-static pk_val pks_p_stringo(int c, pk_val *v) { (void)c; return (pk_val)pks_mkgoal(G_TYPE, v[0], pko_mkfix(T_STR)); }
+static pk_val pks_p_eq(int c, pk_val *v)
+{
+  (void)c;
+  return (pk_val)pks_mkgoal(G_UNIFY, v[0], v[1]);
+}
+static pk_val pks_p_neq(int c, pk_val *v)
+{
+  (void)c;
+  return (pk_val)pks_mkgoal(G_DISEQ, v[0], v[1]);
+}
+static pk_val pks_p_absento(int c, pk_val *v)
+{
+  (void)c;
+  return (pk_val)pks_mkgoal(G_ABSENTO, v[0], v[1]);
+}
+static pk_val pks_p_symbolo(int c, pk_val *v)
+{
+  (void)c;
+  return (pk_val)pks_mkgoal(G_TYPE, v[0], pko_mkfix(T_SYM));
+}
+static pk_val pks_p_numbero(int c, pk_val *v)
+{
+  (void)c;
+  return (pk_val)pks_mkgoal(G_TYPE, v[0], pko_mkfix(T_NUM));
+}
+static pk_val pks_p_stringo(int c, pk_val *v)
+{
+  (void)c;
+  return (pk_val)pks_mkgoal(G_TYPE, v[0], pko_mkfix(T_STR));
+}
 /* (var? x): x is a logic variable; in a project body, an unbound one
    (kanren's isvar, for relations that branch on what is known). */
-static pk_val pks_p_varp(int c, pk_val *v) { (void)c; return pko_mkbool(pko_varp(v[0])); }
+static pk_val pks_p_varp(int c, pk_val *v)
+{
+  (void)c;
+  return pko_mkbool(pko_varp(v[0]));
+}
 static pk_val pks_p_onceo(int c, pk_val *v)
 {
   (void)c;

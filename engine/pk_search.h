@@ -55,8 +55,12 @@ void pks_set_runner(const pks_runner *r);
 /* ---- streams, for pk_future.c and the pool's operations ---- */
 /* Stream objects are PK_T_OPAQUE with their kind in aux; a thunk's memo
    word is for ordered speculation (0 when unused). */
-enum { PKS_K_MEMO = 6 };  /* a result forced ahead (pk_future.c) */
-typedef struct pks_thunk { pko_hdr h; pk_val x, y; _Atomic pk_val memo; } pks_thunk;
+enum { PKS_K_MEMO = 6 }; /* a result forced ahead (pk_future.c) */
+typedef struct pks_thunk {
+  pko_hdr h;
+  pk_val x, y;
+  _Atomic pk_val memo;
+} pks_thunk;
 /* Bit 7 of a thunk's aux: other threads may reach it. */
 #define PKS_SHARED 0x80u
 static inline bool pks_shared(pk_val t) { return ((pko_hdr *)t)->aux & PKS_SHARED; }

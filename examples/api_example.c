@@ -19,14 +19,14 @@
 
 static int failures = 0;
 
-#define CHECK(cond, ...)                                          \
-  do {                                                            \
-    if (!(cond)) {                                                \
-      failures++;                                                 \
+#define CHECK(cond, ...)                                                      \
+  do {                                                                        \
+    if (!(cond)) {                                                            \
+      failures++;                                                             \
       fprintf(stderr, "api_example:%d: check failed: %s: ", __LINE__, #cond); \
-      fprintf(stderr, __VA_ARGS__);                               \
-      fputc('\n', stderr);                                        \
-    }                                                             \
+      fprintf(stderr, __VA_ARGS__);                                           \
+      fputc('\n', stderr);                                                    \
+    }                                                                         \
   } while (0)
 
 /* Load program text; report and count a failure if it does not load. */
@@ -40,8 +40,7 @@ static int load(pk_engine *e, const char *name, const char *text)
 /* Run a query to the end (or to max answers when max >= 0), print each
    answer, and compare the answers, as `write` prints them, with want[]
    (n_want entries).  The query is freed, also when stopped early. */
-static void expect_answers(pk_engine *e, const char *form, int max,
-                           const char *const *want, int n_want)
+static void expect_answers(pk_engine *e, const char *form, int max, const char *const *want, int n_want)
 {
   pk_query *q = NULL;
   int rc = pk_query_open(e, form, &q);
@@ -59,8 +58,7 @@ static void expect_answers(pk_engine *e, const char *form, int max,
     CHECK(s != NULL, "pk_to_string returned NULL");
     if (!s) break;
     printf("  answer %d: %s\n", n + 1, s);
-    if (n < n_want)
-      CHECK(strcmp(s, want[n]) == 0, "%s: answer %d is %s, expected %s", form, n + 1, s, want[n]);
+    if (n < n_want) CHECK(strcmp(s, want[n]) == 0, "%s: answer %d is %s, expected %s", form, n + 1, s, want[n]);
     free(s);
     n++;
   }
@@ -71,8 +69,8 @@ static void expect_answers(pk_engine *e, const char *form, int max,
 /* ---- a relation written in C: (primeo n) succeeds when n is a prime ---- */
 
 struct prime_stats {
-  int calls;      /* how often the engine called primeo */
-  int unbound;    /* ... with an argument that is not an integer */
+  int calls;   /* how often the engine called primeo */
+  int unbound; /* ... with an argument that is not an integer */
 };
 
 static int is_prime(int64_t n)
@@ -89,7 +87,7 @@ static int primeo(pk_engine *e, int argc, const pk_term *argv, void *data)
   struct prime_stats *st = data;
   st->calls++;
   if (argc != 1) return 0;
-  if (!pk_is_int(argv[0])) {  /* a symbol, a list, or a fresh variable */
+  if (!pk_is_int(argv[0])) { /* a symbol, a list, or a fresh variable */
     st->unbound++;
     return 0;
   }
@@ -141,14 +139,16 @@ int main(void)
   /* 2. Iterate over the answers of a run*. */
   {
     static const char *const want[] = {
-      "(() (1 2 3))", "((1) (2 3))", "((1 2) (3))", "((1 2 3) ())",
+      "(() (1 2 3))",
+      "((1) (2 3))",
+      "((1 2) (3))",
+      "((1 2 3) ())",
     };
     expect_answers(e, "(run* (x y) (appendo x y '(1 2 3)))", -1, want, 4);
   }
   {
     static const char *const want[] = { "((_.0 _.1) (=/= ((_.0 _.1))) (sym _.0))" };
-    expect_answers(e, "(run* (q) (fresh (a b) (== q (list a b)) (=/= a b) (symbolo a)))",
-                   -1, want, 1);
+    expect_answers(e, "(run* (q) (fresh (a b) (== q (list a b)) (=/= a b) (symbolo a)))", -1, want, 1);
   }
 
   /* 3. A run* over an infinite relation, stopped after three answers. */
@@ -166,12 +166,10 @@ int main(void)
   {
     pk_term list = pk_nil();
     for (int i = 3; i >= 1; i--) list = pk_cons(e, pk_int(e, i), list);
-    pk_term tagged = pk_cons(e, pk_symbol(e, "numbers"),
-                             pk_cons(e, pk_string(e, "one two three", 13), pk_nil()));
+    pk_term tagged = pk_cons(e, pk_symbol(e, "numbers"), pk_cons(e, pk_string(e, "one two three", 13), pk_nil()));
     pk_term both = pk_cons(e, list, tagged);
     char *s = pk_to_string(both);
-    CHECK(s && strcmp(s, "((1 2 3) numbers \"one two three\")") == 0,
-          "built term prints as %s", s ? s : "(null)");
+    CHECK(s && strcmp(s, "((1 2 3) numbers \"one two three\")") == 0, "built term prints as %s", s ? s : "(null)");
     printf("built in C: %s\n", s ? s : "(null)");
     free(s);
     CHECK(pk_is_pair(list) && pk_is_int(pk_term_car(list)) && pk_int_value(pk_term_car(list)) == 1,
@@ -179,7 +177,7 @@ int main(void)
     CHECK(pk_is_symbol(pk_term_car(tagged)) && strcmp(pk_symbol_name(pk_term_car(tagged)), "numbers") == 0,
           "symbol accessor");
     CHECK(pk_is_string(pk_term_car(pk_term_cdr(tagged))) &&
-          strcmp(pk_string_value(pk_term_car(pk_term_cdr(tagged))), "one two three") == 0,
+              strcmp(pk_string_value(pk_term_car(pk_term_cdr(tagged))), "one two three") == 0,
           "string accessor");
 
     int rc = pk_define(e, "my-list", list);
@@ -217,15 +215,12 @@ int main(void)
     int rc = pk_register_relation(e, "primeo", 1, primeo, &st);
     CHECK(rc == PK_OK, "pk_register_relation returned %d: %s", rc, pk_errmsg(e));
     static const char *const want[] = { "7", "13" };
-    expect_answers(e,
-                   "(run* (q) (conde [(== q 7)] [(== q 8)] [(== q 13)] [(== q 'x)]) (primeo q))",
-                   -1, want, 2);
+    expect_answers(e, "(run* (q) (conde [(== q 7)] [(== q 8)] [(== q 13)] [(== q 'x)]) (primeo q))", -1, want, 2);
     CHECK(st.calls == 4, "primeo was called %d times, expected 4", st.calls);
     CHECK(st.unbound == 1, "primeo saw %d non-integers, expected 1", st.unbound);
 
     static const char *const want2[] = { "2", "3", "5", "7", "11" };
-    expect_answers(e, "(run* (q) (membero q '(1 2 3 4 5 6 7 8 9 10 11 12)) (primeo q))",
-                   -1, want2, 5);
+    expect_answers(e, "(run* (q) (membero q '(1 2 3 4 5 6 7 8 9 10 11 12)) (primeo q))", -1, want2, 5);
     /* The argument is walked: q is bound through another variable. */
     static const char *const want3[] = { "(17 prime)", "(18 composite)" };
     expect_answers(e,
@@ -321,11 +316,9 @@ int main(void)
     /* (exit n) is returned too, never exit(): PK_EEXIT for every n. */
     const char *ex = "(exit 7)\n";
     rc = pk_load_string(e, "exit.scm", ex, strlen(ex));
-    CHECK(rc == PK_EEXIT && pk_exit_code(e) == 7, "(exit 7) returned %d, exit code %d", rc,
-          pk_exit_code(e));
+    CHECK(rc == PK_EEXIT && pk_exit_code(e) == 7, "(exit 7) returned %d, exit code %d", rc, pk_exit_code(e));
     rc = pk_load_string(e, "exit.scm", "(exit 0)", 8);
-    CHECK(rc == PK_EEXIT && pk_exit_code(e) == 0, "(exit 0) returned %d, exit code %d", rc,
-          pk_exit_code(e));
+    CHECK(rc == PK_EEXIT && pk_exit_code(e) == 0, "(exit 0) returned %d, exit code %d", rc, pk_exit_code(e));
 
     pk_term t;
     rc = pk_parse(e, "(a b", &t);

@@ -28,28 +28,40 @@
 
 /* ---- symbols and the known random variables ------------------------------------ */
 
-enum { PKG_S_MODEL, PKG_S_INPUT, PKG_S_DEFINE, PKG_S_OUTPUT, PKG_S_TENSOR, PKG_S_F64, PKG_S_I64,
-       PKG_S_BOOL, PKG_S_OBSERVED, PKG_NSYMS };
+enum {
+  PKG_S_MODEL,
+  PKG_S_INPUT,
+  PKG_S_DEFINE,
+  PKG_S_OUTPUT,
+  PKG_S_TENSOR,
+  PKG_S_F64,
+  PKG_S_I64,
+  PKG_S_BOOL,
+  PKG_S_OBSERVED,
+  PKG_NSYMS
+};
 static pk_val pkg_syms[PKG_NSYMS];
 
 /* SPEC §4's random variables: name and parameters (then SIZE RNG NAME). */
-static const struct { const char *name, *params; int n; } pkg_rvs[] = {
-  { "NormalRV", "mu sd", 2 }, { "HalfNormalRV", "loc sd", 2 }, { "MvNormalRV", "mean cov", 2 },
-  { "CauchyRV", "loc scale", 2 }, { "HalfCauchyRV", "loc scale", 2 }, { "StudentTRV", "nu mu sd", 3 },
-  { "LaplaceRV", "mu b", 2 }, { "LogisticRV", "mu s", 2 }, { "GammaRV", "shape rate", 2 },
-  { "InvGammaRV", "shape scale", 2 }, { "ExponentialRV", "rate", 1 }, { "BetaRV", "a b", 2 },
-  { "BinomialRV", "n p", 2 }, { "NegBinomialRV", "n p", 2 }, { "PoissonRV", "rate", 1 },
-  { "BernoulliRV", "p", 1 }, { "UniformRV", "lower upper", 2 }, { "DirichletRV", "alpha", 1 },
-  { "CategoricalRV", "p", 1 }, { "MultinomialRV", "n p", 2 },
+static const struct {
+  const char *name, *params;
+  int n;
+} pkg_rvs[] = {
+  { "NormalRV", "mu sd", 2 },         { "HalfNormalRV", "loc sd", 2 },    { "MvNormalRV", "mean cov", 2 },
+  { "CauchyRV", "loc scale", 2 },     { "HalfCauchyRV", "loc scale", 2 }, { "StudentTRV", "nu mu sd", 3 },
+  { "LaplaceRV", "mu b", 2 },         { "LogisticRV", "mu s", 2 },        { "GammaRV", "shape rate", 2 },
+  { "InvGammaRV", "shape scale", 2 }, { "ExponentialRV", "rate", 1 },     { "BetaRV", "a b", 2 },
+  { "BinomialRV", "n p", 2 },         { "NegBinomialRV", "n p", 2 },      { "PoissonRV", "rate", 1 },
+  { "BernoulliRV", "p", 1 },          { "UniformRV", "lower upper", 2 },  { "DirichletRV", "alpha", 1 },
+  { "CategoricalRV", "p", 1 },        { "MultinomialRV", "n p", 2 },
 };
 #define PKG_NRVS (sizeof pkg_rvs / sizeof pkg_rvs[0])
 static pk_val pkg_rvsyms[PKG_NRVS];
 
 static void pkg_syms_once(void)
 {
-  static const char *names[PKG_NSYMS] = {
-    "model", "input", "define", "output", "tensor", "float64", "int64", "bool", "observed"
-  };
+  static const char *names[PKG_NSYMS] = { "model",   "input", "define", "output",  "tensor",
+                                          "float64", "int64", "bool",   "observed" };
   for (int k = 0; k < PKG_NSYMS; k++) pkg_syms[k] = pko_sym(names[k]);
   for (size_t k = 0; k < PKG_NRVS; k++) pkg_rvsyms[k] = pko_sym(pkg_rvs[k].name);
 }
@@ -74,10 +86,14 @@ static int pkg_rv(pk_val sym)
 
 /* ---- a map from values (compared by identity) to small records ---------------------- */
 
-typedef struct pkg_ent { pk_val val; int32_t a, b; int32_t kind, pad; } pkg_ent;
+typedef struct pkg_ent {
+  pk_val val;
+  int32_t a, b;
+  int32_t kind, pad;
+} pkg_ent;
 
 typedef struct pkg_map {
-  pk_val *keys;      /* 0 = empty; collected and scanned */
+  pk_val *keys; /* 0 = empty; collected and scanned */
   pkg_ent *ents;
   size_t cap, n;
 } pkg_map;
@@ -143,7 +159,10 @@ static pkg_ent *pkg_put(pkg_map *m, pk_val k, bool *fresh)
 
 /* A growable array of values (malloc'd: what it holds is interned or
    reachable from a model being printed, so kept alive elsewhere). */
-typedef struct pkg_vec { pk_val *v; size_t n, cap; } pkg_vec;
+typedef struct pkg_vec {
+  pk_val *v;
+  size_t n, cap;
+} pkg_vec;
 
 static void pkg_vpush(pkg_vec *a, pk_val x)
 {
@@ -157,40 +176,46 @@ static void pkg_vpush(pkg_vec *a, pk_val x)
 
 /* ---- reading: state --------------------------------------------------------------- */
 
-enum { PKG_D_NONE, PKG_D_INPUT, PKG_D_DEFINE, PKG_D_OUTPUT };  /* declarations */
-enum { PKG_N_USED = 1, PKG_N_INPUT, PKG_N_DEFINE };            /* what a name is */
+enum { PKG_D_NONE, PKG_D_INPUT, PKG_D_DEFINE, PKG_D_OUTPUT }; /* declarations */
+enum { PKG_N_USED = 1, PKG_N_INPUT, PKG_N_DEFINE };           /* what a name is */
 
-typedef struct pkg_item { int32_t line, col; } pkg_item;
-typedef struct pkg_frame { size_t start; int32_t line, col; int close; } pkg_frame;
+typedef struct pkg_item {
+  int32_t line, col;
+} pkg_item;
+typedef struct pkg_frame {
+  size_t start;
+  int32_t line, col;
+  int close;
+} pkg_frame;
 
 typedef struct pkg_rd {
   pkr_reader *r;
   const char *file;
-  const char *text;          /* the fast lexer's cursor (pkg_token) */
+  const char *text; /* the fast lexer's cursor (pkg_token) */
   size_t len, i;
   int line, col;
-  pk_val symcache[256];      /* recent symbols by hash of their name */
-  pk_val *vals;              /* items of the open lists, innermost last */
-  pkg_item *pos;             /* where each item starts */
+  pk_val symcache[256]; /* recent symbols by hash of their name */
+  pk_val *vals;         /* items of the open lists, innermost last */
+  pkg_item *pos;        /* where each item starts */
   size_t n, icap;
-  pkg_frame *fr;             /* open lists */
+  pkg_frame *fr; /* open lists */
   size_t depth, fcap;
   /* the model being read */
   pk_val name;
-  int decl;                  /* the open declaration's kind */
-  pkg_map names;             /* symbol -> PKG_N_*, its node, where first seen */
-  pk_val skey[256], sval[256]; /* recent pkg_subst results (never stale: a
+  int decl;                     /* the open declaration's kind */
+  pkg_map names;                /* symbol -> PKG_N_*, its node, where first seen */
+  pk_val skey[256], sval[256];  /* recent pkg_subst results (never stale: a
                                   name used cannot be defined later) */
-  pk_val inputs, defines, outs;  /* reversed lists of interned terms */
+  pk_val inputs, defines, outs; /* reversed lists of interned terms */
   /* the file */
-  pk_val models;             /* reversed */
-  pkg_map modelnames;        /* name -> line, col */
-  pkp_buf done;              /* names of the models read, for messages */
+  pk_val models;      /* reversed */
+  pkg_map modelnames; /* name -> line, col */
+  pkp_buf done;       /* names of the models read, for messages */
 } pkg_rd;
 
 /* A static error at line:col of the file. */
 static _Noreturn void pkg_fail(const pkg_rd *rd, int line, int col, const char *fmt, ...)
-  __attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 static _Noreturn void pkg_fail(const pkg_rd *rd, int line, int col, const char *fmt, ...)
 {
   char msg[1024];
@@ -281,7 +306,7 @@ static void pkg_place(pkg_rd *rd, bool list, pk_val v, const pk_srcpos *pos)
 {
   char b[96];
   size_t d = rd->depth;
-  if (d >= 3) return;   /* inside a term: anything goes */
+  if (d >= 3) return; /* inside a term: anything goes */
   size_t i = d ? pkg_index(rd) : 0;
   if (d == 0 && !list)
     pkg_fail(rd, pos->line, pos->col, "expected (model NAME declaration ...), found %s", pkg_show(v, b));
@@ -293,8 +318,10 @@ static void pkg_place(pkg_rd *rd, bool list, pk_val v, const pk_srcpos *pos)
   if (d == 1 && i >= 2 && !list)
     pkg_fail(rd, pos->line, pos->col, "expected a declaration (input, define or output), found %s", pkg_show(v, b));
   if (d == 2 && i == 0) {
-    int k = v == pkg_syms[PKG_S_INPUT] ? PKG_D_INPUT : v == pkg_syms[PKG_S_DEFINE] ? PKG_D_DEFINE
-          : v == pkg_syms[PKG_S_OUTPUT] ? PKG_D_OUTPUT : PKG_D_NONE;
+    int k = v == pkg_syms[PKG_S_INPUT]    ? PKG_D_INPUT
+            : v == pkg_syms[PKG_S_DEFINE] ? PKG_D_DEFINE
+            : v == pkg_syms[PKG_S_OUTPUT] ? PKG_D_OUTPUT
+                                          : PKG_D_NONE;
     if (list || k == PKG_D_NONE)
       pkg_fail(rd, pos->line, pos->col, "unknown declaration %s (expected input, define or output)",
                list ? "(a list)" : pkg_show(v, b));
@@ -309,8 +336,8 @@ static void pkg_atom(pkg_rd *rd, pk_val v, const pk_srcpos *pos)
   size_t d = rd->depth, i = pkg_index(rd);
   if (d == 1 && i == 1) rd->name = v;
   if (pko_symbolp(v)) {
-    bool term = (d >= 3 && rd->decl != PKG_D_INPUT)
-             || (d == 2 && ((rd->decl == PKG_D_DEFINE && i >= 2) || (rd->decl == PKG_D_OUTPUT && i >= 1)));
+    bool term = (d >= 3 && rd->decl != PKG_D_INPUT) ||
+                (d == 2 && ((rd->decl == PKG_D_DEFINE && i >= 2) || (rd->decl == PKG_D_OUTPUT && i >= 1)));
     if (term) v = pkg_subst(rd, v, pos->line, pos->col);
   } else {
     pk_val c = pkh_atom(v);
@@ -338,8 +365,8 @@ static void pkg_check_term(const pkg_rd *rd, const pkg_frame *f)
   pk_val h = rd->vals[f->start];
   int k = pkg_rv(h);
   if (k >= 0 && (int)n - 1 != pkg_rvs[k].n + 3)
-    pkg_fail(rd, f->line, f->col, "%s takes %d arguments (%s SIZE RNG NAME), given %d",
-             pkg_rvs[k].name, pkg_rvs[k].n + 3, pkg_rvs[k].params, (int)n - 1);
+    pkg_fail(rd, f->line, f->col, "%s takes %d arguments (%s SIZE RNG NAME), given %d", pkg_rvs[k].name,
+             pkg_rvs[k].n + 3, pkg_rvs[k].params, (int)n - 1);
   if (h == pkg_syms[PKG_S_OBSERVED] && n != 3)
     pkg_fail(rd, f->line, f->col, "observed takes 2 arguments (VALUE RV), given %d", (int)n - 1);
 }
@@ -354,11 +381,14 @@ static int64_t *pkg_shape(const pkg_rd *rd, pk_val shape, const pkg_item *at, ui
   if (!dims) pkg_oom();
   for (long k = 0; k < n; k++, shape = pko_cdr(shape)) {
     pk_val d = pko_car(shape);
-    if (pko_symbolp(d)) dims[k] = -1;
-    else if (pko_intp(d) && pko_intval(d) >= 0) dims[k] = pko_intval(d);
+    if (pko_symbolp(d))
+      dims[k] = -1;
+    else if (pko_intp(d) && pko_intval(d) >= 0)
+      dims[k] = pko_intval(d);
     else {
       char b[96];
-      pkg_fail(rd, at->line, at->col, "a dimension must be a non-negative integer or a symbol, found %s", pkg_show(d, b));
+      pkg_fail(rd, at->line, at->col, "a dimension must be a non-negative integer or a symbol, found %s",
+               pkg_show(d, b));
     }
   }
   *rank = (uint32_t)n;
@@ -383,7 +413,8 @@ static void pkg_input(pkg_rd *rd, const pkg_frame *f)
   char b[96];
   if (n < 3 || n > 4)
     pkg_fail(rd, f->line, f->col, "input takes a name, a type (tensor DTYPE SHAPE) and an optional test value");
-  if (!pko_symbolp(v[1])) pkg_fail(rd, it[1].line, it[1].col, "an input's name must be a symbol, found %s", pkg_show(v[1], b));
+  if (!pko_symbolp(v[1]))
+    pkg_fail(rd, it[1].line, it[1].col, "an input's name must be a symbol, found %s", pkg_show(v[1], b));
   pk_val ty = v[2];
   if (pko_length(ty) != 3 || pko_car(ty) != pkg_syms[PKG_S_TENSOR])
     pkg_fail(rd, it[2].line, it[2].col, "an input's type must be (tensor DTYPE SHAPE), found %s", pkg_show(ty, b));
@@ -395,7 +426,8 @@ static void pkg_input(pkg_rd *rd, const pkg_frame *f)
   if (n == 4) {
     pk_val tv = v[3];
     if (!pko_numberp(tv) && !pko_isa(tv, PK_T_TENSOR))
-      pkg_fail(rd, it[3].line, it[3].col, "a test value must be a number or a tensor literal, found %s", pkg_show(tv, b));
+      pkg_fail(rd, it[3].line, it[3].col, "a test value must be a number or a tensor literal, found %s",
+               pkg_show(tv, b));
     const pko_tensor *t = pko_isa(tv, PK_T_TENSOR) ? pko_as_tensor(tv) : NULL;
     uint32_t vr = t ? t->rank : 0;
     bool ok = vr == rank;
@@ -422,13 +454,13 @@ static void pkg_define(pkg_rd *rd, const pkg_frame *f)
   const pk_val *v = rd->vals + f->start;
   char b[96];
   if (rd->n - f->start != 3) pkg_fail(rd, f->line, f->col, "define takes a name and one term");
-  if (!pko_symbolp(v[1])) pkg_fail(rd, it[1].line, it[1].col, "a define's name must be a symbol, found %s", pkg_show(v[1], b));
+  if (!pko_symbolp(v[1]))
+    pkg_fail(rd, it[1].line, it[1].col, "a define's name must be a symbol, found %s", pkg_show(v[1], b));
   bool fresh;
   pkg_ent *e = pkg_put(&rd->names, v[1], &fresh);
   if (!fresh && e->kind == PKG_N_USED)
     pkg_fail(rd, e->a, e->b, "%s is used before its define (line %d)", pko_symname(v[1]), it[1].line);
-  if (!fresh)
-    pkg_fail(rd, it[1].line, it[1].col, "%s is defined twice (first at line %d)", pko_symname(v[1]), e->a);
+  if (!fresh) pkg_fail(rd, it[1].line, it[1].col, "%s is defined twice (first at line %d)", pko_symname(v[1]), e->a);
   *e = (pkg_ent){ v[2], it[1].line, it[1].col, PKG_N_DEFINE, 0 };
   rd->defines = pko_cons(pkg_list(rd, f->start, rd->n), rd->defines);
 }
@@ -460,8 +492,8 @@ static void pkg_model(pkg_rd *rd, const pkg_frame *f)
   bool fresh;
   pkg_ent *e = pkg_put(&rd->modelnames, v[1], &fresh);
   if (!fresh)
-    pkg_fail(rd, it[1].line, it[1].col, "model %s is defined twice in this file (first at line %d)",
-             pko_symname(v[1]), e->a);
+    pkg_fail(rd, it[1].line, it[1].col, "model %s is defined twice in this file (first at line %d)", pko_symname(v[1]),
+             e->a);
   e->a = it[1].line;
   pkg_vec a = { 0 };
   pkg_vpush(&a, pkg_syms[PKG_S_OUTPUT]);
@@ -499,9 +531,12 @@ static void pkg_close(pkg_rd *rd, const pk_srcpos *pos, int bracket)
   }
   if (rd->depth == 2) {
     if (rd->n == f.start) pkg_fail(rd, f.line, f.col, "unknown declaration () (expected input, define or output)");
-    if (rd->decl == PKG_D_INPUT) pkg_input(rd, &f);
-    else if (rd->decl == PKG_D_DEFINE) pkg_define(rd, &f);
-    else pkg_output(rd, &f);
+    if (rd->decl == PKG_D_INPUT)
+      pkg_input(rd, &f);
+    else if (rd->decl == PKG_D_DEFINE)
+      pkg_define(rd, &f);
+    else
+      pkg_output(rd, &f);
     rd->decl = PKG_D_NONE;
   } else {
     pkg_model(rd, &f);
@@ -516,14 +551,23 @@ static void pkg_utf8(const pkg_rd *rd, const char *text, size_t len)
   const unsigned char *s = (const unsigned char *)text;
   size_t i = 0;
   while (i < len) {
-    if (s[i] < 0x80) { i++; continue; }
+    if (s[i] < 0x80) {
+      i++;
+      continue;
+    }
     uint32_t cp;
     int k = pko_utf8_decode(s + i, len - i, &cp);
-    if (k) { i += (size_t)k; continue; }
+    if (k) {
+      i += (size_t)k;
+      continue;
+    }
     int line = 1, col = 1;
     for (size_t j = 0; j < i; j++) {
-      if (s[j] == '\n') { line++; col = 1; }
-      else if ((s[j] & 0xC0) != 0x80) col++;
+      if (s[j] == '\n') {
+        line++;
+        col = 1;
+      } else if ((s[j] & 0xC0) != 0x80)
+        col++;
     }
     pkg_fail(rd, line, col, "invalid UTF-8 byte \\x%02X;", s[i]);
   }
@@ -563,9 +607,12 @@ static int pkg_token(pkg_rd *rd, pk_val *v, pk_srcpos *pos, int *bracket)
   size_t i = rd->i;
   for (; i < rd->len; i++) {
     char c = t[i];
-    if (c == ' ' || c == '\t' || c == '\r') rd->col++;
-    else if (c == '\n') rd->line++, rd->col = 1;
-    else break;
+    if (c == ' ' || c == '\t' || c == '\r')
+      rd->col++;
+    else if (c == '\n')
+      rd->line++, rd->col = 1;
+    else
+      break;
   }
   rd->i = i;
   *pos = (pk_srcpos){ rd->file, rd->line, rd->col };
@@ -614,7 +661,8 @@ static void pkg_parse(pkg_rd *rd)
     case PKR_LEX_EOF:
       if (rd->depth)
         pkg_fail(rd, rd->fr[rd->depth - 1].line, rd->fr[rd->depth - 1].col, "unexpected end-of-file reading list");
-      if (rd->models == PK_NIL) pkg_fail(rd, pos.line, pos.col, "no models in the file: expected (model NAME declaration ...)");
+      if (rd->models == PK_NIL)
+        pkg_fail(rd, pos.line, pos.col, "no models in the file: expected (model NAME declaration ...)");
       return;
     case PKR_LEX_ATOM: pkg_atom(rd, v, &pos); break;
     case PKR_LEX_OPEN:
@@ -623,7 +671,8 @@ static void pkg_parse(pkg_rd *rd)
       pkg_open(rd, &pos, bracket);
       break;
     case PKR_LEX_CLOSE: pkg_close(rd, &pos, bracket); break;
-    default: pkg_fail(rd, pos.line, pos.col, "only lists, symbols, numbers, strings and #[...] tensors may appear in a model");
+    default:
+      pkg_fail(rd, pos.line, pos.col, "only lists, symbols, numbers, strings and #[...] tensors may appear in a model");
     }
   }
 }
@@ -634,8 +683,10 @@ static void pkg_context(const pkg_rd *rd)
   size_t n = strlen(pko_err.msg), cap = sizeof pko_err.msg;
   const char *read = rd->done.len ? rd->done.s : "none";
   if (rd->depth == 0 && rd->models != PK_NIL) return;
-  if (rd->name) snprintf(pko_err.msg + n, cap - n, " [model %s; models read: %.600s]", pko_symname(rd->name), read);
-  else if (rd->depth) snprintf(pko_err.msg + n, cap - n, " [model at line %d; models read: %.600s]", rd->fr[0].line, read);
+  if (rd->name)
+    snprintf(pko_err.msg + n, cap - n, " [model %s; models read: %.600s]", pko_symname(rd->name), read);
+  else if (rd->depth)
+    snprintf(pko_err.msg + n, cap - n, " [model at line %d; models read: %.600s]", rd->fr[0].line, read);
 }
 
 pk_val pkg_read_text(const char *file, const char *text, size_t len)
@@ -697,10 +748,7 @@ pk_val pkg_read_file(const char *path, const pk_srcpos *from)
 /* ---- model terms -------------------------------------------------------------------- */
 
 /* A declaration headed by sym? */
-static bool pkg_decl(pk_val d, int sym)
-{
-  return pko_pairp(d) && pko_car(d) == pkg_syms[sym] && pko_length(d) > 0;
-}
+static bool pkg_decl(pk_val d, int sym) { return pko_pairp(d) && pko_car(d) == pkg_syms[sym] && pko_length(d) > 0; }
 
 bool pkg_modelp(pk_val m)
 {
@@ -729,7 +777,10 @@ pk_val pkg_name(pk_val m) { return pko_car(pko_cdr(m)); }
 /* The nodes seen by the printer's walk: identity keys, 8 bytes a slot; a
    node used more than once has bit 0 of its key set (values' bit 0 is a
    tag bit that is 0 in pairs and objects). */
-typedef struct pkg_seen { pk_val *keys; size_t cap, count; } pkg_seen;
+typedef struct pkg_seen {
+  pk_val *keys;
+  size_t cap, count;
+} pkg_seen;
 
 static void pkg_seen_init(pkg_seen *c, size_t cap)
 {
@@ -789,7 +840,7 @@ static void pkg_take_syms(pkg_map *taken, pk_val l)
 typedef struct pkg_walker {
   pkg_seen seen;
   pkg_map taken;
-  pk_val recent[64];       /* symbols put in taken lately: most repeat */
+  pk_val recent[64]; /* symbols put in taken lately: most repeat */
   pkg_vec order, shared;
 } pkg_walker;
 
@@ -809,7 +860,7 @@ static bool pkg_visit(pkg_walker *w, pk_val e)
   if (n == 1) pkg_vpush(&w->shared, e);
   if (n) return false;
   if (pko_pairp(e)) return true;
-  pkg_vpush(&w->order, e);   /* a tensor finishes at once */
+  pkg_vpush(&w->order, e); /* a tensor finishes at once */
   return false;
 }
 
@@ -818,7 +869,10 @@ static bool pkg_visit(pkg_walker *w, pk_val e)
    rest of its list, index of the next element, index of a SIZE to skip). */
 static void pkg_walk(pk_val outs, pkg_walker *w)
 {
-  typedef struct { pk_val node, rest; long idx, skip; } fr;
+  typedef struct {
+    pk_val node, rest;
+    long idx, skip;
+  } fr;
   size_t n = 0, cap = 64;
   fr *st = malloc(cap * sizeof *st);
   if (!st) pkg_oom();
@@ -838,7 +892,10 @@ static void pkg_walk(pk_val outs, pkg_walker *w)
       pk_val e = pko_car(f->rest);
       long idx = f->idx++;
       f->rest = pko_cdr(f->rest);
-      if (idx == f->skip) { pkg_take_syms(&w->taken, e); continue; }
+      if (idx == f->skip) {
+        pkg_take_syms(&w->taken, e);
+        continue;
+      }
       if (!pkg_visit(w, e)) continue;
       if (n == cap) {
         cap *= 2;
@@ -869,7 +926,7 @@ static void pkg_names(pk_val m, pkg_walker *w, pkg_map *defs, pkg_vec *shown)
     if (pkg_decl(d, PKG_S_INPUT)) pkg_put(taken, pko_car(pko_cdr(d)), &fresh);
     if (!pkg_decl(d, PKG_S_DEFINE) || !pkg_nodep(pko_car(pko_cdr(pko_cdr(d))))) continue;
     pk_val name = pko_car(pko_cdr(d)), node = pko_car(pko_cdr(pko_cdr(d)));
-    if (pkg_get(taken, name) || !pkg_seen_has(&w->seen, node)) continue;   /* free symbol, or node gone */
+    if (pkg_get(taken, name) || !pkg_seen_has(&w->seen, node)) continue; /* free symbol, or node gone */
     pkg_ent *e = pkg_put(&given, node, &fresh);
     if (fresh) e->val = name;
   }
@@ -914,7 +971,7 @@ static inline void pkg_putc(pkp_buf *b, char c)
 typedef struct pkg_atoms {
   pkg_map text;
   pkp_buf arena;
-  pk_val rsym[256];            /* a direct-mapped front of text */
+  pk_val rsym[256]; /* a direct-mapped front of text */
   int32_t roff[256], rlen[256];
 } pkg_atoms;
 
@@ -924,7 +981,8 @@ static void pkg_atom_out(pkp_buf *b, pkg_atoms *c, pk_val v)
     char d[24], *o = d + sizeof d;
     int64_t i = pko_fixval(v);
     uint64_t u = i < 0 ? 0 - (uint64_t)i : (uint64_t)i;
-    do *--o = (char)('0' + u % 10); while (u /= 10);
+    do *--o = (char)('0' + u % 10);
+    while (u /= 10);
     if (i < 0) *--o = '-';
     pkp_puts(b, o, (size_t)(d + sizeof d - o));
     return;
@@ -952,7 +1010,10 @@ static void pkg_atom_out(pkp_buf *b, pkg_atoms *c, pk_val v)
 static void pkg_term(pkp_buf *b, const pkg_map *defs, pkg_atoms *atoms, pk_val t, bool root_named)
 {
   enum { VAL, REST, CLOSE };
-  typedef struct { pk_val v; int op; } it;
+  typedef struct {
+    pk_val v;
+    int op;
+  } it;
   size_t n = 0, cap = 64;
   it *st = malloc(cap * sizeof *st);
   if (!st) pkg_oom();

@@ -23,17 +23,17 @@
 #define PKH_SHARDS (1u << PKH_SHARD_BITS)
 
 typedef struct pkh_arr {
-  size_t cap;                    /* power of two */
-  _Atomic uint32_t *hash;        /* cap entries; collected, not scanned */
-  _Atomic pk_val slot[];         /* cap entries */
+  size_t cap;             /* power of two */
+  _Atomic uint32_t *hash; /* cap entries; collected, not scanned */
+  _Atomic pk_val slot[];  /* cap entries */
 } pkh_arr;
 
 typedef struct pkh_shard {
   pthread_mutex_t lock;
   _Atomic(pkh_arr *) arr;
-  size_t count, lists, cells;    /* under lock */
-  uint32_t next_id;              /* under lock */
-  char pad[64];                  /* shards on separate cache lines */
+  size_t count, lists, cells; /* under lock */
+  uint32_t next_id;           /* under lock */
+  char pad[64];               /* shards on separate cache lines */
 } pkh_shard;
 
 static pkh_shard pkh_tab[PKH_SHARDS];
@@ -105,16 +105,13 @@ static uint32_t pkh_hash_atom(pk_val v)
   case PK_T_INT: return (uint32_t)pkh_mix((uint64_t)((pko_int *)v)->i ^ 3);
   case PK_T_RATIO: return (uint32_t)pkh_mix((uint64_t)pko_as_ratio(v)->num * 31 + (uint64_t)pko_as_ratio(v)->den + 4);
   case PK_T_TENSOR: return (uint32_t)pkh_mix(pko_tensor_hash(v));
-  default: return (uint32_t)pkh_mix((uint64_t)v);   /* fixnums, immediates, characters */
+  default: return (uint32_t)pkh_mix((uint64_t)v); /* fixnums, immediates, characters */
   }
 }
 
 /* Hash of a canonical value: a list's from its node, an atom's from its
    contents.  The low bit is always set (0 marks an empty slot). */
-static inline uint32_t pkh_hash_of(pk_val v)
-{
-  return pko_pairp(v) ? pkh_node_of(v)->hash : pkh_hash_atom(v) | 1;
-}
+static inline uint32_t pkh_hash_of(pk_val v) { return pko_pairp(v) ? pkh_node_of(v)->hash : pkh_hash_atom(v) | 1; }
 
 uint32_t pkh_hash(pk_val t) { return pkh_hash_of(t); }
 
@@ -191,7 +188,8 @@ static void pkh_grow(pkh_shard *sh)
     if (!h) continue;
     size_t i = (h >> 1) & m;
     while (atomic_load_explicit(&na->hash[i], memory_order_relaxed)) i = (i + 1) & m;
-    atomic_store_explicit(&na->slot[i], atomic_load_explicit(&old->slot[k], memory_order_relaxed), memory_order_relaxed);
+    atomic_store_explicit(&na->slot[i], atomic_load_explicit(&old->slot[k], memory_order_relaxed),
+                          memory_order_relaxed);
     atomic_store_explicit(&na->hash[i], h, memory_order_relaxed);
   }
   atomic_store_explicit(&sh->arr, na, memory_order_release);
@@ -267,7 +265,7 @@ pk_val pkh_atom(pk_val a)
 bool pkh_internedp(pk_val t)
 {
   if (pko_pairp(t)) {
-    void *p = pko_as_pair(t);   /* ordinary pairs are 16-byte objects; list pairs inside blocks are not heads */
+    void *p = pko_as_pair(t); /* ordinary pairs are 16-byte objects; list pairs inside blocks are not heads */
     return GC_size(p) >= sizeof(pkh_node) && GC_base(p) == p;
   }
   return pkh_plain(t) || (pkh_boxed(t) && pkh_atom(t) == t);
@@ -275,7 +273,10 @@ bool pkh_internedp(pk_val t)
 
 /* A growable stack of values in collected memory (so partial results stay
    alive). */
-typedef struct pkh_stack { pk_val *v; size_t n, cap; } pkh_stack;
+typedef struct pkh_stack {
+  pk_val *v;
+  size_t n, cap;
+} pkh_stack;
 
 static void pkh_spush(pkh_stack *s, pk_val x)
 {
@@ -338,6 +339,5 @@ void pkh_get_stats(pkh_stats *s)
     s->slots += atomic_load_explicit(&pkh_tab[k].arr, memory_order_relaxed)->cap;
     pthread_mutex_unlock(&pkh_tab[k].lock);
   }
-  s->bytes = s->lists * sizeof(pkh_node) + s->cells * sizeof(pko_pair)
-           + s->slots * (sizeof(pk_val) + sizeof(uint32_t));
+  s->bytes = s->lists * sizeof(pkh_node) + s->cells * sizeof(pko_pair) + s->slots * (sizeof(pk_val) + sizeof(uint32_t));
 }

@@ -38,10 +38,10 @@
 #include <stdatomic.h>
 
 typedef struct pkh_node {
-  pk_val car, cdr;        /* the list's first pair: pko_car/pko_cdr work on it */
-  uint32_t hash;          /* structural: equal terms, equal hashes, in every run */
-  uint32_t id;            /* unique in the process, never 0 */
-  _Atomic pk_val memo;    /* the rewriting driver's slot; 0 until it sets one */
+  pk_val car, cdr;     /* the list's first pair: pko_car/pko_cdr work on it */
+  uint32_t hash;       /* structural: equal terms, equal hashes, in every run */
+  uint32_t id;         /* unique in the process, never 0 */
+  _Atomic pk_val memo; /* the rewriting driver's slot; 0 until it sets one */
 } pkh_node;
 
 /* The node behind an interned list (pkh_internedp true). */
@@ -67,11 +67,11 @@ bool pkh_internedp(pk_val t);
 uint32_t pkh_hash(pk_val t);
 
 typedef struct pkh_stats {
-  size_t lists;       /* interned lists (nodes) */
-  size_t cells;       /* the ordinary pairs after their first */
-  size_t atoms;       /* interned boxed atoms */
-  size_t slots;       /* table slots over all shards */
-  size_t bytes;       /* nodes + pairs + slot arrays (atoms not counted) */
+  size_t lists; /* interned lists (nodes) */
+  size_t cells; /* the ordinary pairs after their first */
+  size_t atoms; /* interned boxed atoms */
+  size_t slots; /* table slots over all shards */
+  size_t bytes; /* nodes + pairs + slot arrays (atoms not counted) */
 } pkh_stats;
 /* Counts of the whole table (takes each shard's lock in turn). */
 void pkh_get_stats(pkh_stats *s);

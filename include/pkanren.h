@@ -46,11 +46,11 @@ extern "C" {
 /* Error codes: the negated exit statuses of the pkanren command. */
 enum {
   PK_OK = 0,
-  PK_EFAILED = -1,     /* a test in the loaded program failed */
-  PK_ESTATIC = -2,     /* reader error, malformed form, unbound name, unreadable file, bad argument */
-  PK_ERUNTIME = -3,    /* runtime error, or a call not allowed now (see below) */
-  PK_EINTR = -130,     /* interrupted (pk_interrupt) */
-  PK_EEXIT = -256      /* the program called (exit n); pk_exit_code() holds n */
+  PK_EFAILED = -1,  /* a test in the loaded program failed */
+  PK_ESTATIC = -2,  /* reader error, malformed form, unbound name, unreadable file, bad argument */
+  PK_ERUNTIME = -3, /* runtime error, or a call not allowed now (see below) */
+  PK_EINTR = -130,  /* interrupted (pk_interrupt) */
+  PK_EEXIT = -256   /* the program called (exit n); pk_exit_code() holds n */
 };
 
 typedef struct pk_engine pk_engine;
@@ -110,11 +110,11 @@ int pk_is_pair(pk_term t);
 int pk_is_int(pk_term t);
 int pk_is_symbol(pk_term t);
 int pk_is_string(pk_term t);
-pk_term pk_term_car(pk_term t);     /* t must be a pair */
-pk_term pk_term_cdr(pk_term t);     /* t must be a pair */
-int64_t pk_int_value(pk_term t);    /* t must be an integer */
-const char *pk_symbol_name(pk_term t);   /* t must be a symbol */
-const char *pk_string_value(pk_term t);  /* t must be a string */
+pk_term pk_term_car(pk_term t);         /* t must be a pair */
+pk_term pk_term_cdr(pk_term t);         /* t must be a pair */
+int64_t pk_int_value(pk_term t);        /* t must be an integer */
+const char *pk_symbol_name(pk_term t);  /* t must be a symbol */
+const char *pk_string_value(pk_term t); /* t must be a string */
 /* t as `write` prints it; malloc'd, caller frees. */
 char *pk_to_string(pk_term t);
 /* Scheme equal?. */

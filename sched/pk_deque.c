@@ -62,10 +62,19 @@ _Static_assert(offsetof(pkd_deque, bottom) == 2 * PKD_CACHE_LINE, "bottom's own 
 #define RLX memory_order_relaxed
 #define ACQ memory_order_acquire
 #define REL memory_order_release
-#define SC  memory_order_seq_cst
+#define SC memory_order_seq_cst
 
-static void *pkd_malloc_alloc(size_t bytes, void *ctx) { (void)ctx; return pko_xmalloc(bytes); }
-static void pkd_malloc_free(void *p, size_t bytes, void *ctx) { (void)bytes; (void)ctx; free(p); }
+static void *pkd_malloc_alloc(size_t bytes, void *ctx)
+{
+  (void)ctx;
+  return pko_xmalloc(bytes);
+}
+static void pkd_malloc_free(void *p, size_t bytes, void *ctx)
+{
+  (void)bytes;
+  (void)ctx;
+  free(p);
+}
 const pkd_alloc pkd_alloc_malloc = { pkd_malloc_alloc, pkd_malloc_free, NULL };
 
 /* Bytes of a buffer of capacity mask + 1.  Cost: O(1). */
@@ -133,12 +142,12 @@ bool pkd_push_owner(pkd_deque *d, uintptr_t item)
   int64_t b = atomic_load_explicit(&d->bottom, RLX);
   int64_t t = atomic_load_explicit(&d->top, ACQ);
   struct pkd_buf *a = atomic_load_explicit(&d->buf, RLX);
-  if (b - t > a->mask) {                /* full */
+  if (b - t > a->mask) { /* full */
     a = pkd_grow_owner(d, a, t, b);
     if (!a) return false;
   }
   atomic_store_explicit(&a->slot[b & a->mask], item, RLX);
-  atomic_store_explicit(&d->bottom, b + 1, REL);   /* paper: fence(release); relaxed */
+  atomic_store_explicit(&d->bottom, b + 1, REL); /* paper: fence(release); relaxed */
   return true;
 }
 
@@ -146,14 +155,14 @@ bool pkd_pop_owner(pkd_deque *d, uintptr_t *item)
 {
   int64_t b = atomic_load_explicit(&d->bottom, RLX) - 1;
   struct pkd_buf *a = atomic_load_explicit(&d->buf, RLX);
-  atomic_store_explicit(&d->bottom, b, SC);        /* paper: relaxed; fence(seq_cst) */
-  int64_t t = atomic_load_explicit(&d->top, SC);   /* paper: relaxed */
-  if (t > b) {                                     /* empty */
+  atomic_store_explicit(&d->bottom, b, SC);      /* paper: relaxed; fence(seq_cst) */
+  int64_t t = atomic_load_explicit(&d->top, SC); /* paper: relaxed */
+  if (t > b) {                                   /* empty */
     atomic_store_explicit(&d->bottom, b + 1, REL);
     return false;
   }
   uintptr_t x = atomic_load_explicit(&a->slot[b & a->mask], RLX);
-  if (t < b) {                                     /* more than one item */
+  if (t < b) { /* more than one item */
     *item = x;
     return true;
   }
@@ -166,13 +175,12 @@ bool pkd_pop_owner(pkd_deque *d, uintptr_t *item)
 
 pkd_steal_result pkd_steal_mc(pkd_deque *d, uintptr_t *item)
 {
-  int64_t t = atomic_load_explicit(&d->top, SC);     /* paper: acquire; fence(seq_cst) */
-  int64_t b = atomic_load_explicit(&d->bottom, SC);  /* paper: acquire */
+  int64_t t = atomic_load_explicit(&d->top, SC);    /* paper: acquire; fence(seq_cst) */
+  int64_t b = atomic_load_explicit(&d->bottom, SC); /* paper: acquire */
   if (t >= b) return PKD_EMPTY;
-  struct pkd_buf *a = atomic_load_explicit(&d->buf, ACQ);   /* paper: consume */
+  struct pkd_buf *a = atomic_load_explicit(&d->buf, ACQ); /* paper: consume */
   uintptr_t x = atomic_load_explicit(&a->slot[t & a->mask], RLX);
-  if (!atomic_compare_exchange_strong_explicit(&d->top, &t, t + 1, SC, RLX))
-    return PKD_LOST;
+  if (!atomic_compare_exchange_strong_explicit(&d->top, &t, t + 1, SC, RLX)) return PKD_LOST;
   *item = x;
   return PKD_TAKEN;
 }
@@ -184,10 +192,7 @@ int64_t pkd_size_approx(pkd_deque *d)
   return b > t ? b - t : 0;
 }
 
-size_t pkd_capacity_owner(pkd_deque *d)
-{
-  return (size_t)atomic_load_explicit(&d->buf, RLX)->mask + 1;
-}
+size_t pkd_capacity_owner(pkd_deque *d) { return (size_t)atomic_load_explicit(&d->buf, RLX)->mask + 1; }
 
 /* Why scrubbing an empty deque is safe with thieves in flight: a steal
    succeeds only if its CAS finds top == t with index t live.  An index live

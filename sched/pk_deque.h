@@ -57,8 +57,8 @@ extern const pkd_alloc pkd_alloc_malloc;
    (owner-only), kept until pkd_destroy or pkd_reclaim_quiescent because a
    thief may still be reading them. */
 struct pkd_buf {
-  int64_t mask;              /* capacity - 1 */
-  struct pkd_buf *older;     /* retired predecessor, or NULL */
+  int64_t mask;          /* capacity - 1 */
+  struct pkd_buf *older; /* retired predecessor, or NULL */
   _Atomic uintptr_t slot[];
 };
 
@@ -73,18 +73,13 @@ typedef struct pkd_deque {
   _Atomic int64_t bottom;
   _Atomic(struct pkd_buf *) buf;
   pkd_alloc alloc;
-  char pad_bottom[2 * PKD_CACHE_LINE - sizeof(_Atomic int64_t)
-                  - sizeof(struct pkd_buf *) - sizeof(pkd_alloc)];
+  char pad_bottom[2 * PKD_CACHE_LINE - sizeof(_Atomic int64_t) - sizeof(struct pkd_buf *) - sizeof(pkd_alloc)];
 } pkd_deque;
 
 /* Result of a steal.  PKD_LOST: another thief, or the owner taking the last
    item, won the race for the top item; the deque may still hold items, so
    the caller may retry at once. */
-typedef enum pkd_steal_result {
-  PKD_TAKEN = 0,
-  PKD_EMPTY = 1,
-  PKD_LOST = 2
-} pkd_steal_result;
+typedef enum pkd_steal_result { PKD_TAKEN = 0, PKD_EMPTY = 1, PKD_LOST = 2 } pkd_steal_result;
 
 /* Quiescent: d is not shared yet.  capacity is rounded up to a power of two
    (at least 2).  a is copied.  Returns false when the allocation fails.

@@ -26,20 +26,20 @@
 #define UNKNOWN_BASE (1 << 24)
 
 typedef struct pkt_pu_info {
-  int os;        /* OS index */
-  int logical;   /* hwloc logical index, or UNKNOWN_BASE + position */
-  int core;      /* core logical index; unknown: UNKNOWN_BASE + os (own core) */
-  int cache;     /* L3 (or package) logical index; -1 unknown */
-  int numa;      /* NUMA node logical index; -1 unknown */
-  int ht_rank;   /* allowed PUs of the same core before this one */
-  bool known;    /* hwloc has this PU (pin with hwloc) */
+  int os;      /* OS index */
+  int logical; /* hwloc logical index, or UNKNOWN_BASE + position */
+  int core;    /* core logical index; unknown: UNKNOWN_BASE + os (own core) */
+  int cache;   /* L3 (or package) logical index; -1 unknown */
+  int numa;    /* NUMA node logical index; -1 unknown */
+  int ht_rank; /* allowed PUs of the same core before this one */
+  bool known;  /* hwloc has this PU (pin with hwloc) */
 } pkt_pu_info;
 
 struct pkt_plan {
   int nworkers;
-  pkt_pu_info *w;                /* [nworkers]: the PU of each worker */
-  int *victims;              /* [nworkers * (nworkers - 1)] */
-  hwloc_topology_t topo;     /* NULL: flat */
+  pkt_pu_info *w;        /* [nworkers]: the PU of each worker */
+  int *victims;          /* [nworkers * (nworkers - 1)] */
+  hwloc_topology_t topo; /* NULL: flat */
   bool synthetic;
   char *desc;
 };
@@ -58,7 +58,7 @@ static int pkt_affinity_cpus(int **out)
     CPU_ZERO_S(sz, set);
     if (sched_getaffinity(0, sz, set) != 0) {
       CPU_FREE(set);
-      if (errno == EINVAL) continue;   /* the kernel's mask is larger */
+      if (errno == EINVAL) continue; /* the kernel's mask is larger */
       return -1;
     }
     int n = CPU_COUNT_S(sz, set), k = 0;
@@ -110,7 +110,8 @@ static int pkt_allowed_cpus(const int *cpus, int ncpus, int **out)
   if (cpus) {
     int *c = pko_xmalloc((size_t)(ncpus > 0 ? ncpus : 0) * sizeof *c);
     n = 0;
-    for (int i = 0; i < ncpus; i++) if (cpus[i] >= 0) c[n++] = cpus[i];
+    for (int i = 0; i < ncpus; i++)
+      if (cpus[i] >= 0) c[n++] = cpus[i];
     *out = c;
   } else if ((n = pkt_affinity_cpus(out)) <= 0) {
     if (n == 0) free(*out);
@@ -121,29 +122,28 @@ static int pkt_allowed_cpus(const int *cpus, int ncpus, int **out)
   }
   qsort(*out, (size_t)n, sizeof **out, pkt_cmp_int);
   int u = 0;
-  for (int i = 0; i < n; i++) if (u == 0 || (*out)[u - 1] != (*out)[i]) (*out)[u++] = (*out)[i];
+  for (int i = 0; i < n; i++)
+    if (u == 0 || (*out)[u - 1] != (*out)[i]) (*out)[u++] = (*out)[i];
   return u;
 }
 
 /* A PU without topology: its own core, nothing shared. */
 static void pkt_pu_flat(pkt_pu_info *pi, int os, int position)
 {
-  *pi = (pkt_pu_info){ .os = os, .logical = UNKNOWN_BASE + position,
-                   .core = UNKNOWN_BASE + os, .cache = -1, .numa = -1 };
+  *pi =
+      (pkt_pu_info){ .os = os, .logical = UNKNOWN_BASE + position, .core = UNKNOWN_BASE + os, .cache = -1, .numa = -1 };
 }
 
 /* Fills pi for OS index os from topo (flat when topo is NULL or does not know
    os).  have_l3: the topology has L3 caches (else packages group cores).
    Returns whether hwloc knew the PU.  Cost: a few ancestor walks. */
-static bool pkt_pu_from_hwloc(hwloc_topology_t topo, bool have_l3, int os, int position,
-                          pkt_pu_info *pi)
+static bool pkt_pu_from_hwloc(hwloc_topology_t topo, bool have_l3, int os, int position, pkt_pu_info *pi)
 {
   hwloc_obj_t pu = topo ? hwloc_get_pu_obj_by_os_index(topo, (unsigned)os) : NULL;
   pkt_pu_flat(pi, os, position);
   if (!pu) return false;
   hwloc_obj_t core = hwloc_get_ancestor_obj_by_type(topo, HWLOC_OBJ_CORE, pu);
-  hwloc_obj_t cache = hwloc_get_ancestor_obj_by_type(
-      topo, have_l3 ? HWLOC_OBJ_L3CACHE : HWLOC_OBJ_PACKAGE, pu);
+  hwloc_obj_t cache = hwloc_get_ancestor_obj_by_type(topo, have_l3 ? HWLOC_OBJ_L3CACHE : HWLOC_OBJ_PACKAGE, pu);
   int node = pu->nodeset ? hwloc_bitmap_first(pu->nodeset) : -1;
   hwloc_obj_t numa = node >= 0 ? hwloc_get_numanode_obj_by_os_index(topo, (unsigned)node) : NULL;
   pi->logical = (int)pu->logical_index;
@@ -160,8 +160,7 @@ static void pkt_rank_hyperthreads(pkt_pu_info *pus, int n)
 {
   for (int i = 0; i < n; i++) {
     pus[i].ht_rank = 0;
-    for (int j = 0; j < n; j++)
-      pus[i].ht_rank += pus[j].core == pus[i].core && pus[j].logical < pus[i].logical;
+    for (int j = 0; j < n; j++) pus[i].ht_rank += pus[j].core == pus[i].core && pus[j].logical < pus[i].logical;
   }
 }
 
@@ -190,8 +189,8 @@ static hwloc_topology_t pkt_load_topology(pkt_source src, const char *synthetic)
 {
   hwloc_topology_t topo;
   if (src == PKT_FLAT || hwloc_topology_init(&topo) != 0) return NULL;
-  if ((src == PKT_SYNTHETIC && (!synthetic || hwloc_topology_set_synthetic(topo, synthetic) != 0))
-      || hwloc_topology_load(topo) != 0) {
+  if ((src == PKT_SYNTHETIC && (!synthetic || hwloc_topology_set_synthetic(topo, synthetic) != 0)) ||
+      hwloc_topology_load(topo) != 0) {
     hwloc_topology_destroy(topo);
     return NULL;
   }
@@ -205,7 +204,10 @@ static pkt_pu_info *pkt_placement(hwloc_topology_t *topo, const int *cpus, int n
   int *os = NULL;
   int m = pkt_allowed_cpus(cpus, ncpus, &os);
   pkt_pu_info *pus = m > 0 ? pko_xcalloc((size_t)m, sizeof *pus) : NULL;
-  if (!pus) { free(os); return NULL; }
+  if (!pus) {
+    free(os);
+    return NULL;
+  }
   bool have_l3 = *topo && hwloc_get_nbobjs_by_type(*topo, HWLOC_OBJ_L3CACHE) > 0;
   int known = 0;
   for (int i = 0; i < m; i++) known += pkt_pu_from_hwloc(*topo, have_l3, os[i], i, &pus[i]);
@@ -222,7 +224,11 @@ static pkt_pu_info *pkt_placement(hwloc_topology_t *topo, const int *cpus, int n
 
 /* ---- victim lists ---------------------------------------------------------------- */
 
-typedef struct pkt_victim { int dist; uint64_t key; int w; } pkt_victim;
+typedef struct pkt_victim {
+  int dist;
+  uint64_t key;
+  int w;
+} pkt_victim;
 
 static int pkt_cmp_victim(const void *pa, const void *pb)
 {
@@ -263,12 +269,11 @@ static char *pkt_describe(const pkt_plan *p, const pkt_pu_info *pus, int npus)
   size_t cap = 160 + (size_t)p->nworkers * 12, len;
   char *s = pko_xmalloc(cap);
   const char *src = p->synthetic ? "synthetic" : p->topo ? "hwloc" : "affinity-mask";
-  len = (size_t)snprintf(s, cap, "workers=%d pus=%d cores=%d numa=%d topo=%s",
-                         p->nworkers, npus, pkt_count_distinct(pus, npus, offsetof(pkt_pu_info, core)),
+  len = (size_t)snprintf(s, cap, "workers=%d pus=%d cores=%d numa=%d topo=%s", p->nworkers, npus,
+                         pkt_count_distinct(pus, npus, offsetof(pkt_pu_info, core)),
                          pkt_count_distinct(pus, npus, offsetof(pkt_pu_info, numa)), src);
   if (p->nworkers > npus)
-    len += (size_t)snprintf(s + len, cap - len, " oversubscribed=%dx",
-                            (p->nworkers + npus - 1) / npus);
+    len += (size_t)snprintf(s + len, cap - len, " oversubscribed=%dx", (p->nworkers + npus - 1) / npus);
   for (int w = 0; w < p->nworkers && len < cap; w++)
     len += (size_t)snprintf(s + len, cap - len, "%s%d", w ? "," : " pin=", p->w[w].os);
   return s;
@@ -276,8 +281,8 @@ static char *pkt_describe(const pkt_plan *p, const pkt_pu_info *pus, int npus)
 
 /* ---- plans ------------------------------------------------------------------------- */
 
-pkt_plan *pkt_plan_new_from(pkt_source src, const char *synthetic,
-                            const int *cpus, int ncpus, int nworkers, uint64_t seed)
+pkt_plan *pkt_plan_new_from(pkt_source src, const char *synthetic, const int *cpus, int ncpus, int nworkers,
+                            uint64_t seed)
 {
   if (nworkers < 1 || nworkers > PKT_MAX_WORKERS) return NULL;
   pkt_plan *p = pko_xcalloc(1, sizeof *p);
@@ -287,7 +292,7 @@ pkt_plan *pkt_plan_new_from(pkt_source src, const char *synthetic,
   p->nworkers = nworkers;
   p->topo = pkt_load_topology(src, synthetic);
   p->synthetic = src == PKT_SYNTHETIC;
-  if (p->synthetic && !p->topo) goto fail;     /* bad description */
+  if (p->synthetic && !p->topo) goto fail; /* bad description */
   npus = 0;
   pus = pkt_placement(&p->topo, cpus, ncpus, &npus);
   size_t nv = (size_t)nworkers * (size_t)(nworkers - 1);
@@ -296,8 +301,7 @@ pkt_plan *pkt_plan_new_from(pkt_source src, const char *synthetic,
   p->victims = pko_xmalloc(nv * sizeof *p->victims);
   tmp = pko_xmalloc((size_t)nworkers * sizeof *tmp);
   for (int w = 0; w < nworkers; w++) p->w[w] = pus[w % npus];
-  for (int w = 0; w < nworkers; w++)
-    pkt_victims_of(p, w, seed, tmp, p->victims + (size_t)w * (size_t)(nworkers - 1));
+  for (int w = 0; w < nworkers; w++) pkt_victims_of(p, w, seed, tmp, p->victims + (size_t)w * (size_t)(nworkers - 1));
   p->desc = pkt_describe(p, pus, npus);
   free(tmp);
   free(pus);
@@ -328,15 +332,9 @@ int pkt_plan_workers(const pkt_plan *p) { return p->nworkers; }
 
 int pkt_plan_pu(const pkt_plan *p, int w) { return p->w[w].os; }
 
-const int *pkt_plan_victims(const pkt_plan *p, int w)
-{
-  return p->victims + (size_t)w * (size_t)(p->nworkers - 1);
-}
+const int *pkt_plan_victims(const pkt_plan *p, int w) { return p->victims + (size_t)w * (size_t)(p->nworkers - 1); }
 
-int pkt_plan_distance(const pkt_plan *p, int a, int b)
-{
-  return pkt_distance(&p->w[a], &p->w[b]);
-}
+int pkt_plan_distance(const pkt_plan *p, int a, int b) { return pkt_distance(&p->w[a], &p->w[b]); }
 
 const char *pkt_plan_describe(const pkt_plan *p) { return p->desc; }
 
@@ -371,7 +369,6 @@ int pkt_pin_self(const pkt_plan *p, int w)
   if (!p || w < 0 || w >= p->nworkers) return -EINVAL;
   if (p->synthetic) return -ENOSYS;
   const pkt_pu_info *pi = &p->w[w];
-  if (p->topo && pi->known && hwloc_topology_is_thissystem(p->topo))
-    return pkt_pin_hwloc(p->topo, pi->os);
+  if (p->topo && pi->known && hwloc_topology_is_thissystem(p->topo)) return pkt_pin_hwloc(p->topo, pi->os);
   return pkt_pin_affinity(pi->os);
 }

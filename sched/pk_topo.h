@@ -31,18 +31,13 @@
 #define PKT_MAX_WORKERS 1024
 
 /* Distances in victim lists. */
-enum {
-  PKT_SAME_CORE = 0,
-  PKT_SAME_CACHE = 1,
-  PKT_SAME_NUMA = 2,
-  PKT_FAR = 3
-};
+enum { PKT_SAME_CORE = 0, PKT_SAME_CACHE = 1, PKT_SAME_NUMA = 2, PKT_FAR = 3 };
 
 /* Where pkt_plan_new_from takes the topology from. */
 typedef enum pkt_source {
-  PKT_SYSTEM,     /* hwloc's view of this machine (flat if that fails) */
-  PKT_SYNTHETIC,  /* an hwloc synthetic description, e.g. "pack:2 core:4 pu:2" */
-  PKT_FLAT        /* none: the mask order, as when hwloc knows nothing */
+  PKT_SYSTEM,    /* hwloc's view of this machine (flat if that fails) */
+  PKT_SYNTHETIC, /* an hwloc synthetic description, e.g. "pack:2 core:4 pu:2" */
+  PKT_FLAT       /* none: the mask order, as when hwloc knows nothing */
 } pkt_source;
 
 typedef struct pkt_plan pkt_plan;
@@ -66,8 +61,8 @@ pkt_plan *pkt_plan_new(int nworkers, uint64_t seed);
    know is its own core in no known NUMA node (placed after the known nodes
    of its tier).  NULL also for an invalid synthetic description.  Plans from
    PKT_SYNTHETIC are for inspection only: pkt_pin_self refuses them. */
-pkt_plan *pkt_plan_new_from(pkt_source src, const char *synthetic,
-                            const int *cpus, int ncpus, int nworkers, uint64_t seed);
+pkt_plan *pkt_plan_new_from(pkt_source src, const char *synthetic, const int *cpus, int ncpus, int nworkers,
+                            uint64_t seed);
 
 /* Quiescent: no thread uses p any more.  p may be NULL. */
 void pkt_plan_free(pkt_plan *p);

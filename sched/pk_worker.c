@@ -32,7 +32,7 @@
 #include <string.h>
 #include <time.h>
 
-#define PKW_QUANTUM 32     /* forces per turn of a branch */
+#define PKW_QUANTUM 32 /* forces per turn of a branch */
 
 /* An answer on its way to the consumer (MPSC queue node). */
 typedef struct pkw_anode {
@@ -41,17 +41,17 @@ typedef struct pkw_anode {
 } pkw_anode;
 
 struct pkw_query {
-  const pkw_ops *ops;         /* what a branch is */
-  bool spec;                  /* workers force ahead of an ordered driver */
-  _Atomic int64_t pending;    /* live branches */
-  _Atomic int64_t claimed;    /* answers found so far (indices handed out) */
-  int64_t limit;              /* n, or < 0 for all */
-  _Atomic int done;           /* exhausted, limit reached, or failed */
+  const pkw_ops *ops;      /* what a branch is */
+  bool spec;               /* workers force ahead of an ordered driver */
+  _Atomic int64_t pending; /* live branches */
+  _Atomic int64_t claimed; /* answers found so far (indices handed out) */
+  int64_t limit;           /* n, or < 0 for all */
+  _Atomic int done;        /* exhausted, limit reached, or failed */
   _Atomic int failed;
-  int status;                 /* the first worker error */
+  int status; /* the first worker error */
   char msg[sizeof pko_err.msg];
-  pkw_anode *_Atomic tail;    /* producers append here */
-  pkw_anode *head;            /* consumer reads after this sentinel */
+  pkw_anode *_Atomic tail; /* producers append here */
+  pkw_anode *head;         /* consumer reads after this sentinel */
   pkw_anode sentinel;
 };
 
@@ -64,7 +64,7 @@ typedef struct pkw_stats {
 typedef struct pkw_worker {
   int id;
   bool hungry;
-  pk_val cur;             /* the branch this worker is running, or 0 */
+  pk_val cur; /* the branch this worker is running, or 0 */
   pkd_deque dq;
   uint64_t rng;
   pkw_stats st;
@@ -76,15 +76,15 @@ static struct {
   pthread_cond_t wake;
   pkw_config cfg;
   bool started;
-  int n;                  /* workers started (the active ones are cfg.workers) */
-  pkw_worker **w;         /* each uncollectable: deque buffers hang off it */
+  int n;          /* workers started (the active ones are cfg.workers) */
+  pkw_worker **w; /* each uncollectable: deque buffers hang off it */
   pkt_plan *plan;
-  pkw_query *cur;         /* the query workers should join, or NULL */
+  pkw_query *cur; /* the query workers should join, or NULL */
   uint64_t generation;
-  _Atomic int active;     /* pool workers inside cur */
-  _Atomic int hungry;     /* workers with no branch */
+  _Atomic int active;        /* pool workers inside cur */
+  _Atomic int hungry;        /* workers with no branch */
   uint64_t spec_t0, spec_u0; /* the driver's clock and counts at the start of */
-  pkw_counts spec0;        /* an ordered query */
+  pkw_counts spec0;          /* an ordered query */
 } pkw = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER, .cfg = { .workers = 1 } };
 
 /* The worker this thread is, or NULL outside the pool. */
@@ -130,7 +130,8 @@ void pkw_configure(const pkw_config *c)
   if (pkw.cfg.workers < 1) pkw.cfg.workers = 1;
   if (!pkw.started) return;
   if (pkw.cur) pkw_query_end(pkw.cur); /* a consumer that stopped early */
-  if (pkw.cfg.workers > pkw.n) pkw_grow_pool(pkw.cfg.workers);
+  if (pkw.cfg.workers > pkw.n)
+    pkw_grow_pool(pkw.cfg.workers);
   else if (pkw.cfg.workers != was.workers || pkw.cfg.seed != was.seed) {
     pkt_plan *p = pkt_plan_new(pkw.cfg.workers, pkw.cfg.seed);
     if (p) pkw_set_plan(p);
@@ -139,15 +140,9 @@ void pkw_configure(const pkw_config *c)
 
 bool pkw_used(void) { return pkw.started; }
 
-bool pkw_parallel(void)
-{
-  return pkw.cfg.unordered && !pkw_self; /* -j 1 too: one worker through the scheduler */
-}
+bool pkw_parallel(void) { return pkw.cfg.unordered && !pkw_self; /* -j 1 too: one worker through the scheduler */ }
 
-bool pkw_speculative(void)
-{
-  return pkw.cfg.workers > 1 && !pkw.cfg.unordered && !pkw_self;
-}
+bool pkw_speculative(void) { return pkw.cfg.workers > 1 && !pkw.cfg.unordered && !pkw_self; }
 
 /* ---- answers ------------------------------------------------------------------ */
 
@@ -208,10 +203,13 @@ static void pkw_run(pkw_worker *w, pkw_query *q)
 {
   pk_val t = w->cur;
   for (int i = 0; i < PKW_QUANTUM && t; i++) {
-    if (atomic_load_explicit(&q->done, memory_order_relaxed)) { t = 0; break; }
+    if (atomic_load_explicit(&q->done, memory_order_relaxed)) {
+      t = 0;
+      break;
+    }
     pk_val a, b;
-    if (atomic_load_explicit(&pkw.hungry, memory_order_relaxed) > 0 && pkd_size_approx(&w->dq) == 0
-        && q->ops->split(t, &a, &b)) {
+    if (atomic_load_explicit(&pkw.hungry, memory_order_relaxed) > 0 && pkd_size_approx(&w->dq) == 0 &&
+        q->ops->split(t, &a, &b)) {
       pkw_spawn(w, q, b);
       t = a;
     }
@@ -324,7 +322,7 @@ static void pkw_hungry(pkw_worker *w, bool h)
 
 /* A worker's time inside one query, for --stats. */
 typedef struct pkw_shift {
-  unsigned idle;          /* backoff round while hungry */
+  unsigned idle; /* backoff round while hungry */
   uint64_t t0, idle_since, u0;
   const pkw_ops *ops;
 } pkw_shift;
@@ -346,7 +344,10 @@ static void pkw_shift_idle(pkw_worker *w, pkw_shift *s)
 static void pkw_shift_busy(pkw_worker *w, pkw_shift *s)
 {
   pkw_hungry(w, false);
-  if (s->idle_since) { w->st.idle_ns += pko_now_ns() - s->idle_since; s->idle_since = 0; }
+  if (s->idle_since) {
+    w->st.idle_ns += pko_now_ns() - s->idle_since;
+    s->idle_since = 0;
+  }
   s->idle = 0;
 }
 
@@ -418,8 +419,8 @@ void pkw_spec_pause(bool on) { atomic_store_explicit(&pkw_spec_paused, on, memor
 /* True while workers may force more ahead of q's driver. */
 static bool pkw_spec_room(const pkw_query *q)
 {
-  return !atomic_load_explicit(&pkw_spec_paused, memory_order_relaxed)
-         && q->ops->ahead() < (int64_t)PKW_AHEAD_PER_WORKER * pkw.cfg.workers;
+  return !atomic_load_explicit(&pkw_spec_paused, memory_order_relaxed) &&
+         q->ops->ahead() < (int64_t)PKW_AHEAD_PER_WORKER * pkw.cfg.workers;
 }
 
 /* Force claimed thunk t, then the thunks that follow it on its chain,
@@ -434,8 +435,8 @@ static void pkw_spec_chain(pkw_worker *w, pkw_query *q, pk_val t)
     t = q->ops->force_ahead(t);
     w->st.forces++;
     pk_val old = recent[(i + 1) % PKW_CHAIN_LEAD];
-    if (!t || (old && !q->ops->taken(old)) || !pkw_spec_room(q) || atomic_load_explicit(&q->done, memory_order_relaxed)
-        || !q->ops->claim(t))
+    if (!t || (old && !q->ops->taken(old)) || !pkw_spec_room(q) ||
+        atomic_load_explicit(&q->done, memory_order_relaxed) || !q->ops->claim(t))
       return;
   }
 }
@@ -486,14 +487,15 @@ static void *pkw_main(void *arg)
   uint64_t seen = 0;
   for (;;) {
     pthread_mutex_lock(&pkw.lock);
-    while (!pkw.cur || pkw.generation == seen || w->id >= pkw.cfg.workers)
-      pthread_cond_wait(&pkw.wake, &pkw.lock);
+    while (!pkw.cur || pkw.generation == seen || w->id >= pkw.cfg.workers) pthread_cond_wait(&pkw.wake, &pkw.lock);
     pkw_query *q = pkw.cur;
     seen = pkw.generation;
     atomic_fetch_add(&pkw.active, 1);
     pthread_mutex_unlock(&pkw.lock);
-    if (q->spec) pkw_spec_work(w, q);
-    else pkw_work(w, q, false);
+    if (q->spec)
+      pkw_spec_work(w, q);
+    else
+      pkw_work(w, q, false);
     pkw_drain(w);
     atomic_fetch_sub(&pkw.active, 1);
   }
@@ -676,12 +678,16 @@ void pkw_print_stats(FILE *f)
   for (int i = 0; i < pkw.cfg.workers && i < pkw.n; i++) {
     const pkw_stats *s = &pkw.w[i]->st;
     double busy = (double)s->busy_ns / 1e9, idle = (double)s->idle_ns / 1e9;
-    fprintf(f, "stats: worker %d: branches %llu, forces %llu, splits %llu, steals %llu/%llu, answers %llu, unifications %llu, idle %.3f s of %.3f s (%.1f%%)\n",
+    fprintf(f,
+            "stats: worker %d: branches %llu, forces %llu, splits %llu, steals %llu/%llu, answers %llu, unifications "
+            "%llu, idle %.3f s of %.3f s (%.1f%%)\n",
             i, (unsigned long long)s->tasks, (unsigned long long)s->forces, (unsigned long long)s->splits,
-            (unsigned long long)s->steals_ok, (unsigned long long)s->steals_tried,
-            (unsigned long long)s->answers, (unsigned long long)s->unifies, idle, busy, busy > 0 ? 100.0 * idle / busy : 0.0);
+            (unsigned long long)s->steals_ok, (unsigned long long)s->steals_tried, (unsigned long long)s->answers,
+            (unsigned long long)s->unifies, idle, busy, busy > 0 ? 100.0 * idle / busy : 0.0);
     if (s->taken)
-      fprintf(f, "stats: worker %d drove ordered queries: %llu results forced ahead taken, waited for %llu of them (%.3f s)\n",
-              i, (unsigned long long)s->taken, (unsigned long long)s->waits, (double)s->wait_ns / 1e9);
+      fprintf(
+          f,
+          "stats: worker %d drove ordered queries: %llu results forced ahead taken, waited for %llu of them (%.3f s)\n",
+          i, (unsigned long long)s->taken, (unsigned long long)s->waits, (double)s->wait_ns / 1e9);
   }
 }

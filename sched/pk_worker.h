@@ -22,17 +22,19 @@
 #include <stdio.h>
 
 typedef struct pkw_config {
-  int workers;        /* >= 1 */
-  bool unordered;     /* release answers as found */
-  uint64_t seed;      /* victim choice */
-  bool eager;         /* ordered mode: offer every mplus thunk, hungry
+  int workers;                /* >= 1 */
+  bool unordered;             /* release answers as found */
+  uint64_t seed;              /* victim choice */
+  bool eager;                 /* ordered mode: offer every mplus thunk, hungry
                          workers or not (stresses the memo protocol; tests) */
-  size_t stack_bytes; /* C stack the client's code may use on a worker */
+  size_t stack_bytes;         /* C stack the client's code may use on a worker */
   void (*thread_start)(void); /* run first on each worker thread, or NULL */
 } pkw_config;
 
 /* A driver's counts in an ordered query, for --stats. */
-typedef struct pkw_counts { uint64_t taken, waits, wait_ns; } pkw_counts;
+typedef struct pkw_counts {
+  uint64_t taken, waits, wait_ns;
+} pkw_counts;
 
 /* What a branch is: the client's operations.  force and split are called
    on any worker; the ordered-mode operations as pk_future.h describes

@@ -60,10 +60,7 @@ const uint8_t pkm_pop8[256] = { PKM_B6(0), PKM_B6(1), PKM_B6(1), PKM_B6(2) };
 typedef struct pkm_node pkm_node;
 
 /* Digit of key at the given shift, as a one-bit mask.  One shift, one and. */
-static inline uint32_t pkm_bit(uint64_t key, unsigned shift)
-{
-  return 1u << ((key >> shift) & PKM_MASK);
-}
+static inline uint32_t pkm_bit(uint64_t key, unsigned shift) { return 1u << ((key >> shift) & PKM_MASK); }
 
 /* Words in slot[] for the given maps. */
 static inline size_t pkm_width(uint32_t nodemap, uint32_t datamap)
@@ -83,10 +80,7 @@ static pkm_node *pkm_alloc(pkm_owned *o, uint32_t nodemap, uint32_t datamap)
 }
 
 /* Entries of o in use. */
-static unsigned pkm_owned_len(const pkm_owned *o)
-{
-  return o->n < PKM_OWNED_MAX ? o->n : PKM_OWNED_MAX;
-}
+static unsigned pkm_owned_len(const pkm_owned *o) { return o->n < PKM_OWNED_MAX ? o->n : PKM_OWNED_MAX; }
 
 /* n as a node the caller may change in place, or NULL.  At most
    PKM_OWNED_MAX compares. */

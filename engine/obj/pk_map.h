@@ -61,8 +61,7 @@ inline unsigned pkm_popc(uint32_t x)
 #elif PKM_BITS == 4
   return pkm_pop8[x & 255] + pkm_pop8[(x >> 8) & 255];
 #else
-  return pkm_pop8[x & 255] + pkm_pop8[(x >> 8) & 255] +
-         pkm_pop8[(x >> 16) & 255] + pkm_pop8[x >> 24];
+  return pkm_pop8[x & 255] + pkm_pop8[(x >> 8) & 255] + pkm_pop8[(x >> 16) & 255] + pkm_pop8[x >> 24];
 #endif
 }
 
@@ -84,8 +83,7 @@ inline pk_val pkm_get(pkm_map m, uint64_t key)
       continue;
     }
     if (!(m->datamap & bit)) return PK_UNBOUND;
-    const uintptr_t *e =
-      &m->slot[pkm_popc(m->nodemap) + 2 * pkm_popc(m->datamap & below)];
+    const uintptr_t *e = &m->slot[pkm_popc(m->nodemap) + 2 * pkm_popc(m->datamap & below)];
     return e[0] == key ? e[1] : PK_UNBOUND;
   }
 }
@@ -99,7 +97,10 @@ pkm_map pkm_set(pkm_map m, uint64_t key, pk_val v);
    its nodes is harmless; pkm_free_owned does follow them, so a list to be
    freed must stay where the collector scans (the C stack). */
 #define PKM_OWNED_MAX 32
-typedef struct pkm_owned { unsigned n; struct pkm_node *node[PKM_OWNED_MAX]; } pkm_owned;
+typedef struct pkm_owned {
+  unsigned n;
+  struct pkm_node *node[PKM_OWNED_MAX];
+} pkm_owned;
 /* Empty o (one store: the node array is not cleared). */
 static inline void pkm_owned_init(pkm_owned *o) { o->n = 0; }
 /* pkm_set that updates the nodes in o in place and adds the nodes it makes

@@ -57,18 +57,21 @@ pkn_num pkn_of(const char *who, pk_val v)
   }
   switch (pko_typeof(v)) {
   case PK_T_INT: n.i = ((pko_int *)v)->i; break;
-  case PK_T_RATIO: n.i = pko_as_ratio(v)->num; n.den = pko_as_ratio(v)->den; break;
-  case PK_T_FLONUM: n.flo = true; n.d = pko_flo(v); break;
+  case PK_T_RATIO:
+    n.i = pko_as_ratio(v)->num;
+    n.den = pko_as_ratio(v)->den;
+    break;
+  case PK_T_FLONUM:
+    n.flo = true;
+    n.d = pko_flo(v);
+    break;
   default: pkn_bad(who, "not a number", v);
   }
   return n;
 }
 
 /* Exact integer (not a ratio, not a flonum). */
-static bool pkn_exint(pkn_num n)
-{
-  return !n.flo && n.den == 1;
-}
+static bool pkn_exint(pkn_num n) { return !n.flo && n.den == 1; }
 
 /* The double nearest to n/d (d > 1), ties to even, as Chez's inexact:
    the quotient is taken to 55 or 56 bits with a sticky remainder in 128-bit
@@ -80,8 +83,10 @@ static __attribute__((noinline, cold)) double pkn_q2d(int64_t n, int64_t d)
   int ln = 64 - __builtin_clzll(un), ld = 64 - __builtin_clzll(ud);
   int k = 55 + ld - ln; /* un * 2^k / ud lies in [2^54, 2^56) */
   pkn_u128 N = un, D = ud;
-  if (k >= 0) N <<= k;
-  else D <<= -k;
+  if (k >= 0)
+    N <<= k;
+  else
+    D <<= -k;
   uint64_t q = (uint64_t)(N / D);
   bool sticky = N % D != 0;
   int drop = (64 - __builtin_clzll(q)) - 53;
@@ -94,16 +99,10 @@ static __attribute__((noinline, cold)) double pkn_q2d(int64_t n, int64_t d)
 /* The value as a double (contagion: Chez converts the exact operand with
    inexact, then operates on flonums) and the exact-zero test Chez's
    contagion rules hinge on. */
-double pkn_dbl(pkn_num n)
-{
-  return n.flo ? n.d : n.den == 1 ? (double)n.i : pkn_q2d(n.i, n.den);
-}
+double pkn_dbl(pkn_num n) { return n.flo ? n.d : n.den == 1 ? (double)n.i : pkn_q2d(n.i, n.den); }
 
 /* An exact 0: absorbing for *, neutral for + and - (Chez's contagion). */
-static bool pkn_zero_exact(pkn_num n)
-{
-  return !n.flo && n.i == 0;
-}
+static bool pkn_zero_exact(pkn_num n) { return !n.flo && n.i == 0; }
 
 /* No bignums (SPEC §2): an exact result outside int64 (an integer, or a
    ratio's numerator or denominator) is a runtime error. */
@@ -131,8 +130,8 @@ static pkn_num pkn_integer_of(const char *who, pk_val v)
 static void pkn_dyadic(double d, int64_t *m, int *s)
 {
   int e;
-  double f = frexp(d, &e);               /* d = f * 2^e, 0.5 <= |f| < 1 */
-  int64_t mm = (int64_t)ldexp(f, 53);    /* exact: d = mm / 2^(53 - e) */
+  double f = frexp(d, &e);            /* d = f * 2^e, 0.5 <= |f| < 1 */
+  int64_t mm = (int64_t)ldexp(f, 53); /* exact: d = mm / 2^(53 - e) */
   int tz = __builtin_ctzll((uint64_t)mm);
   *m = mm / ((int64_t)1 << tz);
   *s = 53 - e - tz;
@@ -158,10 +157,18 @@ static pk_val pkn_flo_to_exact(const char *who, pk_val v, double d)
 /* gcd of magnitudes, 128-bit (64-bit once both fit). */
 static pkn_u128 pkn_gcd128(pkn_u128 x, pkn_u128 y)
 {
-  while (y && (x >> 64 || y >> 64)) { pkn_u128 t = x % y; x = y; y = t; }
+  while (y && (x >> 64 || y >> 64)) {
+    pkn_u128 t = x % y;
+    x = y;
+    y = t;
+  }
   if (!y) return x; /* the gcd itself may exceed 64 bits */
   uint64_t a = (uint64_t)x, b = (uint64_t)y;
-  while (b) { uint64_t t = a % b; a = b; b = t; }
+  while (b) {
+    uint64_t t = a % b;
+    a = b;
+    b = t;
+  }
   return a;
 }
 
@@ -169,7 +176,10 @@ static pkn_u128 pkn_gcd128(pkn_u128 x, pkn_u128 y)
    overflow error names a and b when a part does not fit int64. */
 static pk_val pkn_mkq128(const char *who, pkn_i128 num, pkn_i128 den, pk_val a, pk_val b)
 {
-  if (den < 0) { num = -num; den = -den; }
+  if (den < 0) {
+    num = -num;
+    den = -den;
+  }
   pkn_u128 g = pkn_gcd128(num < 0 ? -(pkn_u128)num : (pkn_u128)num, (pkn_u128)den);
   num /= (pkn_i128)g;
   den /= (pkn_i128)g;
@@ -182,11 +192,13 @@ static pk_val pkn_mkq128(const char *who, pkn_i128 num, pkn_i128 den, pk_val a, 
 /* Exact x op y (rationals; at least one a ratio, or a division).  Every
    intermediate is below 2^127 in magnitude, so only a result whose
    normalised parts do not fit int64 is an overflow. */
-static __attribute__((noinline, cold)) pk_val pkn_exact_arith(const char *who, char op, pkn_num x, pkn_num y, pk_val a, pk_val b)
+static __attribute__((noinline, cold)) pk_val pkn_exact_arith(const char *who, char op, pkn_num x, pkn_num y, pk_val a,
+                                                              pk_val b)
 {
   pkn_i128 n, d;
   switch (op) {
-  case '+': case '-': {
+  case '+':
+  case '-': {
     int64_t g = (int64_t)pkn_gcd128((pkn_u128)x.den, (pkn_u128)y.den);
     pkn_i128 xs = (pkn_i128)x.i * (y.den / g), ys = (pkn_i128)y.i * (x.den / g);
     n = op == '+' ? xs + ys : xs - ys;
@@ -220,9 +232,15 @@ static pk_val pkn_arith(char op, pk_val a, pk_val b)
   if (!x.flo && !y.flo) {
     if (x.den != 1 || y.den != 1) return pkn_exact_arith(who, op, x, y, a, b);
     switch (op) {
-    case '+': if (__builtin_add_overflow(x.i, y.i, &r)) pkn_overflow(who, x.i, y.i); break;
-    case '-': if (__builtin_sub_overflow(x.i, y.i, &r)) pkn_overflow(who, x.i, y.i); break;
-    case '*': if (__builtin_mul_overflow(x.i, y.i, &r)) pkn_overflow(who, x.i, y.i); break;
+    case '+':
+      if (__builtin_add_overflow(x.i, y.i, &r)) pkn_overflow(who, x.i, y.i);
+      break;
+    case '-':
+      if (__builtin_sub_overflow(x.i, y.i, &r)) pkn_overflow(who, x.i, y.i);
+      break;
+    case '*':
+      if (__builtin_mul_overflow(x.i, y.i, &r)) pkn_overflow(who, x.i, y.i);
+      break;
     default:
       if (y.i == 0) pko_error("/: undefined for 0");
       if (y.i == -1) {
@@ -247,8 +265,7 @@ static pk_val pkn_arith(char op, pk_val a, pk_val b)
   case '*':
     if (pkn_zero_exact(x) || pkn_zero_exact(y)) return pko_mkfix(0);
     return pko_mkflo(pkn_dbl(x) * pkn_dbl(y));
-  default:
-    return pko_mkflo(pkn_dbl(x) / pkn_dbl(y));
+  default: return pko_mkflo(pkn_dbl(x) / pkn_dbl(y));
   }
 }
 
@@ -277,10 +294,7 @@ pk_val pkn_mul(pk_val a, pk_val b)
 }
 
 /* a / b: exact when both are, so (/ 6 4) is 3/2. */
-pk_val pkn_div(pk_val a, pk_val b)
-{
-  return pkn_arith('/', a, b);
-}
+pk_val pkn_div(pk_val a, pk_val b) { return pkn_arith('/', a, b); }
 
 /* Positive n/d (d >= 1) against a positive finite double, exactly: the
    integer parts first, then the fractions r/d and f = m/2^s as r*2^s
@@ -296,10 +310,10 @@ static int pkn_cmp_pos_q_dbl(uint64_t n, uint64_t d, double x)
   if (f == 0.0) return 1;
   int64_t m;
   int sh;
-  pkn_dyadic(f, &m, &sh);                      /* f = m / 2^sh, m < 2^53 */
-  pkn_u128 rhs = (pkn_u128)(uint64_t)m * d;    /* < 2^116 */
+  pkn_dyadic(f, &m, &sh);                   /* f = m / 2^sh, m < 2^53 */
+  pkn_u128 rhs = (pkn_u128)(uint64_t)m * d; /* < 2^116 */
   int rb = 64 - __builtin_clzll(r);
-  if (rb + sh > 117) return 1;                 /* r * 2^sh >= 2^117 */
+  if (rb + sh > 117) return 1; /* r * 2^sh >= 2^117 */
   pkn_u128 lhs = (pkn_u128)r << sh;
   return lhs < rhs ? -1 : lhs > rhs;
 }
@@ -349,7 +363,7 @@ bool pkn_compare(const char *who, int rel, int argc, const pk_val *argv)
     case PKN_LT: ok = c == -1; break;
     case PKN_GT: ok = c == 1; break;
     case PKN_LE: ok = c == -1 || c == 0; break;
-    default:     ok = c == 1 || c == 0; break;
+    default: ok = c == 1 || c == 0; break;
     }
   }
   return ok;
@@ -411,7 +425,11 @@ pk_val pkn_intdiv(const char *who, int kind, pk_val a, pk_val b)
 static int64_t pkn_gcd2(int64_t a, int64_t b)
 {
   uint64_t x = a < 0 ? -(uint64_t)a : (uint64_t)a, y = b < 0 ? -(uint64_t)b : (uint64_t)b;
-  while (y) { uint64_t t = x % y; x = y; y = t; }
+  while (y) {
+    uint64_t t = x % y;
+    x = y;
+    y = t;
+  }
   if (x > (uint64_t)INT64_MAX) pkn_overflow("gcd", a, b);
   return (int64_t)x;
 }
@@ -421,7 +439,11 @@ static double pkn_gcd2f(double a, double b)
 {
   a = fabs(a);
   b = fabs(b);
-  while (b != 0.0) { double t = fmod(a, b); a = b; b = t; }
+  while (b != 0.0) {
+    double t = fmod(a, b);
+    a = b;
+    b = t;
+  }
   return a;
 }
 
@@ -434,8 +456,10 @@ pk_val pkn_gcd(int argc, const pk_val *argv)
   double gf = 0.0;
   for (int i = 0; i < argc; i++) {
     pkn_num n = pkn_of("gcd", argv[i]);
-    if (inexact) gf = pkn_gcd2f(gf, pkn_dbl(n));
-    else g = pkn_gcd2(g, n.i);
+    if (inexact)
+      gf = pkn_gcd2f(gf, pkn_dbl(n));
+    else
+      g = pkn_gcd2(g, n.i);
   }
   return inexact ? pko_mkflo(gf) : pko_mkint(g);
 }
@@ -454,7 +478,10 @@ pk_val pkn_lcm(int argc, const pk_val *argv)
       lf = (x == 0.0 || lf == 0.0) ? 0.0 : lf / pkn_gcd2f(lf, x) * x;
       continue;
     }
-    if (n.i == 0 || l == 0) { l = 0; continue; }
+    if (n.i == 0 || l == 0) {
+      l = 0;
+      continue;
+    }
     /* the result is |r|: INT64_MIN has no magnitude in int64 */
     if (__builtin_mul_overflow(l / pkn_gcd2(l, n.i), n.i, &r) || r == INT64_MIN) pkn_overflow("lcm", l, n.i);
     l = r < 0 ? -r : r;
@@ -526,11 +553,16 @@ pk_val pkn_round(const char *who, int kind, pk_val v)
   }
   if (n.den == 1) return v;
   int64_t q = n.i / n.den, r = n.i % n.den;
-  if (r < 0) { q--; r += n.den; } /* floor; 0 < r < den; q + 1 cannot overflow */
+  if (r < 0) {
+    q--;
+    r += n.den;
+  } /* floor; 0 < r < den; q + 1 cannot overflow */
   switch (kind) {
   case PKN_FLOOR: break;
   case PKN_CEILING: q++; break;
-  case PKN_TRUNCATE: if (n.i < 0) q++; break;
+  case PKN_TRUNCATE:
+    if (n.i < 0) q++;
+    break;
   default:
     if (r > n.den - r || (r == n.den - r && (q & 1))) q++;
   }
@@ -633,8 +665,7 @@ pk_val pkn_log(pk_val v)
 
 /* One-argument real function with an exact fixed point: f(exact at) is
    exact val. */
-pk_val pkn_real_fn(const char *who, double (*fn)(double), pk_val v,
-                   int64_t at, int64_t val, double lo, double hi)
+pk_val pkn_real_fn(const char *who, double (*fn)(double), pk_val v, int64_t at, int64_t val, double lo, double hi)
 {
   pkn_num n = pkn_of(who, v);
   if (pkn_exint(n) && n.i == at) return pko_mkfix(val);
@@ -660,7 +691,10 @@ size_t pkn_int_text(char *buf, int64_t v, int radix)
   char tmp[72];
   int n = 0;
   uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
-  do { tmp[n++] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[u % (uint64_t)radix]; u /= (uint64_t)radix; } while (u);
+  do {
+    tmp[n++] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[u % (uint64_t)radix];
+    u /= (uint64_t)radix;
+  } while (u);
   char *p = buf;
   if (v < 0) *p++ = '-';
   while (n) *p++ = tmp[--n];
@@ -680,9 +714,10 @@ void pkn_exact_text(char *buf, pkn_num n, int radix)
 /* Value of a digit in radix, or -1. */
 static int pkn_digit(char c, int radix)
 {
-  int d = c >= '0' && c <= '9' ? c - '0'
-        : c >= 'a' && c <= 'z' ? c - 'a' + 10
-        : c >= 'A' && c <= 'Z' ? c - 'A' + 10 : 99;
+  int d = c >= '0' && c <= '9'   ? c - '0'
+          : c >= 'a' && c <= 'z' ? c - 'a' + 10
+          : c >= 'A' && c <= 'Z' ? c - 'A' + 10
+                                 : 99;
   return d < radix ? d : -1;
 }
 
@@ -692,7 +727,10 @@ static int pkn_parse_int(const char *s, size_t n, int radix, bool sign_ok, int64
 {
   size_t i = 0;
   bool neg = false;
-  if (sign_ok && n > 0 && (s[0] == '+' || s[0] == '-')) { neg = s[0] == '-'; i = 1; }
+  if (sign_ok && n > 0 && (s[0] == '+' || s[0] == '-')) {
+    neg = s[0] == '-';
+    i = 1;
+  }
   if (i == n) return PKN_PARSE_NONE;
   int64_t acc = 0;
   bool over = false;
@@ -700,8 +738,7 @@ static int pkn_parse_int(const char *s, size_t n, int radix, bool sign_ok, int64
     int d = pkn_digit(s[i], radix);
     if (d < 0) return PKN_PARSE_NONE;
     /* accumulate negatively so INT64_MIN is reachable */
-    if (__builtin_mul_overflow(acc, (int64_t)radix, &acc) || __builtin_sub_overflow(acc, (int64_t)d, &acc))
-      over = true;
+    if (__builtin_mul_overflow(acc, (int64_t)radix, &acc) || __builtin_sub_overflow(acc, (int64_t)d, &acc)) over = true;
   }
   if (over || (!neg && acc == INT64_MIN)) return PKN_PARSE_BIG;
   *out = neg ? acc : -acc;
@@ -713,10 +750,16 @@ static bool pkn_decimal_syntax(const char *s, size_t n)
 {
   size_t i = 0, digits = 0;
   if (i < n && (s[i] == '+' || s[i] == '-')) i++;
-  while (i < n && s[i] >= '0' && s[i] <= '9') { i++; digits++; }
+  while (i < n && s[i] >= '0' && s[i] <= '9') {
+    i++;
+    digits++;
+  }
   if (i < n && s[i] == '.') {
     i++;
-    while (i < n && s[i] >= '0' && s[i] <= '9') { i++; digits++; }
+    while (i < n && s[i] >= '0' && s[i] <= '9') {
+      i++;
+      digits++;
+    }
   }
   if (digits == 0) return false;
   if (i < n && strchr("eEsSfFdDlL", s[i])) {
@@ -732,10 +775,7 @@ static bool pkn_decimal_syntax(const char *s, size_t n)
 static locale_t pkn_c_locale;
 
 /* The C locale for strtod_l, made once. */
-static void pkn_locale_once(void)
-{
-  pkn_c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
-}
+static void pkn_locale_once(void) { pkn_c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0); }
 
 /* A decimal string (known to be well formed) as the nearest double.  In
    the C locale, whatever the process's: a program may have changed it,
@@ -758,13 +798,18 @@ static int pkn_decimal_exact(const char *s, size_t n, pk_val *out)
 {
   size_t i = 0;
   bool neg = false;
-  if (s[0] == '+' || s[0] == '-') { neg = s[0] == '-'; i = 1; }
+  if (s[0] == '+' || s[0] == '-') {
+    neg = s[0] == '-';
+    i = 1;
+  }
   /* digits without the point, trailing zeros of the fraction dropped */
   int64_t m = 0, e10 = 0;
   size_t lastnz = 0, fracstart = n;
   for (size_t j = i; j < n && !strchr("eEsSfFdDlL", s[j]); j++) {
-    if (s[j] == '.') fracstart = j + 1;
-    else if (s[j] != '0') lastnz = j + 1;
+    if (s[j] == '.')
+      fracstart = j + 1;
+    else if (s[j] != '0')
+      lastnz = j + 1;
   }
   for (; i < n && !strchr("eEsSfFdDlL", s[i]); i++) {
     if (s[i] == '.') continue;
@@ -786,7 +831,10 @@ static int pkn_decimal_exact(const char *s, size_t n, pk_val *out)
   for (; e10 > 0; e10--)
     if (__builtin_mul_overflow(m, 10, &m)) return PKN_PARSE_BIG;
   for (; e10 < 0; e10++) {
-    if (m % 10 == 0) { m /= 10; continue; }
+    if (m % 10 == 0) {
+      m /= 10;
+      continue;
+    }
     if (__builtin_mul_overflow(p, 10, &p)) return PKN_PARSE_BIG;
   }
   *out = pko_mkratio(m, p);
@@ -820,12 +868,24 @@ int pkn_parse(const char *s, size_t n, int radix, pk_val *out)
   char exactness = 0;
   while (n >= 2 && s[0] == '#') {
     switch (s[1]) {
-    case 'x': case 'X': radix = 16; break;
-    case 'b': case 'B': radix = 2; break;
-    case 'o': case 'O': radix = 8; break;
-    case 'd': case 'D': radix = 10; break;
-    case 'e': case 'E': if (exactness) return PKN_PARSE_NONE; exactness = 'e'; break;
-    case 'i': case 'I': if (exactness) return PKN_PARSE_NONE; exactness = 'i'; break;
+    case 'x':
+    case 'X': radix = 16; break;
+    case 'b':
+    case 'B': radix = 2; break;
+    case 'o':
+    case 'O': radix = 8; break;
+    case 'd':
+    case 'D': radix = 10; break;
+    case 'e':
+    case 'E':
+      if (exactness) return PKN_PARSE_NONE;
+      exactness = 'e';
+      break;
+    case 'i':
+    case 'I':
+      if (exactness) return PKN_PARSE_NONE;
+      exactness = 'i';
+      break;
     default: return PKN_PARSE_NONE;
     }
     s += 2;

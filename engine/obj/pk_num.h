@@ -17,7 +17,11 @@
 
 /* A number unpacked: an exact rational i/den (den is 1 for an integer and
    > 1, coprime with i, for a ratio) or a flonum d. */
-typedef struct pkn_num { bool flo; int64_t i, den; double d; } pkn_num;
+typedef struct pkn_num {
+  bool flo;
+  int64_t i, den;
+  double d;
+} pkn_num;
 
 /* Unpack a number or throw "who: not a number: v". */
 pkn_num pkn_of(const char *who, pk_val v);
@@ -74,8 +78,7 @@ pk_val pkn_exp(pk_val v);
 pk_val pkn_log(pk_val v);
 /* fn(v) for a real function defined on [lo, hi] with f(exact at) = exact
    val; outside the domain, "who: complex result". */
-pk_val pkn_real_fn(const char *who, double (*fn)(double), pk_val v,
-                   int64_t at, int64_t val, double lo, double hi);
+pk_val pkn_real_fn(const char *who, double (*fn)(double), pk_val v, int64_t at, int64_t val, double lo, double hi);
 pk_val pkn_atan2(pk_val y, pk_val x);
 
 /* ---- text ------------------------------------------------------------------ */
@@ -89,10 +92,10 @@ void pkn_exact_text(char *buf, pkn_num n, int radix);
 /* pkn_parse results: a value, or why the text is not one. */
 enum {
   PKN_PARSE_OK = 0,
-  PKN_PARSE_NONE = -1,      /* not number syntax (a symbol to the reader) */
-  PKN_PARSE_BIG = -2,       /* an exact part beyond int64 (no bignums) */
-  PKN_PARSE_ZERODEN = -3,   /* an exact n/0 */
-  PKN_PARSE_NOEXACT = -4    /* #e+inf.0, #e+nan.0 */
+  PKN_PARSE_NONE = -1,    /* not number syntax (a symbol to the reader) */
+  PKN_PARSE_BIG = -2,     /* an exact part beyond int64 (no bignums) */
+  PKN_PARSE_ZERODEN = -3, /* an exact n/0 */
+  PKN_PARSE_NOEXACT = -4  /* #e+inf.0, #e+nan.0 */
 };
 /* Scheme number syntax s[0..n) in radix (2, 8, 10, 16; prefixes #x #b #o
    #d #e #i override it): integers, n/d in lowest terms, decimals with an

@@ -117,7 +117,6 @@ void *pko_alloc_atomic(size_t bytes)
   return p;
 }
 
-
 /* ---- numbers and strings ------------------------------------------------- */
 
 /* A fresh unbound variable (scope 0: never bound in place). */
@@ -144,10 +143,7 @@ pk_val pko_mkint(int64_t i)
 bool pko_intp(pk_val v) { return pko_fixnump(v) || pko_isa(v, PK_T_INT); }
 
 /* Value of an exact integer. */
-int64_t pko_intval(pk_val v)
-{
-  return pko_fixnump(v) ? pko_fixval(v) : ((pko_int *)v)->i;
-}
+int64_t pko_intval(pk_val v) { return pko_fixnump(v) ? pko_fixval(v) : ((pko_int *)v)->i; }
 
 /* A boxed double. */
 pk_val pko_mkflo(double d)
@@ -168,7 +164,11 @@ pk_val pko_mkratio(int64_t num, int64_t den)
   uint64_t a = num < 0 ? -(uint64_t)num : (uint64_t)num;
   uint64_t b = den < 0 ? -(uint64_t)den : (uint64_t)den;
   uint64_t x = a, y = b;
-  while (y) { uint64_t t = x % y; x = y; y = t; }
+  while (y) {
+    uint64_t t = x % y;
+    x = y;
+    y = t;
+  }
   a /= x;
   b /= x;
   bool neg = (num < 0) != (den < 0) && a != 0;
@@ -232,17 +232,16 @@ pk_val pko_mktensor(uint32_t rank, const int64_t *dims, uint64_t count, const pk
   int64_t *i64 = t->dims + rank;
   double *d = (double *)i64;
   for (uint64_t k = 0; k < count; k++) {
-    if (f64) d[k] = pko_todouble(elems[k]);
-    else i64[k] = pko_intval(elems[k]);
+    if (f64)
+      d[k] = pko_todouble(elems[k]);
+    else
+      i64[k] = pko_intval(elems[k]);
   }
   return (pk_val)t;
 }
 
 /* Bytes of a tensor after its header: dimensions and elements. */
-static size_t pko_tensor_bytes(const pko_tensor *t)
-{
-  return (t->rank + t->count) * sizeof(int64_t);
-}
+static size_t pko_tensor_bytes(const pko_tensor *t) { return (t->rank + t->count) * sizeof(int64_t); }
 
 uint64_t pko_tensor_hash(pk_val v)
 {
@@ -296,8 +295,7 @@ long pko_length(pk_val list)
 int pko_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 {
   unsigned c = s[0];
-  int k = c < 0x80 ? 1 : c >= 0xC2 && c < 0xE0 ? 2 : c >= 0xE0 && c < 0xF0 ? 3
-        : c >= 0xF0 && c < 0xF5 ? 4 : 0;
+  int k = c < 0x80 ? 1 : c >= 0xC2 && c < 0xE0 ? 2 : c >= 0xE0 && c < 0xF0 ? 3 : c >= 0xF0 && c < 0xF5 ? 4 : 0;
   if (k == 0 || (size_t)k > n) return 0;
   uint32_t v = k == 1 ? c : c & (0x7F >> k);
   for (int j = 1; j < k; j++) {
@@ -402,7 +400,8 @@ bool pko_eqv(pk_val a, pk_val b)
   pko_type ta = pko_typeof(a), tb = pko_typeof(b);
   if (ta != tb) return false;
   if (ta == PK_T_INT) return ((pko_int *)a)->i == ((pko_int *)b)->i;
-  if (ta == PK_T_RATIO) return pko_as_ratio(a)->num == pko_as_ratio(b)->num && pko_as_ratio(a)->den == pko_as_ratio(b)->den;
+  if (ta == PK_T_RATIO)
+    return pko_as_ratio(a)->num == pko_as_ratio(b)->num && pko_as_ratio(a)->den == pko_as_ratio(b)->den;
   if (ta == PK_T_FLONUM) {
     double x = pko_flo(a), y = pko_flo(b);
     return memcmp(&x, &y, sizeof x) == 0;
@@ -416,7 +415,8 @@ static bool pko_equal_atom(pk_val a, pk_val b)
   if (pko_eqv(a, b)) return true;
   if (pko_isa(a, PK_T_TENSOR) && pko_isa(b, PK_T_TENSOR)) return pko_tensor_equal(a, b);
   if (pko_stringp(a) && pko_stringp(b))
-    return pko_as_str(a)->len == pko_as_str(b)->len && memcmp(pko_as_str(a)->s, pko_as_str(b)->s, pko_as_str(a)->len) == 0;
+    return pko_as_str(a)->len == pko_as_str(b)->len &&
+           memcmp(pko_as_str(a)->s, pko_as_str(b)->s, pko_as_str(a)->len) == 0;
   return false;
 }
 
@@ -447,12 +447,18 @@ bool pko_equal(pk_val a, pk_val b)
     }
     if (pko_isa(a, PK_T_VECTOR) && pko_isa(b, PK_T_VECTOR)) {
       const pko_vector *x = pko_as_vec(a), *y = pko_as_vec(b);
-      if (x->len != y->len) { ok = false; break; }
+      if (x->len != y->len) {
+        ok = false;
+        break;
+      }
       for (uint32_t i = 0; i < x->len && ok; i++) ok = pko_equal(x->items[i], y->items[i]);
       if (!ok) break;
       goto next;
     }
-    if (!pko_equal_atom(a, b)) { ok = false; break; }
+    if (!pko_equal_atom(a, b)) {
+      ok = false;
+      break;
+    }
   next:
     if (n == 0) break;
     n--;
@@ -505,8 +511,7 @@ _Noreturn void pko_rethrow(void)
 static _Noreturn void pko_vthrow(int status, const pk_srcpos *pos, const char *fmt, va_list ap)
 {
   int n = 0;
-  if (pos && pos->file)
-    n = snprintf(pko_err.msg, sizeof pko_err.msg, "%s:%d:%d: ", pos->file, pos->line, pos->col);
+  if (pos && pos->file) n = snprintf(pko_err.msg, sizeof pko_err.msg, "%s:%d:%d: ", pos->file, pos->line, pos->col);
   vsnprintf(pko_err.msg + n, sizeof pko_err.msg - (size_t)n, fmt, ap);
   pko_err.status = status;
   pko_rethrow();

@@ -34,22 +34,22 @@
 typedef uintptr_t pk_val;
 
 /* ---- tags -------------------------------------------------------------- */
-#define PK_TAG_MASK  ((pk_val)15)
-#define PK_TAG_OBJ   ((pk_val)0)
-#define PK_TAG_PAIR  ((pk_val)2)
-#define PK_TAG_VAR   ((pk_val)4)
-#define PK_TAG_IMM   ((pk_val)6)
+#define PK_TAG_MASK ((pk_val)15)
+#define PK_TAG_OBJ ((pk_val)0)
+#define PK_TAG_PAIR ((pk_val)2)
+#define PK_TAG_VAR ((pk_val)4)
+#define PK_TAG_IMM ((pk_val)6)
 #define PK_TAG_GPAIR ((pk_val)10)
-#define PK_TAG_CHAR  ((pk_val)14)
+#define PK_TAG_CHAR ((pk_val)14)
 
 #define PK_IMM(n) ((((pk_val)(n)) << 4) | PK_TAG_IMM)
-#define PK_NIL     PK_IMM(0)
-#define PK_FALSE   PK_IMM(1)
-#define PK_TRUE    PK_IMM(2)
-#define PK_VOID    PK_IMM(3)  /* value of (if #f #f), set!, define, ... */
-#define PK_UNBOUND PK_IMM(4)  /* "no value": unbound global, absent map key */
-#define PK_EOF     PK_IMM(5)
-#define PK_DEFAULT PK_IMM(6)  /* internal marker; never visible to programs */
+#define PK_NIL PK_IMM(0)
+#define PK_FALSE PK_IMM(1)
+#define PK_TRUE PK_IMM(2)
+#define PK_VOID PK_IMM(3)    /* value of (if #f #f), set!, define, ... */
+#define PK_UNBOUND PK_IMM(4) /* "no value": unbound global, absent map key */
+#define PK_EOF PK_IMM(5)
+#define PK_DEFAULT PK_IMM(6) /* internal marker; never visible to programs */
 
 #define PK_FIXNUM_MAX ((int64_t)(INT64_MAX >> 1))
 #define PK_FIXNUM_MIN ((int64_t)(INT64_MIN >> 1))
@@ -76,7 +76,10 @@ static inline bool pko_groundp(pk_val v)
    state's; see pk_search.c), which is faster-miniKanren's set-var-val!: the
    binding is then visible to exactly the one branch that can see the
    variable.  Otherwise bindings go to the state's persistent map. */
-typedef struct pko_var { pk_val val; uint64_t scope, id; } pko_var;
+typedef struct pko_var {
+  pk_val val;
+  uint64_t scope, id;
+} pko_var;
 static inline pko_var *pko_cell(pk_val v) { return (pko_var *)(v & ~(pk_val)15); }
 static inline uint64_t pko_varid(pk_val v) { return pko_cell(v)->id; }
 /* A fresh unbound variable numbered id, never bound in place. */
@@ -87,7 +90,9 @@ static inline pk_val pko_mkbool(bool b) { return b ? PK_TRUE : PK_FALSE; }
 static inline bool pko_truthy(pk_val v) { return v != PK_FALSE; }
 
 /* ---- pairs ------------------------------------------------------------- */
-typedef struct pko_pair { pk_val car, cdr; } pko_pair;
+typedef struct pko_pair {
+  pk_val car, cdr;
+} pko_pair;
 
 static inline pko_pair *pko_as_pair(pk_val v) { return (pko_pair *)(v & ~(pk_val)15); }
 static inline pk_val pko_car(pk_val v) { return pko_as_pair(v)->car; }
@@ -103,7 +108,9 @@ static inline pk_val pko_cdr(pk_val v) { return pko_as_pair(v)->cdr; }
    back (qs-thrines-565: 1.41 -> 1.34 s at -j 1, 0.80 -> 0.72 s at -j 2,
    against lists up to 128 bytes, medians of 5). */
 #define PKO_FL_GRANULES 17
-typedef struct pko_freelists { void *fl[PKO_FL_GRANULES + 1]; } pko_freelists;
+typedef struct pko_freelists {
+  void *fl[PKO_FL_GRANULES + 1];
+} pko_freelists;
 extern _Thread_local pko_freelists *pko_fls __attribute__((tls_model("initial-exec")));
 void *pko_alloc_slow(size_t bytes);
 
@@ -153,45 +160,61 @@ typedef enum pko_type {
   PK_T_SYMBOL = 1,
   PK_T_STRING,
   PK_T_FLONUM,
-  PK_T_INT,      /* int64 that does not fit a fixnum */
+  PK_T_INT, /* int64 that does not fit a fixnum */
   PK_T_VECTOR,
-  PK_T_CLOSURE,  /* Scheme lambda closed over an environment (pk_eval.c) */
-  PK_T_PRIM,     /* primitive procedure written in C */
-  PK_T_GOAL,     /* miniKanren goal (pk_search.c) */
-  PK_T_MACRO,    /* syntax-rules transformer (pk_eval.c) */
-  PK_T_ENV,      /* environment frame (pk_eval.c) */
-  PK_T_OPAQUE,   /* anything else internal: states, streams, ... */
-  PK_T_RATIO,    /* exact non-integer rational with int64 parts */
-  PK_T_TENSOR    /* literal tensor #[...] (pko_tensor) */
+  PK_T_CLOSURE, /* Scheme lambda closed over an environment (pk_eval.c) */
+  PK_T_PRIM,    /* primitive procedure written in C */
+  PK_T_GOAL,    /* miniKanren goal (pk_search.c) */
+  PK_T_MACRO,   /* syntax-rules transformer (pk_eval.c) */
+  PK_T_ENV,     /* environment frame (pk_eval.c) */
+  PK_T_OPAQUE,  /* anything else internal: states, streams, ... */
+  PK_T_RATIO,   /* exact non-integer rational with int64 parts */
+  PK_T_TENSOR   /* literal tensor #[...] (pko_tensor) */
 } pko_type;
 
-typedef struct pko_hdr { uint32_t type, aux; } pko_hdr;
+typedef struct pko_hdr {
+  uint32_t type, aux;
+} pko_hdr;
 
-static inline pko_type pko_typeof(pk_val v)
-{
-  return pko_objp(v) ? (pko_type)((pko_hdr *)v)->type : (pko_type)0;
-}
+static inline pko_type pko_typeof(pk_val v) { return pko_objp(v) ? (pko_type)((pko_hdr *)v)->type : (pko_type)0; }
 static inline bool pko_isa(pk_val v, pko_type t) { return pko_typeof(v) == t; }
 
 typedef struct pko_symbol {
-  pko_hdr h;        /* aux: special-form code (pk_eval.c), 0 if none */
-  pk_val value;     /* global binding or PK_UNBOUND */
-  pk_val macro;     /* global syntax-rules transformer or 0 */
+  pko_hdr h;    /* aux: special-form code (pk_eval.c), 0 if none */
+  pk_val value; /* global binding or PK_UNBOUND */
+  pk_val macro; /* global syntax-rules transformer or 0 */
   uint64_t hash;
   uint32_t len;
-  uint32_t flags;   /* PKO_SYM_* */
+  uint32_t flags; /* PKO_SYM_* */
   char name[];
 } pko_symbol;
 #define PKO_SYM_DEFINED 1u /* defined somewhere in a loaded program (static check) */
-#define PKO_SYM_GENSYM  2u /* uninterned (macro renaming) */
+#define PKO_SYM_GENSYM 2u  /* uninterned (macro renaming) */
 
-typedef struct pko_string { pko_hdr h; uint32_t len; char s[]; } pko_string; /* NUL-terminated, len bytes */
-typedef struct pko_flonum { pko_hdr h; double d; } pko_flonum;
-typedef struct pko_int { pko_hdr h; int64_t i; } pko_int;
-typedef struct pko_vector { pko_hdr h; uint32_t len; pk_val items[]; } pko_vector; /* h.aux unused */
+typedef struct pko_string {
+  pko_hdr h;
+  uint32_t len;
+  char s[];
+} pko_string; /* NUL-terminated, len bytes */
+typedef struct pko_flonum {
+  pko_hdr h;
+  double d;
+} pko_flonum;
+typedef struct pko_int {
+  pko_hdr h;
+  int64_t i;
+} pko_int;
+typedef struct pko_vector {
+  pko_hdr h;
+  uint32_t len;
+  pk_val items[];
+} pko_vector; /* h.aux unused */
 /* Always normalised: gcd(num, den) = 1, den > 1 (a denominator of 1 is an
    integer, never a ratio), so eqv? compares the two fields. */
-typedef struct pko_ratio { pko_hdr h; int64_t num, den; } pko_ratio;
+typedef struct pko_ratio {
+  pko_hdr h;
+  int64_t num, den;
+} pko_ratio;
 
 typedef pk_val (*pk_primfn)(int argc, pk_val *argv);
 typedef struct pko_prim {
@@ -208,10 +231,10 @@ typedef struct pko_prim {
    never made: a scalar is a number. */
 enum { PKO_TENSOR_I64 = 1, PKO_TENSOR_F64 = 2 };
 typedef struct pko_tensor {
-  pko_hdr h;       /* aux: PKO_TENSOR_I64 or PKO_TENSOR_F64 */
+  pko_hdr h; /* aux: PKO_TENSOR_I64 or PKO_TENSOR_F64 */
   uint32_t rank, pad;
-  uint64_t count;  /* number of elements: the product of the dimensions */
-  int64_t dims[];  /* rank dimensions, then the elements */
+  uint64_t count; /* number of elements: the product of the dimensions */
+  int64_t dims[]; /* rank dimensions, then the elements */
 } pko_tensor;
 
 static inline pko_symbol *pko_as_sym(pk_val v) { return (pko_symbol *)v; }
@@ -233,9 +256,9 @@ static inline pk_val pko_obj(pko_type t, size_t bytes)
 }
 
 /* ---- constructors ------------------------------------------------------ */
-pk_val pko_mkint(int64_t i);                  /* fixnum or boxed PK_T_INT */
-bool pko_intp(pk_val v);                    /* exact integer? */
-int64_t pko_intval(pk_val v);               /* requires pko_intp */
+pk_val pko_mkint(int64_t i);  /* fixnum or boxed PK_T_INT */
+bool pko_intp(pk_val v);      /* exact integer? */
+int64_t pko_intval(pk_val v); /* requires pko_intp */
 pk_val pko_mkflo(double d);
 /* The exact rational num/den, normalised: an integer when den divides num.
    den == 0 is a runtime error "/: undefined for 0"; a result whose parts do
@@ -253,9 +276,9 @@ pk_val pko_mktensor(uint32_t rank, const int64_t *dims, uint64_t count, const pk
 /* FNV-1a of a tensor's type, shape and element bits: equal tensors hash
    alike.  One pass over the block. */
 uint64_t pko_tensor_hash(pk_val v);
-pk_val pko_list(int n, ...);                /* (list a b ...) */
-pk_val pko_reverse(pk_val list);            /* fresh reversed proper list */
-long pko_length(pk_val list);               /* -1 if not a proper list */
+pk_val pko_list(int n, ...);     /* (list a b ...) */
+pk_val pko_reverse(pk_val list); /* fresh reversed proper list */
+long pko_length(pk_val list);    /* -1 if not a proper list */
 /* Length (1-4) of the well-formed UTF-8 sequence at s[0..n) and its code
    point, or 0 for malformed input. */
 int pko_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
@@ -265,7 +288,7 @@ int pko_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
    are never freed. */
 pk_val pko_intern(const char *name, size_t len);
 pk_val pko_sym(const char *cname);
-pk_val pko_gensym(pk_val base);             /* fresh uninterned symbol */
+pk_val pko_gensym(pk_val base); /* fresh uninterned symbol */
 static inline const char *pko_symname(pk_val v) { return pko_as_sym(v)->name; }
 static inline bool pko_symbolp(pk_val v) { return pko_isa(v, PK_T_SYMBOL); }
 static inline bool pko_stringp(pk_val v) { return pko_isa(v, PK_T_STRING); }
@@ -288,23 +311,29 @@ void pko_defprim(const char *name, pk_primfn fn, int min, int max);
 /* Exit statuses (SPEC §2). */
 enum {
   PK_STATUS_OK = 0,
-  PK_STATUS_FAILED = 1,    /* a test or a model failed */
-  PK_STATUS_STATIC = 2,    /* reader, syntax, unbound name, unreadable file */
+  PK_STATUS_FAILED = 1, /* a test or a model failed */
+  PK_STATUS_STATIC = 2, /* reader, syntax, unbound name, unreadable file */
   PK_STATUS_RUNTIME = 3,
   PK_STATUS_INTERRUPT = 130,
-  PK_STATUS_EXIT = 256     /* (exit n): pko_err.code holds n */
+  PK_STATUS_EXIT = 256 /* (exit n): pko_err.code holds n */
 };
 
-typedef struct pk_srcpos { const char *file; int line, col; } pk_srcpos;
+typedef struct pk_srcpos {
+  const char *file;
+  int line, col;
+} pk_srcpos;
 
 /* A handler frame for pko_throw: PKO_TRY pushes one, PKO_END pops it. */
-typedef struct pko_catch { jmp_buf jb; struct pko_catch *prev; } pko_catch;
+typedef struct pko_catch {
+  jmp_buf jb;
+  struct pko_catch *prev;
+} pko_catch;
 
 /* The error being thrown, per thread. */
 typedef struct pko_errinfo {
-  int status;      /* PK_STATUS_* */
-  int code;        /* exit code for PK_STATUS_EXIT */
-  char msg[2048];  /* "file:line:col: message" */
+  int status;     /* PK_STATUS_* */
+  int code;       /* exit code for PK_STATUS_EXIT */
+  char msg[2048]; /* "file:line:col: message" */
 } pko_errinfo;
 
 extern _Thread_local pko_catch *pko_handler;
@@ -324,7 +353,7 @@ static inline void pko_interrupt_set(int on) { atomic_store_explicit(&pko_interr
 
 /* Throw an error with an explicit position (pos may be NULL: no prefix). */
 _Noreturn void pko_throw_at(int status, const pk_srcpos *pos, const char *fmt, ...)
-  __attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* Runtime error (status 3) at pko_where. */
 _Noreturn void pko_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Runtime error "msg: <irritant written>" at pko_where. */

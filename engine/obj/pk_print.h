@@ -26,7 +26,10 @@
 #include "pk_obj.h"
 
 /* A growable byte buffer (malloc'd). */
-typedef struct pkp_buf { char *s; size_t len, cap; } pkp_buf;
+typedef struct pkp_buf {
+  char *s;
+  size_t len, cap;
+} pkp_buf;
 
 void pkp_init(pkp_buf *b);
 void pkp_free(pkp_buf *b);

@@ -31,7 +31,10 @@
 
 /* ---- the position table ----------------------------------------------- */
 
-typedef struct pkr_slot { const char *file; int32_t line, col; } pkr_slot;
+typedef struct pkr_slot {
+  const char *file;
+  int32_t line, col;
+} pkr_slot;
 
 /* Keys are untagged pair addresses in uncollectable (hence scanned) memory,
    so a recorded pair stays alive as long as the table: a key can never be
@@ -41,7 +44,7 @@ static struct {
   uintptr_t *keys;
   pkr_slot *vals;
   size_t cap, used;
-  const char **files;   /* interned file names, never freed */
+  const char **files; /* interned file names, never freed */
   size_t nfiles, filecap;
 } pkr_tab = { PTHREAD_MUTEX_INITIALIZER, NULL, NULL, 0, 0, NULL, 0, 0 };
 
@@ -60,10 +63,7 @@ static void pkr_unlock(void)
 }
 
 /* Fibonacci hashing of an address whose low 4 bits are always zero. */
-static size_t pkr_hash(uintptr_t key)
-{
-  return (size_t)(((uint64_t)key >> 4) * 0x9E3779B97F4A7C15ull >> 20);
-}
+static size_t pkr_hash(uintptr_t key) { return (size_t)(((uint64_t)key >> 4) * 0x9E3779B97F4A7C15ull >> 20); }
 
 /* Move every entry into arrays of ncap slots (lock held), to grow or,
    after pkr_forget, to shrink. */
@@ -91,8 +91,7 @@ static void pkr_rehash(size_t ncap)
 /* Insert or overwrite one entry (lock held); grows at 70% load. */
 static void pkr_put(uintptr_t key, pkr_slot s)
 {
-  if ((pkr_tab.used + 1) * 10 > pkr_tab.cap * 7)
-    pkr_rehash(pkr_tab.cap ? pkr_tab.cap * 2 : 4096);
+  if ((pkr_tab.used + 1) * 10 > pkr_tab.cap * 7) pkr_rehash(pkr_tab.cap ? pkr_tab.cap * 2 : 4096);
   size_t m = pkr_tab.cap - 1, i = pkr_hash(key) & m;
   while (pkr_tab.keys[i] && pkr_tab.keys[i] != key) i = (i + 1) & m;
   if (!pkr_tab.keys[i]) {
@@ -234,23 +233,31 @@ typedef struct pkr_frame {
 struct pkr_reader {
   const char *text;
   size_t len, i;
-  int line, col;              /* of text[i] */
+  int line, col; /* of text[i] */
   const char *file;
-  pkr_frame *stack;           /* collected memory: the frames' lists stay alive */
+  pkr_frame *stack; /* collected memory: the frames' lists stay alive */
   size_t depth, cap;
-  char *tok;                  /* token bytes, NUL-terminated */
+  char *tok; /* token bytes, NUL-terminated */
   size_t toklen, tokcap;
-  int tline, tcol;            /* start of the current token */
-  int tch;                    /* the bracket of an open/close token */
+  int tline, tcol; /* start of the current token */
+  int tch;         /* the bracket of an open/close token */
   size_t npend;
   uintptr_t pkey[PKR_PEND];
   pkr_slot pval[PKR_PEND];
-  pk_val symcache[256];       /* recent symbols by hash of their name */
+  pk_val symcache[256]; /* recent symbols by hash of their name */
 };
 
 enum {
-  PKR_T_EOF, PKR_T_ATOM, PKR_T_OPEN, PKR_T_CLOSE, PKR_T_VEC, PKR_T_TENSOR,
-  PKR_T_QUOTE, PKR_T_DCOMMENT, PKR_T_DOT, PKR_T_SKIP
+  PKR_T_EOF,
+  PKR_T_ATOM,
+  PKR_T_OPEN,
+  PKR_T_CLOSE,
+  PKR_T_VEC,
+  PKR_T_TENSOR,
+  PKR_T_QUOTE,
+  PKR_T_DCOMMENT,
+  PKR_T_DOT,
+  PKR_T_SKIP
 };
 
 /* quote quasiquote unquote unquote-splicing */
@@ -267,7 +274,7 @@ static void pkr_init_once(void)
 
 /* Every reader error is static and carries the offending token's position. */
 static _Noreturn void pkr_fail(const pkr_reader *r, int line, int col, const char *fmt, ...)
-  __attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 /* pko_throw_at has no va_list form, so the message is formatted here. */
 static _Noreturn void pkr_fail(const pkr_reader *r, int line, int col, const char *fmt, ...)
 {
@@ -283,19 +290,19 @@ static _Noreturn void pkr_fail(const pkr_reader *r, int line, int col, const cha
 /* Text for a byte in a message: itself when printable, else \xNN;. */
 static const char *pkr_show(int c, char buf[12])
 {
-  if (c < 0) snprintf(buf, 12, "end-of-file");
-  else if (c > 0x20 && c < 0x7f) snprintf(buf, 12, "%c", c);
-  else snprintf(buf, 12, "\\x%X;", (unsigned)c);
+  if (c < 0)
+    snprintf(buf, 12, "end-of-file");
+  else if (c > 0x20 && c < 0x7f)
+    snprintf(buf, 12, "%c", c);
+  else
+    snprintf(buf, 12, "\\x%X;", (unsigned)c);
   return buf;
 }
 
 /* ---- characters ----------------------------------------------------------- */
 
 /* The byte at the position, or -1 at the end. */
-static int pkr_peek(const pkr_reader *r)
-{
-  return r->i < r->len ? (unsigned char)r->text[r->i] : -1;
-}
+static int pkr_peek(const pkr_reader *r) { return r->i < r->len ? (unsigned char)r->text[r->i] : -1; }
 
 /* The byte k ahead, or -1 past the end. */
 static int pkr_peekat(const pkr_reader *r, size_t k)
@@ -317,26 +324,31 @@ static void pkr_adv(pkr_reader *r)
 }
 
 /* Whitespace between tokens (ASCII only, as R6RS requires at least). */
-static bool pkr_space(int c)
-{
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
+static bool pkr_space(int c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
 /* Ends a symbol, number or character name: a delimiter, end of input, or a
    control byte (which is then rejected as a token of its own). */
 static inline bool pkr_term(int c)
 {
-  if (((unsigned)c | 0x20) - 'a' < 26u || (unsigned)c - '0' < 10u) return false;   /* the usual case */
+  if (((unsigned)c | 0x20) - 'a' < 26u || (unsigned)c - '0' < 10u) return false; /* the usual case */
   if (c < 0x20 || c == 0x7f) return true;
   switch (c) {
-  case ' ': case '(': case ')': case '[': case ']': case '{': case '}':
-  case '"': case ';': case '#': case '\'': case '`': case ',':
-    return true;
-  default:
-    return false;
+  case ' ':
+  case '(':
+  case ')':
+  case '[':
+  case ']':
+  case '{':
+  case '}':
+  case '"':
+  case ';':
+  case '#':
+  case '\'':
+  case '`':
+  case ',': return true;
+  default: return false;
   }
 }
-
 
 /* Decode the code point at the reader's position, refusing bad UTF-8. */
 static int pkr_cp(pkr_reader *r, uint32_t *cp)
@@ -465,9 +477,10 @@ static void pkr_skip(pkr_reader *r)
 /* Value of a hex digit, or -1 (character names and escapes). */
 static int pkr_hexdigit(int c)
 {
-  return c >= '0' && c <= '9' ? c - '0'
-       : c >= 'a' && c <= 'f' ? c - 'a' + 10
-       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+  return c >= '0' && c <= '9'   ? c - '0'
+         : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                : -1;
 }
 
 /* The token s[0..n) as a number in radix into *v (pkn_parse, the parser
@@ -499,12 +512,10 @@ static uint32_t pkr_hexesc(pkr_reader *r, const char *what)
   int c = pkr_peek(r);
   if (c < 0) pkr_fail(r, line, col, "unexpected end-of-file reading %s", what);
   char b[12];
-  if (c != ';' || n == 0)
-    pkr_fail(r, r->line, r->col, "invalid character %s in %s hex escape", pkr_show(c, b), what);
+  if (c != ';' || n == 0) pkr_fail(r, r->line, r->col, "invalid character %s in %s hex escape", pkr_show(c, b), what);
   pkr_adv(r);
   if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-    pkr_fail(r, line, col, "invalid code point value %llu in %s hex escape",
-             (unsigned long long)v, what);
+    pkr_fail(r, line, col, "invalid code point value %llu in %s hex escape", (unsigned long long)v, what);
   return (uint32_t)v;
 }
 
@@ -548,8 +559,7 @@ static pk_val pkr_symbol(pkr_reader *r)
   uint32_t h = 2166136261u;
   for (size_t k = 0; k < r->toklen; k++) h = (h ^ (unsigned char)r->tok[k]) * 16777619u;
   pk_val *slot = &r->symcache[(h ^ h >> 8) & 255];
-  if (*slot && pko_as_sym(*slot)->len == r->toklen && memcmp(pko_symname(*slot), r->tok, r->toklen) == 0)
-    return *slot;
+  if (*slot && pko_as_sym(*slot)->len == r->toklen && memcmp(pko_symname(*slot), r->tok, r->toklen) == 0) return *slot;
   return *slot = pko_intern(r->tok, r->toklen);
 }
 
@@ -594,8 +604,7 @@ static int pkr_symnum(pkr_reader *r, pk_val *v)
     }
   }
   char b[12];
-  if (r->toklen == 0 && !quoted)
-    pkr_fail(r, r->tline, r->tcol, "invalid character %s", pkr_show(pkr_peek(r), b));
+  if (r->toklen == 0 && !quoted) pkr_fail(r, r->tline, r->tcol, "invalid character %s", pkr_show(pkr_peek(r), b));
   if (!quoted && r->toklen == 1 && r->tok[0] == '.') return PKR_T_DOT;
   int c0 = (unsigned char)r->tok[0];
   bool numeric = (c0 >= '0' && c0 <= '9') || c0 == '+' || c0 == '-' || c0 == '.';
@@ -668,11 +677,13 @@ static pk_val pkr_string(pkr_reader *r)
 
 /* ---- # syntax ------------------------------------------------------------- */
 
-static const struct { const char *name; uint32_t cp; } pkr_charnames[] = {
-  { "nul", 0 }, { "alarm", 7 }, { "bel", 7 }, { "backspace", 8 }, { "tab", 9 },
-  { "newline", 10 }, { "linefeed", 10 }, { "nel", 0x85 }, { "ls", 0x2028 },
-  { "vtab", 11 }, { "vt", 11 }, { "page", 12 }, { "return", 13 }, { "esc", 27 },
-  { "space", 32 }, { "delete", 127 }, { "rubout", 127 },
+static const struct {
+  const char *name;
+  uint32_t cp;
+} pkr_charnames[] = {
+  { "nul", 0 },       { "alarm", 7 },  { "bel", 7 },     { "backspace", 8 }, { "tab", 9 },      { "newline", 10 },
+  { "linefeed", 10 }, { "nel", 0x85 }, { "ls", 0x2028 }, { "vtab", 11 },     { "vt", 11 },      { "page", 12 },
+  { "return", 13 },   { "esc", 27 },   { "space", 32 },  { "delete", 127 },  { "rubout", 127 },
 };
 
 /* A character name after #\ (the token): a name, x<hex>, or an error. */
@@ -752,14 +763,24 @@ static int pkr_sharp(pkr_reader *r, pk_val *v)
   case '(': pkr_adv(r); return PKR_T_VEC;
   case '[': pkr_adv(r); return PKR_T_TENSOR;
   case ';': pkr_adv(r); return PKR_T_DCOMMENT;
-  case '\\': pkr_adv(r); *v = pkr_char(r); return PKR_T_ATOM;
-  case '!': return pkr_directive(r, v);
-  case 't': case 'f': case 'T': case 'F': *v = pkr_boolean(r); return PKR_T_ATOM;
-  case 'x': case 'X': case 'o': case 'O': case 'b': case 'B': case 'd': case 'D':
-    *v = pkr_radix(r);
+  case '\\':
+    pkr_adv(r);
+    *v = pkr_char(r);
     return PKR_T_ATOM;
-  case -1:
-    pkr_fail(r, r->tline, r->tcol, "unexpected end-of-file after #");
+  case '!': return pkr_directive(r, v);
+  case 't':
+  case 'f':
+  case 'T':
+  case 'F': *v = pkr_boolean(r); return PKR_T_ATOM;
+  case 'x':
+  case 'X':
+  case 'o':
+  case 'O':
+  case 'b':
+  case 'B':
+  case 'd':
+  case 'D': *v = pkr_radix(r); return PKR_T_ATOM;
+  case -1: pkr_fail(r, r->tline, r->tcol, "unexpected end-of-file after #");
   default: {
     char b[12];
     pkr_fail(r, r->tline, r->tcol, "invalid sharp-sign prefix #%s", pkr_show(c, b));
@@ -790,12 +811,23 @@ static int pkr_token(pkr_reader *r, pk_val *v)
   int c = pkr_peek(r);
   switch (c) {
   case -1: return PKR_T_EOF;
-  case '(': case '[': r->tch = c; pkr_adv(r); return PKR_T_OPEN;
-  case ')': case ']': r->tch = c; pkr_adv(r); return PKR_T_CLOSE;
-  case '\'': case '`': case ',': *v = pkr_quotesym(r); return PKR_T_QUOTE;
+  case '(':
+  case '[':
+    r->tch = c;
+    pkr_adv(r);
+    return PKR_T_OPEN;
+  case ')':
+  case ']':
+    r->tch = c;
+    pkr_adv(r);
+    return PKR_T_CLOSE;
+  case '\'':
+  case '`':
+  case ',': *v = pkr_quotesym(r); return PKR_T_QUOTE;
   case '"': *v = pkr_string(r); return PKR_T_ATOM;
   case '#': return pkr_sharp(r, v);
-  case '{': case '}': pkr_fail(r, r->tline, r->tcol, "unexpected character %c", c);
+  case '{':
+  case '}': pkr_fail(r, r->tline, r->tcol, "unexpected character %c", c);
   default: return pkr_symnum(r, v);
   }
 }
@@ -848,8 +880,7 @@ static void pkr_telem(pkr_tlit *t, pk_val v)
 /* A row opens at depth d (the row's own depth is d + 1). */
 static void pkr_trow(pkr_reader *r, pkr_tlit *t, size_t d, size_t rank)
 {
-  if (rank && d + 1 >= rank)
-    pkr_fail(r, r->tline, r->tcol, "ragged tensor literal: a row where a number was expected");
+  if (rank && d + 1 >= rank) pkr_fail(r, r->tline, r->tcol, "ragged tensor literal: a row where a number was expected");
   pkr_tdepth(t, d + 1);
   t->have[d]++;
   t->have[d + 1] = 0;
@@ -860,7 +891,8 @@ static void pkr_trow(pkr_reader *r, pkr_tlit *t, size_t d, size_t rank)
 /* The row at depth d closes: its length must match its siblings'. */
 static void pkr_tclose(pkr_reader *r, pkr_tlit *t, size_t d)
 {
-  if (t->want[d] < 0) t->want[d] = t->have[d];
+  if (t->want[d] < 0)
+    t->want[d] = t->have[d];
   else if (t->want[d] != t->have[d])
     pkr_fail(r, t->line[d], t->col[d], "ragged tensor literal: a row of %lld where %lld were expected",
              (long long)t->have[d], (long long)t->want[d]);
@@ -874,7 +906,7 @@ static pk_val pkr_tensor(pkr_reader *r)
 {
   pkr_tlit t = { 0 };
   int line0 = r->tline, col0 = r->tcol;
-  size_t d = 0, rank = 0;   /* depth of the open row (0: the literal); rank 0: not known yet */
+  size_t d = 0, rank = 0; /* depth of the open row (0: the literal); rank 0: not known yet */
   pkr_tdepth(&t, 0);
   t.have[0] = 0;
   t.line[0] = line0;
@@ -997,8 +1029,7 @@ static bool pkr_deliver(pkr_reader *r, pk_val *v, int line, int col)
 static void pkr_dot(pkr_reader *r)
 {
   pkr_frame *f = r->depth ? &r->stack[r->depth - 1] : NULL;
-  if (!f || f->kind != PKR_F_LIST || f->head == PK_NIL || f->dot)
-    pkr_fail(r, r->tline, r->tcol, "unexpected dot (.)");
+  if (!f || f->kind != PKR_F_LIST || f->head == PK_NIL || f->dot) pkr_fail(r, r->tline, r->tcol, "unexpected dot (.)");
   f->dot = 1;
 }
 
@@ -1008,8 +1039,7 @@ static const char *pkr_mismatch(const pkr_frame *f)
   switch (f->kind) {
   case PKR_F_VEC: return "vector terminated by bracket";
   default:
-    return f->close == ')' ? "parenthesized list terminated by bracket"
-                           : "bracketed list terminated by parenthesis";
+    return f->close == ')' ? "parenthesized list terminated by bracket" : "bracketed list terminated by parenthesis";
   }
 }
 
@@ -1045,8 +1075,10 @@ static _Noreturn void pkr_eof(pkr_reader *r)
   const pkr_frame *f = &r->stack[r->depth - 1];
   const char *w = what[f->kind];
   if (f->kind == PKR_F_QUOTE) {
-    w = f->head == pkr_syms[0] ? "quote" : f->head == pkr_syms[1] ? "quasiquote"
-      : f->head == pkr_syms[2] ? "unquote" : "unquote-splicing";
+    w = f->head == pkr_syms[0]   ? "quote"
+        : f->head == pkr_syms[1] ? "quasiquote"
+        : f->head == pkr_syms[2] ? "unquote"
+                                 : "unquote-splicing";
   }
   pkr_fail(r, f->line, f->col, "unexpected end-of-file reading %s", w);
 }
@@ -1069,8 +1101,7 @@ pkr_reader *pkr_open(const char *file, const char *text, size_t len)
   r->tok = GC_MALLOC_ATOMIC(r->tokcap);
   if (!r->stack || !r->tok) pko_oom();
   if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) r->i = 3;
-  if (len - r->i >= 3 && text[r->i] == '#' && text[r->i + 1] == '!' &&
-      (text[r->i + 2] == '/' || text[r->i + 2] == ' '))
+  if (len - r->i >= 3 && text[r->i] == '#' && text[r->i + 1] == '!' && (text[r->i + 2] == '/' || text[r->i + 2] == ' '))
     while (r->i < len && text[r->i] != '\n') pkr_adv(r);
   return r;
 }
@@ -1139,10 +1170,7 @@ void pkr_seek(pkr_reader *r, size_t i, int line, int col)
 }
 
 /* Where the next token would start (before any blanks are skipped). */
-pk_srcpos pkr_here(const pkr_reader *r)
-{
-  return (pk_srcpos){ r->file, r->line, r->col };
-}
+pk_srcpos pkr_here(const pkr_reader *r) { return (pk_srcpos){ r->file, r->line, r->col }; }
 
 /* Everything left in fd, NUL-terminated, in a malloc'd buffer that starts
    at cap bytes and doubles (pipes and /proc files report no size); NULL

@@ -28,11 +28,9 @@
 #include "pkanren.h"
 #include "mk_relations.h"
 
-static const char *LIB =
-  PKT_APPENDO
-  PKT_NATO
-  "(defrel (nevero) (conde ((nevero))))"
-  "(defrel (mixs x d) (conde ((== x 1) (== d 'a)) ((== x 2) (== d '(normal 0 1.5))) ((== x 3))))";
+static const char *LIB = PKT_APPENDO PKT_NATO
+    "(defrel (nevero) (conde ((nevero))))"
+    "(defrel (mixs x d) (conde ((== x 1) (== d 'a)) ((== x 2) (== d '(normal 0 1.5))) ((== x 3))))";
 #include "engine_fixture.h"
 
 /* All answers of run_form, written and joined by spaces; the status of the
@@ -54,8 +52,10 @@ static char *all_answers(pk_engine *e, const char *run_form, int *rc)
   }
   pk_query_free(q);
   fclose(f);
-  if (rc) *rc = st;
-  else if (st != 0) fail_msg("%s: %d %s", run_form, st, pk_errmsg(e));
+  if (rc)
+    *rc = st;
+  else if (st != 0)
+    fail_msg("%s: %d %s", run_form, st, pk_errmsg(e));
   return buf;
 }
 
@@ -66,10 +66,7 @@ static void expect_answers(pk_engine *e, const char *run_form, const char *want)
   free(got);
 }
 
-static int load(pk_engine *e, const char *text)
-{
-  return pk_load_string(e, "t.scm", text, strlen(text));
-}
+static int load(pk_engine *e, const char *text) { return pk_load_string(e, "t.scm", text, strlen(text)); }
 
 /* ---- terms ---- */
 
@@ -80,7 +77,8 @@ static void test_terms(void **state)
   pk_term n = pk_nil(), t = pk_boolean(1), f = pk_boolean(0);
   pk_term i = pk_int(E, 42), big = pk_int(E, INT64_C(1) << 62), fl = pk_float(E, 2.5);
   pk_term sym = pk_symbol(E, "normal"), str = pk_string(E, "a\"b", 3);
-  pk_term l = pk_cons(E, i, pk_cons(E, big, pk_cons(E, fl, pk_cons(E, t, pk_cons(E, f, pk_cons(E, sym, pk_cons(E, str, n)))))));
+  pk_term l =
+      pk_cons(E, i, pk_cons(E, big, pk_cons(E, fl, pk_cons(E, t, pk_cons(E, f, pk_cons(E, sym, pk_cons(E, str, n)))))));
   char *s = pk_to_string(l);
   assert_string_equal(s, "(42 4611686018427387904 2.5 #t #f normal \"a\\\"b\")");
   free(s);
@@ -347,7 +345,7 @@ static int refuser(pk_engine *e, pk_goal *g, int argc, const pk_term *argv, void
   *seen += pk_register_relation(e, "x", 1, sumo, NULL) == PK_ERUNTIME;
   *seen += pk_register_goal(e, "x", 1, mixo, NULL) == PK_ERUNTIME;
   *seen += pk_engine_new() == NULL;
-  pk_engine_free(e);    /* ignored */
+  pk_engine_free(e); /* ignored */
   pk_set_output(e, NULL);
   pk_release(e);
   pk_thread_done();
@@ -422,10 +420,7 @@ static void test_interrupt(void **state)
 
 /* ---- workers and order ---- */
 
-static int strp_cmp(const void *a, const void *b)
-{
-  return strcmp(*(char *const *)a, *(char *const *)b);
-}
+static int strp_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 /* The answers of s (space-separated words at depth 0), sorted. */
 static char *sorted(const char *s)
@@ -434,8 +429,10 @@ static char *sorted(const char *s)
   int n = 0, depth = 0;
   char *start = copy;
   for (char *p = copy;; p++) {
-    if (*p == '(') depth++;
-    else if (*p == ')') depth--;
+    if (*p == '(')
+      depth++;
+    else if (*p == ')')
+      depth--;
     else if ((*p == ' ' && depth == 0) || !*p) {
       bool end = !*p;
       *p = 0;
@@ -482,7 +479,8 @@ static void test_workers(void **state)
   assert_int_equal(pk_register_goal(E, "halfo", 2, halfo, &on_pool), PK_OK);
   const char *forms[] = {
     "(run* (x y) (appendo x y '(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20)))",
-    "(run* (q) (fresh (x y n h) (appendo x y '(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32))"
+    "(run* (q) (fresh (x y n h) (appendo x y '(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 "
+    "27 28 29 30 31 32))"
     " (project (x) (== n (length x))) (halfo n h) (== q `(,n ,h))))",
   };
   pk_engine *e = pk_engine_new();
@@ -543,15 +541,20 @@ static void test_workers(void **state)
 
 /* ---- threads ---- */
 
-typedef struct reg_check { int to_string_first, before, after, done; char *written; } reg_check;
+typedef struct reg_check {
+  int to_string_first, before, after, done;
+  char *written;
+} reg_check;
 
 /* First call of a new thread: pk_symbol, or pk_to_string. */
 static void *reg_thread(void *arg)
 {
   reg_check *r = arg;
   r->before = GC_thread_is_registered();
-  if (r->to_string_first) r->written = pk_to_string(pk_nil());
-  else r->written = pk_to_string(pk_symbol(E, "hello"));
+  if (r->to_string_first)
+    r->written = pk_to_string(pk_nil());
+  else
+    r->written = pk_to_string(pk_symbol(E, "hello"));
   r->after = GC_thread_is_registered();
   pk_thread_done();
   r->done = GC_thread_is_registered();
@@ -579,10 +582,9 @@ static void test_thread_registration(void **state)
 /* ---- models (SPEC §4): read from text and files, outputs, print, read
    back to the same nodes, a model built from C, errors as values ---- */
 
-static const char *MODELS =
-  "(model nn (input m0 (tensor float64 ())) (define mu (NormalRV m0 1.0 () rng \"mu\"))\n"
-  " (output (observed 1.5 (NormalRV mu 1.0 () rng \"y\")) mu))\n"
-  "(model two (output (f #[1 2])))\n";
+static const char *MODELS = "(model nn (input m0 (tensor float64 ())) (define mu (NormalRV m0 1.0 () rng \"mu\"))\n"
+                            " (output (observed 1.5 (NormalRV mu 1.0 () rng \"y\")) mu))\n"
+                            "(model two (output (f #[1 2])))\n";
 
 static void test_models(void **state)
 {
@@ -608,8 +610,10 @@ static void test_models(void **state)
   assert_true(pk_term_car(outs2) == pk_term_car(outs));
   free(text);
   /* a model built from C prints too */
-  pk_term built = pk_cons(E, pk_symbol(E, "model"), pk_cons(E, pk_symbol(E, "c"),
-                    pk_cons(E, pk_cons(E, pk_symbol(E, "output"), pk_cons(E, pk_float(E, 2.5), pk_nil())), pk_nil())));
+  pk_term built = pk_cons(
+      E, pk_symbol(E, "model"),
+      pk_cons(E, pk_symbol(E, "c"),
+              pk_cons(E, pk_cons(E, pk_symbol(E, "output"), pk_cons(E, pk_float(E, 2.5), pk_nil())), pk_nil())));
   assert_int_equal(pk_model_print(E, built, &text), PK_OK);
   assert_string_equal(text, "(model c\n  (output 2.5))\n");
   free(text);
@@ -621,8 +625,9 @@ static void test_model_errors(void **state)
   pk_term ms = 0, outs;
   const char *bad = "(model m (output (NormalRV 1.0)))";
   assert_int_equal(pk_read_models_string(E, "bad.model", bad, strlen(bad), &ms), PK_ESTATIC);
-  assert_string_equal(pk_errmsg(E),
-                      "bad.model:1:18: NormalRV takes 5 arguments (mu sd SIZE RNG NAME), given 1 [model m; models read: none]");
+  assert_string_equal(
+      pk_errmsg(E),
+      "bad.model:1:18: NormalRV takes 5 arguments (mu sd SIZE RNG NAME), given 1 [model m; models read: none]");
   assert_int_equal(pk_read_models_file(E, "no-such.model", &ms), PK_ESTATIC);
   assert_string_equal(pk_errmsg(E), "no-such.model:1:1: cannot read no-such.model: No such file or directory");
   assert_int_equal(pk_model_outputs(E, pk_symbol(E, "x"), &outs), PK_ERUNTIME);

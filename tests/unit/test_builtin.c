@@ -99,10 +99,17 @@ static void check_out(const char *expr, const char *expected)
   pkb_out = open_memstream(&buf, &len);
   pko_catch c;
   bool ok = PKO_TRY(c);
-  if (ok) { E(expr); PKO_END(c); }
+  if (ok) {
+    E(expr);
+    PKO_END(c);
+  }
   fclose(pkb_out);
   pkb_out = saved;
-  if (!ok) { print_error("%s threw: %s\n", expr, pko_err.msg); free(buf); fail(); }
+  if (!ok) {
+    print_error("%s threw: %s\n", expr, pko_err.msg);
+    free(buf);
+    fail();
+  }
   if (strcmp(buf, expected) != 0) {
     print_error("%s wrote \"%s\", expected \"%s\"\n", expr, buf, expected);
     free(buf);
@@ -183,19 +190,92 @@ static void test_registered(void **state)
 {
   (void)state;
   static const char *const names[] = {
-    "cons", "car", "cdr", "caar", "cddddr", "cadadr", "list", "length", "append", "reverse",
-    "list-ref", "list-tail", "map", "for-each", "filter", "apply", "assoc", "assq", "assv",
-    "member", "memq", "memv", "null?", "pair?", "list?", "symbol?", "number?", "integer?",
-    "string?", "boolean?", "procedure?", "equal?", "eqv?", "eq?", "+", "-", "*", "/",
-    "quotient", "remainder", "modulo", "abs", "min", "max", "=", "<", ">", "<=", ">=",
-    "zero?", "positive?", "negative?", "even?", "odd?", "number->string", "string->symbol",
-    "symbol->string", "string-append", "string-length", "error", "exit", "display", "write",
-    "newline", "printf", "format", "not", "vector", "sort", "list-sort", "fold-left",
-    "fold-right", "andmap", "ormap", "exists", "for-all", "gensym", "void", "string->number",
+    "cons",
+    "car",
+    "cdr",
+    "caar",
+    "cddddr",
+    "cadadr",
+    "list",
+    "length",
+    "append",
+    "reverse",
+    "list-ref",
+    "list-tail",
+    "map",
+    "for-each",
+    "filter",
+    "apply",
+    "assoc",
+    "assq",
+    "assv",
+    "member",
+    "memq",
+    "memv",
+    "null?",
+    "pair?",
+    "list?",
+    "symbol?",
+    "number?",
+    "integer?",
+    "string?",
+    "boolean?",
+    "procedure?",
+    "equal?",
+    "eqv?",
+    "eq?",
+    "+",
+    "-",
+    "*",
+    "/",
+    "quotient",
+    "remainder",
+    "modulo",
+    "abs",
+    "min",
+    "max",
+    "=",
+    "<",
+    ">",
+    "<=",
+    ">=",
+    "zero?",
+    "positive?",
+    "negative?",
+    "even?",
+    "odd?",
+    "number->string",
+    "string->symbol",
+    "symbol->string",
+    "string-append",
+    "string-length",
+    "error",
+    "exit",
+    "display",
+    "write",
+    "newline",
+    "printf",
+    "format",
+    "not",
+    "vector",
+    "sort",
+    "list-sort",
+    "fold-left",
+    "fold-right",
+    "andmap",
+    "ormap",
+    "exists",
+    "for-all",
+    "gensym",
+    "void",
+    "string->number",
   };
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
     pk_val v = pko_as_sym(pko_sym(names[i]))->value;
-    if (!pko_isa(v, PK_T_PRIM)) { print_error("%s is not a primitive\n", names[i]); fail(); }
+    if (!pko_isa(v, PK_T_PRIM)) {
+      print_error("%s is not a primitive\n", names[i]);
+      fail();
+    }
   }
   assert_true(pkb_out != NULL);
 }
@@ -437,7 +517,11 @@ static void test_arith_errors(void **state)
   check_err("(zero? 'a)", "zero?: not a number");
   /* errors carry the runtime status */
   pko_catch c;
-  if (PKO_TRY(c)) { E("(+ 9223372036854775807 1)"); PKO_END(c); fail(); }
+  if (PKO_TRY(c)) {
+    E("(+ 9223372036854775807 1)");
+    PKO_END(c);
+    fail();
+  }
   assert_int_equal(pko_err.status, PK_STATUS_RUNTIME);
 }
 
@@ -1109,7 +1193,11 @@ static void test_error(void **state)
   check_err("(error \"who\" \"msg\" 2)", "who: msg with irritant 2");
   check_err("(error 'foo 'notstring 1)", "error: invalid message argument notstring");
   pko_catch c;
-  if (PKO_TRY(c)) { E("(error #f \"just this\")"); PKO_END(c); fail(); }
+  if (PKO_TRY(c)) {
+    E("(error #f \"just this\")");
+    PKO_END(c);
+    fail();
+  }
   assert_string_equal(pko_err.msg, "just this");
 }
 
@@ -1117,7 +1205,11 @@ static void test_error(void **state)
 static int exit_code(const char *expr)
 {
   pko_catch c;
-  if (PKO_TRY(c)) { E(expr); PKO_END(c); fail(); }
+  if (PKO_TRY(c)) {
+    E(expr);
+    PKO_END(c);
+    fail();
+  }
   assert_int_equal(pko_err.status, PK_STATUS_EXIT);
   return pko_err.code;
 }
@@ -1139,34 +1231,20 @@ static void test_exit(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_registered),
-    cmocka_unit_test(test_lists),
-    cmocka_unit_test(test_list_errors),
-    cmocka_unit_test(test_higher_order),
-    cmocka_unit_test(test_for_each_value),
-    cmocka_unit_test(test_call_order),
-    cmocka_unit_test(test_sort),
-    cmocka_unit_test(test_arith),
-    cmocka_unit_test(test_arith_errors),
-    cmocka_unit_test(test_division),
-    cmocka_unit_test(test_compare),
-    cmocka_unit_test(test_number_preds),
-    cmocka_unit_test(test_conversions),
-    cmocka_unit_test(test_number_text),
-    cmocka_unit_test(test_ratio_arith),
-    cmocka_unit_test(test_ratio_compare),
-    cmocka_unit_test(test_ratio_preds),
-    cmocka_unit_test(test_ratio_conversions),
-    cmocka_unit_test(test_ratio_text),
-    cmocka_unit_test(test_strings),
-    cmocka_unit_test(test_chars),
-    cmocka_unit_test(test_vectors_symbols),
-    cmocka_unit_test(test_equality),
-    cmocka_unit_test(test_equal_deep),
-    cmocka_unit_test(test_output),
-    cmocka_unit_test(test_format),
-    cmocka_unit_test(test_error),
-    cmocka_unit_test(test_exit),
+    cmocka_unit_test(test_registered),     cmocka_unit_test(test_lists),
+    cmocka_unit_test(test_list_errors),    cmocka_unit_test(test_higher_order),
+    cmocka_unit_test(test_for_each_value), cmocka_unit_test(test_call_order),
+    cmocka_unit_test(test_sort),           cmocka_unit_test(test_arith),
+    cmocka_unit_test(test_arith_errors),   cmocka_unit_test(test_division),
+    cmocka_unit_test(test_compare),        cmocka_unit_test(test_number_preds),
+    cmocka_unit_test(test_conversions),    cmocka_unit_test(test_number_text),
+    cmocka_unit_test(test_ratio_arith),    cmocka_unit_test(test_ratio_compare),
+    cmocka_unit_test(test_ratio_preds),    cmocka_unit_test(test_ratio_conversions),
+    cmocka_unit_test(test_ratio_text),     cmocka_unit_test(test_strings),
+    cmocka_unit_test(test_chars),          cmocka_unit_test(test_vectors_symbols),
+    cmocka_unit_test(test_equality),       cmocka_unit_test(test_equal_deep),
+    cmocka_unit_test(test_output),         cmocka_unit_test(test_format),
+    cmocka_unit_test(test_error),          cmocka_unit_test(test_exit),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
 }

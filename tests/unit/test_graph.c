@@ -26,48 +26,43 @@ static int setup(void **state)
 }
 
 /* The seed's three models (shared/reference/models.sexp), comments kept. */
-static const char *SEED =
-  ";;; Example 1\n"
-  "(model mvnormal-regression\n"
-  "  (input a (tensor float64 (2))   #[1.0 0.0])\n"
-  "  (input R (tensor float64 (2 2)) #[[10.0 0.0] [0.0 10.0]])\n"
-  "  (input F (tensor float64 (1 2)) #[[-2.0 1.0]])\n"
-  "  (input V (tensor float64 (1 1)) #[[0.5]])\n"
-  "  (define beta (MvNormalRV a R () rng \"beta\"))          ; size ()\n"
-  "  (output (observed #[-3.0] (MvNormalRV (dot F beta) V () rng \"Y\"))))\n"
-  "(model radon\n"
-  "  (input county_idx (tensor int64 (919)))\n"
-  "  (input floor      (tensor float64 (919)))\n"
-  "  (input log_radon  (tensor float64 (919)))\n"
-  "  (define mu_a    (NormalRV 0.0 10000.0 () rng \"mu_a\"))\n"
-  "  (define sigma_a (HalfCauchyRV 0.0 5.0 () rng \"sigma_a\"))\n"
-  "  (define mu_b    (NormalRV 0.0 10000.0 () rng \"mu_b\"))\n"
-  "  (define sigma_b (HalfCauchyRV 0.0 5.0 () rng \"sigma_b\"))\n"
-  "  (define a (NormalRV mu_a sigma_a (85) rng \"a\"))\n"
-  "  (define b (NormalRV mu_b sigma_b (85) rng \"b\"))\n"
-  "  (define eps (HalfCauchyRV 0.0 5.0 () rng \"eps\"))\n"
-  "  (define radon_est (add (index a county_idx) (mul (index b county_idx) floor)))\n"
-  "  (output (observed log_radon (NormalRV radon_est eps () rng \"radon_like\"))))\n"
-  "(model normal-normal\n"
-  "  (input m0 (tensor float64 ()))\n"
-  "  (input s0 (tensor float64 ()))\n"
-  "  (define mu (NormalRV m0 s0 () rng \"mu\"))\n"
-  "  (output (observed 1.5 (NormalRV mu 1.0 () rng \"y\"))))\n";
+static const char *SEED = ";;; Example 1\n"
+                          "(model mvnormal-regression\n"
+                          "  (input a (tensor float64 (2))   #[1.0 0.0])\n"
+                          "  (input R (tensor float64 (2 2)) #[[10.0 0.0] [0.0 10.0]])\n"
+                          "  (input F (tensor float64 (1 2)) #[[-2.0 1.0]])\n"
+                          "  (input V (tensor float64 (1 1)) #[[0.5]])\n"
+                          "  (define beta (MvNormalRV a R () rng \"beta\"))          ; size ()\n"
+                          "  (output (observed #[-3.0] (MvNormalRV (dot F beta) V () rng \"Y\"))))\n"
+                          "(model radon\n"
+                          "  (input county_idx (tensor int64 (919)))\n"
+                          "  (input floor      (tensor float64 (919)))\n"
+                          "  (input log_radon  (tensor float64 (919)))\n"
+                          "  (define mu_a    (NormalRV 0.0 10000.0 () rng \"mu_a\"))\n"
+                          "  (define sigma_a (HalfCauchyRV 0.0 5.0 () rng \"sigma_a\"))\n"
+                          "  (define mu_b    (NormalRV 0.0 10000.0 () rng \"mu_b\"))\n"
+                          "  (define sigma_b (HalfCauchyRV 0.0 5.0 () rng \"sigma_b\"))\n"
+                          "  (define a (NormalRV mu_a sigma_a (85) rng \"a\"))\n"
+                          "  (define b (NormalRV mu_b sigma_b (85) rng \"b\"))\n"
+                          "  (define eps (HalfCauchyRV 0.0 5.0 () rng \"eps\"))\n"
+                          "  (define radon_est (add (index a county_idx) (mul (index b county_idx) floor)))\n"
+                          "  (output (observed log_radon (NormalRV radon_est eps () rng \"radon_like\"))))\n"
+                          "(model normal-normal\n"
+                          "  (input m0 (tensor float64 ()))\n"
+                          "  (input s0 (tensor float64 ()))\n"
+                          "  (define mu (NormalRV m0 s0 () rng \"mu\"))\n"
+                          "  (output (observed 1.5 (NormalRV mu 1.0 () rng \"y\"))))\n";
 
 /* SPEC §4's text of the regression model, as the printer writes it. */
-static const char *REGRESSION =
-  "(model mvnormal-regression\n"
-  "  (input a (tensor float64 (2)) #[1.0 0.0])\n"
-  "  (input R (tensor float64 (2 2)) #[[10.0 0.0] [0.0 10.0]])\n"
-  "  (input F (tensor float64 (1 2)) #[[-2.0 1.0]])\n"
-  "  (input V (tensor float64 (1 1)) #[[0.5]])\n"
-  "  (define beta (MvNormalRV a R () rng \"beta\"))\n"
-  "  (output (observed #[-3.0] (MvNormalRV (dot F beta) V () rng \"Y\"))))\n";
+static const char *REGRESSION = "(model mvnormal-regression\n"
+                                "  (input a (tensor float64 (2)) #[1.0 0.0])\n"
+                                "  (input R (tensor float64 (2 2)) #[[10.0 0.0] [0.0 10.0]])\n"
+                                "  (input F (tensor float64 (1 2)) #[[-2.0 1.0]])\n"
+                                "  (input V (tensor float64 (1 1)) #[[0.5]])\n"
+                                "  (define beta (MvNormalRV a R () rng \"beta\"))\n"
+                                "  (output (observed #[-3.0] (MvNormalRV (dot F beta) V () rng \"Y\"))))\n";
 
-static pk_val read_text(const char *text)
-{
-  return pkg_read_text("m.model", text, strlen(text));
-}
+static pk_val read_text(const char *text) { return pkg_read_text("m.model", text, strlen(text)); }
 
 /* A model printed, malloc'd. */
 static char *print_model(pk_val m)
@@ -140,7 +135,7 @@ static void test_seed(void **state)
   t = print_model(pko_car(pko_cdr(ms)));
   assert_non_null(strstr(t, "  (define a (NormalRV mu_a sigma_a (85) rng \"a\"))\n"));
   assert_non_null(strstr(t, "  (output (observed log_radon (NormalRV radon_est eps () rng \"radon_like\"))))\n"));
-  assert_null(strstr(t, "_1"));   /* (85) is a SIZE: never a define */
+  assert_null(strstr(t, "_1")); /* (85) is a SIZE: never a define */
   free(t);
 }
 
@@ -154,9 +149,9 @@ static void test_sharing(void **state)
                                " (output (g x x) (f a #[1 2]) (h #[1 2] (k a) (k a)) 2.5 2.5))"));
   pk_val o = pkg_outputs(m);
   pk_val g = pko_car(o), f = pko_car(pko_cdr(o)), h = pko_car(pko_cdr(pko_cdr(o)));
-  assert_true(pko_car(pko_cdr(g)) == pko_car(pko_cdr(pko_cdr(g))));   /* x used twice: one node */
-  assert_true(pko_car(pko_cdr(g)) == f);                               /* equal subterms: one node */
-  assert_true(pko_car(pko_cdr(h)) == pko_car(pko_cdr(pko_cdr(f))));   /* tensors too */
+  assert_true(pko_car(pko_cdr(g)) == pko_car(pko_cdr(pko_cdr(g)))); /* x used twice: one node */
+  assert_true(pko_car(pko_cdr(g)) == f);                            /* equal subterms: one node */
+  assert_true(pko_car(pko_cdr(h)) == pko_car(pko_cdr(pko_cdr(f)))); /* tensors too */
   assert_true(pko_car(pko_cdr(pko_cdr(pko_cdr(o)))) == pko_car(pko_cdr(pko_cdr(pko_cdr(pko_cdr(o))))));
   assert_true(pkh_internedp(g) && pkh_internedp(f) && pkh_internedp(m));
   char *t = print_model(m);
@@ -236,7 +231,11 @@ static void gen_term(pkp_buf *b, int size, int ndef)
   if (size <= 1) {
     switch (rnd(6)) {
     case 0: put(b, "x%u", rnd(3)); break;
-    case 1: if (ndef) { put(b, "d%u", rnd((unsigned)ndef)); break; } /* fall through */
+    case 1:
+      if (ndef) {
+        put(b, "d%u", rnd((unsigned)ndef));
+        break;
+      } /* fall through */
     case 2: put(b, "%u", rnd(3)); break;
     case 3: put(b, "%u.5", rnd(3)); break;
     case 4: put(b, rnd(2) ? "#[1.0 %u.0]" : "#[[1 2] [%u 4]]", rnd(2)); break;
@@ -298,7 +297,9 @@ static void test_generated(void **state)
 
 #define GOOD "(model good (input a (tensor float64 ())) (output (NormalRV a 1.0 () rng \"x\")))\n"
 
-static const struct { const char *in, *msg; } errors[] = {
+static const struct {
+  const char *in, *msg;
+} errors[] = {
   /* unbalanced parentheses */
   { "(model m (input a (tensor float64 ()))\n (output a)",
     "m.model:1:1: unexpected end-of-file reading list [model m; models read: none]" },
@@ -308,19 +309,26 @@ static const struct { const char *in, *msg; } errors[] = {
   { "(model m (output a))\n(model m (output b))",
     "m.model:2:8: model m is defined twice in this file (first at line 1) [model m; models read: m]" },
   /* ragged or non-numeric tensors */
-  { "(model m (output #[[1 2] [3]]))", "m.model:1:26: ragged tensor literal: a row of 1 where 2 were expected [model m; models read: none]" },
+  { "(model m (output #[[1 2] [3]]))",
+    "m.model:1:26: ragged tensor literal: a row of 1 where 2 were expected [model m; models read: none]" },
   { "(model m (output #[1 x]))", "m.model:1:22: tensor literal elements must be numbers [model m; models read: none]" },
   /* unknown declarations, and other malformed forms */
   { "(model m (inptu a (tensor float64 ())) (output a))",
     "m.model:1:11: unknown declaration inptu (expected input, define or output) [model m; models read: none]" },
-  { "(model m () (output a))", "m.model:1:10: unknown declaration () (expected input, define or output) [model m; models read: none]" },
-  { "(modle m (output a))", "m.model:1:2: expected (model NAME declaration ...), found modle [model at line 1; models read: none]" },
-  { "(model \"m\" (output a))", "m.model:1:8: a model's name must be a symbol, found \"m\" [model at line 1; models read: none]" },
-  { "(model m a (output a))", "m.model:1:10: expected a declaration (input, define or output), found a [model m; models read: none]" },
+  { "(model m () (output a))",
+    "m.model:1:10: unknown declaration () (expected input, define or output) [model m; models read: none]" },
+  { "(modle m (output a))",
+    "m.model:1:2: expected (model NAME declaration ...), found modle [model at line 1; models read: none]" },
+  { "(model \"m\" (output a))",
+    "m.model:1:8: a model's name must be a symbol, found \"m\" [model at line 1; models read: none]" },
+  { "(model m a (output a))",
+    "m.model:1:10: expected a declaration (input, define or output), found a [model m; models read: none]" },
   { "x", "m.model:1:1: expected (model NAME declaration ...), found x" },
   { "(model m (input a (tensor float64 ())))", "m.model:1:1: model m has no output [model m; models read: none]" },
-  { "(model m (output 'a))", "m.model:1:18: only lists, symbols, numbers, strings and #[...] tensors may appear in a model [model m; models read: none]" },
-  { "(model m (output (f #(1))))", "m.model:1:21: only lists, symbols, numbers, strings and #[...] tensors may appear in a model [model m; models read: none]" },
+  { "(model m (output 'a))", "m.model:1:18: only lists, symbols, numbers, strings and #[...] tensors may appear in a "
+                             "model [model m; models read: none]" },
+  { "(model m (output (f #(1))))", "m.model:1:21: only lists, symbols, numbers, strings and #[...] tensors may appear "
+                                   "in a model [model m; models read: none]" },
   /* defines: used before, defined twice, malformed */
   { "(model m (define y (f x))\n (define x (g a))\n (output y))",
     "m.model:1:23: x is used before its define (line 2) [model m; models read: none]" },
@@ -328,13 +336,15 @@ static const struct { const char *in, *msg; } errors[] = {
     "m.model:2:10: x is defined twice (first at line 1) [model m; models read: none]" },
   { "(model m (input x (tensor float64 ()))\n (define x (g a))\n (output x))",
     "m.model:2:10: x is defined twice (first at line 1) [model m; models read: none]" },
-  { "(model m (define x (f a) (g a)) (output x))", "m.model:1:10: define takes a name and one term [model m; models read: none]" },
+  { "(model m (define x (f a) (g a)) (output x))",
+    "m.model:1:10: define takes a name and one term [model m; models read: none]" },
   /* known random variables with the wrong number of arguments */
   { "(model m (output (NormalRV 0.0 1.0 () rng)))",
     "m.model:1:18: NormalRV takes 5 arguments (mu sd SIZE RNG NAME), given 4 [model m; models read: none]" },
   { "(model m (define b (StudentTRV 1 0.0 1.0 () rng \"b\" 7)) (output b))",
     "m.model:1:20: StudentTRV takes 6 arguments (nu mu sd SIZE RNG NAME), given 7 [model m; models read: none]" },
-  { "(model m (output (observed 1.0)))", "m.model:1:18: observed takes 2 arguments (VALUE RV), given 1 [model m; models read: none]" },
+  { "(model m (output (observed 1.0)))",
+    "m.model:1:18: observed takes 2 arguments (VALUE RV), given 1 [model m; models read: none]" },
   /* test values and types */
   { "(model m (input A (tensor float64 (2 2)) #[1.0 2.0]) (output A))",
     "m.model:1:42: test value of shape (2) contradicts the declared shape (2 2) [model m; models read: none]" },
@@ -349,9 +359,10 @@ static const struct { const char *in, *msg; } errors[] = {
   { "(model m (input A (tensor float64 (2 -1))) (output A))",
     "m.model:1:19: a dimension must be a non-negative integer or a symbol, found -1 [model m; models read: none]" },
   { "(model m (input A (matrix float64 (2))) (output A))",
-    "m.model:1:19: an input's type must be (tensor DTYPE SHAPE), found (matrix float64 (2)) [model m; models read: none]" },
-  { "(model m (input A) (output A))",
-    "m.model:1:10: input takes a name, a type (tensor DTYPE SHAPE) and an optional test value [model m; models read: none]" },
+    "m.model:1:19: an input's type must be (tensor DTYPE SHAPE), found (matrix float64 (2)) [model m; models read: "
+    "none]" },
+  { "(model m (input A) (output A))", "m.model:1:10: input takes a name, a type (tensor DTYPE SHAPE) and an optional "
+                                      "test value [model m; models read: none]" },
   /* empty files, bad bytes */
   { "", "m.model:1:1: no models in the file: expected (model NAME declaration ...)" },
   { "  ; only a comment\n", "m.model:2:1: no models in the file: expected (model NAME declaration ...)" },
@@ -367,8 +378,10 @@ static const char *read_error(const char *text, const char *path)
 {
   pko_catch c;
   if (PKO_TRY(c)) {
-    if (text) read_text(text);
-    else pkg_read_file(path, NULL);
+    if (text)
+      read_text(text);
+    else
+      pkg_read_file(path, NULL);
     PKO_END(c);
     fail_msg("no error for %s", text ? text : path);
   }
@@ -470,15 +483,9 @@ static void test_deep(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_seed),
-    cmocka_unit_test(test_sharing),
-    cmocka_unit_test(test_intern),
-    cmocka_unit_test(test_generated),
-    cmocka_unit_test(test_errors),
-    cmocka_unit_test(test_file_errors),
-    cmocka_unit_test(test_threads),
-    cmocka_unit_test(test_memory),
-    cmocka_unit_test(test_deep),
+    cmocka_unit_test(test_seed),      cmocka_unit_test(test_sharing), cmocka_unit_test(test_intern),
+    cmocka_unit_test(test_generated), cmocka_unit_test(test_errors),  cmocka_unit_test(test_file_errors),
+    cmocka_unit_test(test_threads),   cmocka_unit_test(test_memory),  cmocka_unit_test(test_deep),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
 }

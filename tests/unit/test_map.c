@@ -153,8 +153,7 @@ static void test_values_kept_alive(void **state)
   (void)state;
   enum { N = 20000 };
   pkm_map *holder = GC_MALLOC(sizeof *holder);
-  for (uint64_t k = 0; k < N; k++)
-    *holder = pkm_set(*holder, k, pko_cons(pko_mkfix((int64_t)k), PK_NIL));
+  for (uint64_t k = 0; k < N; k++) *holder = pkm_set(*holder, k, pko_cons(pko_mkfix((int64_t)k), PK_NIL));
   for (int i = 0; i < 3; i++) {
     GC_gcollect();
     /* Churn so that freed memory would be reused and overwritten. */
@@ -208,8 +207,8 @@ static void test_sparse_large(void **state)
     uint64_t k;
     switch (i % 4) {
     case 0: k = rng_below((uint64_t)1 << 40); break;
-    case 1: k = rng_below(64) << (20 + rng_below(20)); break;        /* low bits zero */
-    case 2: k = ((uint64_t)1 << 40) - 1 - rng_below(1000); break;   /* near 2^40 */
+    case 1: k = rng_below(64) << (20 + rng_below(20)); break;     /* low bits zero */
+    case 2: k = ((uint64_t)1 << 40) - 1 - rng_below(1000); break; /* near 2^40 */
     default: k = (i & 8) ? UINT64_MAX - rng_below(50) : ((uint64_t)1 << 63) | rng_below(8);
     }
     pk_val v = val_of(rng());
@@ -327,7 +326,11 @@ static void test_count(void **state)
 
 /* ---- sharing across threads ------------------------------------------------- */
 
-typedef struct branch_arg { pkm_map base; uint64_t from; int ok; } branch_arg;
+typedef struct branch_arg {
+  pkm_map base;
+  uint64_t from;
+  int ok;
+} branch_arg;
 
 /* Extend a shared map with this thread's own keys, then verify both the
    extension and the untouched base. */

@@ -15,11 +15,9 @@
 #include "pkanren.h"
 #include "mk_relations.h"
 
-static const char *LIB =
-  PKT_APPENDO
-  "(defrel (nevero) (conde ((nevero))))"
-  "(defrel (alwayso) (conde (succeed) ((alwayso))))"
-  "(define (deep n acc) (if (= n 0) acc (deep (- n 1) (list acc))))";
+static const char *LIB = PKT_APPENDO "(defrel (nevero) (conde ((nevero))))"
+                                     "(defrel (alwayso) (conde (succeed) ((alwayso))))"
+                                     "(define (deep n acc) (if (= n 0) acc (deep (- n 1) (list acc))))";
 #include "engine_fixture.h"
 
 /* The answers of run_form, written as one list. */
@@ -48,13 +46,12 @@ static char *answers(const char *run_form)
   return out;
 }
 
-#define EXPECT(form, expected)                          \
-  do {                                                  \
-    char *got_ = answers(form);                         \
-    assert_string_equal(got_, expected);                \
-    free(got_);                                         \
+#define EXPECT(form, expected)           \
+  do {                                   \
+    char *got_ = answers(form);          \
+    assert_string_equal(got_, expected); \
+    free(got_);                          \
   } while (0)
-
 
 /* The ground bit: set exactly when both halves are ground. */
 static void test_terms_ground_bit(void **state)
@@ -88,7 +85,7 @@ static void test_unify_basics(void **state)
   (void)state;
   EXPECT("(run* (q) (== q 5))", "(5)");
   EXPECT("(run* (q) (== 5 6))", "()");
-  EXPECT("(run* (q) (== q (list q)))", "()");                       /* occurs check */
+  EXPECT("(run* (q) (== q (list q)))", "()"); /* occurs check */
   EXPECT("(run* (q) (fresh (x y) (== x y) (== q (list x y))))", "((_.0 _.0))");
   EXPECT("(run* (q) (fresh (x y) (== `(,x . 2) `(1 . ,y)) (== q (list y x))))", "((2 1))");
   EXPECT("(run* (q) (== \"s\" \"s\") (== 1.5 1.5) (== q #\\a))", "(#\\a)");
@@ -141,8 +138,7 @@ static void test_absento(void **state)
   (void)state;
   EXPECT("(run* (q) (absento 'closure q))", "((_.0 (absento (closure _.0))))");
   EXPECT("(run* (q) (absento 'closure q) (== q '(a (b closure))))", "()");
-  EXPECT("(run* (q) (fresh (x) (absento 'c q) (== q (list x 'd))))",
-         "(((_.0 d) (absento (c _.0))))");
+  EXPECT("(run* (q) (fresh (x) (absento 'c q) (== q (list x 'd))))", "(((_.0 d) (absento (c _.0))))");
   /* absento on a typed variable becomes a disequality */
   EXPECT("(run* (q) (symbolo q) (absento 'a q))", "((_.0 (=/= ((_.0 a))) (sym _.0)))");
 }
@@ -162,8 +158,7 @@ static void test_search_order(void **state)
 static void test_deep_terms(void **state)
 {
   (void)state;
-  EXPECT("(run* (q) (fresh (x y) (== (deep 1000000 x) (deep 1000000 y)) (== x 5) (== q (equal? 1 1))))",
-         "(#t)");
+  EXPECT("(run* (q) (fresh (x y) (== (deep 1000000 x) (deep 1000000 y)) (== x 5) (== q (equal? 1 1))))", "(#t)");
   pk_query *q;
   assert_int_equal(pk_query_open(E, "(run 1 (q) (fresh (x) (== q (deep 1000000 x)) (=/= q 1)))", &q), PK_OK);
   pk_term a;
@@ -177,14 +172,10 @@ static void test_deep_terms(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_terms_ground_bit),
-    cmocka_unit_test(test_terms_numbers_symbols),
-    cmocka_unit_test(test_unify_basics),
-    cmocka_unit_test(test_substitution_branches),
-    cmocka_unit_test(test_disequality),
-    cmocka_unit_test(test_types),
-    cmocka_unit_test(test_absento),
-    cmocka_unit_test(test_search_order),
+    cmocka_unit_test(test_terms_ground_bit), cmocka_unit_test(test_terms_numbers_symbols),
+    cmocka_unit_test(test_unify_basics),     cmocka_unit_test(test_substitution_branches),
+    cmocka_unit_test(test_disequality),      cmocka_unit_test(test_types),
+    cmocka_unit_test(test_absento),          cmocka_unit_test(test_search_order),
     cmocka_unit_test(test_deep_terms),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

@@ -28,7 +28,11 @@ static int setup(void **state)
   return 0;
 }
 
-typedef struct num_case { const char *text; int radix, code; const char *written; } num_case;
+typedef struct num_case {
+  const char *text;
+  int radix, code;
+  const char *written;
+} num_case;
 
 static const num_case cases[] = {
   /* int64 bounds: fixnums end at 2^62, boxed integers at 2^63 */
@@ -107,10 +111,7 @@ static const num_case cases[] = {
 };
 
 /* The printer's text of v (write). */
-static char *written(pk_val v)
-{
-  return pkp_tostring(v, PKP_WRITE);
-}
+static char *written(pk_val v) { return pkp_tostring(v, PKP_WRITE); }
 
 /* Every case through pkn_parse: the code, and the value as written. */
 static void test_parse_cases(void **state)
@@ -174,10 +175,10 @@ static void test_reader_agrees(void **state)
     const num_case *c = &cases[k];
     if (c->radix != 10 || c->text[0] == '#' || !c->text[0] || !strcmp(c->text, ".")) continue;
     char *got = read_token(c->text);
-    const char *want = c->code == PKN_PARSE_OK ? c->written
-                     : c->code == PKN_PARSE_NONE ? "symbol"
-                     : c->code == PKN_PARSE_BIG ? "integer literal too large (no bignums)"
-                     : NULL;
+    const char *want = c->code == PKN_PARSE_OK     ? c->written
+                       : c->code == PKN_PARSE_NONE ? "symbol"
+                       : c->code == PKN_PARSE_BIG  ? "integer literal too large (no bignums)"
+                                                   : NULL;
     char zero[64];
     if (c->code == PKN_PARSE_ZERODEN) {
       snprintf(zero, sizeof zero, "cannot represent %s", c->text);

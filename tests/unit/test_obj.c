@@ -117,10 +117,10 @@ static void expect_oom_exit(void (*fn)(void), bool handler)
   if (pid == 0) {
     dup2(err[1], 2);
     dup2(out[1], 1);
-    printf("before");                /* buffered: a pipe is not a terminal */
+    printf("before"); /* buffered: a pipe is not a terminal */
     pko_catch c;
     if (handler) {
-      if (!PKO_TRY(c)) _exit(10);  /* a throw is the wrong answer here */
+      if (!PKO_TRY(c)) _exit(10); /* a throw is the wrong answer here */
       pko_oom_fatal++;
     }
     fn();

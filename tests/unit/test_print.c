@@ -60,7 +60,9 @@ static int setup(void **state)
 /* ---- write and display against Chez ------------------------------------ */
 
 /* { source text, Chez write, Chez display } */
-static const struct { const char *in, *w, *d; } chez_cases[] = {
+static const struct {
+  const char *in, *w, *d;
+} chez_cases[] = {
   { "(a b . c)", "(a b . c)", "(a b . c)" },
   { "(1 2 3)", "(1 2 3)", "(1 2 3)" },
   { "()", "()", "()" },
@@ -77,7 +79,9 @@ static const struct { const char *in, *w, *d; } chez_cases[] = {
   { "\"tab\\tx\\rcr\"", "\"tab\\tx\\rcr\"", "tab\011x\015cr" },
   { "\"\\a\\b\\v\\f\"", "\"\\a\\b\\v\\f\"", "\007\010\013\014" },
   { "\"\\x0;\\x1;\\x1f;\\x7f;\"", "\"\\x0;\\x1;\\x1F;\\x7F;\"", "\000\001\037\177" },
-  { "\"\\x80;\\x85;\\x2028;\\x2029;\\xa0;\303\251 \316\273\"", "\"\302\200\\x85;\\x2028;\342\200\251\302\240\303\251 \316\273\"", "\302\200\302\205\342\200\250\342\200\251\302\240\303\251 \316\273" },
+  { "\"\\x80;\\x85;\\x2028;\\x2029;\\xa0;\303\251 \316\273\"",
+    "\"\302\200\\x85;\\x2028;\342\200\251\302\240\303\251 \316\273\"",
+    "\302\200\302\205\342\200\250\342\200\251\302\240\303\251 \316\273" },
   { "\"\"", "\"\"", "" },
   { "#\\a", "#\\a", "a" },
   { "#\\A", "#\\A", "A" },
@@ -142,7 +146,8 @@ static const struct { const char *in, *w, *d; } chez_cases[] = {
   { "(quote a b)", "(quote a b)", "(quote a b)" },
   { "(quote)", "(quote)", "(quote)" },
   { "(quote . a)", "(quote . a)", "(quote . a)" },
-  { "(quasiquote (a (unquote b) (unquote-splicing c)))", "(quasiquote (a (unquote b) (unquote-splicing c)))", "`(a ,b ,@c)" },
+  { "(quasiquote (a (unquote b) (unquote-splicing c)))", "(quasiquote (a (unquote b) (unquote-splicing c)))",
+    "`(a ,b ,@c)" },
   { "(syntax x)", "(syntax x)", "#'x" },
   { "(quasisyntax x)", "(quasisyntax x)", "#`x" },
   { "(unsyntax x)", "(unsyntax x)", "#,x" },
@@ -167,7 +172,10 @@ static void test_chez_corpus(void **state)
 /* ---- flonums ----------------------------------------------------------- */
 
 /* { value, Chez's write } */
-static const struct { double d; const char *s; } flo_cases[] = {
+static const struct {
+  double d;
+  const char *s;
+} flo_cases[] = {
   { 1.0, "1.0" },
   { 0.1, "0.1" },
   { 100.0, "100.0" },
@@ -196,7 +204,7 @@ static const struct { double d; const char *s; } flo_cases[] = {
   { 12345678901.0, "1.2345678901e10" },
   { 1e100, "1e100" },
   { 0.3, "0.3" },
-  { 1.0/3, "0.3333333333333333" },
+  { 1.0 / 3, "0.3333333333333333" },
   { 2e-7, "2e-7" },
   { 1.2345e-7, "1.2345e-7" },
   { 3.14159, "3.14159" },
@@ -397,7 +405,9 @@ static void test_symbols(void **state)
   check(pko_sym("."), PKP_WRITE, "\\x2E;");
   check(pko_sym("x\ny"), PKP_WRITE, "x\\xA;y");
   check(pko_sym("\xff"), PKP_WRITE, "\\xFF;");
-  check(pko_sym("a\xc2\xa0" "b"), PKP_WRITE, "a\\xA0;b");
+  check(pko_sym("a\xc2\xa0"
+                "b"),
+        PKP_WRITE, "a\\xA0;b");
   check(pko_intern("a\0b", 3), PKP_WRITE, "a\\x0;b");
   /* a renamed symbol prints as its base */
   check(pko_gensym(pko_sym("loop")), PKP_WRITE, "loop");
@@ -412,7 +422,7 @@ static void test_immediates(void **state)
   check(PK_EOF, PKP_WRITE, "#!eof");
   check(PK_UNBOUND, PKP_WRITE, "#<unbound object>");
   /* void prints nothing at top level, #<void> inside a structure */
-  check(PK_VOID, PKP_WRITE, "#<void>");   /* as Chez: (write (if #f #f)) */
+  check(PK_VOID, PKP_WRITE, "#<void>"); /* as Chez: (write (if #f #f)) */
   check(PK_VOID, PKP_DISPLAY, "#<void>");
   check(pko_list(3, pko_mkfix(1), PK_VOID, pko_mkfix(2)), PKP_WRITE, "(1 #<void> 2)");
   pk_val v = pko_mkvec(1, PK_VOID);
@@ -460,8 +470,7 @@ static void test_quote_forms(void **state)
   check(pko_cons(pko_sym("quote"), pko_cons(pko_mkfix(1), pko_mkfix(2))), PKP_DISPLAY, "(quote 1 . 2)");
   check(pko_list(2, pko_gensym(pko_sym("quote")), pko_mkfix(1)), PKP_DISPLAY, "(quote 1)");
   /* PKP_WRITEQ: write with abbreviations, as Chez's pretty-print */
-  check(read1("(a 'b \"s\" #\\c `(x ,y ,@z) (quote 1 2))"), PKP_WRITEQ,
-        "(a 'b \"s\" #\\c `(x ,y ,@z) (quote 1 2))");
+  check(read1("(a 'b \"s\" #\\c `(x ,y ,@z) (quote 1 2))"), PKP_WRITEQ, "(a 'b \"s\" #\\c `(x ,y ,@z) (quote 1 2))");
   check(q, PKP_WRITEQ, "'x");
 }
 

@@ -92,10 +92,7 @@ static void check_error_n(const char *text, size_t len, const char *want)
   assert_int_equal(pko_err.status, PK_STATUS_STATIC);
 }
 
-static void check_error(const char *text, const char *want)
-{
-  check_error_n(text, strlen(text), want);
-}
+static void check_error(const char *text, const char *want) { check_error_n(text, strlen(text), want); }
 
 /* ---- atoms ------------------------------------------------------------- */
 
@@ -134,7 +131,8 @@ static void test_ratios(void **state)
   check("9223372036854775806/9223372036854775807", "9223372036854775806/9223372036854775807");
   check("#x10/3 #xff/2 #b101/11 #o-17/2 #d6/4 #d1.5", "16/3 255/2 5/3 -15/2 3/2 1.5");
   /* not numbers: symbols, as in Chez */
-  check("1/-2 1/+2 1//2 /2 1/ 1/2/3 1.0/2 1/2.0 1/a", "\\x31;/-2 \\x31;/+2 \\x31;//2 /2 \\x31;/ \\x31;/2/3 \\x31;.0/2 \\x31;/2.0 \\x31;/a");
+  check("1/-2 1/+2 1//2 /2 1/ 1/2/3 1.0/2 1/2.0 1/a",
+        "\\x31;/-2 \\x31;/+2 \\x31;//2 /2 \\x31;/ \\x31;/2/3 \\x31;.0/2 \\x31;/2.0 \\x31;/a");
   check("(1/2 . 3/4) #(1/3)", "(1/2 . 3/4) #(1/3)");
   pk_val v = read1("-6/4");
   assert_true(pko_isa(v, PK_T_RATIO));
@@ -155,7 +153,8 @@ static void test_symbols(void **state)
   check("abc ABC Abc a.b ... -> ->x + - <=? !$%&*/:<=>?^_~", "abc ABC Abc a.b ... -> ->x + - <=? !$%&*/:<=>?^_~");
   assert_true(read1("abc") != read1("ABC"));
   assert_true(read1("abc") == pko_sym("abc"));
-  check("1+ 1a 1e 1.5.5 1..2 .e5 +. -x +x .x inf 1_000", "\\x31;+ \\x31;a \\x31;e \\x31;.5.5 \\x31;..2 \\x2E;e5 \\x2B;. \\x2D;x \\x2B;x \\x2E;x inf \\x31;_000");
+  check("1+ 1a 1e 1.5.5 1..2 .e5 +. -x +x .x inf 1_000",
+        "\\x31;+ \\x31;a \\x31;e \\x31;.5.5 \\x31;..2 \\x2E;e5 \\x2B;. \\x2D;x \\x2B;x \\x2E;x inf \\x31;_000");
   check("|a b| || |a|b a|b c|d |(|", "a\\x20;b || ab ab\\x20;cd \\x28;");
   check("a\\x41;b \\x41; a\\ b a\\(b a\\n", "aAb A a\\x20;b a\\x28;b an");
   check("|a\\x41;b|", "a\\x5C;x41\\x3B;b");
@@ -175,11 +174,13 @@ static void test_booleans(void **state)
 static void test_chars(void **state)
 {
   (void)state;
-  check("#\\a #\\A #\\space #\\newline #\\tab #\\nul #\\return #\\x41 #\\x", "#\\a #\\A #\\space #\\newline #\\tab #\\nul #\\return #\\A #\\x");
+  check("#\\a #\\A #\\space #\\newline #\\tab #\\nul #\\return #\\x41 #\\x",
+        "#\\a #\\A #\\space #\\newline #\\tab #\\nul #\\return #\\A #\\x");
   check("#\\( #\\) #\\; #\\\" #\\\\ #\\# #\\[", "#\\( #\\) #\\; #\\\" #\\\\ #\\# #\\[");
   check("#\\alarm #\\bel #\\backspace #\\vtab #\\vt #\\page #\\esc #\\delete #\\rubout #\\linefeed",
         "#\\alarm #\\alarm #\\backspace #\\vtab #\\vtab #\\page #\\esc #\\delete #\\delete #\\newline");
-  check("#\\nel #\\ls #\\x0 #\\x00041 #\\xa #\\x3bb #\\\xce\xbb #\\ ", "#\\x85 #\\x2028 #\\nul #\\A #\\newline #\\\xce\xbb #\\\xce\xbb #\\space");
+  check("#\\nel #\\ls #\\x0 #\\x00041 #\\xa #\\x3bb #\\\xce\xbb #\\ ",
+        "#\\x85 #\\x2028 #\\nul #\\A #\\newline #\\\xce\xbb #\\\xce\xbb #\\space");
   check("(#\\a)(#\\))#\\a(b)", "(#\\a) (#\\)) #\\a (b)");
   assert_int_equal(pko_charval(read1("#\\x10FFFF")), 0x10FFFF);
   assert_int_equal(pko_charval(read1("#\\\xf0\x9f\x98\x80")), 0x1F600);
@@ -208,7 +209,8 @@ static void test_strings(void **state)
 static void test_lists(void **state)
 {
   (void)state;
-  check("() (a) (a b c) (a . b) (a b . c) (a . (b . (c))) ((a) (b . c))", "() (a) (a b c) (a . b) (a b . c) (a b c) ((a) (b . c))");
+  check("() (a) (a b c) (a . b) (a b . c) (a . (b . (c))) ((a) (b . c))",
+        "() (a) (a b c) (a . b) (a b . c) (a b c) ((a) (b . c))");
   check("[a b] (a [b c] d) [] [a . b]", "(a b) (a (b c) d) () (a . b)");
   check("(a.b) (a .b) (a. b) (.5 . .5)", "(a.b) (a \\x2E;b) (a. b) (0.5 . 0.5)");
   check("(a\n;comment\n b)", "(a b)");
@@ -230,8 +232,10 @@ static void test_vectors(void **state)
 static void test_quotes(void **state)
 {
   (void)state;
-  check("'a 'b `(a ,b ,@c) '() ''a", "(quote a) (quote b) (quasiquote (a (unquote b) (unquote-splicing c))) (quote ()) (quote (quote a))");
-  check("' a '\n;c\n b (a 'b . 'c) ,@ x ,'x", "(quote a) (quote b) (a (quote b) quote c) (unquote-splicing x) (unquote (quote x))");
+  check("'a 'b `(a ,b ,@c) '() ''a",
+        "(quote a) (quote b) (quasiquote (a (unquote b) (unquote-splicing c))) (quote ()) (quote (quote a))");
+  check("' a '\n;c\n b (a 'b . 'c) ,@ x ,'x",
+        "(quote a) (quote b) (a (quote b) quote c) (unquote-splicing x) (unquote (quote x))");
   check("a'b a`b a,b", "a (quote b) a (quasiquote b) a (unquote b)");
 }
 
@@ -265,7 +269,9 @@ static void test_tensors(void **state)
   assert_true(pko_equal(read1("(a #[1.5])"), read1("(a #[1.5])")));
 }
 
-static const struct { const char *in, *msg; } tensor_errors[] = {
+static const struct {
+  const char *in, *msg;
+} tensor_errors[] = {
   { "#[[1 2] [3]]", "t:1:9: ragged tensor literal: a row of 1 where 2 were expected" },
   { "#[[1 2]\n [3 4 5]]", "t:2:2: ragged tensor literal: a row of 3 where 2 were expected" },
   { "#[[1 2] 3]", "t:1:9: ragged tensor literal: a number where a row was expected" },
@@ -328,7 +334,9 @@ static void test_script_header(void **state)
 
 /* ---- errors ------------------------------------------------------------ */
 
-static const struct { const char *in, *msg; } errors[] = {
+static const struct {
+  const char *in, *msg;
+} errors[] = {
   { "(a b", "t:1:1: unexpected end-of-file reading list" },
   { "(a\n (b c)\n (d", "t:3:2: unexpected end-of-file reading list" },
   { "[a", "t:1:1: unexpected end-of-file reading list" },
@@ -460,9 +468,19 @@ static void test_garbage(void **state)
 {
   (void)state;
   static const char *frags[] = {
-    "(", ")", "[", "]", "#(", "#[", "'", "`", ",", ",@", " . ", ".", "\"", "\\", "#\\",
-    "#|", "|#", "#;", ";", "\n", " ", "a", "1", "-", "1.5", "e", "x", "#t", "|", "#x",
-    "\xce\xbb", "\xff", "\xc3", "\x01", "1/2", "#!eof", "\\x41;", "#\\space", "99999999999999999999",
+    "(",        ")",        "[",
+    "]",        "#(",       "#[",
+    "'",        "`",        ",",
+    ",@",       " . ",      ".",
+    "\"",       "\\",       "#\\",
+    "#|",       "|#",       "#;",
+    ";",        "\n",       " ",
+    "a",        "1",        "-",
+    "1.5",      "e",        "x",
+    "#t",       "|",        "#x",
+    "\xce\xbb", "\xff",     "\xc3",
+    "\x01",     "1/2",      "#!eof",
+    "\\x41;",   "#\\space", "99999999999999999999",
   };
   uint64_t x = 0x9E3779B97F4A7C15ull;
   char text[600];
@@ -481,8 +499,10 @@ static void test_garbage(void **state)
         n += strlen(f);
       }
     }
-    if (reads(text, n)) ok++;
-    else bad++;
+    if (reads(text, n))
+      ok++;
+    else
+      bad++;
   }
   assert_true(ok > 100 && bad > 100);
 }
@@ -600,9 +620,12 @@ static void *reader_thread(void *arg)
     pkr_reader *r = pkr_open("pos.scm", text, (size_t)n);
     pk_val v, w;
     pk_srcpos p;
-    if (!pkr_next(r, &v) || !pkr_next(r, &w)) bad++;
-    else if (!pkr_pos(pko_car(pko_cdr(w)), &p) || p.line != 2 || p.col != 6) bad++;
-    else if (!pkr_pos(v, &p) || p.line != 1 || p.col != 1) bad++;
+    if (!pkr_next(r, &v) || !pkr_next(r, &w))
+      bad++;
+    else if (!pkr_pos(pko_car(pko_cdr(w)), &p) || p.line != 2 || p.col != 6)
+      bad++;
+    else if (!pkr_pos(v, &p) || p.line != 1 || p.col != 1)
+      bad++;
   }
   return (void *)(intptr_t)bad;
 }
@@ -626,12 +649,17 @@ static void test_threads(void **state)
 static void test_round_trip(void **state)
 {
   (void)state;
-  static const struct { const char *in, *out; } corpus[] = {
-    { "(define (appendo l s out) (conde ((== '() l) (== s out)) ((fresh (a d res) (== `(,a . ,d) l) (== `(,a . ,res) out) (appendo d s res)))))",
-      "(define (appendo l s out) (conde ((== (quote ()) l) (== s out)) ((fresh (a d res) (== (quasiquote ((unquote a) unquote d)) l) (== (quasiquote ((unquote a) unquote res)) out) (appendo d s res)))))" },
+  static const struct {
+    const char *in, *out;
+  } corpus[] = {
+    { "(define (appendo l s out) (conde ((== '() l) (== s out)) ((fresh (a d res) (== `(,a . ,d) l) (== `(,a . ,res) "
+      "out) (appendo d s res)))))",
+      "(define (appendo l s out) (conde ((== (quote ()) l) (== s out)) ((fresh (a d res) (== (quasiquote ((unquote a) "
+      "unquote d)) l) (== (quasiquote ((unquote a) unquote res)) out) (appendo d s res)))))" },
     { "(run* (q) (=/= q 'a) (absento 'closure q))", "(run* (q) (=/= q (quote a)) (absento (quote closure) q))" },
     { "#(1 \"two\" #\\3 (4 . 5) 6.0 #t ())", "#(1 \"two\" #\\3 (4 . 5) 6.0 #t ())" },
-    { "(|a b| \"\\x7f;\\t\" #\\x7 #\\x85 -0.0 1e21 1e-7 +nan.0)", "(a\\x20;b \"\\x7F;\\t\" #\\alarm #\\x85 -0.0 1e21 1e-7 +nan.0)" },
+    { "(|a b| \"\\x7f;\\t\" #\\x7 #\\x85 -0.0 1e21 1e-7 +nan.0)",
+      "(a\\x20;b \"\\x7F;\\t\" #\\alarm #\\x85 -0.0 1e21 1e-7 +nan.0)" },
     { "(model m (input a (tensor float64 (2))) (output (observed #[-3.0] (NormalRV a 1.0 () rng \"Y\"))))",
       "(model m (input a (tensor float64 (2))) (output (observed #[-3.0] (NormalRV a 1.0 () rng \"Y\"))))" },
     { "(1+ -> ... \\x31;x _.0 a.b)", "(\\x31;+ -> ... \\x31;x _.0 a.b)" },

@@ -56,7 +56,7 @@ static double now_s(void)
 typedef struct counting {
   atomic_size_t live_bytes;
   atomic_size_t nalloc, nfree;
-  size_t fail_after;           /* allocations allowed before failing; 0 = never fail */
+  size_t fail_after; /* allocations allowed before failing; 0 = never fail */
 } counting;
 
 static void *count_alloc(size_t bytes, void *ctx)
@@ -147,10 +147,10 @@ static void test_growth(void **state)
   pkd_deque d;
   assert_true(pkd_init(&d, 1, &a));
   assert_int_equal(pkd_capacity_owner(&d), 2);
-  const uintptr_t n = (uintptr_t)3 << 19;   /* pushes; 2/3 stay: 2^20 live */
+  const uintptr_t n = (uintptr_t)3 << 19; /* pushes; 2/3 stay: 2^20 live */
   uintptr_t next_steal = 0, x;
   for (uintptr_t i = 0; i < n; i++) {
-    if (i % 3 == 2) {                          /* before every third push, steal one */
+    if (i % 3 == 2) { /* before every third push, steal one */
       assert_int_equal(pkd_steal_mc(&d, &x), PKD_TAKEN);
       assert_int_equal(x, next_steal);
       next_steal++;
@@ -176,9 +176,8 @@ static void test_growth(void **state)
   /* Retired buffers: reclaim keeps only the current one, destroy frees all. */
   pkd_reclaim_quiescent(&d);
   assert_int_equal(atomic_load(&c.nfree), 19);
-  assert_int_equal(atomic_load(&c.live_bytes),
-                   sizeof(struct pkd_buf) + cap * sizeof(uintptr_t));
-  assert_true(pkd_push_owner(&d, 42));        /* still usable, no growth */
+  assert_int_equal(atomic_load(&c.live_bytes), sizeof(struct pkd_buf) + cap * sizeof(uintptr_t));
+  assert_true(pkd_push_owner(&d, 42)); /* still usable, no growth */
   assert_int_equal(atomic_load(&c.nalloc), 20);
   pkd_destroy(&d);
   assert_int_equal(atomic_load(&c.live_bytes), 0);
@@ -200,8 +199,8 @@ static void test_scrub(void **state)
   int buffers = 0;
   for (struct pkd_buf *b = atomic_load(&d.buf); b; b = b->older, buffers++)
     for (int64_t i = 0; i <= b->mask; i++) assert_int_equal(atomic_load(&b->slot[i]), 0);
-  assert_int_equal(buffers, 7);                /* 2 .. 128 */
-  assert_true(pkd_push_owner(&d, 9));          /* usable afterwards */
+  assert_int_equal(buffers, 7);       /* 2 .. 128 */
+  assert_true(pkd_push_owner(&d, 9)); /* usable afterwards */
   assert_int_equal(pkd_steal_mc(&d, &x), PKD_TAKEN);
   assert_int_equal(x, 9);
   pkd_destroy(&d);
@@ -213,7 +212,7 @@ static void test_growth_failure(void **state)
   (void)state;
   counting c;
   pkd_alloc a = counting_alloc(&c);
-  c.fail_after = 2;                             /* initial buffer + one doubling */
+  c.fail_after = 2; /* initial buffer + one doubling */
   pkd_deque d;
   assert_true(pkd_init(&d, 2, &a));
   for (uintptr_t i = 0; i < 4; i++) assert_true(pkd_push_owner(&d, i));
@@ -222,7 +221,7 @@ static void test_growth_failure(void **state)
   uintptr_t x;
   assert_int_equal(pkd_steal_mc(&d, &x), PKD_TAKEN);
   assert_int_equal(x, 0);
-  assert_true(pkd_push_owner(&d, 4));           /* room again */
+  assert_true(pkd_push_owner(&d, 4)); /* room again */
   for (uintptr_t i = 5; i-- > 1;) {
     assert_true(pkd_pop_owner(&d, &x));
     assert_int_equal(x, i);
@@ -237,11 +236,11 @@ static void test_growth_failure(void **state)
 typedef struct shared {
   pkd_deque d;
   size_t nitems;
-  uint64_t *payload;              /* plain memory: written by the pusher */
-  atomic_uchar *taken;            /* per item: times taken */
-  atomic_size_t ntaken;           /* items taken, all threads */
-  atomic_size_t errors;           /* bad payloads, double takes, bad order */
-  atomic_int go;                  /* round number released to thieves */
+  uint64_t *payload;    /* plain memory: written by the pusher */
+  atomic_uchar *taken;  /* per item: times taken */
+  atomic_size_t ntaken; /* items taken, all threads */
+  atomic_size_t errors; /* bad payloads, double takes, bad order */
+  atomic_int go;        /* round number released to thieves */
   atomic_int stop;
   pthread_barrier_t barrier;
   /* statistics */
@@ -273,8 +272,7 @@ static void took_item(shared *s, uintptr_t i)
     return;
   }
   if (work(i, WORK_PER_ITEM) == 0x2545F4914F6CDD1Dull) atomic_fetch_add(&s->ntaken, 0);
-  if (atomic_fetch_add_explicit(&s->taken[i], 1, memory_order_relaxed) != 0)
-    atomic_fetch_add(&s->errors, 1);
+  if (atomic_fetch_add_explicit(&s->taken[i], 1, memory_order_relaxed) != 0) atomic_fetch_add(&s->errors, 1);
   atomic_fetch_add_explicit(&s->ntaken, 1, memory_order_relaxed);
 }
 
@@ -324,10 +322,14 @@ static void *thief_loop(void *arg)
       continue;
     }
     if (pkd_size_approx(&s->d) < 0) atomic_fetch_add(&s->errors, 1);
-    if (r == PKD_LOST) lost++;
-    else empty++;
-    if (++misses % 1024 == 0) nanosleep(&(struct timespec){ 0, 20000 }, NULL);
-    else if (misses % 32 == 0) sched_yield();
+    if (r == PKD_LOST)
+      lost++;
+    else
+      empty++;
+    if (++misses % 1024 == 0)
+      nanosleep(&(struct timespec){ 0, 20000 }, NULL);
+    else if (misses % 32 == 0)
+      sched_yield();
   }
   atomic_fetch_add(&s->steals, steals);
   atomic_fetch_add(&s->lost, lost);
@@ -337,8 +339,7 @@ static void *thief_loop(void *arg)
 
 static void start_thieves(shared *s, pthread_t *th, void *(*fn)(void *))
 {
-  for (int k = 0; k < NTHIEVES; k++)
-    assert_int_equal(pthread_create(&th[k], NULL, fn, s), 0);
+  for (int k = 0; k < NTHIEVES; k++) assert_int_equal(pthread_create(&th[k], NULL, fn, s), 0);
 }
 
 static void join_thieves(pthread_t *th)
@@ -364,20 +365,26 @@ static size_t mixed_owner(shared *s, uint64_t seed, size_t *stolen_near_empty)
   uintptr_t x;
   while (next < s->nitems) {
     uint64_t r = rng_next(&rng);
-    if (r % 4 == 0) {                          /* near-empty: last-item race */
-      int depth = 1 + (int)((r >> 8) % 3);     /* 1..3 items: pops race steals */
+    if (r % 4 == 0) {                      /* near-empty: last-item race */
+      int depth = 1 + (int)((r >> 8) % 3); /* 1..3 items: pops race steals */
       for (int k = 0; k < 64 && next < s->nitems; k++) {
-        while (pkd_pop_owner(&s->d, &x)) { took_item(s, x); pops++; }
+        while (pkd_pop_owner(&s->d, &x)) {
+          took_item(s, x);
+          pops++;
+        }
         /* Empty now: scrubbing races thieves that still read old slots
            (a wrong take would be item 0 taken twice). */
         if (k == 0 && !pkd_scrub_owner(&s->d)) atomic_fetch_add(&s->errors, 1);
         int pushed = 0, popped = 0;
         for (; pushed < depth && next < s->nitems; pushed++) push_item(s, next++);
-        while (pkd_pop_owner(&s->d, &x)) { took_item(s, x); popped++; }
+        while (pkd_pop_owner(&s->d, &x)) {
+          took_item(s, x);
+          popped++;
+        }
         pops += (size_t)popped;
         *stolen_near_empty += (size_t)(pushed - popped);
       }
-    } else {                                   /* burst up, partial pop down */
+    } else { /* burst up, partial pop down */
       size_t up = 1 + (r >> 8) % 1024, down = (r >> 24) % (up + 1);
       for (size_t k = 0; k < up && next < s->nitems; k++) push_item(s, next++);
       for (size_t k = 0; k < down && pkd_pop_owner(&s->d, &x); k++) {
@@ -386,7 +393,10 @@ static size_t mixed_owner(shared *s, uint64_t seed, size_t *stolen_near_empty)
       }
     }
   }
-  while (pkd_pop_owner(&s->d, &x)) { took_item(s, x); pops++; }
+  while (pkd_pop_owner(&s->d, &x)) {
+    took_item(s, x);
+    pops++;
+  }
   return pops;
 }
 
@@ -413,8 +423,7 @@ static void test_owner_and_thieves(void **state)
   }
   print_message("owner+3 thieves: %u x %u items in %.2f s; pops %zu, steals %zu, "
                 "lost races %zu, empty %zu, stolen from 1-3 items %zu\n",
-                MIXED_TRIALS, MIXED_ITEMS, now_s() - t0, pops, steals, lost, empty,
-                near_empty);
+                MIXED_TRIALS, MIXED_ITEMS, now_s() - t0, pops, steals, lost, empty, near_empty);
 }
 
 /* Thief for bursts: wait for each round, steal until the round's items are
@@ -425,21 +434,27 @@ static void *burst_thief(void *arg)
   size_t steals = 0, lost = 0, empty = 0;
   pthread_barrier_wait(&s->barrier);
   for (;;) {
-    pthread_barrier_wait(&s->barrier);         /* round pushed (or stop) */
+    pthread_barrier_wait(&s->barrier); /* round pushed (or stop) */
     if (atomic_load(&s->stop)) break;
     uintptr_t last = UINTPTR_MAX, x;
     bool first = true;
     for (;;) {
       pkd_steal_result r = pkd_steal_mc(&s->d, &x);
-      if (r == PKD_EMPTY) { empty++; break; }
-      if (r == PKD_LOST) { lost++; continue; }
+      if (r == PKD_EMPTY) {
+        empty++;
+        break;
+      }
+      if (r == PKD_LOST) {
+        lost++;
+        continue;
+      }
       if (!first && x <= last) atomic_fetch_add(&s->errors, 1);
       first = false;
       last = x;
       took_item(s, x);
       steals++;
     }
-    pthread_barrier_wait(&s->barrier);         /* round drained */
+    pthread_barrier_wait(&s->barrier); /* round drained */
   }
   atomic_fetch_add(&s->steals, steals);
   atomic_fetch_add(&s->lost, lost);
@@ -460,11 +475,11 @@ static void test_burst_then_thieves(void **state)
   double t0 = now_s();
   size_t next = 0;
   for (size_t round = 0; round < rounds; round++) {
-    size_t n = per_round / 2 + round * per_round / rounds;   /* growing bursts */
+    size_t n = per_round / 2 + round * per_round / rounds; /* growing bursts */
     if (round == rounds - 1) n = s.nitems - next;
     for (size_t k = 0; k < n; k++) push_item(&s, next++);
-    pthread_barrier_wait(&s.barrier);          /* release the thieves */
-    pthread_barrier_wait(&s.barrier);          /* wait until drained */
+    pthread_barrier_wait(&s.barrier); /* release the thieves */
+    pthread_barrier_wait(&s.barrier); /* wait until drained */
     assert_int_equal(pkd_size_approx(&s.d), 0);
     assert_int_equal(atomic_load(&s.ntaken), next);
   }
@@ -472,8 +487,8 @@ static void test_burst_then_thieves(void **state)
   pthread_barrier_wait(&s.barrier);
   join_thieves(th);
   print_message("bursts: %zu items in %zu rounds in %.2f s, capacity %zu; "
-                "lost races %zu\n", s.nitems, rounds, now_s() - t0,
-                pkd_capacity_owner(&s.d), atomic_load(&s.lost));
+                "lost races %zu\n",
+                s.nitems, rounds, now_s() - t0, pkd_capacity_owner(&s.d), atomic_load(&s.lost));
   shared_check_and_free(&s);
 }
 

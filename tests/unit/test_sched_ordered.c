@@ -21,37 +21,30 @@
 #include "pkanren.h"
 #include "mk_relations.h"
 
-static const char *LIB =
-  PKT_APPENDO
-  PKT_PERMO
-  PKT_NATO
-  PKT_LOOKUPO
-  "(defrel (evalo e env v)"
-  "  (conde ((== `(quote ,v) e) (absento 'closure v))"
-  "        ((symbolo e) (lookupo e env v))"
-  "        ((fresh (x b) (== e `(lambda (,x) ,b)) (symbolo x) (== v `(closure ,x ,b ,env))))"
-  "        ((fresh (es vs) (== e `(list . ,es)) (evlisto es env v)))"
-  "        ((fresh (r a x b env2 av) (== e `(,r ,a)) (evalo r env `(closure ,x ,b ,env2))"
-  "           (evalo a env av) (evalo b `((,x . ,av) . ,env2) v)))))"
-  "(defrel (evlisto es env vs)"
-  "  (conde ((== '() es) (== '() vs))"
-  "        ((fresh (e d v vd) (== `(,e . ,d) es) (== `(,v . ,vd) vs) (evalo e env v) (evlisto d env vd)))))"
-  /* writes while searching: output must come out in one worker's order */
-  "(defrel (noisy-nato n)"
-  "  (conde ((== n 'z) (project (n) (begin (display \"z \") succeed)))"
-  "        ((fresh (m) (== n `(s ,m)) (project (n) (begin (display \"s \") succeed)) (noisy-nato m)))))"
-  /* a runtime error deep in one branch, reached after some answers */
-  "(defrel (boom-at k n)"
-  "  (conde ((== k 'z) (project (k) (== n (car k))))"
-  "        ((fresh (m) (== k `(s ,m)) (conde ((== n k)) ((boom-at m n)))))))";
+static const char *LIB = PKT_APPENDO PKT_PERMO PKT_NATO PKT_LOOKUPO
+    "(defrel (evalo e env v)"
+    "  (conde ((== `(quote ,v) e) (absento 'closure v))"
+    "        ((symbolo e) (lookupo e env v))"
+    "        ((fresh (x b) (== e `(lambda (,x) ,b)) (symbolo x) (== v `(closure ,x ,b ,env))))"
+    "        ((fresh (es vs) (== e `(list . ,es)) (evlisto es env v)))"
+    "        ((fresh (r a x b env2 av) (== e `(,r ,a)) (evalo r env `(closure ,x ,b ,env2))"
+    "           (evalo a env av) (evalo b `((,x . ,av) . ,env2) v)))))"
+    "(defrel (evlisto es env vs)"
+    "  (conde ((== '() es) (== '() vs))"
+    "        ((fresh (e d v vd) (== `(,e . ,d) es) (== `(,v . ,vd) vs) (evalo e env v) (evlisto d env vd)))))"
+    /* writes while searching: output must come out in one worker's order */
+    "(defrel (noisy-nato n)"
+    "  (conde ((== n 'z) (project (n) (begin (display \"z \") succeed)))"
+    "        ((fresh (m) (== n `(s ,m)) (project (n) (begin (display \"s \") succeed)) (noisy-nato m)))))"
+    /* a runtime error deep in one branch, reached after some answers */
+    "(defrel (boom-at k n)"
+    "  (conde ((== k 'z) (project (k) (== n (car k))))"
+    "        ((fresh (m) (== k `(s ,m)) (conde ((== n k)) ((boom-at m n)))))))";
 #include "engine_fixture.h"
 
 /* workers < 0: -workers workers in eager mode (every mplus thunk offered,
    so most results are forced ahead: the memo protocol under stress). */
-static void use_workers(int workers)
-{
-  pki_configure(workers < 0 ? -workers : workers, false, 42, workers < 0);
-}
+static void use_workers(int workers) { pki_configure(workers < 0 ? -workers : workers, false, 42, workers < 0); }
 
 /* Everything the query yields, in order, each answer on its own line, with
    the output goals wrote in between; an error ends it as "error: MSG". */
@@ -121,7 +114,8 @@ static void test_goal_output(void **state)
 {
   (void)state;
   check_same_transcript("(run 40 (q) (noisy-nato q))", 1 << 30);
-  check_same_transcript("(run* (q) (fresh (a b) (appendo a b '(1 2 3 4 5)) (noisy-nato '(s (s z))) (== q a)))", 1 << 30);
+  check_same_transcript("(run* (q) (fresh (a b) (appendo a b '(1 2 3 4 5)) (noisy-nato '(s (s z))) (== q a)))",
+                        1 << 30);
 }
 
 /* An error raised in a branch forced ahead surfaces where one worker
@@ -152,7 +146,8 @@ static void test_repeated_stops(void **state)
   (void)state;
   char *one = transcript("(run 5 (q) (nato q))", 1, 1 << 30);
   for (int i = 0; i < 300; i++) {
-    char *many = transcript(i % 2 ? "(run 5 (q) (nato q))" : "(run* (q) (nato q))", (i % 4 < 2 ? 1 : -1) * (2 + i % 3), 5);
+    char *many =
+        transcript(i % 2 ? "(run 5 (q) (nato q))" : "(run* (q) (nato q))", (i % 4 < 2 ? 1 : -1) * (2 + i % 3), 5);
     assert_string_equal(many, one);
     free(many);
   }
@@ -162,12 +157,8 @@ static void test_repeated_stops(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_runstar_order),
-    cmocka_unit_test(test_run_n_order),
-    cmocka_unit_test(test_goal_output),
-    cmocka_unit_test(test_error_point),
-    cmocka_unit_test(test_nested_run),
-    cmocka_unit_test(test_repeated_stops),
+    cmocka_unit_test(test_runstar_order), cmocka_unit_test(test_run_n_order), cmocka_unit_test(test_goal_output),
+    cmocka_unit_test(test_error_point),   cmocka_unit_test(test_nested_run),  cmocka_unit_test(test_repeated_stops),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

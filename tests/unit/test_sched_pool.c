@@ -32,28 +32,20 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 #include "pkanren.h"
 #include "mk_relations.h"
 
-static const char *LIB =
-  PKT_APPENDO
-  "(defrel (rembero x l out)"
-  "  (conde ((== '() l) (== '() out))"
-  "         ((fresh (a d) (== `(,a . ,d) l) (== a x) (== d out)))"
-  "         ((fresh (a d res) (== `(,a . ,d) l) (=/= a x) (== `(,a . ,res) out) (rembero x d res)))))"
-  PKT_PERMO
-  PKT_NATO
-  "(defrel (nevero) (conde ((nevero))))"
-  PKT_LOOKUPO
-  "(defrel (evalo e env v)"
-  "  (conde ((symbolo e) (lookupo e env v))"
-  "        ((fresh (x b) (== e `(lambda (,x) ,b)) (symbolo x) (absento 'closure b) (== v `(closure ,x ,b ,env))))"
-  "        ((fresh (r a x b env2 av) (== e `(,r ,a)) (evalo r env `(closure ,x ,b ,env2))"
-  "           (evalo a env av) (evalo b `((,x . ,av) . ,env2) v)))))"
-  "(defrel (boom q) (project (q) (== q (car q))))";
+static const char *LIB = PKT_APPENDO
+    "(defrel (rembero x l out)"
+    "  (conde ((== '() l) (== '() out))"
+    "         ((fresh (a d) (== `(,a . ,d) l) (== a x) (== d out)))"
+    "         ((fresh (a d res) (== `(,a . ,d) l) (=/= a x) (== `(,a . ,res) out) (rembero x d res)))))" PKT_PERMO
+        PKT_NATO "(defrel (nevero) (conde ((nevero))))" PKT_LOOKUPO "(defrel (evalo e env v)"
+    "  (conde ((symbolo e) (lookupo e env v))"
+    "        ((fresh (x b) (== e `(lambda (,x) ,b)) (symbolo x) (absento 'closure b) (== v `(closure ,x ,b ,env))))"
+    "        ((fresh (r a x b env2 av) (== e `(,r ,a)) (evalo r env `(closure ,x ,b ,env2))"
+    "           (evalo a env av) (evalo b `((,x . ,av) . ,env2) v)))))"
+    "(defrel (boom q) (project (q) (== q (car q))))";
 #include "engine_fixture.h"
 
-static int strp_cmp(const void *a, const void *b)
-{
-  return strcmp(*(char *const *)a, *(char *const *)b);
-}
+static int strp_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 /* Answers of run_form on `workers` workers (unordered when > 1), each
    written as a string, sorted. */
@@ -221,26 +213,26 @@ static void test_repeated_stops(void **state)
     size_t n;
     char **a = answers(i % 2 ? split : "(run 3 (q) (nato q))", 2 + i % 3, &n);
     assert_int_equal(n, 3);
-    if (i % 2) assert_true(sub_multiset(a, n, every, nall));
-    else assert_true(strcmp(a[0], a[1]) && strcmp(a[1], a[2])); /* nato gives each number once */
+    if (i % 2)
+      assert_true(sub_multiset(a, n, every, nall));
+    else
+      assert_true(strcmp(a[0], a[1]) && strcmp(a[1], a[2])); /* nato gives each number once */
     free_all(a, n);
   }
   GC_gcollect();
   size_t m1 = malloc_in_use(), h1 = GC_get_heap_size();
   if (m1 > m0 + 256 * 1024) fail_msg("malloc'd memory grew from %zu to %zu bytes over 900 queries", m0, m1);
-  if (!GC_is_disabled() && h1 > h0 + 16 * 1024 * 1024) fail_msg("collected heap grew from %zu to %zu bytes over 900 queries", h0, h1);
+  if (!GC_is_disabled() && h1 > h0 + 16 * 1024 * 1024)
+    fail_msg("collected heap grew from %zu to %zu bytes over 900 queries", h0, h1);
   free_all(every, nall);
 }
 
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_runstar_lists),
-    cmocka_unit_test(test_runstar_constraints),
-    cmocka_unit_test(test_run_n),
-    cmocka_unit_test(test_fairness),
-    cmocka_unit_test(test_worker_error),
-    cmocka_unit_test(test_repeated_stops),
+    cmocka_unit_test(test_runstar_lists), cmocka_unit_test(test_runstar_constraints),
+    cmocka_unit_test(test_run_n),         cmocka_unit_test(test_fairness),
+    cmocka_unit_test(test_worker_error),  cmocka_unit_test(test_repeated_stops),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

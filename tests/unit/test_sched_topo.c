@@ -48,7 +48,8 @@ static void read_mask(void)
 
 static int in_mask(int cpu)
 {
-  for (int i = 0; i < mask_n; i++) if (mask_cpus[i] == cpu) return 1;
+  for (int i = 0; i < mask_n; i++)
+    if (mask_cpus[i] == cpu) return 1;
   return 0;
 }
 
@@ -62,8 +63,7 @@ static void check_plan(const pkt_plan *p, int n, int npus)
   for (int w = 0; w < n; w++) {
     /* Spread: the first npus workers get distinct PUs, then wrap around. */
     if (w >= npus) assert_int_equal(pkt_plan_pu(p, w), pkt_plan_pu(p, w % npus));
-    for (int v = 0; v < w && w < npus; v++)
-      assert_int_not_equal(pkt_plan_pu(p, w), pkt_plan_pu(p, v));
+    for (int v = 0; v < w && w < npus; v++) assert_int_not_equal(pkt_plan_pu(p, w), pkt_plan_pu(p, v));
     /* Victims: the other workers, each once, distance non-decreasing. */
     const int *vl = pkt_plan_victims(p, w);
     char *seen = calloc((size_t)n, 1);
@@ -98,8 +98,7 @@ static int plans_equal(const pkt_plan *a, const pkt_plan *b)
   if (n != pkt_plan_workers(b)) return 0;
   for (int w = 0; w < n; w++) {
     if (pkt_plan_pu(a, w) != pkt_plan_pu(b, w)) return 0;
-    if (memcmp(pkt_plan_victims(a, w), pkt_plan_victims(b, w), (size_t)(n - 1) * sizeof(int)))
-      return 0;
+    if (memcmp(pkt_plan_victims(a, w), pkt_plan_victims(b, w), (size_t)(n - 1) * sizeof(int))) return 0;
   }
   return 1;
 }
@@ -140,7 +139,10 @@ static void test_system_plans(void **state)
 
 /* ---- pinning ----------------------------------------------------------------------- */
 
-typedef struct pin_arg { const pkt_plan *p; int w, rc, ok; } pin_arg;
+typedef struct pin_arg {
+  const pkt_plan *p;
+  int w, rc, ok;
+} pin_arg;
 
 /* Worker thread: pin, then check the thread's mask is exactly the PU. */
 static void *pin_thread(void *arg)
@@ -195,7 +197,7 @@ static void test_pin_self(void **state)
   assert_true(pin_all(p) >= 0);
   pkt_plan_free(p);
   /* A CPU outside the mask: the pin fails, not fatally, binding unchanged. */
-  int outside = 100000;   /* no such CPU */
+  int outside = 100000; /* no such CPU */
   p = pkt_plan_new_from(PKT_FLAT, NULL, &outside, 1, 1, 7);
   assert_non_null(p);
   pin_arg a = { p, 0, 1, 0 };
@@ -223,8 +225,10 @@ static void test_synthetic_placement(void **state)
   for (int a = 0; a < 20; a++)
     for (int b = 0; b < 20; b++) {
       int x = pkt_plan_pu(p, a), y = pkt_plan_pu(p, b);
-      int d = x / 2 == y / 2 ? PKT_SAME_CORE : x / 4 == y / 4 ? PKT_SAME_CACHE
-            : x / 8 == y / 8 ? PKT_SAME_NUMA : PKT_FAR;
+      int d = x / 2 == y / 2   ? PKT_SAME_CORE
+              : x / 4 == y / 4 ? PKT_SAME_CACHE
+              : x / 8 == y / 8 ? PKT_SAME_NUMA
+                               : PKT_FAR;
       assert_int_equal(pkt_plan_distance(p, a, b), d);
     }
   /* Worker 0 (PU 0): its hyper-thread sibling (worker 8) and worker 16
@@ -330,20 +334,19 @@ static void test_default_workers(void **state)
     setenv("PKANREN_THREADS", bad[i], 1);
     assert_int_equal(pkt_default_workers(), mask_n);
   }
-  if (saved) setenv("PKANREN_THREADS", saved, 1);
-  else unsetenv("PKANREN_THREADS");
+  if (saved)
+    setenv("PKANREN_THREADS", saved, 1);
+  else
+    unsetenv("PKANREN_THREADS");
   free(saved);
 }
 
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_system_plans),
-    cmocka_unit_test(test_pin_self),
-    cmocka_unit_test(test_synthetic_placement),
-    cmocka_unit_test(test_synthetic_masks),
-    cmocka_unit_test(test_seed_shuffles_ties),
-    cmocka_unit_test(test_flat),
+    cmocka_unit_test(test_system_plans),        cmocka_unit_test(test_pin_self),
+    cmocka_unit_test(test_synthetic_placement), cmocka_unit_test(test_synthetic_masks),
+    cmocka_unit_test(test_seed_shuffles_ties),  cmocka_unit_test(test_flat),
     cmocka_unit_test(test_default_workers),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
