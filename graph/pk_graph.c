@@ -218,13 +218,10 @@ static _Noreturn void pkg_fail(const pkg_rd *rd, int line, int col, const char *
     __attribute__((format(printf, 4, 5)));
 static _Noreturn void pkg_fail(const pkg_rd *rd, int line, int col, const char *fmt, ...)
 {
-  char msg[1024];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
   pk_srcpos pos = { rd->file, line, col };
-  pko_throw_at(PK_STATUS_STATIC, &pos, "%s", msg);
+  pko_vthrow_at(PK_STATUS_STATIC, &pos, fmt, ap);
 }
 
 /* A value written for a message, cut to 80 characters, into buf. */
