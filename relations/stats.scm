@@ -320,3 +320,32 @@
   (project (a)
     (let ((r (and (not (var? a)) (stats-canon-step a))))
       (if r (== b r) fail))))
+
+;; ---- whole models --------------------------------------------------------------
+
+;; The model m with its outputs replaced by outs.
+(define (stats-with-outputs m outs)
+  (let loop ((l m))
+    (if (null? (cdr l)) (list (cons 'output outs)) (cons (car l) (loop (cdr l))))))
+
+;; The first answer of (reduceo (lambda (a b) (walker rel a b)) o q), the
+;; normal form SPEC §5 defines for one output, or o itself when there is
+;; none.
+(define (stats-rewrite-term walker rel o)
+  (let ((r (run 1 (q) (reduceo (lambda (a b) (walker rel a b)) o q))))
+    (if (null? r) o (car r))))
+
+;; The model m with each output rewritten by stats-rewrite-term, while
+;; stats-other-outputs holds the model's other outputs (as read), so that
+;; `conjugate` sees them; what a driver does for a model.
+(define (stats-rewrite-model walker rel m)
+  (let ((outs (model-outputs m)) (saved stats-other-outputs))
+    (define (others i)
+      (let loop ((l outs) (k 0))
+        (cond ((null? l) '()) ((= k i) (loop (cdr l) (+ k 1))) (else (cons (car l) (loop (cdr l) (+ k 1)))))))
+    (let loop ((l outs) (i 0) (acc '()))
+      (if (null? l)
+          (begin (set! stats-other-outputs saved) (stats-with-outputs m (reverse acc)))
+          (begin
+            (set! stats-other-outputs (others i))
+            (loop (cdr l) (+ i 1) (cons (stats-rewrite-term walker rel (car l)) acc)))))))
