@@ -298,7 +298,8 @@
 
 ;; One canonicalising step at the node t, or #f.  The laws of SPEC §5:
 ;; flattening, unit and zero laws, x+x, log(exp x), neg(neg x), dot over
-;; add, folding of literal arithmetic (never exp(log x)).
+;; add, folding of literal arithmetic, sum and size of literals included
+;; (never exp(log x)).
 (define (stats-canon-step t)
   (and
    (pair? t) (symbol? (car t)) (list? t) (pair? (cdr t))
@@ -309,6 +310,9 @@
       ((and (eq? op 'neg) (null? (cdr args)) (stats-app? (car args) 'neg 1)) (cadr (car args)))
       ((and (eq? op 'dot) (= (length args) 2) (pair? (cadr args)) (eq? (car (cadr args)) 'add) (list? (cadr args)))
        (cons 'add (map (lambda (x) (list 'dot (car args) x)) (cdr (cadr args)))))
+      ((and (memq op '(sum size)) (null? (cdr args)) (stats-literal? (car args)))
+       (let ((xs (if (tensor? (car args)) (tensor->list (car args)) args)))
+         (if (eq? op 'size) (length xs) (stats-fold-nums 'add (cons 0 xs)))))
       ((and (memq op stats-fold-ops) (for-all stats-literal? args)
             (= (length args) (if (memq op '(sub true_div pow)) 2 1)))
        (stats-fold op args))
