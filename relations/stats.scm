@@ -262,6 +262,26 @@
                        (let ((r (stats-fold-nums op (map (lambda (c) (if (pair? c) (list-ref c i) c)) cols))))
                          (and r (loop (+ i 1) (cons r acc))))))))))))
 
+;; A literal like x (the same shape, integers or floats as x's elements)
+;; all of whose elements are k.
+(define (stats-fill x k)
+  (define (like e) (if (exact? e) k (inexact k)))
+  (if (tensor? x)
+      (list->tensor (tensor-shape x) (map like (tensor->list x)))
+      (like x)))
+
+;; A tensor literal of non-negative integers (category indices)?
+(define (stats-index-literal? x)
+  (and (tensor? x) (for-all (lambda (e) (and (exact? e) (>= e 0))) (tensor->list x))))
+
+;; The count of each category 0..k-1 among the indices of x, a (k)
+;; tensor of integers; #f when an index is k or more.
+(define (stats-bincount x k)
+  (let ((counts (make-vector k 0)))
+    (and (for-all (lambda (i) (and (< i k) (begin (vector-set! counts i (+ 1 (vector-ref counts i))) #t)))
+                  (tensor->list x))
+         (list->tensor (list k) (vector->list counts)))))
+
 ;; args with nested applications of op spliced in (one level: each step
 ;; flattens one layer, and the walk reaches the rest).
 (define (stats-flatten op args)
@@ -298,8 +318,8 @@
 
 ;; One canonicalising step at the node t, or #f.  The laws of SPEC §5:
 ;; flattening, unit and zero laws, x+x, log(exp x), neg(neg x), dot over
-;; add, folding of literal arithmetic, sum and size of literals included
-;; (never exp(log x)).
+;; add, folding of literal arithmetic (sum, size, zeros_like, ones_like
+;; and bincount of literals included; never exp(log x)).
 (define (stats-canon-step t)
   (and
    (pair? t) (symbol? (car t)) (list? t) (pair? (cdr t))
@@ -313,6 +333,11 @@
       ((and (memq op '(sum size)) (null? (cdr args)) (stats-literal? (car args)))
        (let ((xs (if (tensor? (car args)) (tensor->list (car args)) args)))
          (if (eq? op 'size) (length xs) (stats-fold-nums 'add (cons 0 xs)))))
+      ((and (memq op '(zeros_like ones_like)) (null? (cdr args)) (stats-literal? (car args)))
+       (stats-fill (car args) (if (eq? op 'zeros_like) 0 1)))
+      ((and (eq? op 'bincount) (= (length args) 2) (stats-index-literal? (car args)) (integer? (cadr args))
+            (exact? (cadr args)) (<= 1 (cadr args) 1000000))
+       (stats-bincount (car args) (cadr args)))
       ((and (memq op stats-fold-ops) (for-all stats-literal? args)
             (= (length args) (if (memq op '(sub true_div pow)) 2 1)))
        (stats-fold op args))
