@@ -84,6 +84,13 @@ static int pkg_rv(pk_val sym)
   return -1;
 }
 
+int pkg_rv_params(pk_val op)
+{
+  pkg_setup();
+  int k = pkg_rv(op);
+  return k < 0 ? -1 : pkg_rvs[k].n;
+}
+
 /* ---- a map from values (compared by identity) to small records ---------------------- */
 
 typedef struct pkg_ent {
