@@ -254,9 +254,9 @@ static void pkmath_base(pkp_buf *b, const char *s, size_t n)
   pkp_puts(b, s, n);
 }
 
-/* s[0..n) as a LaTeX name: Greek letters as their macros, a one-letter or
-   Greek base followed by _REST or digits as a subscript, the rest in
-   \mathit{} escaped. */
+/* s[0..n) as a LaTeX name: digits as they are, Greek letters as their
+   macros, a one-letter or Greek base followed by _REST or digits as a
+   subscript, the rest in \mathit{} escaped. */
 static void pkmath_latex_name(pkp_buf *b, const char *s, size_t n)
 {
   size_t base = 0;
@@ -268,6 +268,10 @@ static void pkmath_latex_name(pkp_buf *b, const char *s, size_t n)
   }
   size_t digits = base;
   while (digits < n && (unsigned)s[digits] - '0' < 10u) digits++;
+  if (base == 0 && digits == n) {
+    pkp_puts(b, s, n);
+    return;
+  }
   if (based && digits == n) {
     pkmath_base(b, s, base);
     pkp_printf(b, "_{%.*s}", (int)(n - base), s + base);
