@@ -696,6 +696,18 @@ static void pkg_context(const pkg_rd *rd)
     snprintf(pko_err.msg + n, cap - n, " [model at line %d; models read: %.600s]", rd->fr[0].line, read);
 }
 
+/* Free room in the collected heap for reading len bytes of model text:
+   16 bytes a byte, twice what reading the unit-law model allocates (its
+   nodes, the table's arrays as they double, the reader's stacks).  A
+   large model then reads without a collection: the collector starts one
+   whenever the bytes allocated since the last reach the free space, and
+   while reading, the heap only grows.  Small texts are left alone. */
+static void pkg_reserve(size_t len)
+{
+  size_t want = len * 16, free = GC_get_free_bytes();
+  if (len >= (1u << 20) && free < want) GC_expand_hp(want - free);
+}
+
 pk_val pkg_read_text(const char *file, const char *text, size_t len)
 {
   pkg_setup();
@@ -719,6 +731,7 @@ pk_val pkg_read_text(const char *file, const char *text, size_t len)
     pko_rethrow();
   }
   pkg_utf8(rd, text, len);
+  pkg_reserve(len);
   rd->r = pkr_open(file, text, len);
   rd->text = text;
   rd->len = len;
