@@ -558,6 +558,11 @@ static void pkg_utf8(const pkg_rd *rd, const char *text, size_t len)
   const unsigned char *s = (const unsigned char *)text;
   size_t i = 0;
   while (i < len) {
+    uint64_t w;
+    if (i + 8 <= len && (memcpy(&w, s + i, 8), !(w & 0x8080808080808080ull))) {
+      i += 8; /* eight ASCII bytes at once */
+      continue;
+    }
     if (s[i] < 0x80) {
       i++;
       continue;
