@@ -1111,7 +1111,7 @@ void pkg_print(pkp_buf *b, pk_val m)
   }
   for (size_t k = 0; k < shown.n; k++) {
     pkp_puts(b, "\n  (define ", 11);
-    pkp_print(b, pkg_get(&defs, shown.v[k])->val, PKP_WRITE);
+    pkg_atom_out(b, &atoms, pkg_get(&defs, shown.v[k])->val);
     pkp_putc(b, ' ');
     pkg_term(b, &defs, &atoms, shown.v[k], true);
     pkp_putc(b, ')');
