@@ -183,6 +183,7 @@ void pk_engine_free(pk_engine *e)
 {
   if (!e || pka_refused(NULL, "pk_engine_free")) return;
   pka_enter(NULL);
+  if (pkb_out == e->out) pkb_out = stdout; /* the caller may close it next */
   if (e->roots) GC_FREE(e->roots);
   free(e);
   pka_leave();
@@ -192,6 +193,10 @@ void pk_set_output(pk_engine *e, FILE *out)
 {
   if (pka_refused(NULL, "pk_set_output")) return;
   pka_enter(NULL);
+  /* The library writes and flushes pkb_out between calls too: it must never
+     be a stream the caller has closed (a closed memstream's flush writes
+     through pointers into a dead stack frame). */
+  if (pkb_out == e->out) pkb_out = out ? out : stdout;
   e->out = out ? out : stdout;
   pka_leave();
 }
