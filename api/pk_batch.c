@@ -249,6 +249,7 @@ typedef struct pkbt_old {
   uint64_t file_key;
   bool failed;
   bool line_ok; /* ok or unchanged */
+  char *run;    /* the id of the run that wrote it */
   char *text;   /* the whole line */
 } pkbt_old;
 
@@ -283,15 +284,17 @@ static void pkbt_read_summary(const char *path, pkbt_olds *o)
   if (!text) return;
   for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
     char *file = pkbt_field(line, "file"), *key = pkbt_field(line, "file_key"), *st = pkbt_field(line, "status");
-    if (file && key && st) {
+    char *run = pkbt_field(line, "run");
+    if (file && key && st && run) {
       if (o->n == o->cap) {
         o->cap = o->cap ? 2 * o->cap : 256;
         o->v = pko_xrealloc(o->v, o->cap * sizeof *o->v);
       }
       bool ok = !strcmp(st, "ok") || !strcmp(st, "unchanged");
-      o->v[o->n++] = (pkbt_old){ file, strtoull(key, NULL, 16), !ok, ok, pko_xstrdup(line) };
+      o->v[o->n++] = (pkbt_old){ file, strtoull(key, NULL, 16), !ok, ok, run, pko_xstrdup(line) };
     } else {
       free(file);
+      free(run);
     }
     free(key);
     free(st);
@@ -342,6 +345,7 @@ typedef struct pkbt_b {
   pkrw_ctx *ctx;
   uint64_t base_key; /* rules text, relation, walker */
   const char *dir;
+  char run[40]; /* this run's id: start time and process */
   char *summary;
   FILE *sum; /* DIR/summary.jsonl, appended line by line */
   pkbt_olds old;
@@ -443,8 +447,9 @@ static void pkbt_line(pkbt_b *b, pkbt_fileres *fr, const char *path, const char 
   }
   pkp_printf(l,
              ",\"nodes_before\":%zu,\"nodes_after\":%zu,\"rewrites\":%llu,\"seconds\":%.6f,\"key\":\"%016llx\","
-             "\"file_key\":\"%016llx\"}\n",
-             before, after, (unsigned long long)rewrites, secs, (unsigned long long)key, (unsigned long long)file_key);
+             "\"file_key\":\"%016llx\",\"run\":\"%s\"}\n",
+             before, after, (unsigned long long)rewrites, secs, (unsigned long long)key, (unsigned long long)file_key,
+             b->run);
   if (strcmp(status, "ok") && strcmp(status, "unchanged")) {
     b->failed++;
     fprintf(stderr, "pkanren rewrite: %s\n", msg);
@@ -649,38 +654,36 @@ done:
   pkbt_progress(b, false);
 }
 
-/* Keep, of each file's lines, only the last run's (the lines one run
-   appended for a file are consecutive; a file's later group replaces its
-   earlier ones).  A string-keyed table makes it linear. */
+/* Keep, of each file's lines, only those of the run that wrote its last
+   line (a later run's lines for a file replace the earlier ones).  A
+   string-keyed table makes it linear. */
 static void pkbt_last_groups(pkbt_olds *o)
 {
   size_t cap = 64;
   while (cap < 2 * o->n + 2) cap *= 2;
   size_t *slot = pko_xcalloc(cap, sizeof *slot); /* 1 + the first line of a file; 0: empty */
-  size_t *start = pko_xmalloc((o->n + 1) * sizeof *start), *owner = pko_xmalloc((o->n + 1) * sizeof *owner);
-  size_t *lastg = pko_xmalloc((o->n + 1) * sizeof *lastg);
+  size_t *owner = pko_xmalloc((o->n + 1) * sizeof *owner), *last = pko_xmalloc((o->n + 1) * sizeof *last);
   for (size_t i = 0; i < o->n; i++) {
-    start[i] = i > 0 && !strcmp(o->v[i].file, o->v[i - 1].file) ? start[i - 1] : i;
     size_t h = pkbt_fnv(PKBT_FNV0, o->v[i].file, strlen(o->v[i].file)) & (cap - 1);
     while (slot[h] && strcmp(o->v[slot[h] - 1].file, o->v[i].file)) h = (h + 1) & (cap - 1);
     if (!slot[h]) slot[h] = i + 1;
     owner[i] = slot[h] - 1;
-    lastg[owner[i]] = start[i];
+    last[owner[i]] = i;
   }
   size_t k = 0;
   for (size_t i = 0; i < o->n; i++) {
-    if (start[i] == lastg[owner[i]]) {
+    if (!strcmp(o->v[i].run, o->v[last[owner[i]]].run)) {
       o->v[k++] = o->v[i];
-    } else {
-      free(o->v[i].file);
-      free(o->v[i].text);
+      continue;
     }
+    free(o->v[i].file);
+    free(o->v[i].run);
+    free(o->v[i].text);
   }
   o->n = k;
   free(slot);
-  free(start);
   free(owner);
-  free(lastg);
+  free(last);
 }
 
 /* Rewrite the summary with each file's last lines only (temporary file
@@ -695,6 +698,7 @@ static void pkbt_compact(pkbt_b *b)
   for (size_t i = 0; i < all.n; i++) {
     pkp_printf(&t, "%s\n", all.v[i].text);
     free(all.v[i].file);
+    free(all.v[i].run);
     free(all.v[i].text);
   }
   free(all.v);
@@ -761,6 +765,7 @@ static void pkbt_body(pkbt_b *b, pkbt_ins *ins)
 int pkbt_run(const pkbt_opts *o)
 {
   pkbt_b b = { .o = o, .dir = o->outdir ? o->outdir : "rewritten", .t0 = pkbt_now() };
+  snprintf(b.run, sizeof b.run, "%llx-%ld", (unsigned long long)time(NULL), (long)getpid());
   if (o->timeout > 0) b.deadline = pko_now_ns() + (uint64_t)(o->timeout * 1e9);
   pkbt_ins ins = { 0 };
   int status = 0;
@@ -797,6 +802,7 @@ int pkbt_run(const pkbt_opts *o)
   pkrw_free(b.ctx);
   for (size_t i = 0; i < b.old.n; i++) {
     free(b.old.v[i].file);
+    free(b.old.v[i].run);
     free(b.old.v[i].text);
   }
   free(b.old.v);
