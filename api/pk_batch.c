@@ -349,6 +349,8 @@ typedef struct pkbt_b {
   char *summary;
   FILE *sum; /* DIR/summary.jsonl, appended line by line */
   pkbt_olds old;
+  size_t *oldix, oldcap; /* file -> 1 + its first line in old (0: empty) */
+  size_t failed_before;  /* failed models of skipped files */
   size_t nfiles, files_done, files_skipped, models_skipped, models, failed, ok, unchanged;
   uint64_t rewrites, steps;
   double t0, t_start, t_read, t_rewrite, t_write, last_draw;
@@ -403,21 +405,49 @@ static void pkbt_model_pos(const char *text, size_t len, const char *name, pk_sr
   pos->line = pos->col = 1;
 }
 
+/* Index the earlier lines by file (each file's lines are consecutive once
+   pkbt_last_groups has run): a probe per input file, not a scan. */
+static void pkbt_index(pkbt_b *b)
+{
+  b->oldcap = 64;
+  while (b->oldcap < 2 * b->old.n + 2) b->oldcap *= 2;
+  b->oldix = pko_xcalloc(b->oldcap, sizeof *b->oldix);
+  for (size_t i = 0; i < b->old.n; i++) {
+    if (i > 0 && !strcmp(b->old.v[i].file, b->old.v[i - 1].file)) continue;
+    size_t h = pkbt_fnv(PKBT_FNV0, b->old.v[i].file, strlen(b->old.v[i].file)) & (b->oldcap - 1);
+    while (b->oldix[h]) h = (h + 1) & (b->oldcap - 1);
+    b->oldix[h] = i + 1;
+  }
+}
+
+/* The first earlier line of file path, or old.n when there is none. */
+static size_t pkbt_first(const pkbt_b *b, const char *path)
+{
+  size_t h = pkbt_fnv(PKBT_FNV0, path, strlen(path)) & (b->oldcap - 1);
+  for (; b->oldix[h]; h = (h + 1) & (b->oldcap - 1))
+    if (!strcmp(b->old.v[b->oldix[h] - 1].file, path)) return b->oldix[h] - 1;
+  return b->old.n;
+}
+
 /* Does the earlier summary say this file is done with these keys?
    (Every earlier line of the file has its key; no failure unless failures
-   are not retried; the output exists when a model of it succeeded.) */
+   are not retried; the output exists when a model of it succeeded.)  Counts
+   the skipped models and earlier failures when it does. */
 static bool pkbt_done(pkbt_b *b, const char *path, uint64_t file_key, const char *out)
 {
-  bool any = false, any_ok = false;
-  for (size_t i = 0; i < b->old.n; i++) {
+  bool any_ok = false;
+  size_t i0 = pkbt_first(b, path), i = i0, failed = 0;
+  if (i0 == b->old.n) return false;
+  for (; i < b->old.n && !strcmp(b->old.v[i].file, path); i++) {
     const pkbt_old *l = &b->old.v[i];
-    if (strcmp(l->file, path)) continue;
-    if (l->file_key != file_key) return false;
-    if (l->failed && b->o->retry_failed) return false;
-    any = true;
+    if (l->file_key != file_key || (l->failed && b->o->retry_failed)) return false;
     any_ok |= l->line_ok;
+    failed += l->failed;
   }
-  return any && (!any_ok || access(out, F_OK) == 0);
+  if (any_ok && access(out, F_OK) != 0) return false;
+  b->models_skipped += i - i0;
+  b->failed_before += failed;
+  return true;
 }
 
 /* The models of one file recorded and kept. */
@@ -618,8 +648,6 @@ static void pkbt_file(pkbt_b *b, const pkbt_in *in)
   pkp_init(&fr.out);
   uint64_t file_key = text ? pkbt_fnv(b->base_key, text, len) : 0;
   if (text && pkbt_done(b, in->path, file_key, out)) {
-    for (size_t i = 0; i < b->old.n; i++)
-      if (!strcmp(b->old.v[i].file, in->path)) b->models_skipped++;
     b->files_skipped++;
     goto done;
   }
@@ -753,6 +781,7 @@ static void pkbt_body(pkbt_b *b, pkbt_ins *ins)
   pkbt_mkdirs(b->summary);
   pkbt_read_summary(b->summary, &b->old);
   pkbt_last_groups(&b->old);
+  pkbt_index(b);
   b->sum = fopen(b->summary, "a");
   if (!b->sum) pko_throw_at(PK_STATUS_STATIC, NULL, "cannot write %s: %s", b->summary, strerror(errno));
   b->ctx = pkrw_new(rel, w);
@@ -793,15 +822,18 @@ int pkbt_run(const pkbt_opts *o)
   if (b.sum) fclose(b.sum);
   pkbt_progress(&b, true);
   if (b.files_skipped)
-    fprintf(stderr, "pkanren rewrite: skipped %zu files (%zu models) done by an earlier run\n", b.files_skipped,
+    fprintf(stderr, "pkanren rewrite: skipped %zu files (%zu models) done by an earlier run", b.files_skipped,
             b.models_skipped);
+  if (b.failed_before)
+    fprintf(stderr, "; %zu of those models failed (--retry-failed redoes them)", b.failed_before);
+  if (b.files_skipped) fputc('\n', stderr);
   if (o->stats && b.ctx) pkbt_stats(&b);
   if (!status && b.batch_timeout) {
     fprintf(stderr, "pkanren rewrite: time limit of %g s reached (--timeout): %zu of %zu files done\n", o->timeout,
             b.files_done, b.nfiles);
     status = PK_STATUS_RUNTIME;
   }
-  if (!status && b.failed) status = PK_STATUS_FAILED;
+  if (!status && (b.failed || b.failed_before)) status = PK_STATUS_FAILED; /* the whole batch, as the summary */
   pkrw_free(b.ctx);
   for (size_t i = 0; i < b.old.n; i++) {
     free(b.old.v[i].file);
@@ -809,6 +841,7 @@ int pkbt_run(const pkbt_opts *o)
     free(b.old.v[i].text);
   }
   free(b.old.v);
+  free(b.oldix);
   for (size_t i = 0; i < ins.n; i++) {
     free(ins.v[i].path);
     free(ins.v[i].rel);

@@ -87,7 +87,8 @@ check "step limit message" has outp/summary.jsonl '"model":"pp","file":"in/d.mod
 # 4. --retry-failed: failures are kept on a rerun, redone with the option
 "$P" rewrite --rules rules.scm --relation boom in/d.model -o outb 2> err8; st=$?
 check "failed skipped on rerun" has err8 'skipped 1 files (3 models)'
-check "failed rerun still exit 0" test $st = 0
+check "failed rerun: exit 1 as the summary records" test $st = 1
+check "failed rerun: failures counted" has err8 '1 of those models failed'
 "$P" rewrite --rules rules.scm --relation boom --retry-failed in/d.model -o outb 2> err9; st=$?
 check "retry-failed redoes" bash -c "! grep -q skipped err9"
 check "retry-failed exit 1" test $st = 1
