@@ -6,6 +6,11 @@
 ** carry the workers and order their queries run with (pki_configure).
 */
 #include "pkanren.h"
+#include "pk_batch.h"
+#include "pk_graph.h"
+#include "pk_hcons.h"
+#include "pk_math.h"
+#include "pk_rewrite.h"
 #include "pk_init.h"
 #include "pk_builtin.h"
 #include "pk_comp.h"
@@ -539,10 +544,6 @@ int pk_register_goal(pk_engine *e, const char *name, int arity, pk_goal_fn fn, v
 
 /* ---- models (SPEC §4) ------------------------------------------------------------ */
 
-#include "pk_graph.h"
-#include "pk_hcons.h"
-#include "pk_math.h"
-
 /* Read models from a file (text == NULL) or from text, as a rooted list. */
 static int pka_read_models(pk_engine *e, const char *name, const char *text, size_t len, pk_term *out)
 {
@@ -608,4 +609,57 @@ int pk_model_print_math(pk_engine *e, pk_term model, int flags, char **text)
   *text = b.s;
   pka_leave();
   return PK_OK;
+}
+
+/* ---- rewriting (SPEC §5) ----------------------------------------------------------- */
+
+/* The context of the pk_rewrite_model running on this thread: in memory,
+   so the handler of a throw frees it. */
+static _Thread_local pkrw_ctx *pka_rw_ctx;
+
+/* The body of pk_rewrite_model under the caller's catch. */
+static int pka_rewrite(pk_val model, const char *rules, const char *relation, const char *walker, uint64_t max_steps,
+                       pk_val *out, pk_rewrite_info *info)
+{
+  pkrw_walker w;
+  if (!relation || !pkbt_walker(walker, &w))
+    pko_throw_at(PK_STATUS_STATIC, NULL, "pk_rewrite_model: %s",
+                 relation ? "walker must be walko or non_obs_walko" : "no relation");
+  pk_val m = pkg_modelp(model) ? pkh_intern(model) : 0;
+  if (!m) pko_throw_at(PK_STATUS_RUNTIME, NULL, "pk_rewrite_model: not a model");
+  char *path = rules ? pkbt_rules_path(rules) : NULL;
+  pk_val rel = pkbt_load_rules(path, relation);
+  free(path);
+  pkrw_ctx *c = pka_rw_ctx = pkrw_new(rel, w);
+  pkrw_limit(c, max_steps ? max_steps : PKBT_DEFAULT_STEPS, 0);
+  bool changed;
+  *out = pkrw_model(c, m, &changed);
+  if (info) {
+    const pkrw_stats *s = pkrw_get_stats(c);
+    *info = (pk_rewrite_info){ s->rewrites, s->steps, s->passes, pkrw_count_nodes(pkg_outputs(m)),
+                               pkrw_count_nodes(pkg_outputs(*out)) };
+  }
+  return changed ? 1 : 0;
+}
+
+int pk_rewrite_model(pk_engine *e, pk_term model, const char *rules, const char *relation, const char *walker,
+                     uint64_t max_steps, pk_term *out, pk_rewrite_info *info)
+{
+  if (pka_refused(e, "pk_rewrite_model")) return PK_ERUNTIME;
+  pka_enter(e);
+  pka_rw_ctx = NULL;
+  pko_catch k;
+  if (!PKO_TRY(k)) {
+    pkrw_free(pka_rw_ctx);
+    pka_rw_ctx = NULL;
+    return pka_fail(e);
+  }
+  pk_val r;
+  int st = pka_rewrite(model, rules, relation, walker, max_steps, &r, info);
+  PKO_END(k);
+  pkrw_free(pka_rw_ctx);
+  pka_rw_ctx = NULL;
+  *out = pka_root(e, r);
+  pka_leave();
+  return st;
 }
