@@ -187,6 +187,31 @@ int pk_model_outputs(pk_engine *e, pk_term model, pk_term *out);
    gives the same graph.  PK_ERUNTIME when model is not a model term. */
 int pk_model_print(pk_engine *e, pk_term model, char **text);
 
+/* ---- rewriting (SPEC §5) ---- */
+/* Counts of one pk_rewrite_model call. */
+typedef struct pk_rewrite_info {
+  uint64_t rewrites;     /* answers of the relation used */
+  uint64_t steps;        /* queries of the relation run (memo hits not counted) */
+  uint64_t passes;       /* walker passes, the failing last one included */
+  uint64_t nodes_before; /* distinct compound nodes of the outputs */
+  uint64_t nodes_after;
+} pk_rewrite_info;
+/* Rewrite each output of model to the first answer of
+     (run 1 (q) (reduceo (lambda (a b) (WALKER RELATION a b)) OUTPUT q))
+   (the fixed-point driver, as `pkanren rewrite`): *out is the rewritten
+   model.  rules: a rules file path or library name ("kanren", "stats":
+   relations/NAME.scm of the source tree or of share/pkanren), loaded
+   into e before the rewrite; NULL: relation is looked up among what e
+   has loaded.  walker: "walko" or "non_obs_walko" (NULL: walko).
+   max_steps: queries of the relation allowed (0: the command's default,
+   100,000,000).  info may be NULL.  Returns 1 when an output changed, 0
+   when none did (*out is model), PK_ESTATIC for a bad rules file,
+   relation (undefined, or not a two-argument relation) or walker, and
+   PK_ERUNTIME for an error of the relation, an answer that is not ground,
+   or the step limit; pk_errmsg() says which. */
+int pk_rewrite_model(pk_engine *e, pk_term model, const char *rules, const char *relation, const char *walker,
+                     uint64_t max_steps, pk_term *out, pk_rewrite_info *info);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,420 @@
+/*
+** pk_rewrite.c — the fixed-point rewriting driver (pk_rewrite.h).
+**
+** A pass walks the term iteratively (an explicit stack of frames, one per
+** list being entered, and a stack of element results), so terms of any
+** depth are fine.  Thread-safety: a context is used by one thread at a
+** time; contexts on different threads share only the interned nodes' memo
+** words (atomic, and a foreign mark is never mistaken for one's own).
+*/
+#include "pk_rewrite.h"
+#include "pk_comp.h"
+#include "pk_eval.h"
+#include "pk_graph.h"
+#include "pk_hcons.h"
+#include "pk_read.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* "This pass failed here" in result slots (never a valid value). */
+#define PKRW_FAIL PK_UNBOUND
+
+/* A table from canonical values to results; slots whose gen is not the
+   table's are empty, so clearing is gen++. */
+typedef struct pkrw_slot {
+  pk_val key, val;
+  uint64_t gen;
+} pkrw_slot;
+
+typedef struct pkrw_tab {
+  pkrw_slot *s;
+  size_t cap, n;
+  uint64_t gen;
+} pkrw_tab;
+
+/* A list being entered: the node, the elements not yet walked, where its
+   element results start on the value stack, and whether any rewrote. */
+typedef struct pkrw_frame {
+  pk_val node, rest;
+  size_t base;
+  bool changed;
+} pkrw_frame;
+
+struct pkrw_ctx {
+  pk_val rel;
+  pkrw_walker walker;
+  pk_val mark; /* this context's "no redex below" memo word */
+  pkrw_tab pass, atoms;
+  pkrw_frame *fr;
+  size_t nfr, capfr;
+  pk_val *vals;
+  size_t nvals, capvals;
+  uint64_t max_steps, deadline, step0;
+  bool timed_out;
+  pkrw_stats st;
+};
+
+static _Atomic uint64_t pkrw_next_id = 1;
+static pk_val pkrw_runner; /* (lambda (rel a) (run 1 (b) (rel a b))) */
+static pthread_once_t pkrw_once = PTHREAD_ONCE_INIT;
+static pk_val pkrw_sym_observed;
+
+/* Compile the per-node query once; it is kept in an uncollectable root. */
+static void pkrw_init_once(void)
+{
+  static const char src[] = "(lambda (rel a) (run 1 (b) (rel a b)))";
+  pkr_reader *r = pkr_open("<rewrite>", src, sizeof src - 1);
+  pk_val x;
+  pkr_next(r, &x);
+  pk_srcpos pos = { "<rewrite>", 1, 1 };
+  pk_val *root = GC_MALLOC_UNCOLLECTABLE(2 * sizeof *root);
+  root[0] = pke_eval(pkc_compile(x, &pos), NULL);
+  root[1] = pko_sym("observed");
+  pkrw_runner = root[0];
+  pkrw_sym_observed = root[1];
+}
+
+/* ---- tables ---------------------------------------------------------------------- */
+
+static size_t pkrw_hash(pk_val k) { return (size_t)((k >> 3) * 0x9E3779B97F4A7C15ull >> 17); }
+
+static void pkrw_tab_init(pkrw_tab *t)
+{
+  t->cap = 1024;
+  t->n = 0;
+  t->gen = 1;
+  t->s = pko_xcalloc(t->cap, sizeof *t->s);
+}
+
+static pkrw_slot *pkrw_probe(pkrw_slot *s, size_t cap, uint64_t gen, pk_val k)
+{
+  size_t i = pkrw_hash(k) & (cap - 1);
+  while (s[i].gen == gen && s[i].key != k) i = (i + 1) & (cap - 1);
+  return &s[i];
+}
+
+/* The result stored for k, or 0. */
+static pk_val pkrw_tab_get(const pkrw_tab *t, pk_val k)
+{
+  pkrw_slot *e = pkrw_probe(t->s, t->cap, t->gen, k);
+  return e->gen == t->gen ? e->val : 0;
+}
+
+/* Store k -> v; doubles the table at half load. */
+static void pkrw_tab_put(pkrw_tab *t, pk_val k, pk_val v)
+{
+  if (2 * (t->n + 1) > t->cap) {
+    size_t ncap = 2 * t->cap;
+    pkrw_slot *ns = pko_xcalloc(ncap, sizeof *ns);
+    for (size_t i = 0; i < t->cap; i++)
+      if (t->s[i].gen == t->gen) *pkrw_probe(ns, ncap, t->gen, t->s[i].key) = t->s[i];
+    free(t->s);
+    t->s = ns;
+    t->cap = ncap;
+  }
+  pkrw_slot *e = pkrw_probe(t->s, t->cap, t->gen, k);
+  if (e->gen != t->gen) t->n++;
+  *e = (pkrw_slot){ k, v, t->gen };
+}
+
+/* Forget every entry: O(1) (the slots of older generations read as empty). */
+static void pkrw_tab_clear(pkrw_tab *t)
+{
+  t->gen++;
+  t->n = 0;
+}
+
+/* ---- context ---------------------------------------------------------------------- */
+
+pkrw_ctx *pkrw_new(pk_val rel, pkrw_walker w)
+{
+  pthread_once(&pkrw_once, pkrw_init_once);
+  pkrw_ctx *c = pko_xcalloc(1, sizeof *c);
+  c->rel = rel;
+  c->walker = w;
+  c->mark = pko_mkfix((int64_t)atomic_fetch_add(&pkrw_next_id, 1));
+  pkrw_tab_init(&c->pass);
+  pkrw_tab_init(&c->atoms);
+  /* rel and the results in the tables are reachable otherwise: rel from
+     the caller, results from the interning table */
+  return c;
+}
+
+void pkrw_free(pkrw_ctx *c)
+{
+  if (!c) return;
+  free(c->pass.s);
+  free(c->atoms.s);
+  free(c->fr);
+  free(c->vals);
+  free(c);
+}
+
+void pkrw_limit(pkrw_ctx *c, uint64_t max_steps, uint64_t deadline_ns)
+{
+  c->max_steps = max_steps;
+  c->deadline = deadline_ns;
+  c->timed_out = false;
+}
+
+bool pkrw_timed_out(const pkrw_ctx *c) { return c->timed_out; }
+
+pkrw_stats *pkrw_get_stats(pkrw_ctx *c) { return &c->st; }
+
+/* ---- REL at one node ------------------------------------------------------------- */
+
+/* Is s a reified variable's name, _.N? */
+static bool pkrw_reified_sym(pk_val s)
+{
+  if (!pko_symbolp(s)) return false;
+  const char *n = pko_symname(s);
+  if (n[0] != '_' || n[1] != '.' || !n[2]) return false;
+  for (n += 2; *n; n++)
+    if (*n < '0' || *n > '9') return false;
+  return true;
+}
+
+/* Does answer a (fresh from reification) hold a reified variable?  Interned
+   parts (the input's subterms, returned as they are) are skipped, so the
+   cost is the size of what REL built. */
+static bool pkrw_has_var(pkrw_ctx *c, pk_val a)
+{
+  size_t base = c->nvals;
+  bool found = false;
+  pk_val t = a;
+  for (;;) {
+    if (pkrw_reified_sym(t)) {
+      found = true;
+      break;
+    }
+    if (pko_pairp(t) && !pkh_internedp(t)) {
+      if (c->nvals + 1 > c->capvals) {
+        c->capvals = c->capvals ? 2 * c->capvals : 1024;
+        c->vals = pko_xrealloc(c->vals, c->capvals * sizeof *c->vals);
+      }
+      c->vals[c->nvals++] = pko_cdr(t);
+      t = pko_car(t);
+      continue;
+    }
+    if (c->nvals == base) break;
+    t = c->vals[--c->nvals];
+  }
+  c->nvals = base;
+  return found;
+}
+
+/* Throw past the step or time limit. */
+static void pkrw_check_limits(pkrw_ctx *c)
+{
+  if (c->max_steps && c->st.steps - c->step0 >= c->max_steps)
+    pko_throw_at(PK_STATUS_RUNTIME, NULL, "step limit %llu reached (--max-steps)", (unsigned long long)c->max_steps);
+  if (c->deadline && pko_now_ns() >= c->deadline) {
+    c->timed_out = true;
+    pko_throw_at(PK_STATUS_RUNTIME, NULL, "time limit reached (--timeout-per-model)");
+  }
+}
+
+/* REL's first answer at node a, interned, or 0 when it has none.  One
+   engine query: (run 1 (b) (REL a b)). */
+static pk_val pkrw_rel(pkrw_ctx *c, pk_val a)
+{
+  pkrw_check_limits(c);
+  c->st.steps++;
+  pk_val args[2] = { c->rel, a };
+  pk_val r = pke_apply(pkrw_runner, 2, args);
+  if (!pko_pairp(r)) return 0;
+  pk_val ans = pko_car(r);
+  pk_val in = pkrw_has_var(c, ans) ? 0 : pkh_intern(ans);
+  if (!in) {
+    pkp_buf b;
+    pkp_init(&b);
+    pkp_print(&b, ans, PKP_WRITE);
+    pkp_putc(&b, 0);
+    pko_throw_at(PK_STATUS_RUNTIME, NULL, "the rewrite of a node is not a ground term: %.200s", b.s);
+  }
+  c->st.rewrites++;
+  return in;
+}
+
+/* ---- one pass ---------------------------------------------------------------------- */
+
+static void pkrw_push_val(pkrw_ctx *c, pk_val v)
+{
+  if (c->nvals == c->capvals) {
+    c->capvals = c->capvals ? 2 * c->capvals : 1024;
+    c->vals = pko_xrealloc(c->vals, c->capvals * sizeof *c->vals);
+  }
+  c->vals[c->nvals++] = v;
+}
+
+static void pkrw_push_frame(pkrw_ctx *c, pk_val node)
+{
+  if (c->nfr == c->capfr) {
+    c->capfr = c->capfr ? 2 * c->capfr : 256;
+    c->fr = pko_xrealloc(c->fr, c->capfr * sizeof *c->fr);
+  }
+  c->fr[c->nfr++] = (pkrw_frame){ node, node, c->nvals, false };
+}
+
+static bool pkrw_marked(pkrw_ctx *c, pk_val t)
+{
+  return atomic_load_explicit(&pkh_node_of(t)->memo, memory_order_relaxed) == c->mark;
+}
+
+/* Start the pass at t: its result (a value or PKRW_FAIL) when known without
+   entering it, else 0 with a frame pushed for its elements. */
+static pk_val pkrw_enter(pkrw_ctx *c, pk_val t)
+{
+  if (!pko_pairp(t)) {
+    pk_val r = pkrw_tab_get(&c->atoms, t);
+    if (!r) {
+      r = pkrw_rel(c, t);
+      if (!r) r = PKRW_FAIL;
+      pkrw_tab_put(&c->atoms, t, r);
+    } else if (r != PKRW_FAIL) {
+      c->st.rewrites++;
+    }
+    return r;
+  }
+  if (pkrw_marked(c, t)) return PKRW_FAIL;
+  pk_val r = pkrw_tab_get(&c->pass, t);
+  if (r) return r;
+  r = pkrw_rel(c, t);
+  if (r) {
+    pkrw_tab_put(&c->pass, t, r);
+    return r;
+  }
+  pkrw_push_frame(c, t);
+  return 0;
+}
+
+/* Finish the top frame: the list of its element results, or PKRW_FAIL
+   (marking the node) when none rewrote or the list is improper. */
+static pk_val pkrw_leave(pkrw_ctx *c)
+{
+  pkrw_frame *f = &c->fr[c->nfr - 1];
+  pk_val r = PKRW_FAIL;
+  if (f->rest == PK_NIL && f->changed) r = pkh_list(c->vals + f->base, c->nvals - f->base, PK_NIL);
+  if (r == PKRW_FAIL) atomic_store_explicit(&pkh_node_of(f->node)->memo, c->mark, memory_order_relaxed);
+  pkrw_tab_put(&c->pass, f->node, r);
+  c->nvals = f->base;
+  c->nfr--;
+  return r;
+}
+
+/* walko's first answer on t for one pass: the new term, or 0 when REL
+   fired nowhere in t. */
+static pk_val pkrw_walk_pass(pkrw_ctx *c, pk_val t)
+{
+  size_t fr0 = c->nfr;
+  pk_val r = pkrw_enter(c, t);
+  while (c->nfr > fr0) {
+    pkrw_frame *f = &c->fr[c->nfr - 1];
+    pk_val e;
+    if (pko_pairp(f->rest)) {
+      e = pko_car(f->rest);
+      f->rest = pko_cdr(f->rest);
+      r = pkrw_enter(c, e);
+      if (!r) continue; /* entered e: its frame is on top */
+    } else {
+      e = f->node;
+      r = pkrw_leave(c);
+      if (c->nfr == fr0) break;
+    }
+    f = &c->fr[c->nfr - 1];
+    if (r != PKRW_FAIL) f->changed = true;
+    pkrw_push_val(c, r == PKRW_FAIL ? e : r);
+  }
+  return r == PKRW_FAIL ? 0 : r;
+}
+
+/* (observed v (op . xs)): its three parts, or false for any other term. */
+static bool pkrw_observed(pk_val t, pk_val *v, pk_val *app)
+{
+  if (!pko_pairp(t) || pko_car(t) != pkrw_sym_observed) return false;
+  pk_val r = pko_cdr(t);
+  if (!pko_pairp(r) || !pko_pairp(pko_cdr(r)) || pko_cdr(pko_cdr(r)) != PK_NIL) return false;
+  *v = pko_car(r);
+  *app = pko_car(pko_cdr(r));
+  return pko_pairp(*app);
+}
+
+/* One pass of the context's walker on t: the new term or 0. */
+static pk_val pkrw_one_pass(pkrw_ctx *c, pk_val t)
+{
+  c->st.passes++;
+  pkrw_tab_clear(&c->pass);
+  if (c->walker == PKRW_WALKO) return pkrw_walk_pass(c, t);
+  pk_val v, app;
+  if (!pkrw_observed(t, &v, &app)) return 0;
+  pk_val xs = pkh_intern(pko_cdr(app));
+  pk_val ys = pkrw_walk_pass(c, xs);
+  if (!ys) return 0;
+  return pkh_intern(pko_list(3, pkrw_sym_observed, v, pko_cons(pko_car(app), ys)));
+}
+
+/* Passes from t until one fails: the last result, or 0. */
+static pk_val pkrw_fix(pkrw_ctx *c, pk_val t)
+{
+  pk_val r = pkrw_one_pass(c, t);
+  if (!r) return 0;
+  for (pk_val n; (n = pkrw_one_pass(c, r));) r = n;
+  return r;
+}
+
+/* Start a call: empty stacks (a throw may have left frames), limits from
+   now. */
+static void pkrw_start(pkrw_ctx *c)
+{
+  c->nfr = c->nvals = 0;
+  c->step0 = c->st.steps;
+  c->timed_out = false;
+}
+
+pk_val pkrw_term(pkrw_ctx *c, pk_val t)
+{
+  pkrw_start(c);
+  return pkrw_fix(c, t);
+}
+
+pk_val pkrw_model(pkrw_ctx *c, pk_val m, bool *changed)
+{
+  pkrw_start(c);
+  pk_val outs = PK_NIL;
+  *changed = false;
+  for (pk_val o = pkg_outputs(m); pko_pairp(o); o = pko_cdr(o)) {
+    pk_val r = pkrw_fix(c, pko_car(o));
+    if (r) *changed = true;
+    outs = pko_cons(r ? r : pko_car(o), outs);
+  }
+  if (!*changed) return m;
+  pk_val items = PK_NIL;
+  for (pk_val x = m; pko_pairp(x); x = pko_cdr(x))
+    items = pko_cons(pko_cdr(x) == PK_NIL ? pko_cons(pko_car(pko_car(x)), pko_reverse(outs)) : pko_car(x), items);
+  return pkh_intern(pko_reverse(items));
+}
+
+size_t pkrw_count_nodes(pk_val ts)
+{
+  pkrw_tab seen;
+  pkrw_tab_init(&seen);
+  size_t cap = 256, n = 0;
+  pk_val *stack = pko_xmalloc(cap * sizeof *stack);
+  for (pk_val l = ts; pko_pairp(l); l = pko_cdr(l)) {
+    stack[n++] = pko_car(l);
+    while (n) {
+      pk_val t = stack[--n];
+      if (!pko_pairp(t) || pkrw_tab_get(&seen, t)) continue;
+      pkrw_tab_put(&seen, t, PK_TRUE);
+      for (pk_val e = t; pko_pairp(e); e = pko_cdr(e)) {
+        if (n == cap) stack = pko_xrealloc(stack, (cap *= 2) * sizeof *stack);
+        stack[n++] = pko_car(e);
+      }
+    }
+  }
+  free(stack);
+  free(seen.s);
+  return seen.n;
+}

@@ -1,0 +1,71 @@
+/*
+** pk_rewrite.h — the fixed-point rewriting driver (SPEC §5): each output
+** term O of a model goes to the first answer of
+**   (run 1 (q) (reduceo (lambda (a b) (WALKER REL a b)) O q))
+** computed directly, without the search for later answers.
+**
+** A pass is walko's first answer: where REL has an answer at a node, its
+** first answer replaces the node and the pass does not enter it; else each
+** element of the node's list is rewritten by the same pass where it can be
+** and left where not; the pass fails when REL fired nowhere.  Passes
+** repeat until one fails.  Atoms, strings, tensors and () are leaves (REL
+** is tried on them, nothing below); an improper list is never entered
+** (kanren's map_anyo fails on it).  non_obs_walko: a pass on
+** (observed v (op . xs)) is walko's pass on the argument list xs (itself
+** a term REL is tried on); any other term fails.
+**
+** REL runs on the engine with its full semantics, one
+** (run 1 (b) (REL a b)) per visited node; its answer is interned.  An
+** answer that is not ground (holds a reified variable _.N, or a
+** constraint) is a runtime error naming the node: kanren would continue
+** with a fresh logic variable, which is not a model term.
+**
+** Memo: REL's first answer is taken to be a function of the node.  Per
+** pass, every visited node's result is in a table keyed by the node (a
+** node shared by many parents is rewritten once per pass).  A node whose
+** pass failed (REL fired nowhere inside it) is marked "no redex below" in
+** its interned memo word (pk_hcons.h) with the context's id, and never
+** visited again by that context; REL's result on an atom is kept in the
+** context for good.  Several contexts may run at once on different threads
+** (a context is used by one thread at a time): they overwrite each other's
+** marks, which only costs recomputation.
+*/
+#ifndef PK_REWRITE_H
+#define PK_REWRITE_H
+#include "pk_obj.h"
+
+typedef enum pkrw_walker { PKRW_WALKO, PKRW_NON_OBS_WALKO } pkrw_walker;
+
+typedef struct pkrw_stats {
+  uint64_t rewrites; /* REL answers used */
+  uint64_t steps;    /* REL queries run (memo hits not counted) */
+  uint64_t passes;   /* passes, the failing last one included */
+} pkrw_stats;
+
+typedef struct pkrw_ctx pkrw_ctx;
+
+/* A driver for relation rel (a two-argument procedure returning a goal;
+   the caller keeps it reachable) and walker w.  pkrw_free releases its
+   tables. */
+pkrw_ctx *pkrw_new(pk_val rel, pkrw_walker w);
+void pkrw_free(pkrw_ctx *c);
+/* Limits for what follows: at most max_steps REL queries per
+   pkrw_term/pkrw_model call (a model's outputs together) (0: none), and the monotonic time deadline_ns
+   (pko_now_ns; 0: none).  Past either, a runtime error "step limit N
+   reached" / "time limit reached" is thrown (pkrw_timed_out tells which). */
+void pkrw_limit(pkrw_ctx *c, uint64_t max_steps, uint64_t deadline_ns);
+bool pkrw_timed_out(const pkrw_ctx *c);
+/* The counts since pkrw_new (or the last reset). */
+pkrw_stats *pkrw_get_stats(pkrw_ctx *c);
+
+/* The fixed point of interned term t, or 0 when the first pass fails (no
+   rewrite).  Throws REL's errors and the limits'. */
+pk_val pkrw_term(pkrw_ctx *c, pk_val t);
+/* Model m (pkg_modelp, interned) with each output rewritten, interned;
+   *changed false (and m returned) when no output changed. */
+pk_val pkrw_model(pkrw_ctx *c, pk_val m, bool *changed);
+/* The number of distinct compound nodes (interned lists) in the terms of
+   list ts. */
+size_t pkrw_count_nodes(pk_val ts);
+
+#endif
