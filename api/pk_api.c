@@ -587,3 +587,59 @@ int pk_model_print(pk_engine *e, pk_term model, char **text)
   pka_leave();
   return PK_OK;
 }
+
+/* ---- rewriting (SPEC §5) ----------------------------------------------------------- */
+
+#include "pk_batch.h"
+#include "pk_rewrite.h"
+
+/* The context of the pk_rewrite_model running on this thread: in memory,
+   so the handler of a throw frees it. */
+static _Thread_local pkrw_ctx *pka_rw_ctx;
+
+/* The body of pk_rewrite_model under the caller's catch. */
+static int pka_rewrite(pk_val model, const char *rules, const char *relation, const char *walker, uint64_t max_steps,
+                       pk_val *out, pk_rewrite_info *info)
+{
+  pkrw_walker w;
+  if (!relation || !pkbt_walker(walker, &w))
+    pko_throw_at(PK_STATUS_STATIC, NULL, "pk_rewrite_model: %s",
+                 relation ? "walker must be walko or non_obs_walko" : "no relation");
+  pk_val m = pkg_modelp(model) ? pkh_intern(model) : 0;
+  if (!m) pko_throw_at(PK_STATUS_RUNTIME, NULL, "pk_rewrite_model: not a model");
+  char *path = rules ? pkbt_rules_path(rules) : NULL;
+  pk_val rel = pkbt_load_rules(path, relation);
+  free(path);
+  pkrw_ctx *c = pka_rw_ctx = pkrw_new(rel, w);
+  pkrw_limit(c, max_steps ? max_steps : PKBT_DEFAULT_STEPS, 0);
+  bool changed;
+  *out = pkrw_model(c, m, &changed);
+  if (info) {
+    const pkrw_stats *s = pkrw_get_stats(c);
+    *info = (pk_rewrite_info){ s->rewrites, s->steps, s->passes, pkrw_count_nodes(pkg_outputs(m)),
+                               pkrw_count_nodes(pkg_outputs(*out)) };
+  }
+  return changed ? 1 : 0;
+}
+
+int pk_rewrite_model(pk_engine *e, pk_term model, const char *rules, const char *relation, const char *walker,
+                     uint64_t max_steps, pk_term *out, pk_rewrite_info *info)
+{
+  if (pka_refused(e, "pk_rewrite_model")) return PK_ERUNTIME;
+  pka_enter(e);
+  pka_rw_ctx = NULL;
+  pko_catch k;
+  if (!PKO_TRY(k)) {
+    pkrw_free(pka_rw_ctx);
+    pka_rw_ctx = NULL;
+    return pka_fail(e);
+  }
+  pk_val r;
+  int st = pka_rewrite(model, rules, relation, walker, max_steps, &r, info);
+  PKO_END(k);
+  pkrw_free(pka_rw_ctx);
+  pka_rw_ctx = NULL;
+  *out = pka_root(e, r);
+  pka_leave();
+  return st;
+}

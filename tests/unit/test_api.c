@@ -650,6 +650,30 @@ static void test_model_file(void **state)
   free(text);
 }
 
+/* pk_rewrite_model: a rules text loaded first, then the relation by name
+   (rules NULL); results and errors as `pkanren rewrite`. */
+static void test_rewrite_model(void **state)
+{
+  (void)state;
+  const char *rules = "(define (nn2 a b) (fresh (m s) (== a `(NormalRV ,m 1.0 () rng \"mu\")) (== b `(NormalRV ,m 2.0 "
+                      "() rng \"mu\"))))";
+  assert_int_equal(pk_load_string(E, "rules.scm", rules, strlen(rules)), PK_OK);
+  pk_term ms, out;
+  assert_int_equal(pk_read_models_string(E, "t.model", MODELS, strlen(MODELS), &ms), 2);
+  pk_rewrite_info info;
+  assert_int_equal(pk_rewrite_model(E, pk_term_car(ms), NULL, "nn2", "walko", 0, &out, &info), 1);
+  assert_int_equal(info.rewrites, 2); /* the shared node, once per output */
+  pk_term outs;
+  assert_int_equal(pk_model_outputs(E, out, &outs), PK_OK);
+  char *s = pk_to_string(outs);
+  assert_string_equal(s, "((observed 1.5 (NormalRV (NormalRV m0 2.0 () rng \"mu\") 1.0 () rng \"y\")) "
+                         "(NormalRV m0 2.0 () rng \"mu\"))");
+  free(s);
+  assert_int_equal(pk_rewrite_model(E, pk_term_car(pk_term_cdr(ms)), NULL, "nn2", NULL, 0, &out, NULL), 0);
+  assert_int_equal(pk_rewrite_model(E, pk_term_car(ms), NULL, "no-such-rel", "walko", 0, &out, NULL), PK_ESTATIC);
+  assert_int_equal(pk_rewrite_model(E, pk_nil(), NULL, "nn2", "walko", 0, &out, NULL), PK_ERUNTIME);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -668,6 +692,7 @@ int main(void)
     cmocka_unit_test(test_models),
     cmocka_unit_test(test_model_errors),
     cmocka_unit_test(test_model_file),
+    cmocka_unit_test(test_rewrite_model),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

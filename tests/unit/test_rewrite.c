@@ -1,0 +1,257 @@
+/*
+** test_rewrite.c — the fixed-point driver (graph/pk_rewrite.c) against the
+** relational definition run on the engine,
+**   (run 1 (q) (reduceo (lambda (a b) (WALKER REL a b)) 'TERM q)),
+** on seeded random terms (shared subterms come from the small alphabet),
+** for rule sets with overlapping rules, a rule under =/=, project,
+** several answers, atom rules, a rule that never fires, and both walkers;
+** then pk_rewrite_model's results and errors.
+** PK_TEST_TIMEOUT: 600
+*/
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "pkanren.h"
+#include "pk_hcons.h"
+#include "pk_print.h"
+#include "pk_read.h"
+#include "pk_rewrite.h"
+
+static const char *LIB =
+    /* unit laws, overlapping (x*0 and 0*x against x*1 and 1*x) */
+    "(define (unit a b)\n"
+    "  (fresh (x)\n"
+    "    (conde ((== a `(mul ,x 1)) (== b x)) ((== a `(mul 1 ,x)) (== b x))\n"
+    "           ((== a `(add ,x 0)) (== b x)) ((== a `(add 0 ,x)) (== b x))\n"
+    "           ((== a `(mul ,x 0)) (== b 0)) ((== a `(mul 0 ,x)) (== b 0)))))\n"
+    /* overlapping, order decides: (f (g x)) is caught by the first clause */
+    "(define (fg a b)\n"
+    "  (fresh (x)\n"
+    "    (conde ((== a `(f ,x)) (== b `(g ,x))) ((== a `(f (g ,x))) (== b x)) ((== a `(g (g ,x))) (== b `(h ,x "
+    ",x))))))\n"
+    /* fires only under a constraint */
+    "(define (diseq a b)\n"
+    "  (fresh (x y) (== a `(h ,x ,y)) (=/= x y) (== b x)))\n"
+    /* atoms: a -> b -> c, 2 -> 1 */
+    "(define (atoms a b)\n"
+    "  (conde ((== a 'a) (== b 'b)) ((== a 'b) (== b 'c)) ((== a 2) (== b 1))))\n"
+    /* never fires */
+    "(define (never a b) fail)\n"
+    /* project: negate numbers under neg */
+    "(define (negate a b)\n"
+    "  (fresh (x) (== a `(neg ,x)) (project (x) (if (number? x) (== b (- x)) fail))))\n"
+    /* several answers in kanren's order: the first is used */
+    "(define (multi a b)\n"
+    "  (fresh (x) (== a `(k ,x)) (lconde ((== b `(p ,x))) ((== b `(q ,x))))))\n"
+    /* a union of the above */
+    "(define (all a b)\n"
+    "  (conde ((unit a b)) ((fg a b)) ((diseq a b)) ((atoms a b)) ((negate a b)) ((multi a b))))\n"
+    /* an answer with a fresh variable */
+    "(define (nonground a b) (fresh (x) (== a 'c) (== b `(v ,x))))\n"
+    /* ping-pong: never reaches a fixed point */
+    "(define (pingpong a b) (conde ((== a 'a) (== b 'b)) ((== a 'b) (== b 'a))))\n"
+    "(define (boom a b) (fresh (x) (== a `(boom ,x)) (project (x) (== b (car x)))))\n";
+
+static pk_engine *E;
+
+static int setup(void **state)
+{
+  (void)state;
+  E = pk_engine_new();
+  return E && pk_load_string(E, "lib", LIB, strlen(LIB)) == PK_OK ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+  (void)state;
+  pk_engine_free(E);
+  return 0;
+}
+
+/* ---- the generator (seeded) ---------------------------------------------------- */
+
+static uint64_t rng;
+static unsigned rnd(unsigned n)
+{
+  rng ^= rng << 13;
+  rng ^= rng >> 7;
+  rng ^= rng << 17;
+  return (unsigned)(rng % n);
+}
+
+/* A random term of depth at most d, as text. */
+static void gen(pkp_buf *b, int d, bool obs)
+{
+  static const char *ops[] = { "mul", "add", "f", "g", "h", "k", "neg", "boom" };
+  static const char *leaves[] = { "0", "1", "2", "a", "b", "c", "x", "1.0", "\"s\"", "()" };
+  if (obs) {
+    pkp_printf(b, "%s", "(observed ");
+    gen(b, 1, false);
+    pkp_printf(b, "%s", " ");
+    gen(b, d, false);
+    pkp_printf(b, "%s", ")");
+    return;
+  }
+  if (d == 0 || rnd(4) == 0) {
+    pkp_printf(b, "%s", leaves[rnd(10)]);
+    return;
+  }
+  unsigned op = rnd(7), n = op == 5 || op == 6 ? 1 : 2;
+  if (rnd(8) == 0) n = 3;
+  pkp_printf(b, "%s", "(");
+  pkp_printf(b, "%s", ops[op]);
+  for (unsigned i = 0; i < n; i++) {
+    pkp_printf(b, "%s", " ");
+    gen(b, d - 1, false);
+  }
+  pkp_printf(b, "%s", ")");
+}
+
+/* The relational definition's first answer as text, or "none". */
+static char *relational(const char *walker, const char *rel, const char *term)
+{
+  char q[8192];
+  snprintf(q, sizeof q, "(run 1 (q) (reduceo (lambda (a b) (%s %s a b)) '%s q))", walker, rel, term);
+  pk_query *qq;
+  assert_int_equal(pk_query_open(E, q, &qq), PK_OK);
+  pk_term a;
+  int r = pk_query_next(qq, &a);
+  assert_true(r >= 0);
+  char *s = r == 1 ? pk_to_string(a) : strdup("none");
+  pk_query_free(qq);
+  return s;
+}
+
+/* The driver's answer as text, or "none". */
+static char *driver(pkrw_ctx *c, const char *term)
+{
+  pk_term t;
+  assert_int_equal(pk_parse(E, term, &t), PK_OK);
+  pk_val r = pkrw_term(c, pkh_intern(t));
+  return r ? pk_to_string(r) : strdup("none");
+}
+
+static int cases, fired;
+
+/* n random terms against rel under walker: driver == relational. */
+static void compare(const char *rel, const char *walker, int n, int depth, uint64_t seed)
+{
+  rng = seed;
+  pk_val relv = pko_as_sym(pko_sym(rel))->value;
+  pkrw_ctx *c = pkrw_new(relv, strcmp(walker, "walko") ? PKRW_NON_OBS_WALKO : PKRW_WALKO);
+  for (int i = 0; i < n; i++) {
+    pkp_buf b;
+    pkp_init(&b);
+    gen(&b, depth, strcmp(walker, "walko") && rnd(4) != 0);
+    pkp_putc(&b, 0);
+    if (strstr(b.s, "boom")) continue;
+    char *want = relational(walker, rel, b.s), *got = driver(c, b.s);
+    if (strcmp(want, got))
+      fprintf(stderr, "%s %s on %s:\n  relational %s\n  driver     %s\n", walker, rel, b.s, want, got);
+    assert_string_equal(want, got);
+    cases++;
+    fired += strcmp(got, "none") != 0;
+    free(want);
+    free(got);
+  }
+  pkrw_free(c);
+}
+
+static void test_against_relational(void **state)
+{
+  (void)state;
+  static const char *rels[] = { "unit", "fg", "diseq", "atoms", "never", "negate", "multi", "all" };
+  static const char *walkers[] = { "walko", "non_obs_walko" };
+  for (int w = 0; w < 2; w++)
+    for (int r = 0; r < 8; r++) compare(rels[r], walkers[w], 300, 4 + (r & 1), 1000u * (uint64_t)(r + 1) + (uint64_t)w);
+  fprintf(stderr, "test_rewrite: %d cases equal to the relational definition (%d rewritten)\n", cases, fired);
+  assert_true(cases >= 4000);
+  assert_true(fired > cases / 5);
+}
+
+/* A node shared by many parents is rewritten once per pass. */
+static void test_shared_once(void **state)
+{
+  (void)state;
+  pk_term t;
+  assert_int_equal(pk_parse(E, "(g (f a) (f a) (f a) (q (f a) (f a)))", &t), PK_OK);
+  pkrw_ctx *c = pkrw_new(pko_as_sym(pko_sym("fg"))->value, PKRW_WALKO);
+  pk_val r = pkrw_term(c, pkh_intern(t));
+  char *s = pk_to_string(r);
+  assert_string_equal(s, "(g (g a) (g a) (g a) (q (g a) (g a)))");
+  free(s);
+  /* pass 1: root, g, (f a) fires once; q; pass 2: nothing fires again */
+  assert_int_equal(pkrw_get_stats(c)->rewrites, 1);
+  assert_int_equal(pkrw_get_stats(c)->passes, 2);
+  uint64_t steps = pkrw_get_stats(c)->steps;
+  /* again: the result was marked "no redex below" by the last pass */
+  assert_int_equal(pkrw_term(c, r), 0);
+  assert_int_equal(pkrw_get_stats(c)->steps, steps);
+  pkrw_free(c);
+}
+
+/* Errors: a non-ground answer, a runtime error in REL, the step limit. */
+static void test_errors(void **state)
+{
+  (void)state;
+  pk_term t, m, out;
+  assert_int_equal(pk_read_models_string(E, "m.model", "(model m (output (add c 1)))", 28, &m), 1);
+  m = pk_term_car(m);
+  assert_int_equal(pk_rewrite_model(E, m, NULL, "nonground", "walko", 0, &out, NULL), PK_ERUNTIME);
+  assert_non_null(strstr(pk_errmsg(E), "not a ground term: (v _.0)"));
+  assert_int_equal(pk_rewrite_model(E, m, NULL, "pingpong", "walko", 0, &out, NULL), 0);
+  assert_int_equal(pk_read_models_string(E, "m.model", "(model m (output (add a (boom 5))))", 35, &t), 1);
+  t = pk_term_car(t);
+  assert_int_equal(pk_rewrite_model(E, t, NULL, "boom", "walko", 0, &out, NULL), PK_ERUNTIME);
+  assert_non_null(strstr(pk_errmsg(E), "lib:"));
+  assert_int_equal(pk_rewrite_model(E, t, NULL, "pingpong", "walko", 1000, &out, NULL), PK_ERUNTIME);
+  assert_non_null(strstr(pk_errmsg(E), "step limit 1000"));
+  assert_int_equal(pk_rewrite_model(E, t, NULL, "nosuch", "walko", 0, &out, NULL), PK_ESTATIC);
+  assert_non_null(strstr(pk_errmsg(E), "relation nosuch is not defined"));
+  assert_int_equal(pk_rewrite_model(E, t, NULL, "car", "walko", 0, &out, NULL), PK_ESTATIC);
+  assert_int_equal(pk_rewrite_model(E, t, NULL, "unit", "other", 0, &out, NULL), PK_ESTATIC);
+}
+
+/* pk_rewrite_model on a model, with a rules file by library name. */
+static void test_model(void **state)
+{
+  (void)state;
+  const char *text = "(model m (input y (tensor float64 ())) (define s (add y 0))\n"
+                     "  (output (mul s 1) (observed 1.0 (NormalRV (mul s 1) 1.0 () rng \"z\")) y))";
+  pk_term ms, out;
+  assert_int_equal(pk_read_models_string(E, "m.model", text, strlen(text), &ms), 1);
+  pk_rewrite_info info;
+  assert_int_equal(pk_rewrite_model(E, pk_term_car(ms), NULL, "unit", "walko", 0, &out, &info), 1);
+  char *s;
+  assert_int_equal(pk_model_print(E, out, &s), PK_OK);
+  assert_non_null(strstr(s, "(output y (observed 1.0 (NormalRV y 1.0 () rng \"z\")) y)"));
+  free(s);
+  assert_int_equal(info.rewrites, 4);
+  assert_int_equal(info.nodes_before, 4);
+  assert_int_equal(info.nodes_after, 2);
+  assert_int_equal(pk_rewrite_model(E, pk_term_car(ms), NULL, "unit", "non_obs_walko", 0, &out, &info), 1);
+  assert_int_equal(pk_model_print(E, out, &s), PK_OK);
+  assert_non_null(strstr(s, "(output (mul s 1) (observed 1.0 (NormalRV y 1.0 () rng \"z\")) y)"));
+  free(s);
+  /* kanren's library by name: walko itself is not a two-argument relation */
+  assert_int_equal(pk_rewrite_model(E, pk_term_car(ms), "kanren", "walko", NULL, 0, &out, &info), PK_ESTATIC);
+  assert_non_null(strstr(pk_errmsg(E), "walko is not a two-argument relation"));
+  assert_int_equal(pk_rewrite_model(E, pk_term_car(ms), "kanren", "eq_comm", NULL, 100, &out, &info), PK_ERUNTIME);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_against_relational),
+    cmocka_unit_test(test_shared_once),
+    cmocka_unit_test(test_errors),
+    cmocka_unit_test(test_model),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
