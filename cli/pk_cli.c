@@ -21,6 +21,7 @@ static const char *pkcli_help = "pkanren " PK_VERSION_STRING " - parallel relati
                                 "  run FILE.scm     run a faster-miniKanren program (pkanren run --help)\n"
                                 "  repl             interactive prompt with line editing and history\n"
                                 "  bench [NAME...]  the benchmark suite at 1..N workers (pkanren bench --help)\n"
+                                "  verify ...       rewrite models and check the rewrites numerically\n"
                                 "  --version        print the version\n"
                                 "  --help           this text\n"
                                 "\n"
@@ -99,6 +100,7 @@ static const struct {
   { "run", pkcli_run },
   { "repl", pkcli_repl },
   { "bench", pkcli_bench },
+  { "verify", pkcli_verify },
 };
 
 int main(int argc, char **argv)

@@ -28,5 +28,8 @@ int pkcli_repl(int argc, char **argv);
    table, optionally appends JSON records to a history file.  0, 2 on a
    usage error, 130 when interrupted. */
 int pkcli_bench(int argc, char **argv);
+/* pkanren verify --rules R --relation N [options] MODELS...: 0 every check
+   passed, 1 one failed, 2 usage or input errors, 3 runtime errors. */
+int pkcli_verify(int argc, char **argv);
 
 #endif
