@@ -53,6 +53,25 @@ typedef struct pkcli_verify_opts {
   int status;
 } pkcli_verify_opts;
 
+/* Check one model; a static error (an input without a test value) is
+   rethrown with the file's name in front. */
+static int pkcli_verify_model(const char *file, pk_val m, pk_val r, const pkv_opts *o)
+{
+  pko_catch c;
+  if (!PKO_TRY(c)) {
+    if (pko_err.status == PK_STATUS_STATIC) {
+      char msg[sizeof pko_err.msg + 512];
+      snprintf(msg, sizeof msg, "%.500s: %s", file, pko_err.msg);
+      msg[sizeof pko_err.msg - 1] = 0;
+      memcpy(pko_err.msg, msg, sizeof pko_err.msg);
+    }
+    pko_rethrow();
+  }
+  int failed = pkv_check(m, r, o);
+  PKO_END(c);
+  return failed;
+}
+
 /* Read every model first (their count splits alpha), then rewrite and
    check each. */
 static void *pkcli_verify_thread(void *arg)
@@ -94,7 +113,7 @@ static void *pkcli_verify_thread(void *arg)
         printf("ok %s: unchanged by %s (nothing to check)\n", pko_symname(pkg_name(m)), v->relation);
         continue;
       }
-      pkv_check(m, r, &o) ? failed++ : 0;
+      pkcli_verify_model(v->files[i], m, r, &o) ? failed++ : 0;
       fflush(stdout);
     }
   PKO_END(c);

@@ -189,6 +189,15 @@ static void pksim_bit_next(pksim_bit *it)
   }
 }
 
+/* Is every value a scalar or of exactly shape rank/dims?  Then element i
+   of the result reads element i (or 0) of each: no iterator needed. */
+static bool pksim_flat(pksim_val *const *vs, int n, uint32_t rank, const int64_t *dims)
+{
+  for (int k = 0; k < n; k++)
+    if (vs[k]->n != 1 && (vs[k]->rank != rank || memcmp(vs[k]->dims, dims, rank * sizeof(int64_t)))) return false;
+  return true;
+}
+
 /* ---- sampling ----------------------------------------------------------------------- */
 
 int pksim_dist_of(const char *op)
@@ -322,9 +331,16 @@ void pksim_sample(pksim_dist d, pksim_val *const *p, int np, uint32_t size_rank,
     memcpy(dims, size, rank * sizeof(int64_t));
   }
   pksim_shape(out, rank, dims);
+  double a[3];
+  if (pksim_flat(p, np, rank, dims)) {
+    for (size_t i = 0; i < out->n; i++) {
+      for (int k = 0; k < np; k++) a[k] = p[k]->x[p[k]->n == 1 ? 0 : i];
+      out->x[i] = pksim_draw1(d, a, r);
+    }
+    return;
+  }
   pksim_bit it;
   pksim_bit_init(&it, p, np, rank, dims);
-  double a[3];
   for (size_t i = 0; i < out->n; i++, pksim_bit_next(&it)) {
     for (int k = 0; k < np; k++) a[k] = p[k]->x[it.idx[k]];
     out->x[i] = pksim_draw1(d, a, r);
@@ -444,6 +460,26 @@ static double pksim_elem(pksim_op op, const double *a, int n)
   }
 }
 
+/* The common binary ops on flat operands, one loop each (the hot path of
+   a model's draws); false for the others. */
+static bool pksim_binary(pksim_op op, const pksim_val *a, const pksim_val *b, pksim_val *out)
+{
+  size_t n = out->n, sa = a->n != 1, sb = b->n != 1;
+  const double *x = a->x, *y = b->x;
+  double *o = out->x;
+#define PKSIM_LOOP(expr)                                          \
+  for (size_t i = 0; i < n; i++) o[i] = x[i * sa] expr y[i * sb]; \
+  return true
+  switch (op) {
+  case PKSIM_ADD: PKSIM_LOOP(+);
+  case PKSIM_SUB: PKSIM_LOOP(-);
+  case PKSIM_MUL: PKSIM_LOOP(*);
+  case PKSIM_DIV: PKSIM_LOOP(/);
+  default: return false;
+  }
+#undef PKSIM_LOOP
+}
+
 /* An elementwise op with numpy broadcasting. */
 static void pksim_elementwise(pksim_op op, pksim_val *const *a, int n, pksim_val *out)
 {
@@ -456,6 +492,14 @@ static void pksim_elementwise(pksim_op op, pksim_val *const *a, int n, pksim_val
   for (int k = 0; k < n; k++) integer = integer && a[k]->integer;
   pksim_shape(out, rank, dims);
   out->integer = integer;
+  if (pksim_flat(a, n, rank, dims)) {
+    if (n == 2 && pksim_binary(op, a[0], a[1], out)) return;
+    for (size_t i = 0; i < out->n; i++) {
+      for (int k = 0; k < n; k++) x[k] = a[k]->x[a[k]->n == 1 ? 0 : i];
+      out->x[i] = pksim_elem(op, x, n);
+    }
+    return;
+  }
   pksim_bit it;
   pksim_bit_init(&it, a, n, rank, dims);
   for (size_t i = 0; i < out->n; i++, pksim_bit_next(&it)) {
@@ -526,7 +570,10 @@ static void pksim_index(const pksim_val *x, const pksim_val *idx, pksim_val *out
     int64_t j = (int64_t)idx->x[i];
     if (j < 0) j += x->dims[0];
     if (j < 0 || j >= x->dims[0]) pko_error("index: %lld out of range (%lld)", (long long)j, (long long)x->dims[0]);
-    memcpy(out->x + i * inner, x->x + (size_t)j * inner, inner * sizeof(double));
+    if (inner == 1)
+      out->x[i] = x->x[j];
+    else
+      memcpy(out->x + i * inner, x->x + (size_t)j * inner, inner * sizeof(double));
   }
 }
 
