@@ -333,6 +333,26 @@ static void test_check_conjugate(void **state)
                    "  (output (observed y (CategoricalRV p () rng \"y\"))))";
   assert_int_equal(check(dc, "(model dc (output (DirichletRV #[2.0 2.0 3.0] () rng \"p\")))", "exact DirichletRV"), 0);
   assert_true(check(dc, "(model dc (output (DirichletRV #[2.0 3.0 2.0] () rng \"p\")))", "FAIL") > 0);
+  /* Beta with Binomial (a + sum y, b + sum (n - y)), Bernoulli, NegBinomial
+     (a + sum n, b + sum y); Dirichlet-Multinomial (alpha + y). */
+  const char *bb = "(model bb (input y (tensor int64 (2)) #[3 7])\n"
+                   "  (define p (BetaRV 2.0 3.0 () rng \"p\"))\n"
+                   "  (output (observed y (BinomialRV 10 p () rng \"y\"))))";
+  assert_int_equal(check(bb, "(model bb (output (BetaRV 12.0 13.0 () rng \"p\")))", "exact BetaRV"), 0);
+  assert_true(check(bb, "(model bb (output (BetaRV 13.0 12.0 () rng \"p\")))", "FAIL") > 0);
+  const char *be = "(model be (input y (tensor int64 (4)) #[1 0 1 1])\n"
+                   "  (define p (BetaRV 2.0 3.0 () rng \"p\"))\n"
+                   "  (output (observed y (BernoulliRV p () rng \"y\"))))";
+  assert_int_equal(check(be, "(model be (output (BetaRV 5.0 4.0 () rng \"p\")))", "exact BetaRV"), 0);
+  const char *nb = "(model nb (input y (tensor int64 (2)) #[2 4])\n"
+                   "  (define p (BetaRV 2.0 3.0 () rng \"p\"))\n"
+                   "  (output (observed y (NegBinomialRV 3 p () rng \"y\"))))";
+  assert_int_equal(check(nb, "(model nb (output (BetaRV 8.0 9.0 () rng \"p\")))", "exact BetaRV"), 0);
+  assert_true(check(nb, "(model nb (output (BetaRV 9.0 8.0 () rng \"p\")))", "FAIL") > 0);
+  const char *dm = "(model dm (input y (tensor int64 (3)) #[1 2 3])\n"
+                   "  (define p (DirichletRV #[1.0 1.0 1.0] () rng \"p\"))\n"
+                   "  (output (observed y (MultinomialRV 6 p () rng \"y\"))))";
+  assert_int_equal(check(dm, "(model dm (output (DirichletRV #[2.0 3.0 4.0] () rng \"p\")))", "exact DirichletRV"), 0);
 }
 
 int main(void)
