@@ -20,6 +20,9 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
 
 #ifndef PK_SRC_RELATIONS
 #define PK_SRC_RELATIONS ""
@@ -103,4 +106,747 @@ pk_val pkbt_load_rules(const char *path, const char *relation)
                  path ? path : "");
   if (!pkbt_two_args(v, &pos)) pko_throw_at(PK_STATUS_STATIC, &pos, "%s is not a two-argument relation", relation);
   return v;
+}
+
+/* ---- inputs -------------------------------------------------------------------------- */
+
+/* One input file: where it is read from ("-": stdin) and its path under
+   the output directory. */
+typedef struct pkbt_in {
+  char *path, *rel;
+} pkbt_in;
+
+typedef struct pkbt_ins {
+  pkbt_in *v;
+  size_t n, cap;
+} pkbt_ins;
+
+static void pkbt_add(pkbt_ins *l, const char *path, const char *rel)
+{
+  if (l->n == l->cap) {
+    l->cap = l->cap ? 2 * l->cap : 64;
+    l->v = pko_xrealloc(l->v, l->cap * sizeof *l->v);
+  }
+  l->v[l->n++] = (pkbt_in){ pko_xstrdup(path), pko_xstrdup(rel) };
+}
+
+static bool pkbt_suffix(const char *s, const char *suf)
+{
+  size_t a = strlen(s), b = strlen(suf);
+  return a >= b && !strcmp(s + a - b, suf);
+}
+
+/* Every .model file under dir (rel: its path under root). */
+static void pkbt_scan(pkbt_ins *l, const char *dir, const char *rel)
+{
+  DIR *d = opendir(dir);
+  if (!d) pko_throw_at(PK_STATUS_STATIC, NULL, "cannot read directory %s: %s", dir, strerror(errno));
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    if (e->d_name[0] == '.') continue;
+    size_t n = strlen(dir) + strlen(e->d_name) + 2, m = strlen(rel) + strlen(e->d_name) + 2;
+    char *p = pko_xmalloc(n), *r = pko_xmalloc(m);
+    snprintf(p, n, "%s/%s", dir, e->d_name);
+    snprintf(r, m, "%s%s%s", rel, rel[0] ? "/" : "", e->d_name);
+    struct stat st;
+    if (stat(p, &st) == 0) {
+      if (S_ISDIR(st.st_mode))
+        pkbt_scan(l, p, r);
+      else if (S_ISREG(st.st_mode) && pkbt_suffix(e->d_name, ".model"))
+        pkbt_add(l, p, r);
+    }
+    free(p);
+    free(r);
+  }
+  closedir(d);
+}
+
+/* An argument: stdin, a directory or a file (rel: as_written keeps a
+   relative path as it is, for --files-from; else the file's name). */
+static void pkbt_arg(pkbt_ins *l, const char *a, bool as_written)
+{
+  struct stat st;
+  if (!strcmp(a, "-")) {
+    pkbt_add(l, "-", "stdin.model");
+    return;
+  }
+  if (stat(a, &st) != 0) pko_throw_at(PK_STATUS_STATIC, NULL, "cannot read %s: %s", a, strerror(errno));
+  if (S_ISDIR(st.st_mode)) {
+    pkbt_scan(l, a, "");
+    return;
+  }
+  const char *rel = a;
+  if (as_written && a[0] != '/' && !strstr(a, "..")) {
+    while (!strncmp(rel, "./", 2)) rel += 2;
+  } else {
+    const char *b = strrchr(a, '/');
+    rel = b ? b + 1 : a;
+  }
+  pkbt_add(l, a, rel);
+}
+
+static int pkbt_cmp_path(const void *a, const void *b)
+{
+  return strcmp(((const pkbt_in *)a)->path, ((const pkbt_in *)b)->path);
+}
+
+static int pkbt_cmp_rel(const void *a, const void *b)
+{
+  return strcmp((*(const pkbt_in *const *)a)->rel, (*(const pkbt_in *const *)b)->rel);
+}
+
+/* The batch's input files: arguments and --files-from, sorted by path,
+   then this shard's slice; two files with one output path are an error. */
+static void pkbt_inputs(const pkbt_opts *o, pkbt_ins *l)
+{
+  for (size_t i = 0; i < o->ninputs; i++) pkbt_arg(l, o->inputs[i], false);
+  if (o->files_from) {
+    size_t len;
+    char *text = pkr_slurp(o->files_from, &len);
+    if (!text) pko_throw_at(PK_STATUS_STATIC, NULL, "cannot read %s: %s", o->files_from, strerror(errno));
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+      size_t n = strlen(line);
+      if (n && line[n - 1] == '\r') line[--n] = 0;
+      if (n) pkbt_arg(l, line, true);
+    }
+    free(text);
+  }
+  qsort(l->v, l->n, sizeof *l->v, pkbt_cmp_path);
+  if (o->shard_n > 0) {
+    size_t lo = l->n * (size_t)(o->shard_i - 1) / (size_t)o->shard_n,
+           hi = l->n * (size_t)o->shard_i / (size_t)o->shard_n;
+    memmove(l->v, l->v + lo, (hi - lo) * sizeof *l->v);
+    l->n = hi - lo;
+  }
+  pkbt_in **byrel = pko_xmalloc((l->n + 1) * sizeof *byrel);
+  for (size_t i = 0; i < l->n; i++) byrel[i] = &l->v[i];
+  qsort(byrel, l->n, sizeof *byrel, pkbt_cmp_rel);
+  for (size_t i = 1; i < l->n; i++)
+    if (!strcmp(byrel[i]->rel, byrel[i - 1]->rel)) {
+      char msg[1024];
+      snprintf(msg, sizeof msg, "%s and %s would both be written to %s", byrel[i - 1]->path, byrel[i]->path,
+               byrel[i]->rel);
+      free(byrel);
+      pko_throw_at(PK_STATUS_STATIC, NULL, "%s", msg);
+    }
+  free(byrel);
+}
+
+/* ---- keys and the summary ---------------------------------------------------------------- */
+
+/* FNV-1a, 64 bits, continued from h. */
+static uint64_t pkbt_fnv(uint64_t h, const void *p, size_t n)
+{
+  const unsigned char *s = p;
+  for (size_t i = 0; i < n; i++) h = (h ^ s[i]) * 0x100000001b3ull;
+  return h;
+}
+#define PKBT_FNV0 0xcbf29ce484222325ull
+
+/* One line of an earlier summary: what resume needs. */
+typedef struct pkbt_old {
+  char *file;
+  uint64_t file_key;
+  bool failed;
+  bool line_ok; /* ok or unchanged */
+  char *run;    /* the id of the run that wrote it */
+  char *text;   /* the whole line */
+} pkbt_old;
+
+typedef struct pkbt_olds {
+  pkbt_old *v;
+  size_t n, cap;
+} pkbt_olds;
+
+/* The string value of "field" in a summary line (escapes \" and \\ only,
+   as pkbt_json_str writes paths), malloc'd; NULL when absent. */
+static char *pkbt_field(const char *line, const char *field)
+{
+  char pat[64];
+  snprintf(pat, sizeof pat, "\"%s\":\"", field);
+  const char *p = strstr(line, pat);
+  if (!p) return NULL;
+  p += strlen(pat);
+  char *out = pko_xmalloc(strlen(p) + 1), *w = out;
+  for (; *p && *p != '"'; p++) {
+    if (*p == '\\' && p[1]) p++;
+    *w++ = *p;
+  }
+  *w = 0;
+  return out;
+}
+
+/* The lines of DIR/summary.jsonl from earlier runs (none when absent). */
+static void pkbt_read_summary(const char *path, pkbt_olds *o)
+{
+  size_t len;
+  char *text = pkr_slurp(path, &len);
+  if (!text) return;
+  for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+    char *file = pkbt_field(line, "file"), *key = pkbt_field(line, "file_key"), *st = pkbt_field(line, "status");
+    char *run = pkbt_field(line, "run");
+    if (file && key && st && run) {
+      if (o->n == o->cap) {
+        o->cap = o->cap ? 2 * o->cap : 256;
+        o->v = pko_xrealloc(o->v, o->cap * sizeof *o->v);
+      }
+      bool ok = !strcmp(st, "ok") || !strcmp(st, "unchanged");
+      o->v[o->n++] = (pkbt_old){ file, strtoull(key, NULL, 16), !ok, ok, run, pko_xstrdup(line) };
+    } else {
+      free(file);
+      free(run);
+    }
+    free(key);
+    free(st);
+  }
+  free(text);
+}
+
+/* Append s as a JSON string. */
+static void pkbt_json_str(pkp_buf *b, const char *s)
+{
+  pkp_putc(b, '"');
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c == '"' || c == '\\')
+      pkp_printf(b, "\\%c", c);
+    else if (c < 0x20)
+      pkp_printf(b, "\\u%04x", c);
+    else
+      pkp_putc(b, (char)c);
+  }
+  pkp_putc(b, '"');
+}
+
+/* ---- the per-model watchdog -------------------------------------------------------------- */
+
+/* The deadline of the model in flight (monotonic ns, 0: none); the
+   watchdog interrupts the engine when it passes (a relation's query that
+   never returns), and says so in fired. */
+static _Atomic uint64_t pkbt_deadline;
+static _Atomic int pkbt_fired, pkbt_stop;
+
+static void *pkbt_watchdog(void *arg)
+{
+  (void)arg;
+  while (!atomic_load(&pkbt_stop)) {
+    struct timespec ts = { 0, 2000000 };
+    nanosleep(&ts, NULL);
+    uint64_t d = atomic_load(&pkbt_deadline);
+    if (d && pko_now_ns() >= d && !atomic_exchange(&pkbt_fired, 1)) pko_interrupt_set(1);
+  }
+  return NULL;
+}
+
+/* ---- the batch --------------------------------------------------------------------------- */
+
+typedef struct pkbt_b {
+  const pkbt_opts *o;
+  pkrw_ctx *ctx;
+  uint64_t base_key; /* rules text, relation, walker */
+  const char *dir;
+  char run[40]; /* this run's id: start time and process */
+  char *summary;
+  FILE *sum; /* DIR/summary.jsonl, appended line by line */
+  pkbt_olds old;
+  size_t *oldix, oldcap; /* file -> 1 + its first line in old (0: empty) */
+  size_t failed_before;  /* failed models of skipped files */
+  size_t nfiles, files_done, files_skipped, models_skipped, models, failed, ok, unchanged;
+  uint64_t rewrites, steps;
+  double t0, t_start, t_read, t_rewrite, t_write, last_draw;
+  uint64_t deadline; /* the batch's --timeout, or 0 */
+  bool batch_timeout;
+} pkbt_b;
+
+static double pkbt_now(void) { return (double)pko_now_ns() * 1e-9; }
+
+/* The progress line on a terminal: files, models, rate, ETA. */
+static void pkbt_progress(pkbt_b *b, bool last)
+{
+  if (!b->o->progress) return;
+  double now = pkbt_now();
+  if (!last && now - b->last_draw < 0.1) return;
+  b->last_draw = now;
+  size_t done = b->files_done + b->files_skipped, width = 30;
+  size_t fill = b->nfiles ? width * done / b->nfiles : width;
+  double el = now - b->t0, rate = el > 0 ? (double)b->models / el : 0;
+  double eta = done && b->files_done ? el / (double)done * (double)(b->nfiles - done) : 0;
+  char bar[64];
+  for (size_t i = 0; i < width; i++) bar[i] = i < fill ? '#' : '.';
+  bar[width] = 0;
+  fprintf(stderr, "\r[%s] %zu/%zu files, %zu models, %.0f models/s, ETA %.0f s ", bar, done, b->nfiles, b->models, rate,
+          eta);
+  if (last) fputc('\n', stderr);
+  fflush(stderr);
+}
+
+/* Where "(model NAME" starts in text, as FILE:LINE:COL. */
+static void pkbt_model_pos(const char *text, size_t len, const char *name, pk_srcpos *pos)
+{
+  size_t nl = strlen(name);
+  int line = 1, col = 1;
+  for (size_t i = 0; i < len; i++) {
+    if (text[i] == '(' && i + 6 < len && !strncmp(text + i + 1, "model", 5)) {
+      size_t j = i + 6;
+      while (j < len && (text[j] == ' ' || text[j] == '\t' || text[j] == '\n' || text[j] == '\r')) j++;
+      if (j + nl <= len && !strncmp(text + j, name, nl) && (j + nl == len || strchr(" \t\r\n()", text[j + nl]))) {
+        pos->line = line;
+        pos->col = col;
+        return;
+      }
+    }
+    if (text[i] == '\n') {
+      line++;
+      col = 1;
+    } else {
+      col++;
+    }
+  }
+  pos->line = pos->col = 1;
+}
+
+/* Index the earlier lines by file (each file's lines are consecutive once
+   pkbt_last_groups has run): a probe per input file, not a scan. */
+static void pkbt_index(pkbt_b *b)
+{
+  b->oldcap = 64;
+  while (b->oldcap < 2 * b->old.n + 2) b->oldcap *= 2;
+  b->oldix = pko_xcalloc(b->oldcap, sizeof *b->oldix);
+  for (size_t i = 0; i < b->old.n; i++) {
+    if (i > 0 && !strcmp(b->old.v[i].file, b->old.v[i - 1].file)) continue;
+    size_t h = pkbt_fnv(PKBT_FNV0, b->old.v[i].file, strlen(b->old.v[i].file)) & (b->oldcap - 1);
+    while (b->oldix[h]) h = (h + 1) & (b->oldcap - 1);
+    b->oldix[h] = i + 1;
+  }
+}
+
+/* The first earlier line of file path, or old.n when there is none. */
+static size_t pkbt_first(const pkbt_b *b, const char *path)
+{
+  size_t h = pkbt_fnv(PKBT_FNV0, path, strlen(path)) & (b->oldcap - 1);
+  for (; b->oldix[h]; h = (h + 1) & (b->oldcap - 1))
+    if (!strcmp(b->old.v[b->oldix[h] - 1].file, path)) return b->oldix[h] - 1;
+  return b->old.n;
+}
+
+/* Does the earlier summary say this file is done with these keys?
+   (Every earlier line of the file has its key; no failure unless failures
+   are not retried; the output exists when a model of it succeeded.)  Counts
+   the skipped models and earlier failures when it does. */
+static bool pkbt_done(pkbt_b *b, const char *path, uint64_t file_key, const char *out)
+{
+  bool any_ok = false;
+  size_t i0 = pkbt_first(b, path), i = i0, failed = 0;
+  if (i0 == b->old.n) return false;
+  for (; i < b->old.n && !strcmp(b->old.v[i].file, path); i++) {
+    const pkbt_old *l = &b->old.v[i];
+    if (l->file_key != file_key || (l->failed && b->o->retry_failed)) return false;
+    any_ok |= l->line_ok;
+    failed += l->failed;
+  }
+  if (any_ok && access(out, F_OK) != 0) return false;
+  b->models_skipped += i - i0;
+  b->failed_before += failed;
+  return true;
+}
+
+/* The models of one file recorded and kept. */
+typedef struct pkbt_fileres {
+  pkp_buf lines; /* summary lines */
+  pkp_buf out;   /* the output file's text */
+  size_t kept;
+} pkbt_fileres;
+
+/* Append one summary line. */
+static void pkbt_line(pkbt_b *b, pkbt_fileres *fr, const char *path, const char *model, const char *status,
+                      const char *msg, size_t before, size_t after, uint64_t rewrites, double secs, uint64_t key,
+                      uint64_t file_key)
+{
+  pkp_buf *l = &fr->lines;
+  pkp_printf(l, "{\"model\":");
+  if (model)
+    pkbt_json_str(l, model);
+  else
+    pkp_printf(l, "null");
+  pkp_printf(l, ",\"file\":");
+  pkbt_json_str(l, path);
+  pkp_printf(l, ",\"status\":\"%s\"", status);
+  if (msg) {
+    pkp_printf(l, ",\"message\":");
+    pkbt_json_str(l, msg);
+  }
+  pkp_printf(l,
+             ",\"nodes_before\":%zu,\"nodes_after\":%zu,\"rewrites\":%llu,\"seconds\":%.6f,\"key\":\"%016llx\","
+             "\"file_key\":\"%016llx\",\"run\":\"%s\"}\n",
+             before, after, (unsigned long long)rewrites, secs, (unsigned long long)key, (unsigned long long)file_key,
+             b->run);
+  if (strcmp(status, "ok") && strcmp(status, "unchanged")) {
+    b->failed++;
+    fprintf(stderr, "pkanren rewrite: %s\n", msg);
+  }
+}
+
+/* Clear the engine's interrupt after a timeout the watchdog caused. */
+static void pkbt_disarm(void)
+{
+  atomic_store(&pkbt_deadline, 0);
+  if (atomic_exchange(&pkbt_fired, 0)) pko_interrupt_set(0);
+}
+
+/* pkrw_model under a catch: true with *r and *changed, or false with the
+   error in pko_err.  Not inlined: the caller's variables live across it. */
+__attribute__((noinline)) static bool pkbt_try_model(pkrw_ctx *ctx, pk_val m, pk_val *r, bool *changed)
+{
+  pko_catch c;
+  if (!PKO_TRY(c)) return false;
+  *r = pkrw_model(ctx, m, changed);
+  PKO_END(c);
+  return true;
+}
+
+/* pkg_read_text under a catch, as pkbt_try_model. */
+__attribute__((noinline)) static bool pkbt_try_read(const char *path, const char *text, size_t len, pk_val *ms)
+{
+  pko_catch c;
+  if (!PKO_TRY(c)) return false;
+  *ms = pkg_read_text(path, text, len);
+  PKO_END(c);
+  return true;
+}
+
+/* Rewrite model m of file path (text for positions): one summary line,
+   and its text into the output when it succeeded.  Throws only an
+   interrupt that is not a timeout (the batch stops). */
+static void pkbt_model(pkbt_b *b, pkbt_fileres *fr, const char *path, const char *text, size_t len, pk_val m,
+                       uint64_t file_key)
+{
+  const char *name = pko_symname(pkg_name(m));
+  uint64_t key = pkbt_fnv(file_key, name, strlen(name) + 1);
+  double tc = pkbt_now();
+  size_t before = pkrw_count_nodes(pkg_outputs(m));
+  pkrw_stats s0 = *pkrw_get_stats(b->ctx);
+  double t0 = pkbt_now();
+  b->t_read += t0 - tc; /* counting the input's nodes is part of reading */
+  uint64_t dl = b->o->timeout_model > 0 ? pko_now_ns() + (uint64_t)(b->o->timeout_model * 1e9) : 0;
+  if (b->deadline && (!dl || b->deadline < dl)) dl = b->deadline;
+  pkrw_limit(b->ctx, b->o->max_steps ? b->o->max_steps : PKBT_DEFAULT_STEPS, dl);
+  atomic_store(&pkbt_deadline, dl);
+  bool changed;
+  pk_val r;
+  if (pkbt_try_model(b->ctx, m, &r, &changed)) {
+    pkbt_disarm();
+    double secs = pkbt_now() - t0;
+    b->t_rewrite += secs;
+    const pkrw_stats *s = pkrw_get_stats(b->ctx);
+    double tw = pkbt_now(); /* counting the output's nodes is part of writing */
+    size_t after = changed ? pkrw_count_nodes(pkg_outputs(r)) : before;
+    pkbt_line(b, fr, path, name, changed ? "ok" : "unchanged", NULL, before, after, s->rewrites - s0.rewrites, secs,
+              key, file_key);
+    pkg_print(&fr->out, r);
+    b->t_write += pkbt_now() - tw;
+    fr->kept++;
+    changed ? b->ok++ : b->unchanged++;
+    b->rewrites += s->rewrites - s0.rewrites;
+    return;
+  }
+  bool fired = atomic_load(&pkbt_fired) != 0;
+  pkbt_disarm();
+  double secs = pkbt_now() - t0;
+  b->t_rewrite += secs;
+  if (pko_err.status == PK_STATUS_INTERRUPT && !fired) pko_throw_at(PK_STATUS_INTERRUPT, NULL, "interrupted");
+  bool timeout = fired || pkrw_timed_out(b->ctx);
+  if (timeout && b->deadline && pko_now_ns() >= b->deadline) {
+    b->batch_timeout = true;
+    return;
+  }
+  pk_srcpos pos = { path, 1, 1 };
+  pkbt_model_pos(text, len, name, &pos);
+  char msg[sizeof pko_err.msg + 256];
+  if (timeout)
+    snprintf(msg, sizeof msg, "%s:%d:%d: model %s: time limit of %g s reached (--timeout-per-model)", path, pos.line,
+             pos.col, name, b->o->timeout_model);
+  else if (strstr(pko_err.msg, "step limit") == pko_err.msg)
+    snprintf(msg, sizeof msg, "%s:%d:%d: model %s: %s", path, pos.line, pos.col, name, pko_err.msg);
+  else
+    snprintf(msg, sizeof msg, "%s [model %s at %s:%d:%d]", pko_err.msg, name, path, pos.line, pos.col);
+  const pkrw_stats *s = pkrw_get_stats(b->ctx);
+  pkbt_line(b, fr, path, name, timeout ? "timeout" : "error", msg, before, before, s->rewrites - s0.rewrites, secs, key,
+            file_key);
+}
+
+/* mkdir -p of the directory part of path (inside the output directory). */
+static void pkbt_mkdirs(const char *path)
+{
+  char *p = pko_xstrdup(path);
+  for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
+    *s = 0;
+    if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+      char msg[1024];
+      snprintf(msg, sizeof msg, "cannot create directory %s: %s", p, strerror(errno));
+      free(p);
+      pko_throw_at(PK_STATUS_STATIC, NULL, "%s", msg);
+    }
+    *s = '/';
+  }
+  free(p);
+}
+
+/* Write len bytes to path atomically: a temporary file beside it, then
+   rename.  Throws a static error (the batch stops) on failure, leaving
+   nothing under the final name. */
+static void pkbt_write_atomic(const char *path, const char *data, size_t len)
+{
+  pkbt_mkdirs(path);
+  size_t n = strlen(path) + 32;
+  char *tmp = pko_xmalloc(n);
+  snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+  bool ok = fd >= 0;
+  for (size_t off = 0; ok && off < len;) {
+    ssize_t w = write(fd, data + off, len - off);
+    if (w <= 0) ok = false;
+    off += w > 0 ? (size_t)w : 0;
+  }
+  if (fd >= 0 && close(fd) != 0) ok = false;
+  if (ok && rename(tmp, path) != 0) ok = false;
+  if (!ok) {
+    char msg[1024];
+    snprintf(msg, sizeof msg, "cannot write %s: %s", path, strerror(errno));
+    unlink(tmp);
+    free(tmp);
+    pko_throw_at(PK_STATUS_STATIC, NULL, "%s", msg);
+  }
+  free(tmp);
+}
+
+/* The whole of stdin, malloc'd. */
+static char *pkbt_stdin(size_t *len)
+{
+  size_t cap = 65536, n = 0;
+  char *s = pko_xmalloc(cap + 1);
+  for (size_t r; (r = fread(s + n, 1, cap - n, stdin)) > 0;) {
+    n += r;
+    if (n == cap) s = pko_xrealloc(s, (cap *= 2) + 1);
+  }
+  s[n] = 0;
+  *len = n;
+  return s;
+}
+
+/* One input file: skipped when done, else its models rewritten, its
+   output written, its summary lines appended. */
+static void pkbt_file(pkbt_b *b, const pkbt_in *in)
+{
+  double t0 = pkbt_now();
+  size_t len;
+  char *text = !strcmp(in->path, "-") ? pkbt_stdin(&len) : pkr_slurp(in->path, &len);
+  size_t n = strlen(b->dir) + strlen(in->rel) + 2;
+  char *out = pko_xmalloc(n);
+  snprintf(out, n, "%s/%s", b->dir, in->rel);
+  pkbt_fileres fr = { 0 };
+  pkp_init(&fr.lines);
+  pkp_init(&fr.out);
+  uint64_t file_key = text ? pkbt_fnv(b->base_key, text, len) : 0;
+  if (text && pkbt_done(b, in->path, file_key, out)) {
+    b->files_skipped++;
+    goto done;
+  }
+  pk_val ms = PK_NIL;
+  if (!text) {
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s:1:1: cannot read %s: %s", in->path, in->path, strerror(errno));
+    pkbt_line(b, &fr, in->path, NULL, "error", msg, 0, 0, 0, 0, 0, 0);
+  } else if (!pkbt_try_read(in->path, text, len, &ms)) {
+    if (pko_err.status == PK_STATUS_INTERRUPT) pko_throw_at(PK_STATUS_INTERRUPT, NULL, "interrupted");
+    pkbt_line(b, &fr, in->path, NULL, "error", pko_err.msg, 0, 0, 0, 0, 0, file_key);
+  }
+  b->t_read += pkbt_now() - t0;
+  for (; pko_pairp(ms) && !b->batch_timeout; ms = pko_cdr(ms)) {
+    pkbt_model(b, &fr, in->path, text, len, pko_car(ms), file_key);
+    b->models++;
+    pkbt_progress(b, false);
+  }
+  if (b->batch_timeout) goto done;
+  double tw = pkbt_now();
+  if (fr.kept)
+    pkbt_write_atomic(out, fr.out.s, fr.out.len);
+  else
+    unlink(out);
+  if (fr.lines.len && (fwrite(fr.lines.s, 1, fr.lines.len, b->sum) != fr.lines.len || fflush(b->sum) != 0))
+    pko_throw_at(PK_STATUS_STATIC, NULL, "cannot write %s: %s", b->summary, strerror(errno));
+  b->t_write += pkbt_now() - tw;
+  b->files_done++;
+done:
+  pkp_free(&fr.lines);
+  pkp_free(&fr.out);
+  free(out);
+  free(text);
+  pkbt_progress(b, false);
+}
+
+/* Keep, of each file's lines, only those of the run that wrote its last
+   line (a later run's lines for a file replace the earlier ones).  A
+   string-keyed table makes it linear. */
+static void pkbt_last_groups(pkbt_olds *o)
+{
+  size_t cap = 64;
+  while (cap < 2 * o->n + 2) cap *= 2;
+  size_t *slot = pko_xcalloc(cap, sizeof *slot); /* 1 + the first line of a file; 0: empty */
+  size_t *owner = pko_xmalloc((o->n + 1) * sizeof *owner), *last = pko_xmalloc((o->n + 1) * sizeof *last);
+  for (size_t i = 0; i < o->n; i++) {
+    size_t h = pkbt_fnv(PKBT_FNV0, o->v[i].file, strlen(o->v[i].file)) & (cap - 1);
+    while (slot[h] && strcmp(o->v[slot[h] - 1].file, o->v[i].file)) h = (h + 1) & (cap - 1);
+    if (!slot[h]) slot[h] = i + 1;
+    owner[i] = slot[h] - 1;
+    last[owner[i]] = i;
+  }
+  size_t k = 0;
+  for (size_t i = 0; i < o->n; i++) {
+    if (!strcmp(o->v[i].run, o->v[last[owner[i]]].run)) {
+      o->v[k++] = o->v[i];
+      continue;
+    }
+    free(o->v[i].file);
+    free(o->v[i].run);
+    free(o->v[i].text);
+  }
+  o->n = k;
+  free(slot);
+  free(owner);
+  free(last);
+}
+
+/* Rewrite the summary with each file's last lines only (temporary file
+   and rename). */
+static void pkbt_compact(pkbt_b *b)
+{
+  pkbt_olds all = { 0 };
+  pkbt_read_summary(b->summary, &all);
+  pkbt_last_groups(&all);
+  pkp_buf t;
+  pkp_init(&t);
+  for (size_t i = 0; i < all.n; i++) {
+    pkp_printf(&t, "%s\n", all.v[i].text);
+    free(all.v[i].file);
+    free(all.v[i].run);
+    free(all.v[i].text);
+  }
+  free(all.v);
+  pkbt_write_atomic(b->summary, t.s ? t.s : "", t.len);
+  pkp_free(&t);
+}
+
+/* Print the --stats lines. */
+static void pkbt_stats(pkbt_b *b)
+{
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  double total = pkbt_now() - b->t0;
+  fprintf(stderr, "stats: files %zu done, %zu skipped; models %zu (ok %zu, unchanged %zu, failed %zu), %zu skipped\n",
+          b->files_done, b->files_skipped, b->models, b->ok, b->unchanged, b->failed, b->models_skipped);
+  fprintf(stderr, "stats: read %.3f s, rewrite %.3f s, write %.3f s, total %.3f s (start and rules %.3f s)\n",
+          b->t_read, b->t_rewrite, b->t_write, total, b->t_start);
+  fprintf(stderr, "stats: rewrites %llu (%.0f/s of the rewrite phase), relation queries %llu, %.0f models/s\n",
+          (unsigned long long)b->rewrites, b->t_rewrite > 0 ? (double)b->rewrites / b->t_rewrite : 0.0,
+          (unsigned long long)pkrw_get_stats(b->ctx)->steps, total > 0 ? (double)b->models / total : 0.0);
+  fprintf(stderr, "stats: peak memory %.1f MB (resident)\n", (double)ru.ru_maxrss / 1024.0);
+}
+
+/* Everything that can throw: rules, inputs, output directory, files. */
+static void pkbt_body(pkbt_b *b, pkbt_ins *ins)
+{
+  const pkbt_opts *o = b->o;
+  pkrw_walker w;
+  if (!pkbt_walker(o->walker, &w)) pko_throw_at(PK_STATUS_STATIC, NULL, "--walker takes walko or non_obs_walko");
+  char *rp = pkbt_rules_path(o->rules);
+  size_t rl;
+  char *rt = pkr_slurp(rp, &rl);
+  if (!rt) {
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s:1:1: cannot read rules %s: %s", rp, rp, strerror(errno));
+    free(rp);
+    pko_throw_at(PK_STATUS_STATIC, NULL, "%s", msg);
+  }
+  pk_val rel = pkbt_load_rules(rp, o->relation);
+  uint64_t k = pkbt_fnv(PKBT_FNV0, rt, rl);
+  k = pkbt_fnv(k, o->relation, strlen(o->relation) + 1);
+  b->base_key = pkbt_fnv(k, o->walker ? o->walker : "walko", strlen(o->walker ? o->walker : "walko") + 1);
+  free(rt);
+  free(rp);
+  pkbt_inputs(o, ins);
+  b->nfiles = ins->n;
+  size_t n = strlen(b->dir) + 64;
+  b->summary = pko_xmalloc(n);
+  snprintf(b->summary, n, "%s/summary.jsonl", b->dir);
+  pkbt_mkdirs(b->summary);
+  pkbt_read_summary(b->summary, &b->old);
+  pkbt_last_groups(&b->old);
+  pkbt_index(b);
+  b->sum = fopen(b->summary, "a");
+  if (!b->sum) pko_throw_at(PK_STATUS_STATIC, NULL, "cannot write %s: %s", b->summary, strerror(errno));
+  b->ctx = pkrw_new(rel, w);
+  b->t_start = pkbt_now() - b->t0;
+  for (size_t i = 0; i < ins->n && !b->batch_timeout; i++) pkbt_file(b, &ins->v[i]);
+  if (o->shard_n == 0 && !b->batch_timeout) {
+    fclose(b->sum);
+    b->sum = NULL;
+    pkbt_compact(b);
+  }
+}
+
+int pkbt_run(const pkbt_opts *o)
+{
+  pkbt_b b = { .o = o, .dir = o->outdir ? o->outdir : "rewritten", .t0 = pkbt_now() };
+  snprintf(b.run, sizeof b.run, "%llx-%ld", (unsigned long long)time(NULL), (long)getpid());
+  if (o->timeout > 0) b.deadline = pko_now_ns() + (uint64_t)(o->timeout * 1e9);
+  pkbt_ins ins = { 0 };
+  int status = 0;
+  pthread_t wd;
+  atomic_store(&pkbt_stop, 0);
+  bool wd_on = pthread_create(&wd, NULL, pkbt_watchdog, NULL) == 0;
+  pko_catch c;
+  if (PKO_TRY(c)) {
+    pkbt_body(&b, &ins);
+    PKO_END(c);
+  } else {
+    status = pko_err.status;
+    if (status == PK_STATUS_INTERRUPT) {
+      fprintf(stderr, "pkanren rewrite: interrupted; %zu files done\n", b.files_done);
+    } else {
+      fprintf(stderr, "%s\n", pko_err.msg);
+    }
+  }
+  pkbt_disarm();
+  atomic_store(&pkbt_stop, 1);
+  if (wd_on) pthread_join(wd, NULL);
+  if (b.sum) fclose(b.sum);
+  pkbt_progress(&b, true);
+  if (b.files_skipped)
+    fprintf(stderr, "pkanren rewrite: skipped %zu files (%zu models) done by an earlier run", b.files_skipped,
+            b.models_skipped);
+  if (b.failed_before)
+    fprintf(stderr, "; %zu of those models failed (--retry-failed redoes them)", b.failed_before);
+  if (b.files_skipped) fputc('\n', stderr);
+  if (o->stats && b.ctx) pkbt_stats(&b);
+  if (!status && b.batch_timeout) {
+    fprintf(stderr, "pkanren rewrite: time limit of %g s reached (--timeout): %zu of %zu files done\n", o->timeout,
+            b.files_done, b.nfiles);
+    status = PK_STATUS_RUNTIME;
+  }
+  if (!status && (b.failed || b.failed_before)) status = PK_STATUS_FAILED; /* the whole batch, as the summary */
+  pkrw_free(b.ctx);
+  for (size_t i = 0; i < b.old.n; i++) {
+    free(b.old.v[i].file);
+    free(b.old.v[i].run);
+    free(b.old.v[i].text);
+  }
+  free(b.old.v);
+  free(b.oldix);
+  for (size_t i = 0; i < ins.n; i++) {
+    free(ins.v[i].path);
+    free(ins.v[i].rel);
+  }
+  free(ins.v);
+  free(b.summary);
+  return status;
 }

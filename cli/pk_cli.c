@@ -20,6 +20,7 @@ static const char *pkcli_help = "pkanren " PK_VERSION_STRING " - parallel relati
                                 "commands:\n"
                                 "  run FILE.scm     run a faster-miniKanren program (pkanren run --help)\n"
                                 "  repl             interactive prompt with line editing and history\n"
+                                "  rewrite ...      rewrite models to a fixed point (pkanren rewrite --help)\n"
                                 "  bench [NAME...]  the benchmark suite at 1..N workers (pkanren bench --help)\n"
                                 "  verify ...       rewrite models and check the rewrites numerically\n"
                                 "  --version        print the version\n"
@@ -99,6 +100,7 @@ static const struct {
 } pkcli_cmds[] = {
   { "run", pkcli_run },
   { "repl", pkcli_repl },
+  { "rewrite", pkcli_rewrite },
   { "bench", pkcli_bench },
   { "verify", pkcli_verify },
 };

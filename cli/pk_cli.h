@@ -23,6 +23,8 @@ double pkcli_now(void);
 /* The commands: each returns the exit status. */
 int pkcli_run(int argc, char **argv);
 int pkcli_repl(int argc, char **argv);
+/* pkanren rewrite --rules R --relation NAME MODELS... (SPEC §6). */
+int pkcli_rewrite(int argc, char **argv);
 /* pkanren bench [NAME...] [options]: runs each program as a child process
    of this binary (/proc/self/exe run ...) at each worker count, prints a
    table, optionally appends JSON records to a history file.  0, 2 on a

@@ -196,6 +196,38 @@ static void test_shared_once(void **state)
   pkrw_free(c);
 }
 
+/* Deep terms: a redex under 200,000 nested nodes (one pass walks them
+   all, without C recursion), and 20,000 nested redexes (one per pass). */
+static void test_deep(void **state)
+{
+  (void)state;
+  enum { D = 200000, R = 20000 };
+  char *s = malloc(4 * D + 64), *w = s;
+  for (int i = 0; i < D; i++) w += sprintf(w, "(f ");
+  w += sprintf(w, "(mul z 1)");
+  for (int i = 0; i < D; i++) *w++ = ')';
+  *w = 0;
+  pk_term t;
+  assert_int_equal(pk_parse(E, s, &t), PK_OK);
+  pkrw_ctx *c = pkrw_new(pko_as_sym(pko_sym("unit"))->value, PKRW_WALKO);
+  pk_val r = pkrw_term(c, pkh_intern(t));
+  for (int i = 0; i < D; i++) {
+    assert_true(pko_pairp(r) && pko_car(r) == pko_sym("f"));
+    r = pko_car(pko_cdr(r));
+  }
+  assert_true(r == pko_sym("z"));
+  w = s;
+  for (int i = 0; i < R; i++) w += sprintf(w, "(mul ");
+  *w++ = 'z';
+  for (int i = 0; i < R; i++) w += sprintf(w, " 1)");
+  *w = 0;
+  assert_int_equal(pk_parse(E, s, &t), PK_OK);
+  assert_true(pkrw_term(c, pkh_intern(t)) == pko_sym("z"));
+  assert_int_equal(pkrw_get_stats(c)->passes, 2 + R + 1);
+  pkrw_free(c);
+  free(s);
+}
+
 /* Errors: a non-ground answer, a runtime error in REL, the step limit. */
 static void test_errors(void **state)
 {
@@ -250,6 +282,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_against_relational),
     cmocka_unit_test(test_shared_once),
+    cmocka_unit_test(test_deep),
     cmocka_unit_test(test_errors),
     cmocka_unit_test(test_model),
   };

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# tests/cli/rewrite.sh PKANREN — end-to-end tests of `pkanren rewrite`:
+# outputs mirroring the inputs, the summary, resume and --retry-failed,
+# atomic outputs (no temporary or partial file after SIGTERM), malformed
+# input, runtime errors, step and time limits, exit statuses, stdin,
+# --shard and --files-from, --stats, rules by library name.
+set -u
+P=$1
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+cd "$T"
+fails=0
+n=0
+check() { # check NAME CONDITION...
+  n=$((n + 1))
+  local name=$1
+  shift
+  if ! "$@"; then
+    echo "FAIL: $name"
+    fails=$((fails + 1))
+  fi
+}
+has() { grep -q -- "$2" "$1"; }
+
+cat > rules.scm <<'R'
+(define (unit a b)
+  (fresh (x)
+    (conde ((== a `(mul ,x 1)) (== b x)) ((== a `(mul 1 ,x)) (== b x))
+           ((== a `(add ,x 0)) (== b x)) ((== a `(add 0 ,x)) (== b x)))))
+(define (pingpong a b) (conde ((== a 'p) (== b 'q)) ((== a 'q) (== b 'p))))
+(define (boom a b) (fresh (x) (== a `(boom ,x)) (project (x) (== b (car x)))))
+(defrel (loopo a b) (loopo a b))
+(define (lp a b) (loopo a b))
+(define (one a) (== a 1))
+R
+mkdir -p in/sub
+printf '(model m1 (input y (tensor float64 ())) (define s (add y 0)) (output (mul s 1) (mul s s)))\n(model m2 (output (f z)))\n' > in/a.model
+printf '(model m3 (output (mul (add 0 (mul 1 w)) 1)))\n' > in/sub/b.model
+
+# 1. a directory: the tree mirrored, models rewritten, the summary
+"$P" rewrite --rules rules.scm --relation unit in -o out 2> err1; st=$?
+check "basic exit 0" test $st = 0
+check "basic a.model" diff out/a.model - <<'X'
+(model m1
+  (input y (tensor float64 ()))
+  (output y (mul y y)))
+(model m2
+  (output (f z)))
+X
+check "basic sub/b.model" diff out/sub/b.model <(printf '(model m3\n  (output w))\n')
+check "summary 3 lines" test "$(wc -l < out/summary.jsonl)" = 3
+check "summary m1 ok" has out/summary.jsonl '{"model":"m1","file":"in/a.model","status":"ok","nodes_before":3,"nodes_after":1,"rewrites":3,"seconds":'
+check "summary m2 unchanged" has out/summary.jsonl '"model":"m2","file":"in/a.model","status":"unchanged"'
+check "summary key" has out/summary.jsonl '"key":"[0-9a-f]\{16\}","file_key":"[0-9a-f]\{16\}","run":"[0-9a-f]*-[0-9]*"}'
+check "no progress bar off a terminal" bash -c "! grep -q 'ETA' err1"
+check "no temporary files" test -z "$(find out -name '*.tmp.*')"
+
+# 2. resume: everything skipped; a changed file redone; changed rules redo all
+"$P" rewrite --rules rules.scm --relation unit in -o out 2> err2; st=$?
+check "rerun exit 0" test $st = 0
+check "rerun skipped" has err2 'skipped 2 files (3 models)'
+printf '(model m3 (output (mul (add 0 v) 1)))\n' > in/sub/b.model
+"$P" rewrite --rules rules.scm --relation unit in -o out 2> err3
+check "changed model redone" has err3 'skipped 1 files (2 models)'
+check "changed model output" has out/sub/b.model '(output v)'
+check "summary keeps one line per model" test "$(wc -l < out/summary.jsonl)" = 3
+echo ';; changed' >> rules.scm
+"$P" rewrite --rules rules.scm --relation unit in -o out 2> err4
+check "changed rules redo all" bash -c "! grep -q skipped err4"
+
+# 3. a malformed file, a runtime error, a step limit: reported, the batch goes on
+printf '(model bad (output (f x))\n' > in/c.model
+printf '(model pp (output (g p)))\n(model bm (output (boom 5)))\n(model fine (output (mul k 1)))\n' > in/d.model
+"$P" rewrite --rules rules.scm --relation unit in -o out 2> err5; st=$?
+check "malformed exit 1" test $st = 1
+check "malformed summary" has out/summary.jsonl '{"model":null,"file":"in/c.model","status":"error","message":"in/c.model:1:1: unexpected end-of-file'
+check "malformed: no output" test ! -e out/c.model
+check "others done" has out/d.model '(output k)'
+"$P" rewrite --rules rules.scm --relation boom in/d.model -o outb 2> err6; st=$?
+check "runtime error exit 1" test $st = 1
+check "runtime error message" has outb/summary.jsonl '"model":"bm","file":"in/d.model","status":"error","message":"rules.scm:[0-9]*:[0-9]*: car: not a pair: 5 \[model bm at in/d.model:2:1\]"'
+check "failed model left out" bash -c "! grep -q 'model bm' outb/d.model && grep -q 'model fine' outb/d.model"
+"$P" rewrite --rules rules.scm --relation pingpong --max-steps 500 in/d.model -o outp 2> err7; st=$?
+check "step limit exit 1" test $st = 1
+check "step limit message" has outp/summary.jsonl '"model":"pp","file":"in/d.model","status":"error","message":"in/d.model:1:1: model pp: step limit 500 reached (--max-steps)"'
+
+# 4. --retry-failed: failures are kept on a rerun, redone with the option
+"$P" rewrite --rules rules.scm --relation boom in/d.model -o outb 2> err8; st=$?
+check "failed skipped on rerun" has err8 'skipped 1 files (3 models)'
+check "failed rerun: exit 1 as the summary records" test $st = 1
+check "failed rerun: failures counted" has err8 '1 of those models failed'
+"$P" rewrite --rules rules.scm --relation boom --retry-failed in/d.model -o outb 2> err9; st=$?
+check "retry-failed redoes" bash -c "! grep -q skipped err9"
+check "retry-failed exit 1" test $st = 1
+
+# 5. time limits: a relation that never answers, per model and for the batch
+"$P" rewrite --rules rules.scm --relation lp --timeout-per-model 0.2 in/sub/b.model -o outt 2> err10; st=$?
+check "timeout exit 1" test $st = 1
+check "timeout status" has outt/summary.jsonl '"model":"m3","file":"in/sub/b.model","status":"timeout","message":"in/sub/b.model:1:1: model m3: time limit of 0.2 s reached (--timeout-per-model)"'
+"$P" rewrite --rules rules.scm --relation lp --timeout 0.3 in/sub/b.model -o outT 2> err11; st=$?
+check "batch timeout exit 3" test $st = 3
+check "batch timeout message" has err11 'time limit of 0.3 s reached (--timeout)'
+check "batch timeout: no output" test ! -e outT/b.model
+
+# 6. SIGTERM in flight: exit 143, nothing partial
+"$P" rewrite --rules rules.scm --relation lp in/sub/b.model -o outk 2> err12 &
+pid=$!
+sleep 0.5
+kill -TERM $pid
+wait $pid
+st=$?
+check "SIGTERM exit 143" test $st = 143
+check "SIGTERM nothing partial" test -z "$(find outk -name '*.model*')"
+
+# 7. static errors: exit 2 with file:line:col before any model is read
+printf '(define (r a b) (== a b)\n' > syn.scm
+printf '(define (r a b) (foo a b))\n' > unb.scm
+"$P" rewrite --rules syn.scm --relation r in -o outs 2> e1; check "syntax error 2" test $? = 2
+check "syntax error pos" has e1 '^syn.scm:1:1: '
+"$P" rewrite --rules unb.scm --relation r in -o outs 2> e2; check "unbound 2" test $? = 2
+check "unbound pos" has e2 '^unb.scm:1:17: variable foo is not bound'
+"$P" rewrite --rules rules.scm --relation nope in -o outs 2> e3; check "no relation 2" test $? = 2
+check "no relation pos" has e3 '^rules.scm:1:1: relation nope is not defined'
+"$P" rewrite --rules rules.scm --relation one in -o outs 2> e4; check "arity 2" test $? = 2
+check "arity pos" has e4 '^rules.scm:9:[0-9]*: one is not a two-argument relation'
+"$P" rewrite --rules kanren --relation walko in -o outs 2> e5; check "library name 2" test $? = 2
+check "library name found" has e5 'kanren.scm:[0-9]*:[0-9]*: walko is not a two-argument relation'
+check "static: nothing written" test ! -e outs
+mkdir ro && chmod 500 ro
+if [ ! -w ro ]; then
+  "$P" rewrite --rules rules.scm --relation unit in -o ro/out 2> e6; check "unwritable dir 2" test $? = 2
+  check "unwritable dir: nothing" test -z "$(ls -A ro)"
+fi
+touch notadir
+"$P" rewrite --rules rules.scm --relation unit in/a.model -o notadir/x 2> e7; check "uncreatable dir 2" test $? = 2
+"$P" rewrite --rules rules.scm --relation unit 2> e8; check "usage 2" test $? = 2
+
+# 8. stdin, --files-from, --shard, --stats
+"$P" rewrite --rules rules.scm --relation unit - -o outi < in/sub/b.model; check "stdin exit 0" test $? = 0
+check "stdin output" has outi/stdin.model '(output v)'
+printf 'in/a.model\nin/sub/b.model\n' > list
+"$P" rewrite --rules rules.scm --relation unit --files-from list -o outf 2> /dev/null; check "files-from exit 0" test $? = 0
+check "files-from keeps relative paths" test -e outf/in/a.model -a -e outf/in/sub/b.model
+"$P" rewrite --rules rules.scm --relation unit in -o outsh --shard 1/2 2> /dev/null
+"$P" rewrite --rules rules.scm --relation unit in -o outsh --shard 2/2 2> /dev/null
+check "shards cover every file" test "$(cut -d, -f2 outsh/summary.jsonl | sort -u | wc -l)" = 4
+"$P" rewrite --rules rules.scm --relation unit in/a.model -o outst --stats 2> est
+check "stats phases" has est '^stats: read [0-9.]* s, rewrite [0-9.]* s, write [0-9.]* s'
+check "stats rate and memory" bash -c "grep -q 'rewrites [0-9]* (' est && grep -q 'peak memory' est"
+
+# 9. a progress bar with rate and ETA on a terminal (script(1) gives one)
+if command -v script > /dev/null; then
+  script -qec "'$P' rewrite --rules rules.scm --relation unit in -o outtty" /dev/null > tty.txt 2>&1
+  check "progress bar on a terminal" has tty.txt 'files, [0-9]* models, [0-9]* models/s, ETA [0-9]* s'
+fi
+
+echo "rewrite.sh: $((n - fails)) of $n checks passed"
+[ $fails = 0 ]
