@@ -60,13 +60,25 @@
 ;; ---- occurrence ----------------------------------------------------------------
 
 ;; How many times x occurs in t as a subterm (equal?), counting each path
-;; through shared nodes and not looking inside an occurrence.  Linear in
-;; the size of t written as a tree.
+;; through shared nodes and not looking inside an occurrence, capped at 2
+;; (once or more than once is all the guards ask).  Each node of t is
+;; counted once (an eq? memo), so a term with much sharing costs its
+;; number of distinct nodes, squared at worst (the memo is a list).
 (define (stats-count x t)
-  (cond
-   ((or (eq? x t) (and (pair? t) (equal? x t))) 1)
-   ((pair? t) (+ (stats-count x (car t)) (stats-count x (cdr t))))
-   (else 0)))
+  (let ((memo '()))
+    (define (cnt t)
+      (cond
+       ((or (eq? x t) (and (pair? t) (equal? x t))) 1)
+       ((pair? t)
+        (let ((hit (assq t memo)))
+          (if hit
+              (cdr hit)
+              (let ((n (let loop ((l t) (n 0))
+                         (cond ((>= n 2) 2) ((pair? l) (loop (cdr l) (+ n (cnt (car l))))) (else n)))))
+                (set! memo (cons (cons t n) memo))
+                n))))
+       (else 0)))
+    (cnt t)))
 
 (define (stats-occurs? x t) (> (stats-count x t) 0))
 

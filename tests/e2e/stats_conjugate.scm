@@ -90,3 +90,10 @@
 ;; Two priors, one per output: both outputs rewritten.
 (define two (cadr (read-models "models/stats_shared.model")))
 (write-model (stats-rewrite-model walko conjugate two))
+;; The occurrence check visits each shared node once: a term of 2^60 paths.
+(define big (let loop ((i 0) (t 'x)) (if (= i 60) t (loop (+ i 1) (list 'add t t)))))
+(define lam '(GammaRV 1.0 1.0 () rng "l"))
+(test "shared term, prior absent" (length (run* (q) (conjugate `(observed ,(list 'add big big) (PoissonRV ,lam () rng "y")) q))) 1)
+(test "shared term, prior in the data" (run* (q) (conjugate `(observed ,(list 'add big lam) (PoissonRV ,lam () rng "y")) q)) '())
+(test "shared term, prior in another output"
+      (run* (q) ((stats-conjugate-given (list (list 'add big lam))) `(observed #[1] (PoissonRV ,lam () rng "y")) q)) '())
