@@ -543,8 +543,8 @@ static void pkv_setup(pkv_run *r)
     else
       pkv_compare(r, label, &x->v, &b->nodes[j].v);
   }
-  for (int i = 0; i < nout; i++) /* an observed output is its RV, compared above */
-    if (!conj[i] && a->nodes[a->outputs[i]].kind != PKSIM_OBSERVED) {
+  for (int i = 0; i < nout; i++) /* an RV output, or an observed one's RV, is compared above */
+    if (!conj[i] && a->nodes[a->outputs[i]].kind != PKSIM_OBSERVED && a->nodes[a->outputs[i]].kind != PKSIM_RV) {
       snprintf(label, sizeof label, "output %d", i);
       pkv_compare(r, label, &a->nodes[a->outputs[i]].v, &b->nodes[b->outputs[i]].v);
     }
