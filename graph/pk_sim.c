@@ -209,9 +209,35 @@ int pksim_dist_of(const char *op)
 
 const char *pksim_dist_name(pksim_dist d) { return pksim_dist_names[d]; }
 
+/* Are a[] valid parameters of d?  (Out of range, GSL may loop or return
+   junk: the draw is NaN instead, which every check fails.) */
+static bool pksim_valid(pksim_dist d, const double *a)
+{
+  switch (d) {
+  case PKSIM_NORMAL:
+  case PKSIM_HALFNORMAL: return a[1] >= 0;
+  case PKSIM_CAUCHY:
+  case PKSIM_HALFCAUCHY:
+  case PKSIM_LAPLACE:
+  case PKSIM_LOGISTIC: return a[1] > 0;
+  case PKSIM_GAMMA:
+  case PKSIM_INVGAMMA:
+  case PKSIM_BETA: return a[0] > 0 && a[1] > 0;
+  case PKSIM_STUDENTT: return a[0] > 0 && a[2] > 0;
+  case PKSIM_EXPONENTIAL: return a[0] > 0;
+  case PKSIM_POISSON: return a[0] >= 0;
+  case PKSIM_BINOMIAL:
+  case PKSIM_NEGBINOMIAL: return a[0] >= 0 && a[1] >= 0 && a[1] <= 1 && (d == PKSIM_BINOMIAL || a[1] > 0);
+  case PKSIM_BERNOULLI: return a[0] >= 0 && a[0] <= 1;
+  case PKSIM_UNIFORM: return a[0] < a[1];
+  default: return true;
+  }
+}
+
 /* One scalar draw of d with parameters a[]. */
 static double pksim_draw1(pksim_dist d, const double *a, gsl_rng *r)
 {
+  if (!pksim_valid(d, a)) return NAN;
   switch (d) {
   case PKSIM_NORMAL: return a[0] + a[1] * gsl_ran_gaussian_ziggurat(r, 1.0);
   case PKSIM_HALFNORMAL: return a[0] + fabs(a[1] * gsl_ran_gaussian_ziggurat(r, 1.0));
@@ -234,7 +260,7 @@ static double pksim_draw1(pksim_dist d, const double *a, gsl_rng *r)
 }
 
 /* A draw of an MvNormal with mean m (k) and covariance c (k x k) into
-   out[0..k): Cholesky of c (an error when not positive definite). */
+   out[0..k): Cholesky of c (NaNs when not positive definite). */
 static void pksim_mvnormal(const pksim_val *m, const pksim_val *c, double *out, gsl_rng *r)
 {
   size_t k = m->n;
@@ -243,10 +269,10 @@ static void pksim_mvnormal(const pksim_val *m, const pksim_val *c, double *out, 
   double L[k * k], z[k];
   memcpy(L, c->x, k * k * sizeof(double));
   gsl_matrix_view lv = gsl_matrix_view_array(L, k, k);
-  gsl_error_handler_t *old = gsl_set_error_handler_off();
-  int st = gsl_linalg_cholesky_decomp1(&lv.matrix);
-  gsl_set_error_handler(old);
-  if (st) pko_error("MvNormalRV: covariance not positive definite");
+  if (gsl_linalg_cholesky_decomp1(&lv.matrix)) { /* not positive definite: no draw */
+    for (size_t i = 0; i < k; i++) out[i] = NAN;
+    return;
+  }
   for (size_t i = 0; i < k; i++) z[i] = gsl_ran_gaussian_ziggurat(r, 1.0);
   for (size_t i = 0; i < k; i++) {
     double s = m->x[i];
@@ -262,6 +288,17 @@ static void pksim_draw_vec(pksim_dist d, pksim_val *const *p, double *out, gsl_r
   size_t k = v->n;
   double buf[k];
   unsigned cnt[k];
+  bool ok = true;
+  double tot = 0;
+  for (size_t i = 0; d != PKSIM_MVNORMAL && i < k; i++) {
+    ok = ok && v->x[i] >= 0 && (d != PKSIM_DIRICHLET || v->x[i] > 0);
+    tot += v->x[i];
+  }
+  if (!ok || (d != PKSIM_MVNORMAL && !(tot > 0)) || (d == PKSIM_MULTINOMIAL && !(p[0]->x[0] >= 0))) {
+    for (size_t i = 0; i < (d == PKSIM_CATEGORICAL ? 1 : k); i++) /* invalid parameters: no draw */
+      out[i] = NAN;
+    return;
+  }
   switch (d) {
   case PKSIM_MVNORMAL: pksim_mvnormal(p[0], p[1], out, r); return;
   case PKSIM_DIRICHLET:
@@ -380,10 +417,7 @@ static double pksim_mvnormal_logpdf(const pksim_val *m, const pksim_val *c, cons
   double L[k * k], dx[k];
   memcpy(L, c->x, k * k * sizeof(double));
   gsl_matrix_view lv = gsl_matrix_view_array(L, k, k);
-  gsl_error_handler_t *old = gsl_set_error_handler_off();
-  int st = gsl_linalg_cholesky_decomp1(&lv.matrix);
-  gsl_set_error_handler(old);
-  if (st) pko_error("MvNormalRV: covariance not positive definite");
+  if (gsl_linalg_cholesky_decomp1(&lv.matrix)) return NAN;
   double q = 0, ld = 0;
   for (size_t i = 0; i < k; i++) { /* solve L z = x - m */
     double s = x[i] - m->x[i];
@@ -546,9 +580,7 @@ static void pksim_inverse(const pksim_val *a, pksim_val *out)
   gsl_matrix_view lv = gsl_matrix_view_array(lu, k, k), ov = gsl_matrix_view_array(out->x, k, k);
   gsl_permutation *p = gsl_permutation_alloc(k);
   int sg;
-  gsl_error_handler_t *old = gsl_set_error_handler_off();
   int st = gsl_linalg_LU_decomp(&lv.matrix, p, &sg) || gsl_linalg_LU_invert(&lv.matrix, p, &ov.matrix);
-  gsl_set_error_handler(old);
   gsl_permutation_free(p);
   if (st) pko_error("matrix_inverse: singular matrix");
 }
@@ -814,6 +846,7 @@ static int pksim_term(pksim_comp *c, pk_val t)
 
 pksim_model *pksim_compile(pk_val mt)
 {
+  gsl_set_error_handler_off(); /* GSL's default aborts; its status codes are checked */
   if (!pkg_modelp(mt)) pko_error_val("verify: not a model", mt);
   pksim_model *m = pko_xcalloc(1, sizeof *m);
   pksim_comp c = { .m = m, .cap = 16, .scap = 64 };

@@ -368,11 +368,13 @@ static int pkv_cmpf(const void *x, const void *y)
 }
 
 /* The two-sample KS statistic of sorted samples of n each (ties advance
-   both samples together). */
+   both samples together); 1 when either holds a NaN (invalid parameters). */
 static double pkv_ks_stat(const float *a, const float *b, size_t n)
 {
   size_t i = 0, j = 0;
   double d = 0;
+  for (size_t k = 0; k < n; k++)
+    if (isnan(a[k]) || isnan(b[k])) return 1; /* no draw: as far apart as can be */
   while (i < n && j < n) {
     float v = a[i] < b[j] ? a[i] : b[j];
     while (i < n && a[i] == v) i++;

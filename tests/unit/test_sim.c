@@ -253,6 +253,30 @@ static void test_model_sharing(void **state)
   pksim_free(m);
 }
 
+/* Parameters out of range draw NaN (GSL could loop or abort), and a
+   rewrite that makes them fails its checks. */
+static void test_invalid_params(void **state)
+{
+  (void)state;
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  pksim_val out = { 0 }, *m1 = scalar(-1), *zero = scalar(0), *one = scalar(1);
+  int64_t k2 = 2, d22[2] = { 2, 2 };
+  pksim_val *mean = val(1, &k2, (double[]){ 0, 0 }), *bad = val(2, d22, (double[]){ 1, 2, 2, 1 });
+  pksim_sample(PKSIM_NORMAL, (pksim_val *[]){ one, m1 }, 2, 0, NULL, &out, r);
+  assert_true(isnan(out.x[0]));
+  pksim_sample(PKSIM_GAMMA, (pksim_val *[]){ zero, one }, 2, 0, NULL, &out, r);
+  assert_true(isnan(out.x[0]));
+  pksim_sample(PKSIM_BERNOULLI, (pksim_val *[]){ m1 }, 1, 0, NULL, &out, r);
+  assert_true(isnan(out.x[0]));
+  pksim_sample(PKSIM_MVNORMAL, (pksim_val *[]){ mean, bad }, 2, 0, NULL, &out, r);
+  assert_true(isnan(out.x[0]) && isnan(out.x[1]));
+  pksim_sample(PKSIM_DIRICHLET, (pksim_val *[]){ mean }, 1, 0, NULL, &out, r);
+  assert_true(isnan(out.x[0]));
+  free(out.x);
+  gsl_rng_free(r);
+  vfree(m1), vfree(zero), vfree(one), vfree(mean), vfree(bad);
+}
+
 /* An input without a test value is a static error naming it. */
 static void test_no_test_value(void **state)
 {
@@ -298,6 +322,10 @@ static void test_check_reparam(void **state)
                                "\"mu_offset\"))) 1.0 () rng \"y\"))))",
                          "ok    ks     rv mu"),
                    0);
+  /* A negative scale: NaN draws, the checks of mu fail. */
+  assert_true(check(orig,
+                    NN_IN "(output (observed 1.5 (NormalRV (NormalRV m0 (neg s0) () rng \"mu\") 1.0 () rng \"y\"))))",
+                    "FAIL  mean   rv mu") > 0);
   /* The scale dropped: rv mu and the output fail. */
   assert_true(check(orig,
                     NN_IN "(output (observed 1.5 (NormalRV (add m0 (NormalRV 0.0 1.0 () rng \"mu_offset\")) 1.0 () "
@@ -360,7 +388,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_scalar_dists),  cmocka_unit_test(test_vector_dists),    cmocka_unit_test(test_size),
     cmocka_unit_test(test_ops),           cmocka_unit_test(test_model_sharing),   cmocka_unit_test(test_no_test_value),
-    cmocka_unit_test(test_check_reparam), cmocka_unit_test(test_check_conjugate),
+    cmocka_unit_test(test_check_reparam), cmocka_unit_test(test_check_conjugate), cmocka_unit_test(test_invalid_params),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
 }
