@@ -31,15 +31,16 @@ typedef enum pksim_op {
   PKSIM_SIZE,
   PKSIM_ZEROS,
   PKSIM_ONES,
+  PKSIM_BINCOUNT,
   PKSIM_NOPS
 } pksim_op;
 
 static const char *const pksim_op_names[PKSIM_NOPS] = {
   "add", "sub", "mul",       "true_div",       "neg",   "reciprocal", "pow",  "sqr",        "sqrt",      "exp",
-  "log", "dot", "transpose", "matrix_inverse", "index", "sum",        "size", "zeros_like", "ones_like",
+  "log", "dot", "transpose", "matrix_inverse", "index", "sum",        "size", "zeros_like", "ones_like", "bincount",
 };
 /* Arity of each op: -2 two or more, else exact. */
-static const int pksim_op_arity[PKSIM_NOPS] = { -2, 2, -2, 2, 1, 1, 2, 1, 1, 1, 1, 2, 1, 1, 2, 1, 1, 1, 1 };
+static const int pksim_op_arity[PKSIM_NOPS] = { -2, 2, -2, 2, 1, 1, 2, 1, 1, 1, 1, 2, 1, 1, 2, 1, 1, 1, 1, 2 };
 
 static const char *const pksim_dist_names[PKSIM_NDIST] = {
   "NormalRV",   "HalfNormalRV", "MvNormalRV", "CauchyRV",      "HalfCauchyRV",  "StudentTRV",    "LaplaceRV",
@@ -164,6 +165,7 @@ typedef struct pksim_bit {
   size_t idx[8];
 } pksim_bit;
 
+/* Start it at the first element of the shape rank/dims. */
 static void pksim_bit_init(pksim_bit *it, pksim_val *const *vs, int n, uint32_t rank, const int64_t *dims)
 {
   it->n = n;
@@ -200,6 +202,7 @@ static bool pksim_flat(pksim_val *const *vs, int n, uint32_t rank, const int64_t
 
 /* ---- sampling ----------------------------------------------------------------------- */
 
+/* A linear scan of SPEC §4's twenty names. */
 int pksim_dist_of(const char *op)
 {
   for (int d = 0; d < PKSIM_NDIST; d++)
@@ -328,6 +331,7 @@ static bool pksim_vector_dist(pksim_dist d)
   return d == PKSIM_MVNORMAL || d == PKSIM_DIRICHLET || d == PKSIM_CATEGORICAL || d == PKSIM_MULTINOMIAL;
 }
 
+/* Does d draw counts or categories (an int64 value)? */
 static bool pksim_integer_dist(pksim_dist d)
 {
   return d == PKSIM_BINOMIAL || d == PKSIM_NEGBINOMIAL || d == PKSIM_POISSON || d == PKSIM_BERNOULLI ||
@@ -659,6 +663,18 @@ static void pksim_apply(pksim_op op, pksim_val *const *a, int n, pksim_val *out)
     out->integer = a[0]->integer;
     for (size_t i = 0; i < out->n; i++) out->x[i] = op == PKSIM_ONES;
     return;
+  case PKSIM_BINCOUNT: { /* numpy's bincount(x, minlength): counts of 0, 1, ... */
+    int64_t len = (int64_t)a[1]->x[0];
+    for (size_t i = 0; i < a[0]->n; i++) {
+      if (!(a[0]->x[i] >= 0)) pko_error("bincount: a negative or NaN value");
+      if ((int64_t)a[0]->x[i] >= len) len = (int64_t)a[0]->x[i] + 1;
+    }
+    pksim_shape(out, 1, &len);
+    out->integer = true;
+    memset(out->x, 0, out->n * sizeof(double));
+    for (size_t i = 0; i < a[0]->n; i++) out->x[(size_t)a[0]->x[i]] += 1;
+    return;
+  }
   default: pksim_elementwise(op, a, n, out);
   }
 }
@@ -800,6 +816,7 @@ static int pksim_add(pksim_comp *c, pk_val t)
   return (int)m->n++;
 }
 
+/* Push t on the compiler's stack (grown by doubling). */
 static void pksim_push(pksim_comp *c, pk_val t)
 {
   if (c->sp == c->scap) {
@@ -844,6 +861,7 @@ static int pksim_term(pksim_comp *c, pk_val t)
   return *pksim_map_slot(&c->map, t, &f);
 }
 
+/* The inputs gathered, then each output compiled depth first. */
 pksim_model *pksim_compile(pk_val mt)
 {
   gsl_set_error_handler_off(); /* GSL's default aborts; its status codes are checked */
@@ -878,6 +896,7 @@ pksim_model *pksim_compile(pk_val mt)
   return m;
 }
 
+/* Every node's buffers, then the model. */
 void pksim_free(pksim_model *m)
 {
   if (!m) return;
@@ -890,6 +909,7 @@ void pksim_free(pksim_model *m)
   free(m);
 }
 
+/* A linear scan: called while checks are set up, not per draw. */
 int pksim_find_rv(const pksim_model *m, const char *name)
 {
   for (size_t i = 0; i < m->n; i++)
@@ -897,6 +917,7 @@ int pksim_find_rv(const pksim_model *m, const char *name)
   return -1;
 }
 
+/* Nodes in dependency order; constants skipped after the first draw. */
 void pksim_draw(pksim_model *m, gsl_rng *r)
 {
   pksim_val *a[16];
@@ -915,6 +936,7 @@ void pksim_draw(pksim_model *m, gsl_rng *r)
   m->drawn = true;
 }
 
+/* By name, for the verifier's own linear algebra (posteriors). */
 int pksim_op_apply(const char *op, pksim_val *const *a, int n, pksim_val *out)
 {
   for (int o = 0; o < PKSIM_NOPS; o++)
@@ -925,6 +947,7 @@ int pksim_op_apply(const char *op, pksim_val *const *a, int n, pksim_val *out)
   return -1;
 }
 
+/* Compares the op's name: for pattern checks, not per draw. */
 bool pksim_is_op(const pksim_node *nd, const char *op)
 {
   return nd->kind == PKSIM_OP && !strcmp(pksim_op_names[nd->code], op);

@@ -5,7 +5,9 @@
 ** (a shared node, one interned term, is one node) and recomputing what
 ** depends on them.  Inputs take their test values; random variables are
 ** sampled through GSL with the parameterisation of SPEC §4; the
-** deterministic ops work on float64/int64 tensors with numpy broadcasting.
+** deterministic ops work on float64/int64 tensors with numpy broadcasting
+** (SPEC §4's list, and numpy's bincount, which relations/stats.scm's
+** Dirichlet-Categorical posterior uses).
 **
 ** Values are doubles (an int64 tensor keeps its integer flag; counts are
 ** exact below 2^53).  A node's buffer is allocated on its first draw and

@@ -58,6 +58,8 @@ typedef struct pkv_run {
   int failed, checks;
 } pkv_run;
 
+/* A new zeroed column (the array grows by doubling: no pointer into it
+   survives a call). */
 static pkv_col *pkv_addcol(pkv_run *r)
 {
   if (r->ncols == r->capcols) {
@@ -69,6 +71,7 @@ static pkv_col *pkv_addcol(pkv_run *r)
   return c;
 }
 
+/* A new group starting at the next column. */
 static pkv_group *pkv_addgroup(pkv_run *r, const char *label)
 {
   if (r->ngroups == r->capgroups) {
@@ -162,8 +165,7 @@ static bool pkv_conj_scalar(pkv_run *r, struct pkv_exact *e, pksim_node *P, pksi
   pksim_val *pp[3] = { &a->nodes[P->args[0]].v, &a->nodes[P->args[1]].v, NULL };
   size_t k = P->v.n;
   if (k != 1 && k != y->n) return false;
-  double *s0 = pko_xcalloc(k, sizeof(double)), *s1 = pko_xcalloc(k, sizeof(double)),
-         *s2 = pko_xcalloc(k, sizeof(double));
+  double *s0 = pko_xcalloc(k, sizeof(double)), *s1 = pko_xcalloc(k, sizeof(double));
   pksim_val *lp[3];
   int pi = -1; /* which likelihood parameter is P */
   for (int i = 0; i < L->nargs; i++) {
@@ -211,7 +213,7 @@ static bool pkv_conj_scalar(pkv_run *r, struct pkv_exact *e, pksim_node *P, pksi
       }
     }
   }
-  free(s0), free(s1), free(s2);
+  free(s0), free(s1);
   return ok;
 }
 
@@ -361,6 +363,7 @@ static void pkv_step(pkv_run *r, long t)
   }
 }
 
+/* qsort order of floats. */
 static int pkv_cmpf(const void *x, const void *y)
 {
   float a = *(const float *)x, b = *(const float *)y;
@@ -554,6 +557,7 @@ static void pkv_setup(pkv_run *r)
   free(conj), free(live), free(pos);
 }
 
+/* Everything pkv_check allocated, also after an error part way. */
 static void pkv_free(pkv_run *r)
 {
   for (size_t i = 0; i < r->ncols; i++) free(r->cols[i].ka), free(r->cols[i].kb);
@@ -572,6 +576,8 @@ static void pkv_free(pkv_run *r)
   pksim_free(r->a), pksim_free(r->b);
 }
 
+/* First draw, set-up (shapes are known then), the remaining draws, the
+   verdicts.  Cost: draws x (both models + the tested columns). */
 int pkv_check(pk_val original, pk_val rewritten, const pkv_opts *o)
 {
   pkv_run r = { .o = o };

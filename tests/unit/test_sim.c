@@ -212,6 +212,10 @@ static void test_ops(void **state)
   check_vals(&out, 0, NULL, (double[]){ 21 });
   pksim_op_apply("size", (pksim_val *[]){ m }, 1, &out);
   check_vals(&out, 0, NULL, (double[]){ 6 });
+  pksim_val *three = scalar(3);
+  pksim_op_apply("bincount", (pksim_val *[]){ idx, three }, 2, &out);
+  check_vals(&out, 1, &k3, (double[]){ 1, 2, 0 });
+  vfree(three);
   pksim_op_apply("true_div", (pksim_val *[]){ row, row }, 2, &out);
   check_vals(&out, 1, &k3, (double[]){ 1, 1, 1 });
   assert_false(out.integer);
