@@ -824,8 +824,7 @@ int pkbt_run(const pkbt_opts *o)
   if (b.files_skipped)
     fprintf(stderr, "pkanren rewrite: skipped %zu files (%zu models) done by an earlier run", b.files_skipped,
             b.models_skipped);
-  if (b.failed_before)
-    fprintf(stderr, "; %zu of those models failed (--retry-failed redoes them)", b.failed_before);
+  if (b.failed_before) fprintf(stderr, "; %zu of those models failed (--retry-failed redoes them)", b.failed_before);
   if (b.files_skipped) fputc('\n', stderr);
   if (o->stats && b.ctx) pkbt_stats(&b);
   if (!status && b.batch_timeout) {

@@ -42,8 +42,21 @@ typedef struct pkrw_frame {
   bool changed;
 } pkrw_frame;
 
+/* REL compiled for the driver: a conde (or one clause) of == goals over
+   REL's two arguments, fresh variables and quasiquoted patterns.  Each
+   clause is a goal list; slot 0 is a, 1 is b, 2.. the fresh variables. */
+enum { PKRW_MAXSLOTS = 32 };
+typedef struct pkrw_plan {
+  int nclauses;
+  const pke_node *const *clauses[64]; /* each clause's goals */
+  int ngoals[64];
+  bool fresh; /* a fresh frame around the clauses: depth 0 is it, 1 the arguments */
+  int nslots; /* 2 + the fresh variables */
+} pkrw_plan;
+
 struct pkrw_ctx {
   pk_val rel;
+  pkrw_plan *plan; /* or NULL: every node through the engine */
   pkrw_walker walker;
   pk_val mark; /* this context's "no redex below" memo word */
   pkrw_tab pass, atoms;
@@ -60,6 +73,7 @@ static _Atomic uint64_t pkrw_next_id = 1;
 static pk_val pkrw_runner; /* (lambda (rel a) (run 1 (b) (rel a b))) */
 static pthread_once_t pkrw_once = PTHREAD_ONCE_INIT;
 static pk_val pkrw_sym_observed;
+static pkrw_plan *pkrw_make_plan(pk_val rel);
 
 /* Compile the per-node query once; it is kept in an uncollectable root. */
 static void pkrw_init_once(void)
@@ -134,6 +148,7 @@ pkrw_ctx *pkrw_new(pk_val rel, pkrw_walker w)
   pkrw_ctx *c = pko_xcalloc(1, sizeof *c);
   c->rel = rel;
   c->walker = w;
+  c->plan = pkrw_make_plan(rel);
   c->mark = pko_mkfix((int64_t)atomic_fetch_add(&pkrw_next_id, 1));
   pkrw_tab_init(&c->pass);
   pkrw_tab_init(&c->atoms);
@@ -145,6 +160,7 @@ pkrw_ctx *pkrw_new(pk_val rel, pkrw_walker w)
 void pkrw_free(pkrw_ctx *c)
 {
   if (!c) return;
+  free(c->plan);
   free(c->pass.s);
   free(c->atoms.s);
   free(c->fr);
@@ -162,6 +178,151 @@ void pkrw_limit(pkrw_ctx *c, uint64_t max_steps, uint64_t deadline_ns)
 bool pkrw_timed_out(const pkrw_ctx *c) { return c->timed_out; }
 
 pkrw_stats *pkrw_get_stats(pkrw_ctx *c) { return &c->st; }
+
+/* ---- REL compiled for the driver ------------------------------------------------------ */
+
+/* The slot of a variable reference in a clause of plan p, or -1. */
+static int pkrw_var(const pkrw_plan *p, const pke_node *e)
+{
+  if (e->op != PKE_LREF0 && e->op != PKE_LREF1 && e->op != PKE_LREF) return -1;
+  uint32_t args = p->fresh ? 1 : 0;
+  if (e->a == args) return e->b < 2 ? (int)e->b : -1;
+  if (p->fresh && e->a == 0) return e->b + 2 < PKRW_MAXSLOTS ? (int)e->b + 2 : -1;
+  return -1;
+}
+
+/* Is e a pattern the plan handles: constants, conses, variables? */
+static bool pkrw_pattern_ok(const pkrw_plan *p, const pke_node *e)
+{
+  if (e->op == PKE_CONST) return true;
+  if (e->op == PKE_CONS) return pkrw_pattern_ok(p, e->x) && pkrw_pattern_ok(p, e->y);
+  return pkrw_var(p, e) >= 0;
+}
+
+/* Is g a call of the builtin == on two patterns? */
+static bool pkrw_eq_goal(const pkrw_plan *p, const pke_node *g)
+{
+  if (g->op != PKE_CALL || g->n != 2 || g->x->op != PKE_GREF) return false;
+  pk_val f = pko_as_sym(g->x->v)->value;
+  if (!pko_isa(f, PK_T_PRIM) || strcmp(((const pko_prim *)f)->name, "==")) return false;
+  return pkrw_pattern_ok(p, g->kids[0]) && pkrw_pattern_ok(p, g->kids[1]);
+}
+
+/* Add clause node cl (a FRESH node without frame) to p; false if it is
+   not a list of == goals. */
+static bool pkrw_add_clause(pkrw_plan *p, const pke_node *cl)
+{
+  if (p->nclauses == 64 || cl->op != PKE_FRESH || !(cl->flags & 2)) return false;
+  for (int i = 0; i < cl->n; i++)
+    if (!pkrw_eq_goal(p, cl->kids[i])) return false;
+  p->clauses[p->nclauses] = (const pke_node *const *)cl->kids;
+  p->ngoals[p->nclauses++] = cl->n;
+  return true;
+}
+
+/* The plan of rel when it is a (lambda (a b) [(fresh (x ...)] (conde
+   ((== ..) ...) ...) | (== ..) ...)) over patterns; else NULL. */
+static pkrw_plan *pkrw_make_plan(pk_val rel)
+{
+  if (!pko_isa(rel, PK_T_CLOSURE)) return NULL;
+  const pke_node *lam = ((const pke_closure *)rel)->lam, *body = lam->x;
+  if (lam->a != 2 || (lam->flags & 1) || !body) return NULL;
+  pkrw_plan *p = pko_xcalloc(1, sizeof *p);
+  p->nslots = 2;
+  if (body->op == PKE_FRESH && !(body->flags & 2) && body->n == 1 && body->a + 2 <= PKRW_MAXSLOTS) {
+    p->fresh = true;
+    p->nslots = 2 + (int)body->a;
+    body = body->kids[0];
+  }
+  bool ok = true;
+  if (body->op == PKE_CONDE)
+    for (int i = 0; ok && i < body->n; i++) ok = pkrw_add_clause(p, body->kids[i]);
+  else if (body->op == PKE_FRESH && (body->flags & 2))
+    ok = pkrw_add_clause(p, body);
+  else
+    ok = false;
+  if (!ok) {
+    free(p);
+    return NULL;
+  }
+  return p;
+}
+
+/* Equal ground values: fixnums, symbols and () are equal only when
+   identical, and so are two interned lists. */
+static bool pkrw_same(pk_val x, pk_val y)
+{
+  if (x == y) return true;
+  if (pko_fixnump(x) || pko_fixnump(y) || x == PK_NIL || y == PK_NIL || pko_symbolp(x) || pko_symbolp(y)) return false;
+  if (pko_pairp(x) != pko_pairp(y)) return false;
+  if (pko_pairp(x) && pkh_internedp(x) && pkh_internedp(y)) return false;
+  return pko_equal(x, y);
+}
+
+/* Does constant c equal ground v?  A constant list (a pattern's tail, as
+   (1) in `(mul ,x 1)) is compared element by element. */
+static bool pkrw_same_const(pk_val c, pk_val v)
+{
+  for (; pko_pairp(c) && pko_pairp(v); c = pko_cdr(c), v = pko_cdr(v))
+    if (!pkrw_same(pko_car(c), pko_car(v))) return false;
+  return pkrw_same(c, v);
+}
+
+/* The value of pattern e under slots, or 0 when a variable in it is
+   unbound.  Conses only for templates (the answer's new part). */
+static pk_val pkrw_value(const pkrw_plan *p, const pke_node *e, const pk_val *slots)
+{
+  if (e->op == PKE_CONST) return e->v;
+  if (e->op == PKE_CONS) {
+    pk_val a = pkrw_value(p, e->x, slots), d = a ? pkrw_value(p, e->y, slots) : 0;
+    return d ? pko_cons(a, d) : 0;
+  }
+  return slots[pkrw_var(p, e)];
+}
+
+/* Match pattern e against ground v, binding unbound slots. */
+static bool pkrw_match(const pkrw_plan *p, const pke_node *e, pk_val v, pk_val *slots)
+{
+  if (e->op == PKE_CONST) return pkrw_same_const(e->v, v);
+  if (e->op == PKE_CONS)
+    return pko_pairp(v) && pkrw_match(p, e->x, pko_car(v), slots) && pkrw_match(p, e->y, pko_cdr(v), slots);
+  int k = pkrw_var(p, e);
+  if (!slots[k]) {
+    slots[k] = v;
+    return true;
+  }
+  return pkrw_same(slots[k], v);
+}
+
+/* REL's first answer at a by the plan: 1 with *out (not interned), 0 when
+   no clause holds, -1 when a goal has no ground side (the engine decides).
+   The clauses' goals are immediate, so conde's first answer is the first
+   clause that holds. */
+static int pkrw_plan_run(const pkrw_plan *p, pk_val a, pk_val *out)
+{
+  pk_val slots[PKRW_MAXSLOTS];
+  for (int c = 0; c < p->nclauses; c++) {
+    memset(slots, 0, (size_t)p->nslots * sizeof *slots);
+    slots[0] = a;
+    bool ok = true;
+    for (int g = 0; ok && g < p->ngoals[c]; g++) {
+      const pke_node *l = p->clauses[c][g]->kids[0], *r = p->clauses[c][g]->kids[1];
+      pk_val v = pkrw_value(p, l, slots);
+      if (v)
+        ok = pkrw_match(p, r, v, slots);
+      else if ((v = pkrw_value(p, r, slots)))
+        ok = pkrw_match(p, l, v, slots);
+      else
+        return -1;
+    }
+    if (ok) {
+      if (!slots[1]) return -1;
+      *out = slots[1];
+      return 1;
+    }
+  }
+  return 0;
+}
 
 /* ---- REL at one node ------------------------------------------------------------- */
 
@@ -210,7 +371,7 @@ static void pkrw_check_limits(pkrw_ctx *c)
 {
   if (c->max_steps && c->st.steps - c->step0 >= c->max_steps)
     pko_throw_at(PK_STATUS_RUNTIME, NULL, "step limit %llu reached (--max-steps)", (unsigned long long)c->max_steps);
-  if (c->deadline && pko_now_ns() >= c->deadline) {
+  if (c->deadline && (c->st.steps & 63) == 0 && pko_now_ns() >= c->deadline) { /* a clock read per 64 */
     c->timed_out = true;
     pko_throw_at(PK_STATUS_RUNTIME, NULL, "time limit reached (--timeout-per-model)");
   }
@@ -222,6 +383,14 @@ static pk_val pkrw_rel(pkrw_ctx *c, pk_val a)
 {
   pkrw_check_limits(c);
   c->st.steps++;
+  pk_val fast;
+  int k = c->plan ? pkrw_plan_run(c->plan, a, &fast) : -1;
+  if (k == 0) return 0;
+  if (k == 1 && (fast = pkh_intern(fast))) {
+    c->st.fast++;
+    c->st.rewrites++;
+    return fast;
+  }
   pk_val args[2] = { c->rel, a };
   pk_val r = pke_apply(pkrw_runner, 2, args);
   if (!pko_pairp(r)) return 0;

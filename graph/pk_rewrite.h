@@ -20,6 +20,12 @@
 ** constraint) is a runtime error naming the node: kanren would continue
 ** with a fresh logic variable, which is not a model term.
 **
+** Compiled rules: when REL is a conde (or a single clause) of == goals
+** over its arguments, fresh variables and quasiquoted patterns, its
+** first answer at a ground node is the first clause whose goals all hold,
+** computed by matching in C without a query; anything else (another
+** goal, a goal with no ground side) goes through the engine.
+**
 ** Memo: REL's first answer is taken to be a function of the node.  Per
 ** pass, every visited node's result is in a table keyed by the node (a
 ** node shared by many parents is rewritten once per pass).  A node whose
@@ -40,6 +46,7 @@ typedef struct pkrw_stats {
   uint64_t rewrites; /* REL answers used */
   uint64_t steps;    /* REL queries run (memo hits not counted) */
   uint64_t passes;   /* passes, the failing last one included */
+  uint64_t fast;     /* answers computed by the compiled rule (below) */
 } pkrw_stats;
 
 typedef struct pkrw_ctx pkrw_ctx;
