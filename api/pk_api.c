@@ -663,3 +663,31 @@ int pk_rewrite_model(pk_engine *e, pk_term model, const char *rules, const char 
   pka_leave();
   return st;
 }
+
+/* ---- verified rewrites (SPEC §5) ------------------------------------------------- */
+
+#include "pk_verify.h"
+
+int pk_verify_model(pk_engine *e, pk_term original, pk_term rewritten, long draws, unsigned long seed, double alpha,
+                    FILE *out)
+{
+  if (pka_refused(e, "pk_verify_model")) return PK_ERUNTIME;
+  pka_enter(e);
+  if (draws < 100 || !(alpha > 0 && alpha < 1))
+    return pka_error(e, PK_STATUS_RUNTIME, "pk_verify_model: draws below 100 or alpha outside (0, 1)");
+  pk_val a = pkg_modelp(original) ? pkh_intern(original) : 0, b = pkg_modelp(rewritten) ? pkh_intern(rewritten) : 0;
+  if (!a || !b) return pka_error(e, PK_STATUS_RUNTIME, "pk_verify_model: not a model");
+  FILE *sink = out ? out : fopen("/dev/null", "w");
+  if (!sink) return pka_error(e, PK_STATUS_RUNTIME, "pk_verify_model: cannot open /dev/null");
+  pkv_opts o = { .draws = draws, .seed = seed, .alpha = alpha, .out = sink };
+  pko_catch k;
+  if (!PKO_TRY(k)) {
+    if (!out) fclose(sink);
+    return pka_fail(e);
+  }
+  int failed = pkv_check(a, b, &o);
+  PKO_END(k);
+  if (!out) fclose(sink);
+  pka_leave();
+  return failed;
+}

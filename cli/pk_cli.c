@@ -13,21 +13,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *pkcli_help = "pkanren " PK_VERSION_STRING " - parallel relational search (miniKanren) in C\n"
-                                "\n"
-                                "usage: pkanren COMMAND [ARGS]\n"
-                                "\n"
-                                "commands:\n"
-                                "  run FILE.scm     run a faster-miniKanren program (pkanren run --help)\n"
-                                "  repl             interactive prompt with line editing and history\n"
-                                "  rewrite ...      rewrite models to a fixed point (pkanren rewrite --help)\n"
-                                "  bench [NAME...]  the benchmark suite at 1..N workers (pkanren bench --help)\n"
-                                "  print MODEL...   models in mathematical notation or LaTeX (pkanren print --help)\n"
-                                "  --version        print the version\n"
-                                "  --help           this text\n"
-                                "\n"
-                                "exit status: 0 ok, 1 a test failed, 2 usage or static input error,\n"
-                                "             3 runtime error, 130 interrupted\n";
+static const char *pkcli_help =
+    "pkanren " PK_VERSION_STRING " - parallel relational search (miniKanren) in C\n"
+    "\n"
+    "usage: pkanren COMMAND [ARGS]\n"
+    "\n"
+    "commands:\n"
+    "  run FILE.scm     run a faster-miniKanren program (pkanren run --help)\n"
+    "  repl             interactive prompt with line editing and history\n"
+    "  rewrite ...      rewrite models to a fixed point (pkanren rewrite --help)\n"
+    "  bench [NAME...]  the benchmark suite at 1..N workers (pkanren bench --help)\n"
+    "  print MODEL...   models in mathematical notation or LaTeX (pkanren print --help)\n"
+    "  verify ...       rewrite models, check each rewrite numerically (pkanren verify --help)\n"
+    "  --version        print the version\n"
+    "  --help           this text\n"
+    "\n"
+    "exit status: 0 ok, 1 a test failed, 2 usage or static input error,\n"
+    "             3 runtime error, 130 interrupted\n";
 
 /* Parse a byte count with an optional K/M/G suffix; 0 on error. */
 size_t pkcli_bytes(const char *s)
@@ -98,11 +100,8 @@ static const struct {
   const char *name;
   int (*fn)(int argc, char **argv);
 } pkcli_cmds[] = {
-  { "run", pkcli_run },
-  { "repl", pkcli_repl },
-  { "rewrite", pkcli_rewrite },
-  { "bench", pkcli_bench },
-  { "print", pkcli_print },
+  { "run", pkcli_run },     { "repl", pkcli_repl },   { "rewrite", pkcli_rewrite },
+  { "bench", pkcli_bench }, { "print", pkcli_print }, { "verify", pkcli_verify },
 };
 
 int main(int argc, char **argv)

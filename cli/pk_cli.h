@@ -33,5 +33,8 @@ int pkcli_bench(int argc, char **argv);
 /* pkanren print MODEL... [--latex] [--values]: models in mathematical
    notation; 0, or 2 on a usage error or a file that could not be read. */
 int pkcli_print(int argc, char **argv);
+/* pkanren verify --rules R --relation N [options] MODELS...: 0 every check
+   passed, 1 one failed, 2 usage or input errors, 3 runtime errors. */
+int pkcli_verify(int argc, char **argv);
 
 #endif

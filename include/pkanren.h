@@ -220,6 +220,18 @@ typedef struct pk_rewrite_info {
 int pk_rewrite_model(pk_engine *e, pk_term model, const char *rules, const char *relation, const char *walker,
                      uint64_t max_steps, pk_term *out, pk_rewrite_info *info);
 
+/* ---- verified rewrites (SPEC §5) ---- */
+/* Check rewritten against original numerically, as `pkanren verify` does
+   for one model: draws draws (>= 100) of each, GSL mt19937 seeded with
+   seed, every test Bonferroni-corrected to the family-wise false-alarm
+   rate alpha (0 < alpha < 1); one line per check and a summary line are
+   written to out (NULL: nowhere).  Returns the number of failed checks (0:
+   the rewrite passes), PK_ESTATIC when an input the models use has no
+   test value, PK_ERUNTIME for anything else (not models, an unknown
+   operator, shapes that do not broadcast); pk_errmsg() says which. */
+int pk_verify_model(pk_engine *e, pk_term original, pk_term rewritten, long draws, unsigned long seed, double alpha,
+                    FILE *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -699,6 +699,28 @@ static void test_rewrite_model(void **state)
   assert_int_equal(pk_rewrite_model(E, pk_nil(), NULL, "nn2", "walko", 0, &out, NULL), PK_ERUNTIME);
 }
 
+/* pk_verify_model: a hand-written non-centring passes, a wrong scale
+   fails, an input without a test value is PK_ESTATIC naming it. */
+static void test_verify_model(void **state)
+{
+  (void)state;
+  const char *text = "(model a (input m0 (tensor float64 ()) 0.5) (output (NormalRV m0 2.0 () rng \"mu\")))\n"
+                     "(model b (input m0 (tensor float64 ()) 0.5)\n"
+                     "  (output (add m0 (mul 2.0 (NormalRV 0.0 1.0 () rng \"mu_offset\")))))\n"
+                     "(model c (input m0 (tensor float64 ()) 0.5)\n"
+                     "  (output (add m0 (NormalRV 0.0 1.0 () rng \"mu_offset\"))))\n";
+  pk_term ms, nv;
+  assert_int_equal(pk_read_models_string(E, "v.model", text, strlen(text), &ms), 3);
+  pk_term a = pk_term_car(ms), b = pk_term_car(pk_term_cdr(ms)), c = pk_term_car(pk_term_cdr(pk_term_cdr(ms)));
+  assert_int_equal(pk_verify_model(E, a, b, 5000, 1, 1e-3, NULL), 0);
+  assert_true(pk_verify_model(E, a, c, 5000, 1, 1e-3, NULL) > 0);
+  assert_int_equal(pk_read_models_string(E, "t.model", MODELS, strlen(MODELS), &nv), 2);
+  assert_int_equal(pk_verify_model(E, pk_term_car(nv), pk_term_car(nv), 5000, 1, 1e-3, NULL), PK_ESTATIC);
+  assert_non_null(strstr(pk_errmsg(E), "input m0 has no test value"));
+  assert_int_equal(pk_verify_model(E, pk_nil(), a, 5000, 1, 1e-3, NULL), PK_ERUNTIME);
+  assert_int_equal(pk_verify_model(E, a, b, 10, 1, 1e-3, NULL), PK_ERUNTIME);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -719,6 +741,7 @@ int main(void)
     cmocka_unit_test(test_model_errors),
     cmocka_unit_test(test_model_file),
     cmocka_unit_test(test_rewrite_model),
+    cmocka_unit_test(test_verify_model),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
