@@ -989,6 +989,39 @@ static pk_val pks_ifte_answer(pks_machine *m, const pks_ifte *q, pk_val s)
   return s;
 }
 
+/* ---- the step limit ----------------------------------------------------------------
+** Each thread counts down steps granted to it in chunks from a global
+** budget, so the hot path is a decrement and a compare; the refill (every
+** PKS_CHUNK steps, or 2^20 with no limit) takes the next chunk, or stops
+** every thread when the budget is spent.  The threads together force at
+** most max-steps, plus what pool threads had left of an unlimited chunk
+** when the limit was set (only the C API changes limits between runs). */
+#define PKS_CHUNK 1024
+_Thread_local int64_t pks_ticks;
+static _Atomic int64_t pks_steps_left;
+
+void pks_limits_reset(void)
+{
+  atomic_store(&pks_steps_left, (int64_t)(pko_limit.max_steps ? pko_limit.max_steps : 0));
+  pks_ticks = 0;
+}
+
+void pks_refill(void)
+{
+  if (!pko_limit.max_steps) {
+    pks_ticks = (int64_t)1 << 20;
+    return;
+  }
+  int64_t got = atomic_fetch_sub(&pks_steps_left, PKS_CHUNK);
+  if (got <= 0) {
+    atomic_fetch_add(&pks_steps_left, PKS_CHUNK);
+    pko_stop(PKO_STOP_STEPS);
+    pko_interrupt();
+  }
+  if (got < PKS_CHUNK) atomic_fetch_add(&pks_steps_left, PKS_CHUNK - got); /* the rest of a short chunk */
+  pks_ticks = (got < PKS_CHUNK ? got : PKS_CHUNK) - 1;
+}
+
 /* Force thunk t to a stream (mzero, state, choice, or another thunk).
    Frames on m stand for the Scheme continuation of faster-miniKanren's
    nested (mplus (f) f^) and (bind (f) g) calls.  claimed: t is this
@@ -1002,6 +1035,7 @@ static pk_val pks_run(pk_val t, bool claimed)
   pk_val s, next;
 descend:
   for (;;) {
+    pks_tick();
     pko_poll();
     s = pks_step(&m, t, &next, !claimed);
     pks_consumed(t);
@@ -1352,7 +1386,7 @@ static pk_val pks_form(pk_val v, pk_val D, pk_val T, pk_val A)
     for (pk_val d = fd; pko_pairp(d); d = pko_cdr(d)) dd = pko_cons(pks_drop_dot(pko_car(d)), dd);
     out = pko_cons(pko_cons(pks_sym_diseq, pko_reverse(dd)), out);
   }
-  return pko_cons(v, out);
+  return pko_cons_answer(v, out);
 }
 
 /* The reified answer for variable x in state st. */
