@@ -178,6 +178,7 @@ typedef struct pkl_shown {
   int64_t k;
   pk_val found;
   bool on;
+  const pk_srcpos *pos; /* of the run form */
 } pkl_shown;
 
 /* Write v (an answer or a run's value) to the output as its format says. */
@@ -246,6 +247,7 @@ static void pkl_show_run(const pke_node *run, pkl_opts *o, pkl_shown *sh)
   pk_val a;
   sh->found = PK_NIL;
   sh->on = true;
+  sh->pos = &run->pos;
   while (pks_query_next(q, &a)) {
     if (o->stream) pkl_emit_answer(a, sh, o);
     sh->found = pko_cons(a, sh->found);
@@ -302,6 +304,11 @@ static int pkl_run_prog(pkl_prog *p, pkl_opts *o, pkl_shown *sh)
 static int pkl_caught(pkl_opts *o, const pkl_shown *sh)
 {
   bool stopped = pko_err.status == PK_STATUS_INTERRUPT || pko_stop_reason() >= PKO_STOP_STEPS;
+  if (sh->on && stopped && !strstr(pko_err.msg, ": ")) { /* thrown where no form was evaluated: the run's position */
+    char msg[sizeof pko_err.msg];
+    snprintf(msg, sizeof msg, "%s:%d:%d: %.1900s", sh->pos->file, sh->pos->line, sh->pos->col, pko_err.msg);
+    memcpy(pko_err.msg, msg, sizeof msg);
+  }
   if (sh->on && stopped) pkl_emit_partial(sh, o);
   fflush(pkb_out);
   fflush(pkl_out(o));
@@ -313,7 +320,7 @@ static int pkl_caught(pkl_opts *o, const pkl_shown *sh)
    a status. */
 static int pkl_run(const char *path, const char *text, size_t len, pkl_opts *o)
 {
-  pkl_shown sh = { 0, PK_NIL, false };
+  pkl_shown sh = { 0, PK_NIL, false, NULL };
   pko_catch c;
   if (PKO_TRY(c)) {
     pkl_prog p = { 0 };

@@ -989,29 +989,28 @@ static pk_val pks_ifte_answer(pks_machine *m, const pks_ifte *q, pk_val s)
   return s;
 }
 
-/* ---- the step limit ----------------------------------------------------------------
-** Each thread counts down steps granted to it in chunks from a global
-** budget, so the hot path is a decrement and a compare; the refill (every
-** PKS_CHUNK steps, or 2^20 with no limit) takes the next chunk, or stops
-** every thread when the budget is spent.  The threads together force at
-** most max-steps, plus what pool threads had left of an unlimited chunk
-** when the limit was set (only the C API changes limits between runs). */
+/* ---- steps: the limit and the interrupt ------------------------------------------
+** pks_run counts steps (forced suspensions) down in a local copy of this
+** thread's chunk, so the hot path is a decrement and a compare in a
+** register.  Every PKS_CHUNK steps the refill polls the interrupt flag
+** (signals, the watchdog's time and memory limits) and, under a step
+** limit, takes the next chunk of the global budget or stops every thread
+** when it is spent: the threads together force at most max-steps. */
 #define PKS_CHUNK 1024
-_Thread_local int64_t pks_ticks;
+static _Thread_local int64_t pks_ticks;
 static _Atomic int64_t pks_steps_left;
 
 void pks_limits_reset(void)
 {
-  atomic_store(&pks_steps_left, (int64_t)(pko_limit.max_steps ? pko_limit.max_steps : 0));
+  atomic_store(&pks_steps_left, (int64_t)pko_limit.max_steps);
   pks_ticks = 0;
 }
 
-void pks_refill(void)
+/* The next chunk, less the step being taken; throws when stopped. */
+static int64_t pks_refill(void)
 {
-  if (!pko_limit.max_steps) {
-    pks_ticks = (int64_t)1 << 20;
-    return;
-  }
+  pko_poll();
+  if (!pko_limit.max_steps) return PKS_CHUNK - 1;
   int64_t got = atomic_fetch_sub(&pks_steps_left, PKS_CHUNK);
   if (got <= 0) {
     atomic_fetch_add(&pks_steps_left, PKS_CHUNK);
@@ -1019,7 +1018,7 @@ void pks_refill(void)
     pko_interrupt();
   }
   if (got < PKS_CHUNK) atomic_fetch_add(&pks_steps_left, PKS_CHUNK - got); /* the rest of a short chunk */
-  pks_ticks = (got < PKS_CHUNK ? got : PKS_CHUNK) - 1;
+  return (got < PKS_CHUNK ? got : PKS_CHUNK) - 1;
 }
 
 /* Force thunk t to a stream (mzero, state, choice, or another thunk).
@@ -1033,10 +1032,10 @@ static pk_val pks_run(pk_val t, bool claimed)
   m.n = 0;
   m.cap = 64;
   pk_val s, next;
+  int64_t left = pks_ticks;
 descend:
   for (;;) {
-    pks_tick();
-    pko_poll();
+    if (__builtin_expect(--left < 0, 0)) left = pks_refill();
     s = pks_step(&m, t, &next, !claimed);
     pks_consumed(t);
     claimed = false;
@@ -1106,6 +1105,7 @@ descend:
     }
     }
   }
+  pks_ticks = left;
   return s;
 }
 

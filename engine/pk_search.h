@@ -97,15 +97,6 @@ pk_val pks_choice_rest(pk_val s);
 /* Split a thunk into two independent branches (see pk_search.c). */
 bool pks_split(pk_val t, pk_val *a, pk_val *b);
 
-/* The step limit (pko_limit.max_steps): this thread's steps left in its
-   chunk; pks_tick before each forced suspension costs a decrement and a
-   compare, and refills (or stops the run) when the chunk is spent. */
-extern _Thread_local int64_t pks_ticks;
-void pks_refill(void);
-static inline void pks_tick(void)
-{
-  if (__builtin_expect(--pks_ticks < 0, 0)) pks_refill();
-}
 /* Start counting steps against pko_limit.max_steps (after
    pko_limits_begin), on the calling thread. */
 void pks_limits_reset(void);
