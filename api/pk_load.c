@@ -160,7 +160,10 @@ static void pkl_compile(pkl_prog *p)
 {
   for (size_t i = 0; i < p->n; i++) pkc_predeclare(p->items[i].datum);
   pkl_refs_begin();
-  for (size_t i = 0; i < p->n; i++) p->items[i].code = pkc_compile(p->items[i].datum, &p->items[i].pos);
+  for (size_t i = 0; i < p->n; i++) {
+    pko_where = &p->items[i].pos; /* for errors the compiler does not place itself (the stack budget) */
+    p->items[i].code = pkc_compile(p->items[i].datum, &p->items[i].pos);
+  }
   pkl_refs_check();
 }
 

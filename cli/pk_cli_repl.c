@@ -146,7 +146,9 @@ int pkcli_repl(int argc, char **argv)
            "Ctrl-D exits (inside an unfinished expression it says what it discards).");
       return 0;
     }
-    return pkcli_usage("repl takes no arguments", "usage: pkanren repl\n");
+    char msg[256];
+    snprintf(msg, sizeof msg, "repl takes no arguments ('%.200s')", argv[i]);
+    return pkcli_usage(msg, "usage: pkanren repl\n");
   }
   pki_init();
   pkcli_quick_exit(false); /* Ctrl-C is the REPL's, never an exit */

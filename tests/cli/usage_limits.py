@@ -43,7 +43,9 @@ with tempfile.TemporaryDirectory() as d:
                             (["run", "--max-steps", "-5", prog], None, "'-5'"),
                             (["run", "--timeout", "nan", prog], None, "'nan'"),
                             (["run", "--bogus", prog], None, "'--bogus'"),
-                            (["rewrite"], None, "'rewrite'")):
+                            (["rewrite"], None, "'rewrite'"),
+                            (["bench", "--bogus"], None, "'--bogus'"),
+                            (["repl", "extra"], None, "'extra'")):
         r = pk(*args, env=env)
         check(r.returncode == 2 and word in r.stderr and r.stdout == "", f"{args} {env}: {r.returncode} {r.stderr[:120]!r}")
     r = pk("run", "-j", "1024", os.devnull)
@@ -66,6 +68,14 @@ with tempfile.TemporaryDirectory() as d:
     r = pk("run", "-j", "1", "--stream", "--format", "json", "--max-steps", "300", prog)
     last = r.stdout.rstrip("\n").split("\n")[-1]
     check(r.returncode == 3 and last == '{"run":1,"stopped":"the step limit (max-steps 300)"}', f"json stream limit {last!r}")
+
+    # the stack budget exhausted while compiling: at the top-level form
+    deep = os.path.join(d, "deep.scm")
+    with open(deep, "w") as f:
+        f.write("(display 1)\n(define x " + "(+ 1 " * 200000 + "0" + ")" * 200000 + ")\n")
+    r = pk("run", "--stack", "1M", deep)
+    check(r.returncode == 3 and r.stderr.startswith(deep + ":2:1: stack budget exhausted"),
+          f"compile stack: {r.returncode} {r.stderr[:100]!r}")
 
 print("usage_limits:", "ok" if not fails else f"{fails} failures")
 sys.exit(1 if fails else 0)
