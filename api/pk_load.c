@@ -160,10 +160,14 @@ static void pkl_compile(pkl_prog *p)
 {
   for (size_t i = 0; i < p->n; i++) pkc_predeclare(p->items[i].datum);
   pkl_refs_begin();
+  static _Thread_local pk_srcpos here; /* outlives p: pko_where may be read after p is gone */
+  const pk_srcpos *was = pko_where;
   for (size_t i = 0; i < p->n; i++) {
-    pko_where = &p->items[i].pos; /* for errors the compiler does not place itself (the stack budget) */
+    here = p->items[i].pos;
+    pko_where = &here; /* for errors the compiler does not place itself (the stack budget) */
     p->items[i].code = pkc_compile(p->items[i].datum, &p->items[i].pos);
   }
+  pko_where = was;
   pkl_refs_check();
 }
 
