@@ -184,6 +184,7 @@ void pk_engine_free(pk_engine *e)
 {
   if (!e || pka_refused(NULL, "pk_engine_free")) return;
   pka_enter(NULL);
+  if (pkb_out == e->out) pkb_out = stdout; /* the caller may close it next */
   if (e->roots) GC_FREE(e->roots);
   free(e);
   pka_leave();
@@ -193,6 +194,10 @@ void pk_set_output(pk_engine *e, FILE *out)
 {
   if (pka_refused(NULL, "pk_set_output")) return;
   pka_enter(NULL);
+  /* The library writes and flushes pkb_out between calls too: it must never
+     be a stream the caller has closed (a closed memstream's flush writes
+     through pointers into a dead stack frame). */
+  if (pkb_out == e->out) pkb_out = out ? out : stdout;
   e->out = out ? out : stdout;
   pka_leave();
 }
@@ -550,6 +555,7 @@ int pk_register_goal(pk_engine *e, const char *name, int arity, pk_goal_fn fn, v
 
 #include "pk_graph.h"
 #include "pk_hcons.h"
+#include "pk_math.h"
 
 /* Read models from a file (text == NULL) or from text, as a rooted list. */
 static int pka_read_models(pk_engine *e, const char *name, const char *text, size_t len, pk_term *out)
@@ -596,6 +602,22 @@ int pk_model_print(pk_engine *e, pk_term model, char **text)
   pkp_buf b;
   pkp_init(&b);
   pkg_print(&b, m);
+  pkp_putc(&b, 0);
+  *text = b.s;
+  pka_leave();
+  return PK_OK;
+}
+
+/* The flags are pk_math.h's under public names. */
+int pk_model_print_math(pk_engine *e, pk_term model, int flags, char **text)
+{
+  _Static_assert((int)PK_PRINT_LATEX == (int)PKMATH_LATEX && (int)PK_PRINT_VALUES == (int)PKMATH_VALUES, "flags");
+  pka_enter(e);
+  pk_val m = pkg_modelp(model) ? pkh_intern(model) : 0;
+  if (!m) return pka_error(e, PK_STATUS_RUNTIME, "pk_model_print_math: not a model");
+  pkp_buf b;
+  pkp_init(&b);
+  pkmath_print(&b, m, flags);
   pkp_putc(&b, 0);
   *text = b.s;
   pka_leave();

@@ -26,6 +26,7 @@ static const char *pkcli_help = "pkanren " PK_VERSION_STRING " - parallel relati
                                 "  run FILE.scm     run a faster-miniKanren program (pkanren run --help)\n"
                                 "  repl             interactive prompt with line editing and history\n"
                                 "  bench [NAME...]  the benchmark suite at 1..N workers (pkanren bench --help)\n"
+                                "  print MODEL...   models in mathematical notation or LaTeX (pkanren print --help)\n"
                                 "  --version        print the version\n"
                                 "  --help           this text\n"
                                 "\n"
@@ -81,7 +82,7 @@ bool pkcli_workers(const char *what, const char *s, long *out)
 /* The signal that stopped the command, or 0. */
 static volatile sig_atomic_t pkcli_sig;
 /* 1 while nothing is worth saving (reading, compiling): exit at once. */
-static volatile sig_atomic_t pkcli_quick;
+static volatile sig_atomic_t pkcli_quick = 1; /* commands other than run and repl never poll */
 
 /* SIGINT, SIGTERM, SIGHUP: the first stops the search at its next poll
    (the command then prints what it has and exits 128+sig); a second one,
@@ -164,6 +165,7 @@ static const struct {
   { "run", pkcli_run },
   { "repl", pkcli_repl },
   { "bench", pkcli_bench },
+  { "print", pkcli_print },
 };
 
 int main(int argc, char **argv)

@@ -42,5 +42,8 @@ int pkcli_repl(int argc, char **argv);
    table, optionally appends JSON records to a history file.  0, 2 on a
    usage error, 130 when interrupted. */
 int pkcli_bench(int argc, char **argv);
+/* pkanren print MODEL... [--latex] [--values]: models in mathematical
+   notation; 0, or 2 on a usage error or a file that could not be read. */
+int pkcli_print(int argc, char **argv);
 
 #endif

@@ -1092,6 +1092,67 @@ PKB_PRIM(pkb_gensym)
   return pko_gensym(base);
 }
 
+/* ==== tensors ============================================================= */
+
+/* Tensor literals (#[...]) as the statistical relations see them: the
+   shape and the elements in row-major order, and back. */
+static const pko_tensor *pkb_check_tensor(const char *who, pk_val v)
+{
+  if (!pko_isa(v, PK_T_TENSOR)) pkb_bad(who, "not a tensor", v);
+  return pko_as_tensor(v);
+}
+
+PKB_PRIM(pkb_tensorp) { return pko_mkbool(pko_isa(argv[0], PK_T_TENSOR)); }
+
+PKB_PRIM(pkb_tensor_shape)
+{
+  const pko_tensor *t = pkb_check_tensor("tensor-shape", argv[0]);
+  pk_val l = PK_NIL;
+  for (uint32_t k = t->rank; k-- > 0;) l = pko_cons(pko_mkint(t->dims[k]), l);
+  return l;
+}
+
+/* The elements as a fresh list of integers or floats; linear. */
+PKB_PRIM(pkb_tensor_to_list)
+{
+  const pko_tensor *t = pkb_check_tensor("tensor->list", argv[0]);
+  pk_val l = PK_NIL;
+  for (uint64_t k = t->count; k-- > 0;)
+    l = pko_cons(t->h.aux == PKO_TENSOR_F64 ? pko_mkflo(pko_tensor_f64(t)[k]) : pko_mkint(pko_tensor_i64(t)[k]), l);
+  return l;
+}
+
+/* (list->tensor SHAPE ELEMENTS): SHAPE a non-empty list of non-negative
+   integers, ELEMENTS as many numbers as their product. */
+PKB_PRIM(pkb_list_to_tensor)
+{
+  long rank = pkb_listlen("list->tensor", argv[0]), n = pkb_listlen("list->tensor", argv[1]);
+  if (rank < 1 || rank > 32) pkb_bad("list->tensor", "shape must have 1 to 32 dimensions", argv[0]);
+  int64_t dims[32];
+  uint64_t count = 1;
+  long k = 0;
+  for (pk_val l = argv[0]; pko_pairp(l); l = pko_cdr(l), k++) {
+    pk_val d = pko_car(l);
+    if (!pko_intp(d) || pko_intval(d) < 0 || pko_intval(d) > (1 << 30)) pkb_bad("list->tensor", "not a dimension", d);
+    dims[k] = pko_intval(d);
+    count *= (uint64_t)dims[k];
+  }
+  if (count != (uint64_t)n) pkb_bad2("list->tensor", "shape %s does not hold %s", argv[0], argv[1]);
+  pk_val *elems = pko_xmalloc((size_t)(n ? n : 1) * sizeof *elems);
+  k = 0;
+  for (pk_val l = argv[1]; pko_pairp(l); l = pko_cdr(l)) {
+    pk_val e = pko_car(l);
+    if (!pko_numberp(e)) {
+      free(elems);
+      pkb_bad("list->tensor", "not a number", e);
+    }
+    elems[k++] = e;
+  }
+  pk_val t = pko_mktensor((uint32_t)rank, dims, count, elems);
+  free(elems);
+  return t;
+}
+
 /* ==== vectors ============================================================= */
 
 /* Vectors: constructors, access with Chez's index errors, conversions. */
@@ -1545,6 +1606,10 @@ static const pkb_entry pkb_table[] = {
   { "vector-copy", pkb_vector_copy, 1, 1 },
   { "vector->list", pkb_vector_to_list, 1, 1 },
   { "list->vector", pkb_list_to_vector, 1, 1 },
+  { "tensor?", pkb_tensorp, 1, 1 },
+  { "tensor-shape", pkb_tensor_shape, 1, 1 },
+  { "tensor->list", pkb_tensor_to_list, 1, 1 },
+  { "list->tensor", pkb_list_to_tensor, 2, 2 },
   /* output, errors, misc */
   { "display", pkb_display, 1, 1 },
   { "write", pkb_write, 1, 1 },

@@ -105,7 +105,7 @@ extern void (*pke_load)(pk_val fname, const pk_srcpos *pos);
 extern size_t pke_stack_budget;
 /* This thread's recursion floor: below it the budget is spent (0 until
    pke_thread_start: no check). */
-extern _Thread_local uintptr_t pke_floor;
+extern _Thread_local uintptr_t pke_floor __attribute__((tls_model("initial-exec")));
 /* The budget is spent: a runtime error, not a crash. */
 _Noreturn void pke_stack_overflow(void);
 /* Check the stack budget: one compare. */

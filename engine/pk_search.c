@@ -882,7 +882,7 @@ static pk_val pks_ki_answer(pks_ki *k, pk_val a)
 /* Continue interleaving k with stream p (0: the stream due next) until an
    answer: returns k's stream, or 0 with *next the thunk to force under an
    F_KI frame. */
-static pk_val pks_ki_run(pks_machine *m, pks_ki *k, pk_val p, pk_val *next)
+__attribute__((noinline)) static pk_val pks_ki_run(pks_machine *m, pks_ki *k, pk_val p, pk_val *next)
 {
   *next = 0;
   k->pend = 0;
@@ -915,7 +915,7 @@ static pk_val pks_ki_run(pks_machine *m, pks_ki *k, pk_val p, pk_val *next)
 }
 
 /* lall: bind(..bind(g0(st), g1).., gn), goals made now as kanren does. */
-static pk_val pks_lall(const pke_node *n, pke_env *env, pks_state *st, pk_val *next)
+__attribute__((noinline)) static pk_val pks_lall(const pke_node *n, pke_env *env, pks_state *st, pk_val *next)
 {
   if (n->n == 0) return (pk_val)st;
   pk_val goals[n->n];
@@ -929,7 +929,8 @@ static pk_val pks_lall(const pke_node *n, pke_env *env, pks_state *st, pk_val *n
 
 /* lany: its goals interleaved from one state (a disjunction: a new
    scope); no goals succeed, as kanren's ldisj does. */
-static pk_val pks_lany(pks_machine *m, const pke_node *n, pke_env *env, pks_state *st, pk_val *next)
+__attribute__((noinline)) static pk_val pks_lany(pks_machine *m, const pke_node *n, pke_env *env, pks_state *st,
+                                                 pk_val *next)
 {
   if (n->n == 0) return (pk_val)st;
   st = pks_rescope(st);

@@ -84,6 +84,13 @@ static int pkg_rv(pk_val sym)
   return -1;
 }
 
+int pkg_rv_params(pk_val op)
+{
+  pkg_setup();
+  int k = pkg_rv(op);
+  return k < 0 ? -1 : pkg_rvs[k].n;
+}
+
 /* ---- a map from values (compared by identity) to small records ---------------------- */
 
 typedef struct pkg_ent {
@@ -218,13 +225,10 @@ static _Noreturn void pkg_fail(const pkg_rd *rd, int line, int col, const char *
     __attribute__((format(printf, 4, 5)));
 static _Noreturn void pkg_fail(const pkg_rd *rd, int line, int col, const char *fmt, ...)
 {
-  char msg[1024];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
   pk_srcpos pos = { rd->file, line, col };
-  pko_throw_at(PK_STATUS_STATIC, &pos, "%s", msg);
+  pko_vthrow_at(PK_STATUS_STATIC, &pos, fmt, ap);
 }
 
 /* A value written for a message, cut to 80 characters, into buf. */
@@ -551,6 +555,11 @@ static void pkg_utf8(const pkg_rd *rd, const char *text, size_t len)
   const unsigned char *s = (const unsigned char *)text;
   size_t i = 0;
   while (i < len) {
+    uint64_t w;
+    if (i + 8 <= len && (memcpy(&w, s + i, 8), !(w & 0x8080808080808080ull))) {
+      i += 8; /* eight ASCII bytes at once */
+      continue;
+    }
     if (s[i] < 0x80) {
       i++;
       continue;
@@ -689,6 +698,18 @@ static void pkg_context(const pkg_rd *rd)
     snprintf(pko_err.msg + n, cap - n, " [model at line %d; models read: %.600s]", rd->fr[0].line, read);
 }
 
+/* Free room in the collected heap for reading len bytes of model text:
+   16 bytes a byte, twice what reading the unit-law model allocates (its
+   nodes, the table's arrays as they double, the reader's stacks).  A
+   large model then reads without a collection: the collector starts one
+   whenever the bytes allocated since the last reach the free space, and
+   while reading, the heap only grows.  Small texts are left alone. */
+static void pkg_reserve(size_t len)
+{
+  size_t want = len * 16, free = GC_get_free_bytes();
+  if (len >= (1u << 20) && free < want) GC_expand_hp(want - free);
+}
+
 pk_val pkg_read_text(const char *file, const char *text, size_t len)
 {
   pkg_setup();
@@ -712,6 +733,7 @@ pk_val pkg_read_text(const char *file, const char *text, size_t len)
     pko_rethrow();
   }
   pkg_utf8(rd, text, len);
+  pkg_reserve(len);
   rd->r = pkr_open(file, text, len);
   rd->text = text;
   rd->len = len;
@@ -1086,7 +1108,7 @@ void pkg_print(pkp_buf *b, pk_val m)
   }
   for (size_t k = 0; k < shown.n; k++) {
     pkp_puts(b, "\n  (define ", 11);
-    pkp_print(b, pkg_get(&defs, shown.v[k])->val, PKP_WRITE);
+    pkg_atom_out(b, &atoms, pkg_get(&defs, shown.v[k])->val);
     pkp_putc(b, ' ');
     pkg_term(b, &defs, &atoms, shown.v[k], true);
     pkp_putc(b, ')');

@@ -56,6 +56,11 @@ pk_val pkg_name(pk_val m);
    Iterative; linear in the size of the graph. */
 void pkg_print(pkp_buf *b, pk_val m);
 
+/* The number of parameters of a known random variable's operator (a
+   symbol of SPEC §4's list, e.g. 2 for NormalRV), or -1 for any other
+   value. */
+int pkg_rv_params(pk_val op);
+
 /* Register read-models, model-outputs and write-model (called by
    pko_init). */
 void pkg_init(void);

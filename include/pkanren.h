@@ -193,6 +193,14 @@ int pk_model_outputs(pk_engine *e, pk_term model, pk_term *out);
    nodes, outputs), malloc'd into *text (caller frees); reading it back
    gives the same graph.  PK_ERUNTIME when model is not a model term. */
 int pk_model_print(pk_engine *e, pk_term model, char **text);
+/* A model in mathematical notation, as `pkanren print` shows it (a line
+   "NAME:", then "a in R^2", "beta ~ N(a, R)", "Y ~ N((F * beta), V) =
+   [-3.0]" ...), malloc'd into *text (caller frees).  flags: 0 or an OR of
+   PK_PRINT_LATEX (a LaTeX align* environment instead) and PK_PRINT_VALUES
+   (the inputs' test values too).  PK_ERUNTIME when model is not a model
+   term. */
+enum { PK_PRINT_LATEX = 1, PK_PRINT_VALUES = 2 };
+int pk_model_print_math(pk_engine *e, pk_term model, int flags, char **text);
 
 #ifdef __cplusplus
 }

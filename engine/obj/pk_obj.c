@@ -513,7 +513,7 @@ _Noreturn void pko_rethrow(void)
 }
 
 /* Format "file:line:col: " + message into pko_err.msg and throw. */
-static _Noreturn void pko_vthrow(int status, const pk_srcpos *pos, const char *fmt, va_list ap)
+_Noreturn void pko_vthrow_at(int status, const pk_srcpos *pos, const char *fmt, va_list ap)
 {
   int n = 0;
   if (pos && pos->file) n = snprintf(pko_err.msg, sizeof pko_err.msg, "%s:%d:%d: ", pos->file, pos->line, pos->col);
@@ -526,14 +526,14 @@ _Noreturn void pko_throw_at(int status, const pk_srcpos *pos, const char *fmt, .
 {
   va_list ap;
   va_start(ap, fmt);
-  pko_vthrow(status, pos, fmt, ap);
+  pko_vthrow_at(status, pos, fmt, ap);
 }
 
 _Noreturn void pko_error(const char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);
-  pko_vthrow(PK_STATUS_RUNTIME, pko_where, fmt, ap);
+  pko_vthrow_at(PK_STATUS_RUNTIME, pko_where, fmt, ap);
 }
 
 /* Runtime error whose message ends with the written irritant, cut to a

@@ -25,6 +25,7 @@
 #endif
 #include <gc/gc.h>
 #include <setjmp.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -363,6 +364,8 @@ static inline void pko_interrupt_set(int on) { atomic_store_explicit(&pko_interr
 /* Throw an error with an explicit position (pos may be NULL: no prefix). */
 _Noreturn void pko_throw_at(int status, const pk_srcpos *pos, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The same with a va_list, for modules' own formatted error helpers. */
+_Noreturn void pko_vthrow_at(int status, const pk_srcpos *pos, const char *fmt, va_list ap);
 /* Runtime error (status 3) at pko_where. */
 _Noreturn void pko_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Runtime error "msg: <irritant written>" at pko_where. */

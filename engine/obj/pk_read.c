@@ -275,16 +275,12 @@ static void pkr_init_once(void)
 /* Every reader error is static and carries the offending token's position. */
 static _Noreturn void pkr_fail(const pkr_reader *r, int line, int col, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/* pko_throw_at has no va_list form, so the message is formatted here. */
 static _Noreturn void pkr_fail(const pkr_reader *r, int line, int col, const char *fmt, ...)
 {
-  char msg[512];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
   pk_srcpos pos = { r->file, line, col };
-  pko_throw_at(PK_STATUS_STATIC, &pos, "%s", msg);
+  pko_vthrow_at(PK_STATUS_STATIC, &pos, fmt, ap);
 }
 
 /* Text for a byte in a message: itself when printable, else \xNN;. */

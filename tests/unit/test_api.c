@@ -644,6 +644,31 @@ static void test_models(void **state)
   free(text);
 }
 
+static void test_model_math(void **state)
+{
+  (void)state;
+  pk_term ms;
+  assert_int_equal(pk_read_models_string(E, "t.model", MODELS, strlen(MODELS), &ms), 2);
+  char *text;
+  assert_int_equal(pk_model_print_math(E, pk_term_car(ms), 0, &text), PK_OK);
+  assert_string_equal(text, "nn:\n"
+                            "  m0 in R\n"
+                            "  mu ~ N(m0, 1.0**2)\n"
+                            "  y ~ N(mu, 1.0**2) = 1.5\n");
+  free(text);
+  assert_int_equal(pk_model_print_math(E, pk_term_car(pk_term_cdr(ms)), PK_PRINT_LATEX | PK_PRINT_VALUES, &text),
+                   PK_OK);
+  assert_string_equal(text, "% two\n"
+                            "\\begin{align*}\n"
+                            "  &\\operatorname{f}(\\begin{bmatrix}1 & 2\\end{bmatrix})\n"
+                            "\\end{align*}\n");
+  free(text);
+  text = NULL;
+  assert_int_equal(pk_model_print_math(E, pk_symbol(E, "x"), 0, &text), PK_ERUNTIME);
+  assert_null(text);
+  assert_non_null(strstr(pk_errmsg(E), "pk_model_print_math: not a model"));
+}
+
 static void test_model_errors(void **state)
 {
   (void)state;
@@ -692,6 +717,7 @@ int main(void)
     cmocka_unit_test(test_workers),
     cmocka_unit_test(test_thread_registration),
     cmocka_unit_test(test_models),
+    cmocka_unit_test(test_model_math),
     cmocka_unit_test(test_model_errors),
     cmocka_unit_test(test_model_file),
   };

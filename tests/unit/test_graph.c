@@ -397,6 +397,14 @@ static void test_errors(void **state)
     if (strcmp(msg, errors[k].msg) != 0) print_error("case %zu: %s\n", k, msg);
     assert_string_equal(msg, errors[k].msg);
   }
+  /* a bad byte after any number of ASCII bytes (the check takes eight at
+     a time), and a good two-byte character before it */
+  for (int pad = 0; pad < 20; pad++) {
+    char text[64], want[64];
+    snprintf(text, sizeof text, "(model m (output x))\n;\xc3\xa9%*s\xff", pad, "");
+    snprintf(want, sizeof want, "m.model:2:%d: invalid UTF-8 byte \\xFF;", pad + 3);
+    assert_string_equal(read_error(text, NULL), want);
+  }
 }
 
 /* Files: a directory and a missing file are static errors at PATH:1:1. */
