@@ -27,8 +27,9 @@
 struct pk_engine {
   FILE *out;
   int exit_code;
-  int workers;    /* pk_set_workers */
-  bool unordered; /* pk_set_unordered */
+  int workers;       /* pk_set_workers */
+  bool unordered;    /* pk_set_unordered */
+  pko_limits limits; /* pk_set_limits */
   char err[2048];
   pk_val *roots; /* uncollectable: keeps terms handed to C alive */
   size_t nroots, cap;
@@ -225,6 +226,16 @@ int pk_set_unordered(pk_engine *e, int on)
   return PK_OK;
 }
 
+int pk_set_limits(pk_engine *e, uint64_t max_steps, uint64_t max_memory, double timeout)
+{
+  if (pka_refused(e, "pk_set_limits")) return PK_ERUNTIME;
+  pka_enter(e);
+  if (!(timeout >= 0)) return pka_error(e, PK_STATUS_STATIC, "pk_set_limits: the timeout must be 0 or more seconds");
+  e->limits = (pko_limits){ max_steps, max_memory, timeout };
+  pka_leave();
+  return PK_OK;
+}
+
 const char *pk_errmsg(const pk_engine *e) { return pka_cb ? pka_cb->err : e->err; }
 int pk_exit_code(const pk_engine *e) { return e->exit_code; }
 void pk_interrupt(void) { pko_interrupt_set(1); }
@@ -260,7 +271,8 @@ static bool pka_sched(pk_engine *e)
     pka_applied.unordered = e->unordered;
     pki_configure(e->workers, e->unordered, 0, false);
   }
-  pko_interrupt_set(0); /* pk_interrupt stops the running load or query only */
+  pko_limits_begin(&e->limits); /* also clears the interrupt: pk_interrupt stops the running load or query only */
+  pks_limits_reset();
   return true;
 }
 
@@ -272,6 +284,7 @@ static int pka_run(pk_engine *e, const char *name, const char *path, const char 
   if (!pka_sched(e)) return pka_error(e, PK_STATUS_RUNTIME, PKA_BUSY);
   pkl_opts o = { 0 };
   int st = path ? pkl_run_file(path, &o) : pkl_run_text(name, text, len, &o);
+  pko_limits_end();
   if (st == PK_STATUS_OK) {
     pka_leave();
     return PK_OK;
@@ -452,6 +465,7 @@ void pk_query_free(pk_query *q)
 {
   if (!q || pka_refused(NULL, "pk_query_free")) return;
   pka_enter(NULL); /* keeps q's error message */
+  pko_limits_end();
   pks_query_stop(q->q);
   pka_query_done(q);
   pka_leave();

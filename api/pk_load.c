@@ -160,7 +160,14 @@ static void pkl_compile(pkl_prog *p)
 {
   for (size_t i = 0; i < p->n; i++) pkc_predeclare(p->items[i].datum);
   pkl_refs_begin();
-  for (size_t i = 0; i < p->n; i++) p->items[i].code = pkc_compile(p->items[i].datum, &p->items[i].pos);
+  static _Thread_local pk_srcpos here; /* outlives p: pko_where may be read after p is gone */
+  const pk_srcpos *was = pko_where;
+  for (size_t i = 0; i < p->n; i++) {
+    here = p->items[i].pos;
+    pko_where = &here; /* for errors the compiler does not place itself (the stack budget) */
+    p->items[i].code = pkc_compile(p->items[i].datum, &p->items[i].pos);
+  }
+  pko_where = was;
   pkl_refs_check();
 }
 
@@ -172,97 +179,176 @@ pke_node *pkl_compile_form(pk_val x, const pk_srcpos *pos)
   return code;
 }
 
-/* Write one answer (or a whole run's value) on its own line. */
-static void pkl_emit(pk_val v, const pkl_opts *o)
+/* The top-level run being printed: its index K (from 0, in the main
+   file), and the answers found so far, newest first. */
+typedef struct pkl_shown {
+  int64_t k;
+  pk_val found;
+  bool on;
+  const pk_srcpos *pos; /* of the run form */
+} pkl_shown;
+
+/* Write v (an answer or a run's value) to the output as its format says. */
+static void pkl_put(pkp_buf *b, pk_val v, const pkl_opts *o)
+{
+  if (o->json)
+    pkp_json(b, v);
+  else
+    pkp_print(b, v, PKP_WRITE);
+}
+
+/* Where run values go. */
+static FILE *pkl_out(const pkl_opts *o) { return o->out ? o->out : pkb_output(); }
+
+/* Write b and a newline where run values go, and free b. */
+static void pkl_flush_line(pkp_buf *b, const pkl_opts *o)
+{
+  pkp_putc(b, '\n');
+  fwrite(b->s, 1, b->len, pkl_out(o));
+  pkp_free(b);
+}
+
+/* One released answer of run K with --stream: the answer, or in JSON
+   {"run":K,"answer":A}; flushed at once. */
+static void pkl_emit_answer(pk_val a, const pkl_shown *sh, const pkl_opts *o)
 {
   pkp_buf b;
   pkp_init(&b);
-  if (o->json)
-    pkp_json(&b, v);
-  else
-    pkp_print(&b, v, PKP_WRITE);
-  pkp_putc(&b, '\n');
-  fwrite(b.s, 1, b.len, pkb_output());
-  pkp_free(&b);
+  if (o->json) pkp_printf(&b, "{\"run\":%lld,\"answer\":", (long long)sh->k);
+  pkl_put(&b, a, o);
+  if (o->json) pkp_putc(&b, '}');
+  pkl_flush_line(&b, o);
+  fflush(pkl_out(o));
 }
 
-/* A top-level run of the main file in --stream mode: answers as released. */
-static void pkl_stream_run(const pke_node *run, pkl_opts *o)
+/* The answers of run K found before it was stopped (see pk_load.h). */
+static void pkl_emit_partial(const pkl_shown *sh, const pkl_opts *o)
+{
+  const char *why = pko_stop_text();
+  pkp_buf b;
+  pkp_init(&b);
+  if (o->json) {
+    pkp_printf(&b, "{\"run\":%lld,", (long long)sh->k);
+    if (!o->stream) {
+      pkp_puts(&b, "\"partial\":", 10);
+      pkp_json(&b, pko_reverse(sh->found));
+      pkp_putc(&b, ',');
+    }
+    pkp_printf(&b, "\"stopped\":\"%s\"}", why);
+  } else if (!o->stream) {
+    pkp_print(&b, pko_reverse(sh->found), PKP_WRITE);
+    pkp_printf(&b, " ; partial: %s", why);
+  } else {
+    pkp_free(&b);
+    return;
+  }
+  pkl_flush_line(&b, o);
+}
+
+/* A top-level run of the main file: its answers as released, each
+   written at once with --stream, else the list at the end; what it found
+   stays in sh until the run ends, for a partial result. */
+static void pkl_show_run(const pke_node *run, pkl_opts *o, pkl_shown *sh)
 {
   pks_query *q = pks_query_new(run, NULL, pke_run_count(run, NULL));
   pk_val a;
+  sh->found = PK_NIL;
+  sh->on = true;
+  sh->pos = &run->pos;
   while (pks_query_next(q, &a)) {
-    pkl_emit(a, o);
-    fflush(pkb_out);
+    if (o->stream) pkl_emit_answer(a, sh, o);
+    sh->found = pko_cons(a, sh->found);
     o->answers++;
   }
+  sh->on = false;
+  if (!o->stream) {
+    pkp_buf b;
+    pkp_init(&b);
+    pkl_put(&b, pko_reverse(sh->found), o);
+    pkl_flush_line(&b, o);
+  }
+  sh->k++;
 }
 
 /* Run the compiled items in order. */
-static void pkl_exec(pkl_prog *p, pkl_opts *o)
+static void pkl_exec(pkl_prog *p, pkl_opts *o, pkl_shown *sh)
 {
   for (size_t i = 0; i < p->n; i++) {
     pkl_item *it = &p->items[i];
     bool show = o && o->print_runs && it->main && pkc_is_run_form(it->datum);
-    if (show && o->stream && it->code->op == PKE_RUN) {
-      pkl_stream_run(it->code, o);
+    if (show && it->code->op == PKE_RUN) {
+      pkl_show_run(it->code, o, sh);
       continue;
     }
     pk_val v = pke_eval(it->code, NULL);
     if (show) {
-      pkl_emit(v, o);
+      pkp_buf b;
+      pkp_init(&b);
+      pkl_put(&b, v, o);
+      pkl_flush_line(&b, o);
       o->answers += (uint64_t)(pko_length(v) > 0 ? pko_length(v) : 0);
+      sh->k++;
     }
   }
 }
 
 /* Run a program already read into p; the status as pkl_run_file. */
-static int pkl_run_prog(pkl_prog *p, pkl_opts *o)
+static int pkl_run_prog(pkl_prog *p, pkl_opts *o, pkl_shown *sh)
 {
   pko_symbol *failed = pko_as_sym(pko_sym("test-failed"));
   pkl_compile(p);
+  if (o->running) o->running();
   failed->value = PK_FALSE; /* a program's status is its own tests' (the C API runs several) */
-  pkl_exec(p, o);
+  pkl_exec(p, o, sh);
   fflush(pkb_out);
+  fflush(pkl_out(o));
   return pko_truthy(failed->value) ? PK_STATUS_FAILED : PK_STATUS_OK;
 }
 
-/* Catch an error thrown while running, as a status; (exit n) is
-   PK_STATUS_EXIT with n in o->exit_code. */
-#define PKL_GUARD(body, o)                                               \
-  do {                                                                   \
-    pko_catch c_;                                                        \
-    if (PKO_TRY(c_)) {                                                   \
-      int st_ = (body);                                                  \
-      PKO_END(c_);                                                       \
-      return st_;                                                        \
-    }                                                                    \
-    fflush(pkb_out);                                                     \
-    if (pko_err.status == PK_STATUS_EXIT) (o)->exit_code = pko_err.code; \
-    return pko_err.status;                                               \
-  } while (0)
-
-static int pkl_file_body(const char *path, pkl_opts *o)
+/* After an error: the partial result of a top-level run that an
+   interrupt or a limit stopped, everything flushed; the status ((exit n)
+   is PK_STATUS_EXIT with n in o->exit_code). */
+static int pkl_caught(pkl_opts *o, const pkl_shown *sh)
 {
-  pkl_prog p = { 0 };
-  pkl_read_file(&p, path, true, NULL, 0);
-  return pkl_run_prog(&p, o);
+  bool stopped = pko_err.status == PK_STATUS_INTERRUPT || pko_stop_reason() >= PKO_STOP_STEPS;
+  if (sh->on && stopped && !strstr(pko_err.msg, ": ")) { /* thrown where no form was evaluated: the run's position */
+    char msg[sizeof pko_err.msg];
+    snprintf(msg, sizeof msg, "%s:%d:%d: %.1900s", sh->pos->file, sh->pos->line, sh->pos->col, pko_err.msg);
+    memcpy(pko_err.msg, msg, sizeof msg);
+  }
+  if (sh->on && stopped) pkl_emit_partial(sh, o);
+  fflush(pkb_out);
+  fflush(pkl_out(o));
+  if (pko_err.status == PK_STATUS_EXIT) o->exit_code = pko_err.code;
+  return pko_err.status;
 }
 
-int pkl_run_file(const char *path, pkl_opts *o) { PKL_GUARD(pkl_file_body(path, o), o); }
-
-static int pkl_text_body(const char *name, const char *text, size_t len, pkl_opts *o)
+/* Read the program (the file path, or text named path), then run it, as
+   a status. */
+static int pkl_run(const char *path, const char *text, size_t len, pkl_opts *o)
 {
-  pkl_prog p = { 0 };
-  pkl_read_text(&p, name, text, len, true, 0);
-  return pkl_run_prog(&p, o);
+  pkl_shown sh = { 0, PK_NIL, false, NULL };
+  pko_catch c;
+  if (PKO_TRY(c)) {
+    pkl_prog p = { 0 };
+    if (text)
+      pkl_read_text(&p, path, text, len, true, 0);
+    else
+      pkl_read_file(&p, path, true, NULL, 0);
+    int st = pkl_run_prog(&p, o, &sh);
+    PKO_END(c);
+    return st;
+  }
+  return pkl_caught(o, &sh);
 }
+
+int pkl_run_file(const char *path, pkl_opts *o) { return pkl_run(path, NULL, 0, o); }
 
 int pkl_run_text(const char *name, const char *text, size_t len, pkl_opts *o)
 {
   char *nm = GC_MALLOC_ATOMIC_UNCOLLECTABLE(strlen(name) + 1);
   strcpy(nm, name);
-  PKL_GUARD(pkl_text_body(nm, text, len, o), o);
+  return pkl_run(nm, text, len, o);
 }
 
 /* (load f) reached at run time. */
@@ -277,7 +363,7 @@ static void pkl_load_runtime(pk_val fname, const pk_srcpos *pos)
   free(full);
   pkl_compile(&p);
   pkl_refs.on = was;
-  pkl_exec(&p, NULL);
+  pkl_exec(&p, NULL, NULL);
 }
 
 void pkl_init(void)

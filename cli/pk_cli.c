@@ -5,13 +5,18 @@
 #include "pk_cli.h"
 #include "pk_eval.h"
 #include "pk_init.h"
+#include "pk_topo.h"
 #include "pkanren.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *pkcli_help =
     "pkanren " PK_VERSION_STRING " - parallel relational search (miniKanren) in C\n"
@@ -29,31 +34,23 @@ static const char *pkcli_help =
     "  --help           this text\n"
     "\n"
     "exit status: 0 ok, 1 a test failed, 2 usage or static input error,\n"
-    "             3 runtime error, 130 interrupted\n";
+    "             3 runtime error or a limit reached, 130 SIGINT,\n"
+    "             143 SIGTERM, 129 SIGHUP\n";
 
-/* Parse a byte count with an optional K/M/G suffix; 0 on error. */
+/* Parse a byte count with an optional K/M/G/T suffix; 0 on junk, a sign or
+   a count that does not fit in 64 bits (strtoull alone wraps). */
 size_t pkcli_bytes(const char *s)
 {
   char *end;
+  if (!s || *s < '0' || *s > '9') return 0;
+  errno = 0;
   unsigned long long v = strtoull(s, &end, 10);
-  switch (*end) {
-  case 'k':
-  case 'K':
-    v <<= 10;
-    end++;
-    break;
-  case 'm':
-  case 'M':
-    v <<= 20;
-    end++;
-    break;
-  case 'g':
-  case 'G':
-    v <<= 30;
-    end++;
-    break;
-  }
-  return (*end || s[0] == '-') ? 0 : (size_t)v;
+  if (errno == ERANGE) return 0;
+  const char *units = "KMGT", *u = *end ? strchr(units, toupper((unsigned char)*end)) : NULL;
+  int shift = u ? 10 * (int)(u - units + 1) : 0;
+  if (u) end++;
+  if (*end || v > (SIZE_MAX >> shift)) return 0;
+  return (size_t)v << shift;
 }
 
 int pkcli_usage(const char *msg, const char *usage)
@@ -62,19 +59,81 @@ int pkcli_usage(const char *msg, const char *usage)
   return PK_STATUS_STATIC;
 }
 
-/* Parse a decimal option argument; false on junk. */
+/* Parse a decimal option argument; false on junk or a value outside long. */
 bool pkcli_long(const char *s, long *out)
 {
   char *end;
-  if (!s) return false;
+  if (!s || !*s) return false;
+  errno = 0;
   *out = strtol(s, &end, 10);
-  return *s && !*end;
+  return !*end && errno != ERANGE;
 }
 
-static void pkcli_on_sigint(int sig)
+/* A worker count from -j or PKANREN_THREADS (named what), or a usage
+   error naming the value: 1..PKT_MAX_WORKERS, the largest plan the
+   scheduler builds (its victim lists hold workers^2 entries). */
+bool pkcli_workers(const char *what, const char *s, long *out)
 {
-  (void)sig;
-  pko_interrupt_set(1);
+  if (pkcli_long(s, out) && *out >= 1 && *out <= PKT_MAX_WORKERS) return true;
+  fprintf(stderr,
+          "pkanren: %s %s%s%s: a worker count is a number from 1 to %d (each worker keeps a victim list of all the "
+          "others)\n",
+          what, s ? "'" : "", s ? s : "needs a value", s ? "'" : "", PKT_MAX_WORKERS);
+  return false;
+}
+
+/* The signal that stopped the command, or 0. */
+static volatile sig_atomic_t pkcli_sig;
+/* 1 while nothing is worth saving (reading, compiling): exit at once. */
+static volatile sig_atomic_t pkcli_quick = 1; /* commands other than run and repl never poll */
+
+/* SIGINT, SIGTERM, SIGHUP: the first stops the search at its next poll
+   (the command then prints what it has and exits 128+sig); a second one,
+   or one while reading or compiling, exits at once.  Async-signal-safe:
+   a lock-free atomic store, write and _exit. */
+static void pkcli_on_signal(int sig)
+{
+  if (pkcli_sig || pkcli_quick) {
+    const char *msg = sig == SIGINT    ? "pkanren: interrupted (SIGINT) before the program ran\n"
+                      : sig == SIGTERM ? "pkanren: terminated (SIGTERM) before the program ran\n"
+                                       : "pkanren: hung up (SIGHUP) before the program ran\n";
+    if (!pkcli_sig) (void)!write(2, msg, strlen(msg));
+    _exit(128 + sig);
+  }
+  pkcli_sig = sig;
+  pko_stop(PKO_STOP_SIGNAL);
+}
+
+int pkcli_signal(void) { return pkcli_sig; }
+
+void pkcli_forget_signal(void) { pkcli_sig = 0; }
+
+void pkcli_quick_exit(bool on) { pkcli_quick = on; }
+
+/* The exit status for the signal that stopped the command (SPEC §2). */
+int pkcli_signal_status(void) { return 128 + pkcli_sig; }
+
+const char *pkcli_signal_name(void)
+{
+  return pkcli_sig == SIGINT    ? "SIGINT"
+         : pkcli_sig == SIGTERM ? "SIGTERM"
+         : pkcli_sig == SIGHUP  ? "SIGHUP"
+                                : "a signal";
+}
+
+/* Install the handlers; SIGPIPE is left at its default, which ends the
+   process quietly with the status shells expect (141) when the reader of
+   a pipe goes away (pkanren run ... | head). */
+static void pkcli_signals(void)
+{
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = pkcli_on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGHUP, &sa, NULL);
+  signal(SIGPIPE, SIG_DFL);
 }
 
 /* Run body on a thread whose stack holds the recursion budget. */
@@ -84,8 +143,10 @@ void pkcli_on_big_stack(void *(*body)(void *), void *arg)
   pthread_t t;
   pthread_attr_init(&a);
   pthread_attr_setstacksize(&a, pke_stack_budget + ((size_t)64 << 20));
-  if (pthread_create(&t, &a, body, arg) != 0) {
-    fprintf(stderr, "pkanren: cannot start the interpreter thread (stack %zu bytes)\n", pke_stack_budget);
+  int rc = pthread_create(&t, &a, body, arg);
+  if (rc != 0) {
+    fprintf(stderr, "pkanren: cannot start the interpreter thread with a stack of %zu bytes (--stack): %s\n",
+            pke_stack_budget + ((size_t)64 << 20), strerror(rc));
     exit(PK_STATUS_RUNTIME);
   }
   pthread_join(t, NULL);
@@ -94,6 +155,10 @@ void pkcli_on_big_stack(void *(*body)(void *), void *arg)
 
 /* Monotonic seconds. */
 double pkcli_now(void) { return (double)pko_now_ns() * 1e-9; }
+
+/* "pkanren 0.1.0 (abc1234)": the version and the commit it was built from
+   (generated at build time, cmake/PkVersion.cmake). */
+extern const char pkv_build_info[];
 
 /* The commands, in the order --help lists them. */
 static const struct {
@@ -106,14 +171,11 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = pkcli_on_sigint;
-  sigaction(SIGINT, &sa, NULL);
+  pkcli_signals();
   if (argc < 2) return pkcli_usage("missing command", pkcli_help);
   const char *cmd = argv[1];
   if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
-    printf("pkanren %s\n", pk_version());
+    printf("%s\n", pkv_build_info);
     return 0;
   }
   if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
@@ -126,5 +188,7 @@ int main(int argc, char **argv)
       fflush(stdout);
       return st;
     }
-  return pkcli_usage("unknown command", pkcli_help);
+  char msg[256];
+  snprintf(msg, sizeof msg, "unknown command '%.200s'", cmd);
+  return pkcli_usage(msg, pkcli_help);
 }

@@ -12,8 +12,22 @@
 int pkcli_usage(const char *msg, const char *usage);
 /* Parse a decimal option argument into *out; false on junk or NULL. */
 bool pkcli_long(const char *s, long *out);
-/* Parse a byte count with an optional K/M/G suffix; 0 on error. */
+/* Parse a byte count with an optional K/M/G/T suffix; 0 on error or
+   overflow. */
 size_t pkcli_bytes(const char *s);
+/* A worker count (-j, PKANREN_THREADS: what names it) from s into *out,
+   1..PKT_MAX_WORKERS; false after printing a message naming the value. */
+bool pkcli_workers(const char *what, const char *s, long *out);
+/* The signal (SIGINT, SIGTERM, SIGHUP) that stopped the command, or 0;
+   its exit status (128 + signal) and name. */
+int pkcli_signal(void);
+int pkcli_signal_status(void);
+const char *pkcli_signal_name(void);
+/* Forget the signal (the REPL goes on after Ctrl-C). */
+void pkcli_forget_signal(void);
+/* While on (reading and compiling: nothing to flush), a signal exits at
+   once instead of stopping the search. */
+void pkcli_quick_exit(bool on);
 /* Run body(arg) on a thread whose stack holds the recursion budget, and
    wait for it. */
 void pkcli_on_big_stack(void *(*body)(void *), void *arg);

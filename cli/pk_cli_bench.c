@@ -975,9 +975,11 @@ static int pkcli_bench_parse(int argc, char **argv, pkcli_bench_opts *o, int ncp
       o->gated = true;
     else if (!strcmp(a, "--list"))
       o->list = true;
-    else if (a[0] == '-' && a[1])
-      return pkcli_bench_usage("unknown option");
-    else
+    else if (a[0] == '-' && a[1]) {
+      char msg[256];
+      snprintf(msg, sizeof msg, "unknown option '%.200s'", a);
+      return pkcli_bench_usage(msg);
+    } else
       o->names[o->nnames++] = a;
   }
   if (quick) o->runs = 1;

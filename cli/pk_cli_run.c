@@ -12,27 +12,38 @@
 #include "pk_worker.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define PK_USAGE_RUN                                                        \
   "usage: pkanren run FILE.scm [-j N] [--unordered] [--stats] [--stream]\n" \
-  "                    [--format sexp|json] [--stack BYTES] [--seed N]\n"
+  "                    [--format sexp|json] [--stack BYTES] [--seed N]\n"   \
+  "                    [--max-steps N] [--max-memory BYTES] [--timeout S]\n"
 
 static const char *pkcli_run_help =
     PK_USAGE_RUN "\n"
                  "Runs FILE like `scheme --script`, and writes the value of each top-level\n"
                  "run/run* form of FILE on a line of its own.\n"
                  "\n"
-                 "  -j N             workers (default: CPUs in the affinity mask, or\n"
-                 "                   PKANREN_THREADS); by default the output is one\n"
+                 "  -j N             workers, 1 to 1024 (default: CPUs in the affinity\n"
+                 "                   mask, or PKANREN_THREADS); by default the output is one\n"
                  "                   worker's, byte for byte, and the others force parts\n"
                  "                   of the search ahead of it\n"
                  "  --unordered      search on all workers and release answers as found\n"
                  "  --stats          print search statistics to stderr\n"
                  "  --stream         write each answer of a top-level run as it is released\n"
-                 "  --format F       sexp (default) or json\n"
-                 "  --stack BYTES    Scheme recursion budget (default 1G; K/M/G suffixes)\n"
-                 "  --seed N         seed of the scheduler's random choices\n";
+                 "  --format F       sexp (default) or json (lossless; with --stream one\n"
+                 "                   {\"run\":K,\"answer\":A} a line, program output on stderr)\n"
+                 "  --stack BYTES    Scheme recursion budget (default 1G; K/M/G/T suffixes)\n"
+                 "  --seed N         seed of the scheduler's random choices\n"
+                 "  --max-steps N    stop after N forced suspensions of the search\n"
+                 "  --max-memory B   stop when the collected heap plus malloc exceeds B bytes\n"
+                 "  --timeout S      stop after S seconds\n"
+                 "A limit ends the command with exit status 3 and a message naming it;\n"
+                 "SIGINT, SIGTERM and SIGHUP end it with 130, 143 and 129.  Either way the\n"
+                 "answers found so far are printed: a top-level run cut short is written as\n"
+                 "its list followed by \" ; partial: REASON\" on its line (in JSON\n"
+                 "{\"run\":K,\"partial\":[...],\"stopped\":REASON}).\n";
 
 typedef struct pkcli_run_opts {
   const char *file;
@@ -41,19 +52,36 @@ typedef struct pkcli_run_opts {
   long workers;
   bool unordered;
   unsigned long long seed;
+  pko_limits limits;
   int status;
   double seconds;
 } pkcli_run_opts;
+
+/* The program is compiled: from now on a signal stops the search and the
+   answers found are printed, instead of exiting at once. */
+static void pkcli_run_running(void) { pkcli_quick_exit(false); }
+
+/* The run's error message, with the signal's name for an interrupt. */
+static void pkcli_run_report(int status)
+{
+  if (status == PK_STATUS_OK || status == PK_STATUS_FAILED || status == PK_STATUS_EXIT) return;
+  if (status == PK_STATUS_INTERRUPT && pkcli_signal())
+    fprintf(stderr, "%s (%s)\n", pko_err.msg, pkcli_signal_name());
+  else
+    fprintf(stderr, "%s\n", pko_err.msg);
+}
 
 static void *pkcli_run_thread(void *arg)
 {
   pkcli_run_opts *r = arg;
   pke_thread_start();
   double t0 = pkcli_now();
+  pko_limits_begin(&r->limits);
+  pks_limits_reset();
   r->status = pkl_run_file(r->file, &r->opts);
+  pko_limits_end();
   r->seconds = pkcli_now() - t0;
-  if (r->status != PK_STATUS_OK && r->status != PK_STATUS_FAILED && r->status != PK_STATUS_EXIT)
-    fprintf(stderr, "%s\n", pko_err.msg);
+  pkcli_run_report(r->status);
   if (r->stats) {
     uint64_t u = pks_unify_count() + pkw_pool_unifications();
     if (pkw_used())
@@ -68,25 +96,41 @@ static void *pkcli_run_thread(void *arg)
   return NULL;
 }
 
+/* A usage error naming the option and its value. */
+static int pkcli_run_bad(const char *opt, const char *v, const char *want)
+{
+  char msg[320];
+  snprintf(msg, sizeof msg, "%s %s%.200s%s: %s", opt, v ? "'" : "", v ? v : "needs a value", v ? "'" : "", want);
+  return pkcli_usage(msg, PK_USAGE_RUN);
+}
+
+/* --timeout S: positive seconds, finite, at most a year. */
+static bool pkcli_run_seconds(const char *v, double *out)
+{
+  char *end;
+  if (!v || !*v) return false;
+  *out = strtod(v, &end);
+  return !*end && *out > 0 && *out <= 366.0 * 86400;
+}
+
 /* pkanren run FILE [options] */
 int pkcli_run(int argc, char **argv)
 {
   pkcli_run_opts r = { 0 };
   r.opts.print_runs = true;
-  r.workers = pkt_default_workers();
+  r.opts.running = pkcli_run_running;
+  const char *env = getenv("PKANREN_THREADS");
+  if (env && !pkcli_workers("PKANREN_THREADS", env, &r.workers)) return PK_STATUS_STATIC;
+  if (!env) r.workers = pkt_default_workers();
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     long n;
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
       fputs(pkcli_run_help, stdout);
       return 0;
-    } else if (!strcmp(a, "-j")) {
-      if (!pkcli_long(v, &n) || n < 1) return pkcli_usage("-j needs a positive number", PK_USAGE_RUN);
-      r.workers = n;
-      i++;
-    } else if (!strncmp(a, "-j", 2) && a[2]) {
-      if (!pkcli_long(a + 2, &n) || n < 1) return pkcli_usage("-j needs a positive number", PK_USAGE_RUN);
-      r.workers = n;
+    } else if (!strcmp(a, "-j") || (!strncmp(a, "-j", 2) && a[2])) {
+      if (!pkcli_workers("-j", a[2] ? a + 2 : v, &r.workers)) return PK_STATUS_STATIC;
+      i += !a[2];
     } else if (!strcmp(a, "--unordered"))
       r.unordered = true;
     else if (!strcmp(a, "--stats"))
@@ -94,30 +138,51 @@ int pkcli_run(int argc, char **argv)
     else if (!strcmp(a, "--stream"))
       r.opts.stream = true;
     else if (!strcmp(a, "--format")) {
-      if (!v || (strcmp(v, "sexp") && strcmp(v, "json")))
-        return pkcli_usage("--format takes sexp or json", PK_USAGE_RUN);
+      if (!v || (strcmp(v, "sexp") && strcmp(v, "json"))) return pkcli_run_bad(a, v, "sexp or json");
       r.opts.json = !strcmp(v, "json");
       i++;
     } else if (!strcmp(a, "--stack")) {
-      size_t b = v ? pkcli_bytes(v) : 0;
-      if (b < ((size_t)1 << 20)) return pkcli_usage("--stack needs a byte count of at least 1M", PK_USAGE_RUN);
+      size_t b = pkcli_bytes(v);
+      if (b < ((size_t)1 << 20) || b > ((size_t)1 << 40))
+        return pkcli_run_bad(a, v, "a byte count from 1M to 1T (K/M/G/T suffixes)");
       pke_stack_budget = b;
       i++;
     } else if (!strcmp(a, "--seed")) {
-      if (!pkcli_long(v, &n) || n < 0) return pkcli_usage("--seed needs a non-negative number", PK_USAGE_RUN);
+      if (!pkcli_long(v, &n) || n < 0) return pkcli_run_bad(a, v, "a non-negative number");
       r.seed = (unsigned long long)n;
       i++;
-    } else if (a[0] == '-' && a[1])
-      return pkcli_usage("unknown option", PK_USAGE_RUN);
-    else if (r.file)
-      return pkcli_usage("only one FILE", PK_USAGE_RUN);
+    } else if (!strcmp(a, "--max-steps")) {
+      if (!pkcli_long(v, &n) || n < 1) return pkcli_run_bad(a, v, "a positive number of steps");
+      r.limits.max_steps = (uint64_t)n;
+      i++;
+    } else if (!strcmp(a, "--max-memory")) {
+      size_t b = pkcli_bytes(v);
+      if (!b) return pkcli_run_bad(a, v, "a positive byte count (K/M/G/T suffixes)");
+      r.limits.max_memory = b;
+      i++;
+    } else if (!strcmp(a, "--timeout")) {
+      if (!pkcli_run_seconds(v, &r.limits.timeout))
+        return pkcli_run_bad(a, v, "seconds, more than 0 and at most a year");
+      i++;
+    } else if (a[0] == '-' && a[1]) {
+      char msg[256];
+      snprintf(msg, sizeof msg, "unknown option '%.200s' for run", a);
+      return pkcli_usage(msg, PK_USAGE_RUN);
+    } else if (r.file)
+      return pkcli_run_bad("FILE", a, "only one FILE");
     else
       r.file = a;
   }
   if (!r.file) return pkcli_usage("run needs a FILE", PK_USAGE_RUN);
+  if (r.opts.stream && r.opts.json) {
+    r.opts.out = stdout; /* the answers alone on stdout, program output on stderr */
+    pkb_out = stderr;
+  }
+  pkcli_quick_exit(true);
   pko_set_markers((unsigned)r.workers);
   pki_init();
   pki_configure((int)r.workers, r.unordered, r.seed, false);
   pkcli_on_big_stack(pkcli_run_thread, &r);
+  if (pkcli_signal()) return pkcli_signal_status();
   return r.status == PK_STATUS_EXIT ? r.opts.exit_code : r.status;
 }

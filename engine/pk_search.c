@@ -990,6 +990,38 @@ static pk_val pks_ifte_answer(pks_machine *m, const pks_ifte *q, pk_val s)
   return s;
 }
 
+/* ---- steps: the limit and the interrupt ------------------------------------------
+** pks_run counts steps (forced suspensions) down in a local copy of this
+** thread's chunk, so the hot path is a decrement and a compare in a
+** register.  Every PKS_CHUNK steps the refill polls the interrupt flag
+** (signals, the watchdog's time and memory limits) and, under a step
+** limit, takes the next chunk of the global budget or stops every thread
+** when it is spent: the threads together force at most max-steps. */
+#define PKS_CHUNK 1024
+static _Thread_local int64_t pks_ticks;
+static _Atomic int64_t pks_steps_left;
+
+void pks_limits_reset(void)
+{
+  atomic_store(&pks_steps_left, (int64_t)pko_limit.max_steps);
+  pks_ticks = 0;
+}
+
+/* The next chunk, less the step being taken; throws when stopped. */
+static int64_t pks_refill(void)
+{
+  pko_poll();
+  if (!pko_limit.max_steps) return PKS_CHUNK - 1;
+  int64_t got = atomic_fetch_sub(&pks_steps_left, PKS_CHUNK);
+  if (got <= 0) {
+    atomic_fetch_add(&pks_steps_left, PKS_CHUNK);
+    pko_stop(PKO_STOP_STEPS);
+    pko_interrupt();
+  }
+  if (got < PKS_CHUNK) atomic_fetch_add(&pks_steps_left, PKS_CHUNK - got); /* the rest of a short chunk */
+  return (got < PKS_CHUNK ? got : PKS_CHUNK) - 1;
+}
+
 /* Force thunk t to a stream (mzero, state, choice, or another thunk).
    Frames on m stand for the Scheme continuation of faster-miniKanren's
    nested (mplus (f) f^) and (bind (f) g) calls.  claimed: t is this
@@ -1001,9 +1033,10 @@ static pk_val pks_run(pk_val t, bool claimed)
   m.n = 0;
   m.cap = 64;
   pk_val s, next;
+  int64_t left = pks_ticks;
 descend:
   for (;;) {
-    pko_poll();
+    if (__builtin_expect(--left < 0, 0)) left = pks_refill();
     s = pks_step(&m, t, &next, !claimed);
     pks_consumed(t);
     claimed = false;
@@ -1073,6 +1106,7 @@ descend:
     }
     }
   }
+  pks_ticks = left;
   return s;
 }
 
@@ -1353,7 +1387,7 @@ static pk_val pks_form(pk_val v, pk_val D, pk_val T, pk_val A)
     for (pk_val d = fd; pko_pairp(d); d = pko_cdr(d)) dd = pko_cons(pks_drop_dot(pko_car(d)), dd);
     out = pko_cons(pko_cons(pks_sym_diseq, pko_reverse(dd)), out);
   }
-  return pko_cons(v, out);
+  return pko_cons_answer(v, out);
 }
 
 /* The reified answer for variable x in state st. */

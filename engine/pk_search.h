@@ -97,4 +97,8 @@ pk_val pks_choice_rest(pk_val s);
 /* Split a thunk into two independent branches (see pk_search.c). */
 bool pks_split(pk_val t, pk_val *a, pk_val *b);
 
+/* Start counting steps against pko_limit.max_steps (after
+   pko_limits_begin), on the calling thread. */
+void pks_limits_reset(void);
+
 #endif

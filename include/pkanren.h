@@ -76,6 +76,13 @@ int pk_set_workers(pk_engine *e, int n);
 /* on != 0: e's queries release answers as found (as --unordered): the
    same multiset as one worker for run*, n of its answers for run n. */
 int pk_set_unordered(pk_engine *e, int on);
+/* Limits of each later load and query of e (0: none), as `pkanren run
+   --max-steps --max-memory --timeout`: steps are forced suspensions of the
+   search, memory the collected heap plus malloc'd bytes of the process,
+   the timeout in seconds from the start of the load or query.  Reaching
+   one stops it with PK_ERUNTIME, pk_errmsg naming the limit ("stopped by
+   the step limit (max-steps 100)").  PK_ESTATIC if timeout < 0 or NaN. */
+int pk_set_limits(pk_engine *e, uint64_t max_steps, uint64_t max_memory, double timeout);
 /* Message of the last error on e ("" if none); in a foreign goal, of the
    last call the goal made. */
 const char *pk_errmsg(const pk_engine *e);

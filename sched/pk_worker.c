@@ -511,7 +511,9 @@ static void pkw_spawn_thread(int i)
   pthread_attr_setstacksize(&a, pkw.cfg.stack_bytes + ((size_t)64 << 20));
   int rc = pthread_create(&pkw.w[i]->th, &a, pkw_main, pkw.w[i]);
   pthread_attr_destroy(&a);
-  if (rc != 0) pko_error("cannot start worker %d", i);
+  if (rc != 0)
+    pko_error("cannot start worker %d of %d with a stack of %zu bytes (-j, --stack): %s", i + 1, pkw.cfg.workers,
+              pkw.cfg.stack_bytes + ((size_t)64 << 20), strerror(rc));
 }
 
 /* Workers pkw.n..n-1 with their deques and threads.  Worker structs never

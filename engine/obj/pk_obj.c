@@ -11,6 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#if PK_HAVE_JEMALLOC
+#include <jemalloc/jemalloc.h>
+#else
+#include <malloc.h>
+#endif
 
 _Thread_local pko_catch *pko_handler;
 _Thread_local pko_errinfo pko_err;
@@ -544,11 +549,133 @@ _Noreturn void pko_error_val(const char *msg, pk_val irritant)
   pko_error("%s: %s", msg, buf);
 }
 
-/* Clear the flag and throw the interrupt status. */
+/* ---- answers with constraints -------------------------------------------- */
+
+static const char pko_answer_mark = 'A';
+
+pk_val pko_cons_answer(pk_val term, pk_val constraints)
+{
+  pk_val *w = GC_MALLOC(3 * sizeof *w);
+  if (!w) pko_oom();
+  w[0] = term;
+  w[1] = constraints;
+  w[2] = (pk_val)&pko_answer_mark;
+  return (pk_val)w | ((pko_groundp(term) && pko_groundp(constraints)) ? PK_TAG_GPAIR : PK_TAG_PAIR);
+}
+
+bool pko_answer_pairp(pk_val v)
+{
+  if (!pko_pairp(v)) return false;
+  pk_val *w = (pk_val *)(v & ~PK_TAG_MASK);
+  return GC_base(w) == (void *)w && GC_size(w) >= 3 * sizeof *w && w[2] == (pk_val)&pko_answer_mark;
+}
+
+/* ---- stopping: signals and limits ---------------------------------------- */
+
+static _Atomic int pko_why;
+pko_limits pko_limit;
+
+static struct {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  pthread_t th;
+  bool on, quit;
+} pko_dog = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+
+void pko_stop(int why)
+{
+  int none = 0;
+  atomic_compare_exchange_strong(&pko_why, &none, why);
+  pko_interrupt_set(1);
+}
+
+int pko_stop_reason(void) { return atomic_load(&pko_why); }
+
+const char *pko_stop_text(void)
+{
+  static _Thread_local char buf[96];
+  switch (pko_stop_reason()) {
+  case PKO_STOP_STEPS:
+    snprintf(buf, sizeof buf, "the step limit (max-steps %llu)", (unsigned long long)pko_limit.max_steps);
+    break;
+  case PKO_STOP_MEMORY:
+    snprintf(buf, sizeof buf, "the memory limit (max-memory %llu bytes)", (unsigned long long)pko_limit.max_memory);
+    break;
+  case PKO_STOP_TIME: snprintf(buf, sizeof buf, "the time limit (timeout %g s)", pko_limit.timeout); break;
+  default: snprintf(buf, sizeof buf, "interrupted");
+  }
+  return buf;
+}
+
+/* Collected heap plus malloc'd bytes (jemalloc's count when linked). */
+static uint64_t pko_memory_used(void)
+{
+  uint64_t n = GC_get_heap_size();
+#if PK_HAVE_JEMALLOC
+  uint64_t epoch = 1;
+  size_t alloc = 0, sz = sizeof epoch;
+  mallctl("epoch", &epoch, &sz, &epoch, sz);
+  sz = sizeof alloc;
+  if (mallctl("stats.allocated", &alloc, &sz, NULL, 0) == 0) n += alloc;
+#else
+  struct mallinfo2 mi = mallinfo2();
+  n += mi.uordblks + mi.hblkhd;
+#endif
+  return n;
+}
+
+/* The watchdog: every 10 ms, the clock and the memory against the limits. */
+static void *pko_watchdog(void *arg)
+{
+  (void)arg;
+  uint64_t start = pko_now_ns(), ns = (uint64_t)(pko_limit.timeout * 1e9);
+  pthread_mutex_lock(&pko_dog.mu);
+  while (!pko_dog.quit) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += 10000000;
+    if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
+    pthread_cond_timedwait(&pko_dog.cv, &pko_dog.mu, &ts);
+    if (pko_dog.quit) break;
+    if (ns && pko_now_ns() - start >= ns)
+      pko_stop(PKO_STOP_TIME);
+    else if (pko_limit.max_memory && pko_memory_used() > pko_limit.max_memory)
+      pko_stop(PKO_STOP_MEMORY);
+  }
+  pthread_mutex_unlock(&pko_dog.mu);
+  return NULL;
+}
+
+void pko_limits_begin(const pko_limits *l)
+{
+  pko_limits_end();
+  pko_limit = *l;
+  atomic_store(&pko_why, 0);
+  pko_interrupt_set(0);
+  if (!l->timeout && !l->max_memory) return;
+  pko_dog.quit = false;
+  pko_dog.on = pthread_create(&pko_dog.th, NULL, pko_watchdog, NULL) == 0;
+  if (!pko_dog.on) pko_error("cannot start the thread that watches the time and memory limits");
+}
+
+void pko_limits_end(void)
+{
+  if (!pko_dog.on) return;
+  pthread_mutex_lock(&pko_dog.mu);
+  pko_dog.quit = true;
+  pthread_cond_signal(&pko_dog.cv);
+  pthread_mutex_unlock(&pko_dog.mu);
+  pthread_join(pko_dog.th, NULL);
+  pko_dog.on = false;
+}
+
+/* Clear the flag and throw: the interrupt status at the form being
+   evaluated, or a runtime error naming the limit that set the flag. */
 _Noreturn void pko_interrupt(void)
 {
   pko_interrupt_set(0);
-  pko_throw_at(PK_STATUS_INTERRUPT, NULL, "interrupted");
+  if (pko_stop_reason() >= PKO_STOP_STEPS) pko_throw_at(PK_STATUS_RUNTIME, pko_where, "stopped by %s", pko_stop_text());
+  pko_throw_at(PK_STATUS_INTERRUPT, pko_where, "interrupted");
 }
 
 /* ---- init ---------------------------------------------------------------- */

@@ -156,6 +156,15 @@ static inline pk_val pko_cons(pk_val a, pk_val d)
   return (pk_val)p | ((pko_groundp(a) && pko_groundp(d)) ? PK_TAG_GPAIR : PK_TAG_PAIR);
 }
 
+/* A pair (term . constraints) that reification made for an answer with
+   constraints, marked so that the JSON printer can tell it from a term
+   of the same shape: a third word points at a private static.  Pair
+   operations see an ordinary pair (equal?, car, cdr...); a copy of it is
+   unmarked. */
+pk_val pko_cons_answer(pk_val term, pk_val constraints);
+/* True for a pair made by pko_cons_answer.  Cost: a collector lookup. */
+bool pko_answer_pairp(pk_val v);
+
 /* ---- heap objects ------------------------------------------------------ */
 typedef enum pko_type {
   PK_T_SYMBOL = 1,
@@ -363,10 +372,38 @@ _Noreturn void pko_error(const char *fmt, ...) __attribute__((format(printf, 1, 
 _Noreturn void pko_error_val(const char *msg, pk_val irritant);
 /* Re-throw pko_err to the next handler (after cleanup). */
 _Noreturn void pko_rethrow(void);
-/* Throw PK_STATUS_INTERRUPT if the interrupt flag is set. Cost: one load. */
+/* Why the interrupt flag was set: a signal (or pk_interrupt), or the limit
+   that was reached.  The first reason stands until pko_limits_begin. */
+enum { PKO_STOP_SIGNAL = 1, PKO_STOP_STEPS, PKO_STOP_MEMORY, PKO_STOP_TIME };
+/* Any thread or a signal handler: record why (if none is recorded yet) and
+   set the interrupt flag, so that every polling thread stops. */
+void pko_stop(int why);
+/* The recorded reason, or 0. */
+int pko_stop_reason(void);
+
+/* Limits of one run (0: none).  A step is one forced suspension of the
+   search (pks_tick).  Memory is the collected heap plus malloc'd bytes. */
+typedef struct pko_limits {
+  uint64_t max_steps;
+  uint64_t max_memory;
+  double timeout; /* seconds */
+} pko_limits;
+/* The limits in force (read by the step counter's refill). */
+extern pko_limits pko_limit;
+/* Before a run, from the thread that runs it: clear the flag and the
+   reason, set the limits, and start the watchdog thread that checks the
+   clock and the memory every 10 ms when either is limited. */
+void pko_limits_begin(const pko_limits *l);
+/* After the run: stop the watchdog. */
+void pko_limits_end(void);
+/* "the step limit (max-steps 1000)", ... for the recorded reason. */
+const char *pko_stop_text(void);
+
+/* Throw PK_STATUS_INTERRUPT if the interrupt flag is set (a runtime error
+   naming the limit when a limit set it). Cost: one load. */
+_Noreturn void pko_interrupt(void);
 static inline void pko_poll(void)
 {
-  extern _Noreturn void pko_interrupt(void);
   if (__builtin_expect(atomic_load_explicit(&pko_interrupted, memory_order_relaxed), 0)) pko_interrupt();
 }
 

@@ -666,7 +666,7 @@ static void pkp_atom(pkp_buf *b, pk_val v, int mode)
 /* ---- the work stack --------------------------------------------------------- */
 
 enum { PKP_JSON = 3 }; /* internal mode next to the public ones */
-enum { PKP_OP_VAL, PKP_OP_LIST, PKP_OP_VEC, PKP_OP_CLOSE };
+enum { PKP_OP_VAL, PKP_OP_LIST, PKP_OP_VEC, PKP_OP_CLOSE, PKP_OP_JREST, PKP_OP_JEND, PKP_OP_JCONS };
 
 typedef struct pkp_item {
   pk_val v;
@@ -711,22 +711,96 @@ static const char *pkp_abbrev(pk_val v)
   return NULL;
 }
 
+static void pkp_jstring(pkp_buf *b, const char *s, size_t n);
+
+/* True if the spine of v ends in (); a cyclic spine is not proper
+   (Floyd's two pointers).  Cost: the length of the spine. */
+static bool pkp_proper(pk_val v)
+{
+  pk_val slow = v;
+  for (;;) {
+    if (!pko_pairp(v)) return v == PK_NIL;
+    v = pko_cdr(v);
+    if (!pko_pairp(v)) return v == PK_NIL;
+    v = pko_cdr(v);
+    slow = pko_cdr(slow);
+    if (v == slow) return false;
+  }
+}
+
+/* Start a pair in JSON (SPEC §6): an answer with constraints as
+   {"answer":TERM,"constraints":{...}}, a proper list as an array, an
+   improper one as nested {"pair":[car,cdr]}. */
+static void pkp_jpair(pkp_buf *b, pkp_stack *st, pk_val v)
+{
+  if (pko_answer_pairp(v)) {
+    pkp_cstr(b, "{\"answer\":");
+    pkp_push(st, PKP_OP_JCONS, pko_cdr(v), 0);
+  } else if (pkp_proper(v)) {
+    pkp_putc(b, '[');
+    pkp_push(st, PKP_OP_LIST, pko_cdr(v), 0);
+  } else {
+    pkp_cstr(b, "{\"pair\":[");
+    pkp_push(st, PKP_OP_JREST, pko_cdr(v), 1);
+  }
+  pkp_push(st, PKP_OP_VAL, pko_car(v), 0);
+}
+
+/* Continue an improper list at its cdr v, inside depth {"pair":[ ... */
+static void pkp_jrest(pkp_buf *b, pkp_stack *st, pk_val v, uint32_t depth)
+{
+  pkp_putc(b, ',');
+  if (pko_pairp(v) && !pko_answer_pairp(v) && depth < UINT32_MAX) {
+    pkp_cstr(b, "{\"pair\":[");
+    pkp_push(st, PKP_OP_JREST, pko_cdr(v), depth + 1);
+    pkp_push(st, PKP_OP_VAL, pko_car(v), 0);
+    return;
+  }
+  pkp_push(st, PKP_OP_JEND, 0, depth);
+  pkp_push(st, PKP_OP_VAL, v, 0);
+}
+
+/* The constraints of an answer, from entry i: "=/=":[...], "sym":[...],
+   ... each key the head symbol of an entry, its value the entry's rest. */
+static void pkp_jcons(pkp_buf *b, pkp_stack *st, pk_val v, uint32_t i)
+{
+  if (i == 0) pkp_cstr(b, ",\"constraints\":{");
+  if (!pko_pairp(v)) {
+    pkp_cstr(b, "}}");
+    return;
+  }
+  pk_val e = pko_car(v);
+  if (i > 0) pkp_putc(b, ',');
+  pkp_buf name;
+  pkp_init(&name);
+  pkp_print(&name, pko_pairp(e) ? pko_car(e) : e, PKP_DISPLAY);
+  pkp_jstring(b, name.s ? name.s : "", name.len);
+  pkp_free(&name);
+  pkp_putc(b, ':');
+  pkp_push(st, PKP_OP_JCONS, pko_cdr(v), i + 1);
+  pkp_push(st, PKP_OP_VAL, pko_pairp(e) ? pko_cdr(e) : PK_NIL, 0);
+}
+
 /* Start a pair: its car now, the rest of the list later. */
 static void pkp_pair(pkp_buf *b, pkp_stack *st, pk_val v, int mode)
 {
+  if (mode == PKP_JSON) {
+    pkp_jpair(b, st, v);
+    return;
+  }
   const char *pre = mode == PKP_DISPLAY || mode == PKP_WRITEQ ? pkp_abbrev(v) : NULL;
   if (pre) {
     pkp_cstr(b, pre);
     pkp_push(st, PKP_OP_VAL, pko_car(pko_cdr(v)), 0);
     return;
   }
-  pkp_putc(b, mode == PKP_JSON ? '[' : '(');
+  pkp_putc(b, '(');
   pkp_push(st, PKP_OP_LIST, pko_cdr(v), 0);
   pkp_push(st, PKP_OP_VAL, pko_car(v), 0);
 }
 
-/* Continue a list at its cdr v: another item, the end, or a dotted tail;
-   JSON writes (a . b) as ["a",".","b"]. */
+/* Continue a list at its cdr v: another item, the end, or a dotted tail
+   (never in JSON, which starts improper lists with pkp_jpair). */
 static void pkp_rest(pkp_buf *b, pkp_stack *st, pk_val v, int mode)
 {
   bool json = mode == PKP_JSON;
@@ -747,9 +821,9 @@ static void pkp_rest(pkp_buf *b, pkp_stack *st, pk_val v, int mode)
 static void pkp_vec(pkp_buf *b, pkp_stack *st, pk_val v, uint32_t i, int mode)
 {
   bool json = mode == PKP_JSON;
-  if (i == 0) pkp_cstr(b, json ? "[" : "#(");
+  if (i == 0) pkp_cstr(b, json ? "{\"vector\":[" : "#(");
   if (i >= pko_as_vec(v)->len) {
-    pkp_putc(b, json ? ']' : ')');
+    pkp_cstr(b, json ? "]}" : ")");
     return;
   }
   if (i > 0) pkp_putc(b, json ? ',' : ' ');
@@ -787,33 +861,67 @@ static void pkp_jstring(pkp_buf *b, const char *s, size_t n)
   pkp_putc(b, '"');
 }
 
-/* A JSON scalar: numbers, booleans, strings, symbols, variables as "_.N";
-   anything else (exact ratios such as "1/2", +inf.0, chars, procedures) as
-   a JSON string of its written text. */
+/* The N of a reified variable's symbol _.N, or -1. */
+static long long pkp_reified(pk_val sym)
+{
+  const char *n = pko_symname(sym);
+  if (n[0] != '_' || n[1] != '.' || n[2] < '0' || n[2] > '9' || (n[2] == '0' && n[3])) return -1;
+  char *end;
+  long long k = strtoll(n + 2, &end, 10);
+  return *end ? -1 : k;
+}
+
+/* A JSON scalar (SPEC §6): numbers (a float always with . or an exponent;
+   {"float":"nan"|"inf"|"-inf"}), booleans, strings, {"sym":"a"},
+   {"var":N} for a logic variable or a reified _.N, {"char":"c"}, {"ratio":[n,d]}, a tensor,
+   and anything else (procedures, void) as {"other":"#<procedure f>"}. */
 static void pkp_jatom(pkp_buf *b, pk_val v)
 {
-  char fl[40];
+  char fl[48];
   if (v == PK_TRUE || v == PK_FALSE) {
     pkp_cstr(b, v == PK_TRUE ? "true" : "false");
   } else if (v == PK_NIL) {
     pkp_cstr(b, "[]");
   } else if (pko_fixnump(v) || pko_isa(v, PK_T_INT)) {
     pkp_atom(b, v, PKP_WRITE);
-  } else if (pko_isa(v, PK_T_FLONUM) && isfinite(pko_flo(v))) {
-    pkp_flonum(fl, pko_flo(v));
+  } else if (pko_isa(v, PK_T_FLONUM)) {
+    double d = pko_flo(v);
+    if (!isfinite(d)) {
+      pkp_cstr(b, isnan(d) ? "{\"float\":\"nan\"}" : d > 0 ? "{\"float\":\"inf\"}" : "{\"float\":\"-inf\"}");
+      return;
+    }
+    pkp_flonum(fl, d);
     fl[strcspn(fl, "|")] = 0;
     pkp_cstr(b, fl);
+  } else if (pko_varp(v)) {
+    pkp_printf(b, "{\"var\":%llu}", (unsigned long long)pko_varid(v));
+  } else if (pko_symbolp(v) && pkp_reified(v) >= 0) {
+    pkp_printf(b, "{\"var\":%lld}", pkp_reified(v));
   } else if (pko_symbolp(v)) {
+    pkp_cstr(b, "{\"sym\":");
     pkp_jstring(b, pko_symname(v), pko_as_sym(v)->len);
+    pkp_putc(b, '}');
   } else if (pko_stringp(v)) {
     pkp_jstring(b, pko_as_str(v)->s, pko_as_str(v)->len);
+  } else if (pko_charp(v)) {
+    pkp_buf t;
+    pkp_init(&t);
+    pkp_putcp(&t, pko_charval(v));
+    pkp_cstr(b, "{\"char\":");
+    pkp_jstring(b, t.s, t.len);
+    pkp_putc(b, '}');
+    pkp_free(&t);
+  } else if (pko_isa(v, PK_T_RATIO)) {
+    pkp_printf(b, "{\"ratio\":[%lld,%lld]}", (long long)pko_as_ratio(v)->num, (long long)pko_as_ratio(v)->den);
   } else if (pko_isa(v, PK_T_TENSOR)) {
     pkp_tensor(b, v, true);
   } else {
     pkp_buf t;
     pkp_init(&t);
     pkp_atom(&t, v, PKP_WRITE);
+    pkp_cstr(b, "{\"other\":");
     pkp_jstring(b, t.s, t.len);
+    pkp_putc(b, '}');
     pkp_free(&t);
   }
 }
@@ -836,6 +944,12 @@ static void pkp_run(pkp_buf *b, pk_val v, int mode)
       pkp_vec(b, &st, it.v, it.i, mode);
     else if (it.op == PKP_OP_CLOSE)
       pkp_putc(b, (char)it.i);
+    else if (it.op == PKP_OP_JREST)
+      pkp_jrest(b, &st, it.v, it.i);
+    else if (it.op == PKP_OP_JCONS)
+      pkp_jcons(b, &st, it.v, it.i);
+    else if (it.op == PKP_OP_JEND)
+      for (uint32_t k = 0; k < it.i; k++) pkp_cstr(b, "]}");
     else if (pko_pairp(it.v))
       pkp_pair(b, &st, it.v, mode);
     else if (pko_isa(it.v, PK_T_VECTOR))

@@ -42,13 +42,16 @@ void pkp_printf(pkp_buf *b, const char *fmt, ...) __attribute__((format(printf, 
 enum { PKP_WRITE = 0, PKP_DISPLAY = 1, PKP_WRITEQ = 2 };
 /* Append v as write, display or PKP_WRITEQ would print it. */
 void pkp_print(pkp_buf *b, pk_val v, int mode);
-/* Append v as JSON: lists as arrays, symbols and strings as strings,
-   numbers as numbers, #t/#f as true/false, logic variables and reified
-   variable symbols as "_.N", other values as their written string.
-   Compact (no spaces).  Vectors are arrays too; an improper tail is
-   marked by the string ".": (a b . c) is ["a","b",".","c"].  Flonums are
-   written as by write (subnormals without the |N suffix); +inf.0, -inf.0
-   and +nan.0 become strings. */
+/* Append v as lossless JSON (SPEC §6), compact: a proper list is an
+   array, an improper one nested {"pair":[car,cdr]}; strings, integers,
+   floats (always with . or an exponent), #t/#f as themselves; {"sym":"a"},
+   {"var":N} (the reified _.N), {"char":"c"}, {"vector":[...]},
+   {"ratio":[n,d]}, {"float":"nan"|"inf"|"-inf"},
+   {"tensor":{"shape":[...],"data":[...]}}, an answer with constraints
+   (pko_cons_answer) {"answer":TERM,"constraints":{"=/=":[...],...}}, and
+   anything else {"other":"#<procedure f>"}.  A symbol spelled _.N is
+   taken for a reified variable: a program's own symbol of that spelling
+   is indistinguishable, as it is in faster-miniKanren's printed answers. */
 void pkp_json(pkp_buf *b, pk_val v);
 /* Convenience: a malloc'd NUL-terminated string of v written. */
 char *pkp_tostring(pk_val v, int mode);

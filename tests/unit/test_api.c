@@ -418,6 +418,31 @@ static void test_interrupt(void **state)
   expect_answers(E, "(run 1 (q) (nato q))", "z");
 }
 
+/* pk_set_limits: each limit stops a load or a query with PK_ERUNTIME and
+   a message naming it; 0 lifts them. */
+static void test_limits(void **state)
+{
+  (void)state;
+  int rc;
+  assert_int_equal(pk_set_limits(E, 0, 0, -1.0), PK_ESTATIC);
+  assert_int_equal(pk_set_limits(E, 1000, 0, 0), PK_OK);
+  char *s = all_answers(E, "(run* (q) (nato q))", &rc);
+  free(s);
+  assert_int_equal(rc, PK_ERUNTIME);
+  assert_non_null(strstr(pk_errmsg(E), "max-steps 1000"));
+  expect_answers(E, "(run 3 (q) (nato q))", "z (s z) (s (s z))"); /* within the budget */
+  assert_int_equal(pk_set_limits(E, 0, 0, 0.2), PK_OK);
+  assert_int_equal(load(E, "(let loop () (loop))"), PK_ERUNTIME);
+  assert_non_null(strstr(pk_errmsg(E), "timeout 0.2 s"));
+  assert_int_equal(pk_set_limits(E, 0, 1 << 20, 0), PK_OK); /* less than the heap already holds */
+  s = all_answers(E, "(run* (q) (nato q))", &rc);
+  free(s);
+  assert_int_equal(rc, PK_ERUNTIME);
+  assert_non_null(strstr(pk_errmsg(E), "max-memory 1048576"));
+  assert_int_equal(pk_set_limits(E, 0, 0, 0), PK_OK);
+  expect_answers(E, "(run 1 (q) (nato q))", "z");
+}
+
 /* ---- workers and order ---- */
 
 static int strp_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
@@ -734,6 +759,7 @@ int main(void)
     cmocka_unit_test(test_foreign_answers),
     cmocka_unit_test(test_foreign_refused),
     cmocka_unit_test(test_interrupt),
+    cmocka_unit_test(test_limits),
     cmocka_unit_test(test_workers),
     cmocka_unit_test(test_thread_registration),
     cmocka_unit_test(test_models),

@@ -435,7 +435,8 @@ static void test_vars(void **state)
   check(pko_mkvar(0), PKP_WRITE, "_.0");
   check(pko_mkvar(12345), PKP_DISPLAY, "_.12345");
   check(pko_cons(pko_mkvar(1), pko_mkvar(2)), PKP_WRITE, "(_.1 . _.2)");
-  check_json(pko_list(2, pko_mkvar(3), pko_sym("_.4")), "[\"_.3\",\"_.4\"]");
+  check_json(pko_list(2, pko_mkvar(3), pko_sym("_.4")), "[{\"var\":3},{\"var\":4}]");
+  check_json(pko_list(2, pko_sym("_.04"), pko_sym("_.x")), "[{\"sym\":\"_.04\"},{\"sym\":\"_.x\"}]");
 }
 
 /* A primitive object as pko_defprim would make it. */
@@ -477,20 +478,28 @@ static void test_quote_forms(void **state)
 static void test_json(void **state)
 {
   (void)state;
-  check_json(read1("(a \"b\" 1 -2.5 #t #f ())"), "[\"a\",\"b\",1,-2.5,true,false,[]]");
-  check_json(read1("(a . b)"), "[\"a\",\".\",\"b\"]");
-  check_json(read1("(1 2 . 3)"), "[1,2,\".\",3]");
-  check_json(read1("((a . b) #(1 2) #())"), "[[\"a\",\".\",\"b\"],[1,2],[]]");
-  check_json(read1("(1e21 1e-7 +inf.0 -inf.0 +nan.0)"), "[1e21,1e-7,\"+inf.0\",\"-inf.0\",\"+nan.0\"]");
+  check_json(read1("(a \"b\" 1 -2.5 #t #f ())"), "[{\"sym\":\"a\"},\"b\",1,-2.5,true,false,[]]");
+  check_json(read1("(a . b)"), "{\"pair\":[{\"sym\":\"a\"},{\"sym\":\"b\"}]}");
+  check_json(read1("(1 2 . 3)"), "{\"pair\":[1,{\"pair\":[2,3]}]}");
+  check_json(read1("((a . b) #(1 2) #())"),
+             "[{\"pair\":[{\"sym\":\"a\"},{\"sym\":\"b\"}]},{\"vector\":[1,2]},{\"vector\":[]}]");
+  check_json(read1("(1e21 1e-7 1.0 +inf.0 -inf.0 +nan.0)"),
+             "[1e21,1e-7,1.0,{\"float\":\"inf\"},{\"float\":\"-inf\"},{\"float\":\"nan\"}]");
+  /* an answer with constraints, as reification marks it */
+  check_json(
+      pko_cons_answer(pko_sym("_.0"), read1("((=/= ((_.0 a))) (sym _.0))")),
+      "{\"answer\":{\"var\":0},\"constraints\":{\"=/=\":[[[{\"var\":0},{\"sym\":\"a\"}]]],\"sym\":[{\"var\":0}]}}");
+  check_json(read1("(_.0 (=/= ((_.0 a))))"), "[{\"var\":0},[{\"sym\":\"=/=\"},[[{\"var\":0},{\"sym\":\"a\"}]]]]");
   check_json(pko_mkflo(0x1p-1074), "5e-324");
   check_json(read1("\"q\\\"b\\\\s\\n\\t\\x1;\\x7f;\\xe9;\""), "\"q\\\"b\\\\s\\n\\t\\u0001\x7f\xc3\xa9\"");
   check_json(pko_mkcstr("\xff"), "\"\\u00ff\"");
-  check_json(read1("(#\\a |a b| 9223372036854775807)"), "[\"#\\\\a\",\"a b\",9223372036854775807]");
-  check_json(pko_list(2, PK_VOID, PK_EOF), "[\"#<void>\",\"#!eof\"]");
-  check_json(pko_mkvar(7), "\"_.7\"");
+  check_json(read1("(#\\a #\\space |a b| 9223372036854775807)"),
+             "[{\"char\":\"a\"},{\"char\":\" \"},{\"sym\":\"a b\"},9223372036854775807]");
+  check_json(pko_list(2, PK_VOID, PK_EOF), "[{\"other\":\"#<void>\"},{\"other\":\"#!eof\"}]");
+  check_json(pko_mkvar(7), "{\"var\":7}");
   check_json(PK_NIL, "[]");
-  /* an exact ratio is a JSON string (JSON numbers are doubles) */
-  check_json(read1("(1/2 -3/4 4/2)"), "[\"1/2\",\"-3/4\",2]");
+  /* an exact ratio is {"ratio":[n,d]} (JSON numbers are doubles) */
+  check_json(read1("(1/2 -3/4 4/2)"), "[{\"ratio\":[1,2]},{\"ratio\":[-3,4]},2]");
 }
 
 /* The printer's output is exactly what the reader reads back. */
@@ -532,7 +541,7 @@ static void test_deep_list(void **state)
   check(v, PKP_WRITE, want);
   check(v, PKP_DISPLAY, want);
   free(want);
-  want = nest_text(DEEP, "[", "\"x\"", "]");
+  want = nest_text(DEEP, "[", "{\"sym\":\"x\"}", "]");
   check_json(v, want);
   free(want);
 }
