@@ -760,13 +760,27 @@ static pk_val pks_ifte_clause(pks_machine *m, const pks_goal *g, pks_state *st, 
   return pks_apply(q->goals[0], st);
 }
 
+/* kanren's goals (below) answer either a stream or a thunk to force next
+   in place, without a suspension: the thunk with its low bit set (streams
+   are aligned objects or immediates, never odd), so the caller's next
+   thunk stays in a register instead of going through a pointer. */
+#define PKS_NEXT(t) ((t) | 1)
+static inline pk_val pks_take_next(pk_val r, pk_val *next)
+{
+  if (__builtin_expect(r & 1, 0)) {
+    *next = r & ~(pk_val)1;
+    return 0;
+  }
+  return r;
+}
+
 static pk_val pks_run_body(pks_machine *m, const pks_goal *g, pks_state *st);
-static pk_val pks_lall(const pke_node *n, pke_env *env, pks_state *st, pk_val *next);
-static pk_val pks_lany(pks_machine *m, const pke_node *n, pke_env *env, pks_state *st, pk_val *next);
+static pk_val pks_lall(const pke_node *n, pke_env *env, pks_state *st);
+static pk_val pks_lany(pks_machine *m, const pke_node *n, pke_env *env, pks_state *st);
 
 /* Force a goal's suspension (TK_GOAL): the body of fresh, conde, project,
    conda, condu, onceo, run. */
-static pk_val pks_force_goal(pks_machine *m, const pks_goal *g, pks_state *st, pk_val *next)
+static pk_val pks_force_goal(pks_machine *m, const pks_goal *g, pks_state *st)
 {
   const pke_node *n = PKS_NODE(g);
   switch (g->h.aux) {
@@ -789,8 +803,8 @@ static pk_val pks_force_goal(pks_machine *m, const pks_goal *g, pks_state *st, p
     pks_eval_goals(n, f, st, goals);
     return pks_conj(m, goals, n->n, st);
   }
-  case PKE_LALL: return pks_lall(n, PKS_ENV(g), st, next);
-  case PKE_LANY: return pks_lany(m, n, PKS_ENV(g), st, next);
+  case PKE_LALL: return pks_lall(n, PKS_ENV(g), st);
+  case PKE_LANY: return pks_lany(m, n, PKS_ENV(g), st);
   default: pko_error("internal error: bad goal node");
   }
 }
@@ -880,18 +894,14 @@ static pk_val pks_ki_answer(pks_ki *k, pk_val a)
 }
 
 /* Continue interleaving k with stream p (0: the stream due next) until an
-   answer: returns k's stream, or 0 with *next the thunk to force under an
-   F_KI frame. */
-__attribute__((noinline)) static pk_val pks_ki_run(pks_machine *m, pks_ki *k, pk_val p, pk_val *next)
+   answer: returns k's stream, or PKS_NEXT(t) for a thunk t to force under
+   an F_KI frame. */
+__attribute__((noinline)) static pk_val pks_ki_run(pks_machine *m, pks_ki *k, pk_val p)
 {
-  *next = 0;
   k->pend = 0;
   for (;;) {
     pk_val one;
-    if (!p && (one = pks_ki_single(k))) { /* queued streams are thunks */
-      *next = one;
-      return 0;
-    }
+    if (!p && (one = pks_ki_single(k))) return PKS_NEXT(one); /* queued streams are thunks */
     if (!p && !(p = pks_ki_due(k))) return PK_FALSE;
     if (p == PK_FALSE) {
       p = 0;
@@ -899,8 +909,7 @@ __attribute__((noinline)) static pk_val pks_ki_run(pks_machine *m, pks_ki *k, pk
     }
     if (pks_thunkp(p)) {
       pks_push(m, F_KI, (pk_val)k);
-      *next = p;
-      return 0;
+      return PKS_NEXT(p);
     }
     bool unit = pks_kind(p) == K_STATE;
     pk_val a = unit ? p : ((pks_choice *)p)->a, f = unit ? PK_FALSE : ((pks_choice *)p)->f;
@@ -915,29 +924,26 @@ __attribute__((noinline)) static pk_val pks_ki_run(pks_machine *m, pks_ki *k, pk
 }
 
 /* lall: bind(..bind(g0(st), g1).., gn), goals made now as kanren does. */
-__attribute__((noinline)) static pk_val pks_lall(const pke_node *n, pke_env *env, pks_state *st, pk_val *next)
+__attribute__((noinline)) static pk_val pks_lall(const pke_node *n, pke_env *env, pks_state *st)
 {
   if (n->n == 0) return (pk_val)st;
   pk_val goals[n->n];
   pks_eval_goals(n, env, st, goals);
   pk_val z = pks_apply(goals[0], st);
   for (int i = 1; i < n->n; i++) z = pks_mkthunk(TK_KI, (pk_val)pks_ki_new(z, goals[i], NULL), 0);
-  if (z == PK_FALSE || !pks_thunkp(z)) return z;
-  *next = z;
-  return 0;
+  return z == PK_FALSE || !pks_thunkp(z) ? z : PKS_NEXT(z);
 }
 
 /* lany: its goals interleaved from one state (a disjunction: a new
    scope); no goals succeed, as kanren's ldisj does. */
-__attribute__((noinline)) static pk_val pks_lany(pks_machine *m, const pke_node *n, pke_env *env, pks_state *st,
-                                                 pk_val *next)
+__attribute__((noinline)) static pk_val pks_lany(pks_machine *m, const pke_node *n, pke_env *env, pks_state *st)
 {
   if (n->n == 0) return (pk_val)st;
   st = pks_rescope(st);
   pk_val goals[n->n], l = PK_NIL;
   pks_eval_goals(n, env, st, goals);
   for (int i = n->n; i-- > 0;) l = pko_cons(goals[i], l);
-  return pks_ki_run(m, pks_ki_new(l, 0, st), 0, next);
+  return pks_ki_run(m, pks_ki_new(l, 0, st), 0);
 }
 
 /* The stream a thunk yields when forced, one level: nested thunks push
@@ -968,8 +974,8 @@ static pk_val pks_step(pks_machine *m, pk_val t, pk_val *next, bool memo)
   case TK_NIL2: return (pk_val)&pks_nil1;
   case TK_NIL1: return PK_FALSE;
   case TK_APPLY: return pks_apply(k->x, (pks_state *)k->y);
-  case TK_GOAL: return pks_force_goal(m, (const pks_goal *)k->x, (pks_state *)k->y, next);
-  case TK_KI: return pks_ki_run(m, (pks_ki *)k->x, ((pks_ki *)k->x)->pend, next);
+  case TK_GOAL: return pks_take_next(pks_force_goal(m, (const pks_goal *)k->x, (pks_state *)k->y), next);
+  case TK_KI: return pks_take_next(pks_ki_run(m, (pks_ki *)k->x, ((pks_ki *)k->x)->pend), next);
   case TK_CONDE_REST: {
     const pks_goal *g = (const pks_goal *)k->x;
     int64_t i = k->h.aux >> 8;
@@ -1097,9 +1103,9 @@ descend:
         s = pks_mkthunk(TK_KI, (pk_val)k, 0);
         break;
       }
-      s = pks_ki_run(&m, k, s, &next);
-      if (next) {
-        t = next;
+      s = pks_ki_run(&m, k, s);
+      if (s & 1) {
+        t = s & ~(pk_val)1;
         goto descend;
       }
       break;
