@@ -300,8 +300,25 @@ static inline bool pko_numberp(pk_val v)
 }
 
 /* ---- equality ------------------------------------------------------------ */
-bool pko_eqv(pk_val a, pk_val b);   /* Scheme eqv? */
-bool pko_equal(pk_val a, pk_val b); /* Scheme equal?; iterative, any depth */
+bool pko_eqv(pk_val a, pk_val b); /* Scheme eqv? */
+/* Scheme equal?: iterative at any depth, through pairs and vectors, and
+   terminating on cyclic vectors (a pair of vectors met again while being
+   compared is taken as equal: the coinductive reading of R6RS equal?). */
+bool pko_equal(pk_val a, pk_val b);
+
+/* A set of (a, b) word pairs with a word of data each, in malloc'd memory
+   (open addressing, doubling at 1/2 load).  Keys must be nonzero in a; the
+   values they name must stay reachable elsewhere (the collector does not
+   see this table).  Used by the walks that must notice a vector seen
+   before (cycles).  One thread. */
+typedef struct pko_seen {
+  uintptr_t *slot; /* 3 words per entry: a, b, data */
+  size_t n, cap;
+} pko_seen;
+/* The data word of (a, b), adding it with data 0 when absent (*added). */
+uintptr_t *pko_seen_get(pko_seen *s, uintptr_t a, uintptr_t b, bool *added);
+/* Release the table and leave it empty and reusable. */
+void pko_seen_free(pko_seen *s);
 
 /* ---- primitives -------------------------------------------------------- */
 /* Bind a C primitive to a global name.  Call before any program runs. */
