@@ -182,7 +182,7 @@ static void pkl_emit(pk_val v, const pkl_opts *o)
   else
     pkp_print(&b, v, PKP_WRITE);
   pkp_putc(&b, '\n');
-  fwrite(b.s, 1, b.len, pkb_output());
+  pkp_fwrite(&b, pkb_output());
   pkp_free(&b);
 }
 

@@ -102,6 +102,7 @@ int pkcli_run(int argc, char **argv)
       size_t b = v ? pkcli_bytes(v) : 0;
       if (b < ((size_t)1 << 20)) return pkcli_usage("--stack needs a byte count of at least 1M", PK_USAGE_RUN);
       pke_stack_budget = b;
+      pke_stack_exact = true;
       i++;
     } else if (!strcmp(a, "--seed")) {
       if (!pkcli_long(v, &n) || n < 0) return pkcli_usage("--seed needs a non-negative number", PK_USAGE_RUN);

@@ -6,6 +6,8 @@
 
 #include <inttypes.h>
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +83,47 @@ char *pko_xstrdup(const char *s)
 {
   size_t n = strlen(s) + 1;
   return memcpy(pko_xmalloc(n), s, n);
+}
+
+/* One pthread_create with a stack of bytes. */
+static bool pko_thread_try(pthread_t *th, void *(*fn)(void *), void *arg, size_t bytes)
+{
+  pthread_attr_t a;
+  pthread_attr_init(&a);
+  int rc = pthread_attr_setstacksize(&a, bytes);
+  if (rc == 0) rc = pthread_create(th, &a, fn, arg);
+  pthread_attr_destroy(&a);
+  return rc == 0;
+}
+
+/* Address space this process may still map under RLIMIT_AS (ulimit -v),
+   SIZE_MAX when unlimited: the limit less the current size (Linux's
+   /proc/self/statm; elsewhere the whole limit). */
+static size_t pko_as_free(void)
+{
+  struct rlimit r;
+  if (getrlimit(RLIMIT_AS, &r) != 0 || r.rlim_cur == RLIM_INFINITY) return SIZE_MAX;
+  unsigned long pages = 0;
+  FILE *f = fopen("/proc/self/statm", "r");
+  if (f) {
+    if (fscanf(f, "%lu", &pages) != 1) pages = 0;
+    fclose(f);
+  }
+  size_t used = (size_t)pages * (size_t)sysconf(_SC_PAGESIZE);
+  return r.rlim_cur > used ? (size_t)(r.rlim_cur - used) : 0;
+}
+
+size_t pko_thread_start(pthread_t *th, void *(*fn)(void *), void *arg, size_t want, bool exact, int share)
+{
+  const size_t margin = (size_t)64 << 20, least = (size_t)16 << 20;
+  size_t cap = pko_as_free();
+  if (cap != SIZE_MAX && !exact) cap = cap / 2 / (size_t)(share > 0 ? share : 1);
+  if ((exact || cap >= want + margin) && pko_thread_try(th, fn, arg, want + margin)) return want;
+  if (exact) return 0;
+  for (size_t s = want / 2; s >= least; s /= 2)
+    if (s <= cap && pko_thread_try(th, fn, arg, s)) return s - ((size_t)256 << 10);
+  if (cap < least && pko_thread_try(th, fn, arg, least)) return least - ((size_t)256 << 10);
+  return 0;
 }
 
 /* ---- allocation ---------------------------------------------------------- */

@@ -24,6 +24,7 @@
 #define GC_THREADS
 #endif
 #include <gc/gc.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -421,6 +422,15 @@ void *pko_xmalloc(size_t bytes);
 void *pko_xcalloc(size_t n, size_t size);
 void *pko_xrealloc(void *p, size_t bytes);
 char *pko_xstrdup(const char *s);
+
+/* Start a joinable thread running fn(arg) on a stack of want bytes plus a
+   64 MB margin.  When exact is false, the stack takes at most a share-th
+   of half the address space left under ulimit -v (the other half stays
+   for the heap), halving from want down to 16 MB until it fits: the
+   recursion floor of pke_ follows the stack actually obtained, so deep
+   recursion then ends in the stack-budget error sooner, never in a crash.
+   Returns the usable stack bytes obtained (at most want), 0 when none fit. */
+size_t pko_thread_start(pthread_t *th, void *(*fn)(void *), void *arg, size_t want, bool exact, int share);
 
 /* One-time process init: collector, symbol table, primitives. Idempotent. */
 void pko_init(void);

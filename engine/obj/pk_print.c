@@ -55,6 +55,13 @@ void pkp_free(pkp_buf *b)
   pkp_init(b);
 }
 
+/* fwrite with NULL is undefined even for 0 bytes, and an empty buffer has
+   no text. */
+void pkp_fwrite(const pkp_buf *b, FILE *f)
+{
+  if (b->len) fwrite(b->s, 1, b->len, f);
+}
+
 /* One byte; the text stays NUL-terminated after every append. */
 void pkp_putc(pkp_buf *b, char c)
 {
