@@ -116,11 +116,13 @@ static void pkl_read_text(pkl_prog *p, const char *file, const char *text, size_
       continue;
     }
     if (pkl_builtin_file(pko_as_str(lf)->s)) continue;
-    char *full = pkl_resolve(file, pko_as_str(lf)->s);
+    /* The path in collected memory: reading it may throw past this frame. */
+    char *m = pkl_resolve(file, pko_as_str(lf)->s), *full = pko_alloc_atomic(strlen(m) + 1);
+    strcpy(full, m);
+    free(m);
     pk_srcpos *keep = pko_alloc(sizeof *keep);
     *keep = pos;
     pkl_read_file(p, full, false, keep, depth + 1);
-    free(full);
   }
 }
 
