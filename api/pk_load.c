@@ -253,18 +253,22 @@ static int pkl_file_body(const char *path, pkl_opts *o)
 
 int pkl_run_file(const char *path, pkl_opts *o) { PKL_GUARD(pkl_file_body(path, o), o); }
 
+/* The name is copied (positions keep it for good) inside the guard, so
+   running out of memory there is an error, not an exit (fuzz_run found
+   the exit). */
 static int pkl_text_body(const char *name, const char *text, size_t len, pkl_opts *o)
 {
   pkl_prog p = { 0 };
-  pkl_read_text(&p, name, text, len, true, 0);
+  char *nm = GC_MALLOC_ATOMIC_UNCOLLECTABLE(strlen(name) + 1);
+  if (!nm) pko_oom();
+  strcpy(nm, name);
+  pkl_read_text(&p, nm, text, len, true, 0);
   return pkl_run_prog(&p, o);
 }
 
 int pkl_run_text(const char *name, const char *text, size_t len, pkl_opts *o)
 {
-  char *nm = GC_MALLOC_ATOMIC_UNCOLLECTABLE(strlen(name) + 1);
-  strcpy(nm, name);
-  PKL_GUARD(pkl_text_body(nm, text, len, o), o);
+  PKL_GUARD(pkl_text_body(name, text, len, o), o);
 }
 
 /* (load f) reached at run time. */
