@@ -101,6 +101,6 @@ void pki_init(void)
 
 void pki_configure(int workers, bool unordered, uint64_t seed, bool eager)
 {
-  pkw_config c = { workers, unordered, seed, eager, pke_stack_budget, pke_thread_start };
+  pkw_config c = { workers, unordered, seed, eager, pke_stack_budget, pke_thread_start, pke_stack_exact };
   pkw_configure(&c);
 }

@@ -116,11 +116,13 @@ static void pkl_read_text(pkl_prog *p, const char *file, const char *text, size_
       continue;
     }
     if (pkl_builtin_file(pko_as_str(lf)->s)) continue;
-    char *full = pkl_resolve(file, pko_as_str(lf)->s);
+    /* The path in collected memory: reading it may throw past this frame. */
+    char *m = pkl_resolve(file, pko_as_str(lf)->s), *full = pko_alloc_atomic(strlen(m) + 1);
+    strcpy(full, m);
+    free(m);
     pk_srcpos *keep = pko_alloc(sizeof *keep);
     *keep = pos;
     pkl_read_file(p, full, false, keep, depth + 1);
-    free(full);
   }
 }
 
@@ -331,9 +333,15 @@ static int pkl_run(const char *path, const char *text, size_t len, pkl_opts *o)
   pko_catch c;
   if (PKO_TRY(c)) {
     pkl_prog p = { 0 };
-    if (text)
-      pkl_read_text(&p, path, text, len, true, 0);
-    else
+    if (text) {
+      /* The name is copied (positions keep it for good) inside the guard,
+         so running out of memory there is an error, not an exit (fuzz_run
+         found the exit). */
+      char *nm = GC_MALLOC_ATOMIC_UNCOLLECTABLE(strlen(path) + 1);
+      if (!nm) pko_oom();
+      strcpy(nm, path);
+      pkl_read_text(&p, nm, text, len, true, 0);
+    } else
       pkl_read_file(&p, path, true, NULL, 0);
     int st = pkl_run_prog(&p, o, &sh);
     PKO_END(c);
@@ -344,12 +352,7 @@ static int pkl_run(const char *path, const char *text, size_t len, pkl_opts *o)
 
 int pkl_run_file(const char *path, pkl_opts *o) { return pkl_run(path, NULL, 0, o); }
 
-int pkl_run_text(const char *name, const char *text, size_t len, pkl_opts *o)
-{
-  char *nm = GC_MALLOC_ATOMIC_UNCOLLECTABLE(strlen(name) + 1);
-  strcpy(nm, name);
-  return pkl_run(nm, text, len, o);
-}
+int pkl_run_text(const char *name, const char *text, size_t len, pkl_opts *o) { return pkl_run(name, text, len, o); }
 
 /* (load f) reached at run time. */
 static void pkl_load_runtime(pk_val fname, const pk_srcpos *pos)

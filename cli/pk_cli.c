@@ -136,21 +136,17 @@ static void pkcli_signals(void)
   signal(SIGPIPE, SIG_DFL);
 }
 
-/* Run body on a thread whose stack holds the recursion budget. */
+/* Run body on a thread whose stack holds the recursion budget (or the part
+   of it the address-space limit leaves, unless --stack chose it). */
 void pkcli_on_big_stack(void *(*body)(void *), void *arg)
 {
-  pthread_attr_t a;
   pthread_t t;
-  pthread_attr_init(&a);
-  pthread_attr_setstacksize(&a, pke_stack_budget + ((size_t)64 << 20));
-  int rc = pthread_create(&t, &a, body, arg);
-  if (rc != 0) {
-    fprintf(stderr, "pkanren: cannot start the interpreter thread with a stack of %zu bytes (--stack): %s\n",
-            pke_stack_budget + ((size_t)64 << 20), strerror(rc));
+  if (!pko_thread_start(&t, body, arg, pke_stack_budget, pke_stack_exact, 4)) {
+    fprintf(stderr, "pkanren: cannot start the interpreter thread with a stack of %zu bytes%s\n", pke_stack_budget,
+            pke_stack_exact ? " (--stack): the address space (ulimit -v) does not hold it; lower --stack" : "");
     exit(PK_STATUS_RUNTIME);
   }
   pthread_join(t, NULL);
-  pthread_attr_destroy(&a);
 }
 
 /* Monotonic seconds. */

@@ -69,7 +69,7 @@ static void pkcli_repl_eval(const char *text)
         pkp_init(&b);
         pkp_print(&b, v, PKP_WRITE);
         pkp_putc(&b, '\n');
-        fwrite(b.s, 1, b.len, pkb_out);
+        pkp_fwrite(&b, pkb_out);
         pkp_free(&b);
       }
     }

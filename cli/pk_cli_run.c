@@ -146,6 +146,7 @@ int pkcli_run(int argc, char **argv)
       if (b < ((size_t)1 << 20) || b > ((size_t)1 << 40))
         return pkcli_run_bad(a, v, "a byte count from 1M to 1T (K/M/G/T suffixes)");
       pke_stack_budget = b;
+      pke_stack_exact = true;
       i++;
     } else if (!strcmp(a, "--seed")) {
       if (!pkcli_long(v, &n) || n < 0) return pkcli_run_bad(a, v, "a non-negative number");

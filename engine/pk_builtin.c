@@ -1233,7 +1233,7 @@ static void pkb_emit(pk_val v, int mode)
   pkp_buf b;
   pkp_init(&b);
   pkp_print(&b, v, mode);
-  fwrite(b.s, 1, b.len, pkb_output());
+  pkp_fwrite(&b, pkb_output());
   pkp_free(&b);
 }
 
@@ -1346,7 +1346,7 @@ PKB_PRIM(pkb_format)
   pkb_format_into("format", &b, argv[skip], argc - skip - 1, argv + skip + 1);
   pk_val r = PK_VOID;
   if (dest == PK_TRUE)
-    fwrite(b.s, 1, b.len, pkb_output());
+    pkp_fwrite(&b, pkb_output());
   else
     r = pko_mkstr(b.s ? b.s : "", b.len);
   pkp_free(&b);
@@ -1359,7 +1359,7 @@ PKB_PRIM(pkb_printf)
   pkp_buf b;
   pkp_init(&b);
   pkb_format_into("printf", &b, argv[0], argc - 1, argv + 1);
-  fwrite(b.s, 1, b.len, pkb_output());
+  pkp_fwrite(&b, pkb_output());
   pkp_free(&b);
   return PK_VOID;
 }

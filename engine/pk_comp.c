@@ -8,6 +8,7 @@
 ** "Evaluation").
 */
 #include "pk_comp.h"
+#include "pk_map.h"
 #include "pk_eval.h"
 #include "pk_print.h"
 #include "pk_read.h"
@@ -119,7 +120,11 @@ typedef struct pkc_scope {
   struct pkc_scope *up;
   pk_val *names;
   uint32_t n, cap;
+  pkm_map bound; /* every name bound here or further up (keys: symbol address) */
 } pkc_scope;
+
+/* A new empty scope inside up. */
+static pkc_scope pkc_scope_in(pkc_scope *up) { return (pkc_scope){ up, NULL, 0, 0, up ? up->bound : NULL }; }
 
 static void pkc_scope_add(pkc_scope *s, pk_val name)
 {
@@ -130,12 +135,17 @@ static void pkc_scope_add(pkc_scope *s, pk_val name)
     s->names = nn;
   }
   s->names[s->n++] = name;
+  s->bound = pkm_set(s->bound, (uint64_t)name >> 4, PK_TRUE);
 }
 
 /* Resolve name to (depth, slot); false if global. Later bindings shadow
-   earlier ones in the same frame (let* reuses names). */
+   earlier ones in the same frame (let* reuses names).  A name bound
+   nowhere (a special form's, a global's) costs one map probe, not a walk
+   over every enclosing scope: that walk made compiling n nested lets
+   quadratic in n. */
 static bool pkc_lookup(const pkc_scope *s, pk_val name, uint32_t *depth, uint32_t *slot)
 {
+  if (!s || pkm_get(s->bound, (uint64_t)name >> 4) == PK_UNBOUND) return false;
   for (uint32_t d = 0; s; s = s->up, d++)
     for (uint32_t i = s->n; i-- > 0;)
       if (s->names[i] == name) {
@@ -309,7 +319,7 @@ static pke_node *pkc_body(pk_val body, pkc_scope *sc, const pk_srcpos *pos)
 /* (lambda formals body ...) with formals a list, improper list or symbol. */
 static pke_node *pkc_lambda(pk_val formals, pk_val body, pkc_scope *sc, const pk_srcpos *pos, pk_val name)
 {
-  pkc_scope in = { sc, NULL, 0, 0 };
+  pkc_scope in = pkc_scope_in(sc);
   pke_node *n = pkc_node(PKE_LAMBDA, pos);
   pk_val f = formals;
   for (; pko_pairp(f); f = pko_cdr(f)) {
@@ -350,7 +360,7 @@ static pke_node *pkc_let(pk_val x, pkc_scope *sc, const pk_srcpos *pos, bool rec
   pkc_list(x, 3, pos, "invalid let");
   pk_val *names, *inits;
   long n = pkc_bindings(pkc_nth(x, 1), pos, &names, &inits);
-  pkc_scope in = { sc, NULL, 0, 0 };
+  pkc_scope in = pkc_scope_in(sc);
   for (long i = 0; i < n; i++) pkc_scope_add(&in, names[i]);
   pke_node *l = pkc_node(rec ? PKE_LETREC : PKE_LET, pos);
   l->n = (uint16_t)n;
@@ -370,7 +380,7 @@ static pke_node *pkc_named_let(pk_val x, pkc_scope *sc, const pk_srcpos *pos)
   long n = pkc_bindings(pkc_nth(x, 2), pos, &names, &inits);
   pk_val formals = PK_NIL;
   for (long i = n; i-- > 0;) formals = pko_cons(names[i], formals);
-  pkc_scope loop = { sc, NULL, 0, 0 };
+  pkc_scope loop = pkc_scope_in(sc);
   pkc_scope_add(&loop, name);
   pke_node *l = pkc_node(PKE_LETREC, pos);
   l->n = 1;
@@ -382,7 +392,7 @@ static pke_node *pkc_named_let(pk_val x, pkc_scope *sc, const pk_srcpos *pos)
   call->n = (uint16_t)n;
   call->kids = pko_alloc((size_t)(n + 1) * sizeof *call->kids);
   /* Initial values are evaluated outside the loop's scope: one level up. */
-  pkc_scope outer = { sc, NULL, 0, 0 };
+  pkc_scope outer = pkc_scope_in(sc);
   pkc_scope_add(&outer, pko_gensym(name));
   for (long i = 0; i < n; i++) call->kids[i] = pkc_comp(inits[i], &outer, pos);
   l->x = call;
@@ -577,29 +587,6 @@ static pk_val pkc_do(pk_val x, const pk_srcpos *pos)
 
 /* ---- quasiquote ----------------------------------------------------------- */
 
-static bool pkc_qq_const(pk_val x, int depth);
-
-/* True if x under quasiquote at depth has no unquote to evaluate. */
-static bool pkc_qq_const(pk_val x, int depth)
-{
-  pke_check_stack();
-  while (pko_pairp(x)) {
-    pk_val h = pko_car(x);
-    if (h == pkc_sym_unquote || h == pkc_sym_unquote_splicing) {
-      if (depth == 1) return false;
-      return pkc_qq_const(pko_cdr(x), depth - 1);
-    }
-    if (h == pkc_sym_quasiquote) return pkc_qq_const(pko_cdr(x), depth + 1);
-    if (!pkc_qq_const(h, depth)) return false;
-    x = pko_cdr(x);
-  }
-  if (pko_isa(x, PK_T_VECTOR)) {
-    for (uint32_t i = 0; i < pko_as_vec(x)->len; i++)
-      if (!pkc_qq_const(pko_as_vec(x)->items[i], depth)) return false;
-  }
-  return true;
-}
-
 static pke_node *pkc_pair2(int op, pke_node *a, pke_node *d, const pk_srcpos *pos)
 {
   pke_node *n = pkc_node(op, pos);
@@ -608,29 +595,46 @@ static pke_node *pkc_pair2(int op, pke_node *a, pke_node *d, const pk_srcpos *po
   return n;
 }
 
+/* Is n the template part t itself?  An unquoted expression may compile to
+   a constant too, but never to the (unquote e) around it. */
+static bool pkc_qq_lit(const pke_node *n, pk_val t) { return n->op == PKE_CONST && n->v == t; }
+
+/* (op head rest) for template x, or x itself as a constant when both parts
+   are: constness is decided bottom-up as the code is built, so each
+   subterm is visited once (a test of the whole subterm at every level was
+   quadratic in nesting depth). */
+static pke_node *pkc_qq_join(int op, pke_node *a, pke_node *d, pk_val x, const pk_srcpos *pos)
+{
+  if (pkc_qq_lit(a, pko_car(x)) && pkc_qq_lit(d, pko_cdr(x))) return pkc_const(x, pos);
+  return pkc_pair2(op, a, d, pos);
+}
+
 /* Code that builds the quasiquoted template x at nesting depth. */
 static pke_node *pkc_qq(pk_val x, int depth, pkc_scope *sc, const pk_srcpos *pos)
 {
-  if (pkc_qq_const(x, depth)) return pkc_const(x, pos);
+  pke_check_stack();
   if (pko_isa(x, PK_T_VECTOR)) {
     pk_val l = PK_NIL;
     for (uint32_t i = pko_as_vec(x)->len; i-- > 0;) l = pko_cons(pko_as_vec(x)->items[i], l);
-    pke_node *n = pkc_node(PKE_LIST2VEC, pos);
-    n->x = pkc_qq(l, depth, sc, pos);
-    return n;
+    pke_node *n = pkc_qq(l, depth, sc, pos);
+    if (pkc_qq_lit(n, l)) return pkc_const(x, pos);
+    pke_node *v = pkc_node(PKE_LIST2VEC, pos);
+    v->x = n;
+    return v;
   }
+  if (!pko_pairp(x)) return pkc_const(x, pos);
   pk_val h = pko_car(x);
   if (h == pkc_sym_unquote && pko_length(x) == 2) {
     if (depth == 1) return pkc_comp(pkc_nth(x, 1), sc, pos);
-    return pkc_pair2(PKE_CONS, pkc_const(h, pos), pkc_qq(pko_cdr(x), depth - 1, sc, pos), pos);
+    return pkc_qq_join(PKE_CONS, pkc_const(h, pos), pkc_qq(pko_cdr(x), depth - 1, sc, pos), x, pos);
   }
   if (h == pkc_sym_quasiquote && pko_length(x) == 2)
-    return pkc_pair2(PKE_CONS, pkc_const(h, pos), pkc_qq(pko_cdr(x), depth + 1, sc, pos), pos);
+    return pkc_qq_join(PKE_CONS, pkc_const(h, pos), pkc_qq(pko_cdr(x), depth + 1, sc, pos), x, pos);
   if (pko_pairp(h) && pko_car(h) == pkc_sym_unquote_splicing && depth == 1) {
     if (pko_length(h) != 2) pkc_bad(h, pos, "invalid unquote-splicing");
     return pkc_pair2(PKE_APPEND, pkc_comp(pkc_nth(h, 1), sc, pos), pkc_qq(pko_cdr(x), depth, sc, pos), pos);
   }
-  return pkc_pair2(PKE_CONS, pkc_qq(h, depth, sc, pos), pkc_qq(pko_cdr(x), depth, sc, pos), pos);
+  return pkc_qq_join(PKE_CONS, pkc_qq(h, depth, sc, pos), pkc_qq(pko_cdr(x), depth, sc, pos), x, pos);
 }
 
 /* ---- miniKanren forms ------------------------------------------------------- */
@@ -650,7 +654,7 @@ static void pkc_goals(pke_node *n, pk_val gs, pkc_scope *sc, const pk_srcpos *po
 /* (fresh (x ...) g ...): a frame of fresh variables around the goals. */
 static pke_node *pkc_fresh(pk_val vars, pk_val goals, int op, pkc_scope *sc, const pk_srcpos *pos)
 {
-  pkc_scope in = { sc, NULL, 0, 0 };
+  pkc_scope in = pkc_scope_in(sc);
   pke_node *n = pkc_node(op, pos);
   if (vars == PK_NIL && op != PKE_PROJECT) { /* (fresh () ...) and clauses: no frame */
     n->flags |= 2;

@@ -22,6 +22,7 @@ static pk_val pke_sym_test_failed;
 _Thread_local uintptr_t pke_floor;
 void (*pke_load)(pk_val fname, const pk_srcpos *pos);
 size_t pke_stack_budget = (size_t)1 << 30;
+bool pke_stack_exact;
 
 /* ---- runtime -------------------------------------------------------------- */
 
@@ -152,7 +153,7 @@ static pk_val pke_test(const pke_node *n, pke_env *e)
   pkp_puts(&b, "Testing ", 8);
   pkp_print(&b, title, PKP_WRITE);
   pkp_putc(&b, '\n');
-  fwrite(b.s, 1, b.len, pkb_output());
+  pkp_fwrite(&b, pkb_output());
   b.len = 0;
   pk_val expected = pke_eval(n->z, e);
   pk_val produced = pke_eval(n->y, e);
@@ -165,7 +166,7 @@ static pk_val pke_test(const pke_node *n, pke_env *e)
     pkp_puts(&b, "\nComputed: ", 11);
     pkp_print(&b, produced, PKP_WRITE);
     pkp_putc(&b, '\n');
-    fwrite(b.s, 1, b.len, pkb_output());
+    pkp_fwrite(&b, pkb_output());
   }
   pkp_free(&b);
   return PK_VOID;

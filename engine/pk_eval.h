@@ -103,6 +103,9 @@ void pke_thread_start(void);
 extern void (*pke_load)(pk_val fname, const pk_srcpos *pos);
 /* Bytes of C stack a program may use (--stack). */
 extern size_t pke_stack_budget;
+/* Set when the user chose the budget (--stack): threads never shrink it to
+   fit the address space, they fail with a message instead. */
+extern bool pke_stack_exact;
 /* This thread's recursion floor: below it the budget is spent (0 until
    pke_thread_start: no check). */
 extern _Thread_local uintptr_t pke_floor __attribute__((tls_model("initial-exec")));

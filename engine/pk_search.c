@@ -1250,10 +1250,21 @@ static bool pks_keep_a(pk_val a, const void *vst)
   return !pks_absento_atomic(st, a) && !pks_occurs(pko_cdr(a), pko_car(a), st->S);
 }
 
+/* Is u equal? to v or to a subterm of v?  Iterative: any depth. */
 static bool pks_member_star(pk_val u, pk_val v)
 {
-  if (pko_equal(u, v)) return true;
-  return pko_pairp(v) && (pks_member_star(u, pko_car(v)) || pks_member_star(u, pko_cdr(v)));
+  pks_vstack st;
+  pks_vinit(&st);
+  pks_vpush(&st, v);
+  while (st.n) {
+    v = st.v[--st.n];
+    if (pko_equal(u, v)) return true;
+    if (pko_pairp(v)) {
+      pks_vpush(&st, pko_cdr(v));
+      pks_vpush(&st, pko_car(v));
+    }
+  }
+  return false;
 }
 
 static bool pks_a_subsumed_by(pk_val t1, pk_val t2)
@@ -1295,31 +1306,31 @@ static int pks_numcmp(pk_val a, pk_val b)
   return c == 2 ? 1 : c;
 }
 
-/* lex-compare: -1, 0, 1. */
+/* lex-compare: -1, 0, 1.  Pairs compare car first; the cdrs still to
+   compare wait on an explicit stack, so depth costs heap, not C stack. */
 static int pks_lex(pk_val x, pk_val y)
 {
+  pks_vstack st;
+  pks_vinit(&st);
   for (;;) {
-    int ix = pks_type_index(x), iy = pks_type_index(y);
+    int ix = pks_type_index(x), iy = pks_type_index(y), c = 0;
     if (ix != iy) return ix < iy ? -1 : 1;
     switch (ix) {
-    case 0: return pks_numcmp(x, y);
-    case 1: {
-      int c = strcmp(pko_as_str(x)->s, pko_as_str(y)->s);
-      return c < 0 ? -1 : c > 0;
-    }
-    case 2: {
-      int c = strcmp(pko_symname(x), pko_symname(y));
-      return c < 0 ? -1 : c > 0;
-    }
-    case 6: {
-      int c = pks_lex(pko_car(x), pko_car(y));
-      if (c) return c;
-      x = pko_cdr(x);
-      y = pko_cdr(y);
+    case 0: c = pks_numcmp(x, y); break;
+    case 1: c = strcmp(pko_as_str(x)->s, pko_as_str(y)->s); break;
+    case 2: c = strcmp(pko_symname(x), pko_symname(y)); break;
+    case 6:
+      pks_vpush(&st, pko_cdr(x));
+      pks_vpush(&st, pko_cdr(y));
+      x = pko_car(x);
+      y = pko_car(y);
       continue;
+    default: break;
     }
-    default: return 0;
-    }
+    if (c) return c < 0 ? -1 : 1;
+    if (!st.n) return 0;
+    y = st.v[--st.n];
+    x = st.v[--st.n];
   }
 }
 

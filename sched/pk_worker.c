@@ -503,17 +503,17 @@ static void *pkw_main(void *arg)
 }
 
 /* Start pool worker i's thread, with the stack the configuration asks for
-   (the client's code runs on workers) plus a margin. */
-static void pkw_spawn_thread(int i)
+   (the client's code runs on workers) plus a margin, or a smaller one that
+   fits the address-space limit when the size is the default (each of the
+   n - i workers still to start gets an equal share). */
+static void pkw_spawn_thread(int i, int n)
 {
-  pthread_attr_t a;
-  pthread_attr_init(&a);
-  pthread_attr_setstacksize(&a, pkw.cfg.stack_bytes + ((size_t)64 << 20));
-  int rc = pthread_create(&pkw.w[i]->th, &a, pkw_main, pkw.w[i]);
-  pthread_attr_destroy(&a);
-  if (rc != 0)
-    pko_error("cannot start worker %d of %d with a stack of %zu bytes (-j, --stack): %s", i + 1, pkw.cfg.workers,
-              pkw.cfg.stack_bytes + ((size_t)64 << 20), strerror(rc));
+  if (pko_thread_start(&pkw.w[i]->th, pkw_main, pkw.w[i], pkw.cfg.stack_bytes, pkw.cfg.stack_exact, n - i)) return;
+  if (pkw.cfg.stack_exact)
+    pko_error("cannot start worker %d with a stack of %zu bytes (--stack): the address space (ulimit -v) does not "
+              "hold it; lower --stack or -j",
+              i, pkw.cfg.stack_bytes);
+  pko_error("cannot start worker %d: the address space (ulimit -v) does not hold even a 16 MB stack; lower -j", i);
 }
 
 /* Workers pkw.n..n-1 with their deques and threads.  Worker structs never
@@ -537,7 +537,7 @@ static void pkw_grow_pool(int n)
   pkw.n = n;
   pthread_mutex_unlock(&pkw.lock);
   pkw_set_plan(plan);
-  for (int i = old > 0 ? old : 1; i < n; i++) pkw_spawn_thread(i);
+  for (int i = old > 0 ? old : 1; i < n; i++) pkw_spawn_thread(i, n);
 }
 
 /* More threads allocate more between collections, and every collection

@@ -29,6 +29,7 @@ typedef struct pkw_config {
                          workers or not (stresses the memo protocol; tests) */
   size_t stack_bytes;         /* C stack the client's code may use on a worker */
   void (*thread_start)(void); /* run first on each worker thread, or NULL */
+  bool stack_exact;           /* the user chose stack_bytes: never shrink it */
 } pkw_config;
 
 /* A driver's counts in an ordered query, for --stats. */

@@ -6,6 +6,8 @@
 
 #include <inttypes.h>
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +88,47 @@ char *pko_xstrdup(const char *s)
 {
   size_t n = strlen(s) + 1;
   return memcpy(pko_xmalloc(n), s, n);
+}
+
+/* One pthread_create with a stack of bytes. */
+static bool pko_thread_try(pthread_t *th, void *(*fn)(void *), void *arg, size_t bytes)
+{
+  pthread_attr_t a;
+  pthread_attr_init(&a);
+  int rc = pthread_attr_setstacksize(&a, bytes);
+  if (rc == 0) rc = pthread_create(th, &a, fn, arg);
+  pthread_attr_destroy(&a);
+  return rc == 0;
+}
+
+/* Address space this process may still map under RLIMIT_AS (ulimit -v),
+   SIZE_MAX when unlimited: the limit less the current size (Linux's
+   /proc/self/statm; elsewhere the whole limit). */
+static size_t pko_as_free(void)
+{
+  struct rlimit r;
+  if (getrlimit(RLIMIT_AS, &r) != 0 || r.rlim_cur == RLIM_INFINITY) return SIZE_MAX;
+  unsigned long pages = 0;
+  FILE *f = fopen("/proc/self/statm", "r");
+  if (f) {
+    if (fscanf(f, "%lu", &pages) != 1) pages = 0;
+    fclose(f);
+  }
+  size_t used = (size_t)pages * (size_t)sysconf(_SC_PAGESIZE);
+  return r.rlim_cur > used ? (size_t)(r.rlim_cur - used) : 0;
+}
+
+size_t pko_thread_start(pthread_t *th, void *(*fn)(void *), void *arg, size_t want, bool exact, int share)
+{
+  const size_t margin = (size_t)64 << 20, least = (size_t)16 << 20;
+  size_t cap = pko_as_free();
+  if (cap != SIZE_MAX && !exact) cap = cap / 2 / (size_t)(share > 0 ? share : 1);
+  if ((exact || cap >= want + margin) && pko_thread_try(th, fn, arg, want + margin)) return want;
+  if (exact) return 0;
+  for (size_t s = want / 2; s >= least; s /= 2)
+    if (s <= cap && pko_thread_try(th, fn, arg, s)) return s - ((size_t)256 << 10);
+  if (cap < least && pko_thread_try(th, fn, arg, least)) return least - ((size_t)256 << 10);
+  return 0;
 }
 
 /* ---- allocation ---------------------------------------------------------- */
@@ -425,52 +468,126 @@ static bool pko_equal_atom(pk_val a, pk_val b)
   return false;
 }
 
-/* Scheme equal?.  Walks cdrs in a loop and cars through an explicit stack,
-   so depth costs heap, not C stack. */
+/* Slot index of (a, b) in a table of capacity cap (a power of two). */
+static size_t pko_seen_home(uintptr_t a, uintptr_t b, size_t cap)
+{
+  uint64_t h = (uint64_t)a ^ ((uint64_t)b * 0x9e3779b97f4a7c15ull);
+  h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;
+  h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
+  return (size_t)(h ^ (h >> 31)) & (cap - 1);
+}
+
+/* Double the table; every entry moves to its new home. */
+static void pko_seen_grow(pko_seen *s)
+{
+  size_t cap = s->cap ? s->cap * 2 : 64;
+  uintptr_t *t = pko_xcalloc(cap * 3, sizeof *t);
+  for (size_t k = 0; k < s->cap; k++) {
+    uintptr_t *e = s->slot + 3 * k;
+    if (!e[0]) continue;
+    size_t i = pko_seen_home(e[0], e[1], cap);
+    while (t[3 * i]) i = (i + 1) & (cap - 1);
+    memcpy(t + 3 * i, e, 3 * sizeof *e);
+  }
+  free(s->slot);
+  s->slot = t;
+  s->cap = cap;
+}
+
+uintptr_t *pko_seen_get(pko_seen *s, uintptr_t a, uintptr_t b, bool *added)
+{
+  if (2 * (s->n + 1) > s->cap) pko_seen_grow(s);
+  size_t i = pko_seen_home(a, b, s->cap);
+  for (;; i = (i + 1) & (s->cap - 1)) {
+    uintptr_t *e = s->slot + 3 * i;
+    if (!e[0]) {
+      e[0] = a;
+      e[1] = b;
+      e[2] = 0;
+      s->n++;
+      *added = true;
+      return e + 2;
+    }
+    if (e[0] == a && e[1] == b) {
+      *added = false;
+      return e + 2;
+    }
+  }
+}
+
+void pko_seen_free(pko_seen *s)
+{
+  free(s->slot);
+  s->slot = NULL;
+  s->n = s->cap = 0;
+}
+
+/* The explicit stack of pko_equal: pairs of values still to compare. */
+typedef struct pko_eqstack {
+  pk_val *v;
+  size_t n, cap; /* in pairs */
+  pk_val local[128];
+} pko_eqstack;
+
+/* Queue (a, b); doubling into malloc'd memory past the local array. */
+static void pko_eqpush(pko_eqstack *st, pk_val a, pk_val b)
+{
+  if (st->n == st->cap) {
+    pk_val *nv = pko_xmalloc(4 * st->cap * sizeof *nv);
+    memcpy(nv, st->v, 2 * st->n * sizeof *nv);
+    if (st->v != st->local) free(st->v);
+    st->v = nv;
+    st->cap *= 2;
+  }
+  st->v[2 * st->n] = a;
+  st->v[2 * st->n + 1] = b;
+  st->n++;
+}
+
+/* Compare vectors x and y: false on a length mismatch, else their items
+   are queued, unless this pair of vectors was met before. */
+static bool pko_equal_vec(pko_eqstack *st, pko_seen *seen, pk_val a, pk_val b)
+{
+  const pko_vector *x = pko_as_vec(a), *y = pko_as_vec(b);
+  if (x->len != y->len) return false;
+  bool added;
+  pko_seen_get(seen, (uintptr_t)a, (uintptr_t)b, &added);
+  if (!added) return true;
+  for (uint32_t i = x->len; i-- > 0;) pko_eqpush(st, x->items[i], y->items[i]);
+  return true;
+}
+
+/* Walks cdrs in a loop and cars and vector items through an explicit
+   stack, so depth costs heap, not C stack; the seen table (vectors only)
+   makes cycles terminate and is never touched by vector-free terms. */
 bool pko_equal(pk_val a, pk_val b)
 {
-  size_t cap = 64, n = 0;
-  pk_val local[128], *stk = local;
+  pko_eqstack st;
+  st.v = st.local;
+  st.n = 0;
+  st.cap = sizeof st.local / sizeof st.local[0] / 2;
+  pko_seen seen = { 0 };
   bool ok = true;
   for (;;) {
     if (a == b) goto next;
     if (pko_pairp(a) && pko_pairp(b)) {
-      if (n + 2 > cap) {
-        size_t ncap = cap * 2;
-        pk_val *ns = pko_xmalloc(2 * ncap * sizeof *ns);
-        memcpy(ns, stk, 2 * n * sizeof *ns);
-        if (stk != local) free(stk);
-        stk = ns;
-        cap = ncap;
-      }
-      stk[2 * n] = pko_cdr(a);
-      stk[2 * n + 1] = pko_cdr(b);
-      n++;
+      pko_eqpush(&st, pko_cdr(a), pko_cdr(b));
       a = pko_car(a);
       b = pko_car(b);
       continue;
     }
-    if (pko_isa(a, PK_T_VECTOR) && pko_isa(b, PK_T_VECTOR)) {
-      const pko_vector *x = pko_as_vec(a), *y = pko_as_vec(b);
-      if (x->len != y->len) {
-        ok = false;
-        break;
-      }
-      for (uint32_t i = 0; i < x->len && ok; i++) ok = pko_equal(x->items[i], y->items[i]);
-      if (!ok) break;
-      goto next;
-    }
-    if (!pko_equal_atom(a, b)) {
+    if (pko_isa(a, PK_T_VECTOR) && pko_isa(b, PK_T_VECTOR) ? !pko_equal_vec(&st, &seen, a, b) : !pko_equal_atom(a, b)) {
       ok = false;
       break;
     }
   next:
-    if (n == 0) break;
-    n--;
-    a = stk[2 * n];
-    b = stk[2 * n + 1];
+    if (st.n == 0) break;
+    st.n--;
+    a = st.v[2 * st.n];
+    b = st.v[2 * st.n + 1];
   }
-  if (stk != local) free(stk);
+  if (st.v != st.local) free(st.v);
+  pko_seen_free(&seen);
   return ok;
 }
 

@@ -24,6 +24,7 @@
 #define GC_THREADS
 #endif
 #include <gc/gc.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -310,8 +311,25 @@ static inline bool pko_numberp(pk_val v)
 }
 
 /* ---- equality ------------------------------------------------------------ */
-bool pko_eqv(pk_val a, pk_val b);   /* Scheme eqv? */
-bool pko_equal(pk_val a, pk_val b); /* Scheme equal?; iterative, any depth */
+bool pko_eqv(pk_val a, pk_val b); /* Scheme eqv? */
+/* Scheme equal?: iterative at any depth, through pairs and vectors, and
+   terminating on cyclic vectors (a pair of vectors met again while being
+   compared is taken as equal: the coinductive reading of R6RS equal?). */
+bool pko_equal(pk_val a, pk_val b);
+
+/* A set of (a, b) word pairs with a word of data each, in malloc'd memory
+   (open addressing, doubling at 1/2 load).  Keys must be nonzero in a; the
+   values they name must stay reachable elsewhere (the collector does not
+   see this table).  Used by the walks that must notice a vector seen
+   before (cycles).  One thread. */
+typedef struct pko_seen {
+  uintptr_t *slot; /* 3 words per entry: a, b, data */
+  size_t n, cap;
+} pko_seen;
+/* The data word of (a, b), adding it with data 0 when absent (*added). */
+uintptr_t *pko_seen_get(pko_seen *s, uintptr_t a, uintptr_t b, bool *added);
+/* Release the table and leave it empty and reusable. */
+void pko_seen_free(pko_seen *s);
 
 /* ---- primitives -------------------------------------------------------- */
 /* Bind a C primitive to a global name.  Call before any program runs. */
@@ -444,6 +462,15 @@ void *pko_xmalloc(size_t bytes);
 void *pko_xcalloc(size_t n, size_t size);
 void *pko_xrealloc(void *p, size_t bytes);
 char *pko_xstrdup(const char *s);
+
+/* Start a joinable thread running fn(arg) on a stack of want bytes plus a
+   64 MB margin.  When exact is false, the stack takes at most a share-th
+   of half the address space left under ulimit -v (the other half stays
+   for the heap), halving from want down to 16 MB until it fits: the
+   recursion floor of pke_ follows the stack actually obtained, so deep
+   recursion then ends in the stack-budget error sooner, never in a crash.
+   Returns the usable stack bytes obtained (at most want), 0 when none fit. */
+size_t pko_thread_start(pthread_t *th, void *(*fn)(void *), void *arg, size_t want, bool exact, int share);
 
 /* One-time process init: collector, symbol table, primitives. Idempotent. */
 void pko_init(void);

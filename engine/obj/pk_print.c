@@ -55,6 +55,13 @@ void pkp_free(pkp_buf *b)
   pkp_init(b);
 }
 
+/* fwrite with NULL is undefined even for 0 bytes, and an empty buffer has
+   no text. */
+void pkp_fwrite(const pkp_buf *b, FILE *f)
+{
+  if (b->len) fwrite(b->s, 1, b->len, f);
+}
+
 /* One byte; the text stays NUL-terminated after every append. */
 void pkp_putc(pkp_buf *b, char c)
 {
@@ -817,18 +824,95 @@ static void pkp_rest(pkp_buf *b, pkp_stack *st, pk_val v, int mode)
   }
 }
 
+/* The vectors of one print: seen holds each vector met (data: PKP_OPEN
+   while its items print, PKP_SHUT after, PKP_LABEL when a cycle goes
+   through it, the label number << 3 once written); labels is the next
+   label number.  Only vectors can close a cycle (pairs are immutable). */
+enum { PKP_OPEN = 1, PKP_SHUT = 2, PKP_LABEL = 4 };
+typedef struct pkp_cycles {
+  pko_seen seen;
+  uintptr_t labels;
+  bool found;    /* a cycle met in the first, label-free pass */
+  bool labelled; /* the second pass: seen marks the vectors that get labels */
+} pkp_cycles;
+
+/* Start vector v: false when it must not be opened (the first pass met a
+   cycle and stops; the second wrote a #N# reference instead). */
+static bool pkp_vec_open(pkp_buf *b, pkp_cycles *cy, pk_val v, bool json)
+{
+  bool added;
+  uintptr_t *d = pko_seen_get(&cy->seen, (uintptr_t)v, 0, &added);
+  if (!cy->labelled) {
+    if (*d == PKP_OPEN) return !(cy->found = true);
+    *d = PKP_OPEN;
+    return true;
+  }
+  if (!(*d & PKP_LABEL)) return true;
+  if (*d >> 3) {
+    pkp_printf(b, json ? "\"#%zu#\"" : "#%zu#", (size_t)(*d >> 3) - 1);
+    return false;
+  }
+  *d |= ++cy->labels << 3;
+  if (!json) pkp_printf(b, "#%zu=", (size_t)cy->labels - 1);
+  return true;
+}
+
 /* Continue vector v at index i. */
-static void pkp_vec(pkp_buf *b, pkp_stack *st, pk_val v, uint32_t i, int mode)
+static void pkp_vec(pkp_buf *b, pkp_stack *st, pkp_cycles *cy, pk_val v, uint32_t i, int mode)
 {
   bool json = mode == PKP_JSON;
-  if (i == 0) pkp_cstr(b, json ? "{\"vector\":[" : "#(");
+  if (i == 0) {
+    if (!pkp_vec_open(b, cy, v, json)) return;
+    pkp_cstr(b, json ? "{\"vector\":[" : "#(");
+  }
   if (i >= pko_as_vec(v)->len) {
     pkp_cstr(b, json ? "]}" : ")");
+    if (!cy->labelled) {
+      bool added;
+      *pko_seen_get(&cy->seen, (uintptr_t)v, 0, &added) = PKP_SHUT;
+    }
     return;
   }
   if (i > 0) pkp_putc(b, json ? ',' : ' ');
   pkp_push(st, PKP_OP_VEC, v, i + 1);
   pkp_push(st, PKP_OP_VAL, pko_as_vec(v)->items[i], 0);
+}
+
+/* Mark in cy->seen the vectors of v that a cycle returns to, in the order
+   the printer meets them (depth first, cars before cdrs): the first vector
+   of each cycle that the printer opens gets the label. */
+static void pkp_find_cycles(pkp_cycles *cy, pk_val v)
+{
+  pkp_stack st;
+  st.it = st.local;
+  st.n = 0;
+  st.cap = sizeof st.local / sizeof st.local[0];
+  pkp_push(&st, PKP_OP_VAL, v, 0);
+  while (st.n > 0) {
+    pkp_item it = st.it[--st.n];
+    if (pko_pairp(it.v)) {
+      pkp_push(&st, PKP_OP_VAL, pko_cdr(it.v), 0);
+      pkp_push(&st, PKP_OP_VAL, pko_car(it.v), 0);
+      continue;
+    }
+    if (!pko_isa(it.v, PK_T_VECTOR)) continue;
+    bool added;
+    uintptr_t *d = pko_seen_get(&cy->seen, (uintptr_t)it.v, 0, &added);
+    if (it.op == PKP_OP_VAL) {
+      if (!added) {
+        if (*d & PKP_OPEN) *d |= PKP_LABEL;
+        continue;
+      }
+      *d = PKP_OPEN;
+    }
+    const pko_vector *x = pko_as_vec(it.v);
+    if (it.i >= x->len) {
+      *d = (*d & PKP_LABEL) | PKP_SHUT;
+      continue;
+    }
+    pkp_push(&st, PKP_OP_VEC, it.v, it.i + 1);
+    pkp_push(&st, PKP_OP_VAL, x->items[it.i], 0);
+  }
 }
 
 /* ---- JSON ------------------------------------------------------------------- */
@@ -928,20 +1012,21 @@ static void pkp_jatom(pkp_buf *b, pk_val v)
 
 /* ---- entry points ----------------------------------------------------------- */
 
-/* The one printing loop behind write, display and JSON. */
-static void pkp_run(pkp_buf *b, pk_val v, int mode)
+/* One pass of the printing loop; false when the label-free pass met a
+   cycle and stopped. */
+static bool pkp_pass(pkp_buf *b, pkp_cycles *cy, pk_val v, int mode)
 {
   pkp_stack st;
   st.it = st.local;
   st.n = 0;
   st.cap = sizeof st.local / sizeof st.local[0];
   pkp_push(&st, PKP_OP_VAL, v, 0);
-  while (st.n > 0) {
+  while (st.n > 0 && !cy->found) {
     pkp_item it = st.it[--st.n];
     if (it.op == PKP_OP_LIST)
       pkp_rest(b, &st, it.v, mode);
     else if (it.op == PKP_OP_VEC)
-      pkp_vec(b, &st, it.v, it.i, mode);
+      pkp_vec(b, &st, cy, it.v, it.i, mode);
     else if (it.op == PKP_OP_CLOSE)
       pkp_putc(b, (char)it.i);
     else if (it.op == PKP_OP_JREST)
@@ -953,12 +1038,32 @@ static void pkp_run(pkp_buf *b, pk_val v, int mode)
     else if (pko_pairp(it.v))
       pkp_pair(b, &st, it.v, mode);
     else if (pko_isa(it.v, PK_T_VECTOR))
-      pkp_vec(b, &st, it.v, 0, mode);
+      pkp_vec(b, &st, cy, it.v, 0, mode);
     else if (mode == PKP_JSON)
       pkp_jatom(b, it.v);
     else
       pkp_atom(b, it.v, mode);
   }
+  return !cy->found;
+}
+
+/* The one printing loop behind write, display and JSON.  Terms without
+   cyclic vectors print in one pass (the seen table only counts vectors);
+   a cycle restarts the print after a pass that finds where labels go. */
+static void pkp_run(pkp_buf *b, pk_val v, int mode)
+{
+  size_t start = b->len;
+  pkp_cycles cy = { 0 };
+  if (!pkp_pass(b, &cy, v, mode)) {
+    b->len = start;
+    if (b->s) b->s[start] = 0;
+    pko_seen_free(&cy.seen);
+    pkp_find_cycles(&cy, v);
+    cy.found = false;
+    cy.labelled = true;
+    pkp_pass(b, &cy, v, mode);
+  }
+  pko_seen_free(&cy.seen);
 }
 
 /* v as write or display prints it (void as #<void>, as Chez writes it;

@@ -24,6 +24,7 @@
 #ifndef PK_PRINT_H
 #define PK_PRINT_H
 #include "pk_obj.h"
+#include <stdio.h>
 
 /* A growable byte buffer (malloc'd). */
 typedef struct pkp_buf {
@@ -33,6 +34,8 @@ typedef struct pkp_buf {
 
 void pkp_init(pkp_buf *b);
 void pkp_free(pkp_buf *b);
+/* Write the text to f; an empty buffer (no text allocated) writes nothing. */
+void pkp_fwrite(const pkp_buf *b, FILE *f);
 void pkp_putc(pkp_buf *b, char c);
 void pkp_puts(pkp_buf *b, const char *s, size_t n);
 void pkp_printf(pkp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

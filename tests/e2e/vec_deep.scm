@@ -1,0 +1,17 @@
+;; Vectors nested 1,000,000 deep through equal?, member, assoc, ==, =/=
+;; and the printer (no C recursion: the depth costs heap only).
+(define (nest n)
+  (let loop ([i 0] [x '()])
+    (if (= i n) x (loop (+ i 1) (vector x)))))
+(define n 1000000)
+(define a (nest n))
+(define b (nest n))
+(write (equal? a b)) (newline)
+(write (equal? a (nest (- n 1)))) (newline)
+(write (pair? (member a (list 1 b)))) (newline)
+(write (cdr (assoc a (list (cons 1 2) (cons b 'found))))) (newline)
+(write (run* (q) (== (list a q) (list b 'unified)))) (newline)
+(write (run* (q) (=/= (list q a) (list 1 b)))) (newline)
+(write (run* (q) (== q a) (=/= q b))) (newline)
+(write (string-length (format "~s" a))) (newline)
+(write (string-length (format "~a" (car (run 1 (q) (== q a)))))) (newline)

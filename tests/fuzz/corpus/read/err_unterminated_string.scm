@@ -1,0 +1,4 @@
+;; A string that never ends.
+(display "not printed")
+(display "never closed)
+(newline)
