@@ -349,7 +349,7 @@ void pksim_sample(pksim_dist d, pksim_val *const *p, int np, uint32_t size_rank,
   if (pksim_vector_dist(d)) {
     const pksim_val *ev = p[d == PKSIM_MULTINOMIAL ? 1 : 0];
     if (ev->rank != 1) pko_error("%s: a vector parameter expected", pksim_dist_names[d]);
-    memcpy(dims, size, size_rank * sizeof(int64_t));
+    if (size_rank) memcpy(dims, size, size_rank * sizeof(int64_t)); /* size may be NULL for () */
     rank = size_rank;
     size_t k = d == PKSIM_CATEGORICAL ? 1 : ev->n;
     if (d != PKSIM_CATEGORICAL) dims[rank++] = (int64_t)k;
