@@ -154,11 +154,12 @@ static pk_val pke_test(const pke_node *n, pke_env *e)
   pkp_print(&b, title, PKP_WRITE);
   pkp_putc(&b, '\n');
   pkp_fwrite(&b, pkb_output());
-  b.len = 0;
+  pkp_free(&b); /* the expressions may throw: hold no malloc'd buffer then */
   pk_val expected = pke_eval(n->z, e);
   pk_val produced = pke_eval(n->y, e);
   if (!pko_equal(expected, produced)) {
     pko_as_sym(pke_sym_test_failed)->value = PK_TRUE;
+    pkp_init(&b);
     pkp_puts(&b, "Failed: ", 8);
     pkp_print(&b, n->v, PKP_WRITE);
     pkp_puts(&b, "\nExpected: ", 11);
@@ -167,8 +168,8 @@ static pk_val pke_test(const pke_node *n, pke_env *e)
     pkp_print(&b, produced, PKP_WRITE);
     pkp_putc(&b, '\n');
     pkp_fwrite(&b, pkb_output());
+    pkp_free(&b);
   }
-  pkp_free(&b);
   return PK_VOID;
 }
 
