@@ -258,7 +258,7 @@ pk_val pko_mkvec(uint32_t len, pk_val fill)
 }
 
 /* An element as a double, for float64 tensors. */
-static double pko_todouble(pk_val v)
+static double pko_to_double(pk_val v)
 {
   if (pko_isa(v, PK_T_FLONUM)) return pko_flo(v);
   if (pko_isa(v, PK_T_RATIO)) return (double)pko_as_ratio(v)->num / (double)pko_as_ratio(v)->den;
@@ -281,7 +281,7 @@ pk_val pko_mktensor(uint32_t rank, const int64_t *dims, uint64_t count, const pk
   double *d = (double *)i64;
   for (uint64_t k = 0; k < count; k++) {
     if (f64)
-      d[k] = pko_todouble(elems[k]);
+      d[k] = pko_to_double(elems[k]);
     else
       i64[k] = pko_intval(elems[k]);
   }
