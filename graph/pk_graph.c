@@ -1085,13 +1085,13 @@ void pkg_print(pkp_buf *b, pk_val m)
 {
   pkg_setup();
   pkg_walker w = { .order = { 0 }, .shared = { 0 }, .recent = { 0 } };
-  pkg_seen_init(&w.seen, 1024);
-  pkg_map_init(&w.taken, 64);
+  pkg_seen_init(&w.seen, 64);
+  pkg_map_init(&w.taken, 16);
   pkg_map defs;
-  pkg_map_init(&defs, 64);
+  pkg_map_init(&defs, 16);
   pkg_vec shown = { 0 };
   pkg_atoms atoms = { .rsym = { 0 } };
-  pkg_map_init(&atoms.text, 64);
+  pkg_map_init(&atoms.text, 16);
   pkp_init(&atoms.arena);
   pk_val outs = pkg_outputs(m);
   pkg_walk(outs, &w);

@@ -12,6 +12,16 @@
 ** hashes and touches a node only on a match.  A reader that misses in an
 ** outdated array retries under the lock in the current one, so a term is
 ** never inserted twice.
+**
+** Nodes live in chunks that the collector never frees and never scans
+** (GC_malloc_atomic_uncollectable): the table keeps every interned term
+** alive anyway, and every value a node holds is canonical, so it is
+** either permanent (symbols, other nodes) or kept alive by its own table
+** slot (boxed atoms).  Scanning the nodes was most of each collection's
+** work once a batch had interned a few hundred thousand of them.  A chunk
+** starts with a header: a magic word and a bitmap of the 16-byte units
+** where a node starts, which tells a node from the pairs after it.  A list
+** too long for a chunk gets a block of its own, as long as it needs.
 */
 #include "pk_hcons.h"
 
@@ -24,13 +34,30 @@
 
 typedef struct pkh_arr {
   size_t cap;             /* power of two */
-  _Atomic uint32_t *hash; /* cap entries; collected, not scanned */
+  _Atomic uint32_t *hash; /* cap entries, in the same block after slot */
   _Atomic pk_val slot[];  /* cap entries */
 } pkh_arr;
+
+#define PKH_CHUNK ((size_t)64 << 10)
+#define PKH_UNITS (PKH_CHUNK / 16)
+
+typedef struct pkh_chunk {
+  const void *magic;                       /* &pkh_chunk_magic */
+  _Atomic uint64_t starts[PKH_UNITS / 64]; /* bit u: a node starts at unit u */
+} pkh_chunk;
+
+/* The first unit after the header. */
+#define PKH_FIRST ((sizeof(pkh_chunk) + 15) / 16 * 16)
+
+static const char pkh_chunk_magic = 0;
 
 typedef struct pkh_shard {
   pthread_mutex_t lock;
   _Atomic(pkh_arr *) arr;
+  pkh_chunk *chunk; /* under lock: where new nodes go */
+  size_t used;      /* under lock: bytes of chunk taken */
+  pk_val *atoms;    /* under lock: the boxed atoms, scanned (the arrays are not) */
+  size_t natoms, capatoms;
   size_t count, lists, cells; /* under lock */
   uint32_t next_id;           /* under lock */
   char pad[64];               /* shards on separate cache lines */
@@ -46,16 +73,31 @@ static _Noreturn void pkh_oom(void)
   abort();
 }
 
-/* An empty array of cap slots (the slots are scanned: they keep the terms). */
+/* An empty array of cap slots.  It is not scanned: what the slots hold is
+   in chunks or kept by the shard's atoms array. */
 static pkh_arr *pkh_newarr(size_t cap)
 {
-  pkh_arr *a = GC_MALLOC(sizeof *a + cap * sizeof(pk_val));
-  _Atomic uint32_t *h = GC_MALLOC_ATOMIC(cap * sizeof *h);
-  if (!a || !h) pkh_oom();
-  memset((void *)h, 0, cap * sizeof *h);
+  size_t bytes = sizeof(pkh_arr) + cap * (sizeof(pk_val) + sizeof(uint32_t));
+  pkh_arr *a = GC_MALLOC_ATOMIC(bytes);
+  if (!a) pkh_oom();
+  memset(a, 0, bytes);
   a->cap = cap;
-  a->hash = h;
+  a->hash = (_Atomic uint32_t *)(a->slot + cap);
   return a;
+}
+
+/* Keep boxed atom v alive (shard locked). */
+static void pkh_keep(pkh_shard *sh, pk_val v)
+{
+  if (sh->natoms == sh->capatoms) {
+    size_t cap = sh->capatoms ? 2 * sh->capatoms : 64;
+    pk_val *na = GC_MALLOC(cap * sizeof *na);
+    if (!na) pkh_oom();
+    if (sh->natoms) memcpy(na, sh->atoms, sh->natoms * sizeof *na);
+    sh->atoms = na;
+    sh->capatoms = cap;
+  }
+  sh->atoms[sh->natoms++] = v;
 }
 
 /* Locks and first arrays (the collector must be up: pko_init first). */
@@ -195,15 +237,37 @@ static void pkh_grow(pkh_shard *sh)
   atomic_store_explicit(&sh->arr, na, memory_order_release);
 }
 
+/* bytes (a multiple of 16) for a new node (shard locked): from the
+   shard's chunk, or a block of its own for a long list. */
+static void *pkh_alloc(pkh_shard *sh, size_t bytes)
+{
+  if (bytes > PKH_CHUNK / 4) {
+    void *p = GC_malloc_atomic_uncollectable(bytes);
+    if (!p) pkh_oom();
+    return p;
+  }
+  if (!sh->chunk || sh->used + bytes > PKH_CHUNK) {
+    sh->chunk = GC_malloc_atomic_uncollectable(PKH_CHUNK);
+    if (!sh->chunk) pkh_oom();
+    memset(sh->chunk, 0, sizeof *sh->chunk);
+    sh->chunk->magic = &pkh_chunk_magic;
+    sh->used = PKH_FIRST;
+  }
+  size_t u = sh->used / 16;
+  sh->used += bytes;
+  atomic_fetch_or_explicit(&sh->chunk->starts[u / 64], (uint64_t)1 << (u % 64), memory_order_relaxed);
+  return (char *)sh->chunk + u * 16;
+}
+
 /* A new list (shard locked): one block, the pkh_node, then the other n - 1
    pairs in order, so that comparing and walking a list stays in one or two
    cache lines.  The pairs after the first are referenced only inside the
-   block; the table keeps the block (and so them) alive for good, which is
-   what makes pointers into its middle safe with the collector's interior
-   pointers off. */
+   block, which is never freed. */
 static pk_val pkh_newlist(pkh_shard *sh, uint32_t h, const pk_val *items, size_t n, pk_val tail)
 {
-  pkh_node *node = pko_alloc(sizeof *node + (n - 1) * sizeof(pko_pair));
+  for (size_t k = 0; k < n; k++) pko_assert(pkh_internedp(items[k]));
+  pko_assert(pkh_internedp(tail));
+  pkh_node *node = pkh_alloc(sh, sizeof *node + (n - 1) * sizeof(pko_pair));
   pko_pair *cells = (pko_pair *)(node + 1);
   pk_val rest = tail;
   for (size_t k = n - 1; k > 0; k--) {
@@ -213,6 +277,7 @@ static pk_val pkh_newlist(pkh_shard *sh, uint32_t h, const pk_val *items, size_t
   node->car = items[0];
   node->cdr = rest;
   node->hash = h;
+  atomic_init(&node->memo, 0); /* the chunk is not cleared */
   node->id = sh->next_id++ << PKH_SHARD_BITS | (uint32_t)(sh - pkh_tab);
   sh->lists++;
   sh->cells += n - 1;
@@ -238,7 +303,10 @@ static pk_val pkh_find_add(uint32_t h, const pk_val *items, size_t n, pk_val tai
   if (arr != seen || atomic_load_explicit(&arr->hash[at], memory_order_relaxed))
     v = pkh_probe(arr, h, items, n, tail, &at);
   if (!v) {
-    v = n ? pkh_newlist(sh, h, items, n, tail) : tail;
+    if (n)
+      v = pkh_newlist(sh, h, items, n, tail);
+    else
+      pkh_keep(sh, v = tail);
     atomic_store_explicit(&arr->slot[at], v, memory_order_relaxed);
     atomic_store_explicit(&arr->hash[at], h, memory_order_release);
     sh->count++;
@@ -265,8 +333,13 @@ pk_val pkh_atom(pk_val a)
 bool pkh_internedp(pk_val t)
 {
   if (pko_pairp(t)) {
-    void *p = pko_as_pair(t); /* ordinary pairs are 16-byte objects; list pairs inside blocks are not heads */
-    return GC_size(p) >= sizeof(pkh_node) && GC_base(p) == p;
+    char *p = (char *)pko_as_pair(t), *base = GC_base(p);
+    if (!base) return false;
+    if (base == p) return GC_size(p) >= sizeof(pkh_node); /* ordinary pairs are 16 bytes; a long list's own block */
+    const pkh_chunk *c = (const pkh_chunk *)base;
+    if (c->magic != &pkh_chunk_magic || GC_size(base) < PKH_CHUNK) return false;
+    size_t u = (size_t)(p - base) / 16;
+    return u < PKH_UNITS && (atomic_load_explicit(&c->starts[u / 64], memory_order_relaxed) >> (u % 64) & 1);
   }
   return pkh_plain(t) || (pkh_boxed(t) && pkh_atom(t) == t);
 }

@@ -94,9 +94,10 @@ static void pkrw_init_once(void)
 
 static size_t pkrw_hash(pk_val k) { return (size_t)((k >> 3) * 0x9E3779B97F4A7C15ull >> 17); }
 
-static void pkrw_tab_init(pkrw_tab *t)
+/* An empty table of cap (a power of two) slots. */
+static void pkrw_tab_init(pkrw_tab *t, size_t cap)
 {
-  t->cap = 1024;
+  t->cap = cap;
   t->n = 0;
   t->gen = 1;
   t->s = pko_xcalloc(t->cap, sizeof *t->s);
@@ -150,8 +151,8 @@ pkrw_ctx *pkrw_new(pk_val rel, pkrw_walker w)
   c->walker = w;
   c->plan = pkrw_make_plan(rel);
   c->mark = pko_mkfix((int64_t)atomic_fetch_add(&pkrw_next_id, 1));
-  pkrw_tab_init(&c->pass);
-  pkrw_tab_init(&c->atoms);
+  pkrw_tab_init(&c->pass, 1024);
+  pkrw_tab_init(&c->atoms, 1024);
   /* rel and the results in the tables are reachable otherwise: rel from
      the caller, results from the interning table */
   return c;
@@ -568,7 +569,7 @@ pk_val pkrw_model(pkrw_ctx *c, pk_val m, bool *changed)
 size_t pkrw_count_nodes(pk_val ts)
 {
   pkrw_tab seen;
-  pkrw_tab_init(&seen);
+  pkrw_tab_init(&seen, 64); /* most models are small: a 1024-slot table cost more to clear than to fill */
   size_t cap = 256, n = 0;
   pk_val *stack = pko_xmalloc(cap * sizeof *stack);
   for (pk_val l = ts; pko_pairp(l); l = pko_cdr(l)) {
