@@ -1,7 +1,10 @@
 /*
-** pk_batch.c — bulk rewriting (pk_batch.h).  Models are rewritten one at a
-** time on the calling thread (the relation's queries use the configured
-** workers); the summary and outputs are written as each input file is done.
+** pk_batch.c — bulk rewriting (pk_batch.h).  With one worker the files
+** are done in order on the calling thread; with several, the input files
+** are the branches of a query on the scheduler's pool (a branch is a range
+** of files; forcing it does one file, splitting it halves it), each worker
+** rewriting with its own context and writing each output file itself, and
+** the calling thread appends the summary lines in input order.
 */
 #include "pk_batch.h"
 #include "pk_eval.h"
@@ -10,6 +13,7 @@
 #include "pk_load.h"
 #include "pk_print.h"
 #include "pk_read.h"
+#include "pk_worker.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -320,11 +324,23 @@ static void pkbt_json_str(pkp_buf *b, const char *s)
 
 /* ---- the per-model watchdog -------------------------------------------------------------- */
 
-/* The deadline of the model in flight (monotonic ns, 0: none); the
-   watchdog interrupts the engine when it passes (a relation's query that
-   never returns), and says so in fired. */
-static _Atomic uint64_t pkbt_deadline;
-static _Atomic int pkbt_fired, pkbt_stop;
+/* One per worker: the deadline of its model in flight (monotonic ns, 0:
+   none) and whether the watchdog fired for it.  The engine's interrupt
+   flag is the process's, so a firing interrupts whichever worker polls
+   first: a worker interrupted for another's deadline takes its model again
+   (pkbt_fires tells it so), and the watchdog sets the flag again every
+   2 ms until the worker it fired for has disarmed.  Firing and disarming
+   hold pkbt_wd_lock, so no flag is left set for a model already done. */
+typedef struct pkbt_wd {
+  uint64_t deadline;
+  bool fired;
+} pkbt_wd;
+
+static pthread_mutex_t pkbt_wd_lock = PTHREAD_MUTEX_INITIALIZER;
+static pkbt_wd *pkbt_wds;
+static int pkbt_nwd;
+static _Atomic uint64_t pkbt_fires;
+static _Atomic int pkbt_stop;
 
 static void *pkbt_watchdog(void *arg)
 {
@@ -332,17 +348,54 @@ static void *pkbt_watchdog(void *arg)
   while (!atomic_load(&pkbt_stop)) {
     struct timespec ts = { 0, 2000000 };
     nanosleep(&ts, NULL);
-    uint64_t d = atomic_load(&pkbt_deadline);
-    if (d && pko_now_ns() >= d && !atomic_exchange(&pkbt_fired, 1)) pko_interrupt_set(1);
+    uint64_t now = pko_now_ns();
+    pthread_mutex_lock(&pkbt_wd_lock);
+    for (int k = 0; k < pkbt_nwd; k++) {
+      if (!pkbt_wds[k].deadline || now < pkbt_wds[k].deadline) continue;
+      pkbt_wds[k].fired = true;
+      atomic_fetch_add(&pkbt_fires, 1);
+      pko_interrupt_set(1);
+    }
+    pthread_mutex_unlock(&pkbt_wd_lock);
   }
   return NULL;
 }
 
+/* Arm (deadline) or disarm (0) worker k's watchdog; disarming returns
+   whether it fired, and clears the flag it set. */
+static bool pkbt_arm(int k, uint64_t deadline)
+{
+  pthread_mutex_lock(&pkbt_wd_lock);
+  bool fired = pkbt_wds[k].fired;
+  pkbt_wds[k] = (pkbt_wd){ deadline, false };
+  if (fired) pko_interrupt_set(0);
+  pthread_mutex_unlock(&pkbt_wd_lock);
+  return fired;
+}
+
+/* Did a signal ask the command to stop? */
+static bool pkbt_signalled(void) { return pko_stop_reason() == PKO_STOP_SIGNAL; }
+
 /* ---- the batch --------------------------------------------------------------------------- */
+
+/* What one input file came to: its summary lines and output text, its
+   messages for stderr, its counts.  Filled by the worker that did it,
+   committed (summary appended, counts added) in input order. */
+typedef struct pkbt_fileres {
+  pkp_buf lines, out, errs;
+  size_t kept, models, ok, unchanged, failed, models_skipped, failed_before;
+  uint64_t rewrites;
+  double t_read, t_rewrite, t_write;
+  bool skipped, batch_timeout;
+  _Atomic bool ready;
+} pkbt_fileres;
 
 typedef struct pkbt_b {
   const pkbt_opts *o;
-  pkrw_ctx *ctx;
+  pk_val rel;
+  pkrw_walker walker;
+  pkrw_ctx **ctx; /* one per worker, made by the worker */
+  int nctx;
   uint64_t base_key; /* rules text, relation, walker */
   const char *dir;
   char run[40]; /* this run's id: start time and process */
@@ -350,15 +403,40 @@ typedef struct pkbt_b {
   FILE *sum; /* DIR/summary.jsonl, appended line by line */
   pkbt_olds old;
   size_t *oldix, oldcap; /* file -> 1 + its first line in old (0: empty) */
-  size_t failed_before;  /* failed models of skipped files */
+  const pkbt_ins *ins;
+  pkbt_fileres *res;    /* per input file, when run on the pool */
+  size_t failed_before; /* failed models of skipped files */
   size_t nfiles, files_done, files_skipped, models_skipped, models, failed, ok, unchanged;
-  uint64_t rewrites, steps;
+  uint64_t rewrites;
   double t0, t_start, t_read, t_rewrite, t_write, last_draw;
   uint64_t deadline; /* the batch's --timeout, or 0 */
   bool batch_timeout;
 } pkbt_b;
 
 static double pkbt_now(void) { return (double)pko_now_ns() * 1e-9; }
+
+/* This thread's worker number in the running batch (0 .. nctx-1): taken
+   at its first file of the batch (pkbt_gen counts batches). */
+static _Thread_local int pkbt_my_k;
+static _Thread_local unsigned pkbt_my_gen;
+static unsigned pkbt_gen;
+static _Atomic int pkbt_next_k;
+
+static int pkbt_self(const pkbt_b *b)
+{
+  if (pkbt_my_gen != pkbt_gen) {
+    pkbt_my_gen = pkbt_gen;
+    pkbt_my_k = atomic_fetch_add(&pkbt_next_k, 1);
+    if (pkbt_my_k >= b->nctx) pko_throw_at(PK_STATUS_RUNTIME, NULL, "internal error: more batch workers than -j");
+  }
+  return pkbt_my_k;
+}
+
+static pkrw_ctx *pkbt_ctx(pkbt_b *b, int k)
+{
+  if (!b->ctx[k]) b->ctx[k] = pkrw_new(b->rel, b->walker);
+  return b->ctx[k];
+}
 
 /* The progress line on a terminal: files, models, rate, ETA. */
 static void pkbt_progress(pkbt_b *b, bool last)
@@ -379,7 +457,6 @@ static void pkbt_progress(pkbt_b *b, bool last)
   if (last) fputc('\n', stderr);
   fflush(stderr);
 }
-
 /* Where "(model NAME" starts in text, as FILE:LINE:COL. */
 static void pkbt_model_pos(const char *text, size_t len, const char *name, pk_srcpos *pos)
 {
@@ -432,8 +509,8 @@ static size_t pkbt_first(const pkbt_b *b, const char *path)
 /* Does the earlier summary say this file is done with these keys?
    (Every earlier line of the file has its key; no failure unless failures
    are not retried; the output exists when a model of it succeeded.)  Counts
-   the skipped models and earlier failures when it does. */
-static bool pkbt_done(pkbt_b *b, const char *path, uint64_t file_key, const char *out)
+   the skipped models and earlier failures into fr when it does. */
+static bool pkbt_done(const pkbt_b *b, pkbt_fileres *fr, const char *path, uint64_t file_key, const char *out)
 {
   bool any_ok = false;
   size_t i0 = pkbt_first(b, path), i = i0, failed = 0;
@@ -445,20 +522,13 @@ static bool pkbt_done(pkbt_b *b, const char *path, uint64_t file_key, const char
     failed += l->failed;
   }
   if (any_ok && access(out, F_OK) != 0) return false;
-  b->models_skipped += i - i0;
-  b->failed_before += failed;
+  fr->models_skipped += i - i0;
+  fr->failed_before += failed;
   return true;
 }
 
-/* The models of one file recorded and kept. */
-typedef struct pkbt_fileres {
-  pkp_buf lines; /* summary lines */
-  pkp_buf out;   /* the output file's text */
-  size_t kept;
-} pkbt_fileres;
-
-/* Append one summary line. */
-static void pkbt_line(pkbt_b *b, pkbt_fileres *fr, const char *path, const char *model, const char *status,
+/* Append one summary line to fr (and a failure's message to its errs). */
+static void pkbt_line(const pkbt_b *b, pkbt_fileres *fr, const char *path, const char *model, const char *status,
                       const char *msg, size_t before, size_t after, uint64_t rewrites, double secs, uint64_t key,
                       uint64_t file_key)
 {
@@ -481,16 +551,9 @@ static void pkbt_line(pkbt_b *b, pkbt_fileres *fr, const char *path, const char 
              before, after, (unsigned long long)rewrites, secs, (unsigned long long)key, (unsigned long long)file_key,
              b->run);
   if (strcmp(status, "ok") && strcmp(status, "unchanged")) {
-    b->failed++;
-    fprintf(stderr, "pkanren rewrite: %s\n", msg);
+    fr->failed++;
+    pkp_printf(&fr->errs, "pkanren rewrite: %s\n", msg);
   }
-}
-
-/* Clear the engine's interrupt after a timeout the watchdog caused. */
-static void pkbt_disarm(void)
-{
-  atomic_store(&pkbt_deadline, 0);
-  if (atomic_exchange(&pkbt_fired, 0)) pko_interrupt_set(0);
 }
 
 /* pkrw_model under a catch: true with *r and *changed, or false with the
@@ -514,49 +577,60 @@ __attribute__((noinline)) static bool pkbt_try_read(const char *path, const char
   return true;
 }
 
-/* Rewrite model m of file path (text for positions): one summary line,
-   and its text into the output when it succeeded.  Throws only an
-   interrupt that is not a timeout (the batch stops). */
-static void pkbt_model(pkbt_b *b, pkbt_fileres *fr, const char *path, const char *text, size_t len, pk_val m,
-                       uint64_t file_key)
+/* Rewrite m on worker k under its limits: true with *r and *changed, or
+   false with the error in pko_err and *timeout.  A model interrupted for
+   another worker's deadline is taken again. */
+static bool pkbt_attempt(const pkbt_b *b, int k, pkrw_ctx *ctx, pk_val m, pk_val *r, bool *changed, bool *timeout)
 {
+  for (;;) {
+    uint64_t dl = b->o->timeout_model > 0 ? pko_now_ns() + (uint64_t)(b->o->timeout_model * 1e9) : 0;
+    if (b->deadline && (!dl || b->deadline < dl)) dl = b->deadline;
+    pkrw_limit(ctx, b->o->max_steps ? b->o->max_steps : PKBT_DEFAULT_STEPS, dl);
+    uint64_t fires = atomic_load(&pkbt_fires);
+    pkbt_arm(k, dl);
+    bool ok = pkbt_try_model(ctx, m, r, changed);
+    bool fired = pkbt_arm(k, 0);
+    *timeout = !ok && (fired || pkrw_timed_out(ctx));
+    if (ok || pko_err.status != PK_STATUS_INTERRUPT || fired || pkbt_signalled() || atomic_load(&pkbt_fires) == fires)
+      return ok;
+  }
+}
+
+/* Rewrite model m of file path (text for positions) on worker k: one
+   summary line, and its text into the output when it succeeded.  Throws
+   only an interrupt that is not a timeout (the batch stops). */
+static void pkbt_model(const pkbt_b *b, int k, pkbt_fileres *fr, const char *path, const char *text, size_t len,
+                       pk_val m, uint64_t file_key)
+{
+  pkrw_ctx *ctx = b->ctx[k];
   const char *name = pko_symname(pkg_name(m));
   uint64_t key = pkbt_fnv(file_key, name, strlen(name) + 1);
   double tc = pkbt_now();
   size_t before = pkrw_count_nodes(pkg_outputs(m));
-  pkrw_stats s0 = *pkrw_get_stats(b->ctx);
+  pkrw_stats s0 = *pkrw_get_stats(ctx);
   double t0 = pkbt_now();
-  b->t_read += t0 - tc; /* counting the input's nodes is part of reading */
-  uint64_t dl = b->o->timeout_model > 0 ? pko_now_ns() + (uint64_t)(b->o->timeout_model * 1e9) : 0;
-  if (b->deadline && (!dl || b->deadline < dl)) dl = b->deadline;
-  pkrw_limit(b->ctx, b->o->max_steps ? b->o->max_steps : PKBT_DEFAULT_STEPS, dl);
-  atomic_store(&pkbt_deadline, dl);
-  bool changed;
+  fr->t_read += t0 - tc; /* counting the input's nodes is part of reading */
+  bool changed, timeout;
   pk_val r;
-  if (pkbt_try_model(b->ctx, m, &r, &changed)) {
-    pkbt_disarm();
-    double secs = pkbt_now() - t0;
-    b->t_rewrite += secs;
-    const pkrw_stats *s = pkrw_get_stats(b->ctx);
+  bool ok = pkbt_attempt(b, k, ctx, m, &r, &changed, &timeout);
+  double secs = pkbt_now() - t0;
+  fr->t_rewrite += secs;
+  const pkrw_stats *s = pkrw_get_stats(ctx);
+  uint64_t rewrites = s->rewrites - s0.rewrites;
+  if (ok) {
     double tw = pkbt_now(); /* counting the output's nodes is part of writing */
     size_t after = changed ? pkrw_count_nodes(pkg_outputs(r)) : before;
-    pkbt_line(b, fr, path, name, changed ? "ok" : "unchanged", NULL, before, after, s->rewrites - s0.rewrites, secs,
-              key, file_key);
+    pkbt_line(b, fr, path, name, changed ? "ok" : "unchanged", NULL, before, after, rewrites, secs, key, file_key);
     pkg_print(&fr->out, r);
-    b->t_write += pkbt_now() - tw;
+    fr->t_write += pkbt_now() - tw;
     fr->kept++;
-    changed ? b->ok++ : b->unchanged++;
-    b->rewrites += s->rewrites - s0.rewrites;
+    changed ? fr->ok++ : fr->unchanged++;
+    fr->rewrites += rewrites;
     return;
   }
-  bool fired = atomic_load(&pkbt_fired) != 0;
-  pkbt_disarm();
-  double secs = pkbt_now() - t0;
-  b->t_rewrite += secs;
-  if (pko_err.status == PK_STATUS_INTERRUPT && !fired) pko_throw_at(PK_STATUS_INTERRUPT, NULL, "interrupted");
-  bool timeout = fired || pkrw_timed_out(b->ctx);
+  if (pko_err.status == PK_STATUS_INTERRUPT && !timeout) pko_throw_at(PK_STATUS_INTERRUPT, NULL, "interrupted");
   if (timeout && b->deadline && pko_now_ns() >= b->deadline) {
-    b->batch_timeout = true;
+    fr->batch_timeout = true;
     return;
   }
   pk_srcpos pos = { path, 1, 1 };
@@ -569,9 +643,7 @@ static void pkbt_model(pkbt_b *b, pkbt_fileres *fr, const char *path, const char
     snprintf(msg, sizeof msg, "%s:%d:%d: model %s: %s", path, pos.line, pos.col, name, pko_err.msg);
   else
     snprintf(msg, sizeof msg, "%s [model %s at %s:%d:%d]", pko_err.msg, name, path, pos.line, pos.col);
-  const pkrw_stats *s = pkrw_get_stats(b->ctx);
-  pkbt_line(b, fr, path, name, timeout ? "timeout" : "error", msg, before, before, s->rewrites - s0.rewrites, secs, key,
-            file_key);
+  pkbt_line(b, fr, path, name, timeout ? "timeout" : "error", msg, before, before, rewrites, secs, key, file_key);
 }
 
 /* mkdir -p of the directory part of path (inside the output directory). */
@@ -633,55 +705,133 @@ static char *pkbt_stdin(size_t *len)
   return s;
 }
 
-/* One input file: skipped when done, else its models rewritten, its
-   output written, its summary lines appended. */
-static void pkbt_file(pkbt_b *b, const pkbt_in *in)
+/* Input file i on worker k: skipped when done, else its models
+   rewritten and its output written (atomically) into fr; the summary is
+   the committer's.  Any thread. */
+static void pkbt_file(pkbt_b *b, int k, size_t i, pkbt_fileres *fr)
 {
+  const pkbt_in *in = &b->ins->v[i];
+  if (pkbt_signalled()) pko_throw_at(PK_STATUS_INTERRUPT, NULL, "interrupted");
+  if (b->deadline && pko_now_ns() >= b->deadline) {
+    fr->batch_timeout = true;
+    return;
+  }
+  pkbt_ctx(b, k);
   double t0 = pkbt_now();
   size_t len;
   char *text = !strcmp(in->path, "-") ? pkbt_stdin(&len) : pkr_slurp(in->path, &len);
   size_t n = strlen(b->dir) + strlen(in->rel) + 2;
   char *out = pko_xmalloc(n);
   snprintf(out, n, "%s/%s", b->dir, in->rel);
-  pkbt_fileres fr = { 0 };
-  pkp_init(&fr.lines);
-  pkp_init(&fr.out);
   uint64_t file_key = text ? pkbt_fnv(b->base_key, text, len) : 0;
-  if (text && pkbt_done(b, in->path, file_key, out)) {
-    b->files_skipped++;
+  if (text && pkbt_done(b, fr, in->path, file_key, out)) {
+    fr->skipped = true;
     goto done;
   }
   pk_val ms = PK_NIL;
   if (!text) {
     char msg[1024];
     snprintf(msg, sizeof msg, "%s:1:1: cannot read %s: %s", in->path, in->path, strerror(errno));
-    pkbt_line(b, &fr, in->path, NULL, "error", msg, 0, 0, 0, 0, 0, 0);
+    pkbt_line(b, fr, in->path, NULL, "error", msg, 0, 0, 0, 0, 0, 0);
   } else if (!pkbt_try_read(in->path, text, len, &ms)) {
     if (pko_err.status == PK_STATUS_INTERRUPT) pko_throw_at(PK_STATUS_INTERRUPT, NULL, "interrupted");
-    pkbt_line(b, &fr, in->path, NULL, "error", pko_err.msg, 0, 0, 0, 0, 0, file_key);
+    pkbt_line(b, fr, in->path, NULL, "error", pko_err.msg, 0, 0, 0, 0, 0, file_key);
   }
-  b->t_read += pkbt_now() - t0;
-  for (; pko_pairp(ms) && !b->batch_timeout; ms = pko_cdr(ms)) {
-    pkbt_model(b, &fr, in->path, text, len, pko_car(ms), file_key);
-    b->models++;
-    pkbt_progress(b, false);
+  fr->t_read += pkbt_now() - t0;
+  for (; pko_pairp(ms) && !fr->batch_timeout; ms = pko_cdr(ms)) {
+    pkbt_model(b, k, fr, in->path, text, len, pko_car(ms), file_key);
+    fr->models++;
   }
-  if (b->batch_timeout) goto done;
+  if (fr->batch_timeout) goto done;
   double tw = pkbt_now();
-  if (fr.kept)
-    pkbt_write_atomic(out, fr.out.s, fr.out.len);
+  if (fr->kept)
+    pkbt_write_atomic(out, fr->out.s, fr->out.len);
   else
     unlink(out);
-  if (fr.lines.len && (fwrite(fr.lines.s, 1, fr.lines.len, b->sum) != fr.lines.len || fflush(b->sum) != 0))
-    pko_throw_at(PK_STATUS_STATIC, NULL, "cannot write %s: %s", b->summary, strerror(errno));
-  b->t_write += pkbt_now() - tw;
-  b->files_done++;
+  fr->t_write += pkbt_now() - tw;
 done:
-  pkp_free(&fr.lines);
-  pkp_free(&fr.out);
+  pkp_free(&fr->out);
   free(out);
   free(text);
+}
+
+/* Add file result fr to the batch, in input order: its summary lines
+   appended (flushed, so a killed run keeps them), its messages printed,
+   its counts added.  The committing thread only. */
+static void pkbt_commit(pkbt_b *b, pkbt_fileres *fr)
+{
+  if (fr->batch_timeout || b->batch_timeout) {
+    b->batch_timeout = true;
+  } else if (fr->skipped) {
+    b->files_skipped++;
+    b->models_skipped += fr->models_skipped;
+    b->failed_before += fr->failed_before;
+  } else {
+    if (fr->lines.len && (fwrite(fr->lines.s, 1, fr->lines.len, b->sum) != fr->lines.len || fflush(b->sum) != 0))
+      pko_throw_at(PK_STATUS_STATIC, NULL, "cannot write %s: %s", b->summary, strerror(errno));
+    if (fr->errs.len) fwrite(fr->errs.s, 1, fr->errs.len, stderr);
+    b->files_done++;
+    b->models += fr->models;
+    b->ok += fr->ok;
+    b->unchanged += fr->unchanged;
+    b->failed += fr->failed;
+    b->rewrites += fr->rewrites;
+    b->t_read += fr->t_read;
+    b->t_rewrite += fr->t_rewrite;
+    b->t_write += fr->t_write;
+  }
+  pkp_free(&fr->lines);
+  pkp_free(&fr->errs);
   pkbt_progress(b, false);
+}
+
+/* ---- many files on the pool --------------------------------------------------------------- */
+
+/* A branch of the pool is a range of input files [lo, hi), as a fixnum;
+   forcing it does file lo, whose answer is the fixnum lo + 1. */
+static pkbt_b *pkbt_cur;
+
+static pk_val pkbt_range(size_t lo, size_t hi) { return pko_mkfix((int64_t)((uint64_t)lo << 32 | hi)); }
+
+static pk_val pkbt_force(pk_val t, pk_val *answer)
+{
+  uint64_t r = (uint64_t)pko_fixval(t);
+  size_t lo = r >> 32, hi = r & 0xffffffffu;
+  pkbt_b *b = pkbt_cur;
+  pkbt_file(b, pkbt_self(b), lo, &b->res[lo]);
+  *answer = pko_mkfix((int64_t)lo + 1);
+  return lo + 1 < hi ? pkbt_range(lo + 1, hi) : 0;
+}
+
+static bool pkbt_split(pk_val t, pk_val *a, pk_val *c)
+{
+  uint64_t r = (uint64_t)pko_fixval(t);
+  size_t lo = r >> 32, hi = r & 0xffffffffu;
+  if (hi - lo < 2) return false;
+  size_t mid = lo + (hi - lo) / 2;
+  *a = pkbt_range(lo, mid);
+  *c = pkbt_range(mid, hi);
+  return true;
+}
+
+static uint64_t pkbt_work(void) { return 0; }
+
+static const pkw_ops pkbt_ops = { .force = pkbt_force, .split = pkbt_split, .work = pkbt_work };
+
+/* The files on the pool's workers; results committed in input order as
+   they complete (a file done out of order waits for those before it). */
+static void pkbt_pool(pkbt_b *b)
+{
+  size_t n = b->nfiles, next = 0;
+  b->res = pko_xcalloc(n, sizeof *b->res);
+  pkbt_cur = b;
+  pkw_query *q = pkw_query_start(&pkbt_ops, pkbt_range(0, n), -1);
+  pk_val a;
+  while (pkw_query_next(q, &a)) {
+    atomic_store(&b->res[pko_fixval(a) - 1].ready, true);
+    while (next < n && atomic_load(&b->res[next].ready) && !b->batch_timeout) pkbt_commit(b, &b->res[next++]);
+  }
+  pkw_query_stop(q);
 }
 
 /* Keep, of each file's lines, only those of the run that wrote its last
@@ -742,13 +892,16 @@ static void pkbt_stats(pkbt_b *b)
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   double total = pkbt_now() - b->t0;
+  uint64_t steps = 0;
+  for (int k = 0; k < b->nctx; k++)
+    if (b->ctx[k]) steps += pkrw_get_stats(b->ctx[k])->steps;
   fprintf(stderr, "stats: files %zu done, %zu skipped; models %zu (ok %zu, unchanged %zu, failed %zu), %zu skipped\n",
           b->files_done, b->files_skipped, b->models, b->ok, b->unchanged, b->failed, b->models_skipped);
-  fprintf(stderr, "stats: read %.3f s, rewrite %.3f s, write %.3f s, total %.3f s (start and rules %.3f s)\n",
-          b->t_read, b->t_rewrite, b->t_write, total, b->t_start);
+  fprintf(stderr, "stats: read %.3f s, rewrite %.3f s, write %.3f s%s, total %.3f s (start and rules %.3f s)\n",
+          b->t_read, b->t_rewrite, b->t_write, b->nctx > 1 ? " (summed over workers)" : "", total, b->t_start);
   fprintf(stderr, "stats: rewrites %llu (%.0f/s of the rewrite phase), relation queries %llu, %.0f models/s\n",
           (unsigned long long)b->rewrites, b->t_rewrite > 0 ? (double)b->rewrites / b->t_rewrite : 0.0,
-          (unsigned long long)pkrw_get_stats(b->ctx)->steps, total > 0 ? (double)b->models / total : 0.0);
+          (unsigned long long)steps, total > 0 ? (double)b->models / total : 0.0);
   fprintf(stderr, "stats: peak memory %.1f MB (resident)\n", (double)ru.ru_maxrss / 1024.0);
 }
 
@@ -756,8 +909,8 @@ static void pkbt_stats(pkbt_b *b)
 static void pkbt_body(pkbt_b *b, pkbt_ins *ins)
 {
   const pkbt_opts *o = b->o;
-  pkrw_walker w;
-  if (!pkbt_walker(o->walker, &w)) pko_throw_at(PK_STATUS_STATIC, NULL, "--walker takes walko or non_obs_walko");
+  if (!pkbt_walker(o->walker, &b->walker))
+    pko_throw_at(PK_STATUS_STATIC, NULL, "--walker takes walko or non_obs_walko");
   char *rp = pkbt_rules_path(o->rules);
   size_t rl;
   char *rt = pkr_slurp(rp, &rl);
@@ -767,13 +920,14 @@ static void pkbt_body(pkbt_b *b, pkbt_ins *ins)
     free(rp);
     pko_throw_at(PK_STATUS_STATIC, NULL, "%s", msg);
   }
-  pk_val rel = pkbt_load_rules(rp, o->relation);
+  b->rel = pkbt_load_rules(rp, o->relation);
   uint64_t k = pkbt_fnv(PKBT_FNV0, rt, rl);
   k = pkbt_fnv(k, o->relation, strlen(o->relation) + 1);
   b->base_key = pkbt_fnv(k, o->walker ? o->walker : "walko", strlen(o->walker ? o->walker : "walko") + 1);
   free(rt);
   free(rp);
   pkbt_inputs(o, ins);
+  b->ins = ins;
   b->nfiles = ins->n;
   size_t n = strlen(b->dir) + 64;
   b->summary = pko_xmalloc(n);
@@ -784,9 +938,16 @@ static void pkbt_body(pkbt_b *b, pkbt_ins *ins)
   pkbt_index(b);
   b->sum = fopen(b->summary, "a");
   if (!b->sum) pko_throw_at(PK_STATUS_STATIC, NULL, "cannot write %s: %s", b->summary, strerror(errno));
-  b->ctx = pkrw_new(rel, w);
   b->t_start = pkbt_now() - b->t0;
-  for (size_t i = 0; i < ins->n && !b->batch_timeout; i++) pkbt_file(b, &ins->v[i]);
+  if (b->nctx > 1 && ins->n > 1) {
+    pkbt_pool(b);
+  } else {
+    for (size_t i = 0; i < ins->n && !b->batch_timeout; i++) {
+      pkbt_fileres fr = { 0 };
+      pkbt_file(b, 0, i, &fr);
+      pkbt_commit(b, &fr);
+    }
+  }
   if (o->shard_n == 0 && !b->batch_timeout) {
     fclose(b->sum);
     b->sum = NULL;
@@ -801,6 +962,12 @@ int pkbt_run(const pkbt_opts *o)
   if (o->timeout > 0) b.deadline = pko_now_ns() + (uint64_t)(o->timeout * 1e9);
   pkbt_ins ins = { 0 };
   int status = 0;
+  b.nctx = o->workers > 1 ? o->workers : 1;
+  b.ctx = pko_xcalloc((size_t)b.nctx, sizeof *b.ctx);
+  pkbt_wds = pko_xcalloc((size_t)b.nctx, sizeof *pkbt_wds);
+  pkbt_nwd = b.nctx;
+  pkbt_gen++;
+  atomic_store(&pkbt_next_k, 0);
   pthread_t wd;
   atomic_store(&pkbt_stop, 0);
   bool wd_on = pthread_create(&wd, NULL, pkbt_watchdog, NULL) == 0;
@@ -816,9 +983,9 @@ int pkbt_run(const pkbt_opts *o)
       fprintf(stderr, "%s\n", pko_err.msg);
     }
   }
-  pkbt_disarm();
   atomic_store(&pkbt_stop, 1);
   if (wd_on) pthread_join(wd, NULL);
+  for (int k = 0; k < b.nctx; k++) pkbt_arm(k, 0);
   if (b.sum) fclose(b.sum);
   pkbt_progress(&b, true);
   if (b.files_skipped)
@@ -826,14 +993,26 @@ int pkbt_run(const pkbt_opts *o)
             b.models_skipped);
   if (b.failed_before) fprintf(stderr, "; %zu of those models failed (--retry-failed redoes them)", b.failed_before);
   if (b.files_skipped) fputc('\n', stderr);
-  if (o->stats && b.ctx) pkbt_stats(&b);
+  if (o->stats && b.ctx[0]) pkbt_stats(&b);
   if (!status && b.batch_timeout) {
     fprintf(stderr, "pkanren rewrite: time limit of %g s reached (--timeout): %zu of %zu files done\n", o->timeout,
             b.files_done, b.nfiles);
     status = PK_STATUS_RUNTIME;
   }
   if (!status && (b.failed || b.failed_before)) status = PK_STATUS_FAILED; /* the whole batch, as the summary */
-  pkrw_free(b.ctx);
+  for (int k = 0; k < b.nctx; k++) pkrw_free(b.ctx[k]);
+  free(b.ctx);
+  pthread_mutex_lock(&pkbt_wd_lock);
+  free(pkbt_wds);
+  pkbt_wds = NULL;
+  pkbt_nwd = 0;
+  pthread_mutex_unlock(&pkbt_wd_lock);
+  for (size_t i = 0; b.res && i < b.nfiles; i++) {
+    pkp_free(&b.res[i].lines);
+    pkp_free(&b.res[i].errs);
+    pkp_free(&b.res[i].out);
+  }
+  free(b.res);
   for (size_t i = 0; i < b.old.n; i++) {
     free(b.old.v[i].file);
     free(b.old.v[i].run);

@@ -39,6 +39,7 @@ typedef struct pkbt_opts {
   double timeout_model;   /* seconds per model; 0: none */
   double timeout;         /* seconds for the batch; 0: none */
   bool retry_failed, stats, progress;
+  int workers; /* files rewritten at once (-j); the pool must be configured for as many */
 } pkbt_opts;
 
 /* Run a batch; returns the exit status (0, 1 some model failed, 2 usage

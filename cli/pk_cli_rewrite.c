@@ -53,7 +53,7 @@ static void pkcli_rewrite_on_term(int sig)
 {
   (void)sig;
   pkcli_rewrite_term = 1;
-  pko_interrupt_set(1);
+  pko_stop(PKO_STOP_SIGNAL);
 }
 
 static void *pkcli_rewrite_thread(void *arg)
@@ -136,6 +136,7 @@ int pkcli_rewrite(int argc, char **argv)
   if (!o->rules || !o->relation) return pkcli_usage("rewrite needs --rules and --relation", PK_USAGE_REWRITE);
   if (!o->ninputs && !o->files_from) return pkcli_usage("rewrite needs MODELS", PK_USAGE_REWRITE);
   o->progress = isatty(2);
+  o->workers = (int)workers;
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = pkcli_rewrite_on_term;

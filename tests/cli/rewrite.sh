@@ -102,6 +102,29 @@ check "batch timeout exit 3" test $st = 3
 check "batch timeout message" has err11 'time limit of 0.3 s reached (--timeout)'
 check "batch timeout: no output" test ! -e outT/b.model
 
+# 5b. two workers: outputs and summary as with one (input order, timings
+# aside); a model that never ends times out alone, the others go on
+mkdir par
+for f in 1 2 3 4 5 6; do
+  printf '(model a%s (output (mul (add k%s 0) 1)))\n(model b%s (output (f k%s)))\n' $f $f $f $f > par/p$f.model
+done
+printf '(model spin (output s))\n(model after (output (add 0 z)))\n' > par/p3.model
+cat > prules.scm <<'R'
+(defrel (spino a b) (fresh (x) (spino a b)))
+(define (cut a b) (conde ((== a 's) (spino a b)) ((unit a b))))
+R
+cat rules.scm >> prules.scm
+for j in 1 2; do
+  "$P" rewrite -j $j --rules prules.scm --relation cut --timeout-per-model 0.3 par -o outj$j 2> errj$j; echo $? > stj$j
+done
+check "-j 2 exit as -j 1" test "$(cat stj2)" = 1 -a "$(cat stj1)" = 1
+check "-j 2 outputs as -j 1" diff -r -x summary.jsonl outj1 outj2
+check "-j 2 summary as -j 1" diff <(sed 's/"seconds":[0-9.]*,//; s/"run":"[^"]*"//' outj1/summary.jsonl) \
+  <(sed 's/"seconds":[0-9.]*,//; s/"run":"[^"]*"//' outj2/summary.jsonl)
+check "-j 2 timeout alone" test "$(grep -c '"status":"timeout"' outj2/summary.jsonl)" = 1
+check "-j 2 model after the timeout" has outj2/p3.model '(output z)'
+check "-j 2 others ok" test "$(grep -c '"status":"ok"' outj2/summary.jsonl)" = 6
+
 # 6. SIGTERM in flight: exit 143, nothing partial
 "$P" rewrite --rules rules.scm --relation lp in/sub/b.model -o outk 2> err12 &
 pid=$!
@@ -111,6 +134,14 @@ wait $pid
 st=$?
 check "SIGTERM exit 143" test $st = 143
 check "SIGTERM nothing partial" test -z "$(find outk -name '*.model*')"
+"$P" rewrite -j 2 --rules rules.scm --relation lp par -o outk2 2> err12b &
+pid=$!
+sleep 0.5
+kill -TERM $pid
+wait $pid
+st=$?
+check "SIGTERM -j 2 exit 143" test $st = 143
+check "SIGTERM -j 2 nothing partial" test -z "$(find outk2 -name '*.model*')"
 
 # 7. static errors: exit 2 with file:line:col before any model is read
 printf '(define (r a b) (== a b)\n' > syn.scm
