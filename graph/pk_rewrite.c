@@ -566,18 +566,53 @@ pk_val pkrw_model(pkrw_ctx *c, pk_val m, bool *changed)
   return pkh_intern(pko_reverse(items));
 }
 
+/* A set of node ids (never 0): 4 bytes a slot, so a million-node count
+   stays in a few megabytes of cache-unfriendly probes, not 24. */
+typedef struct pkrw_ids {
+  uint32_t *s;
+  size_t cap, n;
+} pkrw_ids;
+
+static inline size_t pkrw_id_slot(uint32_t id, size_t cap)
+{
+  return (size_t)((id * 0x9E3779B97F4A7C15ull) >> 32) & (cap - 1);
+}
+
+/* Add id; false if it was there.  Doubles at half load. */
+static bool pkrw_ids_add(pkrw_ids *t, uint32_t id)
+{
+  if (2 * (t->n + 1) > t->cap) {
+    pkrw_ids old = *t;
+    t->cap *= 2;
+    t->s = pko_xcalloc(t->cap, sizeof *t->s);
+    for (size_t i = 0; i < old.cap; i++)
+      if (old.s[i]) {
+        size_t j = pkrw_id_slot(old.s[i], t->cap);
+        while (t->s[j]) j = (j + 1) & (t->cap - 1);
+        t->s[j] = old.s[i];
+      }
+    free(old.s);
+  }
+  size_t j = pkrw_id_slot(id, t->cap);
+  for (; t->s[j]; j = (j + 1) & (t->cap - 1))
+    if (t->s[j] == id) return false;
+  t->s[j] = id;
+  t->n++;
+  return true;
+}
+
 size_t pkrw_count_nodes(pk_val ts)
 {
-  pkrw_tab seen;
-  pkrw_tab_init(&seen, 64); /* most models are small: a 1024-slot table cost more to clear than to fill */
+  pkrw_ids seen = { pko_xcalloc(64, sizeof(uint32_t)), 64, 0 };
   size_t cap = 256, n = 0;
   pk_val *stack = pko_xmalloc(cap * sizeof *stack);
   for (pk_val l = ts; pko_pairp(l); l = pko_cdr(l)) {
     stack[n++] = pko_car(l);
     while (n) {
       pk_val t = stack[--n];
-      if (!pko_pairp(t) || pkrw_tab_get(&seen, t)) continue;
-      pkrw_tab_put(&seen, t, PK_TRUE);
+      if (!pko_pairp(t)) continue;
+      pko_assert(pkh_internedp(t));
+      if (!pkrw_ids_add(&seen, pkh_node_of(t)->id)) continue;
       for (pk_val e = t; pko_pairp(e); e = pko_cdr(e)) {
         if (n == cap) stack = pko_xrealloc(stack, (cap *= 2) * sizeof *stack);
         stack[n++] = pko_car(e);
