@@ -306,6 +306,47 @@ static void pkbt_read_summary(const char *path, pkbt_olds *o)
   free(text);
 }
 
+/* A run killed (or out of disk) while appending a file's lines leaves the
+   summary cut inside a line: cut it back to the start of that line and of
+   the lines before it of the last whole line's file and run (its file's
+   lines may be incomplete), so that file is redone.  A cut between two
+   lines cannot be seen.  Unsharded runs only: shards may be appending. */
+static void pkbt_trim_summary(const char *path)
+{
+  char last = '\n';
+  struct stat st;
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) return;
+  if (fstat(fd, &st) != 0 || st.st_size == 0 || pread(fd, &last, 1, st.st_size - 1) != 1) last = '\n';
+  close(fd);
+  size_t len, cut;
+  char *text = last == '\n' ? NULL : pkr_slurp(path, &len);
+  if (!text) return;
+  for (cut = len; cut > 0 && text[cut - 1] != '\n'; cut--) continue;
+  char *file = NULL, *run = NULL;
+  while (cut > 0) { /* the whole line ending at cut - 1: cut too if of the group */
+    size_t s = cut - 1;
+    text[s] = 0;
+    while (s > 0 && text[s - 1] != '\n') s--;
+    char *f = pkbt_field(text + s, "file"), *r = pkbt_field(text + s, "run");
+    bool group = f && r && (!file || (!strcmp(f, file) && !strcmp(r, run)));
+    if (group && !file) {
+      file = f;
+      run = r;
+      f = r = NULL;
+    }
+    free(f);
+    free(r);
+    if (!group) break;
+    cut = s;
+  }
+  free(file);
+  free(run);
+  free(text);
+  if (truncate(path, (off_t)cut) != 0)
+    pko_throw_at(PK_STATUS_STATIC, NULL, "cannot write %s: %s", path, strerror(errno));
+}
+
 /* Append s as a JSON string. */
 static void pkbt_json_str(pkp_buf *b, const char *s)
 {
@@ -665,13 +706,15 @@ static void pkbt_mkdirs(const char *path)
 
 /* Write len bytes to path atomically: a temporary file beside it, then
    rename.  Throws a static error (the batch stops) on failure, leaving
-   nothing under the final name. */
+   nothing under the final name.  The temporary's name is fixed, not the
+   process's: a run killed while writing it leaves it behind, and the
+   rerun, which redoes that file, overwrites and renames it. */
 static void pkbt_write_atomic(const char *path, const char *data, size_t len)
 {
   pkbt_mkdirs(path);
   size_t n = strlen(path) + 32;
   char *tmp = pko_xmalloc(n);
-  snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
+  snprintf(tmp, n, "%s.tmp.pkanren", path);
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
   bool ok = fd >= 0;
   for (size_t off = 0; ok && off < len;) {
@@ -933,6 +976,7 @@ static void pkbt_body(pkbt_b *b, pkbt_ins *ins)
   b->summary = pko_xmalloc(n);
   snprintf(b->summary, n, "%s/summary.jsonl", b->dir);
   pkbt_mkdirs(b->summary);
+  if (o->shard_n == 0) pkbt_trim_summary(b->summary);
   pkbt_read_summary(b->summary, &b->old);
   pkbt_last_groups(&b->old);
   pkbt_index(b);
