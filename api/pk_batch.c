@@ -17,6 +17,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdlib.h>
@@ -347,6 +348,25 @@ static void pkbt_trim_summary(const char *path)
     pko_throw_at(PK_STATUS_STATIC, NULL, "cannot write %s: %s", path, strerror(errno));
 }
 
+static void pkbt_puts(pkp_buf *b, const char *s) { pkp_puts(b, s, strlen(s)); }
+
+/* v in decimal, at least width digits (zeros in front): a summary line
+   has six numbers, and printf's were most of its cost. */
+static void pkbt_dec(pkp_buf *b, uint64_t v, int width)
+{
+  char d[24];
+  int n = 0;
+  do d[n++] = (char)('0' + v % 10);
+  while ((v /= 10) || n < width);
+  while (n) pkp_putc(b, d[--n]);
+}
+
+/* v as 16 lower-case hexadecimal digits. */
+static void pkbt_hex(pkp_buf *b, uint64_t v)
+{
+  for (int s = 60; s >= 0; s -= 4) pkp_putc(b, "0123456789abcdef"[v >> s & 15]);
+}
+
 /* Append s as a JSON string. */
 static void pkbt_json_str(pkp_buf *b, const char *s)
 {
@@ -441,7 +461,8 @@ typedef struct pkbt_b {
   const char *dir;
   char run[40]; /* this run's id: start time and process */
   char *summary;
-  FILE *sum; /* DIR/summary.jsonl, appended line by line */
+  FILE *sum;      /* DIR/summary.jsonl, appended line by line */
+  long sum_start; /* its size before this run */
   pkbt_olds old;
   size_t *oldix, oldcap; /* file -> 1 + its first line in old (0: empty) */
   const pkbt_ins *ins;
@@ -574,23 +595,38 @@ static void pkbt_line(const pkbt_b *b, pkbt_fileres *fr, const char *path, const
                       uint64_t file_key)
 {
   pkp_buf *l = &fr->lines;
-  pkp_printf(l, "{\"model\":");
+  pkbt_puts(l, "{\"model\":");
   if (model)
     pkbt_json_str(l, model);
   else
-    pkp_printf(l, "null");
-  pkp_printf(l, ",\"file\":");
+    pkbt_puts(l, "null");
+  pkbt_puts(l, ",\"file\":");
   pkbt_json_str(l, path);
-  pkp_printf(l, ",\"status\":\"%s\"", status);
+  pkbt_puts(l, ",\"status\":\"");
+  pkbt_puts(l, status);
+  pkp_putc(l, '"');
   if (msg) {
-    pkp_printf(l, ",\"message\":");
+    pkbt_puts(l, ",\"message\":");
     pkbt_json_str(l, msg);
   }
-  pkp_printf(l,
-             ",\"nodes_before\":%zu,\"nodes_after\":%zu,\"rewrites\":%llu,\"seconds\":%.6f,\"key\":\"%016llx\","
-             "\"file_key\":\"%016llx\",\"run\":\"%s\"}\n",
-             before, after, (unsigned long long)rewrites, secs, (unsigned long long)key, (unsigned long long)file_key,
-             b->run);
+  pkbt_puts(l, ",\"nodes_before\":");
+  pkbt_dec(l, before, 0);
+  pkbt_puts(l, ",\"nodes_after\":");
+  pkbt_dec(l, after, 0);
+  pkbt_puts(l, ",\"rewrites\":");
+  pkbt_dec(l, rewrites, 0);
+  uint64_t us = (uint64_t)llround(secs * 1e6); /* as %.6f writes it */
+  pkbt_puts(l, ",\"seconds\":");
+  pkbt_dec(l, us / 1000000, 0);
+  pkp_putc(l, '.');
+  pkbt_dec(l, us % 1000000, 6);
+  pkbt_puts(l, ",\"key\":\"");
+  pkbt_hex(l, key);
+  pkbt_puts(l, "\",\"file_key\":\"");
+  pkbt_hex(l, file_key);
+  pkbt_puts(l, "\",\"run\":\"");
+  pkbt_puts(l, b->run);
+  pkbt_puts(l, "\"}\n");
   if (strcmp(status, "ok") && strcmp(status, "unchanged")) {
     fr->failed++;
     pkp_printf(&fr->errs, "pkanren rewrite: %s\n", msg);
@@ -982,6 +1018,8 @@ static void pkbt_body(pkbt_b *b, pkbt_ins *ins)
   pkbt_index(b);
   b->sum = fopen(b->summary, "a");
   if (!b->sum) pko_throw_at(PK_STATUS_STATIC, NULL, "cannot write %s: %s", b->summary, strerror(errno));
+  fseek(b->sum, 0, SEEK_END);
+  b->sum_start = ftell(b->sum);
   b->t_start = pkbt_now() - b->t0;
   if (b->nctx > 1 && ins->n > 1) {
     pkbt_pool(b);
@@ -995,7 +1033,7 @@ static void pkbt_body(pkbt_b *b, pkbt_ins *ins)
   if (o->shard_n == 0 && !b->batch_timeout) {
     fclose(b->sum);
     b->sum = NULL;
-    pkbt_compact(b);
+    if (b->sum_start) pkbt_compact(b); /* else the summary holds this run's lines only */
   }
 }
 

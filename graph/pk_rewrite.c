@@ -50,6 +50,12 @@ typedef struct pkrw_plan {
   int nclauses;
   const pke_node *const *clauses[64]; /* each clause's goals */
   int ngoals[64];
+  /* What the input must be for a clause to hold, from its first goal
+     (== a PATTERN): a pair (PATTERN a cons), whose car is head[c] when
+     that is a symbol or fixnum (else head[c] is 0).  Checked before the
+     goals: about 5 instructions a clause skipped. */
+  bool pair[64];
+  pk_val head[64];
   bool fresh; /* a fresh frame around the clauses: depth 0 is it, 1 the arguments */
   int nslots; /* 2 + the fresh variables */
 } pkrw_plan;
@@ -209,6 +215,19 @@ static bool pkrw_eq_goal(const pkrw_plan *p, const pke_node *g)
   return pkrw_pattern_ok(p, g->kids[0]) && pkrw_pattern_ok(p, g->kids[1]);
 }
 
+/* Fill pair[c] and head[c] from clause c's first goal. */
+static void pkrw_index_clause(pkrw_plan *p, int c)
+{
+  p->pair[c] = false;
+  p->head[c] = 0;
+  if (p->ngoals[c] == 0) return;
+  const pke_node *g = p->clauses[c][0], *l = g->kids[0], *r = g->kids[1];
+  const pke_node *pat = pkrw_var(p, l) == 0 ? r : pkrw_var(p, r) == 0 ? l : NULL;
+  p->pair[c] = pat && pat->op == PKE_CONS;
+  if (p->pair[c] && pat->x->op == PKE_CONST && (pko_symbolp(pat->x->v) || pko_fixnump(pat->x->v)))
+    p->head[c] = pat->x->v;
+}
+
 /* Add clause node cl (a FRESH node without frame) to p; false if it is
    not a list of == goals. */
 static bool pkrw_add_clause(pkrw_plan *p, const pke_node *cl)
@@ -217,7 +236,8 @@ static bool pkrw_add_clause(pkrw_plan *p, const pke_node *cl)
   for (int i = 0; i < cl->n; i++)
     if (!pkrw_eq_goal(p, cl->kids[i])) return false;
   p->clauses[p->nclauses] = (const pke_node *const *)cl->kids;
-  p->ngoals[p->nclauses++] = cl->n;
+  p->ngoals[p->nclauses] = cl->n;
+  pkrw_index_clause(p, p->nclauses++);
   return true;
 }
 
@@ -302,7 +322,10 @@ static bool pkrw_match(const pkrw_plan *p, const pke_node *e, pk_val v, pk_val *
 static int pkrw_plan_run(const pkrw_plan *p, pk_val a, pk_val *out)
 {
   pk_val slots[PKRW_MAXSLOTS];
+  bool pair = pko_pairp(a);
+  pk_val h = pair ? pko_car(a) : 0;
   for (int c = 0; c < p->nclauses; c++) {
+    if (p->pair[c] && (!pair || (p->head[c] && p->head[c] != h))) continue;
     memset(slots, 0, (size_t)p->nslots * sizeof *slots);
     slots[0] = a;
     bool ok = true;
