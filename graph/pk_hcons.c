@@ -277,7 +277,6 @@ static pk_val pkh_newlist(pkh_shard *sh, uint32_t h, const pk_val *items, size_t
   node->car = items[0];
   node->cdr = rest;
   node->hash = h;
-  atomic_init(&node->memo, 0); /* the chunk is not cleared */
   node->id = sh->next_id++ << PKH_SHARD_BITS | (uint32_t)(sh - pkh_tab);
   sh->lists++;
   sh->cells += n - 1;

@@ -11,7 +11,8 @@
 ** its elements, in one probe.  Its first pair is a 32-byte pkh_node whose
 ** first 16 bytes are the pair (car, cdr), so every pair accessor works on
 ** it unchanged; the other 16 bytes hold what the rewriting driver needs: a
-** stable structural hash, an id unique in the process, and a memo word.
+** stable structural hash and an id unique in the process (its key for
+** per-call tables).
 ** The rest of the list is ordinary pairs, allocated in the same block
 ** right after the node: a list's tail is not itself a canonical list
 ** (pkh_intern of it gives the list node that is).  Boxed
@@ -37,12 +38,14 @@
 
 #include <stdatomic.h>
 
+/* 32 bytes, 16-aligned as pairs are (the last 8 unused). */
 typedef struct pkh_node {
-  pk_val car, cdr;     /* the list's first pair: pko_car/pko_cdr work on it */
-  uint32_t hash;       /* structural: equal terms, equal hashes, in every run */
-  uint32_t id;         /* unique in the process, never 0 */
-  _Atomic pk_val memo; /* the rewriting driver's slot; 0 until it sets one */
+  _Alignas(16) pk_val car; /* the list's first pair: pko_car/pko_cdr work on it */
+  pk_val cdr;
+  uint32_t hash; /* structural: equal terms, equal hashes, in every run */
+  uint32_t id;   /* unique in the process, never 0 */
 } pkh_node;
+_Static_assert(sizeof(pkh_node) == 32, "a node and the pairs after it stay 16-aligned");
 
 /* The node behind an interned list (pkh_internedp true). */
 static inline pkh_node *pkh_node_of(pk_val pair) { return (pkh_node *)pko_as_pair(pair); }

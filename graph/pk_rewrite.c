@@ -60,11 +60,17 @@ typedef struct pkrw_plan {
   int nslots; /* 2 + the fresh variables */
 } pkrw_plan;
 
+/* A set of node ids (never 0), open addressing: 4 bytes a slot. */
+typedef struct pkrw_ids {
+  uint32_t *s;
+  size_t cap, n;
+} pkrw_ids;
+
 struct pkrw_ctx {
   pk_val rel;
   pkrw_plan *plan; /* or NULL: every node through the engine */
   pkrw_walker walker;
-  pk_val mark; /* this context's "no redex below" memo word */
+  pkrw_ids clean; /* nodes of this call with no redex below: never entered again */
   pkrw_tab pass, atoms;
   pkrw_frame *fr;
   size_t nfr, capfr;
@@ -75,7 +81,6 @@ struct pkrw_ctx {
   pkrw_stats st;
 };
 
-static _Atomic uint64_t pkrw_next_id = 1;
 static pk_val pkrw_runner; /* (lambda (rel a) (run 1 (b) (rel a b))) */
 static pthread_once_t pkrw_once = PTHREAD_ONCE_INIT;
 static pk_val pkrw_sym_observed;
@@ -147,6 +152,56 @@ static void pkrw_tab_clear(pkrw_tab *t)
   t->n = 0;
 }
 
+/* ---- sets of node ids (a million-node count stays in a few megabytes) ---- */
+
+static inline size_t pkrw_id_slot(uint32_t id, size_t cap)
+{
+  return (size_t)((id * 0x9E3779B97F4A7C15ull) >> 32) & (cap - 1);
+}
+
+/* Is id in t? */
+static bool pkrw_ids_has(const pkrw_ids *t, uint32_t id)
+{
+  for (size_t j = pkrw_id_slot(id, t->cap); t->s[j]; j = (j + 1) & (t->cap - 1))
+    if (t->s[j] == id) return true;
+  return false;
+}
+
+/* Empty t, keeping a small table. */
+static void pkrw_ids_clear(pkrw_ids *t)
+{
+  if (t->cap > 64) {
+    free(t->s);
+    t->s = pko_xmalloc(64 * sizeof *t->s);
+    t->cap = 64;
+  }
+  memset(t->s, 0, t->cap * sizeof *t->s);
+  t->n = 0;
+}
+
+/* Add id; false if it was there.  Doubles at half load. */
+static bool pkrw_ids_add(pkrw_ids *t, uint32_t id)
+{
+  if (2 * (t->n + 1) > t->cap) {
+    pkrw_ids old = *t;
+    t->cap *= 2;
+    t->s = pko_xcalloc(t->cap, sizeof *t->s);
+    for (size_t i = 0; i < old.cap; i++)
+      if (old.s[i]) {
+        size_t j = pkrw_id_slot(old.s[i], t->cap);
+        while (t->s[j]) j = (j + 1) & (t->cap - 1);
+        t->s[j] = old.s[i];
+      }
+    free(old.s);
+  }
+  size_t j = pkrw_id_slot(id, t->cap);
+  for (; t->s[j]; j = (j + 1) & (t->cap - 1))
+    if (t->s[j] == id) return false;
+  t->s[j] = id;
+  t->n++;
+  return true;
+}
+
 /* ---- context ---------------------------------------------------------------------- */
 
 pkrw_ctx *pkrw_new(pk_val rel, pkrw_walker w)
@@ -156,7 +211,7 @@ pkrw_ctx *pkrw_new(pk_val rel, pkrw_walker w)
   c->rel = rel;
   c->walker = w;
   c->plan = pkrw_make_plan(rel);
-  c->mark = pko_mkfix((int64_t)atomic_fetch_add(&pkrw_next_id, 1));
+  c->clean = (pkrw_ids){ pko_xcalloc(64, sizeof(uint32_t)), 64, 0 };
   pkrw_tab_init(&c->pass, 1024);
   pkrw_tab_init(&c->atoms, 1024);
   /* rel and the results in the tables are reachable otherwise: rel from
@@ -170,6 +225,7 @@ void pkrw_free(pkrw_ctx *c)
   free(c->plan);
   free(c->pass.s);
   free(c->atoms.s);
+  free(c->clean.s);
   free(c->fr);
   free(c->vals);
   free(c);
@@ -451,11 +507,6 @@ static void pkrw_push_frame(pkrw_ctx *c, pk_val node)
   c->fr[c->nfr++] = (pkrw_frame){ node, node, c->nvals, false };
 }
 
-static bool pkrw_marked(pkrw_ctx *c, pk_val t)
-{
-  return atomic_load_explicit(&pkh_node_of(t)->memo, memory_order_relaxed) == c->mark;
-}
-
 /* Start the pass at t: its result (a value or PKRW_FAIL) when known without
    entering it, else 0 with a frame pushed for its elements. */
 static pk_val pkrw_enter(pkrw_ctx *c, pk_val t)
@@ -466,12 +517,14 @@ static pk_val pkrw_enter(pkrw_ctx *c, pk_val t)
       r = pkrw_rel(c, t);
       if (!r) r = PKRW_FAIL;
       pkrw_tab_put(&c->atoms, t, r);
-    } else if (r != PKRW_FAIL) {
-      c->st.rewrites++;
+      return r;
     }
+    pkrw_check_limits(c); /* a step as if queried: the count is the model's alone */
+    c->st.steps++;
+    if (r != PKRW_FAIL) c->st.rewrites++;
     return r;
   }
-  if (pkrw_marked(c, t)) return PKRW_FAIL;
+  if (pkrw_ids_has(&c->clean, pkh_node_of(t)->id)) return PKRW_FAIL;
   pk_val r = pkrw_tab_get(&c->pass, t);
   if (r) return r;
   r = pkrw_rel(c, t);
@@ -490,7 +543,7 @@ static pk_val pkrw_leave(pkrw_ctx *c)
   pkrw_frame *f = &c->fr[c->nfr - 1];
   pk_val r = PKRW_FAIL;
   if (f->rest == PK_NIL && f->changed) r = pkh_list(c->vals + f->base, c->nvals - f->base, PK_NIL);
-  if (r == PKRW_FAIL) atomic_store_explicit(&pkh_node_of(f->node)->memo, c->mark, memory_order_relaxed);
+  if (r == PKRW_FAIL) pkrw_ids_add(&c->clean, pkh_node_of(f->node)->id);
   pkrw_tab_put(&c->pass, f->node, r);
   c->nvals = f->base;
   c->nfr--;
@@ -562,6 +615,7 @@ static pk_val pkrw_fix(pkrw_ctx *c, pk_val t)
 static void pkrw_start(pkrw_ctx *c)
 {
   c->nfr = c->nvals = 0;
+  pkrw_ids_clear(&c->clean);
   c->step0 = c->st.steps;
   c->timed_out = false;
 }
@@ -587,41 +641,6 @@ pk_val pkrw_model(pkrw_ctx *c, pk_val m, bool *changed)
   for (pk_val x = m; pko_pairp(x); x = pko_cdr(x))
     items = pko_cons(pko_cdr(x) == PK_NIL ? pko_cons(pko_car(pko_car(x)), pko_reverse(outs)) : pko_car(x), items);
   return pkh_intern(pko_reverse(items));
-}
-
-/* A set of node ids (never 0): 4 bytes a slot, so a million-node count
-   stays in a few megabytes of cache-unfriendly probes, not 24. */
-typedef struct pkrw_ids {
-  uint32_t *s;
-  size_t cap, n;
-} pkrw_ids;
-
-static inline size_t pkrw_id_slot(uint32_t id, size_t cap)
-{
-  return (size_t)((id * 0x9E3779B97F4A7C15ull) >> 32) & (cap - 1);
-}
-
-/* Add id; false if it was there.  Doubles at half load. */
-static bool pkrw_ids_add(pkrw_ids *t, uint32_t id)
-{
-  if (2 * (t->n + 1) > t->cap) {
-    pkrw_ids old = *t;
-    t->cap *= 2;
-    t->s = pko_xcalloc(t->cap, sizeof *t->s);
-    for (size_t i = 0; i < old.cap; i++)
-      if (old.s[i]) {
-        size_t j = pkrw_id_slot(old.s[i], t->cap);
-        while (t->s[j]) j = (j + 1) & (t->cap - 1);
-        t->s[j] = old.s[i];
-      }
-    free(old.s);
-  }
-  size_t j = pkrw_id_slot(id, t->cap);
-  for (; t->s[j]; j = (j + 1) & (t->cap - 1))
-    if (t->s[j] == id) return false;
-  t->s[j] = id;
-  t->n++;
-  return true;
 }
 
 size_t pkrw_count_nodes(pk_val ts)

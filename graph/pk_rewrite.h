@@ -29,12 +29,12 @@
 ** Memo: REL's first answer is taken to be a function of the node.  Per
 ** pass, every visited node's result is in a table keyed by the node (a
 ** node shared by many parents is rewritten once per pass).  A node whose
-** pass failed (REL fired nowhere inside it) is marked "no redex below" in
-** its interned memo word (pk_hcons.h) with the context's id, and never
-** visited again by that context; REL's result on an atom is kept in the
-** context for good.  Several contexts may run at once on different threads
-** (a context is used by one thread at a time): they overwrite each other's
-** marks, which only costs recomputation.
+** pass failed (REL fired nowhere inside it) is put in the call's set of
+** clean nodes (by id) and never entered again during that call; REL's
+** result on an atom is kept in the context for good.  Nothing is stored
+** in the shared nodes, so several contexts may run at once on different
+** threads (a context is used by one thread at a time), and what a call
+** does, its step count included, depends on its term alone.
 */
 #ifndef PK_REWRITE_H
 #define PK_REWRITE_H
@@ -44,7 +44,7 @@ typedef enum pkrw_walker { PKRW_WALKO, PKRW_NON_OBS_WALKO } pkrw_walker;
 
 typedef struct pkrw_stats {
   uint64_t rewrites; /* REL answers used */
-  uint64_t steps;    /* REL queries run (memo hits not counted) */
+  uint64_t steps;    /* REL applications: queries, and hits of the atom memo (as a fresh context would query) */
   uint64_t passes;   /* passes, the failing last one included */
   uint64_t fast;     /* answers computed by the compiled rule (below) */
 } pkrw_stats;
