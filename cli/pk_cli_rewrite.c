@@ -30,7 +30,7 @@ static const char *pkcli_rewrite_help =
                      "  --walker W       walko (default) or non_obs_walko\n"
                      "  MODELS           .model files, directories (every .model inside), - (stdin)\n"
                      "  -o DIR           output tree (default rewritten/), DIR/summary.jsonl\n"
-                     "  -j N             workers of the relation's queries\n"
+                     "  -j N             workers: files rewritten at once (same outputs on any N)\n"
                      "  --timeout-per-model S  a model's time limit (status timeout)\n"
                      "  --max-steps N    a model's limit of relation queries (default 100000000)\n"
                      "  --timeout S      the batch's time limit (exit 3)\n"
