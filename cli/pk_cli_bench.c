@@ -1,7 +1,9 @@
 /*
 ** pk_cli_bench.c — `pkanren bench`: runs the programs of bench/programs at
 ** several worker counts and reports wall time, answers/s, unifications/s,
-** peak memory, idle time and speed-up (SPEC §8).
+** peak memory, idle time and speed-up (SPEC §8); then the rewriting entries
+** of bench/rewrites (pk_cli_benchrw.c), through the child processes,
+** medians and records this file shares with it (pk_cli_bench.h).
 **
 ** Every measurement is a child process of this very binary:
 **
@@ -68,7 +70,7 @@
 #define PKCLI_BENCH_USAGE                                                           \
   "usage: pkanren bench [NAME...] [--runs R] [-j LIST] [--json FILE] [--dir DIR]\n" \
   "                     [--fmk DIR] [--quick] [--all] [--gated] [--timeout S]\n"    \
-  "                     [--ordered]\n"                                              \
+  "                     [--ordered] [--rewrites DIR] [--cache DIR]\n"               \
   "                     [--list] [--help]\n"
 
 static const char *pkcli_bench_help =
@@ -93,7 +95,9 @@ static const char *pkcli_bench_help =
                       "  --timeout S      seconds per run before it is killed (default 600, 0 = none)\n"
                       "  --ordered        run in the default order (workers force ahead of the\n"
                       "                   one-worker search) instead of --unordered\n"
-                      "  --list           list the programs and exit\n"
+                      "  --rewrites DIR   the rewriting entries (default: the source tree's bench/rewrites)\n"
+                      "  --cache DIR      their generated inputs (default: $TMPDIR/pkanren-bench-cache)\n"
+                      "  --list           list the programs and the rewriting entries and exit\n"
                       "\n"
                       "The children are /proc/self/exe (or $PKANREN_BENCH_EXE) run --unordered\n"
                       "-j W --stats WRAPPER, where WRAPPER loads the helper files and the program.\n"
@@ -105,7 +109,18 @@ static const char *pkcli_bench_help =
                       "`speed-up` wall(W=1) / wall(W);\n"
                       "`check` ok when the checksum (run* programs: the multiset of answers; run N\n"
                       "programs: the answer count) is the same in every run at every W,\n"
-                      "MISMATCH otherwise.\n";
+                      "MISMATCH otherwise.\n"
+                      "\n"
+                      "Rewriting entries (bench/rewrites/NAME.bench, see bench/README.md) run\n"
+                      "`pkanren rewrite -j W --stats ...` or `pkanren run -j W --stats FILE` on\n"
+                      "generated inputs, alternating with a peer (Maude, Python kanren), and have\n"
+                      "a table of their own: `wall s` the whole process, `phase s` the rewriting\n"
+                      "phase of --stats (a run: its in-process time over the reps=N it prints),\n"
+                      "`rewrites`, `rewr/s` rewrites over the phase, `models/s` models over the\n"
+                      "whole process, `peak MB`, `wall x` and `phase x` the speed-ups against W=1,\n"
+                      "`rerun s` the same command again over the finished output, `rerun/1` its\n"
+                      "share of the first run; then the peer's row and the ratios against it,\n"
+                      "printed only when the peer found pkanren's answer.\n";
 
 /* Preferred order; programs not listed come afterwards, alphabetically. */
 static const char *const pkcli_bench_order[] = {

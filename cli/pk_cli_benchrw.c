@@ -748,6 +748,9 @@ static void pkcli_benchrw_peer_row(const pkcli_benchrw_entry *e, pkcli_benchrw_p
   pkcli_bench_put_json_string(env->jf, p->name);
   fprintf(env->jf, ",\"runs\":%d,\"wall_s\":", p->nruns);
   pkcli_bench_put_json_num(env->jf, p->mwall);
+  fputs(",\"wall_runs_s\":[", env->jf);
+  for (int i = 0; i < p->nruns; i++) fprintf(env->jf, "%s%.6g", i ? "," : "", p->wall[i]);
+  fputs("]", env->jf);
   fputs(",\"phase_s\":", env->jf);
   pkcli_bench_put_json_num(env->jf, p->mphase);
   fputs(",\"rewrites\":", env->jf);
