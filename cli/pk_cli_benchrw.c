@@ -515,8 +515,8 @@ static bool pkcli_benchrw_peer_line(const pkcli_bench_child *c, pkcli_benchrw_pe
   const char *colon = l ? strchr(l, ':') : NULL, *nl = l ? strchr(l, '\n') : NULL;
   if (c->status != PKCLI_BENCH_OK || !colon || (nl && colon > nl)) {
     char *st = pkcli_bench_status_str(c->status, c->code), *tail = pkcli_bench_err_tail(c->err);
-    p->failure =
-        pkcli_bench_fmt("%s, %s; stderr tail: %s", st, l ? "no `peer NAME:` in its line" : "no peer line", tail);
+    const char *why = c->status != PKCLI_BENCH_OK ? "" : l ? ", no `peer NAME:` in its line" : ", no peer line";
+    p->failure = pkcli_bench_fmt("%s%s; stderr tail: %s", st, why, tail);
     free(st);
     free(tail);
     return false;
