@@ -5,8 +5,11 @@ Writes one model whose output is a tree (no sharing in the text) of exactly
 NODES nodes (odd; an even count is rounded up): free binary operators mul
 and add over the symbols x0..x15 and the literals 0 and 1, where a node is a
 unit-law redex (x*1, 1*x, x+0, 0+x, x*0, 0*x) with probability --redex.
+With --maude it writes the same term (same seed, same tree) as a Maude
+functional module with the six laws as equations over free operators,
+followed by `red` of the term (the peer of bench/rewrites/unitlaw-1m.bench).
 
-    bench/gen_unitlaw.py [--nodes 1000001] [--seed 1] [--redex 0.3] > unitlaw.model
+    bench/gen_unitlaw.py [--nodes 1000001] [--seed 1] [--redex 0.3] [--maude] > unitlaw.model
 """
 import argparse
 import random
@@ -18,12 +21,15 @@ def main():
     ap.add_argument("--nodes", type=int, default=1000001)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--redex", type=float, default=0.3)
+    ap.add_argument("--maude", action="store_true", help="a Maude module and its red command")
     a = ap.parse_args()
     rnd = random.Random(a.seed)
     nodes = a.nodes | 1
     syms = ["x%d" % k for k in range(16)]
     laws = [("mul", None, "1"), ("mul", "1", None), ("add", None, "0"),
             ("add", "0", None), ("mul", None, "0"), ("mul", "0", None)]
+    # an application: open + left + sep + right + ")"
+    open_, sep = ("%s(", ", ") if a.maude else ("(%s ", " ")
     out = []
     # tasks: an int is a subtree of that many nodes; a str is text to write
     stack = [nodes]
@@ -35,23 +41,50 @@ def main():
             out.append(rnd.choice(syms) if rnd.random() < 0.8 else rnd.choice("01"))
         elif rnd.random() < a.redex:
             op, left, right = rnd.choice(laws)
-            out.append("(%s " % op)
+            out.append(open_ % op)
             if left is None:
-                stack += [")", right, " ", t - 2]
+                stack += [")", right, sep, t - 2]
             else:
-                stack += [")", t - 2, " ", left]
+                stack += [")", t - 2, sep, left]
         else:
             left = 2 * rnd.randrange((t - 1) // 2) + 1
-            out.append("(%s " % rnd.choice(("mul", "add")))
-            stack += [")", t - 1 - left, " ", left]
+            out.append(open_ % rnd.choice(("mul", "add")))
+            stack += [")", t - 1 - left, sep, left]
+    if a.maude:
+        write_maude(nodes, a, syms, "".join(out))
+    else:
+        write_model(nodes, a, syms, "".join(out))
+
+
+def write_model(nodes, a, syms, term):
+    """The term as the output of one pkanren model."""
     w = sys.stdout.write
     w(";; bench/gen_unitlaw.py --nodes %d --seed %d --redex %g\n" % (nodes, a.seed, a.redex))
     w("(model unitlaw\n")
     for s in syms:
         w("  (input %s (tensor float64 ()))\n" % s)
     w("  (output ")
-    w("".join(out))
+    w(term)
     w("))\n")
+
+
+def write_maude(nodes, a, syms, term):
+    """The term and the six laws as a Maude module; `red` reduces it to its
+    normal form (Maude prints the rewrite count and, with timing on, the
+    time)."""
+    w = sys.stdout.write
+    w("*** bench/gen_unitlaw.py --nodes %d --seed %d --redex %g --maude\n" % (nodes, a.seed, a.redex))
+    w("fmod UNITLAW is\n  sort T .\n")
+    w("  ops %s 0 1 : -> T [ctor] .\n" % " ".join(syms))
+    w("  ops mul add : T T -> T .\n  var X : T .\n")
+    for lhs, rhs in [("mul(X, 1)", "X"), ("mul(1, X)", "X"), ("add(X, 0)", "X"),
+                     ("add(0, X)", "X"), ("mul(X, 0)", "0"), ("mul(0, X)", "0")]:
+        w("  eq %s = %s .\n" % (lhs, rhs))
+    w("endfm\n")
+    w("set show timing on .\nset show command off .\n")
+    w("red ")
+    w(term)
+    w(" .\nquit\n")
 
 
 if __name__ == "__main__":

@@ -39,10 +39,11 @@ int pkcli_run(int argc, char **argv);
 int pkcli_repl(int argc, char **argv);
 /* pkanren rewrite --rules R --relation NAME MODELS... (SPEC §6). */
 int pkcli_rewrite(int argc, char **argv);
-/* pkanren bench [NAME...] [options]: runs each program as a child process
-   of this binary (/proc/self/exe run ...) at each worker count, prints a
-   table, optionally appends JSON records to a history file.  0, 2 on a
-   usage error, 130 when interrupted. */
+/* pkanren bench [NAME...] [options]: runs each program, and each
+   rewriting entry with its peer, as child processes of this binary
+   (/proc/self/exe run ..., rewrite ...) at each worker count, prints the
+   tables, optionally appends JSON records to a history file.  0, 1 when a
+   run failed or answers differ, 2 on a usage error, 130 when interrupted. */
 int pkcli_bench(int argc, char **argv);
 /* pkanren print MODEL... [--latex] [--values]: models in mathematical
    notation; 0, or 2 on a usage error or a file that could not be read. */

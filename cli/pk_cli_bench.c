@@ -1,7 +1,9 @@
 /*
 ** pk_cli_bench.c — `pkanren bench`: runs the programs of bench/programs at
 ** several worker counts and reports wall time, answers/s, unifications/s,
-** peak memory, idle time and speed-up (SPEC §8).
+** peak memory, idle time and speed-up (SPEC §8); then the rewriting entries
+** of bench/rewrites (pk_cli_benchrw.c), through the child processes,
+** medians and records this file shares with it (pk_cli_bench.h).
 **
 ** Every measurement is a child process of this very binary:
 **
@@ -30,6 +32,8 @@
 ** there and the program's own report line is kept.
 */
 #include "pk_cli.h"
+#include "pk_cli_bench.h"
+#include "pk_cli_benchrw.h"
 #include "pk_init.h"
 #include "pk_obj.h"
 
@@ -43,6 +47,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <poll.h>
 #include <sched.h>
@@ -65,7 +70,7 @@
 #define PKCLI_BENCH_USAGE                                                           \
   "usage: pkanren bench [NAME...] [--runs R] [-j LIST] [--json FILE] [--dir DIR]\n" \
   "                     [--fmk DIR] [--quick] [--all] [--gated] [--timeout S]\n"    \
-  "                     [--ordered]\n"                                              \
+  "                     [--ordered] [--rewrites DIR] [--cache DIR]\n"               \
   "                     [--list] [--help]\n"
 
 static const char *pkcli_bench_help =
@@ -90,7 +95,9 @@ static const char *pkcli_bench_help =
                       "  --timeout S      seconds per run before it is killed (default 600, 0 = none)\n"
                       "  --ordered        run in the default order (workers force ahead of the\n"
                       "                   one-worker search) instead of --unordered\n"
-                      "  --list           list the programs and exit\n"
+                      "  --rewrites DIR   the rewriting entries (default: the source tree's bench/rewrites)\n"
+                      "  --cache DIR      their generated inputs (default: $TMPDIR/pkanren-bench-cache)\n"
+                      "  --list           list the programs and the rewriting entries and exit\n"
                       "\n"
                       "The children are /proc/self/exe (or $PKANREN_BENCH_EXE) run --unordered\n"
                       "-j W --stats WRAPPER, where WRAPPER loads the helper files and the program.\n"
@@ -102,7 +109,18 @@ static const char *pkcli_bench_help =
                       "`speed-up` wall(W=1) / wall(W);\n"
                       "`check` ok when the checksum (run* programs: the multiset of answers; run N\n"
                       "programs: the answer count) is the same in every run at every W,\n"
-                      "MISMATCH otherwise.\n";
+                      "MISMATCH otherwise.\n"
+                      "\n"
+                      "Rewriting entries (bench/rewrites/NAME.bench, see bench/README.md) run\n"
+                      "`pkanren rewrite -j W --stats ...` or `pkanren run -j W --stats FILE` on\n"
+                      "generated inputs, alternating with a peer (Maude, Python kanren), and have\n"
+                      "a table of their own: `wall s` the whole process, `phase s` the rewriting\n"
+                      "phase of --stats (a run: its in-process time over the reps=N it prints),\n"
+                      "`rewrites`, `rewr/s` rewrites over the phase, `models/s` models over the\n"
+                      "whole process, `peak MB`, `wall x` and `phase x` the speed-ups against W=1,\n"
+                      "`rerun s` the same command again over the finished output, `rerun/1` its\n"
+                      "share of the first run; then the peer's row and the ratios against it,\n"
+                      "printed only when the peer found pkanren's answer.\n";
 
 /* Preferred order; programs not listed come afterwards, alphabetically. */
 static const char *const pkcli_bench_order[] = {
@@ -173,8 +191,6 @@ typedef struct pkcli_bench_run {
   char *err_tail; /* last part of stderr on failure */
 } pkcli_bench_run;
 
-enum { PKCLI_BENCH_OK = 0, PKCLI_BENCH_EXIT, PKCLI_BENCH_SIGNAL, PKCLI_BENCH_TIMEOUT, PKCLI_BENCH_SPAWN };
-
 /* The summary of one (program, W). */
 typedef struct pkcli_bench_cell {
   int w;
@@ -188,20 +204,22 @@ typedef struct pkcli_bench_cell {
 } pkcli_bench_cell;
 
 static volatile sig_atomic_t pkcli_bench_interrupted;
-static pid_t pkcli_bench_child = -1;
+static pid_t pkcli_bench_pid = -1;
 
 /* SIGINT/SIGTERM: stop after the running child, which is killed now. */
 static void pkcli_bench_on_sigint(int sig)
 {
   (void)sig;
   pkcli_bench_interrupted = 1;
-  if (pkcli_bench_child > 0) kill(pkcli_bench_child, SIGKILL);
+  if (pkcli_bench_pid > 0) kill(-pkcli_bench_pid, SIGKILL);
 }
+
+bool pkcli_bench_stopped(void) { return pkcli_bench_interrupted != 0; }
 
 /* ---- small helpers --------------------------------------------------------------- */
 
 /* A malloc'd printf. */
-static char *pkcli_bench_fmt(const char *fmt, ...)
+char *pkcli_bench_fmt(const char *fmt, ...)
 {
   va_list ap, aq;
   va_start(ap, fmt);
@@ -232,7 +250,7 @@ static int pkcli_bench_cmp_double(const void *a, const void *b)
 }
 
 /* Median of v[0..n) (sorted in place); -1 when n is 0. */
-static double pkcli_bench_median(double *v, int n)
+double pkcli_bench_median(double *v, int n)
 {
   if (n <= 0) return -1;
   qsort(v, (size_t)n, sizeof *v, pkcli_bench_cmp_double);
@@ -240,7 +258,7 @@ static double pkcli_bench_median(double *v, int n)
 }
 
 /* A whole file, NUL-terminated and malloc'd; NULL when unreadable. */
-static char *pkcli_bench_read_file(const char *path, size_t *len)
+char *pkcli_bench_read_file(const char *path, size_t *len)
 {
   FILE *f = fopen(path, "rb");
   if (!f) return NULL;
@@ -261,31 +279,27 @@ static char *pkcli_bench_read_file(const char *path, size_t *len)
 }
 
 /* p names a directory (after symlinks). */
-static bool pkcli_bench_is_dir(const char *p)
+bool pkcli_bench_is_dir(const char *p)
 {
   struct stat st;
   return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 /* p names a regular file (after symlinks). */
-static bool pkcli_bench_is_file(const char *p)
+bool pkcli_bench_is_file(const char *p)
 {
   struct stat st;
   return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* The default programs directory: PK_BENCH_DIR if the build defines it,
-** else <directory of this source file>/../bench/programs. */
-static char *pkcli_bench_default_dir(void)
+/* The source tree's bench directory: <directory of this source
+   file>/../bench. */
+char *pkcli_bench_src_dir(void)
 {
-#ifdef PK_BENCH_DIR
-  return pko_xstrdup(PK_BENCH_DIR);
-#else
   const char *f = __FILE__;
   const char *slash = strrchr(f, '/');
-  if (f[0] != '/' || !slash) return pko_xstrdup("bench/programs");
-  return pkcli_bench_fmt("%.*s/../bench/programs", (int)(slash - f), f);
-#endif
+  if (f[0] != '/' || !slash) return pko_xstrdup("bench");
+  return pkcli_bench_fmt("%.*s/../bench", (int)(slash - f), f);
 }
 
 /* The canonical absolute path of p (malloc'd), or a copy of p. */
@@ -349,7 +363,7 @@ static void pkcli_bench_put_scheme_string(FILE *f, const char *s)
 }
 
 /* s as a JSON string literal. */
-static void pkcli_bench_put_json_string(FILE *f, const char *s)
+void pkcli_bench_put_json_string(FILE *f, const char *s)
 {
   fputc('"', f);
   for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
@@ -370,7 +384,7 @@ static void pkcli_bench_put_json_string(FILE *f, const char *s)
 }
 
 /* x as a JSON number, null when negative (no value) or NaN. */
-static void pkcli_bench_put_json_num(FILE *f, double x)
+void pkcli_bench_put_json_num(FILE *f, double x)
 {
   if (x < 0 || x != x)
     fputs("null", f);
@@ -673,62 +687,50 @@ static int pkcli_bench_pidfd_open(pid_t pid)
 /* --ordered: children run in the default order (speculation) instead. */
 static bool pkcli_bench_ordered;
 
-/* One child run of wrapper on w workers into *r: wall time around
-   fork/wait, peak RSS, exit status, stats, checksum of stdout, and the
-   tail of stderr when it failed.  Kills the child after timeout seconds
-   (0: never) or on an interrupt. */
-static void pkcli_bench_run_once(const char *tmpdir, const char *wrapper, int w, double timeout, bool multiset,
-                                 pkcli_bench_run *r)
+/* The path of this binary for the children. */
+const char *pkcli_bench_exe(void)
 {
-  memset(r, 0, sizeof *r);
-  r->answers = -1;
-  r->idle_pct = -1;
-  char *outp = pkcli_bench_fmt("%s/stdout", tmpdir), *errp = pkcli_bench_fmt("%s/stderr", tmpdir);
-  char wbuf[32];
-  snprintf(wbuf, sizeof wbuf, "%d", w);
-  fflush(stdout);
-  fflush(stderr);
-  double t0 = pkcli_bench_now();
-  pid_t pid = fork();
-  if (pid == 0) {
-    int in = open("/dev/null", O_RDONLY);
-    int out = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int err = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (in < 0 || out < 0 || err < 0) _exit(127);
-    dup2(in, 0);
-    dup2(out, 1);
-    dup2(err, 2);
-    signal(SIGINT, SIG_DFL);
-    char *args[] = { "pkanren", "run", "-j", wbuf, "--stats", (char *)wrapper, "--unordered", NULL };
-    if (pkcli_bench_ordered) args[6] = NULL;
-    const char *exe = getenv("PKANREN_BENCH_EXE");
-    execv(exe && *exe ? exe : "/proc/self/exe", args);
-    _exit(127);
-  }
-  if (pid < 0) {
-    r->status = PKCLI_BENCH_SPAWN;
-    r->code = errno;
-    free(outp);
-    free(errp);
-    return;
-  }
-  pkcli_bench_child = pid;
-  int st = 0;
-  struct rusage ru;
-  memset(&ru, 0, sizeof ru);
+  const char *exe = getenv("PKANREN_BENCH_EXE");
+  return exe && *exe ? exe : "/proc/self/exe";
+}
+
+/* The child's side of pkcli_bench_spawn: its own process group (a timeout
+   kills its children too), the files, the environment, exec. */
+static void pkcli_bench_exec(const char *outp, const char *errp, const char *exe, char *const argv[], const char *cwd,
+                             char *const env[])
+{
+  setpgid(0, 0);
+  int in = open("/dev/null", O_RDONLY);
+  int out = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  int err = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (in < 0 || out < 0 || err < 0 || (cwd && chdir(cwd) != 0)) _exit(127);
+  dup2(in, 0);
+  dup2(out, 1);
+  dup2(err, 2);
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+  for (int i = 0; env && env[i]; i++) putenv(env[i]);
+  execv(exe, argv);
+  _exit(127);
+}
+
+/* Wait for pid, killing its group after timeout seconds (0: never) or on
+   an interrupt; its wait status and rusage; true if it timed out. */
+static bool pkcli_bench_wait(pid_t pid, double t0, double timeout, int *st, struct rusage *ru)
+{
   bool timed_out = false;
   int pfd = pkcli_bench_pidfd_open(pid);
   for (;;) {
-    pid_t got = wait4(pid, &st, WNOHANG, &ru);
+    pid_t got = wait4(pid, st, WNOHANG, ru);
     if (got == pid) break;
     if (got < 0) {
       if (errno == EINTR) continue;
       break;
     }
-    if (pkcli_bench_interrupted) kill(pid, SIGKILL);
+    if (pkcli_bench_interrupted) kill(-pid, SIGKILL);
     double left = timeout > 0 ? timeout - (pkcli_bench_now() - t0) : -1;
     if (timeout > 0 && left <= 0) {
-      if (!timed_out) kill(pid, SIGKILL);
+      if (!timed_out) kill(-pid, SIGKILL);
       timed_out = true;
       left = 1;
     }
@@ -741,67 +743,114 @@ static void pkcli_bench_run_once(const char *tmpdir, const char *wrapper, int w,
       nanosleep(&ts, NULL);
     }
   }
-  r->wall = pkcli_bench_now() - t0;
-  pkcli_bench_child = -1;
   if (pfd >= 0) close(pfd);
-  r->rss_kb = ru.ru_maxrss;
-  if (timed_out)
-    r->status = PKCLI_BENCH_TIMEOUT;
-  else if (WIFSIGNALED(st)) {
-    r->status = PKCLI_BENCH_SIGNAL;
-    r->code = WTERMSIG(st);
-  } else if (WIFEXITED(st) && WEXITSTATUS(st) != 0) {
-    r->status = PKCLI_BENCH_EXIT;
-    r->code = WEXITSTATUS(st);
-  }
-  char *out = pkcli_bench_read_file(outp, NULL), *err = pkcli_bench_read_file(errp, NULL);
-  if (err) pkcli_bench_parse_stats(err, r);
-  long answers = -1;
-  r->checksum = pkcli_bench_checksum(out ? out : "", multiset, &answers);
-  r->answers = answers;
-  if (r->status != PKCLI_BENCH_OK && err) {
-    /* The last 400 characters of stderr without the stats lines, one line. */
-    size_t n = 0;
-    char *buf = pko_xmalloc(3 * strlen(err) + 1);
-    for (char *p = err, *e; p && *p; p = e ? e + 1 : NULL) {
-      e = strchr(p, '\n');
-      size_t k = e ? (size_t)(e - p) : strlen(p);
-      if (!k || !strncmp(p, "stats: ", 7)) continue;
-      if (n) {
-        memcpy(buf + n, " / ", 3);
-        n += 3;
-      }
-      memcpy(buf + n, p, k);
-      n += k;
+  return timed_out;
+}
+
+void pkcli_bench_spawn(const char *tmpdir, const char *exe, char *const argv[], const char *cwd, char *const env[],
+                       double timeout, pkcli_bench_child *c)
+{
+  memset(c, 0, sizeof *c);
+  char *outp = pkcli_bench_fmt("%s/stdout", tmpdir), *errp = pkcli_bench_fmt("%s/stderr", tmpdir);
+  fflush(stdout);
+  fflush(stderr);
+  double t0 = pkcli_bench_now();
+  pid_t pid = fork();
+  if (pid == 0) pkcli_bench_exec(outp, errp, exe, argv, cwd, env);
+  if (pid < 0) {
+    c->status = PKCLI_BENCH_SPAWN;
+    c->code = errno;
+  } else {
+    setpgid(pid, pid); /* as the child does: no window where a kill of the group misses it */
+    pkcli_bench_pid = pid;
+    int st = 0;
+    struct rusage ru;
+    memset(&ru, 0, sizeof ru);
+    bool timed_out = pkcli_bench_wait(pid, t0, timeout, &st, &ru);
+    c->wall = pkcli_bench_now() - t0;
+    pkcli_bench_pid = -1;
+    c->rss_kb = ru.ru_maxrss;
+    if (timed_out)
+      c->status = PKCLI_BENCH_TIMEOUT;
+    else if (WIFSIGNALED(st)) {
+      c->status = PKCLI_BENCH_SIGNAL;
+      c->code = WTERMSIG(st);
+    } else if (WIFEXITED(st) && WEXITSTATUS(st) != 0) {
+      c->status = PKCLI_BENCH_EXIT;
+      c->code = WEXITSTATUS(st);
     }
-    buf[n] = 0;
-    r->err_tail = pko_xstrdup(n > 400 ? buf + n - 400 : buf);
-    free(buf);
   }
-  free(out);
-  free(err);
+  c->out = pkcli_bench_read_file(outp, NULL);
+  c->err = pkcli_bench_read_file(errp, NULL);
+  if (!c->out) c->out = pko_xstrdup("");
+  if (!c->err) c->err = pko_xstrdup("");
   unlink(outp);
   unlink(errp);
   free(outp);
   free(errp);
 }
 
-/* A failed (or ok) run's status for the table, malloc'd. */
-static char *pkcli_bench_status_str(const pkcli_bench_run *r)
+char *pkcli_bench_err_tail(const char *err)
 {
-  switch (r->status) {
+  size_t n = 0;
+  char *buf = pko_xmalloc(3 * strlen(err) + 1);
+  for (const char *p = err, *e; p && *p; p = e ? e + 1 : NULL) {
+    e = strchr(p, '\n');
+    size_t k = e ? (size_t)(e - p) : strlen(p);
+    if (!k || !strncmp(p, "stats: ", 7)) continue;
+    if (n) {
+      memcpy(buf + n, " / ", 3);
+      n += 3;
+    }
+    memcpy(buf + n, p, k);
+    n += k;
+  }
+  buf[n] = 0;
+  char *tail = pko_xstrdup(n > 400 ? buf + n - 400 : buf);
+  free(buf);
+  return tail;
+}
+
+/* One child run of wrapper on w workers into *r: wall time around
+   fork/wait, peak RSS, exit status, stats, checksum of stdout, and the
+   tail of stderr when it failed. */
+static void pkcli_bench_run_once(const char *tmpdir, const char *wrapper, int w, double timeout, bool multiset,
+                                 pkcli_bench_run *r)
+{
+  memset(r, 0, sizeof *r);
+  r->idle_pct = -1;
+  char wbuf[32];
+  snprintf(wbuf, sizeof wbuf, "%d", w);
+  char *args[] = { "pkanren", "run", "-j", wbuf, "--stats", (char *)wrapper, "--unordered", NULL };
+  if (pkcli_bench_ordered) args[6] = NULL;
+  pkcli_bench_child c;
+  pkcli_bench_spawn(tmpdir, pkcli_bench_exe(), args, NULL, NULL, timeout, &c);
+  r->status = c.status;
+  r->code = c.code;
+  r->wall = c.wall;
+  r->rss_kb = c.rss_kb;
+  pkcli_bench_parse_stats(c.err, r);
+  r->checksum = pkcli_bench_checksum(c.out, multiset, &r->answers);
+  if (r->status != PKCLI_BENCH_OK) r->err_tail = pkcli_bench_err_tail(c.err);
+  free(c.out);
+  free(c.err);
+}
+
+char *pkcli_bench_status_str(int status, int code)
+{
+  switch (status) {
   case PKCLI_BENCH_OK: return pko_xstrdup("ok");
-  case PKCLI_BENCH_EXIT: return pkcli_bench_fmt("CRASH(rc=%d)", r->code);
-  case PKCLI_BENCH_SIGNAL: return pkcli_bench_fmt("CRASH(signal %d)", r->code);
+  case PKCLI_BENCH_EXIT: return pkcli_bench_fmt("CRASH(rc=%d)", code);
+  case PKCLI_BENCH_SIGNAL: return pkcli_bench_fmt("CRASH(signal %d)", code);
   case PKCLI_BENCH_TIMEOUT: return pko_xstrdup("TIMEOUT");
-  default: return pkcli_bench_fmt("SPAWN FAILED(%s)", strerror(r->code));
+  default: return pkcli_bench_fmt("SPAWN FAILED(%s)", strerror(code));
   }
 }
 
 /* ---- the table -------------------------------------------------------------------------- */
 
 /* A rate with a k, M or G suffix; "-" for none. */
-static void pkcli_bench_fmt_rate(char *buf, size_t n, double x)
+void pkcli_bench_fmt_rate(char *buf, size_t n, double x)
 {
   if (x < 0)
     snprintf(buf, n, "-");
@@ -816,7 +865,7 @@ static void pkcli_bench_fmt_rate(char *buf, size_t n, double x)
 }
 
 /* Seconds with 3 decimals below 10 s, else 2; "-" for none. */
-static void pkcli_bench_fmt_secs(char *buf, size_t n, double x)
+void pkcli_bench_fmt_secs(char *buf, size_t n, double x)
 {
   if (x < 0)
     snprintf(buf, n, "-");
@@ -859,21 +908,19 @@ static void pkcli_bench_summarise(pkcli_bench_cell *c)
 
 /* ---- the command ---------------------------------------------------------------------- */
 
-static void pkcli_bench_rmdir(const char *dir)
+/* nftw's visit of pkcli_bench_rmtree: children first. */
+static int pkcli_bench_rm1(const char *p, const struct stat *st, int flag, struct FTW *ftw)
 {
-  DIR *d = opendir(dir);
-  if (d) {
-    struct dirent *e;
-    while ((e = readdir(d))) {
-      if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-      char *p = pkcli_bench_fmt("%s/%s", dir, e->d_name);
-      unlink(p);
-      free(p);
-    }
-    closedir(d);
-  }
-  rmdir(dir);
+  (void)st;
+  (void)ftw;
+  if (flag == FTW_DP)
+    rmdir(p);
+  else
+    unlink(p);
+  return 0;
 }
+
+void pkcli_bench_rmtree(const char *p) { nftw(p, pkcli_bench_rm1, 16, FTW_DEPTH | FTW_PHYS); }
 
 /* -j LIST: distinct worker counts 1..4096, comma-separated; false if
    malformed. */
@@ -899,7 +946,7 @@ static bool pkcli_bench_parse_jlist(const char *s, int *ws, int *nw)
 
 /* The command line, parsed. */
 typedef struct pkcli_bench_opts {
-  const char *json, *dir, *fmk;
+  const char *json, *dir, *fmk, *rwdir, *cache;
   const char **names; /* the NAMEs given, nnames of them */
   int nnames, runs;
   bool all, gated, list;
@@ -910,10 +957,15 @@ typedef struct pkcli_bench_opts {
 /* Everything one `pkanren bench` holds, released by pkcli_bench_close. */
 typedef struct pkcli_bench_session {
   char *dir, *fmk, *model; /* absolute programs and fmk directories */
+  char *cache;             /* generated inputs of the rewriting entries */
+  char *bench, *rwdir;     /* the source tree's bench/ and the rewriting entries' directory */
   pkcli_bench_prog *progs;
-  int nprog, ncpu;
-  bool *sel; /* progs[p] is to run */
-  FILE *jf;  /* --json history, appended to */
+  pkcli_benchrw_entry *rws; /* the rewriting entries */
+  int nprog, nrw, ncpu;
+  bool *sel, *rwsel; /* progs[p], rws[r] are to run */
+  pkcli_bench_env env;
+  pkcli_benchrw_tally tally;
+  FILE *jf; /* --json history, appended to */
   char tmpl[32];
   const char *tmpdir; /* the wrappers and the children's output */
   char host[256], date[64];
@@ -944,6 +996,14 @@ static int pkcli_bench_parse(int argc, char **argv, pkcli_bench_opts *o, int ncp
     } else if (!strcmp(a, "--dir")) {
       if (!v) return pkcli_bench_usage("--dir needs a DIR");
       o->dir = v;
+      i++;
+    } else if (!strcmp(a, "--rewrites")) {
+      if (!v) return pkcli_bench_usage("--rewrites needs a DIR");
+      o->rwdir = v;
+      i++;
+    } else if (!strcmp(a, "--cache")) {
+      if (!v) return pkcli_bench_usage("--cache needs a DIR");
+      o->cache = v;
       i++;
     } else if (!strcmp(a, "--fmk")) {
       if (!v) return pkcli_bench_usage("--fmk needs a DIR");
@@ -993,11 +1053,30 @@ static int pkcli_bench_parse(int argc, char **argv, pkcli_bench_opts *o, int ncp
   return -1;
 }
 
+/* The rewriting entries (--rewrites DIR, else bench/rewrites if it
+   exists); 0, or 2 after the error message. */
+static int pkcli_bench_open_rw(const pkcli_bench_opts *o, pkcli_bench_session *s)
+{
+  char *dir = o->rwdir ? pko_xstrdup(o->rwdir) : pkcli_bench_fmt("%s/rewrites", s->bench);
+  if (!pkcli_bench_is_dir(dir)) {
+    if (o->rwdir) fprintf(stderr, "pkanren bench: --rewrites %s is not a directory\n", dir);
+    free(dir);
+    return o->rwdir ? 2 : 0;
+  }
+  s->rwdir = pkcli_bench_abspath(dir);
+  free(dir);
+  s->rws = pkcli_benchrw_discover(s->rwdir, s->bench, &s->nrw);
+  return 0;
+}
+
 /* The programs and fmk directories, the programs in them and what each
-   lacks; 0, or 2 after the error message. */
+   lacks, and the rewriting entries; 0, or 2 after the error message. */
 static int pkcli_bench_open(const pkcli_bench_opts *o, pkcli_bench_session *s)
 {
-  char *dir = o->dir ? pko_xstrdup(o->dir) : pkcli_bench_default_dir();
+  char *src = pkcli_bench_src_dir();
+  s->bench = pkcli_bench_abspath(src);
+  free(src);
+  char *dir = o->dir ? pko_xstrdup(o->dir) : pkcli_bench_fmt("%s/programs", s->bench);
   if (!pkcli_bench_is_dir(dir)) {
     fprintf(stderr, "pkanren bench: no programs directory %s (use --dir DIR)\n", dir);
     free(dir);
@@ -1021,7 +1100,7 @@ static int pkcli_bench_open(const pkcli_bench_opts *o, pkcli_bench_session *s)
     const char *why = pkcli_bench_unmet(&s->progs[p], s->dir, s->fmk);
     s->progs[p].skip = why ? pko_xstrdup(why) : NULL;
   }
-  return 0;
+  return pkcli_bench_open_rw(o, s);
 }
 
 /* --list: every program, its marks and what it lacks. */
@@ -1032,7 +1111,7 @@ static void pkcli_bench_list(const pkcli_bench_session *s)
     printf("%-20s %s%s%s\n", pg->name, pg->gated ? "gated " : "", pg->def ? "" : "non-default ", pg->about);
     if (pg->skip) printf("%-20s (skipped: %s)\n", "", pg->skip);
   }
-  fflush(stdout);
+  pkcli_benchrw_list(s->rws, s->nrw);
 }
 
 /* The selection: the NAMEs given (NAME.scm too), else the default set
@@ -1040,21 +1119,29 @@ static void pkcli_bench_list(const pkcli_bench_session *s)
 static int pkcli_bench_select(const pkcli_bench_opts *o, pkcli_bench_session *s)
 {
   s->sel = pko_xcalloc((size_t)s->nprog + 1, sizeof *s->sel);
+  s->rwsel = pko_xcalloc((size_t)s->nrw + 1, sizeof *s->rwsel);
   if (!o->nnames) {
     for (int p = 0; p < s->nprog; p++) s->sel[p] = (s->progs[p].def || o->all) && (!o->gated || s->progs[p].gated);
+    for (int r = 0; r < s->nrw; r++) s->rwsel[r] = (s->rws[r].def || o->all) && !o->gated;
     return 0;
   }
   for (int i = 0; i < o->nnames; i++) {
     size_t l = strlen(o->names[i]);
     if (l > 4 && !strcmp(o->names[i] + l - 4, ".scm")) l -= 4;
-    int found = -1;
+    if (l > 6 && !strcmp(o->names[i] + l - 6, ".bench")) l -= 6;
+    int found = -1, rfound = -1;
     for (int p = 0; p < s->nprog; p++)
       if (strlen(s->progs[p].name) == l && !strncmp(s->progs[p].name, o->names[i], l)) found = p;
-    if (found < 0) {
+    for (int r = 0; r < s->nrw && found < 0; r++)
+      if (strlen(s->rws[r].name) == l && !strncmp(s->rws[r].name, o->names[i], l)) rfound = r;
+    if (found < 0 && rfound < 0) {
       fprintf(stderr, "pkanren bench: unknown benchmark '%.*s' (see pkanren bench --list)\n", (int)l, o->names[i]);
       return 2;
     }
-    s->sel[found] = true;
+    if (found >= 0)
+      s->sel[found] = true;
+    else
+      s->rwsel[rfound] = true;
   }
   return 0;
 }
@@ -1067,6 +1154,8 @@ static int pkcli_bench_prepare(const pkcli_bench_opts *o, pkcli_bench_session *s
     fprintf(stderr, "pkanren bench: cannot open %s: %s\n", o->json, strerror(errno));
     return 2;
   }
+  const char *tmp = getenv("TMPDIR");
+  s->cache = o->cache ? pko_xstrdup(o->cache) : pkcli_bench_fmt("%s/pkanren-bench-cache", tmp && *tmp ? tmp : "/tmp");
   snprintf(s->tmpl, sizeof s->tmpl, "/tmp/pk-bench-XXXXXX");
   if (!(s->tmpdir = mkdtemp(s->tmpl))) {
     fprintf(stderr, "pkanren bench: cannot create a temporary directory: %s\n", strerror(errno));
@@ -1092,7 +1181,25 @@ static void pkcli_bench_header(const pkcli_bench_opts *o, pkcli_bench_session *s
          s->model, load[0], load[1], load[2]);
   printf("programs: %s%s%s; runs: %d; workers:", s->dir, s->fmk ? "; fmk: " : "", s->fmk ? s->fmk : "", o->runs);
   for (int i = 0; i < o->nw; i++) printf("%s%d", i ? "," : " ", o->ws[i]);
-  printf("\n\n");
+  if (s->rwdir) printf("\nrewriting entries: %s; inputs cached in %s", s->rwdir, s->cache);
+  printf("\n");
+  s->env = (pkcli_bench_env){ .tmpdir = s->tmpdir,
+                              .date = s->date,
+                              .host = s->host,
+                              .model = s->model,
+                              .cpus = s->online > 0 ? s->online : (long)s->ncpu,
+                              .jf = s->jf,
+                              .runs = o->runs,
+                              .nw = o->nw,
+                              .ws = o->ws,
+                              .timeout = o->timeout };
+  fflush(stdout);
+}
+
+/* The programs' table header. */
+static void pkcli_bench_prog_header(void)
+{
+  printf("\n");
   printf(PKCLI_BENCH_ROW, "name", "W", "wall s", "answers/s", "unif/s", "peak MB", "idle %", "speed-up", "check");
   printf("%.*s\n", 100,
          "----------------------------------------------------------------------------------------------------");
@@ -1151,22 +1258,29 @@ typedef struct pkcli_bench_figures {
   double aps, speedup;
 } pkcli_bench_figures;
 
+void pkcli_bench_json_head(const pkcli_bench_env *e, const char *name, int workers)
+{
+  FILE *jf = e->jf;
+  fputs("{\"date\":", jf);
+  pkcli_bench_put_json_string(jf, e->date);
+  fputs(",\"commit\":", jf);
+  pkcli_bench_put_json_string(jf, pkcli_bench_commit());
+  fputs(",\"machine\":{\"hostname\":", jf);
+  pkcli_bench_put_json_string(jf, e->host);
+  fprintf(jf, ",\"cpus\":%ld,\"model\":", e->cpus);
+  pkcli_bench_put_json_string(jf, e->model);
+  fputs("},\"name\":", jf);
+  pkcli_bench_put_json_string(jf, name);
+  fprintf(jf, ",\"workers\":%d", workers);
+}
+
 /* One --json record (one line) for cell c of pg. */
 static void pkcli_bench_json(const pkcli_bench_session *s, const pkcli_bench_prog *pg, const pkcli_bench_cell *c,
                              pkcli_bench_figures f, const char *status)
 {
   FILE *jf = s->jf;
-  fputs("{\"date\":", jf);
-  pkcli_bench_put_json_string(jf, s->date);
-  fputs(",\"commit\":", jf);
-  pkcli_bench_put_json_string(jf, pkcli_bench_commit());
-  fputs(",\"machine\":{\"hostname\":", jf);
-  pkcli_bench_put_json_string(jf, s->host);
-  fprintf(jf, ",\"cpus\":%ld,\"model\":", s->online > 0 ? s->online : (long)s->ncpu);
-  pkcli_bench_put_json_string(jf, s->model);
-  fputs("},\"name\":", jf);
-  pkcli_bench_put_json_string(jf, pg->name);
-  fprintf(jf, ",\"workers\":%d,\"runs\":%d,\"gated\":%s,\"runstar\":%s", c->w, c->nruns, pg->gated ? "true" : "false",
+  pkcli_bench_json_head(&s->env, pg->name, c->w);
+  fprintf(jf, ",\"runs\":%d,\"gated\":%s,\"runstar\":%s", c->nruns, pg->gated ? "true" : "false",
           pg->runstar ? "true" : "false");
   fputs(",\"wall_s\":", jf);
   pkcli_bench_put_json_num(jf, c->failed ? -1 : c->wall);
@@ -1225,7 +1339,7 @@ static char *pkcli_bench_row(const pkcli_bench_prog *pg, const pkcli_bench_cell 
   snprintf(wb, sizeof wb, "%d", c->w);
   char *status = NULL;
   for (int i = 0; i < c->nruns && !status; i++)
-    if (c->runs[i].status != PKCLI_BENCH_OK) status = pkcli_bench_status_str(&c->runs[i]);
+    if (c->runs[i].status != PKCLI_BENCH_OK) status = pkcli_bench_status_str(c->runs[i].status, c->runs[i].code);
   pkcli_bench_fmt_secs(tb, sizeof tb, c->failed ? -1 : c->wall);
   f->aps = (!c->failed && c->answers >= 0 && c->wall > 0) ? (double)c->answers / c->wall : -1;
   pkcli_bench_fmt_rate(ab, sizeof ab, f->aps);
@@ -1272,7 +1386,7 @@ static void pkcli_bench_report(const pkcli_bench_opts *o, pkcli_bench_session *s
     for (int i = 0; i < c->nruns; i++) {
       const pkcli_bench_run *r = &c->runs[i];
       if (r->status != PKCLI_BENCH_OK) {
-        char *st = pkcli_bench_status_str(r);
+        char *st = pkcli_bench_status_str(r->status, r->code);
         printf("  ! %s W=%d run %d: %s after %.1f s; stderr tail: %s\n", pg->name, c->w, i + 1, st, r->wall,
                r->err_tail ? r->err_tail : "");
         free(st);
@@ -1308,17 +1422,39 @@ static void pkcli_bench_run_prog(const pkcli_bench_opts *o, pkcli_bench_session 
   free(wrapper);
 }
 
+/* The selected rewriting entries under their own table header. */
+static void pkcli_bench_run_rws(pkcli_bench_session *s)
+{
+  bool head = false;
+  for (int r = 0; r < s->nrw && !pkcli_bench_interrupted; r++) {
+    if (!s->rwsel[r]) continue;
+    if (!head) {
+      printf("\n");
+      pkcli_benchrw_header();
+    }
+    head = true;
+    if (s->rws[r].skip)
+      s->tally.skipped++;
+    else
+      pkcli_benchrw_run(&s->rws[r], s->bench, s->cache, &s->env, &s->tally);
+  }
+}
+
 /* The lines after the table: skipped programs, mismatches, failures. */
 static void pkcli_bench_footer(const pkcli_bench_session *s)
 {
-  if (s->nskipped) {
+  if (s->nskipped || s->tally.skipped) {
     printf("\nskipped:\n");
     for (int p = 0; p < s->nprog; p++)
       if (s->sel[p] && s->progs[p].skip) printf("  %-20s %s\n", s->progs[p].name, s->progs[p].skip);
+    for (int r = 0; r < s->nrw; r++)
+      if (s->rwsel[r] && s->rws[r].skip) printf("  %-20s %s\n", s->rws[r].name, s->rws[r].skip);
   }
-  if (s->nmismatch)
-    printf("\nMISMATCH: %d program(s) gave different checksums across runs or worker counts\n", s->nmismatch);
-  if (s->nfailed) printf("\n%d row(s) failed (see the ! lines)\n", s->nfailed);
+  if (s->nmismatch || s->tally.mismatch)
+    printf("\nMISMATCH: %d benchmark(s) gave different checksums across runs or worker counts, or an answer "
+           "other than their peer's\n",
+           s->nmismatch + s->tally.mismatch);
+  if (s->nfailed || s->tally.failed) printf("\n%d row(s) failed (see the ! lines)\n", s->nfailed + s->tally.failed);
   if (pkcli_bench_interrupted) printf("\ninterrupted\n");
   fflush(stdout);
 }
@@ -1326,7 +1462,7 @@ static void pkcli_bench_footer(const pkcli_bench_session *s)
 /* Release what the session holds; any field may be unset. */
 static void pkcli_bench_close(pkcli_bench_session *s)
 {
-  if (s->tmpdir) pkcli_bench_rmdir(s->tmpdir);
+  if (s->tmpdir) pkcli_bench_rmtree(s->tmpdir);
   if (s->jf) fclose(s->jf);
   for (int p = 0; p < s->nprog; p++) {
     free(s->progs[p].name);
@@ -1336,9 +1472,14 @@ static void pkcli_bench_close(pkcli_bench_session *s)
   }
   free(s->progs);
   free(s->sel);
+  pkcli_benchrw_free(s->rws, s->nrw);
+  free(s->rwsel);
   free(s->model);
   free(s->dir);
   free(s->fmk);
+  free(s->bench);
+  free(s->rwdir);
+  free(s->cache);
 }
 
 /* parse, open, select, prepare, run each program, report; one way out. */
@@ -1364,18 +1505,22 @@ int pkcli_bench(int argc, char **argv)
   sigaction(SIGINT, &sa, &old_int);
   sigaction(SIGTERM, &sa, &old_term);
   pkcli_bench_header(&o, &s);
+  bool head = false;
   for (int p = 0; p < s.nprog && !pkcli_bench_interrupted; p++) {
     if (!s.sel[p]) continue;
+    if (!head) pkcli_bench_prog_header();
+    head = true;
     if (s.progs[p].skip)
       s.nskipped++;
     else
       pkcli_bench_run_prog(&o, &s, &s.progs[p]);
   }
+  pkcli_bench_run_rws(&s);
   pkcli_bench_footer(&s);
   sigaction(SIGINT, &old_int, NULL);
   sigaction(SIGTERM, &old_term, NULL);
   /* exit 1 when a program failed or its answers differ across worker counts */
-  rc = pkcli_bench_interrupted ? 130 : (s.nmismatch || s.nfailed) ? 1 : 0;
+  rc = pkcli_bench_interrupted ? 130 : (s.nmismatch || s.nfailed || s.tally.mismatch || s.tally.failed) ? 1 : 0;
 out:
   pkcli_bench_close(&s);
   free(o.names);
