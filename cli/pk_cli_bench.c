@@ -966,7 +966,7 @@ typedef struct pkcli_bench_session {
   pkcli_bench_env env;
   pkcli_benchrw_tally tally;
   FILE *jf; /* --json history, appended to */
-  char tmpl[32];
+  char tmpl[4096];
   const char *tmpdir; /* the wrappers and the children's output */
   char host[256], date[64];
   long online;
@@ -1156,7 +1156,7 @@ static int pkcli_bench_prepare(const pkcli_bench_opts *o, pkcli_bench_session *s
   }
   const char *tmp = getenv("TMPDIR");
   s->cache = o->cache ? pko_xstrdup(o->cache) : pkcli_bench_fmt("%s/pkanren-bench-cache", tmp && *tmp ? tmp : "/tmp");
-  snprintf(s->tmpl, sizeof s->tmpl, "/tmp/pk-bench-XXXXXX");
+  snprintf(s->tmpl, sizeof s->tmpl, "%s/pk-bench-XXXXXX", tmp && *tmp ? tmp : "/tmp");
   if (!(s->tmpdir = mkdtemp(s->tmpl))) {
     fprintf(stderr, "pkanren bench: cannot create a temporary directory: %s\n", strerror(errno));
     return 2;
