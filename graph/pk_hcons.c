@@ -51,13 +51,19 @@ typedef struct pkh_chunk {
 
 static const char pkh_chunk_magic = 0;
 
+/* A growable stack of values in collected memory (so partial results stay
+   alive). */
+typedef struct pkh_stack {
+  pk_val *v;
+  size_t n, cap;
+} pkh_stack;
+
 typedef struct pkh_shard {
   pthread_mutex_t lock;
   _Atomic(pkh_arr *) arr;
-  pkh_chunk *chunk; /* under lock: where new nodes go */
-  size_t used;      /* under lock: bytes of chunk taken */
-  pk_val *atoms;    /* under lock: the boxed atoms, scanned (the arrays are not) */
-  size_t natoms, capatoms;
+  pkh_chunk *chunk;           /* under lock: where new nodes go */
+  size_t used;                /* under lock: bytes of chunk taken */
+  pkh_stack atoms;            /* under lock: the boxed atoms, scanned (the arrays are not) */
   size_t count, lists, cells; /* under lock */
   uint32_t next_id;           /* under lock */
   char pad[64];               /* shards on separate cache lines */
@@ -86,18 +92,17 @@ static pkh_arr *pkh_newarr(size_t cap)
   return a;
 }
 
-/* Keep boxed atom v alive (shard locked). */
-static void pkh_keep(pkh_shard *sh, pk_val v)
+static void pkh_spush(pkh_stack *s, pk_val x)
 {
-  if (sh->natoms == sh->capatoms) {
-    size_t cap = sh->capatoms ? 2 * sh->capatoms : 64;
-    pk_val *na = GC_MALLOC(cap * sizeof *na);
-    if (!na) pkh_oom();
-    if (sh->natoms) memcpy(na, sh->atoms, sh->natoms * sizeof *na);
-    sh->atoms = na;
-    sh->capatoms = cap;
+  if (s->n == s->cap) {
+    size_t cap = s->cap ? 2 * s->cap : 64;
+    pk_val *nv = GC_MALLOC(cap * sizeof *nv);
+    if (!nv) pkh_oom();
+    if (s->n) memcpy(nv, s->v, s->n * sizeof *nv);
+    s->v = nv;
+    s->cap = cap;
   }
-  sh->atoms[sh->natoms++] = v;
+  s->v[s->n++] = x;
 }
 
 /* Locks and first arrays (the collector must be up: pko_init first). */
@@ -305,7 +310,7 @@ static pk_val pkh_find_add(uint32_t h, const pk_val *items, size_t n, pk_val tai
     if (n)
       v = pkh_newlist(sh, h, items, n, tail);
     else
-      pkh_keep(sh, v = tail);
+      pkh_spush(&sh->atoms, v = tail);
     atomic_store_explicit(&arr->slot[at], v, memory_order_relaxed);
     atomic_store_explicit(&arr->hash[at], h, memory_order_release);
     sh->count++;
@@ -341,26 +346,6 @@ bool pkh_internedp(pk_val t)
     return u < PKH_UNITS && (atomic_load_explicit(&c->starts[u / 64], memory_order_relaxed) >> (u % 64) & 1);
   }
   return pkh_plain(t) || (pkh_boxed(t) && pkh_atom(t) == t);
-}
-
-/* A growable stack of values in collected memory (so partial results stay
-   alive). */
-typedef struct pkh_stack {
-  pk_val *v;
-  size_t n, cap;
-} pkh_stack;
-
-static void pkh_spush(pkh_stack *s, pk_val x)
-{
-  if (s->n == s->cap) {
-    size_t cap = s->cap ? 2 * s->cap : 64;
-    pk_val *nv = GC_MALLOC(cap * sizeof *nv);
-    if (!nv) pkh_oom();
-    if (s->n) memcpy(nv, s->v, s->n * sizeof *nv);
-    s->v = nv;
-    s->cap = cap;
-  }
-  s->v[s->n++] = x;
 }
 
 /* Lists not yet interned are entered post-order: frames on fr are (rest
