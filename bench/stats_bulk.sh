@@ -4,13 +4,16 @@
 # models rewritten by stats.scm's `conjugate` (walko) and
 # `scale_loc_transform` (non_obs_walko) at -j 1 and -j 2, RUNS runs of
 # each (alternated), each run into a fresh output directory; prints each
-# run's `--stats` models/s and phases, then the medians.
+# run's `--stats` models/s, CPU seconds and phases, then the medians.
+# TMPDIR chooses where the models and outputs go (e.g. /dev/shm), RULES
+# the rules file (default the library `stats`).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 P=${1:-$here/../build/pkanren}
 runs=${2:-3}
 models=${3:-10000}
 files=${4:-2000}
+rules=${RULES:-stats}
 t=$(mktemp -d)
 trap 'rm -rf "$t"' EXIT
 python3 "$here/gen_stats.py" "$t/in" --models "$models" --files "$files" --seed 1
@@ -21,7 +24,7 @@ for run in $(seq "$runs"); do
     set -- $c
     rm -rf "$t/out"
     # exit status 1: the generator's malformed files fail, by design
-    /usr/bin/time -f "cpu %U %S" -o "$t/time" "$P" rewrite -j "$3" --rules stats --relation "$1" --walker "$2" --stats "$t/in" -o "$t/out" \
+    /usr/bin/time -f "cpu %U %S" -o "$t/time" "$P" rewrite -j "$3" --rules "$rules" --relation "$1" --walker "$2" --stats "$t/in" -o "$t/out" \
       2> "$t/err" || [ $? -eq 1 ]
     mps=$(sed -n 's/.* \([0-9]*\) models\/s$/\1/p' "$t/err")
     phases=$(sed -n 's/^stats: \(read .*\)$/\1/p' "$t/err")
