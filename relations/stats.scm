@@ -53,6 +53,14 @@
             fail)))
      (else fail))))
 
+;; Can a be a term whose head is one of heads: a variable, or a pair whose
+;; head is unbound or in heads?  A relation whose rules all start with an
+;; == against such a pattern fails at once (under project) when not,
+;; before making its fresh variables and patterns: most of the nodes a walk
+;; visits are no redex.
+(define (stats-head-may-be? a heads)
+  (or (var? a) (and (pair? a) (or (var? (car a)) (and (memq (car a) heads) #t)))))
+
 ;; (== x t) for some t of ts, in order.
 (define (stats-eq-any x ts)
   (if (null? ts) fail (lany (== x (car ts)) (stats-eq-any x (cdr ts)))))
@@ -166,16 +174,23 @@
 
 ;; An observation replaced by the posterior of its conjugate prior, the
 ;; prior occurring in no output but this one (stats-other-outputs).
-(define (conjugate a b) ((stats-conjugate-given stats-other-outputs) a b))
+(define (conjugate a b)
+  (project (a)
+    (if (stats-head-may-be? a '(observed)) ((stats-conjugate-given stats-other-outputs) a b) fail)))
 
 ;; ---- scale_loc_transform -------------------------------------------------------
 
 (define stats-loc-scale-ops '(NormalRV CauchyRV LaplaceRV LogisticRV))
+(define stats-loc-scale-heads (cons 'StudentTRV stats-loc-scale-ops))
 
 ;; X ~ D(mu, s) is mu + s * D(0, 1) named "X_offset" (StudentT keeps nu),
 ;; unless mu is numerically 0 or s numerically 1 (symbolic-pymc's guard,
 ;; which also leaves the offset itself alone).  Both directions.
 (define (scale_loc_transform a b)
+  (project (a)
+    (if (stats-head-may-be? a stats-loc-scale-heads) (stats-scale-loc a b) fail)))
+
+(define (stats-scale-loc a b)
   (fresh (op nu mu s size rng name oname)
     (lall
      (lconde

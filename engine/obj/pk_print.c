@@ -165,6 +165,40 @@ static bool pkp_tie(double d, const char *dig, int p)
   return true;
 }
 
+/* The shortest digits of a normal d (> 0) when 15 or fewer read back as
+   d, with their count; else 0 (pkp_shortest then searches from 16
+   digits on, or from 1 for a subnormal d).  d's rounding interval is
+   narrower than 2^-52 d and 15-digit decimals are 10^-15 d or more apart,
+   so at most one decimal of 15 or fewer digits reads back as d, and its
+   digits without trailing zeros are what the search of pkp_shortest would
+   find (no tie is that close to d).  First the integers m < 10^15 and k
+   with m / 10^k == d, both exact doubles and the division correctly
+   rounded as strtod is (most data read from text), then d rounded to 15
+   digits by printf. */
+static int pkp_short15(double d, char *dig, int *e)
+{
+  static const double pow10[] = { 1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                  1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+  if (d < 0x1p-1022) return 0;
+  for (int k = 0; d >= 1e-7 && d < 1e15 && k <= 22; k++) {
+    double m = (double)(uint64_t)(d * pow10[k] + 0.5);
+    if (m >= 1e15) break;
+    if (m / pow10[k] != d) continue;
+    char buf[24];
+    int n = 0, p;
+    for (uint64_t u = (uint64_t)m; u; u /= 10) buf[n++] = (char)('0' + u % 10);
+    for (p = 0; p < n; p++) dig[p] = buf[n - 1 - p];
+    while (p > 1 && dig[p - 1] == '0') p--;
+    *e = n - 1 - k;
+    return p;
+  }
+  pkp_round(d, 15, dig, e);
+  if (pkp_decimal(dig, 15, *e) != d) return 0;
+  int p = 15;
+  while (p > 1 && dig[p - 1] == '0') p--;
+  return p;
+}
+
 /* Shortest digits that read back as d (> 0, finite), the closest of them
    when several do, the upper one on a tie (as Burger & Dybvig's free-format
    algorithm in Chez): the nearest p-digit decimal, or its neighbour when
@@ -172,8 +206,9 @@ static bool pkp_tie(double d, const char *dig, int p)
    the gap below is half the gap above). */
 static int pkp_shortest(double d, char *dig, int *e)
 {
-  int p = 1;
-  for (; p <= 17; p++) {
+  int p = pkp_short15(d, dig, e);
+  if (p) return p;
+  for (p = d < 0x1p-1022 ? 1 : 16; p <= 17; p++) {
     pkp_round(d, p, dig, e);
     double back = pkp_decimal(dig, p, *e);
     char alt[24];

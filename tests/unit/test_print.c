@@ -325,6 +325,43 @@ static void test_flonum_round_trip(void **state)
   }
 }
 
+/* The significant digits of a printed flonum, without leading or
+   trailing zeros. */
+static void flonum_digits(const char *s, char *dig)
+{
+  size_t n = 0;
+  for (; *s && *s != 'e' && *s != '|'; s++)
+    if (*s >= '0' && *s <= '9' && (n || *s != '0')) dig[n++] = *s;
+  while (n > 1 && dig[n - 1] == '0') n--;
+  dig[n] = 0;
+}
+
+/* A decimal of 15 or fewer significant digits (normal range) prints as
+   exactly those digits: it is the only one that short in the double's
+   rounding interval, so the shortest (pkp_short15's fast path). */
+static void test_flonum_short_decimals(void **state)
+{
+  (void)state;
+  uint64_t x = 2463534242ull;
+  char text[48], want[24], got[24], buf[40];
+  for (int k = 0; k < 20000; k++) {
+    int nd = 0;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    int len = 1 + (int)(x % 15), ex = (int)((x >> 8) % 601) - 300;
+    for (int j = 0; j < len; j++)
+      want[nd++] = (char)('0' + (j == 0 ? 1 + (x >> (12 + j)) % 9 : (x >> (12 + 3 * j)) % 10));
+    while (nd > 1 && want[nd - 1] == '0') nd--;
+    want[nd] = 0;
+    snprintf(text, sizeof text, "%c.%se%d", want[0], nd > 1 ? want + 1 : "0", ex);
+    pkp_flonum(buf, strtod(text, NULL));
+    flonum_digits(buf, got);
+    if (strcmp(got, want) != 0) print_error("%s: got %s\n", text, buf);
+    assert_string_equal(got, want);
+  }
+}
+
 /* ---- other atoms ------------------------------------------------------- */
 
 static void test_integers(void **state)
@@ -615,6 +652,7 @@ int main(void)
     cmocka_unit_test(test_flonum_table),
     cmocka_unit_test(test_flonum_special),
     cmocka_unit_test(test_flonum_round_trip),
+    cmocka_unit_test(test_flonum_short_decimals),
     cmocka_unit_test(test_integers),
     cmocka_unit_test(test_ratios),
     cmocka_unit_test(test_chars),
