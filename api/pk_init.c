@@ -15,6 +15,7 @@
 #include "pk_future.h"
 #include "pk_graph.h"
 #include "pk_load.h"
+#include "pk_rewrite.h"
 #include "pk_search.h"
 #include "pk_worker.h"
 
@@ -88,6 +89,7 @@ static void pki_init_once(void)
   pks_init();
   pkl_init();
   pkg_init();
+  pkrw_init();
   pks_set_runner(&pki_runner);
   pkf_set_pool(&pki_pool);
   pki_load_prelude();

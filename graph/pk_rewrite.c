@@ -152,6 +152,22 @@ static void pkrw_tab_clear(pkrw_tab *t)
   t->n = 0;
 }
 
+/* The outputs of the model being rewritten other than the one whose fixed
+   point is being computed, on this thread ('() outside pkrw_model): what
+   `(rewrite-other-outputs)` gives REL.  The model is on the caller's stack,
+   so they stay alive. */
+static _Thread_local pk_val pkrw_others = PK_NIL;
+
+/* (rewrite-other-outputs) */
+static pk_val pkrw_prim_others(int argc, pk_val *argv)
+{
+  (void)argc;
+  (void)argv;
+  return pkrw_others;
+}
+
+void pkrw_init(void) { pko_defprim("rewrite-other-outputs", pkrw_prim_others, 0, 0); }
+
 /* ---- sets of node ids (a million-node count stays in a few megabytes) ---- */
 
 static inline size_t pkrw_id_slot(uint32_t id, size_t cap)
@@ -615,6 +631,7 @@ static pk_val pkrw_fix(pkrw_ctx *c, pk_val t)
 static void pkrw_start(pkrw_ctx *c)
 {
   c->nfr = c->nvals = 0;
+  pkrw_others = PK_NIL; /* a throw may have left some */
   pkrw_ids_clear(&c->clean);
   c->step0 = c->st.steps;
   c->timed_out = false;
@@ -626,13 +643,31 @@ pk_val pkrw_term(pkrw_ctx *c, pk_val t)
   return pkrw_fix(c, t);
 }
 
+/* outs without its i-th element. */
+static pk_val pkrw_without(pk_val outs, size_t i)
+{
+  pk_val r = PK_NIL;
+  size_t k = 0;
+  for (pk_val o = outs; pko_pairp(o); o = pko_cdr(o), k++)
+    if (k != i) r = pko_cons(pko_car(o), r);
+  return pko_reverse(r);
+}
+
 pk_val pkrw_model(pkrw_ctx *c, pk_val m, bool *changed)
 {
   pkrw_start(c);
-  pk_val outs = PK_NIL;
+  pk_val outs = PK_NIL, all = pkg_outputs(m);
+  bool several = pko_pairp(all) && pko_pairp(pko_cdr(all));
   *changed = false;
-  for (pk_val o = pkg_outputs(m); pko_pairp(o); o = pko_cdr(o)) {
+  size_t i = 0;
+  for (pk_val o = all; pko_pairp(o); o = pko_cdr(o), i++) {
+    if (several) { /* REL may look at the other outputs: what it gave is not a function of the node alone */
+      pkrw_others = pkrw_without(all, i);
+      pkrw_ids_clear(&c->clean);
+      pkrw_tab_clear(&c->atoms);
+    }
     pk_val r = pkrw_fix(c, pko_car(o));
+    pkrw_others = PK_NIL;
     if (r) *changed = true;
     outs = pko_cons(r ? r : pko_car(o), outs);
   }

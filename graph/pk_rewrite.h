@@ -71,6 +71,10 @@ pk_val pkrw_term(pkrw_ctx *c, pk_val t);
 /* Model m (pkg_modelp, interned) with each output rewritten, interned;
    *changed false (and m returned) when no output changed. */
 pk_val pkrw_model(pkrw_ctx *c, pk_val m, bool *changed);
+/* Define the primitive (rewrite-other-outputs): inside pkrw_model, the
+   model's outputs other than the one being rewritten (as read), so that a
+   relation such as stats.scm's conjugate can see them; '() elsewhere. */
+void pkrw_init(void);
 /* The number of distinct compound nodes (interned lists) in the terms of
    list ts. */
 size_t pkrw_count_nodes(pk_val ts);

@@ -173,10 +173,14 @@
             (stats-lonely-o prior y lik others)))))
 
 ;; An observation replaced by the posterior of its conjugate prior, the
-;; prior occurring in no output but this one (stats-other-outputs).
+;; prior occurring in no output but this one: the others are those the
+;; C driver (`pkanren rewrite`, `verify`) is not rewriting now, and
+;; stats-other-outputs (set by stats-rewrite-model).
 (define (conjugate a b)
   (project (a)
-    (if (stats-head-may-be? a '(observed)) ((stats-conjugate-given stats-other-outputs) a b) fail)))
+    (if (stats-head-may-be? a '(observed))
+        ((stats-conjugate-given (append (rewrite-other-outputs) stats-other-outputs)) a b)
+        fail)))
 
 ;; ---- scale_loc_transform -------------------------------------------------------
 

@@ -185,5 +185,24 @@ if command -v script > /dev/null; then
   check "progress bar on a terminal" has tty.txt 'files, [0-9]* models, [0-9]* models/s, ETA [0-9]* s'
 fi
 
+# 10. conjugate sees the model's other outputs (SPEC §5): a prior observed
+# through two outputs is left alone, a prior per output is rewritten
+cat > shared.model <<'M'
+(model shared
+  (define lam (GammaRV 2.0 1.0 () rng "lam"))
+  (output (observed #[1 2] (PoissonRV lam (2) rng "y1"))
+          (observed #[3] (PoissonRV lam (1) rng "y2"))))
+(model separate
+  (define lam (GammaRV 2.0 1.0 () rng "lam"))
+  (define p (BetaRV 1.0 1.0 () rng "p"))
+  (output (observed #[1 2] (PoissonRV lam (2) rng "y1"))
+          (observed #[1 0] (BernoulliRV p (2) rng "y2"))))
+M
+"$P" rewrite --rules stats --relation conjugate shared.model -o outc 2> errc; st=$?
+check "conjugate exit 0" test $st = 0
+check "shared prior unchanged" has outc/summary.jsonl '"model":"shared","file":"shared.model","status":"unchanged"'
+check "a prior per output rewritten" has outc/summary.jsonl '"model":"separate","file":"shared.model","status":"ok"'
+check "both posteriors" test "$(grep -o 'GammaRV (add' outc/shared.model | wc -l)$(grep -o 'BetaRV (add' outc/shared.model | wc -l)" = 11
+
 echo "rewrite.sh: $((n - fails)) of $n checks passed"
 [ $fails = 0 ]
