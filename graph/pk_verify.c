@@ -142,15 +142,45 @@ static int pkv_node_of(const pksim_model *m, pk_val t)
   return -1;
 }
 
+static void pkv_align(const pksim_model *a, const pksim_model *b, pk_val x, pk_val y, int *pos);
+
+/* The k-th element of list l, or 0. */
+static pk_val pkv_nth(pk_val l, int k)
+{
+  for (; k > 0 && pko_pairp(l); k--) l = pko_cdr(l);
+  return pko_pairp(l) ? pko_car(l) : 0;
+}
+
+/* x non-centred into y = (add LOC (mul SCALE OFFSET)): x's location and
+   scale (StudentT's second and third arguments, else the first two) are
+   LOC and SCALE, themselves perhaps rewritten (a non-centred mean). */
+static void pkv_align_offset(const pksim_model *a, const pksim_model *b, pk_val x, pk_val y, int *pos)
+{
+  pk_val m = pkv_nth(y, 2);
+  if (!pko_pairp(x) || !pko_pairp(y) || pko_car(y) != pko_sym("add") || pko_length(y) != 3 || !m || !pko_pairp(m) ||
+      pko_car(m) != pko_sym("mul") || pko_length(m) != 3)
+    return;
+  int k = pko_car(x) == pko_sym("StudentTRV") ? 2 : 1;
+  pk_val loc = pkv_nth(x, k), scale = pkv_nth(x, k + 1);
+  if (loc && scale) {
+    pkv_align(a, b, loc, pkv_nth(y, 1), pos);
+    pkv_align(a, b, scale, pkv_nth(m, 1), pos);
+  }
+}
+
 /* Walk original term x and rewritten term y in parallel: where they
-   differ in operator or arity, x's node maps to y's (*pos[x] = y). */
+   differ in operator or arity, x's node maps to y's (*pos[x] = y), and a
+   non-centred x's location and scale to their places in y. */
 static void pkv_align(const pksim_model *a, const pksim_model *b, pk_val x, pk_val y, int *pos)
 {
   int ix = pkv_node_of(a, x);
   if (ix < 0 || pos[ix] >= 0) return;
   int iy = pkv_node_of(b, y);
   pos[ix] = iy;
-  if (!pko_pairp(x) || !pko_pairp(y) || pko_car(x) != pko_car(y) || pko_length(x) != pko_length(y)) return;
+  if (!pko_pairp(x) || !pko_pairp(y) || pko_car(x) != pko_car(y) || pko_length(x) != pko_length(y)) {
+    pkv_align_offset(a, b, x, y, pos);
+    return;
+  }
   const pksim_node *nx = &a->nodes[ix];
   pk_val ax = pko_cdr(x), ay = pko_cdr(y);
   for (int i = 0; i < nx->nargs; i++, ax = pko_cdr(ax), ay = pko_cdr(ay))

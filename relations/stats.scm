@@ -192,7 +192,15 @@
 ;; which also leaves the offset itself alone).  Both directions.
 (define (scale_loc_transform a b)
   (project (a)
-    (if (stats-head-may-be? a stats-loc-scale-heads) (stats-scale-loc a b) fail)))
+    (if (and (stats-head-may-be? a stats-loc-scale-heads) (not (stats-shared? a))) (stats-scale-loc a b) fail)))
+
+;; Does the known variable a occur in another output of the model?  Then
+;; replacing it here by a new variable would make the two outputs
+;; independent where they shared a: a re-parameterisation must leave it
+;; (verify's cross-variable checks catch exactly that).
+(define (stats-shared? a)
+  (and (pair? a)
+       (exists (lambda (o) (stats-occurs? a o)) (append (rewrite-other-outputs) stats-other-outputs))))
 
 (define (stats-scale-loc a b)
   (fresh (op nu mu s size rng name oname)
@@ -231,7 +239,9 @@
      (stats-suffixo name "_mix" mname))))
 
 ;; A distribution and its normal scale mixture form, both directions.
-(define (scale_mixture a b) (fresh (w) (stats-mixture a b w)))
+(define (scale_mixture a b)
+  (project (a)
+    (if (stats-shared? a) fail (fresh (w) (stats-mixture a b w)))))
 
 ;; A distribution and its mixing distribution, both directions.
 (define (normal_scale_mixtureo x mixing) (fresh (n) (stats-mixture x n mixing)))
