@@ -443,9 +443,14 @@ static void pkbt_json_str(pkp_buf *b, const char *s)
    2 ms until the worker it fired for has disarmed.  Firing and disarming
    hold pkbt_wd_lock, so no flag is left set for a model already done. */
 typedef struct pkbt_wd {
-  uint64_t deadline;
-  bool fired;
+  bool armed;
+  uint64_t deadline; /* 0: none */
+  uint64_t mem0;     /* bytes in use when armed */
+  int fired;         /* 0, or why: PKBT_FIRED_TIME or _MEMORY */
 } pkbt_wd;
+
+enum { PKBT_FIRED_TIME = 1, PKBT_FIRED_MEMORY };
+static uint64_t pkbt_max_mem; /* --max-memory, per model (0: none) */
 
 static pthread_mutex_t pkbt_wd_lock = PTHREAD_MUTEX_INITIALIZER;
 static pkbt_wd *pkbt_wds;
@@ -459,11 +464,16 @@ static void *pkbt_watchdog(void *arg)
   while (!atomic_load(&pkbt_stop)) {
     struct timespec ts = { 0, 2000000 };
     nanosleep(&ts, NULL);
-    uint64_t now = pko_now_ns();
+    uint64_t now = pko_now_ns(), used = pkbt_max_mem ? pko_memory_used() : 0;
     pthread_mutex_lock(&pkbt_wd_lock);
     for (int k = 0; k < pkbt_nwd; k++) {
-      if (!pkbt_wds[k].deadline || now < pkbt_wds[k].deadline) continue;
-      pkbt_wds[k].fired = true;
+      pkbt_wd *w = &pkbt_wds[k];
+      int why = !w->armed                                       ? 0
+                : w->deadline && now >= w->deadline             ? PKBT_FIRED_TIME
+                : pkbt_max_mem && used > w->mem0 + pkbt_max_mem ? PKBT_FIRED_MEMORY
+                                                                : 0;
+      if (!why) continue;
+      if (!w->fired) w->fired = why;
       atomic_fetch_add(&pkbt_fires, 1);
       pko_interrupt_set(1);
     }
@@ -472,13 +482,15 @@ static void *pkbt_watchdog(void *arg)
   return NULL;
 }
 
-/* Arm (deadline) or disarm (0) worker k's watchdog; disarming returns
-   whether it fired, and clears the flag it set. */
-static bool pkbt_arm(int k, uint64_t deadline)
+/* Arm worker k's watchdog (with deadline, 0: none, and the memory limit
+   from the bytes in use now) or disarm it; disarming returns why it fired
+   (0: it did not), and clears the flag it set. */
+static int pkbt_arm(int k, bool on, uint64_t deadline)
 {
+  uint64_t mem0 = on && pkbt_max_mem ? pko_memory_used() : 0;
   pthread_mutex_lock(&pkbt_wd_lock);
-  bool fired = pkbt_wds[k].fired;
-  pkbt_wds[k] = (pkbt_wd){ deadline, false };
+  int fired = pkbt_wds[k].fired;
+  pkbt_wds[k] = (pkbt_wd){ on, deadline, mem0, 0 };
   if (fired) pko_interrupt_set(0);
   pthread_mutex_unlock(&pkbt_wd_lock);
   return fired;
@@ -705,19 +717,20 @@ __attribute__((noinline)) static bool pkbt_try_read(const char *path, const char
 }
 
 /* Rewrite m on worker k under its limits: true with *r and *changed, or
-   false with the error in pko_err and *timeout.  A model interrupted for
-   another worker's deadline is taken again. */
-static bool pkbt_attempt(const pkbt_b *b, int k, pkrw_ctx *ctx, pk_val m, pk_val *r, bool *changed, bool *timeout)
+   false with the error in pko_err and *why (why the watchdog stopped it,
+   or PKBT_FIRED_TIME for the driver's own deadline).  A model interrupted
+   for another worker's limit is taken again. */
+static bool pkbt_attempt(const pkbt_b *b, int k, pkrw_ctx *ctx, pk_val m, pk_val *r, bool *changed, int *why)
 {
   for (;;) {
     uint64_t dl = b->o->timeout_model > 0 ? pko_now_ns() + (uint64_t)(b->o->timeout_model * 1e9) : 0;
     if (b->deadline && (!dl || b->deadline < dl)) dl = b->deadline;
     pkrw_limit(ctx, b->o->max_steps ? b->o->max_steps : PKBT_DEFAULT_STEPS, dl);
     uint64_t fires = atomic_load(&pkbt_fires);
-    pkbt_arm(k, dl);
+    pkbt_arm(k, true, dl);
     bool ok = pkbt_try_model(ctx, m, r, changed);
-    bool fired = pkbt_arm(k, 0);
-    *timeout = !ok && (fired || pkrw_timed_out(ctx));
+    int fired = pkbt_arm(k, false, 0);
+    *why = ok ? 0 : fired ? fired : pkrw_timed_out(ctx) ? PKBT_FIRED_TIME : 0;
     if (ok || pko_err.status != PK_STATUS_INTERRUPT || fired || pkbt_signalled() || atomic_load(&pkbt_fires) == fires)
       return ok;
   }
@@ -737,9 +750,11 @@ static void pkbt_model(const pkbt_b *b, int k, pkbt_fileres *fr, const char *pat
   pkrw_stats s0 = *pkrw_get_stats(ctx);
   double t0 = pkbt_now();
   fr->t_read += t0 - tc; /* counting the input's nodes is part of reading */
-  bool changed, timeout;
+  bool changed;
+  int why;
   pk_val r;
-  bool ok = pkbt_attempt(b, k, ctx, m, &r, &changed, &timeout);
+  bool ok = pkbt_attempt(b, k, ctx, m, &r, &changed, &why);
+  bool timeout = why == PKBT_FIRED_TIME;
   double secs = pkbt_now() - t0;
   fr->t_rewrite += secs;
   const pkrw_stats *s = pkrw_get_stats(ctx);
@@ -755,7 +770,7 @@ static void pkbt_model(const pkbt_b *b, int k, pkbt_fileres *fr, const char *pat
     fr->rewrites += rewrites;
     return;
   }
-  if (pko_err.status == PK_STATUS_INTERRUPT && !timeout) pko_throw_at(PK_STATUS_INTERRUPT, NULL, "interrupted");
+  if (pko_err.status == PK_STATUS_INTERRUPT && !why) pko_throw_at(PK_STATUS_INTERRUPT, NULL, "interrupted");
   if (timeout && b->deadline && pko_now_ns() >= b->deadline) {
     fr->batch_timeout = true;
     return;
@@ -766,6 +781,9 @@ static void pkbt_model(const pkbt_b *b, int k, pkbt_fileres *fr, const char *pat
   if (timeout)
     snprintf(msg, sizeof msg, "%s:%d:%d: model %s: time limit of %g s reached (--timeout-per-model)", path, pos.line,
              pos.col, name, b->o->timeout_model);
+  else if (why == PKBT_FIRED_MEMORY)
+    snprintf(msg, sizeof msg, "%s:%d:%d: model %s: memory limit of %llu bytes reached (--max-memory)", path, pos.line,
+             pos.col, name, (unsigned long long)pkbt_max_mem);
   else if (strstr(pko_err.msg, "step limit") == pko_err.msg)
     snprintf(msg, sizeof msg, "%s:%d:%d: model %s: %s", path, pos.line, pos.col, name, pko_err.msg);
   else
@@ -1098,6 +1116,7 @@ int pkbt_run(const pkbt_opts *o)
   b.ctx = pko_xcalloc((size_t)b.nctx, sizeof *b.ctx);
   pkbt_wds = pko_xcalloc((size_t)b.nctx, sizeof *pkbt_wds);
   pkbt_nwd = b.nctx;
+  pkbt_max_mem = o->max_memory;
   pkbt_gen++;
   atomic_store(&pkbt_next_k, 0);
   pthread_t wd;
@@ -1117,7 +1136,7 @@ int pkbt_run(const pkbt_opts *o)
   }
   atomic_store(&pkbt_stop, 1);
   if (wd_on) pthread_join(wd, NULL);
-  for (int k = 0; k < b.nctx; k++) pkbt_arm(k, 0);
+  for (int k = 0; k < b.nctx; k++) pkbt_arm(k, false, 0);
   if (b.sum) fclose(b.sum);
   pkbt_progress(&b, true);
   if (b.files_skipped)

@@ -37,6 +37,7 @@ typedef struct pkbt_opts {
   long shard_i, shard_n;  /* 1-based I of N; N = 0: no sharding */
   uint64_t max_steps;     /* per model; 0: PKBT_DEFAULT_STEPS */
   double timeout_model;   /* seconds per model; 0: none */
+  uint64_t max_memory;    /* bytes a model may add to those in use; 0: none */
   double timeout;         /* seconds for the batch; 0: none */
   bool retry_failed, stats, progress;
   int workers; /* files rewritten at once (-j); the pool must be configured for as many */

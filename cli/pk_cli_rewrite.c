@@ -14,11 +14,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#define PK_USAGE_REWRITE                                                                       \
-  "usage: pkanren rewrite --rules RULES --relation NAME [--walker walko|non_obs_walko]\n"      \
-  "                       MODELS... [-o DIR] [-j N] [--timeout-per-model S] [--max-steps N]\n" \
-  "                       [--timeout S] [--shard I/N] [--files-from FILE] [--retry-failed]\n"  \
-  "                       [--stats]\n"
+#define PK_USAGE_REWRITE                                                                          \
+  "usage: pkanren rewrite --rules RULES --relation NAME [--walker walko|non_obs_walko]\n"         \
+  "                       MODELS... [-o DIR] [-j N] [--timeout-per-model S] [--max-steps N]\n"    \
+  "                       [--max-memory BYTES] [--timeout S] [--shard I/N] [--files-from FILE]\n" \
+  "                       [--retry-failed] [--stats]\n"
 
 static const char *pkcli_rewrite_help =
     PK_USAGE_REWRITE "\n"
@@ -33,6 +33,7 @@ static const char *pkcli_rewrite_help =
                      "  -j N             workers: files rewritten at once (same outputs on any N)\n"
                      "  --timeout-per-model S  a model's time limit (status timeout)\n"
                      "  --max-steps N    a model's limit of relation queries (default 100000000)\n"
+                     "  --max-memory B   a model's limit on the bytes in use it adds (K/M/G/T)\n"
                      "  --timeout S      the batch's time limit (exit 3)\n"
                      "  --shard I/N      the I-th of N slices of the sorted input files\n"
                      "  --files-from F   input paths, one a line\n"
@@ -109,6 +110,10 @@ int pkcli_rewrite(int argc, char **argv)
     } else if (!strcmp(a, "--timeout")) {
       if (!pkcli_rewrite_secs(v, &o->timeout))
         return pkcli_usage("--timeout needs a positive number of seconds", PK_USAGE_REWRITE);
+      i++;
+    } else if (!strcmp(a, "--max-memory")) {
+      if (!(o->max_memory = pkcli_bytes(v)))
+        return pkcli_usage("--max-memory needs a positive byte count (K/M/G/T suffixes)", PK_USAGE_REWRITE);
       i++;
     } else if (!strcmp(a, "--max-steps")) {
       if (!pkcli_long(v, &n) || n < 1) return pkcli_usage("--max-steps needs a positive number", PK_USAGE_REWRITE);

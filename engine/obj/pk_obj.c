@@ -725,7 +725,7 @@ const char *pko_stop_text(void)
 }
 
 /* Collected heap plus malloc'd bytes (jemalloc's count when linked). */
-static uint64_t pko_memory_used(void)
+uint64_t pko_memory_used(void)
 {
   uint64_t n = GC_get_heap_size();
 #if PK_HAVE_JEMALLOC

@@ -125,6 +125,22 @@ check "-j 2 timeout alone" test "$(grep -c '"status":"timeout"' outj2/summary.js
 check "-j 2 model after the timeout" has outj2/p3.model '(output z)'
 check "-j 2 others ok" test "$(grep -c '"status":"ok"' outj2/summary.jsonl)" = 6
 
+# 5c. --max-memory per model: a model whose relation allocates without end
+# is an error naming the limit, the next model goes on (1 and 2 workers)
+cat > hog.scm <<'R'
+(defrel (hogo a b) (fresh (x) (== x (make-vector 100000 a)) (hogo x b)))
+(define (hog a b) (conde ((== a 'h) (hogo a b)) ((== a `(mul ,b 1)))))
+R
+printf '(model big (output h))\n(model fine (output (mul k 1)))\n' > hog.model
+for j in 1 2; do
+  "$P" rewrite -j $j --rules hog.scm --relation hog --max-memory 50M hog.model -o outm$j 2> errm$j; st=$?
+  check "max-memory -j $j exit 1" test $st = 1
+  check "max-memory -j $j message" has outm$j/summary.jsonl '"model":"big","file":"hog.model","status":"error","message":"hog.model:1:1: model big: memory limit of 52428800 bytes reached (--max-memory)"'
+  check "max-memory -j $j next model" has outm$j/hog.model '(output k)'
+done
+"$P" rewrite --rules hog.scm --relation hog --max-memory 5X hog.model -o outm3 2> errm3; st=$?
+check "max-memory junk exit 2" test $st = 2
+
 # 6. SIGTERM in flight: exit 143, nothing partial
 "$P" rewrite --rules rules.scm --relation lp in/sub/b.model -o outk 2> err12 &
 pid=$!
