@@ -359,11 +359,13 @@ static void pkl_load_runtime(pk_val fname, const pk_srcpos *pos)
 {
   const char *name = pko_as_str(fname)->s;
   if (pkl_builtin_file(name)) return;
-  char *full = pkl_resolve(pos ? pos->file : NULL, name);
+  char *m = pkl_resolve(pos ? pos->file : NULL, name), *full = GC_MALLOC_ATOMIC(strlen(m) + 1);
+  if (!full) pko_oom();
+  strcpy(full, m); /* collected: reading may throw (found by fuzz_run: the malloc'd copy leaked) */
+  free(m);
   pkl_prog p = { 0 };
   bool was = pkl_refs.on;
   pkl_read_file(&p, full, false, pos, 0);
-  free(full);
   pkl_compile(&p);
   pkl_refs.on = was;
   pkl_exec(&p, NULL, NULL);

@@ -15,9 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PK_USAGE_VERIFY                                                                  \
-  "usage: pkanren verify --rules RULES --relation NAME [--walker walko|non_obs_walko]\n" \
-  "                      [--draws N] [--seed N] MODELS...\n"
+#define PK_USAGE_VERIFY                                                                    \
+  "usage: pkanren verify --rules RULES --relation NAME [--walker walko|non_obs_walko]\n"   \
+  "                      [--draws N] [--seed N] [--timeout-per-model S] [--max-steps N]\n" \
+  "                      [--max-memory BYTES] [--timeout S] MODELS...\n"
 
 /* The family-wise false-alarm rate of a whole run (split over its models). */
 #define PKCLI_VERIFY_ALPHA 1e-3
@@ -40,6 +41,11 @@ static const char *pkcli_verify_help =
                     "  --walker W       walko (default) or non_obs_walko\n"
                     "  --draws N        draws per model and side (default 100000, at least 100)\n"
                     "  --seed N         GSL mt19937 seed (default 1)\n"
+                    "  --timeout-per-model S, --max-steps N, --max-memory B\n"
+                    "                   a model's limits (its rewrite and its draws; steps are\n"
+                    "                   relation queries, B the bytes in use it adds): past one,\n"
+                    "                   the model fails with a message naming it, the others go on\n"
+                    "  --timeout S      the whole command (exit 3 when reached)\n"
                     "\n"
                     "exit status: 0 every check passed, 1 a check failed, 2 usage or input\n"
                     "error (an input without a test value), 3 runtime error\n";
@@ -50,8 +56,16 @@ typedef struct pkcli_verify_opts {
   int nfiles;
   long draws;
   unsigned long seed;
+  double timeout_model, timeout; /* seconds; 0: none */
+  uint64_t max_steps, max_memory;
   int status;
 } pkcli_verify_opts;
+
+/* Rewrite and check model m under its limits; the number of failed checks,
+   or -1 with the failure printed when a limit stopped it.  Other errors
+   are rethrown. */
+static int pkcli_verify_limited(const pkcli_verify_opts *v, pkrw_ctx *ctx, const char *file, pk_val m,
+                                const pkv_opts *o, uint64_t deadline);
 
 /* Check one model; a static error (an input without a test value) is
    rethrown with the file's name in front. */
@@ -105,15 +119,12 @@ static void *pkcli_verify_thread(void *arg)
   ctx = pkrw_new(rel, w);
   pkv_opts o = { .draws = v->draws, .seed = v->seed, .alpha = PKCLI_VERIFY_ALPHA / (double)nmodels, .out = stdout };
   int failed = 0;
+  uint64_t deadline = v->timeout > 0 ? pko_now_ns() + (uint64_t)(v->timeout * 1e9) : 0;
   for (int i = 0; i < v->nfiles; i++, all = pko_cdr(all))
     for (pk_val ms = pko_car(all); pko_pairp(ms); ms = pko_cdr(ms)) {
-      bool changed;
-      pk_val m = pko_car(ms), r = pkrw_model(ctx, m, &changed);
-      if (!changed) {
-        printf("ok %s: unchanged by %s (nothing to check)\n", pko_symname(pkg_name(m)), v->relation);
-        continue;
-      }
-      pkcli_verify_model(v->files[i], m, r, &o) ? failed++ : 0;
+      if (deadline && pko_now_ns() >= deadline)
+        pko_throw_at(PK_STATUS_RUNTIME, NULL, "pkanren verify: time limit of %g s reached (--timeout)", v->timeout);
+      pkcli_verify_limited(v, ctx, v->files[i], pko_car(ms), &o, deadline) ? failed++ : 0;
       fflush(stdout);
     }
   PKO_END(c);
@@ -122,6 +133,58 @@ static void *pkcli_verify_thread(void *arg)
   printf("%s: %d of %ld models failed verification\n", failed ? "FAIL" : "ok", failed, nmodels);
   v->status = failed ? PK_STATUS_FAILED : PK_STATUS_OK;
   return NULL;
+}
+
+static int pkcli_verify_limited(const pkcli_verify_opts *v, pkrw_ctx *ctx, const char *file, pk_val m,
+                                const pkv_opts *o, uint64_t deadline)
+{
+  const char *name = pko_symname(pkg_name(m));
+  double secs = v->timeout_model;
+  if (deadline) {
+    double left = (double)(deadline - pko_now_ns()) * 1e-9;
+    if (!secs || left < secs) secs = left > 1e-3 ? left : 1e-3;
+  }
+  pko_limits lim = { 0, v->max_memory ? pko_memory_used() + v->max_memory : 0, secs };
+  pkrw_limit(ctx, v->max_steps ? v->max_steps : PKBT_DEFAULT_STEPS, 0);
+  pko_catch c;
+  if (!PKO_TRY(c)) {
+    int why = pko_stop_reason();
+    pko_limits_end();
+    pko_limits_begin(&(pko_limits){ 0 });
+    if (deadline && pko_now_ns() >= deadline)
+      pko_throw_at(PK_STATUS_RUNTIME, NULL, "pkanren verify: time limit of %g s reached (--timeout)", v->timeout);
+    if (why == PKO_STOP_TIME)
+      printf("FAIL %s: time limit of %g s reached (--timeout-per-model)\n", name, v->timeout_model);
+    else if (why == PKO_STOP_MEMORY)
+      printf("FAIL %s: memory limit of %llu bytes reached (--max-memory)\n", name, (unsigned long long)v->max_memory);
+    else if (strstr(pko_err.msg, "step limit") == pko_err.msg)
+      printf("FAIL %s: %s\n", name, pko_err.msg);
+    else
+      pko_rethrow();
+    return -1;
+  }
+  pko_limits_begin(&lim);
+  bool changed;
+  pk_val r = pkrw_model(ctx, m, &changed);
+  int failed = 0;
+  if (!changed)
+    printf("ok %s: unchanged by %s (nothing to check)\n", name, v->relation);
+  else
+    failed = pkcli_verify_model(file, m, r, o);
+  pko_limits_end();
+  PKO_END(c);
+  pko_limits_begin(&(pko_limits){ 0 });
+  return failed;
+}
+
+/* A positive number of seconds. */
+static bool pkcli_verify_secs(const char *s, double *out)
+{
+  char *end;
+  double d = s ? strtod(s, &end) : 0;
+  if (!s || *end || !(d > 0) || d > 1e9) return false;
+  *out = d;
+  return true;
 }
 
 /* pkanren verify --rules RULES --relation NAME [options] MODELS... */
@@ -157,6 +220,19 @@ int pkcli_verify(int argc, char **argv)
       if (!pkcli_long(x, &n) || n < 0)
         return free(v.files), pkcli_usage("--seed needs a non-negative number", PK_USAGE_VERIFY);
       v.seed = (unsigned long)n;
+      i++;
+    } else if (!strcmp(a, "--timeout-per-model") || !strcmp(a, "--timeout")) {
+      if (!pkcli_verify_secs(x, !strcmp(a, "--timeout") ? &v.timeout : &v.timeout_model))
+        return free(v.files), pkcli_usage("a time limit needs a positive number of seconds", PK_USAGE_VERIFY);
+      i++;
+    } else if (!strcmp(a, "--max-steps")) {
+      if (!pkcli_long(x, &n) || n < 1)
+        return free(v.files), pkcli_usage("--max-steps needs a positive number", PK_USAGE_VERIFY);
+      v.max_steps = (uint64_t)n;
+      i++;
+    } else if (!strcmp(a, "--max-memory")) {
+      if (!(v.max_memory = pkcli_bytes(x)))
+        return free(v.files), pkcli_usage("--max-memory needs a positive byte count (K/M/G/T)", PK_USAGE_VERIFY);
       i++;
     } else if (a[0] == '-' && a[1]) {
       return free(v.files), pkcli_usage("unknown option", PK_USAGE_VERIFY);
