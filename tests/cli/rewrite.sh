@@ -142,22 +142,16 @@ done
 check "max-memory junk exit 2" test $st = 2
 
 # 6. SIGTERM in flight: exit 143, nothing partial
-"$P" rewrite --rules rules.scm --relation lp in/sub/b.model -o outk 2> err12 &
-pid=$!
-sleep 0.5
-kill -TERM $pid
-wait $pid
-st=$?
-check "SIGTERM exit 143" test $st = 143
-check "SIGTERM nothing partial" test -z "$(find outk -name '*.model*')"
-"$P" rewrite -j 2 --rules rules.scm --relation lp par -o outk2 2> err12b &
-pid=$!
-sleep 0.5
-kill -TERM $pid
-wait $pid
-st=$?
-check "SIGTERM -j 2 exit 143" test $st = 143
-check "SIGTERM -j 2 nothing partial" test -z "$(find outk2 -name '*.model*')"
+for j in 1 2; do
+  "$P" rewrite -j $j --rules rules.scm --relation lp in/sub/b.model par -o outk$j 2> err12-$j &
+  pid=$!
+  sleep 0.5
+  kill -TERM $pid
+  wait $pid
+  st=$?
+  check "SIGTERM -j $j exit 143" test $st = 143
+  check "SIGTERM -j $j nothing partial" test -z "$(find outk$j -name '*.model*')"
+done
 
 # 7. static errors: exit 2 with file:line:col before any model is read
 printf '(define (r a b) (== a b)\n' > syn.scm
