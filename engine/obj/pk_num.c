@@ -777,11 +777,54 @@ static locale_t pkn_c_locale;
 /* The C locale for strtod_l, made once. */
 static void pkn_locale_once(void) { pkn_c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0); }
 
+/* Clinger's fast path for a well-formed decimal: m x 10^p with m < 2^53
+   and |p| <= 22 is one operation on two exact doubles, so correctly
+   rounded, as strtod's result is.  False when it does not apply (more
+   digits, a larger exponent): the caller asks strtod.  Model files are
+   mostly such numbers, and strtod was most of reading them. */
+static bool pkn_decimal_fast(const char *s, size_t n, double *out)
+{
+  static const double p10[] = { 1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+  size_t i = 0;
+  bool neg = s[0] == '-';
+  if (s[0] == '-' || s[0] == '+') i++;
+  uint64_t m = 0;
+  int nd = 0, p = 0;
+  for (bool frac = false; i < n; i++) {
+    if (s[i] == '.' && !frac) {
+      frac = true;
+      continue;
+    }
+    if (s[i] < '0' || s[i] > '9') break;
+    if (m || s[i] != '0') {
+      if (++nd > 18) return false;
+      m = m * 10 + (uint64_t)(s[i] - '0');
+    }
+    p -= frac;
+  }
+  if (i < n) { /* an exponent marker, then [+-] digits (the syntax is checked) */
+    bool eneg = s[++i] == '-';
+    if (s[i] == '-' || s[i] == '+') i++;
+    int e = 0;
+    for (; i < n; i++)
+      if ((e = e * 10 + (s[i] - '0')) > 9999) return false;
+    p += eneg ? -e : e;
+  }
+  if (m > (uint64_t)1 << 53 || p > 22 || p < -22) return false;
+  double d = (double)m;
+  d = p >= 0 ? d * p10[p] : d / p10[-p];
+  *out = neg ? -d : d;
+  return true;
+}
+
 /* A decimal string (known to be well formed) as the nearest double.  In
    the C locale, whatever the process's: a program may have changed it,
    and "1.5" must still read as 1.5. */
 static double pkn_decimal_value(const char *s, size_t n)
 {
+  double fast;
+  if (pkn_decimal_fast(s, n, &fast)) return fast;
   static pthread_once_t once = PTHREAD_ONCE_INIT;
   pthread_once(&once, pkn_locale_once);
   char small[64], *buf = n < sizeof small ? small : pko_xmalloc(n + 1);

@@ -224,13 +224,47 @@ static void test_lcm_overflow(void **state)
   assert_true(pko_intval(pkn_lcm(1, m)) == INT64_MAX);
 }
 
+/* Decimals read as strtod reads them, bit for bit: the fast path
+   (pkn_decimal_fast) for short ones and strtod for the rest, on seeded
+   random strings of every shape (signs, leading and trailing zeros,
+   fraction only, exponents with every marker, many digits). */
+static void test_decimal_like_strtod(void **state)
+{
+  (void)state;
+  uint64_t x = 12345;
+  for (int k = 0; k < 200000; k++) {
+    char buf[80], ref[80];
+    int len = 0;
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    uint64_t r = x >> 11;
+    if (r & 1) buf[len++] = r & 2 ? '-' : '+';
+    int nint = (int)((r >> 2) % 12), nfrac = (int)((r >> 6) % 12);
+    if (!nint && !nfrac) nint = 1;
+    for (int i = 0; i < nint; i++, r = r * 2862933555777941757ull + 3037000493ull)
+      buf[len++] = (char)('0' + (r >> 40) % 10);
+    if (nfrac || (r & 16)) buf[len++] = '.';
+    for (int i = 0; i < nfrac; i++, r = r * 2862933555777941757ull + 3037000493ull)
+      buf[len++] = (char)('0' + (r >> 40) % 10);
+    if ((x >> 7) % 3 == 0)
+      len += snprintf(buf + len, sizeof buf - (size_t)len, "%c%d", "eEdfsl"[(x >> 20) % 6], (int)((x >> 24) % 61) - 30);
+    buf[len] = 0;
+    pk_val v;
+    if (pkn_parse(buf, (size_t)len, 10, &v) != PKN_PARSE_OK) fail_msg("%s: not read", buf);
+    if (!pko_isa(v, PK_T_FLONUM)) continue; /* an integer */
+    strcpy(ref, buf);
+    for (char *c = ref; *c; c++)
+      if (strchr("dfsl", *c)) *c = 'e';
+    double want = strtod(ref, NULL), got = pko_flo(v);
+    if (memcmp(&want, &got, sizeof want) != 0) fail_msg("%s: got %.17g, strtod %.17g", buf, got, want);
+  }
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_parse_cases),
-    cmocka_unit_test(test_parse_values),
-    cmocka_unit_test(test_reader_agrees),
-    cmocka_unit_test(test_lcm_overflow),
+    cmocka_unit_test(test_parse_cases),         cmocka_unit_test(test_parse_values),
+    cmocka_unit_test(test_reader_agrees),       cmocka_unit_test(test_lcm_overflow),
+    cmocka_unit_test(test_decimal_like_strtod),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
 }
