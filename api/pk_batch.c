@@ -239,15 +239,6 @@ static void pkbt_inputs(const pkbt_opts *o, pkbt_ins *l)
 
 /* ---- keys and the summary ---------------------------------------------------------------- */
 
-/* FNV-1a, 64 bits, continued from h. */
-static uint64_t pkbt_fnv(uint64_t h, const void *p, size_t n)
-{
-  const unsigned char *s = p;
-  for (size_t i = 0; i < n; i++) h = (h ^ s[i]) * 0x100000001b3ull;
-  return h;
-}
-#define PKBT_FNV0 0xcbf29ce484222325ull
-
 /* A file's text hashed eight bytes a step, continued from h (FNV-1a's
    byte loop was a fifth of a rerun that finds everything done). */
 static uint64_t pkbt_hash_text(uint64_t h, const char *p, size_t n)
@@ -259,7 +250,7 @@ static uint64_t pkbt_hash_text(uint64_t h, const char *p, size_t n)
     h = (h ^ w) * 0x9E3779B97F4A7C15ull;
     h ^= h >> 32;
   }
-  return pkbt_fnv(h ^ n, p + i, n - i);
+  return pko_fnv(h ^ n, p + i, n - i);
 }
 
 /* One line of an earlier summary: what resume needs. */
@@ -615,7 +606,7 @@ static void pkbt_index(pkbt_b *b)
   b->oldix = pko_xcalloc(b->oldcap, sizeof *b->oldix);
   for (size_t i = 0; i < b->old.n; i++) {
     if (i > 0 && !strcmp(b->old.v[i].file, b->old.v[i - 1].file)) continue;
-    size_t h = pkbt_fnv(PKBT_FNV0, b->old.v[i].file, strlen(b->old.v[i].file)) & (b->oldcap - 1);
+    size_t h = pko_fnv(PKO_FNV0, b->old.v[i].file, strlen(b->old.v[i].file)) & (b->oldcap - 1);
     while (b->oldix[h]) h = (h + 1) & (b->oldcap - 1);
     b->oldix[h] = i + 1;
   }
@@ -624,7 +615,7 @@ static void pkbt_index(pkbt_b *b)
 /* The first earlier line of file path, or old.n when there is none. */
 static size_t pkbt_first(const pkbt_b *b, const char *path)
 {
-  size_t h = pkbt_fnv(PKBT_FNV0, path, strlen(path)) & (b->oldcap - 1);
+  size_t h = pko_fnv(PKO_FNV0, path, strlen(path)) & (b->oldcap - 1);
   for (; b->oldix[h]; h = (h + 1) & (b->oldcap - 1))
     if (!strcmp(b->old.v[b->oldix[h] - 1].file, path)) return b->oldix[h] - 1;
   return b->old.n;
@@ -744,7 +735,7 @@ static void pkbt_model(const pkbt_b *b, int k, pkbt_fileres *fr, const char *pat
 {
   pkrw_ctx *ctx = b->ctx[k];
   const char *name = pko_symname(pkg_name(m));
-  uint64_t key = pkbt_fnv(file_key, name, strlen(name) + 1);
+  uint64_t key = pko_fnv(file_key, name, strlen(name) + 1);
   double tc = pkbt_now();
   size_t before = pkrw_count_nodes(pkg_outputs(m));
   pkrw_stats s0 = *pkrw_get_stats(ctx);
@@ -991,7 +982,7 @@ static void pkbt_last_groups(pkbt_olds *o)
   size_t *slot = pko_xcalloc(cap, sizeof *slot); /* 1 + the first line of a file; 0: empty */
   size_t *owner = pko_xmalloc((o->n + 1) * sizeof *owner), *last = pko_xmalloc((o->n + 1) * sizeof *last);
   for (size_t i = 0; i < o->n; i++) {
-    size_t h = pkbt_fnv(PKBT_FNV0, o->v[i].file, strlen(o->v[i].file)) & (cap - 1);
+    size_t h = pko_fnv(PKO_FNV0, o->v[i].file, strlen(o->v[i].file)) & (cap - 1);
     while (slot[h] && strcmp(o->v[slot[h] - 1].file, o->v[i].file)) h = (h + 1) & (cap - 1);
     if (!slot[h]) slot[h] = i + 1;
     owner[i] = slot[h] - 1;
@@ -1068,9 +1059,9 @@ static void pkbt_body(pkbt_b *b, pkbt_ins *ins)
     pko_throw_at(PK_STATUS_STATIC, NULL, "%s", msg);
   }
   b->rel = pkbt_load_rules(rp, o->relation);
-  uint64_t k = pkbt_fnv(PKBT_FNV0, rt, rl);
-  k = pkbt_fnv(k, o->relation, strlen(o->relation) + 1);
-  b->base_key = pkbt_fnv(k, o->walker ? o->walker : "walko", strlen(o->walker ? o->walker : "walko") + 1);
+  uint64_t k = pko_fnv(PKO_FNV0, rt, rl);
+  k = pko_fnv(k, o->relation, strlen(o->relation) + 1);
+  b->base_key = pko_fnv(k, o->walker ? o->walker : "walko", strlen(o->walker ? o->walker : "walko") + 1);
   free(rt);
   free(rp);
   pkbt_inputs(o, ins);

@@ -394,7 +394,7 @@ void pkcli_bench_put_json_num(FILE *f, double x)
 
 /* ---- programs ------------------------------------------------------------------------- */
 
-static char *pkcli_bench_trim(char *s)
+char *pkcli_bench_trim(char *s)
 {
   while (isspace((unsigned char)*s)) s++;
   size_t n = strlen(s);
@@ -608,11 +608,7 @@ static char *pkcli_bench_checksum(const char *out, bool multiset, long *answers)
     const char *e = strchr(p, '\n');
     size_t n = e ? (size_t)(e - p) : strlen(p);
     if (*p == '\t') {
-      uint64_t h = 0xcbf29ce484222325ULL;
-      for (size_t i = 1; i < n; i++) {
-        h ^= (unsigned char)p[i];
-        h *= 0x100000001b3ULL;
-      }
+      uint64_t h = pko_fnv(PKO_FNV0, p + 1, n - 1);
       sum += pko_rand64(&h); /* splitmix64's mix of h + its increment */
       nlines++;
     } else if (n) {

@@ -34,6 +34,8 @@ typedef struct pkcli_bench_env {
 
 /* A malloc'd printf. */
 char *pkcli_bench_fmt(const char *fmt, ...);
+/* s without its leading and trailing blanks (trailing ones cut in place). */
+char *pkcli_bench_trim(char *s);
 /* Median of v[0..n) (sorted in place); -1 when n is 0. */
 double pkcli_bench_median(double *v, int n);
 /* A whole file, NUL-terminated and malloc'd; NULL when unreadable. */

@@ -46,7 +46,6 @@
 #include <unistd.h>
 
 #define PKCLI_BENCHRW_RUNS 32
-#define PKCLI_BENCHRW_FNV0 0xcbf29ce484222325ULL
 
 /* One run of a pk: line at one worker count (and its rerun). */
 typedef struct pkcli_benchrw_one {
@@ -92,24 +91,6 @@ typedef struct pkcli_benchrw_peer {
 
 /* ---- declarations ---------------------------------------------------------------------- */
 
-/* FNV-1a over n bytes, from h. */
-static uint64_t pkcli_benchrw_fnv(uint64_t h, const void *p, size_t n)
-{
-  for (const unsigned char *s = p; n--; s++) {
-    h ^= *s;
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
-
-static char *pkcli_benchrw_trim(char *s)
-{
-  while (isspace((unsigned char)*s)) s++;
-  size_t n = strlen(s);
-  while (n && isspace((unsigned char)s[n - 1])) s[--n] = 0;
-  return s;
-}
-
 /* s with $BENCH, $HERE and $DATA replaced (malloc'd). */
 static char *pkcli_benchrw_subst(const char *s, const char *bench, const char *here, const char *data)
 {
@@ -147,17 +128,17 @@ static char *pkcli_benchrw_ref(const char *p, const char *bench, const char *her
    sets *missing (malloc'd) to the first named file that is absent. */
 static uint64_t pkcli_benchrw_key(const pkcli_benchrw_entry *e, const char *bench, char **missing)
 {
-  uint64_t h = PKCLI_BENCHRW_FNV0;
+  uint64_t h = PKO_FNV0;
   *missing = NULL;
   for (int g = 0; g < e->ngen; g++) {
-    h = pkcli_benchrw_fnv(h, e->gen[g], strlen(e->gen[g]) + 1);
+    h = pko_fnv(h, e->gen[g], strlen(e->gen[g]) + 1);
     for (const char *p = e->gen[g], *end; *p; p++) {
       char *f = pkcli_benchrw_ref(p, bench, e->here, &end);
       if (!f) continue;
       size_t len;
       char *text = pkcli_bench_read_file(f, &len);
       if (text)
-        h = pkcli_benchrw_fnv(h, text, len);
+        h = pko_fnv(h, text, len);
       else if (!*missing)
         *missing = pko_xstrdup(f);
       free(text);
@@ -198,7 +179,7 @@ static bool pkcli_benchrw_load(const char *dir, const char *fname, const char *b
     char *colon = strchr(line, ':');
     if (strncmp(line, ";;!", 3) || !colon) continue;
     *colon = 0;
-    char *key = pkcli_benchrw_trim(line + 3), *val = pkcli_benchrw_trim(colon + 1);
+    char *key = pkcli_bench_trim(line + 3), *val = pkcli_bench_trim(colon + 1);
     if (!strcmp(key, "gen") && e->ngen < PKCLI_BENCHRW_MAX)
       e->gen[e->ngen++] = pko_xstrdup(val);
     else if (!strcmp(key, "pk") && e->npk < PKCLI_BENCHRW_MAX)
@@ -398,10 +379,10 @@ static uint64_t pkcli_benchrw_hash_tree(uint64_t h, const char *dir, const char 
     const char *nm = v[i]->d_name;
     if (strcmp(nm, ".") && strcmp(nm, "..") && (*rel || strcmp(nm, "summary.jsonl"))) {
       char *p = pkcli_bench_fmt("%s/%s", dir, nm), *r = pkcli_bench_fmt("%s%s%s", rel, *rel ? "/" : "", nm);
-      h = pkcli_benchrw_fnv(h, r, strlen(r) + 1);
+      h = pko_fnv(h, r, strlen(r) + 1);
       size_t len;
       char *text = pkcli_bench_is_dir(p) ? NULL : pkcli_bench_read_file(p, &len);
-      h = text ? pkcli_benchrw_fnv(h, text, len) : pkcli_benchrw_hash_tree(h, p, r);
+      h = text ? pko_fnv(h, text, len) : pkcli_benchrw_hash_tree(h, p, r);
       free(text);
       free(p);
       free(r);
@@ -477,10 +458,10 @@ static void pkcli_benchrw_once(pkcli_benchrw_case *cs, const pkcli_benchrw_entry
   long long done;
   if (cs->rewrite) {
     pkcli_benchrw_rewrite_stats(c.err, r, &done);
-    r->sum = pkcli_benchrw_hash_tree(PKCLI_BENCHRW_FNV0, cs->out, "");
+    r->sum = pkcli_benchrw_hash_tree(PKO_FNV0, cs->out, "");
   } else {
     pkcli_benchrw_run_stats(c.out, c.err, r);
-    r->sum = pkcli_benchrw_fnv(PKCLI_BENCHRW_FNV0, c.out, strlen(c.out));
+    r->sum = pko_fnv(PKO_FNV0, c.out, strlen(c.out));
     if (!pkcli_benchrw_write(cs->out, c.out)) {
       r->status = PKCLI_BENCH_SPAWN;
       r->code = errno;
@@ -523,9 +504,9 @@ static bool pkcli_benchrw_peer_line(const pkcli_bench_child *c, pkcli_benchrw_pe
   }
   snprintf(p->name, sizeof p->name, "%.*s", (int)(colon - l - 5), l + 5);
   char *rest = pkcli_bench_fmt("%.*s", nl ? (int)(nl - colon - 1) : (int)strlen(colon + 1), colon + 1);
-  char *t = pkcli_benchrw_trim(rest);
+  char *t = pkcli_bench_trim(rest);
   if (!strncmp(t, "unavailable:", 12)) {
-    p->unavailable = pko_xstrdup(pkcli_benchrw_trim(t + 12));
+    p->unavailable = pko_xstrdup(pkcli_bench_trim(t + 12));
     free(rest);
     return false;
   }

@@ -128,21 +128,13 @@ static inline uint64_t pkh_mix(uint64_t x)
   return x;
 }
 
-/* FNV-1a of bytes. */
-static uint64_t pkh_bytes(const char *s, size_t n)
-{
-  uint64_t h = 1469598103934665603ull;
-  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-  return h;
-}
-
 /* Hash of an atom by contents (so the same in every run); numbers of
    different types hash apart. */
 static uint32_t pkh_hash_atom(pk_val v)
 {
   switch (pko_typeof(v)) {
   case PK_T_SYMBOL: return (uint32_t)pkh_mix(pko_as_sym(v)->hash);
-  case PK_T_STRING: return (uint32_t)pkh_mix(pkh_bytes(pko_as_str(v)->s, pko_as_str(v)->len) ^ 1);
+  case PK_T_STRING: return (uint32_t)pkh_mix(pko_fnv(PKO_FNV0, pko_as_str(v)->s, pko_as_str(v)->len) ^ 1);
   case PK_T_FLONUM: {
     double d = pko_flo(v);
     uint64_t bits;

@@ -295,9 +295,7 @@ uint64_t pko_tensor_hash(pk_val v)
 {
   const pko_tensor *t = pko_as_tensor(v);
   const unsigned char *p = (const unsigned char *)t->dims;
-  uint64_t h = 1469598103934665603ull ^ t->h.aux ^ (uint64_t)t->rank << 8;
-  for (size_t i = 0, n = pko_tensor_bytes(t); i < n; i++) h = (h ^ p[i]) * 1099511628211ull;
-  return h;
+  return pko_fnv(PKO_FNV0 ^ t->h.aux ^ (uint64_t)t->rank << 8, p, pko_tensor_bytes(t));
 }
 
 /* Same element type, shape and element bits (so -0.0 differs from 0.0 and
@@ -366,14 +364,6 @@ static struct {
   size_t cap, count;
 } pko_symtab = { PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0 };
 
-/* FNV-1a over the name. */
-static uint64_t pko_hash(const char *s, size_t len)
-{
-  uint64_t h = 1469598103934665603ull;
-  for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-  return h;
-}
-
 /* A new symbol object, not entered in any table. */
 static pko_symbol *pko_newsym(const char *name, size_t len, uint64_t h)
 {
@@ -407,7 +397,7 @@ static void pko_symgrow(void)
 /* The interned symbol named name[0..len). */
 pk_val pko_intern(const char *name, size_t len)
 {
-  uint64_t h = pko_hash(name, len);
+  uint64_t h = pko_fnv(PKO_FNV0, name, len);
   pko_oom_fatal++;
   pthread_mutex_lock(&pko_symtab.lock);
   if (2 * (pko_symtab.count + 1) > pko_symtab.cap) pko_symgrow();
