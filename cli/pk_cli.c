@@ -53,6 +53,14 @@ size_t pkcli_bytes(const char *s)
   return (size_t)v << shift;
 }
 
+bool pkcli_seconds(const char *s, double *out)
+{
+  char *end;
+  if (!s || !*s) return false;
+  *out = strtod(s, &end);
+  return !*end && *out > 0 && *out <= 366.0 * 86400;
+}
+
 int pkcli_usage(const char *msg, const char *usage)
 {
   fprintf(stderr, "pkanren: %s\n%s", msg, usage);

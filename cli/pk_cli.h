@@ -15,6 +15,9 @@ bool pkcli_long(const char *s, long *out);
 /* Parse a byte count with an optional K/M/G/T suffix; 0 on error or
    overflow. */
 size_t pkcli_bytes(const char *s);
+/* A time limit in seconds from s into *out: positive, at most a year
+   (larger ones overflow the nanosecond clocks); false on junk or NULL. */
+bool pkcli_seconds(const char *s, double *out);
 /* A worker count (-j, PKANREN_THREADS: what names it) from s into *out,
    1..PKT_MAX_WORKERS; false after printing a message naming the value. */
 bool pkcli_workers(const char *what, const char *s, long *out);

@@ -65,15 +65,6 @@ static void *pkcli_rewrite_thread(void *arg)
   return NULL;
 }
 
-/* A positive number of seconds. */
-static bool pkcli_rewrite_secs(const char *s, double *out)
-{
-  char *end;
-  if (!s) return false;
-  *out = strtod(s, &end);
-  return *s && !*end && *out > 0;
-}
-
 /* pkanren rewrite [options] MODELS... */
 int pkcli_rewrite(int argc, char **argv)
 {
@@ -104,11 +95,11 @@ int pkcli_rewrite(int argc, char **argv)
       if (!pkcli_long(v, &workers) || workers < 1) return pkcli_usage("-j needs a positive number", PK_USAGE_REWRITE);
       i++;
     } else if (!strcmp(a, "--timeout-per-model")) {
-      if (!pkcli_rewrite_secs(v, &o->timeout_model))
+      if (!pkcli_seconds(v, &o->timeout_model))
         return pkcli_usage("--timeout-per-model needs a positive number of seconds", PK_USAGE_REWRITE);
       i++;
     } else if (!strcmp(a, "--timeout")) {
-      if (!pkcli_rewrite_secs(v, &o->timeout))
+      if (!pkcli_seconds(v, &o->timeout))
         return pkcli_usage("--timeout needs a positive number of seconds", PK_USAGE_REWRITE);
       i++;
     } else if (!strcmp(a, "--max-memory")) {

@@ -104,15 +104,6 @@ static int pkcli_run_bad(const char *opt, const char *v, const char *want)
   return pkcli_usage(msg, PK_USAGE_RUN);
 }
 
-/* --timeout S: positive seconds, finite, at most a year. */
-static bool pkcli_run_seconds(const char *v, double *out)
-{
-  char *end;
-  if (!v || !*v) return false;
-  *out = strtod(v, &end);
-  return !*end && *out > 0 && *out <= 366.0 * 86400;
-}
-
 /* pkanren run FILE [options] */
 int pkcli_run(int argc, char **argv)
 {
@@ -162,8 +153,7 @@ int pkcli_run(int argc, char **argv)
       r.limits.max_memory = b;
       i++;
     } else if (!strcmp(a, "--timeout")) {
-      if (!pkcli_run_seconds(v, &r.limits.timeout))
-        return pkcli_run_bad(a, v, "seconds, more than 0 and at most a year");
+      if (!pkcli_seconds(v, &r.limits.timeout)) return pkcli_run_bad(a, v, "seconds, more than 0 and at most a year");
       i++;
     } else if (a[0] == '-' && a[1]) {
       char msg[256];

@@ -149,8 +149,7 @@ static int pkcli_verify_limited(const pkcli_verify_opts *v, pkrw_ctx *ctx, const
   pko_catch c;
   if (!PKO_TRY(c)) {
     int why = pko_stop_reason();
-    pko_limits_end();
-    pko_limits_begin(&(pko_limits){ 0 });
+    pko_limits_begin(&(pko_limits){ 0 }); /* ends the model's watchdog, clears the reason */
     if (deadline && pko_now_ns() >= deadline)
       pko_throw_at(PK_STATUS_RUNTIME, NULL, "pkanren verify: time limit of %g s reached (--timeout)", v->timeout);
     if (why == PKO_STOP_TIME)
@@ -171,20 +170,9 @@ static int pkcli_verify_limited(const pkcli_verify_opts *v, pkrw_ctx *ctx, const
     printf("ok %s: unchanged by %s (nothing to check)\n", name, v->relation);
   else
     failed = pkcli_verify_model(file, m, r, o);
-  pko_limits_end();
   PKO_END(c);
   pko_limits_begin(&(pko_limits){ 0 });
   return failed;
-}
-
-/* A positive number of seconds. */
-static bool pkcli_verify_secs(const char *s, double *out)
-{
-  char *end;
-  double d = s ? strtod(s, &end) : 0;
-  if (!s || *end || !(d > 0) || d > 1e9) return false;
-  *out = d;
-  return true;
 }
 
 /* pkanren verify --rules RULES --relation NAME [options] MODELS... */
@@ -222,7 +210,7 @@ int pkcli_verify(int argc, char **argv)
       v.seed = (unsigned long)n;
       i++;
     } else if (!strcmp(a, "--timeout-per-model") || !strcmp(a, "--timeout")) {
-      if (!pkcli_verify_secs(x, !strcmp(a, "--timeout") ? &v.timeout : &v.timeout_model))
+      if (!pkcli_seconds(x, !strcmp(a, "--timeout") ? &v.timeout : &v.timeout_model))
         return free(v.files), pkcli_usage("a time limit needs a positive number of seconds", PK_USAGE_VERIFY);
       i++;
     } else if (!strcmp(a, "--max-steps")) {
