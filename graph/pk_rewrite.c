@@ -105,10 +105,9 @@ static void pkrw_init_once(void)
 
 static size_t pkrw_hash(pk_val k) { return (size_t)((k >> 3) * 0x9E3779B97F4A7C15ull >> 17); }
 
-/* An empty table of cap (a power of two) slots. */
-static void pkrw_tab_init(pkrw_tab *t, size_t cap)
+static void pkrw_tab_init(pkrw_tab *t)
 {
-  t->cap = cap;
+  t->cap = 1024;
   t->n = 0;
   t->gen = 1;
   t->s = pko_xcalloc(t->cap, sizeof *t->s);
@@ -175,21 +174,26 @@ static inline size_t pkrw_id_slot(uint32_t id, size_t cap)
   return (size_t)((id * 0x9E3779B97F4A7C15ull) >> 32) & (cap - 1);
 }
 
-/* Is id in t? */
-static bool pkrw_ids_has(const pkrw_ids *t, uint32_t id)
+/* An empty set of 64 slots. */
+static void pkrw_ids_init(pkrw_ids *t) { *t = (pkrw_ids){ pko_xcalloc(64, sizeof(uint32_t)), 64, 0 }; }
+
+/* id's slot in t: the one holding it, or the empty one where it would go. */
+static uint32_t *pkrw_ids_find(const pkrw_ids *t, uint32_t id)
 {
-  for (size_t j = pkrw_id_slot(id, t->cap); t->s[j]; j = (j + 1) & (t->cap - 1))
-    if (t->s[j] == id) return true;
-  return false;
+  size_t j = pkrw_id_slot(id, t->cap);
+  while (t->s[j] && t->s[j] != id) j = (j + 1) & (t->cap - 1);
+  return &t->s[j];
 }
+
+static bool pkrw_ids_has(const pkrw_ids *t, uint32_t id) { return *pkrw_ids_find(t, id) == id; }
 
 /* Empty t, keeping a small table. */
 static void pkrw_ids_clear(pkrw_ids *t)
 {
   if (t->cap > 64) {
     free(t->s);
-    t->s = pko_xmalloc(64 * sizeof *t->s);
-    t->cap = 64;
+    pkrw_ids_init(t);
+    return;
   }
   memset(t->s, 0, t->cap * sizeof *t->s);
   t->n = 0;
@@ -203,17 +207,12 @@ static bool pkrw_ids_add(pkrw_ids *t, uint32_t id)
     t->cap *= 2;
     t->s = pko_xcalloc(t->cap, sizeof *t->s);
     for (size_t i = 0; i < old.cap; i++)
-      if (old.s[i]) {
-        size_t j = pkrw_id_slot(old.s[i], t->cap);
-        while (t->s[j]) j = (j + 1) & (t->cap - 1);
-        t->s[j] = old.s[i];
-      }
+      if (old.s[i]) *pkrw_ids_find(t, old.s[i]) = old.s[i];
     free(old.s);
   }
-  size_t j = pkrw_id_slot(id, t->cap);
-  for (; t->s[j]; j = (j + 1) & (t->cap - 1))
-    if (t->s[j] == id) return false;
-  t->s[j] = id;
+  uint32_t *slot = pkrw_ids_find(t, id);
+  if (*slot) return false;
+  *slot = id;
   t->n++;
   return true;
 }
@@ -227,9 +226,9 @@ pkrw_ctx *pkrw_new(pk_val rel, pkrw_walker w)
   c->rel = rel;
   c->walker = w;
   c->plan = pkrw_make_plan(rel);
-  c->clean = (pkrw_ids){ pko_xcalloc(64, sizeof(uint32_t)), 64, 0 };
-  pkrw_tab_init(&c->pass, 1024);
-  pkrw_tab_init(&c->atoms, 1024);
+  pkrw_ids_init(&c->clean);
+  pkrw_tab_init(&c->pass);
+  pkrw_tab_init(&c->atoms);
   /* rel and the results in the tables are reachable otherwise: rel from
      the caller, results from the interning table */
   return c;
@@ -680,7 +679,8 @@ pk_val pkrw_model(pkrw_ctx *c, pk_val m, bool *changed)
 
 size_t pkrw_count_nodes(pk_val ts)
 {
-  pkrw_ids seen = { pko_xcalloc(64, sizeof(uint32_t)), 64, 0 };
+  pkrw_ids seen;
+  pkrw_ids_init(&seen);
   size_t cap = 256, n = 0;
   pk_val *stack = pko_xmalloc(cap * sizeof *stack);
   for (pk_val l = ts; pko_pairp(l); l = pko_cdr(l)) {
