@@ -97,6 +97,10 @@
 ;; uses (stats-conjugate-given OTHERS) instead.
 (define stats-other-outputs '())
 
+;; Every other output known now: the C driver's (`pkanren rewrite`,
+;; `verify`) and stats-other-outputs.
+(define (stats-others) (append (rewrite-other-outputs) stats-other-outputs))
+
 ;; The prior occurs once in (observed y lik) — as the parameter the
 ;; pattern matched, not also in y, another parameter or the likelihood's
 ;; SIZE — and in none of others.
@@ -179,7 +183,7 @@
 (define (conjugate a b)
   (project (a)
     (if (stats-head-may-be? a '(observed))
-        ((stats-conjugate-given (append (rewrite-other-outputs) stats-other-outputs)) a b)
+        ((stats-conjugate-given (stats-others)) a b)
         fail)))
 
 ;; ---- scale_loc_transform -------------------------------------------------------
@@ -200,7 +204,7 @@
 ;; (verify's cross-variable checks catch exactly that).
 (define (stats-shared? a)
   (and (pair? a)
-       (exists (lambda (o) (stats-occurs? a o)) (append (rewrite-other-outputs) stats-other-outputs))))
+       (exists (lambda (o) (stats-occurs? a o)) (stats-others))))
 
 (define (stats-scale-loc a b)
   (fresh (op nu mu s size rng name oname)
