@@ -50,6 +50,7 @@ enum {
   TK_NIL1,
   TK_IFTE,
   TK_KI,
+  TK_DROP1,
   TK_APPLY
 };
 
@@ -66,7 +67,8 @@ enum {
   G_ONCE,
   G_RUN_OUTER,
   G_RUN_INNER,
-  G_FOREIGN
+  G_FOREIGN,
+  G_FIRST
 };
 
 /* Type-constraint tags, in faster-miniKanren's order num, str, sym. */
@@ -89,7 +91,8 @@ typedef struct pks_crec {
 
 /* A goal: 32 bytes.  G_NODE and G_RUN_*: a = node, b = env (c = the
    answer variable of G_RUN_INNER); G_FOREIGN: a = arguments, b = function,
-   c = its data; the rest: the goal's terms. */
+   c = its data; G_FIRST: a = arguments, b = function, c = the slow goal;
+   the rest: the goal's terms. */
 typedef struct pks_goal {
   pko_hdr h;
   pk_val a, b, c;
@@ -126,6 +129,11 @@ static _Thread_local uint64_t pks_nunify;
    nested run (through project) numbers its variables above the outer
    branch's. */
 static _Thread_local uint64_t pks_floor;
+/* Inside pks_first_in: variables numbered below pks_outer are the
+   caller's, and pks_touched records that the search bound or constrained
+   one (0 outside, so the test in pks_unify never holds). */
+static _Thread_local uint64_t pks_outer;
+static _Thread_local bool pks_touched;
 static pk_val pks_sym_num, pks_sym_str, pks_sym_sym, pks_sym_diseq, pks_sym_absento;
 
 uint64_t pks_unify_count(void) { return pks_nunify; }
@@ -192,6 +200,7 @@ static pks_state *pks_txstate(pks_state *from, pkm_map S, pkm_map C)
 /* st's constraint map with x's record set to c, in st's scope. */
 static pkm_map pks_cset(const pks_state *st, pk_val x, pk_val c)
 {
+  if (__builtin_expect(pko_varid(x) < pks_outer, 0)) pks_touched = true;
   return pkm_set_owned(st->C, pko_varid(x), c, &pks_tx.own);
 }
 
@@ -435,8 +444,10 @@ static bool pks_unify(pkm_map *S, pk_val u, pk_val v, pks_list *added, uint64_t 
       if (c->scope == scope) {
         pko_assert(c->val == PK_UNBOUND && scope != 0); /* set-var-val!: once, own scope only */
         c->val = t;
-      } else
+      } else {
+        if (__builtin_expect(c->id < pks_outer, 0) && scope) pks_touched = true;
         s = pkm_set_owned(s, c->id, t, o);
+      }
       if (added) pks_list_add(added, pko_cons(x, t));
       goto next;
     }
@@ -623,7 +634,7 @@ static pk_val pks_reify(pk_val x, const pks_state *st);
 /* A frame is one word: a goal, thunk or ifte object (16-byte aligned)
    with the frame kind in its low bits. */
 typedef pk_val pks_frame;
-enum { F_BIND = 1, F_MPLUS = 2, F_IFTE = 3, F_KI = 4 };
+enum { F_BIND = 1, F_MPLUS = 2, F_IFTE = 3, F_KI = 4, F_DROP1 = 5 };
 
 typedef struct pks_machine {
   pks_frame *f;
@@ -671,6 +682,7 @@ static pk_val pks_constrain(const pks_goal *g, pks_state *st)
 }
 
 static pk_val pks_foreign_apply(const pks_goal *g, pks_state *st);
+static pk_val pks_first_apply(const pks_goal *g, pks_state *st);
 
 /* Apply goal g to state st: a stream.  Never recurses into the search:
    goals that suspend return a thunk. */
@@ -688,6 +700,7 @@ static pk_val pks_apply(pk_val gv, pks_state *st)
   case G_FAIL: r = NULL; break;
   case G_REIFY: return pks_choice_new(pks_reify(g->a, st), (pk_val)&pks_nil2);
   case G_FOREIGN: return pks_foreign_apply(g, st);
+  case G_FIRST: return pks_first_apply(g, st);
   default: return pks_mkthunk(TK_GOAL, gv, (pk_val)st);
   }
   return r ? (pk_val)r : PK_FALSE;
@@ -971,6 +984,10 @@ static pk_val pks_step(pks_machine *m, pk_val t, pk_val *next, bool memo)
     pks_push(m, F_IFTE, k->y);
     *next = k->x;
     return 0;
+  case TK_DROP1:
+    pks_push(m, F_DROP1, 0);
+    *next = k->x;
+    return 0;
   case TK_NIL2: return (pk_val)&pks_nil1;
   case TK_NIL1: return PK_FALSE;
   case TK_APPLY: return pks_apply(k->x, (pks_state *)k->y);
@@ -1055,7 +1072,7 @@ descend:
       int kind;
       pk_val v;
     } fr = { (int)(fw & 15), fw & ~(pk_val)15 };
-    pko_assert(fr.kind == F_MPLUS || fr.kind == F_BIND || fr.kind == F_IFTE || fr.kind == F_KI);
+    pko_assert(fr.kind >= F_BIND && fr.kind <= F_DROP1);
     switch (fr.kind) {
     case F_MPLUS: /* (mplus s f) */
       if (s == PK_FALSE) {
@@ -1096,6 +1113,13 @@ descend:
         s = pks_ifte_answer(&m, q, s);
       break;
     }
+    case F_DROP1: /* a stream without its first answer */
+      if (s == PK_FALSE) break;
+      if (pks_thunkp(s))
+        s = pks_mkthunk(TK_DROP1, s, 0);
+      else
+        s = pks_kind(s) == K_STATE ? PK_FALSE : ((pks_choice *)s)->f;
+      break;
     case F_KI: { /* kanren's interleaving took s from its current stream */
       pks_ki *k = (pks_ki *)fr.v;
       if (s != PK_FALSE && pks_thunkp(s)) {
@@ -1664,6 +1688,64 @@ pk_val pks_foreign_goal(pks_foreign_fn fn, void *data, int argc, const pk_val *a
   pks_goal *g = pks_mkgoal(G_FOREIGN, args, (pk_val)fn);
   g->c = (pk_val)data;
   return (pk_val)g;
+}
+
+/* The stream of G_FIRST goal g on st: the function's first answer (the
+   arguments unified with it), then the slow goal's answers after its first
+   (which the function computed); the slow goal alone when the function
+   declines or its answer does not unify here (then the slow goal's first
+   answer is another one); nothing when the function says there is none. */
+static pk_val pks_first_apply(const pks_goal *g, pks_state *st)
+{
+  long n = pko_length(g->a);
+  pk_val args[n > 0 ? n : 1], l = g->a;
+  for (long i = 0; i < n; i++, l = pko_cdr(l)) args[i] = pks_walkstar(pko_car(l), st->S);
+  pk_val r = ((pks_first_fn)g->b)((pk_val)st, (int)n, args);
+  if (r == PK_FALSE) return PK_FALSE;
+  if (r == 0) return pks_apply(g->c, st);
+  pk_val a = pks_apply((pk_val)pks_mkgoal(G_UNIFY, g->a, r), pks_rescope(st)); /* st starts two branches */
+  if (a == PK_FALSE) return pks_apply(g->c, st);
+  pk_val slow = pks_mkthunk(TK_DROP1, pks_mkthunk(TK_APPLY, g->c, (pk_val)pks_rescope(st)), 0);
+  return pks_choice_new(a, slow);
+}
+
+pk_val pks_first_goal(pks_first_fn fn, int argc, const pk_val *argv, pk_val slow)
+{
+  if (!pks_goalp(slow)) pko_error_val("not a goal", slow);
+  pk_val args = PK_NIL;
+  for (int i = argc; i-- > 0;) args = pko_cons(argv[i], args);
+  pks_goal *g = pks_mkgoal(G_FIRST, args, (pk_val)fn);
+  g->c = slow;
+  return (pk_val)g;
+}
+
+int pks_first_in(pk_val state, pk_val rel, pk_val a, pk_val *out)
+{
+  const pks_state *st = (const pks_state *)state;
+  pks_state *s = pks_rescope(st);
+  pk_val b = pks_newvar(s->nv++, s->scope);
+  uint64_t floor0 = pks_floor, outer0 = pks_outer;
+  bool touched0 = pks_touched;
+  pks_floor = s->nv;
+  pk_val args[2] = { a, b }, g = pke_apply(rel, 2, args);
+  pks_floor = floor0;
+  if (!pks_goalp(g)) pko_error_val("not a goal", g);
+  pks_outer = st->nv;
+  pks_touched = false;
+  pk_val r = pks_apply(g, s);
+  while (r != PK_FALSE && pks_thunkp(r)) r = pks_force(r);
+  bool touched = pks_touched;
+  pks_outer = outer0;
+  pks_touched = touched0;
+  if (r == PK_FALSE) return 0;
+  if (touched) return -1;
+  *out = pks_reify(b, (const pks_state *)(pks_kind(r) == K_STATE ? r : ((pks_choice *)r)->a));
+  return 1;
+}
+
+void pks_tick(void)
+{
+  if (--pks_ticks < 0) pks_ticks = pks_refill();
 }
 
 /* Register ==, =/=, the type constraints, absento, onceo, succeed, fail. */

@@ -36,6 +36,24 @@ uint64_t pks_unify_count(void);
 typedef pk_val (*pks_foreign_fn)(int argc, const pk_val *argv, void *data);
 pk_val pks_foreign_goal(pks_foreign_fn fn, void *data, int argc, const pk_val *argv);
 
+/* A goal whose first answer C computes: applied to a state, fn(state,
+   argc, walked argv) returns the list of argc terms of the goal's first
+   answer (unified with the arguments), PK_FALSE when the goal has no
+   answer, or 0 to decline; the goal's answers are then that one followed
+   by slow's answers after slow's first, which must be the same answer
+   (slow is the goal's definition: fn is its fast path). */
+typedef pk_val (*pks_first_fn)(pk_val state, int argc, const pk_val *argv);
+pk_val pks_first_goal(pks_first_fn fn, int argc, const pk_val *argv, pk_val slow);
+/* For a pks_first_fn: the first answer of (rel a b), b a fresh variable,
+   searched from a new branch of state: 1 with b reified in *out, 0 when
+   there is none, -1 when the answer binds or constrains a variable of
+   state (it is not a function of a alone).  Throws what the search
+   throws. */
+int pks_first_in(pk_val state, pk_val rel, pk_val a, pk_val *out);
+/* Count one step of a search done in C (such as the rewrite driver's)
+   against the step limit, polling the interrupt flag every 1,024. */
+void pks_tick(void);
+
 void pks_init(void);
 
 /* How queries run on several workers: set once by the layer that owns a

@@ -4,8 +4,8 @@
 ** A pass walks the term iteratively (an explicit stack of frames, one per
 ** list being entered, and a stack of element results), so terms of any
 ** depth are fine.  Thread-safety: a context is used by one thread at a
-** time; contexts on different threads share only the interned nodes' memo
-** words (atomic, and a foreign mark is never mistaken for one's own).
+** time; contexts on different threads share only the interned nodes,
+** which they never write.
 */
 #include "pk_rewrite.h"
 #include "pk_comp.h"
@@ -13,6 +13,7 @@
 #include "pk_graph.h"
 #include "pk_hcons.h"
 #include "pk_read.h"
+#include "pk_search.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -78,12 +79,18 @@ struct pkrw_ctx {
   size_t nvals, capvals;
   uint64_t max_steps, deadline, step0;
   bool timed_out;
+  /* Inside a program (pkrw_first): REL runs in the caller's search state,
+     each application is a step of the program's search, and an answer
+     that is not a function of the node alone (not ground, or binding the
+     caller's variables) makes the driver decline instead of failing. */
+  pk_val state;
+  bool decline;
   pkrw_stats st;
 };
 
 static pk_val pkrw_runner; /* (lambda (rel a) (run 1 (b) (rel a b))) */
 static pthread_once_t pkrw_once = PTHREAD_ONCE_INIT;
-static pk_val pkrw_sym_observed;
+static pk_val pkrw_sym_observed, pkrw_sym_walko, pkrw_sym_non_obs;
 static pkrw_plan *pkrw_make_plan(pk_val rel);
 
 /* Compile the per-node query once; it is kept in an uncollectable root. */
@@ -165,7 +172,94 @@ static pk_val pkrw_prim_others(int argc, pk_val *argv)
   return pkrw_others;
 }
 
-void pkrw_init(void) { pko_defprim("rewrite-other-outputs", pkrw_prim_others, 0, 0); }
+/* ---- reduceo's fast path ------------------------------------------------------------ */
+
+/* The depth of a local variable reference, or -1. */
+static int pkrw_lref_depth(const pke_node *e)
+{
+  switch (e->op) {
+  case PKE_LREF0: return 0;
+  case PKE_LREF1: return 1;
+  case PKE_LREF: return (int)e->a;
+  }
+  return -1;
+}
+
+/* Is rel (lambda (x y) (W REL x y)) with W kanren's walko or non_obs_walko
+   and REL a constant, a global or a variable of the closure?  Then *inner
+   is REL's value and *w the walker. */
+static bool pkrw_walker_of(pk_val rel, pk_val *inner, pkrw_walker *w)
+{
+  if (!pko_isa(rel, PK_T_CLOSURE)) return false;
+  const pke_closure *clo = (const pke_closure *)rel;
+  const pke_node *b = clo->lam->x;
+  if (clo->lam->a != 2 || (clo->lam->flags & 1) || !b || b->op != PKE_CALL || b->n != 3 || b->x->op != PKE_GREF)
+    return false;
+  pk_val f = pko_as_sym(b->x->v)->value;
+  if (f == PK_UNBOUND) return false;
+  if (f == pko_as_sym(pkrw_sym_walko)->value)
+    *w = PKRW_WALKO;
+  else if (f == pko_as_sym(pkrw_sym_non_obs)->value)
+    *w = PKRW_NON_OBS_WALKO;
+  else
+    return false;
+  const pke_node *x = b->kids[1], *y = b->kids[2], *e = b->kids[0];
+  if (pkrw_lref_depth(x) != 0 || x->b != 0 || pkrw_lref_depth(y) != 0 || y->b != 1) return false;
+  int d = pkrw_lref_depth(e);
+  if (e->op == PKE_CONST)
+    *inner = e->v;
+  else if (e->op == PKE_GREF)
+    *inner = pko_as_sym(e->v)->value;
+  else if (d >= 1) {
+    const pke_env *env = clo->env;
+    while (--d > 0) env = env->up;
+    *inner = env->v[e->b];
+  } else
+    return false;
+  return *inner != PK_UNBOUND;
+}
+
+/* reduceo's first answer on a known term (a pks_first_fn): argv is (rel a
+   b); when rel is a walker over REL (pkrw_walker_of) and a is ground, the
+   driver's fixed point in the caller's state, else 0 (the relational
+   definition runs instead). */
+static pk_val pkrw_first(pk_val state, int argc, const pk_val *argv)
+{
+  (void)argc;
+  pk_val inner, t;
+  pkrw_walker w;
+  if (!pkrw_walker_of(argv[0], &inner, &w) || !(t = pkh_intern(argv[1]))) return 0;
+  pkrw_ctx *c = pkrw_new(inner, w);
+  c->state = state;
+  pko_catch k;
+  if (!PKO_TRY(k)) {
+    pkrw_free(c);
+    pko_rethrow();
+  }
+  pk_val r = pkrw_term(c, t);
+  PKO_END(k);
+  bool decline = c->decline;
+  pkrw_free(c);
+  if (decline) return 0;
+  return r ? pko_list(3, argv[0], argv[1], r) : PK_FALSE;
+}
+
+/* (kanren-reduceo-first rel a b slow): the goal slow, reduceo's relational
+   definition on a known a, with the driver's fixed point as its first
+   answer when pkrw_first can compute it. */
+static pk_val pkrw_prim_first(int argc, pk_val *argv)
+{
+  (void)argc;
+  return pks_first_goal(pkrw_first, 3, argv, argv[3]);
+}
+
+void pkrw_init(void)
+{
+  pko_defprim("rewrite-other-outputs", pkrw_prim_others, 0, 0);
+  pko_defprim("kanren-reduceo-first", pkrw_prim_first, 4, 4);
+  pkrw_sym_walko = pko_sym("kanren-walko");
+  pkrw_sym_non_obs = pko_sym("kanren-non-obs-walko");
+}
 
 /* ---- sets of node ids (a million-node count stays in a few megabytes) ---- */
 
@@ -464,6 +558,7 @@ static bool pkrw_has_var(pkrw_ctx *c, pk_val a)
 /* Throw past the step or time limit. */
 static void pkrw_check_limits(pkrw_ctx *c)
 {
+  if (c->state) pks_tick();
   if (c->max_steps && c->st.steps - c->step0 >= c->max_steps)
     pko_throw_at(PK_STATUS_RUNTIME, NULL, "step limit %llu reached (--max-steps)", (unsigned long long)c->max_steps);
   if (c->deadline && (c->st.steps & 63) == 0 && pko_now_ns() >= c->deadline) { /* a clock read per 64 */
@@ -476,6 +571,7 @@ static void pkrw_check_limits(pkrw_ctx *c)
    engine query: (run 1 (b) (REL a b)). */
 static pk_val pkrw_rel(pkrw_ctx *c, pk_val a)
 {
+  if (c->decline) return 0;
   pkrw_check_limits(c);
   c->st.steps++;
   pk_val fast;
@@ -486,11 +582,24 @@ static pk_val pkrw_rel(pkrw_ctx *c, pk_val a)
     c->st.rewrites++;
     return fast;
   }
-  pk_val args[2] = { c->rel, a };
-  pk_val r = pke_apply(pkrw_runner, 2, args);
-  if (!pko_pairp(r)) return 0;
-  pk_val ans = pko_car(r);
+  pk_val ans;
+  if (c->state) {
+    int got = pks_first_in(c->state, c->rel, a, &ans);
+    if (got <= 0) {
+      c->decline = got < 0;
+      return 0;
+    }
+  } else {
+    pk_val args[2] = { c->rel, a };
+    pk_val r = pke_apply(pkrw_runner, 2, args);
+    if (!pko_pairp(r)) return 0;
+    ans = pko_car(r);
+  }
   pk_val in = pkrw_has_var(c, ans) ? 0 : pkh_intern(ans);
+  if (!in && c->state) {
+    c->decline = true;
+    return 0;
+  }
   if (!in) {
     pkp_buf b;
     pkp_init(&b);

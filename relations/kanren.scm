@@ -183,21 +183,27 @@
 (define walko kanren-walko)
 
 ;; reduceo: one or more steps of rel; a known input runs the recursion
-;; first, so the fixed point is the first answer.
-(define (reduceo rel a b)
+;; first, so the fixed point is the first answer.  With fast true, a known
+;; input's first answer comes from the rewriting driver when rel is
+;; (lambda (x y) (walko REL x y)) or non_obs_walko's (graph/pk_rewrite.c);
+;; the answers after it are the relational ones.
+(define (kanren-reduceo rel a b fast)
   (fresh (t)
     (project (a)
       (if (var? a)
-          (lall (lconde ((== t b)) ((reduceo rel t b))) (rel a t))
-          (lall (rel a t) (lconde ((reduceo rel t b)) ((== t b))))))))
+          (lall (lconde ((== t b)) ((kanren-reduceo rel t b fast))) (rel a t))
+          (let ((slow (lall (rel a t) (lconde ((kanren-reduceo rel t b fast)) ((== t b))))))
+            (if fast (kanren-reduceo-first rel a b slow) slow))))))
+(define (reduceo rel a b) (kanren-reduceo rel a b #t))
 
 ;; non_obs_walko (symbolic-pymc): walk the arguments of an observed
 ;; variable's distribution, leaving the observation itself alone.
-(define (non_obs_walko rel a b)
+(define (kanren-non-obs-walko rel a b)
   (fresh (v op xs ys)
     (lall (== a (list 'observed v (cons op xs)))
           (== b (list 'observed v (cons op ys)))
           (kanren-walko rel xs ys))))
+(define non_obs_walko kanren-non-obs-walko)
 
 ;; ---- term walks and associative-commutative equality (kanren/graph.py,
 ;; kanren/assoccomm.py) ---------------------------------------------------------

@@ -6,7 +6,7 @@
 ;; is the time of one query; the first line says reps, the second is the
 ;; answer.  Edit `which` to time walko alone.
 (define which 'reduceo)
-(define reps 20)
+(define reps 1000)
 (define (tree d) (if (= d 0) 'a (list 'f (tree (- d 1)) (tree (- d 1)))))
 (define t (tree 9))
 (define (ab a b) (lall (== a 'a) (== b 'b)))
