@@ -65,21 +65,7 @@ static const char *LIB =
     "(define (pingpong a b) (conde ((== a 'a) (== b 'b)) ((== a 'b) (== b 'a))))\n"
     "(define (boom a b) (fresh (x) (== a `(boom ,x)) (project (x) (== b (car x)))))\n";
 
-static pk_engine *E;
-
-static int setup(void **state)
-{
-  (void)state;
-  E = pk_engine_new();
-  return E && pk_load_string(E, "lib", LIB, strlen(LIB)) == PK_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-  (void)state;
-  pk_engine_free(E);
-  return 0;
-}
+#include "engine_fixture.h"
 
 /* ---- the generator (seeded) ---------------------------------------------------- */
 
