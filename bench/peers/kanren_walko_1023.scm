@@ -1,21 +1,5 @@
-;; walko-1023 (bench/rewrites/walko-1023.bench): reduceo of walko on a
-;; 1,023-node tree (9 levels of (f L R) over 512 leaves a, the rule a -> b);
-;; bench/peers/kanren_walko_1023.py is the same in Python kanren.
-;; The query runs `reps` times, so `pkanren run -j 1 --stats FILE`'s wall
-;; (in-process: from reading the file to its end, tree and all) over reps
-;; is the time of one query; the first line says reps, the second is the
-;; answer.  Edit `which` to time walko alone.
+;; walko-1023 (bench/rewrites/walko-1023.bench): reduceo(walko) as programs
+;; call it, 1,000 times (bench/peers/walko_1023.scm).
 (define which 'reduceo)
 (define reps 1000)
-(define (tree d) (if (= d 0) 'a (list 'f (tree (- d 1)) (tree (- d 1)))))
-(define t (tree 9))
-(define (ab a b) (lall (== a 'a) (== b 'b)))
-(define (query)
-  (if (eq? which 'walko)
-      (run 1 (q) (walko ab t q))
-      (run 1 (q) (reduceo (lambda (a b) (walko ab a b)) t q))))
-(define (repeat k r) (if (= k 1) r (begin (query) (repeat (- k 1) r))))
-(define r (repeat reps (query)))
-(printf "walko-1023 ~a reps=~a answers=~a\n" which reps (length r))
-(write (car r))
-(newline)
+(load "walko_1023.scm")
