@@ -195,15 +195,30 @@ typedef struct pkg_frame {
   int close;
 } pkg_frame;
 
+/* A symbol the fast lexer met: its name's first 8 bytes (names up to 8
+   bytes long; longer ones key by name hash, w == 0), its table hash, and
+   what it stands for in the current model's terms (valid when gen is the
+   model's). */
+typedef struct pkg_symc {
+  uint64_t w;
+  pk_val sym, sub;
+  uint32_t h, subh;
+  uint32_t gen, pad;
+} pkg_symc;
+
 typedef struct pkg_rd {
   pkr_reader *r;
   const char *file;
   const char *text; /* the fast lexer's cursor (pkg_token) */
   size_t len, i;
-  int line, col;
-  pk_val symcache[256]; /* recent symbols by hash of their name */
-  pk_val *vals;         /* items of the open lists, innermost last */
-  pkg_item *pos;        /* where each item starts */
+  size_t lstart; /* where the current line starts, as seen by col (the fast lexer's bytes are ASCII) */
+  int line;
+  uint32_t gen;            /* the model being read (pkg_symc.gen) */
+  pkg_symc symcache[1024]; /* recent symbols by their name */
+  pkg_symc *sym;           /* the entry of the symbol just lexed, or NULL */
+  pk_val *vals;            /* items of the open lists, innermost last */
+  uint32_t *hs;            /* their hashes (pkh_hash) */
+  pkg_item *pos;           /* where each item starts */
   size_t n, icap;
   pkg_frame *fr; /* open lists */
   size_t depth, fcap;
@@ -211,8 +226,6 @@ typedef struct pkg_rd {
   pk_val name;
   int decl;                     /* the open declaration's kind */
   pkg_map names;                /* symbol -> PKG_N_*, its node, where first seen */
-  pk_val skey[256], sval[256];  /* recent pkg_subst results (never stale: a
-                                  name used cannot be defined later) */
   pk_val inputs, defines, outs; /* reversed lists of interned terms */
   /* the file */
   pk_val models;      /* reversed */
@@ -241,21 +254,29 @@ static const char *pkg_show(pk_val v, char buf[96])
   return buf;
 }
 
-/* Push an item of the innermost list. */
-static inline void pkg_push(pkg_rd *rd, pk_val v, int line, int col)
+/* Room for one more item. */
+static void pkg_grow(pkg_rd *rd)
 {
-  if (rd->n == rd->icap) {
-    size_t cap = rd->icap * 2;
-    pk_val *vs = GC_MALLOC(cap * sizeof *vs);
-    pkg_item *ps = GC_MALLOC_ATOMIC(cap * sizeof *ps);
-    if (!vs || !ps) pkg_oom();
-    memcpy(vs, rd->vals, rd->n * sizeof *vs);
-    memcpy(ps, rd->pos, rd->n * sizeof *ps);
-    rd->vals = vs;
-    rd->pos = ps;
-    rd->icap = cap;
-  }
+  size_t cap = rd->icap * 2;
+  pk_val *vs = GC_MALLOC(cap * sizeof *vs);
+  uint32_t *hs = GC_MALLOC_ATOMIC(cap * sizeof *hs);
+  pkg_item *ps = GC_MALLOC_ATOMIC(cap * sizeof *ps);
+  if (!vs || !hs || !ps) pkg_oom();
+  memcpy(vs, rd->vals, rd->n * sizeof *vs);
+  memcpy(hs, rd->hs, rd->n * sizeof *hs);
+  memcpy(ps, rd->pos, rd->n * sizeof *ps);
+  rd->vals = vs;
+  rd->hs = hs;
+  rd->pos = ps;
+  rd->icap = cap;
+}
+
+/* Push an item (canonical, its hash h) of the innermost list. */
+static inline void pkg_push(pkg_rd *rd, pk_val v, uint32_t h, int line, int col)
+{
+  if (rd->n == rd->icap) pkg_grow(rd);
   rd->vals[rd->n] = v;
+  rd->hs[rd->n] = h;
   rd->pos[rd->n++] = (pkg_item){ line, col };
 }
 
@@ -280,17 +301,22 @@ static void pkg_model_reset(pkg_rd *rd)
   rd->name = 0;
   rd->decl = PKG_D_NONE;
   rd->inputs = rd->defines = rd->outs = PK_NIL;
-  memset(rd->skey, 0, sizeof rd->skey);
+  rd->gen++;
 }
 
 /* ---- reading: atoms ------------------------------------------------------------------ */
 
 /* A symbol in a term: the node its define names, or itself (remembered as
-   used, so that a later define of it is an error). */
-static pk_val pkg_subst(pkg_rd *rd, pk_val sym, int line, int col)
+   used, so that a later define of it is an error).  The result is kept in
+   the lexer's entry of the symbol (never stale: a name used cannot be
+   defined later in the model). */
+static pk_val pkg_subst(pkg_rd *rd, pk_val sym, int line, int col, uint32_t *h)
 {
-  size_t c = (size_t)(((uint64_t)sym >> 4) * 0x9E3779B97F4A7C15ull >> 56);
-  if (rd->skey[c] == sym) return rd->sval[c];
+  pkg_symc *c = rd->sym && rd->sym->sym == sym ? rd->sym : NULL;
+  if (c && c->gen == rd->gen) {
+    *h = c->subh;
+    return c->sub;
+  }
   bool fresh;
   pkg_ent *e = pkg_put(&rd->names, sym, &fresh);
   if (fresh) {
@@ -298,8 +324,10 @@ static pk_val pkg_subst(pkg_rd *rd, pk_val sym, int line, int col)
     e->a = line;
     e->b = col;
   }
-  rd->skey[c] = sym;
-  return rd->sval[c] = e->kind == PKG_N_DEFINE ? e->val : sym;
+  pk_val v = e->kind == PKG_N_DEFINE ? e->val : sym;
+  *h = pkh_hash(v);
+  if (c) *c = (pkg_symc){ c->w, sym, v, c->h, *h, rd->gen, 0 };
+  return v;
 }
 
 /* The index the next item of the innermost list will have. */
@@ -336,20 +364,28 @@ static void pkg_place(pkg_rd *rd, bool list, pk_val v, const pk_srcpos *pos)
 /* An atom token: placed, interned, substituted where terms are. */
 static void pkg_atom(pkg_rd *rd, pk_val v, const pk_srcpos *pos)
 {
-  pkg_place(rd, false, v, pos);
-  size_t d = rd->depth, i = pkg_index(rd);
-  if (d == 1 && i == 1) rd->name = v;
+  size_t d = rd->depth;
+  uint32_t h;
+  if (d < 3) {
+    pkg_place(rd, false, v, pos);
+    if (d == 1 && pkg_index(rd) == 1) rd->name = v;
+  }
   if (pko_symbolp(v)) {
+    size_t i = d < 3 ? pkg_index(rd) : 0;
     bool term = (d >= 3 && rd->decl != PKG_D_INPUT) ||
                 (d == 2 && ((rd->decl == PKG_D_DEFINE && i >= 2) || (rd->decl == PKG_D_OUTPUT && i >= 1)));
-    if (term) v = pkg_subst(rd, v, pos->line, pos->col);
+    if (term)
+      v = pkg_subst(rd, v, pos->line, pos->col, &h);
+    else
+      h = rd->sym && rd->sym->sym == v ? rd->sym->h : pkh_hash(v);
   } else {
     pk_val c = pkh_atom(v);
     char b[96];
     if (!c) pkg_fail(rd, pos->line, pos->col, "%s cannot appear in a model", pkg_show(v, b));
     v = c;
+    h = pkh_hash(v);
   }
-  pkg_push(rd, v, pos->line, pos->col);
+  pkg_push(rd, v, h, pos->line, pos->col);
 }
 
 /* ---- reading: lists ------------------------------------------------------------------ */
@@ -357,7 +393,7 @@ static void pkg_atom(pkg_rd *rd, pk_val v, const pk_srcpos *pos)
 /* items[from..to) as an interned list. */
 static pk_val pkg_list(const pkg_rd *rd, size_t from, size_t to)
 {
-  return pkh_list(rd->vals + from, to - from, PK_NIL);
+  return pkh_list_h(rd->vals + from, rd->hs + from, to - from);
 }
 
 /* A finished term list (items from start): known random variables and
@@ -530,7 +566,7 @@ static void pkg_close(pkg_rd *rd, const pk_srcpos *pos, int bracket)
     pk_val l = pkg_list(rd, f.start, rd->n);
     rd->n = f.start;
     rd->depth--;
-    pkg_push(rd, l, f.line, f.col);
+    pkg_push(rd, l, pkh_hash(l), f.line, f.col);
     return;
   }
   if (rd->depth == 2) {
@@ -582,14 +618,21 @@ static void pkg_utf8(const pkg_rd *rd, const char *text, size_t len)
   }
 }
 
-/* The symbol named s[0..n), from the cache of recent names when there. */
-static pk_val pkg_symbol(pkg_rd *rd, const char *s, size_t n)
+/* The cache entry of the symbol named s[0..n), filled on a miss: names
+   of up to 8 bytes are keyed by their bytes, compared as one word; longer
+   ones by their hash and compared by name. */
+static pkg_symc *pkg_symbol(pkg_rd *rd, const char *s, size_t n, uint64_t w)
 {
-  uint32_t h = 2166136261u;
-  for (size_t k = 0; k < n; k++) h = (h ^ (unsigned char)s[k]) * 16777619u;
-  pk_val *slot = &rd->symcache[(h ^ h >> 8) & 255];
-  if (*slot && pko_as_sym(*slot)->len == n && memcmp(pko_symname(*slot), s, n) == 0) return *slot;
-  return *slot = pko_intern(s, n);
+  uint64_t k = w;
+  if (n > 8) {
+    k = pko_fnv(PKO_FNV0, s, n);
+    w = 0;
+  }
+  pkg_symc *c = &rd->symcache[(k * 0x9E3779B97F4A7C15ull) >> 54];
+  if (c->sym && c->w == w && (w || (pko_as_sym(c->sym)->len == n && memcmp(pko_symname(c->sym), s, n) == 0))) return c;
+  pk_val sym = pko_intern(s, n);
+  *c = (pkg_symc){ w, sym, 0, pkh_hash(sym), 0, 0, 0 };
+  return c;
 }
 
 /* Bytes that end a token the fast lexer takes (a subset of the program
@@ -609,53 +652,54 @@ static inline bool pkg_digit(int c) { return (unsigned)c - '0' < 10u; }
    and _ that start with a letter or _, and integers of up to 18 digits,
    each followed by a blank, a bracket, ; or the end (which the program
    reader reads the same way); everything else goes to pkr_lex from the
-   same position. */
+   same position.  rd->sym is the cache entry of a symbol taken here. */
 static int pkg_token(pkg_rd *rd, pk_val *v, pk_srcpos *pos, int *bracket)
 {
   const char *t = rd->text;
-  size_t i = rd->i;
-  for (; i < rd->len; i++) {
+  size_t i = rd->i, len = rd->len;
+  for (; i < len; i++) {
     char c = t[i];
-    if (c == ' ' || c == '\t' || c == '\r')
-      rd->col++;
-    else if (c == '\n')
-      rd->line++, rd->col = 1;
-    else
+    if (c == '\n')
+      rd->line++, rd->lstart = i + 1;
+    else if (c != ' ' && c != '\t' && c != '\r')
       break;
   }
   rd->i = i;
-  *pos = (pk_srcpos){ rd->file, rd->line, rd->col };
-  if (i < rd->len) {
+  rd->sym = NULL;
+  *pos = (pk_srcpos){ rd->file, rd->line, (int)(i - rd->lstart) + 1 };
+  if (i < len) {
     int c = (unsigned char)t[i];
     if (c == '(' || c == '[' || c == ')' || c == ']') {
       *bracket = c;
       rd->i++;
-      rd->col++;
       return c == '(' || c == '[' ? PKR_LEX_OPEN : PKR_LEX_CLOSE;
     }
     size_t j = i + 1;
     if (pkg_alpha(c)) {
-      while (j < rd->len && (pkg_alpha(t[j]) || pkg_digit(t[j]))) j++;
+      uint64_t w = (uint64_t)c;
+      for (; j < len && (pkg_alpha(t[j]) || pkg_digit(t[j])); j++)
+        if (j - i < 8) w |= (uint64_t)(unsigned char)t[j] << 8 * (j - i);
       if (pkg_delim(rd, j)) {
-        *v = pkg_symbol(rd, t + i, j - i);
-        rd->col += (int)(j - i);
+        rd->sym = pkg_symbol(rd, t + i, j - i, w);
+        *v = rd->sym->sym;
         rd->i = j;
         return PKR_LEX_ATOM;
       }
     } else if (pkg_digit(c)) {
       int64_t x = c - '0';
-      while (j < rd->len && pkg_digit(t[j]) && j - i < 18) x = x * 10 + (t[j++] - '0');
+      while (j < len && pkg_digit(t[j]) && j - i < 18) x = x * 10 + (t[j++] - '0');
       if (pkg_delim(rd, j)) {
         *v = pko_mkfix(x);
-        rd->col += (int)(j - i);
         rd->i = j;
         return PKR_LEX_ATOM;
       }
     }
   }
-  pkr_seek(rd->r, rd->i, rd->line, rd->col);
+  pkr_seek(rd->r, rd->i, rd->line, pos->col);
   int k = pkr_lex(rd->r, v, pos, bracket);
-  pkr_cursor(rd->r, &rd->i, &rd->line, &rd->col);
+  int col;
+  pkr_cursor(rd->r, &rd->i, &rd->line, &col);
+  rd->lstart = rd->i - (size_t)(col - 1);
   return k;
 }
 
@@ -718,10 +762,11 @@ pk_val pkg_read_text(const char *file, const char *text, size_t len)
   rd->file = file;
   rd->icap = 256;
   rd->vals = GC_MALLOC(rd->icap * sizeof *rd->vals);
+  rd->hs = GC_MALLOC_ATOMIC(rd->icap * sizeof *rd->hs);
   rd->pos = GC_MALLOC_ATOMIC(rd->icap * sizeof *rd->pos);
   rd->fcap = 64;
   rd->fr = GC_MALLOC_ATOMIC(rd->fcap * sizeof *rd->fr);
-  if (!rd->vals || !rd->pos || !rd->fr) pkg_oom();
+  if (!rd->vals || !rd->hs || !rd->pos || !rd->fr) pkg_oom();
   pkg_map_init(&rd->names, 64);
   pkg_map_init(&rd->modelnames, 16);
   rd->models = PK_NIL;
@@ -737,7 +782,9 @@ pk_val pkg_read_text(const char *file, const char *text, size_t len)
   rd->r = pkr_open(file, text, len);
   rd->text = text;
   rd->len = len;
-  pkr_cursor(rd->r, &rd->i, &rd->line, &rd->col);
+  int col;
+  pkr_cursor(rd->r, &rd->i, &rd->line, &col);
+  rd->lstart = rd->i - (size_t)(col - 1);
   pkg_parse(rd);
   PKO_END(c);
   pkp_free(&rd->done);
@@ -846,6 +893,53 @@ static bool pkg_seen_has(const pkg_seen *c, pk_val k)
   return c->keys[i] != 0;
 }
 
+/* Two bits per interned list, indexed by its id (pkh_node): 0 unseen, 1
+   seen once, 2 used more than once, 3 given a define by the model.  Ids
+   are dense over the process's lists, so the marks of a large model fit
+   in the cache where a hash set of its nodes does not; pages of 4096 ids
+   are allocated when first touched, so a small model touches a few. */
+typedef struct pkg_marks {
+  uint8_t **pages;
+  size_t npages;
+} pkg_marks;
+
+static inline unsigned pkg_mark(const pkg_marks *mk, pk_val l)
+{
+  uint32_t id = pkh_node_of(l)->id;
+  size_t p = id >> 12;
+  if (p >= mk->npages || !mk->pages[p]) return 0;
+  return mk->pages[p][(id & 4095) >> 2] >> 2 * (id & 3) & 3;
+}
+
+/* The page of marks holding id, allocated when new. */
+static uint8_t *pkg_mark_page(pkg_marks *mk, uint32_t id)
+{
+  size_t p = id >> 12;
+  if (p >= mk->npages) {
+    size_t n = mk->npages * 2 > p + 1 ? mk->npages * 2 : p + 1;
+    uint8_t **pg = realloc(mk->pages, n * sizeof *pg);
+    if (!pg) pkg_oom();
+    memset(pg + mk->npages, 0, (n - mk->npages) * sizeof *pg);
+    mk->pages = pg;
+    mk->npages = n;
+  }
+  if (!mk->pages[p] && !(mk->pages[p] = calloc(1024, 1))) pkg_oom();
+  return mk->pages[p];
+}
+
+static inline void pkg_mark_set(pkg_marks *mk, pk_val l, unsigned v)
+{
+  uint32_t id = pkh_node_of(l)->id;
+  uint8_t *b = &pkg_mark_page(mk, id)[(id & 4095) >> 2];
+  *b = (uint8_t)((*b & ~(3u << 2 * (id & 3))) | v << 2 * (id & 3));
+}
+
+static void pkg_marks_free(pkg_marks *mk)
+{
+  for (size_t p = 0; p < mk->npages; p++) free(mk->pages[p]);
+  free(mk->pages);
+}
+
 /* Nodes a define may name: compound terms and tensor literals. */
 static bool pkg_nodep(pk_val v) { return pko_pairp(v) || pko_isa(v, PK_T_TENSOR); }
 
@@ -860,7 +954,8 @@ static void pkg_take_syms(pkg_map *taken, pk_val l)
 /* The printer's walk: nodes seen, symbols used, the nodes in the order
    they finish, the nodes used more than once. */
 typedef struct pkg_walker {
-  pkg_seen seen;
+  pkg_marks marks; /* lists */
+  pkg_seen seen;   /* tensors */
   pkg_map taken;
   pk_val recent[64]; /* symbols put in taken lately: most repeat */
   pkg_vec order, shared;
@@ -877,11 +972,15 @@ static bool pkg_visit(pkg_walker *w, pk_val e)
     w->recent[c] = e;
     return false;
   }
+  if (pko_pairp(e)) {
+    unsigned m = pkg_mark(&w->marks, e);
+    if (m < 2) pkg_mark_set(&w->marks, e, m + 1);
+    return m == 0;
+  }
   if (!pkg_nodep(e)) return false;
   int n = pkg_seen_add(&w->seen, e);
   if (n == 1) pkg_vpush(&w->shared, e);
   if (n) return false;
-  if (pko_pairp(e)) return true;
   pkg_vpush(&w->order, e); /* a tensor finishes at once */
   return false;
 }
@@ -948,19 +1047,22 @@ static void pkg_names(pk_val m, pkg_walker *w, pkg_map *defs, pkg_vec *shown)
     if (pkg_decl(d, PKG_S_INPUT)) pkg_put(taken, pko_car(pko_cdr(d)), &fresh);
     if (!pkg_decl(d, PKG_S_DEFINE) || !pkg_nodep(pko_car(pko_cdr(pko_cdr(d))))) continue;
     pk_val name = pko_car(pko_cdr(d)), node = pko_car(pko_cdr(pko_cdr(d)));
-    if (pkg_get(taken, name) || !pkg_seen_has(&w->seen, node)) continue; /* free symbol, or node gone */
+    bool seen = pko_pairp(node) ? pkg_mark(&w->marks, node) != 0 : pkg_seen_has(&w->seen, node);
+    if (pkg_get(taken, name) || !seen) continue; /* free symbol, or node gone */
     pkg_ent *e = pkg_put(&given, node, &fresh);
     if (fresh) e->val = name;
   }
-  for (size_t k = 0; k < order->n; k++) {
+  for (size_t k = 0; given.n && k < order->n; k++) {
     pkg_ent *g = pkg_get(&given, order->v[k]);
     if (g) pkg_put(taken, g->val, &fresh);
   }
   unsigned next = 1;
   for (size_t k = 0; k < order->n; k++) {
     pk_val node = order->v[k];
-    pkg_ent *g = pkg_get(&given, node);
-    if (!g && !pkg_get(&shared, node)) continue;
+    pkg_ent *g = given.n ? pkg_get(&given, node) : NULL;
+    bool named = g || (pko_pairp(node) ? pkg_mark(&w->marks, node) == 2 : pkg_get(&shared, node) != NULL);
+    if (!named) continue;
+    if (g && pko_pairp(node)) pkg_mark_set(&w->marks, node, 3);
     pk_val name = g ? g->val : 0;
     while (!name) {
       char buf[24];
@@ -973,9 +1075,6 @@ static void pkg_names(pk_val m, pkg_walker *w, pkg_map *defs, pkg_vec *shown)
   }
 }
 
-/* Write term t, every element that has a define written as its name (t
-   itself written out: it is what a define defines, or not named).
-   Iterative: a stack of (value, what to do). */
 /* One byte: pkp_putc's work without the call. */
 static inline void pkg_putc(pkp_buf *b, char c)
 {
@@ -1029,54 +1128,73 @@ static void pkg_atom_out(pkp_buf *b, pkg_atoms *c, pk_val v)
   pkp_puts(b, c->arena.s + c->roff[r], (size_t)c->rlen[r]);
 }
 
-static void pkg_term(pkp_buf *b, const pkg_map *defs, pkg_atoms *atoms, pk_val t, bool root_named)
+/* What the printer needs: the defines (node -> name), the walk's marks
+   (which lists have a define), the symbols' text. */
+typedef struct pkg_printer {
+  const pkg_map *defs;
+  const pkg_marks *marks;
+  pkg_atoms *atoms;
+} pkg_printer;
+
+/* The define name of node e, or 0.  A list is looked up only when its
+   mark says it has one. */
+static inline pk_val pkg_defname(const pkg_printer *p, pk_val e)
 {
-  enum { VAL, REST, CLOSE };
-  typedef struct {
-    pk_val v;
-    int op;
-  } it;
+  if (pko_pairp(e) ? pkg_mark(p->marks, e) < 2 : !p->defs->n || !pko_isa(e, PK_T_TENSOR)) return 0;
+  const pkg_ent *d = pkg_get(p->defs, e);
+  return d ? d->val : 0;
+}
+
+/* An element: its define's name, or itself when an atom. */
+static void pkg_elem(pkp_buf *b, const pkg_printer *p, pk_val e)
+{
+  pk_val name = pkg_defname(p, e);
+  pkg_atom_out(b, p->atoms, name ? name : e);
+}
+
+/* Write term t, every element that has a define written as its name (t
+   itself written out when root_named: it is what a define defines).
+   Iterative: r is the rest of the list being written, the stack holds the
+   rests of the lists around it. */
+static void pkg_term(pkp_buf *b, const pkg_printer *p, pk_val t, bool root_named)
+{
+  if (!pko_pairp(t) || (!root_named && pkg_defname(p, t))) {
+    if (root_named)
+      pkg_atom_out(b, p->atoms, t);
+    else
+      pkg_elem(b, p, t);
+    return;
+  }
   size_t n = 0, cap = 64;
-  it *st = malloc(cap * sizeof *st);
+  pk_val *st = malloc(cap * sizeof *st);
   if (!st) pkg_oom();
-  bool root = true;
-  st[n++] = (it){ t, VAL };
-  while (n) {
-    it x = st[--n];
-    if (n + 2 >= cap) {
-      cap *= 2;
-      st = realloc(st, cap * sizeof *st);
-      if (!st) pkg_oom();
-    }
-    if (x.op == CLOSE) {
-      pkg_putc(b, ')');
-      continue;
-    }
-    if (x.op == REST) {
-      if (pko_pairp(x.v)) {
-        pkg_putc(b, ' ');
-        st[n++] = (it){ pko_cdr(x.v), REST };
-        st[n++] = (it){ pko_car(x.v), VAL };
-      } else if (x.v == PK_NIL) {
-        pkg_putc(b, ')');
+  pkg_putc(b, '(');
+  pk_val r = t;
+  bool first = true;
+  for (;;) {
+    if (pko_pairp(r)) {
+      if (!first) pkg_putc(b, ' ');
+      first = false;
+      pk_val e = pko_car(r);
+      r = pko_cdr(r);
+      if (pko_pairp(e) && pkg_mark(p->marks, e) < 2) {
+        if (n == cap && !(st = realloc(st, (cap *= 2) * sizeof *st))) pkg_oom();
+        st[n++] = r;
+        pkg_putc(b, '(');
+        r = e;
+        first = true;
       } else {
-        pkp_puts(b, " . ", 3);
-        st[n++] = (it){ 0, CLOSE };
-        st[n++] = (it){ x.v, VAL };
+        pkg_elem(b, p, e);
       }
       continue;
     }
-    const pkg_ent *e = pkg_nodep(x.v) && !(root && root_named) && defs->n ? pkg_get(defs, x.v) : NULL;
-    root = false;
-    if (e) {
-      pkg_atom_out(b, atoms, e->val);
-    } else if (pko_pairp(x.v)) {
-      pkg_putc(b, '(');
-      st[n++] = (it){ pko_cdr(x.v), REST };
-      st[n++] = (it){ pko_car(x.v), VAL };
-    } else {
-      pkg_atom_out(b, atoms, x.v);
+    if (r != PK_NIL) {
+      pkp_puts(b, " . ", 3);
+      pkg_elem(b, p, r);
     }
+    pkg_putc(b, ')');
+    if (!n) break;
+    r = st[--n];
   }
   free(st);
 }
@@ -1099,6 +1217,7 @@ void pkg_print(pkp_buf *b, pk_val m)
   free(w.seen.keys);
   free(w.order.v);
   free(w.shared.v);
+  pkg_printer p = { &defs, &w.marks, &atoms };
   pkp_puts(b, "(model ", 7);
   pkp_print(b, pkg_name(m), PKP_WRITE);
   for (pk_val r = pko_cdr(pko_cdr(m)); pko_pairp(r); r = pko_cdr(r)) {
@@ -1110,17 +1229,18 @@ void pkg_print(pkp_buf *b, pk_val m)
     pkp_puts(b, "\n  (define ", 11);
     pkg_atom_out(b, &atoms, pkg_get(&defs, shown.v[k])->val);
     pkp_putc(b, ' ');
-    pkg_term(b, &defs, &atoms, shown.v[k], true);
+    pkg_term(b, &p, shown.v[k], true);
     pkp_putc(b, ')');
   }
   pkp_puts(b, "\n  (output", 10);
   for (; pko_pairp(outs); outs = pko_cdr(outs)) {
     pkp_putc(b, ' ');
-    pkg_term(b, &defs, &atoms, pko_car(outs), false);
+    pkg_term(b, &p, pko_car(outs), false);
   }
   pkp_puts(b, "))\n", 3);
   free(shown.v);
   pkp_free(&atoms.arena);
+  pkg_marks_free(&w.marks);
 }
 
 /* ---- primitives ------------------------------------------------------------------------ */

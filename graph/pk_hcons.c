@@ -154,12 +154,13 @@ static inline uint32_t pkh_hash_of(pk_val v) { return pko_pairp(v) ? pkh_node_of
 
 uint32_t pkh_hash(pk_val t) { return pkh_hash_of(t); }
 
-/* Hash of the list items[0..n) ending in tail: a multiply per element,
-   one full mix at the end. */
-static uint32_t pkh_listhash(const pk_val *items, size_t n, pk_val tail)
+/* Hash of the list items[0..n) ending in tail, from the items' hashes
+   (hs, or computed when NULL): a multiply per element, one full mix at
+   the end. */
+static uint32_t pkh_listhash(const pk_val *items, const uint32_t *hs, size_t n, pk_val tail)
 {
   uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
-  for (size_t k = 0; k < n; k++) h = (h ^ pkh_hash_of(items[k])) * 0x100000001b3ull + (h >> 29);
+  for (size_t k = 0; k < n; k++) h = (h ^ (hs ? hs[k] : pkh_hash_of(items[k]))) * 0x100000001b3ull + (h >> 29);
   return (uint32_t)pkh_mix(h ^ pkh_hash_of(tail)) | 1;
 }
 
@@ -316,7 +317,13 @@ static pk_val pkh_find_add(uint32_t h, const pk_val *items, size_t n, pk_val tai
 pk_val pkh_list(const pk_val *items, size_t n, pk_val tail)
 {
   if (n == 0) return tail;
-  return pkh_find_add(pkh_listhash(items, n, tail), items, n, tail);
+  return pkh_find_add(pkh_listhash(items, NULL, n, tail), items, n, tail);
+}
+
+pk_val pkh_list_h(const pk_val *items, const uint32_t *hs, size_t n)
+{
+  if (n == 0) return PK_NIL;
+  return pkh_find_add(pkh_listhash(items, hs, n, PK_NIL), items, n, PK_NIL);
 }
 
 pk_val pkh_atom(pk_val a)

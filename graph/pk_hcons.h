@@ -54,6 +54,9 @@ static inline pkh_node *pkh_node_of(pk_val pair) { return (pkh_node *)pko_as_pai
    list; never a pair); items and tail must be canonical (from pkh_).
    n == 0 gives tail.  A lock-free probe when the list exists already. */
 pk_val pkh_list(const pk_val *items, size_t n, pk_val tail);
+/* pkh_list(items, n, PK_NIL) given hs[k] == pkh_hash(items[k]): a reader
+   that keeps its items' hashes saves looking each one up again. */
+pk_val pkh_list_h(const pk_val *items, const uint32_t *hs, size_t n);
 /* The canonical copy of a ground atom: a boxed number, string or tensor is
    looked up by contents; fixnums, symbols, characters, (), #t and #f are
    returned as they are.  0 for anything else (variables, procedures, ...). */
