@@ -192,7 +192,8 @@ typedef struct pkg_item {
 typedef struct pkg_frame {
   size_t start;
   int32_t line, col;
-  int close;
+  int16_t close;
+  int16_t check; /* 0 when the head is known to need no pkg_check_term */
 } pkg_frame;
 
 /* A symbol the fast lexer met: its name's first 8 bytes (names up to 8
@@ -203,7 +204,7 @@ typedef struct pkg_symc {
   uint64_t w;
   pk_val sym, sub;
   uint32_t h, subh;
-  uint32_t gen, pad;
+  uint32_t gen, check; /* check: sub heads a term pkg_check_term looks at */
 } pkg_symc;
 
 typedef struct pkg_rd {
@@ -214,6 +215,7 @@ typedef struct pkg_rd {
   size_t lstart; /* where the current line starts, as seen by col (the fast lexer's bytes are ASCII) */
   int line;
   uint32_t gen;            /* the model being read (pkg_symc.gen) */
+  uint32_t hfix[16];       /* hashes of the fixnums 0..15, 0 until needed */
   pkg_symc symcache[1024]; /* recent symbols by their name */
   pkg_symc *sym;           /* the entry of the symbol just lexed, or NULL */
   pk_val *vals;            /* items of the open lists, innermost last */
@@ -291,7 +293,7 @@ static void pkg_open(pkg_rd *rd, const pk_srcpos *pos, int bracket)
     rd->fr = f;
     rd->fcap = cap;
   }
-  rd->fr[rd->depth++] = (pkg_frame){ rd->n, pos->line, pos->col, bracket == '(' ? ')' : ']' };
+  rd->fr[rd->depth++] = (pkg_frame){ rd->n, pos->line, pos->col, bracket == '(' ? ')' : ']', 1 };
 }
 
 /* Start a model: forget the last one's names and declarations. */
@@ -326,7 +328,7 @@ static pk_val pkg_subst(pkg_rd *rd, pk_val sym, int line, int col, uint32_t *h)
   }
   pk_val v = e->kind == PKG_N_DEFINE ? e->val : sym;
   *h = pkh_hash(v);
-  if (c) *c = (pkg_symc){ c->w, sym, v, c->h, *h, rd->gen, 0 };
+  if (c) *c = (pkg_symc){ c->w, sym, v, c->h, *h, rd->gen, pkg_rv(v) >= 0 || v == pkg_syms[PKG_S_OBSERVED] };
   return v;
 }
 
@@ -703,6 +705,107 @@ static int pkg_token(pkg_rd *rd, pk_val *v, pk_srcpos *pos, int *bracket)
   return k;
 }
 
+/* Byte classes for pkg_terms. */
+enum { PKG_C_OTHER, PKG_C_BLANK, PKG_C_NL, PKG_C_OPEN, PKG_C_CLOSE, PKG_C_ALPHA, PKG_C_DIGIT, PKG_C_SEMI };
+static const uint8_t pkg_cls[256] = {
+  [' '] = PKG_C_BLANK,         ['\t'] = PKG_C_BLANK, ['\r'] = PKG_C_BLANK,        ['\n'] = PKG_C_NL,
+  ['('] = PKG_C_OPEN,          ['['] = PKG_C_OPEN,   [')'] = PKG_C_CLOSE,         [']'] = PKG_C_CLOSE,
+  [';'] = PKG_C_SEMI,          ['_'] = PKG_C_ALPHA,  ['0' ... '9'] = PKG_C_DIGIT, ['a' ... 'z'] = PKG_C_ALPHA,
+  ['A' ... 'Z'] = PKG_C_ALPHA,
+};
+
+/* Does a token end before byte j (pkg_delim by the class table)? */
+static inline bool pkg_ends(const pkg_rd *rd, size_t j)
+{
+  if (j == rd->len) return true;
+  unsigned c = pkg_cls[(unsigned char)rd->text[j]];
+  return c != PKG_C_OTHER && c != PKG_C_ALPHA && c != PKG_C_DIGIT;
+}
+
+/* Push the first item of the innermost list (or any item when head is
+   false) from the fast path, which knows whether the list needs
+   pkg_check_term. */
+static inline void pkg_fpush(pkg_rd *rd, pk_val v, uint32_t h, int check)
+{
+  if (rd->n == rd->icap) pkg_grow(rd);
+  pkg_frame *f = &rd->fr[rd->depth - 1];
+  if (rd->n == f->start) f->check = (int16_t)check;
+  rd->vals[rd->n] = v;
+  rd->hs[rd->n++] = h; /* items inside terms need no position */
+}
+
+/* The hash of a small fixnum, remembered. */
+static inline uint32_t pkg_fixhash(pkg_rd *rd, pk_val x, int64_t i)
+{
+  if (i >= 16) return pkh_hash(x);
+  if (!rd->hfix[i]) rd->hfix[i] = pkh_hash(x);
+  return rd->hfix[i];
+}
+
+/* The body of a define's or output's term (depth 3 and more, not in an
+   input), where nothing is placed and items keep no position: blanks,
+   brackets, plain symbols and small integers read here, lists interned as
+   they close above depth 3.  Returns at the first byte anything else
+   starts (a close to depth 2 included), for pkg_token to take. */
+static void pkg_terms(pkg_rd *rd)
+{
+  const char *t = rd->text;
+  size_t i = rd->i, len = rd->len;
+  while (i < len && rd->depth >= 3) {
+    unsigned char c = (unsigned char)t[i];
+    switch (pkg_cls[c]) {
+    case PKG_C_BLANK: i++; continue;
+    case PKG_C_NL:
+      rd->line++;
+      rd->lstart = ++i;
+      continue;
+    case PKG_C_OPEN:
+      if (rd->depth == rd->fcap) break;
+      rd->fr[rd->depth++] = (pkg_frame){ rd->n, rd->line, (int32_t)(i - rd->lstart) + 1, c == '(' ? ')' : ']', 1 };
+      i++;
+      continue;
+    case PKG_C_CLOSE: {
+      pkg_frame *f = &rd->fr[rd->depth - 1];
+      if (rd->depth == 3 || f->close != c) break;
+      if (f->check) pkg_check_term(rd, f);
+      pk_val l = pkg_list(rd, f->start, rd->n);
+      rd->n = f->start;
+      rd->depth--;
+      pkg_fpush(rd, l, l == PK_NIL ? pkh_hash(l) : pkh_node_of(l)->hash, 0);
+      i++;
+      continue;
+    }
+    case PKG_C_ALPHA: {
+      size_t j = i + 1;
+      uint64_t w = c;
+      for (; j < len && pkg_cls[(unsigned char)t[j]] >= PKG_C_ALPHA && pkg_cls[(unsigned char)t[j]] <= PKG_C_DIGIT; j++)
+        if (j - i < 8) w |= (uint64_t)(unsigned char)t[j] << 8 * (j - i);
+      if (!pkg_ends(rd, j)) break;
+      pkg_symc *e = rd->sym = pkg_symbol(rd, t + i, j - i, w);
+      uint32_t h;
+      pk_val v =
+          e->gen == rd->gen ? (h = e->subh, e->sub) : pkg_subst(rd, e->sym, rd->line, (int)(i - rd->lstart) + 1, &h);
+      pkg_fpush(rd, v, h, (int)e->check);
+      i = j;
+      continue;
+    }
+    case PKG_C_DIGIT: {
+      size_t j = i + 1;
+      int64_t x = c - '0';
+      while (j < len && pkg_digit(t[j]) && j - i < 18) x = x * 10 + (t[j++] - '0');
+      if (!pkg_ends(rd, j)) break;
+      pk_val v = pko_mkfix(x);
+      pkg_fpush(rd, v, pkg_fixhash(rd, v, x), 0);
+      i = j;
+      continue;
+    }
+    default: break;
+    }
+    break;
+  }
+  rd->i = i;
+}
+
 /* The reading loop. */
 static void pkg_parse(pkg_rd *rd)
 {
@@ -710,6 +813,7 @@ static void pkg_parse(pkg_rd *rd)
     pk_val v = PK_NIL;
     pk_srcpos pos;
     int bracket = 0;
+    if (rd->depth >= 3 && rd->decl != PKG_D_INPUT) pkg_terms(rd);
     switch (pkg_token(rd, &v, &pos, &bracket)) {
     case PKR_LEX_EOF:
       if (rd->depth)
@@ -961,6 +1065,19 @@ typedef struct pkg_walker {
   pkg_vec order, shared;
 } pkg_walker;
 
+/* Ask for the nodes among the elements of list l to be loaded: a walk
+   reaches them soon, and a node read cold is most of what a visit costs.
+   A node may straddle two cache lines (car at its start, id at its end). */
+static inline void pkg_prefetch(pk_val l)
+{
+  for (; pko_pairp(l); l = pko_cdr(l))
+    if (pko_pairp(pko_car(l))) {
+      const char *p = (const char *)pko_as_pair(pko_car(l));
+      __builtin_prefetch(p);
+      __builtin_prefetch(p + sizeof(pkh_node) - 1);
+    }
+}
+
 /* One element e of a term: its use counted, the symbols it is recorded;
    true when e is a compound node seen for the first time (to descend). */
 static bool pkg_visit(pkg_walker *w, pk_val e)
@@ -1023,6 +1140,7 @@ static void pkg_walk(pk_val outs, pkg_walker *w)
         st = realloc(st, cap * sizeof *st);
         if (!st) pkg_oom();
       }
+      pkg_prefetch(e);
       rv = pkg_rv(pko_car(e));
       st[n++] = (fr){ e, e, 0, rv >= 0 ? pkg_rvs[rv].n + 1 : -1 };
     }
@@ -1181,6 +1299,7 @@ static void pkg_term(pkp_buf *b, const pkg_printer *p, pk_val t, bool root_named
         if (n == cap && !(st = realloc(st, (cap *= 2) * sizeof *st))) pkg_oom();
         st[n++] = r;
         pkg_putc(b, '(');
+        pkg_prefetch(e);
         r = e;
         first = true;
       } else {

@@ -61,8 +61,6 @@ typedef struct pkh_stack {
 typedef struct pkh_shard {
   pthread_mutex_t lock;
   _Atomic(pkh_arr *) arr;
-  pkh_chunk *chunk;           /* under lock: where new nodes go */
-  size_t used;                /* under lock: bytes of chunk taken */
   pkh_stack atoms;            /* under lock: the boxed atoms, scanned (the arrays are not) */
   size_t count, lists, cells; /* under lock */
   uint32_t next_id;           /* under lock */
@@ -70,6 +68,12 @@ typedef struct pkh_shard {
 } pkh_shard;
 
 static pkh_shard pkh_tab[PKH_SHARDS];
+
+/* Where this thread's new nodes go, whatever their shard: the nodes a
+   thread makes one after another (a term as it is read or rewritten) lie
+   side by side, so walking the term later reads memory in order. */
+static _Thread_local pkh_chunk *pkh_chunk_here;
+static _Thread_local size_t pkh_used_here; /* bytes of pkh_chunk_here taken */
 static pthread_once_t pkh_once = PTHREAD_ONCE_INIT;
 
 /* Out of memory while interning is not recoverable for any caller. */
@@ -203,6 +207,7 @@ static inline bool pkh_same_atom(pk_val s, pk_val a)
 static pk_val pkh_probe(const pkh_arr *arr, uint32_t h, const pk_val *items, size_t n, pk_val tail, size_t *at)
 {
   size_t m = arr->cap - 1, i = (h >> 1) & m;
+  __builtin_prefetch((const void *)&arr->slot[i]); /* loaded in parallel with the hash, needed on a match */
   for (;;) {
     uint32_t hi = atomic_load_explicit(&arr->hash[i], memory_order_acquire);
     if (!hi) {
@@ -235,26 +240,28 @@ static void pkh_grow(pkh_shard *sh)
   atomic_store_explicit(&sh->arr, na, memory_order_release);
 }
 
-/* bytes (a multiple of 16) for a new node (shard locked): from the
-   shard's chunk, or a block of its own for a long list. */
-static void *pkh_alloc(pkh_shard *sh, size_t bytes)
+/* bytes (a multiple of 16) for a new node: from the thread's chunk, or a
+   block of its own for a long list. */
+static void *pkh_alloc(size_t bytes)
 {
   if (bytes > PKH_CHUNK / 4) {
     void *p = GC_malloc_atomic_uncollectable(bytes);
     if (!p) pkh_oom();
     return p;
   }
-  if (!sh->chunk || sh->used + bytes > PKH_CHUNK) {
-    sh->chunk = GC_malloc_atomic_uncollectable(PKH_CHUNK);
-    if (!sh->chunk) pkh_oom();
-    memset(sh->chunk, 0, sizeof *sh->chunk);
-    sh->chunk->magic = &pkh_chunk_magic;
-    sh->used = PKH_FIRST;
+  pkh_chunk *c = pkh_chunk_here;
+  if (!c || pkh_used_here + bytes > PKH_CHUNK) {
+    c = pkh_chunk_here = GC_malloc_atomic_uncollectable(PKH_CHUNK);
+    if (!c) pkh_oom();
+    memset(c, 0, sizeof *c);
+    c->magic = &pkh_chunk_magic;
+    pkh_used_here = PKH_FIRST;
   }
-  size_t u = sh->used / 16;
-  sh->used += bytes;
-  atomic_fetch_or_explicit(&sh->chunk->starts[u / 64], (uint64_t)1 << (u % 64), memory_order_relaxed);
-  return (char *)sh->chunk + u * 16;
+  size_t u = pkh_used_here / 16;
+  pkh_used_here += bytes;
+  uint64_t bits = atomic_load_explicit(&c->starts[u / 64], memory_order_relaxed); /* one writer: this thread */
+  atomic_store_explicit(&c->starts[u / 64], bits | (uint64_t)1 << (u % 64), memory_order_relaxed);
+  return (char *)c + u * 16;
 }
 
 /* A new list (shard locked): one block, the pkh_node, then the other n - 1
@@ -265,7 +272,7 @@ static pk_val pkh_newlist(pkh_shard *sh, uint32_t h, const pk_val *items, size_t
 {
   for (size_t k = 0; k < n; k++) pko_assert(pkh_internedp(items[k]));
   pko_assert(pkh_internedp(tail));
-  pkh_node *node = pkh_alloc(sh, sizeof *node + (n - 1) * sizeof(pko_pair));
+  pkh_node *node = pkh_alloc(sizeof *node + (n - 1) * sizeof(pko_pair));
   pko_pair *cells = (pko_pair *)(node + 1);
   pk_val rest = tail;
   for (size_t k = n - 1; k > 0; k--) {
