@@ -207,6 +207,19 @@ typedef struct pkg_symc {
   uint32_t gen, check; /* check: sub heads a term pkg_check_term looks at */
 } pkg_symc;
 
+/* A list closed in a term body but not yet interned (pkg_terms): its
+   items (some may be placeholders of lists before it), its hash, and
+   where its own placeholder is (an item on the stack, or of a later
+   pending list). */
+#define PKG_RING 16
+#define PKG_RING_ITEMS 8
+typedef struct pkg_pend {
+  pk_val items[PKG_RING_ITEMS];
+  uint32_t h, n;
+  int32_t wring; /* -1: rd->vals[wslot]; else ring[wring].items[wslot] */
+  uint32_t wslot;
+} pkg_pend;
+
 typedef struct pkg_rd {
   pkr_reader *r;
   const char *file;
@@ -216,6 +229,8 @@ typedef struct pkg_rd {
   int line;
   uint32_t gen;            /* the model being read (pkg_symc.gen) */
   uint32_t hfix[16];       /* hashes of the fixnums 0..15, 0 until needed */
+  pkg_pend ring[PKG_RING]; /* lists in flight, oldest at rhead */
+  unsigned rhead, rcount;
   pkg_symc symcache[1024]; /* recent symbols by their name */
   pkg_symc *sym;           /* the entry of the symbol just lexed, or NULL */
   pk_val *vals;            /* items of the open lists, innermost last */
@@ -742,6 +757,52 @@ static inline uint32_t pkg_fixhash(pkg_rd *rd, pk_val x, int64_t i)
   return rd->hfix[i];
 }
 
+/* A pending list's placeholder: a logic variable's tag, which no model
+   term holds. */
+static inline pk_val pkg_pending(unsigned k) { return (pk_val)k << 4 | PK_TAG_VAR; }
+static inline bool pkg_pendingp(pk_val v) { return (v & PK_TAG_MASK) == PK_TAG_VAR; }
+
+/* Intern the oldest pending list and put it where its placeholder is. */
+static void pkg_resolve(pkg_rd *rd)
+{
+  pkg_pend *p = &rd->ring[rd->rhead];
+  pk_val l = pkh_list_at(p->items, p->n, p->h);
+  if (p->wring < 0)
+    rd->vals[p->wslot] = l;
+  else
+    rd->ring[p->wring].items[p->wslot] = l;
+  rd->rhead = (rd->rhead + 1) % PKG_RING;
+  rd->rcount--;
+}
+
+/* The innermost list (frame f, short enough) closes: its hash now and the
+   table's slot for it prefetched, its interning once PKG_RING more lists
+   have closed, so that the table's cache misses overlap. */
+static void pkg_defer(pkg_rd *rd, const pkg_frame *f)
+{
+  size_t n = rd->n - f->start;
+  if (rd->rcount == PKG_RING) pkg_resolve(rd);
+  uint32_t h = pkh_list_hash(rd->hs + f->start, n);
+  pkh_prefetch(h);
+  unsigned k = (rd->rhead + rd->rcount++) % PKG_RING;
+  pkg_pend *p = &rd->ring[k];
+  for (size_t j = 0; j < n; j++) {
+    pk_val v = rd->vals[f->start + j];
+    p->items[j] = v;
+    if (pkg_pendingp(v)) {
+      rd->ring[v >> 4].wring = (int32_t)k;
+      rd->ring[v >> 4].wslot = (uint32_t)j;
+    }
+  }
+  p->h = h;
+  p->n = (uint32_t)n;
+  p->wring = -1;
+  p->wslot = (uint32_t)f->start;
+  rd->n = f->start;
+  rd->depth--;
+  pkg_fpush(rd, pkg_pending(k), h, 0);
+}
+
 /* The body of a define's or output's term (depth 3 and more, not in an
    input), where nothing is placed and items keep no position: blanks,
    brackets, plain symbols and small integers read here, lists interned as
@@ -768,10 +829,15 @@ static void pkg_terms(pkg_rd *rd)
       pkg_frame *f = &rd->fr[rd->depth - 1];
       if (rd->depth == 3 || f->close != c) break;
       if (f->check) pkg_check_term(rd, f);
-      pk_val l = pkg_list(rd, f->start, rd->n);
-      rd->n = f->start;
-      rd->depth--;
-      pkg_fpush(rd, l, l == PK_NIL ? pkh_hash(l) : pkh_node_of(l)->hash, 0);
+      if (rd->n - f->start > PKG_RING_ITEMS || rd->n == f->start) {
+        while (rd->rcount) pkg_resolve(rd);
+        pk_val l = pkg_list(rd, f->start, rd->n);
+        rd->n = f->start;
+        rd->depth--;
+        pkg_fpush(rd, l, pkh_hash(l), 0);
+      } else {
+        pkg_defer(rd, f);
+      }
       i++;
       continue;
     }
@@ -804,6 +870,7 @@ static void pkg_terms(pkg_rd *rd)
     break;
   }
   rd->i = i;
+  while (rd->rcount) pkg_resolve(rd);
 }
 
 /* The reading loop. */

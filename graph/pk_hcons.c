@@ -333,6 +333,22 @@ pk_val pkh_list_h(const pk_val *items, const uint32_t *hs, size_t n)
   return pkh_find_add(pkh_listhash(items, hs, n, PK_NIL), items, n, PK_NIL);
 }
 
+uint32_t pkh_list_hash(const uint32_t *hs, size_t n)
+{
+  return n ? pkh_listhash(NULL, hs, n, PK_NIL) : pkh_hash(PK_NIL);
+}
+
+pk_val pkh_list_at(const pk_val *items, size_t n, uint32_t h) { return n ? pkh_find_add(h, items, n, PK_NIL) : PK_NIL; }
+
+void pkh_prefetch(uint32_t h)
+{
+  const pkh_arr *arr = atomic_load_explicit(&pkh_shard_of(h)->arr, memory_order_acquire);
+  if (!arr) return; /* the table is made by the first interning */
+  size_t i = (h >> 1) & (arr->cap - 1);
+  __builtin_prefetch((const void *)&arr->hash[i]);
+  __builtin_prefetch((const void *)&arr->slot[i]);
+}
+
 pk_val pkh_atom(pk_val a)
 {
   if (pkh_plain(a)) return a;
