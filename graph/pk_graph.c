@@ -1215,10 +1215,197 @@ static void pkg_walk(pk_val outs, pkg_walker *w)
   free(st);
 }
 
+/* One byte: pkp_putc's work without the call. */
+static inline void pkg_putc(pkp_buf *b, char c)
+{
+  if (b->len + 2 > b->cap) {
+    pkp_putc(b, c);
+    return;
+  }
+  b->s[b->len++] = c;
+  b->s[b->len] = 0;
+}
+
+/* A symbol or fixnum as write prints it, symbols from a cache of their
+   written text (an arena of bytes, the map giving offset and length), so
+   each distinct symbol goes through the escaping rules once per print. */
+typedef struct pkg_atoms {
+  pkg_map text;
+  pkp_buf arena;
+  pk_val rsym[256]; /* a direct-mapped front of text */
+  int32_t roff[256], rlen[256];
+} pkg_atoms;
+
+/* n bytes at s: pkp_puts without the call when they fit. */
+static inline void pkg_write(pkp_buf *b, const char *s, size_t n)
+{
+  if (b->len + n + 1 > b->cap) {
+    pkp_puts(b, s, n);
+    return;
+  }
+  memcpy(b->s + b->len, s, n);
+  b->len += n;
+  b->s[b->len] = 0;
+}
+
+/* Where symbol v's written text is in the arena (*len bytes from the
+   returned offset), written there the first time. */
+static int32_t pkg_symtext(pkg_atoms *c, pk_val v, int32_t *len)
+{
+  size_t r = (size_t)(((uint64_t)v >> 4) * 0x9E3779B97F4A7C15ull >> 56);
+  if (c->rsym[r] != v) {
+    bool fresh;
+    pkg_ent *e = pkg_put(&c->text, v, &fresh);
+    if (fresh) {
+      e->a = (int32_t)c->arena.len;
+      pkp_print(&c->arena, v, PKP_WRITE);
+      e->b = (int32_t)c->arena.len - e->a;
+    }
+    c->rsym[r] = v;
+    c->roff[r] = e->a;
+    c->rlen[r] = e->b;
+  }
+  *len = c->rlen[r];
+  return c->roff[r];
+}
+
+static void pkg_atom_out(pkp_buf *b, pkg_atoms *c, pk_val v)
+{
+  if (pko_fixnump(v)) {
+    char d[24], *o = d + sizeof d;
+    int64_t i = pko_fixval(v);
+    uint64_t u = i < 0 ? 0 - (uint64_t)i : (uint64_t)i;
+    do *--o = (char)('0' + u % 10);
+    while (u /= 10);
+    if (i < 0) *--o = '-';
+    pkg_write(b, o, (size_t)(d + sizeof d - o));
+    return;
+  }
+  if (!pko_symbolp(v)) {
+    pkp_print(b, v, PKP_WRITE);
+    return;
+  }
+  int32_t len, off = pkg_symtext(c, v, &len);
+  pkg_write(b, c->arena.s + off, (size_t)len);
+}
+
+/* The defines of lists by their ids: slots hold id << 32 | (k + 1) for
+   the k-th define, 0 when empty; 8 bytes a slot where a map from node to
+   record takes 32, so the lookups of a large model stay in the cache. */
+typedef struct pkg_ids {
+  uint64_t *s;
+  size_t cap, n;
+} pkg_ids;
+
+static inline size_t pkg_idslot(uint32_t id, size_t cap)
+{
+  return (size_t)((id * 0x9E3779B97F4A7C15ull) >> 20) & (cap - 1);
+}
+
+static void pkg_ids_add(pkg_ids *t, uint32_t id, uint32_t k)
+{
+  if (2 * (t->n + 1) > t->cap) {
+    pkg_ids old = *t;
+    t->cap = old.cap ? old.cap * 2 : 256;
+    if (!(t->s = calloc(t->cap, sizeof *t->s))) pkg_oom();
+    for (size_t j = 0; j < old.cap; j++)
+      if (old.s[j]) {
+        size_t i = pkg_idslot((uint32_t)(old.s[j] >> 32), t->cap);
+        while (t->s[i]) i = (i + 1) & (t->cap - 1);
+        t->s[i] = old.s[j];
+      }
+    free(old.s);
+  }
+  size_t i = pkg_idslot(id, t->cap);
+  while (t->s[i]) i = (i + 1) & (t->cap - 1);
+  t->s[i] = (uint64_t)id << 32 | (k + 1);
+  t->n++;
+}
+
+/* The define number of the list with this id, or -1. */
+static inline long pkg_ids_get(const pkg_ids *t, uint32_t id)
+{
+  if (!t->cap) return -1;
+  for (size_t i = pkg_idslot(id, t->cap);; i = (i + 1) & (t->cap - 1)) {
+    if (!t->s[i]) return -1;
+    if ((uint32_t)(t->s[i] >> 32) == id) return (long)(uint32_t)t->s[i] - 1;
+  }
+}
+
+/* The defines, in the order they are printed: node, name, and where
+   the name's text is in the atoms' arena. */
+typedef struct pkg_def {
+  pk_val node, name;
+  int32_t off, len;
+} pkg_def;
+
+/* What the printer needs: the defines (lists found by id, tensors by
+   the map defs from node to define number in a), the walk's marks
+   (which lists have a define), the symbols' text. */
+typedef struct pkg_printer {
+  const pkg_def *defs;
+  const pkg_ids *ids;
+  const pkg_map *tensors;
+  const pkg_marks *marks;
+  pkg_atoms *atoms;
+} pkg_printer;
+
+/* The define of node e, or NULL.  A list is looked up only when its mark
+   says it has one. */
+static inline const pkg_def *pkg_defname(const pkg_printer *p, pk_val e)
+{
+  long k = -1;
+  if (pko_pairp(e)) {
+    if (pkg_mark(p->marks, e) >= 2) k = pkg_ids_get(p->ids, pkh_node_of(e)->id);
+  } else if (p->tensors->n && pko_isa(e, PK_T_TENSOR)) {
+    const pkg_ent *t = pkg_get(p->tensors, e);
+    if (t) k = t->a;
+  }
+  return k < 0 ? NULL : &p->defs[k];
+}
+
+/* An element: its define's name, or itself when an atom. */
+static void pkg_elem(pkp_buf *b, const pkg_printer *p, pk_val e)
+{
+  const pkg_def *d = pkg_defname(p, e);
+  if (d)
+    pkg_write(b, p->atoms->arena.s + d->off, (size_t)d->len);
+  else
+    pkg_atom_out(b, p->atoms, e);
+}
+
+/* The defines a print makes, in order (v, n, cap), and how to find them
+   (pkg_printer). */
+typedef struct pkg_defs {
+  pkg_def *v;
+  size_t n, cap;
+  pkg_ids ids;
+  pkg_map tensors;
+  pkg_atoms *atoms;
+} pkg_defs;
+
+/* Define node as name, its name's text put in the arena. */
+static void pkg_defs_add(pkg_defs *d, pk_val node, pk_val name)
+{
+  if (d->n == d->cap) {
+    d->cap = d->cap ? 2 * d->cap : 64;
+    if (!(d->v = realloc(d->v, d->cap * sizeof *d->v))) pkg_oom();
+  }
+  int32_t len, off = pkg_symtext(d->atoms, name, &len);
+  d->v[d->n] = (pkg_def){ node, name, off, len };
+  if (pko_pairp(node)) {
+    pkg_ids_add(&d->ids, pkh_node_of(node)->id, (uint32_t)d->n);
+  } else {
+    bool fresh;
+    pkg_put(&d->tensors, node, &fresh)->a = (int32_t)d->n;
+  }
+  d->n++;
+}
+
 /* The define names: node -> name symbol in defs, in the order of the
    shared or named nodes (*shown).  Names the model gave are kept unless a
    free symbol has them; the rest get _1, _2, ... not otherwise taken. */
-static void pkg_names(pk_val m, pkg_walker *w, pkg_map *defs, pkg_vec *shown)
+static void pkg_names(pk_val m, pkg_walker *w, pkg_defs *out)
 {
   pkg_map given, shared;
   pkg_map_init(&given, 64);
@@ -1250,91 +1437,16 @@ static void pkg_names(pk_val m, pkg_walker *w, pkg_map *defs, pkg_vec *shown)
     if (g && pko_pairp(node)) pkg_mark_set(&w->marks, node, 3);
     pk_val name = g ? g->val : 0;
     while (!name) {
-      char buf[24];
-      snprintf(buf, sizeof buf, "_%u", next++);
-      pk_val s = pko_sym(buf);
+      char buf[24], *o = buf + sizeof buf;
+      unsigned u = next++;
+      do *--o = (char)('0' + u % 10);
+      while (u /= 10);
+      *--o = '_';
+      pk_val s = pko_intern(o, (size_t)(buf + sizeof buf - o));
       if (!pkg_get(taken, s)) name = s;
     }
-    pkg_put(defs, node, &fresh)->val = name;
-    pkg_vpush((pkg_vec *)shown, node);
+    pkg_defs_add(out, node, name);
   }
-}
-
-/* One byte: pkp_putc's work without the call. */
-static inline void pkg_putc(pkp_buf *b, char c)
-{
-  if (b->len + 2 > b->cap) {
-    pkp_putc(b, c);
-    return;
-  }
-  b->s[b->len++] = c;
-  b->s[b->len] = 0;
-}
-
-/* A symbol or fixnum as write prints it, symbols from a cache of their
-   written text (an arena of bytes, the map giving offset and length), so
-   each distinct symbol goes through the escaping rules once per print. */
-typedef struct pkg_atoms {
-  pkg_map text;
-  pkp_buf arena;
-  pk_val rsym[256]; /* a direct-mapped front of text */
-  int32_t roff[256], rlen[256];
-} pkg_atoms;
-
-static void pkg_atom_out(pkp_buf *b, pkg_atoms *c, pk_val v)
-{
-  if (pko_fixnump(v)) {
-    char d[24], *o = d + sizeof d;
-    int64_t i = pko_fixval(v);
-    uint64_t u = i < 0 ? 0 - (uint64_t)i : (uint64_t)i;
-    do *--o = (char)('0' + u % 10);
-    while (u /= 10);
-    if (i < 0) *--o = '-';
-    pkp_puts(b, o, (size_t)(d + sizeof d - o));
-    return;
-  }
-  if (!pko_symbolp(v)) {
-    pkp_print(b, v, PKP_WRITE);
-    return;
-  }
-  size_t r = (size_t)(((uint64_t)v >> 4) * 0x9E3779B97F4A7C15ull >> 56);
-  if (c->rsym[r] != v) {
-    bool fresh;
-    pkg_ent *e = pkg_put(&c->text, v, &fresh);
-    if (fresh) {
-      e->a = (int32_t)c->arena.len;
-      pkp_print(&c->arena, v, PKP_WRITE);
-      e->b = (int32_t)c->arena.len - e->a;
-    }
-    c->rsym[r] = v;
-    c->roff[r] = e->a;
-    c->rlen[r] = e->b;
-  }
-  pkp_puts(b, c->arena.s + c->roff[r], (size_t)c->rlen[r]);
-}
-
-/* What the printer needs: the defines (node -> name), the walk's marks
-   (which lists have a define), the symbols' text. */
-typedef struct pkg_printer {
-  const pkg_map *defs;
-  const pkg_marks *marks;
-  pkg_atoms *atoms;
-} pkg_printer;
-
-/* The define name of node e, or 0.  A list is looked up only when its
-   mark says it has one. */
-static inline pk_val pkg_defname(const pkg_printer *p, pk_val e)
-{
-  if (pko_pairp(e) ? pkg_mark(p->marks, e) < 2 : !p->defs->n || !pko_isa(e, PK_T_TENSOR)) return 0;
-  const pkg_ent *d = pkg_get(p->defs, e);
-  return d ? d->val : 0;
-}
-
-/* An element: its define's name, or itself when an atom. */
-static void pkg_elem(pkp_buf *b, const pkg_printer *p, pk_val e)
-{
-  pk_val name = pkg_defname(p, e);
-  pkg_atom_out(b, p->atoms, name ? name : e);
 }
 
 /* Write term t, every element that has a define written as its name (t
@@ -1391,19 +1503,18 @@ void pkg_print(pkp_buf *b, pk_val m)
   pkg_walker w = { .order = { 0 }, .shared = { 0 }, .recent = { 0 } };
   pkg_seen_init(&w.seen, 64);
   pkg_map_init(&w.taken, 16);
-  pkg_map defs;
-  pkg_map_init(&defs, 16);
-  pkg_vec shown = { 0 };
   pkg_atoms atoms = { .rsym = { 0 } };
   pkg_map_init(&atoms.text, 16);
   pkp_init(&atoms.arena);
+  pkg_defs defs = { .atoms = &atoms };
+  pkg_map_init(&defs.tensors, 16);
   pk_val outs = pkg_outputs(m);
   pkg_walk(outs, &w);
-  pkg_names(m, &w, &defs, &shown);
+  pkg_names(m, &w, &defs);
   free(w.seen.keys);
   free(w.order.v);
   free(w.shared.v);
-  pkg_printer p = { &defs, &w.marks, &atoms };
+  pkg_printer p = { defs.v, &defs.ids, &defs.tensors, &w.marks, &atoms };
   pkp_puts(b, "(model ", 7);
   pkp_print(b, pkg_name(m), PKP_WRITE);
   for (pk_val r = pko_cdr(pko_cdr(m)); pko_pairp(r); r = pko_cdr(r)) {
@@ -1411,12 +1522,12 @@ void pkg_print(pkp_buf *b, pk_val m)
     pkp_puts(b, "\n  ", 3);
     pkp_print(b, pko_car(r), PKP_WRITE);
   }
-  for (size_t k = 0; k < shown.n; k++) {
-    pkp_puts(b, "\n  (define ", 11);
-    pkg_atom_out(b, &atoms, pkg_get(&defs, shown.v[k])->val);
-    pkp_putc(b, ' ');
-    pkg_term(b, &p, shown.v[k], true);
-    pkp_putc(b, ')');
+  for (size_t k = 0; k < defs.n; k++) {
+    pkg_write(b, "\n  (define ", 11);
+    pkg_write(b, atoms.arena.s + defs.v[k].off, (size_t)defs.v[k].len);
+    pkg_putc(b, ' ');
+    pkg_term(b, &p, defs.v[k].node, true);
+    pkg_putc(b, ')');
   }
   pkp_puts(b, "\n  (output", 10);
   for (; pko_pairp(outs); outs = pko_cdr(outs)) {
@@ -1424,7 +1535,8 @@ void pkg_print(pkp_buf *b, pk_val m)
     pkg_term(b, &p, pko_car(outs), false);
   }
   pkp_puts(b, "))\n", 3);
-  free(shown.v);
+  free(defs.v);
+  free(defs.ids.s);
   pkp_free(&atoms.arena);
   pkg_marks_free(&w.marks);
 }
