@@ -635,21 +635,26 @@ static void pkg_utf8(const pkg_rd *rd, const char *text, size_t len)
   }
 }
 
-/* The cache entry of the symbol named s[0..n), filled on a miss: names
-   of up to 8 bytes are keyed by their bytes, compared as one word; longer
-   ones by their hash and compared by name. */
-static pkg_symc *pkg_symbol(pkg_rd *rd, const char *s, size_t n, uint64_t w)
+/* The cache entry c of the symbol named s[0..n) (key w, below), filled. */
+static __attribute__((noinline)) pkg_symc *pkg_symfill(pkg_symc *c, const char *s, size_t n, uint64_t w)
 {
-  uint64_t k = w;
-  if (n > 8) {
-    k = pko_fnv(PKO_FNV0, s, n);
-    w = 0;
-  }
-  pkg_symc *c = &rd->symcache[(k * 0x9E3779B97F4A7C15ull) >> 54];
-  if (c->sym && c->w == w && (w || (pko_as_sym(c->sym)->len == n && memcmp(pko_symname(c->sym), s, n) == 0))) return c;
   pk_val sym = pko_intern(s, n);
   *c = (pkg_symc){ w, sym, 0, pkh_hash(sym), 0, 0, 0 };
   return c;
+}
+
+/* The cache entry of the symbol named s[0..n), filled on a miss: names
+   of up to 8 bytes are keyed by their bytes, compared as one word (w);
+   longer ones by their hash and compared by name. */
+static inline pkg_symc *pkg_symbol(pkg_rd *rd, const char *s, size_t n, uint64_t w)
+{
+  if (n <= 8) {
+    pkg_symc *c = &rd->symcache[(w * 0x9E3779B97F4A7C15ull) >> 54];
+    return c->w == w && c->sym ? c : pkg_symfill(c, s, n, w);
+  }
+  pkg_symc *c = &rd->symcache[(pko_fnv(PKO_FNV0, s, n) * 0x9E3779B97F4A7C15ull) >> 54];
+  if (c->sym && !c->w && pko_as_sym(c->sym)->len == n && memcmp(pko_symname(c->sym), s, n) == 0) return c;
+  return pkg_symfill(c, s, n, 0);
 }
 
 /* Bytes that end a token the fast lexer takes (a subset of the program

@@ -295,10 +295,13 @@ static pk_val pkh_newlist(pkh_shard *sh, uint32_t h, const pk_val *items, size_t
    unchanged and the term cannot be anywhere else. */
 static pk_val pkh_find_add(uint32_t h, const pk_val *items, size_t n, pk_val tail)
 {
-  pthread_once(&pkh_once, pkh_init_once);
   pkh_shard *sh = pkh_shard_of(h);
   size_t at;
   pkh_arr *seen = atomic_load_explicit(&sh->arr, memory_order_acquire);
+  if (!seen) { /* the table is made on first use; an array published means its shard is ready */
+    pthread_once(&pkh_once, pkh_init_once);
+    seen = atomic_load_explicit(&sh->arr, memory_order_acquire);
+  }
   pk_val v = pkh_probe(seen, h, items, n, tail, &at);
   if (v) return v;
   pthread_mutex_lock(&sh->lock);
@@ -335,7 +338,10 @@ pk_val pkh_list_h(const pk_val *items, const uint32_t *hs, size_t n)
 
 uint32_t pkh_list_hash(const uint32_t *hs, size_t n)
 {
-  return n ? pkh_listhash(NULL, hs, n, PK_NIL) : pkh_hash(PK_NIL);
+  uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+  for (size_t k = 0; k < n; k++) h = (h ^ hs[k]) * 0x100000001b3ull + (h >> 29);
+  uint32_t nil = pkh_hash_of(PK_NIL);
+  return n ? (uint32_t)pkh_mix(h ^ nil) | 1 : nil;
 }
 
 pk_val pkh_list_at(const pk_val *items, size_t n, uint32_t h) { return n ? pkh_find_add(h, items, n, PK_NIL) : PK_NIL; }
