@@ -231,11 +231,11 @@ typedef struct pkg_rd {
   uint32_t hfix[16];       /* hashes of the fixnums 0..15, 0 until needed */
   pkg_pend ring[PKG_RING]; /* lists in flight, oldest at rhead */
   unsigned rhead, rcount;
-  pkg_symc symcache[1024]; /* recent symbols by their name */
-  pkg_symc *sym;           /* the entry of the symbol just lexed, or NULL */
-  pk_val *vals;            /* items of the open lists, innermost last */
-  uint32_t *hs;            /* their hashes (pkh_hash) */
-  pkg_item *pos;           /* where each item starts */
+  pkg_symc symcache[256]; /* recent symbols by their name */
+  pkg_symc *sym;          /* the entry of the symbol just lexed, or NULL */
+  pk_val *vals;           /* items of the open lists, innermost last */
+  uint32_t *hs;           /* their hashes (pkh_hash) */
+  pkg_item *pos;          /* where each item starts */
   size_t n, icap;
   pkg_frame *fr; /* open lists */
   size_t depth, fcap;
@@ -649,10 +649,10 @@ static __attribute__((noinline)) pkg_symc *pkg_symfill(pkg_symc *c, const char *
 static inline pkg_symc *pkg_symbol(pkg_rd *rd, const char *s, size_t n, uint64_t w)
 {
   if (n <= 8) {
-    pkg_symc *c = &rd->symcache[(w * 0x9E3779B97F4A7C15ull) >> 54];
+    pkg_symc *c = &rd->symcache[(w * 0x9E3779B97F4A7C15ull) >> 56];
     return c->w == w && c->sym ? c : pkg_symfill(c, s, n, w);
   }
-  pkg_symc *c = &rd->symcache[(pko_fnv(PKO_FNV0, s, n) * 0x9E3779B97F4A7C15ull) >> 54];
+  pkg_symc *c = &rd->symcache[(pko_fnv(PKO_FNV0, s, n) * 0x9E3779B97F4A7C15ull) >> 56];
   if (c->sym && !c->w && pko_as_sym(c->sym)->len == n && memcmp(pko_symname(c->sym), s, n) == 0) return c;
   return pkg_symfill(c, s, n, 0);
 }
