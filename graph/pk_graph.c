@@ -1505,6 +1505,7 @@ static void pkg_term(pkp_buf *b, const pkg_printer *p, pk_val t, bool root_named
 void pkg_print(pkp_buf *b, pk_val m)
 {
   pkg_setup();
+  pko_assert(pkh_internedp(m)); /* the marks are indexed by the ids of its lists */
   pkg_walker w = { .order = { 0 }, .shared = { 0 }, .recent = { 0 } };
   pkg_seen_init(&w.seen, 64);
   pkg_map_init(&w.taken, 16);

@@ -21,7 +21,10 @@
 ** work once a batch had interned a few hundred thousand of them.  A chunk
 ** starts with a header: a magic word and a bitmap of the 16-byte units
 ** where a node starts, which tells a node from the pairs after it.  A list
-** too long for a chunk gets a block of its own, as long as it needs.
+** too long for a chunk gets a block of its own, as long as it needs.  Each
+** thread fills a chunk of its own, whatever the nodes' shards, so a term
+** made in one go lies in memory in order (a thread's last chunk is not
+** given back when it exits: at most 64 KB a thread).
 */
 #include "pk_hcons.h"
 
