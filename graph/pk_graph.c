@@ -1517,6 +1517,7 @@ void pkg_print(pkp_buf *b, pk_val m)
   pk_val outs = pkg_outputs(m);
   pkg_walk(outs, &w);
   pkg_names(m, &w, &defs);
+  pkp_reserve(b, 12 * w.order.n); /* about what a list's text takes, names and separators included */
   free(w.seen.keys);
   free(w.order.v);
   free(w.shared.v);
