@@ -192,18 +192,50 @@ typedef struct pkg_item {
 typedef struct pkg_frame {
   size_t start;
   int32_t line, col;
-  int close;
+  int16_t close;
+  int16_t check; /* 0 when the head is known to need no pkg_check_term */
 } pkg_frame;
+
+/* A symbol the fast lexer met: its name's first 8 bytes (names up to 8
+   bytes long; longer ones key by name hash, w == 0), its table hash, and
+   what it stands for in the current model's terms (valid when gen is the
+   model's). */
+typedef struct pkg_symc {
+  uint64_t w;
+  pk_val sym, sub;
+  uint32_t h, subh;
+  uint32_t gen, check; /* check: sub heads a term pkg_check_term looks at */
+} pkg_symc;
+
+/* A list closed in a term body but not yet interned (pkg_terms): its
+   items (some may be placeholders of lists before it), its hash, and
+   where its own placeholder is (an item on the stack, or of a later
+   pending list). */
+#define PKG_RING 16
+#define PKG_RING_ITEMS 8
+typedef struct pkg_pend {
+  pk_val items[PKG_RING_ITEMS];
+  uint32_t h, n;
+  int32_t wring; /* -1: rd->vals[wslot]; else ring[wring].items[wslot] */
+  uint32_t wslot;
+} pkg_pend;
 
 typedef struct pkg_rd {
   pkr_reader *r;
   const char *file;
   const char *text; /* the fast lexer's cursor (pkg_token) */
   size_t len, i;
-  int line, col;
-  pk_val symcache[256]; /* recent symbols by hash of their name */
-  pk_val *vals;         /* items of the open lists, innermost last */
-  pkg_item *pos;        /* where each item starts */
+  size_t lstart; /* where the current line starts, as seen by col (the fast lexer's bytes are ASCII) */
+  int line;
+  uint32_t gen;            /* the model being read (pkg_symc.gen) */
+  uint32_t hfix[16];       /* hashes of the fixnums 0..15, 0 until needed */
+  pkg_pend ring[PKG_RING]; /* lists in flight, oldest at rhead */
+  unsigned rhead, rcount;
+  pkg_symc symcache[256]; /* recent symbols by their name */
+  pkg_symc *sym;          /* the entry of the symbol just lexed, or NULL */
+  pk_val *vals;           /* items of the open lists, innermost last */
+  uint32_t *hs;           /* their hashes (pkh_hash) */
+  pkg_item *pos;          /* where each item starts */
   size_t n, icap;
   pkg_frame *fr; /* open lists */
   size_t depth, fcap;
@@ -211,8 +243,6 @@ typedef struct pkg_rd {
   pk_val name;
   int decl;                     /* the open declaration's kind */
   pkg_map names;                /* symbol -> PKG_N_*, its node, where first seen */
-  pk_val skey[256], sval[256];  /* recent pkg_subst results (never stale: a
-                                  name used cannot be defined later) */
   pk_val inputs, defines, outs; /* reversed lists of interned terms */
   /* the file */
   pk_val models;      /* reversed */
@@ -241,21 +271,29 @@ static const char *pkg_show(pk_val v, char buf[96])
   return buf;
 }
 
-/* Push an item of the innermost list. */
-static inline void pkg_push(pkg_rd *rd, pk_val v, int line, int col)
+/* Room for one more item. */
+static void pkg_grow(pkg_rd *rd)
 {
-  if (rd->n == rd->icap) {
-    size_t cap = rd->icap * 2;
-    pk_val *vs = GC_MALLOC(cap * sizeof *vs);
-    pkg_item *ps = GC_MALLOC_ATOMIC(cap * sizeof *ps);
-    if (!vs || !ps) pkg_oom();
-    memcpy(vs, rd->vals, rd->n * sizeof *vs);
-    memcpy(ps, rd->pos, rd->n * sizeof *ps);
-    rd->vals = vs;
-    rd->pos = ps;
-    rd->icap = cap;
-  }
+  size_t cap = rd->icap * 2;
+  pk_val *vs = GC_MALLOC(cap * sizeof *vs);
+  uint32_t *hs = GC_MALLOC_ATOMIC(cap * sizeof *hs);
+  pkg_item *ps = GC_MALLOC_ATOMIC(cap * sizeof *ps);
+  if (!vs || !hs || !ps) pkg_oom();
+  memcpy(vs, rd->vals, rd->n * sizeof *vs);
+  memcpy(hs, rd->hs, rd->n * sizeof *hs);
+  memcpy(ps, rd->pos, rd->n * sizeof *ps);
+  rd->vals = vs;
+  rd->hs = hs;
+  rd->pos = ps;
+  rd->icap = cap;
+}
+
+/* Push an item (canonical, its hash h) of the innermost list. */
+static inline void pkg_push(pkg_rd *rd, pk_val v, uint32_t h, int line, int col)
+{
+  if (rd->n == rd->icap) pkg_grow(rd);
   rd->vals[rd->n] = v;
+  rd->hs[rd->n] = h;
   rd->pos[rd->n++] = (pkg_item){ line, col };
 }
 
@@ -270,7 +308,7 @@ static void pkg_open(pkg_rd *rd, const pk_srcpos *pos, int bracket)
     rd->fr = f;
     rd->fcap = cap;
   }
-  rd->fr[rd->depth++] = (pkg_frame){ rd->n, pos->line, pos->col, bracket == '(' ? ')' : ']' };
+  rd->fr[rd->depth++] = (pkg_frame){ rd->n, pos->line, pos->col, bracket == '(' ? ')' : ']', 1 };
 }
 
 /* Start a model: forget the last one's names and declarations. */
@@ -280,17 +318,22 @@ static void pkg_model_reset(pkg_rd *rd)
   rd->name = 0;
   rd->decl = PKG_D_NONE;
   rd->inputs = rd->defines = rd->outs = PK_NIL;
-  memset(rd->skey, 0, sizeof rd->skey);
+  rd->gen++;
 }
 
 /* ---- reading: atoms ------------------------------------------------------------------ */
 
 /* A symbol in a term: the node its define names, or itself (remembered as
-   used, so that a later define of it is an error). */
-static pk_val pkg_subst(pkg_rd *rd, pk_val sym, int line, int col)
+   used, so that a later define of it is an error).  The result is kept in
+   the lexer's entry of the symbol (never stale: a name used cannot be
+   defined later in the model). */
+static pk_val pkg_subst(pkg_rd *rd, pk_val sym, int line, int col, uint32_t *h)
 {
-  size_t c = (size_t)(((uint64_t)sym >> 4) * 0x9E3779B97F4A7C15ull >> 56);
-  if (rd->skey[c] == sym) return rd->sval[c];
+  pkg_symc *c = rd->sym && rd->sym->sym == sym ? rd->sym : NULL;
+  if (c && c->gen == rd->gen) {
+    *h = c->subh;
+    return c->sub;
+  }
   bool fresh;
   pkg_ent *e = pkg_put(&rd->names, sym, &fresh);
   if (fresh) {
@@ -298,8 +341,10 @@ static pk_val pkg_subst(pkg_rd *rd, pk_val sym, int line, int col)
     e->a = line;
     e->b = col;
   }
-  rd->skey[c] = sym;
-  return rd->sval[c] = e->kind == PKG_N_DEFINE ? e->val : sym;
+  pk_val v = e->kind == PKG_N_DEFINE ? e->val : sym;
+  *h = pkh_hash(v);
+  if (c) *c = (pkg_symc){ c->w, sym, v, c->h, *h, rd->gen, pkg_rv(v) >= 0 || v == pkg_syms[PKG_S_OBSERVED] };
+  return v;
 }
 
 /* The index the next item of the innermost list will have. */
@@ -336,20 +381,28 @@ static void pkg_place(pkg_rd *rd, bool list, pk_val v, const pk_srcpos *pos)
 /* An atom token: placed, interned, substituted where terms are. */
 static void pkg_atom(pkg_rd *rd, pk_val v, const pk_srcpos *pos)
 {
-  pkg_place(rd, false, v, pos);
-  size_t d = rd->depth, i = pkg_index(rd);
-  if (d == 1 && i == 1) rd->name = v;
+  size_t d = rd->depth;
+  uint32_t h;
+  if (d < 3) {
+    pkg_place(rd, false, v, pos);
+    if (d == 1 && pkg_index(rd) == 1) rd->name = v;
+  }
   if (pko_symbolp(v)) {
+    size_t i = d < 3 ? pkg_index(rd) : 0;
     bool term = (d >= 3 && rd->decl != PKG_D_INPUT) ||
                 (d == 2 && ((rd->decl == PKG_D_DEFINE && i >= 2) || (rd->decl == PKG_D_OUTPUT && i >= 1)));
-    if (term) v = pkg_subst(rd, v, pos->line, pos->col);
+    if (term)
+      v = pkg_subst(rd, v, pos->line, pos->col, &h);
+    else
+      h = rd->sym && rd->sym->sym == v ? rd->sym->h : pkh_hash(v);
   } else {
     pk_val c = pkh_atom(v);
     char b[96];
     if (!c) pkg_fail(rd, pos->line, pos->col, "%s cannot appear in a model", pkg_show(v, b));
     v = c;
+    h = pkh_hash(v);
   }
-  pkg_push(rd, v, pos->line, pos->col);
+  pkg_push(rd, v, h, pos->line, pos->col);
 }
 
 /* ---- reading: lists ------------------------------------------------------------------ */
@@ -357,7 +410,7 @@ static void pkg_atom(pkg_rd *rd, pk_val v, const pk_srcpos *pos)
 /* items[from..to) as an interned list. */
 static pk_val pkg_list(const pkg_rd *rd, size_t from, size_t to)
 {
-  return pkh_list(rd->vals + from, to - from, PK_NIL);
+  return pkh_list_h(rd->vals + from, rd->hs + from, to - from);
 }
 
 /* A finished term list (items from start): known random variables and
@@ -530,7 +583,7 @@ static void pkg_close(pkg_rd *rd, const pk_srcpos *pos, int bracket)
     pk_val l = pkg_list(rd, f.start, rd->n);
     rd->n = f.start;
     rd->depth--;
-    pkg_push(rd, l, f.line, f.col);
+    pkg_push(rd, l, pkh_hash(l), f.line, f.col);
     return;
   }
   if (rd->depth == 2) {
@@ -582,14 +635,26 @@ static void pkg_utf8(const pkg_rd *rd, const char *text, size_t len)
   }
 }
 
-/* The symbol named s[0..n), from the cache of recent names when there. */
-static pk_val pkg_symbol(pkg_rd *rd, const char *s, size_t n)
+/* The cache entry c of the symbol named s[0..n) (key w, below), filled. */
+static __attribute__((noinline)) pkg_symc *pkg_symfill(pkg_symc *c, const char *s, size_t n, uint64_t w)
 {
-  uint32_t h = 2166136261u;
-  for (size_t k = 0; k < n; k++) h = (h ^ (unsigned char)s[k]) * 16777619u;
-  pk_val *slot = &rd->symcache[(h ^ h >> 8) & 255];
-  if (*slot && pko_as_sym(*slot)->len == n && memcmp(pko_symname(*slot), s, n) == 0) return *slot;
-  return *slot = pko_intern(s, n);
+  pk_val sym = pko_intern(s, n);
+  *c = (pkg_symc){ w, sym, 0, pkh_hash(sym), 0, 0, 0 };
+  return c;
+}
+
+/* The cache entry of the symbol named s[0..n), filled on a miss: names
+   of up to 8 bytes are keyed by their bytes, compared as one word (w);
+   longer ones by their hash and compared by name. */
+static inline pkg_symc *pkg_symbol(pkg_rd *rd, const char *s, size_t n, uint64_t w)
+{
+  if (n <= 8) {
+    pkg_symc *c = &rd->symcache[(w * 0x9E3779B97F4A7C15ull) >> 56];
+    return c->w == w && c->sym ? c : pkg_symfill(c, s, n, w);
+  }
+  pkg_symc *c = &rd->symcache[(pko_fnv(PKO_FNV0, s, n) * 0x9E3779B97F4A7C15ull) >> 56];
+  if (c->sym && !c->w && pko_as_sym(c->sym)->len == n && memcmp(pko_symname(c->sym), s, n) == 0) return c;
+  return pkg_symfill(c, s, n, 0);
 }
 
 /* Bytes that end a token the fast lexer takes (a subset of the program
@@ -609,54 +674,208 @@ static inline bool pkg_digit(int c) { return (unsigned)c - '0' < 10u; }
    and _ that start with a letter or _, and integers of up to 18 digits,
    each followed by a blank, a bracket, ; or the end (which the program
    reader reads the same way); everything else goes to pkr_lex from the
-   same position. */
+   same position.  rd->sym is the cache entry of a symbol taken here. */
 static int pkg_token(pkg_rd *rd, pk_val *v, pk_srcpos *pos, int *bracket)
 {
   const char *t = rd->text;
-  size_t i = rd->i;
-  for (; i < rd->len; i++) {
+  size_t i = rd->i, len = rd->len;
+  for (; i < len; i++) {
     char c = t[i];
-    if (c == ' ' || c == '\t' || c == '\r')
-      rd->col++;
-    else if (c == '\n')
-      rd->line++, rd->col = 1;
-    else
+    if (c == '\n')
+      rd->line++, rd->lstart = i + 1;
+    else if (c != ' ' && c != '\t' && c != '\r')
       break;
   }
   rd->i = i;
-  *pos = (pk_srcpos){ rd->file, rd->line, rd->col };
-  if (i < rd->len) {
+  rd->sym = NULL;
+  *pos = (pk_srcpos){ rd->file, rd->line, (int)(i - rd->lstart) + 1 };
+  if (i < len) {
     int c = (unsigned char)t[i];
     if (c == '(' || c == '[' || c == ')' || c == ']') {
       *bracket = c;
       rd->i++;
-      rd->col++;
       return c == '(' || c == '[' ? PKR_LEX_OPEN : PKR_LEX_CLOSE;
     }
     size_t j = i + 1;
     if (pkg_alpha(c)) {
-      while (j < rd->len && (pkg_alpha(t[j]) || pkg_digit(t[j]))) j++;
+      uint64_t w = (uint64_t)c;
+      for (; j < len && (pkg_alpha(t[j]) || pkg_digit(t[j])); j++)
+        if (j - i < 8) w |= (uint64_t)(unsigned char)t[j] << 8 * (j - i);
       if (pkg_delim(rd, j)) {
-        *v = pkg_symbol(rd, t + i, j - i);
-        rd->col += (int)(j - i);
+        rd->sym = pkg_symbol(rd, t + i, j - i, w);
+        *v = rd->sym->sym;
         rd->i = j;
         return PKR_LEX_ATOM;
       }
     } else if (pkg_digit(c)) {
       int64_t x = c - '0';
-      while (j < rd->len && pkg_digit(t[j]) && j - i < 18) x = x * 10 + (t[j++] - '0');
+      while (j < len && pkg_digit(t[j]) && j - i < 18) x = x * 10 + (t[j++] - '0');
       if (pkg_delim(rd, j)) {
         *v = pko_mkfix(x);
-        rd->col += (int)(j - i);
         rd->i = j;
         return PKR_LEX_ATOM;
       }
     }
   }
-  pkr_seek(rd->r, rd->i, rd->line, rd->col);
+  pkr_seek(rd->r, rd->i, rd->line, pos->col);
   int k = pkr_lex(rd->r, v, pos, bracket);
-  pkr_cursor(rd->r, &rd->i, &rd->line, &rd->col);
+  int col;
+  pkr_cursor(rd->r, &rd->i, &rd->line, &col);
+  rd->lstart = rd->i - (size_t)(col - 1);
   return k;
+}
+
+/* Byte classes for pkg_terms. */
+enum { PKG_C_OTHER, PKG_C_BLANK, PKG_C_NL, PKG_C_OPEN, PKG_C_CLOSE, PKG_C_ALPHA, PKG_C_DIGIT, PKG_C_SEMI };
+static const uint8_t pkg_cls[256] = {
+  [' '] = PKG_C_BLANK,         ['\t'] = PKG_C_BLANK, ['\r'] = PKG_C_BLANK,        ['\n'] = PKG_C_NL,
+  ['('] = PKG_C_OPEN,          ['['] = PKG_C_OPEN,   [')'] = PKG_C_CLOSE,         [']'] = PKG_C_CLOSE,
+  [';'] = PKG_C_SEMI,          ['_'] = PKG_C_ALPHA,  ['0' ... '9'] = PKG_C_DIGIT, ['a' ... 'z'] = PKG_C_ALPHA,
+  ['A' ... 'Z'] = PKG_C_ALPHA,
+};
+
+/* Does a token end before byte j (pkg_delim by the class table)? */
+static inline bool pkg_ends(const pkg_rd *rd, size_t j)
+{
+  if (j == rd->len) return true;
+  unsigned c = pkg_cls[(unsigned char)rd->text[j]];
+  return c != PKG_C_OTHER && c != PKG_C_ALPHA && c != PKG_C_DIGIT;
+}
+
+/* Push the first item of the innermost list (or any item when head is
+   false) from the fast path, which knows whether the list needs
+   pkg_check_term. */
+static inline void pkg_fpush(pkg_rd *rd, pk_val v, uint32_t h, int check)
+{
+  if (rd->n == rd->icap) pkg_grow(rd);
+  pkg_frame *f = &rd->fr[rd->depth - 1];
+  if (rd->n == f->start) f->check = (int16_t)check;
+  rd->vals[rd->n] = v;
+  rd->hs[rd->n++] = h; /* items inside terms need no position */
+}
+
+/* The hash of a small fixnum, remembered. */
+static inline uint32_t pkg_fixhash(pkg_rd *rd, pk_val x, int64_t i)
+{
+  if (i >= 16) return pkh_hash(x);
+  if (!rd->hfix[i]) rd->hfix[i] = pkh_hash(x);
+  return rd->hfix[i];
+}
+
+/* A pending list's placeholder: a logic variable's tag, which no model
+   term holds. */
+static inline pk_val pkg_pending(unsigned k) { return (pk_val)k << 4 | PK_TAG_VAR; }
+static inline bool pkg_pendingp(pk_val v) { return (v & PK_TAG_MASK) == PK_TAG_VAR; }
+
+/* Intern the oldest pending list and put it where its placeholder is. */
+static void pkg_resolve(pkg_rd *rd)
+{
+  pkg_pend *p = &rd->ring[rd->rhead];
+  pk_val l = pkh_list_at(p->items, p->n, p->h);
+  if (p->wring < 0)
+    rd->vals[p->wslot] = l;
+  else
+    rd->ring[p->wring].items[p->wslot] = l;
+  rd->rhead = (rd->rhead + 1) % PKG_RING;
+  rd->rcount--;
+}
+
+/* The innermost list (frame f, short enough) closes: its hash now and the
+   table's slot for it prefetched, its interning once PKG_RING more lists
+   have closed, so that the table's cache misses overlap. */
+static void pkg_defer(pkg_rd *rd, const pkg_frame *f)
+{
+  size_t n = rd->n - f->start;
+  if (rd->rcount == PKG_RING) pkg_resolve(rd);
+  uint32_t h = pkh_list_hash(rd->hs + f->start, n);
+  pkh_prefetch(h);
+  unsigned k = (rd->rhead + rd->rcount++) % PKG_RING;
+  pkg_pend *p = &rd->ring[k];
+  for (size_t j = 0; j < n; j++) {
+    pk_val v = rd->vals[f->start + j];
+    p->items[j] = v;
+    if (pkg_pendingp(v)) {
+      rd->ring[v >> 4].wring = (int32_t)k;
+      rd->ring[v >> 4].wslot = (uint32_t)j;
+    }
+  }
+  p->h = h;
+  p->n = (uint32_t)n;
+  p->wring = -1;
+  p->wslot = (uint32_t)f->start;
+  rd->n = f->start;
+  rd->depth--;
+  pkg_fpush(rd, pkg_pending(k), h, 0);
+}
+
+/* The body of a define's or output's term (depth 3 and more, not in an
+   input), where nothing is placed and items keep no position: blanks,
+   brackets, plain symbols and small integers read here, lists interned as
+   they close above depth 3.  Returns at the first byte anything else
+   starts (a close to depth 2 included), for pkg_token to take. */
+static void pkg_terms(pkg_rd *rd)
+{
+  const char *t = rd->text;
+  size_t i = rd->i, len = rd->len;
+  while (i < len && rd->depth >= 3) {
+    unsigned char c = (unsigned char)t[i];
+    switch (pkg_cls[c]) {
+    case PKG_C_BLANK: i++; continue;
+    case PKG_C_NL:
+      rd->line++;
+      rd->lstart = ++i;
+      continue;
+    case PKG_C_OPEN:
+      if (rd->depth == rd->fcap) break;
+      rd->fr[rd->depth++] = (pkg_frame){ rd->n, rd->line, (int32_t)(i - rd->lstart) + 1, c == '(' ? ')' : ']', 1 };
+      i++;
+      continue;
+    case PKG_C_CLOSE: {
+      pkg_frame *f = &rd->fr[rd->depth - 1];
+      if (rd->depth == 3 || f->close != c) break;
+      if (f->check) pkg_check_term(rd, f);
+      if (rd->n - f->start > PKG_RING_ITEMS || rd->n == f->start) {
+        while (rd->rcount) pkg_resolve(rd);
+        pk_val l = pkg_list(rd, f->start, rd->n);
+        rd->n = f->start;
+        rd->depth--;
+        pkg_fpush(rd, l, pkh_hash(l), 0);
+      } else {
+        pkg_defer(rd, f);
+      }
+      i++;
+      continue;
+    }
+    case PKG_C_ALPHA: {
+      size_t j = i + 1;
+      uint64_t w = c;
+      for (; j < len && pkg_cls[(unsigned char)t[j]] >= PKG_C_ALPHA && pkg_cls[(unsigned char)t[j]] <= PKG_C_DIGIT; j++)
+        if (j - i < 8) w |= (uint64_t)(unsigned char)t[j] << 8 * (j - i);
+      if (!pkg_ends(rd, j)) break;
+      pkg_symc *e = rd->sym = pkg_symbol(rd, t + i, j - i, w);
+      uint32_t h;
+      pk_val v =
+          e->gen == rd->gen ? (h = e->subh, e->sub) : pkg_subst(rd, e->sym, rd->line, (int)(i - rd->lstart) + 1, &h);
+      pkg_fpush(rd, v, h, (int)e->check);
+      i = j;
+      continue;
+    }
+    case PKG_C_DIGIT: {
+      size_t j = i + 1;
+      int64_t x = c - '0';
+      while (j < len && pkg_digit(t[j]) && j - i < 18) x = x * 10 + (t[j++] - '0');
+      if (!pkg_ends(rd, j)) break;
+      pk_val v = pko_mkfix(x);
+      pkg_fpush(rd, v, pkg_fixhash(rd, v, x), 0);
+      i = j;
+      continue;
+    }
+    default: break;
+    }
+    break;
+  }
+  rd->i = i;
+  while (rd->rcount) pkg_resolve(rd);
 }
 
 /* The reading loop. */
@@ -666,6 +885,7 @@ static void pkg_parse(pkg_rd *rd)
     pk_val v = PK_NIL;
     pk_srcpos pos;
     int bracket = 0;
+    if (rd->depth >= 3 && rd->decl != PKG_D_INPUT) pkg_terms(rd);
     switch (pkg_token(rd, &v, &pos, &bracket)) {
     case PKR_LEX_EOF:
       if (rd->depth)
@@ -718,10 +938,11 @@ pk_val pkg_read_text(const char *file, const char *text, size_t len)
   rd->file = file;
   rd->icap = 256;
   rd->vals = GC_MALLOC(rd->icap * sizeof *rd->vals);
+  rd->hs = GC_MALLOC_ATOMIC(rd->icap * sizeof *rd->hs);
   rd->pos = GC_MALLOC_ATOMIC(rd->icap * sizeof *rd->pos);
   rd->fcap = 64;
   rd->fr = GC_MALLOC_ATOMIC(rd->fcap * sizeof *rd->fr);
-  if (!rd->vals || !rd->pos || !rd->fr) pkg_oom();
+  if (!rd->vals || !rd->hs || !rd->pos || !rd->fr) pkg_oom();
   pkg_map_init(&rd->names, 64);
   pkg_map_init(&rd->modelnames, 16);
   rd->models = PK_NIL;
@@ -737,7 +958,9 @@ pk_val pkg_read_text(const char *file, const char *text, size_t len)
   rd->r = pkr_open(file, text, len);
   rd->text = text;
   rd->len = len;
-  pkr_cursor(rd->r, &rd->i, &rd->line, &rd->col);
+  int col;
+  pkr_cursor(rd->r, &rd->i, &rd->line, &col);
+  rd->lstart = rd->i - (size_t)(col - 1);
   pkg_parse(rd);
   PKO_END(c);
   pkp_free(&rd->done);
@@ -846,6 +1069,53 @@ static bool pkg_seen_has(const pkg_seen *c, pk_val k)
   return c->keys[i] != 0;
 }
 
+/* Two bits per interned list, indexed by its id (pkh_node): 0 unseen, 1
+   seen once, 2 used more than once, 3 given a define by the model.  Ids
+   are dense over the process's lists, so the marks of a large model fit
+   in the cache where a hash set of its nodes does not; pages of 4096 ids
+   are allocated when first touched, so a small model touches a few. */
+typedef struct pkg_marks {
+  uint8_t **pages;
+  size_t npages;
+} pkg_marks;
+
+static inline unsigned pkg_mark(const pkg_marks *mk, pk_val l)
+{
+  uint32_t id = pkh_node_of(l)->id;
+  size_t p = id >> 12;
+  if (p >= mk->npages || !mk->pages[p]) return 0;
+  return mk->pages[p][(id & 4095) >> 2] >> 2 * (id & 3) & 3;
+}
+
+/* The page of marks holding id, allocated when new. */
+static uint8_t *pkg_mark_page(pkg_marks *mk, uint32_t id)
+{
+  size_t p = id >> 12;
+  if (p >= mk->npages) {
+    size_t n = mk->npages * 2 > p + 1 ? mk->npages * 2 : p + 1;
+    uint8_t **pg = realloc(mk->pages, n * sizeof *pg);
+    if (!pg) pkg_oom();
+    memset(pg + mk->npages, 0, (n - mk->npages) * sizeof *pg);
+    mk->pages = pg;
+    mk->npages = n;
+  }
+  if (!mk->pages[p] && !(mk->pages[p] = calloc(1024, 1))) pkg_oom();
+  return mk->pages[p];
+}
+
+static inline void pkg_mark_set(pkg_marks *mk, pk_val l, unsigned v)
+{
+  uint32_t id = pkh_node_of(l)->id;
+  uint8_t *b = &pkg_mark_page(mk, id)[(id & 4095) >> 2];
+  *b = (uint8_t)((*b & ~(3u << 2 * (id & 3))) | v << 2 * (id & 3));
+}
+
+static void pkg_marks_free(pkg_marks *mk)
+{
+  for (size_t p = 0; p < mk->npages; p++) free(mk->pages[p]);
+  free(mk->pages);
+}
+
 /* Nodes a define may name: compound terms and tensor literals. */
 static bool pkg_nodep(pk_val v) { return pko_pairp(v) || pko_isa(v, PK_T_TENSOR); }
 
@@ -860,11 +1130,25 @@ static void pkg_take_syms(pkg_map *taken, pk_val l)
 /* The printer's walk: nodes seen, symbols used, the nodes in the order
    they finish, the nodes used more than once. */
 typedef struct pkg_walker {
-  pkg_seen seen;
+  pkg_marks marks; /* lists */
+  pkg_seen seen;   /* tensors */
   pkg_map taken;
   pk_val recent[64]; /* symbols put in taken lately: most repeat */
   pkg_vec order, shared;
 } pkg_walker;
+
+/* Ask for the nodes among the elements of list l to be loaded: a walk
+   reaches them soon, and a node read cold is most of what a visit costs.
+   A node may straddle two cache lines (car at its start, id at its end). */
+static inline void pkg_prefetch(pk_val l)
+{
+  for (; pko_pairp(l); l = pko_cdr(l))
+    if (pko_pairp(pko_car(l))) {
+      const char *p = (const char *)pko_as_pair(pko_car(l));
+      __builtin_prefetch(p);
+      __builtin_prefetch(p + sizeof(pkh_node) - 1);
+    }
+}
 
 /* One element e of a term: its use counted, the symbols it is recorded;
    true when e is a compound node seen for the first time (to descend). */
@@ -877,11 +1161,15 @@ static bool pkg_visit(pkg_walker *w, pk_val e)
     w->recent[c] = e;
     return false;
   }
+  if (pko_pairp(e)) {
+    unsigned m = pkg_mark(&w->marks, e);
+    if (m < 2) pkg_mark_set(&w->marks, e, m + 1);
+    return m == 0;
+  }
   if (!pkg_nodep(e)) return false;
   int n = pkg_seen_add(&w->seen, e);
   if (n == 1) pkg_vpush(&w->shared, e);
   if (n) return false;
-  if (pko_pairp(e)) return true;
   pkg_vpush(&w->order, e); /* a tensor finishes at once */
   return false;
 }
@@ -924,6 +1212,7 @@ static void pkg_walk(pk_val outs, pkg_walker *w)
         st = realloc(st, cap * sizeof *st);
         if (!st) pkg_oom();
       }
+      pkg_prefetch(e);
       rv = pkg_rv(pko_car(e));
       st[n++] = (fr){ e, e, 0, rv >= 0 ? pkg_rvs[rv].n + 1 : -1 };
     }
@@ -931,51 +1220,6 @@ static void pkg_walk(pk_val outs, pkg_walker *w)
   free(st);
 }
 
-/* The define names: node -> name symbol in defs, in the order of the
-   shared or named nodes (*shown).  Names the model gave are kept unless a
-   free symbol has them; the rest get _1, _2, ... not otherwise taken. */
-static void pkg_names(pk_val m, pkg_walker *w, pkg_map *defs, pkg_vec *shown)
-{
-  pkg_map given, shared;
-  pkg_map_init(&given, 64);
-  pkg_map_init(&shared, 64);
-  pkg_map *taken = &w->taken;
-  const pkg_vec *order = &w->order;
-  bool fresh;
-  for (size_t k = 0; k < w->shared.n; k++) pkg_put(&shared, w->shared.v[k], &fresh);
-  for (pk_val r = pko_cdr(pko_cdr(m)); pko_pairp(r); r = pko_cdr(r)) {
-    pk_val d = pko_car(r);
-    if (pkg_decl(d, PKG_S_INPUT)) pkg_put(taken, pko_car(pko_cdr(d)), &fresh);
-    if (!pkg_decl(d, PKG_S_DEFINE) || !pkg_nodep(pko_car(pko_cdr(pko_cdr(d))))) continue;
-    pk_val name = pko_car(pko_cdr(d)), node = pko_car(pko_cdr(pko_cdr(d)));
-    if (pkg_get(taken, name) || !pkg_seen_has(&w->seen, node)) continue; /* free symbol, or node gone */
-    pkg_ent *e = pkg_put(&given, node, &fresh);
-    if (fresh) e->val = name;
-  }
-  for (size_t k = 0; k < order->n; k++) {
-    pkg_ent *g = pkg_get(&given, order->v[k]);
-    if (g) pkg_put(taken, g->val, &fresh);
-  }
-  unsigned next = 1;
-  for (size_t k = 0; k < order->n; k++) {
-    pk_val node = order->v[k];
-    pkg_ent *g = pkg_get(&given, node);
-    if (!g && !pkg_get(&shared, node)) continue;
-    pk_val name = g ? g->val : 0;
-    while (!name) {
-      char buf[24];
-      snprintf(buf, sizeof buf, "_%u", next++);
-      pk_val s = pko_sym(buf);
-      if (!pkg_get(taken, s)) name = s;
-    }
-    pkg_put(defs, node, &fresh)->val = name;
-    pkg_vpush((pkg_vec *)shown, node);
-  }
-}
-
-/* Write term t, every element that has a define written as its name (t
-   itself written out: it is what a define defines, or not named).
-   Iterative: a stack of (value, what to do). */
 /* One byte: pkp_putc's work without the call. */
 static inline void pkg_putc(pkp_buf *b, char c)
 {
@@ -997,22 +1241,22 @@ typedef struct pkg_atoms {
   int32_t roff[256], rlen[256];
 } pkg_atoms;
 
-static void pkg_atom_out(pkp_buf *b, pkg_atoms *c, pk_val v)
+/* n bytes at s: pkp_puts without the call when they fit. */
+static inline void pkg_write(pkp_buf *b, const char *s, size_t n)
 {
-  if (pko_fixnump(v)) {
-    char d[24], *o = d + sizeof d;
-    int64_t i = pko_fixval(v);
-    uint64_t u = i < 0 ? 0 - (uint64_t)i : (uint64_t)i;
-    do *--o = (char)('0' + u % 10);
-    while (u /= 10);
-    if (i < 0) *--o = '-';
-    pkp_puts(b, o, (size_t)(d + sizeof d - o));
+  if (b->len + n + 1 > b->cap) {
+    pkp_puts(b, s, n);
     return;
   }
-  if (!pko_symbolp(v)) {
-    pkp_print(b, v, PKP_WRITE);
-    return;
-  }
+  memcpy(b->s + b->len, s, n);
+  b->len += n;
+  b->s[b->len] = 0;
+}
+
+/* Where symbol v's written text is in the arena (*len bytes from the
+   returned offset), written there the first time. */
+static int32_t pkg_symtext(pkg_atoms *c, pk_val v, int32_t *len)
+{
   size_t r = (size_t)(((uint64_t)v >> 4) * 0x9E3779B97F4A7C15ull >> 56);
   if (c->rsym[r] != v) {
     bool fresh;
@@ -1026,57 +1270,234 @@ static void pkg_atom_out(pkp_buf *b, pkg_atoms *c, pk_val v)
     c->roff[r] = e->a;
     c->rlen[r] = e->b;
   }
-  pkp_puts(b, c->arena.s + c->roff[r], (size_t)c->rlen[r]);
+  *len = c->rlen[r];
+  return c->roff[r];
 }
 
-static void pkg_term(pkp_buf *b, const pkg_map *defs, pkg_atoms *atoms, pk_val t, bool root_named)
+static void pkg_atom_out(pkp_buf *b, pkg_atoms *c, pk_val v)
 {
-  enum { VAL, REST, CLOSE };
-  typedef struct {
-    pk_val v;
-    int op;
-  } it;
+  if (pko_fixnump(v)) {
+    char d[24], *o = d + sizeof d;
+    int64_t i = pko_fixval(v);
+    uint64_t u = i < 0 ? 0 - (uint64_t)i : (uint64_t)i;
+    do *--o = (char)('0' + u % 10);
+    while (u /= 10);
+    if (i < 0) *--o = '-';
+    pkg_write(b, o, (size_t)(d + sizeof d - o));
+    return;
+  }
+  if (!pko_symbolp(v)) {
+    pkp_print(b, v, PKP_WRITE);
+    return;
+  }
+  int32_t len, off = pkg_symtext(c, v, &len);
+  pkg_write(b, c->arena.s + off, (size_t)len);
+}
+
+/* The defines of lists by their ids: slots hold id << 32 | (k + 1) for
+   the k-th define, 0 when empty; 8 bytes a slot where a map from node to
+   record takes 32, so the lookups of a large model stay in the cache. */
+typedef struct pkg_ids {
+  uint64_t *s;
+  size_t cap, n;
+} pkg_ids;
+
+static inline size_t pkg_idslot(uint32_t id, size_t cap)
+{
+  return (size_t)((id * 0x9E3779B97F4A7C15ull) >> 20) & (cap - 1);
+}
+
+static void pkg_ids_add(pkg_ids *t, uint32_t id, uint32_t k)
+{
+  if (2 * (t->n + 1) > t->cap) {
+    pkg_ids old = *t;
+    t->cap = old.cap ? old.cap * 2 : 256;
+    if (!(t->s = calloc(t->cap, sizeof *t->s))) pkg_oom();
+    for (size_t j = 0; j < old.cap; j++)
+      if (old.s[j]) {
+        size_t i = pkg_idslot((uint32_t)(old.s[j] >> 32), t->cap);
+        while (t->s[i]) i = (i + 1) & (t->cap - 1);
+        t->s[i] = old.s[j];
+      }
+    free(old.s);
+  }
+  size_t i = pkg_idslot(id, t->cap);
+  while (t->s[i]) i = (i + 1) & (t->cap - 1);
+  t->s[i] = (uint64_t)id << 32 | (k + 1);
+  t->n++;
+}
+
+/* The define number of the list with this id, or -1. */
+static inline long pkg_ids_get(const pkg_ids *t, uint32_t id)
+{
+  if (!t->cap) return -1;
+  for (size_t i = pkg_idslot(id, t->cap);; i = (i + 1) & (t->cap - 1)) {
+    if (!t->s[i]) return -1;
+    if ((uint32_t)(t->s[i] >> 32) == id) return (long)(uint32_t)t->s[i] - 1;
+  }
+}
+
+/* The defines, in the order they are printed: node, name, and where
+   the name's text is in the atoms' arena. */
+typedef struct pkg_def {
+  pk_val node, name;
+  int32_t off, len;
+} pkg_def;
+
+/* What the printer needs: the defines (lists found by id, tensors by
+   the map defs from node to define number in a), the walk's marks
+   (which lists have a define), the symbols' text. */
+typedef struct pkg_printer {
+  const pkg_def *defs;
+  const pkg_ids *ids;
+  const pkg_map *tensors;
+  const pkg_marks *marks;
+  pkg_atoms *atoms;
+} pkg_printer;
+
+/* The define of node e, or NULL.  A list is looked up only when its mark
+   says it has one. */
+static inline const pkg_def *pkg_defname(const pkg_printer *p, pk_val e)
+{
+  long k = -1;
+  if (pko_pairp(e)) {
+    if (pkg_mark(p->marks, e) >= 2) k = pkg_ids_get(p->ids, pkh_node_of(e)->id);
+  } else if (p->tensors->n && pko_isa(e, PK_T_TENSOR)) {
+    const pkg_ent *t = pkg_get(p->tensors, e);
+    if (t) k = t->a;
+  }
+  return k < 0 ? NULL : &p->defs[k];
+}
+
+/* An element: its define's name, or itself when an atom. */
+static void pkg_elem(pkp_buf *b, const pkg_printer *p, pk_val e)
+{
+  const pkg_def *d = pkg_defname(p, e);
+  if (d)
+    pkg_write(b, p->atoms->arena.s + d->off, (size_t)d->len);
+  else
+    pkg_atom_out(b, p->atoms, e);
+}
+
+/* The defines a print makes, in order (v, n, cap), and how to find them
+   (pkg_printer). */
+typedef struct pkg_defs {
+  pkg_def *v;
+  size_t n, cap;
+  pkg_ids ids;
+  pkg_map tensors;
+  pkg_atoms *atoms;
+} pkg_defs;
+
+/* Define node as name, its name's text put in the arena. */
+static void pkg_defs_add(pkg_defs *d, pk_val node, pk_val name)
+{
+  if (d->n == d->cap) {
+    d->cap = d->cap ? 2 * d->cap : 64;
+    if (!(d->v = realloc(d->v, d->cap * sizeof *d->v))) pkg_oom();
+  }
+  int32_t len, off = pkg_symtext(d->atoms, name, &len);
+  d->v[d->n] = (pkg_def){ node, name, off, len };
+  if (pko_pairp(node)) {
+    pkg_ids_add(&d->ids, pkh_node_of(node)->id, (uint32_t)d->n);
+  } else {
+    bool fresh;
+    pkg_put(&d->tensors, node, &fresh)->a = (int32_t)d->n;
+  }
+  d->n++;
+}
+
+/* The define names: node -> name symbol in defs, in the order of the
+   shared or named nodes (*shown).  Names the model gave are kept unless a
+   free symbol has them; the rest get _1, _2, ... not otherwise taken. */
+static void pkg_names(pk_val m, pkg_walker *w, pkg_defs *out)
+{
+  pkg_map given, shared;
+  pkg_map_init(&given, 64);
+  pkg_map_init(&shared, 64);
+  pkg_map *taken = &w->taken;
+  const pkg_vec *order = &w->order;
+  bool fresh;
+  for (size_t k = 0; k < w->shared.n; k++) pkg_put(&shared, w->shared.v[k], &fresh);
+  for (pk_val r = pko_cdr(pko_cdr(m)); pko_pairp(r); r = pko_cdr(r)) {
+    pk_val d = pko_car(r);
+    if (pkg_decl(d, PKG_S_INPUT)) pkg_put(taken, pko_car(pko_cdr(d)), &fresh);
+    if (!pkg_decl(d, PKG_S_DEFINE) || !pkg_nodep(pko_car(pko_cdr(pko_cdr(d))))) continue;
+    pk_val name = pko_car(pko_cdr(d)), node = pko_car(pko_cdr(pko_cdr(d)));
+    bool seen = pko_pairp(node) ? pkg_mark(&w->marks, node) != 0 : pkg_seen_has(&w->seen, node);
+    if (pkg_get(taken, name) || !seen) continue; /* free symbol, or node gone */
+    pkg_ent *e = pkg_put(&given, node, &fresh);
+    if (fresh) e->val = name;
+  }
+  for (size_t k = 0; given.n && k < order->n; k++) {
+    pkg_ent *g = pkg_get(&given, order->v[k]);
+    if (g) pkg_put(taken, g->val, &fresh);
+  }
+  unsigned next = 1;
+  for (size_t k = 0; k < order->n; k++) {
+    pk_val node = order->v[k];
+    pkg_ent *g = given.n ? pkg_get(&given, node) : NULL;
+    bool named = g || (pko_pairp(node) ? pkg_mark(&w->marks, node) == 2 : pkg_get(&shared, node) != NULL);
+    if (!named) continue;
+    if (g && pko_pairp(node)) pkg_mark_set(&w->marks, node, 3);
+    pk_val name = g ? g->val : 0;
+    while (!name) {
+      char buf[24], *o = buf + sizeof buf;
+      unsigned u = next++;
+      do *--o = (char)('0' + u % 10);
+      while (u /= 10);
+      *--o = '_';
+      pk_val s = pko_intern(o, (size_t)(buf + sizeof buf - o));
+      if (!pkg_get(taken, s)) name = s;
+    }
+    pkg_defs_add(out, node, name);
+  }
+}
+
+/* Write term t, every element that has a define written as its name (t
+   itself written out when root_named: it is what a define defines).
+   Iterative: r is the rest of the list being written, the stack holds the
+   rests of the lists around it. */
+static void pkg_term(pkp_buf *b, const pkg_printer *p, pk_val t, bool root_named)
+{
+  if (!pko_pairp(t) || (!root_named && pkg_defname(p, t))) {
+    if (root_named)
+      pkg_atom_out(b, p->atoms, t);
+    else
+      pkg_elem(b, p, t);
+    return;
+  }
   size_t n = 0, cap = 64;
-  it *st = malloc(cap * sizeof *st);
+  pk_val *st = malloc(cap * sizeof *st);
   if (!st) pkg_oom();
-  bool root = true;
-  st[n++] = (it){ t, VAL };
-  while (n) {
-    it x = st[--n];
-    if (n + 2 >= cap) {
-      cap *= 2;
-      st = realloc(st, cap * sizeof *st);
-      if (!st) pkg_oom();
-    }
-    if (x.op == CLOSE) {
-      pkg_putc(b, ')');
-      continue;
-    }
-    if (x.op == REST) {
-      if (pko_pairp(x.v)) {
-        pkg_putc(b, ' ');
-        st[n++] = (it){ pko_cdr(x.v), REST };
-        st[n++] = (it){ pko_car(x.v), VAL };
-      } else if (x.v == PK_NIL) {
-        pkg_putc(b, ')');
+  pkg_putc(b, '(');
+  pk_val r = t;
+  bool first = true;
+  for (;;) {
+    if (pko_pairp(r)) {
+      if (!first) pkg_putc(b, ' ');
+      first = false;
+      pk_val e = pko_car(r);
+      r = pko_cdr(r);
+      if (pko_pairp(e) && pkg_mark(p->marks, e) < 2) {
+        if (n == cap && !(st = realloc(st, (cap *= 2) * sizeof *st))) pkg_oom();
+        st[n++] = r;
+        pkg_putc(b, '(');
+        pkg_prefetch(e);
+        r = e;
+        first = true;
       } else {
-        pkp_puts(b, " . ", 3);
-        st[n++] = (it){ 0, CLOSE };
-        st[n++] = (it){ x.v, VAL };
+        pkg_elem(b, p, e);
       }
       continue;
     }
-    const pkg_ent *e = pkg_nodep(x.v) && !(root && root_named) && defs->n ? pkg_get(defs, x.v) : NULL;
-    root = false;
-    if (e) {
-      pkg_atom_out(b, atoms, e->val);
-    } else if (pko_pairp(x.v)) {
-      pkg_putc(b, '(');
-      st[n++] = (it){ pko_cdr(x.v), REST };
-      st[n++] = (it){ pko_car(x.v), VAL };
-    } else {
-      pkg_atom_out(b, atoms, x.v);
+    if (r != PK_NIL) {
+      pkp_puts(b, " . ", 3);
+      pkg_elem(b, p, r);
     }
+    pkg_putc(b, ')');
+    if (!n) break;
+    r = st[--n];
   }
   free(st);
 }
@@ -1084,21 +1505,23 @@ static void pkg_term(pkp_buf *b, const pkg_map *defs, pkg_atoms *atoms, pk_val t
 void pkg_print(pkp_buf *b, pk_val m)
 {
   pkg_setup();
+  pko_assert(pkh_internedp(m)); /* the marks are indexed by the ids of its lists */
   pkg_walker w = { .order = { 0 }, .shared = { 0 }, .recent = { 0 } };
   pkg_seen_init(&w.seen, 64);
   pkg_map_init(&w.taken, 16);
-  pkg_map defs;
-  pkg_map_init(&defs, 16);
-  pkg_vec shown = { 0 };
   pkg_atoms atoms = { .rsym = { 0 } };
   pkg_map_init(&atoms.text, 16);
   pkp_init(&atoms.arena);
+  pkg_defs defs = { .atoms = &atoms };
+  pkg_map_init(&defs.tensors, 16);
   pk_val outs = pkg_outputs(m);
   pkg_walk(outs, &w);
-  pkg_names(m, &w, &defs, &shown);
+  pkg_names(m, &w, &defs);
+  pkp_reserve(b, 12 * w.order.n); /* about what a list's text takes, names and separators included */
   free(w.seen.keys);
   free(w.order.v);
   free(w.shared.v);
+  pkg_printer p = { defs.v, &defs.ids, &defs.tensors, &w.marks, &atoms };
   pkp_puts(b, "(model ", 7);
   pkp_print(b, pkg_name(m), PKP_WRITE);
   for (pk_val r = pko_cdr(pko_cdr(m)); pko_pairp(r); r = pko_cdr(r)) {
@@ -1106,21 +1529,23 @@ void pkg_print(pkp_buf *b, pk_val m)
     pkp_puts(b, "\n  ", 3);
     pkp_print(b, pko_car(r), PKP_WRITE);
   }
-  for (size_t k = 0; k < shown.n; k++) {
-    pkp_puts(b, "\n  (define ", 11);
-    pkg_atom_out(b, &atoms, pkg_get(&defs, shown.v[k])->val);
-    pkp_putc(b, ' ');
-    pkg_term(b, &defs, &atoms, shown.v[k], true);
-    pkp_putc(b, ')');
+  for (size_t k = 0; k < defs.n; k++) {
+    pkg_write(b, "\n  (define ", 11);
+    pkg_write(b, atoms.arena.s + defs.v[k].off, (size_t)defs.v[k].len);
+    pkg_putc(b, ' ');
+    pkg_term(b, &p, defs.v[k].node, true);
+    pkg_putc(b, ')');
   }
   pkp_puts(b, "\n  (output", 10);
   for (; pko_pairp(outs); outs = pko_cdr(outs)) {
     pkp_putc(b, ' ');
-    pkg_term(b, &defs, &atoms, pko_car(outs), false);
+    pkg_term(b, &p, pko_car(outs), false);
   }
   pkp_puts(b, "))\n", 3);
-  free(shown.v);
+  free(defs.v);
+  free(defs.ids.s);
   pkp_free(&atoms.arena);
+  pkg_marks_free(&w.marks);
 }
 
 /* ---- primitives ------------------------------------------------------------------------ */

@@ -21,7 +21,10 @@
 ** work once a batch had interned a few hundred thousand of them.  A chunk
 ** starts with a header: a magic word and a bitmap of the 16-byte units
 ** where a node starts, which tells a node from the pairs after it.  A list
-** too long for a chunk gets a block of its own, as long as it needs.
+** too long for a chunk gets a block of its own, as long as it needs.  Each
+** thread fills a chunk of its own, whatever the nodes' shards, so a term
+** made in one go lies in memory in order (a thread's last chunk is not
+** given back when it exits: at most 64 KB a thread).
 */
 #include "pk_hcons.h"
 
@@ -61,8 +64,6 @@ typedef struct pkh_stack {
 typedef struct pkh_shard {
   pthread_mutex_t lock;
   _Atomic(pkh_arr *) arr;
-  pkh_chunk *chunk;           /* under lock: where new nodes go */
-  size_t used;                /* under lock: bytes of chunk taken */
   pkh_stack atoms;            /* under lock: the boxed atoms, scanned (the arrays are not) */
   size_t count, lists, cells; /* under lock */
   uint32_t next_id;           /* under lock */
@@ -70,6 +71,12 @@ typedef struct pkh_shard {
 } pkh_shard;
 
 static pkh_shard pkh_tab[PKH_SHARDS];
+
+/* Where this thread's new nodes go, whatever their shard: the nodes a
+   thread makes one after another (a term as it is read or rewritten) lie
+   side by side, so walking the term later reads memory in order. */
+static _Thread_local pkh_chunk *pkh_chunk_here;
+static _Thread_local size_t pkh_used_here; /* bytes of pkh_chunk_here taken */
 static pthread_once_t pkh_once = PTHREAD_ONCE_INIT;
 
 /* Out of memory while interning is not recoverable for any caller. */
@@ -154,12 +161,13 @@ static inline uint32_t pkh_hash_of(pk_val v) { return pko_pairp(v) ? pkh_node_of
 
 uint32_t pkh_hash(pk_val t) { return pkh_hash_of(t); }
 
-/* Hash of the list items[0..n) ending in tail: a multiply per element,
-   one full mix at the end. */
-static uint32_t pkh_listhash(const pk_val *items, size_t n, pk_val tail)
+/* Hash of the list items[0..n) ending in tail, from the items' hashes
+   (hs, or computed when NULL): a multiply per element, one full mix at
+   the end. */
+static uint32_t pkh_listhash(const pk_val *items, const uint32_t *hs, size_t n, pk_val tail)
 {
   uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
-  for (size_t k = 0; k < n; k++) h = (h ^ pkh_hash_of(items[k])) * 0x100000001b3ull + (h >> 29);
+  for (size_t k = 0; k < n; k++) h = (h ^ (hs ? hs[k] : pkh_hash_of(items[k]))) * 0x100000001b3ull + (h >> 29);
   return (uint32_t)pkh_mix(h ^ pkh_hash_of(tail)) | 1;
 }
 
@@ -202,6 +210,7 @@ static inline bool pkh_same_atom(pk_val s, pk_val a)
 static pk_val pkh_probe(const pkh_arr *arr, uint32_t h, const pk_val *items, size_t n, pk_val tail, size_t *at)
 {
   size_t m = arr->cap - 1, i = (h >> 1) & m;
+  __builtin_prefetch((const void *)&arr->slot[i]); /* loaded in parallel with the hash, needed on a match */
   for (;;) {
     uint32_t hi = atomic_load_explicit(&arr->hash[i], memory_order_acquire);
     if (!hi) {
@@ -234,26 +243,28 @@ static void pkh_grow(pkh_shard *sh)
   atomic_store_explicit(&sh->arr, na, memory_order_release);
 }
 
-/* bytes (a multiple of 16) for a new node (shard locked): from the
-   shard's chunk, or a block of its own for a long list. */
-static void *pkh_alloc(pkh_shard *sh, size_t bytes)
+/* bytes (a multiple of 16) for a new node: from the thread's chunk, or a
+   block of its own for a long list. */
+static void *pkh_alloc(size_t bytes)
 {
   if (bytes > PKH_CHUNK / 4) {
     void *p = GC_malloc_atomic_uncollectable(bytes);
     if (!p) pkh_oom();
     return p;
   }
-  if (!sh->chunk || sh->used + bytes > PKH_CHUNK) {
-    sh->chunk = GC_malloc_atomic_uncollectable(PKH_CHUNK);
-    if (!sh->chunk) pkh_oom();
-    memset(sh->chunk, 0, sizeof *sh->chunk);
-    sh->chunk->magic = &pkh_chunk_magic;
-    sh->used = PKH_FIRST;
+  pkh_chunk *c = pkh_chunk_here;
+  if (!c || pkh_used_here + bytes > PKH_CHUNK) {
+    c = pkh_chunk_here = GC_malloc_atomic_uncollectable(PKH_CHUNK);
+    if (!c) pkh_oom();
+    memset(c, 0, sizeof *c);
+    c->magic = &pkh_chunk_magic;
+    pkh_used_here = PKH_FIRST;
   }
-  size_t u = sh->used / 16;
-  sh->used += bytes;
-  atomic_fetch_or_explicit(&sh->chunk->starts[u / 64], (uint64_t)1 << (u % 64), memory_order_relaxed);
-  return (char *)sh->chunk + u * 16;
+  size_t u = pkh_used_here / 16;
+  pkh_used_here += bytes;
+  uint64_t bits = atomic_load_explicit(&c->starts[u / 64], memory_order_relaxed); /* one writer: this thread */
+  atomic_store_explicit(&c->starts[u / 64], bits | (uint64_t)1 << (u % 64), memory_order_relaxed);
+  return (char *)c + u * 16;
 }
 
 /* A new list (shard locked): one block, the pkh_node, then the other n - 1
@@ -264,7 +275,7 @@ static pk_val pkh_newlist(pkh_shard *sh, uint32_t h, const pk_val *items, size_t
 {
   for (size_t k = 0; k < n; k++) pko_assert(pkh_internedp(items[k]));
   pko_assert(pkh_internedp(tail));
-  pkh_node *node = pkh_alloc(sh, sizeof *node + (n - 1) * sizeof(pko_pair));
+  pkh_node *node = pkh_alloc(sizeof *node + (n - 1) * sizeof(pko_pair));
   pko_pair *cells = (pko_pair *)(node + 1);
   pk_val rest = tail;
   for (size_t k = n - 1; k > 0; k--) {
@@ -287,10 +298,13 @@ static pk_val pkh_newlist(pkh_shard *sh, uint32_t h, const pk_val *items, size_t
    unchanged and the term cannot be anywhere else. */
 static pk_val pkh_find_add(uint32_t h, const pk_val *items, size_t n, pk_val tail)
 {
-  pthread_once(&pkh_once, pkh_init_once);
   pkh_shard *sh = pkh_shard_of(h);
   size_t at;
   pkh_arr *seen = atomic_load_explicit(&sh->arr, memory_order_acquire);
+  if (!seen) { /* the table is made on first use; an array published means its shard is ready */
+    pthread_once(&pkh_once, pkh_init_once);
+    seen = atomic_load_explicit(&sh->arr, memory_order_acquire);
+  }
   pk_val v = pkh_probe(seen, h, items, n, tail, &at);
   if (v) return v;
   pthread_mutex_lock(&sh->lock);
@@ -316,7 +330,32 @@ static pk_val pkh_find_add(uint32_t h, const pk_val *items, size_t n, pk_val tai
 pk_val pkh_list(const pk_val *items, size_t n, pk_val tail)
 {
   if (n == 0) return tail;
-  return pkh_find_add(pkh_listhash(items, n, tail), items, n, tail);
+  return pkh_find_add(pkh_listhash(items, NULL, n, tail), items, n, tail);
+}
+
+pk_val pkh_list_h(const pk_val *items, const uint32_t *hs, size_t n)
+{
+  if (n == 0) return PK_NIL;
+  return pkh_find_add(pkh_listhash(items, hs, n, PK_NIL), items, n, PK_NIL);
+}
+
+uint32_t pkh_list_hash(const uint32_t *hs, size_t n)
+{
+  uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+  for (size_t k = 0; k < n; k++) h = (h ^ hs[k]) * 0x100000001b3ull + (h >> 29);
+  uint32_t nil = pkh_hash_of(PK_NIL);
+  return n ? (uint32_t)pkh_mix(h ^ nil) | 1 : nil;
+}
+
+pk_val pkh_list_at(const pk_val *items, size_t n, uint32_t h) { return n ? pkh_find_add(h, items, n, PK_NIL) : PK_NIL; }
+
+void pkh_prefetch(uint32_t h)
+{
+  const pkh_arr *arr = atomic_load_explicit(&pkh_shard_of(h)->arr, memory_order_acquire);
+  if (!arr) return; /* the table is made by the first interning */
+  size_t i = (h >> 1) & (arr->cap - 1);
+  __builtin_prefetch((const void *)&arr->hash[i]);
+  __builtin_prefetch((const void *)&arr->slot[i]);
 }
 
 pk_val pkh_atom(pk_val a)

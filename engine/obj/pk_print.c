@@ -32,7 +32,7 @@
 /* ---- buffers ---------------------------------------------------------------- */
 
 /* Room for extra more bytes plus the NUL that always ends the text. */
-static void pkp_reserve(pkp_buf *b, size_t extra)
+void pkp_reserve(pkp_buf *b, size_t extra)
 {
   if (b->len + extra + 1 <= b->cap) return;
   size_t cap = b->cap ? b->cap * 2 : 64;

@@ -33,6 +33,9 @@ typedef struct pkp_buf {
 } pkp_buf;
 
 void pkp_init(pkp_buf *b);
+/* Room for extra more bytes (and the final NUL) without growing again: for
+   a writer that knows roughly how much text is coming. */
+void pkp_reserve(pkp_buf *b, size_t extra);
 void pkp_free(pkp_buf *b);
 /* Write the text to f; an empty buffer (no text allocated) writes nothing. */
 void pkp_fwrite(const pkp_buf *b, FILE *f);

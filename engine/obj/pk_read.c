@@ -561,9 +561,30 @@ static pk_val pkr_symbol(pkr_reader *r)
 
 /* A symbol, a number or the dot of a dotted pair (only a token that starts
    like a number is tried as one). */
+/* A decimal integer of up to 18 digits, optionally signed, at the cursor
+   and ending where a number may end: into *v as the fixnum pkr_number
+   would give, the cursor past it.  False (nothing consumed) otherwise. */
+static bool pkr_smallint(pkr_reader *r, pk_val *v)
+{
+  const char *s = r->text;
+  size_t k = r->i, d0 = k + (k < r->len && (s[k] == '-' || s[k] == '+'));
+  int64_t x = 0;
+  for (k = d0; k < r->len && k - d0 < 18 && (unsigned)(s[k] - '0') < 10u; k++) x = x * 10 + (s[k] - '0');
+  if (k == d0) return false;
+  if (k < r->len) {
+    unsigned char c = (unsigned char)s[k];
+    if (c >= 0x80 || c == '|' || c == '\\' || !pkr_term(c)) return false;
+  }
+  *v = pko_mkfix(s[r->i] == '-' ? -x : x);
+  r->col += (int)(k - r->i);
+  r->i = k;
+  return true;
+}
+
 static int pkr_symnum(pkr_reader *r, pk_val *v)
 {
   bool quoted = false;
+  if (pkr_smallint(r, v)) return PKR_T_ATOM;
   pkr_tokreset(r);
   /* Fast path: a run of printable ASCII without bars or backslashes is
      copied at once (no newline in it, so only the column moves). */
