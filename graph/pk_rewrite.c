@@ -60,6 +60,15 @@ typedef struct pkrw_plan {
   int nslots; /* 2 + the fresh variables */
 } pkrw_plan;
 
+/* REL's head guard: REL is (lambda (a b) (project (.. a ..) (if TEST G
+   fail))) with TEST (head-may-be? a HEADS) or (and (head-may-be? a HEADS)
+   ...), HEADS a constant or a global.  Where the test is false REL fails
+   at once, so the driver answers "no" without a query; the globals are
+   read at each node, so a redefinition is seen. */
+typedef struct pkrw_guard {
+  const pke_node *test, *heads, *fail; /* the GREFs of head-may-be? and fail; heads CONST or GREF */
+} pkrw_guard;
+
 /* A set of node ids (never 0), open addressing: 4 bytes a slot. */
 typedef struct pkrw_ids {
   uint32_t *s;
@@ -68,7 +77,8 @@ typedef struct pkrw_ids {
 
 struct pkrw_ctx {
   pk_val rel;
-  pkrw_plan *plan; /* or NULL: every node through the engine */
+  pkrw_plan *plan;  /* or NULL: every node through the engine */
+  pkrw_guard guard; /* guard.test NULL: none */
   pkrw_walker walker;
   pkrw_ids clean; /* nodes of this call with no redex below: never entered again */
   pkrw_tab pass, atoms;
@@ -84,7 +94,9 @@ struct pkrw_ctx {
 static pk_val pkrw_runner; /* (lambda (rel a) (run 1 (b) (rel a b))) */
 static pthread_once_t pkrw_once = PTHREAD_ONCE_INIT;
 static pk_val pkrw_sym_observed;
+static pk_val *pkrw_builtins; /* the primitive head-may-be? and the goal fail, as defined at start */
 static pkrw_plan *pkrw_make_plan(pk_val rel);
+static pkrw_guard pkrw_make_guard(pk_val rel);
 
 /* Compile the per-node query once; it is kept in an uncollectable root. */
 static void pkrw_init_once(void)
@@ -165,7 +177,119 @@ static pk_val pkrw_prim_others(int argc, pk_val *argv)
   return pkrw_others;
 }
 
-void pkrw_init(void) { pko_defprim("rewrite-other-outputs", pkrw_prim_others, 0, 0); }
+/* Can t be a term whose head is one of heads: a logic variable, or a pair
+   whose car is one or in heads (eq?)?  -1 when heads is not a list. */
+static int pkrw_head_may_be(pk_val t, pk_val heads)
+{
+  if (pko_varp(t)) return 1;
+  if (!pko_pairp(t)) return 0;
+  pk_val h = pko_car(t);
+  if (pko_varp(h)) return 1;
+  for (; pko_pairp(heads); heads = pko_cdr(heads))
+    if (pko_car(heads) == h) return 1;
+  return heads == PK_NIL ? 0 : -1;
+}
+
+/* (head-may-be? t heads) */
+static pk_val pkrw_prim_head(int argc, pk_val *argv)
+{
+  (void)argc;
+  int r = pkrw_head_may_be(argv[0], argv[1]);
+  if (r < 0) pko_error("head-may-be?: not a list");
+  return pko_mkbool(r);
+}
+
+/* ---- (subterm-count x t) ------------------------------------------------------------ */
+
+/* Is t the subterm x: eq?, or equal? when t is a list.  Two interned lists
+   are equal only when eq?, and lists whose heads are different symbols
+   never are. */
+static bool pkrw_is(pk_val x, pk_val t, bool xin)
+{
+  if (x == t) return true;
+  if (!pko_pairp(t) || !pko_pairp(x)) return false;
+  pk_val hx = pko_car(x), ht = pko_car(t);
+  if (hx != ht && (pko_symbolp(hx) || pko_symbolp(ht))) return false;
+  if (xin && pkh_internedp(t)) return false;
+  return pko_equal(x, t);
+}
+
+/* A list being counted: its elements not yet seen and the count so far. */
+typedef struct pkrw_cframe {
+  pk_val node, rest;
+  int n;
+} pkrw_cframe;
+
+/* This thread's memo (list -> count + 1) and frames for pkrw_count. */
+static _Thread_local pkrw_tab pkrw_cmemo;
+static _Thread_local pkrw_cframe *pkrw_cfr;
+static _Thread_local size_t pkrw_ncfr;
+
+/* t's count when known without entering it (a match, an atom, a memo
+   hit), else -1. */
+static int pkrw_count_known(pk_val x, pk_val t, bool xin)
+{
+  if (pkrw_is(x, t, xin)) return 1;
+  if (!pko_pairp(t)) return 0;
+  pk_val m = pkrw_tab_get(&pkrw_cmemo, t);
+  return m ? (int)m - 1 : -1;
+}
+
+/* How many times x occurs in t as a subterm (pkrw_is), over the elements
+   of lists (an improper tail is not looked at), not inside an occurrence,
+   each path through shared nodes counted, capped at 2.  Each list of t is
+   entered once (a memo), and the walk is iterative. */
+static int pkrw_count(pk_val x, pk_val t)
+{
+  bool xin = pko_pairp(x) && pkh_internedp(x);
+  if (pkrw_is(x, t, xin)) return 1;
+  if (!pko_pairp(t)) return 0;
+  if (!pkrw_cmemo.s) pkrw_tab_init(&pkrw_cmemo);
+  pkrw_tab_clear(&pkrw_cmemo);
+  int r;
+  size_t n = 0;
+  pkrw_cframe top = { t, t, 0 };
+  for (;;) {
+    if (top.n < 2 && pko_pairp(top.rest)) {
+      pk_val e = pko_car(top.rest);
+      top.rest = pko_cdr(top.rest);
+      int k = pkrw_count_known(x, e, xin);
+      if (k >= 0) {
+        top.n += k;
+        continue;
+      }
+      if (n == pkrw_ncfr) {
+        pkrw_ncfr = pkrw_ncfr ? 2 * pkrw_ncfr : 64;
+        pkrw_cfr = pko_xrealloc(pkrw_cfr, pkrw_ncfr * sizeof *pkrw_cfr);
+      }
+      pkrw_cfr[n++] = top;
+      top = (pkrw_cframe){ e, e, 0 };
+      continue;
+    }
+    r = top.n < 2 ? top.n : 2;
+    pkrw_tab_put(&pkrw_cmemo, top.node, (pk_val)r + 1);
+    if (n == 0) return r;
+    top = pkrw_cfr[--n];
+    top.n += r;
+  }
+}
+
+/* (subterm-count x t) */
+static pk_val pkrw_prim_count(int argc, pk_val *argv)
+{
+  (void)argc;
+  return pko_mkfix(pkrw_count(argv[0], argv[1]));
+}
+
+void pkrw_init(void)
+{
+  pko_defprim("rewrite-other-outputs", pkrw_prim_others, 0, 0);
+  pko_defprim("head-may-be?", pkrw_prim_head, 2, 2);
+  pko_defprim("subterm-count", pkrw_prim_count, 2, 2);
+  pkrw_builtins = GC_MALLOC_UNCOLLECTABLE(2 * sizeof *pkrw_builtins);
+  pkrw_builtins[0] = pko_as_sym(pko_sym("head-may-be?"))->value;
+  pkrw_builtins[1] = pko_as_sym(pko_sym("fail"))->value;
+}
 
 /* ---- sets of node ids (a million-node count stays in a few megabytes) ---- */
 
@@ -226,6 +350,7 @@ pkrw_ctx *pkrw_new(pk_val rel, pkrw_walker w)
   c->rel = rel;
   c->walker = w;
   c->plan = pkrw_make_plan(rel);
+  c->guard = pkrw_make_guard(rel);
   pkrw_ids_init(&c->clean);
   pkrw_tab_init(&c->pass);
   pkrw_tab_init(&c->atoms);
@@ -419,6 +544,42 @@ static int pkrw_plan_run(const pkrw_plan *p, pk_val a, pk_val *out)
   return 0;
 }
 
+/* ---- REL's head guard ------------------------------------------------------------ */
+
+/* Is e a reference to variable slot i of the innermost frame? */
+static bool pkrw_local(const pke_node *e, uint32_t i)
+{
+  return (e->op == PKE_LREF0 || e->op == PKE_LREF1 || e->op == PKE_LREF) && e->a == 0 && e->b == i;
+}
+
+/* rel's head guard (above), or one with test NULL. */
+static pkrw_guard pkrw_make_guard(pk_val rel)
+{
+  pkrw_guard none = { 0 };
+  if (!pko_isa(rel, PK_T_CLOSURE)) return none;
+  const pke_node *lam = ((const pke_closure *)rel)->lam, *pj = lam->x;
+  if (lam->a != 2 || (lam->flags & 1) || !pj || pj->op != PKE_PROJECT || pj->n != 1) return none;
+  const pke_node *ifn = pj->kids[0], *t;
+  if (ifn->op != PKE_IF || !ifn->z || ifn->z->op != PKE_GREF || ifn->z->v != pko_sym("fail")) return none;
+  t = ifn->x->op == PKE_AND && ifn->x->n > 0 ? ifn->x->kids[0] : ifn->x;
+  if (t->op != PKE_CALL || t->n != 2 || t->x->op != PKE_GREF || t->x->v != pko_sym("head-may-be?")) return none;
+  const pke_node *arg = t->kids[0], *heads = t->kids[1];
+  if (!(arg->op == PKE_LREF0 && arg->a == 0 && arg->b < pj->y->n && pkrw_local(pj->y->kids[arg->b], 0))) return none;
+  if (heads->op != PKE_CONST && heads->op != PKE_GREF) return none;
+  return (pkrw_guard){ t->x, heads, ifn->z };
+}
+
+/* Does the guard say REL has no answer at ground a?  Only while
+   head-may-be? and fail are the builtins. */
+static bool pkrw_guard_fails(const pkrw_guard *g, pk_val a)
+{
+  if (!g->test || pko_as_sym(g->test->v)->value != pkrw_builtins[0] ||
+      pko_as_sym(g->fail->v)->value != pkrw_builtins[1])
+    return false;
+  pk_val heads = g->heads->op == PKE_CONST ? g->heads->v : pko_as_sym(g->heads->v)->value;
+  return pkrw_head_may_be(a, heads) == 0;
+}
+
 /* ---- REL at one node ------------------------------------------------------------- */
 
 /* Is s a reified variable's name, _.N? */
@@ -481,6 +642,10 @@ static pk_val pkrw_rel(pkrw_ctx *c, pk_val a)
   pk_val fast;
   int k = c->plan ? pkrw_plan_run(c->plan, a, &fast) : -1;
   if (k == 0) return 0;
+  if (k < 0 && pkrw_guard_fails(&c->guard, a)) {
+    c->st.guarded++;
+    return 0;
+  }
   if (k == 1 && (fast = pkh_intern(fast))) {
     c->st.fast++;
     c->st.rewrites++;
