@@ -163,11 +163,74 @@ static void pkrw_tab_clear(pkrw_tab *t)
   t->n = 0;
 }
 
+/* ---- sets of node ids (a million-node count stays in a few megabytes) ---- */
+
+static inline size_t pkrw_id_slot(uint32_t id, size_t cap)
+{
+  return (size_t)((id * 0x9E3779B97F4A7C15ull) >> 32) & (cap - 1);
+}
+
+/* An empty set of 64 slots. */
+static void pkrw_ids_init(pkrw_ids *t) { *t = (pkrw_ids){ pko_xcalloc(64, sizeof(uint32_t)), 64, 0 }; }
+
+/* id's slot in t: the one holding it, or the empty one where it would go. */
+static uint32_t *pkrw_ids_find(const pkrw_ids *t, uint32_t id)
+{
+  size_t j = pkrw_id_slot(id, t->cap);
+  while (t->s[j] && t->s[j] != id) j = (j + 1) & (t->cap - 1);
+  return &t->s[j];
+}
+
+static bool pkrw_ids_has(const pkrw_ids *t, uint32_t id) { return *pkrw_ids_find(t, id) == id; }
+
+/* Empty t, keeping a small table. */
+static void pkrw_ids_clear(pkrw_ids *t)
+{
+  if (t->cap > 64) {
+    free(t->s);
+    pkrw_ids_init(t);
+    return;
+  }
+  memset(t->s, 0, t->cap * sizeof *t->s);
+  t->n = 0;
+}
+
+/* Add id; false if it was there.  Doubles at half load. */
+static bool pkrw_ids_add(pkrw_ids *t, uint32_t id)
+{
+  if (2 * (t->n + 1) > t->cap) {
+    pkrw_ids old = *t;
+    t->cap *= 2;
+    t->s = pko_xcalloc(t->cap, sizeof *t->s);
+    for (size_t i = 0; i < old.cap; i++)
+      if (old.s[i]) *pkrw_ids_find(t, old.s[i]) = old.s[i];
+    free(old.s);
+  }
+  uint32_t *slot = pkrw_ids_find(t, id);
+  if (*slot) return false;
+  *slot = id;
+  t->n++;
+  return true;
+}
+
 /* The outputs of the model being rewritten other than the one whose fixed
    point is being computed, on this thread ('() outside pkrw_model): what
    `(rewrite-other-outputs)` gives REL.  The model is on the caller's stack,
    so they stay alive. */
 static _Thread_local pk_val pkrw_others = PK_NIL;
+/* The ids of the lists occurring in pkrw_others (by list elements, the
+   outputs themselves included), built at the first question after
+   pkrw_others changed (gen), and whether all of them are interned. */
+static _Thread_local pkrw_ids pkrw_oset;
+static _Thread_local uint64_t pkrw_ogen, pkrw_oset_gen;
+static _Thread_local bool pkrw_oset_exact;
+
+/* Make o the other outputs. */
+static void pkrw_set_others(pk_val o)
+{
+  pkrw_others = o;
+  pkrw_ogen++;
+}
 
 /* (rewrite-other-outputs) */
 static pk_val pkrw_prim_others(int argc, pk_val *argv)
@@ -281,64 +344,68 @@ static pk_val pkrw_prim_count(int argc, pk_val *argv)
   return pko_mkfix(pkrw_count(argv[0], argv[1]));
 }
 
+/* Add the lists of t to pkrw_oset; false at a list that is not interned. */
+static bool pkrw_oset_add(pk_val t)
+{
+  size_t n = 0, cap = 64;
+  pk_val *st = pko_xmalloc(cap * sizeof *st); /* parts of t, which the caller keeps */
+  bool ok = true;
+  st[n++] = t;
+  while (ok && n) {
+    pk_val u = st[--n];
+    if (!pko_pairp(u)) continue;
+    ok = pkh_internedp(u);
+    if (!ok || !pkrw_ids_add(&pkrw_oset, pkh_node_of(u)->id)) continue;
+    for (pk_val l = u; pko_pairp(l); l = pko_cdr(l)) {
+      if (n == cap) st = pko_xrealloc(st, (cap *= 2) * sizeof *st);
+      st[n++] = pko_car(l);
+    }
+  }
+  free(st);
+  return ok;
+}
+
+/* pkrw_oset for the current other outputs; false when it cannot answer
+   (a list in them is not interned). */
+static bool pkrw_oset_ready(void)
+{
+  if (pkrw_oset_gen == pkrw_ogen && pkrw_oset.s) return pkrw_oset_exact;
+  if (pkrw_oset.s)
+    pkrw_ids_clear(&pkrw_oset);
+  else
+    pkrw_ids_init(&pkrw_oset);
+  pkrw_oset_exact = true;
+  for (pk_val o = pkrw_others; pkrw_oset_exact && pko_pairp(o); o = pko_cdr(o))
+    pkrw_oset_exact = pkrw_oset_add(pko_car(o));
+  pkrw_oset_gen = pkrw_ogen;
+  return pkrw_oset_exact;
+}
+
+/* (rewrite-other-outputs-hold? x): does x occur (subterm-count > 0) in
+   one of (rewrite-other-outputs)?  An interned list is looked up in the
+   set of theirs (equal lists are eq? when interned); anything else is
+   counted. */
+static pk_val pkrw_prim_in_others(int argc, pk_val *argv)
+{
+  (void)argc;
+  pk_val x = argv[0];
+  if (pkrw_others == PK_NIL) return PK_FALSE;
+  if (pko_pairp(x) && pkh_internedp(x) && pkrw_oset_ready())
+    return pko_mkbool(pkrw_ids_has(&pkrw_oset, pkh_node_of(x)->id));
+  for (pk_val o = pkrw_others; pko_pairp(o); o = pko_cdr(o))
+    if (pkrw_count(x, pko_car(o)) > 0) return PK_TRUE;
+  return PK_FALSE;
+}
+
 void pkrw_init(void)
 {
   pko_defprim("rewrite-other-outputs", pkrw_prim_others, 0, 0);
   pko_defprim("head-may-be?", pkrw_prim_head, 2, 2);
   pko_defprim("subterm-count", pkrw_prim_count, 2, 2);
+  pko_defprim("rewrite-other-outputs-hold?", pkrw_prim_in_others, 1, 1);
   pkrw_builtins = GC_MALLOC_UNCOLLECTABLE(2 * sizeof *pkrw_builtins);
   pkrw_builtins[0] = pko_as_sym(pko_sym("head-may-be?"))->value;
   pkrw_builtins[1] = pko_as_sym(pko_sym("fail"))->value;
-}
-
-/* ---- sets of node ids (a million-node count stays in a few megabytes) ---- */
-
-static inline size_t pkrw_id_slot(uint32_t id, size_t cap)
-{
-  return (size_t)((id * 0x9E3779B97F4A7C15ull) >> 32) & (cap - 1);
-}
-
-/* An empty set of 64 slots. */
-static void pkrw_ids_init(pkrw_ids *t) { *t = (pkrw_ids){ pko_xcalloc(64, sizeof(uint32_t)), 64, 0 }; }
-
-/* id's slot in t: the one holding it, or the empty one where it would go. */
-static uint32_t *pkrw_ids_find(const pkrw_ids *t, uint32_t id)
-{
-  size_t j = pkrw_id_slot(id, t->cap);
-  while (t->s[j] && t->s[j] != id) j = (j + 1) & (t->cap - 1);
-  return &t->s[j];
-}
-
-static bool pkrw_ids_has(const pkrw_ids *t, uint32_t id) { return *pkrw_ids_find(t, id) == id; }
-
-/* Empty t, keeping a small table. */
-static void pkrw_ids_clear(pkrw_ids *t)
-{
-  if (t->cap > 64) {
-    free(t->s);
-    pkrw_ids_init(t);
-    return;
-  }
-  memset(t->s, 0, t->cap * sizeof *t->s);
-  t->n = 0;
-}
-
-/* Add id; false if it was there.  Doubles at half load. */
-static bool pkrw_ids_add(pkrw_ids *t, uint32_t id)
-{
-  if (2 * (t->n + 1) > t->cap) {
-    pkrw_ids old = *t;
-    t->cap *= 2;
-    t->s = pko_xcalloc(t->cap, sizeof *t->s);
-    for (size_t i = 0; i < old.cap; i++)
-      if (old.s[i]) *pkrw_ids_find(t, old.s[i]) = old.s[i];
-    free(old.s);
-  }
-  uint32_t *slot = pkrw_ids_find(t, id);
-  if (*slot) return false;
-  *slot = id;
-  t->n++;
-  return true;
 }
 
 /* ---- context ---------------------------------------------------------------------- */
@@ -795,7 +862,7 @@ static pk_val pkrw_fix(pkrw_ctx *c, pk_val t)
 static void pkrw_start(pkrw_ctx *c)
 {
   c->nfr = c->nvals = 0;
-  pkrw_others = PK_NIL; /* a throw may have left some */
+  pkrw_set_others(PK_NIL); /* a throw may have left some */
   pkrw_ids_clear(&c->clean);
   c->step0 = c->st.steps;
   c->timed_out = false;
@@ -826,12 +893,12 @@ pk_val pkrw_model(pkrw_ctx *c, pk_val m, bool *changed)
   size_t i = 0;
   for (pk_val o = all; pko_pairp(o); o = pko_cdr(o), i++) {
     if (several) { /* REL may look at the other outputs: what it gave is not a function of the node alone */
-      pkrw_others = pkrw_without(all, i);
+      pkrw_set_others(pkrw_without(all, i));
       pkrw_ids_clear(&c->clean);
       pkrw_tab_clear(&c->atoms);
     }
     pk_val r = pkrw_fix(c, pko_car(o));
-    pkrw_others = PK_NIL;
+    pkrw_set_others(PK_NIL);
     if (r) *changed = true;
     outs = pko_cons(r ? r : pko_car(o), outs);
   }

@@ -269,22 +269,31 @@
 ;; against it in tests/e2e/stats_scale_loc.scm).
 (define (stats-scale-loc-of a)
   (let ((op (car a)) (n (length a)))
-    (define (make nu mu s size rng name)
-      (and (not (stats-num-is? mu 0)) (not (stats-num-is? s 1)) (string? name)
-           (let ((oname (string-append name "_offset")))
-             `(add ,mu (mul ,s ,(if nu `(StudentTRV ,nu 0.0 1.0 ,size ,rng ,oname) `(,op 0.0 1.0 ,size ,rng ,oname)))))))
     (cond
-     ((and (= n 6) (memq op stats-loc-scale-ops)) (apply make #f (cdr a)))
-     ((and (= n 7) (eq? op 'StudentTRV)) (apply make (cdr a)))
+     ((and (= n 6) (memq op stats-loc-scale-ops)) (stats-scale-loc-make #f a (cdr a)))
+     ((and (= n 7) (eq? op 'StudentTRV)) (stats-scale-loc-make (cadr a) a (cddr a)))
      (else #f))))
+
+;; The answer for a with location, scale, size, rng and name args (nu #f
+;; but for StudentT), or #f when the location is numerically 0, the scale
+;; numerically 1 or the name no string.
+(define (stats-scale-loc-make nu a args)
+  (let ((mu (car args)) (s (cadr args)) (size (caddr args)) (rng (cadddr args)) (name (car (cddddr args))))
+    (and (not (stats-num-is? mu 0)) (not (stats-num-is? s 1)) (string? name)
+         (let ((oname (string-append name "_offset")))
+           `(add ,mu (mul ,s ,(if nu `(StudentTRV ,nu 0.0 1.0 ,size ,rng ,oname) `(,(car a) 0.0 1.0 ,size ,rng ,oname))))))))
 
 ;; Does the known variable a occur in another output of the model?  Then
 ;; replacing it here by a new variable would make the two outputs
 ;; independent where they shared a: a re-parameterisation must leave it
 ;; (verify's cross-variable checks catch exactly that).
 (define (stats-shared? a)
-  (and (pair? a)
-       (exists (lambda (o) (stats-occurs? a o)) (stats-others))))
+  (and (pair? a) (stats-in-others? a)))
+
+;; Does x occur in an output of (stats-others)?  The C driver's are asked
+;; of it (a set of their nodes, made once per output rewritten).
+(define (stats-in-others? x)
+  (or (rewrite-other-outputs-hold? x) (exists (lambda (o) (stats-occurs? x o)) stats-other-outputs)))
 
 (define (stats-scale-loc a b)
   (fresh (op nu mu s size rng name oname)

@@ -71,6 +71,12 @@ static const char *LIB =
     "(define guard-heads '(f g h))\n"
     "(define (guarded2 a b)\n"
     "  (project (a) (if (and (head-may-be? a guard-heads) (not (equal? a '(f 1)))) (all a b) fail)))\n"
+    /* rewrite-other-outputs-hold? and its definition (interned lists are
+       looked up in a set, atoms counted) */
+    "(define (held a b) (project (a) (if (rewrite-other-outputs-hold? a) (== b '(held)) fail)))\n"
+    "(define (held-ref a b)\n"
+    "  (project (a) (if (exists (lambda (o) (> (subterm-count a o) 0)) (rewrite-other-outputs)) (== b '(held)) "
+    "fail)))\n"
     /* subterm-count's definition in Scheme (stats.scm's before the primitive) */
     "(define (ref-count x t)\n"
     "  (let ((memo '()))\n"
@@ -260,6 +266,40 @@ static void test_subterm_count(void **state)
   assert_true(seen[1] > 300 && seen[2] > 100);
 }
 
+/* rewrite-other-outputs-hold? against its definition, through
+   pk_rewrite_model on random models of two or three outputs (shared
+   subterms from the small alphabet). */
+static void test_other_outputs_hold(void **state)
+{
+  (void)state;
+  int changed = 0;
+  rng = 777;
+  for (int i = 0; i < 400; i++) {
+    pkp_buf b;
+    pkp_init(&b);
+    pkp_printf(&b, "%s", "(model m (output");
+    for (unsigned k = 0, n = 2 + rnd(2); k < n; k++) {
+      pkp_putc(&b, ' ');
+      gen(&b, 3, false);
+    }
+    pkp_printf(&b, "%s", "))");
+    pkp_putc(&b, 0);
+    pk_term ms, out1, out2;
+    assert_int_equal(pk_read_models_string(E, "m.model", b.s, strlen(b.s), &ms), 1);
+    int r1 = pk_rewrite_model(E, pk_term_car(ms), NULL, "held", "walko", 0, &out1, NULL);
+    int r2 = pk_rewrite_model(E, pk_term_car(ms), NULL, "held-ref", "walko", 0, &out2, NULL);
+    assert_int_equal(r1, r2);
+    char *s1 = pk_to_string(out1), *s2 = pk_to_string(out2);
+    if (strcmp(s1, s2)) fprintf(stderr, "%s:\n  held     %s\n  held-ref %s\n", b.s, s1, s2);
+    assert_string_equal(s1, s2);
+    changed += r1 == 1;
+    free(s1);
+    free(s2);
+  }
+  fprintf(stderr, "test_rewrite: rewrite-other-outputs-hold?: %d of 400 models changed\n", changed);
+  assert_true(changed > 100 && changed < 400);
+}
+
 /* A node shared by many parents is rewritten once per pass. */
 static void test_shared_once(void **state)
 {
@@ -372,6 +412,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_against_relational),
     cmocka_unit_test(test_subterm_count),
+    cmocka_unit_test(test_other_outputs_hold),
     cmocka_unit_test(test_shared_once),
     cmocka_unit_test(test_deep),
     cmocka_unit_test(test_errors),
