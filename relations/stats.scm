@@ -252,21 +252,16 @@
 (define (scale_loc_transform a b)
   (project (a)
     (if (and (head-may-be? a stats-loc-scale-heads) (not (stats-shared? a)))
-        (if (stats-known-args? a) (stats-answer (stats-scale-loc-of a) b) (stats-scale-loc a b))
+        (if (and (ground? a) (list? a)) (stats-answer (stats-scale-loc-of a) b) (stats-scale-loc a b))
         fail)))
-
-;; A proper list none of whose elements is a variable (as projected)?
-;; Then a relation's clauses that match on its elements can be decided
-;; by looking at them.
-(define (stats-known-args? a) (and (list? a) (not (exists var? a))))
 
 ;; (== b r) when r is a term, fail when it is #f.
 (define (stats-answer r b) (if r (== b r) fail))
 
-;; stats-scale-loc's answer at a known a (stats-known-args?), or #f: at
-;; most one clause matches a, and its goals are tests on a's elements and
+;; stats-scale-loc's answer at a ground list a, or #f: at most one
+;; clause matches a, and its goals are tests on a's elements and
 ;; the answer made of them.  The same answers as the relation (tested
-;; against it in tests/e2e/stats_scale_loc.scm).
+;; against it in tests/e2e/stats_known.scm).
 (define (stats-scale-loc-of a)
   (let ((op (car a)) (n (length a)))
     (cond

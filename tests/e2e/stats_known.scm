@@ -1,7 +1,7 @@
-;; conjugate and scale_loc_transform decide a node whose elements are known
-;; (none a variable) by a shortcut: conjugate runs only the pair its
-;; likelihood's head selects, scale_loc_transform computes the answer
-;; from the elements.  Here each against the relation it shortcuts, on
+;; conjugate and scale_loc_transform decide a known node by a shortcut:
+;; conjugate, at (observed y lik), runs only the pair lik's head selects;
+;; scale_loc_transform, at a ground list, computes the answer from the
+;; elements.  Here each against the relation it shortcuts, on
 ;; every combination of the parts below (ground, with a variable inside
 ;; an element, a variable as an element or a head): all answers, in
 ;; order, equal.
