@@ -7,6 +7,10 @@
 ;; order, equal.
 (load "../../relations/stats.scm")
 
+;; ground? on projected terms: a variable, a list holding one, a list
+;; holding a bound one
+(printf "ground?: ~a~%" (run 1 (q) (fresh (x y) (== y 1) (project (x y) (== q (list (ground? x) (ground? (list 1 (list x))) (ground? (list 1 (list y)))))))))
+
 (define cases 0)
 (define answered 0)
 (define (same what a got want)
