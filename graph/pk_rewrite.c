@@ -834,6 +834,19 @@ static bool pkrw_observed(pk_val t, pk_val *v, pk_val *app)
   return pko_pairp(*app);
 }
 
+/* The interned list of head (unless 0) and the elements of l, whose parts
+   are interned (the elements of an interned list are): the table's
+   lookup, without pkh_intern's check of each part. */
+static pk_val pkrw_relist(pkrw_ctx *c, pk_val head, pk_val l)
+{
+  size_t base = c->nvals;
+  if (head) pkrw_push_val(c, head);
+  for (; pko_pairp(l); l = pko_cdr(l)) pkrw_push_val(c, pko_car(l));
+  pk_val r = pkh_list(c->vals + base, c->nvals - base, l);
+  c->nvals = base;
+  return r;
+}
+
 /* One pass of the context's walker on t: the new term or 0. */
 static pk_val pkrw_one_pass(pkrw_ctx *c, pk_val t)
 {
@@ -842,10 +855,10 @@ static pk_val pkrw_one_pass(pkrw_ctx *c, pk_val t)
   if (c->walker == PKRW_WALKO) return pkrw_walk_pass(c, t);
   pk_val v, app;
   if (!pkrw_observed(t, &v, &app)) return 0;
-  pk_val xs = pkh_intern(pko_cdr(app));
-  pk_val ys = pkrw_walk_pass(c, xs);
+  pk_val ys = pkrw_walk_pass(c, pkrw_relist(c, 0, pko_cdr(app)));
   if (!ys) return 0;
-  return pkh_intern(pko_list(3, pkrw_sym_observed, v, pko_cons(pko_car(app), ys)));
+  pk_val parts[3] = { pkrw_sym_observed, v, pkrw_relist(c, pko_car(app), ys) };
+  return pkh_list(parts, 3, PK_NIL);
 }
 
 /* Passes from t until one fails: the last result, or 0. */
