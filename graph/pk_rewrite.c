@@ -221,7 +221,6 @@ static _Thread_local pk_val pkrw_others = PK_NIL;
 /* The ids of the lists occurring in pkrw_others (by list elements, the
    outputs themselves included), built at the first question after
    pkrw_others changed (gen), and whether all of them are interned. */
-static _Thread_local pkrw_ids pkrw_oset;
 static _Thread_local uint64_t pkrw_ogen, pkrw_oset_gen;
 static _Thread_local bool pkrw_oset_exact;
 
@@ -283,10 +282,42 @@ typedef struct pkrw_cframe {
   int n;
 } pkrw_cframe;
 
-/* This thread's memo (list -> count + 1) and frames for pkrw_count. */
-static _Thread_local pkrw_tab pkrw_cmemo;
-static _Thread_local pkrw_cframe *pkrw_cfr;
-static _Thread_local size_t pkrw_ncfr;
+/* A thread's tables for the primitives: pkrw_count's memo (list ->
+   count + 1) and frames, and the set of the other outputs' node ids.
+   Freed when the thread ends (a key's destructor). */
+typedef struct pkrw_scratch {
+  pkrw_tab cmemo;
+  pkrw_cframe *cfr;
+  size_t ncfr;
+  pkrw_ids oset;
+} pkrw_scratch;
+
+static _Thread_local pkrw_scratch *pkrw_scr;
+static pthread_key_t pkrw_scr_key;
+static pthread_once_t pkrw_scr_once = PTHREAD_ONCE_INIT;
+
+static void pkrw_scratch_free(void *p)
+{
+  pkrw_scratch *x = p;
+  free(x->cmemo.s);
+  free(x->cfr);
+  free(x->oset.s);
+  free(x);
+}
+
+static void pkrw_scratch_key(void) { pthread_key_create(&pkrw_scr_key, pkrw_scratch_free); }
+
+/* This thread's scratch tables, made at the first use. */
+static pkrw_scratch *pkrw_scratch_get(void)
+{
+  if (pkrw_scr) return pkrw_scr;
+  pthread_once(&pkrw_scr_once, pkrw_scratch_key);
+  pkrw_scr = pko_xcalloc(1, sizeof *pkrw_scr);
+  pkrw_tab_init(&pkrw_scr->cmemo);
+  pkrw_ids_init(&pkrw_scr->oset);
+  pthread_setspecific(pkrw_scr_key, pkrw_scr);
+  return pkrw_scr;
+}
 
 /* t's count when known without entering it (a match, an atom, a memo
    hit), else -1. */
@@ -294,7 +325,7 @@ static int pkrw_count_known(pk_val x, pk_val t, bool xin)
 {
   if (pkrw_is(x, t, xin)) return 1;
   if (!pko_pairp(t)) return 0;
-  pk_val m = pkrw_tab_get(&pkrw_cmemo, t);
+  pk_val m = pkrw_tab_get(&pkrw_scr->cmemo, t);
   return m ? (int)m - 1 : -1;
 }
 
@@ -307,8 +338,8 @@ static int pkrw_count(pk_val x, pk_val t)
   bool xin = pko_pairp(x) && pkh_internedp(x);
   if (pkrw_is(x, t, xin)) return 1;
   if (!pko_pairp(t)) return 0;
-  if (!pkrw_cmemo.s) pkrw_tab_init(&pkrw_cmemo);
-  pkrw_tab_clear(&pkrw_cmemo);
+  pkrw_scratch *sc = pkrw_scratch_get();
+  pkrw_tab_clear(&sc->cmemo);
   int r;
   size_t n = 0;
   pkrw_cframe top = { t, t, 0 };
@@ -321,18 +352,18 @@ static int pkrw_count(pk_val x, pk_val t)
         top.n += k;
         continue;
       }
-      if (n == pkrw_ncfr) {
-        pkrw_ncfr = pkrw_ncfr ? 2 * pkrw_ncfr : 64;
-        pkrw_cfr = pko_xrealloc(pkrw_cfr, pkrw_ncfr * sizeof *pkrw_cfr);
+      if (n == sc->ncfr) {
+        sc->ncfr = sc->ncfr ? 2 * sc->ncfr : 64;
+        sc->cfr = pko_xrealloc(sc->cfr, sc->ncfr * sizeof *sc->cfr);
       }
-      pkrw_cfr[n++] = top;
+      sc->cfr[n++] = top;
       top = (pkrw_cframe){ e, e, 0 };
       continue;
     }
     r = top.n < 2 ? top.n : 2;
-    pkrw_tab_put(&pkrw_cmemo, top.node, (pk_val)r + 1);
+    pkrw_tab_put(&sc->cmemo, top.node, (pk_val)r + 1);
     if (n == 0) return r;
-    top = pkrw_cfr[--n];
+    top = sc->cfr[--n];
     top.n += r;
   }
 }
@@ -344,8 +375,8 @@ static pk_val pkrw_prim_count(int argc, pk_val *argv)
   return pko_mkfix(pkrw_count(argv[0], argv[1]));
 }
 
-/* Add the lists of t to pkrw_oset; false at a list that is not interned. */
-static bool pkrw_oset_add(pk_val t)
+/* Add the lists of t to set; false at a list that is not interned. */
+static bool pkrw_oset_add(pkrw_ids *set, pk_val t)
 {
   size_t n = 0, cap = 64;
   pk_val *st = pko_xmalloc(cap * sizeof *st); /* parts of t, which the caller keeps */
@@ -355,7 +386,7 @@ static bool pkrw_oset_add(pk_val t)
     pk_val u = st[--n];
     if (!pko_pairp(u)) continue;
     ok = pkh_internedp(u);
-    if (!ok || !pkrw_ids_add(&pkrw_oset, pkh_node_of(u)->id)) continue;
+    if (!ok || !pkrw_ids_add(set, pkh_node_of(u)->id)) continue;
     for (pk_val l = u; pko_pairp(l); l = pko_cdr(l)) {
       if (n == cap) st = pko_xrealloc(st, (cap *= 2) * sizeof *st);
       st[n++] = pko_car(l);
@@ -365,18 +396,16 @@ static bool pkrw_oset_add(pk_val t)
   return ok;
 }
 
-/* pkrw_oset for the current other outputs; false when it cannot answer
-   (a list in them is not interned). */
+/* The scratch's set for the current other outputs; false when it cannot
+   answer (a list in them is not interned). */
 static bool pkrw_oset_ready(void)
 {
-  if (pkrw_oset_gen == pkrw_ogen && pkrw_oset.s) return pkrw_oset_exact;
-  if (pkrw_oset.s)
-    pkrw_ids_clear(&pkrw_oset);
-  else
-    pkrw_ids_init(&pkrw_oset);
+  pkrw_scratch *x = pkrw_scratch_get();
+  if (pkrw_oset_gen == pkrw_ogen) return pkrw_oset_exact;
+  pkrw_ids_clear(&x->oset);
   pkrw_oset_exact = true;
   for (pk_val o = pkrw_others; pkrw_oset_exact && pko_pairp(o); o = pko_cdr(o))
-    pkrw_oset_exact = pkrw_oset_add(pko_car(o));
+    pkrw_oset_exact = pkrw_oset_add(&x->oset, pko_car(o));
   pkrw_oset_gen = pkrw_ogen;
   return pkrw_oset_exact;
 }
@@ -391,7 +420,7 @@ static pk_val pkrw_prim_in_others(int argc, pk_val *argv)
   pk_val x = argv[0];
   if (pkrw_others == PK_NIL) return PK_FALSE;
   if (pko_pairp(x) && pkh_internedp(x) && pkrw_oset_ready())
-    return pko_mkbool(pkrw_ids_has(&pkrw_oset, pkh_node_of(x)->id));
+    return pko_mkbool(pkrw_ids_has(&pkrw_scr->oset, pkh_node_of(x)->id));
   for (pk_val o = pkrw_others; pko_pairp(o); o = pko_cdr(o))
     if (pkrw_count(x, pko_car(o)) > 0) return PK_TRUE;
   return PK_FALSE;
