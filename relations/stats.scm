@@ -288,7 +288,8 @@
 ;; Does x occur in an output of (stats-others)?  The C driver's are asked
 ;; of it (a set of their nodes, made once per output rewritten).
 (define (stats-in-others? x)
-  (or (rewrite-other-outputs-hold? x) (exists (lambda (o) (stats-occurs? x o)) stats-other-outputs)))
+  (or (rewrite-other-outputs-hold? x)
+      (and (pair? stats-other-outputs) (exists (lambda (o) (stats-occurs? x o)) stats-other-outputs))))
 
 (define (stats-scale-loc a b)
   (fresh (op nu mu s size rng name oname)
