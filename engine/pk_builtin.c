@@ -720,6 +720,9 @@ PKB_PRIM(pkb_vectorp) { return pko_mkbool(pko_isa(argv[0], PK_T_VECTOR)); }
 PKB_PRIM(pkb_charp) { return pko_mkbool(pko_charp(argv[0])); }
 PKB_PRIM(pkb_not) { return pko_mkbool(argv[0] == PK_FALSE); }
 PKB_PRIM(pkb_eqp) { return pko_mkbool(argv[0] == argv[1]); }
+/* (ground? t): t holds no logic variable in its pairs (bound or not: on a
+   projected term, none unbound); one check, pairs carry it. */
+PKB_PRIM(pkb_groundp) { return pko_mkbool(pko_groundp(argv[0])); }
 PKB_PRIM(pkb_eqvp) { return pko_mkbool(pko_eqv(argv[0], argv[1])); }
 PKB_PRIM(pkb_equalp) { return pko_mkbool(pko_equal(argv[0], argv[1])); }
 
@@ -1500,6 +1503,7 @@ static const pkb_entry pkb_table[] = {
   { "char?", pkb_charp, 1, 1 },
   { "not", pkb_not, 1, 1 },
   { "eq?", pkb_eqp, 2, 2 },
+  { "ground?", pkb_groundp, 1, 1 },
   { "eqv?", pkb_eqvp, 2, 2 },
   { "equal?", pkb_equalp, 2, 2 },
   { "boolean=?", pkb_boolean_eq, 2, VAR },

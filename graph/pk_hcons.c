@@ -380,12 +380,15 @@ bool pkh_internedp(pk_val t)
 }
 
 /* Lists not yet interned are entered post-order: frames on fr are (rest
-   of the list, index in items where its elements start). */
+   of the list, index in items where its elements start).  Both stacks
+   start on the C stack (the collector scans it); a deep or wide term
+   moves them to the heap. */
 pk_val pkh_intern(pk_val t)
 {
   if (!pko_pairp(t)) return pkh_atom(t);
   if (pkh_internedp(t)) return t;
-  pkh_stack fr = { 0 }, items = { 0 };
+  pk_val frbuf[64], itbuf[64];
+  pkh_stack fr = { frbuf, 0, 64 }, items = { itbuf, 0, 64 };
   pkh_spush(&fr, t);
   pkh_spush(&fr, 0);
   while (fr.n) {

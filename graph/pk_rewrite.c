@@ -61,6 +61,15 @@ typedef struct pkrw_plan {
   int nslots; /* 2 + the fresh variables */
 } pkrw_plan;
 
+/* REL's head guard: REL is (lambda (a b) (project (.. a ..) (if TEST G
+   fail))) with TEST (head-may-be? a HEADS) or (and (head-may-be? a HEADS)
+   ...), HEADS a constant or a global.  Where the test is false REL fails
+   at once, so the driver answers "no" without a query; the globals are
+   read at each node, so a redefinition is seen. */
+typedef struct pkrw_guard {
+  const pke_node *test, *heads, *fail; /* the GREFs of head-may-be? and fail; heads CONST or GREF */
+} pkrw_guard;
+
 /* A set of node ids (never 0), open addressing: 4 bytes a slot. */
 typedef struct pkrw_ids {
   uint32_t *s;
@@ -69,7 +78,8 @@ typedef struct pkrw_ids {
 
 struct pkrw_ctx {
   pk_val rel;
-  pkrw_plan *plan; /* or NULL: every node through the engine */
+  pkrw_plan *plan;  /* or NULL: every node through the engine */
+  pkrw_guard guard; /* guard.test NULL: none */
   pkrw_walker walker;
   pkrw_ids clean; /* nodes of this call with no redex below: never entered again */
   pkrw_tab pass, atoms;
@@ -91,7 +101,9 @@ struct pkrw_ctx {
 static pk_val pkrw_runner; /* (lambda (rel a) (run 1 (b) (rel a b))) */
 static pthread_once_t pkrw_once = PTHREAD_ONCE_INIT;
 static pk_val pkrw_sym_observed, pkrw_sym_walko, pkrw_sym_non_obs;
+static pk_val *pkrw_builtins; /* the primitive head-may-be? and the goal fail, as defined at start */
 static pkrw_plan *pkrw_make_plan(pk_val rel);
+static pkrw_guard pkrw_make_guard(pk_val rel);
 
 /* Compile the per-node query once; it is kept in an uncollectable root. */
 static void pkrw_init_once(void)
@@ -156,20 +168,6 @@ static void pkrw_tab_clear(pkrw_tab *t)
 {
   t->gen++;
   t->n = 0;
-}
-
-/* The outputs of the model being rewritten other than the one whose fixed
-   point is being computed, on this thread ('() outside pkrw_model): what
-   `(rewrite-other-outputs)` gives REL.  The model is on the caller's stack,
-   so they stay alive. */
-static _Thread_local pk_val pkrw_others = PK_NIL;
-
-/* (rewrite-other-outputs) */
-static pk_val pkrw_prim_others(int argc, pk_val *argv)
-{
-  (void)argc;
-  (void)argv;
-  return pkrw_others;
 }
 
 /* ---- reduceo's fast path ------------------------------------------------------------ */
@@ -253,14 +251,6 @@ static pk_val pkrw_prim_first(int argc, pk_val *argv)
   return pks_first_goal(pkrw_first, 3, argv, argv[3]);
 }
 
-void pkrw_init(void)
-{
-  pko_defprim("rewrite-other-outputs", pkrw_prim_others, 0, 0);
-  pko_defprim("kanren-reduceo-first", pkrw_prim_first, 4, 4);
-  pkrw_sym_walko = pko_sym("kanren-walko");
-  pkrw_sym_non_obs = pko_sym("kanren-non-obs-walko");
-}
-
 /* ---- sets of node ids (a million-node count stays in a few megabytes) ---- */
 
 static inline size_t pkrw_id_slot(uint32_t id, size_t cap)
@@ -311,6 +301,233 @@ static bool pkrw_ids_add(pkrw_ids *t, uint32_t id)
   return true;
 }
 
+/* The outputs of the model being rewritten other than the one whose fixed
+   point is being computed, on this thread ('() outside pkrw_model): what
+   `(rewrite-other-outputs)` gives REL.  The model is on the caller's stack,
+   so they stay alive. */
+static _Thread_local pk_val pkrw_others = PK_NIL;
+/* The ids of the lists occurring in pkrw_others (by list elements, the
+   outputs themselves included), built at the first question after
+   pkrw_others changed (gen), and whether all of them are interned. */
+static _Thread_local uint64_t pkrw_ogen, pkrw_oset_gen;
+static _Thread_local bool pkrw_oset_exact;
+
+/* Make o the other outputs. */
+static void pkrw_set_others(pk_val o)
+{
+  pkrw_others = o;
+  pkrw_ogen++;
+}
+
+/* (rewrite-other-outputs) */
+static pk_val pkrw_prim_others(int argc, pk_val *argv)
+{
+  (void)argc;
+  (void)argv;
+  return pkrw_others;
+}
+
+/* Can t be a term whose head is one of heads: a logic variable, or a pair
+   whose car is one or in heads (eq?)?  -1 when heads is not a list. */
+static int pkrw_head_may_be(pk_val t, pk_val heads)
+{
+  if (pko_varp(t)) return 1;
+  if (!pko_pairp(t)) return 0;
+  pk_val h = pko_car(t);
+  if (pko_varp(h)) return 1;
+  for (; pko_pairp(heads); heads = pko_cdr(heads))
+    if (pko_car(heads) == h) return 1;
+  return heads == PK_NIL ? 0 : -1;
+}
+
+/* (head-may-be? t heads) */
+static pk_val pkrw_prim_head(int argc, pk_val *argv)
+{
+  (void)argc;
+  int r = pkrw_head_may_be(argv[0], argv[1]);
+  if (r < 0) pko_error("head-may-be?: not a list");
+  return pko_mkbool(r);
+}
+
+/* ---- (subterm-count x t) ------------------------------------------------------------ */
+
+/* Is t the subterm x: eq?, or equal? when t is a list.  Two interned lists
+   are equal only when eq?, and lists whose heads are different symbols
+   never are. */
+static bool pkrw_is(pk_val x, pk_val t, bool xin)
+{
+  if (x == t) return true;
+  if (!pko_pairp(t) || !pko_pairp(x)) return false;
+  pk_val hx = pko_car(x), ht = pko_car(t);
+  if (hx != ht && (pko_symbolp(hx) || pko_symbolp(ht))) return false;
+  if (xin && pkh_internedp(t)) return false;
+  return pko_equal(x, t);
+}
+
+/* A list being counted: its elements not yet seen and the count so far. */
+typedef struct pkrw_cframe {
+  pk_val node, rest;
+  int n;
+} pkrw_cframe;
+
+/* A thread's tables for the primitives: pkrw_count's memo (list ->
+   count + 1) and frames, and the set of the other outputs' node ids.
+   Freed when the thread ends (a key's destructor). */
+typedef struct pkrw_scratch {
+  pkrw_tab cmemo;
+  pkrw_cframe *cfr;
+  size_t ncfr;
+  pkrw_ids oset;
+} pkrw_scratch;
+
+static _Thread_local pkrw_scratch *pkrw_scr;
+static pthread_key_t pkrw_scr_key;
+static pthread_once_t pkrw_scr_once = PTHREAD_ONCE_INIT;
+
+static void pkrw_scratch_free(void *p)
+{
+  pkrw_scratch *x = p;
+  free(x->cmemo.s);
+  free(x->cfr);
+  free(x->oset.s);
+  free(x);
+}
+
+static void pkrw_scratch_key(void) { pthread_key_create(&pkrw_scr_key, pkrw_scratch_free); }
+
+/* This thread's scratch tables, made at the first use. */
+static pkrw_scratch *pkrw_scratch_get(void)
+{
+  if (pkrw_scr) return pkrw_scr;
+  pthread_once(&pkrw_scr_once, pkrw_scratch_key);
+  pkrw_scr = pko_xcalloc(1, sizeof *pkrw_scr);
+  pkrw_tab_init(&pkrw_scr->cmemo);
+  pkrw_ids_init(&pkrw_scr->oset);
+  pthread_setspecific(pkrw_scr_key, pkrw_scr);
+  return pkrw_scr;
+}
+
+/* t's count when known without entering it (a match, an atom, a memo
+   hit), else -1. */
+static int pkrw_count_known(pk_val x, pk_val t, bool xin)
+{
+  if (pkrw_is(x, t, xin)) return 1;
+  if (!pko_pairp(t)) return 0;
+  pk_val m = pkrw_tab_get(&pkrw_scr->cmemo, t);
+  return m ? (int)m - 1 : -1;
+}
+
+/* How many times x occurs in t as a subterm (pkrw_is), over the elements
+   of lists (an improper tail is not looked at), not inside an occurrence,
+   each path through shared nodes counted, capped at 2.  Each list of t is
+   entered once (a memo), and the walk is iterative. */
+static int pkrw_count(pk_val x, pk_val t)
+{
+  bool xin = pko_pairp(x) && pkh_internedp(x);
+  if (pkrw_is(x, t, xin)) return 1;
+  if (!pko_pairp(t)) return 0;
+  pkrw_scratch *sc = pkrw_scratch_get();
+  pkrw_tab_clear(&sc->cmemo);
+  int r;
+  size_t n = 0;
+  pkrw_cframe top = { t, t, 0 };
+  for (;;) {
+    if (top.n < 2 && pko_pairp(top.rest)) {
+      pk_val e = pko_car(top.rest);
+      top.rest = pko_cdr(top.rest);
+      int k = pkrw_count_known(x, e, xin);
+      if (k >= 0) {
+        top.n += k;
+        continue;
+      }
+      if (n == sc->ncfr) {
+        sc->ncfr = sc->ncfr ? 2 * sc->ncfr : 64;
+        sc->cfr = pko_xrealloc(sc->cfr, sc->ncfr * sizeof *sc->cfr);
+      }
+      sc->cfr[n++] = top;
+      top = (pkrw_cframe){ e, e, 0 };
+      continue;
+    }
+    r = top.n < 2 ? top.n : 2;
+    pkrw_tab_put(&sc->cmemo, top.node, (pk_val)r + 1);
+    if (n == 0) return r;
+    top = sc->cfr[--n];
+    top.n += r;
+  }
+}
+
+/* (subterm-count x t) */
+static pk_val pkrw_prim_count(int argc, pk_val *argv)
+{
+  (void)argc;
+  return pko_mkfix(pkrw_count(argv[0], argv[1]));
+}
+
+/* Add the lists of t to set; false at a list that is not interned. */
+static bool pkrw_oset_add(pkrw_ids *set, pk_val t)
+{
+  size_t n = 0, cap = 64;
+  pk_val *st = pko_xmalloc(cap * sizeof *st); /* parts of t, which the caller keeps */
+  bool ok = true;
+  st[n++] = t;
+  while (ok && n) {
+    pk_val u = st[--n];
+    if (!pko_pairp(u)) continue;
+    ok = pkh_internedp(u);
+    if (!ok || !pkrw_ids_add(set, pkh_node_of(u)->id)) continue;
+    for (pk_val l = u; pko_pairp(l); l = pko_cdr(l)) {
+      if (n == cap) st = pko_xrealloc(st, (cap *= 2) * sizeof *st);
+      st[n++] = pko_car(l);
+    }
+  }
+  free(st);
+  return ok;
+}
+
+/* The scratch's set for the current other outputs; false when it cannot
+   answer (a list in them is not interned). */
+static bool pkrw_oset_ready(void)
+{
+  pkrw_scratch *x = pkrw_scratch_get();
+  if (pkrw_oset_gen == pkrw_ogen) return pkrw_oset_exact;
+  pkrw_ids_clear(&x->oset);
+  pkrw_oset_exact = true;
+  for (pk_val o = pkrw_others; pkrw_oset_exact && pko_pairp(o); o = pko_cdr(o))
+    pkrw_oset_exact = pkrw_oset_add(&x->oset, pko_car(o));
+  pkrw_oset_gen = pkrw_ogen;
+  return pkrw_oset_exact;
+}
+
+/* (rewrite-other-outputs-hold? x): does x occur (subterm-count > 0) in
+   one of (rewrite-other-outputs)?  An interned list is looked up in the
+   set of theirs (equal lists are eq? when interned); anything else is
+   counted. */
+static pk_val pkrw_prim_in_others(int argc, pk_val *argv)
+{
+  (void)argc;
+  pk_val x = argv[0];
+  if (pkrw_others == PK_NIL) return PK_FALSE;
+  if (pko_pairp(x) && pkh_internedp(x) && pkrw_oset_ready())
+    return pko_mkbool(pkrw_ids_has(&pkrw_scr->oset, pkh_node_of(x)->id));
+  for (pk_val o = pkrw_others; pko_pairp(o); o = pko_cdr(o))
+    if (pkrw_count(x, pko_car(o)) > 0) return PK_TRUE;
+  return PK_FALSE;
+}
+
+void pkrw_init(void)
+{
+  pko_defprim("rewrite-other-outputs", pkrw_prim_others, 0, 0);
+  pko_defprim("head-may-be?", pkrw_prim_head, 2, 2);
+  pko_defprim("subterm-count", pkrw_prim_count, 2, 2);
+  pko_defprim("rewrite-other-outputs-hold?", pkrw_prim_in_others, 1, 1);
+  pko_defprim("kanren-reduceo-first", pkrw_prim_first, 4, 4);
+  pkrw_sym_walko = pko_sym("kanren-walko");
+  pkrw_sym_non_obs = pko_sym("kanren-non-obs-walko");
+  pkrw_builtins = GC_MALLOC_UNCOLLECTABLE(2 * sizeof *pkrw_builtins);
+  pkrw_builtins[0] = pko_as_sym(pko_sym("head-may-be?"))->value;
+  pkrw_builtins[1] = pko_as_sym(pko_sym("fail"))->value;
+}
+
 /* ---- context ---------------------------------------------------------------------- */
 
 pkrw_ctx *pkrw_new(pk_val rel, pkrw_walker w)
@@ -320,6 +537,7 @@ pkrw_ctx *pkrw_new(pk_val rel, pkrw_walker w)
   c->rel = rel;
   c->walker = w;
   c->plan = pkrw_make_plan(rel);
+  c->guard = pkrw_make_guard(rel);
   pkrw_ids_init(&c->clean);
   pkrw_tab_init(&c->pass);
   pkrw_tab_init(&c->atoms);
@@ -513,6 +731,42 @@ static int pkrw_plan_run(const pkrw_plan *p, pk_val a, pk_val *out)
   return 0;
 }
 
+/* ---- REL's head guard ------------------------------------------------------------ */
+
+/* Is e a reference to variable slot i of the innermost frame? */
+static bool pkrw_local(const pke_node *e, uint32_t i)
+{
+  return (e->op == PKE_LREF0 || e->op == PKE_LREF1 || e->op == PKE_LREF) && e->a == 0 && e->b == i;
+}
+
+/* rel's head guard (above), or one with test NULL. */
+static pkrw_guard pkrw_make_guard(pk_val rel)
+{
+  pkrw_guard none = { 0 };
+  if (!pko_isa(rel, PK_T_CLOSURE)) return none;
+  const pke_node *lam = ((const pke_closure *)rel)->lam, *pj = lam->x;
+  if (lam->a != 2 || (lam->flags & 1) || !pj || pj->op != PKE_PROJECT || pj->n != 1) return none;
+  const pke_node *ifn = pj->kids[0], *t;
+  if (ifn->op != PKE_IF || !ifn->z || ifn->z->op != PKE_GREF || ifn->z->v != pko_sym("fail")) return none;
+  t = ifn->x->op == PKE_AND && ifn->x->n > 0 ? ifn->x->kids[0] : ifn->x;
+  if (t->op != PKE_CALL || t->n != 2 || t->x->op != PKE_GREF || t->x->v != pko_sym("head-may-be?")) return none;
+  const pke_node *arg = t->kids[0], *heads = t->kids[1];
+  if (!(arg->op == PKE_LREF0 && arg->a == 0 && arg->b < pj->y->n && pkrw_local(pj->y->kids[arg->b], 0))) return none;
+  if (heads->op != PKE_CONST && heads->op != PKE_GREF) return none;
+  return (pkrw_guard){ t->x, heads, ifn->z };
+}
+
+/* Does the guard say REL has no answer at ground a?  Only while
+   head-may-be? and fail are the builtins. */
+static bool pkrw_guard_fails(const pkrw_guard *g, pk_val a)
+{
+  if (!g->test || pko_as_sym(g->test->v)->value != pkrw_builtins[0] ||
+      pko_as_sym(g->fail->v)->value != pkrw_builtins[1])
+    return false;
+  pk_val heads = g->heads->op == PKE_CONST ? g->heads->v : pko_as_sym(g->heads->v)->value;
+  return pkrw_head_may_be(a, heads) == 0;
+}
+
 /* ---- REL at one node ------------------------------------------------------------- */
 
 /* Is s a reified variable's name, _.N? */
@@ -577,6 +831,10 @@ static pk_val pkrw_rel(pkrw_ctx *c, pk_val a)
   pk_val fast;
   int k = c->plan ? pkrw_plan_run(c->plan, a, &fast) : -1;
   if (k == 0) return 0;
+  if (k < 0 && pkrw_guard_fails(&c->guard, a)) {
+    c->st.guarded++;
+    return 0;
+  }
   if (k == 1 && (fast = pkh_intern(fast))) {
     c->st.fast++;
     c->st.rewrites++;
@@ -711,6 +969,19 @@ static bool pkrw_observed(pk_val t, pk_val *v, pk_val *app)
   return pko_pairp(*app);
 }
 
+/* The interned list of head (unless 0) and the elements of l, whose parts
+   are interned (the elements of an interned list are): the table's
+   lookup, without pkh_intern's check of each part. */
+static pk_val pkrw_relist(pkrw_ctx *c, pk_val head, pk_val l)
+{
+  size_t base = c->nvals;
+  if (head) pkrw_push_val(c, head);
+  for (; pko_pairp(l); l = pko_cdr(l)) pkrw_push_val(c, pko_car(l));
+  pk_val r = pkh_list(c->vals + base, c->nvals - base, l);
+  c->nvals = base;
+  return r;
+}
+
 /* One pass of the context's walker on t: the new term or 0. */
 static pk_val pkrw_one_pass(pkrw_ctx *c, pk_val t)
 {
@@ -719,10 +990,10 @@ static pk_val pkrw_one_pass(pkrw_ctx *c, pk_val t)
   if (c->walker == PKRW_WALKO) return pkrw_walk_pass(c, t);
   pk_val v, app;
   if (!pkrw_observed(t, &v, &app)) return 0;
-  pk_val xs = pkh_intern(pko_cdr(app));
-  pk_val ys = pkrw_walk_pass(c, xs);
+  pk_val ys = pkrw_walk_pass(c, pkrw_relist(c, 0, pko_cdr(app)));
   if (!ys) return 0;
-  return pkh_intern(pko_list(3, pkrw_sym_observed, v, pko_cons(pko_car(app), ys)));
+  pk_val parts[3] = { pkrw_sym_observed, v, pkrw_relist(c, pko_car(app), ys) };
+  return pkh_list(parts, 3, PK_NIL);
 }
 
 /* Passes from t until one fails: the last result, or 0. */
@@ -739,7 +1010,7 @@ static pk_val pkrw_fix(pkrw_ctx *c, pk_val t)
 static void pkrw_start(pkrw_ctx *c)
 {
   c->nfr = c->nvals = 0;
-  pkrw_others = PK_NIL; /* a throw may have left some */
+  pkrw_set_others(PK_NIL); /* a throw may have left some */
   pkrw_ids_clear(&c->clean);
   c->step0 = c->st.steps;
   c->timed_out = false;
@@ -770,12 +1041,12 @@ pk_val pkrw_model(pkrw_ctx *c, pk_val m, bool *changed)
   size_t i = 0;
   for (pk_val o = all; pko_pairp(o); o = pko_cdr(o), i++) {
     if (several) { /* REL may look at the other outputs: what it gave is not a function of the node alone */
-      pkrw_others = pkrw_without(all, i);
+      pkrw_set_others(pkrw_without(all, i));
       pkrw_ids_clear(&c->clean);
       pkrw_tab_clear(&c->atoms);
     }
     pk_val r = pkrw_fix(c, pko_car(o));
-    pkrw_others = PK_NIL;
+    pkrw_set_others(PK_NIL);
     if (r) *changed = true;
     outs = pko_cons(r ? r : pko_car(o), outs);
   }

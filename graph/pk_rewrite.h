@@ -26,6 +26,12 @@
 ** computed by matching in C without a query; anything else (another
 ** goal, a goal with no ground side) goes through the engine.
 **
+** Head guard: when REL is (lambda (a b) (project (.. a ..) (if TEST G
+** fail))) with TEST (head-may-be? a HEADS) or (and (head-may-be? a HEADS)
+** ...), a node where the primitive is false has no answer, and the driver
+** says so without a query (HEADS a constant or a global, read each time;
+** only while head-may-be? and fail are the builtins).
+**
 ** Memo: REL's first answer is taken to be a function of the node.  Per
 ** pass, every visited node's result is in a table keyed by the node (a
 ** node shared by many parents is rewritten once per pass).  A node whose
@@ -47,6 +53,7 @@ typedef struct pkrw_stats {
   uint64_t steps;    /* REL applications: queries, and hits of the atom memo (as a fresh context would query) */
   uint64_t passes;   /* passes, the failing last one included */
   uint64_t fast;     /* answers computed by the compiled rule (below) */
+  uint64_t guarded;  /* nodes where REL's head guard (below) failed, without a query */
 } pkrw_stats;
 
 typedef struct pkrw_ctx pkrw_ctx;
@@ -71,9 +78,15 @@ pk_val pkrw_term(pkrw_ctx *c, pk_val t);
 /* Model m (pkg_modelp, interned) with each output rewritten, interned;
    *changed false (and m returned) when no output changed. */
 pk_val pkrw_model(pkrw_ctx *c, pk_val m, bool *changed);
-/* Define the primitive (rewrite-other-outputs): inside pkrw_model, the
+/* Define the primitives (rewrite-other-outputs): inside pkrw_model, the
    model's outputs other than the one being rewritten (as read), so that a
-   relation such as stats.scm's conjugate can see them; '() elsewhere. */
+   relation such as stats.scm's conjugate can see them, '() elsewhere;
+   (head-may-be? t HEADS): t is a variable or a pair whose car is a
+   variable or one of the list HEADS (eq?), the head guard above; and
+   (subterm-count x t): how many times x occurs in t as a subterm (eq?,
+   or equal? for a list), over list elements (not an improper tail), not
+   inside an occurrence, each path through shared nodes counted, capped
+   at 2 (stats.scm's occurrence guards). */
 void pkrw_init(void);
 /* The number of distinct compound nodes (interned lists) in the terms of
    list ts. */

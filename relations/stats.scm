@@ -53,13 +53,12 @@
             fail)))
      (else fail))))
 
-;; Can a be a term whose head is one of heads: a variable, or a pair whose
-;; head is unbound or in heads?  A relation whose rules all start with an
-;; == against such a pattern fails at once (under project) when not,
-;; before making its fresh variables and patterns: most of the nodes a walk
-;; visits are no redex.
-(define (stats-head-may-be? a heads)
-  (or (var? a) (and (pair? a) (or (var? (car a)) (and (memq (car a) heads) #t)))))
+;; conjugate and scale_loc_transform start with (project (a) (if
+;; (head-may-be? a HEADS) ... fail)): the primitive is true when a is a
+;; variable or a pair whose head is unbound or in HEADS.  Most nodes a
+;; walk visits are no redex and fail there, before any fresh variable or
+;; pattern; the C driver reads that shape off the relation and answers
+;; those nodes without a query (graph/pk_rewrite.c).
 
 ;; (== x t) for some t of ts, in order.
 (define (stats-eq-any x ts)
@@ -67,26 +66,12 @@
 
 ;; ---- occurrence ----------------------------------------------------------------
 
-;; How many times x occurs in t as a subterm (equal?), counting each path
-;; through shared nodes and not looking inside an occurrence, capped at 2
-;; (once or more than once is all the guards ask).  Each node of t is
-;; counted once (an eq? memo), so a term with much sharing costs its
-;; number of distinct nodes, squared at worst (the memo is a list).
-(define (stats-count x t)
-  (let ((memo '()))
-    (define (cnt t)
-      (cond
-       ((or (eq? x t) (and (pair? t) (equal? x t))) 1)
-       ((pair? t)
-        (let ((hit (assq t memo)))
-          (if hit
-              (cdr hit)
-              (let ((n (let loop ((l t) (n 0))
-                         (cond ((>= n 2) 2) ((pair? l) (loop (cdr l) (+ n (cnt (car l))))) (else n)))))
-                (set! memo (cons (cons t n) memo))
-                n))))
-       (else 0)))
-    (cnt t)))
+;; How many times x occurs in t as a subterm: eq?, or equal? for a list;
+;; over the elements of lists, counting each path through shared nodes
+;; and not looking inside an occurrence, capped at 2 (once or more than
+;; once is all the guards ask).  A primitive (graph/pk_rewrite.c): each
+;; list of t is entered once.
+(define (stats-count x t) (subterm-count x t))
 
 (define (stats-occurs? x t) (> (stats-count x t) 0))
 
@@ -117,56 +102,115 @@
 ;; closed-form posterior (the prior's SIZE, RNG and NAME).  The count and
 ;; the sum of the observations are (size y) and (sum y); priors other than
 ;; the MvNormal one are scalar (SIZE ()), each observation an iid draw.
+;; One relation per pair, in stats-conjugate-pairs under the likelihood's
+;; head (each pair's likelihood has its own), so that conjugate can run
+;; only the pair a known likelihood can match.
+
+;; MvNormal prior, MvNormal linear observation (symbolic-pymc's form).
+(define (stats-conj-mvnormal y lik prior post)
+  (fresh (a R F V Q A size rng name lrng lname)
+    (lall
+     (== prior `(MvNormalRV ,a ,R ,size ,rng ,name))
+     (== lik `(MvNormalRV (dot ,F ,prior) ,V () ,lrng ,lname))
+     (== Q `(add ,V (dot ,F (dot ,R (transpose ,F)))))
+     (== A `(dot (dot ,R (transpose ,F)) (matrix_inverse ,Q)))
+     (== post `(MvNormalRV (add ,a (dot ,A (sub ,y (dot ,F ,a))))
+                           (sub ,R (dot (dot ,A ,Q) (transpose ,A)))
+                           ,size ,rng ,name)))))
+
+;; Normal prior on the mean, known observation scale s.
+(define (stats-conj-normal y lik prior post)
+  (fresh (m0 s0 s rng name lsize lrng lname P)
+    (lall
+     (== prior `(NormalRV ,m0 ,s0 () ,rng ,name))
+     (== lik `(NormalRV ,prior ,s ,lsize ,lrng ,lname))
+     (stats-scalars-o (list m0 s0 s))
+     (== P `(add (true_div 1.0 (sqr ,s0)) (true_div (size ,y) (sqr ,s))))
+     (== post `(NormalRV (true_div (add (true_div ,m0 (sqr ,s0)) (true_div (sum ,y) (sqr ,s))) ,P)
+                         (sqrt (true_div 1.0 ,P))
+                         () ,rng ,name)))))
+
+;; Gamma prior (shape, rate) on a Poisson rate.
+(define (stats-conj-gamma-poisson y lik prior post)
+  (fresh (al be rng name lsize lrng lname)
+    (lall
+     (== prior `(GammaRV ,al ,be () ,rng ,name))
+     (== lik `(PoissonRV ,prior ,lsize ,lrng ,lname))
+     (stats-scalars-o (list al be))
+     (== post `(GammaRV (add ,al (sum ,y)) (add ,be (size ,y)) () ,rng ,name)))))
+
+;; Beta prior on a Binomial success probability: n - y failures each.
+(define (stats-conj-beta-binomial y lik prior post)
+  (fresh (al be n rng name lsize lrng lname)
+    (lall
+     (== prior `(BetaRV ,al ,be () ,rng ,name))
+     (== lik `(BinomialRV ,n ,prior ,lsize ,lrng ,lname))
+     (stats-scalars-o (list al be))
+     (== post `(BetaRV (add ,al (sum ,y)) (add ,be (sum (sub ,n ,y))) () ,rng ,name)))))
+
+;; Beta prior on a Bernoulli probability.
+(define (stats-conj-beta-bernoulli y lik prior post)
+  (fresh (al be rng name lsize lrng lname)
+    (lall
+     (== prior `(BetaRV ,al ,be () ,rng ,name))
+     (== lik `(BernoulliRV ,prior ,lsize ,lrng ,lname))
+     (stats-scalars-o (list al be))
+     (== post `(BetaRV (add ,al (sum ,y)) (add ,be (sub (size ,y) (sum ,y))) () ,rng ,name)))))
+
+;; Beta prior on a NegBinomial success probability: y failures before
+;; the n-th success, so n successes per observation.
+(define (stats-conj-beta-negbinomial y lik prior post)
+  (fresh (al be n rng name lsize lrng lname)
+    (lall
+     (== prior `(BetaRV ,al ,be () ,rng ,name))
+     (== lik `(NegBinomialRV ,n ,prior ,lsize ,lrng ,lname))
+     (stats-scalars-o (list al be))
+     (== post `(BetaRV (add ,al (sum (mul ,n (ones_like ,y)))) (add ,be (sum ,y)) () ,rng ,name)))))
+
+;; Dirichlet prior on Categorical probabilities: the count of each
+;; category among the observations.
+(define (stats-conj-dirichlet-categorical y lik prior post)
+  (fresh (al rng name lsize lrng lname)
+    (lall
+     (== prior `(DirichletRV ,al () ,rng ,name))
+     (== lik `(CategoricalRV ,prior ,lsize ,lrng ,lname))
+     (== post `(DirichletRV (add ,al (bincount ,y (size ,al))) () ,rng ,name)))))
+
+;; Dirichlet prior on Multinomial probabilities, one observed count
+;; vector (the likelihood's SIZE is ()).
+(define (stats-conj-dirichlet-multinomial y lik prior post)
+  (fresh (al n rng name lrng lname)
+    (lall
+     (== prior `(DirichletRV ,al () ,rng ,name))
+     (== lik `(MultinomialRV ,n ,prior () ,lrng ,lname))
+     (== post `(DirichletRV (add ,al ,y) () ,rng ,name)))))
+
+(define stats-conjugate-pairs
+  (list (cons 'MvNormalRV stats-conj-mvnormal) (cons 'NormalRV stats-conj-normal)
+        (cons 'PoissonRV stats-conj-gamma-poisson) (cons 'BinomialRV stats-conj-beta-binomial)
+        (cons 'BernoulliRV stats-conj-beta-bernoulli) (cons 'NegBinomialRV stats-conj-beta-negbinomial)
+        (cons 'CategoricalRV stats-conj-dirichlet-categorical)
+        (cons 'MultinomialRV stats-conj-dirichlet-multinomial)))
+
+;; Every pair, in the order above.
 (define (stats-conjugate-pair y lik prior post)
-  (fresh (a R F V Q A m0 s0 s al be n size rng name lsize lrng lname P)
-    (lconde
-     ;; MvNormal prior, MvNormal linear observation (symbolic-pymc's form).
-     ((== prior `(MvNormalRV ,a ,R ,size ,rng ,name))
-      (== lik `(MvNormalRV (dot ,F ,prior) ,V () ,lrng ,lname))
-      (== Q `(add ,V (dot ,F (dot ,R (transpose ,F)))))
-      (== A `(dot (dot ,R (transpose ,F)) (matrix_inverse ,Q)))
-      (== post `(MvNormalRV (add ,a (dot ,A (sub ,y (dot ,F ,a))))
-                            (sub ,R (dot (dot ,A ,Q) (transpose ,A)))
-                            ,size ,rng ,name)))
-     ;; Normal prior on the mean, known observation scale s.
-     ((== prior `(NormalRV ,m0 ,s0 () ,rng ,name))
-      (== lik `(NormalRV ,prior ,s ,lsize ,lrng ,lname))
-      (stats-scalars-o (list m0 s0 s))
-      (== P `(add (true_div 1.0 (sqr ,s0)) (true_div (size ,y) (sqr ,s))))
-      (== post `(NormalRV (true_div (add (true_div ,m0 (sqr ,s0)) (true_div (sum ,y) (sqr ,s))) ,P)
-                          (sqrt (true_div 1.0 ,P))
-                          () ,rng ,name)))
-     ;; Gamma prior (shape, rate) on a Poisson rate.
-     ((== prior `(GammaRV ,al ,be () ,rng ,name))
-      (== lik `(PoissonRV ,prior ,lsize ,lrng ,lname))
-      (stats-scalars-o (list al be))
-      (== post `(GammaRV (add ,al (sum ,y)) (add ,be (size ,y)) () ,rng ,name)))
-     ;; Beta prior on a Binomial success probability: n - y failures each.
-     ((== prior `(BetaRV ,al ,be () ,rng ,name))
-      (== lik `(BinomialRV ,n ,prior ,lsize ,lrng ,lname))
-      (stats-scalars-o (list al be))
-      (== post `(BetaRV (add ,al (sum ,y)) (add ,be (sum (sub ,n ,y))) () ,rng ,name)))
-     ;; Beta prior on a Bernoulli probability.
-     ((== prior `(BetaRV ,al ,be () ,rng ,name))
-      (== lik `(BernoulliRV ,prior ,lsize ,lrng ,lname))
-      (stats-scalars-o (list al be))
-      (== post `(BetaRV (add ,al (sum ,y)) (add ,be (sub (size ,y) (sum ,y))) () ,rng ,name)))
-     ;; Beta prior on a NegBinomial success probability: y failures before
-     ;; the n-th success, so n successes per observation.
-     ((== prior `(BetaRV ,al ,be () ,rng ,name))
-      (== lik `(NegBinomialRV ,n ,prior ,lsize ,lrng ,lname))
-      (stats-scalars-o (list al be))
-      (== post `(BetaRV (add ,al (sum (mul ,n (ones_like ,y)))) (add ,be (sum ,y)) () ,rng ,name)))
-     ;; Dirichlet prior on Categorical probabilities: the count of each
-     ;; category among the observations.
-     ((== prior `(DirichletRV ,al () ,rng ,name))
-      (== lik `(CategoricalRV ,prior ,lsize ,lrng ,lname))
-      (== post `(DirichletRV (add ,al (bincount ,y (size ,al))) () ,rng ,name)))
-     ;; Dirichlet prior on Multinomial probabilities, one observed count
-     ;; vector (the likelihood's SIZE is ()).
-     ((== prior `(DirichletRV ,al () ,rng ,name))
-      (== lik `(MultinomialRV ,n ,prior () ,lrng ,lname))
-      (== post `(DirichletRV (add ,al ,y) () ,rng ,name))))))
+  (lconde
+   ((stats-conj-mvnormal y lik prior post))
+   ((stats-conj-normal y lik prior post))
+   ((stats-conj-gamma-poisson y lik prior post))
+   ((stats-conj-beta-binomial y lik prior post))
+   ((stats-conj-beta-bernoulli y lik prior post))
+   ((stats-conj-beta-negbinomial y lik prior post))
+   ((stats-conj-dirichlet-categorical y lik prior post))
+   ((stats-conj-dirichlet-multinomial y lik prior post))))
+
+;; The pairs a likelihood lik (as projected) can match: the one under its
+;; head when that is a symbol (none when no pair has it), else all.
+(define (stats-conjugate-pairs-for lik)
+  (if (and (pair? lik) (symbol? (car lik)))
+      (let ((p (assq (car lik) stats-conjugate-pairs)))
+        (if p (cdr p) (lambda (y lik prior post) fail)))
+      stats-conjugate-pair))
 
 ;; conjugate for a model whose other outputs are others.
 (define (stats-conjugate-given others)
@@ -182,9 +226,20 @@
 ;; stats-other-outputs (set by stats-rewrite-model).
 (define (conjugate a b)
   (project (a)
-    (if (stats-head-may-be? a '(observed))
-        ((stats-conjugate-given (stats-others)) a b)
+    (if (head-may-be? a '(observed))
+        (if (and (list? a) (= (length a) 3) (eq? (car a) 'observed))
+            (stats-conjugate-known a b (stats-others))
+            ((stats-conjugate-given (stats-others)) a b))
         fail)))
+
+;; stats-conjugate-given at a = (observed y lik) (as projected): only the
+;; pair lik's head selects can hold, so only it runs; the same answers in
+;; the same order.
+(define (stats-conjugate-known a b others)
+  (let ((y (cadr a)) (lik (caddr a)))
+    (fresh (prior)
+      (lall ((stats-conjugate-pairs-for lik) y lik prior b)
+            (stats-lonely-o prior y lik others)))))
 
 ;; ---- scale_loc_transform -------------------------------------------------------
 
@@ -196,15 +251,45 @@
 ;; which also leaves the offset itself alone).  Both directions.
 (define (scale_loc_transform a b)
   (project (a)
-    (if (and (stats-head-may-be? a stats-loc-scale-heads) (not (stats-shared? a))) (stats-scale-loc a b) fail)))
+    (if (and (head-may-be? a stats-loc-scale-heads) (not (stats-shared? a)))
+        (if (and (ground? a) (list? a)) (stats-answer (stats-scale-loc-of a) b) (stats-scale-loc a b))
+        fail)))
+
+;; (== b r) when r is a term, fail when it is #f.
+(define (stats-answer r b) (if r (== b r) fail))
+
+;; stats-scale-loc's answer at a ground list a, or #f: at most one
+;; clause matches a, and its goals are tests on a's elements and
+;; the answer made of them.  The same answers as the relation (tested
+;; against it in tests/e2e/stats_known.scm).
+(define (stats-scale-loc-of a)
+  (let ((op (car a)) (n (length a)))
+    (cond
+     ((and (= n 6) (memq op stats-loc-scale-ops)) (stats-scale-loc-make #f a (cdr a)))
+     ((and (= n 7) (eq? op 'StudentTRV)) (stats-scale-loc-make (cadr a) a (cddr a)))
+     (else #f))))
+
+;; The answer for a with location, scale, size, rng and name args (nu #f
+;; but for StudentT), or #f when the location is numerically 0, the scale
+;; numerically 1 or the name no string.
+(define (stats-scale-loc-make nu a args)
+  (let ((mu (car args)) (s (cadr args)) (size (caddr args)) (rng (cadddr args)) (name (car (cddddr args))))
+    (and (not (stats-num-is? mu 0)) (not (stats-num-is? s 1)) (string? name)
+         (let ((oname (string-append name "_offset")))
+           `(add ,mu (mul ,s ,(if nu `(StudentTRV ,nu 0.0 1.0 ,size ,rng ,oname) `(,(car a) 0.0 1.0 ,size ,rng ,oname))))))))
 
 ;; Does the known variable a occur in another output of the model?  Then
 ;; replacing it here by a new variable would make the two outputs
 ;; independent where they shared a: a re-parameterisation must leave it
 ;; (verify's cross-variable checks catch exactly that).
 (define (stats-shared? a)
-  (and (pair? a)
-       (exists (lambda (o) (stats-occurs? a o)) (stats-others))))
+  (and (pair? a) (stats-in-others? a)))
+
+;; Does x occur in an output of (stats-others)?  The C driver's are asked
+;; of it (a set of their nodes, made once per output rewritten).
+(define (stats-in-others? x)
+  (or (rewrite-other-outputs-hold? x)
+      (and (pair? stats-other-outputs) (exists (lambda (o) (stats-occurs? x o)) stats-other-outputs))))
 
 (define (stats-scale-loc a b)
   (fresh (op nu mu s size rng name oname)

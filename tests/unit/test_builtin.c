@@ -1094,6 +1094,8 @@ static void test_equality(void **state)
   check("(eq? '() '())", "#t");
   check("(eq? 100000000000 100000000000)", "#t");
   check("(eq? (list 1) (list 1))", "#f");
+  check("(ground? '(a (b 1.0) \"s\" #[1 2]))", "#t");
+  check("(ground? 'a)", "#t");
   check("(eqv? 2.0 2.0)", "#t");
   check("(eqv? 1.0 1)", "#f");
   check("(eqv? 9223372036854775807 9223372036854775807)", "#t");

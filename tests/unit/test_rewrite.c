@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "pkanren.h"
+#include "pk_eval.h"
 #include "pk_hcons.h"
 #include "pk_print.h"
 #include "pk_read.h"
@@ -63,7 +64,32 @@ static const char *LIB =
     "(define (nonground a b) (fresh (x) (== a 'c) (== b `(v ,x))))\n"
     /* ping-pong: never reaches a fixed point */
     "(define (pingpong a b) (conde ((== a 'a) (== b 'b)) ((== a 'b) (== b 'a))))\n"
-    "(define (boom a b) (fresh (x) (== a `(boom ,x)) (project (x) (== b (car x)))))\n";
+    "(define (boom a b) (fresh (x) (== a `(boom ,x)) (project (x) (== b (car x)))))\n"
+    /* head guards the driver reads: a constant list, then a global and a
+       second test */
+    "(define (guarded a b) (project (a) (if (head-may-be? a '(mul add)) (unit a b) fail)))\n"
+    "(define guard-heads '(f g h))\n"
+    "(define (guarded2 a b)\n"
+    "  (project (a) (if (and (head-may-be? a guard-heads) (not (equal? a '(f 1)))) (all a b) fail)))\n"
+    /* rewrite-other-outputs-hold? and its definition (interned lists are
+       looked up in a set, atoms counted) */
+    "(define (held a b) (project (a) (if (rewrite-other-outputs-hold? a) (== b '(held)) fail)))\n"
+    "(define (held-ref a b)\n"
+    "  (project (a) (if (exists (lambda (o) (> (subterm-count a o) 0)) (rewrite-other-outputs)) (== b '(held)) "
+    "fail)))\n"
+    /* subterm-count's definition in Scheme (stats.scm's before the primitive) */
+    "(define (ref-count x t)\n"
+    "  (let ((memo '()))\n"
+    "    (define (cnt t)\n"
+    "      (cond ((or (eq? x t) (and (pair? t) (equal? x t))) 1)\n"
+    "            ((pair? t) (let ((hit (assq t memo)))\n"
+    "                         (if hit (cdr hit)\n"
+    "                             (let ((n (let loop ((l t) (n 0))\n"
+    "                                        (cond ((>= n 2) 2) ((pair? l) (loop (cdr l) (+ n (cnt (car l))))) (else "
+    "n)))))\n"
+    "                               (set! memo (cons (cons t n) memo)) n))))\n"
+    "            (else 0)))\n"
+    "    (cnt t)))\n";
 
 #include "engine_fixture.h"
 
@@ -143,6 +169,7 @@ static char *driver(pkrw_ctx *c, const char *term)
 }
 
 static int cases, fired;
+static pk_val builtin_head; /* head-may-be? as defined at start */
 
 /* n random terms against rel under walker: driver == relational. */
 static void compare(const char *rel, const char *walker, int n, int depth, uint64_t seed)
@@ -177,19 +204,104 @@ static void compare(const char *rel, const char *walker, int n, int depth, uint6
     assert_true(pkrw_get_stats(c)->fast > 0);
   else
     assert_int_equal(pkrw_get_stats(c)->fast, 0);
+  /* the guarded sets fail at the guard without a query, while the
+     builtins are in place */
+  bool builtin = pko_as_sym(pko_sym("head-may-be?"))->value == builtin_head;
+  if (!strncmp(rel, "guarded", 7) && builtin)
+    assert_true(pkrw_get_stats(c)->guarded > 0);
+  else
+    assert_int_equal(pkrw_get_stats(c)->guarded, 0);
   pkrw_free(c);
 }
 
 static void test_against_relational(void **state)
 {
   (void)state;
-  static const char *rels[] = { "unit", "fg", "diseq", "atoms", "never", "negate", "multi", "all", "rev" };
+  static const char *rels[] = { "unit",  "fg",  "diseq", "atoms",   "never",   "negate",
+                                "multi", "all", "rev",   "guarded", "guarded2" };
   static const char *walkers[] = { "walko", "non_obs_walko" };
+  builtin_head = pko_as_sym(pko_sym("head-may-be?"))->value;
   for (int w = 0; w < 2; w++)
-    for (int r = 0; r < 9; r++) compare(rels[r], walkers[w], 300, 4 + (r & 1), 1000u * (uint64_t)(r + 1) + (uint64_t)w);
+    for (int r = 0; r < 11; r++)
+      compare(rels[r], walkers[w], 300, 4 + (r & 1), 1000u * (uint64_t)(r + 1) + (uint64_t)w);
+  /* the guard's global changed, then head-may-be? itself replaced: the
+     driver reads both at each node */
+  assert_int_equal(pk_load_string(E, "set", "(set! guard-heads '(g k))", 25), PK_OK);
+  compare("guarded2", "walko", 300, 4, 77);
+  const char *swap = "(define saved-head head-may-be?) (set! head-may-be? (lambda (t h) (pair? t)))";
+  assert_int_equal(pk_load_string(E, "swap", swap, strlen(swap)), PK_OK);
+  compare("guarded", "walko", 300, 4, 78);
+  compare("guarded2", "non_obs_walko", 300, 4, 79);
+  assert_int_equal(pk_load_string(E, "back", "(set! head-may-be? saved-head)", 30), PK_OK);
   fprintf(stderr, "test_rewrite: %d cases equal to the relational definition (%d rewritten)\n", cases, fired);
   assert_true(cases >= 5000);
   assert_true(fired > cases / 5);
+}
+
+/* (subterm-count x t) against its Scheme definition (ref-count) on
+   random terms: read (no sharing, equal? lists not eq?), interned (equal
+   lists and boxed atoms eq?), and x read with t interned. */
+static void test_subterm_count(void **state)
+{
+  (void)state;
+  pk_val prim = pko_as_sym(pko_sym("subterm-count"))->value, ref = pko_as_sym(pko_sym("ref-count"))->value;
+  int seen[3] = { 0 };
+  rng = 4242;
+  for (int i = 0; i < 3000; i++) {
+    pkp_buf bx, bt;
+    pkp_init(&bx);
+    pkp_init(&bt);
+    gen(&bx, 1 + (int)rnd(2), false);
+    gen(&bt, 5, false);
+    pkp_putc(&bx, 0);
+    pkp_putc(&bt, 0);
+    pk_term x, t;
+    assert_int_equal(pk_parse(E, bx.s, &x), PK_OK);
+    assert_int_equal(pk_parse(E, bt.s, &t), PK_OK);
+    pk_val forms[3][2] = { { x, t }, { pkh_intern(x), pkh_intern(t) }, { x, pkh_intern(t) } };
+    for (int k = 0; k < 3; k++) {
+      pk_val got = pke_apply(prim, 2, forms[k]), want = pke_apply(ref, 2, forms[k]);
+      if (got != want) fprintf(stderr, "subterm-count %s in %s (form %d)\n", bx.s, bt.s, k);
+      assert_true(got == want);
+      seen[pko_fixval(got)]++;
+    }
+  }
+  fprintf(stderr, "test_rewrite: subterm-count 0/1/2: %d %d %d\n", seen[0], seen[1], seen[2]);
+  assert_true(seen[1] > 300 && seen[2] > 100);
+}
+
+/* rewrite-other-outputs-hold? against its definition, through
+   pk_rewrite_model on random models of two or three outputs (shared
+   subterms from the small alphabet). */
+static void test_other_outputs_hold(void **state)
+{
+  (void)state;
+  int changed = 0;
+  rng = 777;
+  for (int i = 0; i < 400; i++) {
+    pkp_buf b;
+    pkp_init(&b);
+    pkp_printf(&b, "%s", "(model m (output");
+    for (unsigned k = 0, n = 2 + rnd(2); k < n; k++) {
+      pkp_putc(&b, ' ');
+      gen(&b, 3, false);
+    }
+    pkp_printf(&b, "%s", "))");
+    pkp_putc(&b, 0);
+    pk_term ms, out1, out2;
+    assert_int_equal(pk_read_models_string(E, "m.model", b.s, strlen(b.s), &ms), 1);
+    int r1 = pk_rewrite_model(E, pk_term_car(ms), NULL, "held", "walko", 0, &out1, NULL);
+    int r2 = pk_rewrite_model(E, pk_term_car(ms), NULL, "held-ref", "walko", 0, &out2, NULL);
+    assert_int_equal(r1, r2);
+    char *s1 = pk_to_string(out1), *s2 = pk_to_string(out2);
+    if (strcmp(s1, s2)) fprintf(stderr, "%s:\n  held     %s\n  held-ref %s\n", b.s, s1, s2);
+    assert_string_equal(s1, s2);
+    changed += r1 == 1;
+    free(s1);
+    free(s2);
+  }
+  fprintf(stderr, "test_rewrite: rewrite-other-outputs-hold?: %d of 400 models changed\n", changed);
+  assert_true(changed > 100 && changed < 400);
 }
 
 /* A node shared by many parents is rewritten once per pass. */
@@ -303,6 +415,8 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_against_relational),
+    cmocka_unit_test(test_subterm_count),
+    cmocka_unit_test(test_other_outputs_hold),
     cmocka_unit_test(test_shared_once),
     cmocka_unit_test(test_deep),
     cmocka_unit_test(test_errors),
