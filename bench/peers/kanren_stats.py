@@ -6,15 +6,15 @@
 #
 #   eval "$(bash bench/peers/kanren_env.sh KANREN UNIF ETUPLES CONS | tail -1)"
 #   /usr/bin/python3 bench/peers/kanren_stats.py DIR [--sample 100] [--seed 1]
-#       [--runs 3] [--pk build/pkanren] [--spec-others]
+#       [--runs 3] [--pk build/pkanren]
 #
 # Terms: a list is a tuple, a symbol a str, a NAME a Name, a tensor literal
 # a Tensor and the empty list EMPTY (all three leaves: kanren's walko would
 # take an empty tuple for an identity rewrite and its reduceo would never
 # stop, SPEC §5).  Python unifies 1 with 1.0 where pkanren does not; no
-# rule here depends on it.  `conjugate` sees no other outputs, as
-# `pkanren rewrite` runs it (--spec-others: the other outputs of the model,
-# as stats-rewrite-model and SPEC §5 say).
+# rule here depends on it.  Both relations see the model's other outputs,
+# as `pkanren rewrite` gives them: conjugate's prior and a non-centred
+# variable must occur in none of them.
 import argparse
 import json
 import os
@@ -319,6 +319,14 @@ def conjugate_given(others):
 LOC_SCALE = ("NormalRV", "CauchyRV", "LaplaceRV", "LogisticRV")
 
 
+def scale_loc_given(others):
+    """scale_loc_transform, leaving a variable another output also holds."""
+    def rel(a, b):
+        return lall(project(lambda a: not (isinstance(a, tuple) and any(count(a, o) for o in others)), a),
+                    scale_loc_transform(a, b))
+    return rel
+
+
 def scale_loc_transform(a, b):
     op, nu, mu, s, size, rng, name, oname = (var() for _ in range(8))
     return lall(
@@ -335,15 +343,17 @@ def non_obs_walko(rel, a, b):
     return lall(eq(a, ("observed", v, cons(op, xs))), eq(b, ("observed", v, cons(op, ys))), walko(rel, xs, ys))
 
 
-def rewrite_model(outs, relation, spec_others):
-    """Each output to the first answer of reduceo over the walker, or itself."""
+def rewrite_model(outs, relation):
+    """Each output to the first answer of reduceo over the walker, or itself;
+    the relation sees the model's other outputs, as `pkanren rewrite` gives
+    them (rewrite-other-outputs)."""
     res = []
     for i, o in enumerate(outs):
+        others = outs[:i] + outs[i + 1:]
         if relation == "conjugate":
-            rel = conjugate_given(outs[:i] + outs[i + 1:] if spec_others else [])
-            walker = partial(walko, rel)
+            walker = partial(walko, conjugate_given(others))
         else:
-            walker = partial(non_obs_walko, scale_loc_transform)
+            walker = partial(non_obs_walko, scale_loc_given(others))
         q = var()
         r = run(1, q, reduceo(walker, o, q))
         res.append(r[0] if r else o)
@@ -385,7 +395,6 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--pk", default=os.path.join(os.path.dirname(__file__), "..", "..", "build", "pkanren"))
-    ap.add_argument("--spec-others", action="store_true")
     a = ap.parse_args()
     models = sample_models(a.dir, a.sample, a.seed)
     tmp = tempfile.mkdtemp()
@@ -397,7 +406,7 @@ def main():
         py, pk_rw, pk_total, answers = [], [], [], None
         for _ in range(a.runs):  # alternated: Python, pkanren, Python, ...
             t0 = time.perf_counter()
-            answers = [rewrite_model(outs, relation, a.spec_others) for _, outs, _ in models]
+            answers = [rewrite_model(outs, relation) for _, outs, _ in models]
             py.append(time.perf_counter() - t0)
             rw, total = pk_run(a.pk, path, os.path.join(tmp, "out"), relation)
             pk_rw.append(rw)
