@@ -13,15 +13,16 @@
 ** outdated array retries under the lock in the current one, so a term is
 ** never inserted twice.
 **
-** Nodes live in chunks that the collector never frees and never scans
-** (GC_malloc_atomic_uncollectable): the table keeps every interned term
-** alive anyway, and every value a node holds is canonical, so it is
+** Nodes live in chunks outside the collected heap, which the collector
+** therefore never frees and never scans: the table keeps every interned
+** term alive anyway, and every value a node holds is canonical, so it is
 ** either permanent (symbols, other nodes) or kept alive by its own table
 ** slot (boxed atoms).  Scanning the nodes was most of each collection's
-** work once a batch had interned a few hundred thousand of them.  A chunk
-** starts with a header: a magic word and a bitmap of the 16-byte units
-** where a node starts, which tells a node from the pairs after it.  A list
-** too long for a chunk gets a block of its own, as long as it needs.  Each
+** work once a batch had interned a few hundred thousand of them.  The
+** chunks are cut from large regions mapped here, with huge pages asked
+** for.  A chunk starts with a bitmap of the 16-byte units where a node
+** starts, which tells a node from the pairs after it.  A list too long
+** for a chunk gets an uncollectable block of its own.  Each
 ** thread fills a chunk of its own, whatever the nodes' shards, so a term
 ** made in one go lies in memory in order (a thread's last chunk is not
 ** given back when it exits: at most 64 KB a thread).
@@ -31,6 +32,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #define PKH_SHARD_BITS 6
 #define PKH_SHARDS (1u << PKH_SHARD_BITS)
@@ -45,14 +47,11 @@ typedef struct pkh_arr {
 #define PKH_UNITS (PKH_CHUNK / 16)
 
 typedef struct pkh_chunk {
-  const void *magic;                       /* &pkh_chunk_magic */
   _Atomic uint64_t starts[PKH_UNITS / 64]; /* bit u: a node starts at unit u */
 } pkh_chunk;
 
 /* The first unit after the header. */
 #define PKH_FIRST ((sizeof(pkh_chunk) + 15) / 16 * 16)
-
-static const char pkh_chunk_magic = 0;
 
 /* A growable stack of values in collected memory (so partial results stay
    alive). */
@@ -243,6 +242,65 @@ static void pkh_grow(pkh_shard *sh)
   atomic_store_explicit(&sh->arr, na, memory_order_release);
 }
 
+/* Regions of address space the chunks are cut from: reserved without
+   backing, 64 KB-aligned chunks handed out in order, so a chunk is found
+   from any address in it by masking.  Huge pages are asked for (the
+   system may give them or not), except in the first 2 MB, which is all a
+   small run touches: a walk over a large term then takes few TLB misses
+   and its memory arrives in few page faults. */
+#define PKH_REGION ((size_t)64 << 20)
+#define PKH_HUGE ((size_t)2 << 20)
+#define PKH_MAXREGIONS 4096
+
+static char *pkh_regions[PKH_MAXREGIONS]; /* [0, pkh_nregions) published */
+static _Atomic size_t pkh_nregions;
+static size_t pkh_region_used; /* bytes of the last region handed out, under pkh_region_lock */
+static pthread_mutex_t pkh_region_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* A new region, aligned to PKH_HUGE (lock held). */
+static char *pkh_newregion(void)
+{
+  size_t n = atomic_load_explicit(&pkh_nregions, memory_order_relaxed);
+  if (n == PKH_MAXREGIONS) pkh_oom();
+  char *m =
+      mmap(NULL, PKH_REGION + PKH_HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (m == MAP_FAILED) pkh_oom();
+  char *r = (char *)(((uintptr_t)m + PKH_HUGE - 1) & ~(uintptr_t)(PKH_HUGE - 1));
+  if (r > m) munmap(m, (size_t)(r - m));
+  if (r + PKH_REGION < m + PKH_REGION + PKH_HUGE) munmap(r + PKH_REGION, (size_t)(m + PKH_HUGE - r));
+#ifdef MADV_HUGEPAGE
+  size_t skip = n ? 0 : PKH_HUGE;
+  madvise(r + skip, PKH_REGION - skip, MADV_HUGEPAGE);
+#endif
+  pkh_regions[n] = r;
+  atomic_store_explicit(&pkh_nregions, n + 1, memory_order_release);
+  pkh_region_used = 0;
+  return r;
+}
+
+/* A fresh chunk, its header set. */
+static pkh_chunk *pkh_newchunk(void)
+{
+  pthread_mutex_lock(&pkh_region_lock);
+  size_t n = atomic_load_explicit(&pkh_nregions, memory_order_relaxed);
+  char *r = n && pkh_region_used < PKH_REGION ? pkh_regions[n - 1] : pkh_newregion();
+  pkh_chunk *c = (pkh_chunk *)(r + pkh_region_used);
+  pkh_region_used += PKH_CHUNK;
+  pthread_mutex_unlock(&pkh_region_lock);
+  memset(c, 0, sizeof *c);
+  return c;
+}
+
+/* The chunk holding p, or NULL when p is in no region. */
+static const pkh_chunk *pkh_chunk_of(const void *p)
+{
+  size_t n = atomic_load_explicit(&pkh_nregions, memory_order_acquire);
+  for (size_t k = n; k-- > 0;)
+    if ((const char *)p >= pkh_regions[k] && (const char *)p < pkh_regions[k] + PKH_REGION)
+      return (const pkh_chunk *)((uintptr_t)p & ~(uintptr_t)(PKH_CHUNK - 1));
+  return NULL;
+}
+
 /* bytes (a multiple of 16) for a new node: from the thread's chunk, or a
    block of its own for a long list. */
 static void *pkh_alloc(size_t bytes)
@@ -254,10 +312,7 @@ static void *pkh_alloc(size_t bytes)
   }
   pkh_chunk *c = pkh_chunk_here;
   if (!c || pkh_used_here + bytes > PKH_CHUNK) {
-    c = pkh_chunk_here = GC_malloc_atomic_uncollectable(PKH_CHUNK);
-    if (!c) pkh_oom();
-    memset(c, 0, sizeof *c);
-    c->magic = &pkh_chunk_magic;
+    c = pkh_chunk_here = pkh_newchunk();
     pkh_used_here = PKH_FIRST;
   }
   size_t u = pkh_used_here / 16;
@@ -368,13 +423,13 @@ pk_val pkh_atom(pk_val a)
 bool pkh_internedp(pk_val t)
 {
   if (pko_pairp(t)) {
-    char *p = (char *)pko_as_pair(t), *base = GC_base(p);
-    if (!base) return false;
-    if (base == p) return GC_size(p) >= sizeof(pkh_node); /* ordinary pairs are 16 bytes; a long list's own block */
-    const pkh_chunk *c = (const pkh_chunk *)base;
-    if (c->magic != &pkh_chunk_magic || GC_size(base) < PKH_CHUNK) return false;
-    size_t u = (size_t)(p - base) / 16;
-    return u < PKH_UNITS && (atomic_load_explicit(&c->starts[u / 64], memory_order_relaxed) >> (u % 64) & 1);
+    char *p = (char *)pko_as_pair(t);
+    const pkh_chunk *c = pkh_chunk_of(p);
+    if (c) {
+      size_t u = (size_t)(p - (const char *)c) / 16;
+      return atomic_load_explicit(&c->starts[u / 64], memory_order_relaxed) >> (u % 64) & 1;
+    }
+    return GC_base(p) == p && GC_size(p) >= sizeof(pkh_node); /* ordinary pairs are 16 bytes; a long list's own block */
   }
   return pkh_plain(t) || (pkh_boxed(t) && pkh_atom(t) == t);
 }
