@@ -1396,8 +1396,10 @@ static void pkg_defs_add(pkg_defs *d, pk_val node, pk_val name)
     d->cap = d->cap ? 2 * d->cap : 64;
     if (!(d->v = realloc(d->v, d->cap * sizeof *d->v))) pkg_oom();
   }
-  int32_t len, off = pkg_symtext(d->atoms, name, &len);
-  d->v[d->n] = (pkg_def){ node, name, off, len };
+  pkp_buf *a = &d->atoms->arena; /* a define's name is never an element (it is not taken): no cache entry */
+  int32_t off = (int32_t)a->len;
+  pkp_print(a, name, PKP_WRITE);
+  d->v[d->n] = (pkg_def){ node, name, off, (int32_t)a->len - off };
   if (pko_pairp(node)) {
     pkg_ids_add(&d->ids, pkh_node_of(node)->id, (uint32_t)d->n);
   } else {
@@ -1479,16 +1481,21 @@ static void pkg_term(pkp_buf *b, const pkg_printer *p, pk_val t, bool root_named
       first = false;
       pk_val e = pko_car(r);
       r = pko_cdr(r);
-      if (pko_pairp(e) && pkg_mark(p->marks, e) < 2) {
-        if (n == cap && !(st = realloc(st, (cap *= 2) * sizeof *st))) pkg_oom();
-        st[n++] = r;
-        pkg_putc(b, '(');
-        pkg_prefetch(e);
-        r = e;
-        first = true;
-      } else {
+      if (!pko_pairp(e)) {
         pkg_elem(b, p, e);
+        continue;
       }
+      long k = pkg_mark(p->marks, e) < 2 ? -1 : pkg_ids_get(p->ids, pkh_node_of(e)->id);
+      if (k >= 0) {
+        pkg_write(b, p->atoms->arena.s + p->defs[k].off, (size_t)p->defs[k].len);
+        continue;
+      }
+      if (n == cap && !(st = realloc(st, (cap *= 2) * sizeof *st))) pkg_oom();
+      st[n++] = r;
+      pkg_putc(b, '(');
+      pkg_prefetch(e);
+      r = e;
+      first = true;
       continue;
     }
     if (r != PK_NIL) {
