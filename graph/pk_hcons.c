@@ -413,6 +413,18 @@ void pkh_prefetch(uint32_t h)
   __builtin_prefetch((const void *)&arr->slot[i]);
 }
 
+void pkh_reserve(size_t n)
+{
+  pthread_once(&pkh_once, pkh_init_once);
+  size_t per = n / PKH_SHARDS + 1;
+  for (unsigned k = 0; k < PKH_SHARDS; k++) {
+    pkh_shard *sh = &pkh_tab[k];
+    pthread_mutex_lock(&sh->lock);
+    while ((sh->count + per) * 4 > atomic_load_explicit(&sh->arr, memory_order_relaxed)->cap * 3) pkh_grow(sh);
+    pthread_mutex_unlock(&sh->lock);
+  }
+}
+
 pk_val pkh_atom(pk_val a)
 {
   if (pkh_plain(a)) return a;
