@@ -224,11 +224,12 @@ static pk_val pkh_probe(const pkh_arr *arr, uint32_t h, const pk_val *items, siz
   }
 }
 
-/* Double a shard's array (lock held); the old one stays valid for readers. */
-static void pkh_grow(pkh_shard *sh)
+/* Replace a shard's array by one of cap slots (lock held); the old one
+   stays valid for readers. */
+static void pkh_grow(pkh_shard *sh, size_t cap)
 {
   pkh_arr *old = atomic_load_explicit(&sh->arr, memory_order_relaxed);
-  pkh_arr *na = pkh_newarr(old->cap * 2);
+  pkh_arr *na = pkh_newarr(cap);
   size_t m = na->cap - 1;
   for (size_t k = 0; k < old->cap; k++) {
     uint32_t h = atomic_load_explicit(&old->hash[k], memory_order_relaxed);
@@ -363,7 +364,8 @@ static pk_val pkh_find_add(uint32_t h, const pk_val *items, size_t n, pk_val tai
   pk_val v = pkh_probe(seen, h, items, n, tail, &at);
   if (v) return v;
   pthread_mutex_lock(&sh->lock);
-  if ((sh->count + 1) * 4 > atomic_load_explicit(&sh->arr, memory_order_relaxed)->cap * 3) pkh_grow(sh);
+  size_t cap = atomic_load_explicit(&sh->arr, memory_order_relaxed)->cap;
+  if ((sh->count + 1) * 4 > cap * 3) pkh_grow(sh, cap * 2);
   pkh_arr *arr = atomic_load_explicit(&sh->arr, memory_order_relaxed);
   if (arr != seen || atomic_load_explicit(&arr->hash[at], memory_order_relaxed))
     v = pkh_probe(arr, h, items, n, tail, &at);
@@ -420,7 +422,9 @@ void pkh_reserve(size_t n)
   for (unsigned k = 0; k < PKH_SHARDS; k++) {
     pkh_shard *sh = &pkh_tab[k];
     pthread_mutex_lock(&sh->lock);
-    while ((sh->count + per) * 4 > atomic_load_explicit(&sh->arr, memory_order_relaxed)->cap * 3) pkh_grow(sh);
+    size_t cap = atomic_load_explicit(&sh->arr, memory_order_relaxed)->cap, want = cap;
+    while ((sh->count + per) * 4 > want * 3) want *= 2;
+    if (want > cap) pkh_grow(sh, want);
     pthread_mutex_unlock(&sh->lock);
   }
 }
