@@ -1167,8 +1167,12 @@ static bool pkg_visit(pkg_walker *w, pk_val e)
     return false;
   }
   if (pko_pairp(e)) {
-    unsigned m = pkg_mark(&w->marks, e);
-    if (m < 2) pkg_mark_set(&w->marks, e, m + 1);
+    uint32_t id = pkh_node_of(e)->id;
+    size_t p = id >> 12;
+    uint8_t *pg = p < w->marks.npages ? w->marks.pages[p] : NULL;
+    uint8_t *b = &(pg ? pg : pkg_mark_page(&w->marks, id))[(id & 4095) >> 2];
+    unsigned sh = 2 * (id & 3), m = *b >> sh & 3;
+    if (m < 2) *b = (uint8_t)(*b + (1u << sh));
     return m == 0;
   }
   if (!pkg_nodep(e)) return false;
