@@ -85,17 +85,25 @@ static _Noreturn void pkh_oom(void)
   abort();
 }
 
+/* Bytes of an array of cap slots. */
+static size_t pkh_arrbytes(size_t cap) { return sizeof(pkh_arr) + cap * (sizeof(pk_val) + sizeof(uint32_t)); }
+
+/* a made an empty array of cap slots. */
+static pkh_arr *pkh_setarr(pkh_arr *a, size_t cap)
+{
+  memset(a, 0, pkh_arrbytes(cap));
+  a->cap = cap;
+  a->hash = (_Atomic uint32_t *)(a->slot + cap);
+  return a;
+}
+
 /* An empty array of cap slots.  It is not scanned: what the slots hold is
    in chunks or kept by the shard's atoms array. */
 static pkh_arr *pkh_newarr(size_t cap)
 {
-  size_t bytes = sizeof(pkh_arr) + cap * (sizeof(pk_val) + sizeof(uint32_t));
-  pkh_arr *a = GC_MALLOC_ATOMIC(bytes);
+  pkh_arr *a = GC_MALLOC_ATOMIC(pkh_arrbytes(cap));
   if (!a) pkh_oom();
-  memset(a, 0, bytes);
-  a->cap = cap;
-  a->hash = (_Atomic uint32_t *)(a->slot + cap);
-  return a;
+  return pkh_setarr(a, cap);
 }
 
 static void pkh_spush(pkh_stack *s, pk_val x)
@@ -224,12 +232,11 @@ static pk_val pkh_probe(const pkh_arr *arr, uint32_t h, const pk_val *items, siz
   }
 }
 
-/* Replace a shard's array by one of cap slots (lock held); the old one
-   stays valid for readers. */
-static void pkh_grow(pkh_shard *sh, size_t cap)
+/* Replace a shard's array by na, empty and larger (lock held); the old
+   one stays valid for readers. */
+static void pkh_grow(pkh_shard *sh, pkh_arr *na)
 {
   pkh_arr *old = atomic_load_explicit(&sh->arr, memory_order_relaxed);
-  pkh_arr *na = pkh_newarr(cap);
   size_t m = na->cap - 1;
   for (size_t k = 0; k < old->cap; k++) {
     uint32_t h = atomic_load_explicit(&old->hash[k], memory_order_relaxed);
@@ -365,7 +372,7 @@ static pk_val pkh_find_add(uint32_t h, const pk_val *items, size_t n, pk_val tai
   if (v) return v;
   pthread_mutex_lock(&sh->lock);
   size_t cap = atomic_load_explicit(&sh->arr, memory_order_relaxed)->cap;
-  if ((sh->count + 1) * 4 > cap * 3) pkh_grow(sh, cap * 2);
+  if ((sh->count + 1) * 4 > cap * 3) pkh_grow(sh, pkh_newarr(cap * 2));
   pkh_arr *arr = atomic_load_explicit(&sh->arr, memory_order_relaxed);
   if (arr != seen || atomic_load_explicit(&arr->hash[at], memory_order_relaxed))
     v = pkh_probe(arr, h, items, n, tail, &at);
@@ -415,16 +422,58 @@ void pkh_prefetch(uint32_t h)
   __builtin_prefetch((const void *)&arr->slot[i]);
 }
 
-void pkh_reserve(size_t n)
+/* The slots each shard wants for n more terms, or 0 where it has room. */
+static void pkh_wants(size_t n, size_t want[PKH_SHARDS])
 {
-  pthread_once(&pkh_once, pkh_init_once);
   size_t per = n / PKH_SHARDS + 1;
   for (unsigned k = 0; k < PKH_SHARDS; k++) {
     pkh_shard *sh = &pkh_tab[k];
     pthread_mutex_lock(&sh->lock);
-    size_t cap = atomic_load_explicit(&sh->arr, memory_order_relaxed)->cap, want = cap;
-    while ((sh->count + per) * 4 > want * 3) want *= 2;
-    if (want > cap) pkh_grow(sh, want);
+    size_t cap = atomic_load_explicit(&sh->arr, memory_order_relaxed)->cap, w = cap;
+    while ((sh->count + per) * 4 > w * 3) w *= 2;
+    want[k] = w > cap ? w : 0;
+    pthread_mutex_unlock(&sh->lock);
+  }
+}
+
+/* The first large reservation's arrays lie in one mapped block with huge
+   pages asked for: probes go to random slots of all of them, and with 4 KB
+   pages most probes of a large table also miss the TLB.  The block is
+   never unmapped (a reader may still probe an array its shard outgrew),
+   so only the first reservation takes one. */
+static atomic_flag pkh_mapped_once = ATOMIC_FLAG_INIT;
+
+/* Memory for the arrays of want[k] slots: one mapped block, or NULL. */
+static char *pkh_maparrs(const size_t want[PKH_SHARDS])
+{
+  size_t sum = 0;
+  for (unsigned k = 0; k < PKH_SHARDS; k++) sum += want[k] ? (pkh_arrbytes(want[k]) + 63) & ~(size_t)63 : 0;
+  if (sum < 2 * PKH_HUGE || atomic_flag_test_and_set(&pkh_mapped_once)) return NULL;
+  char *m = mmap(NULL, sum + PKH_HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (m == MAP_FAILED) return NULL;
+  char *r = (char *)(((uintptr_t)m + PKH_HUGE - 1) & ~(uintptr_t)(PKH_HUGE - 1));
+#ifdef MADV_HUGEPAGE
+  madvise(r, sum, MADV_HUGEPAGE);
+#endif
+  return r;
+}
+
+void pkh_reserve(size_t n)
+{
+  pthread_once(&pkh_once, pkh_init_once);
+  size_t want[PKH_SHARDS];
+  pkh_wants(n, want);
+  char *block = pkh_maparrs(want);
+  for (unsigned k = 0; k < PKH_SHARDS; k++) {
+    if (!want[k]) continue;
+    pkh_arr *a = (pkh_arr *)block;
+    if (block)
+      block += (pkh_arrbytes(want[k]) + 63) & ~(size_t)63;
+    else if (!(a = GC_MALLOC_ATOMIC(pkh_arrbytes(want[k]))))
+      pkh_oom();
+    pkh_shard *sh = &pkh_tab[k];
+    pthread_mutex_lock(&sh->lock);
+    if (want[k] > atomic_load_explicit(&sh->arr, memory_order_relaxed)->cap) pkh_grow(sh, pkh_setarr(a, want[k]));
     pthread_mutex_unlock(&sh->lock);
   }
 }
