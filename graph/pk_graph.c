@@ -1318,7 +1318,7 @@ static inline size_t pkg_idslot(uint32_t id, size_t cap)
 
 static void pkg_ids_add(pkg_ids *t, uint32_t id, uint32_t k)
 {
-  if (2 * (t->n + 1) > t->cap) {
+  if (4 * (t->n + 1) > 3 * t->cap) {
     pkg_ids old = *t;
     t->cap = old.cap ? old.cap * 2 : 256;
     if (!(t->s = calloc(t->cap, sizeof *t->s))) pkg_oom();
@@ -1346,18 +1346,18 @@ static inline long pkg_ids_get(const pkg_ids *t, uint32_t id)
   }
 }
 
-/* The defines, in the order they are printed: node, name, and where
-   the name's text is in the atoms' arena. */
-typedef struct pkg_def {
-  pk_val node, name;
+/* Where a define's name is in the atoms' arena: 8 bytes, apart from the
+   defines' nodes, so the lookups of a large model's uses stay in the
+   cache. */
+typedef struct pkg_dname {
   int32_t off, len;
-} pkg_def;
+} pkg_dname;
 
 /* What the printer needs: the defines (lists found by id, tensors by
    the map defs from node to define number in a), the walk's marks
    (which lists have a define), the symbols' text. */
 typedef struct pkg_printer {
-  const pkg_def *defs;
+  const pkg_dname *names;
   const pkg_ids *ids;
   const pkg_map *tensors;
   const pkg_marks *marks;
@@ -1366,7 +1366,7 @@ typedef struct pkg_printer {
 
 /* The define of node e, or NULL.  A list is looked up only when its mark
    says it has one. */
-static inline const pkg_def *pkg_defname(const pkg_printer *p, pk_val e)
+static inline const pkg_dname *pkg_defname(const pkg_printer *p, pk_val e)
 {
   long k = -1;
   if (pko_pairp(e)) {
@@ -1375,23 +1375,24 @@ static inline const pkg_def *pkg_defname(const pkg_printer *p, pk_val e)
     const pkg_ent *t = pkg_get(p->tensors, e);
     if (t) k = t->a;
   }
-  return k < 0 ? NULL : &p->defs[k];
+  return k < 0 ? NULL : &p->names[k];
 }
 
 /* An element: its define's name, or itself when an atom. */
 static void pkg_elem(pkp_buf *b, const pkg_printer *p, pk_val e)
 {
-  const pkg_def *d = pkg_defname(p, e);
+  const pkg_dname *d = pkg_defname(p, e);
   if (d)
     pkg_write(b, p->atoms->arena.s + d->off, (size_t)d->len);
   else
     pkg_atom_out(b, p->atoms, e);
 }
 
-/* The defines a print makes, in order (v, n, cap), and how to find them
-   (pkg_printer). */
+/* The defines a print makes, in order (node, name; n, cap), and how to
+   find them (pkg_printer). */
 typedef struct pkg_defs {
-  pkg_def *v;
+  pk_val *node;
+  pkg_dname *name;
   size_t n, cap;
   pkg_ids ids;
   pkg_map tensors;
@@ -1403,12 +1404,15 @@ static void pkg_defs_add(pkg_defs *d, pk_val node, pk_val name)
 {
   if (d->n == d->cap) {
     d->cap = d->cap ? 2 * d->cap : 64;
-    if (!(d->v = realloc(d->v, d->cap * sizeof *d->v))) pkg_oom();
+    d->node = realloc(d->node, d->cap * sizeof *d->node);
+    d->name = realloc(d->name, d->cap * sizeof *d->name);
+    if (!d->node || !d->name) pkg_oom();
   }
   pkp_buf *a = &d->atoms->arena; /* a define's name is never an element (it is not taken): no cache entry */
   int32_t off = (int32_t)a->len;
   pkp_print(a, name, PKP_WRITE);
-  d->v[d->n] = (pkg_def){ node, name, off, (int32_t)a->len - off };
+  d->node[d->n] = node;
+  d->name[d->n] = (pkg_dname){ off, (int32_t)a->len - off };
   if (pko_pairp(node)) {
     pkg_ids_add(&d->ids, pkh_node_of(node)->id, (uint32_t)d->n);
   } else {
@@ -1496,7 +1500,7 @@ static void pkg_term(pkp_buf *b, const pkg_printer *p, pk_val t, bool root_named
       }
       long k = pkg_mark(p->marks, e) < 2 ? -1 : pkg_ids_get(p->ids, pkh_node_of(e)->id);
       if (k >= 0) {
-        pkg_write(b, p->atoms->arena.s + p->defs[k].off, (size_t)p->defs[k].len);
+        pkg_write(b, p->atoms->arena.s + p->names[k].off, (size_t)p->names[k].len);
         continue;
       }
       if (n == cap && !(st = realloc(st, (cap *= 2) * sizeof *st))) pkg_oom();
@@ -1537,7 +1541,7 @@ void pkg_print(pkp_buf *b, pk_val m)
   free(w.seen.keys);
   free(w.order.v);
   free(w.shared.v);
-  pkg_printer p = { defs.v, &defs.ids, &defs.tensors, &w.marks, &atoms };
+  pkg_printer p = { defs.name, &defs.ids, &defs.tensors, &w.marks, &atoms };
   pkp_puts(b, "(model ", 7);
   pkp_print(b, pkg_name(m), PKP_WRITE);
   for (pk_val r = pko_cdr(pko_cdr(m)); pko_pairp(r); r = pko_cdr(r)) {
@@ -1547,9 +1551,9 @@ void pkg_print(pkp_buf *b, pk_val m)
   }
   for (size_t k = 0; k < defs.n; k++) {
     pkg_write(b, "\n  (define ", 11);
-    pkg_write(b, atoms.arena.s + defs.v[k].off, (size_t)defs.v[k].len);
+    pkg_write(b, atoms.arena.s + defs.name[k].off, (size_t)defs.name[k].len);
     pkg_putc(b, ' ');
-    pkg_term(b, &p, defs.v[k].node, true);
+    pkg_term(b, &p, defs.node[k], true);
     pkg_putc(b, ')');
   }
   pkp_puts(b, "\n  (output", 10);
@@ -1558,7 +1562,8 @@ void pkg_print(pkp_buf *b, pk_val m)
     pkg_term(b, &p, pko_car(outs), false);
   }
   pkp_puts(b, "))\n", 3);
-  free(defs.v);
+  free(defs.node);
+  free(defs.name);
   free(defs.ids.s);
   pkp_free(&atoms.arena);
   pkg_marks_free(&w.marks);
