@@ -1316,55 +1316,59 @@ static void pkg_atom_out(pkp_buf *b, pkg_atoms *c, pk_val v)
   pkg_write(b, c->arena.s + off, (size_t)len);
 }
 
-/* The defines of lists by their ids: slots hold id << 32 | (k + 1) for
-   the k-th define, 0 when empty; 8 bytes a slot where a map from node to
-   record takes 32, so the lookups of a large model stay in the cache. */
-typedef struct pkg_ids {
-  uint64_t *s;
-  size_t cap, n;
-} pkg_ids;
-
-static inline size_t pkg_idslot(uint32_t id, size_t cap)
-{
-  return (size_t)((id * 0x9E3779B97F4A7C15ull) >> 20) & (cap - 1);
-}
-
-static void pkg_ids_add(pkg_ids *t, uint32_t id, uint32_t k)
-{
-  if (4 * (t->n + 1) > 3 * t->cap) {
-    pkg_ids old = *t;
-    t->cap = old.cap ? old.cap * 2 : 256;
-    if (!(t->s = calloc(t->cap, sizeof *t->s))) pkg_oom();
-    for (size_t j = 0; j < old.cap; j++)
-      if (old.s[j]) {
-        size_t i = pkg_idslot((uint32_t)(old.s[j] >> 32), t->cap);
-        while (t->s[i]) i = (i + 1) & (t->cap - 1);
-        t->s[i] = old.s[j];
-      }
-    free(old.s);
-  }
-  size_t i = pkg_idslot(id, t->cap);
-  while (t->s[i]) i = (i + 1) & (t->cap - 1);
-  t->s[i] = (uint64_t)id << 32 | (k + 1);
-  t->n++;
-}
-
-/* The define number of the list with this id, or -1. */
-static inline long pkg_ids_get(const pkg_ids *t, uint32_t id)
-{
-  if (!t->cap) return -1;
-  for (size_t i = pkg_idslot(id, t->cap);; i = (i + 1) & (t->cap - 1)) {
-    if (!t->s[i]) return -1;
-    if ((uint32_t)(t->s[i] >> 32) == id) return (long)(uint32_t)t->s[i] - 1;
-  }
-}
-
 /* Where a define's name is in the atoms' arena: 8 bytes, apart from the
    defines' nodes, so the lookups of a large model's uses stay in the
    cache. */
 typedef struct pkg_dname {
   int32_t off, len;
 } pkg_dname;
+
+/* The defines of lists by their ids: a slot holds the id (0 when empty:
+   ids are never 0) and where the define's name is, 12 bytes, so a use of
+   a large model's define is one lookup that stays in the cache. */
+typedef struct pkg_idslot {
+  uint32_t id;
+  pkg_dname name;
+} pkg_idslot;
+typedef struct pkg_ids {
+  pkg_idslot *s;
+  size_t cap, n;
+} pkg_ids;
+
+static inline size_t pkg_idslot_of(uint32_t id, size_t cap)
+{
+  return (size_t)((id * 0x9E3779B97F4A7C15ull) >> 20) & (cap - 1);
+}
+
+static void pkg_ids_add(pkg_ids *t, uint32_t id, pkg_dname name)
+{
+  if (4 * (t->n + 1) > 3 * t->cap) {
+    pkg_ids old = *t;
+    t->cap = old.cap ? old.cap * 2 : 256;
+    if (!(t->s = calloc(t->cap, sizeof *t->s))) pkg_oom();
+    for (size_t j = 0; j < old.cap; j++)
+      if (old.s[j].id) {
+        size_t i = pkg_idslot_of(old.s[j].id, t->cap);
+        while (t->s[i].id) i = (i + 1) & (t->cap - 1);
+        t->s[i] = old.s[j];
+      }
+    free(old.s);
+  }
+  size_t i = pkg_idslot_of(id, t->cap);
+  while (t->s[i].id) i = (i + 1) & (t->cap - 1);
+  t->s[i] = (pkg_idslot){ id, name };
+  t->n++;
+}
+
+/* The name of the define of the list with this id, or NULL. */
+static inline const pkg_dname *pkg_ids_get(const pkg_ids *t, uint32_t id)
+{
+  if (!t->cap) return NULL;
+  for (size_t i = pkg_idslot_of(id, t->cap);; i = (i + 1) & (t->cap - 1)) {
+    if (!t->s[i].id) return NULL;
+    if (t->s[i].id == id) return &t->s[i].name;
+  }
+}
 
 /* What the printer needs: the defines (lists found by id, tensors by
    the map defs from node to define number in a), the walk's marks
@@ -1381,14 +1385,9 @@ typedef struct pkg_printer {
    says it has one. */
 static inline const pkg_dname *pkg_defname(const pkg_printer *p, pk_val e)
 {
-  long k = -1;
-  if (pko_pairp(e)) {
-    if (pkg_mark(p->marks, e) >= 2) k = pkg_ids_get(p->ids, pkh_node_of(e)->id);
-  } else if (p->tensors->n && pko_isa(e, PK_T_TENSOR)) {
-    const pkg_ent *t = pkg_get(p->tensors, e);
-    if (t) k = t->a;
-  }
-  return k < 0 ? NULL : &p->names[k];
+  if (pko_pairp(e)) return pkg_mark(p->marks, e) >= 2 ? pkg_ids_get(p->ids, pkh_node_of(e)->id) : NULL;
+  const pkg_ent *t = p->tensors->n && pko_isa(e, PK_T_TENSOR) ? pkg_get(p->tensors, e) : NULL;
+  return t ? &p->names[t->a] : NULL;
 }
 
 /* An element: its define's name, or itself when an atom. */
@@ -1427,7 +1426,7 @@ static void pkg_defs_add(pkg_defs *d, pk_val node, pk_val name)
   d->node[d->n] = node;
   d->name[d->n] = (pkg_dname){ off, (int32_t)a->len - off };
   if (pko_pairp(node)) {
-    pkg_ids_add(&d->ids, pkh_node_of(node)->id, (uint32_t)d->n);
+    pkg_ids_add(&d->ids, pkh_node_of(node)->id, d->name[d->n]);
   } else {
     bool fresh;
     pkg_put(&d->tensors, node, &fresh)->a = (int32_t)d->n;
@@ -1511,9 +1510,9 @@ static void pkg_term(pkp_buf *b, const pkg_printer *p, pk_val t, bool root_named
         pkg_elem(b, p, e);
         continue;
       }
-      long k = pkg_mark(p->marks, e) < 2 ? -1 : pkg_ids_get(p->ids, pkh_node_of(e)->id);
-      if (k >= 0) {
-        pkg_write(b, p->atoms->arena.s + p->names[k].off, (size_t)p->names[k].len);
+      const pkg_dname *d = pkg_mark(p->marks, e) < 2 ? NULL : pkg_ids_get(p->ids, pkh_node_of(e)->id);
+      if (d) {
+        pkg_write(b, p->atoms->arena.s + d->off, (size_t)d->len);
         continue;
       }
       if (n == cap && !(st = realloc(st, (cap *= 2) * sizeof *st))) pkg_oom();
