@@ -1275,6 +1275,20 @@ static inline void pkg_write(pkp_buf *b, const char *s, size_t n)
   b->s[b->len] = 0;
 }
 
+/* n bytes at s, where 8 bytes may be read at s: a text of up to 8 bytes
+   (most names and numbers) is moved as one word, not through memcpy's
+   call and its branches on the length. */
+static inline void pkg_write8(pkp_buf *b, const char *s, size_t n)
+{
+  if (n > 8 || b->len + 9 > b->cap) {
+    pkg_write(b, s, n);
+    return;
+  }
+  memcpy(b->s + b->len, s, 8);
+  b->len += n;
+  b->s[b->len] = 0;
+}
+
 /* Where symbol v's written text is in the arena (*len bytes from the
    returned offset), written there the first time. */
 static int32_t pkg_symtext(pkg_atoms *c, pk_val v, int32_t *len)
@@ -1287,6 +1301,7 @@ static int32_t pkg_symtext(pkg_atoms *c, pk_val v, int32_t *len)
       e->a = (int32_t)c->arena.len;
       pkp_print(&c->arena, v, PKP_WRITE);
       e->b = (int32_t)c->arena.len - e->a;
+      pkp_reserve(&c->arena, 8); /* pkg_write8 reads 8 bytes at any text */
     }
     c->rsym[r] = v;
     c->roff[r] = e->a;
@@ -1299,13 +1314,13 @@ static int32_t pkg_symtext(pkg_atoms *c, pk_val v, int32_t *len)
 static void pkg_atom_out(pkp_buf *b, pkg_atoms *c, pk_val v)
 {
   if (pko_fixnump(v)) {
-    char d[24], *o = d + sizeof d;
+    char d[32], *end = d + 24, *o = end; /* 8 bytes of room after the digits for pkg_write8 */
     int64_t i = pko_fixval(v);
     uint64_t u = i < 0 ? 0 - (uint64_t)i : (uint64_t)i;
     do *--o = (char)('0' + u % 10);
     while (u /= 10);
     if (i < 0) *--o = '-';
-    pkg_write(b, o, (size_t)(d + sizeof d - o));
+    pkg_write8(b, o, (size_t)(end - o));
     return;
   }
   if (!pko_symbolp(v)) {
@@ -1313,7 +1328,7 @@ static void pkg_atom_out(pkp_buf *b, pkg_atoms *c, pk_val v)
     return;
   }
   int32_t len, off = pkg_symtext(c, v, &len);
-  pkg_write(b, c->arena.s + off, (size_t)len);
+  pkg_write8(b, c->arena.s + off, (size_t)len);
 }
 
 /* Where a define's name is in the atoms' arena: 8 bytes, apart from the
@@ -1395,7 +1410,7 @@ static void pkg_elem(pkp_buf *b, const pkg_printer *p, pk_val e)
 {
   const pkg_dname *d = pkg_defname(p, e);
   if (d)
-    pkg_write(b, p->atoms->arena.s + d->off, (size_t)d->len);
+    pkg_write8(b, p->atoms->arena.s + d->off, (size_t)d->len);
   else
     pkg_atom_out(b, p->atoms, e);
 }
@@ -1423,6 +1438,7 @@ static void pkg_defs_add(pkg_defs *d, pk_val node, pk_val name)
   pkp_buf *a = &d->atoms->arena; /* a define's name is never an element (it is not taken): no cache entry */
   int32_t off = (int32_t)a->len;
   pkp_print(a, name, PKP_WRITE);
+  pkp_reserve(a, 8); /* pkg_write8 reads 8 bytes at any text */
   d->node[d->n] = node;
   d->name[d->n] = (pkg_dname){ off, (int32_t)a->len - off };
   if (pko_pairp(node)) {
@@ -1512,7 +1528,7 @@ static void pkg_term(pkp_buf *b, const pkg_printer *p, pk_val t, bool root_named
       }
       const pkg_dname *d = pkg_mark(p->marks, e) < 2 ? NULL : pkg_ids_get(p->ids, pkh_node_of(e)->id);
       if (d) {
-        pkg_write(b, p->atoms->arena.s + d->off, (size_t)d->len);
+        pkg_write8(b, p->atoms->arena.s + d->off, (size_t)d->len);
         continue;
       }
       if (n == cap && !(st = realloc(st, (cap *= 2) * sizeof *st))) pkg_oom();
