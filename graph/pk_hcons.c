@@ -295,6 +295,7 @@ static pkh_chunk *pkh_newchunk(void)
   pkh_chunk *c = (pkh_chunk *)(r + pkh_region_used);
   pkh_region_used += PKH_CHUNK;
   pthread_mutex_unlock(&pkh_region_lock);
+  pko_count_mapped(PKH_CHUNK);
   memset(c, 0, sizeof *c);
   return c;
 }
@@ -455,6 +456,7 @@ static char *pkh_maparrs(const size_t want[PKH_SHARDS])
 #ifdef MADV_HUGEPAGE
   madvise(r, sum, MADV_HUGEPAGE);
 #endif
+  pko_count_mapped(sum);
   return r;
 }
 
