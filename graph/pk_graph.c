@@ -919,9 +919,10 @@ static void pkg_context(const pkg_rd *rd)
 }
 
 /* Free room in the collected heap for reading len bytes of model text:
-   16 bytes a byte (the unit-law model's nodes, outside it, took 6, its
-   table arrays and reader stacks take under 4, a tensor's numbers take
-   more than their text).  A large model then reads without a
+   16 bytes a byte, kept from when the nodes were in that heap (the
+   unit-law model's took 6 bytes a byte; now they are mapped apart and
+   what stays is under 4, though a tensor's numbers can take more than
+   their text).  A large model then reads without a
    collection: the collector starts one whenever the bytes allocated
    since the last reach the free space, and while reading, the heap only
    grows.  The table is made room for a list per 16 bytes (the unit-law
