@@ -919,15 +919,21 @@ static void pkg_context(const pkg_rd *rd)
 }
 
 /* Free room in the collected heap for reading len bytes of model text:
-   16 bytes a byte, twice what reading the unit-law model allocates (its
-   nodes, the table's arrays as they double, the reader's stacks).  A
-   large model then reads without a collection: the collector starts one
-   whenever the bytes allocated since the last reach the free space, and
-   while reading, the heap only grows.  Small texts are left alone. */
+   16 bytes a byte, kept from when the nodes were in that heap (the
+   unit-law model's took 6 bytes a byte; now they are mapped apart and
+   what stays is under 4, though a tensor's numbers can take more than
+   their text).  A large model then reads without a
+   collection: the collector starts one whenever the bytes allocated
+   since the last reach the free space, and while reading, the heap only
+   grows.  The table is made room for a list per 16 bytes (the unit-law
+   model has one per 14), so it is not rebuilt as it grows.  Small texts
+   are left alone. */
 static void pkg_reserve(size_t len)
 {
   size_t want = len * 16, free = GC_get_free_bytes();
-  if (len >= (1u << 20) && free < want) GC_expand_hp(want - free);
+  if (len < (1u << 20)) return;
+  if (free < want) GC_expand_hp(want - free);
+  pkh_reserve(len / 16);
 }
 
 pk_val pkg_read_text(const char *file, const char *text, size_t len)
@@ -1150,6 +1156,18 @@ static inline void pkg_prefetch(pk_val l)
     }
 }
 
+/* The elements of the first list among the items of r asked for too: the
+   list's own node was asked for with its siblings, so by the time the walk
+   has gone down the sibling before it, its elements are needed next. */
+static inline void pkg_prefetch_next(pk_val r)
+{
+  for (; pko_pairp(r); r = pko_cdr(r))
+    if (pko_pairp(pko_car(r))) {
+      pkg_prefetch(pko_car(r));
+      return;
+    }
+}
+
 /* One element e of a term: its use counted, the symbols it is recorded;
    true when e is a compound node seen for the first time (to descend). */
 static bool pkg_visit(pkg_walker *w, pk_val e)
@@ -1162,8 +1180,12 @@ static bool pkg_visit(pkg_walker *w, pk_val e)
     return false;
   }
   if (pko_pairp(e)) {
-    unsigned m = pkg_mark(&w->marks, e);
-    if (m < 2) pkg_mark_set(&w->marks, e, m + 1);
+    uint32_t id = pkh_node_of(e)->id;
+    size_t p = id >> 12;
+    uint8_t *pg = p < w->marks.npages ? w->marks.pages[p] : NULL;
+    uint8_t *b = &(pg ? pg : pkg_mark_page(&w->marks, id))[(id & 4095) >> 2];
+    unsigned sh = 2 * (id & 3), m = *b >> sh & 3;
+    if (m < 2) *b = (uint8_t)(*b + (1u << sh));
     return m == 0;
   }
   if (!pkg_nodep(e)) return false;
@@ -1213,6 +1235,7 @@ static void pkg_walk(pk_val outs, pkg_walker *w)
         if (!st) pkg_oom();
       }
       pkg_prefetch(e);
+      pkg_prefetch_next(st[n - 1].rest);
       rv = pkg_rv(pko_car(e));
       st[n++] = (fr){ e, e, 0, rv >= 0 ? pkg_rvs[rv].n + 1 : -1 };
     }
@@ -1253,6 +1276,20 @@ static inline void pkg_write(pkp_buf *b, const char *s, size_t n)
   b->s[b->len] = 0;
 }
 
+/* n bytes at s, where 8 bytes may be read at s: a text of up to 8 bytes
+   (most names and numbers) is moved as one word, not through memcpy's
+   call and its branches on the length. */
+static inline void pkg_write8(pkp_buf *b, const char *s, size_t n)
+{
+  if (n > 8 || b->len + 9 > b->cap) {
+    pkg_write(b, s, n);
+    return;
+  }
+  memcpy(b->s + b->len, s, 8);
+  b->len += n;
+  b->s[b->len] = 0;
+}
+
 /* Where symbol v's written text is in the arena (*len bytes from the
    returned offset), written there the first time. */
 static int32_t pkg_symtext(pkg_atoms *c, pk_val v, int32_t *len)
@@ -1265,6 +1302,7 @@ static int32_t pkg_symtext(pkg_atoms *c, pk_val v, int32_t *len)
       e->a = (int32_t)c->arena.len;
       pkp_print(&c->arena, v, PKP_WRITE);
       e->b = (int32_t)c->arena.len - e->a;
+      pkp_reserve(&c->arena, 8); /* pkg_write8 reads 8 bytes at any text */
     }
     c->rsym[r] = v;
     c->roff[r] = e->a;
@@ -1277,13 +1315,13 @@ static int32_t pkg_symtext(pkg_atoms *c, pk_val v, int32_t *len)
 static void pkg_atom_out(pkp_buf *b, pkg_atoms *c, pk_val v)
 {
   if (pko_fixnump(v)) {
-    char d[24], *o = d + sizeof d;
+    char d[32], *end = d + 24, *o = end; /* 8 bytes of room after the digits for pkg_write8 */
     int64_t i = pko_fixval(v);
     uint64_t u = i < 0 ? 0 - (uint64_t)i : (uint64_t)i;
     do *--o = (char)('0' + u % 10);
     while (u /= 10);
     if (i < 0) *--o = '-';
-    pkg_write(b, o, (size_t)(d + sizeof d - o));
+    pkg_write8(b, o, (size_t)(end - o));
     return;
   }
   if (!pko_symbolp(v)) {
@@ -1291,64 +1329,68 @@ static void pkg_atom_out(pkp_buf *b, pkg_atoms *c, pk_val v)
     return;
   }
   int32_t len, off = pkg_symtext(c, v, &len);
-  pkg_write(b, c->arena.s + off, (size_t)len);
+  pkg_write8(b, c->arena.s + off, (size_t)len);
 }
 
-/* The defines of lists by their ids: slots hold id << 32 | (k + 1) for
-   the k-th define, 0 when empty; 8 bytes a slot where a map from node to
-   record takes 32, so the lookups of a large model stay in the cache. */
+/* Where a define's name is in the atoms' arena: 8 bytes, apart from the
+   defines' nodes, so the lookups of a large model's uses stay in the
+   cache. */
+typedef struct pkg_dname {
+  int32_t off, len;
+} pkg_dname;
+
+/* The defines of lists by their ids: a slot holds the id (0 when empty:
+   ids are never 0) and where the define's name is, 12 bytes, so a use of
+   a large model's define is one lookup that stays in the cache. */
+typedef struct pkg_idslot {
+  uint32_t id;
+  pkg_dname name;
+} pkg_idslot;
 typedef struct pkg_ids {
-  uint64_t *s;
+  pkg_idslot *s;
   size_t cap, n;
 } pkg_ids;
 
-static inline size_t pkg_idslot(uint32_t id, size_t cap)
+static inline size_t pkg_idslot_of(uint32_t id, size_t cap)
 {
   return (size_t)((id * 0x9E3779B97F4A7C15ull) >> 20) & (cap - 1);
 }
 
-static void pkg_ids_add(pkg_ids *t, uint32_t id, uint32_t k)
+static void pkg_ids_add(pkg_ids *t, uint32_t id, pkg_dname name)
 {
-  if (2 * (t->n + 1) > t->cap) {
+  if (4 * (t->n + 1) > 3 * t->cap) {
     pkg_ids old = *t;
     t->cap = old.cap ? old.cap * 2 : 256;
     if (!(t->s = calloc(t->cap, sizeof *t->s))) pkg_oom();
     for (size_t j = 0; j < old.cap; j++)
-      if (old.s[j]) {
-        size_t i = pkg_idslot((uint32_t)(old.s[j] >> 32), t->cap);
-        while (t->s[i]) i = (i + 1) & (t->cap - 1);
+      if (old.s[j].id) {
+        size_t i = pkg_idslot_of(old.s[j].id, t->cap);
+        while (t->s[i].id) i = (i + 1) & (t->cap - 1);
         t->s[i] = old.s[j];
       }
     free(old.s);
   }
-  size_t i = pkg_idslot(id, t->cap);
-  while (t->s[i]) i = (i + 1) & (t->cap - 1);
-  t->s[i] = (uint64_t)id << 32 | (k + 1);
+  size_t i = pkg_idslot_of(id, t->cap);
+  while (t->s[i].id) i = (i + 1) & (t->cap - 1);
+  t->s[i] = (pkg_idslot){ id, name };
   t->n++;
 }
 
-/* The define number of the list with this id, or -1. */
-static inline long pkg_ids_get(const pkg_ids *t, uint32_t id)
+/* The name of the define of the list with this id, or NULL. */
+static inline const pkg_dname *pkg_ids_get(const pkg_ids *t, uint32_t id)
 {
-  if (!t->cap) return -1;
-  for (size_t i = pkg_idslot(id, t->cap);; i = (i + 1) & (t->cap - 1)) {
-    if (!t->s[i]) return -1;
-    if ((uint32_t)(t->s[i] >> 32) == id) return (long)(uint32_t)t->s[i] - 1;
+  if (!t->cap) return NULL;
+  for (size_t i = pkg_idslot_of(id, t->cap);; i = (i + 1) & (t->cap - 1)) {
+    if (!t->s[i].id) return NULL;
+    if (t->s[i].id == id) return &t->s[i].name;
   }
 }
-
-/* The defines, in the order they are printed: node, name, and where
-   the name's text is in the atoms' arena. */
-typedef struct pkg_def {
-  pk_val node, name;
-  int32_t off, len;
-} pkg_def;
 
 /* What the printer needs: the defines (lists found by id, tensors by
    the map defs from node to define number in a), the walk's marks
    (which lists have a define), the symbols' text. */
 typedef struct pkg_printer {
-  const pkg_def *defs;
+  const pkg_dname *names;
   const pkg_ids *ids;
   const pkg_map *tensors;
   const pkg_marks *marks;
@@ -1357,32 +1399,28 @@ typedef struct pkg_printer {
 
 /* The define of node e, or NULL.  A list is looked up only when its mark
    says it has one. */
-static inline const pkg_def *pkg_defname(const pkg_printer *p, pk_val e)
+static inline const pkg_dname *pkg_defname(const pkg_printer *p, pk_val e)
 {
-  long k = -1;
-  if (pko_pairp(e)) {
-    if (pkg_mark(p->marks, e) >= 2) k = pkg_ids_get(p->ids, pkh_node_of(e)->id);
-  } else if (p->tensors->n && pko_isa(e, PK_T_TENSOR)) {
-    const pkg_ent *t = pkg_get(p->tensors, e);
-    if (t) k = t->a;
-  }
-  return k < 0 ? NULL : &p->defs[k];
+  if (pko_pairp(e)) return pkg_mark(p->marks, e) >= 2 ? pkg_ids_get(p->ids, pkh_node_of(e)->id) : NULL;
+  const pkg_ent *t = p->tensors->n && pko_isa(e, PK_T_TENSOR) ? pkg_get(p->tensors, e) : NULL;
+  return t ? &p->names[t->a] : NULL;
 }
 
 /* An element: its define's name, or itself when an atom. */
 static void pkg_elem(pkp_buf *b, const pkg_printer *p, pk_val e)
 {
-  const pkg_def *d = pkg_defname(p, e);
+  const pkg_dname *d = pkg_defname(p, e);
   if (d)
-    pkg_write(b, p->atoms->arena.s + d->off, (size_t)d->len);
+    pkg_write8(b, p->atoms->arena.s + d->off, (size_t)d->len);
   else
     pkg_atom_out(b, p->atoms, e);
 }
 
-/* The defines a print makes, in order (v, n, cap), and how to find them
-   (pkg_printer). */
+/* The defines a print makes, in order (node, name; n, cap), and how to
+   find them (pkg_printer). */
 typedef struct pkg_defs {
-  pkg_def *v;
+  pk_val *node;
+  pkg_dname *name;
   size_t n, cap;
   pkg_ids ids;
   pkg_map tensors;
@@ -1394,12 +1432,18 @@ static void pkg_defs_add(pkg_defs *d, pk_val node, pk_val name)
 {
   if (d->n == d->cap) {
     d->cap = d->cap ? 2 * d->cap : 64;
-    if (!(d->v = realloc(d->v, d->cap * sizeof *d->v))) pkg_oom();
+    d->node = realloc(d->node, d->cap * sizeof *d->node);
+    d->name = realloc(d->name, d->cap * sizeof *d->name);
+    if (!d->node || !d->name) pkg_oom();
   }
-  int32_t len, off = pkg_symtext(d->atoms, name, &len);
-  d->v[d->n] = (pkg_def){ node, name, off, len };
+  pkp_buf *a = &d->atoms->arena; /* a define's name is never an element (it is not taken): no cache entry */
+  int32_t off = (int32_t)a->len;
+  pkp_print(a, name, PKP_WRITE);
+  pkp_reserve(a, 8); /* pkg_write8 reads 8 bytes at any text */
+  d->node[d->n] = node;
+  d->name[d->n] = (pkg_dname){ off, (int32_t)a->len - off };
   if (pko_pairp(node)) {
-    pkg_ids_add(&d->ids, pkh_node_of(node)->id, (uint32_t)d->n);
+    pkg_ids_add(&d->ids, pkh_node_of(node)->id, d->name[d->n]);
   } else {
     bool fresh;
     pkg_put(&d->tensors, node, &fresh)->a = (int32_t)d->n;
@@ -1479,16 +1523,22 @@ static void pkg_term(pkp_buf *b, const pkg_printer *p, pk_val t, bool root_named
       first = false;
       pk_val e = pko_car(r);
       r = pko_cdr(r);
-      if (pko_pairp(e) && pkg_mark(p->marks, e) < 2) {
-        if (n == cap && !(st = realloc(st, (cap *= 2) * sizeof *st))) pkg_oom();
-        st[n++] = r;
-        pkg_putc(b, '(');
-        pkg_prefetch(e);
-        r = e;
-        first = true;
-      } else {
+      if (!pko_pairp(e)) {
         pkg_elem(b, p, e);
+        continue;
       }
+      const pkg_dname *d = pkg_mark(p->marks, e) < 2 ? NULL : pkg_ids_get(p->ids, pkh_node_of(e)->id);
+      if (d) {
+        pkg_write8(b, p->atoms->arena.s + d->off, (size_t)d->len);
+        continue;
+      }
+      if (n == cap && !(st = realloc(st, (cap *= 2) * sizeof *st))) pkg_oom();
+      st[n++] = r;
+      pkg_putc(b, '(');
+      pkg_prefetch(e);
+      pkg_prefetch_next(r);
+      r = e;
+      first = true;
       continue;
     }
     if (r != PK_NIL) {
@@ -1521,7 +1571,7 @@ void pkg_print(pkp_buf *b, pk_val m)
   free(w.seen.keys);
   free(w.order.v);
   free(w.shared.v);
-  pkg_printer p = { defs.v, &defs.ids, &defs.tensors, &w.marks, &atoms };
+  pkg_printer p = { defs.name, &defs.ids, &defs.tensors, &w.marks, &atoms };
   pkp_puts(b, "(model ", 7);
   pkp_print(b, pkg_name(m), PKP_WRITE);
   for (pk_val r = pko_cdr(pko_cdr(m)); pko_pairp(r); r = pko_cdr(r)) {
@@ -1531,9 +1581,9 @@ void pkg_print(pkp_buf *b, pk_val m)
   }
   for (size_t k = 0; k < defs.n; k++) {
     pkg_write(b, "\n  (define ", 11);
-    pkg_write(b, atoms.arena.s + defs.v[k].off, (size_t)defs.v[k].len);
+    pkg_write(b, atoms.arena.s + defs.name[k].off, (size_t)defs.name[k].len);
     pkg_putc(b, ' ');
-    pkg_term(b, &p, defs.v[k].node, true);
+    pkg_term(b, &p, defs.node[k], true);
     pkg_putc(b, ')');
   }
   pkp_puts(b, "\n  (output", 10);
@@ -1542,7 +1592,8 @@ void pkg_print(pkp_buf *b, pk_val m)
     pkg_term(b, &p, pko_car(outs), false);
   }
   pkp_puts(b, "))\n", 3);
-  free(defs.v);
+  free(defs.node);
+  free(defs.name);
   free(defs.ids.s);
   pkp_free(&atoms.arena);
   pkg_marks_free(&w.marks);

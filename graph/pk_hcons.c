@@ -13,15 +13,16 @@
 ** outdated array retries under the lock in the current one, so a term is
 ** never inserted twice.
 **
-** Nodes live in chunks that the collector never frees and never scans
-** (GC_malloc_atomic_uncollectable): the table keeps every interned term
-** alive anyway, and every value a node holds is canonical, so it is
+** Nodes live in chunks outside the collected heap, which the collector
+** therefore never frees and never scans: the table keeps every interned
+** term alive anyway, and every value a node holds is canonical, so it is
 ** either permanent (symbols, other nodes) or kept alive by its own table
 ** slot (boxed atoms).  Scanning the nodes was most of each collection's
-** work once a batch had interned a few hundred thousand of them.  A chunk
-** starts with a header: a magic word and a bitmap of the 16-byte units
-** where a node starts, which tells a node from the pairs after it.  A list
-** too long for a chunk gets a block of its own, as long as it needs.  Each
+** work once a batch had interned a few hundred thousand of them.  The
+** chunks are cut from large regions mapped here, with huge pages asked
+** for.  A chunk starts with a bitmap of the 16-byte units where a node
+** starts, which tells a node from the pairs after it.  A list too long
+** for a chunk gets an uncollectable block of its own.  Each
 ** thread fills a chunk of its own, whatever the nodes' shards, so a term
 ** made in one go lies in memory in order (a thread's last chunk is not
 ** given back when it exits: at most 64 KB a thread).
@@ -31,6 +32,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #define PKH_SHARD_BITS 6
 #define PKH_SHARDS (1u << PKH_SHARD_BITS)
@@ -45,14 +47,11 @@ typedef struct pkh_arr {
 #define PKH_UNITS (PKH_CHUNK / 16)
 
 typedef struct pkh_chunk {
-  const void *magic;                       /* &pkh_chunk_magic */
   _Atomic uint64_t starts[PKH_UNITS / 64]; /* bit u: a node starts at unit u */
 } pkh_chunk;
 
 /* The first unit after the header. */
 #define PKH_FIRST ((sizeof(pkh_chunk) + 15) / 16 * 16)
-
-static const char pkh_chunk_magic = 0;
 
 /* A growable stack of values in collected memory (so partial results stay
    alive). */
@@ -86,17 +85,25 @@ static _Noreturn void pkh_oom(void)
   abort();
 }
 
+/* Bytes of an array of cap slots. */
+static size_t pkh_arrbytes(size_t cap) { return sizeof(pkh_arr) + cap * (sizeof(pk_val) + sizeof(uint32_t)); }
+
+/* a made an empty array of cap slots. */
+static pkh_arr *pkh_setarr(pkh_arr *a, size_t cap)
+{
+  memset(a, 0, pkh_arrbytes(cap));
+  a->cap = cap;
+  a->hash = (_Atomic uint32_t *)(a->slot + cap);
+  return a;
+}
+
 /* An empty array of cap slots.  It is not scanned: what the slots hold is
    in chunks or kept by the shard's atoms array. */
 static pkh_arr *pkh_newarr(size_t cap)
 {
-  size_t bytes = sizeof(pkh_arr) + cap * (sizeof(pk_val) + sizeof(uint32_t));
-  pkh_arr *a = GC_MALLOC_ATOMIC(bytes);
+  pkh_arr *a = GC_MALLOC_ATOMIC(pkh_arrbytes(cap));
   if (!a) pkh_oom();
-  memset(a, 0, bytes);
-  a->cap = cap;
-  a->hash = (_Atomic uint32_t *)(a->slot + cap);
-  return a;
+  return pkh_setarr(a, cap);
 }
 
 static void pkh_spush(pkh_stack *s, pk_val x)
@@ -225,11 +232,11 @@ static pk_val pkh_probe(const pkh_arr *arr, uint32_t h, const pk_val *items, siz
   }
 }
 
-/* Double a shard's array (lock held); the old one stays valid for readers. */
-static void pkh_grow(pkh_shard *sh)
+/* Replace a shard's array by na, empty and larger (lock held); the old
+   one stays valid for readers. */
+static void pkh_grow(pkh_shard *sh, pkh_arr *na)
 {
   pkh_arr *old = atomic_load_explicit(&sh->arr, memory_order_relaxed);
-  pkh_arr *na = pkh_newarr(old->cap * 2);
   size_t m = na->cap - 1;
   for (size_t k = 0; k < old->cap; k++) {
     uint32_t h = atomic_load_explicit(&old->hash[k], memory_order_relaxed);
@@ -243,6 +250,66 @@ static void pkh_grow(pkh_shard *sh)
   atomic_store_explicit(&sh->arr, na, memory_order_release);
 }
 
+/* Regions of address space the chunks are cut from: reserved without
+   backing, 64 KB-aligned chunks handed out in order, so a chunk is found
+   from any address in it by masking.  Huge pages are asked for (the
+   system may give them or not), except in the first 2 MB, which is all a
+   small run touches: a walk over a large term then takes few TLB misses
+   and its memory arrives in few page faults. */
+#define PKH_REGION ((size_t)64 << 20)
+#define PKH_HUGE ((size_t)2 << 20)
+#define PKH_MAXREGIONS 4096
+
+static char *pkh_regions[PKH_MAXREGIONS]; /* [0, pkh_nregions) published */
+static _Atomic size_t pkh_nregions;
+static size_t pkh_region_used; /* bytes of the last region handed out, under pkh_region_lock */
+static pthread_mutex_t pkh_region_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* A new region, aligned to PKH_HUGE (lock held). */
+static char *pkh_newregion(void)
+{
+  size_t n = atomic_load_explicit(&pkh_nregions, memory_order_relaxed);
+  if (n == PKH_MAXREGIONS) pkh_oom();
+  char *m =
+      mmap(NULL, PKH_REGION + PKH_HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (m == MAP_FAILED) pkh_oom();
+  char *r = (char *)(((uintptr_t)m + PKH_HUGE - 1) & ~(uintptr_t)(PKH_HUGE - 1));
+  if (r > m) munmap(m, (size_t)(r - m));
+  if (r + PKH_REGION < m + PKH_REGION + PKH_HUGE) munmap(r + PKH_REGION, (size_t)(m + PKH_HUGE - r));
+#ifdef MADV_HUGEPAGE
+  size_t skip = n ? 0 : PKH_HUGE;
+  madvise(r + skip, PKH_REGION - skip, MADV_HUGEPAGE);
+#endif
+  pkh_regions[n] = r;
+  atomic_store_explicit(&pkh_nregions, n + 1, memory_order_release);
+  pkh_region_used = 0;
+  return r;
+}
+
+/* A fresh chunk, its header set. */
+static pkh_chunk *pkh_newchunk(void)
+{
+  pthread_mutex_lock(&pkh_region_lock);
+  size_t n = atomic_load_explicit(&pkh_nregions, memory_order_relaxed);
+  char *r = n && pkh_region_used < PKH_REGION ? pkh_regions[n - 1] : pkh_newregion();
+  pkh_chunk *c = (pkh_chunk *)(r + pkh_region_used);
+  pkh_region_used += PKH_CHUNK;
+  pthread_mutex_unlock(&pkh_region_lock);
+  pko_count_mapped(PKH_CHUNK);
+  memset(c, 0, sizeof *c);
+  return c;
+}
+
+/* The chunk holding p, or NULL when p is in no region. */
+static const pkh_chunk *pkh_chunk_of(const void *p)
+{
+  size_t n = atomic_load_explicit(&pkh_nregions, memory_order_acquire);
+  for (size_t k = n; k-- > 0;)
+    if ((const char *)p >= pkh_regions[k] && (const char *)p < pkh_regions[k] + PKH_REGION)
+      return (const pkh_chunk *)((uintptr_t)p & ~(uintptr_t)(PKH_CHUNK - 1));
+  return NULL;
+}
+
 /* bytes (a multiple of 16) for a new node: from the thread's chunk, or a
    block of its own for a long list. */
 static void *pkh_alloc(size_t bytes)
@@ -254,10 +321,7 @@ static void *pkh_alloc(size_t bytes)
   }
   pkh_chunk *c = pkh_chunk_here;
   if (!c || pkh_used_here + bytes > PKH_CHUNK) {
-    c = pkh_chunk_here = GC_malloc_atomic_uncollectable(PKH_CHUNK);
-    if (!c) pkh_oom();
-    memset(c, 0, sizeof *c);
-    c->magic = &pkh_chunk_magic;
+    c = pkh_chunk_here = pkh_newchunk();
     pkh_used_here = PKH_FIRST;
   }
   size_t u = pkh_used_here / 16;
@@ -308,7 +372,8 @@ static pk_val pkh_find_add(uint32_t h, const pk_val *items, size_t n, pk_val tai
   pk_val v = pkh_probe(seen, h, items, n, tail, &at);
   if (v) return v;
   pthread_mutex_lock(&sh->lock);
-  if ((sh->count + 1) * 4 > atomic_load_explicit(&sh->arr, memory_order_relaxed)->cap * 3) pkh_grow(sh);
+  size_t cap = atomic_load_explicit(&sh->arr, memory_order_relaxed)->cap;
+  if ((sh->count + 1) * 4 > cap * 3) pkh_grow(sh, pkh_newarr(cap * 2));
   pkh_arr *arr = atomic_load_explicit(&sh->arr, memory_order_relaxed);
   if (arr != seen || atomic_load_explicit(&arr->hash[at], memory_order_relaxed))
     v = pkh_probe(arr, h, items, n, tail, &at);
@@ -358,6 +423,63 @@ void pkh_prefetch(uint32_t h)
   __builtin_prefetch((const void *)&arr->slot[i]);
 }
 
+/* The slots each shard wants for n more terms, or 0 where it has room. */
+static void pkh_wants(size_t n, size_t want[PKH_SHARDS])
+{
+  size_t per = n / PKH_SHARDS + 1;
+  for (unsigned k = 0; k < PKH_SHARDS; k++) {
+    pkh_shard *sh = &pkh_tab[k];
+    pthread_mutex_lock(&sh->lock);
+    size_t cap = atomic_load_explicit(&sh->arr, memory_order_relaxed)->cap, w = cap;
+    while ((sh->count + per) * 4 > w * 3) w *= 2;
+    want[k] = w > cap ? w : 0;
+    pthread_mutex_unlock(&sh->lock);
+  }
+}
+
+/* The first large reservation's arrays lie in one mapped block with huge
+   pages asked for: probes go to random slots of all of them, and with 4 KB
+   pages most probes of a large table also miss the TLB.  The block is
+   never unmapped (a reader may still probe an array its shard outgrew),
+   so only the first reservation takes one. */
+static atomic_flag pkh_mapped_once = ATOMIC_FLAG_INIT;
+
+/* Memory for the arrays of want[k] slots: one mapped block, or NULL. */
+static char *pkh_maparrs(const size_t want[PKH_SHARDS])
+{
+  size_t sum = 0;
+  for (unsigned k = 0; k < PKH_SHARDS; k++) sum += want[k] ? (pkh_arrbytes(want[k]) + 63) & ~(size_t)63 : 0;
+  if (sum < 2 * PKH_HUGE || atomic_flag_test_and_set(&pkh_mapped_once)) return NULL;
+  char *m = mmap(NULL, sum + PKH_HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (m == MAP_FAILED) return NULL;
+  char *r = (char *)(((uintptr_t)m + PKH_HUGE - 1) & ~(uintptr_t)(PKH_HUGE - 1));
+#ifdef MADV_HUGEPAGE
+  madvise(r, sum, MADV_HUGEPAGE);
+#endif
+  pko_count_mapped(sum);
+  return r;
+}
+
+void pkh_reserve(size_t n)
+{
+  pthread_once(&pkh_once, pkh_init_once);
+  size_t want[PKH_SHARDS];
+  pkh_wants(n, want);
+  char *block = pkh_maparrs(want);
+  for (unsigned k = 0; k < PKH_SHARDS; k++) {
+    if (!want[k]) continue;
+    pkh_arr *a = (pkh_arr *)block;
+    if (block)
+      block += (pkh_arrbytes(want[k]) + 63) & ~(size_t)63;
+    else if (!(a = GC_MALLOC_ATOMIC(pkh_arrbytes(want[k]))))
+      pkh_oom();
+    pkh_shard *sh = &pkh_tab[k];
+    pthread_mutex_lock(&sh->lock);
+    if (want[k] > atomic_load_explicit(&sh->arr, memory_order_relaxed)->cap) pkh_grow(sh, pkh_setarr(a, want[k]));
+    pthread_mutex_unlock(&sh->lock);
+  }
+}
+
 pk_val pkh_atom(pk_val a)
 {
   if (pkh_plain(a)) return a;
@@ -368,13 +490,13 @@ pk_val pkh_atom(pk_val a)
 bool pkh_internedp(pk_val t)
 {
   if (pko_pairp(t)) {
-    char *p = (char *)pko_as_pair(t), *base = GC_base(p);
-    if (!base) return false;
-    if (base == p) return GC_size(p) >= sizeof(pkh_node); /* ordinary pairs are 16 bytes; a long list's own block */
-    const pkh_chunk *c = (const pkh_chunk *)base;
-    if (c->magic != &pkh_chunk_magic || GC_size(base) < PKH_CHUNK) return false;
-    size_t u = (size_t)(p - base) / 16;
-    return u < PKH_UNITS && (atomic_load_explicit(&c->starts[u / 64], memory_order_relaxed) >> (u % 64) & 1);
+    char *p = (char *)pko_as_pair(t);
+    const pkh_chunk *c = pkh_chunk_of(p);
+    if (c) {
+      size_t u = (size_t)(p - (const char *)c) / 16;
+      return atomic_load_explicit(&c->starts[u / 64], memory_order_relaxed) >> (u % 64) & 1;
+    }
+    return GC_base(p) == p && GC_size(p) >= sizeof(pkh_node); /* ordinary pairs are 16 bytes; a long list's own block */
   }
   return pkh_plain(t) || (pkh_boxed(t) && pkh_atom(t) == t);
 }

@@ -64,6 +64,10 @@ pk_val pkh_list_h(const pk_val *items, const uint32_t *hs, size_t n);
 uint32_t pkh_list_hash(const uint32_t *hs, size_t n);
 void pkh_prefetch(uint32_t h);
 pk_val pkh_list_at(const pk_val *items, size_t n, uint32_t h);
+/* Room in the table for n more terms, made now: a reader that knows
+   about how many lists it will intern saves the arrays it would outgrow
+   (each doubling leaves the old array to the collector). */
+void pkh_reserve(size_t n);
 /* The canonical copy of a ground atom: a boxed number, string or tensor is
    looked up by contents; fixnums, symbols, characters, (), #t and #f are
    returned as they are.  0 for anything else (variables, procedures, ...). */

@@ -715,9 +715,13 @@ const char *pko_stop_text(void)
 }
 
 /* Collected heap plus malloc'd bytes (jemalloc's count when linked). */
+static _Atomic uint64_t pko_mapped; /* pko_count_mapped */
+
+void pko_count_mapped(size_t n) { atomic_fetch_add_explicit(&pko_mapped, n, memory_order_relaxed); }
+
 uint64_t pko_memory_used(void)
 {
-  uint64_t n = GC_get_heap_size();
+  uint64_t n = GC_get_heap_size() + atomic_load_explicit(&pko_mapped, memory_order_relaxed);
 #if PK_HAVE_JEMALLOC
   uint64_t epoch = 1;
   size_t alloc = 0, sz = sizeof epoch;

@@ -406,9 +406,13 @@ typedef struct pko_limits {
   uint64_t max_memory;
   double timeout; /* seconds */
 } pko_limits;
-/* Bytes in use: the collected heap plus malloc'd bytes.  A few
-   microseconds (it asks the allocators); any thread. */
+/* Bytes in use: the collected heap plus malloc'd bytes plus what
+   pko_count_mapped was told.  A few microseconds (it asks the
+   allocators); any thread. */
 uint64_t pko_memory_used(void);
+/* n more bytes mapped outside both allocators (the interned nodes'
+   chunks), so that pko_memory_used and the memory limit see them. */
+void pko_count_mapped(size_t n);
 /* The limits in force (read by the step counter's refill). */
 extern pko_limits pko_limit;
 /* Before a run, from the thread that runs it: clear the flag and the

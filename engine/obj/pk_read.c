@@ -1214,13 +1214,15 @@ static char *pkr_readall(int fd, size_t cap, size_t *len)
   }
 }
 
-/* Whole file, sized by fstat when the file has a size. */
+/* Whole file, sized by fstat when the file has a size: room for the
+   text, its NUL and one byte more, so the read that finds the end does
+   not double (and copy) the buffer first. */
 char *pkr_slurp(const char *path, size_t *len)
 {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return NULL;
   struct stat st;
-  size_t n = 0, cap = fstat(fd, &st) == 0 && st.st_size > 0 ? (size_t)st.st_size + 1 : 4096;
+  size_t n = 0, cap = fstat(fd, &st) == 0 && st.st_size > 0 ? (size_t)st.st_size + 2 : 4096;
   pko_catch c;
   bool guard = pko_handler != NULL; /* without a handler, out of memory exits */
   if (guard && !PKO_TRY(c)) {       /* out of memory: the descriptor is not leaked */
