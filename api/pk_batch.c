@@ -154,10 +154,11 @@ static void pkbt_scan(pkbt_ins *l, const char *dir, const char *rel)
     snprintf(p, n, "%s/%s", dir, e->d_name);
     snprintf(r, m, "%s%s%s", rel, rel[0] ? "/" : "", e->d_name);
     struct stat st;
-    if (stat(p, &st) == 0) {
-      if (S_ISDIR(st.st_mode))
+    bool known = e->d_type == DT_DIR || e->d_type == DT_REG; /* else (a link, or unknown) stat says */
+    if (known || stat(p, &st) == 0) {
+      if (known ? e->d_type == DT_DIR : S_ISDIR(st.st_mode))
         pkbt_scan(l, p, r);
-      else if (S_ISREG(st.st_mode) && pkbt_suffix(e->d_name, ".model"))
+      else if ((known ? e->d_type == DT_REG : S_ISREG(st.st_mode)) && pkbt_suffix(e->d_name, ".model"))
         pkbt_add(l, p, r);
     }
     free(p);

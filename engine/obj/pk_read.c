@@ -1191,21 +1191,22 @@ pk_srcpos pkr_here(const pkr_reader *r) { return (pk_srcpos){ r->file, r->line, 
 
 /* Everything left in fd, NUL-terminated, in a malloc'd buffer that starts
    at cap bytes and doubles (pipes and /proc files report no size); NULL
-   on a read error (errno set). */
-static char *pkr_readall(int fd, size_t cap, size_t *len)
+   on a read error (errno set).  Stops at want bytes (a regular file's
+   size; 0: unknown) without the read that would find the end. */
+static char *pkr_readall(int fd, size_t cap, size_t want, size_t *len)
 {
   size_t n = 0;
   char *buf = pko_xmalloc(cap);
   for (;;) {
     if (n + 1 == cap) buf = pko_xrealloc(buf, cap *= 2);
     ssize_t k = read(fd, buf + n, cap - 1 - n);
-    if (k > 0) {
-      n += (size_t)k;
-    } else if (k == 0) {
+    if (k > 0) n += (size_t)k;
+    if (k == 0 || (k > 0 && n == want)) {
       buf[n] = 0;
       *len = n;
       return buf;
-    } else if (errno != EINTR) {
+    }
+    if (k < 0 && errno != EINTR) {
       int e = errno;
       free(buf);
       errno = e;
@@ -1214,22 +1215,23 @@ static char *pkr_readall(int fd, size_t cap, size_t *len)
   }
 }
 
-/* Whole file, sized by fstat when the file has a size: room for the
-   text, its NUL and one byte more, so the read that finds the end does
-   not double (and copy) the buffer first. */
+/* Whole file, sized by fstat when it is a regular file with a size: room
+   for the text, its NUL and one byte more, and no read to find the end
+   once the size is read (a rerun of a batch reads every input). */
 char *pkr_slurp(const char *path, size_t *len)
 {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return NULL;
   struct stat st;
-  size_t n = 0, cap = fstat(fd, &st) == 0 && st.st_size > 0 ? (size_t)st.st_size + 2 : 4096;
+  bool sized = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
+  size_t n = 0, cap = sized ? (size_t)st.st_size + 2 : 4096;
   pko_catch c;
   bool guard = pko_handler != NULL; /* without a handler, out of memory exits */
   if (guard && !PKO_TRY(c)) {       /* out of memory: the descriptor is not leaked */
     close(fd);
     pko_rethrow();
   }
-  char *buf = pkr_readall(fd, cap, &n);
+  char *buf = pkr_readall(fd, cap, sized ? (size_t)st.st_size : 0, &n);
   if (guard) PKO_END(c);
   int e = errno;
   close(fd);
