@@ -517,6 +517,7 @@ typedef struct pkbt_b {
   char *summary;
   FILE *sum;      /* DIR/summary.jsonl, appended line by line */
   long sum_start; /* its size before this run */
+  bool sum_stale; /* it held lines a later run of their file replaced */
   pkbt_olds old;
   size_t *oldix, oldcap; /* file -> 1 + its first line in old (0: empty) */
   const pkbt_ins *ins;
@@ -1074,7 +1075,9 @@ static void pkbt_body(pkbt_b *b, pkbt_ins *ins)
   pkbt_mkdirs(b->summary);
   if (o->shard_n == 0) pkbt_trim_summary(b->summary);
   pkbt_read_summary(b->summary, &b->old);
+  size_t nold = b->old.n;
   pkbt_last_groups(&b->old);
+  b->sum_stale = b->old.n != nold;
   pkbt_index(b);
   b->sum = fopen(b->summary, "a");
   if (!b->sum) pko_throw_at(PK_STATUS_STATIC, NULL, "cannot write %s: %s", b->summary, strerror(errno));
@@ -1091,9 +1094,11 @@ static void pkbt_body(pkbt_b *b, pkbt_ins *ins)
     }
   }
   if (o->shard_n == 0 && !b->batch_timeout) {
+    bool added = ftell(b->sum) != b->sum_start;
     fclose(b->sum);
     b->sum = NULL;
-    if (b->sum_start) pkbt_compact(b); /* else the summary holds this run's lines only */
+    /* only this run's lines, or earlier ones none replaced: nothing to drop */
+    if (b->sum_start && (added || b->sum_stale)) pkbt_compact(b);
   }
 }
 
