@@ -172,15 +172,23 @@ static void pkrw_tab_clear(pkrw_tab *t)
 
 /* ---- reduceo's fast path ------------------------------------------------------------ */
 
-/* The depth of a local variable reference, or -1. */
+/* The depth of a local variable reference (every kind keeps it in a), or
+   -1. */
 static int pkrw_lref_depth(const pke_node *e)
 {
-  switch (e->op) {
-  case PKE_LREF0: return 0;
-  case PKE_LREF1: return 1;
-  case PKE_LREF: return (int)e->a;
-  }
-  return -1;
+  return e->op == PKE_LREF0 || e->op == PKE_LREF1 || e->op == PKE_LREF ? (int)e->a : -1;
+}
+
+/* Is e a reference to variable slot i of the innermost frame? */
+static bool pkrw_local(const pke_node *e, uint32_t i) { return pkrw_lref_depth(e) == 0 && e->b == i; }
+
+/* The body of rel when it is a closure of exactly two arguments, else
+   NULL: the shape every recognised relation starts with. */
+static const pke_node *pkrw_body2(pk_val rel)
+{
+  if (!pko_isa(rel, PK_T_CLOSURE)) return NULL;
+  const pke_node *lam = ((const pke_closure *)rel)->lam;
+  return lam->a == 2 && !(lam->flags & 1) ? lam->x : NULL;
 }
 
 /* Is rel (lambda (x y) (W REL x y)) with W kanren's walko or non_obs_walko
@@ -188,11 +196,8 @@ static int pkrw_lref_depth(const pke_node *e)
    is REL's value and *w the walker. */
 static bool pkrw_walker_of(pk_val rel, pk_val *inner, pkrw_walker *w)
 {
-  if (!pko_isa(rel, PK_T_CLOSURE)) return false;
-  const pke_closure *clo = (const pke_closure *)rel;
-  const pke_node *b = clo->lam->x;
-  if (clo->lam->a != 2 || (clo->lam->flags & 1) || !b || b->op != PKE_CALL || b->n != 3 || b->x->op != PKE_GREF)
-    return false;
+  const pke_node *b = pkrw_body2(rel);
+  if (!b || b->op != PKE_CALL || b->n != 3 || b->x->op != PKE_GREF) return false;
   pk_val f = pko_as_sym(b->x->v)->value;
   if (f == PK_UNBOUND) return false;
   if (f == pko_as_sym(pkrw_sym_walko)->value)
@@ -201,15 +206,15 @@ static bool pkrw_walker_of(pk_val rel, pk_val *inner, pkrw_walker *w)
     *w = PKRW_NON_OBS_WALKO;
   else
     return false;
-  const pke_node *x = b->kids[1], *y = b->kids[2], *e = b->kids[0];
-  if (pkrw_lref_depth(x) != 0 || x->b != 0 || pkrw_lref_depth(y) != 0 || y->b != 1) return false;
+  const pke_node *e = b->kids[0];
+  if (!pkrw_local(b->kids[1], 0) || !pkrw_local(b->kids[2], 1)) return false;
   int d = pkrw_lref_depth(e);
   if (e->op == PKE_CONST)
     *inner = e->v;
   else if (e->op == PKE_GREF)
     *inner = pko_as_sym(e->v)->value;
   else if (d >= 1) {
-    const pke_env *env = clo->env;
+    const pke_env *env = ((const pke_closure *)rel)->env;
     while (--d > 0) env = env->up;
     *inner = env->v[e->b];
   } else
@@ -574,10 +579,9 @@ pkrw_stats *pkrw_get_stats(pkrw_ctx *c) { return &c->st; }
 /* The slot of a variable reference in a clause of plan p, or -1. */
 static int pkrw_var(const pkrw_plan *p, const pke_node *e)
 {
-  if (e->op != PKE_LREF0 && e->op != PKE_LREF1 && e->op != PKE_LREF) return -1;
-  uint32_t args = p->fresh ? 1 : 0;
-  if (e->a == args) return e->b < 2 ? (int)e->b : -1;
-  if (p->fresh && e->a == 0) return e->b + 2 < PKRW_MAXSLOTS ? (int)e->b + 2 : -1;
+  int d = pkrw_lref_depth(e);
+  if (d == (p->fresh ? 1 : 0)) return e->b < 2 ? (int)e->b : -1;
+  if (p->fresh && d == 0) return e->b + 2 < PKRW_MAXSLOTS ? (int)e->b + 2 : -1;
   return -1;
 }
 
@@ -628,9 +632,8 @@ static bool pkrw_add_clause(pkrw_plan *p, const pke_node *cl)
    ((== ..) ...) ...) | (== ..) ...)) over patterns; else NULL. */
 static pkrw_plan *pkrw_make_plan(pk_val rel)
 {
-  if (!pko_isa(rel, PK_T_CLOSURE)) return NULL;
-  const pke_node *lam = ((const pke_closure *)rel)->lam, *body = lam->x;
-  if (lam->a != 2 || (lam->flags & 1) || !body) return NULL;
+  const pke_node *body = pkrw_body2(rel);
+  if (!body) return NULL;
   pkrw_plan *p = pko_xcalloc(1, sizeof *p);
   p->nslots = 2;
   if (body->op == PKE_FRESH && !(body->flags & 2) && body->n == 1 && body->a + 2 <= PKRW_MAXSLOTS) {
@@ -733,25 +736,18 @@ static int pkrw_plan_run(const pkrw_plan *p, pk_val a, pk_val *out)
 
 /* ---- REL's head guard ------------------------------------------------------------ */
 
-/* Is e a reference to variable slot i of the innermost frame? */
-static bool pkrw_local(const pke_node *e, uint32_t i)
-{
-  return (e->op == PKE_LREF0 || e->op == PKE_LREF1 || e->op == PKE_LREF) && e->a == 0 && e->b == i;
-}
-
 /* rel's head guard (above), or one with test NULL. */
 static pkrw_guard pkrw_make_guard(pk_val rel)
 {
   pkrw_guard none = { 0 };
-  if (!pko_isa(rel, PK_T_CLOSURE)) return none;
-  const pke_node *lam = ((const pke_closure *)rel)->lam, *pj = lam->x;
-  if (lam->a != 2 || (lam->flags & 1) || !pj || pj->op != PKE_PROJECT || pj->n != 1) return none;
+  const pke_node *pj = pkrw_body2(rel);
+  if (!pj || pj->op != PKE_PROJECT || pj->n != 1) return none;
   const pke_node *ifn = pj->kids[0], *t;
   if (ifn->op != PKE_IF || !ifn->z || ifn->z->op != PKE_GREF || ifn->z->v != pko_sym("fail")) return none;
   t = ifn->x->op == PKE_AND && ifn->x->n > 0 ? ifn->x->kids[0] : ifn->x;
   if (t->op != PKE_CALL || t->n != 2 || t->x->op != PKE_GREF || t->x->v != pko_sym("head-may-be?")) return none;
   const pke_node *arg = t->kids[0], *heads = t->kids[1];
-  if (!(arg->op == PKE_LREF0 && arg->a == 0 && arg->b < pj->y->n && pkrw_local(pj->y->kids[arg->b], 0))) return none;
+  if (!(pkrw_lref_depth(arg) == 0 && arg->b < pj->y->n && pkrw_local(pj->y->kids[arg->b], 0))) return none;
   if (heads->op != PKE_CONST && heads->op != PKE_GREF) return none;
   return (pkrw_guard){ t->x, heads, ifn->z };
 }
