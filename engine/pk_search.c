@@ -1660,6 +1660,22 @@ static pk_val pks_p_onceo(int c, pk_val *v)
   return (pk_val)pks_mkgoal(G_ONCE, v[0], 0);
 }
 
+/* The arguments of a foreign or G_FIRST goal (the list l of n) walked in
+   st, into args. */
+static void pks_walk_args(pk_val l, long n, const pks_state *st, pk_val *args)
+{
+  for (long i = 0; i < n; i++, l = pko_cdr(l)) args[i] = pks_walkstar(pko_car(l), st->S);
+}
+
+/* A goal of the given kind over the argument list of argv, with its
+   function fn. */
+static pks_goal *pks_args_goal(unsigned kind, int argc, const pk_val *argv, pk_val fn)
+{
+  pk_val args = PK_NIL;
+  for (int i = argc; i-- > 0;) args = pko_cons(argv[i], args);
+  return pks_mkgoal(kind, args, fn);
+}
+
 /* The stream of foreign goal g on st: fail, st itself, or one branch per
    answer the function gave, in its order, each unifying the argument list
    with the answer (a new scope first, as conde's clauses start one: the
@@ -1667,8 +1683,8 @@ static pk_val pks_p_onceo(int c, pk_val *v)
 static pk_val pks_foreign_apply(const pks_goal *g, pks_state *st)
 {
   long n = pko_length(g->a);
-  pk_val args[n > 0 ? n : 1], l = g->a;
-  for (long i = 0; i < n; i++, l = pko_cdr(l)) args[i] = pks_walkstar(pko_car(l), st->S);
+  pk_val args[n > 0 ? n : 1], l;
+  pks_walk_args(g->a, n, st, args);
   pk_val r = ((pks_foreign_fn)g->b)((int)n, args, (void *)g->c);
   if (r == PK_TRUE) return (pk_val)st;
   if (r == PK_FALSE || r == PK_NIL) return PK_FALSE;
@@ -1683,9 +1699,7 @@ static pk_val pks_foreign_apply(const pks_goal *g, pks_state *st)
 
 pk_val pks_foreign_goal(pks_foreign_fn fn, void *data, int argc, const pk_val *argv)
 {
-  pk_val args = PK_NIL;
-  for (int i = argc; i-- > 0;) args = pko_cons(argv[i], args);
-  pks_goal *g = pks_mkgoal(G_FOREIGN, args, (pk_val)fn);
+  pks_goal *g = pks_args_goal(G_FOREIGN, argc, argv, (pk_val)fn);
   g->c = (pk_val)data;
   return (pk_val)g;
 }
@@ -1698,8 +1712,8 @@ pk_val pks_foreign_goal(pks_foreign_fn fn, void *data, int argc, const pk_val *a
 static pk_val pks_first_apply(const pks_goal *g, pks_state *st)
 {
   long n = pko_length(g->a);
-  pk_val args[n > 0 ? n : 1], l = g->a;
-  for (long i = 0; i < n; i++, l = pko_cdr(l)) args[i] = pks_walkstar(pko_car(l), st->S);
+  pk_val args[n > 0 ? n : 1];
+  pks_walk_args(g->a, n, st, args);
   pk_val r = ((pks_first_fn)g->b)((pk_val)st, (int)n, args);
   if (r == PK_FALSE) return PK_FALSE;
   if (r == 0) return pks_apply(g->c, st);
@@ -1712,9 +1726,7 @@ static pk_val pks_first_apply(const pks_goal *g, pks_state *st)
 pk_val pks_first_goal(pks_first_fn fn, int argc, const pk_val *argv, pk_val slow)
 {
   if (!pks_goalp(slow)) pko_error_val("not a goal", slow);
-  pk_val args = PK_NIL;
-  for (int i = argc; i-- > 0;) args = pko_cons(argv[i], args);
-  pks_goal *g = pks_mkgoal(G_FIRST, args, (pk_val)fn);
+  pks_goal *g = pks_args_goal(G_FIRST, argc, argv, (pk_val)fn);
   g->c = slow;
   return (pk_val)g;
 }
