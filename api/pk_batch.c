@@ -153,14 +153,14 @@ static void pkbt_scan(pkbt_ins *l, const char *dir, const char *rel)
     char *p = pko_xmalloc(n), *r = pko_xmalloc(m);
     snprintf(p, n, "%s/%s", dir, e->d_name);
     snprintf(r, m, "%s%s%s", rel, rel[0] ? "/" : "", e->d_name);
+    unsigned char type = e->d_type;
     struct stat st;
-    bool known = e->d_type == DT_DIR || e->d_type == DT_REG; /* else (a link, or unknown) stat says */
-    if (known || stat(p, &st) == 0) {
-      if (known ? e->d_type == DT_DIR : S_ISDIR(st.st_mode))
-        pkbt_scan(l, p, r);
-      else if ((known ? e->d_type == DT_REG : S_ISREG(st.st_mode)) && pkbt_suffix(e->d_name, ".model"))
-        pkbt_add(l, p, r);
-    }
+    if (type != DT_DIR && type != DT_REG) /* a link, or not told: stat says */
+      type = stat(p, &st) != 0 ? DT_UNKNOWN : S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
+    if (type == DT_DIR)
+      pkbt_scan(l, p, r);
+    else if (type == DT_REG && pkbt_suffix(e->d_name, ".model"))
+      pkbt_add(l, p, r);
     free(p);
     free(r);
   }
@@ -347,6 +347,23 @@ static void pkbt_read_summary(const char *path, pkbt_olds *o)
     pkbt_fields_free(&f);
   }
   free(text);
+}
+
+/* An empty table from file names to 1 + a line of o (0: empty), room for
+   every line at half load; *cap its size. */
+static size_t *pkbt_file_table(const pkbt_olds *o, size_t *cap)
+{
+  for (*cap = 64; *cap < 2 * o->n + 2; *cap *= 2) continue;
+  return pko_xcalloc(*cap, sizeof(size_t));
+}
+
+/* file's slot in table tab of o's lines: the one holding a line of file,
+   or the empty one where it would go.  Linear probing. */
+static size_t *pkbt_file_slot(const pkbt_olds *o, size_t *tab, size_t cap, const char *file)
+{
+  size_t h = pko_fnv(PKO_FNV0, file, strlen(file)) & (cap - 1);
+  while (tab[h] && strcmp(o->v[tab[h] - 1].file, file)) h = (h + 1) & (cap - 1);
+  return &tab[h];
 }
 
 /* A run killed (or out of disk) while appending a file's lines leaves the
@@ -603,24 +620,18 @@ static void pkbt_model_pos(const char *text, size_t len, const char *name, pk_sr
    pkbt_last_groups has run): a probe per input file, not a scan. */
 static void pkbt_index(pkbt_b *b)
 {
-  b->oldcap = 64;
-  while (b->oldcap < 2 * b->old.n + 2) b->oldcap *= 2;
-  b->oldix = pko_xcalloc(b->oldcap, sizeof *b->oldix);
+  b->oldix = pkbt_file_table(&b->old, &b->oldcap);
   for (size_t i = 0; i < b->old.n; i++) {
-    if (i > 0 && !strcmp(b->old.v[i].file, b->old.v[i - 1].file)) continue;
-    size_t h = pko_fnv(PKO_FNV0, b->old.v[i].file, strlen(b->old.v[i].file)) & (b->oldcap - 1);
-    while (b->oldix[h]) h = (h + 1) & (b->oldcap - 1);
-    b->oldix[h] = i + 1;
+    size_t *s = pkbt_file_slot(&b->old, b->oldix, b->oldcap, b->old.v[i].file);
+    if (!*s) *s = i + 1;
   }
 }
 
 /* The first earlier line of file path, or old.n when there is none. */
 static size_t pkbt_first(const pkbt_b *b, const char *path)
 {
-  size_t h = pko_fnv(PKO_FNV0, path, strlen(path)) & (b->oldcap - 1);
-  for (; b->oldix[h]; h = (h + 1) & (b->oldcap - 1))
-    if (!strcmp(b->old.v[b->oldix[h] - 1].file, path)) return b->oldix[h] - 1;
-  return b->old.n;
+  size_t s = *pkbt_file_slot(&b->old, b->oldix, b->oldcap, path);
+  return s ? s - 1 : b->old.n;
 }
 
 /* Does the earlier summary say this file is done with these keys?
@@ -979,15 +990,12 @@ static void pkbt_pool(pkbt_b *b)
    string-keyed table makes it linear. */
 static void pkbt_last_groups(pkbt_olds *o)
 {
-  size_t cap = 64;
-  while (cap < 2 * o->n + 2) cap *= 2;
-  size_t *slot = pko_xcalloc(cap, sizeof *slot); /* 1 + the first line of a file; 0: empty */
+  size_t cap, *tab = pkbt_file_table(o, &cap);
   size_t *owner = pko_xmalloc((o->n + 1) * sizeof *owner), *last = pko_xmalloc((o->n + 1) * sizeof *last);
   for (size_t i = 0; i < o->n; i++) {
-    size_t h = pko_fnv(PKO_FNV0, o->v[i].file, strlen(o->v[i].file)) & (cap - 1);
-    while (slot[h] && strcmp(o->v[slot[h] - 1].file, o->v[i].file)) h = (h + 1) & (cap - 1);
-    if (!slot[h]) slot[h] = i + 1;
-    owner[i] = slot[h] - 1;
+    size_t *s = pkbt_file_slot(o, tab, cap, o->v[i].file);
+    if (!*s) *s = i + 1;
+    owner[i] = *s - 1;
     last[owner[i]] = i;
   }
   size_t k = 0;
@@ -1001,7 +1009,7 @@ static void pkbt_last_groups(pkbt_olds *o)
     free(o->v[i].text);
   }
   o->n = k;
-  free(slot);
+  free(tab);
   free(owner);
   free(last);
 }
