@@ -61,6 +61,13 @@ typedef struct pkcli_verify_opts {
   int status;
 } pkcli_verify_opts;
 
+/* Throw the command's time limit once deadline (0: none) has passed. */
+static void pkcli_verify_deadline(const pkcli_verify_opts *v, uint64_t deadline)
+{
+  if (deadline && pko_now_ns() >= deadline)
+    pko_throw_at(PK_STATUS_RUNTIME, NULL, "pkanren verify: time limit of %g s reached (--timeout)", v->timeout);
+}
+
 /* Rewrite and check model m under its limits; the number of failed checks,
    or -1 with the failure printed when a limit stopped it.  Other errors
    are rethrown. */
@@ -122,8 +129,7 @@ static void *pkcli_verify_thread(void *arg)
   uint64_t deadline = v->timeout > 0 ? pko_now_ns() + (uint64_t)(v->timeout * 1e9) : 0;
   for (int i = 0; i < v->nfiles; i++, all = pko_cdr(all))
     for (pk_val ms = pko_car(all); pko_pairp(ms); ms = pko_cdr(ms)) {
-      if (deadline && pko_now_ns() >= deadline)
-        pko_throw_at(PK_STATUS_RUNTIME, NULL, "pkanren verify: time limit of %g s reached (--timeout)", v->timeout);
+      pkcli_verify_deadline(v, deadline);
       pkcli_verify_limited(v, ctx, v->files[i], pko_car(ms), &o, deadline) ? failed++ : 0;
       fflush(stdout);
     }
@@ -150,8 +156,7 @@ static int pkcli_verify_limited(const pkcli_verify_opts *v, pkrw_ctx *ctx, const
   if (!PKO_TRY(c)) {
     int why = pko_stop_reason();
     pko_limits_begin(&(pko_limits){ 0 }); /* ends the model's watchdog, clears the reason */
-    if (deadline && pko_now_ns() >= deadline)
-      pko_throw_at(PK_STATUS_RUNTIME, NULL, "pkanren verify: time limit of %g s reached (--timeout)", v->timeout);
+    pkcli_verify_deadline(v, deadline);
     if (why == PKO_STOP_TIME)
       printf("FAIL %s: time limit of %g s reached (--timeout-per-model)\n", name, v->timeout_model);
     else if (why == PKO_STOP_MEMORY)
