@@ -392,6 +392,15 @@ void pkcli_bench_put_json_num(FILE *f, double x)
     fprintf(f, "%.6g", x);
 }
 
+/* A count as a JSON integer (every digit), null when negative (no value). */
+void pkcli_bench_put_json_count(FILE *f, long long x)
+{
+  if (x < 0)
+    fputs("null", f);
+  else
+    fprintf(f, "%lld", x);
+}
+
 /* ---- programs ------------------------------------------------------------------------- */
 
 char *pkcli_bench_trim(char *s)

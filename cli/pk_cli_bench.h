@@ -67,6 +67,7 @@ void pkcli_bench_fmt_secs(char *buf, size_t n, double x);
 void pkcli_bench_put_json_string(FILE *f, const char *s);
 /* x as a JSON number, null when negative (no value) or NaN. */
 void pkcli_bench_put_json_num(FILE *f, double x);
+void pkcli_bench_put_json_count(FILE *f, long long x);
 /* The start of a --json record: date, commit, machine, name, workers. */
 void pkcli_bench_json_head(const pkcli_bench_env *e, const char *name, int workers);
 

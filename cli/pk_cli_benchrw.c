@@ -201,7 +201,7 @@ static bool pkcli_benchrw_load(const char *dir, const char *fname, const char *b
   }
   free(text);
   char *missing;
-  pkcli_benchrw_key(e, bench, &missing);
+  e->key = pkcli_benchrw_key(e, bench, &missing);
   if (missing) e->skip = pkcli_bench_fmt("its generator %s is missing", missing);
   for (int c = 0; c < e->npk && !e->skip; c++)
     if (strncmp(e->pk[c], "rewrite ", 8) && strncmp(e->pk[c], "run ", 4))
@@ -322,16 +322,22 @@ static void pkcli_benchrw_sh(const char *cmd, const char *cwd, const char *bench
   for (int i = 0; vars[i]; i++) free(vars[i]);
 }
 
+/* Write text to path; false on failure. */
+static bool pkcli_benchrw_write(const char *path, const char *text)
+{
+  FILE *f = fopen(path, "w");
+  if (!f) return false;
+  bool ok = fputs(text, f) >= 0;
+  return fclose(f) == 0 && ok;
+}
+
 /* The data directory of e (malloc'd): cache/NAME-KEY, made by its gen
    lines unless an earlier run made it (its .complete stamp); NULL after a
    message when a generator failed. */
 static char *pkcli_benchrw_inputs(const pkcli_benchrw_entry *e, const char *bench, const char *cache,
                                   const pkcli_bench_env *env)
 {
-  char *missing;
-  uint64_t key = pkcli_benchrw_key(e, bench, &missing);
-  free(missing);
-  char *leaf = pkcli_bench_fmt("%s-%016llx", e->name, (unsigned long long)key);
+  char *leaf = pkcli_bench_fmt("%s-%016llx", e->name, (unsigned long long)e->key);
   char *data = pkcli_bench_fmt("%s/%s", cache, leaf), *stamp = pkcli_bench_fmt("%s/.complete", data);
   bool ok = pkcli_bench_is_file(stamp);
   if (!ok && !pkcli_benchrw_mkdirs(cache))
@@ -356,9 +362,11 @@ static char *pkcli_benchrw_inputs(const pkcli_benchrw_entry *e, const char *benc
       free(c.out);
       free(c.err);
     }
-    FILE *f = ok ? fopen(stamp, "w") : NULL;
-    ok = f && fprintf(f, "generated in %.1f s\n", t) > 0;
-    if (f && fclose(f) != 0) ok = false;
+    if (ok) {
+      char *line = pkcli_bench_fmt("generated in %.1f s\n", t);
+      ok = pkcli_benchrw_write(stamp, line);
+      free(line);
+    }
     if (!ok) pkcli_bench_rmtree(data);
   }
   free(leaf);
@@ -422,15 +430,6 @@ static void pkcli_benchrw_run_stats(const char *out, const char *err, pkcli_benc
   double wall;
   long n = reps ? strtol(reps + 5, NULL, 10) : 1;
   if (w && sscanf(w, "stats: answers printed %*u, wall %lf s", &wall) == 1) r->phase = wall / (double)(n > 0 ? n : 1);
-}
-
-/* Write text to path; false on failure. */
-static bool pkcli_benchrw_write(const char *path, const char *text)
-{
-  FILE *f = fopen(path, "w");
-  if (!f) return false;
-  bool ok = fputs(text, f) >= 0;
-  return fclose(f) == 0 && ok;
 }
 
 /* c's status, where the exit statuses of the mask exits count as ok. */
@@ -643,11 +642,11 @@ static void pkcli_benchrw_json(const pkcli_bench_env *env, const pkcli_benchrw_c
   fputs("],\"phase_s\":", jf);
   pkcli_bench_put_json_num(jf, ok ? c->phase : -1);
   fputs(",\"rewrites\":", jf);
-  pkcli_bench_put_json_num(jf, (double)c->rewrites);
+  pkcli_bench_put_json_count(jf, c->rewrites);
   fputs(",\"rewrites_per_s\":", jf);
   pkcli_bench_put_json_num(jf, pkcli_benchrw_per_s(c->rewrites, c->phase));
   fputs(",\"models\":", jf);
-  pkcli_bench_put_json_num(jf, (double)c->models);
+  pkcli_bench_put_json_count(jf, c->models);
   fputs(",\"models_per_s\":", jf);
   pkcli_bench_put_json_num(jf, ok ? pkcli_benchrw_per_s(c->models, c->wall) : -1);
   fprintf(jf, ",\"peak_rss_kb\":%ld,\"speedup\":", c->rss_kb);
@@ -735,7 +734,7 @@ static void pkcli_benchrw_peer_row(const pkcli_benchrw_entry *e, pkcli_benchrw_p
   fputs(",\"phase_s\":", env->jf);
   pkcli_bench_put_json_num(env->jf, p->mphase);
   fputs(",\"rewrites\":", env->jf);
-  pkcli_bench_put_json_num(env->jf, (double)p->rewrites);
+  pkcli_bench_put_json_count(env->jf, p->rewrites);
   fputs(",\"rewrites_per_s\":", env->jf);
   pkcli_bench_put_json_num(env->jf, p->mrate);
   fprintf(env->jf, ",\"peak_rss_kb\":%ld,\"check\":\"%s\",\"status\":\"%s\"}\n", p->rss_kb,

@@ -7,6 +7,8 @@
 #define PK_CLI_BENCHRW_H
 #include "pk_cli_bench.h"
 
+#include <stdint.h>
+
 #define PKCLI_BENCHRW_MAX 8
 
 /* One NAME.bench: its `;;! key: value` lines (bench/README.md). */
@@ -19,7 +21,8 @@ typedef struct pkcli_benchrw_entry {
   char *peer;     /* shell command printing a `peer NAME: ...` line, or NULL */
   unsigned exits; /* the exit statuses of pkanren that count as ok, a bit each (0..31) */
   bool rerun, def;
-  char *skip; /* why it cannot run, or NULL */
+  char *skip;   /* why it cannot run, or NULL */
+  uint64_t key; /* the hash of its generators, naming its cached inputs */
 } pkcli_benchrw_entry;
 
 /* What the entries' runs came to. */
