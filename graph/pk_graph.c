@@ -410,7 +410,7 @@ static void pkg_atom(pkg_rd *rd, pk_val v, const pk_srcpos *pos)
 /* items[from..to) as an interned list. */
 static pk_val pkg_list(const pkg_rd *rd, size_t from, size_t to)
 {
-  return pkh_list_h(rd->vals + from, rd->hs + from, to - from);
+  return pkh_list_at(rd->vals + from, to - from, pkh_list_hash(rd->hs + from, to - from));
 }
 
 /* A finished term list (items from start): known random variables and
@@ -1527,7 +1527,7 @@ static void pkg_term(pkp_buf *b, const pkg_printer *p, pk_val t, bool root_named
         pkg_elem(b, p, e);
         continue;
       }
-      const pkg_dname *d = pkg_mark(p->marks, e) < 2 ? NULL : pkg_ids_get(p->ids, pkh_node_of(e)->id);
+      const pkg_dname *d = pkg_defname(p, e);
       if (d) {
         pkg_write8(b, p->atoms->arena.s + d->off, (size_t)d->len);
         continue;

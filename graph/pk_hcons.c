@@ -265,21 +265,28 @@ static _Atomic size_t pkh_nregions;
 static size_t pkh_region_used; /* bytes of the last region handed out, under pkh_region_lock */
 static pthread_mutex_t pkh_region_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* size bytes mapped at a PKH_HUGE boundary, huge pages asked for from
+   byte skip on; NULL when the system has no room. */
+static char *pkh_map_aligned(size_t size, size_t skip)
+{
+  char *m = mmap(NULL, size + PKH_HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (m == MAP_FAILED) return NULL;
+  char *r = (char *)(((uintptr_t)m + PKH_HUGE - 1) & ~(uintptr_t)(PKH_HUGE - 1));
+  if (r > m) munmap(m, (size_t)(r - m));
+  if (r < m + PKH_HUGE) munmap(r + size, (size_t)(m + PKH_HUGE - r));
+#ifdef MADV_HUGEPAGE
+  madvise(r + skip, size - skip, MADV_HUGEPAGE);
+#endif
+  return r;
+}
+
 /* A new region, aligned to PKH_HUGE (lock held). */
 static char *pkh_newregion(void)
 {
   size_t n = atomic_load_explicit(&pkh_nregions, memory_order_relaxed);
   if (n == PKH_MAXREGIONS) pkh_oom();
-  char *m =
-      mmap(NULL, PKH_REGION + PKH_HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (m == MAP_FAILED) pkh_oom();
-  char *r = (char *)(((uintptr_t)m + PKH_HUGE - 1) & ~(uintptr_t)(PKH_HUGE - 1));
-  if (r > m) munmap(m, (size_t)(r - m));
-  if (r + PKH_REGION < m + PKH_REGION + PKH_HUGE) munmap(r + PKH_REGION, (size_t)(m + PKH_HUGE - r));
-#ifdef MADV_HUGEPAGE
-  size_t skip = n ? 0 : PKH_HUGE;
-  madvise(r + skip, PKH_REGION - skip, MADV_HUGEPAGE);
-#endif
+  char *r = pkh_map_aligned(PKH_REGION, n ? 0 : PKH_HUGE);
+  if (!r) pkh_oom();
   pkh_regions[n] = r;
   atomic_store_explicit(&pkh_nregions, n + 1, memory_order_release);
   pkh_region_used = 0;
@@ -398,18 +405,9 @@ pk_val pkh_list(const pk_val *items, size_t n, pk_val tail)
   return pkh_find_add(pkh_listhash(items, NULL, n, tail), items, n, tail);
 }
 
-pk_val pkh_list_h(const pk_val *items, const uint32_t *hs, size_t n)
-{
-  if (n == 0) return PK_NIL;
-  return pkh_find_add(pkh_listhash(items, hs, n, PK_NIL), items, n, PK_NIL);
-}
-
 uint32_t pkh_list_hash(const uint32_t *hs, size_t n)
 {
-  uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
-  for (size_t k = 0; k < n; k++) h = (h ^ hs[k]) * 0x100000001b3ull + (h >> 29);
-  uint32_t nil = pkh_hash_of(PK_NIL);
-  return n ? (uint32_t)pkh_mix(h ^ nil) | 1 : nil;
+  return n ? pkh_listhash(NULL, hs, n, PK_NIL) : pkh_hash_of(PK_NIL);
 }
 
 pk_val pkh_list_at(const pk_val *items, size_t n, uint32_t h) { return n ? pkh_find_add(h, items, n, PK_NIL) : PK_NIL; }
@@ -450,12 +448,8 @@ static char *pkh_maparrs(const size_t want[PKH_SHARDS])
   size_t sum = 0;
   for (unsigned k = 0; k < PKH_SHARDS; k++) sum += want[k] ? (pkh_arrbytes(want[k]) + 63) & ~(size_t)63 : 0;
   if (sum < 2 * PKH_HUGE || atomic_flag_test_and_set(&pkh_mapped_once)) return NULL;
-  char *m = mmap(NULL, sum + PKH_HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (m == MAP_FAILED) return NULL;
-  char *r = (char *)(((uintptr_t)m + PKH_HUGE - 1) & ~(uintptr_t)(PKH_HUGE - 1));
-#ifdef MADV_HUGEPAGE
-  madvise(r, sum, MADV_HUGEPAGE);
-#endif
+  char *r = pkh_map_aligned(sum, 0);
+  if (!r) return NULL;
   pko_count_mapped(sum);
   return r;
 }

@@ -54,10 +54,8 @@ static inline pkh_node *pkh_node_of(pk_val pair) { return (pkh_node *)pko_as_pai
    list; never a pair); items and tail must be canonical (from pkh_).
    n == 0 gives tail.  A lock-free probe when the list exists already. */
 pk_val pkh_list(const pk_val *items, size_t n, pk_val tail);
-/* pkh_list(items, n, PK_NIL) given hs[k] == pkh_hash(items[k]): a reader
-   that keeps its items' hashes saves looking each one up again. */
-pk_val pkh_list_h(const pk_val *items, const uint32_t *hs, size_t n);
-/* The same in two steps, for a reader that keeps several lists in flight:
+/* pkh_list(items, n, PK_NIL) in two steps, for a reader that keeps its
+   items' hashes (hs[k] == pkh_hash(items[k])) and several lists in flight:
    the hash of a proper list from its items' hashes (what pkh_hash of the
    list will be), pkh_prefetch of it early (the table's slot is loaded
    while other work goes on), then pkh_list_at with the items. */

@@ -559,8 +559,6 @@ static pk_val pkr_symbol(pkr_reader *r)
   return *slot = pko_intern(r->tok, r->toklen);
 }
 
-/* A symbol, a number or the dot of a dotted pair (only a token that starts
-   like a number is tried as one). */
 /* A decimal integer of up to 18 digits, optionally signed, at the cursor
    and ending where a number may end: into *v as the fixnum pkr_number
    would give, the cursor past it.  False (nothing consumed) otherwise. */
@@ -572,8 +570,7 @@ static bool pkr_smallint(pkr_reader *r, pk_val *v)
   for (k = d0; k < r->len && k - d0 < 18 && (unsigned)(s[k] - '0') < 10u; k++) x = x * 10 + (s[k] - '0');
   if (k == d0) return false;
   if (k < r->len) {
-    unsigned char c = (unsigned char)s[k];
-    if (c >= 0x80 || c == '|' || c == '\\' || !pkr_term(c)) return false;
+    if (!pkr_term((unsigned char)s[k])) return false; /* a symbol such as 12ab (bars, escapes, UTF-8 are no ends) */
   }
   *v = pko_mkfix(s[r->i] == '-' ? -x : x);
   r->col += (int)(k - r->i);
@@ -581,6 +578,8 @@ static bool pkr_smallint(pkr_reader *r, pk_val *v)
   return true;
 }
 
+/* A symbol, a number or the dot of a dotted pair (only a token that starts
+   like a number is tried as one). */
 static int pkr_symnum(pkr_reader *r, pk_val *v)
 {
   bool quoted = false;
