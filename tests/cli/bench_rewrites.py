@@ -13,17 +13,15 @@ import subprocess
 import sys
 import tempfile
 
+from _checks import check as _check, finish
+
 PK = os.path.abspath(sys.argv[1])
 HERE = os.path.dirname(os.path.abspath(__file__))
 ENTRIES = os.path.join(HERE, "bench")
-fails = 0
 
 
 def check(name, ok, detail=""):
-    global fails
-    if not ok:
-        fails += 1
-        print("FAIL: %s%s" % (name, ("\n" + detail) if detail else ""))
+    _check(ok, name, detail)
 
 
 def bench(*args, cache):
@@ -127,5 +125,4 @@ with tempfile.TemporaryDirectory() as t:
     rc, out, err = bench("no-such-entry", cache=cache)
     check("unknown name exit 2", rc == 2 and "unknown benchmark 'no-such-entry'" in err, out + err)
 
-print("bench_rewrites: %s" % ("ok" if not fails else "%d failed" % fails))
-sys.exit(1 if fails else 0)
+finish("bench_rewrites")

@@ -6,18 +6,11 @@ deterministic and silent, every model reads, only its malformed files fail
 leaves the radon-like ones, `scale_loc_transform` under non_obs_walko
 non-centres the radon-like ones."""
 import collections, hashlib, json, os, re, subprocess, sys, tempfile
+from _checks import check, finish
 
 PK = sys.argv[1]
 HERE = os.path.dirname(os.path.abspath(__file__))
 GEN = os.path.join(HERE, "..", "..", "bench", "gen_stats.py")
-fails = 0
-
-
-def check(cond, what):
-    global fails
-    if not cond:
-        fails += 1
-        print("FAIL:", what)
 
 
 def tree_hash(root):
@@ -68,5 +61,4 @@ with tempfile.TemporaryDirectory() as t:
     check(slt[("radon", "ok")] >= 0.8 * radon, "scale_loc_transform non-centres radon-like models: %r" % slt)
     check(slt[("radon", "unchanged")] > 0, "some radon-like models are non-centred already: %r" % slt)
 
-print("gen_stats: %s" % ("ok" if fails == 0 else "%d failures" % fails))
-sys.exit(1 if fails else 0)
+finish("gen_stats")

@@ -4,6 +4,7 @@ Python's json module (SPEC §6): every kind of value decodes, and values
 that print alike in JSON-as-strings (a, "a", _.0, #\\a, (a . b), #(a),
 1 and 1.0) are told apart."""
 import json, math, os, subprocess, sys, tempfile
+from _checks import check, finish
 
 PK = sys.argv[1]
 PROG = r"""(display "program output") (newline)
@@ -22,14 +23,6 @@ WANT = [
     {"vector": [{"sym": "a"}]}, [{"sym": "a"}], 1, 1.0, -0.5, 1e21,
     {"float": "inf"}, {"float": "-inf"}, {"float": "nan"}, True, False, [], "\"q\\\n\x7f\xe9", {"ratio": [1, 3]},
 ]
-fails = 0
-
-
-def check(cond, what):
-    global fails
-    if not cond:
-        fails += 1
-        print("FAIL:", what)
 
 
 def same(a, b):
@@ -76,5 +69,4 @@ with tempfile.TemporaryDirectory() as d:
     check([x["run"] for x in recs] == [0] * len(WANT) + [1, 2, 3], f"run indexes {[x['run'] for x in recs]}")
     check(all(same(x["answer"], w) for x, w in zip(recs, WANT)), "stream answers")
 
-print("json_roundtrip:", "ok" if not fails else f"{fails} failures")
-sys.exit(1 if fails else 0)
+finish("json_roundtrip")

@@ -36,6 +36,8 @@ summary line, (4) while the summary is compacted.
 The scratch files go to /dev/shm when it has room.  PK_KILL_SEED (default
 1) seeds the delays and sizes."""
 import os, random, re, resource, shutil, signal, subprocess, sys, tempfile, time
+import _checks
+from _checks import check
 
 PK = os.path.abspath(sys.argv[1])
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -45,16 +47,7 @@ SINGLES, FINISHED, KILLS_PER_J = 1, 2, 10
 BASE = ["rewrite", "--rules", RULES, "--relation", "unit-law", "--max-steps", "1000"]
 NOISE = re.compile(r',"(seconds|run)":("[^"]*"|[-+.0-9eE]+)')
 rnd = random.Random(SEED)
-fails = 0
 kills = []  # (where the kill landed) per kill
-
-
-def check(cond, what):
-    global fails
-    if not cond:
-        fails += 1
-        print("FAIL:", what, flush=True)
-    return cond
 
 
 def limit_fsize(n):
@@ -343,9 +336,9 @@ def main():
     print(f"{len(kills)} kills (seed {SEED}): " + ", ".join(f"{n} {k}" for k, n in sorted(where.items())))
     check(len(kills) >= 2 * KILLS_PER_J, f"only {len(kills)} kills landed, want {2 * KILLS_PER_J}")
     print(f"{time.time() - t_start:.1f} s")
-    if fails:
-        print(f"{fails} checks failed (PK_KILL_SEED={SEED})")
-    return 1 if fails else 0
+    if _checks.fails:
+        print(f"{_checks.fails} checks failed (PK_KILL_SEED={SEED})")
+    return 1 if _checks.fails else 0
 
 
 if __name__ == "__main__":

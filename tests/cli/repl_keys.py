@@ -4,18 +4,14 @@ continuation prompt drops the partial input (a fresh prompt, the next line
 evaluated alone), Ctrl-C during a query cancels it and the REPL goes on,
 Ctrl-D inside an unfinished expression says what it discards and exits 0."""
 import os, pty, select, signal, sys, tempfile, termios, time
+from _checks import check as _check, finish
 
 PK = sys.argv[1]
-fails = 0
 transcript = []  # everything read, printed with a failure
 
 
 def check(cond, what):
-    global fails
-    if not cond:
-        fails += 1
-        print("FAIL:", what)
-        print("  read so far:", repr("".join(transcript)))
+    _check(cond, what, "  read so far: " + repr("".join(transcript)))
 
 
 def read_until(fds, text, secs=20):
@@ -96,5 +92,4 @@ with tempfile.TemporaryDirectory() as home:
     check(st is not None, "the REPL does not exit after Ctrl-D")
     check(st is not None and os.WIFEXITED(st) and os.WEXITSTATUS(st) == 0, f"exit status {st}")
 
-print("repl_keys:", "ok" if not fails else f"{fails} failures")
-sys.exit(1 if fails else 0)
+finish("repl_keys")

@@ -10,20 +10,13 @@ the file, the second's answers so far as its list followed by
 stderr.  A signal while a large file is read exits at once; output piped
 to a reader that goes away ends the process by SIGPIPE, silently."""
 import os, signal, subprocess, sys, tempfile, time
+from _checks import check, finish
 
 PK = sys.argv[1]
 PROG = """(run* (q) (conde [(== q 1)] [(== q 2)]))
 (defrel (nat n) (conde [(== n 'z)] [(fresh (m) (== n `(s ,m)) (nat m))]))
 (run* (q) (nat q))
 """
-fails = 0
-
-
-def check(cond, what):
-    global fails
-    if not cond:
-        fails += 1
-        print("FAIL:", what)
 
 
 def cpu_seconds(pid):
@@ -88,5 +81,4 @@ with tempfile.TemporaryDirectory() as d:
     rc = p.wait(timeout=60)
     check(rc == -signal.SIGPIPE and err == b"", f"pipe: status {rc}, stderr {err!r}")
 
-print("signals:", "ok" if not fails else f"{fails} failures")
-sys.exit(1 if fails else 0)
+finish("signals")

@@ -3,16 +3,9 @@
 message naming the word or value) and its limits (exit 3 with a message
 naming the limit, the answers found so far printed as a partial result)."""
 import os, subprocess, sys, tempfile
+from _checks import check, finish
 
 PK = sys.argv[1]
-fails = 0
-
-
-def check(cond, what):
-    global fails
-    if not cond:
-        fails += 1
-        print("FAIL:", what)
 
 
 def pk(*args, env=None):
@@ -77,5 +70,4 @@ with tempfile.TemporaryDirectory() as d:
     check(r.returncode == 3 and r.stderr.startswith(deep + ":2:1: stack budget exhausted"),
           f"compile stack: {r.returncode} {r.stderr[:100]!r}")
 
-print("usage_limits:", "ok" if not fails else f"{fails} failures")
-sys.exit(1 if fails else 0)
+finish("usage_limits")
