@@ -170,7 +170,7 @@ typedef struct pkcli_bench_prog {
   char *needs[PKCLI_BENCH_MAX_NEEDS];
   int nneeds;
   bool gated, def, runstar;
-  int rank;         /* position in pkcli_bench_order, or a large number */
+  int rank;         /* position in pkcli_bench_order, or past its end */
   const char *skip; /* why it is not run, or NULL */
 } pkcli_bench_prog;
 
@@ -425,6 +425,32 @@ static bool pkcli_bench_is_runstar(const char *text)
   return star;
 }
 
+bool pkcli_bench_header_next(char **cur, bool stop_at_code, char **key, char **val)
+{
+  for (char *line = *cur; line && *line; line = *cur) {
+    char *nl = strchr(line, '\n');
+    if (nl) *nl = 0;
+    *cur = nl ? nl + 1 : NULL;
+    char *colon = strncmp(line, ";;!", 3) ? NULL : strchr(line + 3, ':');
+    if (colon) {
+      *colon = 0;
+      *key = pkcli_bench_trim(line + 3);
+      *val = pkcli_bench_trim(colon + 1);
+      return true;
+    }
+    if (stop_at_code && *pkcli_bench_trim(line) && line[0] != ';') break;
+  }
+  *cur = NULL;
+  return false;
+}
+
+int pkcli_bench_rank(const char *const *order, int n, const char *name)
+{
+  for (int i = 0; i < n; i++)
+    if (!strcmp(order[i], name)) return i;
+  return n;
+}
+
 /* Program dir/fname into *pg: its name, its `;;!` header (needs, about,
    default, gated) and whether it is a run* search; false if unreadable. */
 static bool pkcli_bench_load_prog(const char *dir, const char *fname, pkcli_bench_prog *pg)
@@ -438,38 +464,23 @@ static bool pkcli_bench_load_prog(const char *dir, const char *fname, pkcli_benc
   pg->about = pko_xstrdup("");
   pg->def = true;
   pg->runstar = pkcli_bench_is_runstar(text); /* before the header parse cuts the text */
-  char *line = text;
-  while (line && *line) {
-    char *nl = strchr(line, '\n');
-    if (nl) *nl = 0;
-    if (!strncmp(line, ";;!", 3)) {
-      char *kv = line + 3, *colon = strchr(kv, ':');
-      if (colon) {
-        *colon = 0;
-        char *key = pkcli_bench_trim(kv), *val = pkcli_bench_trim(colon + 1);
-        if (!strcmp(key, "needs")) {
-          for (char *w = strtok(val, " \t,"); w && pg->nneeds < PKCLI_BENCH_MAX_NEEDS; w = strtok(NULL, " \t,"))
-            pg->needs[pg->nneeds++] = pko_xstrdup(w);
-        } else if (!strcmp(key, "about")) {
-          free(pg->about);
-          pg->about = pko_xstrdup(val);
-        } else if (!strcmp(key, "default")) {
-          pg->def = strncasecmp(val, "no", 2) != 0;
-        } else if (!strcmp(key, "gated")) {
-          pg->gated = strncasecmp(val, "yes", 3) == 0;
-        }
-      }
-    } else if (*pkcli_bench_trim(line) && line[0] != ';') {
-      if (nl) *nl = '\n';
-      break;
+  char *key, *val;
+  for (char *cur = text; pkcli_bench_header_next(&cur, true, &key, &val);) {
+    if (!strcmp(key, "needs")) {
+      for (char *w = strtok(val, " \t,"); w && pg->nneeds < PKCLI_BENCH_MAX_NEEDS; w = strtok(NULL, " \t,"))
+        pg->needs[pg->nneeds++] = pko_xstrdup(w);
+    } else if (!strcmp(key, "about")) {
+      free(pg->about);
+      pg->about = pko_xstrdup(val);
+    } else if (!strcmp(key, "default")) {
+      pg->def = strncasecmp(val, "no", 2) != 0;
+    } else if (!strcmp(key, "gated")) {
+      pg->gated = strncasecmp(val, "yes", 3) == 0;
     }
-    if (nl) *nl = '\n';
-    line = nl ? nl + 1 : NULL;
   }
   free(text);
-  pg->rank = 1 << 20;
-  for (size_t i = 0; i < sizeof pkcli_bench_order / sizeof pkcli_bench_order[0]; i++)
-    if (!strcmp(pkcli_bench_order[i], pg->name)) pg->rank = (int)i;
+  pg->rank =
+      pkcli_bench_rank(pkcli_bench_order, (int)(sizeof pkcli_bench_order / sizeof pkcli_bench_order[0]), pg->name);
   return true;
 }
 

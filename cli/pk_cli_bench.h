@@ -36,6 +36,13 @@ typedef struct pkcli_bench_env {
 char *pkcli_bench_fmt(const char *fmt, ...);
 /* s without its leading and trailing blanks (trailing ones cut in place). */
 char *pkcli_bench_trim(char *s);
+/* The next `;;! key: value` line of the text at *cur (cut in place; key
+   and value trimmed), moving *cur past it; false at the end, which with
+   stop_at_code is also the first line that is neither blank nor a
+   comment (a program's header ends there). */
+bool pkcli_bench_header_next(char **cur, bool stop_at_code, char **key, char **val);
+/* name's position in order[0..n), or n when it is not there. */
+int pkcli_bench_rank(const char *const *order, int n, const char *name);
 /* Median of v[0..n) (sorted in place); -1 when n is 0. */
 double pkcli_bench_median(double *v, int n);
 /* A whole file, NUL-terminated and malloc'd; NULL when unreadable. */

@@ -175,11 +175,8 @@ static bool pkcli_benchrw_load(const char *dir, const char *fname, const char *b
   e->here = pko_xstrdup(dir);
   e->def = true;
   e->exits = 1;
-  for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
-    char *colon = strchr(line, ':');
-    if (strncmp(line, ";;!", 3) || !colon) continue;
-    *colon = 0;
-    char *key = pkcli_bench_trim(line + 3), *val = pkcli_bench_trim(colon + 1);
+  char *key, *val;
+  for (char *cur = text; pkcli_bench_header_next(&cur, false, &key, &val);) {
     if (!strcmp(key, "gen") && e->ngen < PKCLI_BENCHRW_MAX)
       e->gen[e->ngen++] = pko_xstrdup(val);
     else if (!strcmp(key, "pk") && e->npk < PKCLI_BENCHRW_MAX)
@@ -216,10 +213,7 @@ static const char *const pkcli_benchrw_order[] = { "unitlaw-1m", "bulk-10k", "st
 
 static int pkcli_benchrw_rank(const char *name)
 {
-  int n = (int)(sizeof pkcli_benchrw_order / sizeof pkcli_benchrw_order[0]);
-  for (int i = 0; i < n; i++)
-    if (!strcmp(pkcli_benchrw_order[i], name)) return i;
-  return n;
+  return pkcli_bench_rank(pkcli_benchrw_order, (int)(sizeof pkcli_benchrw_order / sizeof pkcli_benchrw_order[0]), name);
 }
 
 /* qsort order of entries: pkcli_benchrw_order, then by name. */
