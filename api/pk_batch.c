@@ -969,6 +969,36 @@ static uint64_t pkbt_work(void) { return 0; }
 
 static const pkw_ops pkbt_ops = { .force = pkbt_force, .split = pkbt_split, .work = pkbt_work };
 
+/* ---- one large model's passes on the pool -------------------------------------------------- */
+
+/* A branch is a range of the current split pass's tasks [lo, hi) (as
+   files above); forcing it runs task lo.  One pass at a time, from the
+   thread that rewrites the model. */
+static pkrw_ctx *pkbt_task_ctx;
+
+static pk_val pkbt_task_force(pk_val t, pk_val *answer)
+{
+  uint64_t r = (uint64_t)pko_fixval(t);
+  size_t lo = r >> 32, hi = r & 0xffffffffu;
+  pkrw_run_task(pkbt_task_ctx, lo);
+  *answer = pko_mkfix((int64_t)lo + 1);
+  return lo + 1 < hi ? pkbt_range(lo + 1, hi) : 0;
+}
+
+static const pkw_ops pkbt_task_ops = { .force = pkbt_task_force, .split = pkbt_split, .work = pkbt_work };
+
+/* pkrw's task runner (pkrw_set_tasks): the n tasks of c's pass on the
+   pool's workers, this thread among them. */
+static void pkbt_tasks(void *env, pkrw_ctx *c, size_t n)
+{
+  (void)env;
+  pkbt_task_ctx = c;
+  pkw_query *q = pkw_query_start(&pkbt_task_ops, pkbt_range(0, n), -1);
+  pk_val a;
+  while (pkw_query_next(q, &a)) continue;
+  pkw_query_stop(q);
+}
+
 /* The files on the pool's workers; results committed in input order as
    they complete (a file done out of order waits for those before it). */
 static void pkbt_pool(pkbt_b *b)
@@ -1095,6 +1125,8 @@ static void pkbt_body(pkbt_b *b, pkbt_ins *ins)
   if (b->nctx > 1 && ins->n > 1) {
     pkbt_pool(b);
   } else {
+    if (b->nctx > 1)
+      pkrw_set_tasks(pkbt_ctx(b, 0), pkbt_tasks, NULL); /* one file: its large models' passes on the pool */
     for (size_t i = 0; i < ins->n && !b->batch_timeout; i++) {
       pkbt_fileres fr = { 0 };
       pkbt_file(b, 0, i, &fr);

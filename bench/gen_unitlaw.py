@@ -4,12 +4,17 @@
 Writes one model whose output is a tree (no sharing in the text) of exactly
 NODES nodes (odd; an even count is rounded up): free binary operators mul
 and add over the symbols x0..x15 and the literals 0 and 1, where a node is a
-unit-law redex (x*1, 1*x, x+0, 0+x, x*0, 0*x) with probability --redex.
+unit-law redex (x*1, 1*x, x+0, 0+x, x*0, 0*x) with probability --redex;
+an absorbing law (x*0, 0*x) only over a subtree of at most --absorb-max
+nodes.  Without that bound the tree collapses near its root: kanren's
+outermost passes never enter what an absorbing law high up erases, so the
+1M-node term's normal form had 20 nodes and the rewriting phase visited
+under 1% of the term.
 With --maude it writes the same term (same seed, same tree) as a Maude
 functional module with the six laws as equations over free operators,
 followed by `red` of the term (the peer of bench/rewrites/unitlaw-1m.bench).
 
-    bench/gen_unitlaw.py [--nodes 1000001] [--seed 1] [--redex 0.3] [--maude] > unitlaw.model
+    bench/gen_unitlaw.py [--nodes 1000001] [--seed 1] [--redex 0.3] [--absorb-max 31] [--maude] > unitlaw.model
 """
 import argparse
 import random
@@ -21,6 +26,7 @@ def main():
     ap.add_argument("--nodes", type=int, default=1000001)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--redex", type=float, default=0.3)
+    ap.add_argument("--absorb-max", type=int, default=31, help="largest subtree an absorbing law erases")
     ap.add_argument("--maude", action="store_true", help="a Maude module and its red command")
     a = ap.parse_args()
     rnd = random.Random(a.seed)
@@ -40,7 +46,7 @@ def main():
         elif t == 1:
             out.append(rnd.choice(syms) if rnd.random() < 0.8 else rnd.choice("01"))
         elif rnd.random() < a.redex:
-            op, left, right = rnd.choice(laws)
+            op, left, right = rnd.choice(laws if t - 2 <= a.absorb_max else laws[:4])
             out.append(open_ % op)
             if left is None:
                 stack += [")", right, sep, t - 2]
@@ -59,7 +65,7 @@ def main():
 def write_model(nodes, a, syms, term):
     """The term as the output of one pkanren model."""
     w = sys.stdout.write
-    w(";; bench/gen_unitlaw.py --nodes %d --seed %d --redex %g\n" % (nodes, a.seed, a.redex))
+    w(";; bench/gen_unitlaw.py --nodes %d --seed %d --redex %g --absorb-max %d\n" % (nodes, a.seed, a.redex, a.absorb_max))
     w("(model unitlaw\n")
     for s in syms:
         w("  (input %s (tensor float64 ()))\n" % s)
@@ -73,7 +79,7 @@ def write_maude(nodes, a, syms, term):
     normal form (Maude prints the rewrite count and, with timing on, the
     time)."""
     w = sys.stdout.write
-    w("*** bench/gen_unitlaw.py --nodes %d --seed %d --redex %g --maude\n" % (nodes, a.seed, a.redex))
+    w("*** bench/gen_unitlaw.py --nodes %d --seed %d --redex %g --absorb-max %d --maude\n" % (nodes, a.seed, a.redex, a.absorb_max))
     w("fmod UNITLAW is\n  sort T .\n")
     w("  ops %s 0 1 : -> T [ctor] .\n" % " ".join(syms))
     w("  ops mul add : T T -> T .\n  var X : T .\n")

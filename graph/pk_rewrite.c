@@ -16,11 +16,19 @@
 #include "pk_search.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* "This pass failed here" in result slots (never a valid value). */
 #define PKRW_FAIL PK_UNBOUND
+/* A split pass's result that waits on task or deferred list i: an
+   immediate no term holds (interning refuses it). */
+#define PKRW_HANDLE0 ((uint64_t)1 << 40)
+static inline pk_val pkrw_handle(size_t i, bool deferred) { return PK_IMM(PKRW_HANDLE0 + 2 * (uint64_t)i + deferred); }
+static inline bool pkrw_handlep(pk_val v) { return (v & PK_TAG_MASK) == PK_TAG_IMM && v >> 4 >= PKRW_HANDLE0; }
+enum { PKRW_SPLIT_NODES = 65536, PKRW_SPLIT_DEPTH = 10 };
+static _Atomic uint64_t pkrw_serials = 1;
 
 /* A table from canonical values to results; slots whose gen is not the
    table's are empty, so clearing is gen++. */
@@ -46,7 +54,16 @@ typedef struct pkrw_frame {
 /* REL compiled for the driver: a conde (or one clause) of == goals over
    REL's two arguments, fresh variables and quasiquoted patterns.  Each
    clause is a goal list; slot 0 is a, 1 is b, 2.. the fresh variables. */
-enum { PKRW_MAXSLOTS = 32 };
+enum { PKRW_MAXSLOTS = 32, PKRW_FLATMAX = 8 };
+/* A clause's first goal (== a `(e ...)) when its pattern is a proper list
+   of at most PKRW_FLATMAX elements, each a symbol, fixnum or () (slot -1,
+   compared by eq?) or a variable (its slot): matched by one loop over the
+   input's elements.  n == 0: not flat. */
+typedef struct pkrw_flat {
+  int n;
+  int8_t slot[PKRW_FLATMAX];
+  pk_val c[PKRW_FLATMAX];
+} pkrw_flat;
 typedef struct pkrw_plan {
   int nclauses;
   const pke_node *const *clauses[64]; /* each clause's goals */
@@ -57,8 +74,10 @@ typedef struct pkrw_plan {
      goals: about 5 instructions a clause skipped. */
   bool pair[64];
   pk_val head[64];
-  bool fresh; /* a fresh frame around the clauses: depth 0 is it, 1 the arguments */
-  int nslots; /* 2 + the fresh variables */
+  pkrw_flat flat[64];
+  bool pairs_only; /* every clause wants a pair: REL fails on an atom */
+  bool fresh;      /* a fresh frame around the clauses: depth 0 is it, 1 the arguments */
+  int nslots;      /* 2 + the fresh variables */
 } pkrw_plan;
 
 /* REL's head guard: REL is (lambda (a b) (project (.. a ..) (if TEST G
@@ -70,11 +89,34 @@ typedef struct pkrw_guard {
   const pke_node *test, *heads, *fail; /* the GREFs of head-may-be? and fail; heads CONST or GREF */
 } pkrw_guard;
 
-/* A set of node ids (never 0), open addressing: 4 bytes a slot. */
+/* A set of node ids: a bitmap in pages of 4096 ids, each made when first
+   touched, and the list of pages touched (a page's last word says it is
+   on the list), so that emptying the set costs what was used.  The interning table numbers lists densely and in order,
+   so a term's ids fall in few pages: a lookup is a shift, a load and a
+   test, and a million-node set is 128 KB. */
+enum { PKRW_IDPAGE = 4096 };
 typedef struct pkrw_ids {
-  uint32_t *s;
-  size_t cap, n;
+  uint64_t **pages; /* by id / PKRW_IDPAGE */
+  uint32_t *touched;
+  size_t npages, ntouched, captouched, n;
 } pkrw_ids;
+
+/* A list a split pass leaves to a task: its node, and what its walk gave
+   (the new term or PKRW_FAIL), or the error it raised. */
+typedef struct pkrw_task {
+  pk_val node, result;
+  int status; /* 0, or the error's */
+  bool timed_out, steps_out;
+  char *msg;
+} pkrw_task;
+
+/* A list of a split pass's top levels with an element waiting on a task:
+   its node, where its element results start in dvals, its result once
+   resolved. */
+typedef struct pkrw_defer {
+  pk_val node, result;
+  size_t base;
+} pkrw_defer;
 
 struct pkrw_ctx {
   pk_val rel;
@@ -96,6 +138,28 @@ struct pkrw_ctx {
   pk_val state;
   bool decline;
   pkrw_stats st;
+  /* Split passes (pkrw_set_split): the threshold, the depth of the tasks,
+     who runs them, and this pass's tasks and deferred lists. */
+  size_t split_nodes;
+  int split_depth;
+  bool splitting; /* this call's term is large enough */
+  pkrw_tasks_fn *run_tasks;
+  void *tasks_env;
+  pkrw_task *tasks;
+  size_t ntasks, captasks;
+  pkrw_defer *defs;
+  size_t ndefs, capdefs;
+  pk_val *dvals; /* the deferred lists' element results */
+  size_t ndvals, capdvals;
+  uint64_t task_budget; /* steps a task may take (0: no limit) */
+  pk_val others;        /* the other outputs, for tasks on other threads */
+  uint64_t serial;      /* unique: names this context in threads' caches */
+  pthread_mutex_t sub_lock;
+  pkrw_ctx *subs;               /* the contexts that ran its tasks, one per thread */
+  pkrw_ctx *next_sub;           /* in a sub-context: the next of its coordinator's */
+  const pkrw_ids *shared_clean; /* in a sub-context: its coordinator's clean set */
+  pkrw_ids count;               /* scratch of pkrw_count_upto */
+  pkrw_ids found;               /* in a sub-context: what its tasks of this pass found clean */
 };
 
 static pk_val pkrw_runner; /* (lambda (rel a) (run 1 (b) (rel a b))) */
@@ -256,54 +320,74 @@ static pk_val pkrw_prim_first(int argc, pk_val *argv)
   return pks_first_goal(pkrw_first, 3, argv, argv[3]);
 }
 
-/* ---- sets of node ids (a million-node count stays in a few megabytes) ---- */
+/* ---- sets of node ids ---------------------------------------------------------- */
 
-static inline size_t pkrw_id_slot(uint32_t id, size_t cap)
+/* An empty set. */
+static void pkrw_ids_init(pkrw_ids *t) { *t = (pkrw_ids){ 0 }; }
+
+static bool pkrw_ids_has(const pkrw_ids *t, uint32_t id)
 {
-  return (size_t)((id * 0x9E3779B97F4A7C15ull) >> 32) & (cap - 1);
+  size_t p = id / PKRW_IDPAGE;
+  return p < t->npages && t->pages[p] && t->pages[p][id % PKRW_IDPAGE / 64] >> id % 64 & 1;
 }
 
-/* An empty set of 64 slots. */
-static void pkrw_ids_init(pkrw_ids *t) { *t = (pkrw_ids){ pko_xcalloc(64, sizeof(uint32_t)), 64, 0 }; }
-
-/* id's slot in t: the one holding it, or the empty one where it would go. */
-static uint32_t *pkrw_ids_find(const pkrw_ids *t, uint32_t id)
-{
-  size_t j = pkrw_id_slot(id, t->cap);
-  while (t->s[j] && t->s[j] != id) j = (j + 1) & (t->cap - 1);
-  return &t->s[j];
-}
-
-static bool pkrw_ids_has(const pkrw_ids *t, uint32_t id) { return *pkrw_ids_find(t, id) == id; }
-
-/* Empty t, keeping a small table. */
+/* Empty t, keeping its pages. */
 static void pkrw_ids_clear(pkrw_ids *t)
 {
-  if (t->cap > 64) {
-    free(t->s);
-    pkrw_ids_init(t);
-    return;
-  }
-  memset(t->s, 0, t->cap * sizeof *t->s);
-  t->n = 0;
+  for (size_t k = 0; k < t->ntouched; k++) memset(t->pages[t->touched[k]], 0, PKRW_IDPAGE / 8 + 8);
+  t->ntouched = t->n = 0;
 }
 
-/* Add id; false if it was there.  Doubles at half load. */
+/* Release t's memory. */
+static void pkrw_ids_free(pkrw_ids *t)
+{
+  for (size_t p = 0; p < t->npages; p++) free(t->pages[p]);
+  free(t->pages);
+  free(t->touched);
+}
+
+/* id's page, made and recorded as touched when it is not yet. */
+static uint64_t *pkrw_ids_page(pkrw_ids *t, uint32_t id)
+{
+  size_t p = id / PKRW_IDPAGE;
+  if (p >= t->npages) {
+    size_t n = p + 1 > 2 * t->npages ? p + 1 : 2 * t->npages;
+    t->pages = pko_xrealloc(t->pages, n * sizeof *t->pages);
+    memset(t->pages + t->npages, 0, (n - t->npages) * sizeof *t->pages);
+    t->npages = n;
+  }
+  if (!t->pages[p]) t->pages[p] = pko_xcalloc(PKRW_IDPAGE / 64 + 1, sizeof(uint64_t));
+  return t->pages[p];
+}
+
+/* Add id; false if it was there. */
 static bool pkrw_ids_add(pkrw_ids *t, uint32_t id)
 {
-  if (2 * (t->n + 1) > t->cap) {
-    pkrw_ids old = *t;
-    t->cap *= 2;
-    t->s = pko_xcalloc(t->cap, sizeof *t->s);
-    for (size_t i = 0; i < old.cap; i++)
-      if (old.s[i]) *pkrw_ids_find(t, old.s[i]) = old.s[i];
-    free(old.s);
-  }
-  uint32_t *slot = pkrw_ids_find(t, id);
-  if (*slot) return false;
-  *slot = id;
+  uint64_t *pg = pkrw_ids_page(t, id), *w = &pg[id % PKRW_IDPAGE / 64], bit = 1ull << id % 64;
+  if (*w & bit) return false;
   t->n++;
+  if (!pg[PKRW_IDPAGE / 64]) {
+    pg[PKRW_IDPAGE / 64] = 1;
+    if (t->ntouched == t->captouched) {
+      t->captouched = t->captouched ? 2 * t->captouched : 16;
+      t->touched = pko_xrealloc(t->touched, t->captouched * sizeof *t->touched);
+    }
+    t->touched[t->ntouched++] = id / PKRW_IDPAGE;
+  }
+  *w |= bit;
   return true;
+}
+
+/* Add the ids of set from to set to, and empty from. */
+static void pkrw_ids_move(pkrw_ids *to, pkrw_ids *from)
+{
+  for (size_t k = 0; k < from->ntouched; k++) {
+    uint32_t p = from->touched[k];
+    const uint64_t *w = from->pages[p];
+    for (uint32_t j = 0; j < PKRW_IDPAGE / 64; j++)
+      for (uint64_t b = w[j]; b; b &= b - 1) pkrw_ids_add(to, p * PKRW_IDPAGE + j * 64 + (uint32_t)__builtin_ctzll(b));
+  }
+  pkrw_ids_clear(from);
 }
 
 /* The outputs of the model being rewritten other than the one whose fixed
@@ -394,7 +478,7 @@ static void pkrw_scratch_free(void *p)
   pkrw_scratch *x = p;
   free(x->cmemo.s);
   free(x->cfr);
-  free(x->oset.s);
+  pkrw_ids_free(&x->oset);
   free(x);
 }
 
@@ -544,8 +628,14 @@ pkrw_ctx *pkrw_new(pk_val rel, pkrw_walker w)
   c->plan = pkrw_make_plan(rel);
   c->guard = pkrw_make_guard(rel);
   pkrw_ids_init(&c->clean);
+  pkrw_ids_init(&c->count);
+  pkrw_ids_init(&c->found);
   pkrw_tab_init(&c->pass);
   pkrw_tab_init(&c->atoms);
+  c->split_nodes = PKRW_SPLIT_NODES;
+  c->split_depth = PKRW_SPLIT_DEPTH;
+  c->serial = atomic_fetch_add(&pkrw_serials, 1);
+  pthread_mutex_init(&c->sub_lock, NULL);
   /* rel and the results in the tables are reachable otherwise: rel from
      the caller, results from the interning table */
   return c;
@@ -554,13 +644,35 @@ pkrw_ctx *pkrw_new(pk_val rel, pkrw_walker w)
 void pkrw_free(pkrw_ctx *c)
 {
   if (!c) return;
+  for (pkrw_ctx *x = c->subs, *next; x; x = next) {
+    next = x->next_sub;
+    pkrw_free(x);
+  }
+  pthread_mutex_destroy(&c->sub_lock);
+  free(c->tasks);
+  free(c->defs);
+  free(c->dvals);
+  pkrw_ids_free(&c->count);
+  pkrw_ids_free(&c->found);
   free(c->plan);
   free(c->pass.s);
   free(c->atoms.s);
-  free(c->clean.s);
+  pkrw_ids_free(&c->clean);
   free(c->fr);
   free(c->vals);
   free(c);
+}
+
+void pkrw_set_split(pkrw_ctx *c, size_t min_nodes, int depth)
+{
+  c->split_nodes = min_nodes;
+  c->split_depth = depth > 0 ? depth : 1;
+}
+
+void pkrw_set_tasks(pkrw_ctx *c, pkrw_tasks_fn *run, void *env)
+{
+  c->run_tasks = run;
+  c->tasks_env = env;
 }
 
 void pkrw_limit(pkrw_ctx *c, uint64_t max_steps, uint64_t deadline_ns)
@@ -602,7 +714,39 @@ static bool pkrw_eq_goal(const pkrw_plan *p, const pke_node *g)
   return pkrw_pattern_ok(p, g->kids[0]) && pkrw_pattern_ok(p, g->kids[1]);
 }
 
-/* Fill pair[c] and head[c] from clause c's first goal. */
+/* Constants compared by eq? alone (pkrw_same). */
+static bool pkrw_eqconst(pk_val v) { return pko_fixnump(v) || pko_symbolp(v) || v == PK_NIL; }
+
+/* Add element v (a constant) or slot k to f; false when f is full. */
+static bool pkrw_flat_add(pkrw_flat *f, int k, pk_val v)
+{
+  if (f->n == PKRW_FLATMAX) return false;
+  f->slot[f->n] = (int8_t)k;
+  f->c[f->n++] = v;
+  return true;
+}
+
+/* f from pattern pat (a PKE_CONS) when it is flat (above), else f->n 0. */
+static void pkrw_flatten(const pkrw_plan *p, const pke_node *pat, pkrw_flat *f)
+{
+  f->n = 0;
+  bool ok = true;
+  for (; ok && pat->op == PKE_CONS; pat = pat->y) {
+    const pke_node *e = pat->x;
+    int k = e->op == PKE_CONST ? -1 : pkrw_var(p, e);
+    ok = (e->op == PKE_CONST ? pkrw_eqconst(e->v) : k >= 0) && pkrw_flat_add(f, k, e->op == PKE_CONST ? e->v : 0);
+  }
+  if (ok && pat->op == PKE_CONST) {
+    pk_val l = pat->v;
+    for (; ok && pko_pairp(l); l = pko_cdr(l)) ok = pkrw_eqconst(pko_car(l)) && pkrw_flat_add(f, -1, pko_car(l));
+    ok = ok && l == PK_NIL;
+  } else {
+    ok = false;
+  }
+  if (!ok) f->n = 0;
+}
+
+/* Fill pair[c], head[c] and flat[c] from clause c's first goal. */
 static void pkrw_index_clause(pkrw_plan *p, int c)
 {
   p->pair[c] = false;
@@ -613,6 +757,7 @@ static void pkrw_index_clause(pkrw_plan *p, int c)
   p->pair[c] = pat && pat->op == PKE_CONS;
   if (p->pair[c] && pat->x->op == PKE_CONST && (pko_symbolp(pat->x->v) || pko_fixnump(pat->x->v)))
     p->head[c] = pat->x->v;
+  if (p->pair[c]) pkrw_flatten(p, pat, &p->flat[c]);
 }
 
 /* Add clause node cl (a FRESH node without frame) to p; false if it is
@@ -652,6 +797,8 @@ static pkrw_plan *pkrw_make_plan(pk_val rel)
     free(p);
     return NULL;
   }
+  p->pairs_only = true;
+  for (int c = 0; c < p->nclauses; c++) p->pairs_only &= p->pair[c];
   return p;
 }
 
@@ -701,6 +848,24 @@ static bool pkrw_match(const pkrw_plan *p, const pke_node *e, pk_val v, pk_val *
   return pkrw_same(slots[k], v);
 }
 
+/* Match ground a against flat pattern f, binding unbound slots. */
+static bool pkrw_flat_match(const pkrw_flat *f, pk_val a, pk_val *slots)
+{
+  for (int i = 0; i < f->n; i++, a = pko_cdr(a)) {
+    if (!pko_pairp(a)) return false;
+    pk_val e = pko_car(a);
+    int k = f->slot[i];
+    if (k < 0) {
+      if (e != f->c[i]) return false;
+    } else if (!slots[k]) {
+      slots[k] = e;
+    } else if (!pkrw_same(slots[k], e)) {
+      return false;
+    }
+  }
+  return a == PK_NIL;
+}
+
 /* REL's first answer at a by the plan: 1 with *out (not interned), 0 when
    no clause holds, -1 when a goal has no ground side (the engine decides).
    The clauses' goals are immediate, so conde's first answer is the first
@@ -712,10 +877,15 @@ static int pkrw_plan_run(const pkrw_plan *p, pk_val a, pk_val *out)
   pk_val h = pair ? pko_car(a) : 0;
   for (int c = 0; c < p->nclauses; c++) {
     if (p->pair[c] && (!pair || (p->head[c] && p->head[c] != h))) continue;
-    memset(slots, 0, (size_t)p->nslots * sizeof *slots);
+    for (int k = 0; k < p->nslots; k++) slots[k] = 0;
     slots[0] = a;
+    int g = 0;
+    if (p->flat[c].n) {
+      if (!pkrw_flat_match(&p->flat[c], a, slots)) continue;
+      g = 1;
+    }
     bool ok = true;
-    for (int g = 0; ok && g < p->ngoals[c]; g++) {
+    for (; ok && g < p->ngoals[c]; g++) {
       const pke_node *l = p->clauses[c][g]->kids[0], *r = p->clauses[c][g]->kids[1];
       pk_val v = pkrw_value(p, l, slots);
       if (v)
@@ -867,28 +1037,59 @@ static pk_val pkrw_rel(pkrw_ctx *c, pk_val a)
 
 /* ---- one pass ---------------------------------------------------------------------- */
 
+/* Room for n more items of size sz in the array *p of *cap (doubling). */
+static void pkrw_grow(void **p, size_t *cap, size_t used, size_t n, size_t sz)
+{
+  if (used + n <= *cap) return;
+  size_t nc = *cap ? 2 * *cap : 256;
+  while (nc < used + n) nc *= 2;
+  *p = pko_xrealloc(*p, nc * sz);
+  *cap = nc;
+}
+
 static void pkrw_push_val(pkrw_ctx *c, pk_val v)
 {
-  if (c->nvals == c->capvals) {
-    c->capvals = c->capvals ? 2 * c->capvals : 1024;
-    c->vals = pko_xrealloc(c->vals, c->capvals * sizeof *c->vals);
-  }
+  pkrw_grow((void **)&c->vals, &c->capvals, c->nvals, 1, sizeof *c->vals);
   c->vals[c->nvals++] = v;
+}
+
+/* Ask for the nodes among the elements of list l to be loaded: the walk
+   enters them soon, and a node read cold is most of what a visit costs
+   (its id, then its elements). */
+static inline void pkrw_prefetch(pk_val l)
+{
+  for (; pko_pairp(l); l = pko_cdr(l))
+    if (pko_pairp(pko_car(l))) {
+      const char *n = (const char *)pkh_node_of(pko_car(l));
+      __builtin_prefetch(n);
+      __builtin_prefetch(n + sizeof(pkh_node) - 1);
+    }
 }
 
 static void pkrw_push_frame(pkrw_ctx *c, pk_val node)
 {
-  if (c->nfr == c->capfr) {
-    c->capfr = c->capfr ? 2 * c->capfr : 256;
-    c->fr = pko_xrealloc(c->fr, c->capfr * sizeof *c->fr);
-  }
+  pkrw_prefetch(node);
+  pkrw_grow((void **)&c->fr, &c->capfr, c->nfr, 1, sizeof *c->fr);
   c->fr[c->nfr++] = (pkrw_frame){ node, node, c->nvals, false };
 }
 
-/* Start the pass at t: its result (a value or PKRW_FAIL) when known without
-   entering it, else 0 with a frame pushed for its elements. */
-static pk_val pkrw_enter(pkrw_ctx *c, pk_val t)
+/* Is list t known to hold no redex: in this call's clean set or, in a
+   task's context, in the clean set of the passes before? */
+static bool pkrw_clean(const pkrw_ctx *c, pk_val t)
 {
+  uint32_t id = pkh_node_of(t)->id;
+  return pkrw_ids_has(&c->clean, id) || (c->shared_clean && pkrw_ids_has(c->shared_clean, id));
+}
+
+/* The pass's result at t when known without entering it: an atom's, a
+   clean or memoised list's, or REL's answer at t; else 0. */
+static pk_val pkrw_known(pkrw_ctx *c, pk_val t)
+{
+  if (!pko_pairp(t) && c->plan && c->plan->pairs_only && !c->decline) {
+    pkrw_check_limits(c); /* REL's query, which the plan answers without a look */
+    c->st.steps++;
+    return PKRW_FAIL;
+  }
   if (!pko_pairp(t)) {
     pk_val r = pkrw_tab_get(&c->atoms, t);
     if (!r) {
@@ -902,16 +1103,21 @@ static pk_val pkrw_enter(pkrw_ctx *c, pk_val t)
     if (r != PKRW_FAIL) c->st.rewrites++;
     return r;
   }
-  if (pkrw_ids_has(&c->clean, pkh_node_of(t)->id)) return PKRW_FAIL;
+  if (pkrw_clean(c, t)) return PKRW_FAIL;
   pk_val r = pkrw_tab_get(&c->pass, t);
   if (r) return r;
   r = pkrw_rel(c, t);
-  if (r) {
-    pkrw_tab_put(&c->pass, t, r);
-    return r;
-  }
-  pkrw_push_frame(c, t);
-  return 0;
+  if (r) pkrw_tab_put(&c->pass, t, r);
+  return r;
+}
+
+/* Start the pass at t: its result (a value or PKRW_FAIL) when known without
+   entering it, else 0 with a frame pushed for its elements. */
+static pk_val pkrw_enter(pkrw_ctx *c, pk_val t)
+{
+  pk_val r = pkrw_known(c, t);
+  if (!r) pkrw_push_frame(c, t);
+  return r;
 }
 
 /* Finish the top frame: the list of its element results, or PKRW_FAIL
@@ -954,6 +1160,203 @@ static pk_val pkrw_walk_pass(pkrw_ctx *c, pk_val t)
   return r == PKRW_FAIL ? 0 : r;
 }
 
+/* ---- split passes ---------------------------------------------------------------- */
+
+/* List node's pass result from its element results vals[base..] (PKRW_FAIL
+   or a value each; the elements themselves where they failed), ending in
+   tail: the new list, or PKRW_FAIL (marking the node) when none rewrote or
+   the list is improper.  Pops the results. */
+static pk_val pkrw_finish(pkrw_ctx *c, pk_val node, pk_val tail, size_t base)
+{
+  bool changed = false;
+  pk_val *v = c->vals + base;
+  for (pk_val l = node; pko_pairp(l); l = pko_cdr(l), v++) {
+    changed |= *v != PKRW_FAIL;
+    if (*v == PKRW_FAIL) *v = pko_car(l);
+  }
+  pk_val r = tail == PK_NIL && changed ? pkh_list(c->vals + base, c->nvals - base, PK_NIL) : PKRW_FAIL;
+  if (r == PKRW_FAIL) pkrw_ids_add(&c->clean, pkh_node_of(node)->id);
+  pkrw_tab_put(&c->pass, node, r);
+  c->nvals = base;
+  return r;
+}
+
+/* A task for list t: its handle. */
+static pk_val pkrw_new_task(pkrw_ctx *c, pk_val t)
+{
+  pkrw_grow((void **)&c->tasks, &c->captasks, c->ntasks, 1, sizeof *c->tasks);
+  c->tasks[c->ntasks] = (pkrw_task){ .node = t };
+  return pkrw_handle(c->ntasks++, false);
+}
+
+/* List node waits on a task: its element results vals[base..] move to
+   dvals, and its handle is its result for now. */
+static pk_val pkrw_defer_list(pkrw_ctx *c, pk_val node, size_t base)
+{
+  size_t n = c->nvals - base;
+  pkrw_grow((void **)&c->dvals, &c->capdvals, c->ndvals, n, sizeof *c->dvals);
+  memcpy(c->dvals + c->ndvals, c->vals + base, n * sizeof *c->vals);
+  pkrw_grow((void **)&c->defs, &c->capdefs, c->ndefs, 1, sizeof *c->defs);
+  c->defs[c->ndefs] = (pkrw_defer){ node, 0, c->ndvals };
+  c->ndvals += n;
+  c->nvals = base;
+  pk_val h = pkrw_handle(c->ndefs++, true);
+  pkrw_tab_put(&c->pass, node, h);
+  return h;
+}
+
+/* The split pass's result at t, d lists under the root: a value,
+   PKRW_FAIL, or the handle of a task or a deferred list.  Recursive, at
+   most split_depth deep. */
+static pk_val pkrw_top(pkrw_ctx *c, pk_val t, int d)
+{
+  if (d == c->split_depth && pko_pairp(t)) {
+    if (pkrw_clean(c, t)) return PKRW_FAIL;
+    pk_val h = pkrw_tab_get(&c->pass, t);
+    if (!h) pkrw_tab_put(&c->pass, t, h = pkrw_new_task(c, t));
+    return h;
+  }
+  pk_val r = pkrw_known(c, t);
+  if (r) return r;
+  size_t base = c->nvals;
+  bool waits = false;
+  pk_val l = t;
+  pkrw_prefetch(t);
+  for (; pko_pairp(l); l = pko_cdr(l)) {
+    pk_val x = pkrw_top(c, pko_car(l), d + 1);
+    waits |= pkrw_handlep(x);
+    pkrw_push_val(c, x);
+  }
+  return waits ? pkrw_defer_list(c, t, base) : pkrw_finish(c, t, l, base);
+}
+
+/* What handle or value x stands for once the tasks have run. */
+static pk_val pkrw_resolve(const pkrw_ctx *c, pk_val x)
+{
+  if (!pkrw_handlep(x)) return x;
+  uint64_t i = (x >> 4) - PKRW_HANDLE0;
+  return i & 1 ? c->defs[i >> 1].result : c->tasks[i >> 1].result;
+}
+
+/* This thread's context for c's tasks, made at its first one. */
+static pkrw_ctx *pkrw_sub(pkrw_ctx *c)
+{
+  static _Thread_local uint64_t serial;
+  static _Thread_local pkrw_ctx *sub;
+  if (serial == c->serial) return sub;
+  pkrw_ctx *x = pkrw_new(c->rel, c->walker);
+  x->split_nodes = 0;
+  x->shared_clean = &c->clean;
+  pthread_mutex_lock(&c->sub_lock);
+  x->next_sub = c->subs;
+  c->subs = x;
+  pthread_mutex_unlock(&c->sub_lock);
+  serial = c->serial;
+  sub = x;
+  return x;
+}
+
+/* Task k's walk on context x under a catch: its result, or its error. */
+__attribute__((noinline)) static void pkrw_task_walk(pkrw_ctx *x, pkrw_task *k)
+{
+  pko_catch h;
+  if (PKO_TRY(h)) {
+    pk_val r = pkrw_walk_pass(x, k->node);
+    k->result = r ? r : PKRW_FAIL;
+    PKO_END(h);
+    return;
+  }
+  k->status = pko_err.status;
+  k->timed_out = x->timed_out;
+  k->steps_out = x->max_steps && x->st.steps - x->step0 >= x->max_steps;
+  k->msg = pko_xmalloc(strlen(pko_err.msg) + 1);
+  strcpy(k->msg, pko_err.msg);
+}
+
+void pkrw_run_task(pkrw_ctx *c, size_t i)
+{
+  pkrw_ctx *x = pkrw_sub(c);
+  x->nfr = x->nvals = 0;
+  x->max_steps = c->task_budget;
+  x->deadline = c->deadline;
+  x->step0 = x->st.steps;
+  x->timed_out = false;
+  pkrw_tab_clear(&x->pass);
+  if (pkrw_others != c->others) pkrw_set_others(c->others);
+  pkrw_task_walk(x, &c->tasks[i]);
+  pkrw_ids_move(&x->found, &x->clean); /* the next task sees only the passes before, as on any thread */
+}
+
+/* Add what the task contexts did to c: their counts and the lists they
+   found clean, each context emptied. */
+static void pkrw_merge_subs(pkrw_ctx *c)
+{
+  for (pkrw_ctx *x = c->subs; x; x = x->next_sub) {
+    c->st.rewrites += x->st.rewrites;
+    c->st.steps += x->st.steps;
+    c->st.fast += x->st.fast;
+    c->st.guarded += x->st.guarded;
+    x->st = (pkrw_stats){ 0 };
+    pkrw_ids_move(&c->clean, &x->found);
+  }
+}
+
+/* Throw the first failed task's error (the tasks' order, so the same
+   error whichever threads ran them), or the step limit when the tasks
+   together went past it. */
+static void pkrw_task_errors(pkrw_ctx *c)
+{
+  size_t bad = c->ntasks;
+  for (size_t i = c->ntasks; i-- > 0;)
+    if (c->tasks[i].status) bad = i;
+  bool steps_out = bad < c->ntasks && c->tasks[bad].steps_out;
+  if (bad < c->ntasks && !steps_out) {
+    pko_err.status = c->tasks[bad].status;
+    snprintf(pko_err.msg, sizeof pko_err.msg, "%s", c->tasks[bad].msg);
+    c->timed_out = c->tasks[bad].timed_out;
+  }
+  for (size_t i = 0; i < c->ntasks; i++) free(c->tasks[i].msg);
+  if (bad < c->ntasks && !steps_out) pko_rethrow();
+  if (steps_out || (c->max_steps && c->st.steps - c->step0 > c->max_steps))
+    pko_throw_at(PK_STATUS_RUNTIME, NULL, "step limit %llu reached (--max-steps)", (unsigned long long)c->max_steps);
+}
+
+/* Run the pass's tasks, by the caller's runner or here in order. */
+static void pkrw_run_tasks(pkrw_ctx *c)
+{
+  uint64_t used = c->st.steps - c->step0;
+  c->task_budget = c->max_steps ? (used < c->max_steps ? c->max_steps - used : 1) : 0;
+  if (c->run_tasks)
+    c->run_tasks(c->tasks_env, c, c->ntasks);
+  else
+    for (size_t i = 0; i < c->ntasks; i++) pkrw_run_task(c, i);
+  pkrw_merge_subs(c);
+  pkrw_task_errors(c);
+}
+
+/* A split pass on t (walkers' pass semantics as pkrw_walk_pass): the top
+   levels here, the lists split_depth deep as tasks, then the top lists
+   that waited on them finished in the order they were met (children
+   first). */
+static pk_val pkrw_split_pass(pkrw_ctx *c, pk_val t)
+{
+  c->ntasks = c->ndefs = c->ndvals = 0;
+  pk_val r = pkrw_top(c, t, 0);
+  if (!c->ntasks) return r == PKRW_FAIL ? 0 : r;
+  pkrw_run_tasks(c);
+  for (size_t j = 0; j < c->ndefs; j++) {
+    pkrw_defer *d = &c->defs[j];
+    size_t base = c->nvals, k = d->base;
+    pk_val l = d->node;
+    for (; pko_pairp(l); l = pko_cdr(l)) pkrw_push_val(c, pkrw_resolve(c, c->dvals[k++]));
+    d->result = pkrw_finish(c, d->node, l, base);
+  }
+  r = pkrw_resolve(c, r);
+  return r == PKRW_FAIL ? 0 : r;
+}
+
+/* ---- passes to the fixed point -------------------------------------------------------- */
+
 /* (observed v (op . xs)): its three parts, or false for any other term. */
 static bool pkrw_observed(pk_val t, pk_val *v, pk_val *app)
 {
@@ -978,23 +1381,55 @@ static pk_val pkrw_relist(pkrw_ctx *c, pk_val head, pk_val l)
   return r;
 }
 
+/* walko's pass on t, split when this call's term is large. */
+static pk_val pkrw_pass_walk(pkrw_ctx *c, pk_val t)
+{
+  return c->splitting ? pkrw_split_pass(c, t) : pkrw_walk_pass(c, t);
+}
+
 /* One pass of the context's walker on t: the new term or 0. */
 static pk_val pkrw_one_pass(pkrw_ctx *c, pk_val t)
 {
   c->st.passes++;
   pkrw_tab_clear(&c->pass);
-  if (c->walker == PKRW_WALKO) return pkrw_walk_pass(c, t);
+  if (c->walker == PKRW_WALKO) return pkrw_pass_walk(c, t);
   pk_val v, app;
   if (!pkrw_observed(t, &v, &app)) return 0;
-  pk_val ys = pkrw_walk_pass(c, pkrw_relist(c, 0, pko_cdr(app)));
+  pk_val ys = pkrw_pass_walk(c, pkrw_relist(c, 0, pko_cdr(app)));
   if (!ys) return 0;
   pk_val parts[3] = { pkrw_sym_observed, v, pkrw_relist(c, pko_car(app), ys) };
   return pkh_list(parts, 3, PK_NIL);
 }
 
+/* The distinct lists in the terms of list ts, counting stops at cap. */
+static size_t pkrw_count_upto(pkrw_ids *seen, pk_val ts, size_t cap)
+{
+  size_t capst = 256, n = 0;
+  pk_val *stack = pko_xmalloc(capst * sizeof *stack);
+  pkrw_ids_clear(seen);
+  for (pk_val l = ts; pko_pairp(l) && seen->n < cap; l = pko_cdr(l)) {
+    stack[n++] = pko_car(l);
+    while (n && seen->n < cap) {
+      pk_val t = stack[--n];
+      if (!pko_pairp(t)) continue;
+      pko_assert(pkh_internedp(t));
+      if (!pkrw_ids_add(seen, pkh_node_of(t)->id)) continue;
+      for (pk_val e = t; pko_pairp(e); e = pko_cdr(e)) {
+        if (n == capst) stack = pko_xrealloc(stack, (capst *= 2) * sizeof *stack);
+        stack[n++] = pko_car(e);
+      }
+    }
+    n = 0;
+  }
+  free(stack);
+  return seen->n;
+}
+
 /* Passes from t until one fails: the last result, or 0. */
 static pk_val pkrw_fix(pkrw_ctx *c, pk_val t)
 {
+  c->splitting = c->split_nodes && !c->state && pko_pairp(t) &&
+                 pkrw_count_upto(&c->count, pko_cons(t, PK_NIL), c->split_nodes) >= c->split_nodes;
   pk_val r = pkrw_one_pass(c, t);
   if (!r) return 0;
   for (pk_val n; (n = pkrw_one_pass(c, r));) r = n;
@@ -1006,6 +1441,7 @@ static pk_val pkrw_fix(pkrw_ctx *c, pk_val t)
 static void pkrw_start(pkrw_ctx *c)
 {
   c->nfr = c->nvals = 0;
+  c->others = PK_NIL;
   pkrw_set_others(PK_NIL); /* a throw may have left some */
   pkrw_ids_clear(&c->clean);
   c->step0 = c->st.steps;
@@ -1031,17 +1467,20 @@ static pk_val pkrw_without(pk_val outs, size_t i)
 pk_val pkrw_model(pkrw_ctx *c, pk_val m, bool *changed)
 {
   pkrw_start(c);
-  pk_val outs = PK_NIL, all = pkg_outputs(m);
+  pk_val outs = PK_NIL, all = pkg_outputs(m), others = PK_NIL;
   bool several = pko_pairp(all) && pko_pairp(pko_cdr(all));
   *changed = false;
   size_t i = 0;
   for (pk_val o = all; pko_pairp(o); o = pko_cdr(o), i++) {
     if (several) { /* REL may look at the other outputs: what it gave is not a function of the node alone */
-      pkrw_set_others(pkrw_without(all, i));
+      c->others = others = pkrw_without(all, i);
+      pkrw_set_others(others);
       pkrw_ids_clear(&c->clean);
       pkrw_tab_clear(&c->atoms);
+      for (pkrw_ctx *x = c->subs; x; x = x->next_sub) pkrw_tab_clear(&x->atoms);
     }
     pk_val r = pkrw_fix(c, pko_car(o));
+    c->others = PK_NIL;
     pkrw_set_others(PK_NIL);
     if (r) *changed = true;
     outs = pko_cons(r ? r : pko_car(o), outs);
@@ -1057,22 +1496,7 @@ size_t pkrw_count_nodes(pk_val ts)
 {
   pkrw_ids seen;
   pkrw_ids_init(&seen);
-  size_t cap = 256, n = 0;
-  pk_val *stack = pko_xmalloc(cap * sizeof *stack);
-  for (pk_val l = ts; pko_pairp(l); l = pko_cdr(l)) {
-    stack[n++] = pko_car(l);
-    while (n) {
-      pk_val t = stack[--n];
-      if (!pko_pairp(t)) continue;
-      pko_assert(pkh_internedp(t));
-      if (!pkrw_ids_add(&seen, pkh_node_of(t)->id)) continue;
-      for (pk_val e = t; pko_pairp(e); e = pko_cdr(e)) {
-        if (n == cap) stack = pko_xrealloc(stack, (cap *= 2) * sizeof *stack);
-        stack[n++] = pko_car(e);
-      }
-    }
-  }
-  free(stack);
-  free(seen.s);
-  return seen.n;
+  size_t n = pkrw_count_upto(&seen, ts, SIZE_MAX);
+  pkrw_ids_free(&seen);
+  return n;
 }

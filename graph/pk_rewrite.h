@@ -72,6 +72,24 @@ bool pkrw_timed_out(const pkrw_ctx *c);
 /* The counts since pkrw_new (or the last reset). */
 pkrw_stats *pkrw_get_stats(pkrw_ctx *c);
 
+/* Split passes, for one large term on several threads.  A pass over a
+   term of at least min_nodes distinct lists (0: never) walks the lists
+   nested less than depth deep itself, and leaves each list at that depth
+   to a task: an independent walk with its own memo, which reads the
+   clean set of the passes before.  The tasks of a pass are run by
+   run(env, c, n), which calls pkrw_run_task(c, i) once for each i in
+   [0, n), on any threads, and returns when all have returned (run NULL:
+   in order, on the calling thread).  Results, counts and errors are the
+   same whichever threads run the tasks; a list shared by two tasks is
+   walked, and counted, in both.  Defaults: 65,536 lists, depth 10, NULL.
+   Not inside a program (pkrw_first), which never splits. */
+typedef void pkrw_tasks_fn(void *env, pkrw_ctx *c, size_t n);
+void pkrw_set_split(pkrw_ctx *c, size_t min_nodes, int depth);
+void pkrw_set_tasks(pkrw_ctx *c, pkrw_tasks_fn *run, void *env);
+/* Run task i of c's current pass.  Thread-safe for distinct i; each
+   thread gets a context of its own for c (made at its first task). */
+void pkrw_run_task(pkrw_ctx *c, size_t i);
+
 /* The fixed point of interned term t, or 0 when the first pass fails (no
    rewrite).  Throws REL's errors and the limits'. */
 pk_val pkrw_term(pkrw_ctx *c, pk_val t);

@@ -80,7 +80,7 @@ with tempfile.TemporaryDirectory() as t:
                     r"[0-9.]+$", out, re.M) is not None, out)
     for w in (1, 2):
         c = row(out, "tiny-unitlaw", w)
-        check("tiny-unitlaw W=%d row" % w, c is not None and c[3] == "204" and c[11] == "ok", out)
+        check("tiny-unitlaw W=%d row" % w, c is not None and c[3] == "339" and c[11] == "ok", out)
     maude = re.search(r"^  maude +- .* same answer$", out, re.M) and re.search(
         r"^  vs maude \(W=1\): whole process maude/pk [0-9.]+x; ", out, re.M)
     check("maude row (or unavailable)", maude is not None or re.search(r"^  maude +unavailable: ", out, re.M),

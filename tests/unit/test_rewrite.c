@@ -5,10 +5,13 @@
 ** on seeded random terms (shared subterms come from the small alphabet),
 ** for rule sets with overlapping rules, a rule under =/=, project,
 ** several answers, atom rules, a rule that never fires, and both walkers;
+** split passes (tasks in any order, on two threads) against unsplit ones;
 ** then pk_rewrite_model's results and errors.
 ** PK_TEST_TIMEOUT: 600
 */
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -384,6 +387,132 @@ static void test_errors(void **state)
   assert_int_equal(pk_rewrite_model(E, t, NULL, "unit", "other", 0, &out, NULL), PK_ESTATIC);
 }
 
+/* ---- split passes ----------------------------------------------------------------- */
+
+/* Task runners: in reverse order; on two threads sharing a counter. */
+static void run_reversed(void *env, pkrw_ctx *c, size_t n)
+{
+  (void)env;
+  for (size_t i = n; i-- > 0;) pkrw_run_task(c, i);
+}
+
+typedef struct {
+  pkrw_ctx *c;
+  size_t n;
+  atomic_size_t next;
+} shared_tasks;
+
+static void *take_tasks(void *p)
+{
+  shared_tasks *s = p;
+  pke_thread_start();
+  for (size_t i; (i = atomic_fetch_add(&s->next, 1)) < s->n;) pkrw_run_task(s->c, i);
+  return NULL;
+}
+
+static void run_two_threads(void *env, pkrw_ctx *c, size_t n)
+{
+  (void)env;
+  shared_tasks s = { c, n, 0 };
+  pthread_t t;
+  assert_int_equal(pthread_create(&t, NULL, take_tasks, &s), 0);
+  take_tasks(&s);
+  pthread_join(t, NULL);
+}
+
+/* t's fixed point on c as text, or "none", or the error's message. */
+static char *split_result(pkrw_ctx *c, pk_val t)
+{
+  pko_catch h;
+  if (!PKO_TRY(h)) return strdup(pko_err.msg);
+  pk_val r = pkrw_term(c, t);
+  PKO_END(h);
+  return r ? pk_to_string(r) : strdup("none");
+}
+
+/* n random terms of rel under walker, split at depth 2 and 3 (tasks in
+   order, reversed, on two threads) and unsplit: the same fixed points,
+   and the same counts and errors among the split runs, with and without a
+   step limit the larger terms exceed. */
+static int split_cases, split_tasks_differ, split_limits, split_errors;
+static void compare_split(const char *rel, pkrw_walker w, int n, uint64_t seed)
+{
+  static pkrw_tasks_fn *runners[] = { NULL, run_reversed, run_two_threads };
+  pk_val relv = pko_as_sym(pko_sym(rel))->value;
+  rng = seed;
+  pkrw_ctx *plain = pkrw_new(relv, w), *split[3];
+  pkrw_set_split(plain, 0, 0);
+  for (int k = 0; k < 3; k++) {
+    split[k] = pkrw_new(relv, w);
+    pkrw_set_tasks(split[k], runners[k], NULL);
+  }
+  for (int i = 0; i < n; i++) {
+    pkp_buf b;
+    pkp_init(&b);
+    bool boom = !strcmp(rel, "boom") && i % 2;
+    if (boom) pkp_printf(&b, "%s", "(f (g (h (k (boom 5)))) ");
+    gen(&b, 7, w == PKRW_NON_OBS_WALKO && rnd(4) != 0 && !boom);
+    if (boom) pkp_putc(&b, ')');
+    pkp_putc(&b, 0);
+    pk_term term;
+    assert_int_equal(pk_parse(E, b.s, &term), PK_OK);
+    pk_val t = pkh_intern(term);
+    uint64_t limit = i % 3 == 0 ? 40 : 0;
+    for (int depth = 2; depth <= 3; depth++) {
+      pkrw_limit(plain, limit, 0);
+      uint64_t plain0 = pkrw_get_stats(plain)->steps;
+      char *want = split_result(plain, t);
+      char *first = NULL;
+      uint64_t steps = 0, rewrites = 0;
+      for (int k = 0; k < 3; k++) {
+        pkrw_stats before = *pkrw_get_stats(split[k]);
+        pkrw_set_split(split[k], 1, depth);
+        pkrw_limit(split[k], limit, 0);
+        char *got = split_result(split[k], t);
+        uint64_t ds = pkrw_get_stats(split[k])->steps - before.steps,
+                 dr = pkrw_get_stats(split[k])->rewrites - before.rewrites;
+        if (!limit) assert_string_equal(want, got);
+        if (k == 0) {
+          first = got;
+          steps = ds;
+          rewrites = dr;
+          continue;
+        }
+        assert_string_equal(first, got);
+        assert_int_equal(steps, ds);
+        assert_int_equal(rewrites, dr);
+        free(got);
+      }
+      split_tasks_differ += steps != pkrw_get_stats(plain)->steps - plain0;
+      split_limits += strstr(first, "step limit") != NULL;
+      split_errors += strstr(first, "car") != NULL;
+      free(first);
+      free(want);
+      split_cases++;
+    }
+    pkp_free(&b);
+  }
+  pkrw_free(plain);
+  for (int k = 0; k < 3; k++) pkrw_free(split[k]);
+}
+
+static void test_split(void **state)
+{
+  (void)state;
+  static const char *rels[] = { "unit", "fg", "diseq", "atoms", "negate", "multi", "all", "rev", "guarded", "boom" };
+  for (int r = 0; r < 10; r++) {
+    compare_split(rels[r], PKRW_WALKO, 30, 5000u + (uint64_t)r);
+    compare_split(rels[r], PKRW_NON_OBS_WALKO, 15, 6000u + (uint64_t)r);
+  }
+  fprintf(stderr,
+          "test_rewrite: %d split cases equal to unsplit ones, %d with more steps than unsplit, %d past a step limit, "
+          "%d errors\n",
+          split_cases, split_tasks_differ, split_limits, split_errors);
+  assert_true(split_limits > 0 && split_errors > 0);
+  assert_true(split_cases >= 900);
+  assert_true(split_tasks_differ > 0); /* lists shared by two tasks: the passes were split */
+}
+
 /* pk_rewrite_model on a model, with a rules file by library name. */
 static void test_model(void **state)
 {
@@ -419,6 +548,7 @@ int main(void)
     cmocka_unit_test(test_other_outputs_hold),
     cmocka_unit_test(test_shared_once),
     cmocka_unit_test(test_deep),
+    cmocka_unit_test(test_split),
     cmocka_unit_test(test_errors),
     cmocka_unit_test(test_model),
   };
