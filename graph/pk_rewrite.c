@@ -54,7 +54,7 @@ typedef struct pkrw_frame {
 /* REL compiled for the driver: a conde (or one clause) of == goals over
    REL's two arguments, fresh variables and quasiquoted patterns.  Each
    clause is a goal list; slot 0 is a, 1 is b, 2.. the fresh variables. */
-enum { PKRW_MAXSLOTS = 32, PKRW_FLATMAX = 8 };
+enum { PKRW_MAXSLOTS = 32, PKRW_FLATMAX = 8, PKRW_MAXHEADS = 14 };
 /* A clause's first goal (== a `(e ...)) when its pattern is a proper list
    of at most PKRW_FLATMAX elements, each a symbol, fixnum or () (slot -1,
    compared by eq?) or a variable (its slot): matched by one loop over the
@@ -75,6 +75,15 @@ typedef struct pkrw_plan {
   bool pair[64];
   pk_val head[64];
   pkrw_flat flat[64];
+  /* The clauses that may hold, in order, for an input whose head is
+     heads[k] (list k), for another pair (list nheads), for an atom (list
+     nheads + 1): clause indexing, as Prolog systems index on the first
+     argument. */
+  pk_val heads[PKRW_MAXHEADS];
+  int nheads;
+  uint8_t *cand[PKRW_MAXHEADS + 2];
+  int ncand[PKRW_MAXHEADS + 2];
+  uint8_t cands[(PKRW_MAXHEADS + 2) * 64];
   bool pairs_only; /* every clause wants a pair: REL fails on an atom */
   bool fresh;      /* a fresh frame around the clauses: depth 0 is it, 1 the arguments */
   int nslots;      /* 2 + the fresh variables */
@@ -773,6 +782,35 @@ static bool pkrw_add_clause(pkrw_plan *p, const pke_node *cl)
   return true;
 }
 
+/* Is h one of p's indexed heads? */
+static bool pkrw_head_known(const pkrw_plan *p, pk_val h)
+{
+  for (int k = 0; k < p->nheads; k++)
+    if (p->heads[k] == h) return true;
+  return false;
+}
+
+/* Fill the candidate lists (above) of p.  Past PKRW_MAXHEADS distinct
+   heads, the others share the list of "another pair". */
+static void pkrw_index_heads(pkrw_plan *p)
+{
+  for (int c = 0; c < p->nclauses; c++) {
+    bool known = false;
+    for (int k = 0; k < p->nheads; k++) known |= p->heads[k] == p->head[c];
+    if (p->head[c] && !known && p->nheads < PKRW_MAXHEADS) p->heads[p->nheads++] = p->head[c];
+  }
+  for (int k = 0; k < p->nheads + 2; k++) {
+    p->cand[k] = p->cands + 64 * k;
+    p->ncand[k] = 0;
+    for (int c = 0; c < p->nclauses; c++) {
+      bool fits = k == p->nheads + 1 ? !p->pair[c]
+                  : k == p->nheads   ? !p->pair[c] || !p->head[c] || !pkrw_head_known(p, p->head[c])
+                                     : !p->pair[c] || !p->head[c] || p->head[c] == p->heads[k];
+      if (fits) p->cand[k][p->ncand[k]++] = (uint8_t)c;
+    }
+  }
+}
+
 /* The plan of rel when it is a (lambda (a b) [(fresh (x ...)] (conde
    ((== ..) ...) ...) | (== ..) ...)) over patterns; else NULL. */
 static pkrw_plan *pkrw_make_plan(pk_val rel)
@@ -799,6 +837,7 @@ static pkrw_plan *pkrw_make_plan(pk_val rel)
   }
   p->pairs_only = true;
   for (int c = 0; c < p->nclauses; c++) p->pairs_only &= p->pair[c];
+  pkrw_index_heads(p);
   return p;
 }
 
@@ -848,22 +887,39 @@ static bool pkrw_match(const pkrw_plan *p, const pke_node *e, pk_val v, pk_val *
   return pkrw_same(slots[k], v);
 }
 
-/* Match ground a against flat pattern f, binding unbound slots. */
-static bool pkrw_flat_match(const pkrw_flat *f, pk_val a, pk_val *slots)
+/* The elements of list a into el (at most PKRW_FLATMAX): their number, or
+   -1 when a is longer or improper. */
+static int pkrw_elements(pk_val a, pk_val *el)
 {
-  for (int i = 0; i < f->n; i++, a = pko_cdr(a)) {
-    if (!pko_pairp(a)) return false;
-    pk_val e = pko_car(a);
+  int n = 0;
+  for (; pko_pairp(a); a = pko_cdr(a)) {
+    if (n == PKRW_FLATMAX) return -1;
+    el[n++] = pko_car(a);
+  }
+  return a == PK_NIL ? n : -1;
+}
+
+/* Match the n elements el of the input against flat pattern f, binding
+   unbound slots (all empty but slot 0 when called): the constants first
+   (they decide most clauses, with nothing to undo), then the variables;
+   on failure the slots are left empty again. */
+static bool pkrw_flat_match(const pkrw_flat *f, const pk_val *el, int n, pk_val *slots)
+{
+  if (n != f->n) return false;
+  for (int i = 0; i < n; i++)
+    if (f->slot[i] < 0 && el[i] != f->c[i]) return false;
+  for (int i = 0; i < n; i++) {
     int k = f->slot[i];
-    if (k < 0) {
-      if (e != f->c[i]) return false;
-    } else if (!slots[k]) {
-      slots[k] = e;
-    } else if (!pkrw_same(slots[k], e)) {
+    if (k < 0) continue;
+    if (!slots[k]) {
+      slots[k] = el[i];
+    } else if (!pkrw_same(slots[k], el[i])) {
+      for (int j = 0; j < n; j++)
+        if (f->slot[j] > 0) slots[f->slot[j]] = 0; /* what it bound, so the slots stay empty */
       return false;
     }
   }
-  return a == PK_NIL;
+  return true;
 }
 
 /* REL's first answer at a by the plan: 1 with *out (not interned), 0 when
@@ -872,18 +928,24 @@ static bool pkrw_flat_match(const pkrw_flat *f, pk_val a, pk_val *slots)
    clause that holds. */
 static int pkrw_plan_run(const pkrw_plan *p, pk_val a, pk_val *out)
 {
-  pk_val slots[PKRW_MAXSLOTS];
+  pk_val slots[PKRW_MAXSLOTS], el[PKRW_FLATMAX];
   bool pair = pko_pairp(a);
-  pk_val h = pair ? pko_car(a) : 0;
-  for (int c = 0; c < p->nclauses; c++) {
-    if (p->pair[c] && (!pair || (p->head[c] && p->head[c] != h))) continue;
-    for (int k = 0; k < p->nslots; k++) slots[k] = 0;
+  int n = pair ? pkrw_elements(a, el) : -1, k = pair ? p->nheads : p->nheads + 1;
+  for (int j = 0; pair && j < p->nheads; j++)
+    if (p->heads[j] == pko_car(a)) k = j;
+  memset(slots, 0, (size_t)p->nslots * sizeof *slots);
+  bool dirty = false; /* slots other than a failed flat match's may be bound */
+  for (int i = 0; i < p->ncand[k]; i++) {
+    int c = p->cand[k][i];
+    if (dirty) memset(slots, 0, (size_t)p->nslots * sizeof *slots);
+    dirty = false;
     slots[0] = a;
     int g = 0;
     if (p->flat[c].n) {
-      if (!pkrw_flat_match(&p->flat[c], a, slots)) continue;
+      if (!pkrw_flat_match(&p->flat[c], el, n, slots)) continue;
       g = 1;
     }
+    dirty = true;
     bool ok = true;
     for (; ok && g < p->ngoals[c]; g++) {
       const pke_node *l = p->clauses[c][g]->kids[0], *r = p->clauses[c][g]->kids[1];
