@@ -32,7 +32,8 @@
 #include <string.h>
 #include <time.h>
 
-#define PKW_QUANTUM 32 /* forces per turn of a branch */
+#define PKW_QUANTUM 32       /* forces per turn of a branch */
+#define PKW_LINGER_ROUNDS 21 /* pkw_backoff rounds a worker polls for the next query */
 
 /* An answer on its way to the consumer (MPSC queue node). */
 typedef struct pkw_anode {
@@ -79,12 +80,12 @@ static struct {
   int n;          /* workers started (the active ones are cfg.workers) */
   pkw_worker **w; /* each uncollectable: deque buffers hang off it */
   pkt_plan *plan;
-  pkw_query *cur; /* the query workers should join, or NULL */
-  uint64_t generation;
-  _Atomic int active;        /* pool workers inside cur */
-  _Atomic int hungry;        /* workers with no branch */
-  uint64_t spec_t0, spec_u0; /* the driver's clock and counts at the start of */
-  pkw_counts spec0;          /* an ordered query */
+  pkw_query *cur;              /* the query workers should join, or NULL */
+  _Atomic uint64_t generation; /* written under lock; read without it while lingering */
+  _Atomic int active;          /* pool workers inside cur */
+  _Atomic int hungry;          /* workers with no branch */
+  uint64_t spec_t0, spec_u0;   /* the driver's clock and counts at the start of */
+  pkw_counts spec0;            /* an ordered query */
 } pkw = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER, .cfg = { .workers = 1 } };
 
 /* The worker this thread is, or NULL outside the pool. */
@@ -475,6 +476,17 @@ static void pkw_drain(pkw_worker *w)
 
 /* ---- the pool -------------------------------------------------------------------- */
 
+/* Poll for a query after generation seen for a while (spin, yield, then
+   a few 100 us sleeps: about half a millisecond) before blocking: queries
+   often come in quick succession (a split rewrite's passes, a program's
+   runs), and a blocked worker is woken late, most of all on a busy
+   machine. */
+static void pkw_linger(uint64_t seen)
+{
+  for (unsigned r = 0; r < PKW_LINGER_ROUNDS && atomic_load_explicit(&pkw.generation, memory_order_relaxed) == seen;)
+    pkw_backoff(&r);
+}
+
 /* A pool worker: wait for a query, join it, work, leave, repeat. */
 static void *pkw_main(void *arg)
 {
@@ -486,6 +498,7 @@ static void *pkw_main(void *arg)
   pthread_mutex_unlock(&pkw.lock);
   uint64_t seen = 0;
   for (;;) {
+    pkw_linger(seen);
     pthread_mutex_lock(&pkw.lock);
     while (!pkw.cur || pkw.generation == seen || w->id >= pkw.cfg.workers) pthread_cond_wait(&pkw.wake, &pkw.lock);
     pkw_query *q = pkw.cur;
