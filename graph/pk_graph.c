@@ -215,10 +215,19 @@ typedef struct pkg_symc {
 #define PKG_RING_ITEMS 8
 typedef struct pkg_pend {
   pk_val items[PKG_RING_ITEMS];
-  uint32_t h, n;
-  int32_t wring; /* -1: rd->vals[wslot]; else ring[wring].items[wslot] */
+  uint32_t h, n, atoms; /* atoms: its items are (pkg_atomsp), so it goes in pkg_known */
+  int32_t wring;        /* -1: rd->vals[wslot]; else ring[wring].items[wslot] */
   uint32_t wslot;
 } pkg_pend;
+
+/* A list of up to PKG_KNOWN_ITEMS atoms interned lately (pkg_known). */
+#define PKG_KNOWN 4096
+#define PKG_KNOWN_ITEMS 3
+typedef struct pkg_known {
+  uint32_t h, n;
+  pk_val items[PKG_KNOWN_ITEMS];
+  pk_val list;
+} pkg_known;
 
 typedef struct pkg_rd {
   pkr_reader *r;
@@ -231,11 +240,12 @@ typedef struct pkg_rd {
   uint32_t hfix[16];       /* hashes of the fixnums 0..15, 0 until needed */
   pkg_pend ring[PKG_RING]; /* lists in flight, oldest at rhead */
   unsigned rhead, rcount;
-  pkg_symc symcache[256]; /* recent symbols by their name */
-  pkg_symc *sym;          /* the entry of the symbol just lexed, or NULL */
-  pk_val *vals;           /* items of the open lists, innermost last */
-  uint32_t *hs;           /* their hashes (pkh_hash) */
-  pkg_item *pos;          /* where each item starts */
+  pkg_symc symcache[256];     /* recent symbols by their name */
+  pkg_known known[PKG_KNOWN]; /* lists of atoms by their hash */
+  pkg_symc *sym;              /* the entry of the symbol just lexed, or NULL */
+  pk_val *vals;               /* items of the open lists, innermost last */
+  uint32_t *hs;               /* their hashes (pkh_hash) */
+  pkg_item *pos;              /* where each item starts */
   size_t n, icap;
   pkg_frame *fr; /* open lists */
   size_t depth, fcap;
@@ -767,11 +777,45 @@ static inline uint32_t pkg_fixhash(pkg_rd *rd, pk_val x, int64_t i)
 static inline pk_val pkg_pending(unsigned k) { return (pk_val)k << 4 | PK_TAG_VAR; }
 static inline bool pkg_pendingp(pk_val v) { return (v & PK_TAG_MASK) == PK_TAG_VAR; }
 
+/* Are items[0..n) atoms (no lists, no placeholders), few enough for a
+   pkg_known entry? */
+static inline bool pkg_atomsp(const pk_val *items, size_t n)
+{
+  if (n > PKG_KNOWN_ITEMS) return false;
+  for (size_t k = 0; k < n; k++)
+    if (pko_pairp(items[k]) || pkg_pendingp(items[k])) return false;
+  return true;
+}
+
+/* The list items[0..n) of hash h if it is in the cache of lists of atoms,
+   else 0.  The lowest lists of a term repeat most (the unit-law model's
+   lowest are 648 different ones, over a quarter of its lists): found
+   here they cost no probe of the table, whose slots and nodes are cold. */
+static inline pk_val pkg_known_get(const pkg_rd *rd, const pk_val *items, size_t n, uint32_t h)
+{
+  const pkg_known *e = &rd->known[(h >> 1) & (PKG_KNOWN - 1)];
+  if (e->h != h || e->n != n) return 0;
+  for (size_t k = 0; k < n; k++)
+    if (e->items[k] != items[k]) return 0;
+  return e->list;
+}
+
+/* Remember list l of atoms items[0..n) (pkg_atomsp) of hash h. */
+static inline void pkg_known_put(pkg_rd *rd, const pk_val *items, size_t n, uint32_t h, pk_val l)
+{
+  pkg_known *e = &rd->known[(h >> 1) & (PKG_KNOWN - 1)];
+  e->h = h;
+  e->n = (uint32_t)n;
+  for (size_t k = 0; k < n; k++) e->items[k] = items[k];
+  e->list = l;
+}
+
 /* Intern the oldest pending list and put it where its placeholder is. */
 static void pkg_resolve(pkg_rd *rd)
 {
   pkg_pend *p = &rd->ring[rd->rhead];
   pk_val l = pkh_list_at(p->items, p->n, p->h);
+  if (p->atoms) pkg_known_put(rd, p->items, p->n, p->h, l);
   if (p->wring < 0)
     rd->vals[p->wslot] = l;
   else
@@ -780,14 +824,15 @@ static void pkg_resolve(pkg_rd *rd)
   rd->rcount--;
 }
 
-/* The innermost list (frame f, short enough) closes: its hash now and the
-   table's slot for it prefetched, its interning once PKG_RING more lists
-   have closed, so that the table's cache misses overlap. */
-static void pkg_defer(pkg_rd *rd, const pkg_frame *f)
+/* The innermost list (frame f, short enough, hash h; atoms: pkg_atomsp of
+   its items) closes: the table's slot for it prefetched, its interning
+   once PKG_RING more lists have closed, so that the table's cache misses
+   overlap. */
+static void pkg_defer(pkg_rd *rd, const pkg_frame *f, uint32_t h, bool atoms)
 {
   size_t n = rd->n - f->start;
   if (rd->rcount == PKG_RING) pkg_resolve(rd);
-  uint32_t h = pkh_list_hash(rd->hs + f->start, n);
+  if (rd->rcount >= PKG_RING / 2) pkh_prefetch_node(rd->ring[(rd->rhead + rd->rcount - PKG_RING / 2) % PKG_RING].h);
   pkh_prefetch(h);
   unsigned k = (rd->rhead + rd->rcount++) % PKG_RING;
   pkg_pend *p = &rd->ring[k];
@@ -801,11 +846,30 @@ static void pkg_defer(pkg_rd *rd, const pkg_frame *f)
   }
   p->h = h;
   p->n = (uint32_t)n;
+  p->atoms = atoms;
   p->wring = -1;
   p->wslot = (uint32_t)f->start;
   rd->n = f->start;
   rd->depth--;
   pkg_fpush(rd, pkg_pending(k), h, 0);
+}
+
+/* The innermost list (frame f, of 1 to PKG_RING_ITEMS items) closes:
+   found in the cache of lists of atoms, or deferred. */
+static inline void pkg_shut(pkg_rd *rd, const pkg_frame *f)
+{
+  size_t n = rd->n - f->start;
+  const pk_val *items = rd->vals + f->start;
+  uint32_t h = pkh_list_hash(rd->hs + f->start, n);
+  bool atoms = pkg_atomsp(items, n);
+  pk_val l = atoms ? pkg_known_get(rd, items, n, h) : 0;
+  if (!l) {
+    pkg_defer(rd, f, h, atoms);
+    return;
+  }
+  rd->n = f->start;
+  rd->depth--;
+  pkg_fpush(rd, l, h, 0);
 }
 
 /* The body of a define's or output's term (depth 3 and more, not in an
@@ -841,7 +905,7 @@ static void pkg_terms(pkg_rd *rd)
         rd->depth--;
         pkg_fpush(rd, l, pkh_hash(l), 0);
       } else {
-        pkg_defer(rd, f);
+        pkg_shut(rd, f);
       }
       i++;
       continue;
