@@ -11,7 +11,8 @@
 **
 ** Printing: one depth-first walk over the output DAG counts uses and
 ** records the finishing order; the defines follow from it; one more
-** iterative walk writes the text.
+** iterative walk writes the defines' and outputs' text from its end
+** backwards (pkg_back), which meets the nodes about in memory order.
 */
 #include "pk_graph.h"
 #include "pk_hcons.h"
@@ -1307,52 +1308,77 @@ static void pkg_walk(pk_val outs, pkg_walker *w)
   free(st);
 }
 
-/* One byte: pkp_putc's work without the call. */
-static inline void pkg_putc(pkp_buf *b, char c)
+/* Text written backwards, last byte first: it is s[start, cap).  The
+   printer writes a model's defines and outputs from the end, so that it
+   meets the nodes in about the reverse of the order the reader made them
+   (a list's last element is made just before it): walking down the
+   memory, where a walk from the front jumps back over each last subterm
+   and waits for a cold node at each step.  Texts are moved in words that
+   may spill up to 8 bytes below start (kept free: room is made for
+   PKG_BSLACK more than is written). */
+typedef struct pkg_back {
+  char *s;
+  size_t start, cap;
+} pkg_back;
+
+#define PKG_BSLACK 8
+/* How far below a list entered the next ones are asked for: the lists
+   made in order lie one after another, and a walk down them meets those
+   from here in a few dozen lists. */
+#define PKG_BAHEAD 1024
+
+/* Room for n more bytes before the text (and the slack below them). */
+static __attribute__((noinline)) void pkg_back_grow(pkg_back *k, size_t n)
 {
-  if (b->len + 2 > b->cap) {
-    pkp_putc(b, c);
+  size_t len = k->cap - k->start, cap = k->cap ? 2 * k->cap : 4096;
+  while (cap < len + n + PKG_BSLACK) cap *= 2;
+  char *s = malloc(cap);
+  if (!s) pkg_oom();
+  if (len) memcpy(s + cap - len, k->s + k->start, len);
+  free(k->s);
+  k->s = s;
+  k->start = cap - len;
+  k->cap = cap;
+}
+
+static inline void pkg_bputc(pkg_back *k, char c)
+{
+  if (k->start < 1 + PKG_BSLACK) pkg_back_grow(k, 1);
+  k->s[--k->start] = c;
+}
+
+static inline void pkg_bput(pkg_back *k, const char *s, size_t n)
+{
+  if (k->start < n + PKG_BSLACK) pkg_back_grow(k, n);
+  k->start -= n;
+  memcpy(k->s + k->start, s, n);
+}
+
+/* n bytes at s, where the 8 bytes before s + n may be read: a text of up
+   to 8 bytes (most names and numbers) is moved as one word, not through
+   memcpy's call and its branches on the length. */
+static inline void pkg_bput8(pkg_back *k, const char *s, size_t n)
+{
+  if (n > 8) {
+    pkg_bput(k, s, n);
     return;
   }
-  b->s[b->len++] = c;
-  b->s[b->len] = 0;
+  if (k->start < n + PKG_BSLACK) pkg_back_grow(k, n);
+  memcpy(k->s + k->start - 8, s + n - 8, 8);
+  k->start -= n;
 }
 
 /* A symbol or fixnum as write prints it, symbols from a cache of their
    written text (an arena of bytes, the map giving offset and length), so
-   each distinct symbol goes through the escaping rules once per print. */
+   each distinct symbol goes through the escaping rules once per print.
+   The arena starts with 8 bytes of padding (pkg_bput8 reads the 8 bytes
+   that end a text). */
 typedef struct pkg_atoms {
   pkg_map text;
   pkp_buf arena;
   pk_val rsym[256]; /* a direct-mapped front of text */
   int32_t roff[256], rlen[256];
 } pkg_atoms;
-
-/* n bytes at s: pkp_puts without the call when they fit. */
-static inline void pkg_write(pkp_buf *b, const char *s, size_t n)
-{
-  if (b->len + n + 1 > b->cap) {
-    pkp_puts(b, s, n);
-    return;
-  }
-  memcpy(b->s + b->len, s, n);
-  b->len += n;
-  b->s[b->len] = 0;
-}
-
-/* n bytes at s, where 8 bytes may be read at s: a text of up to 8 bytes
-   (most names and numbers) is moved as one word, not through memcpy's
-   call and its branches on the length. */
-static inline void pkg_write8(pkp_buf *b, const char *s, size_t n)
-{
-  if (n > 8 || b->len + 9 > b->cap) {
-    pkg_write(b, s, n);
-    return;
-  }
-  memcpy(b->s + b->len, s, 8);
-  b->len += n;
-  b->s[b->len] = 0;
-}
 
 /* Where symbol v's written text is in the arena (*len bytes from the
    returned offset), written there the first time. */
@@ -1366,7 +1392,6 @@ static int32_t pkg_symtext(pkg_atoms *c, pk_val v, int32_t *len)
       e->a = (int32_t)c->arena.len;
       pkp_print(&c->arena, v, PKP_WRITE);
       e->b = (int32_t)c->arena.len - e->a;
-      pkp_reserve(&c->arena, 8); /* pkg_write8 reads 8 bytes at any text */
     }
     c->rsym[r] = v;
     c->roff[r] = e->a;
@@ -1376,24 +1401,26 @@ static int32_t pkg_symtext(pkg_atoms *c, pk_val v, int32_t *len)
   return c->roff[r];
 }
 
-static void pkg_atom_out(pkp_buf *b, pkg_atoms *c, pk_val v)
+static void pkg_batom(pkg_back *k, pkg_atoms *c, pk_val v)
 {
   if (pko_fixnump(v)) {
-    char d[32], *end = d + 24, *o = end; /* 8 bytes of room after the digits for pkg_write8 */
     int64_t i = pko_fixval(v);
     uint64_t u = i < 0 ? 0 - (uint64_t)i : (uint64_t)i;
-    do *--o = (char)('0' + u % 10);
+    do pkg_bputc(k, (char)('0' + u % 10));
     while (u /= 10);
-    if (i < 0) *--o = '-';
-    pkg_write8(b, o, (size_t)(end - o));
+    if (i < 0) pkg_bputc(k, '-');
     return;
   }
   if (!pko_symbolp(v)) {
-    pkp_print(b, v, PKP_WRITE);
+    pkp_buf t;
+    pkp_init(&t);
+    pkp_print(&t, v, PKP_WRITE);
+    pkg_bput(k, t.s, t.len);
+    pkp_free(&t);
     return;
   }
   int32_t len, off = pkg_symtext(c, v, &len);
-  pkg_write8(b, c->arena.s + off, (size_t)len);
+  pkg_bput8(k, c->arena.s + off, (size_t)len);
 }
 
 /* Where a define's name is in the atoms' arena: 8 bytes, apart from the
@@ -1471,13 +1498,13 @@ static inline const pkg_dname *pkg_defname(const pkg_printer *p, pk_val e)
 }
 
 /* An element: its define's name, or itself when an atom. */
-static void pkg_elem(pkp_buf *b, const pkg_printer *p, pk_val e)
+static void pkg_belem(pkg_back *k, const pkg_printer *p, pk_val e)
 {
   const pkg_dname *d = pkg_defname(p, e);
   if (d)
-    pkg_write8(b, p->atoms->arena.s + d->off, (size_t)d->len);
+    pkg_bput8(k, p->atoms->arena.s + d->off, (size_t)d->len);
   else
-    pkg_atom_out(b, p->atoms, e);
+    pkg_batom(k, p->atoms, e);
 }
 
 /* The defines a print makes, in order (node, name; n, cap), and how to
@@ -1503,7 +1530,6 @@ static void pkg_defs_add(pkg_defs *d, pk_val node, pk_val name)
   pkp_buf *a = &d->atoms->arena; /* a define's name is never an element (it is not taken): no cache entry */
   int32_t off = (int32_t)a->len;
   pkp_print(a, name, PKP_WRITE);
-  pkp_reserve(a, 8); /* pkg_write8 reads 8 bytes at any text */
   d->node[d->n] = node;
   d->name[d->n] = (pkg_dname){ off, (int32_t)a->len - off };
   if (pko_pairp(node)) {
@@ -1562,58 +1588,55 @@ static void pkg_names(pk_val m, pkg_walker *w, pkg_defs *out)
   }
 }
 
-/* Write term t, every element that has a define written as its name (t
-   itself written out when root_named: it is what a define defines).
-   Iterative: r is the rest of the list being written, the stack holds the
-   rests of the lists around it. */
-static void pkg_term(pkp_buf *b, const pkg_printer *p, pk_val t, bool root_named)
+/* Enter list t: its close and tail written, a 0 (its open) and its
+   elements pushed on st, so that they come off last first. */
+static void pkg_bopen(pkg_back *k, const pkg_printer *p, pkg_vec *st, pk_val t)
+{
+  pkg_vpush(st, 0);
+  __builtin_prefetch((const char *)pko_as_pair(t) - PKG_BAHEAD);
+  pk_val r = t;
+  for (; pko_pairp(r); r = pko_cdr(r)) {
+    pk_val e = pko_car(r);
+    if (pko_pairp(e)) __builtin_prefetch(pko_as_pair(e));
+    pkg_vpush(st, e);
+  }
+  pkg_bputc(k, ')');
+  if (r != PK_NIL) {
+    pkg_belem(k, p, r);
+    pkg_bput(k, " . ", 3);
+  }
+}
+
+/* Write term t backwards, every element that has a define written as its
+   name (t itself written out when root_named: it is what a define
+   defines).  Iterative over the stack st (values, 0 for a list's open). */
+static void pkg_bterm(pkg_back *k, const pkg_printer *p, pkg_vec *st, pk_val t, bool root_named)
 {
   if (!pko_pairp(t) || (!root_named && pkg_defname(p, t))) {
     if (root_named)
-      pkg_atom_out(b, p->atoms, t);
+      pkg_batom(k, p->atoms, t);
     else
-      pkg_elem(b, p, t);
+      pkg_belem(k, p, t);
     return;
   }
-  size_t n = 0, cap = 64;
-  pk_val *st = malloc(cap * sizeof *st);
-  if (!st) pkg_oom();
-  pkg_putc(b, '(');
-  pk_val r = t;
-  bool first = true;
-  for (;;) {
-    if (pko_pairp(r)) {
-      if (!first) pkg_putc(b, ' ');
-      first = false;
-      pk_val e = pko_car(r);
-      r = pko_cdr(r);
-      if (!pko_pairp(e)) {
-        pkg_elem(b, p, e);
-        continue;
-      }
+  size_t base = st->n;
+  pkg_bopen(k, p, st, t);
+  while (st->n > base) {
+    pk_val e = st->v[--st->n];
+    if (!e) {
+      pkg_bputc(k, '(');
+    } else if (!pko_pairp(e)) {
+      pkg_belem(k, p, e);
+    } else {
       const pkg_dname *d = pkg_defname(p, e);
-      if (d) {
-        pkg_write8(b, p->atoms->arena.s + d->off, (size_t)d->len);
+      if (!d) {
+        pkg_bopen(k, p, st, e);
         continue;
       }
-      if (n == cap && !(st = realloc(st, (cap *= 2) * sizeof *st))) pkg_oom();
-      st[n++] = r;
-      pkg_putc(b, '(');
-      pkg_prefetch(e);
-      pkg_prefetch_next(r);
-      r = e;
-      first = true;
-      continue;
+      pkg_bput8(k, p->atoms->arena.s + d->off, (size_t)d->len);
     }
-    if (r != PK_NIL) {
-      pkp_puts(b, " . ", 3);
-      pkg_elem(b, p, r);
-    }
-    pkg_putc(b, ')');
-    if (!n) break;
-    r = st[--n];
+    if (st->n > base && st->v[st->n - 1]) pkg_bputc(k, ' '); /* not its list's first */
   }
-  free(st);
 }
 
 void pkg_print(pkp_buf *b, pk_val m)
@@ -1626,16 +1649,36 @@ void pkg_print(pkp_buf *b, pk_val m)
   pkg_atoms atoms = { .rsym = { 0 } };
   pkg_map_init(&atoms.text, 16);
   pkp_init(&atoms.arena);
+  pkp_puts(&atoms.arena, "        ", 8);
   pkg_defs defs = { .atoms = &atoms };
   pkg_map_init(&defs.tensors, 16);
   pk_val outs = pkg_outputs(m);
   pkg_walk(outs, &w);
   pkg_names(m, &w, &defs);
-  pkp_reserve(b, 12 * w.order.n); /* about what a list's text takes, names and separators included */
+  pkg_back k = { 0 };
+  pkg_back_grow(&k, 12 * w.order.n); /* about what a list's text takes, names and separators included */
   free(w.seen.keys);
   free(w.order.v);
   free(w.shared.v);
   pkg_printer p = { defs.name, &defs.ids, &defs.tensors, &w.marks, &atoms };
+  pkg_vec st = { 0 };
+  pkg_bput(&k, "))\n", 3);
+  size_t first = st.n;
+  for (; pko_pairp(outs); outs = pko_cdr(outs)) pkg_vpush(&st, pko_car(outs));
+  while (st.n > first) {
+    size_t n = --st.n;
+    pkg_bterm(&k, &p, &st, st.v[n], false);
+    pkg_bputc(&k, ' ');
+  }
+  pkg_bput(&k, "\n  (output", 10);
+  for (size_t d = defs.n; d-- > 0;) {
+    pkg_bputc(&k, ')');
+    pkg_bterm(&k, &p, &st, defs.node[d], true);
+    pkg_bputc(&k, ' ');
+    pkg_bput(&k, atoms.arena.s + defs.name[d].off, (size_t)defs.name[d].len);
+    pkg_bput(&k, "\n  (define ", 11);
+  }
+  pkp_reserve(b, k.cap - k.start + 64);
   pkp_puts(b, "(model ", 7);
   pkp_print(b, pkg_name(m), PKP_WRITE);
   for (pk_val r = pko_cdr(pko_cdr(m)); pko_pairp(r); r = pko_cdr(r)) {
@@ -1643,19 +1686,9 @@ void pkg_print(pkp_buf *b, pk_val m)
     pkp_puts(b, "\n  ", 3);
     pkp_print(b, pko_car(r), PKP_WRITE);
   }
-  for (size_t k = 0; k < defs.n; k++) {
-    pkg_write(b, "\n  (define ", 11);
-    pkg_write(b, atoms.arena.s + defs.name[k].off, (size_t)defs.name[k].len);
-    pkg_putc(b, ' ');
-    pkg_term(b, &p, defs.node[k], true);
-    pkg_putc(b, ')');
-  }
-  pkp_puts(b, "\n  (output", 10);
-  for (; pko_pairp(outs); outs = pko_cdr(outs)) {
-    pkp_putc(b, ' ');
-    pkg_term(b, &p, pko_car(outs), false);
-  }
-  pkp_puts(b, "))\n", 3);
+  pkp_puts(b, k.s + k.start, k.cap - k.start);
+  free(k.s);
+  free(st.v);
   free(defs.node);
   free(defs.name);
   free(defs.ids.s);
