@@ -668,17 +668,45 @@ static inline pkg_symc *pkg_symbol(pkg_rd *rd, const char *s, size_t n, uint64_t
   return pkg_symfill(c, s, n, 0);
 }
 
-/* Bytes that end a token the fast lexer takes (a subset of the program
+/* Byte classes of the fast lexers (pkg_token, pkg_terms): the bytes
+   from PKG_C_BLANK on end a token they take (a subset of the program
    reader's delimiters: anything else goes to pkr_lex). */
-static inline bool pkg_delim(const pkg_rd *rd, size_t j)
+enum { PKG_C_OTHER, PKG_C_ALPHA, PKG_C_DIGIT, PKG_C_BLANK, PKG_C_NL, PKG_C_OPEN, PKG_C_CLOSE, PKG_C_SEMI };
+static const uint8_t pkg_cls[256] = {
+  [' '] = PKG_C_BLANK,         ['\t'] = PKG_C_BLANK, ['\r'] = PKG_C_BLANK,        ['\n'] = PKG_C_NL,
+  ['('] = PKG_C_OPEN,          ['['] = PKG_C_OPEN,   [')'] = PKG_C_CLOSE,         [']'] = PKG_C_CLOSE,
+  [';'] = PKG_C_SEMI,          ['_'] = PKG_C_ALPHA,  ['0' ... '9'] = PKG_C_DIGIT, ['a' ... 'z'] = PKG_C_ALPHA,
+  ['A' ... 'Z'] = PKG_C_ALPHA,
+};
+
+static inline unsigned pkg_class(const char *t, size_t j) { return pkg_cls[(unsigned char)t[j]]; }
+
+/* Does a token end before byte j of t[0..len)? */
+static inline bool pkg_ends(const char *t, size_t j, size_t len) { return j == len || pkg_class(t, j) >= PKG_C_BLANK; }
+
+/* The end of the name of letters, digits and _ at t[i] (a letter or _),
+   if a token ends there, else 0; *w gets its first 8 bytes, the key of
+   pkg_symbol. */
+static inline size_t pkg_name_at(const char *t, size_t i, size_t len, uint64_t *w)
 {
-  if (j == rd->len) return true;
-  char c = rd->text[j];
-  return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '(' || c == ')' || c == '[' || c == ']' || c == ';';
+  size_t j = i + 1;
+  uint64_t x = (unsigned char)t[i];
+  for (; j < len && pkg_class(t, j) - PKG_C_ALPHA < 2u; j++)
+    if (j - i < 8) x |= (uint64_t)(unsigned char)t[j] << 8 * (j - i);
+  *w = x;
+  return pkg_ends(t, j, len) ? j : 0;
 }
 
-static inline bool pkg_alpha(int c) { return ((unsigned)c | 0x20) - 'a' < 26u || c == '_'; }
-static inline bool pkg_digit(int c) { return (unsigned)c - '0' < 10u; }
+/* The end of the integer of up to 18 digits at t[i] (a digit), if a token
+   ends there, else 0; *x gets its value. */
+static inline size_t pkg_int_at(const char *t, size_t i, size_t len, int64_t *x)
+{
+  size_t j = i + 1;
+  int64_t v = t[i] - '0';
+  while (j < len && pkg_class(t, j) == PKG_C_DIGIT && j - i < 18) v = v * 10 + (t[j++] - '0');
+  *x = v;
+  return pkg_ends(t, j, len) ? j : 0;
+}
 
 /* The next token, as pkr_lex gives it.  The commonest ones are taken here
    without the general lexer: blanks, brackets, symbols of letters, digits
@@ -691,41 +719,35 @@ static int pkg_token(pkg_rd *rd, pk_val *v, pk_srcpos *pos, int *bracket)
   const char *t = rd->text;
   size_t i = rd->i, len = rd->len;
   for (; i < len; i++) {
-    char c = t[i];
-    if (c == '\n')
+    unsigned k = pkg_class(t, i);
+    if (k == PKG_C_NL)
       rd->line++, rd->lstart = i + 1;
-    else if (c != ' ' && c != '\t' && c != '\r')
+    else if (k != PKG_C_BLANK)
       break;
   }
   rd->i = i;
   rd->sym = NULL;
   *pos = (pk_srcpos){ rd->file, rd->line, (int)(i - rd->lstart) + 1 };
   if (i < len) {
-    int c = (unsigned char)t[i];
-    if (c == '(' || c == '[' || c == ')' || c == ']') {
-      *bracket = c;
+    unsigned k = pkg_class(t, i);
+    if (k == PKG_C_OPEN || k == PKG_C_CLOSE) {
+      *bracket = (unsigned char)t[i];
       rd->i++;
-      return c == '(' || c == '[' ? PKR_LEX_OPEN : PKR_LEX_CLOSE;
+      return k == PKG_C_OPEN ? PKR_LEX_OPEN : PKR_LEX_CLOSE;
     }
-    size_t j = i + 1;
-    if (pkg_alpha(c)) {
-      uint64_t w = (uint64_t)c;
-      for (; j < len && (pkg_alpha(t[j]) || pkg_digit(t[j])); j++)
-        if (j - i < 8) w |= (uint64_t)(unsigned char)t[j] << 8 * (j - i);
-      if (pkg_delim(rd, j)) {
-        rd->sym = pkg_symbol(rd, t + i, j - i, w);
-        *v = rd->sym->sym;
-        rd->i = j;
-        return PKR_LEX_ATOM;
-      }
-    } else if (pkg_digit(c)) {
-      int64_t x = c - '0';
-      while (j < len && pkg_digit(t[j]) && j - i < 18) x = x * 10 + (t[j++] - '0');
-      if (pkg_delim(rd, j)) {
-        *v = pko_mkfix(x);
-        rd->i = j;
-        return PKR_LEX_ATOM;
-      }
+    size_t j;
+    uint64_t w;
+    int64_t x;
+    if (k == PKG_C_ALPHA && (j = pkg_name_at(t, i, len, &w))) {
+      rd->sym = pkg_symbol(rd, t + i, j - i, w);
+      *v = rd->sym->sym;
+      rd->i = j;
+      return PKR_LEX_ATOM;
+    }
+    if (k == PKG_C_DIGIT && (j = pkg_int_at(t, i, len, &x))) {
+      *v = pko_mkfix(x);
+      rd->i = j;
+      return PKR_LEX_ATOM;
     }
   }
   pkr_seek(rd->r, rd->i, rd->line, pos->col);
@@ -734,23 +756,6 @@ static int pkg_token(pkg_rd *rd, pk_val *v, pk_srcpos *pos, int *bracket)
   pkr_cursor(rd->r, &rd->i, &rd->line, &col);
   rd->lstart = rd->i - (size_t)(col - 1);
   return k;
-}
-
-/* Byte classes for pkg_terms. */
-enum { PKG_C_OTHER, PKG_C_BLANK, PKG_C_NL, PKG_C_OPEN, PKG_C_CLOSE, PKG_C_ALPHA, PKG_C_DIGIT, PKG_C_SEMI };
-static const uint8_t pkg_cls[256] = {
-  [' '] = PKG_C_BLANK,         ['\t'] = PKG_C_BLANK, ['\r'] = PKG_C_BLANK,        ['\n'] = PKG_C_NL,
-  ['('] = PKG_C_OPEN,          ['['] = PKG_C_OPEN,   [')'] = PKG_C_CLOSE,         [']'] = PKG_C_CLOSE,
-  [';'] = PKG_C_SEMI,          ['_'] = PKG_C_ALPHA,  ['0' ... '9'] = PKG_C_DIGIT, ['a' ... 'z'] = PKG_C_ALPHA,
-  ['A' ... 'Z'] = PKG_C_ALPHA,
-};
-
-/* Does a token end before byte j (pkg_delim by the class table)? */
-static inline bool pkg_ends(const pkg_rd *rd, size_t j)
-{
-  if (j == rd->len) return true;
-  unsigned c = pkg_cls[(unsigned char)rd->text[j]];
-  return c != PKG_C_OTHER && c != PKG_C_ALPHA && c != PKG_C_DIGIT;
 }
 
 /* Push the first item of the innermost list (or any item when head is
@@ -882,9 +887,14 @@ static void pkg_terms(pkg_rd *rd)
 {
   const char *t = rd->text;
   size_t i = rd->i, len = rd->len;
-  while (i < len && rd->depth >= 3) {
+  while (i < len) { /* the depth stays 3 or more: a close to depth 2 returns */
     unsigned char c = (unsigned char)t[i];
-    switch (pkg_cls[c]) {
+    unsigned k = pkg_cls[c];
+    if (k == PKG_C_BLANK) { /* most tokens have one blank before them: no dispatch for it */
+      if (++i == len) break;
+      k = pkg_cls[c = (unsigned char)t[i]];
+    }
+    switch (k) {
     case PKG_C_BLANK: i++; continue;
     case PKG_C_NL:
       rd->line++;
@@ -912,11 +922,9 @@ static void pkg_terms(pkg_rd *rd)
       continue;
     }
     case PKG_C_ALPHA: {
-      size_t j = i + 1;
-      uint64_t w = c;
-      for (; j < len && pkg_cls[(unsigned char)t[j]] >= PKG_C_ALPHA && pkg_cls[(unsigned char)t[j]] <= PKG_C_DIGIT; j++)
-        if (j - i < 8) w |= (uint64_t)(unsigned char)t[j] << 8 * (j - i);
-      if (!pkg_ends(rd, j)) break;
+      uint64_t w;
+      size_t j = pkg_name_at(t, i, len, &w);
+      if (!j) break;
       pkg_symc *e = rd->sym = pkg_symbol(rd, t + i, j - i, w);
       uint32_t h;
       pk_val v =
@@ -926,10 +934,9 @@ static void pkg_terms(pkg_rd *rd)
       continue;
     }
     case PKG_C_DIGIT: {
-      size_t j = i + 1;
-      int64_t x = c - '0';
-      while (j < len && pkg_digit(t[j]) && j - i < 18) x = x * 10 + (t[j++] - '0');
-      if (!pkg_ends(rd, j)) break;
+      int64_t x;
+      size_t j = pkg_int_at(t, i, len, &x);
+      if (!j) break;
       pk_val v = pko_mkfix(x);
       pkg_fpush(rd, v, pkg_fixhash(rd, v, x), 0);
       i = j;
