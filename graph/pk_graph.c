@@ -1205,6 +1205,12 @@ static void pkg_take_syms(pkg_map *taken, pk_val l)
     if (pko_symbolp(pko_car(l))) pkg_put(taken, pko_car(l), &fresh);
 }
 
+/* How far above a list the walk enters the lists after it are asked for.
+   A read model's lists lie in the order the reader made them (a list
+   right after its last element's subterm), so once the walk has gone down
+   a term's first elements it climbs up the memory; what it meets a few
+   dozen lists on is cold by then. */
+#define PKG_WAHEAD 2048
 /* The printer's walk: nodes seen, symbols used, the nodes in the order
    they finish, the nodes used more than once. */
 typedef struct pkg_walker {
@@ -1308,6 +1314,7 @@ static void pkg_walk(pk_val outs, pkg_walker *w)
       }
       pkg_prefetch(e);
       pkg_prefetch_next(st[n - 1].rest);
+      __builtin_prefetch((const char *)pko_as_pair(e) + PKG_WAHEAD);
       rv = pkg_rv(pko_car(e));
       st[n++] = (fr){ e, e, 0, rv >= 0 ? pkg_rvs[rv].n + 1 : -1 };
     }
