@@ -991,18 +991,18 @@ static void pkg_context(const pkg_rd *rd)
 }
 
 /* Free room in the collected heap for reading len bytes of model text:
-   16 bytes a byte, kept from when the nodes were in that heap (the
-   unit-law model's took 6 bytes a byte; now they are mapped apart and
-   what stays is under 4, though a tensor's numbers can take more than
-   their text).  A large model then reads without a
-   collection: the collector starts one whenever the bytes allocated
-   since the last reach the free space, and while reading, the heap only
-   grows.  The table is made room for a list per 16 bytes (the unit-law
-   model has one per 14), so it is not rebuilt as it grows.  Small texts
-   are left alone. */
+   4 bytes a byte (the nodes are mapped apart; what the collected heap
+   gets while reading is the reader's stacks and the declarations, less
+   than that: the unit-law model reads without a collection, as it did
+   with 16; a tensor's numbers can take more than their text).
+   A large model then reads without a collection: the collector starts
+   one whenever the bytes allocated since the last reach the free space,
+   and while reading, the heap only grows.  The table is made room for a
+   list per 16 bytes (the unit-law model has one per 14), so it is not
+   rebuilt as it grows.  Small texts are left alone. */
 static void pkg_reserve(size_t len)
 {
-  size_t want = len * 16, free = GC_get_free_bytes();
+  size_t want = len * 4, free = GC_get_free_bytes();
   if (len < (1u << 20)) return;
   if (free < want) GC_expand_hp(want - free);
   pkh_reserve(len / 16);
@@ -1322,17 +1322,17 @@ static void pkg_walk(pk_val outs, pkg_walker *w)
   free(st);
 }
 
-/* Text written backwards, last byte first: it is s[start, cap).  The
-   printer writes a model's defines and outputs from the end, so that it
-   meets the nodes in about the reverse of the order the reader made them
-   (a list's last element is made just before it): walking down the
-   memory, where a walk from the front jumps back over each last subterm
-   and waits for a cold node at each step.  Texts are moved in words that
-   may spill up to 8 bytes below start (kept free: room is made for
-   PKG_BSLACK more than is written). */
+/* Text written backwards, last byte first, into the room at the end of a
+   buffer b: it is b->s[start, end).  The printer writes a model's defines
+   and outputs from the end, so that it meets the nodes in about the
+   reverse of the order the reader made them (a list's last element is
+   made just before it): walking down the memory, where a walk from the
+   front jumps back over each last subterm and waits for a cold node at
+   each step.  Texts are moved in words that may spill up to 8 bytes below
+   start (kept free: room is made for PKG_BSLACK more than is written). */
 typedef struct pkg_back {
-  char *s;
-  size_t start, cap;
+  pkp_buf *b;
+  size_t start, end;
 } pkg_back;
 
 #define PKG_BSLACK 8
@@ -1341,31 +1341,45 @@ typedef struct pkg_back {
    from here in a few dozen lists. */
 #define PKG_BAHEAD 1024
 
-/* Room for n more bytes before the text (and the slack below them). */
+/* Room for n more bytes before the text (and the slack below them): the
+   buffer grown, and the text moved to its new end. */
 static __attribute__((noinline)) void pkg_back_grow(pkg_back *k, size_t n)
 {
-  size_t len = k->cap - k->start, cap = k->cap ? 2 * k->cap : 4096;
-  while (cap < len + n + PKG_BSLACK) cap *= 2;
-  char *s = malloc(cap);
-  if (!s) pkg_oom();
-  if (len) memcpy(s + cap - len, k->s + k->start, len);
-  free(k->s);
-  k->s = s;
-  k->start = cap - len;
-  k->cap = cap;
+  pkp_buf *b = k->b;
+  size_t len = k->end - k->start;
+  pkp_reserve(b, PKG_BSLACK + n + len);
+  memmove(b->s + b->cap - 1 - len, b->s + k->start, len);
+  k->end = b->cap - 1;
+  k->start = k->end - len;
+}
+
+/* Start writing backwards after b's text, with room for about n bytes. */
+static void pkg_back_init(pkg_back *k, pkp_buf *b, size_t n)
+{
+  pkp_reserve(b, n + PKG_BSLACK);
+  *k = (pkg_back){ b, b->cap - 1, b->cap - 1 };
+}
+
+/* Move the text written backwards to the end of b's text. */
+static void pkg_back_done(pkg_back *k)
+{
+  pkp_buf *b = k->b;
+  memmove(b->s + b->len, b->s + k->start, k->end - k->start);
+  b->len += k->end - k->start;
+  b->s[b->len] = 0;
 }
 
 static inline void pkg_bputc(pkg_back *k, char c)
 {
-  if (k->start < 1 + PKG_BSLACK) pkg_back_grow(k, 1);
-  k->s[--k->start] = c;
+  if (k->start < k->b->len + 1 + PKG_BSLACK) pkg_back_grow(k, 1);
+  k->b->s[--k->start] = c;
 }
 
 static inline void pkg_bput(pkg_back *k, const char *s, size_t n)
 {
-  if (k->start < n + PKG_BSLACK) pkg_back_grow(k, n);
+  if (k->start < k->b->len + n + PKG_BSLACK) pkg_back_grow(k, n);
   k->start -= n;
-  memcpy(k->s + k->start, s, n);
+  memcpy(k->b->s + k->start, s, n);
 }
 
 /* n bytes at s, where the 8 bytes before s + n may be read: a text of up
@@ -1377,8 +1391,8 @@ static inline void pkg_bput8(pkg_back *k, const char *s, size_t n)
     pkg_bput(k, s, n);
     return;
   }
-  if (k->start < n + PKG_BSLACK) pkg_back_grow(k, n);
-  memcpy(k->s + k->start - 8, s + n - 8, 8);
+  if (k->start < k->b->len + n + PKG_BSLACK) pkg_back_grow(k, n);
+  memcpy(k->b->s + k->start - 8, s + n - 8, 8);
   k->start -= n;
 }
 
@@ -1669,8 +1683,15 @@ void pkg_print(pkp_buf *b, pk_val m)
   pk_val outs = pkg_outputs(m);
   pkg_walk(outs, &w);
   pkg_names(m, &w, &defs);
-  pkg_back k = { 0 };
-  pkg_back_grow(&k, 12 * w.order.n); /* about what a list's text takes, names and separators included */
+  pkp_puts(b, "(model ", 7);
+  pkp_print(b, pkg_name(m), PKP_WRITE);
+  for (pk_val r = pko_cdr(pko_cdr(m)); pko_pairp(r); r = pko_cdr(r)) {
+    if (!pkg_decl(pko_car(r), PKG_S_INPUT)) continue;
+    pkp_puts(b, "\n  ", 3);
+    pkp_print(b, pko_car(r), PKP_WRITE);
+  }
+  pkg_back k;
+  pkg_back_init(&k, b, 12 * w.order.n); /* about what a list's text takes, names and separators included */
   free(w.seen.keys);
   free(w.order.v);
   free(w.shared.v);
@@ -1692,16 +1713,7 @@ void pkg_print(pkp_buf *b, pk_val m)
     pkg_bput(&k, atoms.arena.s + defs.name[d].off, (size_t)defs.name[d].len);
     pkg_bput(&k, "\n  (define ", 11);
   }
-  pkp_reserve(b, k.cap - k.start + 64);
-  pkp_puts(b, "(model ", 7);
-  pkp_print(b, pkg_name(m), PKP_WRITE);
-  for (pk_val r = pko_cdr(pko_cdr(m)); pko_pairp(r); r = pko_cdr(r)) {
-    if (!pkg_decl(pko_car(r), PKG_S_INPUT)) continue;
-    pkp_puts(b, "\n  ", 3);
-    pkp_print(b, pko_car(r), PKP_WRITE);
-  }
-  pkp_puts(b, k.s + k.start, k.cap - k.start);
-  free(k.s);
+  pkg_back_done(&k);
   free(st.v);
   free(defs.node);
   free(defs.name);
