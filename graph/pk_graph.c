@@ -172,13 +172,16 @@ typedef struct pkg_vec {
   size_t n, cap;
 } pkg_vec;
 
-static void pkg_vpush(pkg_vec *a, pk_val x)
+static __attribute__((noinline)) void pkg_vgrow(pkg_vec *a)
 {
-  if (a->n == a->cap) {
-    a->cap = a->cap ? a->cap * 2 : 256;
-    a->v = realloc(a->v, a->cap * sizeof *a->v);
-    if (!a->v) pkg_oom();
-  }
+  a->cap = a->cap ? a->cap * 2 : 256;
+  a->v = realloc(a->v, a->cap * sizeof *a->v);
+  if (!a->v) pkg_oom();
+}
+
+static inline void pkg_vpush(pkg_vec *a, pk_val x)
+{
+  if (a->n == a->cap) pkg_vgrow(a);
   a->v[a->n++] = x;
 }
 
@@ -763,11 +766,13 @@ static int pkg_token(pkg_rd *rd, pk_val *v, pk_srcpos *pos, int *bracket)
    pkg_check_term. */
 static inline void pkg_fpush(pkg_rd *rd, pk_val v, uint32_t h, int check)
 {
-  if (rd->n == rd->icap) pkg_grow(rd);
+  size_t n = rd->n; /* once: the stores below could be to it as far as the compiler knows */
+  if (n == rd->icap) pkg_grow(rd);
   pkg_frame *f = &rd->fr[rd->depth - 1];
-  if (rd->n == f->start) f->check = (int16_t)check;
-  rd->vals[rd->n] = v;
-  rd->hs[rd->n++] = h; /* items inside terms need no position */
+  if (n == f->start) f->check = (int16_t)check;
+  rd->vals[n] = v;
+  rd->hs[n] = h; /* items inside terms need no position */
+  rd->n = n + 1;
 }
 
 /* The hash of a small fixnum, remembered. */
@@ -1248,7 +1253,7 @@ static inline void pkg_prefetch_next(pk_val r)
 
 /* One element e of a term: its use counted, the symbols it is recorded;
    true when e is a compound node seen for the first time (to descend). */
-static bool pkg_visit(pkg_walker *w, pk_val e)
+static inline __attribute__((always_inline)) bool pkg_visit(pkg_walker *w, pk_val e)
 {
   if (pko_symbolp(e)) {
     size_t c = (size_t)(((uint64_t)e >> 4) * 0x9E3779B97F4A7C15ull >> 58);
@@ -1429,7 +1434,7 @@ static int32_t pkg_symtext(pkg_atoms *c, pk_val v, int32_t *len)
   return c->roff[r];
 }
 
-static void pkg_batom(pkg_back *k, pkg_atoms *c, pk_val v)
+static inline void pkg_batom(pkg_back *k, pkg_atoms *c, pk_val v)
 {
   if (pko_fixnump(v)) {
     int64_t i = pko_fixval(v);
@@ -1526,7 +1531,7 @@ static inline const pkg_dname *pkg_defname(const pkg_printer *p, pk_val e)
 }
 
 /* An element: its define's name, or itself when an atom. */
-static void pkg_belem(pkg_back *k, const pkg_printer *p, pk_val e)
+static inline __attribute__((always_inline)) void pkg_belem(pkg_back *k, const pkg_printer *p, pk_val e)
 {
   const pkg_dname *d = pkg_defname(p, e);
   if (d)
@@ -1618,7 +1623,7 @@ static void pkg_names(pk_val m, pkg_walker *w, pkg_defs *out)
 
 /* Enter list t: its close and tail written, a 0 (its open) and its
    elements pushed on st, so that they come off last first. */
-static void pkg_bopen(pkg_back *k, const pkg_printer *p, pkg_vec *st, pk_val t)
+static inline __attribute__((always_inline)) void pkg_bopen(pkg_back *k, const pkg_printer *p, pkg_vec *st, pk_val t)
 {
   pkg_vpush(st, 0);
   __builtin_prefetch((const char *)pko_as_pair(t) - PKG_BAHEAD);

@@ -101,10 +101,11 @@ static _Noreturn void pkh_oom(void)
 /* Bytes of an array of cap slots. */
 static size_t pkh_arrbytes(size_t cap) { return sizeof(pkh_arr) + cap * (sizeof(pk_val) + sizeof(uint32_t)); }
 
-/* a made an empty array of cap slots. */
-static pkh_arr *pkh_setarr(pkh_arr *a, size_t cap)
+/* a made an empty array of cap slots (zeroed: a is fresh mapped memory,
+   whose pages the system gives zeroed when first touched). */
+static pkh_arr *pkh_setarr(pkh_arr *a, size_t cap, bool zeroed)
 {
-  memset(a, 0, pkh_arrbytes(cap));
+  if (!zeroed) memset(a, 0, pkh_arrbytes(cap));
   a->cap = cap;
   a->hash = (_Atomic uint32_t *)(a->slot + cap);
   return a;
@@ -116,7 +117,7 @@ static pkh_arr *pkh_newarr(size_t cap)
 {
   pkh_arr *a = GC_MALLOC_ATOMIC(pkh_arrbytes(cap));
   if (!a) pkh_oom();
-  return pkh_setarr(a, cap);
+  return pkh_setarr(a, cap, false);
 }
 
 static void pkh_spush(pkh_stack *s, pk_val x)
@@ -509,7 +510,8 @@ void pkh_reserve(size_t n)
       pkh_oom();
     pkh_shard *sh = &pkh_tab[k];
     pkh_lock(sh);
-    if (want[k] > atomic_load_explicit(&sh->arr, memory_order_relaxed)->cap) pkh_grow(sh, pkh_setarr(a, want[k]));
+    if (want[k] > atomic_load_explicit(&sh->arr, memory_order_relaxed)->cap)
+      pkh_grow(sh, pkh_setarr(a, want[k], block != NULL));
     pkh_unlock(sh);
   }
 }
