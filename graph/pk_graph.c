@@ -1239,18 +1239,6 @@ static inline void pkg_prefetch(pk_val l)
     }
 }
 
-/* The elements of the first list among the items of r asked for too: the
-   list's own node was asked for with its siblings, so by the time the walk
-   has gone down the sibling before it, its elements are needed next. */
-static inline void pkg_prefetch_next(pk_val r)
-{
-  for (; pko_pairp(r); r = pko_cdr(r))
-    if (pko_pairp(pko_car(r))) {
-      pkg_prefetch(pko_car(r));
-      return;
-    }
-}
-
 /* One element e of a term: its use counted, the symbols it is recorded;
    true when e is a compound node seen for the first time (to descend). */
 static inline __attribute__((always_inline)) bool pkg_visit(pkg_walker *w, pk_val e)
@@ -1318,7 +1306,6 @@ static void pkg_walk(pk_val outs, pkg_walker *w)
         if (!st) pkg_oom();
       }
       pkg_prefetch(e);
-      pkg_prefetch_next(st[n - 1].rest);
       __builtin_prefetch((const char *)pko_as_pair(e) + PKG_WAHEAD);
       rv = pkg_rv(pko_car(e));
       st[n++] = (fr){ e, e, 0, rv >= 0 ? pkg_rvs[rv].n + 1 : -1 };
