@@ -843,7 +843,6 @@ static void pkg_defer(pkg_rd *rd, const pkg_frame *f, uint32_t h, bool atoms)
 {
   size_t n = rd->n - f->start;
   if (rd->rcount == PKG_RING) pkg_resolve(rd);
-  if (rd->rcount >= PKG_RING / 2) pkh_prefetch_node(rd->ring[(rd->rhead + rd->rcount - PKG_RING / 2) % PKG_RING].h);
   pkh_prefetch(h);
   unsigned k = (rd->rhead + rd->rcount++) % PKG_RING;
   pkg_pend *p = &rd->ring[k];
