@@ -821,10 +821,15 @@ static inline void pkg_known_put(pkg_rd *rd, const pk_val *items, size_t n, uint
   e->list = l;
 }
 
-/* Intern the oldest pending list and put it where its placeholder is. */
+/* Intern the oldest pending list and put it where its placeholder is.
+   The node of the list PKG_NODE_AHEAD places behind it is asked for now:
+   its table slot, asked for when it closed, has arrived by then (asking
+   halfway through the ring waited for the slot). */
+#define PKG_NODE_AHEAD 4
 static void pkg_resolve(pkg_rd *rd)
 {
   pkg_pend *p = &rd->ring[rd->rhead];
+  if (rd->rcount > PKG_NODE_AHEAD) pkh_prefetch_node(rd->ring[(rd->rhead + PKG_NODE_AHEAD) % PKG_RING].h);
   pk_val l = pkh_list_at(p->items, p->n, p->h);
   if (p->atoms) pkg_known_put(rd, p->items, p->n, p->h, l);
   if (p->wring < 0)

@@ -451,6 +451,17 @@ void pkh_prefetch(uint32_t h)
   __builtin_prefetch((const void *)&arr->slot[i]);
 }
 
+/* A slot's value read without ordering: only an address to prefetch,
+   which may be stale or 0 (prefetching any address is harmless). */
+void pkh_prefetch_node(uint32_t h)
+{
+  const pkh_arr *arr = atomic_load_explicit(&pkh_shard_of(h)->arr, memory_order_relaxed);
+  if (!arr) return;
+  size_t i = (h >> 1) & (arr->cap - 1);
+  if (atomic_load_explicit(&arr->hash[i], memory_order_relaxed) != h) return;
+  __builtin_prefetch((const void *)(atomic_load_explicit(&arr->slot[i], memory_order_relaxed) & ~PK_TAG_MASK));
+}
+
 /* The slots each shard wants for n more terms, or 0 where it has room. */
 static void pkh_wants(size_t n, size_t want[PKH_SHARDS])
 {
