@@ -11,7 +11,8 @@
 **
 ** Printing: one depth-first walk over the output DAG counts uses and
 ** records the finishing order; the defines follow from it; one more
-** iterative walk writes the text.
+** iterative walk writes the defines' and outputs' text from its end
+** backwards (pkg_back), which meets the nodes about in memory order.
 */
 #include "pk_graph.h"
 #include "pk_hcons.h"
@@ -171,13 +172,16 @@ typedef struct pkg_vec {
   size_t n, cap;
 } pkg_vec;
 
-static void pkg_vpush(pkg_vec *a, pk_val x)
+static __attribute__((noinline)) void pkg_vgrow(pkg_vec *a)
 {
-  if (a->n == a->cap) {
-    a->cap = a->cap ? a->cap * 2 : 256;
-    a->v = realloc(a->v, a->cap * sizeof *a->v);
-    if (!a->v) pkg_oom();
-  }
+  a->cap = a->cap ? a->cap * 2 : 256;
+  a->v = realloc(a->v, a->cap * sizeof *a->v);
+  if (!a->v) pkg_oom();
+}
+
+static inline void pkg_vpush(pkg_vec *a, pk_val x)
+{
+  if (a->n == a->cap) pkg_vgrow(a);
   a->v[a->n++] = x;
 }
 
@@ -215,10 +219,19 @@ typedef struct pkg_symc {
 #define PKG_RING_ITEMS 8
 typedef struct pkg_pend {
   pk_val items[PKG_RING_ITEMS];
-  uint32_t h, n;
-  int32_t wring; /* -1: rd->vals[wslot]; else ring[wring].items[wslot] */
+  uint32_t h, n, atoms; /* atoms: its items are (pkg_atomsp), so it goes in pkg_known */
+  int32_t wring;        /* -1: rd->vals[wslot]; else ring[wring].items[wslot] */
   uint32_t wslot;
 } pkg_pend;
+
+/* A list of up to PKG_KNOWN_ITEMS atoms interned lately (pkg_known). */
+#define PKG_KNOWN 4096
+#define PKG_KNOWN_ITEMS 3
+typedef struct pkg_known {
+  uint32_t h, n;
+  pk_val items[PKG_KNOWN_ITEMS];
+  pk_val list;
+} pkg_known;
 
 typedef struct pkg_rd {
   pkr_reader *r;
@@ -231,11 +244,12 @@ typedef struct pkg_rd {
   uint32_t hfix[16];       /* hashes of the fixnums 0..15, 0 until needed */
   pkg_pend ring[PKG_RING]; /* lists in flight, oldest at rhead */
   unsigned rhead, rcount;
-  pkg_symc symcache[256]; /* recent symbols by their name */
-  pkg_symc *sym;          /* the entry of the symbol just lexed, or NULL */
-  pk_val *vals;           /* items of the open lists, innermost last */
-  uint32_t *hs;           /* their hashes (pkh_hash) */
-  pkg_item *pos;          /* where each item starts */
+  pkg_symc symcache[256];     /* recent symbols by their name */
+  pkg_known known[PKG_KNOWN]; /* lists of atoms by their hash */
+  pkg_symc *sym;              /* the entry of the symbol just lexed, or NULL */
+  pk_val *vals;               /* items of the open lists, innermost last */
+  uint32_t *hs;               /* their hashes (pkh_hash) */
+  pkg_item *pos;              /* where each item starts */
   size_t n, icap;
   pkg_frame *fr; /* open lists */
   size_t depth, fcap;
@@ -657,17 +671,45 @@ static inline pkg_symc *pkg_symbol(pkg_rd *rd, const char *s, size_t n, uint64_t
   return pkg_symfill(c, s, n, 0);
 }
 
-/* Bytes that end a token the fast lexer takes (a subset of the program
+/* Byte classes of the fast lexers (pkg_token, pkg_terms): the bytes
+   from PKG_C_BLANK on end a token they take (a subset of the program
    reader's delimiters: anything else goes to pkr_lex). */
-static inline bool pkg_delim(const pkg_rd *rd, size_t j)
+enum { PKG_C_OTHER, PKG_C_ALPHA, PKG_C_DIGIT, PKG_C_BLANK, PKG_C_NL, PKG_C_OPEN, PKG_C_CLOSE, PKG_C_SEMI };
+static const uint8_t pkg_cls[256] = {
+  [' '] = PKG_C_BLANK,         ['\t'] = PKG_C_BLANK, ['\r'] = PKG_C_BLANK,        ['\n'] = PKG_C_NL,
+  ['('] = PKG_C_OPEN,          ['['] = PKG_C_OPEN,   [')'] = PKG_C_CLOSE,         [']'] = PKG_C_CLOSE,
+  [';'] = PKG_C_SEMI,          ['_'] = PKG_C_ALPHA,  ['0' ... '9'] = PKG_C_DIGIT, ['a' ... 'z'] = PKG_C_ALPHA,
+  ['A' ... 'Z'] = PKG_C_ALPHA,
+};
+
+static inline unsigned pkg_class(const char *t, size_t j) { return pkg_cls[(unsigned char)t[j]]; }
+
+/* Does a token end before byte j of t[0..len)? */
+static inline bool pkg_ends(const char *t, size_t j, size_t len) { return j == len || pkg_class(t, j) >= PKG_C_BLANK; }
+
+/* The end of the name of letters, digits and _ at t[i] (a letter or _),
+   if a token ends there, else 0; *w gets its first 8 bytes, the key of
+   pkg_symbol. */
+static inline size_t pkg_name_at(const char *t, size_t i, size_t len, uint64_t *w)
 {
-  if (j == rd->len) return true;
-  char c = rd->text[j];
-  return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '(' || c == ')' || c == '[' || c == ']' || c == ';';
+  size_t j = i + 1;
+  uint64_t x = (unsigned char)t[i];
+  for (; j < len && pkg_class(t, j) - PKG_C_ALPHA < 2u; j++)
+    if (j - i < 8) x |= (uint64_t)(unsigned char)t[j] << 8 * (j - i);
+  *w = x;
+  return pkg_ends(t, j, len) ? j : 0;
 }
 
-static inline bool pkg_alpha(int c) { return ((unsigned)c | 0x20) - 'a' < 26u || c == '_'; }
-static inline bool pkg_digit(int c) { return (unsigned)c - '0' < 10u; }
+/* The end of the integer of up to 18 digits at t[i] (a digit), if a token
+   ends there, else 0; *x gets its value. */
+static inline size_t pkg_int_at(const char *t, size_t i, size_t len, int64_t *x)
+{
+  size_t j = i + 1;
+  int64_t v = t[i] - '0';
+  while (j < len && pkg_class(t, j) == PKG_C_DIGIT && j - i < 18) v = v * 10 + (t[j++] - '0');
+  *x = v;
+  return pkg_ends(t, j, len) ? j : 0;
+}
 
 /* The next token, as pkr_lex gives it.  The commonest ones are taken here
    without the general lexer: blanks, brackets, symbols of letters, digits
@@ -680,41 +722,35 @@ static int pkg_token(pkg_rd *rd, pk_val *v, pk_srcpos *pos, int *bracket)
   const char *t = rd->text;
   size_t i = rd->i, len = rd->len;
   for (; i < len; i++) {
-    char c = t[i];
-    if (c == '\n')
+    unsigned k = pkg_class(t, i);
+    if (k == PKG_C_NL)
       rd->line++, rd->lstart = i + 1;
-    else if (c != ' ' && c != '\t' && c != '\r')
+    else if (k != PKG_C_BLANK)
       break;
   }
   rd->i = i;
   rd->sym = NULL;
   *pos = (pk_srcpos){ rd->file, rd->line, (int)(i - rd->lstart) + 1 };
   if (i < len) {
-    int c = (unsigned char)t[i];
-    if (c == '(' || c == '[' || c == ')' || c == ']') {
-      *bracket = c;
+    unsigned k = pkg_class(t, i);
+    if (k == PKG_C_OPEN || k == PKG_C_CLOSE) {
+      *bracket = (unsigned char)t[i];
       rd->i++;
-      return c == '(' || c == '[' ? PKR_LEX_OPEN : PKR_LEX_CLOSE;
+      return k == PKG_C_OPEN ? PKR_LEX_OPEN : PKR_LEX_CLOSE;
     }
-    size_t j = i + 1;
-    if (pkg_alpha(c)) {
-      uint64_t w = (uint64_t)c;
-      for (; j < len && (pkg_alpha(t[j]) || pkg_digit(t[j])); j++)
-        if (j - i < 8) w |= (uint64_t)(unsigned char)t[j] << 8 * (j - i);
-      if (pkg_delim(rd, j)) {
-        rd->sym = pkg_symbol(rd, t + i, j - i, w);
-        *v = rd->sym->sym;
-        rd->i = j;
-        return PKR_LEX_ATOM;
-      }
-    } else if (pkg_digit(c)) {
-      int64_t x = c - '0';
-      while (j < len && pkg_digit(t[j]) && j - i < 18) x = x * 10 + (t[j++] - '0');
-      if (pkg_delim(rd, j)) {
-        *v = pko_mkfix(x);
-        rd->i = j;
-        return PKR_LEX_ATOM;
-      }
+    size_t j;
+    uint64_t w;
+    int64_t x;
+    if (k == PKG_C_ALPHA && (j = pkg_name_at(t, i, len, &w))) {
+      rd->sym = pkg_symbol(rd, t + i, j - i, w);
+      *v = rd->sym->sym;
+      rd->i = j;
+      return PKR_LEX_ATOM;
+    }
+    if (k == PKG_C_DIGIT && (j = pkg_int_at(t, i, len, &x))) {
+      *v = pko_mkfix(x);
+      rd->i = j;
+      return PKR_LEX_ATOM;
     }
   }
   pkr_seek(rd->r, rd->i, rd->line, pos->col);
@@ -725,33 +761,18 @@ static int pkg_token(pkg_rd *rd, pk_val *v, pk_srcpos *pos, int *bracket)
   return k;
 }
 
-/* Byte classes for pkg_terms. */
-enum { PKG_C_OTHER, PKG_C_BLANK, PKG_C_NL, PKG_C_OPEN, PKG_C_CLOSE, PKG_C_ALPHA, PKG_C_DIGIT, PKG_C_SEMI };
-static const uint8_t pkg_cls[256] = {
-  [' '] = PKG_C_BLANK,         ['\t'] = PKG_C_BLANK, ['\r'] = PKG_C_BLANK,        ['\n'] = PKG_C_NL,
-  ['('] = PKG_C_OPEN,          ['['] = PKG_C_OPEN,   [')'] = PKG_C_CLOSE,         [']'] = PKG_C_CLOSE,
-  [';'] = PKG_C_SEMI,          ['_'] = PKG_C_ALPHA,  ['0' ... '9'] = PKG_C_DIGIT, ['a' ... 'z'] = PKG_C_ALPHA,
-  ['A' ... 'Z'] = PKG_C_ALPHA,
-};
-
-/* Does a token end before byte j (pkg_delim by the class table)? */
-static inline bool pkg_ends(const pkg_rd *rd, size_t j)
-{
-  if (j == rd->len) return true;
-  unsigned c = pkg_cls[(unsigned char)rd->text[j]];
-  return c != PKG_C_OTHER && c != PKG_C_ALPHA && c != PKG_C_DIGIT;
-}
-
 /* Push the first item of the innermost list (or any item when head is
    false) from the fast path, which knows whether the list needs
    pkg_check_term. */
 static inline void pkg_fpush(pkg_rd *rd, pk_val v, uint32_t h, int check)
 {
-  if (rd->n == rd->icap) pkg_grow(rd);
+  size_t n = rd->n; /* once: the stores below could be to it as far as the compiler knows */
+  if (n == rd->icap) pkg_grow(rd);
   pkg_frame *f = &rd->fr[rd->depth - 1];
-  if (rd->n == f->start) f->check = (int16_t)check;
-  rd->vals[rd->n] = v;
-  rd->hs[rd->n++] = h; /* items inside terms need no position */
+  if (n == f->start) f->check = (int16_t)check;
+  rd->vals[n] = v;
+  rd->hs[n] = h; /* items inside terms need no position */
+  rd->n = n + 1;
 }
 
 /* The hash of a small fixnum, remembered. */
@@ -767,11 +788,50 @@ static inline uint32_t pkg_fixhash(pkg_rd *rd, pk_val x, int64_t i)
 static inline pk_val pkg_pending(unsigned k) { return (pk_val)k << 4 | PK_TAG_VAR; }
 static inline bool pkg_pendingp(pk_val v) { return (v & PK_TAG_MASK) == PK_TAG_VAR; }
 
-/* Intern the oldest pending list and put it where its placeholder is. */
+/* Are items[0..n) atoms (no lists, no placeholders), few enough for a
+   pkg_known entry? */
+static inline bool pkg_atomsp(const pk_val *items, size_t n)
+{
+  if (n > PKG_KNOWN_ITEMS) return false;
+  for (size_t k = 0; k < n; k++)
+    if (pko_pairp(items[k]) || pkg_pendingp(items[k])) return false;
+  return true;
+}
+
+/* The list items[0..n) of hash h if it is in the cache of lists of atoms,
+   else 0.  The lowest lists of a term repeat most (the unit-law model's
+   lowest are 648 different ones, over a quarter of its lists): found
+   here they cost no probe of the table, whose slots and nodes are cold. */
+static inline pk_val pkg_known_get(const pkg_rd *rd, const pk_val *items, size_t n, uint32_t h)
+{
+  const pkg_known *e = &rd->known[(h >> 1) & (PKG_KNOWN - 1)];
+  if (e->h != h || e->n != n) return 0;
+  for (size_t k = 0; k < n; k++)
+    if (e->items[k] != items[k]) return 0;
+  return e->list;
+}
+
+/* Remember list l of atoms items[0..n) (pkg_atomsp) of hash h. */
+static inline void pkg_known_put(pkg_rd *rd, const pk_val *items, size_t n, uint32_t h, pk_val l)
+{
+  pkg_known *e = &rd->known[(h >> 1) & (PKG_KNOWN - 1)];
+  e->h = h;
+  e->n = (uint32_t)n;
+  for (size_t k = 0; k < n; k++) e->items[k] = items[k];
+  e->list = l;
+}
+
+/* Intern the oldest pending list and put it where its placeholder is.
+   The node of the list PKG_NODE_AHEAD places behind it is asked for now:
+   its table slot, asked for when it closed, has arrived by then (asking
+   halfway through the ring waited for the slot). */
+#define PKG_NODE_AHEAD 4
 static void pkg_resolve(pkg_rd *rd)
 {
   pkg_pend *p = &rd->ring[rd->rhead];
+  if (rd->rcount > PKG_NODE_AHEAD) pkh_prefetch_node(rd->ring[(rd->rhead + PKG_NODE_AHEAD) % PKG_RING].h);
   pk_val l = pkh_list_at(p->items, p->n, p->h);
+  if (p->atoms) pkg_known_put(rd, p->items, p->n, p->h, l);
   if (p->wring < 0)
     rd->vals[p->wslot] = l;
   else
@@ -780,14 +840,14 @@ static void pkg_resolve(pkg_rd *rd)
   rd->rcount--;
 }
 
-/* The innermost list (frame f, short enough) closes: its hash now and the
-   table's slot for it prefetched, its interning once PKG_RING more lists
-   have closed, so that the table's cache misses overlap. */
-static void pkg_defer(pkg_rd *rd, const pkg_frame *f)
+/* The innermost list (frame f, short enough, hash h; atoms: pkg_atomsp of
+   its items) closes: the table's slot for it prefetched, its interning
+   once PKG_RING more lists have closed, so that the table's cache misses
+   overlap. */
+static void pkg_defer(pkg_rd *rd, const pkg_frame *f, uint32_t h, bool atoms)
 {
   size_t n = rd->n - f->start;
   if (rd->rcount == PKG_RING) pkg_resolve(rd);
-  uint32_t h = pkh_list_hash(rd->hs + f->start, n);
   pkh_prefetch(h);
   unsigned k = (rd->rhead + rd->rcount++) % PKG_RING;
   pkg_pend *p = &rd->ring[k];
@@ -801,11 +861,30 @@ static void pkg_defer(pkg_rd *rd, const pkg_frame *f)
   }
   p->h = h;
   p->n = (uint32_t)n;
+  p->atoms = atoms;
   p->wring = -1;
   p->wslot = (uint32_t)f->start;
   rd->n = f->start;
   rd->depth--;
   pkg_fpush(rd, pkg_pending(k), h, 0);
+}
+
+/* The innermost list (frame f, of 1 to PKG_RING_ITEMS items) closes:
+   found in the cache of lists of atoms, or deferred. */
+static inline void pkg_shut(pkg_rd *rd, const pkg_frame *f)
+{
+  size_t n = rd->n - f->start;
+  const pk_val *items = rd->vals + f->start;
+  uint32_t h = pkh_list_hash(rd->hs + f->start, n);
+  bool atoms = pkg_atomsp(items, n);
+  pk_val l = atoms ? pkg_known_get(rd, items, n, h) : 0;
+  if (!l) {
+    pkg_defer(rd, f, h, atoms);
+    return;
+  }
+  rd->n = f->start;
+  rd->depth--;
+  pkg_fpush(rd, l, h, 0);
 }
 
 /* The body of a define's or output's term (depth 3 and more, not in an
@@ -817,9 +896,14 @@ static void pkg_terms(pkg_rd *rd)
 {
   const char *t = rd->text;
   size_t i = rd->i, len = rd->len;
-  while (i < len && rd->depth >= 3) {
+  while (i < len) { /* the depth stays 3 or more: a close to depth 2 returns */
     unsigned char c = (unsigned char)t[i];
-    switch (pkg_cls[c]) {
+    unsigned k = pkg_cls[c];
+    if (k == PKG_C_BLANK) { /* most tokens have one blank before them: no dispatch for it */
+      if (++i == len) break;
+      k = pkg_cls[c = (unsigned char)t[i]];
+    }
+    switch (k) {
     case PKG_C_BLANK: i++; continue;
     case PKG_C_NL:
       rd->line++;
@@ -841,17 +925,15 @@ static void pkg_terms(pkg_rd *rd)
         rd->depth--;
         pkg_fpush(rd, l, pkh_hash(l), 0);
       } else {
-        pkg_defer(rd, f);
+        pkg_shut(rd, f);
       }
       i++;
       continue;
     }
     case PKG_C_ALPHA: {
-      size_t j = i + 1;
-      uint64_t w = c;
-      for (; j < len && pkg_cls[(unsigned char)t[j]] >= PKG_C_ALPHA && pkg_cls[(unsigned char)t[j]] <= PKG_C_DIGIT; j++)
-        if (j - i < 8) w |= (uint64_t)(unsigned char)t[j] << 8 * (j - i);
-      if (!pkg_ends(rd, j)) break;
+      uint64_t w;
+      size_t j = pkg_name_at(t, i, len, &w);
+      if (!j) break;
       pkg_symc *e = rd->sym = pkg_symbol(rd, t + i, j - i, w);
       uint32_t h;
       pk_val v =
@@ -861,10 +943,9 @@ static void pkg_terms(pkg_rd *rd)
       continue;
     }
     case PKG_C_DIGIT: {
-      size_t j = i + 1;
-      int64_t x = c - '0';
-      while (j < len && pkg_digit(t[j]) && j - i < 18) x = x * 10 + (t[j++] - '0');
-      if (!pkg_ends(rd, j)) break;
+      int64_t x;
+      size_t j = pkg_int_at(t, i, len, &x);
+      if (!j) break;
       pk_val v = pko_mkfix(x);
       pkg_fpush(rd, v, pkg_fixhash(rd, v, x), 0);
       i = j;
@@ -919,18 +1000,18 @@ static void pkg_context(const pkg_rd *rd)
 }
 
 /* Free room in the collected heap for reading len bytes of model text:
-   16 bytes a byte, kept from when the nodes were in that heap (the
-   unit-law model's took 6 bytes a byte; now they are mapped apart and
-   what stays is under 4, though a tensor's numbers can take more than
-   their text).  A large model then reads without a
-   collection: the collector starts one whenever the bytes allocated
-   since the last reach the free space, and while reading, the heap only
-   grows.  The table is made room for a list per 16 bytes (the unit-law
-   model has one per 14), so it is not rebuilt as it grows.  Small texts
-   are left alone. */
+   4 bytes a byte (the nodes are mapped apart; what the collected heap
+   gets while reading is the reader's stacks and the declarations, less
+   than that: the unit-law model reads without a collection, as it did
+   with 16; a tensor's numbers can take more than their text).
+   A large model then reads without a collection: the collector starts
+   one whenever the bytes allocated since the last reach the free space,
+   and while reading, the heap only grows.  The table is made room for a
+   list per 16 bytes (the unit-law model has one per 14), so it is not
+   rebuilt as it grows.  Small texts are left alone. */
 static void pkg_reserve(size_t len)
 {
-  size_t want = len * 16, free = GC_get_free_bytes();
+  size_t want = len * 4, free = GC_get_free_bytes();
   if (len < (1u << 20)) return;
   if (free < want) GC_expand_hp(want - free);
   pkh_reserve(len / 16);
@@ -1133,6 +1214,12 @@ static void pkg_take_syms(pkg_map *taken, pk_val l)
     if (pko_symbolp(pko_car(l))) pkg_put(taken, pko_car(l), &fresh);
 }
 
+/* How far above a list the walk enters the lists after it are asked for.
+   A read model's lists lie in the order the reader made them (a list
+   right after its last element's subterm), so once the walk has gone down
+   a term's first elements it climbs up the memory; what it meets a few
+   dozen lists on is cold by then. */
+#define PKG_WAHEAD 2048
 /* The printer's walk: nodes seen, symbols used, the nodes in the order
    they finish, the nodes used more than once. */
 typedef struct pkg_walker {
@@ -1156,21 +1243,9 @@ static inline void pkg_prefetch(pk_val l)
     }
 }
 
-/* The elements of the first list among the items of r asked for too: the
-   list's own node was asked for with its siblings, so by the time the walk
-   has gone down the sibling before it, its elements are needed next. */
-static inline void pkg_prefetch_next(pk_val r)
-{
-  for (; pko_pairp(r); r = pko_cdr(r))
-    if (pko_pairp(pko_car(r))) {
-      pkg_prefetch(pko_car(r));
-      return;
-    }
-}
-
 /* One element e of a term: its use counted, the symbols it is recorded;
    true when e is a compound node seen for the first time (to descend). */
-static bool pkg_visit(pkg_walker *w, pk_val e)
+static inline __attribute__((always_inline)) bool pkg_visit(pkg_walker *w, pk_val e)
 {
   if (pko_symbolp(e)) {
     size_t c = (size_t)(((uint64_t)e >> 4) * 0x9E3779B97F4A7C15ull >> 58);
@@ -1235,7 +1310,7 @@ static void pkg_walk(pk_val outs, pkg_walker *w)
         if (!st) pkg_oom();
       }
       pkg_prefetch(e);
-      pkg_prefetch_next(st[n - 1].rest);
+      __builtin_prefetch((const char *)pko_as_pair(e) + PKG_WAHEAD);
       rv = pkg_rv(pko_car(e));
       st[n++] = (fr){ e, e, 0, rv >= 0 ? pkg_rvs[rv].n + 1 : -1 };
     }
@@ -1243,52 +1318,91 @@ static void pkg_walk(pk_val outs, pkg_walker *w)
   free(st);
 }
 
-/* One byte: pkp_putc's work without the call. */
-static inline void pkg_putc(pkp_buf *b, char c)
+/* Text written backwards, last byte first, into the room at the end of a
+   buffer b: it is b->s[start, end).  The printer writes a model's defines
+   and outputs from the end, so that it meets the nodes in about the
+   reverse of the order the reader made them (a list's last element is
+   made just before it): walking down the memory, where a walk from the
+   front jumps back over each last subterm and waits for a cold node at
+   each step.  Texts are moved in words that may spill up to 8 bytes below
+   start (kept free: room is made for PKG_BSLACK more than is written). */
+typedef struct pkg_back {
+  pkp_buf *b;
+  size_t start, end;
+} pkg_back;
+
+#define PKG_BSLACK 8
+/* How far below a list entered the next ones are asked for: the lists
+   made in order lie one after another, and a walk down them meets those
+   from here in a few dozen lists. */
+#define PKG_BAHEAD 1024
+
+/* Room for n more bytes before the text (and the slack below them): the
+   buffer grown, and the text moved to its new end. */
+static __attribute__((noinline)) void pkg_back_grow(pkg_back *k, size_t n)
 {
-  if (b->len + 2 > b->cap) {
-    pkp_putc(b, c);
+  pkp_buf *b = k->b;
+  size_t len = k->end - k->start;
+  pkp_reserve(b, PKG_BSLACK + n + len);
+  memmove(b->s + b->cap - 1 - len, b->s + k->start, len);
+  k->end = b->cap - 1;
+  k->start = k->end - len;
+}
+
+/* Start writing backwards after b's text, with room for about n bytes. */
+static void pkg_back_init(pkg_back *k, pkp_buf *b, size_t n)
+{
+  pkp_reserve(b, n + PKG_BSLACK);
+  *k = (pkg_back){ b, b->cap - 1, b->cap - 1 };
+}
+
+/* Move the text written backwards to the end of b's text. */
+static void pkg_back_done(pkg_back *k)
+{
+  pkp_buf *b = k->b;
+  memmove(b->s + b->len, b->s + k->start, k->end - k->start);
+  b->len += k->end - k->start;
+  b->s[b->len] = 0;
+}
+
+static inline void pkg_bputc(pkg_back *k, char c)
+{
+  if (k->start < k->b->len + 1 + PKG_BSLACK) pkg_back_grow(k, 1);
+  k->b->s[--k->start] = c;
+}
+
+static inline void pkg_bput(pkg_back *k, const char *s, size_t n)
+{
+  if (k->start < k->b->len + n + PKG_BSLACK) pkg_back_grow(k, n);
+  k->start -= n;
+  memcpy(k->b->s + k->start, s, n);
+}
+
+/* n bytes at s, where the 8 bytes before s + n may be read: a text of up
+   to 8 bytes (most names and numbers) is moved as one word, not through
+   memcpy's call and its branches on the length. */
+static inline void pkg_bput8(pkg_back *k, const char *s, size_t n)
+{
+  if (n > 8) {
+    pkg_bput(k, s, n);
     return;
   }
-  b->s[b->len++] = c;
-  b->s[b->len] = 0;
+  if (k->start < k->b->len + n + PKG_BSLACK) pkg_back_grow(k, n);
+  memcpy(k->b->s + k->start - 8, s + n - 8, 8);
+  k->start -= n;
 }
 
 /* A symbol or fixnum as write prints it, symbols from a cache of their
    written text (an arena of bytes, the map giving offset and length), so
-   each distinct symbol goes through the escaping rules once per print. */
+   each distinct symbol goes through the escaping rules once per print.
+   The arena starts with 8 bytes of padding (pkg_bput8 reads the 8 bytes
+   that end a text). */
 typedef struct pkg_atoms {
   pkg_map text;
   pkp_buf arena;
   pk_val rsym[256]; /* a direct-mapped front of text */
   int32_t roff[256], rlen[256];
 } pkg_atoms;
-
-/* n bytes at s: pkp_puts without the call when they fit. */
-static inline void pkg_write(pkp_buf *b, const char *s, size_t n)
-{
-  if (b->len + n + 1 > b->cap) {
-    pkp_puts(b, s, n);
-    return;
-  }
-  memcpy(b->s + b->len, s, n);
-  b->len += n;
-  b->s[b->len] = 0;
-}
-
-/* n bytes at s, where 8 bytes may be read at s: a text of up to 8 bytes
-   (most names and numbers) is moved as one word, not through memcpy's
-   call and its branches on the length. */
-static inline void pkg_write8(pkp_buf *b, const char *s, size_t n)
-{
-  if (n > 8 || b->len + 9 > b->cap) {
-    pkg_write(b, s, n);
-    return;
-  }
-  memcpy(b->s + b->len, s, 8);
-  b->len += n;
-  b->s[b->len] = 0;
-}
 
 /* Where symbol v's written text is in the arena (*len bytes from the
    returned offset), written there the first time. */
@@ -1302,7 +1416,6 @@ static int32_t pkg_symtext(pkg_atoms *c, pk_val v, int32_t *len)
       e->a = (int32_t)c->arena.len;
       pkp_print(&c->arena, v, PKP_WRITE);
       e->b = (int32_t)c->arena.len - e->a;
-      pkp_reserve(&c->arena, 8); /* pkg_write8 reads 8 bytes at any text */
     }
     c->rsym[r] = v;
     c->roff[r] = e->a;
@@ -1312,24 +1425,26 @@ static int32_t pkg_symtext(pkg_atoms *c, pk_val v, int32_t *len)
   return c->roff[r];
 }
 
-static void pkg_atom_out(pkp_buf *b, pkg_atoms *c, pk_val v)
+static inline void pkg_batom(pkg_back *k, pkg_atoms *c, pk_val v)
 {
   if (pko_fixnump(v)) {
-    char d[32], *end = d + 24, *o = end; /* 8 bytes of room after the digits for pkg_write8 */
     int64_t i = pko_fixval(v);
     uint64_t u = i < 0 ? 0 - (uint64_t)i : (uint64_t)i;
-    do *--o = (char)('0' + u % 10);
+    do pkg_bputc(k, (char)('0' + u % 10));
     while (u /= 10);
-    if (i < 0) *--o = '-';
-    pkg_write8(b, o, (size_t)(end - o));
+    if (i < 0) pkg_bputc(k, '-');
     return;
   }
   if (!pko_symbolp(v)) {
-    pkp_print(b, v, PKP_WRITE);
+    pkp_buf t;
+    pkp_init(&t);
+    pkp_print(&t, v, PKP_WRITE);
+    pkg_bput(k, t.s, t.len);
+    pkp_free(&t);
     return;
   }
   int32_t len, off = pkg_symtext(c, v, &len);
-  pkg_write8(b, c->arena.s + off, (size_t)len);
+  pkg_bput8(k, c->arena.s + off, (size_t)len);
 }
 
 /* Where a define's name is in the atoms' arena: 8 bytes, apart from the
@@ -1407,13 +1522,13 @@ static inline const pkg_dname *pkg_defname(const pkg_printer *p, pk_val e)
 }
 
 /* An element: its define's name, or itself when an atom. */
-static void pkg_elem(pkp_buf *b, const pkg_printer *p, pk_val e)
+static inline __attribute__((always_inline)) void pkg_belem(pkg_back *k, const pkg_printer *p, pk_val e)
 {
   const pkg_dname *d = pkg_defname(p, e);
   if (d)
-    pkg_write8(b, p->atoms->arena.s + d->off, (size_t)d->len);
+    pkg_bput8(k, p->atoms->arena.s + d->off, (size_t)d->len);
   else
-    pkg_atom_out(b, p->atoms, e);
+    pkg_batom(k, p->atoms, e);
 }
 
 /* The defines a print makes, in order (node, name; n, cap), and how to
@@ -1439,7 +1554,6 @@ static void pkg_defs_add(pkg_defs *d, pk_val node, pk_val name)
   pkp_buf *a = &d->atoms->arena; /* a define's name is never an element (it is not taken): no cache entry */
   int32_t off = (int32_t)a->len;
   pkp_print(a, name, PKP_WRITE);
-  pkp_reserve(a, 8); /* pkg_write8 reads 8 bytes at any text */
   d->node[d->n] = node;
   d->name[d->n] = (pkg_dname){ off, (int32_t)a->len - off };
   if (pko_pairp(node)) {
@@ -1498,58 +1612,55 @@ static void pkg_names(pk_val m, pkg_walker *w, pkg_defs *out)
   }
 }
 
-/* Write term t, every element that has a define written as its name (t
-   itself written out when root_named: it is what a define defines).
-   Iterative: r is the rest of the list being written, the stack holds the
-   rests of the lists around it. */
-static void pkg_term(pkp_buf *b, const pkg_printer *p, pk_val t, bool root_named)
+/* Enter list t: its close and tail written, a 0 (its open) and its
+   elements pushed on st, so that they come off last first. */
+static inline __attribute__((always_inline)) void pkg_bopen(pkg_back *k, const pkg_printer *p, pkg_vec *st, pk_val t)
+{
+  pkg_vpush(st, 0);
+  __builtin_prefetch((const char *)pko_as_pair(t) - PKG_BAHEAD);
+  pk_val r = t;
+  for (; pko_pairp(r); r = pko_cdr(r)) {
+    pk_val e = pko_car(r);
+    if (pko_pairp(e)) __builtin_prefetch(pko_as_pair(e));
+    pkg_vpush(st, e);
+  }
+  pkg_bputc(k, ')');
+  if (r != PK_NIL) {
+    pkg_belem(k, p, r);
+    pkg_bput(k, " . ", 3);
+  }
+}
+
+/* Write term t backwards, every element that has a define written as its
+   name (t itself written out when root_named: it is what a define
+   defines).  Iterative over the stack st (values, 0 for a list's open). */
+static void pkg_bterm(pkg_back *k, const pkg_printer *p, pkg_vec *st, pk_val t, bool root_named)
 {
   if (!pko_pairp(t) || (!root_named && pkg_defname(p, t))) {
     if (root_named)
-      pkg_atom_out(b, p->atoms, t);
+      pkg_batom(k, p->atoms, t);
     else
-      pkg_elem(b, p, t);
+      pkg_belem(k, p, t);
     return;
   }
-  size_t n = 0, cap = 64;
-  pk_val *st = malloc(cap * sizeof *st);
-  if (!st) pkg_oom();
-  pkg_putc(b, '(');
-  pk_val r = t;
-  bool first = true;
-  for (;;) {
-    if (pko_pairp(r)) {
-      if (!first) pkg_putc(b, ' ');
-      first = false;
-      pk_val e = pko_car(r);
-      r = pko_cdr(r);
-      if (!pko_pairp(e)) {
-        pkg_elem(b, p, e);
-        continue;
-      }
+  size_t base = st->n;
+  pkg_bopen(k, p, st, t);
+  while (st->n > base) {
+    pk_val e = st->v[--st->n];
+    if (!e) {
+      pkg_bputc(k, '(');
+    } else if (!pko_pairp(e)) {
+      pkg_belem(k, p, e);
+    } else {
       const pkg_dname *d = pkg_defname(p, e);
-      if (d) {
-        pkg_write8(b, p->atoms->arena.s + d->off, (size_t)d->len);
+      if (!d) {
+        pkg_bopen(k, p, st, e);
         continue;
       }
-      if (n == cap && !(st = realloc(st, (cap *= 2) * sizeof *st))) pkg_oom();
-      st[n++] = r;
-      pkg_putc(b, '(');
-      pkg_prefetch(e);
-      pkg_prefetch_next(r);
-      r = e;
-      first = true;
-      continue;
+      pkg_bput8(k, p->atoms->arena.s + d->off, (size_t)d->len);
     }
-    if (r != PK_NIL) {
-      pkp_puts(b, " . ", 3);
-      pkg_elem(b, p, r);
-    }
-    pkg_putc(b, ')');
-    if (!n) break;
-    r = st[--n];
+    if (st->n > base && st->v[st->n - 1]) pkg_bputc(k, ' '); /* not its list's first */
   }
-  free(st);
 }
 
 void pkg_print(pkp_buf *b, pk_val m)
@@ -1562,16 +1673,12 @@ void pkg_print(pkp_buf *b, pk_val m)
   pkg_atoms atoms = { .rsym = { 0 } };
   pkg_map_init(&atoms.text, 16);
   pkp_init(&atoms.arena);
+  pkp_puts(&atoms.arena, "        ", 8);
   pkg_defs defs = { .atoms = &atoms };
   pkg_map_init(&defs.tensors, 16);
   pk_val outs = pkg_outputs(m);
   pkg_walk(outs, &w);
   pkg_names(m, &w, &defs);
-  pkp_reserve(b, 12 * w.order.n); /* about what a list's text takes, names and separators included */
-  free(w.seen.keys);
-  free(w.order.v);
-  free(w.shared.v);
-  pkg_printer p = { defs.name, &defs.ids, &defs.tensors, &w.marks, &atoms };
   pkp_puts(b, "(model ", 7);
   pkp_print(b, pkg_name(m), PKP_WRITE);
   for (pk_val r = pko_cdr(pko_cdr(m)); pko_pairp(r); r = pko_cdr(r)) {
@@ -1579,19 +1686,31 @@ void pkg_print(pkp_buf *b, pk_val m)
     pkp_puts(b, "\n  ", 3);
     pkp_print(b, pko_car(r), PKP_WRITE);
   }
-  for (size_t k = 0; k < defs.n; k++) {
-    pkg_write(b, "\n  (define ", 11);
-    pkg_write(b, atoms.arena.s + defs.name[k].off, (size_t)defs.name[k].len);
-    pkg_putc(b, ' ');
-    pkg_term(b, &p, defs.node[k], true);
-    pkg_putc(b, ')');
+  pkg_back k;
+  pkg_back_init(&k, b, 12 * w.order.n); /* about what a list's text takes, names and separators included */
+  free(w.seen.keys);
+  free(w.order.v);
+  free(w.shared.v);
+  pkg_printer p = { defs.name, &defs.ids, &defs.tensors, &w.marks, &atoms };
+  pkg_vec st = { 0 };
+  pkg_bput(&k, "))\n", 3);
+  size_t first = st.n;
+  for (; pko_pairp(outs); outs = pko_cdr(outs)) pkg_vpush(&st, pko_car(outs));
+  while (st.n > first) {
+    size_t n = --st.n;
+    pkg_bterm(&k, &p, &st, st.v[n], false);
+    pkg_bputc(&k, ' ');
   }
-  pkp_puts(b, "\n  (output", 10);
-  for (; pko_pairp(outs); outs = pko_cdr(outs)) {
-    pkp_putc(b, ' ');
-    pkg_term(b, &p, pko_car(outs), false);
+  pkg_bput(&k, "\n  (output", 10);
+  for (size_t d = defs.n; d-- > 0;) {
+    pkg_bputc(&k, ')');
+    pkg_bterm(&k, &p, &st, defs.node[d], true);
+    pkg_bputc(&k, ' ');
+    pkg_bput(&k, atoms.arena.s + defs.name[d].off, (size_t)defs.name[d].len);
+    pkg_bput(&k, "\n  (define ", 11);
   }
-  pkp_puts(b, "))\n", 3);
+  pkg_back_done(&k);
+  free(st.v);
   free(defs.node);
   free(defs.name);
   free(defs.ids.s);

@@ -30,6 +30,7 @@
 #include "pk_hcons.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -61,7 +62,7 @@ typedef struct pkh_stack {
 } pkh_stack;
 
 typedef struct pkh_shard {
-  pthread_mutex_t lock;
+  _Atomic int lock; /* pkh_lock */
   _Atomic(pkh_arr *) arr;
   pkh_stack atoms;            /* under lock: the boxed atoms, scanned (the arrays are not) */
   size_t count, lists, cells; /* under lock */
@@ -70,6 +71,18 @@ typedef struct pkh_shard {
 } pkh_shard;
 
 static pkh_shard pkh_tab[PKH_SHARDS];
+
+/* A shard's lock, held for one insert or an array's rebuild: a pthread
+   mutex's lock and unlock took more instructions than the insert.  Spins
+   on a load, then yields (the holder may have lost its core). */
+static inline void pkh_lock(pkh_shard *sh)
+{
+  for (unsigned round = 0; atomic_exchange_explicit(&sh->lock, 1, memory_order_acquire);)
+    while (atomic_load_explicit(&sh->lock, memory_order_relaxed))
+      if (++round > 64) sched_yield();
+}
+
+static inline void pkh_unlock(pkh_shard *sh) { atomic_store_explicit(&sh->lock, 0, memory_order_release); }
 
 /* Where this thread's new nodes go, whatever their shard: the nodes a
    thread makes one after another (a term as it is read or rewritten) lie
@@ -88,10 +101,11 @@ static _Noreturn void pkh_oom(void)
 /* Bytes of an array of cap slots. */
 static size_t pkh_arrbytes(size_t cap) { return sizeof(pkh_arr) + cap * (sizeof(pk_val) + sizeof(uint32_t)); }
 
-/* a made an empty array of cap slots. */
-static pkh_arr *pkh_setarr(pkh_arr *a, size_t cap)
+/* a made an empty array of cap slots (zeroed: a is fresh mapped memory,
+   whose pages the system gives zeroed when first touched). */
+static pkh_arr *pkh_setarr(pkh_arr *a, size_t cap, bool zeroed)
 {
-  memset(a, 0, pkh_arrbytes(cap));
+  if (!zeroed) memset(a, 0, pkh_arrbytes(cap));
   a->cap = cap;
   a->hash = (_Atomic uint32_t *)(a->slot + cap);
   return a;
@@ -103,7 +117,7 @@ static pkh_arr *pkh_newarr(size_t cap)
 {
   pkh_arr *a = GC_MALLOC_ATOMIC(pkh_arrbytes(cap));
   if (!a) pkh_oom();
-  return pkh_setarr(a, cap);
+  return pkh_setarr(a, cap, false);
 }
 
 static void pkh_spush(pkh_stack *s, pk_val x)
@@ -123,7 +137,6 @@ static void pkh_spush(pkh_stack *s, pk_val x)
 static void pkh_init_once(void)
 {
   for (unsigned k = 0; k < PKH_SHARDS; k++) {
-    pthread_mutex_init(&pkh_tab[k].lock, NULL);
     atomic_store(&pkh_tab[k].arr, pkh_newarr(256));
     pkh_tab[k].next_id = 1;
   }
@@ -168,14 +181,20 @@ static inline uint32_t pkh_hash_of(pk_val v) { return pko_pairp(v) ? pkh_node_of
 
 uint32_t pkh_hash(pk_val t) { return pkh_hash_of(t); }
 
-/* Hash of the list items[0..n) ending in tail, from the items' hashes
-   (hs, or computed when NULL): a multiply per element, one full mix at
-   the end. */
-static uint32_t pkh_listhash(const pk_val *items, const uint32_t *hs, size_t n, pk_val tail)
+/* One item's step of a list's hash: a multiply per item, one full mix at
+   the end (pkh_listend). */
+static inline uint64_t pkh_step(uint64_t h, uint32_t hi) { return (h ^ hi) * 0x100000001b3ull + (h >> 29); }
+static inline uint32_t pkh_listend(uint64_t h, uint32_t tailh) { return (uint32_t)pkh_mix(h ^ tailh) | 1; }
+
+/* pkh_hash_of(PK_NIL), folded to a constant: most lists are proper. */
+#define PKH_NILHASH ((uint32_t)pkh_mix((uint64_t)PK_NIL) | 1)
+
+/* Hash of the list items[0..n) ending in tail. */
+static uint32_t pkh_listhash(const pk_val *items, size_t n, pk_val tail)
 {
   uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
-  for (size_t k = 0; k < n; k++) h = (h ^ (hs ? hs[k] : pkh_hash_of(items[k]))) * 0x100000001b3ull + (h >> 29);
-  return (uint32_t)pkh_mix(h ^ pkh_hash_of(tail)) | 1;
+  for (size_t k = 0; k < n; k++) h = pkh_step(h, pkh_hash_of(items[k]));
+  return pkh_listend(h, tail == PK_NIL ? PKH_NILHASH : pkh_hash_of(tail));
 }
 
 /* Boxed atoms that interning makes canonical. */
@@ -214,7 +233,7 @@ static inline bool pkh_same_atom(pk_val s, pk_val a)
 
 /* Probe arr for the list items[0..n) + tail (n > 0) or the atom tail
    (n == 0): the value, or 0 at the first empty slot (*at: its index). */
-static pk_val pkh_probe(const pkh_arr *arr, uint32_t h, const pk_val *items, size_t n, pk_val tail, size_t *at)
+static inline pk_val pkh_probe(const pkh_arr *arr, uint32_t h, const pk_val *items, size_t n, pk_val tail, size_t *at)
 {
   size_t m = arr->cap - 1, i = (h >> 1) & m;
   __builtin_prefetch((const void *)&arr->slot[i]); /* loaded in parallel with the hash, needed on a match */
@@ -362,23 +381,16 @@ static pk_val pkh_newlist(pkh_shard *sh, uint32_t h, const pk_val *items, size_t
   return (pk_val)node | PK_TAG_GPAIR;
 }
 
-/* Find or add a list (n > 0) or an atom (n == 0, the atom in tail): the
-   lock-free probe, then under the lock the insert.  The locked probe is
-   skipped when the array is the one probed and the empty slot found is
-   still empty: slots only ever fill, so the probe sequence up to it is
-   unchanged and the term cannot be anywhere else. */
-static pk_val pkh_find_add(uint32_t h, const pk_val *items, size_t n, pk_val tail)
+/* The insert after a lock-free miss (seen: the array probed, at: the
+   empty slot it ended at).  The locked probe is skipped when the array is
+   still the one probed and that slot is still empty: slots only ever
+   fill, so the probe sequence up to it is unchanged and the term cannot
+   be anywhere else. */
+static __attribute__((noinline)) pk_val pkh_add(pkh_shard *sh, const pkh_arr *seen, size_t at, uint32_t h,
+                                                const pk_val *items, size_t n, pk_val tail)
 {
-  pkh_shard *sh = pkh_shard_of(h);
-  size_t at;
-  pkh_arr *seen = atomic_load_explicit(&sh->arr, memory_order_acquire);
-  if (!seen) { /* the table is made on first use; an array published means its shard is ready */
-    pthread_once(&pkh_once, pkh_init_once);
-    seen = atomic_load_explicit(&sh->arr, memory_order_acquire);
-  }
-  pk_val v = pkh_probe(seen, h, items, n, tail, &at);
-  if (v) return v;
-  pthread_mutex_lock(&sh->lock);
+  pk_val v = 0;
+  pkh_lock(sh);
   size_t cap = atomic_load_explicit(&sh->arr, memory_order_relaxed)->cap;
   if ((sh->count + 1) * 4 > cap * 3) pkh_grow(sh, pkh_newarr(cap * 2));
   pkh_arr *arr = atomic_load_explicit(&sh->arr, memory_order_relaxed);
@@ -393,8 +405,23 @@ static pk_val pkh_find_add(uint32_t h, const pk_val *items, size_t n, pk_val tai
     atomic_store_explicit(&arr->hash[at], h, memory_order_release);
     sh->count++;
   }
-  pthread_mutex_unlock(&sh->lock);
+  pkh_unlock(sh);
   return v;
+}
+
+/* Find or add a list (n > 0) or an atom (n == 0, the atom in tail): the
+   lock-free probe, then pkh_add. */
+static inline pk_val pkh_find_add(uint32_t h, const pk_val *items, size_t n, pk_val tail)
+{
+  pkh_shard *sh = pkh_shard_of(h);
+  size_t at = 0;
+  pkh_arr *seen = atomic_load_explicit(&sh->arr, memory_order_acquire);
+  if (__builtin_expect(!seen, 0)) { /* the table is made on first use; an array published means its shard is ready */
+    pthread_once(&pkh_once, pkh_init_once);
+    seen = atomic_load_explicit(&sh->arr, memory_order_acquire);
+  }
+  pk_val v = pkh_probe(seen, h, items, n, tail, &at);
+  return v ? v : pkh_add(sh, seen, at, h, items, n, tail);
 }
 
 /* ---- public -------------------------------------------------------------------- */
@@ -402,12 +429,15 @@ static pk_val pkh_find_add(uint32_t h, const pk_val *items, size_t n, pk_val tai
 pk_val pkh_list(const pk_val *items, size_t n, pk_val tail)
 {
   if (n == 0) return tail;
-  return pkh_find_add(pkh_listhash(items, NULL, n, tail), items, n, tail);
+  return pkh_find_add(pkh_listhash(items, n, tail), items, n, tail);
 }
 
 uint32_t pkh_list_hash(const uint32_t *hs, size_t n)
 {
-  return n ? pkh_listhash(NULL, hs, n, PK_NIL) : pkh_hash_of(PK_NIL);
+  if (!n) return PKH_NILHASH;
+  uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+  for (size_t k = 0; k < n; k++) h = pkh_step(h, hs[k]);
+  return pkh_listend(h, PKH_NILHASH);
 }
 
 pk_val pkh_list_at(const pk_val *items, size_t n, uint32_t h) { return n ? pkh_find_add(h, items, n, PK_NIL) : PK_NIL; }
@@ -421,17 +451,28 @@ void pkh_prefetch(uint32_t h)
   __builtin_prefetch((const void *)&arr->slot[i]);
 }
 
+/* A slot's value read without ordering: only an address to prefetch,
+   which may be stale or 0 (prefetching any address is harmless). */
+void pkh_prefetch_node(uint32_t h)
+{
+  const pkh_arr *arr = atomic_load_explicit(&pkh_shard_of(h)->arr, memory_order_relaxed);
+  if (!arr) return;
+  size_t i = (h >> 1) & (arr->cap - 1);
+  if (atomic_load_explicit(&arr->hash[i], memory_order_relaxed) != h) return;
+  __builtin_prefetch((const void *)(atomic_load_explicit(&arr->slot[i], memory_order_relaxed) & ~PK_TAG_MASK));
+}
+
 /* The slots each shard wants for n more terms, or 0 where it has room. */
 static void pkh_wants(size_t n, size_t want[PKH_SHARDS])
 {
   size_t per = n / PKH_SHARDS + 1;
   for (unsigned k = 0; k < PKH_SHARDS; k++) {
     pkh_shard *sh = &pkh_tab[k];
-    pthread_mutex_lock(&sh->lock);
+    pkh_lock(sh);
     size_t cap = atomic_load_explicit(&sh->arr, memory_order_relaxed)->cap, w = cap;
     while ((sh->count + per) * 4 > w * 3) w *= 2;
     want[k] = w > cap ? w : 0;
-    pthread_mutex_unlock(&sh->lock);
+    pkh_unlock(sh);
   }
 }
 
@@ -468,9 +509,10 @@ void pkh_reserve(size_t n)
     else if (!(a = GC_MALLOC_ATOMIC(pkh_arrbytes(want[k]))))
       pkh_oom();
     pkh_shard *sh = &pkh_tab[k];
-    pthread_mutex_lock(&sh->lock);
-    if (want[k] > atomic_load_explicit(&sh->arr, memory_order_relaxed)->cap) pkh_grow(sh, pkh_setarr(a, want[k]));
-    pthread_mutex_unlock(&sh->lock);
+    pkh_lock(sh);
+    if (want[k] > atomic_load_explicit(&sh->arr, memory_order_relaxed)->cap)
+      pkh_grow(sh, pkh_setarr(a, want[k], block != NULL));
+    pkh_unlock(sh);
   }
 }
 
@@ -539,12 +581,12 @@ void pkh_get_stats(pkh_stats *s)
   pthread_once(&pkh_once, pkh_init_once);
   *s = (pkh_stats){ 0 };
   for (unsigned k = 0; k < PKH_SHARDS; k++) {
-    pthread_mutex_lock(&pkh_tab[k].lock);
+    pkh_lock(&pkh_tab[k]);
     s->lists += pkh_tab[k].lists;
     s->cells += pkh_tab[k].cells;
     s->atoms += pkh_tab[k].count - pkh_tab[k].lists;
     s->slots += atomic_load_explicit(&pkh_tab[k].arr, memory_order_relaxed)->cap;
-    pthread_mutex_unlock(&pkh_tab[k].lock);
+    pkh_unlock(&pkh_tab[k]);
   }
   s->bytes = s->lists * sizeof(pkh_node) + s->cells * sizeof(pko_pair) + s->slots * (sizeof(pk_val) + sizeof(uint32_t));
 }

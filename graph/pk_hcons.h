@@ -54,13 +54,17 @@ static inline pkh_node *pkh_node_of(pk_val pair) { return (pkh_node *)pko_as_pai
    list; never a pair); items and tail must be canonical (from pkh_).
    n == 0 gives tail.  A lock-free probe when the list exists already. */
 pk_val pkh_list(const pk_val *items, size_t n, pk_val tail);
-/* pkh_list(items, n, PK_NIL) in two steps, for a reader that keeps its
+/* pkh_list(items, n, PK_NIL) in steps, for a reader that keeps its
    items' hashes (hs[k] == pkh_hash(items[k])) and several lists in flight:
    the hash of a proper list from its items' hashes (what pkh_hash of the
    list will be), pkh_prefetch of it early (the table's slot is loaded
-   while other work goes on), then pkh_list_at with the items. */
+   while other work goes on), pkh_prefetch_node shortly before the last
+   step, once the slot has arrived (the node it holds, when its hash
+   matches: the list is probably there), then pkh_list_at with the
+   items. */
 uint32_t pkh_list_hash(const uint32_t *hs, size_t n);
 void pkh_prefetch(uint32_t h);
+void pkh_prefetch_node(uint32_t h);
 pk_val pkh_list_at(const pk_val *items, size_t n, uint32_t h);
 /* Room in the table for n more terms, made now: a reader that knows
    about how many lists it will intern saves the arrays it would outgrow

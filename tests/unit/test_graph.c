@@ -171,6 +171,27 @@ static void test_sharing(void **state)
   check_roundtrip(m);
 }
 
+/* The printer's atoms and tails, as write prints them: a dotted tail (a
+   model a program built), numbers of every sign and length, names longer
+   than a word, strings, flonums, booleans; a shared dotted list gets a
+   define. */
+static void test_print_atoms(void **state)
+{
+  (void)state;
+  pk_val dot = pko_cons(pko_sym("f"), pko_cons(pko_sym("a"), pko_sym("b")));
+  pk_val g = pko_list(9, pko_sym("g"), pko_mkfix(-12), pko_mkfix(0), pko_mkfix(1234567890123), pko_mkfix(-7),
+                      pko_sym("a-very-long-symbol-name"), pko_mkcstr("s t"), pko_mkflo(2.5), PK_TRUE);
+  pk_val out = pko_list(4, pko_sym("output"), dot, g, pko_cons(pko_sym("h"), pko_cons(dot, pko_mkfix(3))));
+  pk_val m = pkh_intern(pko_list(3, pko_sym("model"), pko_sym("p"), out));
+  assert_true(m && pkg_modelp(m));
+  char *t = print_model(m);
+  assert_string_equal(t,
+                      "(model p\n"
+                      "  (define _1 (f a . b))\n"
+                      "  (output _1 (g -12 0 1234567890123 -7 a-very-long-symbol-name \"s t\" 2.5 #t) (h _1 . 3)))\n");
+  free(t);
+}
+
 /* Interning ordinary terms built by a program. */
 static void test_intern(void **state)
 {
@@ -490,9 +511,10 @@ static void test_deep(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_seed),      cmocka_unit_test(test_sharing), cmocka_unit_test(test_intern),
-    cmocka_unit_test(test_generated), cmocka_unit_test(test_errors),  cmocka_unit_test(test_file_errors),
-    cmocka_unit_test(test_threads),   cmocka_unit_test(test_memory),  cmocka_unit_test(test_deep),
+    cmocka_unit_test(test_seed),        cmocka_unit_test(test_sharing),   cmocka_unit_test(test_print_atoms),
+    cmocka_unit_test(test_intern),      cmocka_unit_test(test_generated), cmocka_unit_test(test_errors),
+    cmocka_unit_test(test_file_errors), cmocka_unit_test(test_threads),   cmocka_unit_test(test_memory),
+    cmocka_unit_test(test_deep),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
 }
