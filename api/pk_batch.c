@@ -1076,7 +1076,7 @@ static void pkbt_stats(pkbt_b *b)
   fprintf(stderr, "stats: files %zu done, %zu skipped; models %zu (ok %zu, unchanged %zu, failed %zu), %zu skipped\n",
           b->files_done, b->files_skipped, b->models, b->ok, b->unchanged, b->failed, b->models_skipped);
   fprintf(stderr, "stats: read %.3f s, rewrite %.3f s, write %.3f s%s, total %.3f s (start and rules %.3f s)\n",
-          b->t_read, b->t_rewrite, b->t_write, b->nctx > 1 ? " (summed over workers)" : "", total, b->t_start);
+          b->t_read, b->t_rewrite, b->t_write, b->res ? " (summed over workers)" : "", total, b->t_start);
   fprintf(stderr, "stats: rewrites %llu (%.0f/s of the rewrite phase), relation queries %llu, %.0f models/s\n",
           (unsigned long long)b->rewrites, b->t_rewrite > 0 ? (double)b->rewrites / b->t_rewrite : 0.0,
           (unsigned long long)steps, total > 0 ? (double)b->models / total : 0.0);
