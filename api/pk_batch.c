@@ -752,6 +752,7 @@ static void pkbt_model(const pkbt_b *b, int k, pkbt_fileres *fr, const char *pat
   double tc = pkbt_now();
   size_t before = pkrw_count_nodes(pkg_outputs(m));
   pkrw_stats s0 = *pkrw_get_stats(ctx);
+  pkrw_model_nodes(ctx, before);
   double t0 = pkbt_now();
   fr->t_read += t0 - tc; /* counting the input's nodes is part of reading */
   bool changed;

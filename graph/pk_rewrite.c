@@ -150,6 +150,9 @@ struct pkrw_ctx {
   /* Split passes (pkrw_set_split): the threshold, the depth of the tasks,
      who runs them, and this pass's tasks and deferred lists. */
   size_t split_nodes;
+  size_t model_nodes; /* pkrw_model_nodes's hint for the next pkrw_model call, or 0 */
+  size_t known_nodes; /* the hint of the running pkrw_model call, or 0 */
+  bool one_output;    /* the model being rewritten has one output */
   int split_depth;
   bool splitting; /* this call's term is large enough */
   pkrw_tasks_fn *run_tasks;
@@ -1490,8 +1493,10 @@ static size_t pkrw_count_upto(pkrw_ids *seen, pk_val ts, size_t cap)
 /* Passes from t until one fails: the last result, or 0. */
 static pk_val pkrw_fix(pkrw_ctx *c, pk_val t)
 {
-  c->splitting = c->split_nodes && !c->state && pko_pairp(t) &&
-                 pkrw_count_upto(&c->count, pko_cons(t, PK_NIL), c->split_nodes) >= c->split_nodes;
+  size_t known = c->known_nodes; /* the whole model's, when one output: t's */
+  c->splitting = c->split_nodes && !c->state && pko_pairp(t) && (!known || known >= c->split_nodes) &&
+                 (known && c->one_output ? known : pkrw_count_upto(&c->count, pko_cons(t, PK_NIL), c->split_nodes)) >=
+                     c->split_nodes;
   pk_val r = pkrw_one_pass(c, t);
   if (!r) return 0;
   for (pk_val n; (n = pkrw_one_pass(c, r));) r = n;
@@ -1513,6 +1518,7 @@ static void pkrw_start(pkrw_ctx *c)
 pk_val pkrw_term(pkrw_ctx *c, pk_val t)
 {
   pkrw_start(c);
+  c->known_nodes = 0;
   return pkrw_fix(c, t);
 }
 
@@ -1526,11 +1532,17 @@ static pk_val pkrw_without(pk_val outs, size_t i)
   return pko_reverse(r);
 }
 
+void pkrw_model_nodes(pkrw_ctx *c, size_t nodes) { c->model_nodes = nodes; }
+
 pk_val pkrw_model(pkrw_ctx *c, pk_val m, bool *changed)
 {
+  size_t hint = c->model_nodes;
+  c->model_nodes = 0; /* this call's only */
   pkrw_start(c);
   pk_val outs = PK_NIL, all = pkg_outputs(m), others = PK_NIL;
   bool several = pko_pairp(all) && pko_pairp(pko_cdr(all));
+  c->one_output = !several;
+  c->known_nodes = hint;
   *changed = false;
   size_t i = 0;
   for (pk_val o = all; pko_pairp(o); o = pko_cdr(o), i++) {

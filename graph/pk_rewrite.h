@@ -86,6 +86,10 @@ pkrw_stats *pkrw_get_stats(pkrw_ctx *c);
 typedef void pkrw_tasks_fn(void *env, pkrw_ctx *c, size_t n);
 void pkrw_set_split(pkrw_ctx *c, size_t min_nodes, int depth);
 void pkrw_set_tasks(pkrw_ctx *c, pkrw_tasks_fn *run, void *env);
+/* Tell c the distinct lists of the next pkrw_model's outputs together
+   (as pkrw_count_nodes gives them), so that it need not count them to
+   decide whether to split: for that call only. */
+void pkrw_model_nodes(pkrw_ctx *c, size_t nodes);
 /* Run task i of c's current pass.  Thread-safe for distinct i; each
    thread gets a context of its own for c (made at its first task). */
 void pkrw_run_task(pkrw_ctx *c, size_t i);
