@@ -1230,19 +1230,6 @@ typedef struct pkg_walker {
   pkg_vec order, shared;
 } pkg_walker;
 
-/* Ask for the nodes among the elements of list l to be loaded: a walk
-   reaches them soon, and a node read cold is most of what a visit costs.
-   A node may straddle two cache lines (car at its start, id at its end). */
-static inline void pkg_prefetch(pk_val l)
-{
-  for (; pko_pairp(l); l = pko_cdr(l))
-    if (pko_pairp(pko_car(l))) {
-      const char *p = (const char *)pko_as_pair(pko_car(l));
-      __builtin_prefetch(p);
-      __builtin_prefetch(p + sizeof(pkh_node) - 1);
-    }
-}
-
 /* One element e of a term: its use counted, the symbols it is recorded;
    true when e is a compound node seen for the first time (to descend). */
 static inline __attribute__((always_inline)) bool pkg_visit(pkg_walker *w, pk_val e)
@@ -1309,7 +1296,7 @@ static void pkg_walk(pk_val outs, pkg_walker *w)
         st = realloc(st, cap * sizeof *st);
         if (!st) pkg_oom();
       }
-      pkg_prefetch(e);
+      pkh_prefetch_elements(e);
       __builtin_prefetch((const char *)pko_as_pair(e) + PKG_WAHEAD);
       rv = pkg_rv(pko_car(e));
       st[n++] = (fr){ e, e, 0, rv >= 0 ? pkg_rvs[rv].n + 1 : -1 };

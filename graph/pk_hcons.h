@@ -49,6 +49,19 @@ _Static_assert(sizeof(pkh_node) == 32, "a node and the pairs after it stay 16-al
 
 /* The node behind an interned list (pkh_internedp true). */
 static inline pkh_node *pkh_node_of(pk_val pair) { return (pkh_node *)pko_as_pair(pair); }
+/* Ask for the nodes among the elements of interned list l to be loaded: a
+   walk reaches them soon, and a node read cold is most of what a visit
+   costs.  A node may straddle two cache lines (car at its start, id at
+   its end). */
+static inline void pkh_prefetch_elements(pk_val l)
+{
+  for (; pko_pairp(l); l = pko_cdr(l))
+    if (pko_pairp(pko_car(l))) {
+      const char *n = (const char *)pkh_node_of(pko_car(l));
+      __builtin_prefetch(n);
+      __builtin_prefetch(n + sizeof(pkh_node) - 1);
+    }
+}
 
 /* The canonical list of items[0..n) ending in tail (PK_NIL for a proper
    list; never a pair); items and tail must be canonical (from pkh_).

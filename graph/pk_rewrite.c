@@ -1118,22 +1118,9 @@ static void pkrw_push_val(pkrw_ctx *c, pk_val v)
   c->vals[c->nvals++] = v;
 }
 
-/* Ask for the nodes among the elements of list l to be loaded: the walk
-   enters them soon, and a node read cold is most of what a visit costs
-   (its id, then its elements). */
-static inline void pkrw_prefetch(pk_val l)
-{
-  for (; pko_pairp(l); l = pko_cdr(l))
-    if (pko_pairp(pko_car(l))) {
-      const char *n = (const char *)pkh_node_of(pko_car(l));
-      __builtin_prefetch(n);
-      __builtin_prefetch(n + sizeof(pkh_node) - 1);
-    }
-}
-
 static void pkrw_push_frame(pkrw_ctx *c, pk_val node)
 {
-  pkrw_prefetch(node);
+  pkh_prefetch_elements(node);
   pkrw_grow((void **)&c->fr, &c->capfr, c->nfr, 1, sizeof *c->fr);
   c->fr[c->nfr++] = (pkrw_frame){ node, node, c->nvals, false };
 }
@@ -1286,7 +1273,7 @@ static pk_val pkrw_top(pkrw_ctx *c, pk_val t, int d)
   size_t base = c->nvals;
   bool waits = false;
   pk_val l = t;
-  pkrw_prefetch(t);
+  pkh_prefetch_elements(t);
   for (; pko_pairp(l); l = pko_cdr(l)) {
     pk_val x = pkrw_top(c, pko_car(l), d + 1);
     waits |= pkrw_handlep(x);
