@@ -25,9 +25,16 @@
 /* A split pass's result that waits on task or deferred list i: an
    immediate no term holds (interning refuses it). */
 #define PKRW_HANDLE0 ((uint64_t)1 << 40)
+#define PKRW_PEND0 ((uint64_t)1 << 42)
 static inline pk_val pkrw_handle(size_t i, bool deferred) { return PK_IMM(PKRW_HANDLE0 + 2 * (uint64_t)i + deferred); }
-static inline bool pkrw_handlep(pk_val v) { return (v & PK_TAG_MASK) == PK_TAG_IMM && v >> 4 >= PKRW_HANDLE0; }
-enum { PKRW_SPLIT_NODES = 65536, PKRW_SPLIT_DEPTH = 10 };
+static inline bool pkrw_handlep(pk_val v)
+{
+  return (v & PK_TAG_MASK) == PK_TAG_IMM && v >> 4 >= PKRW_HANDLE0 && v >> 4 < PKRW_PEND0;
+}
+/* A rebuilt list of pkrw_walk_pass whose interning waits (pend i). */
+static inline pk_val pkrw_pend(size_t i) { return PK_IMM(PKRW_PEND0 + (uint64_t)i); }
+static inline bool pkrw_pendp(pk_val v) { return (v & PK_TAG_MASK) == PK_TAG_IMM && v >> 4 >= PKRW_PEND0; }
+enum { PKRW_SPLIT_NODES = 65536, PKRW_SPLIT_DEPTH = 10, PKRW_RING = 8 };
 static _Atomic uint64_t pkrw_serials = 1;
 
 /* A table from canonical values to results; slots whose gen is not the
@@ -110,6 +117,13 @@ typedef struct pkrw_ids {
   size_t npages, ntouched, captouched, n;
 } pkrw_ids;
 
+/* A rebuilt list waiting to be interned (pkrw_defer_intern). */
+typedef struct pkrw_pending {
+  uint32_t h, n;
+  size_t items;
+  pk_val result;
+} pkrw_pending;
+
 /* A list a split pass leaves to a task: its node, and what its walk gave
    (the new term or PKRW_FAIL), or the error it raised. */
 typedef struct pkrw_task {
@@ -171,7 +185,13 @@ struct pkrw_ctx {
   pkrw_ctx *next_sub;           /* in a sub-context: the next of its coordinator's */
   const pkrw_ids *shared_clean; /* in a sub-context: its coordinator's clean set */
   pkrw_ids count;               /* scratch of pkrw_count_upto */
-  pkrw_ids found;               /* in a sub-context: what its tasks of this pass found clean */
+  /* pkrw_walk_pass's rebuilt lists waiting to be interned: hash, items
+     (in pitems), and the interned list once resolved (in order). */
+  pkrw_pending *pend;
+  size_t npend, cappend, nresolved;
+  pk_val *pitems;
+  size_t npitems, cappitems;
+  pkrw_ids found; /* in a sub-context: what its tasks of this pass found clean */
 };
 
 static pk_val pkrw_runner; /* (lambda (rel a) (run 1 (b) (rel a b))) */
@@ -662,6 +682,8 @@ void pkrw_free(pkrw_ctx *c)
   }
   pthread_mutex_destroy(&c->sub_lock);
   free(c->tasks);
+  free(c->pend);
+  free(c->pitems);
   free(c->defs);
   free(c->dvals);
   pkrw_ids_free(&c->count);
@@ -1172,13 +1194,64 @@ static pk_val pkrw_enter(pkrw_ctx *c, pk_val t)
   return r;
 }
 
+/* Intern the oldest waiting list, its waiting items replaced by theirs
+   (older, so resolved). */
+static void pkrw_resolve_one(pkrw_ctx *c)
+{
+  pkrw_pending *e = &c->pend[c->nresolved++];
+  pk_val *it = c->pitems + e->items;
+  for (uint32_t k = 0; k < e->n; k++)
+    if (pkrw_pendp(it[k])) it[k] = c->pend[(it[k] >> 4) - PKRW_PEND0].result;
+  e->result = pkh_list_at(it, e->n, e->h);
+}
+
+/* The proper list of items[0..n), interned a few lists later: its table
+   slot is asked for now (pkh_prefetch) and is there when it is interned,
+   so the probe's cache miss overlaps the walk (as the model reader's ring
+   does).  What stands for it meanwhile is a pending value, which
+   pkrw_walk_pass resolves before it returns. */
+static pk_val pkrw_defer_intern(pkrw_ctx *c, const pk_val *items, size_t n)
+{
+  uint32_t hs[64];
+  if (n > 64) { /* a long list: at once */
+    size_t base = c->nvals;
+    for (size_t k = 0; k < n; k++) pkrw_push_val(c, items[k]);
+    for (size_t k = base; k < base + n; k++)
+      if (pkrw_pendp(c->vals[k])) {
+        while (c->nresolved <= (c->vals[k] >> 4) - PKRW_PEND0) pkrw_resolve_one(c);
+        c->vals[k] = c->pend[(c->vals[k] >> 4) - PKRW_PEND0].result;
+      }
+    pk_val r = pkh_list(c->vals + base, n, PK_NIL);
+    c->nvals = base;
+    return r;
+  }
+  for (size_t k = 0; k < n; k++)
+    hs[k] = pkrw_pendp(items[k]) ? c->pend[(items[k] >> 4) - PKRW_PEND0].h : pkh_hash(items[k]);
+  uint32_t h = pkh_list_hash(hs, n);
+  pkh_prefetch(h);
+  pkrw_grow((void **)&c->pitems, &c->cappitems, c->npitems, n, sizeof *c->pitems);
+  memcpy(c->pitems + c->npitems, items, n * sizeof *items);
+  pkrw_grow((void **)&c->pend, &c->cappend, c->npend, 1, sizeof *c->pend);
+  c->pend[c->npend] = (pkrw_pending){ h, (uint32_t)n, c->npitems, 0 };
+  c->npitems += n;
+  pk_val r = pkrw_pend(c->npend++);
+  if (c->npend - c->nresolved > PKRW_RING) pkrw_resolve_one(c);
+  return r;
+}
+
+/* What v stands for: itself, or the list a pending value became. */
+static pk_val pkrw_resolved(const pkrw_ctx *c, pk_val v)
+{
+  return pkrw_pendp(v) ? c->pend[(v >> 4) - PKRW_PEND0].result : v;
+}
+
 /* Finish the top frame: the list of its element results, or PKRW_FAIL
    (marking the node) when none rewrote or the list is improper. */
 static pk_val pkrw_leave(pkrw_ctx *c)
 {
   pkrw_frame *f = &c->fr[c->nfr - 1];
   pk_val r = PKRW_FAIL;
-  if (f->rest == PK_NIL && f->changed) r = pkh_list(c->vals + f->base, c->nvals - f->base, PK_NIL);
+  if (f->rest == PK_NIL && f->changed) r = pkrw_defer_intern(c, c->vals + f->base, c->nvals - f->base);
   if (r == PKRW_FAIL) pkrw_ids_add(&c->clean, pkh_node_of(f->node)->id);
   pkrw_tab_put(&c->pass, f->node, r);
   c->nvals = f->base;
@@ -1191,6 +1264,7 @@ static pk_val pkrw_leave(pkrw_ctx *c)
 static pk_val pkrw_walk_pass(pkrw_ctx *c, pk_val t)
 {
   size_t fr0 = c->nfr;
+  c->npend = c->nresolved = c->npitems = 0;
   pk_val r = pkrw_enter(c, t);
   while (c->nfr > fr0) {
     pkrw_frame *f = &c->fr[c->nfr - 1];
@@ -1209,7 +1283,8 @@ static pk_val pkrw_walk_pass(pkrw_ctx *c, pk_val t)
     if (r != PKRW_FAIL) f->changed = true;
     pkrw_push_val(c, r == PKRW_FAIL ? e : r);
   }
-  return r == PKRW_FAIL ? 0 : r;
+  while (c->nresolved < c->npend) pkrw_resolve_one(c);
+  return r == PKRW_FAIL ? 0 : pkrw_resolved(c, r);
 }
 
 /* ---- split passes ---------------------------------------------------------------- */

@@ -333,6 +333,34 @@ static void test_shared_once(void **state)
   pkrw_free(c);
 }
 
+/* A list of 150 elements whose elements were rebuilt in the same pass
+   (their interning deferred, then the long list interned at once), inside
+   another rebuilt list. */
+static void test_wide(void **state)
+{
+  (void)state;
+  pkp_buf in, want;
+  pkp_init(&in);
+  pkp_init(&want);
+  pkp_printf(&in, "%s", "(q (k");
+  pkp_printf(&want, "%s", "(q (k");
+  for (int i = 0; i < 150; i++) {
+    pkp_printf(&in, i % 3 ? " (h (f a%d))" : " b%d", i);
+    pkp_printf(&want, i % 3 ? " (h (g a%d))" : " b%d", i);
+  }
+  pkp_printf(&in, "%s", ") (f c))");
+  pkp_printf(&want, "%s", ") (g c))");
+  pkp_putc(&in, 0);
+  pkp_putc(&want, 0);
+  pkrw_ctx *c = pkrw_new(pko_as_sym(pko_sym("fg"))->value, PKRW_WALKO);
+  char *got = driver(c, in.s);
+  assert_string_equal(got, want.s);
+  free(got);
+  pkrw_free(c);
+  pkp_free(&in);
+  pkp_free(&want);
+}
+
 /* Deep terms: a redex under 200,000 nested nodes (one pass walks them
    all, without C recursion), and 20,000 nested redexes (one per pass). */
 static void test_deep(void **state)
@@ -548,6 +576,7 @@ int main(void)
     cmocka_unit_test(test_other_outputs_hold),
     cmocka_unit_test(test_shared_once),
     cmocka_unit_test(test_deep),
+    cmocka_unit_test(test_wide),
     cmocka_unit_test(test_split),
     cmocka_unit_test(test_errors),
     cmocka_unit_test(test_model),
