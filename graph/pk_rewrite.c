@@ -1209,21 +1209,19 @@ static void pkrw_resolve_one(pkrw_ctx *c)
    slot is asked for now (pkh_prefetch) and is there when it is interned,
    so the probe's cache miss overlaps the walk (as the model reader's ring
    does).  What stands for it meanwhile is a pending value, which
-   pkrw_walk_pass resolves before it returns. */
-static pk_val pkrw_defer_intern(pkrw_ctx *c, const pk_val *items, size_t n)
+   pkrw_walk_pass resolves before it returns.  A list of over 64 items
+   is interned at once, its pending items replaced in place in items
+   (the caller's, on the value stack, which must not move meanwhile). */
+static pk_val pkrw_defer_intern(pkrw_ctx *c, pk_val *items, size_t n)
 {
   uint32_t hs[64];
-  if (n > 64) { /* a long list: at once */
-    size_t base = c->nvals;
-    for (size_t k = 0; k < n; k++) pkrw_push_val(c, items[k]);
-    for (size_t k = base; k < base + n; k++)
-      if (pkrw_pendp(c->vals[k])) {
-        while (c->nresolved <= (c->vals[k] >> 4) - PKRW_PEND0) pkrw_resolve_one(c);
-        c->vals[k] = c->pend[(c->vals[k] >> 4) - PKRW_PEND0].result;
+  if (n > 64) { /* a long list: at once, its waiting items resolved in place */
+    for (size_t k = 0; k < n; k++)
+      if (pkrw_pendp(items[k])) {
+        while (c->nresolved <= (items[k] >> 4) - PKRW_PEND0) pkrw_resolve_one(c);
+        items[k] = c->pend[(items[k] >> 4) - PKRW_PEND0].result;
       }
-    pk_val r = pkh_list(c->vals + base, n, PK_NIL);
-    c->nvals = base;
-    return r;
+    return pkh_list(items, n, PK_NIL);
   }
   for (size_t k = 0; k < n; k++)
     hs[k] = pkrw_pendp(items[k]) ? c->pend[(items[k] >> 4) - PKRW_PEND0].h : pkh_hash(items[k]);
