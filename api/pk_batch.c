@@ -945,20 +945,31 @@ static pkbt_b *pkbt_cur;
 
 static pk_val pkbt_range(size_t lo, size_t hi) { return pko_mkfix((int64_t)((uint64_t)lo << 32 | hi)); }
 
-static pk_val pkbt_force(pk_val t, pk_val *answer)
+/* Range branch t: its first item, *hi its end. */
+static size_t pkbt_unrange(pk_val t, size_t *hi)
 {
   uint64_t r = (uint64_t)pko_fixval(t);
-  size_t lo = r >> 32, hi = r & 0xffffffffu;
-  pkbt_b *b = pkbt_cur;
-  pkbt_file(b, pkbt_self(b), lo, &b->res[lo]);
+  *hi = r & 0xffffffffu;
+  return r >> 32;
+}
+
+/* Force range branch t by running its first item lo: the answer lo + 1,
+   the rest of the range to go on with. */
+static pk_val pkbt_force_range(pk_val t, pk_val *answer, void (*run)(size_t lo))
+{
+  size_t hi, lo = pkbt_unrange(t, &hi);
+  run(lo);
   *answer = pko_mkfix((int64_t)lo + 1);
   return lo + 1 < hi ? pkbt_range(lo + 1, hi) : 0;
 }
 
+static void pkbt_run_file(size_t i) { pkbt_file(pkbt_cur, pkbt_self(pkbt_cur), i, &pkbt_cur->res[i]); }
+
+static pk_val pkbt_force(pk_val t, pk_val *answer) { return pkbt_force_range(t, answer, pkbt_run_file); }
+
 static bool pkbt_split(pk_val t, pk_val *a, pk_val *c)
 {
-  uint64_t r = (uint64_t)pko_fixval(t);
-  size_t lo = r >> 32, hi = r & 0xffffffffu;
+  size_t hi, lo = pkbt_unrange(t, &hi);
   if (hi - lo < 2) return false;
   size_t mid = lo + (hi - lo) / 2;
   *a = pkbt_range(lo, mid);
@@ -977,14 +988,9 @@ static const pkw_ops pkbt_ops = { .force = pkbt_force, .split = pkbt_split, .wor
    thread that rewrites the model. */
 static pkrw_ctx *pkbt_task_ctx;
 
-static pk_val pkbt_task_force(pk_val t, pk_val *answer)
-{
-  uint64_t r = (uint64_t)pko_fixval(t);
-  size_t lo = r >> 32, hi = r & 0xffffffffu;
-  pkrw_run_task(pkbt_task_ctx, lo);
-  *answer = pko_mkfix((int64_t)lo + 1);
-  return lo + 1 < hi ? pkbt_range(lo + 1, hi) : 0;
-}
+static void pkbt_run_task(size_t i) { pkrw_run_task(pkbt_task_ctx, i); }
+
+static pk_val pkbt_task_force(pk_val t, pk_val *answer) { return pkbt_force_range(t, answer, pkbt_run_task); }
 
 static const pkw_ops pkbt_task_ops = { .force = pkbt_task_force, .split = pkbt_split, .work = pkbt_work };
 

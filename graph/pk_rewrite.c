@@ -352,6 +352,16 @@ static pk_val pkrw_prim_first(int argc, pk_val *argv)
   return pks_first_goal(pkrw_first, 3, argv, argv[3]);
 }
 
+/* Room for n more items of size sz in the array *p of *cap (doubling). */
+static void pkrw_grow(void **p, size_t *cap, size_t used, size_t n, size_t sz)
+{
+  if (used + n <= *cap) return;
+  size_t nc = *cap ? 2 * *cap : 256;
+  while (nc < used + n) nc *= 2;
+  *p = pko_xrealloc(*p, nc * sz);
+  *cap = nc;
+}
+
 /* ---- sets of node ids ---------------------------------------------------------- */
 
 /* An empty set. */
@@ -400,10 +410,7 @@ static bool pkrw_ids_add(pkrw_ids *t, uint32_t id)
   t->n++;
   if (!pg[PKRW_IDPAGE / 64]) {
     pg[PKRW_IDPAGE / 64] = 1;
-    if (t->ntouched == t->captouched) {
-      t->captouched = t->captouched ? 2 * t->captouched : 16;
-      t->touched = pko_xrealloc(t->touched, t->captouched * sizeof *t->touched);
-    }
+    pkrw_grow((void **)&t->touched, &t->captouched, t->ntouched, 1, sizeof *t->touched);
     t->touched[t->ntouched++] = id / PKRW_IDPAGE;
   }
   *w |= bit;
@@ -819,11 +826,8 @@ static bool pkrw_head_known(const pkrw_plan *p, pk_val h)
    heads, the others share the list of "another pair". */
 static void pkrw_index_heads(pkrw_plan *p)
 {
-  for (int c = 0; c < p->nclauses; c++) {
-    bool known = false;
-    for (int k = 0; k < p->nheads; k++) known |= p->heads[k] == p->head[c];
-    if (p->head[c] && !known && p->nheads < PKRW_MAXHEADS) p->heads[p->nheads++] = p->head[c];
-  }
+  for (int c = 0; c < p->nclauses; c++)
+    if (p->head[c] && !pkrw_head_known(p, p->head[c]) && p->nheads < PKRW_MAXHEADS) p->heads[p->nheads++] = p->head[c];
   for (int k = 0; k < p->nheads + 2; k++) {
     p->cand[k] = p->cands + 64 * k;
     p->ncand[k] = 0;
@@ -1124,16 +1128,6 @@ static pk_val pkrw_rel(pkrw_ctx *c, pk_val a)
 
 /* ---- one pass ---------------------------------------------------------------------- */
 
-/* Room for n more items of size sz in the array *p of *cap (doubling). */
-static void pkrw_grow(void **p, size_t *cap, size_t used, size_t n, size_t sz)
-{
-  if (used + n <= *cap) return;
-  size_t nc = *cap ? 2 * *cap : 256;
-  while (nc < used + n) nc *= 2;
-  *p = pko_xrealloc(*p, nc * sz);
-  *cap = nc;
-}
-
 static void pkrw_push_val(pkrw_ctx *c, pk_val v)
 {
   pkrw_grow((void **)&c->vals, &c->capvals, c->nvals, 1, sizeof *c->vals);
@@ -1194,14 +1188,19 @@ static pk_val pkrw_enter(pkrw_ctx *c, pk_val t)
   return r;
 }
 
+/* The waiting list pending value v stands for. */
+static pkrw_pending *pkrw_pending_of(const pkrw_ctx *c, pk_val v) { return &c->pend[(v >> 4) - PKRW_PEND0]; }
+
+/* What v stands for: itself, or the list a resolved pending value became. */
+static pk_val pkrw_resolved(const pkrw_ctx *c, pk_val v) { return pkrw_pendp(v) ? pkrw_pending_of(c, v)->result : v; }
+
 /* Intern the oldest waiting list, its waiting items replaced by theirs
    (older, so resolved). */
 static void pkrw_resolve_one(pkrw_ctx *c)
 {
   pkrw_pending *e = &c->pend[c->nresolved++];
   pk_val *it = c->pitems + e->items;
-  for (uint32_t k = 0; k < e->n; k++)
-    if (pkrw_pendp(it[k])) it[k] = c->pend[(it[k] >> 4) - PKRW_PEND0].result;
+  for (uint32_t k = 0; k < e->n; k++) it[k] = pkrw_resolved(c, it[k]);
   e->result = pkh_list_at(it, e->n, e->h);
 }
 
@@ -1216,15 +1215,13 @@ static pk_val pkrw_defer_intern(pkrw_ctx *c, pk_val *items, size_t n)
 {
   uint32_t hs[64];
   if (n > 64) { /* a long list: at once, its waiting items resolved in place */
-    for (size_t k = 0; k < n; k++)
-      if (pkrw_pendp(items[k])) {
-        while (c->nresolved <= (items[k] >> 4) - PKRW_PEND0) pkrw_resolve_one(c);
-        items[k] = c->pend[(items[k] >> 4) - PKRW_PEND0].result;
-      }
+    for (size_t k = 0; k < n; k++) {
+      while (pkrw_pendp(items[k]) && pkrw_pending_of(c, items[k]) >= c->pend + c->nresolved) pkrw_resolve_one(c);
+      items[k] = pkrw_resolved(c, items[k]);
+    }
     return pkh_list(items, n, PK_NIL);
   }
-  for (size_t k = 0; k < n; k++)
-    hs[k] = pkrw_pendp(items[k]) ? c->pend[(items[k] >> 4) - PKRW_PEND0].h : pkh_hash(items[k]);
+  for (size_t k = 0; k < n; k++) hs[k] = pkrw_pendp(items[k]) ? pkrw_pending_of(c, items[k])->h : pkh_hash(items[k]);
   uint32_t h = pkh_list_hash(hs, n);
   pkh_prefetch(h);
   pkrw_grow((void **)&c->pitems, &c->cappitems, c->npitems, n, sizeof *c->pitems);
@@ -1237,10 +1234,14 @@ static pk_val pkrw_defer_intern(pkrw_ctx *c, pk_val *items, size_t n)
   return r;
 }
 
-/* What v stands for: itself, or the list a pending value became. */
-static pk_val pkrw_resolved(const pkrw_ctx *c, pk_val v)
+/* List node's pass result is r: a failed node is marked clean, r is
+   memoised, and the element results from base are popped. */
+static pk_val pkrw_settle(pkrw_ctx *c, pk_val node, pk_val r, size_t base)
 {
-  return pkrw_pendp(v) ? c->pend[(v >> 4) - PKRW_PEND0].result : v;
+  if (r == PKRW_FAIL) pkrw_ids_add(&c->clean, pkh_node_of(node)->id);
+  pkrw_tab_put(&c->pass, node, r);
+  c->nvals = base;
+  return r;
 }
 
 /* Finish the top frame: the list of its element results, or PKRW_FAIL
@@ -1250,11 +1251,8 @@ static pk_val pkrw_leave(pkrw_ctx *c)
   pkrw_frame *f = &c->fr[c->nfr - 1];
   pk_val r = PKRW_FAIL;
   if (f->rest == PK_NIL && f->changed) r = pkrw_defer_intern(c, c->vals + f->base, c->nvals - f->base);
-  if (r == PKRW_FAIL) pkrw_ids_add(&c->clean, pkh_node_of(f->node)->id);
-  pkrw_tab_put(&c->pass, f->node, r);
-  c->nvals = f->base;
   c->nfr--;
-  return r;
+  return pkrw_settle(c, f->node, r, f->base);
 }
 
 /* walko's first answer on t for one pass: the new term, or 0 when REL
@@ -1299,11 +1297,8 @@ static pk_val pkrw_finish(pkrw_ctx *c, pk_val node, pk_val tail, size_t base)
     changed |= *v != PKRW_FAIL;
     if (*v == PKRW_FAIL) *v = pko_car(l);
   }
-  pk_val r = tail == PK_NIL && changed ? pkh_list(c->vals + base, c->nvals - base, PK_NIL) : PKRW_FAIL;
-  if (r == PKRW_FAIL) pkrw_ids_add(&c->clean, pkh_node_of(node)->id);
-  pkrw_tab_put(&c->pass, node, r);
-  c->nvals = base;
-  return r;
+  return pkrw_settle(c, node, tail == PK_NIL && changed ? pkh_list(c->vals + base, c->nvals - base, PK_NIL) : PKRW_FAIL,
+                     base);
 }
 
 /* A task for list t: its handle. */
@@ -1550,13 +1545,21 @@ static size_t pkrw_count_upto(pkrw_ids *seen, pk_val ts, size_t cap)
   return seen->n;
 }
 
+/* Is t large enough for split passes?  The model's node count, when
+   the caller gave it, answers without a count: below the threshold for
+   every output, and t's own when the model has one output. */
+static bool pkrw_large(pkrw_ctx *c, pk_val t)
+{
+  if (!c->split_nodes || c->state || !pko_pairp(t)) return false;
+  size_t known = c->known_nodes;
+  if (known && (known < c->split_nodes || c->one_output)) return known >= c->split_nodes;
+  return pkrw_count_upto(&c->count, pko_cons(t, PK_NIL), c->split_nodes) >= c->split_nodes;
+}
+
 /* Passes from t until one fails: the last result, or 0. */
 static pk_val pkrw_fix(pkrw_ctx *c, pk_val t)
 {
-  size_t known = c->known_nodes; /* the whole model's, when one output: t's */
-  c->splitting = c->split_nodes && !c->state && pko_pairp(t) && (!known || known >= c->split_nodes) &&
-                 (known && c->one_output ? known : pkrw_count_upto(&c->count, pko_cons(t, PK_NIL), c->split_nodes)) >=
-                     c->split_nodes;
+  c->splitting = pkrw_large(c, t);
   pk_val r = pkrw_one_pass(c, t);
   if (!r) return 0;
   for (pk_val n; (n = pkrw_one_pass(c, r));) r = n;
