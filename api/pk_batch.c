@@ -710,11 +710,16 @@ __attribute__((noinline)) static bool pkbt_try_model(pkrw_ctx *ctx, pk_val m, pk
   return true;
 }
 
-/* pkg_read_text under a catch, as pkbt_try_model. */
+/* pkg_read_text under a catch, as pkbt_try_model.  A large text gets
+   room in the interning table for the lists its rewriting makes too
+   (about as many as it reads: the unit-law model's rewrite adds 60%), so
+   the table is not rebuilt in the middle of the rewrite; the reader would
+   make room only for what it reads. */
 __attribute__((noinline)) static bool pkbt_try_read(const char *path, const char *text, size_t len, pk_val *ms)
 {
   pko_catch c;
   if (!PKO_TRY(c)) return false;
+  if (len >= (1u << 20)) pkh_reserve(len / 8);
   *ms = pkg_read_text(path, text, len);
   PKO_END(c);
   return true;
@@ -953,19 +958,23 @@ static size_t pkbt_unrange(pk_val t, size_t *hi)
   return r >> 32;
 }
 
-/* Force range branch t by running its first item lo: the answer lo + 1,
-   the rest of the range to go on with. */
-static pk_val pkbt_force_range(pk_val t, pk_val *answer, void (*run)(size_t lo))
+/* Force range branch t by running its first item lo: the rest of the
+   range to go on with. */
+static pk_val pkbt_force_range(pk_val t, void (*run)(size_t lo))
 {
   size_t hi, lo = pkbt_unrange(t, &hi);
   run(lo);
-  *answer = pko_mkfix((int64_t)lo + 1);
   return lo + 1 < hi ? pkbt_range(lo + 1, hi) : 0;
 }
 
 static void pkbt_run_file(size_t i) { pkbt_file(pkbt_cur, pkbt_self(pkbt_cur), i, &pkbt_cur->res[i]); }
 
-static pk_val pkbt_force(pk_val t, pk_val *answer) { return pkbt_force_range(t, answer, pkbt_run_file); }
+static pk_val pkbt_force(pk_val t, pk_val *answer)
+{
+  size_t hi, lo = pkbt_unrange(t, &hi);
+  *answer = pko_mkfix((int64_t)lo + 1);
+  return pkbt_force_range(t, pkbt_run_file);
+}
 
 static bool pkbt_split(pk_val t, pk_val *a, pk_val *c)
 {
@@ -984,13 +993,19 @@ static const pkw_ops pkbt_ops = { .force = pkbt_force, .split = pkbt_split, .wor
 /* ---- one large model's passes on the pool -------------------------------------------------- */
 
 /* A branch is a range of the current split pass's tasks [lo, hi) (as
-   files above); forcing it runs task lo.  One pass at a time, from the
+   files above); forcing it runs task lo, with no answer.  One pass at a time, from the
    thread that rewrites the model. */
 static pkrw_ctx *pkbt_task_ctx;
 
 static void pkbt_run_task(size_t i) { pkrw_run_task(pkbt_task_ctx, i); }
 
-static pk_val pkbt_task_force(pk_val t, pk_val *answer) { return pkbt_force_range(t, answer, pkbt_run_task); }
+/* No answer: the consuming thread would spend its time taking them
+   instead of running tasks. */
+static pk_val pkbt_task_force(pk_val t, pk_val *answer)
+{
+  (void)answer;
+  return pkbt_force_range(t, pkbt_run_task);
+}
 
 static const pkw_ops pkbt_task_ops = { .force = pkbt_task_force, .split = pkbt_split, .work = pkbt_work };
 
@@ -1132,8 +1147,10 @@ static void pkbt_body(pkbt_b *b, pkbt_ins *ins)
   if (b->nctx > 1 && ins->n > 1) {
     pkbt_pool(b);
   } else {
-    if (b->nctx > 1)
-      pkrw_set_tasks(pkbt_ctx(b, 0), pkbt_tasks, NULL); /* one file: its large models' passes on the pool */
+    if (b->nctx > 1) { /* one file: its large models' passes on the pool, started while the file is read */
+      pkrw_set_tasks(pkbt_ctx(b, 0), pkbt_tasks, NULL);
+      pkw_start();
+    }
     for (size_t i = 0; i < ins->n && !b->batch_timeout; i++) {
       pkbt_fileres fr = { 0 };
       pkbt_file(b, 0, i, &fr);

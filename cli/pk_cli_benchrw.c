@@ -620,7 +620,10 @@ static void pkcli_benchrw_fmt_count(char *buf, size_t n, long long x)
 }
 
 /* Numbers per second: count over seconds, -1 without both. */
-static double pkcli_benchrw_per_s(long long count, double secs) { return count >= 0 && secs > 0 ? count / secs : -1; }
+static double pkcli_benchrw_per_s(long long count, double secs)
+{
+  return count == 0 ? 0 : count > 0 && secs > 0 ? count / secs : -1; /* none in a phase too short to time: 0/s */
+}
 
 /* The --json record of cell c of case cs (base: the W=1 cell or NULL). */
 static void pkcli_benchrw_json(const pkcli_bench_env *env, const pkcli_benchrw_case *cs, const pkcli_benchrw_cell *c,

@@ -294,7 +294,7 @@ static char *pkh_map_aligned(size_t size, size_t skip)
   if (r > m) munmap(m, (size_t)(r - m));
   if (r < m + PKH_HUGE) munmap(r + size, (size_t)(m + PKH_HUGE - r));
 #ifdef MADV_HUGEPAGE
-  madvise(r + skip, size - skip, MADV_HUGEPAGE);
+  if (!getenv("PKNOHUGE")) madvise(r + skip, size - skip, MADV_HUGEPAGE);
 #endif
   return r;
 }
@@ -357,11 +357,14 @@ static void *pkh_alloc(size_t bytes)
   return (char *)c + u * 16;
 }
 
-/* A new list (shard locked): one block, the pkh_node, then the other n - 1
-   pairs in order, so that comparing and walking a list stays in one or two
-   cache lines.  The pairs after the first are referenced only inside the
-   block, which is never freed. */
-static pk_val pkh_newlist(pkh_shard *sh, uint32_t h, const pk_val *items, size_t n, pk_val tail)
+/* A new list, not yet in the table (no lock held): one block, the
+   pkh_node, then the other n - 1 pairs in order, so that comparing and
+   walking a list stays in one or two cache lines.  The pairs after the
+   first are referenced only inside the block, which is never freed.  Made
+   before the shard's lock is taken, so that the first touch of a fresh
+   chunk (a page fault, which can take a millisecond on a virtual machine)
+   never holds up another thread waiting for the lock. */
+static pkh_node *pkh_newlist(uint32_t h, const pk_val *items, size_t n, pk_val tail)
 {
   for (size_t k = 0; k < n; k++) pko_assert(pkh_internedp(items[k]));
   pko_assert(pkh_internedp(tail));
@@ -375,10 +378,23 @@ static pk_val pkh_newlist(pkh_shard *sh, uint32_t h, const pk_val *items, size_t
   node->car = items[0];
   node->cdr = rest;
   node->hash = h;
-  node->id = sh->next_id++ << PKH_SHARD_BITS | (uint32_t)(sh - pkh_tab);
-  sh->lists++;
-  sh->cells += n - 1;
-  return (pk_val)node | PK_TAG_GPAIR;
+  return node;
+}
+
+/* Give back node, made by this thread's last pkh_newlist of n items and
+   not published (another thread put the same list in first). */
+static void pkh_unalloc(pkh_node *node, size_t n)
+{
+  size_t bytes = sizeof *node + (n - 1) * sizeof(pko_pair);
+  if (bytes > PKH_CHUNK / 4) {
+    GC_free(node);
+    return;
+  }
+  pkh_chunk *c = pkh_chunk_here;
+  size_t u = (size_t)((char *)node - (char *)c) / 16;
+  uint64_t bits = atomic_load_explicit(&c->starts[u / 64], memory_order_relaxed);
+  atomic_store_explicit(&c->starts[u / 64], bits & ~((uint64_t)1 << (u % 64)), memory_order_relaxed);
+  pkh_used_here = u * 16;
 }
 
 /* The insert after a lock-free miss (seen: the array probed, at: the
@@ -390,6 +406,7 @@ static __attribute__((noinline)) pk_val pkh_add(pkh_shard *sh, const pkh_arr *se
                                                 const pk_val *items, size_t n, pk_val tail)
 {
   pk_val v = 0;
+  pkh_node *node = n ? pkh_newlist(h, items, n, tail) : NULL;
   pkh_lock(sh);
   size_t cap = atomic_load_explicit(&sh->arr, memory_order_relaxed)->cap;
   if ((sh->count + 1) * 4 > cap * 3) pkh_grow(sh, pkh_newarr(cap * 2));
@@ -397,15 +414,21 @@ static __attribute__((noinline)) pk_val pkh_add(pkh_shard *sh, const pkh_arr *se
   if (arr != seen || atomic_load_explicit(&arr->hash[at], memory_order_relaxed))
     v = pkh_probe(arr, h, items, n, tail, &at);
   if (!v) {
-    if (n)
-      v = pkh_newlist(sh, h, items, n, tail);
-    else
+    if (node) {
+      node->id = sh->next_id++ << PKH_SHARD_BITS | (uint32_t)(sh - pkh_tab);
+      sh->lists++;
+      sh->cells += n - 1;
+      v = (pk_val)node | PK_TAG_GPAIR;
+      node = NULL;
+    } else {
       pkh_spush(&sh->atoms, v = tail);
+    }
     atomic_store_explicit(&arr->slot[at], v, memory_order_relaxed);
     atomic_store_explicit(&arr->hash[at], h, memory_order_release);
     sh->count++;
   }
   pkh_unlock(sh);
+  if (node) pkh_unalloc(node, n);
   return v;
 }
 

@@ -67,9 +67,10 @@ enum { PKRW_MAXSLOTS = 32, PKRW_FLATMAX = 8, PKRW_MAXHEADS = 14 };
    compared by eq?) or a variable (its slot): matched by one loop over the
    input's elements.  n == 0: not flat. */
 typedef struct pkrw_flat {
-  int n;
+  int n, nconst;
   int8_t slot[PKRW_FLATMAX];
   pk_val c[PKRW_FLATMAX];
+  int8_t at[PKRW_FLATMAX]; /* the constants' positions, nconst of them */
 } pkrw_flat;
 typedef struct pkrw_plan {
   int nclauses;
@@ -82,6 +83,12 @@ typedef struct pkrw_plan {
   bool pair[64];
   pk_val head[64];
   pkrw_flat flat[64];
+  /* A direct clause, (== a FLAT) (== b T) with T a constant compared by
+     eq? or a variable FLAT binds once: its answer is that constant
+     (out[c] == PKRW_FLATMAX, in outc[c]) or the input's element out[c],
+     canonical, with no slots.  out[c] == -1: not direct. */
+  int8_t out[64];
+  pk_val outc[64];
   /* The clauses that may hold, in order, for an input whose head is
      heads[k] (list k), for another pair (list nheads), for an atom (list
      nheads + 1): clause indexing, as Prolog systems index on the first
@@ -153,6 +160,7 @@ struct pkrw_ctx {
   pk_val *vals;
   size_t nvals, capvals;
   uint64_t max_steps, deadline, step0;
+  uint64_t check_at; /* pkrw_step checks the limits from this count on (pkrw_arm) */
   bool timed_out;
   /* Inside a program (pkrw_first): REL runs in the caller's search state,
      each application is a step of the program's search, and an answer
@@ -200,6 +208,7 @@ static pk_val pkrw_sym_observed, pkrw_sym_walko, pkrw_sym_non_obs;
 static pk_val *pkrw_builtins; /* the primitive head-may-be? and the goal fail, as defined at start */
 static pkrw_plan *pkrw_make_plan(pk_val rel);
 static pkrw_guard pkrw_make_guard(pk_val rel);
+static void pkrw_arm(pkrw_ctx *c);
 
 /* Compile the per-node query once; it is kept in an uncollectable root. */
 static void pkrw_init_once(void)
@@ -330,6 +339,7 @@ static pk_val pkrw_first(pk_val state, int argc, const pk_val *argv)
   if (!pkrw_walker_of(argv[0], &inner, &w) || !(t = pkh_intern(argv[1]))) return 0;
   pkrw_ctx *c = pkrw_new(inner, w);
   c->state = state;
+  pkrw_arm(c);
   pko_catch k;
   if (!PKO_TRY(k)) {
     pkrw_free(c);
@@ -721,6 +731,7 @@ void pkrw_limit(pkrw_ctx *c, uint64_t max_steps, uint64_t deadline_ns)
   c->max_steps = max_steps;
   c->deadline = deadline_ns;
   c->timed_out = false;
+  pkrw_arm(c);
 }
 
 bool pkrw_timed_out(const pkrw_ctx *c) { return c->timed_out; }
@@ -762,6 +773,7 @@ static bool pkrw_eqconst(pk_val v) { return pko_fixnump(v) || pko_symbolp(v) || 
 static bool pkrw_flat_add(pkrw_flat *f, int k, pk_val v)
 {
   if (f->n == PKRW_FLATMAX) return false;
+  if (k < 0) f->at[f->nconst++] = (int8_t)f->n;
   f->slot[f->n] = (int8_t)k;
   f->c[f->n++] = v;
   return true;
@@ -770,7 +782,7 @@ static bool pkrw_flat_add(pkrw_flat *f, int k, pk_val v)
 /* f from pattern pat (a PKE_CONS) when it is flat (above), else f->n 0. */
 static void pkrw_flatten(const pkrw_plan *p, const pke_node *pat, pkrw_flat *f)
 {
-  f->n = 0;
+  f->n = f->nconst = 0;
   bool ok = true;
   for (; ok && pat->op == PKE_CONS; pat = pat->y) {
     const pke_node *e = pat->x;
@@ -784,10 +796,33 @@ static void pkrw_flatten(const pkrw_plan *p, const pke_node *pat, pkrw_flat *f)
   } else {
     ok = false;
   }
-  if (!ok) f->n = 0;
+  if (!ok) f->n = f->nconst = 0;
 }
 
-/* Fill pair[c], head[c] and flat[c] from clause c's first goal. */
+/* Fill out[c] and outc[c] (above) of clause c, its flat[c] known. */
+static void pkrw_index_direct(pkrw_plan *p, int c)
+{
+  const pkrw_flat *f = &p->flat[c];
+  p->out[c] = -1;
+  if (!f->n || p->ngoals[c] != 2) return;
+  for (int i = 0; i < f->n; i++) {
+    if (f->slot[i] >= 0 && f->slot[i] < 2) return; /* binds a or b */
+    for (int j = 0; j < i; j++)
+      if (f->slot[i] >= 0 && f->slot[j] == f->slot[i]) return; /* a variable twice: compared */
+  }
+  const pke_node *l = p->clauses[c][1]->kids[0], *r = p->clauses[c][1]->kids[1];
+  const pke_node *t = pkrw_var(p, l) == 1 ? r : pkrw_var(p, r) == 1 ? l : NULL;
+  if (t && t->op == PKE_CONST && pkrw_eqconst(t->v)) {
+    p->out[c] = PKRW_FLATMAX;
+    p->outc[c] = t->v;
+    return;
+  }
+  int k = t ? pkrw_var(p, t) : -1;
+  for (int i = 0; k >= 2 && i < f->n; i++)
+    if (f->slot[i] == k) p->out[c] = (int8_t)i;
+}
+
+/* Fill pair[c], head[c], flat[c] and out[c] from clause c's first goal. */
 static void pkrw_index_clause(pkrw_plan *p, int c)
 {
   p->pair[c] = false;
@@ -799,6 +834,7 @@ static void pkrw_index_clause(pkrw_plan *p, int c)
   if (p->pair[c] && pat->x->op == PKE_CONST && (pko_symbolp(pat->x->v) || pko_fixnump(pat->x->v)))
     p->head[c] = pat->x->v;
   if (p->pair[c]) pkrw_flatten(p, pat, &p->flat[c]);
+  pkrw_index_direct(p, c);
 }
 
 /* Add clause node cl (a FRESH node without frame) to p; false if it is
@@ -928,15 +964,23 @@ static int pkrw_elements(pk_val a, pk_val *el)
   return a == PK_NIL ? n : -1;
 }
 
+/* Do the n elements el of the input have flat pattern f's length and
+   constants?  About 4 instructions a constant. */
+static inline bool pkrw_flat_consts(const pkrw_flat *f, const pk_val *el, int n)
+{
+  if (n != f->n) return false;
+  for (int i = 0; i < f->nconst; i++)
+    if (el[f->at[i]] != f->c[f->at[i]]) return false;
+  return true;
+}
+
 /* Match the n elements el of the input against flat pattern f, binding
    unbound slots (all empty but slot 0 when called): the constants first
    (they decide most clauses, with nothing to undo), then the variables;
    on failure the slots are left empty again. */
 static bool pkrw_flat_match(const pkrw_flat *f, const pk_val *el, int n, pk_val *slots)
 {
-  if (n != f->n) return false;
-  for (int i = 0; i < n; i++)
-    if (f->slot[i] < 0 && el[i] != f->c[i]) return false;
+  if (!pkrw_flat_consts(f, el, n)) return false;
   for (int i = 0; i < n; i++) {
     int k = f->slot[i];
     if (k < 0) continue;
@@ -951,10 +995,10 @@ static bool pkrw_flat_match(const pkrw_flat *f, const pk_val *el, int n, pk_val 
   return true;
 }
 
-/* REL's first answer at a by the plan: 1 with *out (not interned), 0 when
-   no clause holds, -1 when a goal has no ground side (the engine decides).
-   The clauses' goals are immediate, so conde's first answer is the first
-   clause that holds. */
+/* REL's first answer at a by the plan: 1 with *out (not interned), 2 with
+   *out canonical (a direct clause's), 0 when no clause holds, -1 when a
+   goal has no ground side (the engine decides).  The clauses' goals are
+   immediate, so conde's first answer is the first clause that holds. */
 static int pkrw_plan_run(const pkrw_plan *p, pk_val a, pk_val *out)
 {
   pk_val slots[PKRW_MAXSLOTS], el[PKRW_FLATMAX];
@@ -962,10 +1006,14 @@ static int pkrw_plan_run(const pkrw_plan *p, pk_val a, pk_val *out)
   int n = pair ? pkrw_elements(a, el) : -1, k = pair ? p->nheads : p->nheads + 1;
   for (int j = 0; pair && j < p->nheads; j++)
     if (p->heads[j] == pko_car(a)) k = j;
-  memset(slots, 0, (size_t)p->nslots * sizeof *slots);
-  bool dirty = false; /* slots other than a failed flat match's may be bound */
+  bool dirty = true; /* slots other than a failed flat match's may be bound */
   for (int i = 0; i < p->ncand[k]; i++) {
     int c = p->cand[k][i];
+    if (p->out[c] >= 0) {
+      if (!pkrw_flat_consts(&p->flat[c], el, n)) continue;
+      *out = p->out[c] == PKRW_FLATMAX ? p->outc[c] : el[p->out[c]];
+      return 2;
+    }
     if (dirty) memset(slots, 0, (size_t)p->nslots * sizeof *slots);
     dirty = false;
     slots[0] = a;
@@ -1066,16 +1114,37 @@ static bool pkrw_has_var(pkrw_ctx *c, pk_val a)
   return found;
 }
 
+/* Set check_at, the step count at which pkrw_step next checks, from step
+   count from on: every step in a program's search (its tick), else at the
+   step limit and, with a deadline, at a multiple of 64 (a clock read per
+   64 steps). */
+static void pkrw_arm_from(pkrw_ctx *c, uint64_t from)
+{
+  uint64_t at = c->max_steps ? c->step0 + c->max_steps : UINT64_MAX, tick = (from + 63) & ~(uint64_t)63;
+  if (c->deadline && tick < at) at = tick;
+  c->check_at = c->state ? from : at;
+}
+
+static void pkrw_arm(pkrw_ctx *c) { pkrw_arm_from(c, c->st.steps); }
+
 /* Throw past the step or time limit. */
-static void pkrw_check_limits(pkrw_ctx *c)
+static __attribute__((noinline)) void pkrw_check_limits(pkrw_ctx *c)
 {
   if (c->state) pks_tick();
   if (c->max_steps && c->st.steps - c->step0 >= c->max_steps)
     pko_throw_at(PK_STATUS_RUNTIME, NULL, "step limit %llu reached (--max-steps)", (unsigned long long)c->max_steps);
-  if (c->deadline && (c->st.steps & 63) == 0 && pko_now_ns() >= c->deadline) { /* a clock read per 64 */
+  if (c->deadline && (c->st.steps & 63) == 0 && pko_now_ns() >= c->deadline) {
     c->timed_out = true;
     pko_throw_at(PK_STATUS_RUNTIME, NULL, "time limit reached (--timeout-per-model)");
   }
+  pkrw_arm_from(c, c->st.steps + 1);
+}
+
+/* Count one REL application, checking the limits when due: one compare. */
+static inline void pkrw_step(pkrw_ctx *c)
+{
+  if (c->st.steps >= c->check_at) pkrw_check_limits(c);
+  c->st.steps++;
 }
 
 /* REL's first answer at node a, interned, or 0 when it has none.  One
@@ -1083,11 +1152,15 @@ static void pkrw_check_limits(pkrw_ctx *c)
 static pk_val pkrw_rel(pkrw_ctx *c, pk_val a)
 {
   if (c->decline) return 0;
-  pkrw_check_limits(c);
-  c->st.steps++;
+  pkrw_step(c);
   pk_val fast;
   int k = c->plan ? pkrw_plan_run(c->plan, a, &fast) : -1;
   if (k == 0) return 0;
+  if (k == 2) {
+    c->st.fast++;
+    c->st.rewrites++;
+    return fast;
+  }
   if (k < 0 && pkrw_guard_fails(&c->guard, a)) {
     c->st.guarded++;
     return 0;
@@ -1145,8 +1218,8 @@ static void pkrw_push_frame(pkrw_ctx *c, pk_val node)
    task's context, in the clean set of the passes before? */
 static bool pkrw_clean(const pkrw_ctx *c, pk_val t)
 {
-  uint32_t id = pkh_node_of(t)->id;
-  return pkrw_ids_has(&c->clean, id) || (c->shared_clean && pkrw_ids_has(c->shared_clean, id));
+  uint32_t id = pkh_node_of(t)->id; /* the passes before first: most clean lists were found by them */
+  return (c->shared_clean && pkrw_ids_has(c->shared_clean, id)) || pkrw_ids_has(&c->clean, id);
 }
 
 /* The pass's result at t when known without entering it: an atom's, a
@@ -1154,8 +1227,7 @@ static bool pkrw_clean(const pkrw_ctx *c, pk_val t)
 static pk_val pkrw_known(pkrw_ctx *c, pk_val t)
 {
   if (!pko_pairp(t) && c->plan && c->plan->pairs_only && !c->decline) {
-    pkrw_check_limits(c); /* REL's query, which the plan answers without a look */
-    c->st.steps++;
+    pkrw_step(c); /* REL's query, which the plan answers without a look */
     return PKRW_FAIL;
   }
   if (!pko_pairp(t)) {
@@ -1166,8 +1238,7 @@ static pk_val pkrw_known(pkrw_ctx *c, pk_val t)
       pkrw_tab_put(&c->atoms, t, r);
       return r;
     }
-    pkrw_check_limits(c); /* a step as if queried: the count is the model's alone */
-    c->st.steps++;
+    pkrw_step(c); /* a step as if queried: the count is the model's alone */
     if (r != PKRW_FAIL) c->st.rewrites++;
     return r;
   }
@@ -1234,12 +1305,15 @@ static pk_val pkrw_defer_intern(pkrw_ctx *c, pk_val *items, size_t n)
   return r;
 }
 
-/* List node's pass result is r: a failed node is marked clean, r is
-   memoised, and the element results from base are popped. */
+/* List node's pass result is r: a failed node is marked clean (which
+   pkrw_known asks first), another r memoised, and the element results
+   from base are popped. */
 static pk_val pkrw_settle(pkrw_ctx *c, pk_val node, pk_val r, size_t base)
 {
-  if (r == PKRW_FAIL) pkrw_ids_add(&c->clean, pkh_node_of(node)->id);
-  pkrw_tab_put(&c->pass, node, r);
+  if (r == PKRW_FAIL)
+    pkrw_ids_add(&c->clean, pkh_node_of(node)->id);
+  else
+    pkrw_tab_put(&c->pass, node, r);
   c->nvals = base;
   return r;
 }
@@ -1401,6 +1475,7 @@ void pkrw_run_task(pkrw_ctx *c, size_t i)
   x->deadline = c->deadline;
   x->step0 = x->st.steps;
   x->timed_out = false;
+  pkrw_arm(x);
   pkrw_tab_clear(&x->pass);
   if (pkrw_others != c->others) pkrw_set_others(c->others);
   pkrw_task_walk(x, &c->tasks[i]);
@@ -1576,6 +1651,7 @@ static void pkrw_start(pkrw_ctx *c)
   pkrw_ids_clear(&c->clean);
   c->step0 = c->st.steps;
   c->timed_out = false;
+  pkrw_arm(c);
 }
 
 pk_val pkrw_term(pkrw_ctx *c, pk_val t)

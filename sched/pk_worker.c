@@ -27,6 +27,7 @@
 #include "pk_topo.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,6 +125,23 @@ static void pkw_set_plan(pkt_plan *p)
   pkt_plan_free(old);
 }
 
+/* The consuming thread's own affinity mask, from before it was pinned. */
+static cpu_set_t pkw_mask0;
+static bool pkw_mask0_saved;
+
+/* Pin the consuming thread (worker 0) to its PU (on), or give it back its
+   own mask (off), which a new plan reads.  Left floating, it could sit on
+   worker 1's PU, and a pinned worker then waits for the system to move it
+   (milliseconds: a split rewrite's pass is over before worker 1 starts). */
+static void pkw_pin_consumer(bool on)
+{
+  if (!pkw_mask0_saved) pkw_mask0_saved = sched_getaffinity(0, sizeof pkw_mask0, &pkw_mask0) == 0;
+  if (on && pkw.cfg.workers > 1)
+    pkt_pin_self(pkw.plan, 0);
+  else if (pkw_mask0_saved)
+    sched_setaffinity(0, sizeof pkw_mask0, &pkw_mask0);
+}
+
 void pkw_configure(const pkw_config *c)
 {
   pkw_config was = pkw.cfg;
@@ -131,12 +149,14 @@ void pkw_configure(const pkw_config *c)
   if (pkw.cfg.workers < 1) pkw.cfg.workers = 1;
   if (!pkw.started) return;
   if (pkw.cur) pkw_query_end(pkw.cur); /* a consumer that stopped early */
+  pkw_pin_consumer(false);
   if (pkw.cfg.workers > pkw.n)
     pkw_grow_pool(pkw.cfg.workers);
   else if (pkw.cfg.workers != was.workers || pkw.cfg.seed != was.seed) {
     pkt_plan *p = pkt_plan_new(pkw.cfg.workers, pkw.cfg.seed);
     if (p) pkw_set_plan(p);
   }
+  pkw_pin_consumer(true);
 }
 
 bool pkw_used(void) { return pkw.started; }
@@ -572,13 +592,17 @@ static void pkw_gc_budget(bool unordered)
   GC_set_min_bytes_allocd(unordered && want > base ? want : base);
 }
 
-/* Start the pool once: plan, deques, threads.  Worker 0, the consuming
-   thread, is not pinned: it is the program's own thread, and the plan of a
-   later reconfiguration reads its affinity mask. */
+/* Start the pool once: plan, deques, threads, and worker 0 pinned. */
 static void pkw_start_pool(void)
 {
   pkw_grow_pool(pkw.cfg.workers);
   pkw.started = true;
+  pkw_pin_consumer(true);
+}
+
+void pkw_start(void)
+{
+  if (!pkw.started) pkw_start_pool();
 }
 
 /* End q: stop it, wait until no pool worker is inside it. */

@@ -66,6 +66,11 @@ typedef struct pkw_ops {
    queries (one its consumer stopped early is ended first); not
    thread-safe. */
 void pkw_configure(const pkw_config *c);
+/* Start the pool's threads now rather than at the first query: a client
+   that will run queries soon starts them while it does other work (a
+   thread's start and placement take milliseconds).  The thread that runs
+   queries; not thread-safe. */
+void pkw_start(void);
 /* Should a query started on this thread run on the pool?  False inside a
    worker (a nested run stays on the worker that reached it). */
 bool pkw_parallel(void);
