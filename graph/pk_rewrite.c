@@ -72,6 +72,19 @@ typedef struct pkrw_flat {
   pk_val c[PKRW_FLATMAX];
   int8_t at[PKRW_FLATMAX]; /* the constants' positions, nconst of them */
 } pkrw_flat;
+/* A candidate list's filter: at the positions where its flat clauses have
+   constants, which candidates (bits by index in the list) want which of up
+   to PKRW_FILTVALS constants.  Only a pre-test: a candidate it keeps is
+   still matched in full, one it drops cannot hold. */
+enum { PKRW_FILTVALS = 4 };
+typedef struct pkrw_filter {
+  int npos;
+  int8_t pos[PKRW_FLATMAX];
+  uint64_t need[PKRW_FLATMAX]; /* candidates with a constant at pos[i] */
+  int nval[PKRW_FLATMAX];
+  pk_val val[PKRW_FLATMAX][PKRW_FILTVALS];
+  uint64_t want[PKRW_FLATMAX][PKRW_FILTVALS]; /* candidates whose constant at pos[i] is val[i][j] */
+} pkrw_filter;
 typedef struct pkrw_plan {
   int nclauses;
   const pke_node *const *clauses[64]; /* each clause's goals */
@@ -98,6 +111,7 @@ typedef struct pkrw_plan {
   uint8_t *cand[PKRW_MAXHEADS + 2];
   int ncand[PKRW_MAXHEADS + 2];
   uint8_t cands[(PKRW_MAXHEADS + 2) * 64];
+  pkrw_filter filt[PKRW_MAXHEADS + 2];
   bool pairs_only; /* every clause wants a pair: REL fails on an atom */
   bool fresh;      /* a fresh frame around the clauses: depth 0 is it, 1 the arguments */
   int nslots;      /* 2 + the fresh variables */
@@ -122,6 +136,9 @@ typedef struct pkrw_ids {
   uint64_t **pages; /* by id / PKRW_IDPAGE */
   uint32_t *touched;
   size_t npages, ntouched, captouched, n;
+  bool logged; /* a set that is moved often (a task's): its ids kept in order, so moving costs what it holds */
+  uint32_t *log;
+  size_t caplog;
 } pkrw_ids;
 
 /* A rebuilt list waiting to be interned (pkrw_defer_intern). */
@@ -362,14 +379,20 @@ static pk_val pkrw_prim_first(int argc, pk_val *argv)
   return pks_first_goal(pkrw_first, 3, argv, argv[3]);
 }
 
-/* Room for n more items of size sz in the array *p of *cap (doubling). */
-static void pkrw_grow(void **p, size_t *cap, size_t used, size_t n, size_t sz)
+/* pkrw_grow's reallocation. */
+static __attribute__((noinline)) void pkrw_regrow(void **p, size_t *cap, size_t used, size_t n, size_t sz)
 {
-  if (used + n <= *cap) return;
   size_t nc = *cap ? 2 * *cap : 256;
   while (nc < used + n) nc *= 2;
   *p = pko_xrealloc(*p, nc * sz);
   *cap = nc;
+}
+
+/* Room for n more items of size sz in the array *p of *cap (doubling):
+   one compare when there is room. */
+static inline void pkrw_grow(void **p, size_t *cap, size_t used, size_t n, size_t sz)
+{
+  if (used + n > *cap) pkrw_regrow(p, cap, used, n, sz);
 }
 
 /* ---- sets of node ids ---------------------------------------------------------- */
@@ -386,6 +409,11 @@ static bool pkrw_ids_has(const pkrw_ids *t, uint32_t id)
 /* Empty t, keeping its pages. */
 static void pkrw_ids_clear(pkrw_ids *t)
 {
+  if (t->logged) {
+    for (size_t k = 0; k < t->n; k++) t->pages[t->log[k] / PKRW_IDPAGE][t->log[k] % PKRW_IDPAGE / 64] = 0;
+    t->n = 0;
+    return;
+  }
   for (size_t k = 0; k < t->ntouched; k++) memset(t->pages[t->touched[k]], 0, PKRW_IDPAGE / 8 + 8);
   t->ntouched = t->n = 0;
 }
@@ -396,6 +424,7 @@ static void pkrw_ids_free(pkrw_ids *t)
   for (size_t p = 0; p < t->npages; p++) free(t->pages[p]);
   free(t->pages);
   free(t->touched);
+  free(t->log);
 }
 
 /* id's page, made and recorded as touched when it is not yet. */
@@ -417,6 +446,10 @@ static bool pkrw_ids_add(pkrw_ids *t, uint32_t id)
 {
   uint64_t *pg = pkrw_ids_page(t, id), *w = &pg[id % PKRW_IDPAGE / 64], bit = 1ull << id % 64;
   if (*w & bit) return false;
+  if (t->logged) {
+    pkrw_grow((void **)&t->log, &t->caplog, t->n, 1, sizeof *t->log);
+    t->log[t->n] = id;
+  }
   t->n++;
   if (!pg[PKRW_IDPAGE / 64]) {
     pg[PKRW_IDPAGE / 64] = 1;
@@ -430,7 +463,8 @@ static bool pkrw_ids_add(pkrw_ids *t, uint32_t id)
 /* Add the ids of set from to set to, and empty from. */
 static void pkrw_ids_move(pkrw_ids *to, pkrw_ids *from)
 {
-  for (size_t k = 0; k < from->ntouched; k++) {
+  for (size_t k = 0; from->logged && k < from->n; k++) pkrw_ids_add(to, from->log[k]);
+  for (size_t k = 0; !from->logged && k < from->ntouched; k++) {
     uint32_t p = from->touched[k];
     const uint64_t *w = from->pages[p];
     for (uint32_t j = 0; j < PKRW_IDPAGE / 64; j++)
@@ -858,8 +892,62 @@ static bool pkrw_head_known(const pkrw_plan *p, pk_val h)
   return false;
 }
 
-/* Fill the candidate lists (above) of p.  Past PKRW_MAXHEADS distinct
-   heads, the others share the list of "another pair". */
+/* Add to filter f that candidate i has constant v at position at, unless
+   the position already has PKRW_FILTVALS others (then it is not filtered
+   there: the full match decides). */
+static void pkrw_filter_add(pkrw_filter *f, int i, int at, pk_val v)
+{
+  int q = 0;
+  while (q < f->npos && f->pos[q] != at) q++;
+  if (q == f->npos) {
+    f->pos[f->npos++] = (int8_t)at;
+    f->need[q] = 0;
+    f->nval[q] = 0;
+  }
+  int j = 0;
+  while (j < f->nval[q] && f->val[q][j] != v) j++;
+  if (j == PKRW_FILTVALS) return;
+  if (j == f->nval[q]) {
+    f->val[q][j] = v;
+    f->want[q][j] = 0;
+    f->nval[q]++;
+  }
+  f->need[q] |= (uint64_t)1 << i;
+  f->want[q][j] |= (uint64_t)1 << i;
+}
+
+/* The filter of candidate list k from its flat clauses' constants. */
+static void pkrw_filter_make(pkrw_plan *p, int k)
+{
+  pkrw_filter *f = &p->filt[k];
+  f->npos = 0;
+  for (int i = 0; i < p->ncand[k]; i++) {
+    const pkrw_flat *fl = &p->flat[p->cand[k][i]];
+    for (int j = 0; j < fl->nconst; j++)
+      if (fl->at[j] > 0 || k >= p->nheads) /* list k < nheads: every candidate's head constant is heads[k] */
+        pkrw_filter_add(f, i, fl->at[j], fl->c[fl->at[j]]);
+  }
+}
+
+/* The candidates of filter f (all of the list's ncand) that the n
+   elements el of a flat input (n < 0: none) leave possible.  About 6
+   instructions a constant position. */
+static inline uint64_t pkrw_filter_live(const pkrw_filter *f, const pk_val *el, int n, int ncand)
+{
+  uint64_t live = ncand == 64 ? ~(uint64_t)0 : ((uint64_t)1 << ncand) - 1;
+  if (n < 0) return live;
+  for (int q = 0; q < f->npos; q++) {
+    uint64_t ok = 0;
+    if (f->pos[q] < n)
+      for (int j = 0; j < f->nval[q]; j++) ok |= el[f->pos[q]] == f->val[q][j] ? f->want[q][j] : 0;
+    live &= ~f->need[q] | ok;
+  }
+  return live;
+}
+
+/* Fill the candidate lists (above) of p, and their filters.  Past
+   PKRW_MAXHEADS distinct heads, the others share the list of "another
+   pair". */
 static void pkrw_index_heads(pkrw_plan *p)
 {
   for (int c = 0; c < p->nclauses; c++)
@@ -873,6 +961,7 @@ static void pkrw_index_heads(pkrw_plan *p)
                                      : !p->pair[c] || !p->head[c] || p->head[c] == p->heads[k];
       if (fits) p->cand[k][p->ncand[k]++] = (uint8_t)c;
     }
+    pkrw_filter_make(p, k);
   }
 }
 
@@ -1007,8 +1096,8 @@ static int pkrw_plan_run(const pkrw_plan *p, pk_val a, pk_val *out)
   for (int j = 0; pair && j < p->nheads; j++)
     if (p->heads[j] == pko_car(a)) k = j;
   bool dirty = true; /* slots other than a failed flat match's may be bound */
-  for (int i = 0; i < p->ncand[k]; i++) {
-    int c = p->cand[k][i];
+  for (uint64_t live = pkrw_filter_live(&p->filt[k], el, n, p->ncand[k]); live; live &= live - 1) {
+    int c = p->cand[k][__builtin_ctzll(live)];
     if (p->out[c] >= 0) {
       if (!pkrw_flat_consts(&p->flat[c], el, n)) continue;
       *out = p->out[c] == PKRW_FLATMAX ? p->outc[c] : el[p->out[c]];
@@ -1441,6 +1530,7 @@ static pkrw_ctx *pkrw_sub(pkrw_ctx *c)
   pkrw_ctx *x = pkrw_new(c->rel, c->walker);
   x->split_nodes = 0;
   x->shared_clean = &c->clean;
+  x->clean.logged = x->found.logged = true;
   pthread_mutex_lock(&c->sub_lock);
   x->next_sub = c->subs;
   c->subs = x;
