@@ -217,6 +217,11 @@ struct pkrw_ctx {
   pk_val *pitems;
   size_t npitems, cappitems;
   pkrw_ids found; /* in a sub-context: what its tasks of this pass found clean */
+  /* The hashes of atoms met lately as items of rebuilt lists (operators,
+     leaves), direct-mapped by address: pkh_hash's type dispatch and mix
+     once per atom rather than once per use. */
+  pk_val hkey[64];
+  uint32_t hval[64];
 };
 
 static pk_val pkrw_runner; /* (lambda (rel a) (run 1 (b) (rel a b))) */
@@ -400,7 +405,7 @@ static inline void pkrw_grow(void **p, size_t *cap, size_t used, size_t n, size_
 /* An empty set. */
 static void pkrw_ids_init(pkrw_ids *t) { *t = (pkrw_ids){ 0 }; }
 
-static bool pkrw_ids_has(const pkrw_ids *t, uint32_t id)
+static inline bool pkrw_ids_has(const pkrw_ids *t, uint32_t id)
 {
   size_t p = id / PKRW_IDPAGE;
   return p < t->npages && t->pages[p] && t->pages[p][id % PKRW_IDPAGE / 64] >> id % 64 & 1;
@@ -1364,6 +1369,20 @@ static void pkrw_resolve_one(pkrw_ctx *c)
   e->result = pkh_list_at(it, e->n, e->h);
 }
 
+/* pkh_hash of item x of a rebuilt list: a waiting list's (its pending
+   entry), a list node's (its header), an atom's (the cache, else pkh_hash). */
+static inline uint32_t pkrw_item_hash(pkrw_ctx *c, pk_val x)
+{
+  if (pko_pairp(x)) return pkh_node_of(x)->hash;
+  if (pkrw_pendp(x)) return pkrw_pending_of(c, x)->h;
+  size_t i = (x >> 4) & 63;
+  if (c->hkey[i] != x) {
+    c->hval[i] = pkh_hash(x);
+    c->hkey[i] = x;
+  }
+  return c->hval[i];
+}
+
 /* The proper list of items[0..n), interned a few lists later: its table
    slot is asked for now (pkh_prefetch) and is there when it is interned,
    so the probe's cache miss overlaps the walk (as the model reader's ring
@@ -1381,7 +1400,7 @@ static pk_val pkrw_defer_intern(pkrw_ctx *c, pk_val *items, size_t n)
     }
     return pkh_list(items, n, PK_NIL);
   }
-  for (size_t k = 0; k < n; k++) hs[k] = pkrw_pendp(items[k]) ? pkrw_pending_of(c, items[k])->h : pkh_hash(items[k]);
+  for (size_t k = 0; k < n; k++) hs[k] = pkrw_item_hash(c, items[k]);
   uint32_t h = pkh_list_hash(hs, n);
   pkh_prefetch(h);
   pkrw_grow((void **)&c->pitems, &c->cappitems, c->npitems, n, sizeof *c->pitems);
