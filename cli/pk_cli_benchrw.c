@@ -840,20 +840,24 @@ static void pkcli_benchrw_report(const pkcli_benchrw_case *cs, const pkcli_bench
 }
 
 /* The runs: round after round, each case at each W (a W stops at its
-   first failure), then the peer on the first case's output. */
+   first failure), then the peer on the first case's output.  The worker
+   counts go up in even rounds and down in odd ones, so that no W always
+   runs right after the peer: on a virtual machine the memory a large
+   peer gave back can be slow to touch again for the next process. */
 static void pkcli_benchrw_measure(const pkcli_benchrw_entry *e, pkcli_benchrw_case *cs, const char *bench,
                                   const char *data, const pkcli_bench_env *env, pkcli_benchrw_peer *p)
 {
   for (int i = 0; i < env->runs && !pkcli_bench_stopped(); i++) {
     bool pk_ok = true;
     for (int k = 0; k < e->npk; k++)
-      for (int j = 0; j < env->nw && !pkcli_bench_stopped(); j++) {
+      for (int jj = 0; jj < env->nw && !pkcli_bench_stopped(); jj++) {
+        int j = i % 2 ? env->nw - 1 - jj : jj;
         pkcli_benchrw_cell *c = &cs[k].cells[j];
         if (c->nruns && c->runs[c->nruns - 1].status != PKCLI_BENCH_OK) continue;
         pkcli_benchrw_once(&cs[k], e, c->w, env, &c->runs[c->nruns]);
         pk_ok &= c->runs[c->nruns++].status == PKCLI_BENCH_OK;
       }
-    /* $PKOUT: the first case's output, of the round's last W */
+    /* $PKOUT: the first case's output, of the round's last run */
     if (e->peer && pk_ok && !p->unavailable && !p->failure && !pkcli_bench_stopped())
       pkcli_benchrw_peer_once(e, bench, data, cs[0].out, env, p);
   }
