@@ -36,6 +36,7 @@
 #include "pk_cli_benchrw.h"
 #include "pk_init.h"
 #include "pk_obj.h"
+#include "pk_read.h"
 
 #if defined(__has_include)
 #if __has_include("pk_version.h")
@@ -257,27 +258,6 @@ double pkcli_bench_median(double *v, int n)
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* A whole file, NUL-terminated and malloc'd; NULL when unreadable. */
-char *pkcli_bench_read_file(const char *path, size_t *len)
-{
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  size_t cap = 4096, n = 0;
-  char *s = pko_xmalloc(cap);
-  size_t k;
-  while ((k = fread(s + n, 1, cap - n - 1, f)) > 0) {
-    n += k;
-    if (cap - n - 1 == 0) {
-      cap *= 2;
-      s = pko_xrealloc(s, cap);
-    }
-  }
-  fclose(f);
-  s[n] = 0;
-  if (len) *len = n;
-  return s;
-}
-
 /* p names a directory (after symlinks). */
 bool pkcli_bench_is_dir(const char *p)
 {
@@ -456,7 +436,7 @@ int pkcli_bench_rank(const char *const *order, int n, const char *name)
 static bool pkcli_bench_load_prog(const char *dir, const char *fname, pkcli_bench_prog *pg)
 {
   char *path = pkcli_bench_fmt("%s/%s", dir, fname);
-  char *text = pkcli_bench_read_file(path, NULL);
+  char *text = pkr_slurp(path, NULL);
   free(path);
   if (!text) return false;
   memset(pg, 0, sizeof *pg);
@@ -796,8 +776,8 @@ void pkcli_bench_spawn(const char *tmpdir, const char *exe, char *const argv[], 
       c->code = WEXITSTATUS(st);
     }
   }
-  c->out = pkcli_bench_read_file(outp, NULL);
-  c->err = pkcli_bench_read_file(errp, NULL);
+  c->out = pkr_slurp(outp, NULL);
+  c->err = pkr_slurp(errp, NULL);
   if (!c->out) c->out = pko_xstrdup("");
   if (!c->err) c->err = pko_xstrdup("");
   unlink(outp);

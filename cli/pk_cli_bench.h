@@ -45,8 +45,6 @@ bool pkcli_bench_header_next(char **cur, bool stop_at_code, char **key, char **v
 int pkcli_bench_rank(const char *const *order, int n, const char *name);
 /* Median of v[0..n) (sorted in place); -1 when n is 0. */
 double pkcli_bench_median(double *v, int n);
-/* A whole file, NUL-terminated and malloc'd; NULL when unreadable. */
-char *pkcli_bench_read_file(const char *path, size_t *len);
 bool pkcli_bench_is_file(const char *p);
 bool pkcli_bench_is_dir(const char *p);
 /* Remove p and everything under it (no error when it is absent). */

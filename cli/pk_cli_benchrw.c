@@ -33,6 +33,7 @@
 */
 #include "pk_cli_benchrw.h"
 #include "pk_obj.h"
+#include "pk_read.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -136,7 +137,7 @@ static uint64_t pkcli_benchrw_key(const pkcli_benchrw_entry *e, const char *benc
       char *f = pkcli_benchrw_ref(p, bench, e->here, &end);
       if (!f) continue;
       size_t len;
-      char *text = pkcli_bench_read_file(f, &len);
+      char *text = pkr_slurp(f, &len);
       if (text)
         h = pko_fnv(h, text, len);
       else if (!*missing)
@@ -166,7 +167,7 @@ static unsigned pkcli_benchrw_exits(const char *s)
 static bool pkcli_benchrw_load(const char *dir, const char *fname, const char *bench, pkcli_benchrw_entry *e)
 {
   char *path = pkcli_bench_fmt("%s/%s", dir, fname);
-  char *text = pkcli_bench_read_file(path, NULL);
+  char *text = pkr_slurp(path, NULL);
   free(path);
   if (!text) return false;
   memset(e, 0, sizeof *e);
@@ -383,7 +384,7 @@ static uint64_t pkcli_benchrw_hash_tree(uint64_t h, const char *dir, const char 
       char *p = pkcli_bench_fmt("%s/%s", dir, nm), *r = pkcli_bench_fmt("%s%s%s", rel, *rel ? "/" : "", nm);
       h = pko_fnv(h, r, strlen(r) + 1);
       size_t len;
-      char *text = pkcli_bench_is_dir(p) ? NULL : pkcli_bench_read_file(p, &len);
+      char *text = pkcli_bench_is_dir(p) ? NULL : pkr_slurp(p, &len);
       h = text ? pko_fnv(h, text, len) : pkcli_benchrw_hash_tree(h, p, r);
       free(text);
       free(p);
