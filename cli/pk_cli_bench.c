@@ -196,7 +196,7 @@ typedef struct pkcli_bench_run {
 typedef struct pkcli_bench_cell {
   int w;
   int nruns;
-  pkcli_bench_run runs[32];
+  pkcli_bench_run runs[PKCLI_BENCH_MAXRUNS];
   bool failed;
   double wall, unif_rate, idle_pct, stats_wall;
   unsigned long long unifs;
@@ -876,7 +876,8 @@ void pkcli_bench_fmt_secs(char *buf, size_t n, double x)
 /* Medians over the ok runs of a cell, the largest peak RSS over all. */
 static void pkcli_bench_summarise(pkcli_bench_cell *c)
 {
-  double walls[32], rates[32], idles[32], swalls[32];
+  double walls[PKCLI_BENCH_MAXRUNS], rates[PKCLI_BENCH_MAXRUNS], idles[PKCLI_BENCH_MAXRUNS],
+      swalls[PKCLI_BENCH_MAXRUNS];
   int n = 0, ni = 0;
   c->rss_kb = 0;
   c->answers = -1;
@@ -1007,7 +1008,8 @@ static int pkcli_bench_parse(int argc, char **argv, pkcli_bench_opts *o, int ncp
       i++;
     } else if (!strcmp(a, "--runs")) {
       long n = v ? strtol(v, &end, 10) : 0;
-      if (!v || *end || n < 1 || n > 32) return pkcli_bench_usage("--runs needs a number from 1 to 32");
+      if (!v || *end || n < 1 || n > PKCLI_BENCH_MAXRUNS)
+        return pkcli_bench_usage("--runs needs a number from 1 to 32");
       o->runs = (int)n;
       i++;
     } else if (!strcmp(a, "--timeout")) {

@@ -12,6 +12,9 @@
 
 enum { PKCLI_BENCH_OK = 0, PKCLI_BENCH_EXIT, PKCLI_BENCH_SIGNAL, PKCLI_BENCH_TIMEOUT, PKCLI_BENCH_SPAWN };
 
+/* The most rounds --runs takes (the tables of runs are this long). */
+#define PKCLI_BENCH_MAXRUNS 32
+
 /* One child process as pkcli_bench_spawn saw it. */
 typedef struct pkcli_bench_child {
   int status;      /* PKCLI_BENCH_OK, ... */

@@ -46,8 +46,6 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#define PKCLI_BENCHRW_RUNS 32
-
 /* One run of a pk: line at one worker count (and its rerun). */
 typedef struct pkcli_benchrw_one {
   int status, code;
@@ -61,7 +59,7 @@ typedef struct pkcli_benchrw_one {
 /* The runs of one pk: line at one W and their medians. */
 typedef struct pkcli_benchrw_cell {
   int w, nruns;
-  pkcli_benchrw_one runs[PKCLI_BENCHRW_RUNS];
+  pkcli_benchrw_one runs[PKCLI_BENCH_MAXRUNS];
   bool failed;
   double wall, phase, rerun;
   long rss_kb;
@@ -83,7 +81,7 @@ typedef struct pkcli_benchrw_peer {
   char name[64];
   char *unavailable, *failure; /* malloc'd reasons, or NULL */
   int nruns;
-  double wall[PKCLI_BENCHRW_RUNS], phase[PKCLI_BENCHRW_RUNS], rate[PKCLI_BENCHRW_RUNS];
+  double wall[PKCLI_BENCH_MAXRUNS], phase[PKCLI_BENCH_MAXRUNS], rate[PKCLI_BENCH_MAXRUNS];
   long rss_kb;
   long long rewrites;
   int agree, differ; /* runs whose check said ok / DIFFERS */
@@ -542,7 +540,7 @@ static void pkcli_benchrw_peer_once(const pkcli_benchrw_entry *e, const char *be
 /* Medians over the ok runs of a cell, the largest peak RSS over all. */
 static void pkcli_benchrw_summarise(pkcli_benchrw_cell *c)
 {
-  double wall[PKCLI_BENCHRW_RUNS], phase[PKCLI_BENCHRW_RUNS], rerun[PKCLI_BENCHRW_RUNS];
+  double wall[PKCLI_BENCH_MAXRUNS], phase[PKCLI_BENCH_MAXRUNS], rerun[PKCLI_BENCH_MAXRUNS];
   int n = 0, np = 0, nr = 0;
   c->rewrites = c->models = c->redone = -1;
   for (int i = 0; i < c->nruns; i++) {
