@@ -993,8 +993,8 @@ static const pkw_ops pkbt_ops = { .force = pkbt_force, .split = pkbt_split, .wor
 /* ---- one large model's passes on the pool -------------------------------------------------- */
 
 /* A branch is a range of the current split pass's tasks [lo, hi) (as
-   files above); forcing it runs task lo, with no answer.  One pass at a time, from the
-   thread that rewrites the model. */
+   files above); forcing it runs task lo, with no answer.  One pass at a
+   time, from the thread that rewrites the model. */
 static pkrw_ctx *pkbt_task_ctx;
 
 static void pkbt_run_task(size_t i) { pkrw_run_task(pkbt_task_ctx, i); }
