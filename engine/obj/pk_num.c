@@ -818,10 +818,9 @@ static bool pkn_decimal_fast(const char *s, size_t n, double *out)
   return true;
 }
 
-/* A decimal string (known to be well formed) as the nearest double.  In
-   the C locale, whatever the process's: a program may have changed it,
-   and "1.5" must still read as 1.5. */
-static double pkn_decimal_value(const char *s, size_t n)
+/* In the C locale, whatever the process's: a program may have changed
+   it, and "1.5" must still read as 1.5. */
+double pkn_decimal(const char *s, size_t n)
 {
   double fast;
   if (pkn_decimal_fast(s, n, &fast)) return fast;
@@ -948,13 +947,13 @@ int pkn_parse(const char *s, size_t n, int radix, pk_val *out)
   }
   if (r == PKN_PARSE_BIG) {
     if (exactness != 'i' || radix != 10) return r;
-    *out = pko_mkflo(pkn_decimal_value(s, n));
+    *out = pko_mkflo(pkn_decimal(s, n));
     return PKN_PARSE_OK;
   }
   const char *slash = memchr(s, '/', n);
   if (slash) return pkn_parse_ratio(s, n, slash, radix, exactness, out);
   if (radix != 10 || !pkn_decimal_syntax(s, n)) return PKN_PARSE_NONE;
   if (exactness == 'e') return pkn_decimal_exact(s, n, out);
-  *out = pko_mkflo(pkn_decimal_value(s, n));
+  *out = pko_mkflo(pkn_decimal(s, n));
   return PKN_PARSE_OK;
 }

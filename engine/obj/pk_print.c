@@ -21,9 +21,7 @@
 #include "pk_print.h"
 #include "pk_num.h"
 
-#include <locale.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,18 +99,13 @@ void pkp_printf(pkp_buf *b, const char *fmt, ...)
 
 /* ---- flonums ---------------------------------------------------------------- */
 
-static locale_t pkp_c_locale;
-
-/* strtod must read "1.5" whatever locale the program set. */
-static void pkp_locale_once(void) { pkp_c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0); }
-
-/* The double that the decimal dig[0..nd) x 10^(e-nd+1) reads as; the
-   reader is strtod in the C locale, as the engine's own reader uses. */
+/* The double that the decimal dig[0..nd) x 10^(e-nd+1) reads as, by the
+   engine's own reader's conversion (pkn_decimal). */
 static double pkp_decimal(const char *dig, int nd, int e)
 {
   char s[48];
-  snprintf(s, sizeof s, "%.*se%d", nd, dig, e - nd + 1);
-  return strtod_l(s, NULL, pkp_c_locale);
+  int n = snprintf(s, sizeof s, "%.*se%d", nd, dig, e - nd + 1);
+  return pkn_decimal(s, (size_t)n);
 }
 
 /* Digits and decimal exponent of d rounded to p significant digits; the
@@ -261,7 +254,6 @@ static char *pkp_scientific(char *o, const char *dig, int nd, int e)
 /* Chez's wrflonum: sign, digits, notation by exponent, subnormal suffix. */
 void pkp_flonum(char *buf, double d)
 {
-  static pthread_once_t once = PTHREAD_ONCE_INIT;
   if (isnan(d)) {
     strcpy(buf, "+nan.0");
     return;
@@ -270,7 +262,6 @@ void pkp_flonum(char *buf, double d)
     strcpy(buf, d > 0 ? "+inf.0" : "-inf.0");
     return;
   }
-  pthread_once(&once, pkp_locale_once);
   char *o = buf, dig[24];
   if (signbit(d)) *o++ = '-';
   d = fabs(d);
