@@ -294,7 +294,7 @@ static char *pkh_map_aligned(size_t size, size_t skip)
   if (r > m) munmap(m, (size_t)(r - m));
   if (r < m + PKH_HUGE) munmap(r + size, (size_t)(m + PKH_HUGE - r));
 #ifdef MADV_HUGEPAGE
-  if (!getenv("PKNOHUGE")) madvise(r + skip, size - skip, MADV_HUGEPAGE);
+  madvise(r + skip, size - skip, MADV_HUGEPAGE);
 #endif
   return r;
 }
