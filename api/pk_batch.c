@@ -958,23 +958,19 @@ static size_t pkbt_unrange(pk_val t, size_t *hi)
   return r >> 32;
 }
 
-/* Force range branch t by running its first item lo: the rest of the
-   range to go on with. */
-static pk_val pkbt_force_range(pk_val t, void (*run)(size_t lo))
+/* Force range branch t by running its first item lo: the answer lo + 1
+   (when answer is not NULL), the rest of the range to go on with. */
+static pk_val pkbt_force_range(pk_val t, pk_val *answer, void (*run)(size_t lo))
 {
   size_t hi, lo = pkbt_unrange(t, &hi);
   run(lo);
+  if (answer) *answer = pko_mkfix((int64_t)lo + 1);
   return lo + 1 < hi ? pkbt_range(lo + 1, hi) : 0;
 }
 
 static void pkbt_run_file(size_t i) { pkbt_file(pkbt_cur, pkbt_self(pkbt_cur), i, &pkbt_cur->res[i]); }
 
-static pk_val pkbt_force(pk_val t, pk_val *answer)
-{
-  size_t hi, lo = pkbt_unrange(t, &hi);
-  *answer = pko_mkfix((int64_t)lo + 1);
-  return pkbt_force_range(t, pkbt_run_file);
-}
+static pk_val pkbt_force(pk_val t, pk_val *answer) { return pkbt_force_range(t, answer, pkbt_run_file); }
 
 static bool pkbt_split(pk_val t, pk_val *a, pk_val *c)
 {
@@ -1004,7 +1000,7 @@ static void pkbt_run_task(size_t i) { pkrw_run_task(pkbt_task_ctx, i); }
 static pk_val pkbt_task_force(pk_val t, pk_val *answer)
 {
   (void)answer;
-  return pkbt_force_range(t, pkbt_run_task);
+  return pkbt_force_range(t, NULL, pkbt_run_task);
 }
 
 static const pkw_ops pkbt_task_ops = { .force = pkbt_task_force, .split = pkbt_split, .work = pkbt_work };
