@@ -1562,8 +1562,9 @@ typedef struct pkg_defs {
   pkg_atoms *atoms;
 } pkg_defs;
 
-/* Define node as name, its name's text put in the arena. */
-static void pkg_defs_add(pkg_defs *d, pk_val node, pk_val name)
+/* Define node by the name whose text ends the atoms' arena from off (a
+   define's name is never an element, it is not taken: no cache entry). */
+static void pkg_defs_add(pkg_defs *d, pk_val node, int32_t off)
 {
   if (d->n == d->cap) {
     d->cap = d->cap ? 2 * d->cap : 64;
@@ -1571,9 +1572,7 @@ static void pkg_defs_add(pkg_defs *d, pk_val node, pk_val name)
     d->name = realloc(d->name, d->cap * sizeof *d->name);
     if (!d->node || !d->name) pkg_oom();
   }
-  pkp_buf *a = &d->atoms->arena; /* a define's name is never an element (it is not taken): no cache entry */
-  int32_t off = (int32_t)a->len;
-  pkp_print(a, name, PKP_WRITE);
+  pkp_buf *a = &d->atoms->arena;
   d->node[d->n] = node;
   d->name[d->n] = (pkg_dname){ off, (int32_t)a->len - off };
   if (pko_pairp(node)) {
@@ -1585,8 +1584,28 @@ static void pkg_defs_add(pkg_defs *d, pk_val node, pk_val name)
   d->n++;
 }
 
-/* The define names: node -> name symbol in defs, in the order of the
-   shared or named nodes (*shown).  Names the model gave are kept unless a
+/* Write the first name _N, N from next on, that no symbol in taken has
+   (as write prints it: no escapes) into a; the N after it.  A name no
+   symbol has is free, and is not made a symbol. */
+static unsigned pkg_fresh_name(pkp_buf *a, const pkg_map *taken, unsigned next)
+{
+  for (;;) {
+    char buf[24], *o = buf + sizeof buf;
+    unsigned u = next++;
+    do *--o = (char)('0' + u % 10);
+    while (u /= 10);
+    *--o = '_';
+    size_t n = (size_t)(buf + sizeof buf - o);
+    pk_val s = pko_find_sym(o, n);
+    if (!s || !pkg_get(taken, s)) {
+      pkp_puts(a, o, n);
+      return next;
+    }
+  }
+}
+
+/* The defines into out: each shared or named node and its name's text,
+   in the order they finish.  Names the model gave are kept unless a
    free symbol has them; the rest get _1, _2, ... not otherwise taken. */
 static void pkg_names(pk_val m, pkg_walker *w, pkg_defs *out)
 {
@@ -1618,17 +1637,13 @@ static void pkg_names(pk_val m, pkg_walker *w, pkg_defs *out)
     bool named = g || (pko_pairp(node) ? pkg_mark(&w->marks, node) == 2 : pkg_get(&shared, node) != NULL);
     if (!named) continue;
     if (g && pko_pairp(node)) pkg_mark_set(&w->marks, node, 3);
-    pk_val name = g ? g->val : 0;
-    while (!name) {
-      char buf[24], *o = buf + sizeof buf;
-      unsigned u = next++;
-      do *--o = (char)('0' + u % 10);
-      while (u /= 10);
-      *--o = '_';
-      pk_val s = pko_intern(o, (size_t)(buf + sizeof buf - o));
-      if (!pkg_get(taken, s)) name = s;
-    }
-    pkg_defs_add(out, node, name);
+    pkp_buf *a = &out->atoms->arena;
+    int32_t off = (int32_t)a->len;
+    if (g)
+      pkp_print(a, g->val, PKP_WRITE);
+    else
+      next = pkg_fresh_name(a, taken, next);
+    pkg_defs_add(out, node, off);
   }
 }
 

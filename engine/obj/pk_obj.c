@@ -394,6 +394,16 @@ static void pko_symgrow(void)
   pko_symtab.cap = ncap;
 }
 
+/* The slot of the symbol named name[0..len) of hash h, or the empty slot
+   where it would go (lock held, table not empty). */
+static size_t pko_symslot(const char *name, size_t len, uint64_t h)
+{
+  size_t j = h & (pko_symtab.cap - 1);
+  for (pko_symbol *s; (s = pko_symtab.slots[j]); j = (j + 1) & (pko_symtab.cap - 1))
+    if (s->hash == h && s->len == len && memcmp(s->name, name, len) == 0) break;
+  return j;
+}
+
 /* The interned symbol named name[0..len). */
 pk_val pko_intern(const char *name, size_t len)
 {
@@ -401,18 +411,23 @@ pk_val pko_intern(const char *name, size_t len)
   pko_oom_fatal++;
   pthread_mutex_lock(&pko_symtab.lock);
   if (2 * (pko_symtab.count + 1) > pko_symtab.cap) pko_symgrow();
-  size_t j = h & (pko_symtab.cap - 1);
-  pko_symbol *s;
-  while ((s = pko_symtab.slots[j])) {
-    if (s->hash == h && s->len == len && memcmp(s->name, name, len) == 0) break;
-    j = (j + 1) & (pko_symtab.cap - 1);
-  }
+  size_t j = pko_symslot(name, len, h);
+  pko_symbol *s = pko_symtab.slots[j];
   if (!s) {
     s = pko_symtab.slots[j] = pko_newsym(name, len, h);
     pko_symtab.count++;
   }
   pthread_mutex_unlock(&pko_symtab.lock);
   pko_oom_fatal--;
+  return (pk_val)s;
+}
+
+pk_val pko_find_sym(const char *name, size_t len)
+{
+  uint64_t h = pko_fnv(PKO_FNV0, name, len);
+  pthread_mutex_lock(&pko_symtab.lock);
+  pko_symbol *s = pko_symtab.cap ? pko_symtab.slots[pko_symslot(name, len, h)] : NULL;
+  pthread_mutex_unlock(&pko_symtab.lock);
   return (pk_val)s;
 }
 

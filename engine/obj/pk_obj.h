@@ -298,6 +298,9 @@ int pko_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
 /* Interned symbol for a name.  Thread-safe (the table is locked); symbols
    are never freed. */
 pk_val pko_intern(const char *name, size_t len);
+/* The symbol named name[0..len) if there is one, else 0 (none is made):
+   a name no symbol has is free. */
+pk_val pko_find_sym(const char *name, size_t len);
 pk_val pko_sym(const char *cname);
 pk_val pko_gensym(pk_val base); /* fresh uninterned symbol */
 static inline const char *pko_symname(pk_val v) { return pko_as_sym(v)->name; }
