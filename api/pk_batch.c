@@ -801,19 +801,34 @@ static void pkbt_model(const pkbt_b *b, int k, pkbt_fileres *fr, const char *pat
   pkbt_line(b, fr, path, name, timeout ? "timeout" : "error", msg, before, before, rewrites, secs, key, file_key);
 }
 
+/* mkdir -p of directory p (changed meanwhile, given back): the deepest
+   first, its parents only when it cannot be made without them, so a
+   directory that exists costs one call.  0, or -1 with errno and p the
+   directory that failed. */
+static int pkbt_mkdir_p(char *p)
+{
+  if (mkdir(p, 0777) == 0 || errno == EEXIST) return 0;
+  char *s = strrchr(p, '/');
+  if (errno != ENOENT || !s || s == p) return -1;
+  *s = 0;
+  int r = pkbt_mkdir_p(p);
+  if (r) return r;
+  *s = '/';
+  return mkdir(p, 0777) == 0 || errno == EEXIST ? 0 : -1;
+}
+
 /* mkdir -p of the directory part of path (inside the output directory). */
 static void pkbt_mkdirs(const char *path)
 {
-  char *p = pko_xstrdup(path);
-  for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
+  char *p = pko_xstrdup(path), *s = strrchr(p, '/');
+  if (s && s > p) {
     *s = 0;
-    if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+    if (pkbt_mkdir_p(p) != 0) {
       char msg[1024];
       snprintf(msg, sizeof msg, "cannot create directory %s: %s", p, strerror(errno));
       free(p);
       pko_throw_at(PK_STATUS_STATIC, NULL, "%s", msg);
     }
-    *s = '/';
   }
   free(p);
 }
