@@ -8,9 +8,11 @@
 **
 ** Termination: q->pending counts live branches (in a deque or being run);
 ** a split adds one, a branch that fails removes one; the worker that takes
-** it to zero marks the query done.  Idle workers poll with backoff, so there
-** is no wake-up to lose within a query; between queries they sleep on a
-** condition variable.
+** it to zero marks the query done.  Idle workers poll with backoff, whose
+** naps end early when a query starts or ends, an answer or a branch is
+** released, or the last worker leaves a query (pkw_poke), so a wake-up
+** lost costs at most one nap; between queries they sleep on a condition
+** variable.
 **
 ** Splitting on demand: a worker searches its branch like the one-worker
 ** engine and splits it only while another worker is hungry, so the
@@ -26,12 +28,16 @@
 #include "pk_deque.h"
 #include "pk_topo.h"
 
+#include <limits.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #define PKW_QUANTUM 32       /* forces per turn of a branch */
 #define PKW_LINGER_ROUNDS 21 /* pkw_backoff rounds a worker polls for the next query */
@@ -165,6 +171,24 @@ bool pkw_parallel(void) { return pkw.cfg.unordered && !pkw_self; /* -j 1 too: on
 
 bool pkw_speculative(void) { return pkw.cfg.workers > 1 && !pkw.cfg.unordered && !pkw_self; }
 
+/* What a waiting thread waits for (a query started or ended, an answer or
+   a branch released, the last worker out of a query) changes pkw_pulse;
+   a napping thread sleeps on it, counted in pkw_nappers so that a change
+   with no one asleep costs no system call. */
+static _Atomic uint32_t pkw_pulse, pkw_nappers;
+
+/* The pulse to pass to pkw_backoff: read before the condition it waits
+   for is tested, so a change after the test ends the nap. */
+static inline uint32_t pkw_pulse_now(void) { return atomic_load(&pkw_pulse); }
+
+/* Something a waiter may wait for happened: wake the nappers.  One atomic
+   add when no one naps. */
+static void pkw_poke(void)
+{
+  atomic_fetch_add(&pkw_pulse, 1);
+  if (atomic_load(&pkw_nappers)) syscall(SYS_futex, &pkw_pulse, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+}
+
 /* ---- answers ------------------------------------------------------------------ */
 
 /* Release answer v if the query still wants it.  Lock-free: one
@@ -180,6 +204,7 @@ static void pkw_emit(pkw_worker *w, pkw_query *q, pk_val v)
   atomic_store_explicit(&prev->next, n, memory_order_release);
   w->st.answers++;
   if (q->limit >= 0 && i + 1 == q->limit) atomic_store(&q->done, 1);
+  pkw_poke(); /* the consumer may nap */
 }
 
 /* Take the next released answer; consumer only. */
@@ -207,12 +232,16 @@ static void pkw_spawn(pkw_worker *w, pkw_query *q, pk_val t)
   atomic_fetch_add_explicit(&q->pending, 1, memory_order_relaxed);
   pkw_push(w, t);
   w->st.splits++;
+  pkw_poke(); /* for the hungry worker it was split for */
 }
 
 /* A branch ended: the last one marks the query exhausted. */
 static void pkw_retire(pkw_query *q)
 {
-  if (atomic_fetch_sub_explicit(&q->pending, 1, memory_order_acq_rel) == 1) atomic_store(&q->done, 1);
+  if (atomic_fetch_sub_explicit(&q->pending, 1, memory_order_acq_rel) == 1) {
+    atomic_store(&q->done, 1);
+    pkw_poke();
+  }
 }
 
 /* Run w's branch for one quantum.  While some worker is hungry and w's
@@ -252,6 +281,7 @@ static void pkw_fail(pkw_query *q)
     memcpy(q->msg, pko_err.msg, sizeof q->msg);
   }
   atomic_store(&q->done, 1);
+  pkw_poke();
 }
 
 /* Run a quantum of w's branch, catching errors. */
@@ -318,9 +348,9 @@ static void pkw_rotate(pkw_worker *w)
   w->cur = pkw_take(w, &t) ? t : 0;
 }
 
-/* Idle wait with exponential backoff: spin, then yield, then sleep up to
-   100 us. */
-static void pkw_backoff(unsigned *round)
+/* Idle wait with exponential backoff: spin, then yield, then nap up to
+   100 us, or until the pulse moves on from seen. */
+static void pkw_backoff(unsigned *round, uint32_t seen)
 {
   if (*round < 8) {
     for (int i = 0; i < (16 << *round); i++) __asm__ volatile("" ::: "memory");
@@ -328,7 +358,9 @@ static void pkw_backoff(unsigned *round)
     sched_yield();
   } else {
     struct timespec ts = { 0, 100000 };
-    nanosleep(&ts, NULL);
+    atomic_fetch_add(&pkw_nappers, 1);
+    syscall(SYS_futex, &pkw_pulse, FUTEX_WAIT_PRIVATE, seen, &ts, NULL, 0);
+    atomic_fetch_sub(&pkw_nappers, 1);
   }
   if (*round < 64) (*round)++;
 }
@@ -353,12 +385,13 @@ static pkw_shift pkw_shift_begin(const pkw_query *q)
   return (pkw_shift){ 0, pko_now_ns(), 0, q->ops->work(), q->ops };
 }
 
-/* No branch to run: w is hungry, and waits a little longer each round. */
-static void pkw_shift_idle(pkw_worker *w, pkw_shift *s)
+/* No branch to run (the pulse seen before looking): w is hungry, and
+   waits a little longer each round. */
+static void pkw_shift_idle(pkw_worker *w, pkw_shift *s, uint32_t seen)
 {
   pkw_hungry(w, true);
   if (!s->idle_since) s->idle_since = pko_now_ns();
-  pkw_backoff(&s->idle);
+  pkw_backoff(&s->idle, seen);
 }
 
 /* w has a branch again: close the idle interval. */
@@ -386,12 +419,12 @@ static void pkw_shift_end(pkw_worker *w, pkw_shift *s)
 static void pkw_work(pkw_worker *w, pkw_query *q, bool consumer)
 {
   pkw_shift sh = pkw_shift_begin(q);
-  while (!atomic_load_explicit(&q->done, memory_order_acquire)) {
+  for (uint32_t seen; (seen = pkw_pulse_now(), !atomic_load_explicit(&q->done, memory_order_acquire));) {
     if (consumer && atomic_load_explicit(&q->head->next, memory_order_acquire)) break;
     if (!w->cur) {
       pk_val t;
       if (!pkw_take(w, &t)) {
-        pkw_shift_idle(w, &sh);
+        pkw_shift_idle(w, &sh, seen);
         continue;
       }
       w->cur = t;
@@ -430,6 +463,7 @@ void pkw_offer(pk_val t)
   if (w->id == 0) pkd_scrub_owner(&w->dq);
   pkw_push(w, t);
   w->st.splits++;
+  pkw_poke();
 }
 
 /* Set by the driver while forcing ahead does not pay (pkw_spec_pause). */
@@ -469,10 +503,10 @@ static void pkw_spec_work(pkw_worker *w, pkw_query *q)
   pkw_shift sh = pkw_shift_begin(q);
   q->ops->join(true, false);
   pkw_spec_self = w;
-  while (!atomic_load_explicit(&q->done, memory_order_acquire)) {
+  for (uint32_t seen; (seen = pkw_pulse_now(), !atomic_load_explicit(&q->done, memory_order_acquire));) {
     pk_val t;
     if (!pkw_spec_room(q) || !pkw_take(w, &t)) {
-      pkw_shift_idle(w, &sh);
+      pkw_shift_idle(w, &sh, seen);
       continue;
     }
     pkw_shift_busy(w, &sh);
@@ -503,8 +537,11 @@ static void pkw_drain(pkw_worker *w)
    machine. */
 static void pkw_linger(uint64_t seen)
 {
-  for (unsigned r = 0; r < PKW_LINGER_ROUNDS && atomic_load_explicit(&pkw.generation, memory_order_relaxed) == seen;)
-    pkw_backoff(&r);
+  for (unsigned r = 0; r < PKW_LINGER_ROUNDS;) {
+    uint32_t pulse = pkw_pulse_now();
+    if (atomic_load_explicit(&pkw.generation, memory_order_relaxed) != seen) return;
+    pkw_backoff(&r, pulse);
+  }
 }
 
 /* A pool worker: wait for a query, join it, work, leave, repeat. */
@@ -530,7 +567,7 @@ static void *pkw_main(void *arg)
     else
       pkw_work(w, q, false);
     pkw_drain(w);
-    atomic_fetch_sub(&pkw.active, 1);
+    if (atomic_fetch_sub(&pkw.active, 1) == 1) pkw_poke(); /* the driver may wait for the last one out */
   }
   return NULL;
 }
@@ -609,6 +646,7 @@ void pkw_start(void)
 static void pkw_query_end(pkw_query *q)
 {
   atomic_store(&q->done, 1);
+  pkw_poke();
   if (q->spec) {
     q->ops->join(false, false);
     pkw_spec_self = NULL;
@@ -624,7 +662,7 @@ static void pkw_query_end(pkw_query *q)
   if (pkw.cur == q) pkw.cur = NULL;
   pthread_mutex_unlock(&pkw.lock);
   unsigned r = 0;
-  while (atomic_load(&pkw.active) > 0) pkw_backoff(&r);
+  for (uint32_t seen; (seen = pkw_pulse_now(), atomic_load(&pkw.active) > 0);) pkw_backoff(&r, seen);
   pkw_drain(pkw.w[0]);
 }
 
@@ -651,6 +689,7 @@ static void pkw_query_publish(pkw_query *q)
   pkw.generation++;
   pthread_cond_broadcast(&pkw.wake);
   pthread_mutex_unlock(&pkw.lock);
+  pkw_poke(); /* lingering workers */
 }
 
 pkw_query *pkw_query_start(const pkw_ops *ops, pk_val root, int64_t n)
