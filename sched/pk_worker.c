@@ -88,6 +88,8 @@ static struct {
   pkw_worker **w; /* each uncollectable: deque buffers hang off it */
   pkt_plan *plan;
   pkw_query *cur;              /* the query workers should join, or NULL */
+  pkw_query *mine;             /* the consuming thread's query, published (cur) or not yet */
+  int unseen;                  /* offers an ordered query makes before it is published */
   _Atomic uint64_t generation; /* written under lock; read without it while lingering */
   _Atomic int active;          /* pool workers inside cur */
   _Atomic int hungry;          /* workers with no branch */
@@ -154,7 +156,7 @@ void pkw_configure(const pkw_config *c)
   pkw.cfg = *c;
   if (pkw.cfg.workers < 1) pkw.cfg.workers = 1;
   if (!pkw.started) return;
-  if (pkw.cur) pkw_query_end(pkw.cur); /* a consumer that stopped early */
+  if (pkw.mine) pkw_query_end(pkw.mine); /* a consumer that stopped early */
   pkw_pin_consumer(false);
   if (pkw.cfg.workers > pkw.n)
     pkw_grow_pool(pkw.cfg.workers);
@@ -442,7 +444,14 @@ static void pkw_work(pkw_worker *w, pkw_query *q, bool consumer)
 /* Results forced ahead and not yet taken, per worker, before workers stop
    forcing ahead: bounds the memory a run n can waste. */
 #define PKW_AHEAD_PER_WORKER 1024
+/* An ordered query wakes the pool at its 64th offer, not at its start: a
+   query that ends sooner (a reduceo answered by the rewriting driver, a
+   short run in a loop) costs the pool nothing, where waking workers and
+   waiting for them to leave cost about 60 us a query. */
+#define PKW_UNSEEN_OFFERS 64
 #define PKW_CHAIN_LEAD 8
+
+static void pkw_query_publish(pkw_query *q);
 
 /* The worker whose deque takes this thread's offers (ordered mode). */
 static _Thread_local pkw_worker *pkw_spec_self;
@@ -451,6 +460,10 @@ bool pkw_offer_wanted(void)
 {
   pkw_worker *w = pkw_spec_self;
   if (!w) return false;
+  if (w->id == 0 && pkw.unseen) { /* the driver's query is not published yet */
+    if (--pkw.unseen == 0) pkw_query_publish(pkw.mine);
+    return false;
+  }
   if (pkw.cfg.eager) return pkd_size_approx(&w->dq) < 64;
   return atomic_load_explicit(&pkw.hungry, memory_order_relaxed) > 0 && pkd_size_approx(&w->dq) <= 1;
 }
@@ -661,6 +674,7 @@ static void pkw_query_end(pkw_query *q)
   pthread_mutex_lock(&pkw.lock);
   if (pkw.cur == q) pkw.cur = NULL;
   pthread_mutex_unlock(&pkw.lock);
+  pkw.mine = NULL;
   unsigned r = 0;
   for (uint32_t seen; (seen = pkw_pulse_now(), atomic_load(&pkw.active) > 0);) pkw_backoff(&r, seen);
   pkw_drain(pkw.w[0]);
@@ -671,7 +685,7 @@ static void pkw_query_end(pkw_query *q)
 static pkw_query *pkw_query_new(const pkw_ops *ops, bool unordered)
 {
   if (!pkw.started) pkw_start_pool();
-  if (pkw.cur) pkw_query_end(pkw.cur);
+  if (pkw.mine) pkw_query_end(pkw.mine);
   pkw_gc_budget(unordered);
   pkw_query *q = pko_alloc(sizeof *q);
   q->ops = ops;
@@ -684,6 +698,8 @@ static pkw_query *pkw_query_new(const pkw_ops *ops, bool unordered)
 /* Make q the pool's query and wake the workers. */
 static void pkw_query_publish(pkw_query *q)
 {
+  pkw.mine = q;
+  pkw.unseen = 0;
   pthread_mutex_lock(&pkw.lock);
   pkw.cur = q;
   pkw.generation++;
@@ -712,7 +728,12 @@ pkw_query *pkw_spec_start(const pkw_ops *ops)
   pkw.spec_t0 = pko_now_ns();
   pkw.spec0 = ops->counts();
   pkw.spec_u0 = ops->work();
-  pkw_query_publish(q);
+  if (pkw.cfg.eager) { /* the stress mode: every offer taken, from the first */
+    pkw_query_publish(q);
+  } else {
+    pkw.mine = q; /* published at its PKW_UNSEEN_OFFERS-th offer (pkw_offer_wanted) */
+    pkw.unseen = PKW_UNSEEN_OFFERS;
+  }
   return q;
 }
 
@@ -726,7 +747,7 @@ bool pkw_query_next(pkw_query *q, pk_val *out)
     pkw_work(w0, q, true);
     pkw_self = NULL;
   }
-  if (pkw.cur == q) pkw_query_end(q);
+  if (pkw.mine == q) pkw_query_end(q);
   if (pkw_take_answer(q, out)) return true; /* released just before the end */
   if (atomic_load(&q->failed)) {
     pko_err.status = q->status;
@@ -738,7 +759,7 @@ bool pkw_query_next(pkw_query *q, pk_val *out)
 
 void pkw_query_stop(pkw_query *q)
 {
-  if (pkw.cur == q) pkw_query_end(q);
+  if (pkw.mine == q) pkw_query_end(q);
 }
 
 uint64_t pkw_pool_unifications(void)
