@@ -61,13 +61,15 @@ typedef struct pkh_stack {
   size_t n, cap;
 } pkh_stack;
 
+/* A shard: the array every probe reads on a cache line of its own, apart
+   from what each insert writes (with them, every insert by one thread took
+   the line the other threads' probes of the shard were reading). */
 typedef struct pkh_shard {
-  _Atomic int lock; /* pkh_lock */
-  _Atomic(pkh_arr *) arr;
-  pkh_stack atoms;            /* under lock: the boxed atoms, scanned (the arrays are not) */
-  size_t count, lists, cells; /* under lock */
-  uint32_t next_id;           /* under lock */
-  char pad[64];               /* shards on separate cache lines */
+  _Alignas(64) _Atomic(pkh_arr *) arr; /* written only when the array is replaced */
+  _Alignas(64) _Atomic int lock;       /* pkh_lock */
+  pkh_stack atoms;                     /* under lock: the boxed atoms, scanned (the arrays are not) */
+  size_t count, lists, cells;          /* under lock */
+  uint32_t next_id;                    /* under lock */
 } pkh_shard;
 
 static pkh_shard pkh_tab[PKH_SHARDS];
