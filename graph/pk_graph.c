@@ -112,7 +112,10 @@ static void pkg_oom(void)
   abort();
 }
 
-/* An empty map of cap (a power of two) slots. */
+/* An empty map of cap (a power of two) slots.  Maps start small (8): the
+   collector takes its global lock for blocks too large for a thread's
+   free lists, which two workers each reading and printing thousands of
+   small models contended for. */
 static void pkg_map_init(pkg_map *m, size_t cap)
 {
   m->keys = GC_MALLOC(cap * sizeof *m->keys);
@@ -337,10 +340,16 @@ static void pkg_open(pkg_rd *rd, const pk_srcpos *pos, int bracket)
   rd->fr[rd->depth++] = (pkg_frame){ rd->n, pos->line, pos->col, bracket == '(' ? ')' : ']', 1 };
 }
 
-/* Start a model: forget the last one's names and declarations. */
+/* Start a model: forget the last one's names (emptied in place, a large
+   map replaced by a smaller one) and declarations. */
 static void pkg_model_reset(pkg_rd *rd)
 {
-  if (rd->names.n) pkg_map_init(&rd->names, rd->names.cap > 1024 ? 1024 : rd->names.cap);
+  if (rd->names.n && rd->names.cap > 1024)
+    pkg_map_init(&rd->names, 1024);
+  else if (rd->names.n) {
+    memset(rd->names.keys, 0, rd->names.cap * sizeof *rd->names.keys);
+    rd->names.n = 0;
+  }
   rd->name = 0;
   rd->decl = PKG_D_NONE;
   rd->inputs = rd->defines = rd->outs = PK_NIL;
@@ -1063,8 +1072,8 @@ pk_val pkg_read_text(const char *file, const char *text, size_t len)
   rd->fcap = 64;
   rd->fr = GC_MALLOC_ATOMIC(rd->fcap * sizeof *rd->fr);
   if (!rd->vals || !rd->hs || !rd->pos || !rd->fr) pkg_oom();
-  pkg_map_init(&rd->names, 64);
-  pkg_map_init(&rd->modelnames, 16);
+  pkg_map_init(&rd->names, 8);
+  pkg_map_init(&rd->modelnames, 8);
   rd->models = PK_NIL;
   pkp_init(&rd->done);
   pko_catch c;
@@ -1610,8 +1619,8 @@ static unsigned pkg_fresh_name(pkp_buf *a, const pkg_map *taken, unsigned next)
 static void pkg_names(pk_val m, pkg_walker *w, pkg_defs *out)
 {
   pkg_map given, shared;
-  pkg_map_init(&given, 64);
-  pkg_map_init(&shared, 64);
+  pkg_map_init(&given, 8);
+  pkg_map_init(&shared, 8);
   pkg_map *taken = &w->taken;
   const pkg_vec *order = &w->order;
   bool fresh;
@@ -1704,13 +1713,13 @@ void pkg_print(pkp_buf *b, pk_val m)
   pko_assert(pkh_internedp(m)); /* the marks are indexed by the ids of its lists */
   pkg_walker w = { .order = { 0 }, .shared = { 0 }, .recent = { 0 } };
   pkg_seen_init(&w.seen, 64);
-  pkg_map_init(&w.taken, 16);
+  pkg_map_init(&w.taken, 8);
   pkg_atoms atoms = { .rsym = { 0 } };
-  pkg_map_init(&atoms.text, 16);
+  pkg_map_init(&atoms.text, 8);
   pkp_init(&atoms.arena);
   pkp_puts(&atoms.arena, "        ", 8);
   pkg_defs defs = { .atoms = &atoms };
-  pkg_map_init(&defs.tensors, 16);
+  pkg_map_init(&defs.tensors, 8);
   pk_val outs = pkg_outputs(m);
   pkg_walk(outs, &w);
   pkg_names(m, &w, &defs);
