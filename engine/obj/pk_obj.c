@@ -355,14 +355,24 @@ int pko_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 }
 
 /* ---- symbols --------------------------------------------------------------
-** Open addressing, power-of-two table, grown at 50% load.  Interning is rare
-** after reading, so one mutex is enough. */
+** Open addressing, power-of-two table, grown at 50% load.  Lookups take no
+** lock: a table is published whole (release), and a slot is filled once,
+** with a release store of a finished symbol, so a reader sees it empty or
+** done.  A miss makes the symbol, then takes the lock, probes the current
+** table again and inserts it (or drops it: another thread was first).  A
+** table outgrown is left to the collector: a reader may still be probing
+** it.  Two workers reading thousands of models each met on the lock. */
+
+typedef struct pko_symarr {
+  size_t cap;
+  pko_symbol *_Atomic slots[];
+} pko_symarr;
 
 static struct {
   pthread_mutex_t lock;
-  pko_symbol **slots;
-  size_t cap, count;
-} pko_symtab = { PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0 };
+  pko_symarr *_Atomic arr; /* replaced under lock */
+  size_t count;            /* under lock */
+} pko_symtab = { PTHREAD_MUTEX_INITIALIZER, NULL, 0 };
 
 /* A new symbol object, not entered in any table. */
 static pko_symbol *pko_newsym(const char *name, size_t len, uint64_t h)
@@ -377,58 +387,72 @@ static pko_symbol *pko_newsym(const char *name, size_t len, uint64_t h)
   return s;
 }
 
-/* Double the symbol table and reinsert every symbol. */
-static void pko_symgrow(void)
+/* The slot of t holding the symbol named name[0..len) of hash h, or the
+   empty slot where it would go. */
+static size_t pko_symslot(const pko_symarr *t, const char *name, size_t len, uint64_t h)
 {
-  size_t ncap = pko_symtab.cap ? pko_symtab.cap * 2 : 4096;
-  pko_symbol **ns = GC_MALLOC_UNCOLLECTABLE(ncap * sizeof *ns);
-  for (size_t i = 0; i < pko_symtab.cap; i++) {
-    pko_symbol *s = pko_symtab.slots[i];
-    if (!s) continue;
-    size_t j = s->hash & (ncap - 1);
-    while (ns[j]) j = (j + 1) & (ncap - 1);
-    ns[j] = s;
-  }
-  if (pko_symtab.slots) GC_FREE(pko_symtab.slots);
-  pko_symtab.slots = ns;
-  pko_symtab.cap = ncap;
-}
-
-/* The slot of the symbol named name[0..len) of hash h, or the empty slot
-   where it would go (lock held, table not empty). */
-static size_t pko_symslot(const char *name, size_t len, uint64_t h)
-{
-  size_t j = h & (pko_symtab.cap - 1);
-  for (pko_symbol *s; (s = pko_symtab.slots[j]); j = (j + 1) & (pko_symtab.cap - 1))
+  size_t j = h & (t->cap - 1);
+  for (pko_symbol *s; (s = atomic_load_explicit(&t->slots[j], memory_order_acquire)); j = (j + 1) & (t->cap - 1))
     if (s->hash == h && s->len == len && memcmp(s->name, name, len) == 0) break;
   return j;
+}
+
+/* The symbol named name[0..len) of hash h if there is one, else NULL.  No
+   lock. */
+static pko_symbol *pko_symfind(const char *name, size_t len, uint64_t h)
+{
+  const pko_symarr *t = atomic_load_explicit(&pko_symtab.arr, memory_order_acquire);
+  return t ? atomic_load_explicit(&t->slots[pko_symslot(t, name, len, h)], memory_order_acquire) : NULL;
+}
+
+/* The table, doubled (or made) when one more symbol would pass half load
+   (lock held). */
+static pko_symarr *pko_symroom(void)
+{
+  pko_symarr *t = atomic_load_explicit(&pko_symtab.arr, memory_order_relaxed);
+  if (t && 2 * (pko_symtab.count + 1) <= t->cap) return t;
+  size_t ncap = t ? t->cap * 2 : 4096;
+  pko_symarr *n = GC_MALLOC_ATOMIC(sizeof *n + ncap * sizeof n->slots[0]); /* symbols are uncollectable */
+  if (!n) pko_oom();
+  memset(n->slots, 0, ncap * sizeof n->slots[0]);
+  n->cap = ncap;
+  for (size_t i = 0; t && i < t->cap; i++) {
+    pko_symbol *s = atomic_load_explicit(&t->slots[i], memory_order_relaxed);
+    if (!s) continue;
+    size_t j = s->hash & (ncap - 1);
+    while (atomic_load_explicit(&n->slots[j], memory_order_relaxed)) j = (j + 1) & (ncap - 1);
+    atomic_store_explicit(&n->slots[j], s, memory_order_relaxed);
+  }
+  atomic_store_explicit(&pko_symtab.arr, n, memory_order_release);
+  return n;
 }
 
 /* The interned symbol named name[0..len). */
 pk_val pko_intern(const char *name, size_t len)
 {
   uint64_t h = pko_fnv(PKO_FNV0, name, len);
+  pko_symbol *s = pko_symfind(name, len, h);
+  if (s) return (pk_val)s;
   pko_oom_fatal++;
+  pko_symbol *made = pko_newsym(name, len, h);
   pthread_mutex_lock(&pko_symtab.lock);
-  if (2 * (pko_symtab.count + 1) > pko_symtab.cap) pko_symgrow();
-  size_t j = pko_symslot(name, len, h);
-  pko_symbol *s = pko_symtab.slots[j];
+  pko_symarr *t = pko_symroom();
+  size_t j = pko_symslot(t, name, len, h);
+  s = atomic_load_explicit(&t->slots[j], memory_order_relaxed);
   if (!s) {
-    s = pko_symtab.slots[j] = pko_newsym(name, len, h);
+    atomic_store_explicit(&t->slots[j], s = made, memory_order_release);
     pko_symtab.count++;
+    made = NULL;
   }
   pthread_mutex_unlock(&pko_symtab.lock);
+  if (made) GC_FREE(made);
   pko_oom_fatal--;
   return (pk_val)s;
 }
 
 pk_val pko_find_sym(const char *name, size_t len)
 {
-  uint64_t h = pko_fnv(PKO_FNV0, name, len);
-  pthread_mutex_lock(&pko_symtab.lock);
-  pko_symbol *s = pko_symtab.cap ? pko_symtab.slots[pko_symslot(name, len, h)] : NULL;
-  pthread_mutex_unlock(&pko_symtab.lock);
-  return (pk_val)s;
+  return (pk_val)pko_symfind(name, len, pko_fnv(PKO_FNV0, name, len));
 }
 
 pk_val pko_sym(const char *cname) { return pko_intern(cname, strlen(cname)); }
