@@ -247,6 +247,7 @@ typedef struct pkg_cache {
   uint32_t gen;               /* the last model's number */
   pkg_symc symcache[256];     /* recent symbols by their name */
   pkg_known known[PKG_KNOWN]; /* lists of atoms by their hash */
+  pkg_pend ring[PKG_RING];    /* pkg_rd's lists in flight: their items are interned */
 } pkg_cache;
 
 typedef struct pkg_rd {
@@ -256,10 +257,12 @@ typedef struct pkg_rd {
   size_t len, i;
   size_t lstart; /* where the current line starts, as seen by col (the fast lexer's bytes are ASCII) */
   int line;
-  uint32_t gen;            /* the model being read (pkg_symc.gen) */
-  pkg_cache *c;            /* this thread's */
-  uint32_t hfix[16];       /* hashes of the fixnums 0..15, 0 until needed */
-  pkg_pend ring[PKG_RING]; /* lists in flight, oldest at rhead */
+  uint32_t gen;      /* the model being read (pkg_symc.gen) */
+  pkg_cache *c;      /* this thread's */
+  uint32_t hfix[16]; /* hashes of the fixnums 0..15, 0 until needed */
+  /* Lists in flight, oldest at rhead: c's, not scanned (as a collected
+     block, this large, it took the collector's global lock at each read). */
+  pkg_pend *ring;
   unsigned rhead, rcount;
   pkg_symc *sym; /* the entry of the symbol just lexed, or NULL */
   pk_val *vals;  /* items of the open lists, innermost last */
@@ -1064,12 +1067,13 @@ pk_val pkg_read_text(const char *file, const char *text, size_t len)
   pkg_rd *rd = GC_MALLOC(sizeof *rd);
   if (!rd) pkg_oom();
   rd->c = pkg_cache_here();
+  rd->ring = rd->c->ring;
   rd->file = file;
-  rd->icap = 256;
+  rd->icap = 32;
   rd->vals = GC_MALLOC(rd->icap * sizeof *rd->vals);
   rd->hs = GC_MALLOC_ATOMIC(rd->icap * sizeof *rd->hs);
   rd->pos = GC_MALLOC_ATOMIC(rd->icap * sizeof *rd->pos);
-  rd->fcap = 64;
+  rd->fcap = 16;
   rd->fr = GC_MALLOC_ATOMIC(rd->fcap * sizeof *rd->fr);
   if (!rd->vals || !rd->hs || !rd->pos || !rd->fr) pkg_oom();
   pkg_map_init(&rd->names, 8);
