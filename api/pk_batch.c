@@ -545,6 +545,7 @@ typedef struct pkbt_b {
   double t0, t_start, t_read, t_rewrite, t_write, last_draw;
   uint64_t deadline; /* the batch's --timeout, or 0 */
   bool batch_timeout;
+  atomic_flag reserved; /* pkbt_reserve_batch has run */
 } pkbt_b;
 
 static double pkbt_now(void) { return (double)pko_now_ns() * 1e-9; }
@@ -725,6 +726,21 @@ __attribute__((noinline)) static bool pkbt_try_read(const char *path, const char
   return true;
 }
 
+/* The interning table's room for a batch of many files, made at its
+   first read, for about as many lists again as that file's size times the
+   number of files promises (8 bytes of text a list; at most 8 MB of text,
+   so a first file larger than the rest costs at most 24 MB): one block for
+   every shard's array, with huge pages asked for, and no shard rebuilt
+   while the batch runs (a rebuild holds the shard's lock, which the other
+   workers wait on). */
+#define PKBT_RESERVE_TEXT ((size_t)8 << 20)
+static void pkbt_reserve_batch(pkbt_b *b, size_t len)
+{
+  if (b->nfiles < 2 || atomic_flag_test_and_set(&b->reserved)) return;
+  size_t text = len < PKBT_RESERVE_TEXT / b->nfiles ? len * b->nfiles : PKBT_RESERVE_TEXT;
+  if (text >= (1u << 20)) pkh_reserve(text / 8);
+}
+
 /* Rewrite m on worker k under its limits: true with *r and *changed, or
    false with the error in pko_err and *why (why the watchdog stopped it,
    or PKBT_FIRED_TIME for the driver's own deadline).  A model interrupted
@@ -901,6 +917,7 @@ static void pkbt_file(pkbt_b *b, int k, size_t i, pkbt_fileres *fr)
     goto done;
   }
   pk_val ms = PK_NIL;
+  if (text) pkbt_reserve_batch(b, len);
   if (!text) {
     char msg[1024];
     snprintf(msg, sizeof msg, "%s:1:1: cannot read %s: %s", in->path, in->path, strerror(errno));
