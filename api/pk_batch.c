@@ -264,15 +264,37 @@ typedef struct pkbt_old {
   char *text;   /* the whole line */
 } pkbt_old;
 
+/* The lines, their text in buf (the summary as read, split at its line
+   ends) and their file and run names in arena (unescaped). */
 typedef struct pkbt_olds {
   pkbt_old *v;
   size_t n, cap;
+  char *buf, *arena;
 } pkbt_olds;
 
-/* The string fields of a summary line that resume needs, malloc'd (NULL
-   when absent); escapes \" and \\ only, as pkbt_json_str writes paths. */
+static void pkbt_olds_free(pkbt_olds *o)
+{
+  free(o->v);
+  free(o->buf);
+  free(o->arena);
+  *o = (pkbt_olds){ 0 };
+}
+
+/* A JSON string's text as it is in a line, escapes and all (p NULL when
+   absent).  Our lines escape \" and \\ only (pkbt_json_str), so two
+   names are equal when their texts are. */
+typedef struct pkbt_span {
+  const char *p;
+  size_t n;
+} pkbt_span;
+
+static bool pkbt_span_eq(pkbt_span a, pkbt_span b) { return a.n == b.n && !memcmp(a.p, b.p, a.n); }
+
+static bool pkbt_span_is(pkbt_span a, const char *s) { return a.p && a.n == strlen(s) && !memcmp(a.p, s, a.n); }
+
+/* The string fields of a summary line that resume needs. */
 typedef struct pkbt_fields {
-  char *file, *file_key, *status, *run;
+  pkbt_span file, file_key, status, run;
 } pkbt_fields;
 
 /* The end of the JSON string starting at p (its closing quote or the 0). */
@@ -285,14 +307,16 @@ static const char *pkbt_str_end(const char *p)
   }
 }
 
-static char *pkbt_unescape(const char *p, const char *e)
+/* The text of span s unescaped at *w, 0-terminated; *w moved past it. */
+static char *pkbt_unescape(pkbt_span s, char **w)
 {
-  char *out = pko_xmalloc((size_t)(e - p) + 1), *w = out;
-  for (; p < e; p++) {
+  char *out = *w, *o = out;
+  for (const char *p = s.p, *e = s.p + s.n; p < e; p++) {
     if (*p == '\\' && p + 1 < e) p++;
-    *w++ = *p;
+    *o++ = *p;
   }
-  *w = 0;
+  *o++ = 0;
+  *w = o;
   return out;
 }
 
@@ -308,45 +332,49 @@ static void pkbt_fields_of(const char *line, pkbt_fields *f)
     if (!*p || *++p != ':' || *++p != '"') continue; /* a number or null: the next quote opens a name */
     const char *v = ++p;
     p = pkbt_str_end(p);
-    char **slot = nl == 4 && !memcmp(name, "file", 4)       ? &f->file
-                  : nl == 8 && !memcmp(name, "file_key", 8) ? &f->file_key
-                  : nl == 6 && !memcmp(name, "status", 6)   ? &f->status
-                  : nl == 3 && !memcmp(name, "run", 3)      ? &f->run
-                                                            : NULL;
-    if (slot && !*slot) *slot = pkbt_unescape(v, p);
+    pkbt_span *slot = nl == 4 && !memcmp(name, "file", 4)       ? &f->file
+                      : nl == 8 && !memcmp(name, "file_key", 8) ? &f->file_key
+                      : nl == 6 && !memcmp(name, "status", 6)   ? &f->status
+                      : nl == 3 && !memcmp(name, "run", 3)      ? &f->run
+                                                                : NULL;
+    if (slot && !slot->p) *slot = (pkbt_span){ v, (size_t)(p - v) };
     if (*p) p++;
   }
 }
 
-static void pkbt_fields_free(pkbt_fields *f)
+/* The hexadecimal number of span s (up to 16 digits). */
+static uint64_t pkbt_span_hex(pkbt_span s)
 {
-  free(f->file);
-  free(f->file_key);
-  free(f->status);
-  free(f->run);
+  char d[17];
+  size_t n = s.n < 16 ? s.n : 16;
+  memcpy(d, s.p, n);
+  d[n] = 0;
+  return strtoull(d, NULL, 16);
 }
 
-/* The lines of DIR/summary.jsonl from earlier runs (none when absent). */
+/* The lines of DIR/summary.jsonl from earlier runs (none when absent).
+   A rerun reads every line: the lines stay where they were read, and
+   their names go to one arena (a copy and four blocks a line were most of
+   the time of a rerun that found everything done). */
 static void pkbt_read_summary(const char *path, pkbt_olds *o)
 {
   size_t len;
-  char *text = pkr_slurp(path, &len);
+  char *text = pkr_slurp(path, &len), *w;
   if (!text) return;
+  o->buf = text;
+  o->arena = w = pko_xmalloc(len + 1);
   for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
     pkbt_fields f;
     pkbt_fields_of(line, &f);
-    if (f.file && f.file_key && f.status && f.run) {
-      if (o->n == o->cap) {
-        o->cap = o->cap ? 2 * o->cap : 256;
-        o->v = pko_xrealloc(o->v, o->cap * sizeof *o->v);
-      }
-      bool ok = !strcmp(f.status, "ok") || !strcmp(f.status, "unchanged");
-      o->v[o->n++] = (pkbt_old){ f.file, strtoull(f.file_key, NULL, 16), !ok, ok, f.run, pko_xstrdup(line) };
-      f.file = f.run = NULL;
+    if (!f.file.p || !f.file_key.p || !f.status.p || !f.run.p) continue;
+    if (o->n == o->cap) {
+      o->cap = o->cap ? 2 * o->cap : 256;
+      o->v = pko_xrealloc(o->v, o->cap * sizeof *o->v);
     }
-    pkbt_fields_free(&f);
+    bool ok = pkbt_span_is(f.status, "ok") || pkbt_span_is(f.status, "unchanged");
+    char *file = pkbt_unescape(f.file, &w);
+    o->v[o->n++] = (pkbt_old){ file, pkbt_span_hex(f.file_key), !ok, ok, pkbt_unescape(f.run, &w), line };
   }
-  free(text);
 }
 
 /* An empty table from file names to 1 + a line of o (0: empty), room for
@@ -383,25 +411,21 @@ static void pkbt_trim_summary(const char *path)
   char *text = last == '\n' ? NULL : pkr_slurp(path, &len);
   if (!text) return;
   for (cut = len; cut > 0 && text[cut - 1] != '\n'; cut--) continue;
-  char *file = NULL, *run = NULL;
+  pkbt_span file = { 0 }, run = { 0 };
   while (cut > 0) { /* the whole line ending at cut - 1: cut too if of the group */
     size_t s = cut - 1;
     text[s] = 0;
     while (s > 0 && text[s - 1] != '\n') s--;
     pkbt_fields lf;
     pkbt_fields_of(text + s, &lf);
-    bool group = lf.file && lf.run && (!file || (!strcmp(lf.file, file) && !strcmp(lf.run, run)));
-    if (group && !file) {
+    bool group = lf.file.p && lf.run.p && (!file.p || (pkbt_span_eq(lf.file, file) && pkbt_span_eq(lf.run, run)));
+    if (group && !file.p) {
       file = lf.file;
       run = lf.run;
-      lf.file = lf.run = NULL;
     }
-    pkbt_fields_free(&lf);
     if (!group) break;
     cut = s;
   }
-  free(file);
-  free(run);
   free(text);
   if (truncate(path, (off_t)cut) != 0)
     pko_throw_at(PK_STATUS_STATIC, NULL, "cannot write %s: %s", path, strerror(errno));
@@ -546,6 +570,8 @@ typedef struct pkbt_b {
   uint64_t deadline; /* the batch's --timeout, or 0 */
   bool batch_timeout;
   atomic_flag reserved; /* pkbt_reserve_batch has run */
+  char **outs;          /* pkbt_list_outputs: output files there at the start */
+  size_t outcap, nouts;
 } pkbt_b;
 
 static double pkbt_now(void) { return (double)pko_now_ns() * 1e-9; }
@@ -628,6 +654,79 @@ static void pkbt_index(pkbt_b *b)
   }
 }
 
+/* The slot of path in the set of output files (linear probing). */
+static char **pkbt_out_slot(char **tab, size_t cap, const char *path)
+{
+  size_t i = pko_fnv(PKO_FNV0, path, strlen(path)) & (cap - 1);
+  while (tab[i] && strcmp(tab[i], path)) i = (i + 1) & (cap - 1);
+  return &tab[i];
+}
+
+/* Add path (malloc'd, taken) to the set of output files, which doubles
+   at half load. */
+static void pkbt_out_add(pkbt_b *b, char *path)
+{
+  if (2 * (b->nouts + 1) > b->outcap) {
+    char **old = b->outs;
+    size_t oldcap = b->outcap;
+    b->outcap = oldcap ? 2 * oldcap : 64;
+    b->outs = pko_xcalloc(b->outcap, sizeof *b->outs);
+    for (size_t i = 0; i < oldcap; i++)
+      if (old[i]) *pkbt_out_slot(b->outs, b->outcap, old[i]) = old[i];
+    free(old);
+  }
+  char **slot = pkbt_out_slot(b->outs, b->outcap, path);
+  if (*slot) {
+    free(path);
+    return;
+  }
+  *slot = path;
+  b->nouts++;
+}
+
+/* The output files already there, found by listing each output directory
+   an input maps to once, before any worker runs (a rerun asked the system
+   about each output file in turn: 15% of the time of one that found
+   everything done).  Only when there is an earlier summary to resume. */
+static void pkbt_list_outputs(pkbt_b *b)
+{
+  if (!b->old.n) return;
+  char *last = NULL;
+  for (size_t i = 0; i < b->nfiles; i++) {
+    const char *rel = b->ins->v[i].rel, *slash = strrchr(rel, '/');
+    size_t n = strlen(b->dir) + (slash ? (size_t)(slash - rel) + 1 : 0) + 1;
+    char *dir = pko_xmalloc(n + 1);
+    snprintf(dir, n + 1, "%s%s%.*s", b->dir, slash ? "/" : "", slash ? (int)(slash - rel) : 0, rel);
+    if (last && !strcmp(last, dir)) { /* consecutive inputs of one directory list it once */
+      free(dir);
+      continue;
+    }
+    free(last);
+    last = dir;
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d));) {
+      size_t m = strlen(dir) + strlen(e->d_name) + 2;
+      char *path = pko_xmalloc(m);
+      snprintf(path, m, "%s/%s", dir, e->d_name);
+      pkbt_out_add(b, path);
+    }
+    if (d) closedir(d);
+  }
+  free(last);
+}
+
+/* Was output file path there when the batch started? */
+static bool pkbt_out_there(const pkbt_b *b, const char *path)
+{
+  return b->outcap && *pkbt_out_slot(b->outs, b->outcap, path);
+}
+
+static void pkbt_outs_free(pkbt_b *b)
+{
+  for (size_t i = 0; i < b->outcap; i++) free(b->outs[i]);
+  free(b->outs);
+}
+
 /* The first earlier line of file path, or old.n when there is none. */
 static size_t pkbt_first(const pkbt_b *b, const char *path)
 {
@@ -650,7 +749,7 @@ static bool pkbt_done(const pkbt_b *b, pkbt_fileres *fr, const char *path, uint6
     any_ok |= l->line_ok;
     failed += l->failed;
   }
-  if (any_ok && access(out, F_OK) != 0) return false;
+  if (any_ok && !pkbt_out_there(b, out)) return false;
   fr->models_skipped += i - i0;
   fr->failed_before += failed;
   return true;
@@ -732,11 +831,12 @@ __attribute__((noinline)) static bool pkbt_try_read(const char *path, const char
    so a first file larger than the rest costs at most 24 MB): one block for
    every shard's array, with huge pages asked for, and no shard rebuilt
    while the batch runs (a rebuild holds the shard's lock, which the other
-   workers wait on). */
+   workers wait on).  Not when an earlier summary is being resumed: most
+   files are then skipped. */
 #define PKBT_RESERVE_TEXT ((size_t)8 << 20)
 static void pkbt_reserve_batch(pkbt_b *b, size_t len)
 {
-  if (b->nfiles < 2 || atomic_flag_test_and_set(&b->reserved)) return;
+  if (b->nfiles < 2 || b->old.n || atomic_flag_test_and_set(&b->reserved)) return;
   size_t text = len < PKBT_RESERVE_TEXT / b->nfiles ? len * b->nfiles : PKBT_RESERVE_TEXT;
   if (text >= (1u << 20)) pkh_reserve(text / 8);
 }
@@ -1084,9 +1184,6 @@ static void pkbt_last_groups(pkbt_olds *o)
       o->v[k++] = o->v[i];
       continue;
     }
-    free(o->v[i].file);
-    free(o->v[i].run);
-    free(o->v[i].text);
   }
   o->n = k;
   free(tab);
@@ -1104,12 +1201,10 @@ static void pkbt_compact(pkbt_b *b)
   pkp_buf t;
   pkp_init(&t);
   for (size_t i = 0; i < all.n; i++) {
-    pkp_printf(&t, "%s\n", all.v[i].text);
-    free(all.v[i].file);
-    free(all.v[i].run);
-    free(all.v[i].text);
+    pkbt_puts(&t, all.v[i].text);
+    pkp_putc(&t, '\n');
   }
-  free(all.v);
+  pkbt_olds_free(&all);
   pkbt_write_atomic(b->summary, t.s ? t.s : "", t.len);
   pkp_free(&t);
 }
@@ -1167,6 +1262,7 @@ static void pkbt_body(pkbt_b *b, pkbt_ins *ins)
   pkbt_last_groups(&b->old);
   b->sum_stale = b->old.n != nold;
   pkbt_index(b);
+  pkbt_list_outputs(b);
   b->sum = fopen(b->summary, "a");
   if (!b->sum) pko_throw_at(PK_STATUS_STATIC, NULL, "cannot write %s: %s", b->summary, strerror(errno));
   fseek(b->sum, 0, SEEK_END);
@@ -1253,12 +1349,8 @@ int pkbt_run(const pkbt_opts *o)
     pkp_free(&b.res[i].out);
   }
   free(b.res);
-  for (size_t i = 0; i < b.old.n; i++) {
-    free(b.old.v[i].file);
-    free(b.old.v[i].run);
-    free(b.old.v[i].text);
-  }
-  free(b.old.v);
+  pkbt_olds_free(&b.old);
+  pkbt_outs_free(&b);
   free(b.oldix);
   for (size_t i = 0; i < ins.n; i++) {
     free(ins.v[i].path);
