@@ -16,6 +16,7 @@
 */
 #include "pk_graph.h"
 #include "pk_hcons.h"
+#include "pk_num.h"
 #include "pk_read.h"
 
 #include <errno.h>
@@ -1602,17 +1603,12 @@ static void pkg_defs_add(pkg_defs *d, pk_val node, int32_t off)
    symbol has is free, and is not made a symbol. */
 static unsigned pkg_fresh_name(pkp_buf *a, const pkg_map *taken, unsigned next)
 {
-  for (;;) {
-    char buf[24], *o = buf + sizeof buf;
-    unsigned u = next++;
-    do *--o = (char)('0' + u % 10);
-    while (u /= 10);
-    *--o = '_';
-    size_t n = (size_t)(buf + sizeof buf - o);
-    pk_val s = pko_find_sym(o, n);
+  for (char buf[72] = "_";; next++) {
+    size_t n = 1 + pkn_int_text(buf + 1, next, 10);
+    pk_val s = pko_find_sym(buf, n);
     if (!s || !pkg_get(taken, s)) {
-      pkp_puts(a, o, n);
-      return next;
+      pkp_puts(a, buf, n);
+      return next + 1;
     }
   }
 }
