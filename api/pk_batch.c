@@ -569,7 +569,7 @@ typedef struct pkbt_b {
   double t0, t_start, t_read, t_rewrite, t_write, last_draw;
   uint64_t deadline; /* the batch's --timeout, or 0 */
   bool batch_timeout;
-  atomic_flag reserved; /* pkbt_reserve_batch has run */
+  atomic_flag reserved; /* pkbt_reserve has made room for the whole batch */
   char **outs;          /* pkbt_list_outputs: output files there at the start */
   size_t outcap, nouts;
 } pkbt_b;
@@ -810,34 +810,36 @@ __attribute__((noinline)) static bool pkbt_try_model(pkrw_ctx *ctx, pk_val m, pk
   return true;
 }
 
-/* pkg_read_text under a catch, as pkbt_try_model.  A large text gets
-   room in the interning table for the lists its rewriting makes too
-   (about as many as it reads: the unit-law model's rewrite adds 60%), so
-   the table is not rebuilt in the middle of the rewrite; the reader would
-   make room only for what it reads. */
+/* pkg_read_text under a catch, as pkbt_try_model. */
 __attribute__((noinline)) static bool pkbt_try_read(const char *path, const char *text, size_t len, pk_val *ms)
 {
   pko_catch c;
   if (!PKO_TRY(c)) return false;
-  if (len >= (1u << 20)) pkh_reserve(len / 8);
   *ms = pkg_read_text(path, text, len);
   PKO_END(c);
   return true;
 }
 
-/* The interning table's room for a batch of many files, made at its
-   first read, for about as many lists again as that file's size times the
-   number of files promises (8 bytes of text a list; at most 8 MB of text,
-   so a first file larger than the rest costs at most 24 MB): one block for
-   every shard's array, with huge pages asked for, and no shard rebuilt
-   while the batch runs (a rebuild holds the shard's lock, which the other
-   workers wait on).  Not when an earlier summary is being resumed: most
-   files are then skipped. */
+/* Room in the interning table, made before a file of len bytes is read,
+   for as many lists again as the text promises (8 bytes of text a list),
+   when that is 1 MB of text or more, so the table is not rebuilt in the
+   middle of a rewrite (a rebuild holds a shard's lock, which other
+   workers wait on); the reader would make room only for what it reads.
+   A large text gets room for the lists its rewriting makes too (about as
+   many as it reads: the unit-law model's rewrite adds 60%).  A fresh
+   batch of several files gets it at its first read for that file's size
+   times the number of files (at most 8 MB of text, so a first file larger
+   than the rest costs at most 24 MB): one block for every shard's array,
+   with huge pages asked for.  Not when an earlier summary is being
+   resumed: most files are then skipped. */
 #define PKBT_RESERVE_TEXT ((size_t)8 << 20)
-static void pkbt_reserve_batch(pkbt_b *b, size_t len)
+static void pkbt_reserve(pkbt_b *b, size_t len)
 {
-  if (b->nfiles < 2 || b->old.n || atomic_flag_test_and_set(&b->reserved)) return;
-  size_t text = len < PKBT_RESERVE_TEXT / b->nfiles ? len * b->nfiles : PKBT_RESERVE_TEXT;
+  size_t text = len;
+  if (b->nfiles > 1 && !b->old.n && !atomic_flag_test_and_set(&b->reserved)) {
+    size_t all = len < PKBT_RESERVE_TEXT / b->nfiles ? len * b->nfiles : PKBT_RESERVE_TEXT;
+    if (all > text) text = all;
+  }
   if (text >= (1u << 20)) pkh_reserve(text / 8);
 }
 
@@ -1017,7 +1019,7 @@ static void pkbt_file(pkbt_b *b, int k, size_t i, pkbt_fileres *fr)
     goto done;
   }
   pk_val ms = PK_NIL;
-  if (text) pkbt_reserve_batch(b, len);
+  if (text) pkbt_reserve(b, len);
   if (!text) {
     char msg[1024];
     snprintf(msg, sizeof msg, "%s:1:1: cannot read %s: %s", in->path, in->path, strerror(errno));
