@@ -46,6 +46,8 @@ typedef struct pkh_arr {
 
 #define PKH_CHUNK ((size_t)64 << 10)
 #define PKH_UNITS (PKH_CHUNK / 16)
+/* A list of more bytes than this gets a block of its own, not chunk room. */
+#define PKH_LONG (PKH_CHUNK / 4)
 
 typedef struct pkh_chunk {
   _Atomic uint64_t starts[PKH_UNITS / 64]; /* bit u: a node starts at unit u */
@@ -342,7 +344,7 @@ static const pkh_chunk *pkh_chunk_of(const void *p)
    block of its own for a long list. */
 static void *pkh_alloc(size_t bytes)
 {
-  if (bytes > PKH_CHUNK / 4) {
+  if (bytes > PKH_LONG) {
     void *p = GC_malloc_atomic_uncollectable(bytes);
     if (!p) pkh_oom();
     return p;
@@ -366,11 +368,14 @@ static void *pkh_alloc(size_t bytes)
    before the shard's lock is taken, so that the first touch of a fresh
    chunk (a page fault, which can take a millisecond on a virtual machine)
    never holds up another thread waiting for the lock. */
+/* Bytes of the block of a list of n items: its node and n - 1 pairs. */
+static inline size_t pkh_list_bytes(size_t n) { return sizeof(pkh_node) + (n - 1) * sizeof(pko_pair); }
+
 static pkh_node *pkh_newlist(uint32_t h, const pk_val *items, size_t n, pk_val tail)
 {
   for (size_t k = 0; k < n; k++) pko_assert(pkh_internedp(items[k]));
   pko_assert(pkh_internedp(tail));
-  pkh_node *node = pkh_alloc(sizeof *node + (n - 1) * sizeof(pko_pair));
+  pkh_node *node = pkh_alloc(pkh_list_bytes(n));
   pko_pair *cells = (pko_pair *)(node + 1);
   pk_val rest = tail;
   for (size_t k = n - 1; k > 0; k--) {
@@ -387,8 +392,7 @@ static pkh_node *pkh_newlist(uint32_t h, const pk_val *items, size_t n, pk_val t
    not published (another thread put the same list in first). */
 static void pkh_unalloc(pkh_node *node, size_t n)
 {
-  size_t bytes = sizeof *node + (n - 1) * sizeof(pko_pair);
-  if (bytes > PKH_CHUNK / 4) {
+  if (pkh_list_bytes(n) > PKH_LONG) {
     GC_free(node);
     return;
   }
