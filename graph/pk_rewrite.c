@@ -1580,11 +1580,8 @@ void pkrw_run_task(pkrw_ctx *c, size_t i)
 {
   pkrw_ctx *x = pkrw_sub(c);
   x->nfr = x->nvals = 0;
-  x->max_steps = c->task_budget;
-  x->deadline = c->deadline;
   x->step0 = x->st.steps;
-  x->timed_out = false;
-  pkrw_arm(x);
+  pkrw_limit(x, c->task_budget, c->deadline);
   pkrw_tab_clear(&x->pass);
   if (pkrw_others != c->others) pkrw_set_others(c->others);
   pkrw_task_walk(x, &c->tasks[i]);
