@@ -1008,8 +1008,11 @@ static int pkcli_bench_parse(int argc, char **argv, pkcli_bench_opts *o, int ncp
       i++;
     } else if (!strcmp(a, "--runs")) {
       long n = v ? strtol(v, &end, 10) : 0;
-      if (!v || *end || n < 1 || n > PKCLI_BENCH_MAXRUNS)
-        return pkcli_bench_usage("--runs needs a number from 1 to 32");
+      if (!v || *end || n < 1 || n > PKCLI_BENCH_MAXRUNS) {
+        char m[64];
+        snprintf(m, sizeof m, "--runs needs a number from 1 to %d", PKCLI_BENCH_MAXRUNS);
+        return pkcli_bench_usage(m);
+      }
       o->runs = (int)n;
       i++;
     } else if (!strcmp(a, "--timeout")) {
