@@ -113,10 +113,11 @@ static void pkg_oom(void)
   abort();
 }
 
-/* An empty map of cap (a power of two) slots.  Maps start small (8): the
-   collector takes its global lock for blocks too large for a thread's
-   free lists, which two workers each reading and printing thousands of
-   small models contended for. */
+/* An empty map of cap (a power of two) slots.  Maps start small
+   (PKG_MAP_SMALL): the collector takes its global lock for blocks too
+   large for a thread's free lists, which two workers each reading and
+   printing thousands of small models contended for. */
+#define PKG_MAP_SMALL 8
 static void pkg_map_init(pkg_map *m, size_t cap)
 {
   m->keys = GC_MALLOC(cap * sizeof *m->keys);
@@ -1077,8 +1078,8 @@ pk_val pkg_read_text(const char *file, const char *text, size_t len)
   rd->fcap = 16;
   rd->fr = GC_MALLOC_ATOMIC(rd->fcap * sizeof *rd->fr);
   if (!rd->vals || !rd->hs || !rd->pos || !rd->fr) pkg_oom();
-  pkg_map_init(&rd->names, 8);
-  pkg_map_init(&rd->modelnames, 8);
+  pkg_map_init(&rd->names, PKG_MAP_SMALL);
+  pkg_map_init(&rd->modelnames, PKG_MAP_SMALL);
   rd->models = PK_NIL;
   pkp_init(&rd->done);
   pko_catch c;
@@ -1619,8 +1620,8 @@ static unsigned pkg_fresh_name(pkp_buf *a, const pkg_map *taken, unsigned next)
 static void pkg_names(pk_val m, pkg_walker *w, pkg_defs *out)
 {
   pkg_map given, shared;
-  pkg_map_init(&given, 8);
-  pkg_map_init(&shared, 8);
+  pkg_map_init(&given, PKG_MAP_SMALL);
+  pkg_map_init(&shared, PKG_MAP_SMALL);
   pkg_map *taken = &w->taken;
   const pkg_vec *order = &w->order;
   bool fresh;
@@ -1713,13 +1714,13 @@ void pkg_print(pkp_buf *b, pk_val m)
   pko_assert(pkh_internedp(m)); /* the marks are indexed by the ids of its lists */
   pkg_walker w = { .order = { 0 }, .shared = { 0 }, .recent = { 0 } };
   pkg_seen_init(&w.seen, 64);
-  pkg_map_init(&w.taken, 8);
+  pkg_map_init(&w.taken, PKG_MAP_SMALL);
   pkg_atoms atoms = { .rsym = { 0 } };
-  pkg_map_init(&atoms.text, 8);
+  pkg_map_init(&atoms.text, PKG_MAP_SMALL);
   pkp_init(&atoms.arena);
   pkp_puts(&atoms.arena, "        ", 8);
   pkg_defs defs = { .atoms = &atoms };
-  pkg_map_init(&defs.tensors, 8);
+  pkg_map_init(&defs.tensors, PKG_MAP_SMALL);
   pk_val outs = pkg_outputs(m);
   pkg_walk(outs, &w);
   pkg_names(m, &w, &defs);
