@@ -20,7 +20,8 @@
 ** slot (boxed atoms).  Scanning the nodes was most of each collection's
 ** work once a batch had interned a few hundred thousand of them.  The
 ** chunks are cut from large regions mapped here, with huge pages asked
-** for.  A chunk starts with a bitmap of the 16-byte units where a node
+** for, and faulted in ahead of use by a thread of its own (the
+** prefaulter, below).  A chunk starts with a bitmap of the 16-byte units where a node
 ** starts, which tells a node from the pairs after it.  A list too long
 ** for a chunk gets an uncollectable block of its own.  Each
 ** thread fills a chunk of its own, whatever the nodes' shards, so a term
@@ -35,13 +36,18 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
+#undef pthread_create /* the prefaulter touches no collected memory: the collector need not stop it */
+
 #define PKH_SHARD_BITS 6
 #define PKH_SHARDS (1u << PKH_SHARD_BITS)
 
+/* A shard's array.  The header lies apart from the slots when they are
+   in a mapped block (pkh_reserve), so that making it touches none of the
+   block's pages. */
 typedef struct pkh_arr {
   size_t cap;             /* power of two */
-  _Atomic uint32_t *hash; /* cap entries, in the same block after slot */
-  _Atomic pk_val slot[];  /* cap entries */
+  _Atomic pk_val *slot;   /* cap entries */
+  _Atomic uint32_t *hash; /* cap entries, after slot */
 } pkh_arr;
 
 #define PKH_CHUNK ((size_t)64 << 10)
@@ -102,26 +108,28 @@ static _Noreturn void pkh_oom(void)
   abort();
 }
 
-/* Bytes of an array of cap slots. */
-static size_t pkh_arrbytes(size_t cap) { return sizeof(pkh_arr) + cap * (sizeof(pk_val) + sizeof(uint32_t)); }
+/* Bytes of the slots and hashes of an array of cap slots. */
+static size_t pkh_arrbytes(size_t cap) { return cap * (sizeof(pk_val) + sizeof(uint32_t)); }
 
-/* a made an empty array of cap slots (zeroed: a is fresh mapped memory,
-   whose pages the system gives zeroed when first touched). */
-static pkh_arr *pkh_setarr(pkh_arr *a, size_t cap, bool zeroed)
+/* Header a made the array of cap slots at mem (zeroed: fresh mapped
+   memory, whose pages the system gives zeroed when first touched). */
+static pkh_arr *pkh_setarr(pkh_arr *a, void *mem, size_t cap, bool zeroed)
 {
-  if (!zeroed) memset(a, 0, pkh_arrbytes(cap));
+  if (!zeroed) memset(mem, 0, pkh_arrbytes(cap));
   a->cap = cap;
+  a->slot = mem;
   a->hash = (_Atomic uint32_t *)(a->slot + cap);
   return a;
 }
 
-/* An empty array of cap slots.  It is not scanned: what the slots hold is
-   in chunks or kept by the shard's atoms array. */
+/* An empty array of cap slots, header and slots one block.  It is not
+   scanned: what the slots hold is in chunks or kept by the shard's atoms
+   array. */
 static pkh_arr *pkh_newarr(size_t cap)
 {
-  pkh_arr *a = GC_MALLOC_ATOMIC(pkh_arrbytes(cap));
+  pkh_arr *a = GC_MALLOC_ATOMIC(sizeof(pkh_arr) + pkh_arrbytes(cap));
   if (!a) pkh_oom();
-  return pkh_setarr(a, cap, false);
+  return pkh_setarr(a, a + 1, cap, false);
 }
 
 static void pkh_spush(pkh_stack *s, pk_val x)
@@ -316,6 +324,111 @@ static char *pkh_newregion(void)
   return r;
 }
 
+/* ---- the prefaulter ---- */
+
+/* Fresh memory is faulted in by a thread of its own, so that the system
+   zeroes the huge pages a thread will fill next while it works, not when
+   it first touches them: on a virtual machine whose host takes back the
+   guest's free memory, a fresh huge page can take milliseconds to arrive.
+   Two ranges wait for it: the table's mapped block (pkh_reserve) and the
+   newest region's next PKH_AHEAD bytes past the chunk cursor; it takes a
+   huge page at a time, the block's first. */
+#define PKH_AHEAD ((size_t)8 << 20)
+
+typedef struct pkh_range {
+  char *from, *to;
+} pkh_range;
+
+static pthread_cond_t pkh_pf_cond = PTHREAD_COND_INITIALIZER;
+static pkh_range pkh_pf_block, pkh_pf_ahead; /* under pkh_region_lock */
+static char *pkh_pf_region;                  /* the region pkh_pf_ahead lies in, under pkh_region_lock */
+static bool pkh_pf_started;                  /* under pkh_region_lock */
+
+/* The next huge page (at most) to fault in, taken from its range, or an
+   empty range (lock held). */
+static pkh_range pkh_pf_take(void)
+{
+  pkh_range *q = pkh_pf_block.from < pkh_pf_block.to ? &pkh_pf_block : &pkh_pf_ahead;
+  pkh_range r = { q->from, q->to - q->from > (ptrdiff_t)PKH_HUGE ? q->from + PKH_HUGE : q->to };
+  q->from = r.to;
+  return r;
+}
+
+/* The prefaulter's loop. */
+static void *pkh_prefaulter(void *arg)
+{
+  (void)arg;
+  pthread_mutex_lock(&pkh_region_lock);
+  for (;;) {
+    pkh_range r = pkh_pf_take();
+    if (r.from >= r.to) {
+      pthread_cond_wait(&pkh_pf_cond, &pkh_region_lock);
+      continue;
+    }
+    pthread_mutex_unlock(&pkh_region_lock);
+    madvise(r.from, (size_t)(r.to - r.from), MADV_POPULATE_WRITE);
+    pthread_mutex_lock(&pkh_region_lock);
+  }
+  return NULL;
+}
+
+/* The CPUs the process may run on as it started, which the prefaulter
+   is given: a thread inherits its maker's mask, and the thread that first
+   needs the prefaulter may be a worker pinned to one PU, which it would
+   then share with it. */
+static cpu_set_t pkh_cpus0;
+static bool pkh_cpus0_saved;
+
+__attribute__((constructor)) static void pkh_save_cpus(void)
+{
+  pkh_cpus0_saved = sched_getaffinity(0, sizeof pkh_cpus0, &pkh_cpus0) == 0;
+}
+
+/* Tell the prefaulter there is work, starting it the first time (lock
+   held).  Without it (no thread could be made) memory is faulted in by
+   its first touch as usual. */
+static void pkh_pf_wake(void)
+{
+  if (!pkh_pf_started) {
+    pkh_pf_started = true;
+    pthread_t t;
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    if (pkh_cpus0_saved) pthread_attr_setaffinity_np(&a, sizeof pkh_cpus0, &pkh_cpus0);
+    pthread_create(&t, &a, pkh_prefaulter, NULL);
+    pthread_attr_destroy(&a);
+  }
+  pthread_cond_signal(&pkh_pf_cond);
+}
+
+/* Chunk c of region r was handed out: ask for the region's next
+   PKH_AHEAD bytes past c's huge page (lock held).  A small program, which
+   stays in the first region's first huge page, never starts the
+   prefaulter. */
+static void pkh_prefault_after(char *r, char *c)
+{
+  if (c < r + PKH_HUGE && r == pkh_regions[0]) return;
+  char *page = r + ((size_t)(c - r) & ~(PKH_HUGE - 1)), *want = page + PKH_HUGE + PKH_AHEAD;
+  if (want > r + PKH_REGION) want = r + PKH_REGION;
+  if (r != pkh_pf_region || pkh_pf_ahead.from < page + PKH_HUGE) {
+    pkh_pf_region = r;
+    pkh_pf_ahead.from = pkh_pf_ahead.to = page + PKH_HUGE;
+  }
+  if (want <= pkh_pf_ahead.to) return;
+  pkh_pf_ahead.to = want;
+  pkh_pf_wake();
+}
+
+/* Fault in the table's block [b, b + n) ahead of its use. */
+static void pkh_prefault_block(char *b, size_t n)
+{
+  pthread_mutex_lock(&pkh_region_lock);
+  pkh_pf_block = (pkh_range){ b, b + n };
+  pkh_pf_wake();
+  pthread_mutex_unlock(&pkh_region_lock);
+}
+
 /* A fresh chunk, its header set. */
 static pkh_chunk *pkh_newchunk(void)
 {
@@ -324,6 +437,7 @@ static pkh_chunk *pkh_newchunk(void)
   char *r = n && pkh_region_used < PKH_REGION ? pkh_regions[n - 1] : pkh_newregion();
   pkh_chunk *c = (pkh_chunk *)(r + pkh_region_used);
   pkh_region_used += PKH_CHUNK;
+  pkh_prefault_after(r, (char *)c);
   pthread_mutex_unlock(&pkh_region_lock);
   pko_count_mapped(PKH_CHUNK);
   memset(c, 0, sizeof *c);
@@ -521,6 +635,7 @@ static char *pkh_maparrs(const size_t want[PKH_SHARDS])
   char *r = pkh_map_aligned(sum, 0);
   if (!r) return NULL;
   pko_count_mapped(sum);
+  pkh_prefault_block(r, sum);
   return r;
 }
 
@@ -532,15 +647,17 @@ void pkh_reserve(size_t n)
   char *block = pkh_maparrs(want);
   for (unsigned k = 0; k < PKH_SHARDS; k++) {
     if (!want[k]) continue;
-    pkh_arr *a = (pkh_arr *)block;
-    if (block)
+    pkh_arr *a;
+    if (block) {
+      if (!(a = GC_MALLOC_ATOMIC(sizeof *a))) pkh_oom();
+      pkh_setarr(a, block, want[k], true);
       block += (pkh_arrbytes(want[k]) + 63) & ~(size_t)63;
-    else if (!(a = GC_MALLOC_ATOMIC(pkh_arrbytes(want[k]))))
-      pkh_oom();
+    } else {
+      a = pkh_newarr(want[k]);
+    }
     pkh_shard *sh = &pkh_tab[k];
     pkh_lock(sh);
-    if (want[k] > atomic_load_explicit(&sh->arr, memory_order_relaxed)->cap)
-      pkh_grow(sh, pkh_setarr(a, want[k], block != NULL));
+    if (want[k] > atomic_load_explicit(&sh->arr, memory_order_relaxed)->cap) pkh_grow(sh, a);
     pkh_unlock(sh);
   }
 }
