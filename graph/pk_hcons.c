@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #undef pthread_create /* the prefaulter touches no collected memory: the collector need not stop it */
 
@@ -354,13 +355,43 @@ static pkh_range pkh_pf_take(void)
   return r;
 }
 
-/* The prefaulter's loop. */
+static cpu_set_t pkh_cpus0; /* pkh_save_cpus */
+
+/* A clock's reading in seconds. */
+static double pkh_clock(clockid_t id)
+{
+  struct timespec t;
+  clock_gettime(id, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Did the process's other threads leave one of its CPUs idle since the
+   last look (their CPU time against the wall time)?  Two clock calls.
+   Faulting in ahead only pays on a CPU no one else wants: with every
+   CPU busy, the prefaulter would only take time from the threads it
+   works for (two workers rewriting many models: 0.18 -> 0.23 s).
+   Prefaulter thread only. */
+static bool pkh_pf_room(void)
+{
+  static double wall0, others0;
+  double wall = pkh_clock(CLOCK_MONOTONIC);
+  double others = pkh_clock(CLOCK_PROCESS_CPUTIME_ID) - pkh_clock(CLOCK_THREAD_CPUTIME_ID);
+  int cpus = CPU_COUNT(&pkh_cpus0);
+  bool room = others - others0 < (wall - wall0) * ((cpus > 0 ? cpus : 1) - 0.5);
+  wall0 = wall;
+  others0 = others;
+  return room;
+}
+
+/* The prefaulter's loop: a huge page at a time while there is work and
+   a CPU to spare, else wait for the next call. */
 static void *pkh_prefaulter(void *arg)
 {
   (void)arg;
   pthread_mutex_lock(&pkh_region_lock);
   for (;;) {
-    pkh_range r = pkh_pf_take();
+    pkh_range r = { NULL, NULL };
+    if (pkh_pf_room()) r = pkh_pf_take();
     if (r.from >= r.to) {
       pthread_cond_wait(&pkh_pf_cond, &pkh_region_lock);
       continue;
@@ -376,7 +407,6 @@ static void *pkh_prefaulter(void *arg)
    is given: a thread inherits its maker's mask, and the thread that first
    needs the prefaulter may be a worker pinned to one PU, which it would
    then share with it. */
-static cpu_set_t pkh_cpus0;
 static bool pkh_cpus0_saved;
 
 __attribute__((constructor)) static void pkh_save_cpus(void)
