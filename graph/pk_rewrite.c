@@ -76,14 +76,24 @@ typedef struct pkrw_flat {
    constants, which candidates (bits by index in the list) want which of up
    to PKRW_FILTVALS constants.  Only a pre-test: a candidate it keeps is
    still matched in full, one it drops cannot hold. */
-enum { PKRW_FILTVALS = 4 };
+enum { PKRW_FILTVALS = 4, PKRW_FILTSLOTS = 8 };
+/* A position's constants by value: slot (v >> shift) % PKRW_FILTSLOTS
+   holds v and the candidates that want it (a shift found without
+   collisions); an empty slot wants none. */
+typedef struct pkrw_fslot {
+  pk_val val;
+  uint64_t want;
+} pkrw_fslot;
 typedef struct pkrw_filter {
   int npos;
+  uint64_t all; /* the list's candidates */
   int8_t pos[PKRW_FLATMAX];
+  uint8_t shift[PKRW_FLATMAX];
   uint64_t need[PKRW_FLATMAX]; /* candidates with a constant at pos[i] */
   int nval[PKRW_FLATMAX];
   pk_val val[PKRW_FLATMAX][PKRW_FILTVALS];
-  uint64_t want[PKRW_FLATMAX][PKRW_FILTVALS]; /* candidates whose constant at pos[i] is val[i][j] */
+  uint64_t want[PKRW_FLATMAX][PKRW_FILTVALS];   /* candidates whose constant at pos[i] is val[i][j] */
+  pkrw_fslot tab[PKRW_FLATMAX][PKRW_FILTSLOTS]; /* val and want by value */
 } pkrw_filter;
 typedef struct pkrw_plan {
   int nclauses;
@@ -921,31 +931,59 @@ static void pkrw_filter_add(pkrw_filter *f, int i, int at, pk_val v)
   f->want[q][j] |= (uint64_t)1 << i;
 }
 
+/* Fill position q's slots by value: the first shift that puts its
+   constants in distinct slots.  Without one (constants that differ only
+   in bits far apart) the position filters nothing: the full match
+   decides. */
+static void pkrw_filter_slots(pkrw_filter *f, int q)
+{
+  for (unsigned sh = 0; sh < 64; sh++) {
+    memset(f->tab[q], 0, sizeof f->tab[q]);
+    int j = 0;
+    for (; j < f->nval[q]; j++) {
+      pkrw_fslot *e = &f->tab[q][(f->val[q][j] >> sh) % PKRW_FILTSLOTS];
+      if (e->want) break;
+      *e = (pkrw_fslot){ f->val[q][j], f->want[q][j] };
+    }
+    if (j == f->nval[q]) {
+      f->shift[q] = (uint8_t)sh;
+      return;
+    }
+  }
+  memset(f->tab[q], 0, sizeof f->tab[q]);
+  f->need[q] = 0;
+}
+
 /* The filter of candidate list k from its flat clauses' constants. */
 static void pkrw_filter_make(pkrw_plan *p, int k)
 {
   pkrw_filter *f = &p->filt[k];
   f->npos = 0;
+  f->all = p->ncand[k] == 64 ? ~(uint64_t)0 : ((uint64_t)1 << p->ncand[k]) - 1;
   for (int i = 0; i < p->ncand[k]; i++) {
     const pkrw_flat *fl = &p->flat[p->cand[k][i]];
     for (int j = 0; j < fl->nconst; j++)
       if (fl->at[j] > 0 || k >= p->nheads) /* list k < nheads: every candidate's head constant is heads[k] */
         pkrw_filter_add(f, i, fl->at[j], fl->c[fl->at[j]]);
   }
+  for (int q = 0; q < f->npos; q++) pkrw_filter_slots(f, q);
 }
 
-/* The candidates of filter f (all of the list's ncand) that the n
-   elements el of a flat input (n < 0: none) leave possible.  About 6
-   instructions a constant position. */
-static inline uint64_t pkrw_filter_live(const pkrw_filter *f, const pk_val *el, int n, int ncand)
+/* The candidates of filter f that the n elements el of a flat input (n
+   < 0: none) leave possible.  About 8 instructions a constant position,
+   one slot looked at. */
+static inline uint64_t pkrw_filter_live(const pkrw_filter *f, const pk_val *el, int n)
 {
-  uint64_t live = ncand == 64 ? ~(uint64_t)0 : ((uint64_t)1 << ncand) - 1;
+  uint64_t live = f->all;
   if (n < 0) return live;
   for (int q = 0; q < f->npos; q++) {
-    uint64_t ok = 0;
-    if (f->pos[q] < n)
-      for (int j = 0; j < f->nval[q]; j++) ok |= el[f->pos[q]] == f->val[q][j] ? f->want[q][j] : 0;
-    live &= ~f->need[q] | ok;
+    if (f->pos[q] >= n) {
+      live &= ~f->need[q];
+      continue;
+    }
+    pk_val v = el[f->pos[q]];
+    const pkrw_fslot *e = &f->tab[q][(v >> f->shift[q]) % PKRW_FILTSLOTS];
+    live &= ~f->need[q] | (e->val == v ? e->want : 0);
   }
   return live;
 }
@@ -1101,7 +1139,7 @@ static int pkrw_plan_run(const pkrw_plan *p, pk_val a, pk_val *out)
   for (int j = 0; pair && j < p->nheads; j++)
     if (p->heads[j] == pko_car(a)) k = j;
   bool dirty = true; /* slots other than a failed flat match's may be bound */
-  for (uint64_t live = pkrw_filter_live(&p->filt[k], el, n, p->ncand[k]); live; live &= live - 1) {
+  for (uint64_t live = pkrw_filter_live(&p->filt[k], el, n); live; live &= live - 1) {
     int c = p->cand[k][__builtin_ctzll(live)];
     if (p->out[c] >= 0) {
       if (!pkrw_flat_consts(&p->flat[c], el, n)) continue;
@@ -1316,11 +1354,14 @@ static bool pkrw_clean(const pkrw_ctx *c, pk_val t)
   return (c->shared_clean && pkrw_ids_has(c->shared_clean, id)) || pkrw_ids_has(&c->clean, id);
 }
 
+/* Does REL fail on every atom, which the plan knows without a look? */
+static inline bool pkrw_atoms_fail(const pkrw_ctx *c) { return c->plan && c->plan->pairs_only && !c->decline; }
+
 /* The pass's result at t when known without entering it: an atom's, a
    clean or memoised list's, or REL's answer at t; else 0. */
 static pk_val pkrw_known(pkrw_ctx *c, pk_val t)
 {
-  if (!pko_pairp(t) && c->plan && c->plan->pairs_only && !c->decline) {
+  if (!pko_pairp(t) && pkrw_atoms_fail(c)) {
     pkrw_step(c); /* REL's query, which the plan answers without a look */
     return PKRW_FAIL;
   }
@@ -1450,6 +1491,11 @@ static pk_val pkrw_walk_pass(pkrw_ctx *c, pk_val t)
     if (pko_pairp(f->rest)) {
       e = pko_car(f->rest);
       f->rest = pko_cdr(f->rest);
+      if (!pko_pairp(e) && pkrw_atoms_fail(c)) { /* pkrw_enter's first case, the commonest element */
+        pkrw_step(c);
+        pkrw_push_val(c, e);
+        continue;
+      }
       r = pkrw_enter(c, e);
       if (!r) continue; /* entered e: its frame is on top */
     } else {
