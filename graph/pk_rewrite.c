@@ -122,6 +122,7 @@ typedef struct pkrw_plan {
   int ncand[PKRW_MAXHEADS + 2];
   uint8_t cands[(PKRW_MAXHEADS + 2) * 64];
   pkrw_filter filt[PKRW_MAXHEADS + 2];
+  int filtmax;     /* 1 + the last position a filter looks at, or 0 */
   bool pairs_only; /* every clause wants a pair: REL fails on an atom */
   bool fresh;      /* a fresh frame around the clauses: depth 0 is it, 1 the arguments */
   int nslots;      /* 2 + the fresh variables */
@@ -966,21 +967,21 @@ static void pkrw_filter_make(pkrw_plan *p, int k)
       if (fl->at[j] > 0 || k >= p->nheads) /* list k < nheads: every candidate's head constant is heads[k] */
         pkrw_filter_add(f, i, fl->at[j], fl->c[fl->at[j]]);
   }
-  for (int q = 0; q < f->npos; q++) pkrw_filter_slots(f, q);
+  for (int q = 0; q < f->npos; q++) {
+    pkrw_filter_slots(f, q);
+    if (f->pos[q] >= p->filtmax) p->filtmax = f->pos[q] + 1;
+  }
 }
 
-/* The candidates of filter f that the n elements el of a flat input (n
-   < 0: none) leave possible.  About 8 instructions a constant position,
-   one slot looked at. */
+/* The candidates of filter f that the elements el of a flat input (n <
+   0: none), padded with PKRW_FAIL (no constant) to the plan's filtmax,
+   leave possible.  About 8 instructions a constant position, one slot
+   looked at. */
 static inline uint64_t pkrw_filter_live(const pkrw_filter *f, const pk_val *el, int n)
 {
   uint64_t live = f->all;
   if (n < 0) return live;
   for (int q = 0; q < f->npos; q++) {
-    if (f->pos[q] >= n) {
-      live &= ~f->need[q];
-      continue;
-    }
     pk_val v = el[f->pos[q]];
     const pkrw_fslot *e = &f->tab[q][(v >> f->shift[q]) % PKRW_FILTSLOTS];
     live &= ~f->need[q] | (e->val == v ? e->want : 0);
@@ -1086,13 +1087,14 @@ static bool pkrw_match(const pkrw_plan *p, const pke_node *e, pk_val v, pk_val *
 
 /* The elements of list a into el (at most PKRW_FLATMAX): their number, or
    -1 when a is longer or improper. */
-static int pkrw_elements(pk_val a, pk_val *el)
+static int pkrw_elements(pk_val a, pk_val *el, int pad)
 {
   int n = 0;
   for (; pko_pairp(a); a = pko_cdr(a)) {
     if (n == PKRW_FLATMAX) return -1;
     el[n++] = pko_car(a);
   }
+  for (int i = n; i < pad; i++) el[i] = PKRW_FAIL;
   return a == PK_NIL ? n : -1;
 }
 
@@ -1127,19 +1129,14 @@ static bool pkrw_flat_match(const pkrw_flat *f, const pk_val *el, int n, pk_val 
   return true;
 }
 
-/* REL's first answer at a by the plan: 1 with *out (not interned), 2 with
-   *out canonical (a direct clause's), 0 when no clause holds, -1 when a
-   goal has no ground side (the engine decides).  The clauses' goals are
-   immediate, so conde's first answer is the first clause that holds. */
-static int pkrw_plan_run(const pkrw_plan *p, pk_val a, pk_val *out)
+/* pkrw_plan_run's clauses from candidate bits live of list k on, for
+   input a (elements el[0..n)), matched slot by slot: as pkrw_plan_run. */
+static __attribute__((noinline)) int pkrw_plan_clauses(const pkrw_plan *p, pk_val a, const pk_val *el, int n, int k,
+                                                       uint64_t live, pk_val *out)
 {
-  pk_val slots[PKRW_MAXSLOTS], el[PKRW_FLATMAX];
-  bool pair = pko_pairp(a);
-  int n = pair ? pkrw_elements(a, el) : -1, k = pair ? p->nheads : p->nheads + 1;
-  for (int j = 0; pair && j < p->nheads; j++)
-    if (p->heads[j] == pko_car(a)) k = j;
+  pk_val slots[PKRW_MAXSLOTS];
   bool dirty = true; /* slots other than a failed flat match's may be bound */
-  for (uint64_t live = pkrw_filter_live(&p->filt[k], el, n); live; live &= live - 1) {
+  for (; live; live &= live - 1) {
     int c = p->cand[k][__builtin_ctzll(live)];
     if (p->out[c] >= 0) {
       if (!pkrw_flat_consts(&p->flat[c], el, n)) continue;
@@ -1171,6 +1168,28 @@ static int pkrw_plan_run(const pkrw_plan *p, pk_val a, pk_val *out)
       *out = slots[1];
       return 1;
     }
+  }
+  return 0;
+}
+
+/* REL's first answer at a by the plan: 1 with *out (not interned), 2 with
+   *out canonical (a direct clause's), 0 when no clause holds, -1 when a
+   goal has no ground side (the engine decides).  The clauses' goals are
+   immediate, so conde's first answer is the first clause that holds.
+   The direct clauses are tried here, the others by pkrw_plan_clauses. */
+static inline int pkrw_plan_run(const pkrw_plan *p, pk_val a, pk_val *out)
+{
+  pk_val el[PKRW_FLATMAX];
+  bool pair = pko_pairp(a);
+  int n = pair ? pkrw_elements(a, el, p->filtmax) : -1, k = pair ? p->nheads : p->nheads + 1;
+  for (int j = 0; pair && j < p->nheads; j++)
+    if (p->heads[j] == pko_car(a)) k = j;
+  for (uint64_t live = pkrw_filter_live(&p->filt[k], el, n); live; live &= live - 1) {
+    int c = p->cand[k][__builtin_ctzll(live)];
+    if (p->out[c] < 0) return pkrw_plan_clauses(p, a, el, n, k, live, out);
+    if (!pkrw_flat_consts(&p->flat[c], el, n)) continue;
+    *out = p->out[c] == PKRW_FLATMAX ? p->outc[c] : el[p->out[c]];
+    return 2;
   }
   return 0;
 }
