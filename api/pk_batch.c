@@ -958,11 +958,14 @@ static void pkbt_mkdirs(const char *path)
    rerun, which redoes that file, overwrites and renames it. */
 static void pkbt_write_atomic(const char *path, const char *data, size_t len)
 {
-  pkbt_mkdirs(path);
   size_t n = strlen(path) + 32;
   char *tmp = pko_xmalloc(n);
   snprintf(tmp, n, "%s.tmp.pkanren", path);
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+  if (fd < 0 && errno == ENOENT) { /* its directory is made at its first file (a mkdir a file was 2% of a run) */
+    pkbt_mkdirs(path);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+  }
   bool ok = fd >= 0;
   for (size_t off = 0; ok && off < len;) {
     ssize_t w = write(fd, data + off, len - off);
@@ -1308,7 +1311,8 @@ int pkbt_run(const pkbt_opts *o)
   atomic_store(&pkbt_next_k, 0);
   pthread_t wd;
   atomic_store(&pkbt_stop, 0);
-  bool wd_on = pthread_create(&wd, NULL, pkbt_watchdog, NULL) == 0;
+  bool limits = o->timeout > 0 || o->timeout_model > 0 || o->max_memory; /* else the watchdog would only wake */
+  bool wd_on = limits && pthread_create(&wd, NULL, pkbt_watchdog, NULL) == 0;
   pko_catch c;
   if (PKO_TRY(c)) {
     pkbt_body(&b, &ins);
