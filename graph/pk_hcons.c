@@ -157,17 +157,6 @@ static void pkh_init_once(void)
 
 /* ---- hashing --------------------------------------------------------------- */
 
-/* Murmur3's finaliser: every input bit reaches every output bit. */
-static inline uint64_t pkh_mix(uint64_t x)
-{
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdull;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ull;
-  x ^= x >> 33;
-  return x;
-}
-
 /* Hash of an atom by contents (so the same in every run); numbers of
    different types hash apart. */
 static uint32_t pkh_hash_atom(pk_val v)
@@ -193,14 +182,6 @@ static uint32_t pkh_hash_atom(pk_val v)
 static inline uint32_t pkh_hash_of(pk_val v) { return pko_pairp(v) ? pkh_node_of(v)->hash : pkh_hash_atom(v) | 1; }
 
 uint32_t pkh_hash(pk_val t) { return pkh_hash_of(t); }
-
-/* One item's step of a list's hash: a multiply per item, one full mix at
-   the end (pkh_listend). */
-static inline uint64_t pkh_step(uint64_t h, uint32_t hi) { return (h ^ hi) * 0x100000001b3ull + (h >> 29); }
-static inline uint32_t pkh_listend(uint64_t h, uint32_t tailh) { return (uint32_t)pkh_mix(h ^ tailh) | 1; }
-
-/* pkh_hash_of(PK_NIL), folded to a constant: most lists are proper. */
-#define PKH_NILHASH ((uint32_t)pkh_mix((uint64_t)PK_NIL) | 1)
 
 /* Hash of the list items[0..n) ending in tail. */
 static uint32_t pkh_listhash(const pk_val *items, size_t n, pk_val tail)
@@ -603,14 +584,6 @@ pk_val pkh_list(const pk_val *items, size_t n, pk_val tail)
 {
   if (n == 0) return tail;
   return pkh_find_add(pkh_listhash(items, n, tail), items, n, tail);
-}
-
-uint32_t pkh_list_hash(const uint32_t *hs, size_t n)
-{
-  if (!n) return PKH_NILHASH;
-  uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
-  for (size_t k = 0; k < n; k++) h = pkh_step(h, hs[k]);
-  return pkh_listend(h, PKH_NILHASH);
 }
 
 pk_val pkh_list_at(const pk_val *items, size_t n, uint32_t h) { return n ? pkh_find_add(h, items, n, PK_NIL) : PK_NIL; }
