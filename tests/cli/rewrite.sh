@@ -214,5 +214,18 @@ check "shared prior unchanged" has outc/summary.jsonl '"model":"shared","file":"
 check "a prior per output rewritten" has outc/summary.jsonl '"model":"separate","file":"shared.model","status":"ok"'
 check "both posteriors" test "$(grep -o 'GammaRV (add' outc/shared.model | wc -l)$(grep -o 'BetaRV (add' outc/shared.model | wc -l)" = 11
 
+# 11. file names the summary escapes (a quote, a backslash): written
+# escaped, read back on the rerun, which finds the file done
+mkdir -p esc
+printf '(model e (output (mul z 1)))\n' > 'esc/a"b\c.model'
+"$P" rewrite --rules rules.scm --relation unit esc -o oute 2> erre1; st=$?
+check "escaped name exit 0" test $st = 0
+check "escaped name in the summary" has oute/summary.jsonl '"file":"esc/a\\"b\\\\c.model"'
+check "escaped name's output" diff 'oute/a"b\c.model' <(printf '(model e\n  (output z))\n')
+"$P" rewrite --rules rules.scm --relation unit esc -o oute 2> erre2; st=$?
+check "escaped name rerun exit 0" test $st = 0
+check "escaped name rerun skips it" has erre2 'skipped 1 files (1 models)'
+check "escaped name rerun adds no line" test "$(wc -l < oute/summary.jsonl)" = 1
+
 echo "rewrite.sh: $((n - fails)) of $n checks passed"
 [ $fails = 0 ]
