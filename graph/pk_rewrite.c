@@ -34,7 +34,7 @@ static inline bool pkrw_handlep(pk_val v)
 /* A rebuilt list of pkrw_walk_pass whose interning waits (pend i). */
 static inline pk_val pkrw_pend(size_t i) { return PK_IMM(PKRW_PEND0 + (uint64_t)i); }
 static inline bool pkrw_pendp(pk_val v) { return (v & PK_TAG_MASK) == PK_TAG_IMM && v >> 4 >= PKRW_PEND0; }
-enum { PKRW_SPLIT_NODES = 65536, PKRW_SPLIT_DEPTH = 10, PKRW_RING = 8, PKRW_WAYS = 4 };
+enum { PKRW_SPLIT_NODES = 65536, PKRW_SPLIT_DEPTH = 10, PKRW_RING = 8 };
 static _Atomic uint64_t pkrw_serials = 1;
 
 /* A table from canonical values to results; slots whose gen is not the
@@ -1497,59 +1497,37 @@ static pk_val pkrw_leave(pkrw_ctx *c)
   return pkrw_settle(c, f->node, r, f->base);
 }
 
-/* Start walko's pass at t: *r its result when known at once, else 0 with
-   t's frame pushed (pkrw_walk_step goes on while frames above fr0 are
-   left). */
-static void pkrw_walk_begin(pkrw_ctx *c, pk_val t, pk_val *r)
-{
-  c->npend = c->nresolved = c->npitems = 0;
-  *r = pkrw_enter(c, t);
-}
-
-/* One step of the walk: the next element of the top frame entered (or
-   answered at once), or the top frame left.  False when the frame left
-   was the walk's first (*r its result). */
-static inline bool pkrw_walk_step(pkrw_ctx *c, size_t fr0, pk_val *r)
-{
-  pkrw_frame *f = &c->fr[c->nfr - 1];
-  pk_val e;
-  if (pko_pairp(f->rest)) {
-    e = pko_car(f->rest);
-    f->rest = pko_cdr(f->rest);
-    if (!pko_pairp(e) && pkrw_atoms_fail(c)) { /* pkrw_enter's first case, the commonest element */
-      pkrw_step(c);
-      pkrw_push_val(c, e);
-      return true;
-    }
-    if (!(*r = pkrw_enter(c, e))) return true; /* entered e: its frame is on top */
-  } else {
-    e = f->node;
-    *r = pkrw_leave(c);
-    if (c->nfr == fr0) return false;
-  }
-  f = &c->fr[c->nfr - 1];
-  if (*r != PKRW_FAIL) f->changed = true;
-  pkrw_push_val(c, *r == PKRW_FAIL ? e : *r);
-  return true;
-}
-
-/* The walk's result from its last step's r: the new term, or 0 when REL
-   fired nowhere. */
-static pk_val pkrw_walk_end(pkrw_ctx *c, pk_val r)
-{
-  while (c->nresolved < c->npend) pkrw_resolve_one(c);
-  return r == PKRW_FAIL ? 0 : pkrw_resolved(c, r);
-}
-
 /* walko's first answer on t for one pass: the new term, or 0 when REL
    fired nowhere in t. */
 static pk_val pkrw_walk_pass(pkrw_ctx *c, pk_val t)
 {
   size_t fr0 = c->nfr;
-  pk_val r;
-  pkrw_walk_begin(c, t, &r);
-  while (c->nfr > fr0 && pkrw_walk_step(c, fr0, &r)) continue;
-  return pkrw_walk_end(c, r);
+  c->npend = c->nresolved = c->npitems = 0;
+  pk_val r = pkrw_enter(c, t);
+  while (c->nfr > fr0) {
+    pkrw_frame *f = &c->fr[c->nfr - 1];
+    pk_val e;
+    if (pko_pairp(f->rest)) {
+      e = pko_car(f->rest);
+      f->rest = pko_cdr(f->rest);
+      if (!pko_pairp(e) && pkrw_atoms_fail(c)) { /* pkrw_enter's first case, the commonest element */
+        pkrw_step(c);
+        pkrw_push_val(c, e);
+        continue;
+      }
+      r = pkrw_enter(c, e);
+      if (!r) continue; /* entered e: its frame is on top */
+    } else {
+      e = f->node;
+      r = pkrw_leave(c);
+      if (c->nfr == fr0) break;
+    }
+    f = &c->fr[c->nfr - 1];
+    if (r != PKRW_FAIL) f->changed = true;
+    pkrw_push_val(c, r == PKRW_FAIL ? e : r);
+  }
+  while (c->nresolved < c->npend) pkrw_resolve_one(c);
+  return r == PKRW_FAIL ? 0 : pkrw_resolved(c, r);
 }
 
 /* ---- split passes ---------------------------------------------------------------- */
@@ -1627,17 +1605,12 @@ static pk_val pkrw_resolve(const pkrw_ctx *c, pk_val x)
   return i & 1 ? c->defs[i >> 1].result : c->tasks[i >> 1].result;
 }
 
-/* This thread's k-th context for c's tasks (pkrw_run_ways runs
-   PKRW_WAYS at once), made at its first use. */
-static pkrw_ctx *pkrw_sub(pkrw_ctx *c, int k)
+/* This thread's context for c's tasks, made at its first one. */
+static pkrw_ctx *pkrw_sub(pkrw_ctx *c)
 {
   static _Thread_local uint64_t serial;
-  static _Thread_local pkrw_ctx *sub[PKRW_WAYS];
-  if (serial != c->serial) {
-    memset(sub, 0, sizeof sub);
-    serial = c->serial;
-  }
-  if (sub[k]) return sub[k];
+  static _Thread_local pkrw_ctx *sub;
+  if (serial == c->serial) return sub;
   pkrw_ctx *x = pkrw_new(c->rel, c->walker);
   x->split_nodes = 0;
   x->shared_clean = &c->clean;
@@ -1646,129 +1619,38 @@ static pkrw_ctx *pkrw_sub(pkrw_ctx *c, int k)
   x->next_sub = c->subs;
   c->subs = x;
   pthread_mutex_unlock(&c->sub_lock);
-  return sub[k] = x;
+  serial = c->serial;
+  sub = x;
+  return x;
 }
 
-/* Start task i on context k of this thread: its walk begun, *r as
-   pkrw_walk_begin's. */
-static pkrw_ctx *pkrw_task_start(pkrw_ctx *c, int k, size_t i, pk_val *r)
+/* Task k's walk on context x under a catch: its result, or its error. */
+__attribute__((noinline)) static void pkrw_task_walk(pkrw_ctx *x, pkrw_task *k)
 {
-  pkrw_ctx *x = pkrw_sub(c, k);
+  pko_catch h;
+  if (PKO_TRY(h)) {
+    pk_val r = pkrw_walk_pass(x, k->node);
+    k->result = r ? r : PKRW_FAIL;
+    PKO_END(h);
+    return;
+  }
+  k->status = pko_err.status;
+  k->timed_out = x->timed_out;
+  k->steps_out = x->max_steps && x->st.steps - x->step0 >= x->max_steps;
+  k->msg = pko_xmalloc(strlen(pko_err.msg) + 1);
+  strcpy(k->msg, pko_err.msg);
+}
+
+void pkrw_run_task(pkrw_ctx *c, size_t i)
+{
+  pkrw_ctx *x = pkrw_sub(c);
   x->nfr = x->nvals = 0;
   x->step0 = x->st.steps;
   pkrw_limit(x, c->task_budget, c->deadline);
   pkrw_tab_clear(&x->pass);
   if (pkrw_others != c->others) pkrw_set_others(c->others);
-  pkrw_walk_begin(x, c->tasks[i].node, r);
-  return x;
-}
-
-/* Task t on x is over: its result from its walk's last r, or (failed)
-   the error being thrown; what x found clean set aside, so that x's next
-   task sees only the passes before, as on any thread. */
-static void pkrw_task_end(pkrw_ctx *x, pkrw_task *t, pk_val r, bool failed)
-{
-  if (!failed) {
-    r = pkrw_walk_end(x, r);
-    t->result = r ? r : PKRW_FAIL;
-  } else {
-    t->status = pko_err.status;
-    t->timed_out = x->timed_out;
-    t->steps_out = x->max_steps && x->st.steps - x->step0 >= x->max_steps;
-    t->msg = pko_xmalloc(strlen(pko_err.msg) + 1);
-    strcpy(t->msg, pko_err.msg);
-  }
-  pkrw_ids_move(&x->found, &x->clean);
-}
-
-/* The node x's next step enters (its top frame's next element), asked
-   for now. */
-static inline void pkrw_prefetch_next(const pkrw_ctx *x)
-{
-  if (!x->nfr) return;
-  pk_val rest = x->fr[x->nfr - 1].rest;
-  if (pko_pairp(rest) && pko_pairp(pko_car(rest))) {
-    const char *n = (const char *)pkh_node_of(pko_car(rest));
-    __builtin_prefetch(n);
-    __builtin_prefetch(n + sizeof(pkh_node) - 1);
-  }
-}
-
-/* The tasks a thread runs at once: each way's context, task (SIZE_MAX:
-   none) and walk register; the next task to start, the end, and the way
-   stepping (thread-local: they outlive a throw's longjmp). */
-typedef struct pkrw_ways {
-  struct {
-    pkrw_ctx *x;
-    size_t task;
-    pk_val r;
-  } w[PKRW_WAYS];
-  size_t next, hi;
-  int cur;
-} pkrw_ways;
-static _Thread_local pkrw_ways pkrw_ways_here;
-
-/* Step g's tasks in turn until all are over: a step of one walk while
-   the node the others wait for (pkrw_prefetch_next) is on its way. */
-static void pkrw_ways_run(pkrw_ctx *c, pkrw_ways *g)
-{
-  for (bool any = true; any;) {
-    any = false;
-    for (int k = 0; k < PKRW_WAYS; k++) {
-      pkrw_ctx *x = g->w[k].x;
-      g->cur = k;
-      if (g->w[k].task == SIZE_MAX) {
-        if (g->next == g->hi) continue;
-        g->w[k].task = g->next++;
-        g->w[k].x = pkrw_task_start(c, k, g->w[k].task, &g->w[k].r);
-      } else if (x->nfr && pkrw_walk_step(x, 0, &g->w[k].r)) {
-        pkrw_prefetch_next(x);
-      } else {
-        pkrw_task_end(x, &c->tasks[g->w[k].task], g->w[k].r, false);
-        g->w[k].task = SIZE_MAX;
-      }
-      any = true;
-    }
-  }
-}
-
-/* Tasks [lo, hi) of c's pass on this thread, PKRW_WAYS at once: the
-   runner of a pass with no task runner (one worker).  On the pool each
-   worker runs a task at a time (pkrw_run_task): there, stepping several
-   cost more than it won (the 1M unit-law phase at -j 2: 0.037 s one at a
-   time, 0.042 s through this loop). */
-static void pkrw_run_ways(pkrw_ctx *c, size_t lo, size_t hi)
-{
-  pkrw_ways *g = &pkrw_ways_here;
-  g->next = lo;
-  g->hi = hi;
-  for (int k = 0; k < PKRW_WAYS; k++) g->w[k].task = SIZE_MAX;
-  for (;;) {
-    pko_catch h;
-    if (PKO_TRY(h)) {
-      pkrw_ways_run(c, g);
-      PKO_END(h);
-      return;
-    }
-    int k = g->cur; /* its task threw: the others go on */
-    pkrw_task_end(pkrw_sub(c, k), &c->tasks[g->w[k].task], 0, true);
-    g->w[k].task = SIZE_MAX;
-  }
-}
-
-void pkrw_run_task(pkrw_ctx *c, size_t i)
-{
-  pkrw_ctx *x;
-  pk_val r;
-  pko_catch h;
-  if (PKO_TRY(h)) {
-    x = pkrw_task_start(c, 0, i, &r);
-    while (x->nfr && pkrw_walk_step(x, 0, &r)) continue;
-    pkrw_task_end(x, &c->tasks[i], r, false);
-    PKO_END(h);
-    return;
-  }
-  pkrw_task_end(pkrw_sub(c, 0), &c->tasks[i], 0, true);
+  pkrw_task_walk(x, &c->tasks[i]);
+  pkrw_ids_move(&x->found, &x->clean); /* the next task sees only the passes before, as on any thread */
 }
 
 /* Add what the task contexts did to c: their counts and the lists they
@@ -1806,14 +1688,14 @@ static void pkrw_task_errors(pkrw_ctx *c)
 }
 
 /* Run the pass's tasks, by the caller's runner or here in order. */
-static void pkrw_pass_tasks(pkrw_ctx *c)
+static void pkrw_run_tasks(pkrw_ctx *c)
 {
   uint64_t used = c->st.steps - c->step0;
   c->task_budget = c->max_steps ? (used < c->max_steps ? c->max_steps - used : 1) : 0;
   if (c->run_tasks)
     c->run_tasks(c->tasks_env, c, c->ntasks);
   else
-    pkrw_run_ways(c, 0, c->ntasks);
+    for (size_t i = 0; i < c->ntasks; i++) pkrw_run_task(c, i);
   pkrw_merge_subs(c);
   pkrw_task_errors(c);
 }
@@ -1827,7 +1709,7 @@ static pk_val pkrw_split_pass(pkrw_ctx *c, pk_val t)
   c->ntasks = c->ndefs = c->ndvals = 0;
   pk_val r = pkrw_top(c, t, 0);
   if (!c->ntasks) return r == PKRW_FAIL ? 0 : r;
-  pkrw_pass_tasks(c);
+  pkrw_run_tasks(c);
   for (size_t j = 0; j < c->ndefs; j++) {
     pkrw_defer *d = &c->defs[j];
     size_t base = c->nvals, k = d->base;

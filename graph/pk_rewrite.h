@@ -79,8 +79,7 @@ pkrw_stats *pkrw_get_stats(pkrw_ctx *c);
    clean set of the passes before.  The tasks of a pass are run by
    run(env, c, n), which calls pkrw_run_task(c, i) once for each i in
    [0, n), on any threads, and returns when all have returned (run NULL:
-   on the calling thread, a few at once, a step of each in turn, so that
-   one task's wait for memory overlaps the others' work).  Results, counts and errors are the
+   in order, on the calling thread).  Results, counts and errors are the
    same whichever threads run the tasks; a list shared by two tasks is
    walked, and counted, in both.  Defaults: 65,536 lists, depth 10, NULL.
    Not inside a program (pkrw_first), which never splits. */
