@@ -101,6 +101,17 @@ def lines_of(summary):
     return [NOISE.sub("", line) for line in summary.split("\n") if line]
 
 
+def first_difference(name, got, want):
+    """Where an output file departs from the reference's, to tell a cut
+    file from a whole but different one."""
+    if want is None:
+        return f"  {name}: not in the reference ({len(got)} bytes)"
+    a, b = got.decode(errors="replace").split("\n"), want.decode(errors="replace").split("\n")
+    k = next((i for i in range(min(len(a), len(b))) if a[i] != b[i]), min(len(a), len(b)))
+    return (f"  {name}: {len(got)} bytes against the reference's {len(want)}, first difference at line {k + 1}:\n"
+            f"    got  {a[k][:200] if k < len(a) else '(end)'!r}\n    want {b[k][:200] if k < len(b) else '(end)'!r}")
+
+
 def check_partial(what, out, ref):
     """A killed run's state: every output under a final name is the
     reference's, every summary line but one cut by the kill at the end a
@@ -108,7 +119,8 @@ def check_partial(what, out, ref):
     files, summary, tmps = snapshot(out)
     ref_files, ref_lines = ref
     bad = [f for f in files if files[f] != ref_files.get(f)]
-    check(not bad, f"{what}: {len(bad)} output files differ from the uninterrupted run's, e.g. {bad[:3]}")
+    if not check(not bad, f"{what}: {len(bad)} output files differ from the uninterrupted run's, e.g. {bad[:3]}"):
+        print(first_difference(bad[0], files[bad[0]], ref_files.get(bad[0])), flush=True)
     extra = set(lines_of(summary[:summary.rfind("\n") + 1])) - set(ref_lines)
     check(not extra, f"{what}: summary lines the uninterrupted run does not have: {sorted(extra)[:2]}")
     return files, summary, tmps
