@@ -21,9 +21,9 @@
 ** work once a batch had interned a few hundred thousand of them.  The
 ** chunks are cut from large regions mapped here, with huge pages asked
 ** for, and faulted in ahead of use by a thread of its own (the
-** prefaulter, below).  A chunk starts with a bitmap of the 16-byte units where a node
-** starts, which tells a node from the pairs after it.  A list too long
-** for a chunk gets an uncollectable block of its own.  Each
+** prefaulter, below).  A chunk starts with a bitmap of the 16-byte units
+** where a node starts, which tells a node from the pairs after it.  A
+** list too long for a chunk gets an uncollectable block of its own.  Each
 ** thread fills a chunk of its own, whatever the nodes' shards, so a term
 ** made in one go lies in memory in order (a thread's last chunk is not
 ** given back when it exits: at most 64 KB a thread).
@@ -186,7 +186,7 @@ uint32_t pkh_hash(pk_val t) { return pkh_hash_of(t); }
 /* Hash of the list items[0..n) ending in tail. */
 static uint32_t pkh_listhash(const pk_val *items, size_t n, pk_val tail)
 {
-  uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+  uint64_t h = pkh_listseed(n);
   for (size_t k = 0; k < n; k++) h = pkh_step(h, pkh_hash_of(items[k]));
   return pkh_listend(h, tail == PK_NIL ? PKH_NILHASH : pkh_hash_of(tail));
 }
@@ -336,7 +336,17 @@ static pkh_range pkh_pf_take(void)
   return r;
 }
 
-static cpu_set_t pkh_cpus0; /* pkh_save_cpus */
+/* The CPUs the process may run on as it started, which the prefaulter
+   is given: a thread inherits its maker's mask, and the thread that first
+   needs the prefaulter may be a worker pinned to one PU, which it would
+   then share with it. */
+static cpu_set_t pkh_cpus0;
+static bool pkh_cpus0_saved;
+
+__attribute__((constructor)) static void pkh_save_cpus(void)
+{
+  pkh_cpus0_saved = sched_getaffinity(0, sizeof pkh_cpus0, &pkh_cpus0) == 0;
+}
 
 /* A clock's reading in seconds. */
 static double pkh_clock(clockid_t id)
@@ -382,17 +392,6 @@ static void *pkh_prefaulter(void *arg)
     pthread_mutex_lock(&pkh_region_lock);
   }
   return NULL;
-}
-
-/* The CPUs the process may run on as it started, which the prefaulter
-   is given: a thread inherits its maker's mask, and the thread that first
-   needs the prefaulter may be a worker pinned to one PU, which it would
-   then share with it. */
-static bool pkh_cpus0_saved;
-
-__attribute__((constructor)) static void pkh_save_cpus(void)
-{
-  pkh_cpus0_saved = sched_getaffinity(0, sizeof pkh_cpus0, &pkh_cpus0) == 0;
 }
 
 /* Tell the prefaulter there is work, starting it the first time (lock
@@ -486,6 +485,9 @@ static void *pkh_alloc(size_t bytes)
   return (char *)c + u * 16;
 }
 
+/* Bytes of the block of a list of n items: its node and n - 1 pairs. */
+static inline size_t pkh_list_bytes(size_t n) { return sizeof(pkh_node) + (n - 1) * sizeof(pko_pair); }
+
 /* A new list, not yet in the table (no lock held): one block, the
    pkh_node, then the other n - 1 pairs in order, so that comparing and
    walking a list stays in one or two cache lines.  The pairs after the
@@ -493,9 +495,6 @@ static void *pkh_alloc(size_t bytes)
    before the shard's lock is taken, so that the first touch of a fresh
    chunk (a page fault, which can take a millisecond on a virtual machine)
    never holds up another thread waiting for the lock. */
-/* Bytes of the block of a list of n items: its node and n - 1 pairs. */
-static inline size_t pkh_list_bytes(size_t n) { return sizeof(pkh_node) + (n - 1) * sizeof(pko_pair); }
-
 static pkh_node *pkh_newlist(uint32_t h, const pk_val *items, size_t n, pk_val tail)
 {
   for (size_t k = 0; k < n; k++) pko_assert(pkh_internedp(items[k]));

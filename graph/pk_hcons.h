@@ -75,8 +75,9 @@ static inline uint64_t pkh_mix(uint64_t x)
   x ^= x >> 33;
   return x;
 }
-/* One item's step of a list's hash: a multiply per item, one full mix at
-   the end (pkh_listend). */
+/* A list's hash starts from its length, takes a multiply per item, and
+   one full mix at the end (pkh_listend). */
+static inline uint64_t pkh_listseed(size_t n) { return 0x9e3779b97f4a7c15ull ^ n; }
 static inline uint64_t pkh_step(uint64_t h, uint32_t hi) { return (h ^ hi) * 0x100000001b3ull + (h >> 29); }
 static inline uint32_t pkh_listend(uint64_t h, uint32_t tailh) { return (uint32_t)pkh_mix(h ^ tailh) | 1; }
 /* pkh_hash of PK_NIL, folded to a constant: most lists are proper. */
@@ -94,7 +95,13 @@ pk_val pkh_list(const pk_val *items, size_t n, pk_val tail);
    step, once the slot has arrived (the node it holds, when its hash
    matches: the list is probably there), then pkh_list_at with the
    items. */
-static inline uint32_t pkh_list_hash(const uint32_t *hs, size_t n);
+static inline uint32_t pkh_list_hash(const uint32_t *hs, size_t n)
+{
+  if (!n) return PKH_NILHASH;
+  uint64_t h = pkh_listseed(n);
+  for (size_t k = 0; k < n; k++) h = pkh_step(h, hs[k]);
+  return pkh_listend(h, PKH_NILHASH);
+}
 void pkh_prefetch(uint32_t h);
 void pkh_prefetch_node(uint32_t h);
 pk_val pkh_list_at(const pk_val *items, size_t n, uint32_t h);
@@ -126,13 +133,5 @@ typedef struct pkh_stats {
 } pkh_stats;
 /* Counts of the whole table (takes each shard's lock in turn). */
 void pkh_get_stats(pkh_stats *s);
-
-static inline uint32_t pkh_list_hash(const uint32_t *hs, size_t n)
-{
-  if (!n) return PKH_NILHASH;
-  uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
-  for (size_t k = 0; k < n; k++) h = pkh_step(h, hs[k]);
-  return pkh_listend(h, PKH_NILHASH);
-}
 
 #endif
