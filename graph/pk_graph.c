@@ -349,11 +349,13 @@ static void pkg_open(pkg_rd *rd, const pk_srcpos *pos, int bracket)
    map replaced by a smaller one) and declarations. */
 static void pkg_model_reset(pkg_rd *rd)
 {
-  if (rd->names.n && rd->names.cap > 1024)
-    pkg_map_init(&rd->names, 1024);
-  else if (rd->names.n) {
-    memset(rd->names.keys, 0, rd->names.cap * sizeof *rd->names.keys);
-    rd->names.n = 0;
+  if (rd->names.n > 0) {
+    if (rd->names.cap > 1024) {
+      pkg_map_init(&rd->names, 1024);
+    } else {
+      memset(rd->names.keys, 0, rd->names.cap * sizeof *rd->names.keys);
+      rd->names.n = 0;
+    }
   }
   rd->name = 0;
   rd->decl = PKG_D_NONE;

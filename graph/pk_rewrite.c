@@ -1129,6 +1129,15 @@ static bool pkrw_flat_match(const pkrw_flat *f, const pk_val *el, int n, pk_val 
   return true;
 }
 
+/* Direct clause c's answer on the input's n elements el into *out, when
+   the input has its length and constants. */
+static inline bool pkrw_direct(const pkrw_plan *p, int c, const pk_val *el, int n, pk_val *out)
+{
+  if (!pkrw_flat_consts(&p->flat[c], el, n)) return false;
+  *out = p->out[c] == PKRW_FLATMAX ? p->outc[c] : el[p->out[c]];
+  return true;
+}
+
 /* pkrw_plan_run's clauses from candidate bits live of list k on, for
    input a (elements el[0..n)), matched slot by slot: as pkrw_plan_run. */
 static __attribute__((noinline)) int pkrw_plan_clauses(const pkrw_plan *p, pk_val a, const pk_val *el, int n, int k,
@@ -1139,9 +1148,8 @@ static __attribute__((noinline)) int pkrw_plan_clauses(const pkrw_plan *p, pk_va
   for (; live; live &= live - 1) {
     int c = p->cand[k][__builtin_ctzll(live)];
     if (p->out[c] >= 0) {
-      if (!pkrw_flat_consts(&p->flat[c], el, n)) continue;
-      *out = p->out[c] == PKRW_FLATMAX ? p->outc[c] : el[p->out[c]];
-      return 2;
+      if (pkrw_direct(p, c, el, n, out)) return 2;
+      continue;
     }
     if (dirty) memset(slots, 0, (size_t)p->nslots * sizeof *slots);
     dirty = false;
@@ -1187,9 +1195,7 @@ static inline int pkrw_plan_run(const pkrw_plan *p, pk_val a, pk_val *out)
   for (uint64_t live = pkrw_filter_live(&p->filt[k], el, n); live; live &= live - 1) {
     int c = p->cand[k][__builtin_ctzll(live)];
     if (p->out[c] < 0) return pkrw_plan_clauses(p, a, el, n, k, live, out);
-    if (!pkrw_flat_consts(&p->flat[c], el, n)) continue;
-    *out = p->out[c] == PKRW_FLATMAX ? p->outc[c] : el[p->out[c]];
-    return 2;
+    if (pkrw_direct(p, c, el, n, out)) return 2;
   }
   return 0;
 }
