@@ -22,16 +22,9 @@
 
 /* "This pass failed here" in result slots (never a valid value). */
 #define PKRW_FAIL PK_UNBOUND
-/* A split pass's result that waits on task or deferred list i: an
+/* A rebuilt list of pkrw_walk_pass whose interning waits (pend i): an
    immediate no term holds (interning refuses it). */
-#define PKRW_HANDLE0 ((uint64_t)1 << 40)
 #define PKRW_PEND0 ((uint64_t)1 << 42)
-static inline pk_val pkrw_handle(size_t i, bool deferred) { return PK_IMM(PKRW_HANDLE0 + 2 * (uint64_t)i + deferred); }
-static inline bool pkrw_handlep(pk_val v)
-{
-  return (v & PK_TAG_MASK) == PK_TAG_IMM && v >> 4 >= PKRW_HANDLE0 && v >> 4 < PKRW_PEND0;
-}
-/* A rebuilt list of pkrw_walk_pass whose interning waits (pend i). */
 static inline pk_val pkrw_pend(size_t i) { return PK_IMM(PKRW_PEND0 + (uint64_t)i); }
 static inline bool pkrw_pendp(pk_val v) { return (v & PK_TAG_MASK) == PK_TAG_IMM && v >> 4 >= PKRW_PEND0; }
 enum { PKRW_SPLIT_NODES = 65536, PKRW_SPLIT_DEPTH = 10, PKRW_RING = 8 };
@@ -50,13 +43,20 @@ typedef struct pkrw_tab {
   uint64_t gen;
 } pkrw_tab;
 
-/* A list being entered: the node, the elements not yet walked, where its
-   element results start on the value stack, and whether any rewrote. */
-typedef struct pkrw_frame {
-  pk_val node, rest;
-  size_t base;
-  bool changed;
-} pkrw_frame;
+/* A position pkrw_walk_pass met, in the order met (breadth first): the
+   element there, and what the pass gives there once known.  A list met
+   again in the same pass is one entry (PKRW_SAME points to it). */
+typedef enum { PKRW_TODO, PKRW_DONE, PKRW_OPEN, PKRW_SAME, PKRW_TASK } pkrw_mark;
+typedef struct pkrw_ent {
+  pk_val node;       /* the element */
+  pk_val res;        /* PKRW_DONE: a value or PKRW_FAIL */
+  uint32_t kid;      /* PKRW_OPEN: its elements' entries from kid on; PKRW_SAME: the first entry; PKRW_TASK: the task */
+  uint32_t n;        /* PKRW_OPEN: how many */
+  uint32_t scan;     /* PKRW_OPEN: how many of them pkrw_ent_finish found finished */
+  uint32_t id, hash; /* a list's, read at its visit */
+  uint8_t mark;
+  bool proper; /* PKRW_OPEN: the list ends in () */
+} pkrw_ent;
 
 /* REL compiled for the driver: a conde (or one clause) of == goals over
    REL's two arguments, fresh variables and quasiquoted patterns.  Each
@@ -163,18 +163,11 @@ typedef struct pkrw_pending {
    (the new term or PKRW_FAIL), or the error it raised. */
 typedef struct pkrw_task {
   pk_val node, result;
+  size_t ent; /* the entry of the pass's walk waiting on it */
   int status; /* 0, or the error's */
   bool timed_out, steps_out;
   char *msg;
 } pkrw_task;
-
-/* A list of a split pass's top levels with an element waiting on a task:
-   its node, where its element results start in dvals, its result once
-   resolved. */
-typedef struct pkrw_defer {
-  pk_val node, result;
-  size_t base;
-} pkrw_defer;
 
 struct pkrw_ctx {
   pk_val rel;
@@ -183,8 +176,10 @@ struct pkrw_ctx {
   pkrw_walker walker;
   pkrw_ids clean; /* nodes of this call with no redex below: never entered again */
   pkrw_tab pass, atoms;
-  pkrw_frame *fr;
-  size_t nfr, capfr;
+  pkrw_ent *ent; /* pkrw_walk_pass's entries */
+  size_t nent, capent;
+  uint32_t *stk; /* pkrw_ent_finish's */
+  size_t capstk;
   pk_val *vals;
   size_t nvals, capvals;
   uint64_t max_steps, deadline, step0;
@@ -209,10 +204,6 @@ struct pkrw_ctx {
   void *tasks_env;
   pkrw_task *tasks;
   size_t ntasks, captasks;
-  pkrw_defer *defs;
-  size_t ndefs, capdefs;
-  pk_val *dvals; /* the deferred lists' element results */
-  size_t ndvals, capdvals;
   uint64_t task_budget; /* steps a task may take (0: no limit) */
   pk_val others;        /* the other outputs, for tasks on other threads */
   uint64_t serial;      /* unique: names this context in threads' caches */
@@ -284,8 +275,8 @@ static pk_val pkrw_tab_get(const pkrw_tab *t, pk_val k)
   return e->gen == t->gen ? e->val : 0;
 }
 
-/* Store k -> v; doubles the table at half load. */
-static void pkrw_tab_put(pkrw_tab *t, pk_val k, pk_val v)
+/* k's slot, the table doubled first when at half load. */
+static pkrw_slot *pkrw_tab_slot(pkrw_tab *t, pk_val k)
 {
   if (2 * (t->n + 1) > t->cap) {
     size_t ncap = 2 * t->cap;
@@ -296,9 +287,26 @@ static void pkrw_tab_put(pkrw_tab *t, pk_val k, pk_val v)
     t->s = ns;
     t->cap = ncap;
   }
-  pkrw_slot *e = pkrw_probe(t->s, t->cap, t->gen, k);
+  return pkrw_probe(t->s, t->cap, t->gen, k);
+}
+
+/* Store k -> v. */
+static void pkrw_tab_put(pkrw_tab *t, pk_val k, pk_val v)
+{
+  pkrw_slot *e = pkrw_tab_slot(t, k);
   if (e->gen != t->gen) t->n++;
   *e = (pkrw_slot){ k, v, t->gen };
+}
+
+/* The value stored for k, or 0 after storing v for it: one probe where
+   a get and a put take two. */
+static pk_val pkrw_tab_claim(pkrw_tab *t, pk_val k, pk_val v)
+{
+  pkrw_slot *e = pkrw_tab_slot(t, k);
+  if (e->gen == t->gen) return e->val;
+  t->n++;
+  *e = (pkrw_slot){ k, v, t->gen };
+  return 0;
 }
 
 /* Forget every entry: O(1) (the slots of older generations read as empty). */
@@ -751,15 +759,14 @@ void pkrw_free(pkrw_ctx *c)
   free(c->tasks);
   free(c->pend);
   free(c->pitems);
-  free(c->defs);
-  free(c->dvals);
   pkrw_ids_free(&c->count);
   pkrw_ids_free(&c->found);
   free(c->plan);
   free(c->pass.s);
   free(c->atoms.s);
   pkrw_ids_free(&c->clean);
-  free(c->fr);
+  free(c->ent);
+  free(c->stk);
   free(c->vals);
   free(c);
 }
@@ -1364,58 +1371,33 @@ static void pkrw_push_val(pkrw_ctx *c, pk_val v)
   c->vals[c->nvals++] = v;
 }
 
-static void pkrw_push_frame(pkrw_ctx *c, pk_val node)
-{
-  pkh_prefetch_elements(node);
-  pkrw_grow((void **)&c->fr, &c->capfr, c->nfr, 1, sizeof *c->fr);
-  c->fr[c->nfr++] = (pkrw_frame){ node, node, c->nvals, false };
-}
-
 /* Is list t known to hold no redex: in this call's clean set or, in a
    task's context, in the clean set of the passes before? */
-static bool pkrw_clean(const pkrw_ctx *c, pk_val t)
+static bool pkrw_clean_id(const pkrw_ctx *c, uint32_t id)
 {
-  uint32_t id = pkh_node_of(t)->id; /* the passes before first: most clean lists were found by them */
+  /* the passes before first: most clean lists were found by them */
   return (c->shared_clean && pkrw_ids_has(c->shared_clean, id)) || pkrw_ids_has(&c->clean, id);
 }
 
 /* Does REL fail on every atom, which the plan knows without a look? */
 static inline bool pkrw_atoms_fail(const pkrw_ctx *c) { return c->plan && c->plan->pairs_only && !c->decline; }
 
-/* The pass's result at t when known without entering it: an atom's, a
-   clean or memoised list's, or REL's answer at t; else 0. */
-static pk_val pkrw_known(pkrw_ctx *c, pk_val t)
+/* The pass's result at atom t: REL's answer there, or PKRW_FAIL. */
+static pk_val pkrw_atom(pkrw_ctx *c, pk_val t)
 {
-  if (!pko_pairp(t) && pkrw_atoms_fail(c)) {
+  if (pkrw_atoms_fail(c)) {
     pkrw_step(c); /* REL's query, which the plan answers without a look */
     return PKRW_FAIL;
   }
-  if (!pko_pairp(t)) {
-    pk_val r = pkrw_tab_get(&c->atoms, t);
-    if (!r) {
-      r = pkrw_rel(c, t);
-      if (!r) r = PKRW_FAIL;
-      pkrw_tab_put(&c->atoms, t, r);
-      return r;
-    }
-    pkrw_step(c); /* a step as if queried: the count is the model's alone */
-    if (r != PKRW_FAIL) c->st.rewrites++;
+  pk_val r = pkrw_tab_get(&c->atoms, t);
+  if (!r) {
+    r = pkrw_rel(c, t);
+    if (!r) r = PKRW_FAIL;
+    pkrw_tab_put(&c->atoms, t, r);
     return r;
   }
-  if (pkrw_clean(c, t)) return PKRW_FAIL;
-  pk_val r = pkrw_tab_get(&c->pass, t);
-  if (r) return r;
-  r = pkrw_rel(c, t);
-  if (r) pkrw_tab_put(&c->pass, t, r);
-  return r;
-}
-
-/* Start the pass at t: its result (a value or PKRW_FAIL) when known without
-   entering it, else 0 with a frame pushed for its elements. */
-static pk_val pkrw_enter(pkrw_ctx *c, pk_val t)
-{
-  pk_val r = pkrw_known(c, t);
-  if (!r) pkrw_push_frame(c, t);
+  pkrw_step(c); /* a step as if queried: the count is the model's alone */
+  if (r != PKRW_FAIL) c->st.rewrites++;
   return r;
 }
 
@@ -1449,16 +1431,16 @@ static inline uint32_t pkrw_item_hash(pkrw_ctx *c, pk_val x)
   return c->hval[i];
 }
 
-/* The proper list of items[0..n), interned a few lists later: its table
+/* The proper list of items[0..n) (their hashes hs[0..n), up to 64 of
+   them), interned a few lists later: its table
    slot is asked for now (pkh_prefetch) and is there when it is interned,
    so the probe's cache miss overlaps the walk (as the model reader's ring
    does).  What stands for it meanwhile is a pending value, which
    pkrw_walk_pass resolves before it returns.  A list of over 64 items
    is interned at once, its pending items replaced in place in items
    (the caller's, on the value stack, which must not move meanwhile). */
-static pk_val pkrw_defer_intern(pkrw_ctx *c, pk_val *items, size_t n)
+static pk_val pkrw_defer_intern(pkrw_ctx *c, pk_val *items, const uint32_t *hs, size_t n)
 {
-  uint32_t hs[64];
   if (n > 64) { /* a long list: at once, its waiting items resolved in place */
     for (size_t k = 0; k < n; k++) {
       while (pkrw_pendp(items[k]) && pkrw_pending_of(c, items[k]) >= c->pend + c->nresolved) pkrw_resolve_one(c);
@@ -1466,7 +1448,6 @@ static pk_val pkrw_defer_intern(pkrw_ctx *c, pk_val *items, size_t n)
     }
     return pkh_list(items, n, PK_NIL);
   }
-  for (size_t k = 0; k < n; k++) hs[k] = pkrw_item_hash(c, items[k]);
   uint32_t h = pkh_list_hash(hs, n);
   pkh_prefetch(h);
   pkrw_grow((void **)&c->pitems, &c->cappitems, c->npitems, n, sizeof *c->pitems);
@@ -1479,137 +1460,146 @@ static pk_val pkrw_defer_intern(pkrw_ctx *c, pk_val *items, size_t n)
   return r;
 }
 
-/* List node's pass result is r: a failed node is marked clean (which
-   pkrw_known asks first), another r memoised, and the element results
-   from base are popped. */
-static pk_val pkrw_settle(pkrw_ctx *c, pk_val node, pk_val r, size_t base)
+/* Entry for element x of a list being opened, or for the walk's root:
+   an atom's result at once, a list's visit later. */
+static void pkrw_ent_add(pkrw_ctx *c, pk_val x)
 {
-  if (r == PKRW_FAIL)
-    pkrw_ids_add(&c->clean, pkh_node_of(node)->id);
-  else
-    pkrw_tab_put(&c->pass, node, r);
+  pkrw_grow((void **)&c->ent, &c->capent, c->nent, 1, sizeof *c->ent);
+  pkrw_ent *e = &c->ent[c->nent++];
+  if (pko_pairp(x)) {
+    *e = (pkrw_ent){ .node = x, .mark = PKRW_TODO };
+    const char *p = (const char *)pkh_node_of(x); /* its visit comes soon, and reads its block */
+    __builtin_prefetch(p);
+    __builtin_prefetch(p + 63);
+  } else
+    *e = (pkrw_ent){ .node = x, .res = pkrw_atom(c, x), .mark = PKRW_DONE };
+}
+
+/* A task for list t, whose result entry i waits for. */
+static void pkrw_new_task(pkrw_ctx *c, pk_val t, size_t i)
+{
+  pkrw_grow((void **)&c->tasks, &c->captasks, c->ntasks, 1, sizeof *c->tasks);
+  c->tasks[c->ntasks] = (pkrw_task){ .node = t, .ent = i };
+  c->ent[i].mark = PKRW_TASK;
+  c->ent[i].kid = (uint32_t)c->ntasks++;
+}
+
+/* Visit list entry i: known clean, the same list as an entry before it,
+   a task (when task), REL's answer there, or opened (its elements'
+   entries added). */
+static void pkrw_ent_visit(pkrw_ctx *c, size_t i, bool task)
+{
+  pk_val t = c->ent[i].node, r;
+  uint32_t id = pkh_node_of(t)->id;
+  c->ent[i].hash = pkh_node_of(t)->hash;
+  if (pkrw_clean_id(c, id))
+    r = PKRW_FAIL;
+  else if ((r = pkrw_tab_claim(&c->pass, t, (pk_val)i + 1))) {
+    c->ent[i].mark = PKRW_SAME;
+    c->ent[i].kid = (uint32_t)(r - 1);
+    return;
+  } else if (task) {
+    pkrw_new_task(c, t, i);
+    return;
+  } else
+    r = pkrw_rel(c, t);
+  if (r) {
+    if (pko_pairp(r)) __builtin_prefetch(pkh_node_of(r)); /* its hash, when its user is rebuilt */
+    c->ent[i].res = r;
+    c->ent[i].mark = PKRW_DONE;
+    return;
+  }
+  size_t kid = c->nent;
+  pk_val l = t;
+  for (; pko_pairp(l); l = pko_cdr(l)) pkrw_ent_add(c, pko_car(l));
+  pkrw_ent *e = &c->ent[i];
+  e->mark = PKRW_OPEN;
+  e->kid = (uint32_t)kid;
+  e->n = (uint32_t)(c->nent - kid);
+  e->id = id;
+  e->proper = l == PK_NIL;
+}
+
+/* Open entry e's result from its elements' results: the new list
+   (interned a few lists later) or PKRW_FAIL, which marks the list clean. */
+static pk_val pkrw_ent_list(pkrw_ctx *c, const pkrw_ent *e)
+{
+  size_t base = c->nvals;
+  bool changed = false;
+  uint32_t hs[64];
+  pkrw_grow((void **)&c->vals, &c->capvals, c->nvals, e->n, sizeof *c->vals);
+  for (uint32_t k = 0; k < e->n; k++) {
+    const pkrw_ent *x = &c->ent[e->kid + k];
+    pk_val r = x->mark == PKRW_SAME ? c->ent[x->kid].res : x->res;
+    changed |= r != PKRW_FAIL;
+    c->vals[c->nvals++] = r == PKRW_FAIL ? x->node : r;
+    if (k < 64)
+      hs[k] = r != PKRW_FAIL ? pkrw_item_hash(c, r) : pko_pairp(x->node) ? x->hash : pkrw_item_hash(c, x->node);
+  }
+  pk_val r = changed && e->proper ? pkrw_defer_intern(c, c->vals + base, hs, e->n) : PKRW_FAIL;
+  if (r == PKRW_FAIL) pkrw_ids_add(&c->clean, e->id);
   c->nvals = base;
   return r;
 }
 
-/* Finish the top frame: the list of its element results, or PKRW_FAIL
-   (marking the node) when none rewrote or the list is improper. */
-static pk_val pkrw_leave(pkrw_ctx *c)
+/* Entry 0's result, the open entries finished elements first: by the
+   lists' graph, since an entry met again may come before its user. */
+static pk_val pkrw_ent_finish(pkrw_ctx *c)
 {
-  pkrw_frame *f = &c->fr[c->nfr - 1];
-  pk_val r = PKRW_FAIL;
-  if (f->rest == PK_NIL && f->changed) r = pkrw_defer_intern(c, c->vals + f->base, c->nvals - f->base);
-  c->nfr--;
-  return pkrw_settle(c, f->node, r, f->base);
+  size_t n = 0;
+  pkrw_grow((void **)&c->stk, &c->capstk, 0, 1, sizeof *c->stk);
+  c->stk[n++] = 0;
+  while (n) {
+    pkrw_ent *e = &c->ent[c->stk[n - 1]];
+    for (; e->mark == PKRW_OPEN && e->scan < e->n; e->scan++) {
+      const pkrw_ent *x = &c->ent[e->kid + e->scan];
+      uint32_t t = x->mark == PKRW_SAME ? x->kid : e->kid + e->scan;
+      if (c->ent[t].mark == PKRW_OPEN) {
+        pkrw_grow((void **)&c->stk, &c->capstk, n, 1, sizeof *c->stk);
+        c->stk[n++] = t;
+        break;
+      }
+    }
+    if (e->mark == PKRW_OPEN && e->scan < e->n) continue;
+    if (e->mark == PKRW_OPEN) {
+      e->res = pkrw_ent_list(c, e);
+      e->mark = PKRW_DONE;
+    }
+    n--;
+  }
+  return c->ent[0].res;
 }
 
+static void pkrw_run_tasks(pkrw_ctx *c);
+
 /* walko's first answer on t for one pass: the new term, or 0 when REL
-   fired nowhere in t. */
+   fired nowhere in t.  Breadth first: the lists it visits are known a
+   while before their visit and asked for when met (pkrw_ent_add), where a
+   walk depth first waits at each visit for the list it has just read.
+   Which lists are visited, and REL's query at each, is the same either
+   way: one query per list per pass, and none below an answer.  A split
+   pass (c->splitting) leaves the lists split_depth deep to tasks, run
+   (pkrw_run_tasks) before the lists above them are finished. */
 static pk_val pkrw_walk_pass(pkrw_ctx *c, pk_val t)
 {
-  size_t fr0 = c->nfr;
-  c->npend = c->nresolved = c->npitems = 0;
-  pk_val r = pkrw_enter(c, t);
-  while (c->nfr > fr0) {
-    pkrw_frame *f = &c->fr[c->nfr - 1];
-    pk_val e;
-    if (pko_pairp(f->rest)) {
-      e = pko_car(f->rest);
-      f->rest = pko_cdr(f->rest);
-      if (!pko_pairp(e) && pkrw_atoms_fail(c)) { /* pkrw_enter's first case, the commonest element */
-        pkrw_step(c);
-        pkrw_push_val(c, e);
-        continue;
-      }
-      r = pkrw_enter(c, e);
-      if (!r) continue; /* entered e: its frame is on top */
-    } else {
-      e = f->node;
-      r = pkrw_leave(c);
-      if (c->nfr == fr0) break;
+  size_t level_end = 1;
+  int depth = 0, split = c->splitting ? c->split_depth : -1;
+  c->nent = c->ntasks = c->npend = c->nresolved = c->npitems = 0;
+  pkrw_ent_add(c, t);
+  for (size_t i = 0; i < c->nent; i++) {
+    if (i == level_end) {
+      depth++;
+      level_end = c->nent;
     }
-    f = &c->fr[c->nfr - 1];
-    if (r != PKRW_FAIL) f->changed = true;
-    pkrw_push_val(c, r == PKRW_FAIL ? e : r);
+    if (c->ent[i].mark == PKRW_TODO) pkrw_ent_visit(c, i, depth == split);
   }
+  if (c->ntasks) pkrw_run_tasks(c);
+  pk_val r = pkrw_ent_finish(c);
   while (c->nresolved < c->npend) pkrw_resolve_one(c);
   return r == PKRW_FAIL ? 0 : pkrw_resolved(c, r);
 }
 
 /* ---- split passes ---------------------------------------------------------------- */
-
-/* List node's pass result from its element results vals[base..] (PKRW_FAIL
-   or a value each; the elements themselves where they failed), ending in
-   tail: the new list, or PKRW_FAIL (marking the node) when none rewrote or
-   the list is improper.  Pops the results. */
-static pk_val pkrw_finish(pkrw_ctx *c, pk_val node, pk_val tail, size_t base)
-{
-  bool changed = false;
-  pk_val *v = c->vals + base;
-  for (pk_val l = node; pko_pairp(l); l = pko_cdr(l), v++) {
-    changed |= *v != PKRW_FAIL;
-    if (*v == PKRW_FAIL) *v = pko_car(l);
-  }
-  return pkrw_settle(c, node, tail == PK_NIL && changed ? pkh_list(c->vals + base, c->nvals - base, PK_NIL) : PKRW_FAIL,
-                     base);
-}
-
-/* A task for list t: its handle. */
-static pk_val pkrw_new_task(pkrw_ctx *c, pk_val t)
-{
-  pkrw_grow((void **)&c->tasks, &c->captasks, c->ntasks, 1, sizeof *c->tasks);
-  c->tasks[c->ntasks] = (pkrw_task){ .node = t };
-  return pkrw_handle(c->ntasks++, false);
-}
-
-/* List node waits on a task: its element results vals[base..] move to
-   dvals, and its handle is its result for now. */
-static pk_val pkrw_defer_list(pkrw_ctx *c, pk_val node, size_t base)
-{
-  size_t n = c->nvals - base;
-  pkrw_grow((void **)&c->dvals, &c->capdvals, c->ndvals, n, sizeof *c->dvals);
-  memcpy(c->dvals + c->ndvals, c->vals + base, n * sizeof *c->vals);
-  pkrw_grow((void **)&c->defs, &c->capdefs, c->ndefs, 1, sizeof *c->defs);
-  c->defs[c->ndefs] = (pkrw_defer){ node, 0, c->ndvals };
-  c->ndvals += n;
-  c->nvals = base;
-  pk_val h = pkrw_handle(c->ndefs++, true);
-  pkrw_tab_put(&c->pass, node, h);
-  return h;
-}
-
-/* The split pass's result at t, d lists under the root: a value,
-   PKRW_FAIL, or the handle of a task or a deferred list.  Recursive, at
-   most split_depth deep. */
-static pk_val pkrw_top(pkrw_ctx *c, pk_val t, int d)
-{
-  if (d == c->split_depth && pko_pairp(t)) {
-    if (pkrw_clean(c, t)) return PKRW_FAIL;
-    pk_val h = pkrw_tab_get(&c->pass, t);
-    if (!h) pkrw_tab_put(&c->pass, t, h = pkrw_new_task(c, t));
-    return h;
-  }
-  pk_val r = pkrw_known(c, t);
-  if (r) return r;
-  size_t base = c->nvals;
-  bool waits = false;
-  pk_val l = t;
-  pkh_prefetch_elements(t);
-  for (; pko_pairp(l); l = pko_cdr(l)) {
-    pk_val x = pkrw_top(c, pko_car(l), d + 1);
-    waits |= pkrw_handlep(x);
-    pkrw_push_val(c, x);
-  }
-  return waits ? pkrw_defer_list(c, t, base) : pkrw_finish(c, t, l, base);
-}
-
-/* What handle or value x stands for once the tasks have run. */
-static pk_val pkrw_resolve(const pkrw_ctx *c, pk_val x)
-{
-  if (!pkrw_handlep(x)) return x;
-  uint64_t i = (x >> 4) - PKRW_HANDLE0;
-  return i & 1 ? c->defs[i >> 1].result : c->tasks[i >> 1].result;
-}
 
 /* This thread's context for c's tasks, made at its first one. */
 static pkrw_ctx *pkrw_sub(pkrw_ctx *c)
@@ -1650,7 +1640,7 @@ __attribute__((noinline)) static void pkrw_task_walk(pkrw_ctx *x, pkrw_task *k)
 void pkrw_run_task(pkrw_ctx *c, size_t i)
 {
   pkrw_ctx *x = pkrw_sub(c);
-  x->nfr = x->nvals = 0;
+  x->nvals = 0;
   x->step0 = x->st.steps;
   pkrw_limit(x, c->task_budget, c->deadline);
   pkrw_tab_clear(&x->pass);
@@ -1704,27 +1694,11 @@ static void pkrw_run_tasks(pkrw_ctx *c)
     for (size_t i = 0; i < c->ntasks; i++) pkrw_run_task(c, i);
   pkrw_merge_subs(c);
   pkrw_task_errors(c);
-}
-
-/* A split pass on t (walkers' pass semantics as pkrw_walk_pass): the top
-   levels here, the lists split_depth deep as tasks, then the top lists
-   that waited on them finished in the order they were met (children
-   first). */
-static pk_val pkrw_split_pass(pkrw_ctx *c, pk_val t)
-{
-  c->ntasks = c->ndefs = c->ndvals = 0;
-  pk_val r = pkrw_top(c, t, 0);
-  if (!c->ntasks) return r == PKRW_FAIL ? 0 : r;
-  pkrw_run_tasks(c);
-  for (size_t j = 0; j < c->ndefs; j++) {
-    pkrw_defer *d = &c->defs[j];
-    size_t base = c->nvals, k = d->base;
-    pk_val l = d->node;
-    for (; pko_pairp(l); l = pko_cdr(l)) pkrw_push_val(c, pkrw_resolve(c, c->dvals[k++]));
-    d->result = pkrw_finish(c, d->node, l, base);
+  for (size_t i = 0; i < c->ntasks; i++) {
+    pkrw_ent *e = &c->ent[c->tasks[i].ent];
+    e->res = c->tasks[i].result;
+    e->mark = PKRW_DONE;
   }
-  r = pkrw_resolve(c, r);
-  return r == PKRW_FAIL ? 0 : r;
 }
 
 /* ---- passes to the fixed point -------------------------------------------------------- */
@@ -1753,21 +1727,15 @@ static pk_val pkrw_relist(pkrw_ctx *c, pk_val head, pk_val l)
   return r;
 }
 
-/* walko's pass on t, split when this call's term is large. */
-static pk_val pkrw_pass_walk(pkrw_ctx *c, pk_val t)
-{
-  return c->splitting ? pkrw_split_pass(c, t) : pkrw_walk_pass(c, t);
-}
-
 /* One pass of the context's walker on t: the new term or 0. */
 static pk_val pkrw_one_pass(pkrw_ctx *c, pk_val t)
 {
   c->st.passes++;
   pkrw_tab_clear(&c->pass);
-  if (c->walker == PKRW_WALKO) return pkrw_pass_walk(c, t);
+  if (c->walker == PKRW_WALKO) return pkrw_walk_pass(c, t);
   pk_val v, app;
   if (!pkrw_observed(t, &v, &app)) return 0;
-  pk_val ys = pkrw_pass_walk(c, pkrw_relist(c, 0, pko_cdr(app)));
+  pk_val ys = pkrw_walk_pass(c, pkrw_relist(c, 0, pko_cdr(app)));
   if (!ys) return 0;
   pk_val parts[3] = { pkrw_sym_observed, v, pkrw_relist(c, pko_car(app), ys) };
   return pkh_list(parts, 3, PK_NIL);
@@ -1822,7 +1790,7 @@ static pk_val pkrw_fix(pkrw_ctx *c, pk_val t)
    now. */
 static void pkrw_start(pkrw_ctx *c)
 {
-  c->nfr = c->nvals = 0;
+  c->nvals = 0;
   c->others = PK_NIL;
   pkrw_set_others(PK_NIL); /* a throw may have left some */
   pkrw_ids_clear(&c->clean);
