@@ -363,6 +363,12 @@ static void test_shared_once(void **state)
   pkrw_ctx *c2 = pkrw_new(pko_as_sym(pko_sym("fg"))->value, PKRW_WALKO);
   assert_int_equal(pkrw_term(c2, r), 0);
   assert_int_equal(pkrw_get_stats(c)->steps - steps, pkrw_get_stats(c2)->steps);
+  /* (p (f a)) met first one list deep, then again two deep: the list
+     holding the second one is rebuilt from the first one's result */
+  char *got = driver(c2, "(q (h (p (f a))) (p (f a)))");
+  assert_string_equal(got, "(q (h (p (g a))) (p (g a)))");
+  free(got);
+  assert_int_equal(pkrw_get_stats(c2)->rewrites, 1);
   pkrw_free(c2);
   pkrw_free(c);
 }
