@@ -47,12 +47,18 @@ typedef struct pkrw_tab {
    element there, and what the pass gives there once known.  A list met
    again in the same pass is one entry (PKRW_SAME points to it). */
 typedef enum { PKRW_TODO, PKRW_DONE, PKRW_OPEN, PKRW_SAME, PKRW_TASK } pkrw_mark;
+/* An open entry pkrw_ent_finish is rebuilding: its elements' results
+   taken so far are vals[base..], and whether any of them rewrote. */
+typedef struct pkrw_up {
+  uint32_t ent, base;
+  bool changed;
+} pkrw_up;
 typedef struct pkrw_ent {
   pk_val node;       /* the element */
   pk_val res;        /* PKRW_DONE: a value or PKRW_FAIL */
   uint32_t kid;      /* PKRW_OPEN: its elements' entries from kid on; PKRW_SAME: the first entry; PKRW_TASK: the task */
   uint32_t n;        /* PKRW_OPEN: how many */
-  uint32_t scan;     /* PKRW_OPEN: how many of them pkrw_ent_finish found finished */
+  uint32_t scan;     /* PKRW_OPEN: how many of them pkrw_ent_finish has taken */
   uint32_t id, hash; /* a list's, read at its visit */
   uint8_t mark;
   bool proper; /* PKRW_OPEN: the list ends in () */
@@ -178,8 +184,10 @@ struct pkrw_ctx {
   pkrw_tab pass, atoms;
   pkrw_ent *ent; /* pkrw_walk_pass's entries */
   size_t nent, capent;
-  uint32_t *stk; /* pkrw_ent_finish's */
-  size_t capstk;
+  pkrw_up *up; /* pkrw_ent_finish's stack */
+  size_t capup;
+  uint32_t *hvals; /* the hashes of vals[0..nvals) in pkrw_ent_finish */
+  size_t caphvals;
   pk_val *vals;
   size_t nvals, capvals;
   uint64_t max_steps, deadline, step0;
@@ -766,7 +774,8 @@ void pkrw_free(pkrw_ctx *c)
   free(c->atoms.s);
   pkrw_ids_free(&c->clean);
   free(c->ent);
-  free(c->stk);
+  free(c->up);
+  free(c->hvals);
   free(c->vals);
   free(c);
 }
@@ -1431,11 +1440,10 @@ static inline uint32_t pkrw_item_hash(pkrw_ctx *c, pk_val x)
   return c->hval[i];
 }
 
-/* The proper list of items[0..n) (their hashes hs[0..n), up to 64 of
-   them), interned a few lists later: its table
-   slot is asked for now (pkh_prefetch) and is there when it is interned,
-   so the probe's cache miss overlaps the walk (as the model reader's ring
-   does).  What stands for it meanwhile is a pending value, which
+/* The proper list of items[0..n) (their hashes hs[0..n)), interned a
+   few lists later: its table slot is asked for now (pkh_prefetch) and is
+   there when it is interned, so the probe's cache miss overlaps the walk
+   (as the model reader's ring does).  What stands for it meanwhile is a pending value, which
    pkrw_walk_pass resolves before it returns.  A list of over 64 items
    is interned at once, its pending items replaced in place in items
    (the caller's, on the value stack, which must not move meanwhile). */
@@ -1520,52 +1528,57 @@ static void pkrw_ent_visit(pkrw_ctx *c, size_t i, bool task)
   e->proper = l == PK_NIL;
 }
 
-/* Open entry e's result from its elements' results: the new list
-   (interned a few lists later) or PKRW_FAIL, which marks the list clean. */
-static pk_val pkrw_ent_list(pkrw_ctx *c, const pkrw_ent *e)
+/* Take the result at x, an element of the list being rebuilt, whose
+   entry (x's, or the first of x's list) is y: onto vals, with its hash;
+   true when it rewrote. */
+static inline bool pkrw_ent_take(pkrw_ctx *c, const pkrw_ent *x, const pkrw_ent *y)
 {
-  size_t base = c->nvals;
-  bool changed = false;
-  uint32_t hs[64];
-  pkrw_grow((void **)&c->vals, &c->capvals, c->nvals, e->n, sizeof *c->vals);
-  for (uint32_t k = 0; k < e->n; k++) {
-    const pkrw_ent *x = &c->ent[e->kid + k];
-    pk_val r = x->mark == PKRW_SAME ? c->ent[x->kid].res : x->res;
-    changed |= r != PKRW_FAIL;
-    c->vals[c->nvals++] = r == PKRW_FAIL ? x->node : r;
-    if (k < 64)
-      hs[k] = r != PKRW_FAIL ? pkrw_item_hash(c, r) : pko_pairp(x->node) ? x->hash : pkrw_item_hash(c, x->node);
-  }
-  pk_val r = changed && e->proper ? pkrw_defer_intern(c, c->vals + base, hs, e->n) : PKRW_FAIL;
-  if (r == PKRW_FAIL) pkrw_ids_add(&c->clean, e->id);
-  c->nvals = base;
-  return r;
+  pk_val r = y->res;
+  pkrw_grow((void **)&c->vals, &c->capvals, c->nvals, 1, sizeof *c->vals);
+  pkrw_grow((void **)&c->hvals, &c->caphvals, c->nvals, 1, sizeof *c->hvals);
+  bool rewrote = r != PKRW_FAIL;
+  c->hvals[c->nvals] = rewrote ? pkrw_item_hash(c, r) : pko_pairp(x->node) ? x->hash : pkrw_item_hash(c, x->node);
+  c->vals[c->nvals++] = rewrote ? r : x->node;
+  return rewrote;
 }
 
-/* Entry 0's result, the open entries finished elements first: by the
-   lists' graph, since an entry met again may come before its user. */
+/* Rebuild open entry e from the results taken (pkrw_up u): the new list
+   (interned a few lists later) or PKRW_FAIL, which marks the list clean. */
+static void pkrw_ent_rebuild(pkrw_ctx *c, pkrw_ent *e, const pkrw_up *u)
+{
+  pk_val r = u->changed && e->proper ? pkrw_defer_intern(c, c->vals + u->base, c->hvals + u->base, e->n) : PKRW_FAIL;
+  if (r == PKRW_FAIL) pkrw_ids_add(&c->clean, e->id);
+  c->nvals = u->base;
+  e->res = r;
+  e->mark = PKRW_DONE;
+}
+
+/* Entry 0's result, the open entries rebuilt elements first, as a walk
+   depth first would: by the lists' graph, since an entry met again may
+   be used by a list rebuilt before the entry's first user. */
 static pk_val pkrw_ent_finish(pkrw_ctx *c)
 {
   size_t n = 0;
-  pkrw_grow((void **)&c->stk, &c->capstk, 0, 1, sizeof *c->stk);
-  c->stk[n++] = 0;
+  if (c->ent[0].mark != PKRW_OPEN) return c->ent[0].res;
+  pkrw_grow((void **)&c->up, &c->capup, 0, 1, sizeof *c->up);
+  c->up[n++] = (pkrw_up){ 0, (uint32_t)c->nvals, false };
   while (n) {
-    pkrw_ent *e = &c->ent[c->stk[n - 1]];
-    for (; e->mark == PKRW_OPEN && e->scan < e->n; e->scan++) {
+    pkrw_up *u = &c->up[n - 1];
+    pkrw_ent *e = &c->ent[u->ent];
+    for (; e->scan < e->n; e->scan++) {
       const pkrw_ent *x = &c->ent[e->kid + e->scan];
       uint32_t t = x->mark == PKRW_SAME ? x->kid : e->kid + e->scan;
-      if (c->ent[t].mark == PKRW_OPEN) {
-        pkrw_grow((void **)&c->stk, &c->capstk, n, 1, sizeof *c->stk);
-        c->stk[n++] = t;
-        break;
-      }
+      if (c->ent[t].mark == PKRW_OPEN) break;
+      u->changed |= pkrw_ent_take(c, x, &c->ent[t]);
     }
-    if (e->mark == PKRW_OPEN && e->scan < e->n) continue;
-    if (e->mark == PKRW_OPEN) {
-      e->res = pkrw_ent_list(c, e);
-      e->mark = PKRW_DONE;
+    if (e->scan == e->n) {
+      pkrw_ent_rebuild(c, e, u);
+      n--;
+      continue;
     }
-    n--;
+    const pkrw_ent *x = &c->ent[e->kid + e->scan];
+    pkrw_grow((void **)&c->up, &c->capup, n, 1, sizeof *c->up);
+    c->up[n++] = (pkrw_up){ x->mark == PKRW_SAME ? x->kid : e->kid + e->scan, (uint32_t)c->nvals, false };
   }
   return c->ent[0].res;
 }
