@@ -1380,12 +1380,13 @@ static void pkrw_push_val(pkrw_ctx *c, pk_val v)
   c->vals[c->nvals++] = v;
 }
 
-/* Is list t known to hold no redex: in this call's clean set or, in a
-   task's context, in the clean set of the passes before? */
+/* Is list id known to hold no redex: in this call's clean set or, in a
+   task's context, in the clean set of the passes before?  (A task's own
+   set is empty while its walk visits: a walk marks lists clean only when
+   it rebuilds them, after its visits.) */
 static bool pkrw_clean_id(const pkrw_ctx *c, uint32_t id)
 {
-  /* the passes before first: most clean lists were found by them */
-  return (c->shared_clean && pkrw_ids_has(c->shared_clean, id)) || pkrw_ids_has(&c->clean, id);
+  return pkrw_ids_has(c->shared_clean ? c->shared_clean : &c->clean, id);
 }
 
 /* Does REL fail on every atom, which the plan knows without a look? */
@@ -1597,6 +1598,7 @@ static pk_val pkrw_walk_pass(pkrw_ctx *c, pk_val t)
 {
   size_t level_end = 1;
   int depth = 0, split = c->splitting ? c->split_depth : -1;
+  pko_assert(!c->shared_clean || !c->clean.n); /* pkrw_clean_id asks only the passes before */
   c->nent = c->ntasks = c->npend = c->nresolved = c->npitems = 0;
   pkrw_ent_add(c, t);
   for (size_t i = 0; i < c->nent; i++) {
