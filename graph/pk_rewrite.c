@@ -181,8 +181,9 @@ struct pkrw_ctx {
   pkrw_guard guard; /* guard.test NULL: none */
   pkrw_walker walker;
   pkrw_ids clean; /* nodes of this call with no redex below: never entered again */
-  pkrw_tab pass, atoms;
-  pkrw_ent *ent; /* pkrw_walk_pass's entries */
+  pkrw_tab pass;  /* this pass's lists: their entries (index + 1) */
+  pkrw_tab atoms; /* REL's result at atoms: across passes and calls, unless REL may see other outputs */
+  pkrw_ent *ent;  /* pkrw_walk_pass's entries */
   size_t nent, capent;
   pkrw_up *up; /* pkrw_ent_finish's stack */
   size_t capup;
@@ -1444,10 +1445,11 @@ static inline uint32_t pkrw_item_hash(pkrw_ctx *c, pk_val x)
 /* The proper list of items[0..n) (their hashes hs[0..n)), interned a
    few lists later: its table slot is asked for now (pkh_prefetch) and is
    there when it is interned, so the probe's cache miss overlaps the walk
-   (as the model reader's ring does).  What stands for it meanwhile is a pending value, which
-   pkrw_walk_pass resolves before it returns.  A list of over 64 items
-   is interned at once, its pending items replaced in place in items
-   (the caller's, on the value stack, which must not move meanwhile). */
+   (as the model reader's ring does).  What stands for it meanwhile is a
+   pending value, which pkrw_walk_pass resolves before it returns.  A
+   list of over 64 items is interned at once, its pending items replaced
+   in place in items (the caller's, on the value stack, which must not
+   move meanwhile). */
 static pk_val pkrw_defer_intern(pkrw_ctx *c, pk_val *items, const uint32_t *hs, size_t n)
 {
   if (n > 64) { /* a long list: at once, its waiting items resolved in place */
