@@ -114,6 +114,10 @@ static unsigned rnd(unsigned n)
   return (unsigned)(rng % n);
 }
 
+/* Whether gen makes improper lists too (terms only: the model format has
+   none). */
+static bool gen_dotted;
+
 /* A random term of depth at most d, as text. */
 static void gen(pkp_buf *b, int d, bool obs)
 {
@@ -139,6 +143,7 @@ static void gen(pkp_buf *b, int d, bool obs)
     pkp_printf(b, "%s", " ");
     gen(b, d - 1, false);
   }
+  if (gen_dotted && rnd(16) == 0) pkp_printf(b, " . %s", leaves[rnd(10)]); /* walked, never rebuilt */
   pkp_printf(b, "%s", ")");
 }
 
@@ -190,7 +195,9 @@ static void compare(const char *rel, const char *walker, int n, int depth, uint6
   for (int i = 0; i < n; i++) {
     pkp_buf b;
     pkp_init(&b);
+    gen_dotted = true;
     gen(&b, depth, strcmp(walker, "walko") && rnd(4) != 0);
+    gen_dotted = false;
     pkp_putc(&b, 0);
     if (strstr(b.s, "boom")) continue;
     char *want = relational(walker, rel, b.s, false, 1), *got = driver(c, b.s);
