@@ -1556,6 +1556,13 @@ static void pkrw_ent_rebuild(pkrw_ctx *c, pkrw_ent *e, const pkrw_up *u)
   e->mark = PKRW_DONE;
 }
 
+/* The entry where entry j's list was first met: j's own, or the one it
+   is the same as. */
+static inline uint32_t pkrw_ent_first(const pkrw_ctx *c, uint32_t j)
+{
+  return c->ent[j].mark == PKRW_SAME ? c->ent[j].kid : j;
+}
+
 /* Entry 0's result, the open entries rebuilt elements first, as a walk
    depth first would: by the lists' graph, since an entry met again may
    be used by a list rebuilt before the entry's first user. */
@@ -1568,20 +1575,19 @@ static pk_val pkrw_ent_finish(pkrw_ctx *c)
   while (n) {
     pkrw_up *u = &c->up[n - 1];
     pkrw_ent *e = &c->ent[u->ent];
+    uint32_t t = 0;
     for (; e->scan < e->n; e->scan++) {
-      const pkrw_ent *x = &c->ent[e->kid + e->scan];
-      uint32_t t = x->mark == PKRW_SAME ? x->kid : e->kid + e->scan;
-      if (c->ent[t].mark == PKRW_OPEN) break;
-      u->changed |= pkrw_ent_take(c, x, &c->ent[t]);
+      uint32_t j = e->kid + e->scan;
+      if (c->ent[t = pkrw_ent_first(c, j)].mark == PKRW_OPEN) break;
+      u->changed |= pkrw_ent_take(c, &c->ent[j], &c->ent[t]);
     }
     if (e->scan == e->n) {
       pkrw_ent_rebuild(c, e, u);
       n--;
       continue;
     }
-    const pkrw_ent *x = &c->ent[e->kid + e->scan];
     pkrw_grow((void **)&c->up, &c->capup, n, 1, sizeof *c->up);
-    c->up[n++] = (pkrw_up){ x->mark == PKRW_SAME ? x->kid : e->kid + e->scan, (uint32_t)c->nvals, false };
+    c->up[n++] = (pkrw_up){ t, (uint32_t)c->nvals, false };
   }
   return c->ent[0].res;
 }
