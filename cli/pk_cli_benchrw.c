@@ -635,6 +635,8 @@ static void pkcli_benchrw_json(const pkcli_bench_env *env, const pkcli_benchrw_c
   pkcli_bench_put_json_num(jf, ok ? c->wall : -1);
   fputs(",\"wall_runs_s\":[", jf);
   for (int i = 0; i < c->nruns; i++) fprintf(jf, "%s%.6g", i ? "," : "", c->runs[i].wall);
+  fputs("],\"phase_runs_s\":[", jf);
+  for (int i = 0; i < c->nruns; i++) fprintf(jf, "%s%.6g", i ? "," : "", c->runs[i].phase);
   fputs("],\"phase_s\":", jf);
   pkcli_bench_put_json_num(jf, ok ? c->phase : -1);
   fputs(",\"rewrites\":", jf);
