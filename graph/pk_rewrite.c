@@ -46,7 +46,10 @@ typedef struct pkrw_tab {
 /* A position pkrw_walk_pass met, in the order met (breadth first): the
    element there, and what the pass gives there once known.  A list met
    again in the same pass is one entry (PKRW_SAME points to it). */
-typedef enum { PKRW_TODO, PKRW_DONE, PKRW_OPEN, PKRW_SAME, PKRW_TASK } pkrw_mark;
+/* An entry's state: a list met whose visit is still to come (MET), a
+   result known (DONE), a list opened, its elements' entries after it
+   (OPEN), a list met before in the pass (SAME), a task's list (TASK). */
+typedef enum { PKRW_MET, PKRW_DONE, PKRW_OPEN, PKRW_SAME, PKRW_TASK } pkrw_mark;
 /* An open entry pkrw_ent_finish is rebuilding: its elements' results
    taken so far are vals[base..], and whether any of them rewrote. */
 typedef struct pkrw_up {
@@ -1259,6 +1262,13 @@ static bool pkrw_reified_sym(pk_val s)
   return true;
 }
 
+/* Push v on the value stack. */
+static void pkrw_push_val(pkrw_ctx *c, pk_val v)
+{
+  pkrw_grow((void **)&c->vals, &c->capvals, c->nvals, 1, sizeof *c->vals);
+  c->vals[c->nvals++] = v;
+}
+
 /* Does answer a (fresh from reification) hold a reified variable?  Interned
    parts (the input's subterms, returned as they are) are skipped, so the
    cost is the size of what REL built. */
@@ -1273,11 +1283,7 @@ static bool pkrw_has_var(pkrw_ctx *c, pk_val a)
       break;
     }
     if (pko_pairp(t) && !pkh_internedp(t)) {
-      if (c->nvals + 1 > c->capvals) {
-        c->capvals = c->capvals ? 2 * c->capvals : 1024;
-        c->vals = pko_xrealloc(c->vals, c->capvals * sizeof *c->vals);
-      }
-      c->vals[c->nvals++] = pko_cdr(t);
+      pkrw_push_val(c, pko_cdr(t));
       t = pko_car(t);
       continue;
     }
@@ -1374,12 +1380,6 @@ static pk_val pkrw_rel(pkrw_ctx *c, pk_val a)
 }
 
 /* ---- one pass ---------------------------------------------------------------------- */
-
-static void pkrw_push_val(pkrw_ctx *c, pk_val v)
-{
-  pkrw_grow((void **)&c->vals, &c->capvals, c->nvals, 1, sizeof *c->vals);
-  c->vals[c->nvals++] = v;
-}
 
 /* Is list id known to hold no redex: in this call's clean set or, in a
    task's context, in the clean set of the passes before?  (A task's own
@@ -1478,7 +1478,7 @@ static void pkrw_ent_add(pkrw_ctx *c, pk_val x)
   pkrw_grow((void **)&c->ent, &c->capent, c->nent, 1, sizeof *c->ent);
   pkrw_ent *e = &c->ent[c->nent++];
   if (pko_pairp(x)) {
-    *e = (pkrw_ent){ .node = x, .mark = PKRW_TODO };
+    *e = (pkrw_ent){ .node = x, .mark = PKRW_MET };
     const char *p = (const char *)pkh_node_of(x); /* its visit comes soon, and reads its block */
     __builtin_prefetch(p);
     __builtin_prefetch(p + 63);
@@ -1614,7 +1614,7 @@ static pk_val pkrw_walk_pass(pkrw_ctx *c, pk_val t)
       depth++;
       level_end = c->nent;
     }
-    if (c->ent[i].mark == PKRW_TODO) pkrw_ent_visit(c, i, depth == split);
+    if (c->ent[i].mark == PKRW_MET) pkrw_ent_visit(c, i, depth == split);
   }
   if (c->ntasks) pkrw_run_tasks(c);
   pk_val r = pkrw_ent_finish(c);
