@@ -594,6 +594,7 @@ typedef struct pkbt_b {
   double t0, t_start, t_read, t_rewrite, t_write, last_draw;
   uint64_t deadline; /* the batch's --timeout, or 0 */
   bool batch_timeout;
+  bool scoped;          /* each file's lists in a scope of its thread (pkh_scope_begin): no model is split */
   atomic_flag reserved; /* pkbt_reserve has made room for the whole batch */
   char **outs;          /* pkbt_list_outputs: output files there at the start */
   size_t outcap, nouts;
@@ -856,7 +857,7 @@ __attribute__((noinline)) static bool pkbt_try_read(const char *path, const char
 static void pkbt_reserve(pkbt_b *b, size_t len)
 {
   size_t text = len;
-  if (b->nfiles > 1 && !b->old.n && !atomic_flag_test_and_set(&b->reserved)) {
+  if (b->nfiles > 1 && !b->old.n && !b->scoped && !atomic_flag_test_and_set(&b->reserved)) {
     size_t all = len < PKBT_RESERVE_TEXT / b->nfiles ? len * b->nfiles : PKBT_RESERVE_TEXT;
     if (all > text) text = all;
   }
@@ -1021,6 +1022,45 @@ static char *pkbt_stdin(size_t *len)
 /* Input file i on worker k: skipped when done, else its models
    rewritten and its output written (atomically) into fr; the summary is
    the committer's.  Any thread. */
+/* Read the models of file path (text, len bytes, read from t0 on) and
+   rewrite them on worker k, their lines and outputs into fr.  Throws only
+   what stops the batch. */
+static void pkbt_models_of(pkbt_b *b, int k, pkbt_fileres *fr, const char *path, const char *text, size_t len,
+                           uint64_t file_key, double t0)
+{
+  pk_val ms = PK_NIL;
+  pkbt_reserve(b, len);
+  if (!pkbt_try_read(path, text, len, &ms)) {
+    if (pko_err.status == PK_STATUS_INTERRUPT) pko_throw_at(PK_STATUS_INTERRUPT, NULL, "interrupted");
+    pkbt_line(b, fr, path, NULL, "error", pko_err.msg, 0, 0, 0, 0, 0, file_key);
+  }
+  fr->t_read += pkbt_now() - t0;
+  for (; pko_pairp(ms) && !fr->batch_timeout; ms = pko_cdr(ms)) {
+    pkbt_model(b, k, fr, path, text, len, pko_car(ms), file_key);
+    fr->models++;
+  }
+}
+
+/* pkbt_models_of, in a scope of the thread when the batch has them: the
+   file's lists are given back when its outputs are printed. */
+static void pkbt_models(pkbt_b *b, int k, pkbt_fileres *fr, const char *path, const char *text, size_t len,
+                        uint64_t file_key, double t0)
+{
+  if (!b->scoped) {
+    pkbt_models_of(b, k, fr, path, text, len, file_key, t0);
+    return;
+  }
+  pkh_scope_begin();
+  pko_catch c;
+  if (!PKO_TRY(c)) {
+    pkh_scope_end();
+    pko_rethrow();
+  }
+  pkbt_models_of(b, k, fr, path, text, len, file_key, t0);
+  PKO_END(c);
+  pkh_scope_end();
+}
+
 static void pkbt_file(pkbt_b *b, int k, size_t i, pkbt_fileres *fr)
 {
   const pkbt_in *in = &b->ins->v[i];
@@ -1039,20 +1079,12 @@ static void pkbt_file(pkbt_b *b, int k, size_t i, pkbt_fileres *fr)
     fr->skipped = true;
     goto done;
   }
-  pk_val ms = PK_NIL;
-  if (text) pkbt_reserve(b, len);
   if (!text) {
     char msg[1024];
     snprintf(msg, sizeof msg, "%s:1:1: cannot read %s: %s", in->path, in->path, strerror(errno));
     pkbt_line(b, fr, in->path, NULL, "error", msg, 0, 0, 0, 0, 0, 0);
-  } else if (!pkbt_try_read(in->path, text, len, &ms)) {
-    if (pko_err.status == PK_STATUS_INTERRUPT) pko_throw_at(PK_STATUS_INTERRUPT, NULL, "interrupted");
-    pkbt_line(b, fr, in->path, NULL, "error", pko_err.msg, 0, 0, 0, 0, 0, file_key);
-  }
-  fr->t_read += pkbt_now() - t0;
-  for (; pko_pairp(ms) && !fr->batch_timeout; ms = pko_cdr(ms)) {
-    pkbt_model(b, k, fr, in->path, text, len, pko_car(ms), file_key);
-    fr->models++;
+  } else {
+    pkbt_models(b, k, fr, in->path, text, len, file_key, t0);
   }
   if (fr->batch_timeout) goto done;
   double tw = pkbt_now();
@@ -1291,6 +1323,7 @@ static void pkbt_body(pkbt_b *b, pkbt_ins *ins)
   fseek(b->sum, 0, SEEK_END);
   b->sum_start = ftell(b->sum);
   b->t_start = pkbt_now() - b->t0;
+  b->scoped = ins->n > 1; /* one file: its model may be split, and nothing follows it */
   if (b->nctx > 1 && ins->n > 1) {
     pkbt_pool(b);
   } else {

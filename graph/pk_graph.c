@@ -261,6 +261,7 @@ typedef struct pkg_rd {
   int line;
   uint32_t gen;      /* the model being read (pkg_symc.gen) */
   pkg_cache *c;      /* this thread's */
+  bool known;        /* lists of atoms go in c->known: not in a scope (pkh_scope_begin), whose lists die with it */
   uint32_t hfix[16]; /* hashes of the fixnums 0..15, 0 until needed */
   /* Lists in flight, oldest at rhead: c's, not scanned (as a collected
      block, this large, it took the collector's global lock at each read). */
@@ -908,7 +909,7 @@ static inline void pkg_shut(pkg_rd *rd, const pkg_frame *f)
   size_t n = rd->n - f->start;
   const pk_val *items = rd->vals + f->start;
   uint32_t h = pkh_list_hash(rd->hs + f->start, n);
-  bool atoms = pkg_atomsp(items, n);
+  bool atoms = rd->known && pkg_atomsp(items, n);
   pk_val l = atoms ? pkg_known_get(rd, items, n, h) : 0;
   if (!l) {
     pkg_defer(rd, f, h, atoms);
@@ -1071,6 +1072,7 @@ pk_val pkg_read_text(const char *file, const char *text, size_t len)
   pkg_rd *rd = GC_MALLOC(sizeof *rd);
   if (!rd) pkg_oom();
   rd->c = pkg_cache_here();
+  rd->known = !pkh_scoped();
   rd->ring = rd->c->ring;
   rd->file = file;
   rd->icap = 32;

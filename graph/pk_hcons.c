@@ -27,6 +27,14 @@
 ** thread fills a chunk of its own, whatever the nodes' shards, so a term
 ** made in one go lies in memory in order (a thread's last chunk is not
 ** given back when it exits: at most 64 KB a thread).
+**
+** A scope (pkh_scope_begin) is a thread's own small table in front of
+** the shared one, for lists that die together: a batch's file.  Its lists
+** are cut from chunks the thread keeps and refills scope after scope, so
+** a batch of a million models neither grows the shared table (whose every
+** probe then misses the cache) nor faults in fresh memory for each model.
+** A scope in which the program stored something (pko_mutations) is not
+** refilled: what it stored may hold the scope's lists.
 */
 #include "pk_hcons.h"
 
@@ -78,7 +86,7 @@ typedef struct pkh_shard {
   _Alignas(64) _Atomic int lock;       /* pkh_lock */
   pkh_stack atoms;                     /* under lock: the boxed atoms, scanned (the arrays are not) */
   size_t count, lists, cells;          /* under lock */
-  uint32_t next_id;                    /* under lock */
+  _Atomic uint32_t next_id;            /* written under lock; read without it by pkh_scope_begin */
 } pkh_shard;
 
 static pkh_shard pkh_tab[PKH_SHARDS];
@@ -146,12 +154,16 @@ static void pkh_spush(pkh_stack *s, pk_val x)
   s->v[s->n++] = x;
 }
 
+static void pkh_scope_free(void *p);
+static pthread_key_t pkh_sc_key; /* frees a thread's scope when it ends (its chunks stay) */
+
 /* Locks and first arrays (the collector must be up: pko_init first). */
 static void pkh_init_once(void)
 {
+  pthread_key_create(&pkh_sc_key, pkh_scope_free);
   for (unsigned k = 0; k < PKH_SHARDS; k++) {
     atomic_store(&pkh_tab[k].arr, pkh_newarr(256));
-    pkh_tab[k].next_id = 1;
+    atomic_store_explicit(&pkh_tab[k].next_id, 1, memory_order_relaxed);
   }
 }
 
@@ -464,6 +476,55 @@ static const pkh_chunk *pkh_chunk_of(const void *p)
   return NULL;
 }
 
+/* A thread's scope (pkh_scope_begin): its own table of the lists made
+   in it, the chunks they were cut from (kept from scope to scope, so a
+   thread that rewrites model after model refills the same few chunks,
+   which stay in its cache, and never faults in fresh memory), the long
+   lists' blocks, and the ids handed out, base + 1 on. */
+typedef struct pkh_scope {
+  bool on;
+  size_t cap, count; /* the table: cap a power of two, 0 hashes for empty slots */
+  pk_val *slot;
+  uint32_t *hash;
+  pkh_chunk **chunk; /* [0, at] filled in this scope, the rest spare */
+  size_t nchunk, capchunk, at;
+  void **longs; /* long lists' blocks of this scope */
+  size_t nlong, caplong;
+  uint32_t base, next;
+  uint64_t mutations;   /* pko_mutations at the start */
+  pkh_chunk *out_chunk; /* the thread's chunk outside the scope, and its use */
+  size_t out_used;
+} pkh_scope;
+
+static _Thread_local pkh_scope *pkh_sc; /* this thread's, made at its first scope */
+static _Atomic unsigned pkh_scopes_on;  /* scopes open on all threads (checked in debug builds) */
+static _Atomic uint64_t pkh_epoch_n;    /* scopes ended on all threads */
+static _Atomic uint32_t pkh_id_floor;   /* ids up to this were a kept scope's: never handed out again */
+
+/* Grow a vector of pointers *v of *cap to hold one more. */
+static void pkh_vgrow(void ***v, size_t n, size_t *cap)
+{
+  if (n < *cap) return;
+  size_t nc = *cap ? 2 * *cap : 16;
+  void **nv = realloc(*v, nc * sizeof *nv);
+  if (!nv) pkh_oom();
+  *v = nv;
+  *cap = nc;
+}
+
+/* The chunk a thread fills next: in a scope, its next spare one (a new one
+   when it has none), else a new one. */
+static pkh_chunk *pkh_nextchunk(void)
+{
+  pkh_scope *s = pkh_sc;
+  if (!s || !s->on) return pkh_newchunk();
+  if (++s->at == s->nchunk) {
+    pkh_vgrow((void ***)&s->chunk, s->nchunk, &s->capchunk);
+    s->chunk[s->nchunk++] = pkh_newchunk();
+  }
+  return s->chunk[s->at];
+}
+
 /* bytes (a multiple of 16) for a new node: from the thread's chunk, or a
    block of its own for a long list. */
 static void *pkh_alloc(size_t bytes)
@@ -471,11 +532,16 @@ static void *pkh_alloc(size_t bytes)
   if (bytes > PKH_LONG) {
     void *p = GC_malloc_atomic_uncollectable(bytes);
     if (!p) pkh_oom();
+    pkh_scope *s = pkh_sc;
+    if (s && s->on) {
+      pkh_vgrow(&s->longs, s->nlong, &s->caplong);
+      s->longs[s->nlong++] = p;
+    }
     return p;
   }
   pkh_chunk *c = pkh_chunk_here;
   if (!c || pkh_used_here + bytes > PKH_CHUNK) {
-    c = pkh_chunk_here = pkh_newchunk();
+    c = pkh_chunk_here = pkh_nextchunk();
     pkh_used_here = PKH_FIRST;
   }
   size_t u = pkh_used_here / 16;
@@ -545,7 +611,10 @@ static __attribute__((noinline)) pk_val pkh_add(pkh_shard *sh, const pkh_arr *se
     v = pkh_probe(arr, h, items, n, tail, &at);
   if (!v) {
     if (node) {
-      node->id = sh->next_id++ << PKH_SHARD_BITS | (uint32_t)(sh - pkh_tab);
+      pko_assert(!atomic_load_explicit(&pkh_scopes_on, memory_order_relaxed));
+      uint32_t id = atomic_load_explicit(&sh->next_id, memory_order_relaxed);
+      atomic_store_explicit(&sh->next_id, id + 1, memory_order_relaxed);
+      node->id = id << PKH_SHARD_BITS | (uint32_t)(sh - pkh_tab);
       sh->lists++;
       sh->cells += n - 1;
       v = (pk_val)node | PK_TAG_GPAIR;
@@ -562,6 +631,140 @@ static __attribute__((noinline)) pk_val pkh_add(pkh_shard *sh, const pkh_arr *se
   return v;
 }
 
+/* ---- scopes ---- */
+
+/* An empty table of cap slots for scope s (its old arrays freed). */
+static void pkh_scope_table(pkh_scope *s, size_t cap)
+{
+  free(s->slot);
+  s->slot = malloc(cap * (sizeof *s->slot + sizeof *s->hash));
+  if (!s->slot) pkh_oom();
+  s->hash = (uint32_t *)(s->slot + cap);
+  memset(s->hash, 0, cap * sizeof *s->hash);
+  s->cap = cap;
+}
+
+/* Double scope s's table. */
+static void pkh_scope_grow(pkh_scope *s)
+{
+  size_t ocap = s->cap;
+  pk_val *oslot = s->slot;
+  uint32_t *ohash = s->hash;
+  s->slot = NULL;
+  pkh_scope_table(s, 2 * ocap);
+  for (size_t k = 0; k < ocap; k++) {
+    if (!ohash[k]) continue;
+    size_t i = (ohash[k] >> 1) & (s->cap - 1);
+    while (s->hash[i]) i = (i + 1) & (s->cap - 1);
+    s->slot[i] = oslot[k];
+    s->hash[i] = ohash[k];
+  }
+  free(oslot);
+}
+
+/* Find or add the list items[0..n) + tail (n > 0) of hash h in scope s,
+   which the whole table has not got.  No lock: only its thread sees it. */
+static pk_val pkh_scope_list(pkh_scope *s, uint32_t h, const pk_val *items, size_t n, pk_val tail)
+{
+  if ((s->count + 1) * 4 > s->cap * 3) pkh_scope_grow(s);
+  size_t m = s->cap - 1, i = (h >> 1) & m;
+  for (; s->hash[i]; i = (i + 1) & m)
+    if (s->hash[i] == h && pkh_same_list(s->slot[i], items, n, tail)) return s->slot[i];
+  if (s->next == UINT32_MAX - s->base) pkh_oom();
+  pkh_node *node = pkh_newlist(h, items, n, tail);
+  node->id = s->base + ++s->next;
+  s->slot[i] = (pk_val)node | PK_TAG_GPAIR;
+  s->hash[i] = h;
+  s->count++;
+  return s->slot[i];
+}
+
+/* A thread's scope, at its end. */
+static void pkh_scope_free(void *p)
+{
+  pkh_scope *s = p;
+  free(s->slot);
+  free(s->chunk);
+  free(s->longs);
+  free(s);
+}
+
+void pkh_scope_begin(void)
+{
+  pthread_once(&pkh_once, pkh_init_once);
+  pkh_scope *s = pkh_sc;
+  if (!s) {
+    s = pkh_sc = pko_xcalloc(1, sizeof *s);
+    pkh_scope_table(s, 1024);
+    pthread_setspecific(pkh_sc_key, s);
+  }
+  if (s->on) pkh_scope_end();
+  uint32_t top = 0;
+  for (unsigned k = 0; k < PKH_SHARDS; k++) {
+    uint32_t id = atomic_load_explicit(&pkh_tab[k].next_id, memory_order_relaxed);
+    top = id > top ? id : top;
+  }
+  uint32_t floor = atomic_load_explicit(&pkh_id_floor, memory_order_relaxed);
+  s->base = top << PKH_SHARD_BITS > floor ? top << PKH_SHARD_BITS : floor;
+  s->next = 0;
+  s->mutations = pko_mutations;
+  s->out_chunk = pkh_chunk_here;
+  s->out_used = pkh_used_here;
+  if (!s->nchunk) {
+    pkh_vgrow((void ***)&s->chunk, 0, &s->capchunk);
+    s->chunk[s->nchunk++] = pkh_newchunk();
+  }
+  s->at = 0;
+  pkh_chunk_here = s->chunk[0];
+  pkh_used_here = PKH_FIRST;
+  s->on = true;
+  atomic_fetch_add_explicit(&pkh_scopes_on, 1, memory_order_relaxed);
+}
+
+/* Leave scope s's lists where they are, for good: the program stored
+   something meanwhile (pko_mutations), which may hold some of them.  Its
+   chunks are dropped from the scope's, its ids never handed out again.
+   A later equal list is another node then, which costs sharing, not
+   meaning: the engine compares terms by structure. */
+static void pkh_scope_keep(pkh_scope *s)
+{
+  size_t kept = s->at + 1;
+  memmove(s->chunk, s->chunk + kept, (s->nchunk - kept) * sizeof *s->chunk);
+  s->nchunk -= kept;
+  s->nlong = 0;
+  uint32_t top = s->base + s->next, f = atomic_load_explicit(&pkh_id_floor, memory_order_relaxed);
+  while (f < top &&
+         !atomic_compare_exchange_weak_explicit(&pkh_id_floor, &f, top, memory_order_relaxed, memory_order_relaxed))
+    ;
+}
+
+void pkh_scope_end(void)
+{
+  pkh_scope *s = pkh_sc;
+  if (!s || !s->on) return;
+  if (s->mutations != pko_mutations) {
+    pkh_scope_keep(s);
+  } else {
+    for (size_t k = 0; k <= s->at; k++) memset(s->chunk[k]->starts, 0, sizeof s->chunk[k]->starts);
+    for (size_t k = 0; k < s->nlong; k++) GC_free(s->longs[k]);
+    s->nlong = 0;
+  }
+  if (s->cap > 65536)
+    pkh_scope_table(s, 1024);
+  else
+    memset(s->hash, 0, s->cap * sizeof *s->hash);
+  s->count = 0;
+  pkh_chunk_here = s->out_chunk;
+  pkh_used_here = s->out_used;
+  s->on = false;
+  atomic_fetch_sub_explicit(&pkh_scopes_on, 1, memory_order_relaxed);
+  atomic_fetch_add_explicit(&pkh_epoch_n, 1, memory_order_release);
+}
+
+bool pkh_scoped(void) { return pkh_sc && pkh_sc->on; }
+
+uint64_t pkh_epoch(void) { return atomic_load_explicit(&pkh_epoch_n, memory_order_acquire); }
+
 /* Find or add a list (n > 0) or an atom (n == 0, the atom in tail): the
    lock-free probe, then pkh_add. */
 static inline pk_val pkh_find_add(uint32_t h, const pk_val *items, size_t n, pk_val tail)
@@ -574,7 +777,9 @@ static inline pk_val pkh_find_add(uint32_t h, const pk_val *items, size_t n, pk_
     seen = atomic_load_explicit(&sh->arr, memory_order_acquire);
   }
   pk_val v = pkh_probe(seen, h, items, n, tail, &at);
-  return v ? v : pkh_add(sh, seen, at, h, items, n, tail);
+  if (v) return v;
+  pkh_scope *s = pkh_sc;
+  return n && s && s->on ? pkh_scope_list(s, h, items, n, tail) : pkh_add(sh, seen, at, h, items, n, tail);
 }
 
 /* ---- public -------------------------------------------------------------------- */
@@ -644,6 +849,11 @@ static char *pkh_maparrs(const size_t want[PKH_SHARDS])
 void pkh_reserve(size_t n)
 {
   pthread_once(&pkh_once, pkh_init_once);
+  pkh_scope *s = pkh_sc;
+  if (s && s->on) {
+    while ((s->count + n) * 4 > s->cap * 3) pkh_scope_grow(s);
+    return;
+  }
   size_t want[PKH_SHARDS];
   pkh_wants(n, want);
   char *block = pkh_maparrs(want);

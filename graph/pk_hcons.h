@@ -124,6 +124,28 @@ bool pkh_internedp(pk_val t);
 /* The structural hash of an interned term (any canonical value). */
 uint32_t pkh_hash(pk_val t);
 
+/* Scopes: interning for work whose terms all die with it, such as the
+   rewriting of one file of a batch.  Between pkh_scope_begin and
+   pkh_scope_end on a thread, a list not already in the table is put in
+   the thread's own table instead, where no other thread finds it, and
+   pkh_scope_end gives all of them back at once: their memory is refilled
+   by the thread's next scope, their ids handed out again.  So a batch's
+   memory stays that of its largest file, not the sum of its files.
+   The caller's contract: nothing made in a scope is used after it ends
+   (no cache, no variable of the program keeps one); while a scope is
+   open on any thread, no thread interns a list outside one (so a list
+   in a scope can never also be in the whole table); boxed atoms still go
+   to the whole table.  A scope's ids are above every id handed out
+   before it began.  pkh_scope_begin on a thread in a scope ends that
+   one first; pkh_scope_end outside a scope does nothing. */
+void pkh_scope_begin(void);
+void pkh_scope_end(void);
+/* Is this thread in a scope?  One thread-local load. */
+bool pkh_scoped(void);
+/* The number of scopes ended on all threads so far: a cache that may hold
+   lists of a scope drops them when this changes. */
+uint64_t pkh_epoch(void);
+
 typedef struct pkh_stats {
   size_t lists; /* interned lists (nodes) */
   size_t cells; /* the ordinary pairs after their first */

@@ -183,10 +183,11 @@ struct pkrw_ctx {
   pkrw_plan *plan;  /* or NULL: every node through the engine */
   pkrw_guard guard; /* guard.test NULL: none */
   pkrw_walker walker;
-  pkrw_ids clean; /* nodes of this call with no redex below: never entered again */
-  pkrw_tab pass;  /* this pass's lists: their entries (index + 1) */
-  pkrw_tab atoms; /* REL's result at atoms: across passes and calls, unless REL may see other outputs */
-  pkrw_ent *ent;  /* pkrw_walk_pass's entries */
+  pkrw_ids clean;       /* nodes of this call with no redex below: never entered again */
+  pkrw_tab pass;        /* this pass's lists: their entries (index + 1) */
+  pkrw_tab atoms;       /* REL's result at atoms: across passes and calls, unless REL may see other outputs */
+  uint64_t atoms_epoch; /* pkh_epoch when atoms was last emptied: a result may be a scope's list */
+  pkrw_ent *ent;        /* pkrw_walk_pass's entries */
   size_t nent, capent;
   pkrw_up *up; /* pkrw_ent_finish's stack */
   size_t capup;
@@ -1622,6 +1623,16 @@ static pk_val pkrw_walk_pass(pkrw_ctx *c, pk_val t)
   return r == PKRW_FAIL ? 0 : pkrw_resolved(c, r);
 }
 
+/* Forget REL's results at atoms if a scope has ended since they were
+   found (pkh_epoch): a result may be one of its lists.  One load. */
+static void pkrw_atoms_fresh(pkrw_ctx *c)
+{
+  uint64_t e = pkh_epoch();
+  if (e == c->atoms_epoch) return;
+  pkrw_tab_clear(&c->atoms);
+  c->atoms_epoch = e;
+}
+
 /* ---- split passes ---------------------------------------------------------------- */
 
 /* This thread's context for c's tasks, made at its first one. */
@@ -1667,6 +1678,7 @@ void pkrw_run_task(pkrw_ctx *c, size_t i)
   x->step0 = x->st.steps;
   pkrw_limit(x, c->task_budget, c->deadline);
   pkrw_tab_clear(&x->pass);
+  pkrw_atoms_fresh(x);
   if (pkrw_others != c->others) pkrw_set_others(c->others);
   pkrw_task_walk(x, &c->tasks[i]);
   pkrw_ids_move(&x->found, &x->clean); /* the next task sees only the passes before, as on any thread */
@@ -1817,6 +1829,7 @@ static void pkrw_start(pkrw_ctx *c)
   c->others = PK_NIL;
   pkrw_set_others(PK_NIL); /* a throw may have left some */
   pkrw_ids_clear(&c->clean);
+  pkrw_atoms_fresh(c);
   c->step0 = c->st.steps;
   c->timed_out = false;
   pkrw_arm(c);

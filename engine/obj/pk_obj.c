@@ -45,6 +45,7 @@ uint64_t pko_rand64(uint64_t *state)
 }
 
 _Thread_local int pko_oom_fatal;
+_Thread_local uint64_t pko_mutations;
 
 /* Output already written stays written; then the error, or the exit. */
 _Noreturn void pko_oom(void)

@@ -477,6 +477,12 @@ _Noreturn void pko_oom(void);
    the unlock.  Incremented before the lock, decremented after it. */
 extern _Thread_local int pko_oom_fatal;
 
+/* Stores this thread's program made into a place that outlives the
+   call making them: set! of a variable, a global definition, vector-set!
+   and vector-fill!.  A caller that gives back the terms a call made
+   (pkh_scope_end) only does so when this did not move meanwhile. */
+extern _Thread_local uint64_t pko_mutations;
+
 /* malloc, calloc, realloc and strdup that never return NULL (pko_oom).
    A size of 0 allocates 1 byte. */
 void *pko_xmalloc(size_t bytes);

@@ -227,5 +227,23 @@ check "escaped name rerun exit 0" test $st = 0
 check "escaped name rerun skips it" has erre2 'skipped 1 files (1 models)'
 check "escaped name rerun adds no line" test "$(wc -l < oute/summary.jsonl)" = 1
 
+# 12. rules that keep terms of one model for the next (set! of a
+# variable): each file's terms are given back after it only when the
+# program stored nothing, so the second file still finds the first's
+# (g x), whose memory its own lists would otherwise have taken over
+cat > keep.scm <<'R'
+(define seen '())
+(define (again a b)
+  (project (a)
+    (if (member a seen) (== b 'again) (begin (set! seen (cons a seen)) fail))))
+R
+mkdir -p keep
+printf '(model k1 (output (f (g x) (g y))))\n' > keep/a.model
+printf '(model k2 (output (h (k z w v) (g x))))\n' > keep/b.model
+"$P" rewrite -j 1 --rules keep.scm --relation again keep -o outk 2> errk; st=$?
+check "kept terms exit 0" test $st = 0
+check "kept terms: the first file unchanged" has outk/a.model '(output (f (g x) (g y)))'
+check "kept terms: the second finds the first's" has outk/b.model '(output (h (k z w v) again))'
+
 echo "rewrite.sh: $((n - fails)) of $n checks passed"
 [ $fails = 0 ]

@@ -2,7 +2,7 @@
 ** test_graph.c — the model format (graph/pk_graph.c) and hash-consing
 ** (graph/pk_hcons.c): the seed's models, printing and reading back (also
 ** on generated models), sharing, every read error, interning from several
-** threads, memory per node, depth.
+** threads, memory per node, depth, scopes.
 */
 #include <pthread.h>
 #include <stdarg.h>
@@ -508,13 +508,71 @@ static void test_deep(void **state)
   free(t);
 }
 
+/* (f sym k) interned. */
+static pk_val fk(const char *f, int k) { return pkh_intern(pko_list(2, pko_sym(f), pko_mkfix(k))); }
+
+/* Scopes: lists made in one are found in it (the whole table's first),
+   counted nowhere else, given back at its end (the next scope refills
+   the same memory), unless the program stored something meanwhile; a
+   model read and rewritten in one prints as outside. */
+static void test_scope(void **state)
+{
+  (void)state;
+  pk_val g = fk("scope-g", 1);
+  uint32_t gid = pkh_node_of(g)->id;
+  pkh_stats a, b;
+  pkh_get_stats(&a);
+  uint64_t e0 = pkh_epoch();
+  assert_false(pkh_scoped());
+  pkh_scope_begin();
+  assert_true(pkh_scoped());
+  assert_true(fk("scope-g", 1) == g);
+  pk_val h = fk("scope-h", 1);
+  assert_true(pkh_internedp(h) && fk("scope-h", 1) == h && pkh_node_of(h)->id > gid);
+  pk_val many[20000];
+  for (int k = 0; k < 20000; k++) many[k] = fk("scope-m", k); /* the scope's table grows */
+  for (int k = 0; k < 20000; k++) assert_true(fk("scope-m", k) == many[k]);
+  pk_val longl = PK_NIL;
+  for (int k = 0; k < 5000; k++) longl = pko_cons(pko_mkfix(k), longl);
+  longl = pkh_intern(longl); /* a block of its own */
+  assert_true(pkh_internedp(longl));
+  pkh_get_stats(&b);
+  assert_int_equal(b.lists, a.lists);
+  pkh_scope_end();
+  assert_false(pkh_scoped());
+  assert_true(pkh_epoch() == e0 + 1);
+  assert_false(pkh_internedp(h));
+
+  pkh_scope_begin();
+  pk_val h2 = fk("scope-h2", 2);
+  assert_true(h2 == h); /* the same memory again */
+  pko_mutations++;      /* as a set! would: the scope's lists stay */
+  pkh_scope_end();
+  assert_true(pkh_internedp(h2) && pko_equal(h2, pko_list(2, pko_sym("scope-h2"), pko_mkfix(2))));
+  pkh_scope_begin();
+  pk_val h3 = fk("scope-h3", 3);
+  assert_true(h3 != h2 && pkh_node_of(h3)->id > pkh_node_of(h2)->id);
+  assert_true(fk("scope-h2", 2) != h2); /* a new node: the kept one is in no table */
+  pkh_scope_end();
+  assert_true(pkh_internedp(h2));
+
+  /* reading and printing in a scope */
+  char *out = print_model(pko_car(pkg_read_text("seed.model", SEED, strlen(SEED))));
+  pkh_scope_begin();
+  char *in = print_model(pko_car(pkg_read_text("seed.model", SEED, strlen(SEED))));
+  pkh_scope_end();
+  assert_string_equal(in, out);
+  free(in);
+  free(out);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_seed),        cmocka_unit_test(test_sharing),   cmocka_unit_test(test_print_atoms),
     cmocka_unit_test(test_intern),      cmocka_unit_test(test_generated), cmocka_unit_test(test_errors),
     cmocka_unit_test(test_file_errors), cmocka_unit_test(test_threads),   cmocka_unit_test(test_memory),
-    cmocka_unit_test(test_deep),
+    cmocka_unit_test(test_deep),        cmocka_unit_test(test_scope),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
 }
