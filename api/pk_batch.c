@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <pthread.h>
@@ -270,24 +271,27 @@ static uint64_t pkbt_hash_text(uint64_t h, const char *p, size_t n)
 typedef struct pkbt_old {
   char *file;
   uint64_t file_key;
+  uint64_t stat_key; /* 0: none */
   bool failed;
-  bool line_ok; /* ok or unchanged */
-  char *run;    /* the id of the run that wrote it */
-  char *text;   /* the whole line */
+  bool line_ok;     /* ok or unchanged */
+  char *run;        /* the id of the run that wrote it */
+  const char *text; /* the whole line, in the mapped summary */
+  size_t len;
 } pkbt_old;
 
-/* The lines, their text in buf (the summary as read, split at its line
-   ends) and their file and run names in arena (unescaped). */
+/* The lines, their text in map (the summary mapped, mapped bytes) and
+   their file and run names in arena (unescaped). */
 typedef struct pkbt_olds {
   pkbt_old *v;
   size_t n, cap;
-  char *buf, *arena;
+  char *map, *arena;
+  size_t mapped;
 } pkbt_olds;
 
 static void pkbt_olds_free(pkbt_olds *o)
 {
   free(o->v);
-  free(o->buf);
+  if (o->map) munmap(o->map, o->mapped);
   free(o->arena);
   *o = (pkbt_olds){ 0 };
 }
@@ -306,15 +310,16 @@ static bool pkbt_span_is(pkbt_span a, const char *s) { return a.p && a.n == strl
 
 /* The string fields of a summary line that resume needs. */
 typedef struct pkbt_fields {
-  pkbt_span file, file_key, status, run;
+  pkbt_span file, file_key, stat_key, status, run;
 } pkbt_fields;
 
-/* The end of the JSON string starting at p (its closing quote or the 0). */
-static const char *pkbt_str_end(const char *p)
+/* The end of the JSON string starting at p, in a line ending at e: its
+   closing quote, or e. */
+static const char *pkbt_str_end(const char *p, const char *e)
 {
-  for (;;) { /* strchr and memchr: strcspn's table setup cost more than the short strings' scan */
-    const char *q = strchr(p, '"'), *b;
-    if (!q) return p + strlen(p);
+  for (;;) {
+    const char *q = memchr(p, '"', (size_t)(e - p)), *b;
+    if (!q) return e;
     if (!(b = memchr(p, '\\', (size_t)(q - p)))) return q;
     p = b + 2; /* b < q: the escaped character is there */
   }
@@ -339,24 +344,65 @@ static char *pkbt_unescape(pkbt_span s, char **w)
 
 /* One pass over the line's "name":value pairs (a rerun reads every line of
    the summary: four strstr scans a line were half its time). */
-static void pkbt_fields_of(const char *line, pkbt_fields *f)
+static void pkbt_fields_of(const char *line, const char *e, pkbt_fields *f)
 {
   *f = (pkbt_fields){ 0 };
-  for (const char *p = line; (p = strchr(p, '"'));) {
+  for (const char *p = line; p < e && (p = memchr(p, '"', (size_t)(e - p)));) {
     const char *name = ++p;
-    p = pkbt_str_end(p);
+    p = pkbt_str_end(p, e);
     size_t nl = (size_t)(p - name);
-    if (!*p || *++p != ':' || *++p != '"') continue; /* a number or null: the next quote opens a name */
-    const char *v = ++p;
-    p = pkbt_str_end(p);
+    if (e - p < 3 || p[1] != ':' || p[2] != '"') { /* a number or null: the next quote opens a name */
+      p += p < e;
+      continue;
+    }
+    const char *v = p += 3;
+    p = pkbt_str_end(p, e);
     pkbt_span *slot = nl == 4 && !memcmp(name, "file", 4)       ? &f->file
                       : nl == 8 && !memcmp(name, "file_key", 8) ? &f->file_key
+                      : nl == 8 && !memcmp(name, "stat_key", 8) ? &f->stat_key
                       : nl == 6 && !memcmp(name, "status", 6)   ? &f->status
                       : nl == 3 && !memcmp(name, "run", 3)      ? &f->run
                                                                 : NULL;
     if (slot && !slot->p) *slot = (pkbt_span){ v, (size_t)(p - v) };
-    if (*p) p++;
+    p += p < e;
   }
+}
+
+/* Does text at p start with the literal lit? */
+#define pkbt_at(p, lit) (!memcmp((p), lit, sizeof lit - 1))
+
+/* pkbt_fields_of for a line as pkbt_line writes it, of len bytes: the
+   fields where it puts them, checked, so that a rerun does not scan the
+   names and values of each of its lines.  False when the line is laid
+   out otherwise (an older version's, or edited): then the scan. */
+static bool pkbt_fields_fast(const char *line, size_t len, pkbt_fields *f)
+{
+  static const char tail[] = ",\"file_key\":\"0123456789abcdef\",\"stat_key\":\"0123456789abcdef\",\"run\":\"";
+  const char *p = line, *e = line + len;
+  if (len < 64 + sizeof tail || !pkbt_at(p, "{\"model\":") || !pkbt_at(e - 2, "\"}")) return false;
+  p += 9;
+  if (pkbt_at(p, "null"))
+    p += 4;
+  else if (*p == '"' && (p = pkbt_str_end(p + 1, e)) < e)
+    p++;
+  if (!pkbt_at(p, ",\"file\":\"")) return false;
+  f->file.p = p += 9;
+  p = pkbt_str_end(p, e);
+  f->file.n = (size_t)(p - f->file.p);
+  if (!pkbt_at(p, "\",\"status\":\"")) return false;
+  f->status.p = p += 12;
+  if (!(p = memchr(p, '"', (size_t)(e - p)))) return false;
+  f->status.n = (size_t)(p - f->status.p);
+  const char *r = e - 2;
+  while (r > p && r[-1] != '"') r--;
+  const char *t = r - (sizeof tail - 1);
+  if (t <= p || !pkbt_at(t, ",\"file_key\":\"") || !pkbt_at(t + 29, "\",\"stat_key\":\"") ||
+      !pkbt_at(t + 59, "\",\"run\":\""))
+    return false;
+  f->file_key = (pkbt_span){ t + 13, 16 };
+  f->stat_key = (pkbt_span){ t + 43, 16 };
+  f->run = (pkbt_span){ r, (size_t)(e - 2 - r) };
+  return true;
 }
 
 /* The hexadecimal number of span s (its first 16 digits, up to a
@@ -377,28 +423,42 @@ static uint64_t pkbt_span_hex(pkbt_span s)
 }
 
 /* The lines of DIR/summary.jsonl from earlier runs (none when absent).
-   A rerun reads every line: the lines stay where they were read, and
-   their names go to one arena (a copy and four blocks a line were most of
-   the time of a rerun that found everything done). */
+   A rerun reads every line: the file is mapped, not copied (copying took
+   a page fault every 4 KB), the lines stay where they are, and their
+   names go to one arena, once for a file's run of lines. */
 static void pkbt_read_summary(const char *path, pkbt_olds *o)
 {
-  size_t len;
-  char *text = pkr_slurp(path, &len), *w;
-  if (!text) return;
-  o->buf = text;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0) return;
+  if (fstat(fd, &st) != 0 || st.st_size <= 0) {
+    close(fd);
+    return;
+  }
+  size_t len = (size_t)st.st_size;
+  char *text = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0), *w;
+  close(fd);
+  if (text == MAP_FAILED) return;
+  o->map = text;
+  o->mapped = len;
   o->arena = w = pko_xmalloc(len + 1);
-  for (char *line = text, *nl; *line; line = nl ? nl + 1 : line + strlen(line)) {
-    if ((nl = memchr(line, '\n', len - (size_t)(line - text)))) *nl = 0;
-    pkbt_fields f;
-    pkbt_fields_of(line, &f);
+  pkbt_span lastfile = { 0 }, lastrun = { 0 };
+  char *file = NULL, *run = NULL;
+  for (const char *line = text, *end = text + len, *e; line < end; line = e + 1) {
+    if (!(e = memchr(line, '\n', (size_t)(end - line)))) e = end;
+    pkbt_fields f = { 0 };
+    if (!pkbt_fields_fast(line, (size_t)(e - line), &f)) pkbt_fields_of(line, e, &f);
     if (!f.file.p || !f.file_key.p || !f.status.p || !f.run.p) continue;
     if (o->n == o->cap) {
       o->cap = o->cap ? 2 * o->cap : 256;
       o->v = pko_xrealloc(o->v, o->cap * sizeof *o->v);
     }
     bool ok = pkbt_span_is(f.status, "ok") || pkbt_span_is(f.status, "unchanged");
-    char *file = pkbt_unescape(f.file, &w);
-    o->v[o->n++] = (pkbt_old){ file, pkbt_span_hex(f.file_key), !ok, ok, pkbt_unescape(f.run, &w), line };
+    if (!file || !pkbt_span_eq(f.file, lastfile))
+      file = pkbt_unescape(lastfile = f.file, &w); /* a file's lines are together */
+    if (!run || !pkbt_span_eq(f.run, lastrun)) run = pkbt_unescape(lastrun = f.run, &w);
+    o->v[o->n++] = (pkbt_old){ file, pkbt_span_hex(f.file_key), pkbt_span_hex(f.stat_key), !ok, ok, run,
+                               line, (size_t)(e - line) };
   }
 }
 
@@ -442,7 +502,7 @@ static void pkbt_trim_summary(const char *path)
     text[s] = 0;
     while (s > 0 && text[s - 1] != '\n') s--;
     pkbt_fields lf;
-    pkbt_fields_of(text + s, &lf);
+    pkbt_fields_of(text + s, text + cut - 1, &lf);
     bool group = lf.file.p && lf.run.p && (!file.p || (pkbt_span_eq(lf.file, file) && pkbt_span_eq(lf.run, run)));
     if (group && !file.p) {
       file = lf.file;
@@ -567,7 +627,8 @@ typedef struct pkbt_fileres {
   size_t kept, models, ok, unchanged, failed, models_skipped, failed_before;
   uint64_t rewrites;
   double t_read, t_rewrite, t_write;
-  bool skipped, batch_timeout;
+  bool skipped, unread, batch_timeout; /* unread: skipped by its status alone */
+  uint64_t stat_key;                   /* of the input as read (pkbt_stat_key), for its lines */
   _Atomic bool ready;
 } pkbt_fileres;
 
@@ -589,14 +650,13 @@ typedef struct pkbt_b {
   const pkbt_ins *ins;
   pkbt_fileres *res;    /* per input file, when run on the pool */
   size_t failed_before; /* failed models of skipped files */
-  size_t nfiles, files_done, files_skipped, models_skipped, models, failed, ok, unchanged;
+  size_t nfiles, files_done, files_skipped, files_unread, models_skipped, models, failed, ok, unchanged;
   uint64_t rewrites;
   double t0, t_start, t_read, t_rewrite, t_write, last_draw;
   uint64_t deadline; /* the batch's --timeout, or 0 */
   bool batch_timeout;
-  bool scoped;          /* each file's lists in a scope of its thread (pkh_scope_begin): no model is split */
-  atomic_flag reserved; /* pkbt_reserve has made room for the whole batch */
-  char **outs;          /* pkbt_list_outputs: output files there at the start */
+  bool scoped; /* each file's lists in a scope of its thread (pkh_scope_begin): no model is split */
+  char **outs; /* pkbt_list_outputs: output files there at the start */
   size_t outcap, nouts;
 } pkbt_b;
 
@@ -759,14 +819,16 @@ static size_t pkbt_first(const pkbt_b *b, const char *path)
    (Every earlier line of the file has its key; no failure unless failures
    are not retried; the output exists when a model of it succeeded.)  Counts
    the skipped models and earlier failures into fr when it does. */
-static bool pkbt_done(const pkbt_b *b, pkbt_fileres *fr, const char *path, uint64_t file_key, const char *out)
+static bool pkbt_done(const pkbt_b *b, pkbt_fileres *fr, const char *path, uint64_t file_key, uint64_t stat_key,
+                      const char *out)
 {
   bool any_ok = false;
   size_t i0 = pkbt_first(b, path), i = i0, failed = 0;
   if (i0 == b->old.n) return false;
   for (; i < b->old.n && !strcmp(b->old.v[i].file, path); i++) {
     const pkbt_old *l = &b->old.v[i];
-    if (l->file_key != file_key || (l->failed && b->o->retry_failed)) return false;
+    if (!(file_key ? l->file_key == file_key : stat_key && l->stat_key == stat_key)) return false;
+    if (l->failed && b->o->retry_failed) return false;
     any_ok |= l->line_ok;
     failed += l->failed;
   }
@@ -811,6 +873,8 @@ static void pkbt_line(const pkbt_b *b, pkbt_fileres *fr, const char *path, const
   pkbt_hex(l, key);
   pkbt_puts(l, "\",\"file_key\":\"");
   pkbt_hex(l, file_key);
+  pkbt_puts(l, "\",\"stat_key\":\"");
+  pkbt_hex(l, fr->stat_key);
   pkbt_puts(l, "\",\"run\":\"");
   pkbt_puts(l, b->run);
   pkbt_puts(l, "\"}\n");
@@ -841,27 +905,17 @@ __attribute__((noinline)) static bool pkbt_try_read(const char *path, const char
   return true;
 }
 
-/* Room in the interning table, made before a file of len bytes is read,
-   for as many lists again as the text promises (8 bytes of text a list),
-   when that is 1 MB of text or more, so the table is not rebuilt in the
-   middle of a rewrite (a rebuild holds a shard's lock, which other
-   workers wait on); the reader would make room only for what it reads.
-   A large text gets room for the lists its rewriting makes too (about as
-   many as it reads: the unit-law model's rewrite adds 60%).  A fresh
-   batch of several files gets it at its first read for that file's size
-   times the number of files (at most 8 MB of text, so a first file larger
-   than the rest costs at most 24 MB): one block for every shard's array,
-   with huge pages asked for.  Not when an earlier summary is being
-   resumed: most files are then skipped. */
-#define PKBT_RESERVE_TEXT ((size_t)8 << 20)
-static void pkbt_reserve(pkbt_b *b, size_t len)
+/* Room in the interning table (the file's scope's, in a batch of
+   several files), made before a file of len bytes is read, for as many
+   lists again as the text promises (8 bytes of text a list), when that
+   is 1 MB of text or more, so the table is not rebuilt in the middle of
+   a rewrite (a rebuild holds a shard's lock, which other workers wait
+   on); the reader would make room only for what it reads.  A large text
+   gets room for the lists its rewriting makes too (about as many as it
+   reads: the unit-law model's rewrite adds 60%). */
+static void pkbt_reserve(size_t len)
 {
-  size_t text = len;
-  if (b->nfiles > 1 && !b->old.n && !b->scoped && !atomic_flag_test_and_set(&b->reserved)) {
-    size_t all = len < PKBT_RESERVE_TEXT / b->nfiles ? len * b->nfiles : PKBT_RESERVE_TEXT;
-    if (all > text) text = all;
-  }
-  if (text >= (1u << 20)) pkh_reserve(text / 8);
+  if (len >= (1u << 20)) pkh_reserve(len / 8);
 }
 
 /* Rewrite m on worker k under its limits: true with *r and *changed, or
@@ -1022,6 +1076,28 @@ static char *pkbt_stdin(size_t *len)
 /* Input file i on worker k: skipped when done, else its models
    rewritten and its output written (atomically) into fr; the summary is
    the committer's.  Any thread. */
+/* How long before it is read an input must have changed last for its
+   status to stand for its text on a rerun: a later change, even to the
+   same size, then shows in its change time on any file system whose
+   timestamps are finer than this (git's "racy" index entries). */
+#define PKBT_SETTLED_S 2
+
+/* The stat key of an input of status st, read just now: its device,
+   inode, size, modification and change times under the batch's rules key
+   (0 when it is no regular file or changed too lately to be told from a
+   change to come).  A rerun that finds the same key skips the file
+   without reading it. */
+static uint64_t pkbt_stat_key(const pkbt_b *b, const struct stat *st)
+{
+  time_t settled = time(NULL) - PKBT_SETTLED_S;
+  if (!S_ISREG(st->st_mode) || st->st_mtim.tv_sec > settled || st->st_ctim.tv_sec > settled) return 0;
+  uint64_t f[7] = { (uint64_t)st->st_dev,         (uint64_t)st->st_ino,          (uint64_t)st->st_size,
+                    (uint64_t)st->st_mtim.tv_sec, (uint64_t)st->st_mtim.tv_nsec, (uint64_t)st->st_ctim.tv_sec,
+                    (uint64_t)st->st_ctim.tv_nsec };
+  uint64_t h = pkbt_hash_text(b->base_key, (const char *)f, sizeof f);
+  return h ? h : 1;
+}
+
 /* Read the models of file path (text, len bytes, read from t0 on) and
    rewrite them on worker k, their lines and outputs into fr.  Throws only
    what stops the batch. */
@@ -1029,7 +1105,7 @@ static void pkbt_models_of(pkbt_b *b, int k, pkbt_fileres *fr, const char *path,
                            uint64_t file_key, double t0)
 {
   pk_val ms = PK_NIL;
-  pkbt_reserve(b, len);
+  pkbt_reserve(len);
   if (!pkbt_try_read(path, text, len, &ms)) {
     if (pko_err.status == PK_STATUS_INTERRUPT) pko_throw_at(PK_STATUS_INTERRUPT, NULL, "interrupted");
     pkbt_line(b, fr, path, NULL, "error", pko_err.msg, 0, 0, 0, 0, 0, file_key);
@@ -1072,10 +1148,17 @@ static void pkbt_file(pkbt_b *b, int k, size_t i, pkbt_fileres *fr)
   pkbt_ctx(b, k);
   double t0 = pkbt_now();
   size_t len;
-  char *text = !strcmp(in->path, "-") ? pkbt_stdin(&len) : pkr_slurp(in->path, &len);
-  char *out = pkbt_join(b->dir, strlen(b->dir), in->rel, strlen(in->rel));
+  char *text = NULL, *out = pkbt_join(b->dir, strlen(b->dir), in->rel, strlen(in->rel));
+  bool std_in = !strcmp(in->path, "-");
+  struct stat st;
+  if (!std_in && b->old.n && stat(in->path, &st) == 0 && pkbt_done(b, fr, in->path, 0, pkbt_stat_key(b, &st), out)) {
+    fr->skipped = fr->unread = true;
+    goto done;
+  }
+  text = std_in ? pkbt_stdin(&len) : pkr_slurp_stat(in->path, &len, &st);
+  fr->stat_key = text && !std_in ? pkbt_stat_key(b, &st) : 0;
   uint64_t file_key = text ? pkbt_hash_text(b->base_key, text, len) : 0;
-  if (text && pkbt_done(b, fr, in->path, file_key, out)) {
+  if (text && pkbt_done(b, fr, in->path, file_key, 0, out)) {
     fr->skipped = true;
     goto done;
   }
@@ -1108,6 +1191,7 @@ static void pkbt_commit(pkbt_b *b, pkbt_fileres *fr)
     b->batch_timeout = true;
   } else if (fr->skipped) {
     b->files_skipped++;
+    b->files_unread += fr->unread;
     b->models_skipped += fr->models_skipped;
     b->failed_before += fr->failed_before;
   } else {
@@ -1256,7 +1340,7 @@ static void pkbt_compact(pkbt_b *b)
   pkp_buf t;
   pkp_init(&t);
   for (size_t i = 0; i < all.n; i++) {
-    pkbt_puts(&t, all.v[i].text);
+    pkp_puts(&t, all.v[i].text, all.v[i].len);
     pkp_putc(&t, '\n');
   }
   pkbt_olds_free(&all);
@@ -1273,8 +1357,11 @@ static void pkbt_stats(pkbt_b *b)
   uint64_t steps = 0;
   for (int k = 0; k < b->nctx; k++)
     if (b->ctx[k]) steps += pkrw_get_stats(b->ctx[k])->steps;
-  fprintf(stderr, "stats: files %zu done, %zu skipped; models %zu (ok %zu, unchanged %zu, failed %zu), %zu skipped\n",
-          b->files_done, b->files_skipped, b->models, b->ok, b->unchanged, b->failed, b->models_skipped);
+  fprintf(stderr,
+          "stats: files %zu done, %zu skipped (%zu by their status alone); models %zu (ok %zu, unchanged %zu, failed "
+          "%zu), %zu skipped\n",
+          b->files_done, b->files_skipped, b->files_unread, b->models, b->ok, b->unchanged, b->failed,
+          b->models_skipped);
   fprintf(stderr, "stats: read %.3f s, rewrite %.3f s, write %.3f s%s, total %.3f s (start and rules %.3f s)\n",
           b->t_read, b->t_rewrite, b->t_write, b->res ? " (summed over workers)" : "", total, b->t_start);
   fprintf(stderr, "stats: rewrites %llu (%.0f/s of the rewrite phase), relation queries %llu, %.0f models/s\n",

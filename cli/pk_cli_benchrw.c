@@ -403,7 +403,7 @@ static void pkcli_benchrw_rewrite_stats(const char *err, pkcli_benchrw_one *r, l
   for (const char *p = err; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
     unsigned long long a, b;
     double rd, rw, rate = 0;
-    if (sscanf(p, "stats: files %llu done, %*u skipped; models %llu", &a, &b) == 2) {
+    if (sscanf(p, "stats: files %llu done, %*u skipped (%*u by their status alone); models %llu", &a, &b) == 2) {
       *files_done = (long long)a;
       r->models = (long long)b;
     } else if (sscanf(p, "stats: read %lf s, rewrite %lf s", &rd, &rw) == 2)

@@ -1219,10 +1219,18 @@ static char *pkr_readall(int fd, size_t cap, size_t want, size_t *len)
    once the size is read (a rerun of a batch reads every input). */
 char *pkr_slurp(const char *path, size_t *len)
 {
+  struct stat st;
+  return pkr_slurp_stat(path, len, &st);
+}
+
+char *pkr_slurp_stat(const char *path, size_t *len, struct stat *stp)
+{
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return NULL;
   struct stat st;
-  bool sized = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
+  if (fstat(fd, &st) != 0) st = (struct stat){ 0 };
+  *stp = st;
+  bool sized = S_ISREG(st.st_mode) && st.st_size > 0;
   size_t n = 0, cap = sized ? (size_t)st.st_size + 2 : 4096;
   pko_catch c;
   bool guard = pko_handler != NULL; /* without a handler, out of memory exits */

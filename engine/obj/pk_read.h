@@ -84,5 +84,9 @@ void pkr_forget(pk_val v);
 /* Read a whole file into a NUL-terminated malloc'd buffer; NULL on error
    (errno set).  Out of memory is pko_oom's (a throw or the exit). */
 char *pkr_slurp(const char *path, size_t *len);
+/* pkr_slurp, and *st the file's status as it was opened (zeroed when
+   fstat failed). */
+struct stat;
+char *pkr_slurp_stat(const char *path, size_t *len, struct stat *st);
 
 #endif

@@ -24,8 +24,8 @@ After every kill: each output file under its final name equals the
 reference's (no partial file has a final name) and every summary line is a
 whole line of the reference's.  After the completing rerun: (a) the same
 output files, byte for byte; (b) DIR/summary.jsonl has exactly one line per
-model with the reference's status, message, counts and keys (seconds and
-run ids aside); (c) no temporary file (*.tmp*) anywhere in DIR.  The kills
+model with the reference's status, message, counts and keys (seconds, run
+ids and stat keys aside: a file read within 2 s of its last change has none); (c) no temporary file (*.tmp*) anywhere in DIR.  The kills
 are counted by where they landed.
 
 Four focused checks kill inside a write for certain: RLIMIT_FSIZE makes the
@@ -45,7 +45,7 @@ RULES = os.path.join(ROOT, "bench", "unitlaw.scm")
 SEED = int(os.environ.get("PK_KILL_SEED", "1"))
 SINGLES, FINISHED, KILLS_PER_J = 1, 2, 10
 BASE = ["rewrite", "--rules", RULES, "--relation", "unit-law", "--max-steps", "1000"]
-NOISE = re.compile(r',"(seconds|run)":("[^"]*"|[-+.0-9eE]+)')
+NOISE = re.compile(r',"(seconds|stat_key|run)":("[^"]*"|[-+.0-9eE]+)')
 rnd = random.Random(SEED)
 kills = []  # (where the kill landed) per kill
 

@@ -25,7 +25,7 @@ def rewrite(model, out, workers, *extra):
 def summary(out):
     with open(os.path.join(out, "summary.jsonl")) as f:
         line = json.loads(f.readline())
-    for k in ("seconds", "run"):
+    for k in ("seconds", "run", "stat_key"):
         line.pop(k, None)
     return line
 
