@@ -184,11 +184,16 @@ static int pkt_distance(const pkt_pu_info *a, const pkt_pu_info *b)
 
 /* ---- topology ------------------------------------------------------------------ */
 
-/* A loaded topology for src, or NULL (flat).  Cost: one hwloc load. */
+/* A loaded topology for src, or NULL (flat).  Cost: one hwloc load.
+   The system's comes from the operating system alone: hwloc's x86
+   component runs cpuid on each PU in turn, moving the thread there, and
+   each move waits for the PU (1-4 ms of a worker pool's start here),
+   for nothing the plan reads (cores, caches and NUMA nodes are in sysfs). */
 static hwloc_topology_t pkt_load_topology(pkt_source src, const char *synthetic)
 {
   hwloc_topology_t topo;
   if (src == PKT_FLAT || hwloc_topology_init(&topo) != 0) return NULL;
+  if (src == PKT_SYSTEM) hwloc_topology_set_components(topo, HWLOC_TOPOLOGY_COMPONENTS_FLAG_BLACKLIST, "x86");
   if ((src == PKT_SYNTHETIC && (!synthetic || hwloc_topology_set_synthetic(topo, synthetic) != 0)) ||
       hwloc_topology_load(topo) != 0) {
     hwloc_topology_destroy(topo);
