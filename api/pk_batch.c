@@ -655,8 +655,9 @@ typedef struct pkbt_b {
   double t0, t_start, t_read, t_rewrite, t_write, last_draw;
   uint64_t deadline; /* the batch's --timeout, or 0 */
   bool batch_timeout;
-  bool scoped; /* each file's lists in a scope of its thread (pkh_scope_begin): no model is split */
-  char **outs; /* pkbt_list_outputs: output files there at the start */
+  bool files_started; /* rules, inputs, summary and output directory were fine */
+  bool scoped;        /* each file's lists in a scope of its thread (pkh_scope_begin): no model is split */
+  char **outs;        /* pkbt_list_outputs: output files there at the start */
   size_t outcap, nouts;
 } pkbt_b;
 
@@ -735,6 +736,7 @@ static void pkbt_index(pkbt_b *b)
 {
   b->oldix = pkbt_file_table(&b->old, &b->oldcap);
   for (size_t i = 0; i < b->old.n; i++) {
+    if (i && b->old.v[i].file == b->old.v[i - 1].file) continue; /* the same run of lines (pkbt_read_summary) */
     size_t *s = pkbt_file_slot(&b->old, b->oldix, b->oldcap, b->old.v[i].file);
     if (!*s) *s = i + 1;
   }
@@ -1137,9 +1139,22 @@ static void pkbt_models(pkbt_b *b, int k, pkbt_fileres *fr, const char *path, co
   pkh_scope_end();
 }
 
+/* Is input in (output out) done by an earlier run, by its status alone
+   (pkbt_stat_key)?  Then fr says it was skipped.  One stat. */
+static bool pkbt_skip_unread(const pkbt_b *b, const pkbt_in *in, const char *out, pkbt_fileres *fr)
+{
+  struct stat st;
+  if (!b->old.n || !strcmp(in->path, "-") || stat(in->path, &st) != 0 ||
+      !pkbt_done(b, fr, in->path, 0, pkbt_stat_key(b, &st), out))
+    return false;
+  fr->skipped = fr->unread = true;
+  return true;
+}
+
 static void pkbt_file(pkbt_b *b, int k, size_t i, pkbt_fileres *fr)
 {
   const pkbt_in *in = &b->ins->v[i];
+  if (fr->skipped) return; /* by pkbt_pool's first look */
   if (pkbt_signalled()) pko_throw_at(PK_STATUS_INTERRUPT, NULL, "interrupted");
   if (b->deadline && pko_now_ns() >= b->deadline) {
     fr->batch_timeout = true;
@@ -1151,10 +1166,7 @@ static void pkbt_file(pkbt_b *b, int k, size_t i, pkbt_fileres *fr)
   char *text = NULL, *out = pkbt_join(b->dir, strlen(b->dir), in->rel, strlen(in->rel));
   bool std_in = !strcmp(in->path, "-");
   struct stat st;
-  if (!std_in && b->old.n && stat(in->path, &st) == 0 && pkbt_done(b, fr, in->path, 0, pkbt_stat_key(b, &st), out)) {
-    fr->skipped = fr->unread = true;
-    goto done;
-  }
+  if (pkbt_skip_unread(b, in, out, fr)) goto done;
   text = std_in ? pkbt_stdin(&len) : pkr_slurp_stat(in->path, &len, &st);
   fr->stat_key = text && !std_in ? pkbt_stat_key(b, &st) : 0;
   uint64_t file_key = text ? pkbt_hash_text(b->base_key, text, len) : 0;
@@ -1289,11 +1301,25 @@ static void pkbt_tasks(void *env, pkrw_ctx *c, size_t n)
 }
 
 /* The files on the pool's workers; results committed in input order as
-   they complete (a file done out of order waits for those before it). */
+   they complete (a file done out of order waits for those before it).  A
+   rerun first stats every file: what its status says is done is
+   committed without a task, and the pool (its threads started at its
+   first query) runs only when something is left. */
 static void pkbt_pool(pkbt_b *b)
 {
-  size_t n = b->nfiles, next = 0;
+  size_t n = b->nfiles, next = 0, todo = n;
   b->res = pko_xcalloc(n, sizeof *b->res);
+  for (size_t i = 0; b->old.n && i < n; i++) { /* a rerun: what a stat says is done costs no task */
+    const pkbt_in *in = &b->ins->v[i];
+    char *out = pkbt_join(b->dir, strlen(b->dir), in->rel, strlen(in->rel));
+    if (pkbt_skip_unread(b, in, out, &b->res[i])) {
+      atomic_store(&b->res[i].ready, true);
+      todo--;
+    }
+    free(out);
+  }
+  while (next < n && atomic_load(&b->res[next].ready)) pkbt_commit(b, &b->res[next++]);
+  if (!todo) return;
   pkbt_cur = b;
   pkw_query *q = pkw_query_start(&pkbt_ops, pkbt_range(0, n), -1);
   pk_val a;
@@ -1312,9 +1338,13 @@ static void pkbt_last_groups(pkbt_olds *o)
   size_t cap, *tab = pkbt_file_table(o, &cap);
   size_t *owner = pko_xmalloc((o->n + 1) * sizeof *owner), *last = pko_xmalloc((o->n + 1) * sizeof *last);
   for (size_t i = 0; i < o->n; i++) {
-    size_t *s = pkbt_file_slot(o, tab, cap, o->v[i].file);
-    if (!*s) *s = i + 1;
-    owner[i] = *s - 1;
+    if (i && o->v[i].file == o->v[i - 1].file) { /* the same run of lines (pkbt_read_summary) */
+      owner[i] = owner[i - 1];
+    } else {
+      size_t *s = pkbt_file_slot(o, tab, cap, o->v[i].file);
+      if (!*s) *s = i + 1;
+      owner[i] = *s - 1;
+    }
     last[owner[i]] = i;
   }
   size_t k = 0;
@@ -1410,6 +1440,7 @@ static void pkbt_body(pkbt_b *b, pkbt_ins *ins)
   fseek(b->sum, 0, SEEK_END);
   b->sum_start = ftell(b->sum);
   b->t_start = pkbt_now() - b->t0;
+  b->files_started = true;
   b->scoped = ins->n > 1; /* one file: its model may be split, and nothing follows it */
   if (b->nctx > 1 && ins->n > 1) {
     pkbt_pool(b);
@@ -1473,7 +1504,7 @@ int pkbt_run(const pkbt_opts *o)
             b.models_skipped);
   if (b.failed_before) fprintf(stderr, "; %zu of those models failed (--retry-failed redoes them)", b.failed_before);
   if (b.files_skipped) fputc('\n', stderr);
-  if (o->stats && b.ctx[0]) pkbt_stats(&b);
+  if (o->stats && b.files_started) pkbt_stats(&b);
   if (!status && b.batch_timeout) {
     fprintf(stderr, "pkanren rewrite: time limit of %g s reached (--timeout): %zu of %zu files done\n", o->timeout,
             b.files_done, b.nfiles);

@@ -259,6 +259,8 @@ check "stat key exit 0" test $st = 0
 check "stat key written" bash -c "grep -c '\"stat_key\":\"[0-9a-f]\{16\}\"' outs/summary.jsonl | grep -qx 2 && ! grep -q '\"stat_key\":\"0\{16\}\"' outs/summary.jsonl"
 "$P" rewrite --stats --rules rules.scm --relation unit sk -o outs 2> errs2
 check "rerun skips both unread" has errs2 'files 0 done, 2 skipped (2 by their status alone)'
+"$P" rewrite -j 2 --stats --rules rules.scm --relation unit sk -o outs 2> errs2j
+check "-j 2 rerun skips both unread, no pool" has errs2j 'files 0 done, 2 skipped (2 by their status alone)'
 printf '(model s2 (output (mul c 1)))\n' > sk/b.model
 touch -r sk/a.model sk/b.model
 sleep 2.1 # settled: only the change time tells
