@@ -1193,7 +1193,7 @@ PKB_PRIM(pkb_vector_ref)
 PKB_PRIM(pkb_vector_set)
 {
   pko_vector *v = pkb_check_vec("vector-set!", argv[0]);
-  pko_mutations++;
+  pko_note_store(argv[2]);
   v->items[pkb_index("vector-set!", argv[1], v->len, argv[0])] = argv[2];
   return PK_VOID;
 }
@@ -1201,7 +1201,7 @@ PKB_PRIM(pkb_vector_set)
 PKB_PRIM(pkb_vector_fill)
 {
   pko_vector *v = pkb_check_vec("vector-fill!", argv[0]);
-  pko_mutations++;
+  pko_note_store(argv[1]);
   for (uint32_t i = 0; i < v->len; i++) v->items[i] = argv[1];
   return PK_VOID;
 }

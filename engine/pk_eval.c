@@ -243,22 +243,20 @@ pk_val pke_eval(const pke_node *n, pke_env *e)
       }
       return v;
     }
-    case PKE_LSET:
-      pko_mutations += !n->flags; /* a set!, not an inner definition */
-      pke_up(e, n->a)->v[n->b] = pke_eval(n->x, e);
+    case PKE_LSET: {
+      pk_val v = pke_eval(n->x, e);
+      if (!n->flags) pko_note_store(v); /* a set!, not an inner definition */
+      pke_up(e, n->a)->v[n->b] = v;
       return PK_VOID;
+    }
     case PKE_GSET:
-      pko_mutations++;
       if (pko_as_sym(n->v)->value == PK_UNBOUND) {
         pko_where = &n->pos;
         pko_error("set!: variable %s is not bound", pko_symname(n->v));
       }
-      pko_as_sym(n->v)->value = pke_eval(n->x, e);
+      pko_note_store(pko_as_sym(n->v)->value = pke_eval(n->x, e));
       return PK_VOID;
-    case PKE_GDEF:
-      pko_mutations++;
-      pko_as_sym(n->v)->value = pke_eval(n->x, e);
-      return PK_VOID;
+    case PKE_GDEF: pko_note_store(pko_as_sym(n->v)->value = pke_eval(n->x, e)); return PK_VOID;
     case PKE_IF: n = pko_truthy(pke_leaf(n->x, e)) ? n->y : n->z; continue;
     case PKE_SEQ:
       for (int i = 0; i < n->n - 1; i++) pke_eval(n->kids[i], e);

@@ -477,11 +477,31 @@ _Noreturn void pko_oom(void);
    the unlock.  Incremented before the lock, decremented after it. */
 extern _Thread_local int pko_oom_fatal;
 
-/* Stores this thread's program made into a place that outlives the
-   call making them: set! of a variable, a global definition, vector-set!
-   and vector-fill!.  A caller that gives back the terms a call made
-   (pkh_scope_end) only does so when this did not move meanwhile. */
+/* Stores this thread's program made into a place that may outlive the
+   call making them (set! of a variable, a global definition, vector-set!,
+   vector-fill!), of a value that may hold a pair (pko_holdsp).  A caller
+   that gives back the terms a call made (pkh_scope_end) only does so when
+   this did not move meanwhile. */
 extern _Thread_local uint64_t pko_mutations;
+/* May v hold a pair, itself or through what it refers to?  Not a fixnum,
+   character, immediate, symbol, string, number or tensor.  Two tests for
+   most values. */
+static inline bool pko_holdsp(pk_val v)
+{
+  if (pko_pairp(v)) return true;
+  switch ((int)pko_typeof(v)) {
+  case 0:
+  case PK_T_SYMBOL:
+  case PK_T_STRING:
+  case PK_T_FLONUM:
+  case PK_T_INT:
+  case PK_T_RATIO:
+  case PK_T_TENSOR: return false;
+  default: return true;
+  }
+}
+/* A store of v (pko_mutations). */
+static inline void pko_note_store(pk_val v) { pko_mutations += pko_holdsp(v); }
 
 /* malloc, calloc, realloc and strdup that never return NULL (pko_oom).
    A size of 0 allocates 1 byte. */

@@ -615,6 +615,30 @@ static void test_model(void **state)
   assert_int_equal(pk_rewrite_model(E, pk_term_car(ms), "kanren", "eq_comm", NULL, 100, &out, &info), PK_ERUNTIME);
 }
 
+/* Program text's stores, as pko_mutations counts them (the batch keeps a
+   scope's lists when it moved): only a value that may hold a pair. */
+static uint64_t stores_of(const char *text)
+{
+  uint64_t m0 = pko_mutations;
+  assert_int_equal(pk_load_string(E, "stores", text, strlen(text)), PK_OK);
+  return pko_mutations - m0;
+}
+
+/* Which stores may keep a term, and which cannot. */
+static void test_stores(void **state)
+{
+  (void)state;
+  assert_true(stores_of("(define st-v (make-vector 3 0))") == 1); /* a vector may come to hold one */
+  assert_true(stores_of("(define st-x 1)") == 0);
+  assert_true(stores_of("(vector-set! st-v 0 5) (vector-fill! st-v 'a) (set! st-x 2.5)") == 0);
+  assert_true(stores_of("(let ((i 0)) (set! i (+ i 1)) (define (f) i) (f))") == 0);
+  assert_true(stores_of("(vector-set! st-v 1 (list 1 2))") == 1);
+  assert_true(stores_of("(vector-fill! st-v (vector 1))") == 1);
+  assert_true(stores_of("(set! st-x '(a))") == 1);
+  assert_true(stores_of("(let ((y 0)) (set! y (lambda () y)) 0)") == 1);
+  assert_true(stores_of("(define st-l (list 1))") == 1);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -628,6 +652,7 @@ int main(void)
     cmocka_unit_test(test_split),
     cmocka_unit_test(test_errors),
     cmocka_unit_test(test_model),
+    cmocka_unit_test(test_stores),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
