@@ -482,7 +482,7 @@ extern _Thread_local int pko_oom_fatal;
    vector-fill!), of a value that may hold a pair (pko_holdsp).  A caller
    that gives back the terms a call made (pkh_scope_end) only does so when
    this did not move meanwhile. */
-extern _Thread_local uint64_t pko_mutations;
+extern _Thread_local uint64_t pko_mutations __attribute__((tls_model("initial-exec")));
 /* May v hold a pair, itself or through what it refers to?  Not a fixnum,
    character, immediate, symbol, string, number or tensor.  Two tests for
    most values. */
