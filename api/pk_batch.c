@@ -368,8 +368,8 @@ static void pkbt_fields_of(const char *line, const char *e, pkbt_fields *f)
   }
 }
 
-/* Does text at p start with the literal lit? */
-#define pkbt_at(p, lit) (!memcmp((p), lit, sizeof lit - 1))
+/* Does the text at p, which ends at e, start with the literal lit? */
+#define pkbt_at(p, e, lit) ((size_t)((e) - (p)) >= sizeof lit - 1 && !memcmp((p), lit, sizeof lit - 1))
 
 /* pkbt_fields_of for a line as pkbt_line writes it, of len bytes: the
    fields where it puts them, checked, so that a rerun does not scan the
@@ -379,25 +379,25 @@ static bool pkbt_fields_fast(const char *line, size_t len, pkbt_fields *f)
 {
   static const char tail[] = ",\"file_key\":\"0123456789abcdef\",\"stat_key\":\"0123456789abcdef\",\"run\":\"";
   const char *p = line, *e = line + len;
-  if (len < 64 + sizeof tail || !pkbt_at(p, "{\"model\":") || !pkbt_at(e - 2, "\"}")) return false;
+  if (len < 64 + sizeof tail || !pkbt_at(p, e, "{\"model\":") || !pkbt_at(e - 2, e, "\"}")) return false;
   p += 9;
-  if (pkbt_at(p, "null"))
+  if (pkbt_at(p, e, "null"))
     p += 4;
   else if (*p == '"' && (p = pkbt_str_end(p + 1, e)) < e)
     p++;
-  if (!pkbt_at(p, ",\"file\":\"")) return false;
+  if (!pkbt_at(p, e, ",\"file\":\"")) return false;
   f->file.p = p += 9;
   p = pkbt_str_end(p, e);
   f->file.n = (size_t)(p - f->file.p);
-  if (!pkbt_at(p, "\",\"status\":\"")) return false;
+  if (!pkbt_at(p, e, "\",\"status\":\"")) return false;
   f->status.p = p += 12;
   if (!(p = memchr(p, '"', (size_t)(e - p)))) return false;
   f->status.n = (size_t)(p - f->status.p);
   const char *r = e - 2;
   while (r > p && r[-1] != '"') r--;
   const char *t = r - (sizeof tail - 1);
-  if (t <= p || !pkbt_at(t, ",\"file_key\":\"") || !pkbt_at(t + 29, "\",\"stat_key\":\"") ||
-      !pkbt_at(t + 59, "\",\"run\":\""))
+  if (t <= p || !pkbt_at(t, e, ",\"file_key\":\"") || !pkbt_at(t + 29, e, "\",\"stat_key\":\"") ||
+      !pkbt_at(t + 59, e, "\",\"run\":\""))
     return false;
   f->file_key = (pkbt_span){ t + 13, 16 };
   f->stat_key = (pkbt_span){ t + 43, 16 };
