@@ -230,11 +230,11 @@ static void pkbt_inputs(const pkbt_opts *o, pkbt_ins *l)
     }
     free(text);
   }
-  qsort(l->v, l->n, sizeof *l->v, pkbt_cmp_path);
+  if (l->n > 1) qsort(l->v, l->n, sizeof *l->v, pkbt_cmp_path);
   if (o->shard_n > 0) {
     size_t lo = l->n * (size_t)(o->shard_i - 1) / (size_t)o->shard_n,
            hi = l->n * (size_t)o->shard_i / (size_t)o->shard_n;
-    memmove(l->v, l->v + lo, (hi - lo) * sizeof *l->v);
+    if (lo) memmove(l->v, l->v + lo, (hi - lo) * sizeof *l->v);
     l->n = hi - lo;
   }
   pkbt_in **byrel = pko_xmalloc((l->n + 1) * sizeof *byrel);

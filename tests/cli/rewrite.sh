@@ -277,5 +277,13 @@ sed 's/,"stat_key":"[0-9a-f]*"//' outs/summary.jsonl > outs/old.jsonl && mv outs
 "$P" rewrite --stats --rules rules.scm --relation pingpong sk -o outs 2> errs5
 check "older summary: skipped by the text's key" has errs5 'files 0 done, 2 skipped (0 by their status alone)'
 
+# 15. an empty directory, alone and as a shard: nothing to do, exit 0
+mkdir -p emptyd
+"$P" rewrite --rules rules.scm --relation unit emptyd -o oute0 2> erre0; st=$?
+check "empty directory exit 0" test $st = 0
+check "empty directory: empty summary" test ! -s oute0/summary.jsonl
+"$P" rewrite --shard 2/3 --rules rules.scm --relation unit emptyd -o oute1 2> erre1; st=$?
+check "empty directory shard exit 0" test $st = 0
+
 echo "rewrite.sh: $((n - fails)) of $n checks passed"
 [ $fails = 0 ]
