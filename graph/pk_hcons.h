@@ -25,7 +25,8 @@
 ** The table is process-wide, split in 64 shards by hash.  Lookups probe a
 ** shard without a lock; a miss takes the shard's lock, probes again and
 ** inserts.  So any number of threads may intern at once.  Interned terms
-** live as long as the process (the table references them).
+** live as long as the process (the table references them), except those
+** made in a scope (pkh_scope_begin, below), which live as long as it.
 **
 ** Memory (64-bit) per distinct list of n elements: a 32-byte node, n - 1
 ** 16-byte pairs, and 12 bytes per table slot (value and hash) at a load
