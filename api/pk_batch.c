@@ -1075,9 +1075,6 @@ static char *pkbt_stdin(size_t *len)
   return s;
 }
 
-/* Input file i on worker k: skipped when done, else its models
-   rewritten and its output written (atomically) into fr; the summary is
-   the committer's.  Any thread. */
 /* How long before it is read an input must have changed last for its
    status to stand for its text on a rerun: a later change, even to the
    same size, then shows in its change time on any file system whose
@@ -1151,6 +1148,9 @@ static bool pkbt_skip_unread(const pkbt_b *b, const pkbt_in *in, const char *out
   return true;
 }
 
+/* Input file i on worker k: skipped when done, else its models
+   rewritten and its output written (atomically) into fr; the summary is
+   the committer's.  Any thread. */
 static void pkbt_file(pkbt_b *b, int k, size_t i, pkbt_fileres *fr)
 {
   const pkbt_in *in = &b->ins->v[i];
@@ -1166,7 +1166,7 @@ static void pkbt_file(pkbt_b *b, int k, size_t i, pkbt_fileres *fr)
   char *text = NULL, *out = pkbt_join(b->dir, strlen(b->dir), in->rel, strlen(in->rel));
   bool std_in = !strcmp(in->path, "-");
   struct stat st;
-  if (pkbt_skip_unread(b, in, out, fr)) goto done;
+  if (!b->res && pkbt_skip_unread(b, in, out, fr)) goto done; /* on the pool, pkbt_pool's first look did it */
   text = std_in ? pkbt_stdin(&len) : pkr_slurp_stat(in->path, &len, &st);
   fr->stat_key = text && !std_in ? pkbt_stat_key(b, &st) : 0;
   uint64_t file_key = text ? pkbt_hash_text(b->base_key, text, len) : 0;
@@ -1307,19 +1307,19 @@ static void pkbt_tasks(void *env, pkrw_ctx *c, size_t n)
    first query) runs only when something is left. */
 static void pkbt_pool(pkbt_b *b)
 {
-  size_t n = b->nfiles, next = 0, todo = n;
+  size_t n = b->nfiles, next = 0, left = n;
   b->res = pko_xcalloc(n, sizeof *b->res);
   for (size_t i = 0; b->old.n && i < n; i++) { /* a rerun: what a stat says is done costs no task */
     const pkbt_in *in = &b->ins->v[i];
     char *out = pkbt_join(b->dir, strlen(b->dir), in->rel, strlen(in->rel));
     if (pkbt_skip_unread(b, in, out, &b->res[i])) {
       atomic_store(&b->res[i].ready, true);
-      todo--;
+      left--;
     }
     free(out);
   }
   while (next < n && atomic_load(&b->res[next].ready)) pkbt_commit(b, &b->res[next++]);
-  if (!todo) return;
+  if (!left) return;
   pkbt_cur = b;
   pkw_query *q = pkw_query_start(&pkbt_ops, pkbt_range(0, n), -1);
   pk_val a;

@@ -501,6 +501,14 @@ static _Atomic unsigned pkh_scopes_on;  /* scopes open on all threads (checked i
 static _Atomic uint64_t pkh_epoch_n;    /* scopes ended on all threads */
 static _Atomic uint32_t pkh_id_floor;   /* ids up to this were a kept scope's: never handed out again */
 
+/* This thread's scope when it is in one, else NULL.  A thread-local load
+   and a test. */
+static inline pkh_scope *pkh_scope_open(void)
+{
+  pkh_scope *s = pkh_sc;
+  return s && s->on ? s : NULL;
+}
+
 /* Grow a vector of pointers *v of *cap to hold one more. */
 static void pkh_vgrow(void ***v, size_t n, size_t *cap)
 {
@@ -516,8 +524,8 @@ static void pkh_vgrow(void ***v, size_t n, size_t *cap)
    when it has none), else a new one. */
 static pkh_chunk *pkh_nextchunk(void)
 {
-  pkh_scope *s = pkh_sc;
-  if (!s || !s->on) return pkh_newchunk();
+  pkh_scope *s = pkh_scope_open();
+  if (!s) return pkh_newchunk();
   if (++s->at == s->nchunk) {
     pkh_vgrow((void ***)&s->chunk, s->nchunk, &s->capchunk);
     s->chunk[s->nchunk++] = pkh_newchunk();
@@ -532,8 +540,8 @@ static void *pkh_alloc(size_t bytes)
   if (bytes > PKH_LONG) {
     void *p = GC_malloc_atomic_uncollectable(bytes);
     if (!p) pkh_oom();
-    pkh_scope *s = pkh_sc;
-    if (s && s->on) {
+    pkh_scope *s = pkh_scope_open();
+    if (s) {
       pkh_vgrow(&s->longs, s->nlong, &s->caplong);
       s->longs[s->nlong++] = p;
     }
@@ -740,8 +748,8 @@ static void pkh_scope_keep(pkh_scope *s)
 
 void pkh_scope_end(void)
 {
-  pkh_scope *s = pkh_sc;
-  if (!s || !s->on) return;
+  pkh_scope *s = pkh_scope_open();
+  if (!s) return;
   if (s->mutations != pko_mutations) {
     pkh_scope_keep(s);
   } else {
@@ -761,7 +769,7 @@ void pkh_scope_end(void)
   atomic_fetch_add_explicit(&pkh_epoch_n, 1, memory_order_release);
 }
 
-bool pkh_scoped(void) { return pkh_sc && pkh_sc->on; }
+bool pkh_scoped(void) { return pkh_scope_open() != NULL; }
 
 uint64_t pkh_epoch(void) { return atomic_load_explicit(&pkh_epoch_n, memory_order_acquire); }
 
@@ -778,8 +786,8 @@ static inline pk_val pkh_find_add(uint32_t h, const pk_val *items, size_t n, pk_
   }
   pk_val v = pkh_probe(seen, h, items, n, tail, &at);
   if (v) return v;
-  pkh_scope *s = pkh_sc;
-  return n && s && s->on ? pkh_scope_list(s, h, items, n, tail) : pkh_add(sh, seen, at, h, items, n, tail);
+  pkh_scope *s = n ? pkh_scope_open() : NULL;
+  return s ? pkh_scope_list(s, h, items, n, tail) : pkh_add(sh, seen, at, h, items, n, tail);
 }
 
 /* ---- public -------------------------------------------------------------------- */
@@ -849,8 +857,8 @@ static char *pkh_maparrs(const size_t want[PKH_SHARDS])
 void pkh_reserve(size_t n)
 {
   pthread_once(&pkh_once, pkh_init_once);
-  pkh_scope *s = pkh_sc;
-  if (s && s->on) {
+  pkh_scope *s = pkh_scope_open();
+  if (s) {
     while ((s->count + n) * 4 > s->cap * 3) pkh_scope_grow(s);
     return;
   }

@@ -131,17 +131,20 @@ uint32_t pkh_hash(pk_val t);
    the thread's own table instead, where no other thread finds it, and
    pkh_scope_end gives all of them back at once: their memory is refilled
    by the thread's next scope, their ids handed out again.  So a batch's
-   memory stays that of its largest file, not the sum of its files.
+   memory stays that of its largest file, not the sum of its files.  A
+   scope in which the thread's program stored a value that may hold a
+   pair (pko_mutations) is kept instead: its lists stay where they are,
+   in no table, and their ids are never handed out again.
    The caller's contract: nothing made in a scope is used after it ends
-   (no cache, no variable of the program keeps one); while a scope is
-   open on any thread, no thread interns a list outside one (so a list
-   in a scope can never also be in the whole table); boxed atoms still go
-   to the whole table.  A scope's ids are above every id handed out
+   (no cache keeps one: the program's own stores are the case above);
+   while a scope is open on any thread, no thread interns a list outside
+   one (so a list in a scope can never also be in the whole table);
+   boxed atoms still go to the whole table.  A scope's ids are above every id handed out
    before it began.  pkh_scope_begin on a thread in a scope ends that
    one first; pkh_scope_end outside a scope does nothing. */
 void pkh_scope_begin(void);
 void pkh_scope_end(void);
-/* Is this thread in a scope?  One thread-local load. */
+/* Is this thread in a scope?  A thread-local load and a test. */
 bool pkh_scoped(void);
 /* The number of scopes ended on all threads so far: a cache that may hold
    lists of a scope drops them when this changes. */
