@@ -114,26 +114,72 @@ pk_val pkbt_load_rules(const char *path, const char *relation)
   return v;
 }
 
+/* ---- keys ---------------------------------------------------------------------------- */
+
+/* A file's text hashed eight bytes a step, continued from h (FNV-1a's
+   byte loop was a fifth of a rerun that finds everything done). */
+static uint64_t pkbt_hash_text(uint64_t h, const char *p, size_t n)
+{
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    memcpy(&w, p + i, 8);
+    h = (h ^ w) * 0x9E3779B97F4A7C15ull;
+    h ^= h >> 32;
+  }
+  return pko_fnv(h ^ n, p + i, n - i);
+}
+
+/* How long before it is read an input must have changed last for its
+   status to stand for its text on a rerun: a later change, even to the
+   same size, then shows in its change time on any file system whose
+   timestamps are finer than this (git's "racy" index entries). */
+#define PKBT_SETTLED_S 2
+
+/* The stat key of an input of status st, taken just now: its device,
+   inode, size, modification and change times under the batch's rules key
+   (0 when it is no regular file or changed too lately to be told from a
+   change to come).  A rerun that finds the same key skips the file
+   without reading it. */
+static uint64_t pkbt_stat_key(uint64_t base_key, const struct stat *st)
+{
+  time_t settled = time(NULL) - PKBT_SETTLED_S;
+  if (!S_ISREG(st->st_mode) || st->st_mtim.tv_sec > settled || st->st_ctim.tv_sec > settled) return 0;
+  uint64_t f[7] = { (uint64_t)st->st_dev,         (uint64_t)st->st_ino,          (uint64_t)st->st_size,
+                    (uint64_t)st->st_mtim.tv_sec, (uint64_t)st->st_mtim.tv_nsec, (uint64_t)st->st_ctim.tv_sec,
+                    (uint64_t)st->st_ctim.tv_nsec };
+  uint64_t h = pkbt_hash_text(base_key, (const char *)f, sizeof f);
+  return h ? h : 1;
+}
+
 /* ---- inputs -------------------------------------------------------------------------- */
 
-/* One input file: where it is read from ("-": stdin) and its path under
-   the output directory. */
+/* One input file: where it is read from ("-": stdin), its path under
+   the output directory, and its stat key as the inputs were listed when
+   a summary could make it skippable (stated). */
 typedef struct pkbt_in {
   char *path, *rel;
+  uint64_t stat_key;
+  bool stated;
 } pkbt_in;
 
+/* The inputs; base_key: the batch's rules key when the inputs' status is
+   wanted as they are listed (a summary exists), else 0. */
 typedef struct pkbt_ins {
   pkbt_in *v;
   size_t n, cap;
+  uint64_t base_key;
 } pkbt_ins;
 
-static void pkbt_add(pkbt_ins *l, const char *path, const char *rel)
+/* Add an input (st: its status, or NULL). */
+static void pkbt_add(pkbt_ins *l, const char *path, const char *rel, const struct stat *st)
 {
   if (l->n == l->cap) {
     l->cap = l->cap ? 2 * l->cap : 64;
     l->v = pko_xrealloc(l->v, l->cap * sizeof *l->v);
   }
-  l->v[l->n++] = (pkbt_in){ pko_xstrdup(path), pko_xstrdup(rel) };
+  bool stated = st && l->base_key;
+  l->v[l->n++] = (pkbt_in){ pko_xstrdup(path), pko_xstrdup(rel), stated ? pkbt_stat_key(l->base_key, st) : 0, stated };
 }
 
 static bool pkbt_suffix(const char *s, const char *suf)
@@ -156,7 +202,10 @@ static char *pkbt_join(const char *a, size_t an, const char *b, size_t bn)
   return p;
 }
 
-/* Every .model file under dir (rel: its path under root). */
+/* Every .model file under dir (rel: its path under root).  A file is
+   stat'ed here, by its name in the open directory, when its type is not
+   told or its status is wanted: a lookup of one name, where a stat of its
+   path later walks every directory above it again. */
 static void pkbt_scan(pkbt_ins *l, const char *dir, const char *rel)
 {
   DIR *d = opendir(dir);
@@ -164,16 +213,21 @@ static void pkbt_scan(pkbt_ins *l, const char *dir, const char *rel)
   struct dirent *e;
   while ((e = readdir(d))) {
     if (e->d_name[0] == '.') continue;
+    unsigned char type = e->d_type;
+    bool model = pkbt_suffix(e->d_name, ".model");
+    struct stat st;
+    bool stated = false;
+    if ((type != DT_DIR && type != DT_REG) || (type == DT_REG && model && l->base_key)) {
+      stated = fstatat(dirfd(d), e->d_name, &st, 0) == 0;
+      type = !stated ? DT_UNKNOWN : S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
+    }
+    if (type != DT_DIR && (type != DT_REG || !model)) continue;
     size_t nl = strlen(e->d_name);
     char *p = pkbt_join(dir, strlen(dir), e->d_name, nl), *r = pkbt_join(rel, strlen(rel), e->d_name, nl);
-    unsigned char type = e->d_type;
-    struct stat st;
-    if (type != DT_DIR && type != DT_REG) /* a link, or not told: stat says */
-      type = stat(p, &st) != 0 ? DT_UNKNOWN : S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
     if (type == DT_DIR)
       pkbt_scan(l, p, r);
-    else if (type == DT_REG && pkbt_suffix(e->d_name, ".model"))
-      pkbt_add(l, p, r);
+    else
+      pkbt_add(l, p, r, stated ? &st : NULL);
     free(p);
     free(r);
   }
@@ -186,7 +240,7 @@ static void pkbt_arg(pkbt_ins *l, const char *a, bool as_written)
 {
   struct stat st;
   if (!strcmp(a, "-")) {
-    pkbt_add(l, "-", "stdin.model");
+    pkbt_add(l, "-", "stdin.model", NULL);
     return;
   }
   if (stat(a, &st) != 0) pko_throw_at(PK_STATUS_STATIC, NULL, "cannot read %s: %s", a, strerror(errno));
@@ -201,7 +255,7 @@ static void pkbt_arg(pkbt_ins *l, const char *a, bool as_written)
     const char *b = strrchr(a, '/');
     rel = b ? b + 1 : a;
   }
-  pkbt_add(l, a, rel);
+  pkbt_add(l, a, rel, &st);
 }
 
 static int pkbt_cmp_path(const void *a, const void *b)
@@ -251,21 +305,7 @@ static void pkbt_inputs(const pkbt_opts *o, pkbt_ins *l)
   free(byrel);
 }
 
-/* ---- keys and the summary ---------------------------------------------------------------- */
-
-/* A file's text hashed eight bytes a step, continued from h (FNV-1a's
-   byte loop was a fifth of a rerun that finds everything done). */
-static uint64_t pkbt_hash_text(uint64_t h, const char *p, size_t n)
-{
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t w;
-    memcpy(&w, p + i, 8);
-    h = (h ^ w) * 0x9E3779B97F4A7C15ull;
-    h ^= h >> 32;
-  }
-  return pko_fnv(h ^ n, p + i, n - i);
-}
+/* ---- the summary ----------------------------------------------------------------------- */
 
 /* One line of an earlier summary: what resume needs. */
 typedef struct pkbt_old {
@@ -467,7 +507,7 @@ static void pkbt_read_summary(const char *path, pkbt_olds *o)
 static size_t *pkbt_file_table(const pkbt_olds *o, size_t *cap)
 {
   for (*cap = 64; *cap < 2 * o->n + 2; *cap *= 2) continue;
-  return pko_xcalloc(*cap, sizeof(size_t));
+  return pko_xzalloc(*cap, sizeof(size_t));
 }
 
 /* file's slot in table tab of o's lines: the one holding a line of file,
@@ -758,7 +798,7 @@ static void pkbt_out_add(pkbt_b *b, char *path)
     char **old = b->outs;
     size_t oldcap = b->outcap;
     b->outcap = oldcap ? 2 * oldcap : 64;
-    b->outs = pko_xcalloc(b->outcap, sizeof *b->outs);
+    b->outs = pko_xzalloc(b->outcap, sizeof *b->outs);
     for (size_t i = 0; i < oldcap; i++)
       if (old[i]) *pkbt_out_slot(b->outs, b->outcap, old[i]) = old[i];
     free(old);
@@ -1075,28 +1115,6 @@ static char *pkbt_stdin(size_t *len)
   return s;
 }
 
-/* How long before it is read an input must have changed last for its
-   status to stand for its text on a rerun: a later change, even to the
-   same size, then shows in its change time on any file system whose
-   timestamps are finer than this (git's "racy" index entries). */
-#define PKBT_SETTLED_S 2
-
-/* The stat key of an input of status st, read just now: its device,
-   inode, size, modification and change times under the batch's rules key
-   (0 when it is no regular file or changed too lately to be told from a
-   change to come).  A rerun that finds the same key skips the file
-   without reading it. */
-static uint64_t pkbt_stat_key(const pkbt_b *b, const struct stat *st)
-{
-  time_t settled = time(NULL) - PKBT_SETTLED_S;
-  if (!S_ISREG(st->st_mode) || st->st_mtim.tv_sec > settled || st->st_ctim.tv_sec > settled) return 0;
-  uint64_t f[7] = { (uint64_t)st->st_dev,         (uint64_t)st->st_ino,          (uint64_t)st->st_size,
-                    (uint64_t)st->st_mtim.tv_sec, (uint64_t)st->st_mtim.tv_nsec, (uint64_t)st->st_ctim.tv_sec,
-                    (uint64_t)st->st_ctim.tv_nsec };
-  uint64_t h = pkbt_hash_text(b->base_key, (const char *)f, sizeof f);
-  return h ? h : 1;
-}
-
 /* Read the models of file path (text, len bytes, read from t0 on) and
    rewrite them on worker k, their lines and outputs into fr.  Throws only
    what stops the batch. */
@@ -1137,13 +1155,14 @@ static void pkbt_models(pkbt_b *b, int k, pkbt_fileres *fr, const char *path, co
 }
 
 /* Is input in (output out) done by an earlier run, by its status alone
-   (pkbt_stat_key)?  Then fr says it was skipped.  One stat. */
+   (pkbt_stat_key)?  Then fr says it was skipped.  One stat, unless the
+   listing of the inputs took it. */
 static bool pkbt_skip_unread(const pkbt_b *b, const pkbt_in *in, const char *out, pkbt_fileres *fr)
 {
   struct stat st;
-  if (!b->old.n || !strcmp(in->path, "-") || stat(in->path, &st) != 0 ||
-      !pkbt_done(b, fr, in->path, 0, pkbt_stat_key(b, &st), out))
-    return false;
+  if (!b->old.n || !strcmp(in->path, "-")) return false;
+  uint64_t key = in->stated ? in->stat_key : stat(in->path, &st) == 0 ? pkbt_stat_key(b->base_key, &st) : 0;
+  if (!key || !pkbt_done(b, fr, in->path, 0, key, out)) return false;
   fr->skipped = fr->unread = true;
   return true;
 }
@@ -1168,7 +1187,7 @@ static void pkbt_file(pkbt_b *b, int k, size_t i, pkbt_fileres *fr)
   struct stat st;
   if (!b->res && pkbt_skip_unread(b, in, out, fr)) goto done; /* on the pool, pkbt_pool's first look did it */
   text = std_in ? pkbt_stdin(&len) : pkr_slurp_stat(in->path, &len, &st);
-  fr->stat_key = text && !std_in ? pkbt_stat_key(b, &st) : 0;
+  fr->stat_key = text && !std_in ? pkbt_stat_key(b->base_key, &st) : 0;
   uint64_t file_key = text ? pkbt_hash_text(b->base_key, text, len) : 0;
   if (text && pkbt_done(b, fr, in->path, file_key, 0, out)) {
     fr->skipped = true;
@@ -1400,6 +1419,25 @@ static void pkbt_stats(pkbt_b *b)
   fprintf(stderr, "stats: peak memory %.1f MB (resident)\n", (double)ru.ru_maxrss / 1024.0);
 }
 
+/* The earlier runs' lines: the summary read, each file's last group
+   kept and indexed. */
+static void pkbt_load_olds(pkbt_b *b)
+{
+  pkbt_read_summary(b->summary, &b->old);
+  size_t nold = b->old.n;
+  pkbt_last_groups(&b->old);
+  b->sum_stale = b->old.n != nold;
+  pkbt_index(b);
+}
+
+/* pkbt_load_olds on a thread of its own: with several workers, a rerun reads
+   the summary while it lists and stats the inputs. */
+static void *pkbt_olds_main(void *b)
+{
+  pkbt_load_olds(b);
+  return NULL;
+}
+
 /* Everything that can throw: rules, inputs, output directory, files. */
 static void pkbt_body(pkbt_b *b, pkbt_ins *ins)
 {
@@ -1421,19 +1459,33 @@ static void pkbt_body(pkbt_b *b, pkbt_ins *ins)
   b->base_key = pko_fnv(k, o->walker ? o->walker : "walko", strlen(o->walker ? o->walker : "walko") + 1);
   free(rt);
   free(rp);
-  pkbt_inputs(o, ins);
-  b->ins = ins;
-  b->nfiles = ins->n;
   size_t n = strlen(b->dir) + 64;
   b->summary = pko_xmalloc(n);
   snprintf(b->summary, n, "%s/summary.jsonl", b->dir);
+  bool rerun = access(b->summary, F_OK) == 0;
+  if (rerun && o->shard_n == 0) { /* a shard's listing covers the other shards' files: it stats its own later */
+    pkbt_trim_summary(b->summary);
+    ins->base_key = b->base_key;
+  }
+  pthread_t t;
+  bool beside = rerun && b->nctx > 1 && pthread_create(&t, NULL, pkbt_olds_main, b) == 0;
+  if (beside) {
+    pko_catch c;
+    if (!PKO_TRY(c)) {
+      pthread_join(t, NULL);
+      pko_rethrow();
+    }
+    pkbt_inputs(o, ins);
+    PKO_END(c);
+    pthread_join(t, NULL);
+  } else {
+    pkbt_inputs(o, ins);
+  }
+  b->ins = ins;
+  b->nfiles = ins->n;
   pkbt_mkdirs(b->summary);
-  if (o->shard_n == 0) pkbt_trim_summary(b->summary);
-  pkbt_read_summary(b->summary, &b->old);
-  size_t nold = b->old.n;
-  pkbt_last_groups(&b->old);
-  b->sum_stale = b->old.n != nold;
-  pkbt_index(b);
+  if (!rerun && o->shard_n == 0) pkbt_trim_summary(b->summary); /* made meanwhile by another run */
+  if (!beside) pkbt_load_olds(b);
   pkbt_list_outputs(b);
   b->sum = fopen(b->summary, "a");
   if (!b->sum) pko_throw_at(PK_STATUS_STATIC, NULL, "cannot write %s: %s", b->summary, strerror(errno));

@@ -1168,8 +1168,7 @@ typedef struct pkg_seen {
 
 static void pkg_seen_init(pkg_seen *c, size_t cap)
 {
-  c->keys = calloc(cap, sizeof *c->keys);
-  if (!c->keys) pkg_oom();
+  c->keys = pko_xzalloc(cap, sizeof *c->keys);
   c->cap = cap;
   c->count = 0;
 }
@@ -1238,7 +1237,7 @@ static uint8_t *pkg_mark_page(pkg_marks *mk, uint32_t id)
     mk->pages = pg;
     mk->npages = n;
   }
-  if (!mk->pages[p] && !(mk->pages[p] = calloc(1024, 1))) pkg_oom();
+  if (!mk->pages[p]) mk->pages[p] = pko_xzalloc(1024, 1);
   return mk->pages[p];
 }
 
@@ -1515,7 +1514,7 @@ static void pkg_ids_add(pkg_ids *t, uint32_t id, pkg_dname name)
   if (4 * (t->n + 1) > 3 * t->cap) {
     pkg_ids old = *t;
     t->cap = old.cap ? old.cap * 2 : 256;
-    if (!(t->s = calloc(t->cap, sizeof *t->s))) pkg_oom();
+    t->s = pko_xzalloc(t->cap, sizeof *t->s);
     for (size_t j = 0; j < old.cap; j++)
       if (old.s[j].id) {
         size_t i = pkg_idslot_of(old.s[j].id, t->cap);

@@ -271,7 +271,7 @@ static void pkrw_tab_init(pkrw_tab *t)
   t->cap = 1024;
   t->n = 0;
   t->gen = 1;
-  t->s = pko_xcalloc(t->cap, sizeof *t->s);
+  t->s = pko_xzalloc(t->cap, sizeof *t->s);
 }
 
 static pkrw_slot *pkrw_probe(pkrw_slot *s, size_t cap, uint64_t gen, pk_val k)
@@ -293,7 +293,7 @@ static pkrw_slot *pkrw_tab_slot(pkrw_tab *t, pk_val k)
 {
   if (2 * (t->n + 1) > t->cap) {
     size_t ncap = 2 * t->cap;
-    pkrw_slot *ns = pko_xcalloc(ncap, sizeof *ns);
+    pkrw_slot *ns = pko_xzalloc(ncap, sizeof *ns);
     for (size_t i = 0; i < t->cap; i++)
       if (t->s[i].gen == t->gen) *pkrw_probe(ns, ncap, t->gen, t->s[i].key) = t->s[i];
     free(t->s);
@@ -474,7 +474,7 @@ static uint64_t *pkrw_ids_page(pkrw_ids *t, uint32_t id)
     memset(t->pages + t->npages, 0, (n - t->npages) * sizeof *t->pages);
     t->npages = n;
   }
-  if (!t->pages[p]) t->pages[p] = pko_xcalloc(PKRW_IDPAGE / 64 + 1, sizeof(uint64_t));
+  if (!t->pages[p]) t->pages[p] = pko_xzalloc(PKRW_IDPAGE / 64 + 1, sizeof(uint64_t));
   return t->pages[p];
 }
 

@@ -698,7 +698,7 @@ static int *pksim_map_slot(pksim_map *m, pk_val k, bool *found)
     pksim_map old = *m;
     m->cap = old.cap ? 2 * old.cap : 64;
     m->used = 0;
-    m->keys = pko_xcalloc(m->cap, sizeof(pk_val));
+    m->keys = pko_xzalloc(m->cap, sizeof(pk_val));
     m->vals = pko_xmalloc(m->cap * sizeof(int));
     bool f;
     for (size_t i = 0; i < old.cap; i++)

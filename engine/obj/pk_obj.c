@@ -78,6 +78,17 @@ void *pko_xcalloc(size_t n, size_t size)
   return p;
 }
 
+/* n * size zero bytes, written: for a table probed before it is written.
+   Fresh memory from calloc is mapped to the shared zero page by a first
+   read, and the write after it then copies the page, with a TLB
+   shootdown (an interrupt) on every other CPU the process runs on. */
+void *pko_xzalloc(size_t n, size_t size)
+{
+  size_t bytes = n && size ? n * size : 1;
+  if (size && bytes / size != n) pko_oom();
+  return memset(pko_xmalloc(bytes), 0, bytes);
+}
+
 void *pko_xrealloc(void *p, size_t bytes)
 {
   void *q = realloc(p, bytes ? bytes : 1);
@@ -511,7 +522,7 @@ static size_t pko_seen_home(uintptr_t a, uintptr_t b, size_t cap)
 static void pko_seen_grow(pko_seen *s)
 {
   size_t cap = s->cap ? s->cap * 2 : 64;
-  uintptr_t *t = pko_xcalloc(cap * 3, sizeof *t);
+  uintptr_t *t = pko_xzalloc(cap * 3, sizeof *t);
   for (size_t k = 0; k < s->cap; k++) {
     uintptr_t *e = s->slot + 3 * k;
     if (!e[0]) continue;

@@ -504,9 +504,11 @@ static inline bool pko_holdsp(pk_val v)
 static inline void pko_note_store(pk_val v) { pko_mutations += pko_holdsp(v); }
 
 /* malloc, calloc, realloc and strdup that never return NULL (pko_oom).
-   A size of 0 allocates 1 byte. */
+   A size of 0 allocates 1 byte.  pko_xzalloc: calloc for a table probed
+   before it is written (pk_obj.c says why). */
 void *pko_xmalloc(size_t bytes);
 void *pko_xcalloc(size_t n, size_t size);
+void *pko_xzalloc(size_t n, size_t size);
 void *pko_xrealloc(void *p, size_t bytes);
 char *pko_xstrdup(const char *s);
 

@@ -269,6 +269,16 @@ check "same size and time, changed: redone" has outs/b.model '(output c)'
 check "the other skipped unread" has errs3 'files 1 done, 1 skipped (1 by their status alone)'
 "$P" rewrite --stats --rules rules.scm --relation pingpong sk -o outs 2> errs4
 check "another relation: read, redone" has errs4 'files 2 done, 0 skipped (0 by their status alone)'
+"$P" rewrite --stats --rules rules.scm --relation pingpong sk/a.model sk/b.model -o outs 2> errs4f
+check "files named: skipped by their status" has errs4f 'files 0 done, 2 skipped (2 by their status alone)'
+"$P" rewrite --stats --shard 1/1 --rules rules.scm --relation pingpong sk -o outs 2> errs4s
+check "a shard: skipped by their status" has errs4s 'files 0 done, 2 skipped (2 by their status alone)'
+printf '(model s1 (output (mul d 1)))\n' > sk/a.model
+touch -r sk/b.model sk/a.model
+sleep 2.1
+"$P" rewrite -j 2 --stats --rules rules.scm --relation pingpong sk -o outs 2> errs4j
+check "-j 2: same size and time, changed: redone" has outs/a.model '(output (mul d 1))'
+check "-j 2: the other skipped unread" has errs4j 'files 1 done, 1 skipped (1 by their status alone)'
 
 # 14. a summary an older version wrote (no stat_key) still resumes: its
 # lines are read by the general scan and their files skipped by their
