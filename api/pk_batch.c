@@ -1327,7 +1327,7 @@ static void pkbt_tasks(void *env, pkrw_ctx *c, size_t n)
 static void pkbt_pool(pkbt_b *b)
 {
   size_t n = b->nfiles, next = 0, left = n;
-  b->res = pko_xzalloc(n, sizeof *b->res); /* read before written by the workers (pko_xzalloc) */
+  b->res = pko_xzalloc(n, sizeof *b->res);     /* read before written by the workers (pko_xzalloc) */
   for (size_t i = 0; b->old.n && i < n; i++) { /* a rerun: what a stat says is done costs no task */
     const pkbt_in *in = &b->ins->v[i];
     char *out = pkbt_join(b->dir, strlen(b->dir), in->rel, strlen(in->rel));

@@ -101,8 +101,10 @@ typedef struct pkg_ent {
   int32_t kind, pad;
 } pkg_ent;
 
+/* A map from values to records, malloc'd (pkg_map_free): what a map
+   holds is interned or reachable from the model being read or printed. */
 typedef struct pkg_map {
-  pk_val *keys; /* 0 = empty; collected and scanned */
+  pk_val *keys; /* 0 = empty; the block, ents after the keys */
   pkg_ent *ents;
   size_t cap, n;
 } pkg_map;
@@ -113,18 +115,25 @@ static void pkg_oom(void)
   abort();
 }
 
-/* An empty map of cap (a power of two) slots.  Maps start small
-   (PKG_MAP_SMALL): the collector takes its global lock for blocks too
-   large for a thread's free lists, which two workers each reading and
-   printing thousands of small models contended for. */
+/* An empty map of cap (a power of two) slots.  Most maps stay small: a
+   small model's printer makes six.  In collected memory they were two
+   thirds of what a batch of small models allocated there, the collected
+   heap's growth fresh memory the system zeroed, twice as much of it with
+   two workers. */
 #define PKG_MAP_SMALL 8
 static void pkg_map_init(pkg_map *m, size_t cap)
 {
-  m->keys = GC_MALLOC(cap * sizeof *m->keys);
-  m->ents = GC_MALLOC(cap * sizeof *m->ents);
-  if (!m->keys || !m->ents) pkg_oom();
+  m->keys = pko_xmalloc(cap * (sizeof *m->keys + sizeof *m->ents));
+  memset(m->keys, 0, cap * sizeof *m->keys);
+  m->ents = (pkg_ent *)(m->keys + cap);
   m->cap = cap;
   m->n = 0;
+}
+
+static void pkg_map_free(pkg_map *m)
+{
+  free(m->keys);
+  m->keys = NULL;
 }
 
 static inline size_t pkg_slot(pk_val k, size_t cap)
@@ -158,6 +167,7 @@ static pkg_ent *pkg_put(pkg_map *m, pk_val k, bool *fresh)
       m->ents[i] = old.ents[j];
     }
     m->n = old.n;
+    pkg_map_free(&old);
   }
   size_t i = pkg_slot(k, m->cap);
   while (m->keys[i] && m->keys[i] != k) i = (i + 1) & (m->cap - 1);
@@ -250,6 +260,7 @@ typedef struct pkg_cache {
   pkg_symc symcache[256];     /* recent symbols by their name */
   pkg_known known[PKG_KNOWN]; /* lists of atoms by their hash */
   pkg_pend ring[PKG_RING];    /* pkg_rd's lists in flight: their items are interned */
+  pkr_reader *r;              /* the lexer of pkg_rd.r, reused (pkr_reopen) */
 } pkg_cache;
 
 typedef struct pkg_rd {
@@ -352,6 +363,7 @@ static void pkg_model_reset(pkg_rd *rd)
 {
   if (rd->names.n > 0) {
     if (rd->names.cap > 1024) {
+      pkg_map_free(&rd->names);
       pkg_map_init(&rd->names, 1024);
     } else {
       memset(rd->names.keys, 0, rd->names.cap * sizeof *rd->names.keys);
@@ -1066,6 +1078,14 @@ static pkg_cache *pkg_cache_here(void)
   return here;
 }
 
+/* What a read holds outside the collected heap, given back. */
+static void pkg_rd_free(pkg_rd *rd)
+{
+  pkg_map_free(&rd->names);
+  pkg_map_free(&rd->modelnames);
+  pkp_free(&rd->done);
+}
+
 pk_val pkg_read_text(const char *file, const char *text, size_t len)
 {
   pkg_setup();
@@ -1089,12 +1109,12 @@ pk_val pkg_read_text(const char *file, const char *text, size_t len)
   pko_catch c;
   if (!PKO_TRY(c)) {
     pkg_context(rd);
-    pkp_free(&rd->done);
+    pkg_rd_free(rd);
     pko_rethrow();
   }
   pkg_utf8(rd, text, len);
   pkg_reserve(len);
-  rd->r = pkr_open(file, text, len);
+  rd->r = rd->c->r = pkr_reopen(rd->c->r, file, text, len);
   rd->text = text;
   rd->len = len;
   int col;
@@ -1102,7 +1122,7 @@ pk_val pkg_read_text(const char *file, const char *text, size_t len)
   rd->lstart = rd->i - (size_t)(col - 1);
   pkg_parse(rd);
   PKO_END(c);
-  pkp_free(&rd->done);
+  pkg_rd_free(rd);
   return pko_reverse(rd->models);
 }
 
@@ -1658,6 +1678,8 @@ static void pkg_names(pk_val m, pkg_walker *w, pkg_defs *out)
       next = pkg_fresh_name(a, taken, next);
     pkg_defs_add(out, node, off);
   }
+  pkg_map_free(&given);
+  pkg_map_free(&shared);
 }
 
 /* Enter list t: its close and tail written, a 0 (its open) and its
@@ -1762,6 +1784,9 @@ void pkg_print(pkp_buf *b, pk_val m)
   free(defs.node);
   free(defs.name);
   free(defs.ids.s);
+  pkg_map_free(&defs.tensors);
+  pkg_map_free(&atoms.text);
+  pkg_map_free(&w.taken);
   pkp_free(&atoms.arena);
   pkg_marks_free(&w.marks);
 }

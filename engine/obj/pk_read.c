@@ -1101,24 +1101,48 @@ static _Noreturn void pkr_eof(pkr_reader *r)
 
 /* ---- public --------------------------------------------------------------- */
 
-pkr_reader *pkr_open(const char *file, const char *text, size_t len)
+/* Point r at the start of text (past a byte-order mark and a #! line),
+   its buffers and its cache of symbols kept. */
+static void pkr_start(pkr_reader *r, const char *file, const char *text, size_t len)
 {
-  static pthread_once_t once = PTHREAD_ONCE_INIT;
-  pthread_once(&once, pkr_init_once);
-  pkr_reader *r = GC_MALLOC(sizeof *r);
-  if (!r) pko_oom();
-  *r = (pkr_reader){ .text = text, .len = len, .line = 1, .col = 1 };
+  r->text = text;
+  r->len = len;
+  r->i = r->depth = r->toklen = r->npend = 0;
+  r->line = r->col = 1;
   pkr_lock();
   r->file = pkr_file(file ? file : "<input>");
   pkr_unlock();
-  r->cap = 16;
-  r->stack = GC_MALLOC(r->cap * sizeof *r->stack);
-  r->tokcap = 64;
-  r->tok = GC_MALLOC_ATOMIC(r->tokcap);
-  if (!r->stack || !r->tok) pko_oom();
   if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) r->i = 3;
   if (len - r->i >= 3 && text[r->i] == '#' && text[r->i + 1] == '!' && (text[r->i + 2] == '/' || text[r->i + 2] == ' '))
     while (r->i < len && text[r->i] != '\n') pkr_adv(r);
+}
+
+/* A reader with empty buffers, from alloc (GC_malloc or
+   GC_malloc_uncollectable). */
+static pkr_reader *pkr_make(void *(*alloc)(size_t))
+{
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, pkr_init_once);
+  pkr_reader *r = alloc(sizeof *r);
+  if (!r) pko_oom();
+  *r = (pkr_reader){ .cap = 16, .tokcap = 64 };
+  r->stack = GC_MALLOC(r->cap * sizeof *r->stack);
+  r->tok = GC_MALLOC_ATOMIC(r->tokcap);
+  if (!r->stack || !r->tok) pko_oom();
+  return r;
+}
+
+pkr_reader *pkr_open(const char *file, const char *text, size_t len)
+{
+  pkr_reader *r = pkr_make(GC_malloc);
+  pkr_start(r, file, text, len);
+  return r;
+}
+
+pkr_reader *pkr_reopen(pkr_reader *r, const char *file, const char *text, size_t len)
+{
+  if (!r) r = pkr_make(GC_malloc_uncollectable);
+  pkr_start(r, file, text, len);
   return r;
 }
 

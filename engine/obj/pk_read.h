@@ -50,6 +50,11 @@ typedef struct pkr_reader pkr_reader;
 /* A reader over text (not copied; must outlive the reader).  file names
    the source in messages and positions. */
 pkr_reader *pkr_open(const char *file, const char *text, size_t len);
+/* pkr_open over r, a reader done with (its buffers kept: a reader takes
+   8 KB); r NULL makes one that is never collected, for a caller that
+   keeps it where the collector does not look (the model reader keeps one
+   a thread). */
+pkr_reader *pkr_reopen(pkr_reader *r, const char *file, const char *text, size_t len);
 /* Read the next datum into *out.  Returns true, or false at end of input.
    Throws a static error on malformed input. */
 bool pkr_next(pkr_reader *r, pk_val *out);
