@@ -1390,6 +1390,8 @@ typedef struct pkg_back {
 } pkg_back;
 
 #define PKG_BSLACK 8
+/* A text room this large is faulted in ahead of the writer (pkh_prefault_down). */
+#define PKG_PREFAULT ((size_t)1 << 20)
 /* How far below a list entered the next ones are asked for: the lists
    made in order lie one after another, and a walk down them meets those
    from here in a few dozen lists. */
@@ -1758,6 +1760,7 @@ void pkg_print(pkp_buf *b, pk_val m)
   }
   pkg_back k;
   pkg_back_init(&k, b, 12 * w.order.n); /* about what a list's text takes, names and separators included */
+  if (k.end - b->len >= PKG_PREFAULT) pkh_prefault_down(b->s + b->len, k.end - b->len);
   free(w.seen.keys);
   free(w.order.v);
   free(w.shared.v);

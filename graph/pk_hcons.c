@@ -44,6 +44,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #undef pthread_create /* the prefaulter touches no collected memory: the collector need not stop it */
 
@@ -324,9 +325,10 @@ static char *pkh_newregion(void)
    zeroes the huge pages a thread will fill next while it works, not when
    it first touches them: on a virtual machine whose host takes back the
    guest's free memory, a fresh huge page can take milliseconds to arrive.
-   Two ranges wait for it: the table's mapped block (pkh_reserve) and the
-   newest region's next PKH_AHEAD bytes past the chunk cursor; it takes a
-   huge page at a time, the block's first. */
+   Three ranges wait for it: the table's mapped block (pkh_reserve), a
+   buffer a thread will fill from its end (pkh_prefault_down: the model
+   printer's), and the newest region's next PKH_AHEAD bytes past the chunk
+   cursor; it takes a huge page at a time, in that order. */
 #define PKH_AHEAD ((size_t)8 << 20)
 
 typedef struct pkh_range {
@@ -334,14 +336,20 @@ typedef struct pkh_range {
 } pkh_range;
 
 static pthread_cond_t pkh_pf_cond = PTHREAD_COND_INITIALIZER;
-static pkh_range pkh_pf_block, pkh_pf_ahead; /* under pkh_region_lock */
-static char *pkh_pf_region;                  /* the region pkh_pf_ahead lies in, under pkh_region_lock */
-static bool pkh_pf_started;                  /* under pkh_region_lock */
+static pkh_range pkh_pf_block, pkh_pf_down, pkh_pf_ahead; /* under pkh_region_lock */
+static char *pkh_pf_region;                               /* the region pkh_pf_ahead lies in, under pkh_region_lock */
+static bool pkh_pf_started;                               /* under pkh_region_lock */
 
 /* The next huge page (at most) to fault in, taken from its range, or an
    empty range (lock held). */
 static pkh_range pkh_pf_take(void)
 {
+  pkh_range *d = &pkh_pf_down;
+  if (pkh_pf_block.from >= pkh_pf_block.to && d->from < d->to) { /* from the top down */
+    pkh_range r = { d->to - d->from > (ptrdiff_t)PKH_HUGE ? d->to - PKH_HUGE : d->from, d->to };
+    d->to = r.from;
+    return r;
+  }
   pkh_range *q = pkh_pf_block.from < pkh_pf_block.to ? &pkh_pf_block : &pkh_pf_ahead;
   pkh_range r = { q->from, q->to - q->from > (ptrdiff_t)PKH_HUGE ? q->from + PKH_HUGE : q->to };
   q->from = r.to;
@@ -447,6 +455,17 @@ static void pkh_prefault_block(char *b, size_t n)
 {
   pthread_mutex_lock(&pkh_region_lock);
   pkh_pf_block = (pkh_range){ b, b + n };
+  pkh_pf_wake();
+  pthread_mutex_unlock(&pkh_region_lock);
+}
+
+void pkh_prefault_down(void *p, size_t n)
+{
+  uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), from = ((uintptr_t)p + page - 1) & ~(page - 1),
+            to = ((uintptr_t)p + n) & ~(page - 1); /* madvise takes whole pages */
+  if (to <= from) return;
+  pthread_mutex_lock(&pkh_region_lock);
+  pkh_pf_down = (pkh_range){ (char *)from, (char *)to };
   pkh_pf_wake();
   pthread_mutex_unlock(&pkh_region_lock);
 }

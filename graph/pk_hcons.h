@@ -110,6 +110,12 @@ pk_val pkh_list_at(const pk_val *items, size_t n, uint32_t h);
    about how many lists it will intern saves the arrays it would outgrow
    (each doubling leaves the old array to the collector). */
 void pkh_reserve(size_t n);
+/* Ask for [p, p + n), fresh memory a thread is about to fill from its
+   end down, to be faulted in from the top by the prefaulter (pk_hcons.c)
+   while a CPU is idle: the first touch of fresh memory is slow on a
+   virtual machine.  It only faults pages in (their contents unchanged),
+   so p may be freed meanwhile.  Replaces the range asked before. */
+void pkh_prefault_down(void *p, size_t n);
 /* The canonical copy of a ground atom: a boxed number, string or tensor is
    looked up by contents; fixnums, symbols, characters, (), #t and #f are
    returned as they are.  0 for anything else (variables, procedures, ...). */
