@@ -171,15 +171,15 @@ typedef struct pkbt_ins {
   uint64_t base_key;
 } pkbt_ins;
 
-/* Add an input (st: its status, or NULL). */
-static void pkbt_add(pkbt_ins *l, const char *path, const char *rel, const struct stat *st)
+/* Add an input (path and rel malloc'd, taken; st: its status, or NULL). */
+static void pkbt_add(pkbt_ins *l, char *path, char *rel, const struct stat *st)
 {
   if (l->n == l->cap) {
     l->cap = l->cap ? 2 * l->cap : 64;
     l->v = pko_xrealloc(l->v, l->cap * sizeof *l->v);
   }
   bool stated = st && l->base_key;
-  l->v[l->n++] = (pkbt_in){ pko_xstrdup(path), pko_xstrdup(rel), stated ? pkbt_stat_key(l->base_key, st) : 0, stated };
+  l->v[l->n++] = (pkbt_in){ path, rel, stated ? pkbt_stat_key(l->base_key, st) : 0, stated };
 }
 
 static bool pkbt_suffix(const char *s, const char *suf)
@@ -224,12 +224,13 @@ static void pkbt_scan(pkbt_ins *l, const char *dir, const char *rel)
     if (type != DT_DIR && (type != DT_REG || !model)) continue;
     size_t nl = strlen(e->d_name);
     char *p = pkbt_join(dir, strlen(dir), e->d_name, nl), *r = pkbt_join(rel, strlen(rel), e->d_name, nl);
-    if (type == DT_DIR)
+    if (type == DT_DIR) {
       pkbt_scan(l, p, r);
-    else
+      free(p);
+      free(r);
+    } else {
       pkbt_add(l, p, r, stated ? &st : NULL);
-    free(p);
-    free(r);
+    }
   }
   closedir(d);
 }
@@ -240,7 +241,7 @@ static void pkbt_arg(pkbt_ins *l, const char *a, bool as_written)
 {
   struct stat st;
   if (!strcmp(a, "-")) {
-    pkbt_add(l, "-", "stdin.model", NULL);
+    pkbt_add(l, pko_xstrdup("-"), pko_xstrdup("stdin.model"), NULL);
     return;
   }
   if (stat(a, &st) != 0) pko_throw_at(PK_STATUS_STATIC, NULL, "cannot read %s: %s", a, strerror(errno));
@@ -255,7 +256,7 @@ static void pkbt_arg(pkbt_ins *l, const char *a, bool as_written)
     const char *b = strrchr(a, '/');
     rel = b ? b + 1 : a;
   }
-  pkbt_add(l, a, rel, &st);
+  pkbt_add(l, pko_xstrdup(a), pko_xstrdup(rel), &st);
 }
 
 static int pkbt_cmp_path(const void *a, const void *b)
