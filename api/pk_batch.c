@@ -1464,10 +1464,8 @@ static void pkbt_body(pkbt_b *b, pkbt_ins *ins)
   b->summary = pko_xmalloc(n);
   snprintf(b->summary, n, "%s/summary.jsonl", b->dir);
   bool rerun = access(b->summary, F_OK) == 0;
-  if (rerun && o->shard_n == 0) { /* a shard's listing covers the other shards' files: it stats its own later */
-    pkbt_trim_summary(b->summary);
-    ins->base_key = b->base_key;
-  }
+  if (o->shard_n == 0) pkbt_trim_summary(b->summary);        /* before its lines are read, here or beside */
+  if (rerun && o->shard_n == 0) ins->base_key = b->base_key; /* a shard's listing holds other shards' files */
   pthread_t t;
   bool beside = rerun && b->nctx > 1 && pthread_create(&t, NULL, pkbt_olds_main, b) == 0;
   if (beside) {
@@ -1485,7 +1483,6 @@ static void pkbt_body(pkbt_b *b, pkbt_ins *ins)
   b->ins = ins;
   b->nfiles = ins->n;
   pkbt_mkdirs(b->summary);
-  if (!rerun && o->shard_n == 0) pkbt_trim_summary(b->summary); /* made meanwhile by another run */
   if (!beside) pkbt_load_olds(b);
   pkbt_list_outputs(b);
   b->sum = fopen(b->summary, "a");

@@ -450,24 +450,23 @@ static void pkh_prefault_after(char *r, char *c)
   pkh_pf_wake();
 }
 
-/* Fault in the table's block [b, b + n) ahead of its use. */
-static void pkh_prefault_block(char *b, size_t n)
+/* Set the prefaulter's range *q to [from, to) and wake it. */
+static void pkh_pf_ask(pkh_range *q, char *from, char *to)
 {
   pthread_mutex_lock(&pkh_region_lock);
-  pkh_pf_block = (pkh_range){ b, b + n };
+  *q = (pkh_range){ from, to };
   pkh_pf_wake();
   pthread_mutex_unlock(&pkh_region_lock);
 }
+
+/* Fault in the table's block [b, b + n) ahead of its use. */
+static void pkh_prefault_block(char *b, size_t n) { pkh_pf_ask(&pkh_pf_block, b, b + n); }
 
 void pkh_prefault_down(void *p, size_t n)
 {
   uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), from = ((uintptr_t)p + page - 1) & ~(page - 1),
             to = ((uintptr_t)p + n) & ~(page - 1); /* madvise takes whole pages */
-  if (to <= from) return;
-  pthread_mutex_lock(&pkh_region_lock);
-  pkh_pf_down = (pkh_range){ (char *)from, (char *)to };
-  pkh_pf_wake();
-  pthread_mutex_unlock(&pkh_region_lock);
+  if (to > from) pkh_pf_ask(&pkh_pf_down, (char *)from, (char *)to);
 }
 
 /* A fresh chunk, its header set. */
