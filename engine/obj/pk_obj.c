@@ -851,9 +851,31 @@ static unsigned pko_markers;
    the environment still wins. */
 void pko_set_markers(unsigned n) { pko_markers = n; }
 
+/* The libraries pkanren links that never hold a collector pointer in
+   their static data: the collector need not scan it for roots. */
+static const char *const pko_rootless[] = { "libjemalloc.", "libgsl.",  "libgslcblas.", "libhwloc.", "libudev.",
+                                            "libedit.",     "libtinfo.", "libbsd.",      "libmd.",    "libstdc++.",
+                                            "libgcc_s.",    "libm." };
+
+/* Whether the collector scans a library's writable segment for roots
+   (GC_register_has_static_roots_callback): all but pko_rootless's.
+   jemalloc's are megabytes never touched, which a scan would fault in
+   page by page at every start. */
+static int GC_CALLBACK pko_gc_scans(const char *dlpi_name, void *start, size_t size)
+{
+  (void)start;
+  (void)size;
+  const char *base = strrchr(dlpi_name, '/');
+  base = base ? base + 1 : dlpi_name;
+  for (size_t i = 0; i < sizeof pko_rootless / sizeof *pko_rootless; i++)
+    if (!strncmp(base, pko_rootless[i], strlen(pko_rootless[i]))) return 0;
+  return 1;
+}
+
 /* Start the collector and the symbol table. */
 static void pko_init_once(void)
 {
+  GC_register_has_static_roots_callback(pko_gc_scans);
   /* Objects are referenced only from their start or a pair tag offset:
      no interior pointers, so a 16-byte pair takes 16 bytes, not 32. */
   GC_set_all_interior_pointers(0);
