@@ -21,6 +21,7 @@
 #include <inttypes.h>
 #include <locale.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wctype.h>
@@ -739,24 +740,40 @@ PKB_PRIM(pkb_boolean_eq)
 /* ==== characters ========================================================== */
 
 /* Unicode case and class come from the C.UTF-8 locale (glibc builds it in),
-   independent of the user's locale; without it, ASCII only. */
+   independent of the user's locale; without it, ASCII only.  It is loaded
+   at the first character past ASCII: loading it opens and maps files,
+   which every start would pay for the few programs that need it. */
 static locale_t pkb_uloc;
+
+static void pkb_uloc_once(void) { pkb_uloc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0); }
+
+/* The C.UTF-8 locale for c, or 0 when c is ASCII (or it cannot load). */
+static locale_t pkb_locale_for(uint32_t c)
+{
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  if (c < 128) return 0;
+  pthread_once(&once, pkb_uloc_once);
+  return pkb_uloc;
+}
 
 static bool pkb_cclass(uint32_t c, int (*fn)(wint_t, locale_t), int (*ascii)(int))
 {
-  if (pkb_uloc) return fn((wint_t)c, pkb_uloc) != 0;
+  locale_t l = pkb_locale_for(c);
+  if (l) return fn((wint_t)c, l) != 0;
   return c < 128 && ascii((int)c);
 }
 
 static uint32_t pkb_upcase(uint32_t c)
 {
-  if (pkb_uloc) return (uint32_t)towupper_l((wint_t)c, pkb_uloc);
+  locale_t l = pkb_locale_for(c);
+  if (l) return (uint32_t)towupper_l((wint_t)c, l);
   return c < 128 && c >= 'a' && c <= 'z' ? c - 32 : c;
 }
 
 static uint32_t pkb_downcase(uint32_t c)
 {
-  if (pkb_uloc) return (uint32_t)towlower_l((wint_t)c, pkb_uloc);
+  locale_t l = pkb_locale_for(c);
+  if (l) return (uint32_t)towlower_l((wint_t)c, l);
   return c < 128 && c >= 'A' && c <= 'Z' ? c + 32 : c;
 }
 
@@ -1633,7 +1650,6 @@ static const pkb_entry pkb_table[] = {
 void pkb_init(void)
 {
   if (!pkb_out) pkb_out = stdout;
-  pkb_uloc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
   for (size_t i = 0; i < sizeof pkb_table / sizeof pkb_table[0]; i++)
     pko_defprim(pkb_table[i].name, pkb_table[i].fn, pkb_table[i].min, pkb_table[i].max);
 }

@@ -1047,6 +1047,12 @@ static void test_chars(void **state)
   check("(char? \"a\")", "#f");
   /* Unicode case mapping: ä -> Ä */
   check("(char->integer (char-upcase (integer->char 228)))", "196");
+  check("(char->integer (char-downcase (integer->char 196)))", "228");
+  /* classes past ASCII: lambda is a letter, U+3000 a space */
+  check("(char-alphabetic? (integer->char 955))", "#t");
+  check("(char-lower-case? (integer->char 955))", "#t");
+  check("(char-whitespace? (integer->char 12288))", "#t");
+  check("(char-alphabetic? (integer->char 12288))", "#f");
   check_err("(integer->char 55296)", "not a valid unicode scalar value");
   check_err("(integer->char -1)", "not a valid unicode scalar value");
   check_err("(integer->char 1114112)", "not a valid unicode scalar value");
