@@ -853,9 +853,9 @@ void pko_set_markers(unsigned n) { pko_markers = n; }
 
 /* The libraries pkanren links that never hold a collector pointer in
    their static data: the collector need not scan it for roots. */
-static const char *const pko_rootless[] = { "libjemalloc.", "libgsl.",  "libgslcblas.", "libhwloc.", "libudev.",
-                                            "libedit.",     "libtinfo.", "libbsd.",      "libmd.",    "libstdc++.",
-                                            "libgcc_s.",    "libm." };
+static const char *const pko_rootless[] = { "libjemalloc.", "libgsl.",    "libgslcblas.", "libhwloc.",
+                                            "libudev.",     "libedit.",   "libtinfo.",    "libbsd.",
+                                            "libmd.",       "libstdc++.", "libgcc_s.",    "libm." };
 
 /* Whether the collector scans a library's writable segment for roots
    (GC_register_has_static_roots_callback): all but pko_rootless's.
