@@ -15,6 +15,8 @@
 **           (wall, rss_kb, phase, rewrites, rate, check) or `peer NAME:
 **           unavailable: WHY`
 **   goal:   a line printed under the rows (repeatable)
+**   versus: `whole`: the ratio line puts a run's in-process time against
+**           the peer's whole process (default: against its phase)
 **   about:, default: as for the programs
 **
 ** In pk: lines $BENCH is the source tree's bench directory, $HERE the
@@ -188,6 +190,8 @@ static bool pkcli_benchrw_load(const char *dir, const char *fname, const char *b
       e->exits = pkcli_benchrw_exits(val);
     else if (!strcmp(key, "rerun"))
       e->rerun = !strncasecmp(val, "yes", 3);
+    else if (!strcmp(key, "versus"))
+      e->versus_whole = !strncasecmp(val, "whole", 5);
     else if (!strcmp(key, "default"))
       e->def = strncasecmp(val, "no", 2) != 0;
     else if (!strcmp(key, "about")) {
@@ -743,8 +747,10 @@ static void pkcli_benchrw_peer_row(const pkcli_benchrw_entry *e, pkcli_benchrw_p
   fflush(env->jf);
 }
 
-/* The line of ratios against the peer at W=1 (c: the first case's cell). */
-static void pkcli_benchrw_ratios(const pkcli_benchrw_case *cs, const pkcli_benchrw_cell *c, const pkcli_benchrw_peer *p)
+/* The line of ratios against the peer at W=1 (c: the first case's cell;
+   whole: a run's time against the peer's whole process). */
+static void pkcli_benchrw_ratios(const pkcli_benchrw_case *cs, const pkcli_benchrw_cell *c, const pkcli_benchrw_peer *p,
+                                 bool whole)
 {
   if (!p->nruns || !c || c->failed) return;
   const char *n = p->name;
@@ -765,7 +771,10 @@ static void pkcli_benchrw_ratios(const pkcli_benchrw_case *cs, const pkcli_bench
     }
     if (p->rss_kb > 0) printf(" peak memory pk/%s %.2f", n, (double)c->rss_kb / (double)p->rss_kb);
     printf("\n");
-  } else
+  } else if (whole)
+    printf(" pk's in-process over %s's whole process %.3f (pk %.4f s, %s %.3f s)\n", n, c->phase / p->mwall, c->phase,
+           n, p->mwall);
+  else
     printf(" in-process %s/pk %.0fx (%s %.3f s, pk %.4f s)\n", n, p->mphase / c->phase, n, p->mphase, c->phase);
 }
 
@@ -892,7 +901,7 @@ void pkcli_benchrw_run(const pkcli_benchrw_entry *e, const char *bench, const ch
       pkcli_benchrw_peer_row(e, &p, env);
       if (p.failure || (!p.nruns && !p.unavailable)) t->failed++;
       if (p.differ) t->mismatch++;
-      if (!strcmp(cs[0].check, "ok")) pkcli_benchrw_ratios(&cs[0], first, &p);
+      if (!strcmp(cs[0].check, "ok")) pkcli_benchrw_ratios(&cs[0], first, &p, e->versus_whole);
     }
     for (int g = 0; g < e->ngoal; g++) printf("  goal: %s\n", e->goal[g]);
     fflush(stdout);

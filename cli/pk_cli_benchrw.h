@@ -21,8 +21,9 @@ typedef struct pkcli_benchrw_entry {
   char *peer;     /* shell command printing a `peer NAME: ...` line, or NULL */
   unsigned exits; /* the exit statuses of pkanren that count as ok, a bit each (0..31) */
   bool rerun, def;
-  char *skip;   /* why it cannot run, or NULL */
-  uint64_t key; /* the hash of its generators, naming its cached inputs */
+  bool versus_whole; /* `versus: whole`: a run's in-process time against the peer's whole process */
+  char *skip;        /* why it cannot run, or NULL */
+  uint64_t key;      /* the hash of its generators, naming its cached inputs */
 } pkcli_benchrw_entry;
 
 /* What the entries' runs came to. */

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""bench/peers/maude.py FILE.maude — the Maude peer of a rewriting entry of
-`pkanren bench` (bench/rewrites/unitlaw-1m.bench).
+"""bench/peers/maude.py [--input] FILE.maude — the Maude peer of a rewriting
+entry of `pkanren bench` (bench/rewrites/unitlaw-1m.bench, model-rw-1m.bench).
 
 Runs `maude -no-banner -batch FILE` once (FILE as written by
 `bench/gen_unitlaw.py --maude`: the module, `set show timing on`, one `red`,
@@ -15,7 +15,10 @@ compares Maude's normal form with the output term of the model that
 pkanren wrote into the directory $PKOUT, both reduced to their atoms in
 prefix order (mul(x, y) and (mul x y) are both `mul x y`; pkanren's shared
 subterms, `(define _N TERM)`, written out in place): ok, DIFFERS, or - without
-$PKOUT.  Without maude on PATH the line is
+$PKOUT.  With --input, the entry is one that reads and prints the model
+back (model-rw-1m): $PKOUT is then the file of the model pkanren printed,
+and its output term is compared with the term Maude was given (the `red`
+line of FILE), not with Maude's normal form.  Without maude on PATH the line is
 `peer maude: unavailable: REASON` and the harness skips the peer.
 
 The stack's soft limit is raised to the hard limit for Maude (as `ulimit -s
@@ -55,13 +58,19 @@ def sexp(text):
 
 
 def pk_term(pkout):
-    """The atoms of the output term of the one model pkanren wrote, its
-    shared subterms (`(define _N TERM)`) written out in place."""
-    names = sorted(n for n in os.listdir(pkout) if n.endswith(".model"))
-    if len(names) != 1:
+    """The atoms of the output term of the one model pkanren wrote (into the
+    directory pkout, or the file pkout), its shared subterms (`(define _N
+    TERM)`) written out in place."""
+    if os.path.isdir(pkout):
+        names = sorted(n for n in os.listdir(pkout) if n.endswith(".model"))
+        if len(names) != 1:
+            return None
+        pkout = os.path.join(pkout, names[0])
+    with open(pkout) as f:
+        models = sexp(f.read())
+    if len(models) != 1:
         return None
-    with open(os.path.join(pkout, names[0])) as f:
-        model = sexp(f.read())[0]
+    model = models[0]
     defs = {x[1]: x[2] for x in model if isinstance(x, list) and x[0] == "define"}
     outs = [x[1] for x in model if isinstance(x, list) and x[0] == "output"]
     atoms = []
@@ -92,8 +101,19 @@ def raise_stack():
     resource.setrlimit(resource.RLIMIT_STACK, (hard, hard))
 
 
+def red_term(path):
+    """The text of the term of the `red` command in Maude file path."""
+    with open(path) as f:
+        m = re.search(r"^red (.*?) \.$", f.read(), re.M | re.S)
+    return m.group(1) if m else None
+
+
 def main():
-    if len(sys.argv) != 2:
+    args = sys.argv[1:]
+    given = args[:1] == ["--input"]
+    if given:
+        args = args[1:]
+    if len(args) != 1:
         sys.exit(__doc__.split("\n\n")[0])
     maude = shutil.which("maude")
     if not maude:
@@ -101,7 +121,7 @@ def main():
         return
     with tempfile.TemporaryFile() as out:
         t0 = time.monotonic()
-        p = subprocess.Popen([maude, "-no-banner", "-batch", sys.argv[1]], stdin=subprocess.DEVNULL,
+        p = subprocess.Popen([maude, "-no-banner", "-batch", args[0]], stdin=subprocess.DEVNULL,
                              stdout=out, stderr=subprocess.STDOUT, preexec_fn=raise_stack)
         _, status, ru = os.wait4(p.pid, 0)
         wall = time.monotonic() - t0
@@ -114,12 +134,14 @@ def main():
         sys.exit("maude.py: maude exited with status %d without a result" % (status >> 8))
     check = "-"
     pkout = os.environ.get("PKOUT")
-    if pkout and os.path.isdir(pkout):
-        pk, mine = pk_term(pkout), tokens(result)
+    if pkout and os.path.exists(pkout):
+        theirs = red_term(args[0]) if given else result
+        pk, mine = pk_term(pkout), tokens(theirs or "")
         check = "ok" if pk == mine else "DIFFERS"
         if pk != mine:
-            sys.stderr.write("maude.py: Maude's normal form has %d atoms, pkanren's %s\n"
-                             % (len(mine), "none" if pk is None else len(pk)))
+            sys.stderr.write("maude.py: %s has %d atoms, pkanren's %s\n"
+                             % ("the term given" if given else "Maude's normal form", len(mine),
+                                "none" if pk is None else len(pk)))
     rate = m.group(4) if m.group(4) != "~" else "-"
     print("peer maude: wall=%.6f rss_kb=%d phase=%.3f cpu=%.3f rewrites=%s rate=%s check=%s"
           % (wall, ru.ru_maxrss, int(m.group(3)) / 1000, int(m.group(2)) / 1000, m.group(1), rate, check))

@@ -4,8 +4,10 @@ entries end to end, on the tiny entries of tests/cli/bench/ (the shape of
 the report, never its times): the listing and a missing generator, rows per
 relation and worker count with rewrites, models/s and the rerun, a peer's
 row and the ratios against it, a `run` entry whose peer disagrees (no
-ratios, exit 1), the --json records, inputs generated once and then taken
-from the cache, and an unknown name (exit 2)."""
+ratios, exit 1), `run` entries put against the peer's whole process
+(`versus: whole`; Maude checking that a model read and printed back is the
+term it was given), the --json records, inputs generated once and then
+taken from the cache, and an unknown name (exit 2)."""
 import json
 import os
 import re
@@ -126,6 +128,18 @@ with tempfile.TemporaryDirectory() as t:
         check("tiny-run W=%d row" % w, c is not None and number(c[2]) and c[3] == "-" and c[11] == "ok", out)
     check("no ratios when the answers differ", "\n  vs wrong: the answers differ: no ratios\n" in out, out)
     check("mismatch counted", "MISMATCH: 1 benchmark(s)" in out, out)
+
+    rc, out, err = bench("tiny-versus", "tiny-readprint", "-j", "1", "--runs", "1", cache=cache)
+    check("versus entries exit 0", rc == 0, out + err)
+    check("in-process over the peer's whole process",
+          re.search(r"^  vs fixed \(W=1\): pk's in-process over fixed's whole process 0\.0[0-9]{2} "
+                    r"\(pk [0-9.]+ s, fixed 2\.000 s\)$", out, re.M) is not None, out)
+    c = row(out, "tiny-readprint", 1)
+    check("tiny-readprint row", c is not None and c[11] == "ok", out)
+    readprint = re.search(r"^  maude +- .* same answer$", out, re.M) and re.search(
+        r"^  vs maude \(W=1\): pk's in-process over maude's whole process [0-9.]+ ", out, re.M)
+    check("read + print against maude (or unavailable)",
+          readprint is not None or re.search(r"^  maude +unavailable: ", out, re.M), out)
 
     rc, out, err = bench("no-such-entry", cache=cache)
     check("unknown name exit 2", rc == 2 and "unknown benchmark 'no-such-entry'" in err, out + err)
