@@ -350,12 +350,29 @@ static void pkw_rotate(pkw_worker *w)
   w->cur = pkw_take(w, &t) ? t : 0;
 }
 
-/* Idle wait with exponential backoff: spin, then yield, then nap up to
-   100 us, or until the pulse moves on from seen. */
-static void pkw_backoff(unsigned *round, uint32_t seen)
+/* A spin loop's breath: the pause instruction where there is one (it
+   yields the core to a hyper-thread sibling and costs no memory traffic). */
+static inline void pkw_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#else
+  __asm__ volatile("" ::: "memory");
+#endif
+}
+
+/* Idle wait with backoff: spin, watch the pulse for spin_us (a query's
+   ops ask for it, pkw_ops.spin_us), then yield, then nap up to 100 us, or
+   until the pulse moves on from seen.  Rounds 0-7 cost a few microseconds
+   together. */
+static void pkw_backoff(unsigned *round, uint32_t seen, uint32_t spin_us)
 {
   if (*round < 8) {
     for (int i = 0; i < (16 << *round); i++) __asm__ volatile("" ::: "memory");
+  } else if (*round == 8 && spin_us) {
+    uint64_t t0 = pko_now_ns(), ns = (uint64_t)spin_us * 1000;
+    while (atomic_load_explicit(&pkw_pulse, memory_order_relaxed) == seen && pko_now_ns() - t0 < ns)
+      for (int i = 0; i < 16; i++) pkw_relax();
   } else if (*round < 16) {
     sched_yield();
   } else {
@@ -393,7 +410,7 @@ static void pkw_shift_idle(pkw_worker *w, pkw_shift *s, uint32_t seen)
 {
   pkw_hungry(w, true);
   if (!s->idle_since) s->idle_since = pko_now_ns();
-  pkw_backoff(&s->idle, seen);
+  pkw_backoff(&s->idle, seen, s->ops->spin_us);
 }
 
 /* w has a branch again: close the idle interval. */
@@ -547,13 +564,13 @@ static void pkw_drain(pkw_worker *w)
    a few 100 us sleeps: about half a millisecond) before blocking: queries
    often come in quick succession (a split rewrite's passes, a program's
    runs), and a blocked worker is woken late, most of all on a busy
-   machine. */
-static void pkw_linger(uint64_t seen)
+   machine.  spin_us: what the last query's ops ask for (pkw_backoff). */
+static void pkw_linger(uint64_t seen, uint32_t spin_us)
 {
   for (unsigned r = 0; r < PKW_LINGER_ROUNDS;) {
     uint32_t pulse = pkw_pulse_now();
     if (atomic_load_explicit(&pkw.generation, memory_order_relaxed) != seen) return;
-    pkw_backoff(&r, pulse);
+    pkw_backoff(&r, pulse, spin_us);
   }
 }
 
@@ -567,12 +584,14 @@ static void *pkw_main(void *arg)
   pkt_pin_self(pkw.plan, w->id);
   pthread_mutex_unlock(&pkw.lock);
   uint64_t seen = 0;
+  uint32_t spin_us = 0;
   for (;;) {
-    pkw_linger(seen);
+    pkw_linger(seen, spin_us);
     pthread_mutex_lock(&pkw.lock);
     while (!pkw.cur || pkw.generation == seen || w->id >= pkw.cfg.workers) pthread_cond_wait(&pkw.wake, &pkw.lock);
     pkw_query *q = pkw.cur;
     seen = pkw.generation;
+    spin_us = q->ops->spin_us;
     atomic_fetch_add(&pkw.active, 1);
     pthread_mutex_unlock(&pkw.lock);
     if (q->spec)
@@ -676,7 +695,7 @@ static void pkw_query_end(pkw_query *q)
   pthread_mutex_unlock(&pkw.lock);
   pkw.mine = NULL;
   unsigned r = 0;
-  for (uint32_t seen; (seen = pkw_pulse_now(), atomic_load(&pkw.active) > 0);) pkw_backoff(&r, seen);
+  for (uint32_t seen; (seen = pkw_pulse_now(), atomic_load(&pkw.active) > 0);) pkw_backoff(&r, seen, q->ops->spin_us);
   pkw_drain(pkw.w[0]);
 }
 

@@ -60,6 +60,11 @@ typedef struct pkw_ops {
   void (*join)(bool on, bool driver);
   void (*reset)(void);
   pkw_counts (*counts)(void);
+  /* How long (microseconds) an idle thread of this query watches for work
+     before it yields and naps; 0: a few microseconds.  For queries that
+     come in quick succession and end together (a split rewrite's passes):
+     a napping thread's CPU halts, and is woken late on a VM. */
+  uint32_t spin_us;
 } pkw_ops;
 
 /* Set the pool's configuration, from the thread that runs queries, between
