@@ -144,17 +144,38 @@ static void pkcli_signals(void)
   signal(SIGPIPE, SIG_DFL);
 }
 
+/* What pkcli_on_big_stack's thread runs, and the exit status after it. */
+static struct {
+  void *(*body)(void *);
+  void *arg;
+  int (*status)(void *);
+} pkcli_big;
+
+/* The big stack's thread: the command, then the process's exit. */
+static void *pkcli_big_main(void *unused)
+{
+  (void)unused;
+  pkcli_big.body(pkcli_big.arg);
+  int st = pkcli_big.status(pkcli_big.arg);
+  fflush(stdout);
+  exit(st);
+}
+
 /* Run body on a thread whose stack holds the recursion budget (or the part
    of it the address-space limit leaves, unless --stack chose it). */
-void pkcli_on_big_stack(void *(*body)(void *), void *arg)
+_Noreturn void pkcli_on_big_stack(void *(*body)(void *), void *arg, int (*status)(void *))
 {
   pthread_t t;
-  if (!pko_thread_start(&t, body, arg, pke_stack_budget, pke_stack_exact, 4)) {
+  pkcli_big.body = body;
+  pkcli_big.arg = arg;
+  pkcli_big.status = status;
+  if (!pko_thread_start(&t, pkcli_big_main, NULL, pke_stack_budget, pke_stack_exact, 4)) {
     fprintf(stderr, "pkanren: cannot start the interpreter thread with a stack of %zu bytes%s\n", pke_stack_budget,
             pke_stack_exact ? " (--stack): the address space (ulimit -v) does not hold it; lower --stack" : "");
     exit(PK_STATUS_RUNTIME);
   }
   pthread_join(t, NULL);
+  abort(); /* not reached: the thread ends the process */
 }
 
 /* Monotonic seconds. */

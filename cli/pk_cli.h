@@ -31,9 +31,12 @@ void pkcli_forget_signal(void);
 /* While on (reading and compiling: nothing to flush), a signal exits at
    once instead of stopping the search. */
 void pkcli_quick_exit(bool on);
-/* Run body(arg) on a thread whose stack holds the recursion budget, and
-   wait for it. */
-void pkcli_on_big_stack(void *(*body)(void *), void *arg);
+/* Run body(arg) on a thread whose stack holds the recursion budget, then
+   end the process from that thread with status(arg), stdout flushed: the
+   main thread, asleep in the join, is never woken (on a VM a sleeping
+   thread's CPU is woken late, and the join was a few tenths of a
+   millisecond of a short command). */
+_Noreturn void pkcli_on_big_stack(void *(*body)(void *), void *arg, int (*status)(void *));
 /* Monotonic seconds. */
 double pkcli_now(void);
 

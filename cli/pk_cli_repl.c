@@ -83,6 +83,13 @@ static void pkcli_repl_eval(const char *text)
   fflush(pkb_out);
 }
 
+/* The REPL's exit status: a signal's, else 0. */
+static int pkcli_repl_status(void *arg)
+{
+  (void)arg;
+  return pkcli_signal() ? pkcli_signal_status() : 0;
+}
+
 static void *pkcli_repl_thread(void *arg)
 {
   (void)arg;
@@ -152,6 +159,5 @@ int pkcli_repl(int argc, char **argv)
   }
   pki_init();
   pkcli_quick_exit(false); /* Ctrl-C is the REPL's, never an exit */
-  pkcli_on_big_stack(pkcli_repl_thread, NULL);
-  return pkcli_signal() ? pkcli_signal_status() : 0;
+  pkcli_on_big_stack(pkcli_repl_thread, NULL, pkcli_repl_status);
 }

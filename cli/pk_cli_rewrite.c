@@ -66,6 +66,13 @@ static void *pkcli_rewrite_thread(void *arg)
   return NULL;
 }
 
+/* The exit status of the batch j: SIGTERM's 143 when it stopped it. */
+static int pkcli_rewrite_status(void *arg)
+{
+  const pkcli_rewrite_job *j = arg;
+  return j->status == PK_STATUS_INTERRUPT && pkcli_rewrite_term ? 143 : j->status;
+}
+
 /* pkanren rewrite [options] MODELS... */
 int pkcli_rewrite(int argc, char **argv)
 {
@@ -141,8 +148,5 @@ int pkcli_rewrite(int argc, char **argv)
   pko_set_markers((unsigned)workers);
   pki_init();
   pki_configure((int)workers, false, 0, false);
-  pkcli_on_big_stack(pkcli_rewrite_thread, &j);
-  free(o->inputs);
-  if (j.status == PK_STATUS_INTERRUPT && pkcli_rewrite_term) return 143;
-  return j.status;
+  pkcli_on_big_stack(pkcli_rewrite_thread, &j, pkcli_rewrite_status);
 }

@@ -96,6 +96,15 @@ static void *pkcli_run_thread(void *arg)
   return NULL;
 }
 
+/* The exit status of run r: a signal's, or the program's (exit N) or the
+   run's status. */
+static int pkcli_run_status(void *arg)
+{
+  const pkcli_run_opts *r = arg;
+  if (pkcli_signal()) return pkcli_signal_status();
+  return r->status == PK_STATUS_EXIT ? r->opts.exit_code : r->status;
+}
+
 /* A usage error naming the option and its value. */
 static int pkcli_run_bad(const char *opt, const char *v, const char *want)
 {
@@ -173,7 +182,5 @@ int pkcli_run(int argc, char **argv)
   pko_set_markers((unsigned)r.workers);
   pki_init();
   pki_configure((int)r.workers, r.unordered, r.seed, false);
-  pkcli_on_big_stack(pkcli_run_thread, &r);
-  if (pkcli_signal()) return pkcli_signal_status();
-  return r.status == PK_STATUS_EXIT ? r.opts.exit_code : r.status;
+  pkcli_on_big_stack(pkcli_run_thread, &r, pkcli_run_status);
 }

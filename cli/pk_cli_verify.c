@@ -93,6 +93,9 @@ static int pkcli_verify_model(const char *file, pk_val m, pk_val r, const pkv_op
   return failed;
 }
 
+/* The exit status of verify v. */
+static int pkcli_verify_status(void *arg) { return ((const pkcli_verify_opts *)arg)->status; }
+
 /* Read every model first (their count splits alpha), then rewrite and
    check each. */
 static void *pkcli_verify_thread(void *arg)
@@ -239,7 +242,5 @@ int pkcli_verify(int argc, char **argv)
   pko_set_markers(1);
   pki_init();
   pki_configure(1, false, 0, false);
-  pkcli_on_big_stack(pkcli_verify_thread, &v);
-  free(v.files);
-  return v.status;
+  pkcli_on_big_stack(pkcli_verify_thread, &v, pkcli_verify_status);
 }
