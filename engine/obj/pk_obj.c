@@ -872,6 +872,17 @@ static int GC_CALLBACK pko_gc_scans(const char *dlpi_name, void *start, size_t s
   return 1;
 }
 
+static GC_warn_proc pko_gc_warn_next;
+
+/* The collector's warnings, but for a heap it cannot grow: under ulimit -v
+   it said so some eighty times before pkanren's one `FILE:LINE:COL: out
+   of memory`, which tells the user what happened and where. */
+static void GC_CALLBACK pko_gc_warn(char *msg, GC_word arg)
+{
+  if (strstr(msg, "Failed to expand heap") || strstr(msg, "Out of Memory")) return;
+  pko_gc_warn_next(msg, arg);
+}
+
 /* Start the collector and the symbol table. */
 static void pko_init_once(void)
 {
@@ -882,6 +893,8 @@ static void pko_init_once(void)
   if (pko_markers) GC_set_markers_count(pko_markers);
   GC_INIT();
   GC_set_oom_fn(pko_gc_oom);
+  pko_gc_warn_next = GC_get_warn_proc();
+  GC_set_warn_proc(pko_gc_warn);
   GC_register_displacement(PK_TAG_PAIR);
   GC_register_displacement(PK_TAG_GPAIR);
   GC_register_displacement(PK_TAG_VAR);

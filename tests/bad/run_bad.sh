@@ -71,6 +71,12 @@ printf '(display "before")(let loop ((l (list))) (loop (cons (make-vector 100000
   ulimit -v 1500000
   check heap-exhaustion-pairs 3 "out of memory" "ok" -- run oom.scm
   check heap-exhaustion-vectors 3 "out of memory" "before" -- run oom2.scm
+  if grep -q 'GC Warning' err.txt; then # the collector's own narration stays out of it
+    echo "FAIL heap-exhaustion-quiet: $(grep -c 'GC Warning' err.txt) collector warnings before the message"
+    fails=$((fails + 1))
+  else
+    echo "ok   heap-exhaustion-quiet"
+  fi
   check appendo-ulimit-default-workers 0 "" "(1 2 3)" -- run "$OLDPWD/../../examples/appendo.scm"
   check stack-does-not-fit 3 "--stack" "" -- run --stack 4G empty.scm
   exit $fails
