@@ -194,8 +194,15 @@ static const struct {
   { "bench", pkcli_bench }, { "print", pkcli_print }, { "verify", pkcli_verify },
 };
 
+#ifdef PK_JE_EMAP_BYTES
+extern char je_arena_emap_global[];
+#endif
+
 int main(int argc, char **argv)
 {
+#ifdef PK_JE_EMAP_BYTES /* jemalloc linked statically: its 2 MB extent map joins the program's data */
+  pko_gc_skip(je_arena_emap_global, je_arena_emap_global + PK_JE_EMAP_BYTES);
+#endif
   pkcli_signals();
   if (argc < 2) return pkcli_usage("missing command", pkcli_help);
   const char *cmd = argv[1];

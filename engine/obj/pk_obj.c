@@ -851,6 +851,14 @@ static unsigned pko_markers;
    the environment still wins. */
 void pko_set_markers(unsigned n) { pko_markers = n; }
 
+static void *pko_skip_from, *pko_skip_to;
+
+void pko_gc_skip(void *from, void *to)
+{
+  pko_skip_from = from;
+  pko_skip_to = to;
+}
+
 /* The libraries pkanren links that never hold a collector pointer in
    their static data: the collector need not scan it for roots. */
 static const char *const pko_rootless[] = { "libjemalloc.", "libgsl.",    "libgslcblas.", "libhwloc.",
@@ -879,7 +887,7 @@ static GC_warn_proc pko_gc_warn_next;
    of memory`, which tells the user what happened and where. */
 static void GC_CALLBACK pko_gc_warn(char *msg, GC_word arg)
 {
-  if (strstr(msg, "Failed to expand heap") || strstr(msg, "Out of Memory")) return;
+  if (strstr(msg, "Failed to expand heap") || strcasestr(msg, "out of memory")) return;
   pko_gc_warn_next(msg, arg);
 }
 
@@ -891,6 +899,8 @@ static void pko_init_once(void)
      no interior pointers, so a 16-byte pair takes 16 bytes, not 32. */
   GC_set_all_interior_pointers(0);
   if (pko_markers) GC_set_markers_count(pko_markers);
+  /* before GC_INIT, whose first look at the roots would fault the range in */
+  if (pko_skip_from) GC_exclude_static_roots(pko_skip_from, pko_skip_to);
   GC_INIT();
   GC_set_oom_fn(pko_gc_oom);
   pko_gc_warn_next = GC_get_warn_proc();

@@ -525,5 +525,9 @@ size_t pko_thread_start(pthread_t *th, void *(*fn)(void *), void *arg, size_t wa
 void pko_init(void);
 /* The collector's marker threads (0: one per CPU); before pko_init only. */
 void pko_set_markers(unsigned n);
+/* Static data in [from, to) that never holds a collector pointer (a
+   statically linked allocator's), not scanned for roots; before pko_init
+   only. */
+void pko_gc_skip(void *from, void *to);
 
 #endif
