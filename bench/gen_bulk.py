@@ -4,13 +4,21 @@
 Writes FILES .model files of MODELS/FILES models each into DIR: every model
 has a few inputs and one output tree of 20-120 nodes over add/mul and the
 inputs and 0/1, where a node is a unit-law redex with probability --redex.
+In MALFORMED of the files (chosen apart, so the others do not change) one
+model does not read: an unbalanced list, an unknown declaration, a name
+used before its define.
 
-    bench/gen_bulk.py DIR [--models 10000] [--files 2000] [--seed 1] [--redex 0.2]
+    bench/gen_bulk.py DIR [--models 10000] [--files 2000] [--seed 1] [--redex 0.2] [--malformed 3]
 """
 import argparse
 import os
 import random
 
+MALFORMED = [
+    "(model bad%d (input x (tensor float64 ()))\n  (output (add x (mul x 1)))\n",
+    "(model bad%d (input x (tensor float64 ()))\n  (parameter y)\n  (output (add x 0)))\n",
+    "(model bad%d (input x (tensor float64 ()))\n  (define a (mul b 1))\n  (define b (add x 0))\n  (output a))\n",
+]
 
 def tree(rnd, n, syms, redex):
     if n <= 1:
@@ -32,7 +40,9 @@ def main():
     ap.add_argument("--files", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--redex", type=float, default=0.2)
+    ap.add_argument("--malformed", type=int, default=3, help="files with a model that does not read (at most 3)")
     a = ap.parse_args()
+    bad = dict(zip(random.Random(a.seed + 1).sample(range(a.files), max(0, a.malformed)), MALFORMED))
     rnd = random.Random(a.seed)
     os.makedirs(a.dir, exist_ok=True)
     per = a.models // a.files
@@ -43,7 +53,10 @@ def main():
                 syms = ["x%d" % i for i in range(rnd.randint(2, 6))]
                 decl = " ".join("(input %s (tensor float64 ()))" % s for s in syms)
                 n = rnd.randint(20, 120) | 1
-                out.write("(model m%d %s\n  (output %s))\n" % (k, decl, tree(rnd, n, syms, a.redex)))
+                text = "(model m%d %s\n  (output %s))\n" % (k, decl, tree(rnd, n, syms, a.redex))
+                if f in bad and _ == per // 2:
+                    text = bad.pop(f) % k
+                out.write(text)
                 k += 1
 
 
