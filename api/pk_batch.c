@@ -1436,6 +1436,9 @@ static void pkbt_load_olds(pkbt_b *b)
   pkbt_index(b);
 }
 
+static int pkbt_plain_thread(pthread_t *t, void *(*fn)(void *), void *arg);
+static void pkbt_plain_join(pthread_t t);
+
 /* pkbt_load_olds on a thread of its own: with several workers, a rerun reads
    the summary while it lists and stats the inputs. */
 static void *pkbt_olds_main(void *b)
@@ -1472,16 +1475,16 @@ static void pkbt_body(pkbt_b *b, pkbt_ins *ins)
   if (o->shard_n == 0) pkbt_trim_summary(b->summary);        /* before its lines are read, here or beside */
   if (rerun && o->shard_n == 0) ins->base_key = b->base_key; /* a shard's listing holds other shards' files */
   pthread_t t;
-  bool beside = rerun && b->nctx > 1 && pthread_create(&t, NULL, pkbt_olds_main, b) == 0;
+  bool beside = rerun && b->nctx > 1 && pkbt_plain_thread(&t, pkbt_olds_main, b) == 0;
   if (beside) {
     pko_catch c;
     if (!PKO_TRY(c)) {
-      pthread_join(t, NULL);
+      pkbt_plain_join(t);
       pko_rethrow();
     }
     pkbt_inputs(o, ins);
     PKO_END(c);
-    pthread_join(t, NULL);
+    pkbt_plain_join(t);
   } else {
     pkbt_inputs(o, ins);
   }
@@ -1590,3 +1593,17 @@ int pkbt_run(const pkbt_opts *o)
   free(b.summary);
   return status;
 }
+
+#undef pthread_create /* below: a thread the collector does not know */
+#undef pthread_join
+
+/* Start fn(arg) on a plain thread: fn touches no collected memory and
+   holds no pointer into it.  The collector's pthread_create waits for the
+   new thread to register itself (a wake-up of the other CPU, which this VM
+   gives late), and registering and unregistering take the collector's
+   lock. */
+static int pkbt_plain_thread(pthread_t *t, void *(*fn)(void *), void *arg) { return pthread_create(t, NULL, fn, arg); }
+
+/* Wait for a thread of pkbt_plain_thread's (the collector's join would
+   look for it among its own). */
+static void pkbt_plain_join(pthread_t t) { pthread_join(t, NULL); }
