@@ -67,6 +67,18 @@ check "summary keeps one line per model" test "$(wc -l < out/summary.jsonl)" = 3
 echo ';; changed' >> rules.scm
 "$P" rewrite --rules rules.scm --relation unit in -o out 2> err4
 check "changed rules redo all" bash -c "! grep -q skipped err4"
+# an output deleted since is redone, in the top directory and below it (at
+# -j 2 the top one is listed beside the summary's reading)
+for j in 1 2; do
+  rm out/a.model
+  "$P" rewrite -j $j --rules rules.scm --relation unit in -o out 2> err5
+  check "-j $j: deleted top output redone" has out/a.model '(output y (mul y y))'
+  check "-j $j: the other skipped" has err5 'skipped 1 files (1 models)'
+  rm out/sub/b.model
+  "$P" rewrite -j $j --rules rules.scm --relation unit in -o out 2> err5
+  check "-j $j: deleted output below redone" has out/sub/b.model '(output v)'
+  check "-j $j: the top one skipped" has err5 'skipped 1 files (2 models)'
+done
 
 # 3. a malformed file, a runtime error, a step limit: reported, the batch goes on
 printf '(model bad (output (f x))\n' > in/c.model
