@@ -42,19 +42,21 @@ def main():
     ap.add_argument("--redex", type=float, default=0.2)
     ap.add_argument("--malformed", type=int, default=3, help="files with a model that does not read (at most 3)")
     a = ap.parse_args()
-    bad = dict(zip(random.Random(a.seed + 1).sample(range(a.files), max(0, a.malformed)), MALFORMED))
+    if not 0 <= a.malformed <= len(MALFORMED):
+        ap.error("--malformed takes 0 to %d" % len(MALFORMED))
+    bad = dict(zip(random.Random(a.seed + 1).sample(range(a.files), a.malformed), MALFORMED))
     rnd = random.Random(a.seed)
     os.makedirs(a.dir, exist_ok=True)
     per = a.models // a.files
     k = 0
     for f in range(a.files):
         with open(os.path.join(a.dir, "m%05d.model" % f), "w") as out:
-            for _ in range(per):
+            for m in range(per):
                 syms = ["x%d" % i for i in range(rnd.randint(2, 6))]
                 decl = " ".join("(input %s (tensor float64 ()))" % s for s in syms)
                 n = rnd.randint(20, 120) | 1
                 text = "(model m%d %s\n  (output %s))\n" % (k, decl, tree(rnd, n, syms, a.redex))
-                if f in bad and _ == per // 2:
+                if f in bad and m == per // 2:
                     text = bad.pop(f) % k
                 out.write(text)
                 k += 1
