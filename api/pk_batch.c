@@ -1321,7 +1321,7 @@ static pk_val pkbt_task_force(pk_val t, pk_val *answer)
    pass's serial part (its top and rebuild: 0.1-0.3 ms) and the end of its
    tasks, instead of napping and being woken late. */
 static const pkw_ops pkbt_task_ops = {
-  .force = pkbt_task_force, .split = pkbt_split, .work = pkbt_work, .spin_us = 200
+  .force = pkbt_task_force, .split = pkbt_split, .work = pkbt_work, .spin_us = 200, .split_ahead = true
 };
 
 /* pkrw's task runner (pkrw_set_tasks): the n tasks of c's pass on the

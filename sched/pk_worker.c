@@ -228,13 +228,16 @@ static void pkw_push(pkw_worker *w, pk_val t)
   if (!pkd_push_owner(&w->dq, t)) pko_error("out of memory growing a work deque");
 }
 
-/* Push a new branch for others to take. */
+/* Push a new branch for others to take, waking the hungry.  Splitting
+   ahead pushes a branch per step, nearly always with no one hungry: then
+   it pokes only when someone is (a worker that turns hungry meanwhile
+   finds the branch at its next look, at worst one spin later). */
 static void pkw_spawn(pkw_worker *w, pkw_query *q, pk_val t)
 {
   atomic_fetch_add_explicit(&q->pending, 1, memory_order_relaxed);
   pkw_push(w, t);
   w->st.splits++;
-  pkw_poke(); /* for the hungry worker it was split for */
+  if (!q->ops->split_ahead || atomic_load_explicit(&pkw.hungry, memory_order_relaxed) > 0) pkw_poke();
 }
 
 /* A branch ended: the last one marks the query exhausted. */
@@ -260,8 +263,10 @@ static void pkw_run(pkw_worker *w, pkw_query *q)
       break;
     }
     pk_val a, b;
-    if (atomic_load_explicit(&pkw.hungry, memory_order_relaxed) > 0 && pkd_size_approx(&w->dq) == 0 &&
-        q->ops->split(t, &a, &b)) {
+    if (q->ops->split_ahead) {
+      for (; q->ops->split(t, &a, &b); t = a) pkw_spawn(w, q, b);
+    } else if (atomic_load_explicit(&pkw.hungry, memory_order_relaxed) > 0 && pkd_size_approx(&w->dq) == 0 &&
+               q->ops->split(t, &a, &b)) {
       pkw_spawn(w, q, b);
       t = a;
     }

@@ -65,6 +65,11 @@ typedef struct pkw_ops {
      come in quick succession and end together (a split rewrite's passes):
      a napping thread's CPU halts, and is woken late on a VM. */
   uint32_t spin_us;
+  /* Split each branch taken down to single steps, the halves pushed for
+     others to take: for independent steps of some length (a split
+     rewrite's tasks), so that a worker whose CPU the host takes away in
+     the middle of a step holds no other. */
+  bool split_ahead;
 } pkw_ops;
 
 /* Set the pool's configuration, from the thread that runs queries, between

@@ -4,16 +4,19 @@
 ** gives n answers the one-worker search also gives, and stops (1,000 times,
 ** with no growth of malloc'd memory or of the heap); an infinite
 ** branch in every worker does not starve the rest; worker errors reach the
-** consumer.
+** consumer; a query that splits ahead leaves no step behind a worker stuck
+** in another.
 ** PK_TEST_TIMEOUT: 300
 */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 #include <gc/gc.h>
 #if defined(__SANITIZE_ADDRESS__)
@@ -227,12 +230,66 @@ static void test_repeated_stops(void **state)
   free_all(every, nall);
 }
 
+/* ---- split ahead ---------------------------------------------------------------- */
+
+/* A branch is a range [lo, hi) of steps as a fixnum.  Step 0 waits (up to
+   10 s) until every other step has run, and records whether they did. */
+#define AHEAD_STEPS 64
+static _Atomic int ahead_done;
+static _Atomic bool ahead_all_seen;
+
+static pk_val ahead_range(uint64_t lo, uint64_t hi) { return pko_mkfix((int64_t)(lo << 32 | hi)); }
+
+static pk_val ahead_force(pk_val t, pk_val *answer)
+{
+  (void)answer;
+  uint64_t r = (uint64_t)pko_fixval(t), lo = r >> 32, hi = r & 0xffffffffu;
+  if (lo == 0) {
+    struct timespec nap = { 0, 1000000 };
+    for (int i = 0; i < 10000 && atomic_load(&ahead_done) < AHEAD_STEPS - 1; i++) nanosleep(&nap, NULL);
+    atomic_store(&ahead_all_seen, atomic_load(&ahead_done) == AHEAD_STEPS - 1);
+  } else
+    atomic_fetch_add(&ahead_done, 1);
+  return lo + 1 < hi ? ahead_range(lo + 1, hi) : 0;
+}
+
+static bool ahead_split(pk_val t, pk_val *a, pk_val *b)
+{
+  uint64_t r = (uint64_t)pko_fixval(t), lo = r >> 32, hi = r & 0xffffffffu, mid = lo + (hi - lo) / 2;
+  if (hi - lo < 2) return false;
+  *a = ahead_range(lo, mid);
+  *b = ahead_range(mid, hi);
+  return true;
+}
+
+static uint64_t ahead_work(void) { return 0; }
+
+/* Two workers, 64 steps, the first of which does not end until the other
+   63 have run: split ahead, the other worker takes them all from the
+   deque of the worker stuck in step 0 (splitting on demand, that worker
+   would hold all or half of them until step 0 ended). */
+static void test_split_ahead(void **state)
+{
+  (void)state;
+  static const pkw_ops ops = { .force = ahead_force, .split = ahead_split, .work = ahead_work, .split_ahead = true };
+  pki_configure(2, true, 42, false);
+  atomic_store(&ahead_done, 0);
+  atomic_store(&ahead_all_seen, false);
+  pkw_query *q = pkw_query_start(&ops, ahead_range(0, AHEAD_STEPS), -1);
+  pk_val a;
+  while (pkw_query_next(q, &a)) continue;
+  pkw_query_stop(q);
+  assert_int_equal(atomic_load(&ahead_done), AHEAD_STEPS - 1);
+  assert_true(atomic_load(&ahead_all_seen));
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_runstar_lists), cmocka_unit_test(test_runstar_constraints),
     cmocka_unit_test(test_run_n),         cmocka_unit_test(test_fairness),
     cmocka_unit_test(test_worker_error),  cmocka_unit_test(test_repeated_stops),
+    cmocka_unit_test(test_split_ahead),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
