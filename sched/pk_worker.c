@@ -18,6 +18,9 @@
 ** engine and splits it only while another worker is hungry, so the
 ** interleaving stays close to one worker's (a run n that terminates there
 ** terminates here, without a frontier blow-up from depth-first dives).
+** Queries of independent steps may split ahead instead (pkw_ops.split_ahead):
+** every branch taken is split down to single steps at once, so a worker
+** whose CPU stops mid-step holds no other step.
 **
 ** Fairness: a worker runs its branch for PKW_QUANTUM forces; if other
 ** branches wait in its deque it puts the branch at the bottom and resumes
@@ -253,7 +256,8 @@ static void pkw_retire(pkw_query *q)
    deque is empty, split the branch and push one half for it: between
    requests a worker searches its branch exactly as the one-worker engine
    would, which keeps the interleaving (and so the work done before n
-   answers) close to one worker's. */
+   answers) close to one worker's.  Splitting ahead, every split is made
+   before the first step. */
 static void pkw_run(pkw_worker *w, pkw_query *q)
 {
   pk_val t = w->cur;
