@@ -348,6 +348,18 @@ static bool pkw_take(pkw_worker *w, pk_val *t)
   return pkw_steal(w, t);
 }
 
+/* pkw_take for query q: splitting ahead, w's newest branch first (the
+   nearest steps, and a deque of about log2 of a range's steps, where the
+   oldest first would split every half before forcing one and hold a fifth
+   of the steps at once). */
+static bool pkw_take_for(pkw_worker *w, const pkw_query *q, pk_val *t)
+{
+  uintptr_t item;
+  if (!q->ops->split_ahead || !pkd_pop_owner(&w->dq, &item)) return pkw_take(w, t);
+  *t = (pk_val)item;
+  return true;
+}
+
 /* After a quantum: if other branches wait in w's deque, put the current
    one at the bottom and resume the oldest, so that every branch a worker
    holds resumes within (branches held) quanta of its steps. */
@@ -451,7 +463,7 @@ static void pkw_work(pkw_worker *w, pkw_query *q, bool consumer)
     if (consumer && atomic_load_explicit(&q->head->next, memory_order_acquire)) break;
     if (!w->cur) {
       pk_val t;
-      if (!pkw_take(w, &t)) {
+      if (!pkw_take_for(w, q, &t)) {
         pkw_shift_idle(w, &sh, seen);
         continue;
       }

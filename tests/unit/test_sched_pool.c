@@ -232,19 +232,24 @@ static void test_repeated_stops(void **state)
 
 /* ---- split ahead ---------------------------------------------------------------- */
 
-/* A branch is a range [lo, hi) of steps as a fixnum.  Step 0 waits (up to
-   10 s) until every other step has run, and records whether they did. */
+/* A branch is a range [lo, hi) of steps as a fixnum.  Forcing it logs its
+   first step; step 0, while ahead_wait, waits (up to 10 s) until every
+   other step has run, and records whether they did. */
 #define AHEAD_STEPS 64
 static _Atomic int ahead_done;
-static _Atomic bool ahead_all_seen;
+static _Atomic bool ahead_all_seen, ahead_wait;
 
 static pk_val ahead_range(uint64_t lo, uint64_t hi) { return pko_mkfix((int64_t)(lo << 32 | hi)); }
+
+static _Atomic int ahead_order[1000], ahead_n; /* the steps forced, in order */
 
 static pk_val ahead_force(pk_val t, pk_val *answer)
 {
   (void)answer;
   uint64_t r = (uint64_t)pko_fixval(t), lo = r >> 32, hi = r & 0xffffffffu;
-  if (lo == 0) {
+  int k = atomic_fetch_add(&ahead_n, 1);
+  if (k < 1000) atomic_store(&ahead_order[k], (int)lo);
+  if (lo == 0 && atomic_load(&ahead_wait)) {
     struct timespec nap = { 0, 1000000 };
     for (int i = 0; i < 10000 && atomic_load(&ahead_done) < AHEAD_STEPS - 1; i++) nanosleep(&nap, NULL);
     atomic_store(&ahead_all_seen, atomic_load(&ahead_done) == AHEAD_STEPS - 1);
@@ -275,12 +280,32 @@ static void test_split_ahead(void **state)
   pki_configure(2, true, 42, false);
   atomic_store(&ahead_done, 0);
   atomic_store(&ahead_all_seen, false);
+  atomic_store(&ahead_wait, true);
   pkw_query *q = pkw_query_start(&ops, ahead_range(0, AHEAD_STEPS), -1);
   pk_val a;
   while (pkw_query_next(q, &a)) continue;
   pkw_query_stop(q);
+  atomic_store(&ahead_wait, false);
   assert_int_equal(atomic_load(&ahead_done), AHEAD_STEPS - 1);
   assert_true(atomic_load(&ahead_all_seen));
+}
+
+/* One worker splitting ahead forces 1,000 steps in their order: it takes
+   its newest half first, so its deque holds about log2 of the steps (the
+   oldest first would split every half before forcing one and hold a fifth
+   of them at once). */
+static void test_split_ahead_in_order(void **state)
+{
+  (void)state;
+  static const pkw_ops ops = { .force = ahead_force, .split = ahead_split, .work = ahead_work, .split_ahead = true };
+  pki_configure(1, true, 42, false);
+  atomic_store(&ahead_n, 0);
+  pkw_query *q = pkw_query_start(&ops, ahead_range(0, 1000), -1);
+  pk_val a;
+  while (pkw_query_next(q, &a)) continue;
+  pkw_query_stop(q);
+  assert_int_equal(atomic_load(&ahead_n), 1000);
+  for (int i = 0; i < 1000; i++) assert_int_equal(atomic_load(&ahead_order[i]), i);
 }
 
 int main(void)
@@ -289,7 +314,7 @@ int main(void)
     cmocka_unit_test(test_runstar_lists), cmocka_unit_test(test_runstar_constraints),
     cmocka_unit_test(test_run_n),         cmocka_unit_test(test_fairness),
     cmocka_unit_test(test_worker_error),  cmocka_unit_test(test_repeated_stops),
-    cmocka_unit_test(test_split_ahead),
+    cmocka_unit_test(test_split_ahead),   cmocka_unit_test(test_split_ahead_in_order),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
