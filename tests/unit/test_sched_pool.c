@@ -5,7 +5,7 @@
 ** with no growth of malloc'd memory or of the heap); an infinite
 ** branch in every worker does not starve the rest; worker errors reach the
 ** consumer; a query that splits ahead leaves no step behind a worker stuck
-** in another.
+** in another, and one worker takes its steps in order.
 ** PK_TEST_TIMEOUT: 300
 */
 #include <setjmp.h>
@@ -269,6 +269,20 @@ static bool ahead_split(pk_val t, pk_val *a, pk_val *b)
 
 static uint64_t ahead_work(void) { return 0; }
 
+static const pkw_ops ahead_ops = {
+  .force = ahead_force, .split = ahead_split, .work = ahead_work, .split_ahead = true
+};
+
+/* Steps [0, n) on `workers` workers, split ahead, to the query's end. */
+static void ahead_run(int workers, uint64_t n)
+{
+  pki_configure(workers, true, 42, false);
+  pkw_query *q = pkw_query_start(&ahead_ops, ahead_range(0, n), -1);
+  pk_val a;
+  while (pkw_query_next(q, &a)) continue;
+  pkw_query_stop(q);
+}
+
 /* Two workers, 64 steps, the first of which does not end until the other
    63 have run: split ahead, the other worker takes them all from the
    deque of the worker stuck in step 0 (splitting on demand, that worker
@@ -276,15 +290,10 @@ static uint64_t ahead_work(void) { return 0; }
 static void test_split_ahead(void **state)
 {
   (void)state;
-  static const pkw_ops ops = { .force = ahead_force, .split = ahead_split, .work = ahead_work, .split_ahead = true };
-  pki_configure(2, true, 42, false);
   atomic_store(&ahead_done, 0);
   atomic_store(&ahead_all_seen, false);
   atomic_store(&ahead_wait, true);
-  pkw_query *q = pkw_query_start(&ops, ahead_range(0, AHEAD_STEPS), -1);
-  pk_val a;
-  while (pkw_query_next(q, &a)) continue;
-  pkw_query_stop(q);
+  ahead_run(2, AHEAD_STEPS);
   atomic_store(&ahead_wait, false);
   assert_int_equal(atomic_load(&ahead_done), AHEAD_STEPS - 1);
   assert_true(atomic_load(&ahead_all_seen));
@@ -297,13 +306,8 @@ static void test_split_ahead(void **state)
 static void test_split_ahead_in_order(void **state)
 {
   (void)state;
-  static const pkw_ops ops = { .force = ahead_force, .split = ahead_split, .work = ahead_work, .split_ahead = true };
-  pki_configure(1, true, 42, false);
   atomic_store(&ahead_n, 0);
-  pkw_query *q = pkw_query_start(&ops, ahead_range(0, 1000), -1);
-  pk_val a;
-  while (pkw_query_next(q, &a)) continue;
-  pkw_query_stop(q);
+  ahead_run(1, 1000);
   assert_int_equal(atomic_load(&ahead_n), 1000);
   for (int i = 0; i < 1000; i++) assert_int_equal(atomic_load(&ahead_order[i]), i);
 }
